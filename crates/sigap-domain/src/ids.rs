@@ -1,0 +1,64 @@
+//! Typed record identifiers (UUID v7, generated in Rust).
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use uuid::Uuid;
+
+macro_rules! id_type {
+    ($(#[$meta:meta])* $name:ident) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(Uuid);
+
+        impl $name {
+            /// A new, time-ordered identifier.
+            pub fn new() -> Self {
+                Self(Uuid::now_v7())
+            }
+            pub fn from_uuid(id: Uuid) -> Self {
+                Self(id)
+            }
+            pub fn as_uuid(&self) -> Uuid {
+                self.0
+            }
+            /// Parses the textual form of a UUID.
+            pub fn parse(text: &str) -> Option<Self> {
+                Uuid::parse_str(text).ok().map(Self)
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// A person (user account).
+    PersonId
+);
+id_type!(
+    /// An organization: the provider itself, a customer or a supplier.
+    OrgId
+);
+id_type!(
+    /// A support group.
+    GroupId
+);
+id_type!(
+    /// A personal API token.
+    TokenId
+);
+id_type!(
+    /// A background job.
+    JobId
+);

@@ -1,0 +1,10 @@
+//! Pure rules of Sigap: typed identifiers, parsed values and the clock.
+//! No I/O lives here; every other crate depends on this one.
+
+pub mod clock;
+pub mod ids;
+pub mod values;
+
+pub use clock::{Clock, FakeClock, SystemClock};
+pub use ids::*;
+pub use values::*;

@@ -1,0 +1,198 @@
+//! `Store`: the one storage boundary. It picks the engine from the URL once and runs
+//! transaction bodies on either, unchanged.
+
+use crate::error::{StoreError, StoreResult};
+use crate::postgres::PgDb;
+use crate::sqlite::SqliteDb;
+use crate::tx::{Dialect, Tx};
+use futures_util::FutureExt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqliteDb),
+    Postgres(PgDb),
+}
+
+/// Where the data lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseLocation {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl DatabaseLocation {
+    /// `postgres://…` / `postgresql://…`, or `sqlite://PATH` / `sqlite:PATH`.
+    pub fn parse(url: &str) -> Result<Self, StoreError> {
+        let url = url.trim();
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres(url.to_owned()))
+        } else if let Some(path) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
+            if path.is_empty() {
+                return Err(StoreError::Pool("the sqlite URL names no file".into()));
+            }
+            Ok(Self::Sqlite(PathBuf::from(path)))
+        } else {
+            Err(StoreError::Pool(
+                "the database URL must start with postgres://, postgresql:// or sqlite://".into(),
+            ))
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Store {
+    pub(crate) db: Db,
+}
+
+const MAX_ATTEMPTS: u32 = 6;
+
+impl Store {
+    pub async fn open(location: &DatabaseLocation, pool_size: usize) -> StoreResult<Self> {
+        let db = match location {
+            DatabaseLocation::Sqlite(path) => {
+                Db::Sqlite(SqliteDb::open(path, pool_size.clamp(1, 8))?)
+            }
+            DatabaseLocation::Postgres(url) => Db::Postgres(PgDb::connect(url, pool_size)?),
+        };
+        Ok(Self { db })
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        match self.db {
+            Db::Sqlite(_) => Dialect::Sqlite,
+            Db::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    /// Runs `f` in a write transaction. On PostgreSQL a serialization failure reruns the whole
+    /// body in a fresh transaction (with back-off); on SQLite the one writer makes that moot.
+    /// The body must await nothing but database calls.
+    pub async fn write<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        F: AsyncFn(&mut Tx<'_>) -> StoreResult<T> + Send + Sync + 'static,
+        T: Send + 'static,
+    {
+        match &self.db {
+            Db::Sqlite(s) => {
+                s.on_writer(move |conn| {
+                    conn.execute_batch("BEGIN IMMEDIATE")
+                        .map_err(StoreError::from_sqlite)?;
+                    let outcome = {
+                        let mut tx = Tx::Sqlite(conn);
+                        f(&mut tx).now_or_never()
+                    };
+                    match outcome {
+                        Some(Ok(value)) => {
+                            if let Err(e) = conn.execute_batch("COMMIT") {
+                                let _ = conn.execute_batch("ROLLBACK");
+                                return Err(StoreError::from_sqlite(e));
+                            }
+                            Ok(value)
+                        }
+                        Some(Err(e)) => {
+                            let _ = conn.execute_batch("ROLLBACK");
+                            Err(e)
+                        }
+                        None => {
+                            let _ = conn.execute_batch("ROLLBACK");
+                            Err(StoreError::ForeignAwait)
+                        }
+                    }
+                })
+                .await
+            }
+            Db::Postgres(p) => {
+                let mut client = p.client().await?;
+                let mut attempt = 0;
+                loop {
+                    attempt += 1;
+                    let result = {
+                        let tx = client.transaction().await.map_err(StoreError::from_pg)?;
+                        let body = {
+                            let mut t = Tx::Pg(&tx);
+                            f(&mut t).await
+                        };
+                        match body {
+                            Ok(value) => tx
+                                .commit()
+                                .await
+                                .map(|()| value)
+                                .map_err(StoreError::from_pg),
+                            Err(e) => {
+                                let _ = tx.rollback().await;
+                                Err(e)
+                            }
+                        }
+                    };
+                    match result {
+                        Err(e) if e.is_retryable() && attempt < MAX_ATTEMPTS => {
+                            tokio::time::sleep(backoff(attempt)).await;
+                        }
+                        other => return other,
+                    }
+                }
+            }
+        }
+    }
+
+    /// Runs `f` for reading. SQLite runs it on a reader thread in one snapshot; PostgreSQL on a
+    /// pooled connection without a transaction.
+    pub async fn read<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        F: AsyncFnOnce(&mut Tx<'_>) -> StoreResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        match &self.db {
+            Db::Sqlite(s) => {
+                s.on_reader(move |conn| {
+                    let mut tx = Tx::Sqlite(conn);
+                    f(&mut tx)
+                        .now_or_never()
+                        .unwrap_or(Err(StoreError::ForeignAwait))
+                })
+                .await
+            }
+            Db::Postgres(p) => {
+                let client = p.client().await?;
+                let mut t = Tx::PgClient(&client);
+                f(&mut t).await
+            }
+        }
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> StoreResult<()> {
+        self.read(async |tx| tx.query_one("SELECT 1", &[]).await.map(|_| ()))
+            .await
+    }
+}
+
+fn backoff(attempt: u32) -> Duration {
+    let base = 5u64.saturating_mul(1u64 << attempt.min(8));
+    let jitter = u64::from(uuid::Uuid::now_v7().as_bytes()[15]) % base.max(1);
+    Duration::from_millis(base + jitter)
+}
+
+/// Retries `op` while it fails with a serialization failure, with back-off, up to six times.
+/// `Store::write` already does this for its own transaction; use this for compound operations.
+pub async fn retry_serializable<T, M, Fut>(mut op: M) -> StoreResult<T>
+where
+    M: FnMut() -> Fut,
+    Fut: Future<Output = StoreResult<T>>,
+{
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match op().await {
+            Err(e) if e.is_retryable() && attempt < MAX_ATTEMPTS => {
+                tokio::time::sleep(backoff(attempt)).await;
+            }
+            other => return other,
+        }
+    }
+}

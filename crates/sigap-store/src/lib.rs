@@ -1,0 +1,23 @@
+//! The only crate that knows SQL. Both engines take the same SQL text with `$1…$n`
+//! placeholders; dialect-specific SQL is the exception and sits beside its twin.
+
+mod db;
+mod error;
+mod migrate;
+mod postgres;
+mod sqlite;
+pub mod testing;
+mod tx;
+mod value;
+
+pub mod repo;
+
+pub use db::{DatabaseLocation, Db, Store, retry_serializable};
+pub use error::{StoreError, StoreResult};
+pub use migrate::SchemaStatus;
+pub use postgres::redact_url;
+pub use repo::*;
+pub use tx::{Dialect, Tx};
+
+#[cfg(test)]
+mod tests;

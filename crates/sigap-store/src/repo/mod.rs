@@ -1,0 +1,32 @@
+//! Repositories: one module per kind of record. Each function takes a `Tx` so that callers in
+//! `sigap-core` can compose several in one transaction; none of them exposes SQL.
+
+pub mod audit;
+pub mod groups;
+pub mod idempotency;
+pub mod jobs;
+pub mod list;
+pub mod orgs;
+pub mod people;
+pub mod sessions;
+pub mod throttle;
+pub mod tokens;
+
+use crate::error::StoreError;
+
+/// Decodes a stored code with the domain's parser.
+pub(crate) fn decode<T>(
+    column: usize,
+    text: String,
+    parse: impl Fn(&str) -> Result<T, sigap_domain::InvalidValue>,
+) -> Result<T, StoreError> {
+    parse(&text).map_err(|e| StoreError::Decode {
+        column,
+        detail: format!("{text:?}: {e}"),
+    })
+}
+
+/// Folds a display name into its sort and uniqueness key.
+pub fn name_key(name: &str) -> String {
+    name.trim().to_lowercase()
+}

@@ -1,0 +1,362 @@
+//! People (user accounts) and their roles.
+
+use super::list::{Page, Select, SortKey, Val, into_page};
+use super::{decode, name_key};
+use crate::error::{StoreError, StoreResult};
+use crate::tx::Tx;
+use crate::value::{P, Row};
+use jiff::Timestamp;
+use sigap_domain::{Locale, OrgId, OrgKind, PersonId, Role};
+use std::collections::HashMap;
+
+/// A reference to an organization, as embedded in other records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgRef {
+    pub id: OrgId,
+    pub name: String,
+    pub kind: OrgKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    pub id: PersonId,
+    pub login: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub locale: Locale,
+    pub time_zone: String,
+    pub active: bool,
+    pub organization: Option<OrgRef>,
+    pub roles: Vec<Role>,
+    pub has_password: bool,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub version: i64,
+}
+
+/// The writable fields of a person, already parsed by the caller.
+#[derive(Debug, Clone)]
+pub struct PersonFields {
+    pub login: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub locale: Locale,
+    pub time_zone: String,
+    pub active: bool,
+    pub organization_id: Option<OrgId>,
+    pub roles: Vec<Role>,
+}
+
+const COLUMNS: &str = "p.id, p.login, p.name, p.email, p.locale, p.time_zone, p.active, \
+    o.id, o.name, o.kind, p.password_hash IS NOT NULL, p.created_at, p.updated_at, p.version";
+const FROM: &str = "FROM person p LEFT JOIN organization o ON o.id = p.organization_id";
+
+fn from_row(row: &Row) -> StoreResult<Person> {
+    let org_id: Option<OrgId> = row.get(7)?;
+    let organization = match org_id {
+        Some(id) => Some(OrgRef {
+            id,
+            name: row.get(8)?,
+            kind: decode(9, row.get(9)?, OrgKind::parse)?,
+        }),
+        None => None,
+    };
+    Ok(Person {
+        id: row.get(0)?,
+        login: row.get(1)?,
+        name: row.get(2)?,
+        email: row.get(3)?,
+        locale: decode(4, row.get(4)?, Locale::parse)?,
+        time_zone: row.get(5)?,
+        active: row.get(6)?,
+        organization,
+        roles: Vec::new(),
+        has_password: row.get(10)?,
+        created_at: row.get(11)?,
+        updated_at: row.get(12)?,
+        version: row.get(13)?,
+    })
+}
+
+fn search_text(f: &PersonFields) -> String {
+    format!(
+        "{} {} {}",
+        f.login,
+        f.name.to_lowercase(),
+        f.email.as_deref().unwrap_or("").to_lowercase()
+    )
+}
+
+async fn load_roles(tx: &mut Tx<'_>, people: &mut [Person]) -> StoreResult<()> {
+    if people.is_empty() {
+        return Ok(());
+    }
+    let placeholders: Vec<String> = (1..=people.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT person_id, role FROM person_role WHERE person_id IN ({}) ORDER BY role",
+        placeholders.join(", ")
+    );
+    let params: Vec<P<'_>> = people.iter().map(|p| P::from(p.id)).collect();
+    let rows = tx.query(&sql, &params).await?;
+    let mut by_person: HashMap<PersonId, Vec<Role>> = HashMap::new();
+    for row in rows {
+        let id: PersonId = row.get(0)?;
+        let role = decode(1, row.get(1)?, Role::parse)?;
+        by_person.entry(id).or_default().push(role);
+    }
+    for p in people.iter_mut() {
+        let mut roles = by_person.remove(&p.id).unwrap_or_default();
+        roles.sort();
+        p.roles = roles;
+    }
+    Ok(())
+}
+
+async fn write_roles(tx: &mut Tx<'_>, id: PersonId, roles: &[Role]) -> StoreResult<()> {
+    tx.execute("DELETE FROM person_role WHERE person_id = $1", &[id.into()])
+        .await?;
+    for role in roles {
+        tx.execute(
+            "INSERT INTO person_role (person_id, role) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            &[id.into(), role.code().into()],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+pub async fn insert(
+    tx: &mut Tx<'_>,
+    id: PersonId,
+    f: &PersonFields,
+    password_hash: Option<&str>,
+    now: Timestamp,
+) -> StoreResult<Person> {
+    tx.execute(
+        "INSERT INTO person (id, login, name, name_key, email, locale, time_zone, active, \
+         organization_id, password_hash, search_text, created_at, updated_at, version) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, 1)",
+        &[
+            id.into(),
+            f.login.as_str().into(),
+            f.name.as_str().into(),
+            name_key(&f.name).as_str().into(),
+            f.email.as_deref().into(),
+            f.locale.code().into(),
+            f.time_zone.as_str().into(),
+            f.active.into(),
+            f.organization_id.into(),
+            password_hash.into(),
+            search_text(f).as_str().into(),
+            now.into(),
+        ],
+    )
+    .await?;
+    write_roles(tx, id, &f.roles).await?;
+    get(tx, id).await
+}
+
+/// Updates every writable field if the stored version is `expected_version`.
+pub async fn update(
+    tx: &mut Tx<'_>,
+    id: PersonId,
+    f: &PersonFields,
+    expected_version: i64,
+    now: Timestamp,
+) -> StoreResult<Person> {
+    let n = tx
+        .execute(
+            "UPDATE person SET login = $2, name = $3, name_key = $4, email = $5, locale = $6, \
+             time_zone = $7, active = $8, organization_id = $9, search_text = $10, updated_at = $11, \
+             version = version + 1 WHERE id = $1 AND version = $12",
+            &[
+                id.into(),
+                f.login.as_str().into(),
+                f.name.as_str().into(),
+                name_key(&f.name).as_str().into(),
+                f.email.as_deref().into(),
+                f.locale.code().into(),
+                f.time_zone.as_str().into(),
+                f.active.into(),
+                f.organization_id.into(),
+                search_text(f).as_str().into(),
+                now.into(),
+                expected_version.into(),
+            ],
+        )
+        .await?;
+    if n == 0 {
+        get(tx, id).await?;
+        return Err(StoreError::VersionMismatch);
+    }
+    write_roles(tx, id, &f.roles).await?;
+    get(tx, id).await
+}
+
+pub async fn set_password_hash(
+    tx: &mut Tx<'_>,
+    id: PersonId,
+    hash: &str,
+    now: Timestamp,
+) -> StoreResult<()> {
+    let n = tx
+        .execute(
+            "UPDATE person SET password_hash = $2, updated_at = $3, version = version + 1 WHERE id = $1",
+            &[id.into(), hash.into(), now.into()],
+        )
+        .await?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+pub async fn get(tx: &mut Tx<'_>, id: PersonId) -> StoreResult<Person> {
+    let row = tx
+        .query_one(
+            &format!("SELECT {COLUMNS} {FROM} WHERE p.id = $1"),
+            &[id.into()],
+        )
+        .await?;
+    let mut people = vec![from_row(&row)?];
+    load_roles(tx, &mut people).await?;
+    people.pop().ok_or(StoreError::NotFound)
+}
+
+pub async fn find_by_login(tx: &mut Tx<'_>, login: &str) -> StoreResult<Option<Person>> {
+    let row = tx
+        .query_opt(
+            &format!("SELECT {COLUMNS} {FROM} WHERE p.login = $1"),
+            &[login.into()],
+        )
+        .await?;
+    match row {
+        None => Ok(None),
+        Some(row) => {
+            let mut people = vec![from_row(&row)?];
+            load_roles(tx, &mut people).await?;
+            Ok(people.pop())
+        }
+    }
+}
+
+/// The stored password hash of an active person, for signing in.
+pub async fn credentials(
+    tx: &mut Tx<'_>,
+    login: &str,
+) -> StoreResult<Option<(PersonId, Option<String>, bool)>> {
+    let row = tx
+        .query_opt(
+            "SELECT id, password_hash, active FROM person WHERE login = $1",
+            &[login.into()],
+        )
+        .await?;
+    row.map(|r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .transpose()
+}
+
+pub async fn password_hash(tx: &mut Tx<'_>, id: PersonId) -> StoreResult<Option<String>> {
+    tx.query_one(
+        "SELECT password_hash FROM person WHERE id = $1",
+        &[id.into()],
+    )
+    .await?
+    .get(0)
+}
+
+pub async fn count(tx: &mut Tx<'_>) -> StoreResult<i64> {
+    tx.query_one("SELECT count(*) FROM person", &[])
+        .await?
+        .get(0)
+}
+
+/// How people may be listed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PersonSort {
+    Name,
+    Login,
+    CreatedAt,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct PersonFilter {
+    pub active: Option<bool>,
+    pub organization: Option<OrgId>,
+    pub role: Option<Role>,
+    pub group: Option<sigap_domain::GroupId>,
+    pub q: Option<String>,
+    /// Only people of this organization (organization scoping).
+    pub scope: Option<OrgId>,
+}
+
+fn sort_keys(sort: &[(PersonSort, bool)]) -> Vec<SortKey> {
+    let mut keys: Vec<SortKey> = sort
+        .iter()
+        .map(|(s, desc)| SortKey {
+            column: match s {
+                PersonSort::Name => "p.name_key",
+                PersonSort::Login => "p.login",
+                PersonSort::CreatedAt => "p.created_at",
+            },
+            desc: *desc,
+        })
+        .collect();
+    let last_desc = keys.last().is_some_and(|k| k.desc);
+    keys.push(SortKey {
+        column: "p.id",
+        desc: last_desc,
+    });
+    keys
+}
+
+fn key_values(p: &Person, keys: &[SortKey]) -> Vec<Val> {
+    keys.iter()
+        .map(|k| match k.column {
+            "p.name_key" => Val::Text(name_key(&p.name)),
+            "p.login" => Val::Text(p.login.clone()),
+            "p.created_at" => Val::Ts(p.created_at),
+            _ => Val::Uuid(p.id.as_uuid()),
+        })
+        .collect()
+}
+
+pub async fn list(
+    tx: &mut Tx<'_>,
+    filter: &PersonFilter,
+    sort: &[(PersonSort, bool)],
+    after: Option<&[Val]>,
+    limit: i64,
+) -> StoreResult<Page<Person>> {
+    let mut q = Select::new(&format!("SELECT {COLUMNS} {FROM}"));
+    if let Some(active) = filter.active {
+        q.filter("p.active = {}", Val::Bool(active));
+    }
+    if let Some(org) = filter.organization {
+        q.filter("p.organization_id = {}", Val::Uuid(org.as_uuid()));
+    }
+    if let Some(scope) = filter.scope {
+        q.filter("p.organization_id = {}", Val::Uuid(scope.as_uuid()));
+    }
+    if let Some(role) = filter.role {
+        q.filter(
+            "p.id IN (SELECT person_id FROM person_role WHERE role = {})",
+            Val::Text(role.code().to_owned()),
+        );
+    }
+    if let Some(group) = filter.group {
+        q.filter(
+            "p.id IN (SELECT person_id FROM group_member WHERE group_id = {})",
+            Val::Uuid(group.as_uuid()),
+        );
+    }
+    if let Some(text) = filter.q.as_deref().filter(|t| !t.trim().is_empty()) {
+        q.contains("p.search_text", text.trim());
+    }
+    let keys = sort_keys(sort);
+    q.page(&keys, after, limit)?;
+    let rows = q.run(tx).await?;
+    let mut people = rows.iter().map(from_row).collect::<StoreResult<Vec<_>>>()?;
+    people.truncate(usize::try_from(limit).unwrap_or(0) + 1);
+    load_roles(tx, &mut people).await?;
+    Ok(into_page(people, limit, |p| key_values(p, &keys)))
+}

@@ -1,0 +1,526 @@
+//! Store tests: each runs on a fresh SQLite file and, when `SIGAP_TEST_DATABASE_URL` is set,
+//! on a fresh PostgreSQL database.
+
+use crate::repo::list::Val;
+use crate::repo::people::{Person, PersonFields, PersonFilter, PersonSort};
+use crate::repo::*;
+use crate::testing::{Backend, TestDb, postgres_url};
+use crate::{Dialect, Store, StoreError};
+use jiff::{SignedDuration, Timestamp};
+use sigap_domain::*;
+use std::collections::BTreeSet;
+
+type R = anyhow::Result<()>;
+
+macro_rules! both {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() -> super::R {
+                    let db = super::TestDb::fresh(super::Backend::Sqlite).await?;
+                    super::$name(db).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() -> super::R {
+                    match super::postgres_url().map_err(anyhow::Error::msg)? {
+                        None => { eprintln!("PostgreSQL not configured: skipped"); Ok(()) }
+                        Some(_) => {
+                            let db = super::TestDb::fresh(super::Backend::Postgres).await?;
+                            super::$name(db).await
+                        }
+                    }
+                }
+            )*
+        }
+    };
+}
+
+both!(
+    migrations_apply_once_and_schemas_match,
+    people_round_trip_with_conflicts_and_versions,
+    lists_page_with_cursors,
+    audit_chain_detects_tampering,
+    jobs_are_claimed_once_and_leases_expire,
+    leader_lease_has_one_holder,
+    idempotency_keys_remember_results,
+    throttle_locks_after_repeated_failures,
+    tokens_and_sessions,
+    hostile_text_is_stored_verbatim,
+);
+
+fn t0() -> Timestamp {
+    Timestamp::from_second(1_800_000_000).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+fn fields(login: &str, name: &str) -> PersonFields {
+    PersonFields {
+        login: login.to_owned(),
+        name: name.to_owned(),
+        email: Some(format!("{login}@example.com")),
+        locale: Locale::En,
+        time_zone: "Asia/Jakarta".into(),
+        active: true,
+        organization_id: None,
+        roles: vec![Role::Agent],
+    }
+}
+
+async fn add_person(store: &Store, login: &str, name: &str) -> anyhow::Result<Person> {
+    let f = fields(login, name);
+    Ok(store
+        .write(async move |tx| people::insert(tx, PersonId::new(), &f, None, t0()).await)
+        .await?)
+}
+
+async fn columns(store: &Store) -> anyhow::Result<BTreeSet<(String, String)>> {
+    let sql = match store.dialect() {
+        Dialect::Sqlite => {
+            "SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'"
+        }
+        Dialect::Postgres => {
+            "SELECT table_name::text, column_name::text FROM information_schema.columns \
+             WHERE table_schema = current_schema()"
+        }
+    };
+    let rows = store.read(async move |tx| tx.query(sql, &[]).await).await?;
+    rows.iter()
+        .map(|r| Ok((r.get::<String>(0)?, r.get::<String>(1)?)))
+        .collect()
+}
+
+async fn migrations_apply_once_and_schemas_match(db: TestDb) -> R {
+    let store = Store::open(&db.location, 2).await?;
+    assert!(!store.schema_status().await?.is_current());
+    let applied = store.migrate().await?;
+    assert!(!applied.is_empty());
+    assert!(
+        store.migrate().await?.is_empty(),
+        "second run applies nothing"
+    );
+    assert!(store.schema_status().await?.is_current());
+    let mine = columns(&store).await?;
+    // The other dialect's schema, built in a scratch database of the other kind.
+    let other_backend = match store.dialect() {
+        Dialect::Sqlite => Backend::Postgres,
+        Dialect::Postgres => Backend::Sqlite,
+    };
+    if other_backend == Backend::Postgres && postgres_url().map_err(anyhow::Error::msg)?.is_none() {
+        return Ok(());
+    }
+    let other = TestDb::fresh(other_backend).await?;
+    let other_store = other.store().await?;
+    assert_eq!(
+        mine,
+        columns(&other_store).await?,
+        "tables and columns differ between dialects"
+    );
+    Ok(())
+}
+
+async fn people_round_trip_with_conflicts_and_versions(db: TestDb) -> R {
+    let store = db.store().await?;
+    let siti = add_person(&store, "siti", "Siti Rahma").await?;
+    assert_eq!(siti.login, "siti");
+    assert_eq!(siti.roles, vec![Role::Agent]);
+    assert_eq!(siti.version, 1);
+    assert!(!siti.has_password);
+
+    let dup = add_person(&store, "siti", "Another").await;
+    match dup.map_err(|e| e.downcast::<StoreError>()) {
+        Err(Ok(StoreError::Conflict { target })) => assert_eq!(target, "person.login"),
+        other => anyhow::bail!("expected a conflict, got {other:?}"),
+    }
+
+    let mut f = fields("siti", "Siti R.");
+    f.roles = vec![Role::Manager, Role::CabMember];
+    let id = siti.id;
+    let f2 = f.clone();
+    let updated = store
+        .write(async move |tx| people::update(tx, id, &f2, 1, t0()).await)
+        .await?;
+    assert_eq!(updated.version, 2);
+    assert_eq!(updated.name, "Siti R.");
+    assert_eq!(updated.roles, vec![Role::Manager, Role::CabMember]);
+    let stale = store
+        .write(async move |tx| people::update(tx, id, &f, 1, t0()).await)
+        .await;
+    assert!(matches!(stale, Err(StoreError::VersionMismatch)));
+
+    let missing = store
+        .read(async move |tx| people::get(tx, PersonId::new()).await)
+        .await;
+    assert!(matches!(missing, Err(StoreError::NotFound)));
+    let found = store
+        .read(async move |tx| people::find_by_login(tx, "siti").await)
+        .await?;
+    assert_eq!(found.map(|p| p.id), Some(id));
+    Ok(())
+}
+
+async fn lists_page_with_cursors(db: TestDb) -> R {
+    let store = db.store().await?;
+    for i in 0..7 {
+        add_person(&store, &format!("user{i}"), &format!("Person {}", 7 - i)).await?;
+    }
+    let mut seen = Vec::new();
+    let mut after: Option<Vec<Val>> = None;
+    loop {
+        let a = after.clone();
+        let page = store
+            .read(async move |tx| {
+                people::list(
+                    tx,
+                    &PersonFilter::default(),
+                    &[(PersonSort::Name, true)],
+                    a.as_deref(),
+                    3,
+                )
+                .await
+            })
+            .await?;
+        seen.extend(page.items.iter().map(|p| p.name.clone()));
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    let expected: Vec<String> = (1..=7).rev().map(|i| format!("Person {i}")).collect();
+    assert_eq!(seen, expected);
+
+    let filter = PersonFilter {
+        q: Some("PERSON 3".into()),
+        ..PersonFilter::default()
+    };
+    let page = store
+        .read(async move |tx| {
+            people::list(tx, &filter, &[(PersonSort::Login, false)], None, 50).await
+        })
+        .await?;
+    assert_eq!(page.items.len(), 1);
+    let filter = PersonFilter {
+        q: Some("%".into()),
+        ..PersonFilter::default()
+    };
+    let page = store
+        .read(async move |tx| {
+            people::list(tx, &filter, &[(PersonSort::Login, false)], None, 50).await
+        })
+        .await?;
+    assert!(page.items.is_empty(), "a % is matched literally");
+    Ok(())
+}
+
+fn entry(record: &str, n: i64) -> audit::AuditEntry {
+    audit::AuditEntry {
+        at: t0(),
+        actor_id: None,
+        actor: "system".into(),
+        request_id: format!("req-{n}"),
+        record_type: "person".into(),
+        record_id: record.into(),
+        action: "update",
+        changes: serde_json::json!({ "name": [format!("n{n}"), format!("n{}", n + 1)], "active": [true, false] }),
+    }
+}
+
+async fn verify(store: &Store) -> anyhow::Result<Option<(i64, String)>> {
+    let (rows, bad, _) = store
+        .read(async move |tx| audit::verify_batch(tx, 0, "", 1000).await)
+        .await?;
+    assert!(!rows.is_empty() || bad.is_some());
+    Ok(bad)
+}
+
+async fn audit_chain_detects_tampering(db: TestDb) -> R {
+    let store = db.store().await?;
+    for n in 0..5 {
+        let e = entry("p1", n);
+        store
+            .write(async move |tx| audit::append(tx, &e).await)
+            .await?;
+    }
+    let e = entry("p2", 9);
+    store
+        .write(async move |tx| audit::append(tx, &e).await)
+        .await?;
+    assert_eq!(verify(&store).await?, None);
+    let history = store
+        .read(async move |tx| audit::history(tx, "person", "p1", 0, 100).await)
+        .await?;
+    assert_eq!(history.len(), 5);
+    assert_eq!(history[0].changes["name"][0], "n0");
+
+    store
+        .write(async move |tx| {
+            tx.execute("UPDATE audit_log SET actor = 'mallory' WHERE seq = 3", &[])
+                .await
+        })
+        .await?;
+    let bad = verify(&store).await?;
+    assert_eq!(bad.map(|b| b.0), Some(3));
+    store
+        .write(async move |tx| {
+            tx.execute("UPDATE audit_log SET actor = 'system' WHERE seq = 3", &[])
+                .await
+        })
+        .await?;
+    assert_eq!(verify(&store).await?, None);
+    store
+        .write(async move |tx| tx.execute("DELETE FROM audit_log WHERE seq = 2", &[]).await)
+        .await?;
+    assert_eq!(verify(&store).await?.map(|b| b.0), Some(2));
+    Ok(())
+}
+
+async fn jobs_are_claimed_once_and_leases_expire(db: TestDb) -> R {
+    // Two stores on one database stand for two nodes.
+    let node_a = db.store().await?;
+    let node_b = Store::open(&db.location, 4).await?;
+    let payload = serde_json::json!({"n": 1});
+    let n_jobs = 40;
+    node_a
+        .write(async move |tx| {
+            for _ in 0..n_jobs {
+                jobs::enqueue(tx, "test", &payload, t0(), 3, t0()).await?;
+            }
+            Ok(())
+        })
+        .await?;
+    let lease = t0().saturating_add(SignedDuration::from_secs(30))?;
+    let (a, b) = tokio::join!(
+        tokio::spawn(claim_all(node_a.clone(), "a".to_owned(), lease)),
+        tokio::spawn(claim_all(node_b.clone(), "b".to_owned(), lease))
+    );
+    let (a, b) = (a??, b??);
+    let all: BTreeSet<JobId> = a.iter().chain(b.iter()).copied().collect();
+    assert_eq!(all.len(), a.len() + b.len(), "a job was claimed twice");
+    assert_eq!(all.len(), n_jobs);
+
+    // A completes one; the others held by A "die" with A.
+    let first = a
+        .first()
+        .copied()
+        .ok_or_else(|| anyhow::anyhow!("A claimed nothing"))?;
+    assert!(
+        node_a
+            .write(async move |tx| jobs::complete(tx, first, "a", t0()).await)
+            .await?
+    );
+    assert!(
+        !node_b
+            .write(async move |tx| jobs::complete(tx, first, "b", t0()).await)
+            .await?,
+        "only the holder completes a job"
+    );
+    let before_expiry = node_b
+        .write(async move |tx| jobs::claim(tx, "b", t0(), lease, 100).await)
+        .await?;
+    assert!(before_expiry.is_empty());
+    let later = lease.saturating_add(SignedDuration::from_secs(1))?;
+    let until = later.saturating_add(SignedDuration::from_secs(30))?;
+    let reclaimed = node_b
+        .write(async move |tx| jobs::claim(tx, "b", later, until, 100).await)
+        .await?;
+    assert_eq!(reclaimed.len(), n_jobs - 1);
+    assert!(reclaimed.iter().all(|j| j.attempts == 2));
+
+    // Failure with retry, then for good; release at shutdown.
+    let j = reclaimed[0].id;
+    assert!(
+        node_b
+            .write(async move |tx| jobs::fail(tx, j, "b", "boom", later, Some(until)).await)
+            .await?
+    );
+    let k = reclaimed[1].id;
+    assert!(
+        node_b
+            .write(async move |tx| jobs::fail(tx, k, "b", "boom", later, None).await)
+            .await?
+    );
+    let released = node_b
+        .write(async move |tx| jobs::release_all(tx, "b").await)
+        .await?;
+    assert_eq!(released as usize, n_jobs - 3);
+    let counts = node_a.read(async move |tx| jobs::counts(tx).await).await?;
+    assert_eq!(
+        counts,
+        jobs::JobCounts {
+            queued: n_jobs as i64 - 2,
+            running: 0,
+            done: 1,
+            failed: 1
+        }
+    );
+    Ok(())
+}
+
+async fn claim_all(
+    store: Store,
+    worker: String,
+    lease: Timestamp,
+) -> Result<Vec<JobId>, StoreError> {
+    let mut got = Vec::new();
+    loop {
+        let w = worker.clone();
+        let batch = store
+            .write(async move |tx| jobs::claim(tx, &w, t0(), lease, 3).await)
+            .await?;
+        if batch.is_empty() {
+            break;
+        }
+        got.extend(batch.into_iter().map(|j| j.id));
+    }
+    Ok(got)
+}
+
+async fn leader_lease_has_one_holder(db: TestDb) -> R {
+    let store = db.store().await?;
+    let until = t0().saturating_add(SignedDuration::from_secs(30))?;
+    assert!(
+        store
+            .write(async move |tx| jobs::acquire_leader(tx, "periodic", "a", t0(), until).await)
+            .await?
+    );
+    assert!(
+        !store
+            .write(async move |tx| jobs::acquire_leader(tx, "periodic", "b", t0(), until).await)
+            .await?
+    );
+    assert!(
+        store
+            .write(async move |tx| jobs::acquire_leader(tx, "periodic", "a", t0(), until).await)
+            .await?
+    );
+    let later = until.saturating_add(SignedDuration::from_secs(1))?;
+    assert!(
+        store
+            .write(async move |tx| jobs::acquire_leader(tx, "periodic", "b", later, later).await)
+            .await?
+    );
+    store
+        .write(async move |tx| jobs::release_leader(tx, "periodic", "b").await)
+        .await?;
+    assert!(
+        store
+            .write(async move |tx| jobs::acquire_leader(tx, "periodic", "a", later, later).await)
+            .await?
+    );
+    Ok(())
+}
+
+async fn idempotency_keys_remember_results(db: TestDb) -> R {
+    let store = db.store().await?;
+    let who = add_person(&store, "idem", "Idem").await?.id;
+    let begin = |h: &'static str| {
+        let store = store.clone();
+        async move {
+            store
+                .write(async move |tx| idempotency::begin(tx, who, "k1", h, t0()).await)
+                .await
+        }
+    };
+    assert_eq!(begin("h").await?, idempotency::IdemState::Started);
+    assert!(matches!(
+        begin("h").await?,
+        idempotency::IdemState::InProgress { .. }
+    ));
+    store
+        .write(async move |tx| idempotency::finish(tx, who, "k1", 201, Some("/x"), "{}").await)
+        .await?;
+    match begin("h").await? {
+        idempotency::IdemState::Done {
+            status, location, ..
+        } => {
+            assert_eq!((status, location.as_deref()), (201, Some("/x")));
+        }
+        other => anyhow::bail!("unexpected {other:?}"),
+    }
+    Ok(())
+}
+
+async fn throttle_locks_after_repeated_failures(db: TestDb) -> R {
+    let store = db.store().await?;
+    let window = SignedDuration::from_mins(15);
+    for i in 1..=5 {
+        let locked = store
+            .write(async move |tx| {
+                throttle::record_failure(tx, "account:x", t0(), window, 5, window).await
+            })
+            .await?;
+        assert_eq!(locked.is_some(), i == 5);
+    }
+    let until = store
+        .read(async move |tx| throttle::locked_until(tx, "account:x", t0()).await)
+        .await?;
+    assert!(until.is_some());
+    let later = t0().saturating_add(SignedDuration::from_mins(16))?;
+    let until = store
+        .read(async move |tx| throttle::locked_until(tx, "account:x", later).await)
+        .await?;
+    assert!(until.is_none());
+    Ok(())
+}
+
+async fn tokens_and_sessions(db: TestDb) -> R {
+    let store = db.store().await?;
+    let who = add_person(&store, "tok", "Tok").await?.id;
+    let id = TokenId::new();
+    let t = store
+        .write(async move |tx| {
+            tokens::insert(tx, id, who, "ci", "abc", TokenScope::Read, None, t0()).await
+        })
+        .await?;
+    assert_eq!(t.scope, TokenScope::Read);
+    let (found, hash) = store
+        .read(async move |tx| tokens::find(tx, id).await)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("token missing"))?;
+    assert_eq!((found.id, hash.as_str()), (id, "abc"));
+    assert!(
+        store
+            .write(async move |tx| tokens::revoke(tx, id, t0()).await)
+            .await?
+    );
+    assert!(
+        !store
+            .write(async move |tx| tokens::revoke(tx, id, t0()).await)
+            .await?
+    );
+    let listed = store
+        .read(async move |tx| tokens::of_person(tx, who).await)
+        .await?;
+    assert!(listed[0].revoked_at.is_some());
+
+    let exp = t0().saturating_add(SignedDuration::from_hours(8))?;
+    store
+        .write(async move |tx| sessions::insert(tx, "s1", who, t0(), exp).await)
+        .await?;
+    let s = store
+        .read(async move |tx| sessions::get(tx, "s1").await)
+        .await?;
+    assert_eq!(s.map(|s| (s.person_id, s.expires_at)), Some((who, exp)));
+    let later = exp.saturating_add(SignedDuration::from_secs(1))?;
+    assert_eq!(
+        store
+            .write(async move |tx| sessions::purge_expired(tx, later).await)
+            .await?,
+        1
+    );
+    Ok(())
+}
+
+async fn hostile_text_is_stored_verbatim(db: TestDb) -> R {
+    let store = db.store().await?;
+    let nasty = "Robert'); DROP TABLE person;-- <script>alert(1)</script> $1 ?1 % _ \\ émoji 😀";
+    let p = add_person(&store, "nasty", nasty).await?;
+    assert_eq!(p.name, nasty);
+    let n = store.read(async move |tx| people::count(tx).await).await?;
+    assert_eq!(n, 1);
+    Ok(())
+}

@@ -1,0 +1,336 @@
+//! Our own parameter and column types, so that one SQL text serves both engines.
+//!
+//! Storage mapping: UUIDs are `UUID` on PostgreSQL and `TEXT` on SQLite; timestamps are
+//! `TIMESTAMPTZ` on PostgreSQL and `INTEGER` microseconds since the Unix epoch on SQLite;
+//! booleans are `BOOLEAN` / `INTEGER`; JSON is `JSONB` / `TEXT`; integers are `BIGINT`.
+
+use crate::error::StoreError;
+use bytes::BytesMut;
+use jiff::Timestamp;
+use postgres_types::{IsNull, ToSql, Type, to_sql_checked};
+use rusqlite::types::{ToSqlOutput, Value as SqlValue, ValueRef};
+use uuid::Uuid;
+
+/// Microseconds between the Unix epoch and PostgreSQL's epoch (2000-01-01).
+const PG_EPOCH_OFFSET_US: i64 = 946_684_800_000_000;
+
+/// A bound parameter.
+#[derive(Debug, Clone, Copy)]
+pub enum P<'a> {
+    Null,
+    I64(i64),
+    Bool(bool),
+    Text(&'a str),
+    Uuid(Uuid),
+    Ts(Timestamp),
+    Json(&'a serde_json::Value),
+}
+
+impl From<i64> for P<'_> {
+    fn from(v: i64) -> Self {
+        P::I64(v)
+    }
+}
+impl From<bool> for P<'_> {
+    fn from(v: bool) -> Self {
+        P::Bool(v)
+    }
+}
+impl<'a> From<&'a str> for P<'a> {
+    fn from(v: &'a str) -> Self {
+        P::Text(v)
+    }
+}
+impl<'a> From<&'a String> for P<'a> {
+    fn from(v: &'a String) -> Self {
+        P::Text(v)
+    }
+}
+impl From<Uuid> for P<'_> {
+    fn from(v: Uuid) -> Self {
+        P::Uuid(v)
+    }
+}
+impl From<Timestamp> for P<'_> {
+    fn from(v: Timestamp) -> Self {
+        P::Ts(v)
+    }
+}
+impl<'a> From<&'a serde_json::Value> for P<'a> {
+    fn from(v: &'a serde_json::Value) -> Self {
+        P::Json(v)
+    }
+}
+impl<'a, T: Into<P<'a>>> From<Option<T>> for P<'a> {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(P::Null, Into::into)
+    }
+}
+
+macro_rules! id_params {
+    ($($t:ty),*) => {$(
+        impl From<$t> for P<'_> {
+            fn from(v: $t) -> Self { P::Uuid(v.as_uuid()) }
+        }
+    )*};
+}
+id_params!(
+    sigap_domain::PersonId,
+    sigap_domain::OrgId,
+    sigap_domain::GroupId,
+    sigap_domain::TokenId,
+    sigap_domain::JobId
+);
+
+fn ts_to_micros(ts: Timestamp) -> i64 {
+    i64::try_from(ts.as_microsecond()).unwrap_or(i64::MAX)
+}
+
+fn micros_to_ts(us: i64, column: usize) -> Result<Timestamp, StoreError> {
+    Timestamp::from_microsecond(us).map_err(|e| StoreError::Decode {
+        column,
+        detail: e.to_string(),
+    })
+}
+
+impl rusqlite::ToSql for P<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match *self {
+            P::Null => ToSqlOutput::Owned(SqlValue::Null),
+            P::I64(v) => ToSqlOutput::Owned(SqlValue::Integer(v)),
+            P::Bool(v) => ToSqlOutput::Owned(SqlValue::Integer(i64::from(v))),
+            P::Text(v) => ToSqlOutput::Borrowed(ValueRef::Text(v.as_bytes())),
+            P::Uuid(v) => ToSqlOutput::Owned(SqlValue::Text(v.hyphenated().to_string())),
+            P::Ts(v) => ToSqlOutput::Owned(SqlValue::Integer(ts_to_micros(v))),
+            P::Json(v) => ToSqlOutput::Owned(SqlValue::Text(v.to_string())),
+        })
+    }
+}
+
+impl ToSql for P<'_> {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut BytesMut,
+    ) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        match *self {
+            P::Null => Ok(IsNull::Yes),
+            P::I64(v) => {
+                if *ty == Type::INT4 {
+                    i32::try_from(v)?.to_sql(ty, out)
+                } else if *ty == Type::INT2 {
+                    i16::try_from(v)?.to_sql(ty, out)
+                } else {
+                    v.to_sql(ty, out)
+                }
+            }
+            P::Bool(v) => v.to_sql(ty, out),
+            P::Text(v) => v.to_sql(ty, out),
+            P::Uuid(v) => v.to_sql(ty, out),
+            P::Ts(v) => {
+                if *ty == Type::TIMESTAMPTZ || *ty == Type::TIMESTAMP {
+                    (ts_to_micros(v) - PG_EPOCH_OFFSET_US).to_sql(&Type::INT8, out)
+                } else {
+                    ts_to_micros(v).to_sql(ty, out)
+                }
+            }
+            P::Json(v) => v.to_sql(ty, out),
+        }
+    }
+
+    fn accepts(_ty: &Type) -> bool {
+        true
+    }
+
+    to_sql_checked!();
+}
+
+/// A row read from either engine.
+pub enum Row {
+    Sqlite(Vec<SqlValue>),
+    Pg(tokio_postgres::Row),
+}
+
+impl Row {
+    pub fn get<T: Col>(&self, i: usize) -> Result<T, StoreError> {
+        match self {
+            Row::Sqlite(values) => match values.get(i) {
+                Some(v) => T::from_sqlite(v, i),
+                None => Err(StoreError::Decode {
+                    column: i,
+                    detail: "no such column".into(),
+                }),
+            },
+            Row::Pg(row) => T::from_pg(row, i),
+        }
+    }
+}
+
+/// A column type readable from both engines.
+pub trait Col: Sized {
+    fn from_sqlite(v: &SqlValue, i: usize) -> Result<Self, StoreError>;
+    fn from_pg(row: &tokio_postgres::Row, i: usize) -> Result<Self, StoreError>;
+}
+
+fn decode_err(i: usize, what: &str, got: &SqlValue) -> StoreError {
+    StoreError::Decode {
+        column: i,
+        detail: format!("expected {what}, found {:?}", got.data_type()),
+    }
+}
+
+fn pg_get<'a, T: postgres_types::FromSql<'a>>(
+    row: &'a tokio_postgres::Row,
+    i: usize,
+) -> Result<T, StoreError> {
+    row.try_get(i).map_err(|e| StoreError::Decode {
+        column: i,
+        detail: e.to_string(),
+    })
+}
+
+impl Col for i64 {
+    fn from_sqlite(v: &SqlValue, i: usize) -> Result<Self, StoreError> {
+        match v {
+            SqlValue::Integer(n) => Ok(*n),
+            other => Err(decode_err(i, "integer", other)),
+        }
+    }
+    fn from_pg(row: &tokio_postgres::Row, i: usize) -> Result<Self, StoreError> {
+        pg_get(row, i)
+    }
+}
+
+impl Col for bool {
+    fn from_sqlite(v: &SqlValue, i: usize) -> Result<Self, StoreError> {
+        match v {
+            SqlValue::Integer(n) => Ok(*n != 0),
+            other => Err(decode_err(i, "boolean", other)),
+        }
+    }
+    fn from_pg(row: &tokio_postgres::Row, i: usize) -> Result<Self, StoreError> {
+        pg_get(row, i)
+    }
+}
+
+impl Col for String {
+    fn from_sqlite(v: &SqlValue, i: usize) -> Result<Self, StoreError> {
+        match v {
+            SqlValue::Text(s) => Ok(s.clone()),
+            other => Err(decode_err(i, "text", other)),
+        }
+    }
+    fn from_pg(row: &tokio_postgres::Row, i: usize) -> Result<Self, StoreError> {
+        pg_get(row, i)
+    }
+}
+
+impl Col for Uuid {
+    fn from_sqlite(v: &SqlValue, i: usize) -> Result<Self, StoreError> {
+        match v {
+            SqlValue::Text(s) => Uuid::parse_str(s).map_err(|e| StoreError::Decode {
+                column: i,
+                detail: e.to_string(),
+            }),
+            other => Err(decode_err(i, "uuid text", other)),
+        }
+    }
+    fn from_pg(row: &tokio_postgres::Row, i: usize) -> Result<Self, StoreError> {
+        pg_get(row, i)
+    }
+}
+
+/// TIMESTAMPTZ read in PostgreSQL's binary format.
+struct PgTs(i64);
+
+impl<'a> postgres_types::FromSql<'a> for PgTs {
+    fn from_sql(
+        _ty: &Type,
+        raw: &'a [u8],
+    ) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+        let bytes: [u8; 8] = raw.try_into()?;
+        Ok(PgTs(i64::from_be_bytes(bytes)))
+    }
+    fn accepts(ty: &Type) -> bool {
+        *ty == Type::TIMESTAMPTZ || *ty == Type::TIMESTAMP
+    }
+}
+
+impl Col for Timestamp {
+    fn from_sqlite(v: &SqlValue, i: usize) -> Result<Self, StoreError> {
+        match v {
+            SqlValue::Integer(n) => micros_to_ts(*n, i),
+            other => Err(decode_err(i, "timestamp", other)),
+        }
+    }
+    fn from_pg(row: &tokio_postgres::Row, i: usize) -> Result<Self, StoreError> {
+        let PgTs(us) = pg_get(row, i)?;
+        micros_to_ts(us.saturating_add(PG_EPOCH_OFFSET_US), i)
+    }
+}
+
+impl Col for serde_json::Value {
+    fn from_sqlite(v: &SqlValue, i: usize) -> Result<Self, StoreError> {
+        match v {
+            SqlValue::Text(s) => serde_json::from_str(s).map_err(|e| StoreError::Decode {
+                column: i,
+                detail: e.to_string(),
+            }),
+            other => Err(decode_err(i, "json text", other)),
+        }
+    }
+    fn from_pg(row: &tokio_postgres::Row, i: usize) -> Result<Self, StoreError> {
+        pg_get(row, i)
+    }
+}
+
+impl<T: Col> Col for Option<T> {
+    fn from_sqlite(v: &SqlValue, i: usize) -> Result<Self, StoreError> {
+        match v {
+            SqlValue::Null => Ok(None),
+            other => T::from_sqlite(other, i).map(Some),
+        }
+    }
+    fn from_pg(row: &tokio_postgres::Row, i: usize) -> Result<Self, StoreError> {
+        let raw: Option<RawPresent> = pg_get(row, i)?;
+        match raw {
+            None => Ok(None),
+            Some(_) => T::from_pg(row, i).map(Some),
+        }
+    }
+}
+
+/// Reads only whether a PostgreSQL value is present.
+struct RawPresent;
+
+impl<'a> postgres_types::FromSql<'a> for RawPresent {
+    fn from_sql(
+        _ty: &Type,
+        _raw: &'a [u8],
+    ) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+        Ok(RawPresent)
+    }
+    fn accepts(_ty: &Type) -> bool {
+        true
+    }
+}
+
+macro_rules! id_cols {
+    ($($t:ty),*) => {$(
+        impl Col for $t {
+            fn from_sqlite(v: &SqlValue, i: usize) -> Result<Self, StoreError> {
+                Uuid::from_sqlite(v, i).map(<$t>::from_uuid)
+            }
+            fn from_pg(row: &tokio_postgres::Row, i: usize) -> Result<Self, StoreError> {
+                Uuid::from_pg(row, i).map(<$t>::from_uuid)
+            }
+        }
+    )*};
+}
+id_cols!(
+    sigap_domain::PersonId,
+    sigap_domain::OrgId,
+    sigap_domain::GroupId,
+    sigap_domain::TokenId,
+    sigap_domain::JobId
+);
