@@ -1,1 +1,82 @@
+//! Use cases, one module per process: authorization, validation, audit and background work.
+//! A handler in `sigap-web` parses input, calls one function here and maps the result.
 
+pub mod audit;
+pub mod auth;
+mod error;
+pub mod groups;
+pub mod home;
+pub mod jobs;
+pub mod listing;
+pub mod orgs;
+pub mod people;
+mod principal;
+pub mod secrets;
+pub mod tokens;
+
+pub use error::{AppError, AppResult, Errors, FieldError};
+pub use principal::{AuthMethod, Ctx, Principal};
+pub use sigap_store as store;
+
+use jiff::{SignedDuration, Timestamp};
+use sigap_domain::Clock;
+use sigap_store::Store;
+use std::sync::Arc;
+
+/// Tunables of the use cases.
+#[derive(Debug, Clone)]
+pub struct CoreSettings {
+    /// How long a browser session lives without use.
+    pub session_idle: SignedDuration,
+    /// Failed sign-ins per account within `login_window` before it is locked.
+    pub login_max_failures_per_account: i64,
+    /// Failed sign-ins per address within `login_window` before it is locked.
+    pub login_max_failures_per_address: i64,
+    pub login_window: SignedDuration,
+    pub login_lockout: SignedDuration,
+    /// Argon2 memory cost in KiB (19 MiB is OWASP's minimum for Argon2id).
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+}
+
+impl Default for CoreSettings {
+    fn default() -> Self {
+        Self {
+            session_idle: SignedDuration::from_hours(12),
+            login_max_failures_per_account: 5,
+            login_max_failures_per_address: 30,
+            login_window: SignedDuration::from_mins(15),
+            login_lockout: SignedDuration::from_mins(15),
+            argon2_memory_kib: 19 * 1024,
+            argon2_iterations: 2,
+        }
+    }
+}
+
+/// The application: the store, the clock and the settings, cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Core {
+    pub store: Store,
+    clock: Arc<dyn Clock>,
+    pub settings: Arc<CoreSettings>,
+}
+
+impl Core {
+    pub fn new(store: Store, clock: Arc<dyn Clock>, settings: CoreSettings) -> Self {
+        Self {
+            store,
+            clock,
+            settings: Arc::new(settings),
+        }
+    }
+
+    /// The current time, from the injected clock, at the microsecond precision the database keeps.
+    pub fn now(&self) -> Timestamp {
+        let t = self.clock.now();
+        Timestamp::from_microsecond(t.as_microsecond()).unwrap_or(t)
+    }
+
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        self.clock.clone()
+    }
+}

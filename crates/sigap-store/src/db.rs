@@ -44,6 +44,18 @@ impl DatabaseLocation {
     }
 }
 
+/// An error a transaction body may return: any error that a `StoreError` converts into and
+/// that tells whether the transaction may be retried. Any `Err` rolls the transaction back.
+pub trait TxError: From<StoreError> + Send + 'static {
+    fn retryable(&self) -> bool;
+}
+
+impl TxError for StoreError {
+    fn retryable(&self) -> bool {
+        self.is_retryable()
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Store {
     pub(crate) db: Db,
@@ -72,47 +84,52 @@ impl Store {
     /// Runs `f` in a write transaction. On PostgreSQL a serialization failure reruns the whole
     /// body in a fresh transaction (with back-off); on SQLite the one writer makes that moot.
     /// The body must await nothing but database calls.
-    pub async fn write<T, F>(&self, f: F) -> StoreResult<T>
+    pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
     where
-        F: AsyncFn(&mut Tx<'_>) -> StoreResult<T> + Send + Sync + 'static,
+        F: AsyncFn(&mut Tx<'_>) -> Result<T, E> + Send + Sync + 'static,
         T: Send + 'static,
+        E: TxError,
     {
         match &self.db {
             Db::Sqlite(s) => {
                 s.on_writer(move |conn| {
-                    conn.execute_batch("BEGIN IMMEDIATE")
-                        .map_err(StoreError::from_sqlite)?;
-                    let outcome = {
-                        let mut tx = Tx::Sqlite(conn);
-                        f(&mut tx).now_or_never()
-                    };
-                    match outcome {
-                        Some(Ok(value)) => {
-                            if let Err(e) = conn.execute_batch("COMMIT") {
-                                let _ = conn.execute_batch("ROLLBACK");
-                                return Err(StoreError::from_sqlite(e));
+                    Ok((|| {
+                        conn.execute_batch("BEGIN IMMEDIATE")
+                            .map_err(|e| E::from(StoreError::from_sqlite(e)))?;
+                        let outcome = {
+                            let mut tx = Tx::Sqlite(conn);
+                            f(&mut tx).now_or_never()
+                        };
+                        match outcome {
+                            Some(Ok(value)) => {
+                                if let Err(e) = conn.execute_batch("COMMIT") {
+                                    let _ = conn.execute_batch("ROLLBACK");
+                                    return Err(E::from(StoreError::from_sqlite(e)));
+                                }
+                                Ok(value)
                             }
-                            Ok(value)
+                            Some(Err(e)) => {
+                                let _ = conn.execute_batch("ROLLBACK");
+                                Err(e)
+                            }
+                            None => {
+                                let _ = conn.execute_batch("ROLLBACK");
+                                Err(E::from(StoreError::ForeignAwait))
+                            }
                         }
-                        Some(Err(e)) => {
-                            let _ = conn.execute_batch("ROLLBACK");
-                            Err(e)
-                        }
-                        None => {
-                            let _ = conn.execute_batch("ROLLBACK");
-                            Err(StoreError::ForeignAwait)
-                        }
-                    }
+                    })())
                 })
                 .await
+                .map_err(E::from)?
             }
             Db::Postgres(p) => {
-                let mut client = p.client().await?;
+                let mut client = p.client().await.map_err(E::from)?;
                 let mut attempt = 0;
+                let begin = |e| E::from(StoreError::from_pg(e));
                 loop {
                     attempt += 1;
                     let result = {
-                        let tx = client.transaction().await.map_err(StoreError::from_pg)?;
+                        let tx = client.transaction().await.map_err(begin)?;
                         let body = {
                             let mut t = Tx::Pg(&tx);
                             f(&mut t).await
@@ -122,7 +139,7 @@ impl Store {
                                 .commit()
                                 .await
                                 .map(|()| value)
-                                .map_err(StoreError::from_pg),
+                                .map_err(begin),
                             Err(e) => {
                                 let _ = tx.rollback().await;
                                 Err(e)
@@ -130,7 +147,7 @@ impl Store {
                         }
                     };
                     match result {
-                        Err(e) if e.is_retryable() && attempt < MAX_ATTEMPTS => {
+                        Err(e) if e.retryable() && attempt < MAX_ATTEMPTS => {
                             tokio::time::sleep(backoff(attempt)).await;
                         }
                         other => return other,
@@ -140,25 +157,26 @@ impl Store {
         }
     }
 
-    /// Runs `f` for reading. SQLite runs it on a reader thread in one snapshot; PostgreSQL on a
-    /// pooled connection without a transaction.
-    pub async fn read<T, F>(&self, f: F) -> StoreResult<T>
+    /// Runs `f` for reading. SQLite runs it on a reader thread; PostgreSQL on a pooled
+    /// connection without a transaction.
+    pub async fn read<T, E, F>(&self, f: F) -> Result<T, E>
     where
-        F: AsyncFnOnce(&mut Tx<'_>) -> StoreResult<T> + Send + 'static,
+        F: AsyncFnOnce(&mut Tx<'_>) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
+        E: TxError,
     {
         match &self.db {
-            Db::Sqlite(s) => {
-                s.on_reader(move |conn| {
+            Db::Sqlite(s) => s
+                .on_reader(move |conn| {
                     let mut tx = Tx::Sqlite(conn);
-                    f(&mut tx)
+                    Ok(f(&mut tx)
                         .now_or_never()
-                        .unwrap_or(Err(StoreError::ForeignAwait))
+                        .unwrap_or_else(|| Err(E::from(StoreError::ForeignAwait))))
                 })
                 .await
-            }
+                .map_err(E::from)?,
             Db::Postgres(p) => {
-                let client = p.client().await?;
+                let client = p.client().await.map_err(E::from)?;
                 let mut t = Tx::PgClient(&client);
                 f(&mut t).await
             }

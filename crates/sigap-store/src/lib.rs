@@ -12,7 +12,7 @@ mod value;
 
 pub mod repo;
 
-pub use db::{DatabaseLocation, Db, Store, retry_serializable};
+pub use db::{DatabaseLocation, Db, Store, TxError, retry_serializable};
 pub use error::{StoreError, StoreResult};
 pub use migrate::SchemaStatus;
 pub use postgres::redact_url;

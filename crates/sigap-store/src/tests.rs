@@ -289,7 +289,7 @@ async fn jobs_are_claimed_once_and_leases_expire(db: TestDb) -> R {
             for _ in 0..n_jobs {
                 jobs::enqueue(tx, "test", &payload, t0(), 3, t0()).await?;
             }
-            Ok(())
+            Ok::<_, StoreError>(())
         })
         .await?;
     let lease = t0().saturating_add(SignedDuration::from_secs(30))?;

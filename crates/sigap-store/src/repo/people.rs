@@ -360,3 +360,14 @@ pub async fn list(
     load_roles(tx, &mut people).await?;
     Ok(into_page(people, limit, |p| key_values(p, &keys)))
 }
+
+/// Active people holding the admin role.
+pub async fn count_active_admins(tx: &mut Tx<'_>) -> StoreResult<i64> {
+    tx.query_one(
+        "SELECT count(*) FROM person p JOIN person_role r ON r.person_id = p.id \
+         WHERE r.role = 'admin' AND p.active = TRUE",
+        &[],
+    )
+    .await?
+    .get(0)
+}

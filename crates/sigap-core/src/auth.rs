@@ -1,0 +1,150 @@
+//! Signing in and out, and turning a session cookie or a bearer token into a principal.
+
+use crate::error::{AppError, AppResult};
+use crate::principal::{AuthMethod, Principal};
+use crate::{Core, secrets, tokens};
+use jiff::Timestamp;
+use sigap_store::{people, sessions, throttle};
+
+/// A successful sign-in: the cookie value to set (shown once) and who signed in.
+pub struct SignedIn {
+    pub session_id: String,
+    pub principal: Principal,
+}
+
+fn account_key(login: &str) -> String {
+    format!("account:{}", login.trim().to_lowercase())
+}
+
+fn address_key(address: &str) -> String {
+    format!("address:{address}")
+}
+
+fn retry_after(until: Timestamp, now: Timestamp) -> AppError {
+    let secs = until.duration_since(now).as_secs().max(1);
+    AppError::RateLimited { retry_after_secs: secs }
+}
+
+/// Checks a login and password; failures are counted per account and per address.
+pub async fn sign_in(core: &Core, login: &str, password: &str, address: &str) -> AppResult<SignedIn> {
+    let now = core.now();
+    let (account, addr) = (account_key(login), address_key(address));
+    let (a2, ad2) = (account.clone(), addr.clone());
+    let locked = core
+        .store
+        .read(async move |tx| {
+            let a = throttle::locked_until(tx, &a2, now).await?;
+            let b = throttle::locked_until(tx, &ad2, now).await?;
+            Ok::<_, AppError>(a.into_iter().chain(b).max())
+        })
+        .await?;
+    if let Some(until) = locked {
+        return Err(retry_after(until, now));
+    }
+    let login_key = login.trim().to_lowercase();
+    let creds = core
+        .store
+        .read(async move |tx| people::credentials(tx, &login_key).await)
+        .await?;
+    let (id, hash, active) = match creds {
+        Some((id, hash, active)) => (Some(id), hash, active),
+        None => (None, None, false),
+    };
+    let ok = secrets::verify_password(password.to_owned(), hash).await? && active;
+    let Some(id) = id.filter(|_| ok) else {
+        let s = core.settings.clone();
+        let locked = core
+            .store
+            .write(async move |tx| {
+                let a = throttle::record_failure(tx, &account, now, s.login_window, s.login_max_failures_per_account, s.login_lockout).await?;
+                let b = throttle::record_failure(tx, &addr, now, s.login_window, s.login_max_failures_per_address, s.login_lockout).await?;
+                Ok::<_, AppError>(a.into_iter().chain(b).max())
+            })
+            .await?;
+        metrics::counter!("sigap_login_failures_total").increment(1);
+        return Err(match locked {
+            Some(until) => retry_after(until, now),
+            None => AppError::BadCredentials,
+        });
+    };
+    let (session_id, id_hash) = secrets::new_session_id()?;
+    let expires = now.saturating_add(core.settings.session_idle).unwrap_or(now);
+    let h2 = id_hash.clone();
+    let person = core
+        .store
+        .write(async move |tx| {
+            throttle::clear(tx, &account).await?;
+            sessions::insert(tx, &h2, id, now, expires).await?;
+            Ok::<_, AppError>(people::get(tx, id).await?)
+        })
+        .await?;
+    Ok(SignedIn {
+        session_id,
+        principal: Principal::from_person(&person, AuthMethod::Session { id_hash }),
+    })
+}
+
+/// Ends a session.
+pub async fn sign_out(core: &Core, id_hash: &str) -> AppResult<()> {
+    let h = id_hash.to_owned();
+    core.store.write(async move |tx| sessions::delete(tx, &h).await).await?;
+    Ok(())
+}
+
+/// The person behind a session cookie, if the session is alive.
+pub async fn session_principal(core: &Core, cookie_value: &str) -> AppResult<Option<Principal>> {
+    if cookie_value.is_empty() || cookie_value.len() > 100 {
+        return Ok(None);
+    }
+    let id_hash = secrets::sha256_hex(cookie_value);
+    let now = core.now();
+    let h = id_hash.clone();
+    let found = core
+        .store
+        .read(async move |tx| {
+            let Some(s) = sessions::get(tx, &h).await? else { return Ok::<_, AppError>(None) };
+            if s.expires_at <= now {
+                return Ok(None);
+            }
+            let p = people::get(tx, s.person_id).await?;
+            Ok(Some((s, p)))
+        })
+        .await?;
+    let Some((session, person)) = found else { return Ok(None) };
+    if !person.active {
+        return Ok(None);
+    }
+    // Slide the expiry, at most once a minute.
+    if now.duration_since(session.last_seen_at) > tokens::TOUCH_INTERVAL {
+        let expires = now.saturating_add(core.settings.session_idle).unwrap_or(now);
+        let h = id_hash.clone();
+        core.store.write(async move |tx| sessions::touch(tx, &h, now, expires).await).await?;
+    }
+    Ok(Some(Principal::from_person(&person, AuthMethod::Session { id_hash })))
+}
+
+/// The person behind a bearer token; `Unauthenticated` for anything but a live token.
+pub async fn token_principal(core: &Core, presented: &str) -> AppResult<Principal> {
+    let (id, secret) = secrets::parse_token(presented.trim()).ok_or(AppError::Unauthenticated)?;
+    let now = core.now();
+    let found = core
+        .store
+        .read(async move |tx| {
+            let Some((token, hash)) = sigap_store::tokens::find(tx, id).await? else {
+                return Ok::<_, AppError>(None);
+            };
+            let person = people::get(tx, token.person_id).await?;
+            Ok(Some((token, hash, person)))
+        })
+        .await?;
+    let Some((token, hash, person)) = found else { return Err(AppError::Unauthenticated) };
+    if !secrets::secret_matches(secret, &hash) || !tokens::usable(&token, now) || !person.active {
+        return Err(AppError::Unauthenticated);
+    }
+    if token.last_used_at.is_none_or(|t| now.duration_since(t) > tokens::TOUCH_INTERVAL) {
+        core.store
+            .write(async move |tx| sigap_store::tokens::touch(tx, id, now).await)
+            .await?;
+    }
+    Ok(Principal::from_person(&person, AuthMethod::Token { id, scope: token.scope }))
+}
