@@ -1,13 +1,13 @@
 //! Recording changes in the audit log, and reading and verifying it.
 
+use crate::Core;
 use crate::error::{AppError, AppResult};
 use crate::principal::Ctx;
-use crate::Core;
 use jiff::Timestamp;
 use serde_json::{Map, Value};
 use sigap_domain::{PersonId, Role};
-use sigap_store::audit::{self as repo, AuditEntry, AuditRow};
 use sigap_store::Tx;
+use sigap_store::audit::{self as repo, AuditEntry, AuditRow};
 
 /// Who and which request, owned so it can travel into a transaction.
 #[derive(Debug, Clone)]
@@ -94,7 +94,12 @@ pub async fn record_diff(
 pub const RECORD_TYPES: &[&str] = &["person", "organization", "group", "api_token"];
 
 /// A record's history, oldest first. The caller has already checked the record is visible.
-pub async fn history(core: &Core, ctx: &Ctx, record_type: &str, record_id: &str) -> AppResult<Vec<AuditRow>> {
+pub async fn history(
+    core: &Core,
+    ctx: &Ctx,
+    record_type: &str,
+    record_id: &str,
+) -> AppResult<Vec<AuditRow>> {
     ctx.principal.require(Role::Agent)?;
     if !RECORD_TYPES.contains(&record_type) {
         return Err(AppError::NotFound);
@@ -128,7 +133,11 @@ pub async fn verify_chain(core: &Core) -> AppResult<ChainReport> {
         checked += rows.len() as i64;
         if let Some(bad) = bad {
             let (head_seq, _) = core.store.read(async |tx| repo::head(tx).await).await?;
-            return Ok(ChainReport { rows_checked: checked, head_seq, first_bad: Some(bad) });
+            return Ok(ChainReport {
+                rows_checked: checked,
+                head_seq,
+                first_bad: Some(bad),
+            });
         }
         match rows.last() {
             Some(last) => {
@@ -142,9 +151,16 @@ pub async fn verify_chain(core: &Core) -> AppResult<ChainReport> {
     let first_bad = if head_seq > after {
         Some((after + 1, format!("row {} is missing", after + 1)))
     } else if head_seq == after && head_hash != prev {
-        Some((after, "the last row does not match the chain head".to_owned()))
+        Some((
+            after,
+            "the last row does not match the chain head".to_owned(),
+        ))
     } else {
         None
     };
-    Ok(ChainReport { rows_checked: checked, head_seq, first_bad })
+    Ok(ChainReport {
+        rows_checked: checked,
+        head_seq,
+        first_bad,
+    })
 }

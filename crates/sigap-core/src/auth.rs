@@ -22,11 +22,18 @@ fn address_key(address: &str) -> String {
 
 fn retry_after(until: Timestamp, now: Timestamp) -> AppError {
     let secs = until.duration_since(now).as_secs().max(1);
-    AppError::RateLimited { retry_after_secs: secs }
+    AppError::RateLimited {
+        retry_after_secs: secs,
+    }
 }
 
 /// Checks a login and password; failures are counted per account and per address.
-pub async fn sign_in(core: &Core, login: &str, password: &str, address: &str) -> AppResult<SignedIn> {
+pub async fn sign_in(
+    core: &Core,
+    login: &str,
+    password: &str,
+    address: &str,
+) -> AppResult<SignedIn> {
     let now = core.now();
     let (account, addr) = (account_key(login), address_key(address));
     let (a2, ad2) = (account.clone(), addr.clone());
@@ -56,8 +63,24 @@ pub async fn sign_in(core: &Core, login: &str, password: &str, address: &str) ->
         let locked = core
             .store
             .write(async move |tx| {
-                let a = throttle::record_failure(tx, &account, now, s.login_window, s.login_max_failures_per_account, s.login_lockout).await?;
-                let b = throttle::record_failure(tx, &addr, now, s.login_window, s.login_max_failures_per_address, s.login_lockout).await?;
+                let a = throttle::record_failure(
+                    tx,
+                    &account,
+                    now,
+                    s.login_window,
+                    s.login_max_failures_per_account,
+                    s.login_lockout,
+                )
+                .await?;
+                let b = throttle::record_failure(
+                    tx,
+                    &addr,
+                    now,
+                    s.login_window,
+                    s.login_max_failures_per_address,
+                    s.login_lockout,
+                )
+                .await?;
                 Ok::<_, AppError>(a.into_iter().chain(b).max())
             })
             .await?;
@@ -68,7 +91,9 @@ pub async fn sign_in(core: &Core, login: &str, password: &str, address: &str) ->
         });
     };
     let (session_id, id_hash) = secrets::new_session_id()?;
-    let expires = now.saturating_add(core.settings.session_idle).unwrap_or(now);
+    let expires = now
+        .saturating_add(core.settings.session_idle)
+        .unwrap_or(now);
     let h2 = id_hash.clone();
     let person = core
         .store
@@ -87,7 +112,9 @@ pub async fn sign_in(core: &Core, login: &str, password: &str, address: &str) ->
 /// Ends a session.
 pub async fn sign_out(core: &Core, id_hash: &str) -> AppResult<()> {
     let h = id_hash.to_owned();
-    core.store.write(async move |tx| sessions::delete(tx, &h).await).await?;
+    core.store
+        .write(async move |tx| sessions::delete(tx, &h).await)
+        .await?;
     Ok(())
 }
 
@@ -102,7 +129,9 @@ pub async fn session_principal(core: &Core, cookie_value: &str) -> AppResult<Opt
     let found = core
         .store
         .read(async move |tx| {
-            let Some(s) = sessions::get(tx, &h).await? else { return Ok::<_, AppError>(None) };
+            let Some(s) = sessions::get(tx, &h).await? else {
+                return Ok::<_, AppError>(None);
+            };
             if s.expires_at <= now {
                 return Ok(None);
             }
@@ -110,17 +139,26 @@ pub async fn session_principal(core: &Core, cookie_value: &str) -> AppResult<Opt
             Ok(Some((s, p)))
         })
         .await?;
-    let Some((session, person)) = found else { return Ok(None) };
+    let Some((session, person)) = found else {
+        return Ok(None);
+    };
     if !person.active {
         return Ok(None);
     }
     // Slide the expiry, at most once a minute.
     if now.duration_since(session.last_seen_at) > tokens::TOUCH_INTERVAL {
-        let expires = now.saturating_add(core.settings.session_idle).unwrap_or(now);
+        let expires = now
+            .saturating_add(core.settings.session_idle)
+            .unwrap_or(now);
         let h = id_hash.clone();
-        core.store.write(async move |tx| sessions::touch(tx, &h, now, expires).await).await?;
+        core.store
+            .write(async move |tx| sessions::touch(tx, &h, now, expires).await)
+            .await?;
     }
-    Ok(Some(Principal::from_person(&person, AuthMethod::Session { id_hash })))
+    Ok(Some(Principal::from_person(
+        &person,
+        AuthMethod::Session { id_hash },
+    )))
 }
 
 /// The person behind a bearer token; `Unauthenticated` for anything but a live token.
@@ -137,14 +175,25 @@ pub async fn token_principal(core: &Core, presented: &str) -> AppResult<Principa
             Ok(Some((token, hash, person)))
         })
         .await?;
-    let Some((token, hash, person)) = found else { return Err(AppError::Unauthenticated) };
+    let Some((token, hash, person)) = found else {
+        return Err(AppError::Unauthenticated);
+    };
     if !secrets::secret_matches(secret, &hash) || !tokens::usable(&token, now) || !person.active {
         return Err(AppError::Unauthenticated);
     }
-    if token.last_used_at.is_none_or(|t| now.duration_since(t) > tokens::TOUCH_INTERVAL) {
+    if token
+        .last_used_at
+        .is_none_or(|t| now.duration_since(t) > tokens::TOUCH_INTERVAL)
+    {
         core.store
             .write(async move |tx| sigap_store::tokens::touch(tx, id, now).await)
             .await?;
     }
-    Ok(Principal::from_person(&person, AuthMethod::Token { id, scope: token.scope }))
+    Ok(Principal::from_person(
+        &person,
+        AuthMethod::Token {
+            id,
+            scope: token.scope,
+        },
+    ))
 }

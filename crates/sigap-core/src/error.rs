@@ -108,9 +108,7 @@ impl From<StoreError> for AppError {
                 field: None,
             },
             StoreError::Serialization => AppError::Contention,
-            StoreError::Closed | StoreError::Pool(_) => {
-                AppError::Unavailable(e.to_string())
-            }
+            StoreError::Closed | StoreError::Pool(_) => AppError::Unavailable(e.to_string()),
             other => AppError::Internal(other.to_string()),
         }
     }

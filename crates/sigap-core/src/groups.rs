@@ -1,10 +1,10 @@
 //! Support groups: the service desk, technical, application and IT operations teams.
 
+use crate::Core;
 use crate::audit::{self, Actor};
 use crate::error::{AppError, AppResult, Errors, FieldError};
 use crate::listing::{ListParams, Listed, PageRequest, parse_bool};
 use crate::principal::Ctx;
-use crate::Core;
 use serde_json::{Map, Value, json};
 use sigap_domain::{Email, GroupId, GroupType, Role, parse_line, parse_text};
 use sigap_store::groups::{self as repo, Group, GroupFields, GroupFilter, GroupSort, PersonRef};
@@ -40,7 +40,10 @@ pub fn audit_map(g: &Group) -> Map<String, Value> {
     m.insert("type".into(), json!(g.group_type.code()));
     m.insert("description".into(), json!(g.description));
     m.insert("email".into(), json!(g.email));
-    m.insert("manager".into(), json!(g.manager.as_ref().map(|p| p.login.clone())));
+    m.insert(
+        "manager".into(),
+        json!(g.manager.as_ref().map(|p| p.login.clone())),
+    );
     m.insert("active".into(), json!(g.active));
     m
 }
@@ -52,7 +55,10 @@ pub(crate) async fn resolve(tx: &mut Tx<'_>, key: &str) -> StoreResult<Group> {
     }
     let page = repo::list(
         tx,
-        &GroupFilter { q: Some(key.trim().to_owned()), ..GroupFilter::default() },
+        &GroupFilter {
+            q: Some(key.trim().to_owned()),
+            ..GroupFilter::default()
+        },
         &[(GroupSort::Name, false)],
         None,
         50,
@@ -64,7 +70,10 @@ pub(crate) async fn resolve(tx: &mut Tx<'_>, key: &str) -> StoreResult<Group> {
         .ok_or(StoreError::NotFound)
 }
 
-fn parse(input: &GroupInput, mut f: GroupFields) -> AppResult<(GroupFields, Option<Option<String>>)> {
+fn parse(
+    input: &GroupInput,
+    mut f: GroupFields,
+) -> AppResult<(GroupFields, Option<Option<String>>)> {
     let mut errs = Errors::new();
     if let Some(name) = &input.name {
         if let Some(n) = errs.take("name", parse_line(name, 200)) {
@@ -84,7 +93,9 @@ fn parse(input: &GroupInput, mut f: GroupFields) -> AppResult<(GroupFields, Opti
     if let Some(email) = &input.email {
         f.email = match email.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
             None => None,
-            Some(e) => errs.take("email", Email::parse(e)).map(|e| e.as_str().to_owned()),
+            Some(e) => errs
+                .take("email", Email::parse(e))
+                .map(|e| e.as_str().to_owned()),
         };
     }
     if let Some(a) = input.active {
@@ -105,11 +116,17 @@ fn fields_of(g: &Group) -> GroupFields {
     }
 }
 
-async fn apply_manager(tx: &mut Tx<'_>, f: &mut GroupFields, manager: &Option<Option<String>>) -> AppResult<()> {
+async fn apply_manager(
+    tx: &mut Tx<'_>,
+    f: &mut GroupFields,
+    manager: &Option<Option<String>>,
+) -> AppResult<()> {
     match manager {
         Some(Some(key)) if !key.trim().is_empty() => match crate::people::resolve(tx, key).await {
             Ok(p) => f.manager_id = Some(p.id),
-            Err(StoreError::NotFound) => return Err(AppError::field("manager", "not_found", "no such person")),
+            Err(StoreError::NotFound) => {
+                return Err(AppError::field("manager", "not_found", "no such person"));
+            }
             Err(e) => return Err(e.into()),
         },
         Some(_) => f.manager_id = None,
@@ -145,7 +162,17 @@ pub async fn create(core: &Core, ctx: &Ctx, input: GroupInput) -> AppResult<Grou
             let mut fields = fields.clone();
             apply_manager(tx, &mut fields, &manager).await?;
             let g = repo::insert(tx, GroupId::new(), &fields, now).await?;
-            audit::record_diff(tx, &actor, now, "group", &g.id.to_string(), "create", None, Some(&audit_map(&g))).await?;
+            audit::record_diff(
+                tx,
+                &actor,
+                now,
+                "group",
+                &g.id.to_string(),
+                "create",
+                None,
+                Some(&audit_map(&g)),
+            )
+            .await?;
             Ok(g)
         })
         .await
@@ -155,17 +182,29 @@ pub async fn create(core: &Core, ctx: &Ctx, input: GroupInput) -> AppResult<Grou
 pub async fn get(core: &Core, ctx: &Ctx, key: &str) -> AppResult<Group> {
     ctx.principal.require(Role::Agent)?;
     let key = key.to_owned();
-    Ok(core.store.read(async move |tx| resolve(tx, &key).await).await?)
+    Ok(core
+        .store
+        .read(async move |tx| resolve(tx, &key).await)
+        .await?)
 }
 
 pub async fn members(core: &Core, ctx: &Ctx, key: &str) -> AppResult<(Group, Vec<PersonRef>)> {
     let g = get(core, ctx, key).await?;
     let id = g.id;
-    let members = core.store.read(async move |tx| repo::members(tx, id).await).await?;
+    let members = core
+        .store
+        .read(async move |tx| repo::members(tx, id).await)
+        .await?;
     Ok((g, members))
 }
 
-pub async fn update(core: &Core, ctx: &Ctx, key: &str, input: GroupInput, if_match: Option<i64>) -> AppResult<Group> {
+pub async fn update(
+    core: &Core,
+    ctx: &Ctx,
+    key: &str,
+    input: GroupInput,
+    if_match: Option<i64>,
+) -> AppResult<Group> {
     ctx.principal.require(Role::Admin)?;
     let current = get(core, ctx, key).await?;
     let (actor, now) = (Actor::of(ctx), core.now());
@@ -178,12 +217,20 @@ pub async fn update(core: &Core, ctx: &Ctx, key: &str, input: GroupInput, if_mat
             let (mut fields, manager) = parse(&input, fields_of(&before))?;
             apply_manager(tx, &mut fields, &manager).await?;
             let after = match repo::update(tx, before.id, &fields, before.version, now).await {
-                Err(StoreError::VersionMismatch) if if_match.is_some() => return Err(AppError::PreconditionFailed),
+                Err(StoreError::VersionMismatch) if if_match.is_some() => {
+                    return Err(AppError::PreconditionFailed);
+                }
                 other => other?,
             };
             audit::record_diff(
-                tx, &actor, now, "group", &after.id.to_string(), "update",
-                Some(&audit_map(&before)), Some(&audit_map(&after)),
+                tx,
+                &actor,
+                now,
+                "group",
+                &after.id.to_string(),
+                "update",
+                Some(&audit_map(&before)),
+                Some(&audit_map(&after)),
             )
             .await?;
             Ok(after)
@@ -202,8 +249,17 @@ pub async fn delete(core: &Core, ctx: &Ctx, key: &str, if_match: Option<i64>) ->
                 return Err(AppError::PreconditionFailed);
             }
             repo::delete(tx, before.id, before.version).await?;
-            audit::record_diff(tx, &actor, now, "group", &before.id.to_string(), "delete", Some(&audit_map(&before)), None)
-                .await?;
+            audit::record_diff(
+                tx,
+                &actor,
+                now,
+                "group",
+                &before.id.to_string(),
+                "delete",
+                Some(&audit_map(&before)),
+                None,
+            )
+            .await?;
             Ok(())
         })
         .await
@@ -213,11 +269,19 @@ pub async fn delete(core: &Core, ctx: &Ctx, key: &str, if_match: Option<i64>) ->
 fn may_manage(ctx: &Ctx, g: &Group) -> bool {
     ctx.principal.has(Role::Admin)
         || (ctx.principal.has(Role::Manager)
-            && g.manager.as_ref().is_some_and(|m| Some(m.id) == ctx.principal.person_id))
+            && g.manager
+                .as_ref()
+                .is_some_and(|m| Some(m.id) == ctx.principal.person_id))
 }
 
 /// Adds (or with `add = false` removes) a member.
-pub async fn set_member(core: &Core, ctx: &Ctx, key: &str, person: &str, add: bool) -> AppResult<Vec<PersonRef>> {
+pub async fn set_member(
+    core: &Core,
+    ctx: &Ctx,
+    key: &str,
+    person: &str,
+    add: bool,
+) -> AppResult<Vec<PersonRef>> {
     let g = get(core, ctx, key).await?;
     if !may_manage(ctx, &g) {
         return Err(AppError::Forbidden);
@@ -226,7 +290,13 @@ pub async fn set_member(core: &Core, ctx: &Ctx, key: &str, person: &str, add: bo
     core.store
         .write(async move |tx| {
             let p = match crate::people::resolve(tx, &person).await {
-                Ok(p) if ctx2.principal.sees_org(p.organization.as_ref().map(|o| o.id)) => p,
+                Ok(p)
+                    if ctx2
+                        .principal
+                        .sees_org(p.organization.as_ref().map(|o| o.id)) =>
+                {
+                    p
+                }
                 Ok(_) | Err(StoreError::NotFound) => {
                     return Err(AppError::field("person", "not_found", "no such person"));
                 }
@@ -238,8 +308,21 @@ pub async fn set_member(core: &Core, ctx: &Ctx, key: &str, person: &str, add: bo
                 repo::remove_member(tx, g.id, p.id).await?
             };
             if changed {
-                let change = if add { json!([null, p.login]) } else { json!([p.login, null]) };
-                audit::record(tx, &actor, now, "group", &g.id.to_string(), "update", json!({ "member": change })).await?;
+                let change = if add {
+                    json!([null, p.login])
+                } else {
+                    json!([p.login, null])
+                };
+                audit::record(
+                    tx,
+                    &actor,
+                    now,
+                    "group",
+                    &g.id.to_string(),
+                    "update",
+                    json!({ "member": change }),
+                )
+                .await?;
             } else if !add {
                 return Err(AppError::NotFound);
             }
@@ -248,11 +331,19 @@ pub async fn set_member(core: &Core, ctx: &Ctx, key: &str, person: &str, add: bo
         .await
 }
 
-pub async fn list(core: &Core, ctx: &Ctx, query: GroupQuery, params: &ListParams) -> AppResult<Listed<Group>> {
+pub async fn list(
+    core: &Core,
+    ctx: &Ctx,
+    query: GroupQuery,
+    params: &ListParams,
+) -> AppResult<Listed<Group>> {
     ctx.principal.require(Role::Agent)?;
     let page = PageRequest::parse(params, SORT_FIELDS, "name")?;
     let group_type = match query.group_type.as_deref().filter(|k| !k.is_empty()) {
-        Some(k) => Some(GroupType::parse(k).map_err(|e| AppError::Validation(vec![FieldError::from_invalid("type", e)]))?),
+        Some(k) => Some(
+            GroupType::parse(k)
+                .map_err(|e| AppError::Validation(vec![FieldError::from_invalid("type", e)]))?,
+        ),
         None => None,
     };
     let active = parse_bool("active", query.active.as_deref())?;
@@ -261,11 +352,18 @@ pub async fn list(core: &Core, ctx: &Ctx, query: GroupQuery, params: &ListParams
     let result = core
         .store
         .read(async move |tx| {
-            let mut filter = GroupFilter { group_type, active, q, ..GroupFilter::default() };
+            let mut filter = GroupFilter {
+                group_type,
+                active,
+                q,
+                ..GroupFilter::default()
+            };
             if let Some(m) = member.as_deref().filter(|m| !m.is_empty()) {
                 match crate::people::resolve(tx, m).await {
                     Ok(p) => filter.member = Some(p.id),
-                    Err(StoreError::NotFound) => return Err(AppError::field("member", "not_found", "no such person")),
+                    Err(StoreError::NotFound) => {
+                        return Err(AppError::field("member", "not_found", "no such person"));
+                    }
                     Err(e) => return Err(e.into()),
                 }
             }
@@ -277,6 +375,11 @@ pub async fn list(core: &Core, ctx: &Ctx, query: GroupQuery, params: &ListParams
 
 /// The groups the caller belongs to.
 pub async fn mine(core: &Core, ctx: &Ctx) -> AppResult<Vec<Group>> {
-    let Some(me) = ctx.principal.person_id else { return Ok(Vec::new()) };
-    Ok(core.store.read(async move |tx| repo::of_person(tx, me).await).await?)
+    let Some(me) = ctx.principal.person_id else {
+        return Ok(Vec::new());
+    };
+    Ok(core
+        .store
+        .read(async move |tx| repo::of_person(tx, me).await)
+        .await?)
 }

@@ -36,7 +36,9 @@ pub struct Home {
 pub async fn home(core: &Core, ctx: &Ctx) -> AppResult<Home> {
     let my_groups = crate::groups::mine(core, ctx).await?;
     let now = core.now();
-    let soon = now.saturating_add(SignedDuration::from_hours(24 * 14)).unwrap_or(now);
+    let soon = now
+        .saturating_add(SignedDuration::from_hours(24 * 14))
+        .unwrap_or(now);
     let expiring_tokens = crate::tokens::list_mine(core, ctx)
         .await?
         .into_iter()
@@ -47,12 +49,19 @@ pub async fn home(core: &Core, ctx: &Ctx) -> AppResult<Home> {
             core,
             ctx,
             crate::groups::GroupQuery::default(),
-            &crate::listing::ListParams { limit: Some(crate::listing::MAX_LIMIT), ..Default::default() },
+            &crate::listing::ListParams {
+                limit: Some(crate::listing::MAX_LIMIT),
+                ..Default::default()
+            },
         )
         .await?;
         all.items
             .into_iter()
-            .filter(|g| g.manager.as_ref().is_some_and(|m| Some(m.id) == ctx.principal.person_id))
+            .filter(|g| {
+                g.manager
+                    .as_ref()
+                    .is_some_and(|m| Some(m.id) == ctx.principal.person_id)
+            })
             .collect()
     } else {
         Vec::new()
@@ -61,8 +70,14 @@ pub async fn home(core: &Core, ctx: &Ctx) -> AppResult<Home> {
         let groups = crate::groups::list(
             core,
             ctx,
-            crate::groups::GroupQuery { active: Some("true".into()), ..Default::default() },
-            &crate::listing::ListParams { limit: Some(crate::listing::MAX_LIMIT), ..Default::default() },
+            crate::groups::GroupQuery {
+                active: Some("true".into()),
+                ..Default::default()
+            },
+            &crate::listing::ListParams {
+                limit: Some(crate::listing::MAX_LIMIT),
+                ..Default::default()
+            },
         )
         .await?;
         let (people_n, admins, head) = core
@@ -79,20 +94,42 @@ pub async fn home(core: &Core, ctx: &Ctx) -> AppResult<Home> {
             people: people_n,
             active_admins: admins,
             jobs: crate::jobs::counts(core).await?,
-            groups_without_manager: groups.items.iter().filter(|g| g.manager.is_none()).cloned().collect(),
-            groups_without_members: groups.items.iter().filter(|g| g.member_count == 0).cloned().collect(),
+            groups_without_manager: groups
+                .items
+                .iter()
+                .filter(|g| g.manager.is_none())
+                .cloned()
+                .collect(),
+            groups_without_members: groups
+                .items
+                .iter()
+                .filter(|g| g.member_count == 0)
+                .cloned()
+                .collect(),
             audit_head: head,
         })
     } else {
         None
     };
-    Ok(Home { my_groups, managed, expiring_tokens, admin })
+    Ok(Home {
+        my_groups,
+        managed,
+        expiring_tokens,
+        admin,
+    })
 }
 
 /// On the very first start (no people at all): creates the provider organization and the
 /// administrator `admin`. Returns the password to print when it was generated here.
-pub async fn bootstrap(core: &Core, provider_name: &str, password: Option<String>) -> AppResult<Option<String>> {
-    let empty = core.store.read(async |tx| Ok::<_, AppError>(people::count(tx).await? == 0)).await?;
+pub async fn bootstrap(
+    core: &Core,
+    provider_name: &str,
+    password: Option<String>,
+) -> AppResult<Option<String>> {
+    let empty = core
+        .store
+        .read(async |tx| Ok::<_, AppError>(people::count(tx).await? == 0))
+        .await?;
     if !empty {
         return Ok(None);
     }
@@ -104,8 +141,12 @@ pub async fn bootstrap(core: &Core, provider_name: &str, password: Option<String
         }
         None => (secrets::generate_password()?, true),
     };
-    let hash = secrets::hash_password(password.clone(), core.settings.argon2_memory_kib, core.settings.argon2_iterations)
-        .await?;
+    let hash = secrets::hash_password(
+        password.clone(),
+        core.settings.argon2_memory_kib,
+        core.settings.argon2_iterations,
+    )
+    .await?;
     let ctx = Ctx::system("bootstrap");
     let (actor, now, provider) = (Actor::of(&ctx), core.now(), provider_name.to_owned());
     core.store
@@ -119,11 +160,26 @@ pub async fn bootstrap(core: &Core, provider_name: &str, password: Option<String
                     let o = orgs::insert(
                         tx,
                         OrgId::new(),
-                        &OrgFields { name: provider.clone(), kind: OrgKind::Provider, description: String::new(), active: true },
+                        &OrgFields {
+                            name: provider.clone(),
+                            kind: OrgKind::Provider,
+                            description: String::new(),
+                            active: true,
+                        },
                         now,
                     )
                     .await?;
-                    audit::record_diff(tx, &actor, now, "organization", &o.id.to_string(), "create", None, Some(&crate::orgs::audit_map(&o))).await?;
+                    audit::record_diff(
+                        tx,
+                        &actor,
+                        now,
+                        "organization",
+                        &o.id.to_string(),
+                        "create",
+                        None,
+                        Some(&crate::orgs::audit_map(&o)),
+                    )
+                    .await?;
                     o.id
                 }
             };
@@ -138,7 +194,17 @@ pub async fn bootstrap(core: &Core, provider_name: &str, password: Option<String
                 roles: vec![Role::Admin],
             };
             let p = people::insert(tx, PersonId::new(), &fields, Some(&hash), now).await?;
-            audit::record_diff(tx, &actor, now, "person", &p.id.to_string(), "create", None, Some(&crate::people::audit_map(&p))).await?;
+            audit::record_diff(
+                tx,
+                &actor,
+                now,
+                "person",
+                &p.id.to_string(),
+                "create",
+                None,
+                Some(&crate::people::audit_map(&p)),
+            )
+            .await?;
             Ok(())
         })
         .await?;

@@ -35,7 +35,9 @@ impl Registry {
     /// The handlers Sigap itself needs.
     pub fn standard() -> Self {
         let mut r = Self::default();
-        r.register(MAINTENANCE, |core, _job| Box::pin(async move { maintenance(&core).await.map_err(|e| e.to_string()) }));
+        r.register(MAINTENANCE, |core, _job| {
+            Box::pin(async move { maintenance(&core).await.map_err(|e| e.to_string()) })
+        });
         r
     }
 
@@ -48,7 +50,13 @@ impl Registry {
 }
 
 /// Enqueues a job in the caller's transaction, so it exists exactly when the change does.
-pub async fn enqueue(tx: &mut Tx<'_>, kind: &str, payload: &Value, run_at: Timestamp, now: Timestamp) -> sigap_store::StoreResult<sigap_domain::JobId> {
+pub async fn enqueue(
+    tx: &mut Tx<'_>,
+    kind: &str,
+    payload: &Value,
+    run_at: Timestamp,
+    now: Timestamp,
+) -> sigap_store::StoreResult<sigap_domain::JobId> {
     repo::enqueue(tx, kind, payload, run_at, 5, now).await
 }
 
@@ -57,8 +65,12 @@ pub const MAINTENANCE: &str = "maintenance";
 /// Removes what has expired: sessions, idempotency records, sign-in counters, old jobs.
 pub async fn maintenance(core: &Core) -> AppResult<()> {
     let now = core.now();
-    let day_ago = now.saturating_sub(SignedDuration::from_hours(24)).unwrap_or(now);
-    let week_ago = now.saturating_sub(SignedDuration::from_hours(24 * 7)).unwrap_or(now);
+    let day_ago = now
+        .saturating_sub(SignedDuration::from_hours(24))
+        .unwrap_or(now);
+    let week_ago = now
+        .saturating_sub(SignedDuration::from_hours(24 * 7))
+        .unwrap_or(now);
     core.store
         .write(async move |tx| {
             sessions::purge_expired(tx, now).await?;
@@ -105,7 +117,9 @@ impl Worker {
         let jobs = self
             .core
             .store
-            .write(async move |tx| Ok::<_, AppError>(repo::claim(tx, &id, now, until, batch).await?))
+            .write(async move |tx| {
+                Ok::<_, AppError>(repo::claim(tx, &id, now, until, batch).await?)
+            })
             .await?;
         let n = jobs.len();
         for job in jobs {
@@ -126,7 +140,9 @@ impl Worker {
                 metrics::counter!("sigap_jobs_completed_total").increment(1);
                 self.core
                     .store
-                    .write(async move |tx| Ok::<_, AppError>(repo::complete(tx, id, &worker, now).await?))
+                    .write(async move |tx| {
+                        Ok::<_, AppError>(repo::complete(tx, id, &worker, now).await?)
+                    })
                     .await?;
             }
             Err(message) => {
@@ -137,7 +153,9 @@ impl Worker {
                 self.core
                     .store
                     .write(async move |tx| {
-                        Ok::<_, AppError>(repo::fail(tx, id, &worker, &message, now, retry_at).await?)
+                        Ok::<_, AppError>(
+                            repo::fail(tx, id, &worker, &message, now, retry_at).await?,
+                        )
                     })
                     .await?;
             }
@@ -157,9 +175,12 @@ impl Worker {
     /// Takes or renews the leader lease; the leader enqueues periodic work when it is due.
     pub async fn lead(&self, last_maintenance: &mut Option<Timestamp>) -> AppResult<bool> {
         let now = self.core.now();
-        let until = now.saturating_add(SignedDuration::from_secs(90)).unwrap_or(now);
+        let until = now
+            .saturating_add(SignedDuration::from_secs(90))
+            .unwrap_or(now);
         let id = self.id.clone();
-        let due = last_maintenance.is_none_or(|t| now.duration_since(t) >= SignedDuration::from_mins(10));
+        let due =
+            last_maintenance.is_none_or(|t| now.duration_since(t) >= SignedDuration::from_mins(10));
         let leader = self
             .core
             .store
@@ -214,7 +235,9 @@ impl Worker {
         let _ = self
             .core
             .store
-            .write(async move |tx| Ok::<_, AppError>(repo::release_leader(tx, "periodic", &id).await?))
+            .write(async move |tx| {
+                Ok::<_, AppError>(repo::release_leader(tx, "periodic", &id).await?)
+            })
             .await;
     }
 }

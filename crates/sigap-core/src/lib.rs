@@ -6,6 +6,7 @@ pub mod auth;
 mod error;
 pub mod groups;
 pub mod home;
+pub mod idempotency;
 pub mod jobs;
 pub mod listing;
 pub mod orgs;

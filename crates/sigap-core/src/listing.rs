@@ -67,7 +67,11 @@ impl<S: Copy> PageRequest<S> {
             sort.push((*s, desc));
         }
         if sort.len() > 4 {
-            return Err(AppError::field("sort", "invalid_sort", "at most 4 sort fields"));
+            return Err(AppError::field(
+                "sort",
+                "invalid_sort",
+                "at most 4 sort fields",
+            ));
         }
         let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
         if !(1..=MAX_LIMIT).contains(&limit) {
@@ -80,7 +84,9 @@ impl<S: Copy> PageRequest<S> {
         let after = match params.cursor.as_deref().filter(|c| !c.is_empty()) {
             None => None,
             Some(c) => {
-                let bad = || AppError::field("cursor", "invalid_cursor", "is not a cursor from this list");
+                let bad = || {
+                    AppError::field("cursor", "invalid_cursor", "is not a cursor from this list")
+                };
                 let bytes = URL_SAFE_NO_PAD.decode(c).map_err(|_| bad())?;
                 let body: CursorBody = serde_json::from_slice(&bytes).map_err(|_| bad())?;
                 if body.s != sort_text || body.k.len() != sort.len() + 1 {
@@ -89,16 +95,27 @@ impl<S: Copy> PageRequest<S> {
                 Some(body.k)
             }
         };
-        Ok(Self { sort, after, limit, sort_text })
+        Ok(Self {
+            sort,
+            after,
+            limit,
+            sort_text,
+        })
     }
 
     /// Turns a store page into the API's page with an opaque cursor.
     pub fn finish<T, U>(&self, page: Page<T>, map: impl FnMut(T) -> U) -> Listed<U> {
         let next_cursor = page.next.map(|k| {
-            let body = CursorBody { s: self.sort_text.clone(), k };
+            let body = CursorBody {
+                s: self.sort_text.clone(),
+                k,
+            };
             URL_SAFE_NO_PAD.encode(serde_json::to_vec(&body).unwrap_or_default())
         });
-        Listed { items: page.items.into_iter().map(map).collect(), next_cursor }
+        Listed {
+            items: page.items.into_iter().map(map).collect(),
+            next_cursor,
+        }
     }
 }
 
@@ -108,6 +125,10 @@ pub fn parse_bool(field: &str, value: Option<&str>) -> AppResult<Option<bool>> {
         None | Some("") => Ok(None),
         Some("true" | "1" | "yes") => Ok(Some(true)),
         Some("false" | "0" | "no") => Ok(Some(false)),
-        Some(_) => Err(AppError::field(field, "invalid_boolean", "must be true or false")),
+        Some(_) => Err(AppError::field(
+            field,
+            "invalid_boolean",
+            "must be true or false",
+        )),
     }
 }

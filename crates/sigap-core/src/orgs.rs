@@ -1,10 +1,10 @@
 //! Organizations: the provider, customers and suppliers.
 
+use crate::Core;
 use crate::audit::{self, Actor};
 use crate::error::{AppError, AppResult, Errors, FieldError};
 use crate::listing::{ListParams, Listed, PageRequest, parse_bool};
 use crate::principal::Ctx;
-use crate::Core;
 use serde_json::{Map, Value, json};
 use sigap_domain::{OrgKind, Role, parse_line, parse_text};
 use sigap_store::orgs::{self as repo, OrgFields, OrgFilter, OrgSort, Organization};
@@ -24,8 +24,11 @@ pub struct OrgQuery {
     pub q: Option<String>,
 }
 
-pub const SORT_FIELDS: &[(&str, OrgSort)] =
-    &[("name", OrgSort::Name), ("kind", OrgSort::Kind), ("created_at", OrgSort::CreatedAt)];
+pub const SORT_FIELDS: &[(&str, OrgSort)] = &[
+    ("name", OrgSort::Name),
+    ("kind", OrgSort::Kind),
+    ("created_at", OrgSort::CreatedAt),
+];
 
 pub fn audit_map(o: &Organization) -> Map<String, Value> {
     let mut m = Map::new();
@@ -61,7 +64,12 @@ fn parse(input: &OrgInput, mut f: OrgFields) -> AppResult<OrgFields> {
 }
 
 fn fields_of(o: &Organization) -> OrgFields {
-    OrgFields { name: o.name.clone(), kind: o.kind, description: o.description.clone(), active: o.active }
+    OrgFields {
+        name: o.name.clone(),
+        kind: o.kind,
+        description: o.description.clone(),
+        active: o.active,
+    }
 }
 
 pub async fn create(core: &Core, ctx: &Ctx, input: OrgInput) -> AppResult<Organization> {
@@ -76,14 +84,28 @@ pub async fn create(core: &Core, ctx: &Ctx, input: OrgInput) -> AppResult<Organi
     errs.finish()?;
     let fields = parse(
         &input,
-        OrgFields { name: String::new(), kind: OrgKind::Customer, description: String::new(), active: true },
+        OrgFields {
+            name: String::new(),
+            kind: OrgKind::Customer,
+            description: String::new(),
+            active: true,
+        },
     )?;
     let (actor, now) = (Actor::of(ctx), core.now());
     core.store
         .write(async move |tx| {
             let o = repo::insert(tx, sigap_domain::OrgId::new(), &fields, now).await?;
-            audit::record_diff(tx, &actor, now, "organization", &o.id.to_string(), "create", None, Some(&audit_map(&o)))
-                .await?;
+            audit::record_diff(
+                tx,
+                &actor,
+                now,
+                "organization",
+                &o.id.to_string(),
+                "create",
+                None,
+                Some(&audit_map(&o)),
+            )
+            .await?;
             Ok::<_, AppError>(o)
         })
         .await
@@ -95,14 +117,26 @@ pub async fn get(core: &Core, ctx: &Ctx, key: &str) -> AppResult<Organization> {
     let org = core
         .store
         .read(async move |tx| {
-            let id = crate::people::resolve_org(tx, &key).await?.ok_or(AppError::NotFound)?;
+            let id = crate::people::resolve_org(tx, &key)
+                .await?
+                .ok_or(AppError::NotFound)?;
             Ok::<_, AppError>(repo::get(tx, id).await?)
         })
         .await?;
-    if ctx.principal.sees_org(Some(org.id)) { Ok(org) } else { Err(AppError::NotFound) }
+    if ctx.principal.sees_org(Some(org.id)) {
+        Ok(org)
+    } else {
+        Err(AppError::NotFound)
+    }
 }
 
-pub async fn update(core: &Core, ctx: &Ctx, key: &str, input: OrgInput, if_match: Option<i64>) -> AppResult<Organization> {
+pub async fn update(
+    core: &Core,
+    ctx: &Ctx,
+    key: &str,
+    input: OrgInput,
+    if_match: Option<i64>,
+) -> AppResult<Organization> {
     ctx.principal.require(Role::Admin)?;
     let current = get(core, ctx, key).await?;
     let (actor, now) = (Actor::of(ctx), core.now());
@@ -120,8 +154,14 @@ pub async fn update(core: &Core, ctx: &Ctx, key: &str, input: OrgInput, if_match
                 other => other?,
             };
             audit::record_diff(
-                tx, &actor, now, "organization", &after.id.to_string(), "update",
-                Some(&audit_map(&before)), Some(&audit_map(&after)),
+                tx,
+                &actor,
+                now,
+                "organization",
+                &after.id.to_string(),
+                "update",
+                Some(&audit_map(&before)),
+                Some(&audit_map(&after)),
             )
             .await?;
             Ok(after)
@@ -141,17 +181,34 @@ pub async fn delete(core: &Core, ctx: &Ctx, key: &str, if_match: Option<i64>) ->
                 return Err(AppError::PreconditionFailed);
             }
             repo::delete(tx, before.id, before.version).await?;
-            audit::record_diff(tx, &actor, now, "organization", &before.id.to_string(), "delete", Some(&audit_map(&before)), None)
-                .await?;
+            audit::record_diff(
+                tx,
+                &actor,
+                now,
+                "organization",
+                &before.id.to_string(),
+                "delete",
+                Some(&audit_map(&before)),
+                None,
+            )
+            .await?;
             Ok(())
         })
         .await
 }
 
-pub async fn list(core: &Core, ctx: &Ctx, query: OrgQuery, params: &ListParams) -> AppResult<Listed<Organization>> {
+pub async fn list(
+    core: &Core,
+    ctx: &Ctx,
+    query: OrgQuery,
+    params: &ListParams,
+) -> AppResult<Listed<Organization>> {
     let page = PageRequest::parse(params, SORT_FIELDS, "name")?;
     let kind = match query.kind.as_deref().filter(|k| !k.is_empty()) {
-        Some(k) => Some(OrgKind::parse(k).map_err(|e| AppError::Validation(vec![FieldError::from_invalid("kind", e)]))?),
+        Some(k) => Some(
+            OrgKind::parse(k)
+                .map_err(|e| AppError::Validation(vec![FieldError::from_invalid("kind", e)]))?,
+        ),
         None => None,
     };
     let filter = OrgFilter {
@@ -163,7 +220,9 @@ pub async fn list(core: &Core, ctx: &Ctx, query: OrgQuery, params: &ListParams) 
     let p2 = page.clone();
     let result = core
         .store
-        .read(async move |tx| repo::list(tx, &filter, &p2.sort, p2.after.as_deref(), p2.limit).await)
+        .read(async move |tx| {
+            repo::list(tx, &filter, &p2.sort, p2.after.as_deref(), p2.limit).await
+        })
         .await?;
     Ok(page.finish(result, |o| o))
 }

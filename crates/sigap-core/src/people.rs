@@ -52,7 +52,10 @@ pub fn audit_map(p: &Person) -> Map<String, Value> {
     m.insert("locale".into(), json!(p.locale.code()));
     m.insert("time_zone".into(), json!(p.time_zone));
     m.insert("active".into(), json!(p.active));
-    m.insert("organization".into(), json!(p.organization.as_ref().map(|o| o.name.clone())));
+    m.insert(
+        "organization".into(),
+        json!(p.organization.as_ref().map(|o| o.name.clone())),
+    );
     m.insert(
         "roles".into(),
         json!(p.roles.iter().map(|r| r.code()).collect::<Vec<_>>()),
@@ -96,7 +99,9 @@ fn parse_input(input: &PersonInput, base: PersonFields) -> AppResult<Parsed> {
     if let Some(email) = &input.email {
         f.email = match email.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
             None => None,
-            Some(e) => errs.take("email", Email::parse(e)).map(|e| e.as_str().to_owned()),
+            Some(e) => errs
+                .take("email", Email::parse(e))
+                .map(|e| e.as_str().to_owned()),
         };
     }
     if let Some(locale) = &input.locale {
@@ -128,11 +133,18 @@ fn parse_input(input: &PersonInput, base: PersonFields) -> AppResult<Parsed> {
         None => None,
     };
     errs.finish()?;
-    Ok(Parsed { fields: f, org_ref: input.organization.clone(), password })
+    Ok(Parsed {
+        fields: f,
+        org_ref: input.organization.clone(),
+        password,
+    })
 }
 
 /// Resolves an organization given by id or exact name.
-pub(crate) async fn resolve_org(tx: &mut Tx<'_>, key: &str) -> sigap_store::StoreResult<Option<OrgId>> {
+pub(crate) async fn resolve_org(
+    tx: &mut Tx<'_>,
+    key: &str,
+) -> sigap_store::StoreResult<Option<OrgId>> {
     if let Some(id) = OrgId::parse(key.trim()) {
         return match orgs::get(tx, id).await {
             Ok(o) => Ok(Some(o.id)),
@@ -154,7 +166,8 @@ pub(crate) async fn resolve(tx: &mut Tx<'_>, key: &str) -> sigap_store::StoreRes
 }
 
 fn visible(ctx: &Ctx, p: &Person) -> bool {
-    ctx.principal.sees_org(p.organization.as_ref().map(|o| o.id))
+    ctx.principal
+        .sees_org(p.organization.as_ref().map(|o| o.id))
 }
 
 /// Creates a person (administrators only).
@@ -199,15 +212,32 @@ pub async fn create(core: &Core, ctx: &Ctx, input: PersonInput) -> AppResult<Per
             let mut fields = parsed.fields.clone();
             if let Some(Some(org)) = &parsed.org_ref {
                 match resolve_org(tx, org).await? {
-                    Some(id) if scope.is_none() || scope == Some(id) => fields.organization_id = Some(id),
-                    _ => return Err(AppError::field("organization", "not_found", "no such organization")),
+                    Some(id) if scope.is_none() || scope == Some(id) => {
+                        fields.organization_id = Some(id)
+                    }
+                    _ => {
+                        return Err(AppError::field(
+                            "organization",
+                            "not_found",
+                            "no such organization",
+                        ));
+                    }
                 }
             } else if scope.is_some() {
                 fields.organization_id = scope;
             }
             let p = repo::insert(tx, PersonId::new(), &fields, hash.as_deref(), now).await?;
-            audit::record_diff(tx, &actor, now, "person", &p.id.to_string(), "create", None, Some(&audit_map(&p)))
-                .await?;
+            audit::record_diff(
+                tx,
+                &actor,
+                now,
+                "person",
+                &p.id.to_string(),
+                "create",
+                None,
+                Some(&audit_map(&p)),
+            )
+            .await?;
             Ok(p)
         })
         .await
@@ -216,8 +246,15 @@ pub async fn create(core: &Core, ctx: &Ctx, input: PersonInput) -> AppResult<Per
 /// Reads a person by id or login, if visible.
 pub async fn get(core: &Core, ctx: &Ctx, key: &str) -> AppResult<Person> {
     let key = key.to_owned();
-    let p = core.store.read(async move |tx| resolve(tx, &key).await).await?;
-    if visible(ctx, &p) { Ok(p) } else { Err(AppError::NotFound) }
+    let p = core
+        .store
+        .read(async move |tx| resolve(tx, &key).await)
+        .await?;
+    if visible(ctx, &p) {
+        Ok(p)
+    } else {
+        Err(AppError::NotFound)
+    }
 }
 
 /// Changes a person (administrators only). With `if_match`, only if the version still is that.
@@ -230,7 +267,11 @@ pub async fn update(
 ) -> AppResult<Person> {
     ctx.principal.require(Role::Admin)?;
     if input.password.is_some() {
-        return Err(AppError::field("password", "not_allowed", "set passwords with the password action"));
+        return Err(AppError::field(
+            "password",
+            "not_allowed",
+            "set passwords with the password action",
+        ));
     }
     let (actor, now, key, ctx2) = (Actor::of(ctx), core.now(), key.to_owned(), ctx.clone());
     core.store
@@ -249,8 +290,16 @@ pub async fn update(
             let mut fields = parsed.fields;
             match &parsed.org_ref {
                 Some(Some(org)) => match resolve_org(tx, org).await? {
-                    Some(id) if ctx2.principal.sees_org(Some(id)) => fields.organization_id = Some(id),
-                    _ => return Err(AppError::field("organization", "not_found", "no such organization")),
+                    Some(id) if ctx2.principal.sees_org(Some(id)) => {
+                        fields.organization_id = Some(id)
+                    }
+                    _ => {
+                        return Err(AppError::field(
+                            "organization",
+                            "not_found",
+                            "no such organization",
+                        ));
+                    }
                 },
                 Some(None) if ctx2.principal.scope().is_none() => fields.organization_id = None,
                 _ => {}
@@ -274,8 +323,14 @@ pub async fn update(
                 sessions::delete_for_person(tx, after.id, None).await?;
             }
             audit::record_diff(
-                tx, &actor, now, "person", &after.id.to_string(), "update",
-                Some(&audit_map(&before)), Some(&audit_map(&after)),
+                tx,
+                &actor,
+                now,
+                "person",
+                &after.id.to_string(),
+                "update",
+                Some(&audit_map(&before)),
+                Some(&audit_map(&after)),
             )
             .await?;
             Ok(after)
@@ -284,7 +339,12 @@ pub async fn update(
 }
 
 /// Lists the people visible to the caller.
-pub async fn list(core: &Core, ctx: &Ctx, query: PersonQuery, params: &ListParams) -> AppResult<Listed<Person>> {
+pub async fn list(
+    core: &Core,
+    ctx: &Ctx,
+    query: PersonQuery,
+    params: &ListParams,
+) -> AppResult<Listed<Person>> {
     let page = PageRequest::parse(params, SORT_FIELDS, "name")?;
     let mut filter = PersonFilter {
         active: parse_bool("active", query.active.as_deref())?,
@@ -293,7 +353,10 @@ pub async fn list(core: &Core, ctx: &Ctx, query: PersonQuery, params: &ListParam
         ..PersonFilter::default()
     };
     if let Some(role) = query.role.as_deref().filter(|r| !r.is_empty()) {
-        filter.role = Some(Role::parse(role).map_err(|e| AppError::Validation(vec![FieldError::from_invalid("role", e)]))?);
+        filter.role = Some(
+            Role::parse(role)
+                .map_err(|e| AppError::Validation(vec![FieldError::from_invalid("role", e)]))?,
+        );
     }
     let (org_key, group_key) = (query.organization.clone(), query.group.clone());
     let p2 = page.clone();
@@ -304,7 +367,13 @@ pub async fn list(core: &Core, ctx: &Ctx, query: PersonQuery, params: &ListParam
             if let Some(org) = org_key.as_deref().filter(|o| !o.is_empty()) {
                 match resolve_org(tx, org).await? {
                     Some(id) => filter.organization = Some(id),
-                    None => return Err(AppError::field("organization", "not_found", "no such organization")),
+                    None => {
+                        return Err(AppError::field(
+                            "organization",
+                            "not_found",
+                            "no such organization",
+                        ));
+                    }
                 }
             }
             if let Some(g) = group_key.as_deref().filter(|g| !g.is_empty()) {
@@ -325,18 +394,32 @@ pub async fn list(core: &Core, ctx: &Ctx, query: PersonQuery, params: &ListParam
 /// Sets someone's password (administrators), ending their sessions.
 pub async fn set_password(core: &Core, ctx: &Ctx, key: &str, password: &str) -> AppResult<()> {
     ctx.principal.require(Role::Admin)?;
-    let pw = NewPassword::parse(password).map_err(|e| AppError::Validation(vec![FieldError::from_invalid("password", e)]))?;
+    let pw = NewPassword::parse(password)
+        .map_err(|e| AppError::Validation(vec![FieldError::from_invalid("password", e)]))?;
     let target = get(core, ctx, key).await?;
     store_password(core, ctx, target.id, pw, None).await
 }
 
 /// Changes one's own password after checking the current one; other sessions end.
-pub async fn change_own_password(core: &Core, ctx: &Ctx, current: &str, new: &str) -> AppResult<()> {
+pub async fn change_own_password(
+    core: &Core,
+    ctx: &Ctx,
+    current: &str,
+    new: &str,
+) -> AppResult<()> {
     let me = ctx.principal.person()?;
-    let pw = NewPassword::parse(new).map_err(|e| AppError::Validation(vec![FieldError::from_invalid("new_password", e)]))?;
-    let hash = core.store.read(async move |tx| repo::password_hash(tx, me).await).await?;
+    let pw = NewPassword::parse(new)
+        .map_err(|e| AppError::Validation(vec![FieldError::from_invalid("new_password", e)]))?;
+    let hash = core
+        .store
+        .read(async move |tx| repo::password_hash(tx, me).await)
+        .await?;
     if !secrets::verify_password(current.to_owned(), hash).await? {
-        return Err(AppError::field("current_password", "wrong_password", "is not your current password"));
+        return Err(AppError::field(
+            "current_password",
+            "wrong_password",
+            "is not your current password",
+        ));
     }
     let keep = match &ctx.principal.method {
         AuthMethod::Session { id_hash } => Some(id_hash.clone()),
@@ -363,8 +446,16 @@ async fn store_password(
         .write(async move |tx| {
             repo::set_password_hash(tx, id, &hash, now).await?;
             sessions::delete_for_person(tx, id, keep_session.as_deref()).await?;
-            audit::record(tx, &actor, now, "person", &id.to_string(), "update", json!({"password": [null, "changed"]}))
-                .await?;
+            audit::record(
+                tx,
+                &actor,
+                now,
+                "person",
+                &id.to_string(),
+                "update",
+                json!({"password": [null, "changed"]}),
+            )
+            .await?;
             Ok::<_, AppError>(())
         })
         .await
@@ -380,7 +471,12 @@ pub struct ProfileInput {
 }
 
 /// Changes one's own name, e-mail, language and time zone.
-pub async fn update_profile(core: &Core, ctx: &Ctx, input: ProfileInput, if_match: Option<i64>) -> AppResult<Person> {
+pub async fn update_profile(
+    core: &Core,
+    ctx: &Ctx,
+    input: ProfileInput,
+    if_match: Option<i64>,
+) -> AppResult<Person> {
     let me = ctx.principal.person()?;
     let as_input = PersonInput {
         name: input.name,
@@ -407,8 +503,14 @@ pub async fn update_profile(core: &Core, ctx: &Ctx, input: ProfileInput, if_matc
                 other => other?,
             };
             audit::record_diff(
-                tx, &actor, now, "person", &me.to_string(), "update",
-                Some(&audit_map(&before)), Some(&audit_map(&after)),
+                tx,
+                &actor,
+                now,
+                "person",
+                &me.to_string(),
+                "update",
+                Some(&audit_map(&before)),
+                Some(&audit_map(&after)),
             )
             .await?;
             Ok(after)

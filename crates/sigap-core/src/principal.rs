@@ -117,7 +117,10 @@ impl Ctx {
         }
     }
     pub fn system(what: &str) -> Self {
-        Self::new(Principal::system(what), format!("{what}-{}", uuid::Uuid::now_v7()))
+        Self::new(
+            Principal::system(what),
+            format!("{what}-{}", uuid::Uuid::now_v7()),
+        )
     }
     pub fn p(&self) -> &Principal {
         &self.principal

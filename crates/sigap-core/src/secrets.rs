@@ -33,7 +33,11 @@ fn argon2(memory_kib: u32, iterations: u32) -> AppResult<Argon2<'static>> {
 }
 
 /// Hashes a password on a blocking thread.
-pub async fn hash_password(password: String, memory_kib: u32, iterations: u32) -> AppResult<String> {
+pub async fn hash_password(
+    password: String,
+    memory_kib: u32,
+    iterations: u32,
+) -> AppResult<String> {
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::encode_b64(&random_bytes::<16>()?)
             .map_err(|e| AppError::Internal(e.to_string()))?;
@@ -58,7 +62,9 @@ pub async fn verify_password(password: String, hash: Option<String>) -> AppResul
             return Ok(false);
         };
         // The parameters come from the stored hash.
-        let ok = Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok();
+        let ok = Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok();
         Ok(ok && hash.is_some())
     })
     .await

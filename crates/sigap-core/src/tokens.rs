@@ -27,12 +27,21 @@ pub async fn create(core: &Core, ctx: &Ctx, input: TokenInput) -> AppResult<(Api
         Some(s) => errs.take("scope", TokenScope::parse(s)),
     };
     let now = core.now();
-    let expires_at = match input.expires_at.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    let expires_at = match input
+        .expires_at
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         None => None,
         Some(text) => match text.parse::<Timestamp>() {
             Ok(t) if t > now => Some(t),
             Ok(_) => {
-                errs.push(crate::FieldError::new("expires_at", "in_the_past", "must be in the future"));
+                errs.push(crate::FieldError::new(
+                    "expires_at",
+                    "in_the_past",
+                    "must be in the future",
+                ));
                 None
             }
             Err(_) => {
@@ -47,7 +56,9 @@ pub async fn create(core: &Core, ctx: &Ctx, input: TokenInput) -> AppResult<(Api
     };
     errs.finish()?;
     let (Some(name), Some(scope)) = (name, scope) else {
-        return Err(AppError::Internal("token input parsed without values".into()));
+        return Err(AppError::Internal(
+            "token input parsed without values".into(),
+        ));
     };
     let new = secrets::new_token()?;
     let (actor, plaintext, hash, id) = (Actor::of(ctx), new.plaintext, new.secret_hash, new.id);
@@ -56,7 +67,12 @@ pub async fn create(core: &Core, ctx: &Ctx, input: TokenInput) -> AppResult<(Api
         .write(async move |tx| {
             let t = repo::insert(tx, id, me, &name, &hash, scope, expires_at, now).await?;
             audit::record(
-                tx, &actor, now, "api_token", &t.id.to_string(), "create",
+                tx,
+                &actor,
+                now,
+                "api_token",
+                &t.id.to_string(),
+                "create",
                 json!({"name": [null, t.name], "scope": [null, t.scope.code()],
                        "expires_at": [null, t.expires_at.map(|e| e.to_string())]}),
             )
@@ -69,7 +85,10 @@ pub async fn create(core: &Core, ctx: &Ctx, input: TokenInput) -> AppResult<(Api
 
 pub async fn list_mine(core: &Core, ctx: &Ctx) -> AppResult<Vec<ApiToken>> {
     let me = ctx.principal.person()?;
-    Ok(core.store.read(async move |tx| repo::of_person(tx, me).await).await?)
+    Ok(core
+        .store
+        .read(async move |tx| repo::of_person(tx, me).await)
+        .await?)
 }
 
 /// Revokes one of the caller's tokens.
@@ -84,8 +103,16 @@ pub async fn revoke(core: &Core, ctx: &Ctx, id: &str) -> AppResult<ApiToken> {
                 return Err(AppError::NotFound);
             }
             if repo::revoke(tx, id, now).await? {
-                audit::record(tx, &actor, now, "api_token", &id.to_string(), "update",
-                    json!({"revoked_at": [null, now.to_string()]})).await?;
+                audit::record(
+                    tx,
+                    &actor,
+                    now,
+                    "api_token",
+                    &id.to_string(),
+                    "update",
+                    json!({"revoked_at": [null, now.to_string()]}),
+                )
+                .await?;
             }
             Ok(repo::get(tx, id).await?.0)
         })

@@ -1,1 +1,158 @@
+//! Wiring: settings to a running server. The `sigap` binary and the tests both start Sigap
+//! through `App::build` and `App::serve`.
 
+pub mod config;
+
+use anyhow::Context;
+use config::Settings;
+use jiff::SignedDuration;
+use sigap_core::jobs::{Registry, Worker};
+use sigap_core::{Core, CoreSettings};
+use sigap_domain::Clock;
+use sigap_store::Store;
+use sigap_web::{AppState, WebConfig};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+/// Knobs the tests turn; production uses the defaults.
+#[derive(Clone)]
+pub struct Deps {
+    pub clock: Arc<dyn Clock>,
+    pub core: CoreSettings,
+    pub registry: Registry,
+    /// How often an idle worker looks for jobs.
+    pub poll: Duration,
+}
+
+impl Default for Deps {
+    fn default() -> Self {
+        Self {
+            clock: Arc::new(sigap_domain::SystemClock),
+            core: CoreSettings::default(),
+            registry: Registry::standard(),
+            poll: Duration::from_secs(2),
+        }
+    }
+}
+
+/// A built application, not yet serving.
+pub struct App {
+    pub settings: Settings,
+    pub core: Core,
+    pub state: AppState,
+    pub registry: Registry,
+    poll: Duration,
+}
+
+impl App {
+    /// Opens and migrates the database and builds the application.
+    pub async fn build(settings: Settings, deps: Deps) -> anyhow::Result<Self> {
+        let location = settings.database()?;
+        let store = Store::open(&location, settings.pool_size)
+            .await
+            .with_context(|| format!("cannot open the database {location:?}"))?;
+        let applied = store.migrate().await.context("migrating the database")?;
+        if !applied.is_empty() {
+            tracing::info!(versions = ?applied, "database migrated");
+        }
+        let mut core_settings = deps.core;
+        core_settings.session_idle = SignedDuration::from_mins(settings.session_idle_minutes);
+        let core = Core::new(store, deps.clock, core_settings);
+        let web = WebConfig {
+            public_url: settings.public_url.clone(),
+            body_limit: settings.body_limit_bytes,
+        };
+        let state = AppState::new(core.clone(), web)
+            .map_err(|e| anyhow::anyhow!("loading the interface texts: {e}"))?;
+        Ok(Self {
+            settings,
+            core,
+            state,
+            registry: deps.registry,
+            poll: deps.poll,
+        })
+    }
+
+    /// Creates the administrator on the very first start; returns a generated password to show.
+    pub async fn bootstrap(
+        &self,
+        admin_password: Option<String>,
+    ) -> anyhow::Result<Option<String>> {
+        sigap_core::home::bootstrap(&self.core, &self.settings.provider_name, admin_password)
+            .await
+            .map_err(|e| anyhow::anyhow!("creating the first administrator: {e:?}"))
+    }
+
+    /// Serves on `listener` until `shutdown` resolves; in-flight requests finish, the worker
+    /// releases the jobs it holds.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let worker = if self.settings.worker {
+            let w = Worker::new(self.core.clone(), self.registry.clone());
+            Some(tokio::spawn(w.run(stop_rx.clone(), self.poll)))
+        } else {
+            None
+        };
+        let router = sigap_web::app(self.state.clone());
+        let served = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            tracing::info!("shutting down: finishing requests in flight");
+        })
+        .await;
+        let _ = stop_tx.send(true);
+        if let Some(w) = worker {
+            let _ = w.await;
+        }
+        served.context("serving HTTP")
+    }
+}
+
+/// Serves Prometheus metrics at `/metrics` on its own address.
+pub async fn serve_metrics(
+    listener: TcpListener,
+    handle: metrics_exporter_prometheus::PrometheusHandle,
+) -> anyhow::Result<()> {
+    let router = axum::Router::new().route(
+        "/metrics",
+        axum::routing::get(move || {
+            let h = handle.clone();
+            async move { h.render() }
+        }),
+    );
+    axum::serve(listener, router)
+        .await
+        .context("serving metrics")
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}

@@ -1,1 +1,396 @@
-fn main() {}
+//! The `sigap` command.
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use sigap_core::Ctx;
+use sigap_server::config::{self, Flags, LogFormat, Settings};
+use sigap_server::{App, Deps};
+use std::io::BufRead;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(
+    name = "sigap",
+    version,
+    about = "Sigap: IT service management in one program"
+)]
+struct Cli {
+    /// Configuration file (default: ./sigap.toml when present).
+    #[arg(long, global = true, env = "SIGAP_CONFIG")]
+    config: Option<PathBuf>,
+    /// Directory of the embedded database.
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    /// postgres://… or sqlite://…; overrides data_dir.
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server: web interface, API and background jobs.
+    Serve(ServeArgs),
+    /// Bring the database schema up to date, then exit.
+    Migrate,
+    /// Configuration helpers.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// Manage people and tokens from the command line.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Print the OpenAPI document of the REST API.
+    Openapi,
+    /// Print the version.
+    Version,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address to listen on, e.g. 0.0.0.0:8080.
+    #[arg(long)]
+    listen: Option<String>,
+    /// Address for Prometheus metrics (/metrics).
+    #[arg(long)]
+    metrics_listen: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Print an annotated example configuration with the defaults.
+    Default,
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the hash chain; names the first entry that was altered or removed.
+    Verify,
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create a person.
+    CreateUser {
+        #[arg(long)]
+        login: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        email: Option<String>,
+        /// Role to grant (repeatable): requester, agent, manager, admin, approver, cab_member.
+        #[arg(long = "role")]
+        roles: Vec<String>,
+        /// Organization id or name.
+        #[arg(long)]
+        organization: Option<String>,
+        /// Password (visible to other local users; prefer --password-stdin).
+        #[arg(long)]
+        password: Option<String>,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Set a person's password.
+    SetPassword {
+        #[arg(long)]
+        login: String,
+        #[arg(long)]
+        password: Option<String>,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Create an API token for a person and print only the token.
+    CreateToken {
+        /// Login of the person the token acts as.
+        #[arg(long)]
+        user: String,
+        /// A name to recognise the token by.
+        #[arg(long, default_value = "cli")]
+        name: String,
+        /// read or read_write.
+        #[arg(long, default_value = "read_write")]
+        scope: String,
+        /// RFC 3339 expiry time.
+        #[arg(long)]
+        expires_at: Option<String>,
+    },
+    /// List people.
+    ListUsers,
+}
+
+fn init_logging(settings: &Settings) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&settings.log_level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match settings.log_format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+fn read_password(flag: Option<String>, stdin: bool) -> anyhow::Result<String> {
+    if stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("reading the password from standard input")?;
+        return Ok(line.trim_end_matches(['\r', '\n']).to_owned());
+    }
+    flag.ok_or_else(|| anyhow::anyhow!("give --password or --password-stdin"))
+}
+
+fn app_error(e: sigap_core::AppError) -> anyhow::Error {
+    match e {
+        sigap_core::AppError::Validation(fields) => anyhow::anyhow!(
+            "invalid input: {}",
+            fields
+                .iter()
+                .map(|f| format!("{}: {}", f.field, f.message))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        other => anyhow::anyhow!("{other}"),
+    }
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    match run().await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> anyhow::Result<std::process::ExitCode> {
+    let cli = Cli::parse();
+    let mut flags = Flags {
+        data_dir: cli.data_dir.clone(),
+        database_url: cli.database_url.clone(),
+        ..Flags::default()
+    };
+    match cli.command {
+        Command::Version => {
+            println!("sigap {}", env!("CARGO_PKG_VERSION"));
+            return Ok(std::process::ExitCode::SUCCESS);
+        }
+        Command::Openapi => {
+            let doc = sigap_web::openapi()
+                .to_pretty_json()
+                .context("rendering the OpenAPI document")?;
+            println!("{doc}");
+            return Ok(std::process::ExitCode::SUCCESS);
+        }
+        Command::Config {
+            command: ConfigCommand::Default,
+        } => {
+            print!("{}", config::EXAMPLE);
+            return Ok(std::process::ExitCode::SUCCESS);
+        }
+        _ => {}
+    }
+    if let Command::Serve(args) = &cli.command {
+        flags.listen = args.listen.clone();
+        flags.metrics_listen = args.metrics_listen.clone();
+    }
+    let settings = Settings::load(cli.config.as_deref(), &flags)?;
+    init_logging(&settings);
+    match cli.command {
+        Command::Serve(_) => serve(settings).await,
+        Command::Migrate => {
+            let app = App::build(settings, Deps::default()).await?;
+            let status = app.core.store.schema_status().await?;
+            println!(
+                "schema at version {} (latest {})",
+                status.current, status.latest
+            );
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let app = App::build(settings, Deps::default()).await?;
+            let report = sigap_core::audit::verify_chain(&app.core)
+                .await
+                .map_err(app_error)?;
+            match report.first_bad {
+                None => {
+                    println!("audit log intact: {} entries checked", report.rows_checked);
+                    Ok(std::process::ExitCode::SUCCESS)
+                }
+                Some((seq, why)) => {
+                    println!(
+                        "audit log BROKEN at entry #{seq}: {why} ({} entries before it are intact)",
+                        report.rows_checked
+                    );
+                    Ok(std::process::ExitCode::from(2))
+                }
+            }
+        }
+        Command::Admin { command } => admin(settings, command).await,
+        Command::Version | Command::Openapi | Command::Config { .. } => {
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<std::process::ExitCode> {
+    let listener = tokio::net::TcpListener::bind(&settings.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", settings.listen))?;
+    let addr = listener.local_addr()?;
+    if let Some(metrics_addr) = settings.metrics_listen.clone() {
+        let handle = metrics_exporter_prometheus::PrometheusBuilder::new()
+            .install_recorder()
+            .context("installing the metrics recorder")?;
+        let ml = tokio::net::TcpListener::bind(&metrics_addr)
+            .await
+            .with_context(|| format!("cannot listen on {metrics_addr} for metrics"))?;
+        tracing::info!(address = %metrics_addr, "metrics at /metrics");
+        tokio::spawn(sigap_server::serve_metrics(ml, handle));
+    }
+    tracing::info!(settings = ?settings, "starting");
+    let app = App::build(settings, Deps::default()).await?;
+    let password = app
+        .bootstrap(std::env::var("SIGAP_ADMIN_PASSWORD").ok())
+        .await?;
+    let url = app
+        .settings
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"));
+    println!("Sigap is listening on {url}");
+    if let Some(pw) = password {
+        println!();
+        println!("  First start: created the administrator.");
+        println!("  Sign in at {url}/login as   admin   with password   {pw}");
+        println!("  This password is shown only now; change it under Profile.");
+        println!();
+    }
+    app.serve(listener, sigap_server::shutdown_signal()).await?;
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+async fn admin(
+    settings: Settings,
+    command: AdminCommand,
+) -> anyhow::Result<std::process::ExitCode> {
+    let app = App::build(settings, Deps::default()).await?;
+    let ctx = Ctx::system("cli");
+    match command {
+        AdminCommand::CreateUser {
+            login,
+            name,
+            email,
+            roles,
+            organization,
+            password,
+            password_stdin,
+        } => {
+            let password = if password.is_some() || password_stdin {
+                Some(read_password(password, password_stdin)?)
+            } else {
+                None
+            };
+            let input = sigap_core::people::PersonInput {
+                login: Some(login),
+                name: Some(name),
+                email: email.map(Some),
+                roles: if roles.is_empty() { None } else { Some(roles) },
+                organization: organization.map(Some),
+                password,
+                ..Default::default()
+            };
+            let p = sigap_core::people::create(&app.core, &ctx, input)
+                .await
+                .map_err(app_error)?;
+            println!("created {} ({})", p.login, p.id);
+        }
+        AdminCommand::SetPassword {
+            login,
+            password,
+            password_stdin,
+        } => {
+            let pw = read_password(password, password_stdin)?;
+            sigap_core::people::set_password(&app.core, &ctx, &login, &pw)
+                .await
+                .map_err(app_error)?;
+            println!("password set for {login}");
+        }
+        AdminCommand::CreateToken {
+            user,
+            name,
+            scope,
+            expires_at,
+        } => {
+            let person = sigap_core::people::get(&app.core, &ctx, &user)
+                .await
+                .map_err(|e| match e {
+                    sigap_core::AppError::NotFound => {
+                        anyhow::anyhow!("no person with login {user:?}")
+                    }
+                    other => app_error(other),
+                })?;
+            if !person.active {
+                bail!("{user} is not active");
+            }
+            let as_person = Ctx::new(
+                sigap_core::Principal::from_person(&person, sigap_core::AuthMethod::System),
+                format!("cli-{}", uuid::Uuid::now_v7()),
+            );
+            let input = sigap_core::tokens::TokenInput {
+                name: Some(name),
+                scope: Some(scope),
+                expires_at,
+            };
+            let (_, token) = sigap_core::tokens::create(&app.core, &as_person, input)
+                .await
+                .map_err(app_error)?;
+            println!("{token}");
+        }
+        AdminCommand::ListUsers => {
+            let mut cursor = None;
+            println!("{:<24} {:<32} {:<8} roles", "login", "name", "active");
+            loop {
+                let params = sigap_core::listing::ListParams {
+                    cursor: cursor.clone(),
+                    sort: Some("login".into()),
+                    limit: Some(500),
+                };
+                let page = sigap_core::people::list(&app.core, &ctx, Default::default(), &params)
+                    .await
+                    .map_err(app_error)?;
+                for p in &page.items {
+                    let roles: Vec<&str> = p.roles.iter().map(|r| r.code()).collect();
+                    println!(
+                        "{:<24} {:<32} {:<8} {}",
+                        p.login,
+                        p.name,
+                        if p.active { "yes" } else { "no" },
+                        roles.join(",")
+                    );
+                }
+                match page.next_cursor {
+                    Some(c) => cursor = Some(c),
+                    None => break,
+                }
+            }
+        }
+    }
+    Ok(std::process::ExitCode::SUCCESS)
+}

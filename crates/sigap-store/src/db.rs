@@ -91,8 +91,8 @@ impl Store {
         E: TxError,
     {
         match &self.db {
-            Db::Sqlite(s) => {
-                s.on_writer(move |conn| {
+            Db::Sqlite(s) => s
+                .on_writer(move |conn| {
                     Ok((|| {
                         conn.execute_batch("BEGIN IMMEDIATE")
                             .map_err(|e| E::from(StoreError::from_sqlite(e)))?;
@@ -120,8 +120,7 @@ impl Store {
                     })())
                 })
                 .await
-                .map_err(E::from)?
-            }
+                .map_err(E::from)?,
             Db::Postgres(p) => {
                 let mut client = p.client().await.map_err(E::from)?;
                 let mut attempt = 0;
@@ -135,11 +134,7 @@ impl Store {
                             f(&mut t).await
                         };
                         match body {
-                            Ok(value) => tx
-                                .commit()
-                                .await
-                                .map(|()| value)
-                                .map_err(begin),
+                            Ok(value) => tx.commit().await.map(|()| value).map_err(begin),
                             Err(e) => {
                                 let _ = tx.rollback().await;
                                 Err(e)

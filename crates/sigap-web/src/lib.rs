@@ -1,1 +1,103 @@
+//! HTTP: the JSON API under `/api/v1` (with its OpenAPI document), the HTML interface, and the
+//! operational endpoints. Handlers parse input, call one use case and map the result.
 
+pub mod api;
+mod assets;
+mod error;
+mod extract;
+mod i18n;
+mod middleware;
+mod ops;
+pub mod ui;
+
+pub use error::{ApiError, Problem};
+pub use i18n::I18n;
+
+use axum::Router;
+use sigap_core::Core;
+use std::sync::Arc;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+/// Settings of the HTTP layer.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// The public origin (`https://sigap.example.com`); when set, unsafe requests must come
+    /// from it, and an https origin makes cookies `Secure`.
+    pub public_url: Option<String>,
+    /// Largest accepted request body, in bytes.
+    pub body_limit: usize,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        Self {
+            public_url: None,
+            body_limit: 1024 * 1024,
+        }
+    }
+}
+
+impl WebConfig {
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub core: Core,
+    pub config: Arc<WebConfig>,
+    pub i18n: Arc<I18n>,
+}
+
+impl AppState {
+    pub fn new(core: Core, config: WebConfig) -> Result<Self, String> {
+        Ok(Self {
+            core,
+            config: Arc::new(config),
+            i18n: Arc::new(I18n::load()?),
+        })
+    }
+}
+
+/// The whole application.
+pub fn app(state: AppState) -> Router {
+    let (api_router, openapi) = api::router(state.clone());
+    let docs = utoipa_swagger_ui::SwaggerUi::new("/api/docs")
+        .url("/api/openapi.json", openapi)
+        .config(
+            utoipa_swagger_ui::Config::default()
+                .validator_url("none")
+                .try_it_out_enabled(true),
+        );
+    Router::new()
+        .merge(api_router)
+        .merge(ui::router(state.clone()))
+        .merge(Router::<()>::from(docs))
+        .merge(ops::router(state.clone()))
+        .merge(assets::router())
+        .layer(axum::middleware::from_fn(middleware::observe))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(middleware::REQUEST_ID, MakeRequestUuid))
+                .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::extract::Request| {
+                    let id = req.headers().get(middleware::REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
+                    tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
+                }))
+                .layer(PropagateRequestIdLayer::new(middleware::REQUEST_ID))
+                .layer(CatchPanicLayer::custom(|_| {
+                    tracing::error!("a request handler panicked");
+                    axum::response::IntoResponse::into_response(ApiError::Panicked)
+                })),
+        )
+}
+
+/// The OpenAPI document, as served at `/api/openapi.json`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api::openapi()
+}

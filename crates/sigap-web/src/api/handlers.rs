@@ -1,0 +1,489 @@
+//! API handlers: parse, call one use case, map.
+
+use super::dto::*;
+use crate::AppState;
+use crate::error::{ApiResult, Problem};
+use crate::extract::{ApiJson, ApiQuery, Caller, IfMatch, etag};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use sigap_core::{groups, orgs, people, tokens};
+
+fn with_etag<T: serde::Serialize>(
+    status: StatusCode,
+    version: i64,
+    body: T,
+    location: Option<String>,
+) -> Response {
+    let mut headers = HeaderMap::new();
+    if let Ok(v) = HeaderValue::from_str(&etag(version)) {
+        headers.insert(header::ETAG, v);
+    }
+    if let Some(loc) = location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+        headers.insert(header::LOCATION, loc);
+    }
+    (status, headers, Json(body)).into_response()
+}
+
+// ----- me -----
+
+/// Yourself.
+#[utoipa::path(get, path = "/me", tag = "me", responses(
+    (status = 200, body = PersonOut), (status = 401, body = Problem, content_type = "application/problem+json")))]
+pub async fn get_me(State(s): State<AppState>, Caller(ctx): Caller) -> ApiResult<Response> {
+    let me = ctx.principal.person()?;
+    let p = people::get(&s.core, &ctx, &me.to_string()).await?;
+    Ok(with_etag(
+        StatusCode::OK,
+        p.version,
+        PersonOut::from(p),
+        None,
+    ))
+}
+
+/// Changes your name, e-mail, language or time zone.
+#[utoipa::path(patch, path = "/me", tag = "me", request_body = ProfileIn, params(("If-Match" = Option<String>, Header, description = "ETag you read")),
+    responses((status = 200, body = PersonOut), (status = 412, body = Problem, content_type = "application/problem+json"),
+              (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn patch_me(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    IfMatch(v): IfMatch,
+    ApiJson(body): ApiJson<ProfileIn>,
+) -> ApiResult<Response> {
+    let input = people::ProfileInput {
+        name: body.name,
+        email: body.email,
+        locale: body.locale,
+        time_zone: body.time_zone,
+    };
+    let p = people::update_profile(&s.core, &ctx, input, v).await?;
+    Ok(with_etag(
+        StatusCode::OK,
+        p.version,
+        PersonOut::from(p),
+        None,
+    ))
+}
+
+/// Changes your password; your other sessions end.
+#[utoipa::path(post, path = "/me/password", tag = "me", request_body = PasswordChangeIn,
+    responses((status = 204), (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn change_password(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiJson(body): ApiJson<PasswordChangeIn>,
+) -> ApiResult<StatusCode> {
+    people::change_own_password(&s.core, &ctx, &body.current_password, &body.new_password).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Your API tokens (never the secrets).
+#[utoipa::path(get, path = "/me/tokens", tag = "me", responses((status = 200, body = Vec<TokenOut>)))]
+pub async fn list_tokens(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+) -> ApiResult<Json<Vec<TokenOut>>> {
+    Ok(Json(
+        tokens::list_mine(&s.core, &ctx)
+            .await?
+            .into_iter()
+            .map(TokenOut::from)
+            .collect(),
+    ))
+}
+
+/// Creates an API token; the answer carries it once in `token`.
+#[utoipa::path(post, path = "/me/tokens", tag = "me", request_body = TokenIn,
+    responses((status = 201, body = TokenOut), (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn create_token(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiJson(body): ApiJson<TokenIn>,
+) -> ApiResult<Response> {
+    let input = tokens::TokenInput {
+        name: Some(body.name),
+        scope: body.scope,
+        expires_at: body.expires_at,
+    };
+    let (t, plaintext) = tokens::create(&s.core, &ctx, input).await?;
+    let location = format!("/api/v1/me/tokens/{}", t.id);
+    let mut out = TokenOut::from(t);
+    out.token = Some(plaintext);
+    let mut resp = (StatusCode::CREATED, Json(out)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&location) {
+        resp.headers_mut().insert(header::LOCATION, v);
+    }
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(resp)
+}
+
+/// Revokes one of your tokens.
+#[utoipa::path(delete, path = "/me/tokens/{id}", tag = "me", params(("id" = String, Path)),
+    responses((status = 200, body = TokenOut), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn revoke_token(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<TokenOut>> {
+    Ok(Json(TokenOut::from(
+        tokens::revoke(&s.core, &ctx, &id).await?,
+    )))
+}
+
+// ----- people -----
+
+/// People visible to you. Sort by `name`, `login`, `created_at`.
+#[utoipa::path(get, path = "/people", tag = "people", params(ListQuery),
+    responses((status = 200, body = Page<PersonOut>), (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn list_people(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> ApiResult<Json<Page<PersonOut>>> {
+    let params = q.params()?;
+    let query = people::PersonQuery {
+        active: q.active,
+        organization: q.organization,
+        role: q.role,
+        group: q.group,
+        q: q.q,
+    };
+    let page = people::list(&s.core, &ctx, query, &params).await?;
+    Ok(Json(Page {
+        items: page.items.into_iter().map(PersonOut::from).collect(),
+        next_cursor: page.next_cursor,
+    }))
+}
+
+/// Creates a person (administrators).
+#[utoipa::path(post, path = "/people", tag = "people", request_body = PersonIn,
+    responses((status = 201, body = PersonOut), (status = 409, body = Problem, content_type = "application/problem+json"),
+              (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn create_person(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiJson(body): ApiJson<PersonIn>,
+) -> ApiResult<Response> {
+    let p = people::create(&s.core, &ctx, body.into()).await?;
+    let location = format!("/api/v1/people/{}", p.id);
+    Ok(with_etag(
+        StatusCode::CREATED,
+        p.version,
+        PersonOut::from(p),
+        Some(location),
+    ))
+}
+
+/// A person, by id or login.
+#[utoipa::path(get, path = "/people/{key}", tag = "people", params(("key" = String, Path, description = "id or login")),
+    responses((status = 200, body = PersonOut), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn get_person(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(key): Path<String>,
+) -> ApiResult<Response> {
+    let p = people::get(&s.core, &ctx, &key).await?;
+    Ok(with_etag(
+        StatusCode::OK,
+        p.version,
+        PersonOut::from(p),
+        None,
+    ))
+}
+
+/// Changes a person (administrators).
+#[utoipa::path(patch, path = "/people/{key}", tag = "people", request_body = PersonIn,
+    params(("key" = String, Path), ("If-Match" = Option<String>, Header)),
+    responses((status = 200, body = PersonOut), (status = 412, body = Problem, content_type = "application/problem+json"),
+              (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn patch_person(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(key): Path<String>,
+    IfMatch(v): IfMatch,
+    ApiJson(body): ApiJson<PersonIn>,
+) -> ApiResult<Response> {
+    let p = people::update(&s.core, &ctx, &key, body.into(), v).await?;
+    Ok(with_etag(
+        StatusCode::OK,
+        p.version,
+        PersonOut::from(p),
+        None,
+    ))
+}
+
+/// Sets a person's password (administrators); their sessions end.
+#[utoipa::path(post, path = "/people/{key}/password", tag = "people", request_body = PasswordSetIn, params(("key" = String, Path)),
+    responses((status = 204), (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn set_person_password(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(key): Path<String>,
+    ApiJson(body): ApiJson<PasswordSetIn>,
+) -> ApiResult<StatusCode> {
+    people::set_password(&s.core, &ctx, &key, &body.password).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A person's change history.
+#[utoipa::path(get, path = "/people/{key}/history", tag = "audit", params(("key" = String, Path)),
+    responses((status = 200, body = Vec<AuditOut>)))]
+pub async fn person_history(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(key): Path<String>,
+) -> ApiResult<Json<Vec<AuditOut>>> {
+    let p = people::get(&s.core, &ctx, &key).await?;
+    let rows = sigap_core::audit::history(&s.core, &ctx, "person", &p.id.to_string()).await?;
+    Ok(Json(rows.into_iter().map(AuditOut::from).collect()))
+}
+
+// ----- organizations -----
+
+/// Organizations visible to you. Sort by `name`, `kind`, `created_at`.
+#[utoipa::path(get, path = "/organizations", tag = "organizations", params(ListQuery),
+    responses((status = 200, body = Page<OrganizationOut>)))]
+pub async fn list_organizations(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> ApiResult<Json<Page<OrganizationOut>>> {
+    let params = q.params()?;
+    let query = orgs::OrgQuery {
+        kind: q.kind,
+        active: q.active,
+        q: q.q,
+    };
+    let page = orgs::list(&s.core, &ctx, query, &params).await?;
+    Ok(Json(Page {
+        items: page.items.into_iter().map(OrganizationOut::from).collect(),
+        next_cursor: page.next_cursor,
+    }))
+}
+
+/// Creates an organization (administrators).
+#[utoipa::path(post, path = "/organizations", tag = "organizations", request_body = OrganizationIn,
+    responses((status = 201, body = OrganizationOut), (status = 409, body = Problem, content_type = "application/problem+json")))]
+pub async fn create_organization(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiJson(body): ApiJson<OrganizationIn>,
+) -> ApiResult<Response> {
+    let o = orgs::create(&s.core, &ctx, body.into()).await?;
+    let location = format!("/api/v1/organizations/{}", o.id);
+    Ok(with_etag(
+        StatusCode::CREATED,
+        o.version,
+        OrganizationOut::from(o),
+        Some(location),
+    ))
+}
+
+/// An organization, by id or name.
+#[utoipa::path(get, path = "/organizations/{key}", tag = "organizations", params(("key" = String, Path)),
+    responses((status = 200, body = OrganizationOut), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn get_organization(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(key): Path<String>,
+) -> ApiResult<Response> {
+    let o = orgs::get(&s.core, &ctx, &key).await?;
+    Ok(with_etag(
+        StatusCode::OK,
+        o.version,
+        OrganizationOut::from(o),
+        None,
+    ))
+}
+
+/// Changes an organization (administrators).
+#[utoipa::path(patch, path = "/organizations/{key}", tag = "organizations", request_body = OrganizationIn,
+    params(("key" = String, Path), ("If-Match" = Option<String>, Header)),
+    responses((status = 200, body = OrganizationOut), (status = 412, body = Problem, content_type = "application/problem+json")))]
+pub async fn patch_organization(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(key): Path<String>,
+    IfMatch(v): IfMatch,
+    ApiJson(body): ApiJson<OrganizationIn>,
+) -> ApiResult<Response> {
+    let o = orgs::update(&s.core, &ctx, &key, body.into(), v).await?;
+    Ok(with_etag(
+        StatusCode::OK,
+        o.version,
+        OrganizationOut::from(o),
+        None,
+    ))
+}
+
+/// Deletes an organization nobody belongs to (administrators).
+#[utoipa::path(delete, path = "/organizations/{key}", tag = "organizations",
+    params(("key" = String, Path), ("If-Match" = Option<String>, Header)),
+    responses((status = 204), (status = 409, body = Problem, content_type = "application/problem+json")))]
+pub async fn delete_organization(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(key): Path<String>,
+    IfMatch(v): IfMatch,
+) -> ApiResult<StatusCode> {
+    orgs::delete(&s.core, &ctx, &key, v).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// An organization's change history.
+#[utoipa::path(get, path = "/organizations/{key}/history", tag = "audit", params(("key" = String, Path)),
+    responses((status = 200, body = Vec<AuditOut>)))]
+pub async fn organization_history(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(key): Path<String>,
+) -> ApiResult<Json<Vec<AuditOut>>> {
+    let o = orgs::get(&s.core, &ctx, &key).await?;
+    let rows = sigap_core::audit::history(&s.core, &ctx, "organization", &o.id.to_string()).await?;
+    Ok(Json(rows.into_iter().map(AuditOut::from).collect()))
+}
+
+// ----- groups -----
+
+/// Support groups (agents and above). Sort by `name`, `type`, `created_at`.
+#[utoipa::path(get, path = "/groups", tag = "groups", params(ListQuery),
+    responses((status = 200, body = Page<GroupOut>), (status = 403, body = Problem, content_type = "application/problem+json")))]
+pub async fn list_groups(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> ApiResult<Json<Page<GroupOut>>> {
+    let params = q.params()?;
+    let query = groups::GroupQuery {
+        group_type: q.group_type,
+        active: q.active,
+        member: q.member,
+        q: q.q,
+    };
+    let page = groups::list(&s.core, &ctx, query, &params).await?;
+    Ok(Json(Page {
+        items: page.items.into_iter().map(GroupOut::from).collect(),
+        next_cursor: page.next_cursor,
+    }))
+}
+
+/// Creates a group (administrators).
+#[utoipa::path(post, path = "/groups", tag = "groups", request_body = GroupIn,
+    responses((status = 201, body = GroupOut), (status = 409, body = Problem, content_type = "application/problem+json")))]
+pub async fn create_group(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiJson(body): ApiJson<GroupIn>,
+) -> ApiResult<Response> {
+    let g = groups::create(&s.core, &ctx, body.into()).await?;
+    let location = format!("/api/v1/groups/{}", g.id);
+    Ok(with_etag(
+        StatusCode::CREATED,
+        g.version,
+        GroupOut::from(g),
+        Some(location),
+    ))
+}
+
+/// A group, by id or name.
+#[utoipa::path(get, path = "/groups/{key}", tag = "groups", params(("key" = String, Path)),
+    responses((status = 200, body = GroupOut), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn get_group(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(key): Path<String>,
+) -> ApiResult<Response> {
+    let g = groups::get(&s.core, &ctx, &key).await?;
+    Ok(with_etag(
+        StatusCode::OK,
+        g.version,
+        GroupOut::from(g),
+        None,
+    ))
+}
+
+/// Changes a group (administrators).
+#[utoipa::path(patch, path = "/groups/{key}", tag = "groups", request_body = GroupIn,
+    params(("key" = String, Path), ("If-Match" = Option<String>, Header)),
+    responses((status = 200, body = GroupOut), (status = 412, body = Problem, content_type = "application/problem+json")))]
+pub async fn patch_group(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(key): Path<String>,
+    IfMatch(v): IfMatch,
+    ApiJson(body): ApiJson<GroupIn>,
+) -> ApiResult<Response> {
+    let g = groups::update(&s.core, &ctx, &key, body.into(), v).await?;
+    Ok(with_etag(
+        StatusCode::OK,
+        g.version,
+        GroupOut::from(g),
+        None,
+    ))
+}
+
+/// Deletes a group (administrators).
+#[utoipa::path(delete, path = "/groups/{key}", tag = "groups", params(("key" = String, Path), ("If-Match" = Option<String>, Header)),
+    responses((status = 204)))]
+pub async fn delete_group(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(key): Path<String>,
+    IfMatch(v): IfMatch,
+) -> ApiResult<StatusCode> {
+    groups::delete(&s.core, &ctx, &key, v).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A group's members.
+#[utoipa::path(get, path = "/groups/{key}/members", tag = "groups", params(("key" = String, Path)),
+    responses((status = 200, body = Vec<MemberOut>)))]
+pub async fn list_members(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(key): Path<String>,
+) -> ApiResult<Json<Vec<MemberOut>>> {
+    let (_, members) = groups::members(&s.core, &ctx, &key).await?;
+    Ok(Json(members.into_iter().map(MemberOut::from).collect()))
+}
+
+/// Adds a member (administrators and the group's manager).
+#[utoipa::path(post, path = "/groups/{key}/members", tag = "groups", request_body = MemberIn, params(("key" = String, Path)),
+    responses((status = 200, body = Vec<MemberOut>)))]
+pub async fn add_member(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(key): Path<String>,
+    ApiJson(body): ApiJson<MemberIn>,
+) -> ApiResult<Json<Vec<MemberOut>>> {
+    let members = groups::set_member(&s.core, &ctx, &key, &body.person, true).await?;
+    Ok(Json(members.into_iter().map(MemberOut::from).collect()))
+}
+
+/// Removes a member (administrators and the group's manager).
+#[utoipa::path(delete, path = "/groups/{key}/members/{person}", tag = "groups", params(("key" = String, Path), ("person" = String, Path)),
+    responses((status = 200, body = Vec<MemberOut>)))]
+pub async fn remove_member(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path((key, person)): Path<(String, String)>,
+) -> ApiResult<Json<Vec<MemberOut>>> {
+    let members = groups::set_member(&s.core, &ctx, &key, &person, false).await?;
+    Ok(Json(members.into_iter().map(MemberOut::from).collect()))
+}
+
+/// A group's change history.
+#[utoipa::path(get, path = "/groups/{key}/history", tag = "audit", params(("key" = String, Path)),
+    responses((status = 200, body = Vec<AuditOut>)))]
+pub async fn group_history(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(key): Path<String>,
+) -> ApiResult<Json<Vec<AuditOut>>> {
+    let g = groups::get(&s.core, &ctx, &key).await?;
+    let rows = sigap_core::audit::history(&s.core, &ctx, "group", &g.id.to_string()).await?;
+    Ok(Json(rows.into_iter().map(AuditOut::from).collect()))
+}

@@ -1,0 +1,207 @@
+//! Request extractors that answer in problem+json: a strict JSON body, a query string, the
+//! caller, and `If-Match`.
+
+use crate::AppState;
+use crate::error::ApiError;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::{HeaderMap, header, request::Parts};
+use serde::de::DeserializeOwned;
+use sigap_core::{Ctx, FieldError, Principal};
+
+/// A JSON body: `Content-Type: application/json`, within the body limit, valid UTF-8 and
+/// exactly the expected fields (unknown fields are refused).
+#[derive(Debug)]
+pub struct ApiJson<T>(pub T);
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<mime::Mime>().ok())
+        .is_some_and(|m| {
+            m.type_() == mime::APPLICATION
+                && (m.subtype() == mime::JSON || m.suffix() == Some(mime::JSON))
+        })
+}
+
+/// Parses JSON into `T`, telling malformed JSON apart from a wrong shape.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        ApiError::MalformedJson(format!(
+            "the body is not valid UTF-8 (at byte {})",
+            e.valid_up_to()
+        ))
+    })?;
+    let mut de = serde_json::Deserializer::from_str(text);
+    match serde_path_to_error::deserialize::<_, T>(&mut de) {
+        Ok(v) => {
+            de.end()
+                .map_err(|e| ApiError::MalformedJson(format!("the body is not valid JSON: {e}")))?;
+            Ok(v)
+        }
+        Err(err) => {
+            let path = err.path().to_string();
+            let inner = err.into_inner();
+            use serde_json::error::Category;
+            match inner.classify() {
+                Category::Syntax | Category::Eof | Category::Io => Err(ApiError::MalformedJson(
+                    format!("the body is not valid JSON: {inner}"),
+                )),
+                Category::Data => {
+                    let message = inner.to_string();
+                    let message = message
+                        .split(" at line ")
+                        .next()
+                        .unwrap_or(&message)
+                        .to_owned();
+                    let (field, code) = if let Some(rest) = message.strip_prefix("unknown field `")
+                    {
+                        let name = rest.split('`').next().unwrap_or("");
+                        let field = if path == "." || path.is_empty() {
+                            name.to_owned()
+                        } else {
+                            format!("{path}.{name}")
+                        };
+                        (field, "unknown_field")
+                    } else if message.starts_with("missing field `") {
+                        let name = message
+                            .trim_start_matches("missing field `")
+                            .split('`')
+                            .next()
+                            .unwrap_or("");
+                        (name.to_owned(), "required")
+                    } else {
+                        (
+                            if path == "." { String::new() } else { path },
+                            "invalid_type",
+                        )
+                    };
+                    Err(ApiError::InvalidBody(vec![FieldError::new(
+                        field, code, message,
+                    )]))
+                }
+            }
+        }
+    }
+}
+
+impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        if !is_json(req.headers()) {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        let limit = state.config.body_limit;
+        let bytes = read_body(req, limit).await?;
+        parse_json(&bytes).map(ApiJson)
+    }
+}
+
+/// Reads a whole body, refusing more than `limit` bytes.
+pub async fn read_body(req: Request, limit: usize) -> Result<Bytes, ApiError> {
+    if req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+        .is_some_and(|n| n > limit)
+    {
+        return Err(ApiError::PayloadTooLarge(limit));
+    }
+    axum::body::to_bytes(req.into_body(), limit)
+        .await
+        .map_err(|_| ApiError::PayloadTooLarge(limit))
+}
+
+/// A query string parsed into `T`; bad values give a 422 naming the parameter.
+#[derive(Debug)]
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or("");
+        let de = serde_urlencoded_de(query);
+        de.map(ApiQuery)
+    }
+}
+
+fn serde_urlencoded_de<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    // Repeated keys keep the last value; values arrive as strings and are parsed by the use case.
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect();
+    let mut map = serde_json::Map::new();
+    for (k, v) in pairs {
+        map.insert(k, serde_json::Value::String(v));
+    }
+    serde_json::from_value(serde_json::Value::Object(map)).map_err(|e| {
+        ApiError::InvalidBody(vec![FieldError::new(
+            "query",
+            "invalid_query",
+            e.to_string(),
+        )])
+    })
+}
+
+/// The caller of an API route: a live session or token, else 401.
+#[derive(Debug, Clone)]
+pub struct Caller(pub Ctx);
+
+pub fn request_id(parts: &Parts) -> String {
+    parts
+        .headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned()
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let principal = parts
+            .extensions
+            .get::<Principal>()
+            .cloned()
+            .ok_or(ApiError::App(sigap_core::AppError::Unauthenticated))?;
+        Ok(Caller(Ctx::new(principal, request_id(parts))))
+    }
+}
+
+/// The version named by `If-Match`, if the header was sent.
+#[derive(Debug, Clone, Copy)]
+pub struct IfMatch(pub Option<i64>);
+
+impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let Some(value) = parts.headers.get(header::IF_MATCH) else {
+            return Ok(IfMatch(None));
+        };
+        let text = value
+            .to_str()
+            .map_err(|_| ApiError::BadHeader("If-Match", "must be an ETag such as \"3\"".into()))?
+            .trim();
+        let text = text.strip_prefix("W/").unwrap_or(text);
+        text.trim_matches('"')
+            .parse::<i64>()
+            .map(|v| IfMatch(Some(v)))
+            .map_err(|_| {
+                ApiError::BadHeader(
+                    "If-Match",
+                    "must be an ETag this API sent, such as \"3\"".into(),
+                )
+            })
+    }
+}
+
+/// An ETag for a record version.
+pub fn etag(version: i64) -> String {
+    format!("\"{version}\"")
+}

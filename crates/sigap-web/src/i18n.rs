@@ -1,0 +1,168 @@
+//! Interface language: Fluent files embedded at compile time, one per language.
+
+use fluent_bundle::concurrent::FluentBundle;
+use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
+use sigap_domain::Locale;
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+const SOURCES: [(Locale, &str); 2] = [
+    (Locale::En, include_str!("../locales/en.ftl")),
+    (Locale::Id, include_str!("../locales/id.ftl")),
+];
+
+pub struct I18n {
+    bundles: HashMap<Locale, FluentBundle<FluentResource>>,
+}
+
+impl std::fmt::Debug for I18n {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("I18n")
+            .field("languages", &self.bundles.len())
+            .finish()
+    }
+}
+
+impl I18n {
+    /// Parses the embedded files; an error names the broken file and message.
+    pub fn load() -> Result<Self, String> {
+        let mut bundles = HashMap::new();
+        for (locale, source) in SOURCES {
+            let resource = FluentResource::try_new(source.to_owned())
+                .map_err(|(_, errs)| format!("locale {}: {errs:?}", locale.code()))?;
+            let lang = locale
+                .code()
+                .parse()
+                .map_err(|e| format!("locale {}: {e}", locale.code()))?;
+            let mut bundle = FluentBundle::new_concurrent(vec![lang]);
+            bundle.set_use_isolating(false);
+            bundle
+                .add_resource(resource)
+                .map_err(|errs| format!("locale {}: {errs:?}", locale.code()))?;
+            bundles.insert(locale, bundle);
+        }
+        Ok(Self { bundles })
+    }
+
+    /// The message `id` in `locale`, falling back to English and then to the id itself.
+    pub fn text(&self, locale: Locale, id: &str, args: Option<&FluentArgs<'_>>) -> String {
+        for l in [locale, Locale::En] {
+            if let Some(bundle) = self.bundles.get(&l) {
+                if let Some(pattern) = bundle.get_message(id).and_then(|m| m.value()) {
+                    let mut errors = Vec::new();
+                    return bundle
+                        .format_pattern(pattern, args, &mut errors)
+                        .into_owned();
+                }
+            }
+        }
+        id.to_owned()
+    }
+
+    /// Every message id of a language, for the completeness test.
+    pub fn ids(&self, locale: Locale) -> Vec<String> {
+        let source = SOURCES
+            .iter()
+            .find(|(l, _)| *l == locale)
+            .map(|(_, s)| *s)
+            .unwrap_or("");
+        source
+            .lines()
+            .filter(|l| !l.starts_with([' ', '#', '\t', '.']) && l.contains(" ="))
+            .filter_map(|l| l.split(" =").next().map(str::to_owned))
+            .collect()
+    }
+}
+
+/// A translator bound to one language, handed to templates as `t`.
+#[derive(Clone, Copy)]
+pub struct Tr<'a> {
+    pub i18n: &'a I18n,
+    pub locale: Locale,
+}
+
+impl<'a> Tr<'a> {
+    pub fn get(&self, id: &str) -> String {
+        self.i18n.text(self.locale, id, None)
+    }
+
+    /// A message with one named argument.
+    pub fn arg(&self, id: &str, name: &str, value: &str) -> String {
+        let mut args = FluentArgs::new();
+        args.set(
+            Cow::Owned(name.to_owned()),
+            FluentValue::from(value.to_owned()),
+        );
+        self.i18n.text(self.locale, id, Some(&args))
+    }
+
+    /// A message with a number (for plurals).
+    pub fn num(&self, id: &str, name: &str, value: i64) -> String {
+        let mut args = FluentArgs::new();
+        args.set(Cow::Owned(name.to_owned()), FluentValue::from(value));
+        self.i18n.text(self.locale, id, Some(&args))
+    }
+
+    pub fn lang(&self) -> &'static str {
+        self.locale.code()
+    }
+}
+
+/// Picks a language from `Accept-Language`: the first of ours by quality, else English.
+pub fn negotiate(accept_language: Option<&str>) -> Locale {
+    let Some(header) = accept_language else {
+        return Locale::En;
+    };
+    let mut best: Option<(f32, Locale)> = None;
+    for part in header.split(',') {
+        let mut pieces = part.trim().split(';');
+        let tag = pieces.next().unwrap_or("").trim().to_ascii_lowercase();
+        let q = pieces
+            .find_map(|p| {
+                p.trim()
+                    .strip_prefix("q=")
+                    .and_then(|q| q.parse::<f32>().ok())
+            })
+            .unwrap_or(1.0);
+        let primary = tag.split('-').next().unwrap_or("");
+        let locale = match primary {
+            "en" => Locale::En,
+            "id" | "in" => Locale::Id,
+            _ => continue,
+        };
+        if best.is_none_or(|(bq, _)| q > bq) {
+            best = Some((q, locale));
+        }
+    }
+    best.map_or(Locale::En, |(_, l)| l)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_languages_have_the_same_messages() -> Result<(), String> {
+        let i18n = I18n::load()?;
+        let mut en = i18n.ids(Locale::En);
+        let mut id = i18n.ids(Locale::Id);
+        en.sort();
+        id.sort();
+        let missing: Vec<_> = en.iter().filter(|k| !id.contains(k)).collect();
+        let extra: Vec<_> = id.iter().filter(|k| !en.contains(k)).collect();
+        assert!(
+            missing.is_empty() && extra.is_empty(),
+            "missing in id: {missing:?}; only in id: {extra:?}"
+        );
+        assert!(en.len() > 50);
+        Ok(())
+    }
+
+    #[test]
+    fn accept_language_is_negotiated() {
+        assert_eq!(negotiate(Some("id-ID,id;q=0.9,en;q=0.8")), Locale::Id);
+        assert_eq!(negotiate(Some("fr, en;q=0.5")), Locale::En);
+        assert_eq!(negotiate(Some("de")), Locale::En);
+        assert_eq!(negotiate(None), Locale::En);
+    }
+}

@@ -1,0 +1,277 @@
+//! Cross-cutting layers: request ids, tracing, metrics, panics, authentication, the `Origin`
+//! check and `Idempotency-Key`.
+
+use crate::AppState;
+use crate::error::{ApiError, problem_response};
+use crate::extract::read_body;
+use axum::body::Body;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use sha2::{Digest, Sha256};
+use sigap_core::{AppError, Principal, auth, idempotency};
+use std::time::Instant;
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+pub const SESSION_COOKIE: &str = "sigap_session";
+pub const LANG_COOKIE: &str = "sigap_lang";
+
+/// Counts requests and their latency by route.
+pub async fn observe(req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = req.method().to_string();
+    let path = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let resp = next.run(req).await;
+    let status = resp.status().as_u16().to_string();
+    metrics::counter!("sigap_http_requests_total", "method" => method.clone(), "path" => path.clone(), "status" => status)
+        .increment(1);
+    metrics::histogram!("sigap_http_request_duration_seconds", "method" => method, "path" => path)
+        .record(start.elapsed().as_secs_f64());
+    resp
+}
+
+fn is_safe(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// The value of a cookie in the request.
+pub fn cookie<'a>(req_headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
+    req_headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// Whether an unsafe browser request comes from our own pages.
+fn origin_allowed(req: &Request, state: &AppState) -> bool {
+    let headers = req.headers();
+    let expected = match &state.config.public_url {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None => match headers.get(header::HOST).and_then(|h| h.to_str().ok()) {
+            Some(host) => format!("http://{host}"),
+            None => return false,
+        },
+    };
+    match headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
+        Some(origin) => {
+            origin == expected
+                || (state.config.public_url.is_none()
+                    && origin.strip_prefix("https://") == expected.strip_prefix("http://"))
+        }
+        // No Origin: a non-browser client, unless the browser says the request is cross-site.
+        None => !headers
+            .get("sec-fetch-site")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v == "cross-site"),
+    }
+}
+
+fn forbidden_origin(api: bool) -> Response {
+    if api {
+        problem_response(
+            StatusCode::FORBIDDEN,
+            "origin_not_allowed".into(),
+            "cross-site request refused: the Origin does not match this site".into(),
+            vec![],
+        )
+    } else {
+        (StatusCode::FORBIDDEN, "Cross-site request refused.").into_response()
+    }
+}
+
+/// Finds the caller: `Authorization: Bearer` (a token) or the session cookie. Unsafe
+/// requests without a token must pass the `Origin` check.
+pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let api = req.uri().path().starts_with("/api/");
+    if let Some(value) = req.headers().get(header::AUTHORIZATION) {
+        let presented = value.to_str().unwrap_or("").to_owned();
+        let Some(token) = presented
+            .strip_prefix("Bearer ")
+            .or_else(|| presented.strip_prefix("bearer "))
+        else {
+            return ApiError::App(AppError::Unauthenticated).into_response();
+        };
+        match auth::token_principal(&state.core, token).await {
+            Ok(p) => {
+                if !is_safe(req.method()) && !p.can_write() {
+                    return problem_response(
+                        StatusCode::FORBIDDEN,
+                        "read_only_token".into(),
+                        "this token may only read".into(),
+                        vec![],
+                    );
+                }
+                req.extensions_mut().insert(p);
+            }
+            Err(e) => return ApiError::App(e).into_response(),
+        }
+        return next.run(req).await;
+    }
+    if !is_safe(req.method()) && !origin_allowed(&req, &state) {
+        return forbidden_origin(api);
+    }
+    if let Some(value) = cookie(req.headers(), SESSION_COOKIE).map(str::to_owned) {
+        match auth::session_principal(&state.core, &value).await {
+            Ok(Some(p)) => {
+                req.extensions_mut().insert(p);
+            }
+            Ok(None) => {}
+            Err(e) => {
+                return if api {
+                    ApiError::App(e).into_response()
+                } else {
+                    crate::ui::error_page(&state, &req, e)
+                };
+            }
+        }
+    }
+    next.run(req).await
+}
+
+fn valid_key(key: &str) -> bool {
+    !key.is_empty() && key.len() <= 255 && key.bytes().all(|b| (0x21..=0x7e).contains(&b))
+}
+
+/// Replays the first answer to a `POST` repeated with the same `Idempotency-Key`.
+pub async fn idempotent(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if req.method() != Method::POST {
+        return next.run(req).await;
+    }
+    let Some(key) = req.headers().get("idempotency-key") else {
+        return next.run(req).await;
+    };
+    let Some(key) = key
+        .to_str()
+        .ok()
+        .filter(|k| valid_key(k))
+        .map(str::to_owned)
+    else {
+        return ApiError::BadHeader(
+            "Idempotency-Key",
+            "must be 1 to 255 visible ASCII characters".into(),
+        )
+        .into_response();
+    };
+    let Some(person) = req
+        .extensions()
+        .get::<Principal>()
+        .and_then(|p| p.person_id)
+    else {
+        return next.run(req).await;
+    };
+    let (parts, body) = req.into_parts();
+    let bytes = match read_body(
+        Request::from_parts(parts.clone(), body),
+        state.config.body_limit,
+    )
+    .await
+    {
+        Ok(b) => b,
+        Err(e) => return e.into_response(),
+    };
+    let mut h = Sha256::new();
+    h.update(parts.method.as_str());
+    h.update([0]);
+    h.update(parts.uri.to_string());
+    h.update([0]);
+    h.update(&bytes);
+    let hash = hex::encode(h.finalize());
+    match idempotency::begin(&state.core, person, &key, &hash).await {
+        Err(e) => ApiError::App(e).into_response(),
+        Ok(idempotency::IdemState::InProgress { .. }) => ApiError::Conflict(
+            "idempotency_key_in_use",
+            "a request with this Idempotency-Key is still being processed".into(),
+        )
+        .into_response(),
+        Ok(idempotency::IdemState::Done {
+            request_hash,
+            status,
+            location,
+            body,
+        }) => {
+            if request_hash != hash {
+                return problem_response(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "idempotency_key_reused".into(),
+                    "this Idempotency-Key was used for a different request".into(),
+                    vec![],
+                );
+            }
+            let status = StatusCode::from_u16(u16::try_from(status).unwrap_or(500))
+                .unwrap_or(StatusCode::OK);
+            let mut resp = (status, body).into_response();
+            let h = resp.headers_mut();
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            h.insert("idempotent-replayed", HeaderValue::from_static("true"));
+            if let Some(loc) = location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+                h.insert(header::LOCATION, loc);
+            }
+            resp
+        }
+        Ok(idempotency::IdemState::Started) => {
+            let resp = next
+                .run(Request::from_parts(parts, Body::from(bytes)))
+                .await;
+            let (rparts, rbody) = resp.into_parts();
+            let rbytes = axum::body::to_bytes(rbody, usize::MAX)
+                .await
+                .unwrap_or_default();
+            let status = rparts.status;
+            let outcome = if status.is_server_error() {
+                idempotency::abandon(&state.core, person, &key).await
+            } else {
+                let location = rparts
+                    .headers
+                    .get(header::LOCATION)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned);
+                idempotency::finish(
+                    &state.core,
+                    person,
+                    &key,
+                    status.as_u16(),
+                    location,
+                    String::from_utf8_lossy(&rbytes).into_owned(),
+                )
+                .await
+            };
+            if let Err(e) = outcome {
+                tracing::warn!(error = %e, "could not record the idempotency key");
+            }
+            Response::from_parts(rparts, Body::from(rbytes))
+        }
+    }
+}
+
+/// Security headers for HTML pages.
+pub async fn html_headers(req: Request, next: Next) -> Response {
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    resp
+}

@@ -1,0 +1,58 @@
+//! Liveness and readiness.
+
+use crate::AppState;
+use crate::error::problem_response;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .with_state(state)
+}
+
+/// The process is up.
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// The database answers and its schema is the one this program expects.
+async fn readyz(State(state): State<AppState>) -> Response {
+    if let Err(e) = state.core.store.ping().await {
+        tracing::warn!(error = %e, "readiness: database unreachable");
+        return problem_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database_unreachable".into(),
+            "the database does not answer".into(),
+            vec![],
+        );
+    }
+    match state.core.store.schema_status().await {
+        Ok(s) if s.is_current() => {
+            Json(serde_json::json!({"status": "ready", "schema_version": s.current}))
+                .into_response()
+        }
+        Ok(s) => problem_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "schema_not_current".into(),
+            format!(
+                "the database schema is at version {}, this program needs {}; run `sigap migrate`",
+                s.current, s.latest
+            ),
+            vec![],
+        ),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness: schema status");
+            problem_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "database_unreachable".into(),
+                "the database does not answer".into(),
+                vec![],
+            )
+        }
+    }
+}

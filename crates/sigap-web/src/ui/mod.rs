@@ -1,0 +1,361 @@
+//! The HTML interface: server-rendered pages that work without JavaScript.
+
+mod views;
+
+use crate::AppState;
+use crate::i18n::{Tr, negotiate};
+use crate::middleware::{self, LANG_COOKIE, SESSION_COOKIE, cookie};
+use askama::Template;
+use axum::Router;
+use axum::extract::{FromRequestParts, Request};
+use axum::http::{HeaderValue, StatusCode, header, request::Parts};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use sigap_core::{AppError, Ctx, Principal};
+use sigap_domain::{Locale, Role};
+
+pub use views::*;
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(home))
+        .route("/login", get(login_page).post(login_submit))
+        .route("/logout", post(logout))
+        .route("/language", post(language))
+        .route("/profile", get(profile_page).post(profile_submit))
+        .route("/profile/password", post(profile_password))
+        .route("/profile/tokens", post(token_create))
+        .route("/profile/tokens/{id}/revoke", post(token_revoke))
+        .route("/admin/people", get(people_page).post(person_create))
+        .route("/admin/people/{id}", get(person_page).post(person_update))
+        .route("/admin/people/{id}/password", post(person_password))
+        .route("/admin/groups", get(groups_page).post(group_create))
+        .route("/admin/groups/{id}", get(group_page).post(group_update))
+        .route("/admin/groups/{id}/delete", post(group_delete))
+        .route("/admin/groups/{id}/members", post(member_add))
+        .route(
+            "/admin/groups/{id}/members/{person}/remove",
+            post(member_remove),
+        )
+        .route("/admin/organizations", get(orgs_page).post(org_create))
+        .route("/admin/organizations/{id}", get(org_page).post(org_update))
+        .route("/admin/organizations/{id}/delete", post(org_delete))
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::authenticate,
+        ))
+        .layer(axum::middleware::from_fn(middleware::html_headers))
+        .with_state(state)
+}
+
+/// Who is looking, and in which language.
+#[derive(Debug, Clone)]
+pub struct Viewer {
+    pub principal: Option<Principal>,
+    pub locale: Locale,
+    pub request_id: String,
+    pub path: String,
+}
+
+impl Viewer {
+    pub fn ctx(&self) -> Option<Ctx> {
+        self.principal
+            .clone()
+            .map(|p| Ctx::new(p, self.request_id.clone()))
+    }
+}
+
+pub fn locale_of(parts_headers: &axum::http::HeaderMap, principal: Option<&Principal>) -> Locale {
+    if let Some(p) = principal {
+        return p.locale;
+    }
+    if let Some(l) = cookie(parts_headers, LANG_COOKIE).and_then(|v| Locale::parse(v).ok()) {
+        return l;
+    }
+    negotiate(
+        parts_headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    )
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Viewer {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let principal = parts.extensions.get::<Principal>().cloned();
+        let locale = locale_of(&parts.headers, principal.as_ref());
+        let path = parts
+            .uri
+            .path_and_query()
+            .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned());
+        Ok(Viewer {
+            principal,
+            locale,
+            request_id: crate::extract::request_id(parts),
+            path,
+        })
+    }
+}
+
+/// The signed-in person, or a redirect to the sign-in page.
+pub struct SignedIn(pub Ctx, pub Viewer);
+
+impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Ok(viewer) = Viewer::from_request_parts(parts, state).await;
+        match viewer.ctx() {
+            Some(ctx) => Ok(SignedIn(ctx, viewer)),
+            None => {
+                let next = if viewer.path == "/" {
+                    String::new()
+                } else {
+                    format!("?next={}", encode(&viewer.path))
+                };
+                Err(Redirect::to(&format!("/login{next}")).into_response())
+            }
+        }
+    }
+}
+
+pub fn encode(text: &str) -> String {
+    form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+/// A page's frame: language, who is signed in, which section, messages.
+pub struct Chrome<'a> {
+    pub t: Tr<'a>,
+    pub user: Option<UserView>,
+    pub section: &'static str,
+    pub title: String,
+    pub path: String,
+    pub notice: Option<String>,
+    pub errors: Vec<String>,
+}
+
+pub struct UserView {
+    pub name: String,
+    pub login: String,
+    pub initial: String,
+    pub is_admin: bool,
+}
+
+impl<'a> Chrome<'a> {
+    pub fn new(
+        state: &'a AppState,
+        viewer: &Viewer,
+        section: &'static str,
+        title_id: &str,
+    ) -> Self {
+        let t = Tr {
+            i18n: &state.i18n,
+            locale: viewer.locale,
+        };
+        let user = viewer.principal.as_ref().map(|p| UserView {
+            name: p.name.clone(),
+            login: p.login.clone(),
+            initial: p
+                .name
+                .chars()
+                .next()
+                .map(|c| c.to_uppercase().to_string())
+                .unwrap_or_default(),
+            is_admin: p.has(Role::Admin),
+        });
+        Self {
+            title: t.get(title_id),
+            t,
+            user,
+            section,
+            path: viewer.path.clone(),
+            notice: None,
+            errors: Vec::new(),
+        }
+    }
+}
+
+/// Renders a template, or a plain 500 if that fails.
+pub fn render<T: Template>(status: StatusCode, page: &T) -> Response {
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage<'a> {
+    pub chrome: Chrome<'a>,
+    pub message: String,
+}
+
+/// The localized messages for an error, for a page or a form.
+pub fn messages(t: Tr<'_>, e: &AppError) -> Vec<String> {
+    match e {
+        AppError::Validation(fields) => fields
+            .iter()
+            .map(|f| {
+                let label_id = format!("field-{}", f.field.replace('_', "-"));
+                let label = t.get(&label_id);
+                let label = if label == label_id {
+                    f.field.clone()
+                } else {
+                    label
+                };
+                let id = format!("err-{}", f.code);
+                let text = t.arg(&id, "field", &label);
+                if text == id {
+                    let mut args = fluent_bundle::FluentArgs::new();
+                    args.set("field", label);
+                    args.set("message", f.message.clone());
+                    t.i18n.text(t.locale, "err-other", Some(&args))
+                } else {
+                    text
+                }
+            })
+            .collect(),
+        AppError::Conflict {
+            code,
+            message,
+            field,
+        } => vec![match *code {
+            "already_exists" => {
+                let f = field.clone().unwrap_or_default();
+                let label_id = format!("field-{}", f.replace('_', "-"));
+                let label = t.get(&label_id);
+                t.arg(
+                    "error-exists",
+                    "field",
+                    if label == label_id { &f } else { &label },
+                )
+            }
+            "in_use" => t.get("error-in-use"),
+            "last_admin" => t.get("error-last-admin"),
+            "edit_conflict" => t.get("error-stale"),
+            _ => t.arg("error-conflict", "detail", message),
+        }],
+        AppError::PreconditionFailed => vec![t.get("error-stale")],
+        AppError::Forbidden | AppError::Unauthenticated => vec![t.get("error-forbidden")],
+        AppError::NotFound => vec![t.get("error-not-found")],
+        AppError::RateLimited { retry_after_secs } => {
+            vec![t.num("login-locked", "minutes", (retry_after_secs + 59) / 60)]
+        }
+        AppError::BadCredentials => vec![t.get("login-bad")],
+        AppError::Unavailable(_) | AppError::Contention => vec![t.get("error-unavailable")],
+        AppError::Internal(cause) => {
+            tracing::error!(error = %cause, "request failed");
+            vec![t.get("error-internal")]
+        }
+    }
+}
+
+/// An error page for a failed page load.
+pub fn error_response(state: &AppState, viewer: &Viewer, e: AppError) -> Response {
+    let status = match &e {
+        AppError::NotFound => StatusCode::NOT_FOUND,
+        AppError::Forbidden | AppError::Unauthenticated => StatusCode::FORBIDDEN,
+        AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        AppError::Conflict { .. } => StatusCode::CONFLICT,
+        AppError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+        AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+        AppError::Unavailable(_) | AppError::Contention => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    let chrome = Chrome::new(state, viewer, "", "error-title");
+    let message = messages(chrome.t, &e).join(" ");
+    render(status, &ErrorPage { chrome, message })
+}
+
+/// An error page from a middleware, before handlers run.
+pub fn error_page(state: &AppState, req: &Request, e: AppError) -> Response {
+    let viewer = Viewer {
+        principal: None,
+        locale: locale_of(req.headers(), None),
+        request_id: String::new(),
+        path: req.uri().path().to_owned(),
+    };
+    error_response(state, &viewer, e)
+}
+
+async fn not_found(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    viewer: Viewer,
+) -> Response {
+    error_response(&state, &viewer, AppError::NotFound)
+}
+
+/// A form body: repeated names allowed.
+pub struct FormData(pub Vec<(String, String)>);
+
+impl FormData {
+    pub fn parse(bytes: &[u8]) -> Self {
+        Self(form_urlencoded::parse(bytes).into_owned().collect())
+    }
+    pub fn get(&self, name: &str) -> Option<String> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    }
+    pub fn text(&self, name: &str) -> String {
+        self.get(name).unwrap_or_default()
+    }
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+    /// An optional text: empty means none.
+    pub fn opt(&self, name: &str) -> Option<String> {
+        self.get(name).filter(|v| !v.trim().is_empty())
+    }
+    pub fn version(&self) -> Option<i64> {
+        self.get("version").and_then(|v| v.parse().ok())
+    }
+}
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for FormData {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = axum::body::to_bytes(req.into_body(), 256 * 1024)
+            .await
+            .map_err(|_| {
+                (StatusCode::PAYLOAD_TOO_LARGE, "The form is too large.").into_response()
+            })?;
+        Ok(FormData::parse(&bytes))
+    }
+}
+
+/// `303 See Other` to `to` with a notice code.
+pub fn see_other(to: &str, notice: Option<&str>) -> Response {
+    let location = match notice {
+        Some(n) => format!("{to}{}notice={n}", if to.contains('?') { '&' } else { '?' }),
+        None => to.to_owned(),
+    };
+    Redirect::to(&location).into_response()
+}
+
+/// A `Set-Cookie` header value.
+pub fn set_cookie(name: &str, value: &str, secure: bool, max_age: Option<i64>) -> HeaderValue {
+    let mut c = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
+    if secure {
+        c.push_str("; Secure");
+    }
+    if let Some(age) = max_age {
+        c.push_str(&format!("; Max-Age={age}"));
+    }
+    HeaderValue::from_str(&c).unwrap_or_else(|_| HeaderValue::from_static("invalid=; Path=/"))
+}
+
+pub(crate) fn session_cookie_name() -> &'static str {
+    SESSION_COOKIE
+}

@@ -1,0 +1,1560 @@
+//! Page handlers and their templates.
+
+use super::*;
+use crate::AppState;
+use axum::extract::{ConnectInfo, Path, Query, State};
+use jiff::Timestamp;
+use sigap_core::listing::ListParams;
+use sigap_core::store::audit::AuditRow;
+use sigap_core::{auth, groups, home as home_uc, orgs, people, tokens};
+use sigap_domain::{GroupType, OrgKind, TokenScope};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+const NOTICES: &[&str] = &[
+    "saved",
+    "created",
+    "deleted",
+    "member-added",
+    "member-removed",
+    "password-set",
+    "profile-saved",
+    "profile-password-changed",
+    "profile-token-revoked",
+    "signed-out",
+];
+
+fn notice(chrome: &mut Chrome<'_>, q: &HashMap<String, String>) {
+    if let Some(n) = q.get("notice").filter(|n| NOTICES.contains(&n.as_str())) {
+        chrome.notice = Some(chrome.t.get(n));
+    }
+}
+
+/// A time in the viewer's time zone.
+pub fn when(t: Timestamp, viewer: &Viewer) -> String {
+    let tz = viewer
+        .principal
+        .as_ref()
+        .map_or("UTC", |p| p.time_zone.as_str());
+    match jiff::tz::TimeZone::get(tz) {
+        Ok(zone) => t
+            .to_zoned_datetime(zone)
+            .strftime("%Y-%m-%d %H:%M %Z")
+            .to_string(),
+        Err(_) => t.strftime("%Y-%m-%d %H:%M UTC").to_string(),
+    }
+}
+
+fn role_options(t: Tr<'_>, held: &[Role]) -> Vec<(String, String, bool)> {
+    Role::ALL
+        .iter()
+        .map(|r| {
+            (
+                r.code().to_owned(),
+                t.get(&format!("role-{}", r.code())),
+                held.contains(r),
+            )
+        })
+        .collect()
+}
+
+fn locale_options(t: Tr<'_>) -> Vec<(String, String)> {
+    Locale::ALL
+        .iter()
+        .map(|l| (l.code().to_owned(), t.get(&format!("lang-{}", l.code()))))
+        .collect()
+}
+
+fn kind_options(t: Tr<'_>) -> Vec<(String, String)> {
+    OrgKind::ALL
+        .iter()
+        .map(|k| (k.code().to_owned(), t.get(&format!("kind-{}", k.code()))))
+        .collect()
+}
+
+fn type_options(t: Tr<'_>) -> Vec<(String, String)> {
+    GroupType::ALL
+        .iter()
+        .map(|k| {
+            (
+                k.code().to_owned(),
+                t.get(&format!("group-type-{}", k.code())),
+            )
+        })
+        .collect()
+}
+
+pub struct HistoryRow {
+    pub when: String,
+    pub who: String,
+    pub action: String,
+    pub changes: Vec<(String, String, String)>,
+}
+
+fn show(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Null => "—".into(),
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn history_rows(t: Tr<'_>, viewer: &Viewer, rows: Vec<AuditRow>) -> Vec<HistoryRow> {
+    rows.into_iter()
+        .rev()
+        .map(|r| HistoryRow {
+            when: when(r.at, viewer),
+            who: r.actor,
+            action: t.get(&format!("history-{}", r.action)),
+            changes: r
+                .changes
+                .as_object()
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, v)| (k.clone(), show(&v[0]), show(&v[1])))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        })
+        .collect()
+}
+
+/// The client's address, for counting failed sign-ins.
+pub struct ClientAddr(pub String);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map_or_else(|| "unknown".to_owned(), |ConnectInfo(a)| a.ip().to_string()),
+        ))
+    }
+}
+
+/// Only same-site paths are followed after sign-in or a language switch.
+fn local_path(next: Option<String>) -> String {
+    match next {
+        Some(p)
+            if p.starts_with('/')
+                && !p.starts_with("//")
+                && !p.starts_with("/\\")
+                && p.len() < 2000 =>
+        {
+            p
+        }
+        _ => "/".to_owned(),
+    }
+}
+
+// ----- home -----
+
+pub struct GroupLine {
+    pub name: String,
+    pub kind: String,
+    pub members: String,
+}
+
+pub struct AdminFigures {
+    pub people: i64,
+    pub admins: i64,
+    pub queued: i64,
+    pub running: i64,
+    pub failed: i64,
+    pub audit: i64,
+    pub no_manager: Vec<(String, String)>,
+    pub no_members: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+pub struct HomePage<'a> {
+    pub chrome: Chrome<'a>,
+    pub welcome: String,
+    pub organization: Option<String>,
+    pub is_agent: bool,
+    pub my_groups: Vec<GroupLine>,
+    pub managed: Vec<GroupLine>,
+    pub expiring: Vec<(String, String)>,
+    pub admin: Option<AdminFigures>,
+}
+
+pub async fn home(
+    State(state): State<AppState>,
+    SignedIn(ctx, viewer): SignedIn,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let h = match home_uc::home(&state.core, &ctx).await {
+        Ok(h) => h,
+        Err(e) => return error_response(&state, &viewer, e),
+    };
+    let mut chrome = Chrome::new(&state, &viewer, "home", "home-title");
+    notice(&mut chrome, &q);
+    let t = chrome.t;
+    let line = |g: &sigap_core::store::groups::Group| GroupLine {
+        name: g.name.clone(),
+        kind: t.get(&format!("group-type-{}", g.group_type.code())),
+        members: t.num("home-members", "count", g.member_count),
+    };
+    let page = HomePage {
+        welcome: t.arg("home-welcome", "name", &ctx.principal.name),
+        organization: ctx.principal.organization.as_ref().map(|o| o.name.clone()),
+        is_agent: ctx.principal.has(Role::Agent),
+        my_groups: h.my_groups.iter().map(line).collect(),
+        managed: h.managed.iter().map(line).collect(),
+        expiring: h
+            .expiring_tokens
+            .iter()
+            .map(|tk| {
+                (
+                    tk.name.clone(),
+                    tk.expires_at.map(|e| when(e, &viewer)).unwrap_or_default(),
+                )
+            })
+            .collect(),
+        admin: h.admin.map(|a| AdminFigures {
+            people: a.people,
+            admins: a.active_admins,
+            queued: a.jobs.queued,
+            running: a.jobs.running,
+            failed: a.jobs.failed,
+            audit: a.audit_head,
+            no_manager: a
+                .groups_without_manager
+                .iter()
+                .map(|g| (g.id.to_string(), g.name.clone()))
+                .collect(),
+            no_members: a
+                .groups_without_members
+                .iter()
+                .map(|g| (g.id.to_string(), g.name.clone()))
+                .collect(),
+        }),
+        chrome,
+    };
+    render(StatusCode::OK, &page)
+}
+
+// ----- sign in and out, language -----
+
+#[derive(Template)]
+#[template(path = "login.html")]
+pub struct LoginPage<'a> {
+    pub chrome: Chrome<'a>,
+    pub next: String,
+    pub login: String,
+}
+
+pub async fn login_page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    if viewer.principal.is_some() {
+        return Redirect::to("/").into_response();
+    }
+    let mut chrome = Chrome::new(&state, &viewer, "login", "login-title");
+    notice(&mut chrome, &q);
+    let next = q.get("next").cloned().unwrap_or_default();
+    render(
+        StatusCode::OK,
+        &LoginPage {
+            chrome,
+            next,
+            login: String::new(),
+        },
+    )
+}
+
+pub async fn login_submit(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    ClientAddr(addr): ClientAddr,
+    form: FormData,
+) -> Response {
+    let login = form.text("login");
+    match auth::sign_in(&state.core, &login, &form.text("password"), &addr).await {
+        Ok(signed) => {
+            let mut resp = see_other(&local_path(form.opt("next")), None);
+            let h = resp.headers_mut();
+            h.append(
+                header::SET_COOKIE,
+                set_cookie(
+                    session_cookie_name(),
+                    &signed.session_id,
+                    state.config.secure_cookies(),
+                    None,
+                ),
+            );
+            h.append(
+                header::SET_COOKIE,
+                set_cookie(
+                    LANG_COOKIE,
+                    signed.principal.locale.code(),
+                    state.config.secure_cookies(),
+                    Some(31_536_000),
+                ),
+            );
+            resp
+        }
+        Err(e) => {
+            let status = match e {
+                AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+                AppError::BadCredentials => StatusCode::UNAUTHORIZED,
+                _ => StatusCode::INTERNAL_SERVER_ERROR,
+            };
+            let mut chrome = Chrome::new(&state, &viewer, "login", "login-title");
+            chrome.errors = messages(chrome.t, &e);
+            render(
+                status,
+                &LoginPage {
+                    chrome,
+                    next: form.text("next"),
+                    login,
+                },
+            )
+        }
+    }
+}
+
+pub async fn logout(State(state): State<AppState>, viewer: Viewer) -> Response {
+    if let Some(sigap_core::AuthMethod::Session { id_hash }) =
+        viewer.principal.as_ref().map(|p| &p.method)
+    {
+        if let Err(e) = auth::sign_out(&state.core, id_hash).await {
+            return error_response(&state, &viewer, e);
+        }
+    }
+    let mut resp = see_other("/login", Some("signed-out"));
+    resp.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(
+            session_cookie_name(),
+            "",
+            state.config.secure_cookies(),
+            Some(0),
+        ),
+    );
+    resp
+}
+
+pub async fn language(State(state): State<AppState>, viewer: Viewer, form: FormData) -> Response {
+    let Ok(locale) = Locale::parse(&form.text("lang")) else {
+        return error_response(
+            &state,
+            &viewer,
+            AppError::field("lang", "invalid_choice", "must be en or id"),
+        );
+    };
+    if let Some(ctx) = viewer.ctx() {
+        let input = people::ProfileInput {
+            locale: Some(locale.code().to_owned()),
+            ..Default::default()
+        };
+        if let Err(e) = people::update_profile(&state.core, &ctx, input, None).await {
+            return error_response(&state, &viewer, e);
+        }
+    }
+    let mut resp = see_other(&local_path(form.opt("back")), None);
+    resp.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(
+            LANG_COOKIE,
+            locale.code(),
+            state.config.secure_cookies(),
+            Some(31_536_000),
+        ),
+    );
+    resp
+}
+
+// ----- profile -----
+
+pub struct MeView {
+    pub name: String,
+    pub email: String,
+    pub locale: String,
+    pub time_zone: String,
+    pub version: i64,
+}
+
+pub struct TokenRow {
+    pub id: String,
+    pub name: String,
+    pub scope: String,
+    pub created: String,
+    pub expires: String,
+    pub last_used: String,
+    pub status: String,
+    pub usable: bool,
+}
+
+#[derive(Template)]
+#[template(path = "profile.html")]
+pub struct ProfilePage<'a> {
+    pub chrome: Chrome<'a>,
+    pub me: MeView,
+    pub locales: Vec<(String, String)>,
+    pub scopes: Vec<(String, String)>,
+    pub tokens: Vec<TokenRow>,
+    pub token_once: Option<String>,
+}
+
+async fn profile_view(
+    state: &AppState,
+    ctx: &Ctx,
+    viewer: &Viewer,
+    notice_code: Option<&str>,
+    errors: Vec<String>,
+    token_once: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let me_id = match ctx.principal.person() {
+        Ok(id) => id,
+        Err(e) => return error_response(state, viewer, e),
+    };
+    let me = match people::get(&state.core, ctx, &me_id.to_string()).await {
+        Ok(p) => p,
+        Err(e) => return error_response(state, viewer, e),
+    };
+    let list = match tokens::list_mine(&state.core, ctx).await {
+        Ok(l) => l,
+        Err(e) => return error_response(state, viewer, e),
+    };
+    // The page speaks the person's (possibly just changed) language.
+    let viewer = Viewer {
+        locale: me.locale,
+        ..viewer.clone()
+    };
+    let mut chrome = Chrome::new(state, &viewer, "profile", "profile-title");
+    chrome.notice = notice_code.map(|n| chrome.t.get(n));
+    chrome.errors = errors;
+    let t = chrome.t;
+    let now = state.core.now();
+    let tokens = list
+        .into_iter()
+        .map(|tk| TokenRow {
+            id: tk.id.to_string(),
+            name: tk.name.clone(),
+            scope: t.get(&format!("scope-{}", tk.scope.code())),
+            created: when(tk.created_at, &viewer),
+            expires: tk
+                .expires_at
+                .map(|e| when(e, &viewer))
+                .unwrap_or_else(|| "—".into()),
+            last_used: tk
+                .last_used_at
+                .map(|e| when(e, &viewer))
+                .unwrap_or_else(|| "—".into()),
+            status: t.get(if tk.revoked_at.is_some() {
+                "status-revoked"
+            } else if tokens::usable(&tk, now) {
+                "status-active"
+            } else {
+                "status-expired"
+            }),
+            usable: tokens::usable(&tk, now),
+        })
+        .collect();
+    let page = ProfilePage {
+        me: MeView {
+            name: me.name,
+            email: me.email.unwrap_or_default(),
+            locale: me.locale.code().into(),
+            time_zone: me.time_zone,
+            version: me.version,
+        },
+        locales: locale_options(t),
+        scopes: TokenScope::ALL
+            .iter()
+            .map(|s| (s.code().to_owned(), t.get(&format!("scope-{}", s.code()))))
+            .collect(),
+        tokens,
+        token_once,
+        chrome,
+    };
+    let mut resp = render(status, &page);
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
+}
+
+pub async fn profile_page(
+    State(state): State<AppState>,
+    SignedIn(ctx, viewer): SignedIn,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let n = q
+        .get("notice")
+        .map(String::as_str)
+        .filter(|n| NOTICES.contains(n));
+    profile_view(&state, &ctx, &viewer, n, Vec::new(), None, StatusCode::OK).await
+}
+
+pub async fn profile_submit(
+    State(state): State<AppState>,
+    SignedIn(ctx, viewer): SignedIn,
+    form: FormData,
+) -> Response {
+    let input = people::ProfileInput {
+        name: form.get("name"),
+        email: Some(form.opt("email")),
+        locale: form.get("locale"),
+        time_zone: form.get("time_zone"),
+    };
+    match people::update_profile(&state.core, &ctx, input, form.version()).await {
+        Ok(p) => {
+            let mut resp = see_other("/profile", Some("profile-saved"));
+            resp.headers_mut().append(
+                header::SET_COOKIE,
+                set_cookie(
+                    LANG_COOKIE,
+                    p.locale.code(),
+                    state.config.secure_cookies(),
+                    Some(31_536_000),
+                ),
+            );
+            resp
+        }
+        Err(e) => {
+            let t = Tr {
+                i18n: &state.i18n,
+                locale: viewer.locale,
+            };
+            profile_view(
+                &state,
+                &ctx,
+                &viewer,
+                None,
+                messages(t, &e),
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}
+
+pub async fn profile_password(
+    State(state): State<AppState>,
+    SignedIn(ctx, viewer): SignedIn,
+    form: FormData,
+) -> Response {
+    match people::change_own_password(
+        &state.core,
+        &ctx,
+        &form.text("current_password"),
+        &form.text("new_password"),
+    )
+    .await
+    {
+        Ok(()) => see_other("/profile", Some("profile-password-changed")),
+        Err(e) => {
+            let t = Tr {
+                i18n: &state.i18n,
+                locale: viewer.locale,
+            };
+            profile_view(
+                &state,
+                &ctx,
+                &viewer,
+                None,
+                messages(t, &e),
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}
+
+pub async fn token_create(
+    State(state): State<AppState>,
+    SignedIn(ctx, viewer): SignedIn,
+    form: FormData,
+) -> Response {
+    // A date picked in the form ends at the end of that day, UTC.
+    let expires_at = form
+        .opt("expires_on")
+        .map(|d| format!("{}T23:59:59Z", d.trim()));
+    let input = tokens::TokenInput {
+        name: form.get("name"),
+        scope: form.get("scope"),
+        expires_at,
+    };
+    let t = Tr {
+        i18n: &state.i18n,
+        locale: viewer.locale,
+    };
+    match tokens::create(&state.core, &ctx, input).await {
+        Ok((_, plaintext)) => {
+            profile_view(
+                &state,
+                &ctx,
+                &viewer,
+                None,
+                Vec::new(),
+                Some(plaintext),
+                StatusCode::CREATED,
+            )
+            .await
+        }
+        Err(e) => {
+            profile_view(
+                &state,
+                &ctx,
+                &viewer,
+                None,
+                messages(t, &e),
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}
+
+pub async fn token_revoke(
+    State(state): State<AppState>,
+    SignedIn(ctx, viewer): SignedIn,
+    Path(id): Path<String>,
+) -> Response {
+    match tokens::revoke(&state.core, &ctx, &id).await {
+        Ok(_) => see_other("/profile", Some("profile-token-revoked")),
+        Err(e) => error_response(&state, &viewer, e),
+    }
+}
+
+// ----- people -----
+
+pub struct PersonRow {
+    pub id: String,
+    pub name: String,
+    pub login: String,
+    pub email: String,
+    pub organization: String,
+    pub roles: String,
+    pub active: bool,
+}
+
+#[derive(Template)]
+#[template(path = "people.html")]
+pub struct PeoplePage<'a> {
+    pub chrome: Chrome<'a>,
+    pub rows: Vec<PersonRow>,
+    pub next_link: Option<String>,
+    pub q: String,
+    pub active: String,
+    pub orgs: Vec<(String, String)>,
+    pub roles: Vec<(String, String, bool)>,
+}
+
+async fn org_choices(state: &AppState, ctx: &Ctx) -> Result<Vec<(String, String)>, AppError> {
+    let params = ListParams {
+        limit: Some(sigap_core::listing::MAX_LIMIT),
+        ..Default::default()
+    };
+    let page = orgs::list(&state.core, ctx, orgs::OrgQuery::default(), &params).await?;
+    Ok(page
+        .items
+        .into_iter()
+        .map(|o| (o.id.to_string(), o.name))
+        .collect())
+}
+
+async fn people_view(
+    state: &AppState,
+    ctx: &Ctx,
+    viewer: &Viewer,
+    q: &HashMap<String, String>,
+    errors: Vec<String>,
+    status: StatusCode,
+) -> Response {
+    if let Err(e) = ctx.principal.require(Role::Admin) {
+        return error_response(state, viewer, e);
+    }
+    let query = people::PersonQuery {
+        q: q.get("q").cloned(),
+        active: q.get("active").cloned(),
+        ..Default::default()
+    };
+    let params = ListParams {
+        cursor: q.get("cursor").cloned(),
+        sort: q.get("sort").cloned(),
+        limit: Some(50),
+    };
+    let page = match people::list(&state.core, ctx, query, &params).await {
+        Ok(p) => p,
+        Err(e) => return error_response(state, viewer, e),
+    };
+    let orgs = match org_choices(state, ctx).await {
+        Ok(o) => o,
+        Err(e) => return error_response(state, viewer, e),
+    };
+    let mut chrome = Chrome::new(state, viewer, "people", "people-title");
+    notice(&mut chrome, q);
+    chrome.errors = errors;
+    let t = chrome.t;
+    let (qtext, active) = (
+        q.get("q").cloned().unwrap_or_default(),
+        q.get("active").cloned().unwrap_or_default(),
+    );
+    let next_link = page.next_cursor.map(|c| {
+        format!(
+            "/admin/people?q={}&active={}&cursor={}",
+            encode(&qtext),
+            encode(&active),
+            encode(&c)
+        )
+    });
+    let rows = page
+        .items
+        .into_iter()
+        .map(|p| PersonRow {
+            id: p.id.to_string(),
+            roles: p
+                .roles
+                .iter()
+                .map(|r| t.get(&format!("role-{}", r.code())))
+                .collect::<Vec<_>>()
+                .join(", "),
+            name: p.name,
+            login: p.login,
+            email: p.email.unwrap_or_default(),
+            organization: p.organization.map(|o| o.name).unwrap_or_default(),
+            active: p.active,
+        })
+        .collect();
+    let page = PeoplePage {
+        rows,
+        next_link,
+        q: qtext,
+        active,
+        orgs,
+        roles: role_options(t, &[Role::Requester]),
+        chrome,
+    };
+    render(status, &page)
+}
+
+pub async fn people_page(
+    State(state): State<AppState>,
+    SignedIn(ctx, viewer): SignedIn,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    people_view(&state, &ctx, &viewer, &q, Vec::new(), StatusCode::OK).await
+}
+
+fn person_input(form: &FormData, creating: bool) -> people::PersonInput {
+    people::PersonInput {
+        login: form.get("login"),
+        name: form.get("name"),
+        email: Some(form.opt("email")),
+        locale: form.get("locale"),
+        time_zone: form.get("time_zone"),
+        active: if creating {
+            None
+        } else {
+            Some(form.get("active").is_some())
+        },
+        organization: Some(form.opt("organization")),
+        roles: Some(form.all("roles")),
+        password: if creating { form.opt("password") } else { None },
+    }
+}
+
+pub async fn person_create(
+    State(state): State<AppState>,
+    SignedIn(ctx, viewer): SignedIn,
+    form: FormData,
+) -> Response {
+    match people::create(&state.core, &ctx, person_input(&form, true)).await {
+        Ok(p) => see_other(&format!("/admin/people/{}", p.id), Some("created")),
+        Err(e) => {
+            let t = Tr {
+                i18n: &state.i18n,
+                locale: viewer.locale,
+            };
+            people_view(
+                &state,
+                &ctx,
+                &viewer,
+                &HashMap::new(),
+                messages(t, &e),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}
+
+pub struct PersonView {
+    pub id: String,
+    pub login: String,
+    pub name: String,
+    pub email: String,
+    pub locale: String,
+    pub time_zone: String,
+    pub organization_id: String,
+    pub active: bool,
+    pub created: String,
+    pub updated: String,
+    pub version: i64,
+}
+
+#[derive(Template)]
+#[template(path = "person.html")]
+pub struct PersonPage<'a> {
+    pub chrome: Chrome<'a>,
+    pub p: PersonView,
+    pub orgs: Vec<(String, String)>,
+    pub roles: Vec<(String, String, bool)>,
+    pub locales: Vec<(String, String)>,
+    pub history: Vec<HistoryRow>,
+}
+
+async fn person_view(
+    state: &AppState,
+    ctx: &Ctx,
+    viewer: &Viewer,
+    id: &str,
+    notice_code: Option<String>,
+    errors: Vec<String>,
+    status: StatusCode,
+) -> Response {
+    if let Err(e) = ctx.principal.require(Role::Admin) {
+        return error_response(state, viewer, e);
+    }
+    let p = match people::get(&state.core, ctx, id).await {
+        Ok(p) => p,
+        Err(e) => return error_response(state, viewer, e),
+    };
+    let (orgs, history) = match (
+        org_choices(state, ctx).await,
+        sigap_core::audit::history(&state.core, ctx, "person", &p.id.to_string()).await,
+    ) {
+        (Ok(o), Ok(h)) => (o, h),
+        (Err(e), _) | (_, Err(e)) => return error_response(state, viewer, e),
+    };
+    let mut chrome = Chrome::new(state, viewer, "people", "person-title");
+    chrome.title = p.name.clone();
+    chrome.notice = notice_code
+        .filter(|n| NOTICES.contains(&n.as_str()))
+        .map(|n| chrome.t.get(&n));
+    chrome.errors = errors;
+    let t = chrome.t;
+    let page = PersonPage {
+        roles: role_options(t, &p.roles),
+        locales: locale_options(t),
+        history: history_rows(t, viewer, history),
+        orgs,
+        p: PersonView {
+            id: p.id.to_string(),
+            login: p.login,
+            name: p.name,
+            email: p.email.unwrap_or_default(),
+            locale: p.locale.code().into(),
+            time_zone: p.time_zone,
+            organization_id: p.organization.map(|o| o.id.to_string()).unwrap_or_default(),
+            active: p.active,
+            created: when(p.created_at, viewer),
+            updated: when(p.updated_at, viewer),
+            version: p.version,
+        },
+        chrome,
+    };
+    render(status, &page)
+}
+
+pub async fn person_page(
+    State(state): State<AppState>,
+    SignedIn(ctx, viewer): SignedIn,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    person_view(
+        &state,
+        &ctx,
+        &viewer,
+        &id,
+        q.get("notice").cloned(),
+        Vec::new(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+pub async fn person_update(
+    State(state): State<AppState>,
+    SignedIn(ctx, viewer): SignedIn,
+    Path(id): Path<String>,
+    form: FormData,
+) -> Response {
+    match people::update(
+        &state.core,
+        &ctx,
+        &id,
+        person_input(&form, false),
+        form.version(),
+    )
+    .await
+    {
+        Ok(p) => see_other(&format!("/admin/people/{}", p.id), Some("saved")),
+        Err(e) => {
+            let t = Tr {
+                i18n: &state.i18n,
+                locale: viewer.locale,
+            };
+            person_view(
+                &state,
+                &ctx,
+                &viewer,
+                &id,
+                None,
+                messages(t, &e),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}
+
+pub async fn person_password(
+    State(state): State<AppState>,
+    SignedIn(ctx, viewer): SignedIn,
+    Path(id): Path<String>,
+    form: FormData,
+) -> Response {
+    match people::set_password(&state.core, &ctx, &id, &form.text("password")).await {
+        Ok(()) => see_other(&format!("/admin/people/{id}"), Some("password-set")),
+        Err(e) => {
+            let t = Tr {
+                i18n: &state.i18n,
+                locale: viewer.locale,
+            };
+            person_view(
+                &state,
+                &ctx,
+                &viewer,
+                &id,
+                None,
+                messages(t, &e),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}
+
+// ----- groups -----
+
+pub struct GroupRow {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+    pub manager: String,
+    pub members: i64,
+    pub active: bool,
+}
+
+#[derive(Template)]
+#[template(path = "groups.html")]
+pub struct GroupsPage<'a> {
+    pub chrome: Chrome<'a>,
+    pub rows: Vec<GroupRow>,
+    pub next_link: Option<String>,
+    pub q: String,
+    pub types: Vec<(String, String)>,
+}
+
+async fn groups_view(
+    state: &AppState,
+    ctx: &Ctx,
+    viewer: &Viewer,
+    q: &HashMap<String, String>,
+    errors: Vec<String>,
+    status: StatusCode,
+) -> Response {
+    if let Err(e) = ctx.principal.require(Role::Admin) {
+        return error_response(state, viewer, e);
+    }
+    let query = groups::GroupQuery {
+        q: q.get("q").cloned(),
+        ..Default::default()
+    };
+    let params = ListParams {
+        cursor: q.get("cursor").cloned(),
+        sort: q.get("sort").cloned(),
+        limit: Some(50),
+    };
+    let page = match groups::list(&state.core, ctx, query, &params).await {
+        Ok(p) => p,
+        Err(e) => return error_response(state, viewer, e),
+    };
+    let mut chrome = Chrome::new(state, viewer, "groups", "groups-title");
+    notice(&mut chrome, q);
+    chrome.errors = errors;
+    let t = chrome.t;
+    let qtext = q.get("q").cloned().unwrap_or_default();
+    let next_link = page
+        .next_cursor
+        .map(|c| format!("/admin/groups?q={}&cursor={}", encode(&qtext), encode(&c)));
+    let rows = page
+        .items
+        .into_iter()
+        .map(|g| GroupRow {
+            id: g.id.to_string(),
+            kind: t.get(&format!("group-type-{}", g.group_type.code())),
+            manager: g.manager.map(|m| m.name).unwrap_or_default(),
+            name: g.name,
+            members: g.member_count,
+            active: g.active,
+        })
+        .collect();
+    render(
+        status,
+        &GroupsPage {
+            rows,
+            next_link,
+            q: qtext,
+            types: type_options(t),
+            chrome,
+        },
+    )
+}
+
+pub async fn groups_page(
+    State(state): State<AppState>,
+    SignedIn(ctx, viewer): SignedIn,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    groups_view(&state, &ctx, &viewer, &q, Vec::new(), StatusCode::OK).await
+}
+
+fn group_input(form: &FormData, creating: bool) -> groups::GroupInput {
+    groups::GroupInput {
+        name: form.get("name"),
+        group_type: form.get("type"),
+        description: form.get("description"),
+        email: Some(form.opt("email")),
+        manager: Some(form.opt("manager")),
+        active: if creating {
+            None
+        } else {
+            Some(form.get("active").is_some())
+        },
+    }
+}
+
+pub async fn group_create(
+    State(state): State<AppState>,
+    SignedIn(ctx, viewer): SignedIn,
+    form: FormData,
+) -> Response {
+    match groups::create(&state.core, &ctx, group_input(&form, true)).await {
+        Ok(g) => see_other(&format!("/admin/groups/{}", g.id), Some("created")),
+        Err(e) => {
+            let t = Tr {
+                i18n: &state.i18n,
+                locale: viewer.locale,
+            };
+            groups_view(
+                &state,
+                &ctx,
+                &viewer,
+                &HashMap::new(),
+                messages(t, &e),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}
+
+pub struct GroupView {
+    pub id: String,
+    pub name: String,
+    pub kind_code: String,
+    pub email: String,
+    pub manager_login: String,
+    pub description: String,
+    pub active: bool,
+    pub version: i64,
+}
+
+#[derive(Template)]
+#[template(path = "group.html")]
+pub struct GroupPage<'a> {
+    pub chrome: Chrome<'a>,
+    pub g: GroupView,
+    pub types: Vec<(String, String)>,
+    pub members: Vec<(String, String, String)>,
+    pub history: Vec<HistoryRow>,
+}
+
+async fn group_view(
+    state: &AppState,
+    ctx: &Ctx,
+    viewer: &Viewer,
+    id: &str,
+    notice_code: Option<String>,
+    errors: Vec<String>,
+    status: StatusCode,
+) -> Response {
+    if let Err(e) = ctx.principal.require(Role::Admin) {
+        return error_response(state, viewer, e);
+    }
+    let (g, members) = match groups::members(&state.core, ctx, id).await {
+        Ok(x) => x,
+        Err(e) => return error_response(state, viewer, e),
+    };
+    let history =
+        match sigap_core::audit::history(&state.core, ctx, "group", &g.id.to_string()).await {
+            Ok(h) => h,
+            Err(e) => return error_response(state, viewer, e),
+        };
+    let mut chrome = Chrome::new(state, viewer, "groups", "group-title");
+    chrome.title = g.name.clone();
+    chrome.notice = notice_code
+        .filter(|n| NOTICES.contains(&n.as_str()))
+        .map(|n| chrome.t.get(&n));
+    chrome.errors = errors;
+    let t = chrome.t;
+    let page = GroupPage {
+        types: type_options(t),
+        members: members
+            .into_iter()
+            .map(|m| (m.id.to_string(), m.name, m.login))
+            .collect(),
+        history: history_rows(t, viewer, history),
+        g: GroupView {
+            id: g.id.to_string(),
+            name: g.name,
+            kind_code: g.group_type.code().into(),
+            email: g.email.unwrap_or_default(),
+            manager_login: g.manager.map(|m| m.login).unwrap_or_default(),
+            description: g.description,
+            active: g.active,
+            version: g.version,
+        },
+        chrome,
+    };
+    render(status, &page)
+}
+
+pub async fn group_page(
+    State(state): State<AppState>,
+    SignedIn(ctx, viewer): SignedIn,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    group_view(
+        &state,
+        &ctx,
+        &viewer,
+        &id,
+        q.get("notice").cloned(),
+        Vec::new(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn group_result<T>(
+    state: &AppState,
+    ctx: &Ctx,
+    viewer: &Viewer,
+    id: &str,
+    r: Result<T, AppError>,
+    ok_to: String,
+    ok_notice: &str,
+) -> Response {
+    match r {
+        Ok(_) => see_other(&ok_to, Some(ok_notice)),
+        Err(e) => {
+            let t = Tr {
+                i18n: &state.i18n,
+                locale: viewer.locale,
+            };
+            group_view(
+                state,
+                ctx,
+                viewer,
+                id,
+                None,
+                messages(t, &e),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}
+
+pub async fn group_update(
+    State(state): State<AppState>,
+    SignedIn(ctx, viewer): SignedIn,
+    Path(id): Path<String>,
+    form: FormData,
+) -> Response {
+    let r = groups::update(
+        &state.core,
+        &ctx,
+        &id,
+        group_input(&form, false),
+        form.version(),
+    )
+    .await;
+    group_result(
+        &state,
+        &ctx,
+        &viewer,
+        &id,
+        r,
+        format!("/admin/groups/{id}"),
+        "saved",
+    )
+    .await
+}
+
+pub async fn group_delete(
+    State(state): State<AppState>,
+    SignedIn(ctx, viewer): SignedIn,
+    Path(id): Path<String>,
+    form: FormData,
+) -> Response {
+    let r = groups::delete(&state.core, &ctx, &id, form.version()).await;
+    group_result(
+        &state,
+        &ctx,
+        &viewer,
+        &id,
+        r,
+        "/admin/groups".into(),
+        "deleted",
+    )
+    .await
+}
+
+pub async fn member_add(
+    State(state): State<AppState>,
+    SignedIn(ctx, viewer): SignedIn,
+    Path(id): Path<String>,
+    form: FormData,
+) -> Response {
+    let r = groups::set_member(&state.core, &ctx, &id, &form.text("person"), true).await;
+    group_result(
+        &state,
+        &ctx,
+        &viewer,
+        &id,
+        r,
+        format!("/admin/groups/{id}"),
+        "member-added",
+    )
+    .await
+}
+
+pub async fn member_remove(
+    State(state): State<AppState>,
+    SignedIn(ctx, viewer): SignedIn,
+    Path((id, person)): Path<(String, String)>,
+) -> Response {
+    let r = groups::set_member(&state.core, &ctx, &id, &person, false).await;
+    group_result(
+        &state,
+        &ctx,
+        &viewer,
+        &id,
+        r,
+        format!("/admin/groups/{id}"),
+        "member-removed",
+    )
+    .await
+}
+
+// ----- organizations -----
+
+pub struct OrgRow {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+    pub active: bool,
+}
+
+#[derive(Template)]
+#[template(path = "orgs.html")]
+pub struct OrgsPage<'a> {
+    pub chrome: Chrome<'a>,
+    pub rows: Vec<OrgRow>,
+    pub next_link: Option<String>,
+    pub q: String,
+    pub kinds: Vec<(String, String)>,
+}
+
+async fn orgs_view(
+    state: &AppState,
+    ctx: &Ctx,
+    viewer: &Viewer,
+    q: &HashMap<String, String>,
+    errors: Vec<String>,
+    status: StatusCode,
+) -> Response {
+    if let Err(e) = ctx.principal.require(Role::Admin) {
+        return error_response(state, viewer, e);
+    }
+    let query = orgs::OrgQuery {
+        q: q.get("q").cloned(),
+        ..Default::default()
+    };
+    let params = ListParams {
+        cursor: q.get("cursor").cloned(),
+        sort: q.get("sort").cloned(),
+        limit: Some(50),
+    };
+    let page = match orgs::list(&state.core, ctx, query, &params).await {
+        Ok(p) => p,
+        Err(e) => return error_response(state, viewer, e),
+    };
+    let mut chrome = Chrome::new(state, viewer, "organizations", "orgs-title");
+    notice(&mut chrome, q);
+    chrome.errors = errors;
+    let t = chrome.t;
+    let qtext = q.get("q").cloned().unwrap_or_default();
+    let next_link = page.next_cursor.map(|c| {
+        format!(
+            "/admin/organizations?q={}&cursor={}",
+            encode(&qtext),
+            encode(&c)
+        )
+    });
+    let rows = page
+        .items
+        .into_iter()
+        .map(|o| OrgRow {
+            id: o.id.to_string(),
+            kind: t.get(&format!("kind-{}", o.kind.code())),
+            name: o.name,
+            active: o.active,
+        })
+        .collect();
+    render(
+        status,
+        &OrgsPage {
+            rows,
+            next_link,
+            q: qtext,
+            kinds: kind_options(t),
+            chrome,
+        },
+    )
+}
+
+pub async fn orgs_page(
+    State(state): State<AppState>,
+    SignedIn(ctx, viewer): SignedIn,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    orgs_view(&state, &ctx, &viewer, &q, Vec::new(), StatusCode::OK).await
+}
+
+fn org_input(form: &FormData, creating: bool) -> orgs::OrgInput {
+    orgs::OrgInput {
+        name: form.get("name"),
+        kind: form.get("kind"),
+        description: form.get("description"),
+        active: if creating {
+            None
+        } else {
+            Some(form.get("active").is_some())
+        },
+    }
+}
+
+pub async fn org_create(
+    State(state): State<AppState>,
+    SignedIn(ctx, viewer): SignedIn,
+    form: FormData,
+) -> Response {
+    match orgs::create(&state.core, &ctx, org_input(&form, true)).await {
+        Ok(o) => see_other(&format!("/admin/organizations/{}", o.id), Some("created")),
+        Err(e) => {
+            let t = Tr {
+                i18n: &state.i18n,
+                locale: viewer.locale,
+            };
+            orgs_view(
+                &state,
+                &ctx,
+                &viewer,
+                &HashMap::new(),
+                messages(t, &e),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}
+
+pub struct OrgView {
+    pub id: String,
+    pub name: String,
+    pub kind_code: String,
+    pub description: String,
+    pub active: bool,
+    pub version: i64,
+}
+
+#[derive(Template)]
+#[template(path = "org.html")]
+pub struct OrgPage<'a> {
+    pub chrome: Chrome<'a>,
+    pub o: OrgView,
+    pub kinds: Vec<(String, String)>,
+    pub people: Vec<(String, String, String)>,
+    pub history: Vec<HistoryRow>,
+}
+
+async fn org_view(
+    state: &AppState,
+    ctx: &Ctx,
+    viewer: &Viewer,
+    id: &str,
+    notice_code: Option<String>,
+    errors: Vec<String>,
+    status: StatusCode,
+) -> Response {
+    if let Err(e) = ctx.principal.require(Role::Admin) {
+        return error_response(state, viewer, e);
+    }
+    let o = match orgs::get(&state.core, ctx, id).await {
+        Ok(o) => o,
+        Err(e) => return error_response(state, viewer, e),
+    };
+    let query = people::PersonQuery {
+        organization: Some(o.id.to_string()),
+        ..Default::default()
+    };
+    let params = ListParams {
+        limit: Some(200),
+        ..Default::default()
+    };
+    let (members, history) = match (
+        people::list(&state.core, ctx, query, &params).await,
+        sigap_core::audit::history(&state.core, ctx, "organization", &o.id.to_string()).await,
+    ) {
+        (Ok(m), Ok(h)) => (m, h),
+        (Err(e), _) | (_, Err(e)) => return error_response(state, viewer, e),
+    };
+    let mut chrome = Chrome::new(state, viewer, "organizations", "org-title");
+    chrome.title = o.name.clone();
+    chrome.notice = notice_code
+        .filter(|n| NOTICES.contains(&n.as_str()))
+        .map(|n| chrome.t.get(&n));
+    chrome.errors = errors;
+    let t = chrome.t;
+    let page = OrgPage {
+        kinds: kind_options(t),
+        people: members
+            .items
+            .into_iter()
+            .map(|p| (p.id.to_string(), p.name, p.login))
+            .collect(),
+        history: history_rows(t, viewer, history),
+        o: OrgView {
+            id: o.id.to_string(),
+            name: o.name,
+            kind_code: o.kind.code().into(),
+            description: o.description,
+            active: o.active,
+            version: o.version,
+        },
+        chrome,
+    };
+    render(status, &page)
+}
+
+pub async fn org_page(
+    State(state): State<AppState>,
+    SignedIn(ctx, viewer): SignedIn,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    org_view(
+        &state,
+        &ctx,
+        &viewer,
+        &id,
+        q.get("notice").cloned(),
+        Vec::new(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+pub async fn org_update(
+    State(state): State<AppState>,
+    SignedIn(ctx, viewer): SignedIn,
+    Path(id): Path<String>,
+    form: FormData,
+) -> Response {
+    match orgs::update(
+        &state.core,
+        &ctx,
+        &id,
+        org_input(&form, false),
+        form.version(),
+    )
+    .await
+    {
+        Ok(o) => see_other(&format!("/admin/organizations/{}", o.id), Some("saved")),
+        Err(e) => {
+            let t = Tr {
+                i18n: &state.i18n,
+                locale: viewer.locale,
+            };
+            org_view(
+                &state,
+                &ctx,
+                &viewer,
+                &id,
+                None,
+                messages(t, &e),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}
+
+pub async fn org_delete(
+    State(state): State<AppState>,
+    SignedIn(ctx, viewer): SignedIn,
+    Path(id): Path<String>,
+    form: FormData,
+) -> Response {
+    match orgs::delete(&state.core, &ctx, &id, form.version()).await {
+        Ok(()) => see_other("/admin/organizations", Some("deleted")),
+        Err(e) => {
+            let t = Tr {
+                i18n: &state.i18n,
+                locale: viewer.locale,
+            };
+            org_view(
+                &state,
+                &ctx,
+                &viewer,
+                &id,
+                None,
+                messages(t, &e),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}

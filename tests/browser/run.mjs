@@ -1,0 +1,368 @@
+// End-to-end test of the Sigap web UI in headless Chromium.
+//
+//   node tests/browser/run.mjs <path to the sigap binary>
+//
+// Starts the binary on a free port with a temporary data directory, drives the UI through
+// playwright-core and Debian's /usr/bin/chromium, and fails if the page requests anything
+// from a host other than the server under test. Screenshots go to tests/browser/screenshots/.
+// Normally run by ./scripts/test.
+
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ADMIN_PASSWORD = 'browser-test-password-1';
+const STARTUP_TIMEOUT_MS = 60_000;
+const WHOLE_TEST_TIMEOUT_MS = 10 * 60_000;
+const here = dirname(fileURLToPath(import.meta.url));
+const shotDir = join(here, 'screenshots');
+
+const binArg = process.argv[2];
+if (!binArg) {
+  console.error('usage: node tests/browser/run.mjs <path to the sigap binary>');
+  process.exit(2);
+}
+const bin = resolve(binArg);
+
+let server = null; // the sigap child process
+let serverLog = '';
+let browser = null;
+let dataDir = null;
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const s = createServer();
+    s.unref();
+    s.on('error', fail);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => ok(port));
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function tail(text, lines = 40) {
+  return text.split('\n').slice(-lines).join('\n');
+}
+
+async function startServer(port) {
+  dataDir = mkdtempSync(join(tmpdir(), 'sigap-browser-'));
+  // Only our settings: a developer's SIGAP_DATABASE_URL or sigap.toml must not leak in.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SIGAP_')));
+  env.SIGAP_ADMIN_PASSWORD = ADMIN_PASSWORD;
+  const args = ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir];
+  console.log(`starting ${bin} ${args.join(' ')}`);
+  server = spawn(bin, args, { cwd: dataDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const collect = (chunk) => {
+    serverLog += chunk.toString();
+    if (serverLog.length > 200_000) serverLog = serverLog.slice(-100_000);
+  };
+  server.stdout.on('data', collect);
+  server.stderr.on('data', collect);
+  let exited = null;
+  let spawnError = null;
+  server.on('exit', (code, signal) => (exited = signal ?? code));
+  server.on('error', (e) => (spawnError = e));
+
+  const url = `http://127.0.0.1:${port}/healthz`;
+  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
+  let last = 'no answer';
+  while (Date.now() < deadline) {
+    if (spawnError) throw new Error(`cannot start ${bin}: ${spawnError.message}`);
+    if (exited !== null) throw new Error(`the server exited (${exited}) before answering ${url}`);
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+      if (res.status === 200) return;
+      last = `HTTP ${res.status}`;
+    } catch (e) {
+      last = e.cause?.code ?? e.message;
+    }
+    await sleep(250);
+  }
+  throw new Error(`${url} did not answer 200 within ${STARTUP_TIMEOUT_MS / 1000} s (last: ${last})`);
+}
+
+async function stopServer() {
+  if (!server || server.exitCode !== null || server.signalCode !== null) return;
+  const done = new Promise((r) => server.once('exit', r));
+  server.kill('SIGTERM');
+  if (await Promise.race([done.then(() => true), sleep(10_000).then(() => false)])) return;
+  server.kill('SIGKILL');
+  await done;
+}
+
+async function cleanup() {
+  if (browser) await browser.close().catch(() => {});
+  browser = null;
+  await stopServer().catch(() => {});
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  dataDir = null;
+}
+
+// Last resort if the runner itself is stopped or crashes.
+process.on('exit', () => {
+  if (server && server.exitCode === null && server.signalCode === null) server.kill('SIGKILL');
+});
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    console.error(`browser test: interrupted (${sig})`);
+    cleanup().finally(() => process.exit(1));
+  });
+}
+
+function check(cond, message) {
+  if (!cond) throw new Error(message);
+}
+
+async function main() {
+  mkdirSync(shotDir, { recursive: true });
+  for (const f of readdirSync(shotDir)) if (f.endsWith('.png')) unlinkSync(join(shotDir, f));
+
+  const port = await freePort();
+  const origin = `http://127.0.0.1:${port}`;
+  const host = `127.0.0.1:${port}`;
+  await startServer(port);
+  console.log(`server answers on ${origin}`);
+
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  console.log(`chromium ${browser.version()}`);
+  const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  page.setDefaultNavigationTimeout(30_000);
+
+  // Every request the page makes, and the problems found in them.
+  const requests = [];
+  const problems = [];
+  const allowed = (raw) => {
+    let u;
+    try {
+      u = new URL(raw);
+    } catch {
+      return false;
+    }
+    if (u.protocol === 'data:' || u.protocol === 'blob:' || u.protocol === 'about:') return true; // no host
+    return (u.protocol === 'http:' || u.protocol === 'ws:') && u.host === host;
+  };
+  context.on('request', (req) => {
+    requests.push(`${req.method()} ${req.url()}`);
+    if (!allowed(req.url())) problems.push(`request to another host: ${req.method()} ${req.url()}`);
+  });
+  page.on('websocket', (ws) => {
+    requests.push(`WS ${ws.url()}`);
+    if (!allowed(ws.url())) problems.push(`websocket to another host: ${ws.url()}`);
+  });
+  context.on('response', (res) => {
+    const type = res.request().resourceType();
+    if (res.status() >= 500) problems.push(`HTTP ${res.status()} for ${res.request().method()} ${res.url()}`);
+    else if (res.status() >= 400 && type !== 'document')
+      problems.push(`HTTP ${res.status()} for ${type} ${res.url()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`script error in the page: ${e.message}`));
+
+  const path = () => new URL(page.url()).pathname;
+
+  // Clicks something that submits a form or follows a link, and waits for the next page to load.
+  async function clickAndLoad(locator) {
+    const navigated = page.waitForEvent('framenavigated', {
+      predicate: (f) => f === page.mainFrame(),
+      timeout: 30_000,
+    });
+    await locator.click();
+    await navigated;
+    await page.waitForLoadState('load');
+  }
+
+  // Opens the <details> menu that holds `selector` when it is folded away.
+  async function reveal(selector) {
+    const target = page.locator(selector).first();
+    if (!(await target.isVisible())) {
+      const summary = page.locator(`details:has(${selector}) > summary`).first();
+      check((await summary.count()) > 0, `${selector} is not visible and not inside a <details> menu`);
+      await summary.click();
+    }
+    return target;
+  }
+
+  async function login(password) {
+    await page.locator('#login').fill('admin');
+    await page.locator('#password').fill(password);
+    await clickAndLoad(page.locator('form:has(#password) button[type="submit"]'));
+  }
+
+  const lang = () => page.locator('html').getAttribute('lang');
+  const navText = async () => (await page.locator('nav.main-nav').innerText()).trim();
+
+  let n = 0;
+  async function step(name, body) {
+    n += 1;
+    const label = `${String(n).padStart(2, '0')}-${name}`;
+    try {
+      await body();
+      check(problems.length === 0, problems.join('\n'));
+      await page.screenshot({ path: join(shotDir, `${label}.png`), fullPage: true });
+      console.log(`  ok ${label}`);
+    } catch (e) {
+      const shot = join(shotDir, `${label}-FAILED.png`);
+      await page.screenshot({ path: shot, fullPage: true }).catch(() => {});
+      let text = '';
+      try {
+        text = (await page.locator('body').innerText({ timeout: 2_000 })).slice(0, 1_500);
+      } catch {
+        text = '(no page text)';
+      }
+      const err = new Error(
+        `step ${label}: ${e.message}\n  page: ${page.url()}\n  screenshot: ${shot}\n  page text:\n${text}`,
+      );
+      err.step = label;
+      throw err;
+    }
+  }
+
+  let english = '';
+
+  await step('redirect-to-login', async () => {
+    const res = await page.goto(`${origin}/`);
+    check(res !== null, 'no response for GET /');
+    check(path() === '/login', `GET / ended on ${page.url()}, expected /login`);
+    check(res.request().redirectedFrom() !== null, 'GET / was not redirected (the login page was served at /)');
+    for (const sel of ['#login', '#password', 'form:has(#password) button[type="submit"]']) {
+      check(await page.locator(sel).isVisible(), `the login page has no visible ${sel}`);
+    }
+  });
+
+  await step('wrong-password', async () => {
+    await login('wrong-password-x');
+    check(path() === '/login', `a wrong password ended on ${page.url()}, expected /login`);
+    check(await page.locator('.alert-error').isVisible(), 'no .alert-error after a wrong password');
+  });
+
+  await step('login', async () => {
+    await login(ADMIN_PASSWORD);
+    check(path() === '/', `logging in ended on ${page.url()}, expected /`);
+    check(await page.locator('nav.main-nav').isVisible(), 'the home page has no visible nav.main-nav');
+    check((await lang()) === 'en', `html[lang] is "${await lang()}", expected "en"`);
+    english = await navText();
+  });
+
+  await step('language-id', async () => {
+    await clickAndLoad(page.locator('form.lang-switch button[name="lang"][value="id"]'));
+    await page.reload();
+    check((await lang()) === 'id', `after choosing Bahasa Indonesia html[lang] is "${await lang()}", expected "id"`);
+    const indonesian = await navText();
+    check(indonesian !== english, `nav.main-nav reads the same in both languages: "${english}"`);
+  });
+
+  await step('language-en', async () => {
+    await clickAndLoad(page.locator('form.lang-switch button[name="lang"][value="en"]'));
+    await page.reload();
+    check((await lang()) === 'en', `after choosing English html[lang] is "${await lang()}", expected "en"`);
+    const again = await navText();
+    check(again === english, `nav.main-nav reads "${again}" after switching back, expected "${english}"`);
+  });
+
+  for (const [name, href] of [
+    ['people', '/admin/people'],
+    ['groups', '/admin/groups'],
+    ['organizations', '/admin/organizations'],
+  ]) {
+    await step(`admin-${name}`, async () => {
+      await clickAndLoad(page.locator(`nav.main-nav a[href="${href}"]`));
+      check(path() === href, `the nav link ended on ${page.url()}, expected ${href}`);
+      check((await page.locator('h1').count()) > 0, `${href} has no h1`);
+      check((await page.locator('table').count()) > 0, `${href} has no table`);
+      if (name === 'people') {
+        const rows = page.locator('table tr', { hasText: 'admin' });
+        check((await rows.count()) > 0, 'the people table has no row with the text "admin"');
+      }
+    });
+  }
+
+  const groupName = 'Browser Test Service Desk';
+  await step('create-group', async () => {
+    if (path() !== '/admin/groups') await page.goto(`${origin}/admin/groups`);
+    const form = page.locator('form#new-group');
+    await form.locator('input[name="name"]').fill(groupName);
+    await form.locator('select[name="type"]').selectOption('service_desk');
+    await clickAndLoad(form.locator('button[type="submit"]'));
+    check(/^\/admin\/groups\/[^/]+$/.test(path()), `creating a group ended on ${page.url()}, expected /admin/groups/<id>`);
+    const text = await page.locator('body').innerText();
+    check(text.includes(groupName), `the group's page does not show its name "${groupName}"`);
+  });
+
+  await step('create-token', async () => {
+    await clickAndLoad(await reveal('a[href="/profile"]'));
+    check(path() === '/profile', `the profile link ended on ${page.url()}, expected /profile`);
+    const form = page.locator('form#new-token');
+    check((await form.count()) === 1, 'the profile page has no form#new-token');
+    await form.locator('input[name="name"]').fill('ci');
+    await clickAndLoad(form.locator('button[type="submit"]'));
+    const once = page.locator('.token-once');
+    check((await once.count()) === 1, `expected one .token-once after creating a token, found ${await once.count()}`);
+    const token = (await once.innerText()).trim();
+    check(token.startsWith('sigap_'), `the new token "${token.slice(0, 12)}…" does not start with sigap_`);
+  });
+
+  await step('token-shown-once', async () => {
+    await page.goto(`${origin}/profile`);
+    check((await page.locator('.token-once').count()) === 0, 'the token is shown again on the next visit to /profile');
+    check((await page.locator('table td', { hasText: /^ci$/ }).count()) > 0, 'the token "ci" is not listed on /profile');
+  });
+
+  await step('logout', async () => {
+    await clickAndLoad(await reveal('form.logout button[type="submit"]'));
+    check(path() === '/login', `logging out ended on ${page.url()}, expected /login`);
+    await page.goto(`${origin}/`);
+    check(path() === '/login', `GET / after logging out ended on ${page.url()}, expected /login`);
+  });
+
+  await step('phone-home', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(`${origin}/login`);
+    await login(ADMIN_PASSWORD);
+    check(path() === '/', `logging in on a phone ended on ${page.url()}, expected /`);
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    check(width <= 390 + 1, `the home page scrolls sideways on a 390 px phone (scrollWidth ${width})`);
+  });
+
+  console.log(`${requests.length} requests, all to ${host}`);
+  return n;
+}
+
+const watchdog = setTimeout(() => {
+  console.error(`browser test: FAIL (no result after ${WHOLE_TEST_TIMEOUT_MS / 60_000} minutes)`);
+  cleanup().finally(() => process.exit(1));
+}, WHOLE_TEST_TIMEOUT_MS);
+
+let code = 0;
+try {
+  const steps = await main();
+  console.log(`browser test: PASS (${steps} steps, screenshots in tests/browser/screenshots)`);
+} catch (e) {
+  code = 1;
+  console.error(`browser test: FAIL at ${e.step ? e.message : `start-up: ${e.message}`}`);
+  if (serverLog) console.error(`--- last lines of the server's output ---\n${tail(serverLog)}`);
+} finally {
+  clearTimeout(watchdog);
+  await cleanup();
+}
+process.exit(code);
