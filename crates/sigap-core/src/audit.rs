@@ -73,6 +73,7 @@ pub async fn record(
 }
 
 /// Appends a change if anything changed.
+#[allow(clippy::too_many_arguments)]
 pub async fn record_diff(
     tx: &mut Tx<'_>,
     actor: &Actor,

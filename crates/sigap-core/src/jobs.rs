@@ -111,6 +111,12 @@ impl Worker {
 
     /// Claims and runs the jobs that are due; returns how many ran.
     pub async fn run_once(&self) -> AppResult<usize> {
+        self.run_batch(None).await
+    }
+
+    /// Like `run_once`, but stops starting jobs once `stop` turns true; the jobs of the batch
+    /// not started stay claimed until `release` hands them back.
+    pub async fn run_batch(&self, stop: Option<&watch::Receiver<bool>>) -> AppResult<usize> {
         let now = self.core.now();
         let until = now.saturating_add(self.lease).unwrap_or(now);
         let (id, batch) = (self.id.clone(), self.batch);
@@ -121,9 +127,13 @@ impl Worker {
                 Ok::<_, AppError>(repo::claim(tx, &id, now, until, batch).await?)
             })
             .await?;
-        let n = jobs.len();
+        let mut n = 0;
         for job in jobs {
+            if stop.is_some_and(|s| *s.borrow()) {
+                break;
+            }
             self.run_job(job).await?;
+            n += 1;
         }
         Ok(n)
     }
@@ -206,13 +216,13 @@ impl Worker {
             if *shutdown.borrow() {
                 break;
             }
-            if ticks % 30 == 0 {
+            if ticks.is_multiple_of(30) {
                 if let Err(e) = self.lead(&mut last_maintenance).await {
                     tracing::warn!(error = %e, "leader lease");
                 }
             }
             ticks = ticks.wrapping_add(1);
-            let ran = match self.run_once().await {
+            let ran = match self.run_batch(Some(&shutdown)).await {
                 Ok(n) => n,
                 Err(e) => {
                     tracing::warn!(error = %e, "claiming jobs");

@@ -73,7 +73,7 @@ impl Login {
     pub fn parse(text: &str) -> Result<Self, InvalidValue> {
         let t = text.trim().to_lowercase();
         let n = t.chars().count();
-        if n < 2 || n > 64 {
+        if !(2..=64).contains(&n) {
             return Err(InvalidValue::new(
                 "invalid_length",
                 "must be 2 to 64 characters long",
@@ -282,6 +282,18 @@ code_enum!(
 );
 
 impl Role {
+    /// The roles whose holders count as holding this one (itself, and higher ranked roles).
+    pub fn holders(self) -> Vec<Role> {
+        match self.rank() {
+            None => vec![self],
+            Some(needed) => Role::ALL
+                .iter()
+                .copied()
+                .filter(|r| r.rank().is_some_and(|have| have >= needed))
+                .collect(),
+        }
+    }
+
     fn rank(self) -> Option<u8> {
         match self {
             Role::Requester => Some(0),

@@ -25,7 +25,7 @@ pub enum StoreError {
     Schema(String),
     #[error("sqlite: {0}")]
     Sqlite(#[from] rusqlite::Error),
-    #[error("postgres: {0}")]
+    #[error("postgres: {}", pg_detail(.0))]
     Postgres(#[source] tokio_postgres::Error),
     #[error("connection pool: {0}")]
     Pool(String),
@@ -35,6 +35,14 @@ pub enum StoreError {
     /// A transaction body awaited something that is not the database.
     #[error("a transaction body must only await database calls")]
     ForeignAwait,
+}
+
+/// The server's message and code, which `tokio_postgres::Error`'s own text leaves out.
+fn pg_detail(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => e.to_string(),
+    }
 }
 
 impl StoreError {

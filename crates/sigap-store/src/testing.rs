@@ -131,6 +131,15 @@ impl Drop for TestDb {
     }
 }
 
+/// Runs raw SQL, for tests that must reach around the application (to tamper with the audit
+/// log, say). Not for application code.
+pub async fn execute_raw(store: &Store, sql: &str) -> Result<u64, StoreError> {
+    let sql = sql.to_owned();
+    store
+        .write(async move |tx| tx.execute(&sql, &[]).await)
+        .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::with_database;

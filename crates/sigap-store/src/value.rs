@@ -83,7 +83,7 @@ id_params!(
 );
 
 fn ts_to_micros(ts: Timestamp) -> i64 {
-    i64::try_from(ts.as_microsecond()).unwrap_or(i64::MAX)
+    ts.as_microsecond()
 }
 
 fn micros_to_ts(us: i64, column: usize) -> Result<Timestamp, StoreError> {

@@ -58,10 +58,11 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                     let (field, code) = if let Some(rest) = message.strip_prefix("unknown field `")
                     {
                         let name = rest.split('`').next().unwrap_or("");
+                        // The path already ends with the unknown field's name.
                         let field = if path == "." || path.is_empty() {
                             name.to_owned()
                         } else {
-                            format!("{path}.{name}")
+                            path
                         };
                         (field, "unknown_field")
                     } else if message.starts_with("missing field `") {
@@ -204,4 +205,20 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
 /// An ETag for a record version.
 pub fn etag(version: i64) -> String {
     format!("\"{version}\"")
+}
+
+/// Path parameters; a segment that cannot be read (bad percent-encoding, invalid UTF-8)
+/// cannot name a record, so it answers 404 in problem+json.
+#[derive(Debug)]
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(v)| ApiPath(v))
+            .map_err(|_| ApiError::App(sigap_core::AppError::NotFound))
+    }
 }

@@ -67,10 +67,10 @@ fn origin_allowed(req: &Request, state: &AppState) -> bool {
                     && origin.strip_prefix("https://") == expected.strip_prefix("http://"))
         }
         // No Origin: a non-browser client, unless the browser says the request is cross-site.
-        None => !headers
+        None => headers
             .get("sec-fetch-site")
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v == "cross-site"),
+            .is_none_or(|v| v != "cross-site"),
     }
 }
 
@@ -87,10 +87,23 @@ fn forbidden_origin(api: bool) -> Response {
     }
 }
 
-/// Finds the caller: `Authorization: Bearer` (a token) or the session cookie. Unsafe
+/// Finds the caller of an API route: `Authorization: Bearer` (a token) or the session cookie. Unsafe
 /// requests without a token must pass the `Origin` check.
-pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let api = req.uri().path().starts_with("/api/");
+pub async fn authenticate_api(state: State<AppState>, req: Request, next: Next) -> Response {
+    authenticate(state, req, next, true).await
+}
+
+/// `authenticate` for the HTML pages.
+pub async fn authenticate_ui(state: State<AppState>, req: Request, next: Next) -> Response {
+    authenticate(state, req, next, false).await
+}
+
+async fn authenticate(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+    api: bool,
+) -> Response {
     if let Some(value) = req.headers().get(header::AUTHORIZATION) {
         let presented = value.to_str().unwrap_or("").to_owned();
         let Some(token) = presented

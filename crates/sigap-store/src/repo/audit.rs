@@ -217,10 +217,9 @@ pub async fn verify_batch(
             &[after_seq.into(), limit.into()],
         )
         .await?;
-    let mut expected_seq = after_seq + 1;
     let mut prev = prev_hash.to_owned();
     let mut checked = Vec::with_capacity(rows.len());
-    for r in &rows {
+    for (expected_seq, r) in (after_seq + 1..).zip(rows.iter()) {
         let row = match from_row(r) {
             Ok(row) => row,
             Err(StoreError::Decode { detail, .. }) => {
@@ -267,7 +266,6 @@ pub async fn verify_batch(
             ));
         }
         prev = row.hash.clone();
-        expected_seq += 1;
         checked.push(row);
     }
     Ok((checked, None, prev))

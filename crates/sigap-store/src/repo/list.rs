@@ -75,6 +75,12 @@ impl Select {
         self
     }
 
+    /// Adds a condition written with placeholders from `bind`.
+    pub fn condition(&mut self, sql: String) -> &mut Self {
+        self.conditions.push(sql);
+        self
+    }
+
     /// `column LIKE %text%` on a lower-cased column, with wildcards in `text` escaped.
     pub fn contains(&mut self, column: &str, text: &str) -> &mut Self {
         let escaped = text

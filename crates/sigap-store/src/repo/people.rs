@@ -282,6 +282,7 @@ pub enum PersonSort {
 pub struct PersonFilter {
     pub active: Option<bool>,
     pub organization: Option<OrgId>,
+    /// People holding this role, directly or through a higher ranked one.
     pub role: Option<Role>,
     pub group: Option<sigap_domain::GroupId>,
     pub q: Option<String>,
@@ -338,10 +339,16 @@ pub async fn list(
         q.filter("p.organization_id = {}", Val::Uuid(scope.as_uuid()));
     }
     if let Some(role) = filter.role {
-        q.filter(
-            "p.id IN (SELECT person_id FROM person_role WHERE role = {})",
-            Val::Text(role.code().to_owned()),
-        );
+        // Holders of higher ranked roles count: an administrator can act as an agent.
+        let placeholders: Vec<String> = role
+            .holders()
+            .iter()
+            .map(|r| q.bind(Val::Text(r.code().to_owned())))
+            .collect();
+        q.condition(format!(
+            "p.id IN (SELECT person_id FROM person_role WHERE role IN ({}))",
+            placeholders.join(", ")
+        ));
     }
     if let Some(group) = filter.group {
         q.filter(

@@ -3,9 +3,9 @@
 use super::dto::*;
 use crate::AppState;
 use crate::error::{ApiResult, Problem};
-use crate::extract::{ApiJson, ApiQuery, Caller, IfMatch, etag};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller, IfMatch, etag};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use sigap_core::{groups, orgs, people, tokens};
@@ -126,7 +126,7 @@ pub async fn create_token(
 pub async fn revoke_token(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<TokenOut>> {
     Ok(Json(TokenOut::from(
         tokens::revoke(&s.core, &ctx, &id).await?,
@@ -183,7 +183,7 @@ pub async fn create_person(
 pub async fn get_person(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    Path(key): Path<String>,
+    ApiPath(key): ApiPath<String>,
 ) -> ApiResult<Response> {
     let p = people::get(&s.core, &ctx, &key).await?;
     Ok(with_etag(
@@ -202,7 +202,7 @@ pub async fn get_person(
 pub async fn patch_person(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    Path(key): Path<String>,
+    ApiPath(key): ApiPath<String>,
     IfMatch(v): IfMatch,
     ApiJson(body): ApiJson<PersonIn>,
 ) -> ApiResult<Response> {
@@ -221,7 +221,7 @@ pub async fn patch_person(
 pub async fn set_person_password(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    Path(key): Path<String>,
+    ApiPath(key): ApiPath<String>,
     ApiJson(body): ApiJson<PasswordSetIn>,
 ) -> ApiResult<StatusCode> {
     people::set_password(&s.core, &ctx, &key, &body.password).await?;
@@ -234,7 +234,7 @@ pub async fn set_person_password(
 pub async fn person_history(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    Path(key): Path<String>,
+    ApiPath(key): ApiPath<String>,
 ) -> ApiResult<Json<Vec<AuditOut>>> {
     let p = people::get(&s.core, &ctx, &key).await?;
     let rows = sigap_core::audit::history(&s.core, &ctx, "person", &p.id.to_string()).await?;
@@ -288,7 +288,7 @@ pub async fn create_organization(
 pub async fn get_organization(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    Path(key): Path<String>,
+    ApiPath(key): ApiPath<String>,
 ) -> ApiResult<Response> {
     let o = orgs::get(&s.core, &ctx, &key).await?;
     Ok(with_etag(
@@ -306,7 +306,7 @@ pub async fn get_organization(
 pub async fn patch_organization(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    Path(key): Path<String>,
+    ApiPath(key): ApiPath<String>,
     IfMatch(v): IfMatch,
     ApiJson(body): ApiJson<OrganizationIn>,
 ) -> ApiResult<Response> {
@@ -326,7 +326,7 @@ pub async fn patch_organization(
 pub async fn delete_organization(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    Path(key): Path<String>,
+    ApiPath(key): ApiPath<String>,
     IfMatch(v): IfMatch,
 ) -> ApiResult<StatusCode> {
     orgs::delete(&s.core, &ctx, &key, v).await?;
@@ -339,7 +339,7 @@ pub async fn delete_organization(
 pub async fn organization_history(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    Path(key): Path<String>,
+    ApiPath(key): ApiPath<String>,
 ) -> ApiResult<Json<Vec<AuditOut>>> {
     let o = orgs::get(&s.core, &ctx, &key).await?;
     let rows = sigap_core::audit::history(&s.core, &ctx, "organization", &o.id.to_string()).await?;
@@ -394,7 +394,7 @@ pub async fn create_group(
 pub async fn get_group(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    Path(key): Path<String>,
+    ApiPath(key): ApiPath<String>,
 ) -> ApiResult<Response> {
     let g = groups::get(&s.core, &ctx, &key).await?;
     Ok(with_etag(
@@ -412,7 +412,7 @@ pub async fn get_group(
 pub async fn patch_group(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    Path(key): Path<String>,
+    ApiPath(key): ApiPath<String>,
     IfMatch(v): IfMatch,
     ApiJson(body): ApiJson<GroupIn>,
 ) -> ApiResult<Response> {
@@ -431,7 +431,7 @@ pub async fn patch_group(
 pub async fn delete_group(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    Path(key): Path<String>,
+    ApiPath(key): ApiPath<String>,
     IfMatch(v): IfMatch,
 ) -> ApiResult<StatusCode> {
     groups::delete(&s.core, &ctx, &key, v).await?;
@@ -444,7 +444,7 @@ pub async fn delete_group(
 pub async fn list_members(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    Path(key): Path<String>,
+    ApiPath(key): ApiPath<String>,
 ) -> ApiResult<Json<Vec<MemberOut>>> {
     let (_, members) = groups::members(&s.core, &ctx, &key).await?;
     Ok(Json(members.into_iter().map(MemberOut::from).collect()))
@@ -456,7 +456,7 @@ pub async fn list_members(
 pub async fn add_member(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    Path(key): Path<String>,
+    ApiPath(key): ApiPath<String>,
     ApiJson(body): ApiJson<MemberIn>,
 ) -> ApiResult<Json<Vec<MemberOut>>> {
     let members = groups::set_member(&s.core, &ctx, &key, &body.person, true).await?;
@@ -469,7 +469,7 @@ pub async fn add_member(
 pub async fn remove_member(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    Path((key, person)): Path<(String, String)>,
+    ApiPath((key, person)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<Vec<MemberOut>>> {
     let members = groups::set_member(&s.core, &ctx, &key, &person, false).await?;
     Ok(Json(members.into_iter().map(MemberOut::from).collect()))
@@ -481,7 +481,7 @@ pub async fn remove_member(
 pub async fn group_history(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    Path(key): Path<String>,
+    ApiPath(key): ApiPath<String>,
 ) -> ApiResult<Json<Vec<AuditOut>>> {
     let g = groups::get(&s.core, &ctx, &key).await?;
     let rows = sigap_core::audit::history(&s.core, &ctx, "group", &g.id.to_string()).await?;

@@ -80,7 +80,7 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            middleware::authenticate,
+            middleware::authenticate_api,
         ))
         .with_state(state);
     (Router::new().nest("/api/v1", router), api_with_prefix(api))

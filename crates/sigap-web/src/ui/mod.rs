@@ -43,7 +43,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            middleware::authenticate,
+            middleware::authenticate_ui,
         ))
         .layer(axum::middleware::from_fn(middleware::html_headers))
         .with_state(state)

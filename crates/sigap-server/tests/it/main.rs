@@ -1,0 +1,10 @@
+//! The one integration-test binary: the whole application over real HTTP, on SQLite and
+//! (with SIGAP_TEST_DATABASE_URL) on PostgreSQL, a fresh database per test.
+
+mod api;
+mod audit;
+mod auth;
+mod helpers;
+mod jobs;
+mod ops;
+mod ui;
