@@ -111,17 +111,27 @@ pub async fn create(core: &Core, ctx: &Ctx, input: OrgInput) -> AppResult<Organi
         .await
 }
 
+/// Resolves an organization given by id or exact name.
+pub(crate) async fn resolve(
+    tx: &mut sigap_store::Tx<'_>,
+    key: &str,
+) -> sigap_store::StoreResult<Option<Organization>> {
+    if let Some(id) = sigap_domain::OrgId::parse(key.trim()) {
+        return match repo::get(tx, id).await {
+            Ok(o) => Ok(Some(o)),
+            Err(sigap_store::StoreError::NotFound) => Ok(None),
+            Err(e) => Err(e),
+        };
+    }
+    repo::find_by_name(tx, key).await
+}
+
 /// Reads an organization by id or name, if visible.
 pub async fn get(core: &Core, ctx: &Ctx, key: &str) -> AppResult<Organization> {
     let key = key.to_owned();
     let org = core
         .store
-        .read(async move |tx| {
-            let id = crate::people::resolve_org(tx, &key)
-                .await?
-                .ok_or(AppError::NotFound)?;
-            Ok::<_, AppError>(repo::get(tx, id).await?)
-        })
+        .read(async move |tx| resolve(tx, &key).await?.ok_or(AppError::NotFound))
         .await?;
     if ctx.principal.sees_org(Some(org.id)) {
         Ok(org)

@@ -10,7 +10,7 @@ use sigap_domain::{
     Email, Locale, Login, NewPassword, OrgId, PersonId, Role, TimeZoneName, parse_line,
 };
 use sigap_store::people::{self as repo, Person, PersonFields, PersonFilter, PersonSort};
-use sigap_store::{Tx, orgs, sessions};
+use sigap_store::{Tx, sessions};
 
 pub use sigap_store::people::Person as PersonRecord;
 
@@ -140,19 +140,12 @@ fn parse_input(input: &PersonInput, base: PersonFields) -> AppResult<Parsed> {
     })
 }
 
-/// Resolves an organization given by id or exact name.
+/// Resolves an organization given by id or exact name to its id.
 pub(crate) async fn resolve_org(
     tx: &mut Tx<'_>,
     key: &str,
 ) -> sigap_store::StoreResult<Option<OrgId>> {
-    if let Some(id) = OrgId::parse(key.trim()) {
-        return match orgs::get(tx, id).await {
-            Ok(o) => Ok(Some(o.id)),
-            Err(sigap_store::StoreError::NotFound) => Ok(None),
-            Err(e) => Err(e),
-        };
-    }
-    Ok(orgs::find_by_name(tx, key).await?.map(|o| o.id))
+    Ok(crate::orgs::resolve(tx, key).await?.map(|o| o.id))
 }
 
 /// Resolves a person given by id or login.

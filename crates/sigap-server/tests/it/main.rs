@@ -4,6 +4,7 @@
 mod api;
 mod audit;
 mod auth;
+mod cli;
 mod helpers;
 mod jobs;
 mod ops;
