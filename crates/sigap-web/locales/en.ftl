@@ -132,6 +132,10 @@ action-set-password = Set password
 action-change-password = Change password
 action-create-token = Create token
 action-back = Back
+action-copy = Copy
+action-copied = Copied
+confirm-delete = Delete this for good? This cannot be undone.
+confirm-revoke = Revoke this token? Programs using it will stop working.
 
 history-title = History
 history-empty = No changes recorded.

@@ -126,6 +126,10 @@ action-set-password = Atur kata sandi
 action-change-password = Ganti kata sandi
 action-create-token = Buat token
 action-back = Kembali
+action-copy = Salin
+action-copied = Tersalin
+confirm-delete = Hapus secara permanen? Tindakan ini tidak dapat dibatalkan.
+confirm-revoke = Cabut token ini? Program yang memakainya akan berhenti bekerja.
 
 history-title = Riwayat
 history-empty = Belum ada perubahan tercatat.

@@ -117,6 +117,24 @@ async fn pages_render_in_both_languages_without_external_urls(app: TestApp) -> a
         html.contains("alert-error") && html.contains("wajib diisi"),
         "{html}"
     );
+    // A refused form keeps what was typed.
+    let resp = browser
+        .post(app.page("/admin/groups"))
+        .header("origin", &app.url)
+        .form(&[
+            ("name", "Keep Me"),
+            ("type", "application"),
+            ("manager", "ghost"),
+        ])
+        .send()
+        .await?;
+    assert_eq!(resp.status(), 422);
+    let html = resp.text().await?;
+    assert!(
+        html.contains("value=\"Keep Me\"") && html.contains("value=\"ghost\""),
+        "typed values kept"
+    );
+    assert!(html.contains("<option value=\"application\" selected>"));
     // Creating through the form lands on the record.
     let resp = browser
         .post(app.page("/admin/groups"))

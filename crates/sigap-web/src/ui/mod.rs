@@ -335,6 +335,34 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for FormData {
     }
 }
 
+/// What was typed into a create form, to show again when it is refused.
+#[derive(Default)]
+pub struct Draft(Vec<(String, String)>);
+
+impl Draft {
+    pub fn from_form(form: &FormData) -> Self {
+        Self(
+            form.0
+                .iter()
+                .filter(|(k, _)| !k.contains("password"))
+                .cloned()
+                .collect(),
+        )
+    }
+    pub fn get(&self, name: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v.as_str())
+    }
+    pub fn has(&self, name: &str, value: &str) -> bool {
+        self.0.iter().any(|(k, v)| k == name && v == value)
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 /// `303 See Other` to `to` with a notice code.
 pub fn see_other(to: &str, notice: Option<&str>) -> Response {
     let location = match notice {

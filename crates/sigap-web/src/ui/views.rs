@@ -653,6 +653,7 @@ pub struct PeoplePage<'a> {
     pub active: String,
     pub orgs: Vec<(String, String)>,
     pub roles: Vec<(String, String, bool)>,
+    pub draft: Draft,
 }
 
 async fn org_choices(state: &AppState, ctx: &Ctx) -> Result<Vec<(String, String)>, AppError> {
@@ -674,6 +675,7 @@ async fn people_view(
     viewer: &Viewer,
     q: &HashMap<String, String>,
     errors: Vec<String>,
+    draft: Draft,
     status: StatusCode,
 ) -> Response {
     if let Err(e) = ctx.principal.require(Role::Admin) {
@@ -731,13 +733,23 @@ async fn people_view(
             active: p.active,
         })
         .collect();
+    let held: Vec<Role> = if draft.is_empty() {
+        vec![Role::Requester]
+    } else {
+        Role::ALL
+            .iter()
+            .copied()
+            .filter(|r| draft.has("roles", r.code()))
+            .collect()
+    };
     let page = PeoplePage {
         rows,
         next_link,
         q: qtext,
         active,
         orgs,
-        roles: role_options(t, &[Role::Requester]),
+        roles: role_options(t, &held),
+        draft,
         chrome,
     };
     render(status, &page)
@@ -748,7 +760,16 @@ pub async fn people_page(
     SignedIn(ctx, viewer): SignedIn,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    people_view(&state, &ctx, &viewer, &q, Vec::new(), StatusCode::OK).await
+    people_view(
+        &state,
+        &ctx,
+        &viewer,
+        &q,
+        Vec::new(),
+        Draft::default(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 fn person_input(form: &FormData, creating: bool) -> people::PersonInput {
@@ -787,6 +808,7 @@ pub async fn person_create(
                 &viewer,
                 &HashMap::new(),
                 messages(t, &e),
+                Draft::from_form(&form),
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await
@@ -971,6 +993,7 @@ pub struct GroupsPage<'a> {
     pub next_link: Option<String>,
     pub q: String,
     pub types: Vec<(String, String)>,
+    pub draft: Draft,
 }
 
 async fn groups_view(
@@ -979,6 +1002,7 @@ async fn groups_view(
     viewer: &Viewer,
     q: &HashMap<String, String>,
     errors: Vec<String>,
+    draft: Draft,
     status: StatusCode,
 ) -> Response {
     if let Err(e) = ctx.principal.require(Role::Admin) {
@@ -1024,6 +1048,7 @@ async fn groups_view(
             next_link,
             q: qtext,
             types: type_options(t),
+            draft,
             chrome,
         },
     )
@@ -1034,7 +1059,16 @@ pub async fn groups_page(
     SignedIn(ctx, viewer): SignedIn,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    groups_view(&state, &ctx, &viewer, &q, Vec::new(), StatusCode::OK).await
+    groups_view(
+        &state,
+        &ctx,
+        &viewer,
+        &q,
+        Vec::new(),
+        Draft::default(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 fn group_input(form: &FormData, creating: bool) -> groups::GroupInput {
@@ -1070,6 +1104,7 @@ pub async fn group_create(
                 &viewer,
                 &HashMap::new(),
                 messages(t, &e),
+                Draft::from_form(&form),
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await
@@ -1295,6 +1330,7 @@ pub struct OrgsPage<'a> {
     pub next_link: Option<String>,
     pub q: String,
     pub kinds: Vec<(String, String)>,
+    pub draft: Draft,
 }
 
 async fn orgs_view(
@@ -1303,6 +1339,7 @@ async fn orgs_view(
     viewer: &Viewer,
     q: &HashMap<String, String>,
     errors: Vec<String>,
+    draft: Draft,
     status: StatusCode,
 ) -> Response {
     if let Err(e) = ctx.principal.require(Role::Admin) {
@@ -1350,6 +1387,7 @@ async fn orgs_view(
             next_link,
             q: qtext,
             kinds: kind_options(t),
+            draft,
             chrome,
         },
     )
@@ -1360,7 +1398,16 @@ pub async fn orgs_page(
     SignedIn(ctx, viewer): SignedIn,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    orgs_view(&state, &ctx, &viewer, &q, Vec::new(), StatusCode::OK).await
+    orgs_view(
+        &state,
+        &ctx,
+        &viewer,
+        &q,
+        Vec::new(),
+        Draft::default(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 fn org_input(form: &FormData, creating: bool) -> orgs::OrgInput {
@@ -1394,6 +1441,7 @@ pub async fn org_create(
                 &viewer,
                 &HashMap::new(),
                 messages(t, &e),
+                Draft::from_form(&form),
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await
