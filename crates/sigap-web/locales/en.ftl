@@ -39,7 +39,7 @@ home-members = { $count ->
    *[other] { $count } members
 }
 home-tokens-expiring = API tokens expiring within two weeks
-home-requester-intro = From here you reach your profile and, as Sigap grows, your requests and incidents.
+home-requester-intro = Your name, e-mail, language, time zone, password and API tokens are under Profile.
 home-admin-title = System status
 home-people = People
 home-admins = Active administrators

@@ -19,7 +19,7 @@ use std::sync::Arc;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
 
 /// Settings of the HTTP layer.
 #[derive(Debug, Clone)]
@@ -85,10 +85,16 @@ pub fn app(state: AppState) -> Router {
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(middleware::REQUEST_ID, MakeRequestUuid))
-                .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::extract::Request| {
-                    let id = req.headers().get(middleware::REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
-                    tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
-                }))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(|req: &axum::extract::Request| {
+                            let id = req.headers().get(middleware::REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
+                            tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
+                        })
+                        // One access-log line per request, inside the span that carries the request id.
+                        .on_response(DefaultOnResponse::new().level(tracing::Level::INFO))
+                        .on_failure(DefaultOnFailure::new().level(tracing::Level::ERROR)),
+                )
                 .layer(PropagateRequestIdLayer::new(middleware::REQUEST_ID))
                 .layer(CatchPanicLayer::custom(|_| {
                     tracing::error!("a request handler panicked");
