@@ -114,6 +114,22 @@ impl From<StoreError> for AppError {
     }
 }
 
+/// Optimistic concurrency: the version the client read (`If-Match`) against the stored one.
+pub fn check_version(if_match: Option<i64>, stored: i64) -> AppResult<()> {
+    match if_match {
+        Some(v) if v != stored => Err(AppError::PreconditionFailed),
+        _ => Ok(()),
+    }
+}
+
+/// Maps a lost race at write time: 412 when the client named a version, else a 409 conflict.
+pub fn written<T>(result: sigap_store::StoreResult<T>, if_match: Option<i64>) -> AppResult<T> {
+    match result {
+        Err(StoreError::VersionMismatch) if if_match.is_some() => Err(AppError::PreconditionFailed),
+        other => Ok(other?),
+    }
+}
+
 impl sigap_store::TxError for AppError {
     fn retryable(&self) -> bool {
         matches!(self, AppError::Contention)

@@ -211,17 +211,13 @@ pub async fn update(
     core.store
         .write(async move |tx| {
             let before = repo::get(tx, current.id).await?;
-            if if_match.is_some_and(|v| v != before.version) {
-                return Err(AppError::PreconditionFailed);
-            }
+            crate::check_version(if_match, before.version)?;
             let (mut fields, manager) = parse(&input, fields_of(&before))?;
             apply_manager(tx, &mut fields, &manager).await?;
-            let after = match repo::update(tx, before.id, &fields, before.version, now).await {
-                Err(StoreError::VersionMismatch) if if_match.is_some() => {
-                    return Err(AppError::PreconditionFailed);
-                }
-                other => other?,
-            };
+            let after = crate::written(
+                repo::update(tx, before.id, &fields, before.version, now).await,
+                if_match,
+            )?;
             audit::record_diff(
                 tx,
                 &actor,
@@ -245,10 +241,8 @@ pub async fn delete(core: &Core, ctx: &Ctx, key: &str, if_match: Option<i64>) ->
     core.store
         .write(async move |tx| {
             let before = repo::get(tx, current.id).await?;
-            if if_match.is_some_and(|v| v != before.version) {
-                return Err(AppError::PreconditionFailed);
-            }
-            repo::delete(tx, before.id, before.version).await?;
+            crate::check_version(if_match, before.version)?;
+            crate::written(repo::delete(tx, before.id, before.version).await, if_match)?;
             audit::record_diff(
                 tx,
                 &actor,

@@ -15,7 +15,7 @@ mod principal;
 pub mod secrets;
 pub mod tokens;
 
-pub use error::{AppError, AppResult, Errors, FieldError};
+pub use error::{AppError, AppResult, Errors, FieldError, check_version, written};
 pub use principal::{AuthMethod, Ctx, Principal};
 pub use sigap_store as store;
 

@@ -153,16 +153,12 @@ pub async fn update(
     core.store
         .write(async move |tx| {
             let before = repo::get(tx, current.id).await?;
-            if if_match.is_some_and(|v| v != before.version) {
-                return Err(AppError::PreconditionFailed);
-            }
+            crate::check_version(if_match, before.version)?;
             let fields = parse(&input, fields_of(&before))?;
-            let after = match repo::update(tx, before.id, &fields, before.version, now).await {
-                Err(sigap_store::StoreError::VersionMismatch) if if_match.is_some() => {
-                    return Err(AppError::PreconditionFailed);
-                }
-                other => other?,
-            };
+            let after = crate::written(
+                repo::update(tx, before.id, &fields, before.version, now).await,
+                if_match,
+            )?;
             audit::record_diff(
                 tx,
                 &actor,
@@ -187,10 +183,8 @@ pub async fn delete(core: &Core, ctx: &Ctx, key: &str, if_match: Option<i64>) ->
     core.store
         .write(async move |tx| {
             let before = repo::get(tx, current.id).await?;
-            if if_match.is_some_and(|v| v != before.version) {
-                return Err(AppError::PreconditionFailed);
-            }
-            repo::delete(tx, before.id, before.version).await?;
+            crate::check_version(if_match, before.version)?;
+            crate::written(repo::delete(tx, before.id, before.version).await, if_match)?;
             audit::record_diff(
                 tx,
                 &actor,

@@ -273,9 +273,7 @@ pub async fn update(
             if !visible(&ctx2, &before) {
                 return Err(AppError::NotFound);
             }
-            if if_match.is_some_and(|v| v != before.version) {
-                return Err(AppError::PreconditionFailed);
-            }
+            crate::check_version(if_match, before.version)?;
             let parsed = match parse_input(&input, fields_of(&before)) {
                 Ok(p) => p,
                 Err(e) => return Err(e),
@@ -306,12 +304,10 @@ pub async fn update(
                     field: Some("roles".into()),
                 });
             }
-            let after = match repo::update(tx, before.id, &fields, before.version, now).await {
-                Err(sigap_store::StoreError::VersionMismatch) if if_match.is_some() => {
-                    return Err(AppError::PreconditionFailed);
-                }
-                other => other?,
-            };
+            let after = crate::written(
+                repo::update(tx, before.id, &fields, before.version, now).await,
+                if_match,
+            )?;
             if !after.active {
                 sessions::delete_for_person(tx, after.id, None).await?;
             }
@@ -482,19 +478,15 @@ pub async fn update_profile(
     core.store
         .write(async move |tx| {
             let before = repo::get(tx, me).await?;
-            if if_match.is_some_and(|v| v != before.version) {
-                return Err(AppError::PreconditionFailed);
-            }
+            crate::check_version(if_match, before.version)?;
             let parsed = match parse_input(&as_input, fields_of(&before)) {
                 Ok(p) => p,
                 Err(e) => return Err(e),
             };
-            let after = match repo::update(tx, me, &parsed.fields, before.version, now).await {
-                Err(sigap_store::StoreError::VersionMismatch) if if_match.is_some() => {
-                    return Err(AppError::PreconditionFailed);
-                }
-                other => other?,
-            };
+            let after = crate::written(
+                repo::update(tx, me, &parsed.fields, before.version, now).await,
+                if_match,
+            )?;
             audit::record_diff(
                 tx,
                 &actor,
