@@ -33,6 +33,7 @@ let server = null; // the sigap child process
 let serverLog = '';
 let browser = null;
 let dataDir = null;
+let interrupted = false;
 
 function freePort() {
   return new Promise((ok, fail) => {
@@ -112,7 +113,8 @@ process.on('exit', () => {
 });
 for (const sig of ['SIGINT', 'SIGTERM']) {
   process.on(sig, () => {
-    console.error(`browser test: interrupted (${sig})`);
+    interrupted = true;
+    console.error(`browser test: FAIL (interrupted by ${sig})`);
     cleanup().finally(() => process.exit(1));
   });
 }
@@ -187,8 +189,7 @@ async function main() {
       predicate: (f) => f === page.mainFrame(),
       timeout: 30_000,
     });
-    await locator.click();
-    await navigated;
+    await Promise.all([navigated, locator.click()]);
     await page.waitForLoadState('load');
   }
 
@@ -320,6 +321,9 @@ async function main() {
     check((await once.count()) === 1, `expected one .token-once after creating a token, found ${await once.count()}`);
     const token = (await once.innerText()).trim();
     check(token.startsWith('sigap_'), `the new token "${token.slice(0, 12)}…" does not start with sigap_`);
+    // The token works for the API (asked from here, not from the page).
+    const res = await fetch(`${origin}/api/v1/me`, { headers: { authorization: `Bearer ${token}` }, redirect: 'manual' });
+    check(res.status === 200, `GET /api/v1/me with the new token answered HTTP ${res.status}, expected 200`);
   });
 
   await step('token-shown-once', async () => {
@@ -359,8 +363,10 @@ try {
   console.log(`browser test: PASS (${steps} steps, screenshots in tests/browser/screenshots)`);
 } catch (e) {
   code = 1;
-  console.error(`browser test: FAIL at ${e.step ? e.message : `start-up: ${e.message}`}`);
-  if (serverLog) console.error(`--- last lines of the server's output ---\n${tail(serverLog)}`);
+  if (!interrupted) {
+    console.error(`browser test: FAIL at ${e.step ? e.message : `start-up: ${e.message}`}`);
+    if (serverLog) console.error(`--- last lines of the server's output ---\n${tail(serverLog)}`);
+  }
 } finally {
   clearTimeout(watchdog);
   await cleanup();
