@@ -258,6 +258,7 @@ async fn serve(settings: Settings) -> anyhow::Result<std::process::ExitCode> {
         let handle = metrics_exporter_prometheus::PrometheusBuilder::new()
             .install_recorder()
             .context("installing the metrics recorder")?;
+        sigap_web::enable_metrics();
         let ml = tokio::net::TcpListener::bind(&metrics_addr)
             .await
             .with_context(|| format!("cannot listen on {metrics_addr} for metrics"))?;

@@ -152,8 +152,9 @@ impl Store {
         }
     }
 
-    /// Runs `f` for reading. SQLite runs it on a reader thread; PostgreSQL on a pooled
-    /// connection without a transaction.
+    /// Runs `f` for reading. SQLite runs it right here on a pooled read-only connection (no
+    /// thread hop); PostgreSQL on a pooled connection without a transaction. Keep read bodies
+    /// short: on SQLite they occupy the calling thread.
     pub async fn read<T, E, F>(&self, f: F) -> Result<T, E>
     where
         F: AsyncFnOnce(&mut Tx<'_>) -> Result<T, E> + Send + 'static,
@@ -162,13 +163,12 @@ impl Store {
     {
         match &self.db {
             Db::Sqlite(s) => s
-                .on_reader(move |conn| {
+                .with_reader(move |conn| {
                     let mut tx = Tx::Sqlite(conn);
                     Ok(f(&mut tx)
                         .now_or_never()
                         .unwrap_or_else(|| Err(E::from(StoreError::ForeignAwait))))
                 })
-                .await
                 .map_err(E::from)?,
             Db::Postgres(p) => {
                 let client = p.client().await.map_err(E::from)?;

@@ -12,6 +12,7 @@ pub mod ui;
 
 pub use error::{ApiError, Problem};
 pub use i18n::I18n;
+pub use middleware::enable_metrics;
 
 use axum::Router;
 use sigap_core::Core;

@@ -17,8 +17,18 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub const SESSION_COOKIE: &str = "sigap_session";
 pub const LANG_COOKIE: &str = "sigap_lang";
 
+static METRICS_ON: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Turns on request metrics (once a recorder is installed); without one they cost nothing.
+pub fn enable_metrics() {
+    METRICS_ON.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// Counts requests and their latency by route.
 pub async fn observe(req: Request, next: Next) -> Response {
+    if !METRICS_ON.load(std::sync::atomic::Ordering::Relaxed) {
+        return next.run(req).await;
+    }
     let start = Instant::now();
     let method = req.method().to_string();
     let path = req

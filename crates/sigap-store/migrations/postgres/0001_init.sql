@@ -27,6 +27,8 @@ CREATE TABLE person (
     organization_id UUID REFERENCES organization (id),
     password_hash   TEXT,
     search_text     TEXT NOT NULL,
+    -- The granted role codes, comma-separated: a copy of person_role for one-query reads.
+    roles           TEXT NOT NULL DEFAULT '',
     created_at      TIMESTAMPTZ NOT NULL,
     updated_at      TIMESTAMPTZ NOT NULL,
     version         BIGINT NOT NULL DEFAULT 1

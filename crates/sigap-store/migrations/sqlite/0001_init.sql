@@ -27,6 +27,8 @@ CREATE TABLE person (
     organization_id TEXT REFERENCES organization (id),
     password_hash   TEXT,
     search_text     TEXT NOT NULL,
+    -- The granted role codes, comma-separated: a copy of person_role for one-query reads.
+    roles           TEXT NOT NULL DEFAULT '',
     created_at      INTEGER NOT NULL,
     updated_at      INTEGER NOT NULL,
     version         INTEGER NOT NULL DEFAULT 1

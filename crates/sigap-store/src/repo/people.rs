@@ -4,10 +4,9 @@ use super::list::{Page, Select, SortKey, Val, into_page};
 use super::{decode, name_key};
 use crate::error::{StoreError, StoreResult};
 use crate::tx::Tx;
-use crate::value::{P, Row};
+use crate::value::Row;
 use jiff::Timestamp;
 use sigap_domain::{Locale, OrgId, OrgKind, PersonId, Role};
-use std::collections::HashMap;
 
 /// A reference to an organization, as embedded in other records.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,7 +47,7 @@ pub struct PersonFields {
 }
 
 const COLUMNS: &str = "p.id, p.login, p.name, p.email, p.locale, p.time_zone, p.active, \
-    o.id, o.name, o.kind, p.password_hash IS NOT NULL, p.created_at, p.updated_at, p.version";
+    o.id, o.name, o.kind, p.password_hash IS NOT NULL, p.created_at, p.updated_at, p.version, p.roles";
 const FROM: &str = "FROM person p LEFT JOIN organization o ON o.id = p.organization_id";
 
 fn from_row(row: &Row) -> StoreResult<Person> {
@@ -70,7 +69,7 @@ fn from_row(row: &Row) -> StoreResult<Person> {
         time_zone: row.get(5)?,
         active: row.get(6)?,
         organization,
-        roles: Vec::new(),
+        roles: decode_roles(row.get(14)?)?,
         has_password: row.get(10)?,
         created_at: row.get(11)?,
         updated_at: row.get(12)?,
@@ -87,34 +86,32 @@ fn search_text(f: &PersonFields) -> String {
     )
 }
 
-async fn load_roles(tx: &mut Tx<'_>, people: &mut [Person]) -> StoreResult<()> {
-    if people.is_empty() {
-        return Ok(());
-    }
-    let placeholders: Vec<String> = (1..=people.len()).map(|i| format!("${i}")).collect();
-    let sql = format!(
-        "SELECT person_id, role FROM person_role WHERE person_id IN ({}) ORDER BY role",
-        placeholders.join(", ")
-    );
-    let params: Vec<P<'_>> = people.iter().map(|p| P::from(p.id)).collect();
-    let rows = tx.query(&sql, &params).await?;
-    let mut by_person: HashMap<PersonId, Vec<Role>> = HashMap::new();
-    for row in rows {
-        let id: PersonId = row.get(0)?;
-        let role = decode(1, row.get(1)?, Role::parse)?;
-        by_person.entry(id).or_default().push(role);
-    }
-    for p in people.iter_mut() {
-        let mut roles = by_person.remove(&p.id).unwrap_or_default();
-        roles.sort();
-        p.roles = roles;
-    }
-    Ok(())
+fn decode_roles(text: String) -> StoreResult<Vec<Role>> {
+    let mut roles = text
+        .split(',')
+        .filter(|r| !r.is_empty())
+        .map(|r| {
+            Role::parse(r).map_err(|e| StoreError::Decode {
+                column: 14,
+                detail: format!("{r:?}: {e}"),
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    roles.sort();
+    Ok(roles)
 }
 
 async fn write_roles(tx: &mut Tx<'_>, id: PersonId, roles: &[Role]) -> StoreResult<()> {
     tx.execute("DELETE FROM person_role WHERE person_id = $1", &[id.into()])
         .await?;
+    let mut codes: Vec<&str> = roles.iter().map(|r| r.code()).collect();
+    codes.sort_unstable();
+    codes.dedup();
+    tx.execute(
+        "UPDATE person SET roles = $2 WHERE id = $1",
+        &[id.into(), codes.join(",").as_str().into()],
+    )
+    .await?;
     for role in roles {
         tx.execute(
             "INSERT INTO person_role (person_id, role) VALUES ($1, $2) ON CONFLICT DO NOTHING",
@@ -218,9 +215,7 @@ pub async fn get(tx: &mut Tx<'_>, id: PersonId) -> StoreResult<Person> {
             &[id.into()],
         )
         .await?;
-    let mut people = vec![from_row(&row)?];
-    load_roles(tx, &mut people).await?;
-    people.pop().ok_or(StoreError::NotFound)
+    from_row(&row)
 }
 
 pub async fn find_by_login(tx: &mut Tx<'_>, login: &str) -> StoreResult<Option<Person>> {
@@ -230,14 +225,7 @@ pub async fn find_by_login(tx: &mut Tx<'_>, login: &str) -> StoreResult<Option<P
             &[login.into()],
         )
         .await?;
-    match row {
-        None => Ok(None),
-        Some(row) => {
-            let mut people = vec![from_row(&row)?];
-            load_roles(tx, &mut people).await?;
-            Ok(people.pop())
-        }
-    }
+    row.as_ref().map(from_row).transpose()
 }
 
 /// The stored password hash of an active person, for signing in.
@@ -362,9 +350,7 @@ pub async fn list(
     let keys = sort_keys(sort);
     q.page(&keys, after, limit)?;
     let rows = q.run(tx).await?;
-    let mut people = rows.iter().map(from_row).collect::<StoreResult<Vec<_>>>()?;
-    people.truncate(usize::try_from(limit).unwrap_or(0) + 1);
-    load_roles(tx, &mut people).await?;
+    let people = rows.iter().map(from_row).collect::<StoreResult<Vec<_>>>()?;
     Ok(into_page(people, limit, |p| key_values(p, &keys)))
 }
 
