@@ -168,11 +168,7 @@ pub async fn token_principal(core: &Core, presented: &str) -> AppResult<Principa
     let found = core
         .store
         .read(async move |tx| {
-            let Some((token, hash)) = sigap_store::tokens::find(tx, id).await? else {
-                return Ok::<_, AppError>(None);
-            };
-            let person = people::get(tx, token.person_id).await?;
-            Ok(Some((token, hash, person)))
+            Ok::<_, AppError>(sigap_store::tokens::find_with_person(tx, id).await?)
         })
         .await?;
     let Some((token, hash, person)) = found else {

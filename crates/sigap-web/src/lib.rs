@@ -19,7 +19,7 @@ use sigap_core::Core;
 use std::sync::Arc;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
 
 /// Settings of the HTTP layer.
@@ -76,16 +76,18 @@ pub fn app(state: AppState) -> Router {
                 .validator_url("none")
                 .try_it_out_enabled(true),
         );
-    Router::new()
+    let mut router = Router::new()
         .merge(api_router)
         .merge(ui::router(state.clone()))
         .merge(Router::<()>::from(docs))
         .merge(ops::router(state.clone()))
-        .merge(assets::router())
-        .layer(axum::middleware::from_fn(middleware::observe))
-        .layer(
+        .merge(assets::router());
+    if middleware::metrics_enabled() {
+        router = router.layer(axum::middleware::from_fn(middleware::observe));
+    }
+    router.layer(
             ServiceBuilder::new()
-                .layer(SetRequestIdLayer::new(middleware::REQUEST_ID, MakeRequestUuid))
+                .layer(SetRequestIdLayer::new(middleware::REQUEST_ID, middleware::RequestIds::new()))
                 .layer(
                     TraceLayer::new_for_http()
                         .make_span_with(|req: &axum::extract::Request| {

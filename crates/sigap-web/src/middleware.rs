@@ -17,18 +17,50 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub const SESSION_COOKIE: &str = "sigap_session";
 pub const LANG_COOKIE: &str = "sigap_lang";
 
+/// Request ids: a random prefix per process and a counter, unique across nodes and without a
+/// system call per request.
+#[derive(Clone)]
+pub struct RequestIds {
+    prefix: std::sync::Arc<str>,
+    next: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl RequestIds {
+    pub fn new() -> Self {
+        let prefix = uuid::Uuid::new_v4().simple().to_string();
+        Self {
+            prefix: prefix[..12].into(),
+            next: std::sync::Arc::default(),
+        }
+    }
+}
+
+impl tower_http::request_id::MakeRequestId for RequestIds {
+    fn make_request_id<B>(
+        &mut self,
+        _request: &axum::http::Request<B>,
+    ) -> Option<tower_http::request_id::RequestId> {
+        let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        HeaderValue::from_str(&format!("{}-{n:x}", self.prefix))
+            .ok()
+            .map(Into::into)
+    }
+}
+
+pub fn metrics_enabled() -> bool {
+    METRICS_ON.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 static METRICS_ON: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
-/// Turns on request metrics (once a recorder is installed); without one they cost nothing.
+/// Turns on request metrics (once a recorder is installed, before the router is built);
+/// without them the layer is left out.
 pub fn enable_metrics() {
     METRICS_ON.store(true, std::sync::atomic::Ordering::Relaxed);
 }
 
 /// Counts requests and their latency by route.
 pub async fn observe(req: Request, next: Next) -> Response {
-    if !METRICS_ON.load(std::sync::atomic::Ordering::Relaxed) {
-        return next.run(req).await;
-    }
     let start = Instant::now();
     let method = req.method().to_string();
     let path = req
@@ -99,21 +131,26 @@ fn forbidden_origin(api: bool) -> Response {
 
 /// Finds the caller of an API route: `Authorization: Bearer` (a token) or the session cookie. Unsafe
 /// requests without a token must pass the `Origin` check.
-pub async fn authenticate_api(state: State<AppState>, req: Request, next: Next) -> Response {
-    authenticate(state, req, next, true).await
+/// Then, for `POST`, the `Idempotency-Key` replay: one layer, so an API call passes one
+/// middleware, not two.
+pub async fn api_gate(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    authenticate(&state, req, next, true).await
 }
 
 /// `authenticate` for the HTML pages.
-pub async fn authenticate_ui(state: State<AppState>, req: Request, next: Next) -> Response {
-    authenticate(state, req, next, false).await
+pub async fn authenticate_ui(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    authenticate(&state, req, next, false).await
 }
 
-async fn authenticate(
-    State(state): State<AppState>,
-    mut req: Request,
-    next: Next,
-    api: bool,
-) -> Response {
+async fn proceed(state: &AppState, req: Request, next: Next, api: bool) -> Response {
+    if api && req.method() == Method::POST {
+        idempotent(state, req, next).await
+    } else {
+        next.run(req).await
+    }
+}
+
+async fn authenticate(state: &AppState, mut req: Request, next: Next, api: bool) -> Response {
     if let Some(value) = req.headers().get(header::AUTHORIZATION) {
         let presented = value.to_str().unwrap_or("").to_owned();
         let Some(token) = presented
@@ -136,9 +173,9 @@ async fn authenticate(
             }
             Err(e) => return ApiError::App(e).into_response(),
         }
-        return next.run(req).await;
+        return proceed(state, req, next, api).await;
     }
-    if !is_safe(req.method()) && !origin_allowed(&req, &state) {
+    if !is_safe(req.method()) && !origin_allowed(&req, state) {
         return forbidden_origin(api);
     }
     if let Some(value) = cookie(req.headers(), SESSION_COOKIE).map(str::to_owned) {
@@ -151,12 +188,12 @@ async fn authenticate(
                 return if api {
                     ApiError::App(e).into_response()
                 } else {
-                    crate::ui::error_page(&state, &req, e)
+                    crate::ui::error_page(state, &req, e)
                 };
             }
         }
     }
-    next.run(req).await
+    proceed(state, req, next, api).await
 }
 
 fn valid_key(key: &str) -> bool {
@@ -164,10 +201,7 @@ fn valid_key(key: &str) -> bool {
 }
 
 /// Replays the first answer to a `POST` repeated with the same `Idempotency-Key`.
-pub async fn idempotent(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    if req.method() != Method::POST {
-        return next.run(req).await;
-    }
+async fn idempotent(state: &AppState, req: Request, next: Next) -> Response {
     let Some(key) = req.headers().get("idempotency-key") else {
         return next.run(req).await;
     };

@@ -110,14 +110,11 @@ pub async fn delete(tx: &mut Tx<'_>, id: OrgId, expected_version: i64) -> StoreR
     Ok(())
 }
 
+static GET: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| format!("SELECT {COLUMNS} FROM organization WHERE id = $1"));
+
 pub async fn get(tx: &mut Tx<'_>, id: OrgId) -> StoreResult<Organization> {
-    from_row(
-        &tx.query_one(
-            &format!("SELECT {COLUMNS} FROM organization WHERE id = $1"),
-            &[id.into()],
-        )
-        .await?,
-    )
+    from_row(&tx.query_one(&GET, &[id.into()]).await?)
 }
 
 /// The first provider organization, if there is one.

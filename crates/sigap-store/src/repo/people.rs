@@ -7,6 +7,7 @@ use crate::tx::Tx;
 use crate::value::Row;
 use jiff::Timestamp;
 use sigap_domain::{Locale, OrgId, OrgKind, PersonId, Role};
+use std::sync::LazyLock;
 
 /// A reference to an organization, as embedded in other records.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,34 +47,39 @@ pub struct PersonFields {
     pub roles: Vec<Role>,
 }
 
-const COLUMNS: &str = "p.id, p.login, p.name, p.email, p.locale, p.time_zone, p.active, \
+pub(crate) const COLUMNS: &str = "p.id, p.login, p.name, p.email, p.locale, p.time_zone, p.active, \
     o.id, o.name, o.kind, p.password_hash IS NOT NULL, p.created_at, p.updated_at, p.version, p.roles";
-const FROM: &str = "FROM person p LEFT JOIN organization o ON o.id = p.organization_id";
+pub(crate) const FROM: &str = "FROM person p LEFT JOIN organization o ON o.id = p.organization_id";
 
 fn from_row(row: &Row) -> StoreResult<Person> {
-    let org_id: Option<OrgId> = row.get(7)?;
+    from_row_at(row, 0)
+}
+
+/// Reads a person from `COLUMNS` starting at column `at` (for joins that select more).
+pub(crate) fn from_row_at(row: &Row, at: usize) -> StoreResult<Person> {
+    let org_id: Option<OrgId> = row.get(at + 7)?;
     let organization = match org_id {
         Some(id) => Some(OrgRef {
             id,
-            name: row.get(8)?,
-            kind: decode(9, row.get(9)?, OrgKind::parse)?,
+            name: row.get(at + 8)?,
+            kind: decode(at + 9, row.get(at + 9)?, OrgKind::parse)?,
         }),
         None => None,
     };
     Ok(Person {
-        id: row.get(0)?,
-        login: row.get(1)?,
-        name: row.get(2)?,
-        email: row.get(3)?,
-        locale: decode(4, row.get(4)?, Locale::parse)?,
-        time_zone: row.get(5)?,
-        active: row.get(6)?,
+        id: row.get(at)?,
+        login: row.get(at + 1)?,
+        name: row.get(at + 2)?,
+        email: row.get(at + 3)?,
+        locale: decode(at + 4, row.get(at + 4)?, Locale::parse)?,
+        time_zone: row.get(at + 5)?,
+        active: row.get(at + 6)?,
         organization,
-        roles: decode_roles(row.get(14)?)?,
-        has_password: row.get(10)?,
-        created_at: row.get(11)?,
-        updated_at: row.get(12)?,
-        version: row.get(13)?,
+        roles: decode_roles(row.get(at + 14)?)?,
+        has_password: row.get(at + 10)?,
+        created_at: row.get(at + 11)?,
+        updated_at: row.get(at + 12)?,
+        version: row.get(at + 13)?,
     })
 }
 
@@ -209,13 +215,9 @@ pub async fn set_password_hash(
 }
 
 pub async fn get(tx: &mut Tx<'_>, id: PersonId) -> StoreResult<Person> {
-    let row = tx
-        .query_one(
-            &format!("SELECT {COLUMNS} {FROM} WHERE p.id = $1"),
-            &[id.into()],
-        )
-        .await?;
-    from_row(&row)
+    static SQL: LazyLock<String> =
+        LazyLock::new(|| format!("SELECT {COLUMNS} {FROM} WHERE p.id = $1"));
+    from_row(&tx.query_one(&SQL, &[id.into()]).await?)
 }
 
 pub async fn find_by_login(tx: &mut Tx<'_>, login: &str) -> StoreResult<Option<Person>> {

@@ -84,6 +84,24 @@ pub async fn find(tx: &mut Tx<'_>, id: TokenId) -> StoreResult<Option<(ApiToken,
     row.map(|r| Ok((from_row(&r)?, r.get(8)?))).transpose()
 }
 
+/// A token, its stored secret hash and its person, in one query (the path of every API call).
+pub async fn find_with_person(
+    tx: &mut Tx<'_>,
+    id: TokenId,
+) -> StoreResult<Option<(ApiToken, String, super::people::Person)>> {
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
+            "SELECT t.id, t.person_id, t.name, t.scope, t.created_at, t.expires_at, t.last_used_at, t.revoked_at, \
+             t.secret_hash, {} {} JOIN api_token t ON t.person_id = p.id WHERE t.id = $1",
+            super::people::COLUMNS,
+            super::people::FROM
+        )
+    });
+    let row = tx.query_opt(&SQL, &[id.into()]).await?;
+    row.map(|r| Ok((from_row(&r)?, r.get(8)?, super::people::from_row_at(&r, 9)?)))
+        .transpose()
+}
+
 pub async fn of_person(tx: &mut Tx<'_>, person: PersonId) -> StoreResult<Vec<ApiToken>> {
     tx.query(
         &format!(

@@ -29,7 +29,7 @@ fn with_etag<T: serde::Serialize>(
 // ----- me -----
 
 /// Yourself.
-#[utoipa::path(get, path = "/me", tag = "me", responses(
+#[utoipa::path(get, path = "/api/v1/me", tag = "me", responses(
     (status = 200, body = PersonOut), (status = 401, body = Problem, content_type = "application/problem+json")))]
 pub async fn get_me(State(s): State<AppState>, Caller(ctx): Caller) -> ApiResult<Response> {
     let me = ctx.principal.person()?;
@@ -43,7 +43,7 @@ pub async fn get_me(State(s): State<AppState>, Caller(ctx): Caller) -> ApiResult
 }
 
 /// Changes your name, e-mail, language or time zone.
-#[utoipa::path(patch, path = "/me", tag = "me", request_body = ProfileIn, params(("If-Match" = Option<String>, Header, description = "ETag you read")),
+#[utoipa::path(patch, path = "/api/v1/me", tag = "me", request_body = ProfileIn, params(("If-Match" = Option<String>, Header, description = "ETag you read")),
     responses((status = 200, body = PersonOut), (status = 412, body = Problem, content_type = "application/problem+json"),
               (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn patch_me(
@@ -68,7 +68,7 @@ pub async fn patch_me(
 }
 
 /// Changes your password; your other sessions end.
-#[utoipa::path(post, path = "/me/password", tag = "me", request_body = PasswordChangeIn,
+#[utoipa::path(post, path = "/api/v1/me/password", tag = "me", request_body = PasswordChangeIn,
     responses((status = 204), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn change_password(
     State(s): State<AppState>,
@@ -80,7 +80,7 @@ pub async fn change_password(
 }
 
 /// Your API tokens (never the secrets).
-#[utoipa::path(get, path = "/me/tokens", tag = "me", responses((status = 200, body = Vec<TokenOut>)))]
+#[utoipa::path(get, path = "/api/v1/me/tokens", tag = "me", responses((status = 200, body = Vec<TokenOut>)))]
 pub async fn list_tokens(
     State(s): State<AppState>,
     Caller(ctx): Caller,
@@ -95,7 +95,7 @@ pub async fn list_tokens(
 }
 
 /// Creates an API token; the answer carries it once in `token`.
-#[utoipa::path(post, path = "/me/tokens", tag = "me", request_body = TokenIn,
+#[utoipa::path(post, path = "/api/v1/me/tokens", tag = "me", request_body = TokenIn,
     responses((status = 201, body = TokenOut), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn create_token(
     State(s): State<AppState>,
@@ -121,7 +121,7 @@ pub async fn create_token(
 }
 
 /// Revokes one of your tokens.
-#[utoipa::path(delete, path = "/me/tokens/{id}", tag = "me", params(("id" = String, Path)),
+#[utoipa::path(delete, path = "/api/v1/me/tokens/{id}", tag = "me", params(("id" = String, Path)),
     responses((status = 200, body = TokenOut), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn revoke_token(
     State(s): State<AppState>,
@@ -136,7 +136,7 @@ pub async fn revoke_token(
 // ----- people -----
 
 /// People visible to you. Sort by `name`, `login`, `created_at`.
-#[utoipa::path(get, path = "/people", tag = "people", params(ListQuery),
+#[utoipa::path(get, path = "/api/v1/people", tag = "people", params(ListQuery),
     responses((status = 200, body = Page<PersonOut>), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_people(
     State(s): State<AppState>,
@@ -159,7 +159,7 @@ pub async fn list_people(
 }
 
 /// Creates a person (administrators).
-#[utoipa::path(post, path = "/people", tag = "people", request_body = PersonIn,
+#[utoipa::path(post, path = "/api/v1/people", tag = "people", request_body = PersonIn,
     responses((status = 201, body = PersonOut), (status = 409, body = Problem, content_type = "application/problem+json"),
               (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn create_person(
@@ -178,7 +178,7 @@ pub async fn create_person(
 }
 
 /// A person, by id or login.
-#[utoipa::path(get, path = "/people/{key}", tag = "people", params(("key" = String, Path, description = "id or login")),
+#[utoipa::path(get, path = "/api/v1/people/{key}", tag = "people", params(("key" = String, Path, description = "id or login")),
     responses((status = 200, body = PersonOut), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get_person(
     State(s): State<AppState>,
@@ -195,7 +195,7 @@ pub async fn get_person(
 }
 
 /// Changes a person (administrators).
-#[utoipa::path(patch, path = "/people/{key}", tag = "people", request_body = PersonIn,
+#[utoipa::path(patch, path = "/api/v1/people/{key}", tag = "people", request_body = PersonIn,
     params(("key" = String, Path), ("If-Match" = Option<String>, Header)),
     responses((status = 200, body = PersonOut), (status = 412, body = Problem, content_type = "application/problem+json"),
               (status = 422, body = Problem, content_type = "application/problem+json")))]
@@ -216,7 +216,7 @@ pub async fn patch_person(
 }
 
 /// Sets a person's password (administrators); their sessions end.
-#[utoipa::path(post, path = "/people/{key}/password", tag = "people", request_body = PasswordSetIn, params(("key" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/people/{key}/password", tag = "people", request_body = PasswordSetIn, params(("key" = String, Path)),
     responses((status = 204), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn set_person_password(
     State(s): State<AppState>,
@@ -229,7 +229,7 @@ pub async fn set_person_password(
 }
 
 /// A person's change history.
-#[utoipa::path(get, path = "/people/{key}/history", tag = "audit", params(("key" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/people/{key}/history", tag = "audit", params(("key" = String, Path)),
     responses((status = 200, body = Vec<AuditOut>)))]
 pub async fn person_history(
     State(s): State<AppState>,
@@ -244,7 +244,7 @@ pub async fn person_history(
 // ----- organizations -----
 
 /// Organizations visible to you. Sort by `name`, `kind`, `created_at`.
-#[utoipa::path(get, path = "/organizations", tag = "organizations", params(ListQuery),
+#[utoipa::path(get, path = "/api/v1/organizations", tag = "organizations", params(ListQuery),
     responses((status = 200, body = Page<OrganizationOut>)))]
 pub async fn list_organizations(
     State(s): State<AppState>,
@@ -265,7 +265,7 @@ pub async fn list_organizations(
 }
 
 /// Creates an organization (administrators).
-#[utoipa::path(post, path = "/organizations", tag = "organizations", request_body = OrganizationIn,
+#[utoipa::path(post, path = "/api/v1/organizations", tag = "organizations", request_body = OrganizationIn,
     responses((status = 201, body = OrganizationOut), (status = 409, body = Problem, content_type = "application/problem+json")))]
 pub async fn create_organization(
     State(s): State<AppState>,
@@ -283,7 +283,7 @@ pub async fn create_organization(
 }
 
 /// An organization, by id or name.
-#[utoipa::path(get, path = "/organizations/{key}", tag = "organizations", params(("key" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/organizations/{key}", tag = "organizations", params(("key" = String, Path)),
     responses((status = 200, body = OrganizationOut), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get_organization(
     State(s): State<AppState>,
@@ -300,7 +300,7 @@ pub async fn get_organization(
 }
 
 /// Changes an organization (administrators).
-#[utoipa::path(patch, path = "/organizations/{key}", tag = "organizations", request_body = OrganizationIn,
+#[utoipa::path(patch, path = "/api/v1/organizations/{key}", tag = "organizations", request_body = OrganizationIn,
     params(("key" = String, Path), ("If-Match" = Option<String>, Header)),
     responses((status = 200, body = OrganizationOut), (status = 412, body = Problem, content_type = "application/problem+json")))]
 pub async fn patch_organization(
@@ -320,7 +320,7 @@ pub async fn patch_organization(
 }
 
 /// Deletes an organization nobody belongs to (administrators).
-#[utoipa::path(delete, path = "/organizations/{key}", tag = "organizations",
+#[utoipa::path(delete, path = "/api/v1/organizations/{key}", tag = "organizations",
     params(("key" = String, Path), ("If-Match" = Option<String>, Header)),
     responses((status = 204), (status = 409, body = Problem, content_type = "application/problem+json")))]
 pub async fn delete_organization(
@@ -334,7 +334,7 @@ pub async fn delete_organization(
 }
 
 /// An organization's change history.
-#[utoipa::path(get, path = "/organizations/{key}/history", tag = "audit", params(("key" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/organizations/{key}/history", tag = "audit", params(("key" = String, Path)),
     responses((status = 200, body = Vec<AuditOut>)))]
 pub async fn organization_history(
     State(s): State<AppState>,
@@ -349,7 +349,7 @@ pub async fn organization_history(
 // ----- groups -----
 
 /// Support groups (agents and above). Sort by `name`, `type`, `created_at`.
-#[utoipa::path(get, path = "/groups", tag = "groups", params(ListQuery),
+#[utoipa::path(get, path = "/api/v1/groups", tag = "groups", params(ListQuery),
     responses((status = 200, body = Page<GroupOut>), (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_groups(
     State(s): State<AppState>,
@@ -371,7 +371,7 @@ pub async fn list_groups(
 }
 
 /// Creates a group (administrators).
-#[utoipa::path(post, path = "/groups", tag = "groups", request_body = GroupIn,
+#[utoipa::path(post, path = "/api/v1/groups", tag = "groups", request_body = GroupIn,
     responses((status = 201, body = GroupOut), (status = 409, body = Problem, content_type = "application/problem+json")))]
 pub async fn create_group(
     State(s): State<AppState>,
@@ -389,7 +389,7 @@ pub async fn create_group(
 }
 
 /// A group, by id or name.
-#[utoipa::path(get, path = "/groups/{key}", tag = "groups", params(("key" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/groups/{key}", tag = "groups", params(("key" = String, Path)),
     responses((status = 200, body = GroupOut), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get_group(
     State(s): State<AppState>,
@@ -406,7 +406,7 @@ pub async fn get_group(
 }
 
 /// Changes a group (administrators).
-#[utoipa::path(patch, path = "/groups/{key}", tag = "groups", request_body = GroupIn,
+#[utoipa::path(patch, path = "/api/v1/groups/{key}", tag = "groups", request_body = GroupIn,
     params(("key" = String, Path), ("If-Match" = Option<String>, Header)),
     responses((status = 200, body = GroupOut), (status = 412, body = Problem, content_type = "application/problem+json")))]
 pub async fn patch_group(
@@ -426,7 +426,7 @@ pub async fn patch_group(
 }
 
 /// Deletes a group (administrators).
-#[utoipa::path(delete, path = "/groups/{key}", tag = "groups", params(("key" = String, Path), ("If-Match" = Option<String>, Header)),
+#[utoipa::path(delete, path = "/api/v1/groups/{key}", tag = "groups", params(("key" = String, Path), ("If-Match" = Option<String>, Header)),
     responses((status = 204)))]
 pub async fn delete_group(
     State(s): State<AppState>,
@@ -439,7 +439,7 @@ pub async fn delete_group(
 }
 
 /// A group's members.
-#[utoipa::path(get, path = "/groups/{key}/members", tag = "groups", params(("key" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/groups/{key}/members", tag = "groups", params(("key" = String, Path)),
     responses((status = 200, body = Vec<MemberOut>)))]
 pub async fn list_members(
     State(s): State<AppState>,
@@ -451,7 +451,7 @@ pub async fn list_members(
 }
 
 /// Adds a member (administrators and the group's manager).
-#[utoipa::path(post, path = "/groups/{key}/members", tag = "groups", request_body = MemberIn, params(("key" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/groups/{key}/members", tag = "groups", request_body = MemberIn, params(("key" = String, Path)),
     responses((status = 200, body = Vec<MemberOut>)))]
 pub async fn add_member(
     State(s): State<AppState>,
@@ -464,7 +464,7 @@ pub async fn add_member(
 }
 
 /// Removes a member (administrators and the group's manager).
-#[utoipa::path(delete, path = "/groups/{key}/members/{person}", tag = "groups", params(("key" = String, Path), ("person" = String, Path)),
+#[utoipa::path(delete, path = "/api/v1/groups/{key}/members/{person}", tag = "groups", params(("key" = String, Path), ("person" = String, Path)),
     responses((status = 200, body = Vec<MemberOut>)))]
 pub async fn remove_member(
     State(s): State<AppState>,
@@ -476,7 +476,7 @@ pub async fn remove_member(
 }
 
 /// A group's change history.
-#[utoipa::path(get, path = "/groups/{key}/history", tag = "audit", params(("key" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/groups/{key}/history", tag = "audit", params(("key" = String, Path)),
     responses((status = 200, body = Vec<AuditOut>)))]
 pub async fn group_history(
     State(s): State<AppState>,
