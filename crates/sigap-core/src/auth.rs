@@ -4,7 +4,62 @@ use crate::error::{AppError, AppResult};
 use crate::principal::{AuthMethod, Principal};
 use crate::{Core, secrets, tokens};
 use jiff::Timestamp;
+use sigap_domain::{PersonId, TokenId};
+use sigap_store::people::Person;
+use sigap_store::tokens::ApiToken;
 use sigap_store::{people, sessions, throttle};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// How long a verified token is trusted without asking the database again. A change made on
+/// this node (revocation, roles, deactivation) takes effect at once; on other nodes within this.
+pub const TOKEN_CACHE_TTL: Duration = Duration::from_secs(5);
+const TOKEN_CACHE_MAX: usize = 10_000;
+
+/// Recently read tokens and their people, so that most API calls need no query to know who
+/// is calling.
+#[derive(Debug, Default)]
+pub struct TokenCache {
+    entries: Mutex<HashMap<TokenId, (ApiToken, String, Person, Instant)>>,
+}
+
+impl TokenCache {
+    fn get(&self, id: TokenId) -> Option<(ApiToken, String, Person)> {
+        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        entries
+            .get(&id)
+            .filter(|(.., at)| at.elapsed() < TOKEN_CACHE_TTL)
+            .map(|(t, h, p, _)| (t.clone(), h.clone(), p.clone()))
+    }
+
+    fn put(&self, token: ApiToken, hash: String, person: Person) {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if entries.len() >= TOKEN_CACHE_MAX {
+            entries.retain(|_, (.., at)| at.elapsed() < TOKEN_CACHE_TTL);
+            if entries.len() >= TOKEN_CACHE_MAX {
+                entries.clear();
+            }
+        }
+        entries.insert(token.id, (token, hash, person, Instant::now()));
+    }
+
+    /// Forgets a token (it was revoked).
+    pub fn forget_token(&self, id: TokenId) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&id);
+    }
+
+    /// Forgets every token of a person (the person changed).
+    pub fn forget_person(&self, person: PersonId) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|_, (_, _, p, _)| p.id != person);
+    }
+}
 
 /// A successful sign-in: the cookie value to set (shown once) and who signed in.
 pub struct SignedIn {
@@ -165,12 +220,21 @@ pub async fn session_principal(core: &Core, cookie_value: &str) -> AppResult<Opt
 pub async fn token_principal(core: &Core, presented: &str) -> AppResult<Principal> {
     let (id, secret) = secrets::parse_token(presented.trim()).ok_or(AppError::Unauthenticated)?;
     let now = core.now();
-    let found = core
-        .store
-        .read(async move |tx| {
-            Ok::<_, AppError>(sigap_store::tokens::find_with_person(tx, id).await?)
-        })
-        .await?;
+    let found = match core.token_cache.get(id) {
+        Some(hit) => Some(hit),
+        None => {
+            let read = core
+                .store
+                .read(async move |tx| {
+                    Ok::<_, AppError>(sigap_store::tokens::find_with_person(tx, id).await?)
+                })
+                .await?;
+            if let Some((t, h, p)) = &read {
+                core.token_cache.put(t.clone(), h.clone(), p.clone());
+            }
+            read
+        }
+    };
     let Some((token, hash, person)) = found else {
         return Err(AppError::Unauthenticated);
     };

@@ -60,6 +60,7 @@ pub struct Core {
     pub store: Store,
     clock: Arc<dyn Clock>,
     pub settings: Arc<CoreSettings>,
+    pub(crate) token_cache: Arc<auth::TokenCache>,
 }
 
 impl Core {
@@ -68,6 +69,7 @@ impl Core {
             store,
             clock,
             settings: Arc::new(settings),
+            token_cache: Arc::default(),
         }
     }
 

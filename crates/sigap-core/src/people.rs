@@ -251,6 +251,7 @@ pub async fn get(core: &Core, ctx: &Ctx, key: &str) -> AppResult<Person> {
 }
 
 /// Changes a person (administrators only). With `if_match`, only if the version still is that.
+/// Cached API callers of that person are forgotten, so new roles or deactivation apply at once.
 pub async fn update(
     core: &Core,
     ctx: &Ctx,
@@ -267,7 +268,8 @@ pub async fn update(
         ));
     }
     let (actor, now, key, ctx2) = (Actor::of(ctx), core.now(), key.to_owned(), ctx.clone());
-    core.store
+    let after = core
+        .store
         .write(async move |tx| {
             let before = resolve(tx, &key).await?;
             if !visible(&ctx2, &before) {
@@ -324,7 +326,9 @@ pub async fn update(
             .await?;
             Ok(after)
         })
-        .await
+        .await?;
+    core.token_cache.forget_person(after.id);
+    Ok(after)
 }
 
 /// Lists the people visible to the caller.
@@ -475,7 +479,8 @@ pub async fn update_profile(
         ..PersonInput::default()
     };
     let (actor, now) = (Actor::of(ctx), core.now());
-    core.store
+    let after = core
+        .store
         .write(async move |tx| {
             let before = repo::get(tx, me).await?;
             crate::check_version(if_match, before.version)?;
@@ -500,5 +505,7 @@ pub async fn update_profile(
             .await?;
             Ok(after)
         })
-        .await
+        .await?;
+    core.token_cache.forget_person(after.id);
+    Ok(after)
 }

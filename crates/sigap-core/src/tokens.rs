@@ -96,7 +96,8 @@ pub async fn revoke(core: &Core, ctx: &Ctx, id: &str) -> AppResult<ApiToken> {
     let me = ctx.principal.person()?;
     let id = TokenId::parse(id).ok_or(AppError::NotFound)?;
     let (actor, now) = (Actor::of(ctx), core.now());
-    core.store
+    let revoked = core
+        .store
         .write(async move |tx| {
             let (t, _) = repo::find(tx, id).await?.ok_or(AppError::NotFound)?;
             if t.person_id != me {
@@ -116,7 +117,10 @@ pub async fn revoke(core: &Core, ctx: &Ctx, id: &str) -> AppResult<ApiToken> {
             }
             Ok(repo::get(tx, id).await?.0)
         })
-        .await
+        .await?;
+    // After the commit, so that no reader can cache the token again before it is revoked.
+    core.token_cache.forget_token(id);
+    Ok(revoked)
 }
 
 /// Whether a token is usable at `now`.

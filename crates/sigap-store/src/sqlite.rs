@@ -135,17 +135,22 @@ impl SqliteDb {
 }
 
 /// SQLite numbers `$`-parameters by first appearance; `?NNN` keeps the written number.
-pub(crate) fn rewrite_placeholders(sql: &str) -> String {
+pub(crate) fn rewrite_placeholders(sql: &str) -> std::borrow::Cow<'_, str> {
+    let bytes = sql.as_bytes();
+    if !bytes.contains(&b'$') {
+        return std::borrow::Cow::Borrowed(sql);
+    }
     let mut out = String::with_capacity(sql.len());
-    let mut chars = sql.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
+    let mut start = 0;
+    for (i, pair) in bytes.windows(2).enumerate() {
+        if pair[0] == b'$' && pair[1].is_ascii_digit() {
+            out.push_str(&sql[start..i]);
             out.push('?');
-        } else {
-            out.push(c);
+            start = i + 1;
         }
     }
-    out
+    out.push_str(&sql[start..]);
+    std::borrow::Cow::Owned(out)
 }
 
 #[cfg(test)]

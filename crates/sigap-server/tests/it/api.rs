@@ -883,6 +883,69 @@ async fn roles_are_enforced(app: TestApp) -> anyhow::Result<()> {
         "forbidden",
     )
     .await?;
+    // A change of roles applies to the person's tokens at once.
+    let admin = bearer(&app.admin_token);
+    let resp = app
+        .http
+        .patch(app.api("/people/agt"))
+        .header("authorization", &admin)
+        .json(&json!({"roles": ["requester"]}))
+        .send()
+        .await?;
+    assert_eq!(resp.status(), 200);
+    problem(
+        app.http
+            .get(app.api("/groups"))
+            .header("authorization", bearer(&agent))
+            .send()
+            .await?,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await?;
+    let resp = app
+        .http
+        .patch(app.api("/people/agt"))
+        .header("authorization", &admin)
+        .json(&json!({"roles": ["agent"]}))
+        .send()
+        .await?;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        app.http
+            .get(app.api("/groups"))
+            .header("authorization", bearer(&agent))
+            .send()
+            .await?
+            .status(),
+        200
+    );
+    let resp = app
+        .http
+        .patch(app.api("/people/agt"))
+        .header("authorization", &admin)
+        .json(&json!({"active": false}))
+        .send()
+        .await?;
+    assert_eq!(resp.status(), 200);
+    problem(
+        app.http
+            .get(app.api("/me"))
+            .header("authorization", bearer(&agent))
+            .send()
+            .await?,
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+    )
+    .await?;
+    let resp = app
+        .http
+        .patch(app.api("/people/agt"))
+        .header("authorization", &admin)
+        .json(&json!({"active": true}))
+        .send()
+        .await?;
+    assert_eq!(resp.status(), 200);
     // Everyone may change their own profile, within limits.
     let resp = app
         .http
