@@ -248,6 +248,12 @@ pub async fn token_principal(core: &Core, presented: &str) -> AppResult<Principa
         core.store
             .write(async move |tx| sigap_store::tokens::touch(tx, id, now).await)
             .await?;
+        // Remember the touch, or every cached call would write again.
+        let touched = ApiToken {
+            last_used_at: Some(now),
+            ..token.clone()
+        };
+        core.token_cache.put(touched, hash.clone(), person.clone());
     }
     Ok(Principal::from_person(
         &person,
