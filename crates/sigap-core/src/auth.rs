@@ -5,7 +5,6 @@ use crate::principal::{AuthMethod, Principal};
 use crate::{Core, secrets, tokens};
 use jiff::Timestamp;
 use sigap_domain::{PersonId, TokenId};
-use sigap_store::people::Person;
 use sigap_store::tokens::ApiToken;
 use sigap_store::{people, sessions, throttle};
 use std::collections::HashMap;
@@ -17,31 +16,40 @@ use std::time::{Duration, Instant};
 pub const TOKEN_CACHE_TTL: Duration = Duration::from_secs(5);
 const TOKEN_CACHE_MAX: usize = 10_000;
 
-/// Recently read tokens and their people, so that most API calls need no query to know who
-/// is calling.
+/// Recently read tokens with the principal they stand for, so that most API calls need no
+/// query to know who is calling.
 #[derive(Debug, Default)]
 pub struct TokenCache {
-    entries: Mutex<HashMap<TokenId, (ApiToken, String, Person, Instant)>>,
+    entries: Mutex<HashMap<TokenId, Cached>>,
+}
+
+#[derive(Debug, Clone)]
+struct Cached {
+    token: ApiToken,
+    secret_hash: String,
+    principal: Principal,
+    active: bool,
+    at: Instant,
 }
 
 impl TokenCache {
-    fn get(&self, id: TokenId) -> Option<(ApiToken, String, Person)> {
+    fn get(&self, id: TokenId) -> Option<Cached> {
         let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         entries
             .get(&id)
-            .filter(|(.., at)| at.elapsed() < TOKEN_CACHE_TTL)
-            .map(|(t, h, p, _)| (t.clone(), h.clone(), p.clone()))
+            .filter(|c| c.at.elapsed() < TOKEN_CACHE_TTL)
+            .cloned()
     }
 
-    fn put(&self, token: ApiToken, hash: String, person: Person) {
+    fn put(&self, entry: Cached) {
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         if entries.len() >= TOKEN_CACHE_MAX {
-            entries.retain(|_, (.., at)| at.elapsed() < TOKEN_CACHE_TTL);
+            entries.retain(|_, c| c.at.elapsed() < TOKEN_CACHE_TTL);
             if entries.len() >= TOKEN_CACHE_MAX {
                 entries.clear();
             }
         }
-        entries.insert(token.id, (token, hash, person, Instant::now()));
+        entries.insert(entry.token.id, entry);
     }
 
     /// Forgets a token (it was revoked).
@@ -57,7 +65,7 @@ impl TokenCache {
         self.entries
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .retain(|_, (_, _, p, _)| p.id != person);
+            .retain(|_, c| c.principal.person_id != Some(person));
     }
 }
 
@@ -220,8 +228,8 @@ pub async fn session_principal(core: &Core, cookie_value: &str) -> AppResult<Opt
 pub async fn token_principal(core: &Core, presented: &str) -> AppResult<Principal> {
     let (id, secret) = secrets::parse_token(presented.trim()).ok_or(AppError::Unauthenticated)?;
     let now = core.now();
-    let found = match core.token_cache.get(id) {
-        Some(hit) => Some(hit),
+    let cached = match core.token_cache.get(id) {
+        Some(hit) => hit,
         None => {
             let read = core
                 .store
@@ -229,19 +237,35 @@ pub async fn token_principal(core: &Core, presented: &str) -> AppResult<Principa
                     Ok::<_, AppError>(sigap_store::tokens::find_with_person(tx, id).await?)
                 })
                 .await?;
-            if let Some((t, h, p)) = &read {
-                core.token_cache.put(t.clone(), h.clone(), p.clone());
-            }
-            read
+            let Some((token, secret_hash, person)) = read else {
+                return Err(AppError::Unauthenticated);
+            };
+            let principal = Principal::from_person(
+                &person,
+                AuthMethod::Token {
+                    id,
+                    scope: token.scope,
+                },
+            );
+            let entry = Cached {
+                token,
+                secret_hash,
+                principal,
+                active: person.active,
+                at: Instant::now(),
+            };
+            core.token_cache.put(entry.clone());
+            entry
         }
     };
-    let Some((token, hash, person)) = found else {
-        return Err(AppError::Unauthenticated);
-    };
-    if !secrets::secret_matches(secret, &hash) || !tokens::usable(&token, now) || !person.active {
+    if !secrets::secret_matches(secret, &cached.secret_hash)
+        || !tokens::usable(&cached.token, now)
+        || !cached.active
+    {
         return Err(AppError::Unauthenticated);
     }
-    if token
+    if cached
+        .token
         .last_used_at
         .is_none_or(|t| now.duration_since(t) > tokens::TOUCH_INTERVAL)
     {
@@ -249,17 +273,9 @@ pub async fn token_principal(core: &Core, presented: &str) -> AppResult<Principa
             .write(async move |tx| sigap_store::tokens::touch(tx, id, now).await)
             .await?;
         // Remember the touch, or every cached call would write again.
-        let touched = ApiToken {
-            last_used_at: Some(now),
-            ..token.clone()
-        };
-        core.token_cache.put(touched, hash.clone(), person.clone());
+        let mut touched = cached.clone();
+        touched.token.last_used_at = Some(now);
+        core.token_cache.put(touched);
     }
-    Ok(Principal::from_person(
-        &person,
-        AuthMethod::Token {
-            id,
-            scope: token.scope,
-        },
-    ))
+    Ok(cached.principal)
 }

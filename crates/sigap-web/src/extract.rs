@@ -165,10 +165,10 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        // Taken, not cloned: a handler has one caller.
         let principal = parts
             .extensions
-            .get::<Principal>()
-            .cloned()
+            .remove::<Principal>()
             .ok_or(ApiError::App(sigap_core::AppError::Unauthenticated))?;
         Ok(Caller(Ctx::new(principal, request_id(parts))))
     }
