@@ -138,14 +138,16 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddr {
     }
 }
 
-/// Only same-site paths are followed after sign-in or a language switch.
+/// Only same-site paths are followed after sign-in or a language switch, and only ones that
+/// can stand in a `Location` header as they are (visible ASCII).
 fn local_path(next: Option<String>) -> String {
     match next {
         Some(p)
             if p.starts_with('/')
                 && !p.starts_with("//")
                 && !p.starts_with("/\\")
-                && p.len() < 2000 =>
+                && p.len() < 2000
+                && p.bytes().all(|b| (0x21..=0x7e).contains(&b)) =>
         {
             p
         }
