@@ -2,7 +2,7 @@
 
 use super::list::{Page, Select, SortKey, Val, into_page};
 use super::{decode, name_key};
-use crate::error::{StoreError, StoreResult};
+use crate::error::StoreResult;
 use crate::tx::Tx;
 use crate::value::Row;
 use jiff::Timestamp;
@@ -120,10 +120,7 @@ pub async fn update(
             ],
         )
         .await?;
-    if n == 0 {
-        get(tx, id).await?;
-        return Err(StoreError::VersionMismatch);
-    }
+    super::versioned(n, get(tx, id)).await?;
     get(tx, id).await
 }
 
@@ -134,10 +131,7 @@ pub async fn delete(tx: &mut Tx<'_>, id: GroupId, expected_version: i64) -> Stor
             &[id.into(), expected_version.into()],
         )
         .await?;
-    if n == 0 {
-        get(tx, id).await?;
-        return Err(StoreError::VersionMismatch);
-    }
+    super::versioned(n, get(tx, id)).await?;
     Ok(())
 }
 

@@ -26,6 +26,19 @@ pub(crate) fn decode<T>(
     })
 }
 
+/// After an UPDATE or DELETE guarded by `version = $n`: when no row changed, the record is
+/// either gone (`exists` says `NotFound`) or was changed by someone else.
+pub(crate) async fn versioned<T>(
+    changed: u64,
+    exists: impl Future<Output = crate::error::StoreResult<T>>,
+) -> crate::error::StoreResult<()> {
+    if changed == 0 {
+        exists.await?;
+        return Err(StoreError::VersionMismatch);
+    }
+    Ok(())
+}
+
 /// Folds a display name into its sort and uniqueness key.
 pub fn name_key(name: &str) -> String {
     name.trim().to_lowercase()

@@ -188,10 +188,7 @@ pub async fn update(
             ],
         )
         .await?;
-    if n == 0 {
-        get(tx, id).await?;
-        return Err(StoreError::VersionMismatch);
-    }
+    super::versioned(n, get(tx, id)).await?;
     write_roles(tx, id, &f.roles).await?;
     get(tx, id).await
 }
