@@ -1,6 +1,6 @@
 //! Support groups and their members.
 
-use super::list::{Page, Select, SortKey, Val, into_page};
+use super::list::{Page, Select, Val, into_page};
 use super::{decode, name_key};
 use crate::error::StoreResult;
 use crate::tx::Tx;
@@ -243,21 +243,15 @@ pub async fn list(
     if let Some(text) = filter.q.as_deref().filter(|t| !t.trim().is_empty()) {
         q.contains("g.name_key", text.trim());
     }
-    let mut keys: Vec<SortKey> = sort
-        .iter()
-        .map(|(s, desc)| SortKey {
-            column: match s {
-                GroupSort::Name => "g.name_key",
-                GroupSort::Type => "g.group_type",
-                GroupSort::CreatedAt => "g.created_at",
-            },
-            desc: *desc,
-        })
-        .collect();
-    keys.push(SortKey {
-        column: "g.id",
-        desc: keys.last().is_some_and(|k| k.desc),
-    });
+    let keys = super::list::sort_keys(
+        sort,
+        |s| match s {
+            GroupSort::Name => "g.name_key",
+            GroupSort::Type => "g.group_type",
+            GroupSort::CreatedAt => "g.created_at",
+        },
+        "g.id",
+    );
     q.page(&keys, after, limit)?;
     let items = q
         .run(tx)

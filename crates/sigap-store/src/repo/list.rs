@@ -39,6 +39,25 @@ pub struct SortKey {
     pub desc: bool,
 }
 
+/// The sort keys for `sort`, with the id column appended as the tie-breaker (in the last
+/// key's direction) so that every row has a unique position for the cursor.
+pub fn sort_keys<S: Copy>(
+    sort: &[(S, bool)],
+    column: impl Fn(S) -> &'static str,
+    id: &'static str,
+) -> Vec<SortKey> {
+    let mut keys: Vec<SortKey> = sort
+        .iter()
+        .map(|(s, desc)| SortKey {
+            column: column(*s),
+            desc: *desc,
+        })
+        .collect();
+    let desc = keys.last().is_some_and(|k| k.desc);
+    keys.push(SortKey { column: id, desc });
+    keys
+}
+
 /// One page of records and, when more follow, the sort values of the last one.
 #[derive(Debug)]
 pub struct Page<T> {

@@ -1,6 +1,6 @@
 //! Organizations: the provider itself, its customers and its suppliers.
 
-use super::list::{Page, Select, SortKey, Val, into_page};
+use super::list::{Page, Select, Val, into_page};
 use super::{decode, name_key};
 use crate::error::StoreResult;
 use crate::tx::Tx;
@@ -169,21 +169,15 @@ pub async fn list(
     if let Some(text) = filter.q.as_deref().filter(|t| !t.trim().is_empty()) {
         q.contains("name_key", text.trim());
     }
-    let mut keys: Vec<SortKey> = sort
-        .iter()
-        .map(|(s, desc)| SortKey {
-            column: match s {
-                OrgSort::Name => "name_key",
-                OrgSort::Kind => "kind",
-                OrgSort::CreatedAt => "created_at",
-            },
-            desc: *desc,
-        })
-        .collect();
-    keys.push(SortKey {
-        column: "id",
-        desc: keys.last().is_some_and(|k| k.desc),
-    });
+    let keys = super::list::sort_keys(
+        sort,
+        |s| match s {
+            OrgSort::Name => "name_key",
+            OrgSort::Kind => "kind",
+            OrgSort::CreatedAt => "created_at",
+        },
+        "id",
+    );
     q.page(&keys, after, limit)?;
     let items = q
         .run(tx)

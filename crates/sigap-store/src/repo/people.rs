@@ -278,23 +278,15 @@ pub struct PersonFilter {
 }
 
 fn sort_keys(sort: &[(PersonSort, bool)]) -> Vec<SortKey> {
-    let mut keys: Vec<SortKey> = sort
-        .iter()
-        .map(|(s, desc)| SortKey {
-            column: match s {
-                PersonSort::Name => "p.name_key",
-                PersonSort::Login => "p.login",
-                PersonSort::CreatedAt => "p.created_at",
-            },
-            desc: *desc,
-        })
-        .collect();
-    let last_desc = keys.last().is_some_and(|k| k.desc);
-    keys.push(SortKey {
-        column: "p.id",
-        desc: last_desc,
-    });
-    keys
+    super::list::sort_keys(
+        sort,
+        |s| match s {
+            PersonSort::Name => "p.name_key",
+            PersonSort::Login => "p.login",
+            PersonSort::CreatedAt => "p.created_at",
+        },
+        "p.id",
+    )
 }
 
 fn key_values(p: &Person, keys: &[SortKey]) -> Vec<Val> {
