@@ -47,7 +47,12 @@ impl Principal {
             person_id: None,
             login: what.to_owned(),
             name: what.to_owned(),
-            roles: RoleSet::new(vec![Role::Admin, Role::Approver, Role::CabMember]),
+            roles: RoleSet::new(vec![
+                Role::Admin,
+                Role::Approver,
+                Role::CabMember,
+                Role::PortfolioManager,
+            ]),
             organization: None,
             locale: Locale::En,
             time_zone: "UTC".into(),

@@ -62,3 +62,35 @@ id_type!(
     /// A background job.
     JobId
 );
+id_type!(
+    /// A service in the service portfolio.
+    ServiceId
+);
+id_type!(
+    /// A service offering: what a customer consumes of a service.
+    OfferingId
+);
+id_type!(
+    /// A configuration item.
+    CiId
+);
+id_type!(
+    /// A CI class.
+    CiClassId
+);
+id_type!(
+    /// A relationship between two configuration items.
+    RelId
+);
+id_type!(
+    /// A project of the project portfolio.
+    ProjectId
+);
+id_type!(
+    /// An application of the application portfolio.
+    ApplicationId
+);
+id_type!(
+    /// An in-app notification.
+    NotificationId
+);

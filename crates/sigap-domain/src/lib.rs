@@ -2,9 +2,12 @@
 //! No I/O lives here; every other crate depends on this one.
 
 pub mod clock;
+pub mod cmdb;
 pub mod ids;
+pub mod portfolio;
 pub mod values;
 
 pub use clock::{Clock, FakeClock, SystemClock};
 pub use ids::*;
+pub use portfolio::{Criticality, PortfolioStatus, Stage};
 pub use values::*;

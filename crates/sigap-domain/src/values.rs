@@ -251,6 +251,8 @@ macro_rules! code_enum {
     };
 }
 
+pub(crate) use code_enum;
+
 code_enum!(
     /// What an organization is to the provider.
     OrgKind { Provider = "provider", Customer = "customer", Supplier = "supplier" }
@@ -266,7 +268,8 @@ code_enum!(
 );
 code_enum!(
     /// A role a person holds. Requester, agent, manager and admin are ranked (each includes the
-    /// ones before it); approver and CAB member are process roles held on their own.
+    /// ones before it); approver, CAB member and portfolio manager are process roles held on their
+    /// own.
     Role {
         Requester = "requester",
         Agent = "agent",
@@ -274,6 +277,7 @@ code_enum!(
         Admin = "admin",
         Approver = "approver",
         CabMember = "cab_member",
+        PortfolioManager = "portfolio_manager",
     }
 );
 code_enum!(
@@ -300,7 +304,7 @@ impl Role {
             Role::Agent => Some(1),
             Role::Manager => Some(2),
             Role::Admin => Some(3),
-            Role::Approver | Role::CabMember => None,
+            Role::Approver | Role::CabMember | Role::PortfolioManager => None,
         }
     }
 }

@@ -87,7 +87,7 @@ enum AdminCommand {
         name: String,
         #[arg(long)]
         email: Option<String>,
-        /// Role to grant (repeatable): requester, agent, manager, admin, approver, cab_member.
+        /// Role to grant (repeatable): requester, agent, manager, admin, approver, cab_member, portfolio_manager.
         #[arg(long = "role")]
         roles: Vec<String>,
         /// Organization id or name.

@@ -79,7 +79,15 @@ id_params!(
     sigap_domain::OrgId,
     sigap_domain::GroupId,
     sigap_domain::TokenId,
-    sigap_domain::JobId
+    sigap_domain::JobId,
+    sigap_domain::ServiceId,
+    sigap_domain::OfferingId,
+    sigap_domain::CiId,
+    sigap_domain::CiClassId,
+    sigap_domain::RelId,
+    sigap_domain::ProjectId,
+    sigap_domain::ApplicationId,
+    sigap_domain::NotificationId
 );
 
 fn ts_to_micros(ts: Timestamp) -> i64 {
@@ -332,5 +340,30 @@ id_cols!(
     sigap_domain::OrgId,
     sigap_domain::GroupId,
     sigap_domain::TokenId,
-    sigap_domain::JobId
+    sigap_domain::JobId,
+    sigap_domain::ServiceId,
+    sigap_domain::OfferingId,
+    sigap_domain::CiId,
+    sigap_domain::CiClassId,
+    sigap_domain::RelId,
+    sigap_domain::ProjectId,
+    sigap_domain::ApplicationId,
+    sigap_domain::NotificationId
 );
+
+/// A calendar date, kept as ISO text (`YYYY-MM-DD`) in both engines.
+impl Col for jiff::civil::Date {
+    fn from_sqlite(v: &SqlValue, i: usize) -> Result<Self, StoreError> {
+        parse_date(String::from_sqlite(v, i)?, i)
+    }
+    fn from_pg(row: &tokio_postgres::Row, i: usize) -> Result<Self, StoreError> {
+        parse_date(String::from_pg(row, i)?, i)
+    }
+}
+
+fn parse_date(text: String, column: usize) -> Result<jiff::civil::Date, StoreError> {
+    text.parse().map_err(|e: jiff::Error| StoreError::Decode {
+        column,
+        detail: format!("{text:?}: {e}"),
+    })
+}

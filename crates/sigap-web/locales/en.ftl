@@ -101,6 +101,7 @@ role-manager = Manager
 role-admin = Administrator
 role-approver = Approver
 role-cab_member = CAB member
+role-portfolio_manager = Portfolio manager
 
 kind-provider = Provider
 kind-customer = Customer

@@ -95,6 +95,7 @@ role-manager = Manajer
 role-admin = Administrator
 role-approver = Pemberi persetujuan
 role-cab_member = Anggota CAB
+role-portfolio_manager = Manajer portofolio
 
 kind-provider = Penyedia
 kind-customer = Pelanggan

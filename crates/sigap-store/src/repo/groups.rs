@@ -16,6 +16,42 @@ pub struct PersonRef {
     pub name: String,
 }
 
+/// A reference to a support group, as embedded in other records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupRef {
+    pub id: GroupId,
+    pub name: String,
+}
+
+impl GroupRef {
+    /// Reads an optional reference from two columns (id, name) of a LEFT JOIN.
+    pub(crate) fn from_cols(row: &Row, at: usize) -> StoreResult<Option<Self>> {
+        let id: Option<GroupId> = row.get(at)?;
+        Ok(match id {
+            Some(id) => Some(Self {
+                id,
+                name: row.get(at + 1)?,
+            }),
+            None => None,
+        })
+    }
+}
+
+impl PersonRef {
+    /// Reads an optional reference from three columns (id, login, name) of a LEFT JOIN.
+    pub(crate) fn from_cols(row: &Row, at: usize) -> StoreResult<Option<Self>> {
+        let id: Option<PersonId> = row.get(at)?;
+        Ok(match id {
+            Some(id) => Some(Self {
+                id,
+                login: row.get(at + 1)?,
+                name: row.get(at + 2)?,
+            }),
+            None => None,
+        })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Group {
     pub id: GroupId,

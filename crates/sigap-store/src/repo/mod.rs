@@ -2,12 +2,16 @@
 //! `sigap-core` can compose several in one transaction; none of them exposes SQL.
 
 pub mod audit;
+pub mod cmdb;
 pub mod groups;
 pub mod idempotency;
 pub mod jobs;
 pub mod list;
+pub mod notifications;
 pub mod orgs;
 pub mod people;
+pub mod portfolio;
+pub mod projects;
 pub mod sessions;
 pub mod throttle;
 pub mod tokens;

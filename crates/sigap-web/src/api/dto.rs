@@ -47,7 +47,7 @@ pub struct PersonOut {
     pub time_zone: String,
     pub active: bool,
     pub organization: Option<Ref>,
-    /// Granted roles: requester, agent, manager, admin, approver, cab_member.
+    /// Granted roles: requester, agent, manager, admin, approver, cab_member, portfolio_manager.
     pub roles: Vec<String>,
     #[schema(format = DateTime)]
     pub created_at: String,
