@@ -92,7 +92,20 @@ pub async fn record_diff(
 }
 
 /// The kinds of record whose history can be read, by their API names.
-pub const RECORD_TYPES: &[&str] = &["person", "organization", "group", "api_token"];
+pub const RECORD_TYPES: &[&str] = &[
+    "person",
+    "organization",
+    "group",
+    "api_token",
+    "service",
+    "service_offering",
+    "process",
+    "ci_class",
+    "ci",
+    "ci_relationship",
+    "project",
+    "application",
+];
 
 /// A record's history, oldest first. The caller has already checked the record is visible.
 pub async fn history(

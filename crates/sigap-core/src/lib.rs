@@ -3,6 +3,8 @@
 
 pub mod audit;
 pub mod auth;
+pub mod cmdb;
+pub mod cmdb_csv;
 mod error;
 pub mod groups;
 pub mod home;
@@ -11,12 +13,16 @@ pub mod jobs;
 pub mod listing;
 pub mod orgs;
 pub mod people;
+pub mod portfolio;
 mod principal;
+pub mod projects;
+mod refs;
 pub mod secrets;
 pub mod tokens;
 
 pub use error::{AppError, AppResult, Errors, FieldError, check_version, written};
 pub use principal::{AuthMethod, Ctx, Principal};
+pub use refs::RefChange;
 pub use sigap_store as store;
 
 use jiff::{SignedDuration, Timestamp};

@@ -76,14 +76,20 @@ impl App {
         })
     }
 
-    /// Creates the administrator on the very first start; returns a generated password to show.
+    /// Creates the administrator on the very first start (returns a generated password to
+    /// show) and the built-in CI classes that are missing.
     pub async fn bootstrap(
         &self,
         admin_password: Option<String>,
     ) -> anyhow::Result<Option<String>> {
-        sigap_core::home::bootstrap(&self.core, &self.settings.provider_name, admin_password)
+        let password =
+            sigap_core::home::bootstrap(&self.core, &self.settings.provider_name, admin_password)
+                .await
+                .map_err(|e| anyhow::anyhow!("creating the first administrator: {e:?}"))?;
+        sigap_core::cmdb::ensure_builtin_classes(&self.core)
             .await
-            .map_err(|e| anyhow::anyhow!("creating the first administrator: {e:?}"))
+            .map_err(|e| anyhow::anyhow!("creating the built-in CI classes: {e:?}"))?;
+        Ok(password)
     }
 
     /// Serves on `listener` until `shutdown` resolves; in-flight requests finish, the worker
