@@ -994,39 +994,41 @@ pub async fn list_offerings(
 pub async fn link_ci(
     core: &Core,
     ctx: &Ctx,
-    target: LinkTarget<'_>,
+    target: LinkTarget,
     ci_key: &str,
     link: bool,
 ) -> AppResult<bool> {
     require_editor(ctx)?;
     let ci = crate::cmdb::get_ci(core, ctx, ci_key).await?;
-    let (record_type, record_id) = match target {
-        LinkTarget::Service(key) => ("service", get(core, ctx, key).await?.id.to_string()),
-        LinkTarget::Offering(key) => (
-            "service_offering",
-            get_offering(core, ctx, key).await?.id.to_string(),
-        ),
+    #[derive(Clone, Copy)]
+    enum Owner {
+        Service(ServiceId),
+        Offering(OfferingId),
+    }
+    let owner = match target {
+        LinkTarget::Service(key) => Owner::Service(get(core, ctx, &key).await?.id),
+        LinkTarget::Offering(key) => Owner::Offering(get_offering(core, ctx, &key).await?.id),
     };
     let (actor, now) = (Actor::of(ctx), core.now());
     let ci_id = ci.id;
     let ci_name = ci.name.clone();
     core.store
         .write(async move |tx| {
-            let changed = match (record_type, link) {
-                ("service", true) => {
-                    repo::link_service_ci(tx, parse_service(&record_id)?, ci_id).await?
-                }
-                ("service", false) => {
-                    repo::unlink_service_ci(tx, parse_service(&record_id)?, ci_id).await?
-                }
-                (_, true) => repo::link_offering_ci(tx, offering_id(&record_id)?, ci_id).await?,
-                (_, false) => repo::unlink_offering_ci(tx, offering_id(&record_id)?, ci_id).await?,
+            let changed = match owner {
+                Owner::Service(id) if link => repo::link_service_ci(tx, id, ci_id).await?,
+                Owner::Service(id) => repo::unlink_service_ci(tx, id, ci_id).await?,
+                Owner::Offering(id) if link => repo::link_offering_ci(tx, id, ci_id).await?,
+                Owner::Offering(id) => repo::unlink_offering_ci(tx, id, ci_id).await?,
             };
             if changed {
                 let (from, to) = if link {
                     (Value::Null, json!(ci_name))
                 } else {
                     (json!(ci_name), Value::Null)
+                };
+                let (record_type, record_id) = match owner {
+                    Owner::Service(id) => ("service", id.to_string()),
+                    Owner::Offering(id) => ("service_offering", id.to_string()),
                 };
                 audit::record(
                     tx,
@@ -1044,19 +1046,11 @@ pub async fn link_ci(
         .await
 }
 
-fn parse_service(id: &str) -> AppResult<ServiceId> {
-    ServiceId::parse(id).ok_or(AppError::NotFound)
-}
-
-fn offering_id(id: &str) -> AppResult<OfferingId> {
-    OfferingId::parse(id).ok_or(AppError::NotFound)
-}
-
 /// What a CI link is made for.
-#[derive(Debug, Clone, Copy)]
-pub enum LinkTarget<'a> {
-    Service(&'a str),
-    Offering(&'a str),
+#[derive(Debug, Clone)]
+pub enum LinkTarget {
+    Service(String),
+    Offering(String),
 }
 
 // ----- review reminders -----

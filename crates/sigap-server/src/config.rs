@@ -26,6 +26,8 @@ pub struct Settings {
     pub log_level: String,
     pub pool_size: usize,
     pub body_limit_bytes: usize,
+    /// Largest accepted CSV import, in bytes.
+    pub import_limit_bytes: usize,
     pub session_idle_minutes: i64,
     pub provider_name: String,
     /// Whether this node claims background jobs.
@@ -45,6 +47,7 @@ impl Default for Settings {
             log_level: "info".into(),
             pool_size: 16,
             body_limit_bytes: 1024 * 1024,
+            import_limit_bytes: 64 * 1024 * 1024,
             session_idle_minutes: 12 * 60,
             provider_name: "IT Service Provider".into(),
             worker: true,
@@ -150,6 +153,9 @@ impl Settings {
         if let Some(v) = env_value("SIGAP_BODY_LIMIT_BYTES", env)? {
             s.body_limit_bytes = v;
         }
+        if let Some(v) = env_value("SIGAP_IMPORT_LIMIT_BYTES", env)? {
+            s.import_limit_bytes = v;
+        }
         if let Some(v) = env_value("SIGAP_SESSION_IDLE_MINUTES", env)? {
             s.session_idle_minutes = v;
         }
@@ -188,6 +194,9 @@ impl Settings {
         }
         if self.body_limit_bytes < 1024 {
             bail!("body_limit_bytes must be at least 1024");
+        }
+        if self.import_limit_bytes < 1024 {
+            bail!("import_limit_bytes must be at least 1024");
         }
         if self.session_idle_minutes < 1 {
             bail!("session_idle_minutes must be at least 1");
@@ -244,6 +253,9 @@ pool_size = 16
 
 # Largest accepted request body in bytes.                         (SIGAP_BODY_LIMIT_BYTES)
 body_limit_bytes = 1048576
+
+# Largest accepted CSV import (CMDB) in bytes.                    (SIGAP_IMPORT_LIMIT_BYTES)
+import_limit_bytes = 67108864
 
 # A browser session ends after this many idle minutes.            (SIGAP_SESSION_IDLE_MINUTES)
 session_idle_minutes = 720

@@ -64,6 +64,7 @@ impl App {
         let web = WebConfig {
             public_url: settings.public_url.clone(),
             body_limit: settings.body_limit_bytes,
+            import_limit: settings.import_limit_bytes,
         };
         let state = AppState::new(core.clone(), web)
             .map_err(|e| anyhow::anyhow!("loading the interface texts: {e}"))?;

@@ -39,7 +39,8 @@ pub enum ApiError {
     /// The body is JSON but not of the expected shape.
     InvalidBody(Vec<FieldError>),
     PayloadTooLarge(usize),
-    UnsupportedMediaType,
+    /// The body is not of the media type named.
+    UnsupportedMediaType(&'static str),
     BadHeader(&'static str, String),
     MethodNotAllowed,
     RouteNotFound,
@@ -162,10 +163,10 @@ impl ApiError {
                 format!("the body is larger than {limit} bytes"),
                 vec![],
             ),
-            E::UnsupportedMediaType => (
+            E::UnsupportedMediaType(want) => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type".into(),
-                "send the body as application/json".into(),
+                format!("send the body as {want}"),
                 vec![],
             ),
             E::BadHeader(name, detail) => (

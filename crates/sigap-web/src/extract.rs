@@ -92,7 +92,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         if !is_json(req.headers()) {
-            return Err(ApiError::UnsupportedMediaType);
+            return Err(ApiError::UnsupportedMediaType("application/json"));
         }
         let limit = state.config.body_limit;
         let bytes = read_body(req, limit).await?;
@@ -220,5 +220,26 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath
             .await
             .map(|axum::extract::Path(v)| ApiPath(v))
             .map_err(|_| ApiError::App(sigap_core::AppError::NotFound))
+    }
+}
+
+/// A CSV body (`Content-Type: text/csv`) of at most the import limit.
+#[derive(Debug)]
+pub struct CsvBody(pub Bytes);
+
+impl FromRequest<AppState> for CsvBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let is_csv = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<mime::Mime>().ok())
+            .is_some_and(|m| m.type_() == mime::TEXT && m.subtype() == "csv");
+        if !is_csv {
+            return Err(ApiError::UnsupportedMediaType("text/csv"));
+        }
+        read_body(req, state.config.import_limit).await.map(CsvBody)
     }
 }

@@ -5,6 +5,7 @@ pub mod api;
 mod assets;
 mod error;
 mod extract;
+pub mod graph;
 mod i18n;
 mod middleware;
 mod ops;
@@ -30,6 +31,8 @@ pub struct WebConfig {
     pub public_url: Option<String>,
     /// Largest accepted request body, in bytes.
     pub body_limit: usize,
+    /// Largest accepted CSV import, in bytes.
+    pub import_limit: usize,
 }
 
 impl Default for WebConfig {
@@ -37,6 +40,7 @@ impl Default for WebConfig {
         Self {
             public_url: None,
             body_limit: 1024 * 1024,
+            import_limit: 64 * 1024 * 1024,
         }
     }
 }

@@ -138,17 +138,21 @@ async fn failing_jobs_retry_with_backoff_then_stop(app: TestApp) -> anyhow::Resu
     Ok(())
 }
 
-async fn leader_enqueues_maintenance_once(app: TestApp) -> anyhow::Result<()> {
+async fn leader_enqueues_periodic_work_once(app: TestApp) -> anyhow::Result<()> {
     let a = Worker::new(app.core.clone(), Registry::standard());
     let b = Worker::new(second_node(&app).await?, Registry::standard());
     let (mut la, mut lb) = (None, None);
     assert!(a.lead(&mut la).await?);
     assert!(!b.lead(&mut lb).await?, "one leader at a time");
-    assert_eq!(b.run_once().await?, 1, "any node runs the maintenance job");
+    assert_eq!(
+        b.run_once().await?,
+        2,
+        "any node runs the periodic jobs (maintenance, service reviews)"
+    );
     assert!(a.lead(&mut la).await?, "the leader renews its lease");
-    assert_eq!(a.run_once().await?, 0, "maintenance is not due again yet");
+    assert_eq!(a.run_once().await?, 0, "periodic work is not due again yet");
     let counts = sigap_core::jobs::counts(&app.core).await?;
-    assert_eq!((counts.done, counts.failed), (1, 0));
+    assert_eq!((counts.done, counts.failed), (2, 0));
     Ok(())
 }
 
@@ -156,5 +160,5 @@ both!(
     two_nodes_share_jobs,
     a_dead_claimers_job_runs_again_after_the_lease,
     failing_jobs_retry_with_backoff_then_stop,
-    leader_enqueues_maintenance_once,
+    leader_enqueues_periodic_work_once,
 );

@@ -31,7 +31,7 @@ pub fn nullable<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
     Option::<T>::deserialize(d).map(Some)
 }
 
-fn ts(t: jiff::Timestamp) -> String {
+pub(crate) fn ts(t: jiff::Timestamp) -> String {
     t.to_string()
 }
 
@@ -385,6 +385,23 @@ pub struct ListQuery {
     pub group_type: Option<String>,
     /// Groups: with this member (id or login).
     pub member: Option<String>,
+    /// Services: pipeline, catalogue or retired. CIs: planned, in_build, operational,
+    /// maintenance or retired. Projects and applications: their status.
+    pub status: Option<String>,
+    /// Services: lifecycle stage (define … retired).
+    pub stage: Option<String>,
+    /// Services: business criticality, 1–4.
+    pub criticality: Option<String>,
+    /// Services: owner (id or login).
+    pub owner: Option<String>,
+    /// Services: offered to this organization (id or name).
+    pub customer: Option<String>,
+    /// Offerings, projects, applications: of this service (id or name).
+    pub service: Option<String>,
+    /// CIs: class codes or ids, separated by commas.
+    pub class: Option<String>,
+    /// CIs: owner group (id or name).
+    pub owner_group: Option<String>,
 }
 
 impl ListQuery {

@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use sigap_core::{groups, orgs, people, tokens};
 
-fn with_etag<T: serde::Serialize>(
+pub(crate) fn with_etag<T: serde::Serialize>(
     status: StatusCode,
     version: i64,
     body: T,

@@ -1,8 +1,10 @@
 //! The JSON API under `/api/v1`, registered through utoipa so that the OpenAPI document is
 //! generated from the same routes.
 
+mod cmdb;
 pub mod dto;
 mod handlers;
+mod portfolio;
 
 use crate::error::ApiError;
 use crate::{AppState, middleware};
@@ -26,6 +28,9 @@ use utoipa_axum::routes;
         (name = "people", description = "People and their roles"),
         (name = "organizations", description = "The provider, customers and suppliers"),
         (name = "groups", description = "Support groups and their members"),
+        (name = "services", description = "The service portfolio: services and their lifecycle, offerings, process roles"),
+        (name = "portfolios", description = "The project and application portfolios"),
+        (name = "cmdb", description = "Configuration items, classes, relationships, impact analysis, CSV import and export"),
         (name = "audit", description = "Who changed what, when")
     )
 )]
@@ -66,6 +71,52 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_members, add_member))
         .routes(routes!(remove_member))
         .routes(routes!(group_history))
+        .merge(portfolio_routes())
+        .merge(cmdb_routes())
+}
+
+fn portfolio_routes() -> OpenApiRouter<AppState> {
+    use portfolio::*;
+    OpenApiRouter::new()
+        .routes(routes!(list_services, create_service))
+        .routes(routes!(get_service, patch_service, delete_service))
+        .routes(routes!(move_service_stage))
+        .routes(routes!(service_history))
+        .routes(routes!(link_service_ci))
+        .routes(routes!(unlink_service_ci))
+        .routes(routes!(create_offering))
+        .routes(routes!(portfolio_board))
+        .routes(routes!(get_process_roles, patch_process_roles))
+        .routes(routes!(list_offerings))
+        .routes(routes!(get_offering, patch_offering, delete_offering))
+        .routes(routes!(link_offering_ci))
+        .routes(routes!(unlink_offering_ci))
+        .routes(routes!(list_projects, create_project))
+        .routes(routes!(get_project, patch_project, delete_project))
+        .routes(routes!(list_applications, create_application))
+        .routes(routes!(
+            get_application,
+            patch_application,
+            delete_application
+        ))
+}
+
+fn cmdb_routes() -> OpenApiRouter<AppState> {
+    use cmdb::*;
+    OpenApiRouter::new()
+        .routes(routes!(list_classes, create_class))
+        .routes(routes!(get_class, patch_class, delete_class))
+        .routes(routes!(list_cis, create_ci))
+        .routes(routes!(get_ci, patch_ci, delete_ci))
+        .routes(routes!(ci_history))
+        .routes(routes!(ci_impact))
+        .routes(routes!(ci_impact_svg))
+        .routes(routes!(create_relationship))
+        .routes(routes!(get_relationship, delete_relationship))
+        .routes(routes!(service_dependencies))
+        .routes(routes!(service_dependencies_svg))
+        .routes(routes!(import_csv))
+        .routes(routes!(export_csv))
 }
 
 /// The API router (with its authentication and idempotency layers) and its document.
