@@ -116,6 +116,25 @@ fn read_sheet(bytes: &[u8], errors: &mut Vec<LineError>) -> Option<Sheet> {
             return None;
         }
     };
+    // In a well-formed file quotes come in pairs (a quote inside a field is doubled); an odd
+    // one leaves a field open to the end of the file, which the reader would accept.
+    let (mut open, mut line) = (None, 1u64);
+    for b in text.bytes() {
+        match b {
+            b'"' => open = if open.is_some() { None } else { Some(line) },
+            b'\n' => line += 1,
+            _ => {}
+        }
+    }
+    if let Some(at) = open {
+        errors.push(line_err(
+            at,
+            None,
+            "unbalanced_quotes",
+            "a quoted field is not closed",
+        ));
+        return None;
+    }
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)

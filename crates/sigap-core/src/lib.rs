@@ -11,6 +11,7 @@ pub mod home;
 pub mod idempotency;
 pub mod jobs;
 pub mod listing;
+pub mod notifications;
 pub mod orgs;
 pub mod people;
 pub mod portfolio;

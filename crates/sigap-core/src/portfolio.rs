@@ -318,7 +318,7 @@ pub(crate) async fn resolve(
 /// Whether this person may see a service: agents see the whole portfolio; others see the
 /// catalogue, and people of customer organizations only what is offered to them.
 async fn visible(tx: &mut Tx<'_>, ctx: &Ctx, s: &Service) -> AppResult<bool> {
-    if ctx.principal.has(Role::Agent) && ctx.principal.scope().is_none() {
+    if is_staff(ctx) {
         return Ok(true);
     }
     if s.status() != PortfolioStatus::Catalogue {
@@ -328,6 +328,11 @@ async fn visible(tx: &mut Tx<'_>, ctx: &Ctx, s: &Service) -> AppResult<bool> {
         None => Ok(true),
         Some(org) => Ok(repo::customers(tx, s.id).await?.iter().any(|c| c.id == org)),
     }
+}
+
+/// Agents of the provider: they see the whole portfolio.
+fn is_staff(ctx: &Ctx) -> bool {
+    ctx.principal.has(Role::Agent) && ctx.principal.scope().is_none()
 }
 
 /// Agents edit the portfolio; read-only tokens never do.
@@ -406,7 +411,7 @@ pub async fn get(core: &Core, ctx: &Ctx, key: &str) -> AppResult<Service> {
 /// A service with its customers, offerings, CIs, stage moves and projects.
 pub async fn detail(core: &Core, ctx: &Ctx, key: &str) -> AppResult<ServiceDetail> {
     let s = get(core, ctx, key).await?;
-    let agent = ctx.principal.has(Role::Agent) && ctx.principal.scope().is_none();
+    let agent = is_staff(ctx);
     core.store
         .read(async move |tx| {
             let id = s.id;
@@ -621,7 +626,7 @@ pub async fn list(
     params: &ListParams,
 ) -> AppResult<Listed<Service>> {
     let page = PageRequest::parse(params, SORT_FIELDS, "name")?;
-    let agent = ctx.principal.has(Role::Agent) && ctx.principal.scope().is_none();
+    let agent = is_staff(ctx);
     let mut status = parse_opt("status", query.status.as_deref(), PortfolioStatus::parse)?;
     if !agent {
         if status.is_some_and(|s| s != PortfolioStatus::Catalogue) {
@@ -862,7 +867,7 @@ pub async fn get_offering(core: &Core, ctx: &Ctx, key: &str) -> AppResult<Offeri
         .await?;
     // Visible with its service; inactive offerings only to agents.
     get(core, ctx, &o.service_id.to_string()).await?;
-    if !o.active && !(ctx.principal.has(Role::Agent) && ctx.principal.scope().is_none()) {
+    if !o.active && !is_staff(ctx) {
         return Err(AppError::NotFound);
     }
     Ok(o)
@@ -957,7 +962,7 @@ pub async fn list_offerings(
     params: &ListParams,
 ) -> AppResult<Listed<Offering>> {
     let page = PageRequest::parse(params, OFFERING_SORT_FIELDS, "name")?;
-    let agent = ctx.principal.has(Role::Agent) && ctx.principal.scope().is_none();
+    let agent = is_staff(ctx);
     let mut active = parse_bool("active", query.active.as_deref())?;
     if !agent {
         if active == Some(false) {

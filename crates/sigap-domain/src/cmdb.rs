@@ -49,40 +49,39 @@ pub enum Flow {
     TargetToSource,
     /// A failure of the source affects the target (a cluster relies on its members).
     SourceToTarget,
-    /// Both ways (a network link).
-    Both,
 }
 
 impl RelKind {
-    /// How impact travels along a relationship of this type.
+    /// How impact travels along a relationship of this type. A CI that connects to another
+    /// (a server to its switch) relies on it for the connection; a link that matters both
+    /// ways is two relationships.
     pub fn flow(self) -> Flow {
         match self {
-            RelKind::DependsOn | RelKind::RunsOn | RelKind::HostedOn | RelKind::Uses => {
-                Flow::TargetToSource
-            }
+            RelKind::DependsOn
+            | RelKind::RunsOn
+            | RelKind::HostedOn
+            | RelKind::Uses
+            | RelKind::ConnectsTo => Flow::TargetToSource,
             RelKind::MemberOf => Flow::SourceToTarget,
-            RelKind::ConnectsTo => Flow::Both,
         }
     }
 
     /// Whether a walk in `dir` steps from the target of such a relationship to its source.
     pub fn walks_target_to_source(self, dir: Direction) -> bool {
-        match (self.flow(), dir) {
-            (Flow::Both, _) => true,
-            (Flow::TargetToSource, Direction::Upstream) => true,
-            (Flow::SourceToTarget, Direction::Downstream) => true,
-            _ => false,
-        }
+        matches!(
+            (self.flow(), dir),
+            (Flow::TargetToSource, Direction::Upstream)
+                | (Flow::SourceToTarget, Direction::Downstream)
+        )
     }
 
     /// Whether a walk in `dir` steps from the source of such a relationship to its target.
     pub fn walks_source_to_target(self, dir: Direction) -> bool {
-        match (self.flow(), dir) {
-            (Flow::Both, _) => true,
-            (Flow::SourceToTarget, Direction::Upstream) => true,
-            (Flow::TargetToSource, Direction::Downstream) => true,
-            _ => false,
-        }
+        matches!(
+            (self.flow(), dir),
+            (Flow::SourceToTarget, Direction::Upstream)
+                | (Flow::TargetToSource, Direction::Downstream)
+        )
     }
 
     /// The relationship types a walk in `dir` follows from target to source.
@@ -580,8 +579,8 @@ mod tests {
         while let Some(n) = queue.pop_front() {
             let d = dist.get(&n).copied().unwrap_or(0);
             for step in steps_from(edges, n, dir) {
-                if !dist.contains_key(&step.to) {
-                    dist.insert(step.to, d + 1);
+                if let std::collections::btree_map::Entry::Vacant(e) = dist.entry(step.to) {
+                    e.insert(d + 1);
                     queue.push_back(step.to);
                 }
             }
@@ -654,15 +653,17 @@ mod tests {
     }
 
     #[test]
-    fn members_carry_impact_to_their_group_and_links_both_ways() {
-        // 1 member of cluster 2; 3 runs on cluster 2; 3 connects to 4.
+    fn members_carry_impact_to_their_group() {
+        // 1 member of cluster 2; 3 runs on cluster 2; 3 connects to switch 4.
         let edges = [
             (1, RelKind::MemberOf, 2),
             (3, RelKind::RunsOn, 2),
             (3, RelKind::ConnectsTo, 4),
         ];
         let up = run(&edges, 1, Direction::Upstream);
-        assert_eq!(up.reached(), &[2, 3, 4]);
+        assert_eq!(up.reached(), &[2, 3]);
+        let switch = run(&edges, 4, Direction::Upstream);
+        assert_eq!(switch.reached(), &[3]);
         let down = run(&edges, 3, Direction::Downstream);
         assert_eq!(down.reached(), &[2, 4, 1]);
     }

@@ -342,21 +342,6 @@ pub fn dependencies_svg(service_name: &str, d: &Dependencies, labels: &Labels) -
     draw(columns, edges, labels)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn text_is_escaped_and_clipped() {
-        assert_eq!(
-            esc("<a href='x'>&\"</a>\u{7}"),
-            "&lt;a href=&#39;x&#39;&gt;&amp;&quot;&lt;/a&gt;"
-        );
-        assert_eq!(clip("abcdef", 4), "abc…");
-        assert_eq!(clip("abc", 4), "abc");
-    }
-}
-
 /// The labels of a graph in the language of `tr`.
 pub fn labels(tr: crate::i18n::Tr<'_>, title: String) -> Labels {
     let kinds = sigap_domain::cmdb::RelKind::ALL
@@ -370,5 +355,20 @@ pub fn labels(tr: crate::i18n::Tr<'_>, title: String) -> Labels {
         customers: tr.get("graph-customers"),
         more: tr.arg("graph-more", "n", "{n}"),
         kinds,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_escaped_and_clipped() {
+        assert_eq!(
+            esc("<a href='x'>&\"</a>\u{7}"),
+            "&lt;a href=&#39;x&#39;&gt;&amp;&quot;&lt;/a&gt;"
+        );
+        assert_eq!(clip("abcdef", 4), "abc…");
+        assert_eq!(clip("abc", 4), "abc");
     }
 }

@@ -4,6 +4,7 @@
 mod cmdb;
 pub mod dto;
 mod handlers;
+mod notifications;
 mod portfolio;
 
 use crate::error::ApiError;
@@ -78,6 +79,8 @@ fn routes() -> OpenApiRouter<AppState> {
 fn portfolio_routes() -> OpenApiRouter<AppState> {
     use portfolio::*;
     OpenApiRouter::new()
+        .routes(routes!(notifications::my_notifications))
+        .routes(routes!(notifications::read_notification))
         .routes(routes!(list_services, create_service))
         .routes(routes!(get_service, patch_service, delete_service))
         .routes(routes!(move_service_stage))

@@ -1,0 +1,32 @@
+//! In-app notifications: what Sigap tells a person, shown on their home page.
+
+use crate::Core;
+use crate::error::{AppError, AppResult};
+use crate::principal::Ctx;
+use sigap_domain::NotificationId;
+use sigap_store::notifications::{self as repo, Notification};
+
+/// Your most recent notifications, unread first.
+pub async fn mine(core: &Core, ctx: &Ctx) -> AppResult<Vec<Notification>> {
+    let me = ctx.principal.person()?;
+    Ok(core
+        .store
+        .read(async move |tx| repo::of_person(tx, me, 50).await)
+        .await?)
+}
+
+/// Marks one of your notifications read.
+pub async fn mark_read(core: &Core, ctx: &Ctx, id: &str) -> AppResult<()> {
+    let me = ctx.principal.person()?;
+    let id = NotificationId::parse(id.trim()).ok_or(AppError::NotFound)?;
+    let now = core.now();
+    let changed = core
+        .store
+        .write(async move |tx| Ok::<_, AppError>(repo::mark_read(tx, me, id, now).await?))
+        .await?;
+    if changed {
+        Ok(())
+    } else {
+        Err(AppError::NotFound)
+    }
+}
