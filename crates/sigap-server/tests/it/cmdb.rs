@@ -13,6 +13,7 @@ both!(
     impact_of_the_documented_example,
     csv_import_checks_every_line_and_is_repeatable,
     relationships_refuse_nonsense,
+    walks_match_a_breadth_first_reference_on_generated_graphs,
 );
 
 async fn attributes_are_checked_against_the_class(app: TestApp) -> anyhow::Result<()> {
@@ -622,5 +623,150 @@ async fn relationships_refuse_nonsense(app: TestApp) -> anyhow::Result<()> {
     )
     .await?;
     assert_eq!(detail["relationships"], json!([]));
+    Ok(())
+}
+
+
+/// A small deterministic generator (xorshift), so a failure names its seed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+/// Distances from `start` by a plain breadth-first search over `edges` (source, kind, target).
+fn reference(
+    edges: &[(usize, sigap_domain::cmdb::RelKind, usize)],
+    start: usize,
+    dir: sigap_domain::cmdb::Direction,
+) -> std::collections::BTreeMap<usize, u32> {
+    let mut dist = std::collections::BTreeMap::from([(start, 0u32)]);
+    let mut queue = std::collections::VecDeque::from([start]);
+    while let Some(n) = queue.pop_front() {
+        let d = dist.get(&n).copied().unwrap_or(0);
+        for &(s, k, t) in edges {
+            let next = if t == n && k.walks_target_to_source(dir) {
+                Some(s)
+            } else if s == n && k.walks_source_to_target(dir) {
+                Some(t)
+            } else {
+                None
+            };
+            if let Some(m) = next {
+                if let std::collections::btree_map::Entry::Vacant(e) = dist.entry(m) {
+                    e.insert(d + 1);
+                    queue.push_back(m);
+                }
+            }
+        }
+    }
+    dist
+}
+
+async fn walks_match_a_breadth_first_reference_on_generated_graphs(
+    app: TestApp,
+) -> anyhow::Result<()> {
+    use sigap_core::store::cmdb as repo;
+    use sigap_domain::cmdb::{CiStatus, Direction, RelKind};
+    let server = sigap_core::cmdb::get_class(&app.core, &sigap_core::Ctx::system("test"), "server")
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    for seed in 1..=12u64 {
+        let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+        let n = 2 + rng.below(40) as usize;
+        let m = rng.below(3 * n as u64) as usize;
+        let mut edges = Vec::new();
+        for _ in 0..m {
+            let (s, t) = (rng.below(n as u64) as usize, rng.below(n as u64) as usize);
+            let k = RelKind::ALL[rng.below(RelKind::ALL.len() as u64) as usize];
+            if s != t && !edges.contains(&(s, k, t)) {
+                edges.push((s, k, t));
+            }
+        }
+        let now = app.core.now();
+        let class = server.id;
+        let edges2 = edges.clone();
+        let ids = app
+            .core
+            .store
+            .write(async move |tx| {
+                let mut ids = Vec::new();
+                for i in 0..n {
+                    let f = repo::CiFields {
+                        class_id: class,
+                        name: format!("g{seed}-n{i}"),
+                        status: CiStatus::Operational,
+                        owner_group_id: None,
+                        location: String::new(),
+                        serial: String::new(),
+                        attributes: json!({}),
+                    };
+                    ids.push(
+                        repo::insert_ci(tx, sigap_domain::CiId::new(), &f, now)
+                            .await?
+                            .id,
+                    );
+                }
+                for (s, k, t) in &edges2 {
+                    repo::insert_rel(tx, sigap_domain::RelId::new(), ids[*s], *k, ids[*t], now)
+                        .await?;
+                }
+                Ok::<_, sigap_core::AppError>(ids)
+            })
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        for _ in 0..4 {
+            let start = rng.below(n as u64) as usize;
+            for dir in [Direction::Upstream, Direction::Downstream] {
+                let want = reference(&edges, start, dir);
+                let sid = ids[start];
+                let got = app
+                    .core
+                    .store
+                    .read(async move |tx| sigap_core::cmdb::walk_in(tx, sid, dir).await)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                let index = |id: &sigap_domain::CiId| {
+                    ids.iter().position(|x| x == id).unwrap_or(usize::MAX)
+                };
+                let mut dist = std::collections::BTreeMap::from([(start, 0u32)]);
+                for (id, depth, path) in &got {
+                    dist.insert(index(id), *depth);
+                    // Each path is a chain of real steps from the start, as long as the depth.
+                    anyhow::ensure!(path.len() as u32 == *depth, "seed {seed}: path length");
+                    anyhow::ensure!(
+                        path.first().map(|s| s.from) == Some(sid),
+                        "seed {seed}: path start"
+                    );
+                    for step in path {
+                        let (f, t) = (index(&step.from), index(&step.to));
+                        let edge = if step.reversed {
+                            (t, step.kind, f)
+                        } else {
+                            (f, step.kind, t)
+                        };
+                        anyhow::ensure!(
+                            edges.contains(&edge),
+                            "seed {seed}: no such edge {edge:?}"
+                        );
+                    }
+                }
+                anyhow::ensure!(
+                    dist == want,
+                    "seed {seed}, start {start}, {dir}: {dist:?} != {want:?}"
+                );
+            }
+        }
+    }
     Ok(())
 }
