@@ -444,13 +444,31 @@ pub async fn create_ci(core: &Core, ctx: &Ctx, input: CiInput) -> AppResult<Ci> 
         .await
 }
 
+/// Reads a CI given by id or as `class/name` (names are unique within a class).
 pub async fn get_ci(core: &Core, ctx: &Ctx, key: &str) -> AppResult<Ci> {
     require_reader(ctx)?;
-    let id = CiId::parse(key.trim()).ok_or(AppError::NotFound)?;
-    Ok(core
-        .store
-        .read(async move |tx| repo::get_ci(tx, id).await)
-        .await?)
+    let key = key.trim().to_owned();
+    core.store
+        .read(async move |tx| resolve_ci(tx, &key).await?.ok_or(AppError::NotFound))
+        .await
+}
+
+/// Resolves a CI key: an id, or `class/name`.
+pub(crate) async fn resolve_ci(tx: &mut Tx<'_>, key: &str) -> AppResult<Option<Ci>> {
+    if let Some(id) = CiId::parse(key) {
+        return match repo::get_ci(tx, id).await {
+            Ok(c) => Ok(Some(c)),
+            Err(StoreError::NotFound) => Ok(None),
+            Err(e) => Err(e.into()),
+        };
+    }
+    let Some((class, name)) = key.split_once('/') else {
+        return Ok(None);
+    };
+    match resolve_class(tx, class).await? {
+        Some(c) => Ok(repo::find_ci(tx, c.id, name.trim()).await?),
+        None => Ok(None),
+    }
 }
 
 pub async fn update_ci(
@@ -608,25 +626,34 @@ pub async fn create_rel(
 ) -> AppResult<(Relationship, bool)> {
     require_reader(ctx)?;
     let mut errs = Errors::new();
-    let parse_ci = |errs: &mut Errors, field: &str, v: &Option<String>| match v {
-        None => {
-            errs.push(FieldError::new(field, "required", "is required"));
-            None
-        }
-        Some(k) => match CiId::parse(k.trim()) {
-            Some(id) => Some(id),
-            None => {
-                errs.push(FieldError::new(
-                    field,
-                    "not_found",
-                    "no such configuration item",
-                ));
-                None
+    let keys = (input.source.clone(), input.target.clone());
+    let (source, target) = core
+        .store
+        .read(async move |tx| {
+            let mut out = Vec::new();
+            for k in [&keys.0, &keys.1] {
+                out.push(match k {
+                    Some(k) => resolve_ci(tx, k.trim()).await?.map(|c| c.id),
+                    None => None,
+                });
             }
-        },
-    };
-    let source = parse_ci(&mut errs, "source", &input.source);
-    let target = parse_ci(&mut errs, "target", &input.target);
+            Ok::<_, AppError>((out[0], out[1]))
+        })
+        .await?;
+    for (field, given, found) in [
+        ("source", &input.source, source),
+        ("target", &input.target, target),
+    ] {
+        match (given, found) {
+            (None, _) => errs.push(FieldError::new(field, "required", "is required")),
+            (Some(_), None) => errs.push(FieldError::new(
+                field,
+                "not_found",
+                "no such configuration item",
+            )),
+            _ => {}
+        }
+    }
     let kind = match &input.kind {
         None => {
             errs.push(FieldError::new("type", "required", "is required"));

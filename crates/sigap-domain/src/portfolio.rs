@@ -61,17 +61,18 @@ impl Stage {
             .copied()
     }
 
-    /// The stages a service may move to from this one: one step forward, one step back
-    /// (for rework, while in the pipeline) and retirement from any stage but retired.
+    /// The stages a service may move to from this one, the usual one first: one step forward,
+    /// one step back (for rework, while in the pipeline) and retirement from any stage but
+    /// retired.
     pub fn moves(self) -> Vec<Stage> {
         let mut out = Vec::new();
+        if let Some(next) = self.next() {
+            out.push(next);
+        }
         if let Some(prev) = self.previous() {
             if self.status() == PortfolioStatus::Pipeline {
                 out.push(prev);
             }
-        }
-        if let Some(next) = self.next() {
-            out.push(next);
         }
         if self != Stage::Retired && !out.contains(&Stage::Retired) {
             out.push(Stage::Retired);

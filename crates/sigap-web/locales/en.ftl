@@ -192,3 +192,181 @@ err-in_the_past = { $field }: must be in the future.
 err-other = { $field }: { $message }
 
 page-footer = Sigap, open-source IT service management
+
+## Service portfolio, CMDB, projects and applications
+nav-services = Services
+nav-cmdb = CMDB
+nav-projects = Projects
+nav-applications = Applications
+services-title = Service portfolio
+services-new = New service
+services-show-retired = Show retired services
+services-hide-retired = Hide retired services
+services-catalogue-intro = The services offered to you.
+services-empty = No services are offered to you yet.
+service-title = Service
+service-lifecycle = Lifecycle
+service-decision-hint = Moving past approval is a portfolio decision: only a portfolio manager can make it.
+service-roles = Roles
+service-offerings = Offerings
+service-offerings-empty = No offerings yet. Offerings can be active only while the service is in the catalogue.
+service-cis = Configuration items
+service-cis-empty = No configuration items deliver this service yet.
+service-graph-alt = What this service depends on
+service-edit = Service details
+service-design = Design package
+service-projects = Projects
+service-no-customers = There are no customer organizations yet.
+service-review-on = Review { $date }
+criticality-short = C{ $level }
+criticality-long = { $level ->
+    [1] 1 — critical
+    [2] 2 — high
+    [3] 3 — medium
+   *[4] 4 — low
+}
+portfolio-pipeline = Pipeline
+portfolio-catalogue = Catalogue
+portfolio-retired = Retired
+stage-define = Define
+stage-analyse = Analyse
+stage-approve = Approve
+stage-charter = Charter
+stage-design = Design
+stage-transition = Transition
+stage-operational = Operational
+stage-retired = Retired
+design-requirements = Requirements
+design-requirements-hint = One per line: must | text (must, should, could, wont)
+design-targets = Proposed service level targets
+design-targets-hint = One per line: metric | target
+design-dependencies = Dependencies
+design-risks = Risks
+design-risks-hint = One per line: risk | likelihood | impact | mitigation (low, medium, high)
+design-acceptance = Acceptance criteria
+design-lines-hint = One per line
+field-criticality = Criticality
+field-owner = Service owner
+field-sponsor = Sponsor
+field-requester = Requirements requester
+field-design-group = Design team
+field-planned-cost = Planned cost
+field-actual-cost = Actual cost
+field-review-date = Review date
+field-customers = Customers
+field-value-outcomes = Value and outcomes
+field-next-stage = Move to
+field-stage = Stage
+field-reason = Reason
+field-availability-hours = Availability hours
+field-ci = Configuration item
+field-class = Class
+field-location = Location
+field-serial = Serial number
+field-owner-group = Owner group
+field-direction = Direction
+field-other-ci = Other configuration item
+field-dates = Dates
+field-start-date = Start
+field-end-date = End
+field-budget = Budget
+field-services = Services
+field-function = Function
+field-developing-group = Developed by
+field-supporting-group = Supported by
+hint-login = login
+hint-hours = e.g. Mon–Fri 08:00–17:00 WIB
+hint-ci-key = class/name, e.g. server/srv-01
+hint-ci-search = name, serial or location
+hint-services = service names, separated by commas
+option-any = Any
+option-yes = Yes
+option-no = No
+action-move = Move
+action-add-offering = Add offering
+action-activate = Activate
+action-deactivate = Deactivate
+action-link = Link
+action-unlink = Unlink
+cmdb-title = Configuration items
+cmdb-new = New configuration item
+cmdb-empty = No configuration items match.
+cmdb-export = Export as CSV
+cmdb-export-cis = items
+cmdb-export-rels = relationships
+cmdb-import-hint = (import through the API: POST /api/v1/cmdb/import)
+ci-title = Configuration item
+ci-details = Details
+ci-impact = Impact
+ci-impact-summary = { $count ->
+    [0] Nothing else depends on this item.
+    [one] One item depends on this one.
+   *[other] { $count } items depend on this one.
+}
+ci-impact-truncated = The analysis stopped at its limit.
+ci-impact-svg = Graph as SVG
+ci-relationships = Relationships
+ci-relationships-empty = No relationships yet.
+ci-services = Delivers these services
+direction-out = { $name } …
+direction-in = … { $name }
+depth = { $depth ->
+    [one] 1 step away
+   *[other] { $depth } steps away
+}
+ci-status-planned = Planned
+ci-status-in_build = In build
+ci-status-operational = Operational
+ci-status-maintenance = In maintenance
+ci-status-retired = Retired
+rel-depends_on = depends on
+rel-runs_on = runs on
+rel-hosted_on = is hosted on
+rel-connects_to = connects to
+rel-uses = uses
+rel-member_of = is a member of
+graph-services = Services
+graph-offerings = Offerings
+graph-customers = Customers
+graph-more = +{ $n } more
+projects-title = Projects
+projects-new = New project
+projects-empty = No projects yet.
+project-status-proposed = Proposed
+project-status-approved = Approved
+project-status-in_progress = In progress
+project-status-on_hold = On hold
+project-status-completed = Completed
+project-status-canceled = Canceled
+apps-title = Applications
+apps-new = New application
+apps-empty = No applications yet.
+app-status-planned = Planned
+app-status-in_development = In development
+app-status-production = In production
+app-status-sunset = Sunset
+app-status-retired = Retired
+moved = The service moved to its new stage.
+linked = Linked.
+unlinked = Link removed.
+error-transition = This move is not allowed: { $detail }
+error-not-in-catalogue = Only services in the catalogue can have active offerings.
+error-builtin = Built-in classes cannot be deleted.
+err-invalid_format = { $field }: does not have the expected form.
+err-invalid_date = { $field }: not a valid date (YYYY-MM-DD).
+err-out_of_range = { $field }: out of range.
+err-invalid_type = { $field }: wrong kind of value.
+err-invalid_number = { $field }: not a whole number.
+err-unknown_attribute = { $field }: not an attribute of this class.
+err-duplicate = { $field }: appears twice.
+err-too_many = { $field }: too many entries.
+err-before_start = { $field }: before the start.
+err-same_item = { $field }: an item cannot relate to itself.
+err-invalid_code = { $field }: use lower-case letters, digits and underscores.
+notification-service_review_due = The review of { $subject } is due ({ $body }).
+home-notifications = Notifications
+graph-step = { $n ->
+    [0] linked
+    [one] 1 step
+   *[other] { $n } steps
+}

@@ -17,11 +17,19 @@ pub struct Labels {
     pub more: String,
     /// Relationship type codes to words.
     pub kinds: HashMap<&'static str, String>,
+    /// Column headings by distance ("1 step", "2 steps" …).
+    pub steps: Vec<String>,
 }
 
-const COL_W: i64 = 210;
-const GAP: i64 = 60;
-const NODE_W: i64 = 190;
+impl Labels {
+    fn step(&self, d: usize) -> String {
+        self.steps.get(d).cloned().unwrap_or_else(|| d.to_string())
+    }
+}
+
+const COL_W: i64 = 175;
+const GAP: i64 = 45;
+const NODE_W: i64 = 160;
 const NODE_H: i64 = 40;
 const ROW_H: i64 = 52;
 const TOP: i64 = 44;
@@ -80,6 +88,21 @@ fn ci_node(r: &Reached, start: bool) -> Node {
     }
 }
 
+/// The colours of a node when the SVG stands alone; a page's CSS overrides them.
+fn colours(class: &str) -> (&'static str, &'static str) {
+    if class.contains("start") {
+        ("#fdecea", "#b42318")
+    } else if class.contains("service") {
+        ("#e6f4ee", "#2f7d5b")
+    } else if class.contains("offering") {
+        ("#e3efeb", "#0f5c4d")
+    } else if class.contains("customer") {
+        ("#fff6d6", "#7a5a00")
+    } else {
+        ("#f0f4f2", "#7d8b86")
+    }
+}
+
 /// Lays out columns of nodes and the edges between them and writes the SVG.
 fn draw(columns: Vec<(String, Vec<Node>)>, edges: Vec<Edge>, labels: &Labels) -> String {
     let columns: Vec<(String, Vec<Node>, usize)> = columns
@@ -108,15 +131,15 @@ fn draw(columns: Vec<(String, Vec<Node>)>, edges: Vec<Edge>, labels: &Labels) ->
     let mut svg = String::new();
     let _ = write!(
         svg,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" class="depgraph" role="img" viewBox="0 0 {width} {height}" width="{width}" height="{height}"><title>{}</title>"#,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" class="depgraph" role="img" viewBox="0 0 {width} {height}" width="{width}" height="{height}" font-family="system-ui, sans-serif"><title>{}</title>"#,
         esc(&labels.title)
     );
-    svg.push_str(r#"<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" class="arrowhead"/></marker></defs>"#);
+    svg.push_str(r##"<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" class="arrowhead" fill="#7d8b86"/></marker></defs>"##);
     for (ci, (heading, _, _)) in columns.iter().enumerate() {
         let x = 10 + (ci as i64) * (COL_W + GAP);
         let _ = write!(
             svg,
-            r#"<text class="colhead" x="{x}" y="22">{}</text>"#,
+            r##"<text class="colhead" x="{x}" y="22" font-size="12" font-weight="600" fill="#58645f">{}</text>"##,
             esc(&clip(heading, 30))
         );
     }
@@ -129,7 +152,7 @@ fn draw(columns: Vec<(String, Vec<Node>)>, edges: Vec<Edge>, labels: &Labels) ->
         let mid = (sx + tx) / 2;
         let _ = write!(
             svg,
-            r#"<path class="edge" d="M{sx},{sy} C{mid},{sy} {mid},{ty} {tx},{ty}" marker-end="url(#arrow)"><title>{}</title></path>"#,
+            r##"<path class="edge" d="M{sx},{sy} C{mid},{sy} {mid},{ty} {tx},{ty}" fill="none" stroke="#7d8b86" stroke-width="1.4" marker-end="url(#arrow)"><title>{}</title></path>"##,
             esc(&e.label)
         );
     }
@@ -139,15 +162,16 @@ fn draw(columns: Vec<(String, Vec<Node>)>, edges: Vec<Edge>, labels: &Labels) ->
             let Some(&(x, y)) = pos.get(&n.key) else {
                 continue;
             };
+            let (fill, stroke) = colours(n.class);
             let body = format!(
-                r#"<g class="{}"><rect x="{x}" y="{y}" width="{NODE_W}" height="{NODE_H}" rx="6"/><text class="name" x="{}" y="{}">{}</text><text class="sub" x="{}" y="{}">{}</text><title>{}</title></g>"#,
+                r##"<g class="{}"><rect x="{x}" y="{y}" width="{NODE_W}" height="{NODE_H}" rx="6" fill="{fill}" stroke="{stroke}"/><text class="name" x="{}" y="{}" font-size="13" font-weight="600" fill="#1b2421">{}</text><text class="sub" x="{}" y="{}" font-size="11" fill="#58645f">{}</text><title>{}</title></g>"##,
                 n.class,
                 x + 8,
                 y + 17,
-                esc(&clip(&n.title, 26)),
+                esc(&clip(&n.title, 22)),
                 x + 8,
                 y + 32,
-                esc(&clip(&n.sub, 30)),
+                esc(&clip(&n.sub, 26)),
                 esc(&format!("{} ({})", n.title, n.sub)),
             );
             match &n.href {
@@ -162,7 +186,7 @@ fn draw(columns: Vec<(String, Vec<Node>)>, edges: Vec<Edge>, labels: &Labels) ->
             let y = TOP + (nodes.len() as i64) * ROW_H + 14;
             let _ = write!(
                 svg,
-                r#"<text class="more" x="{}" y="{y}">{}</text>"#,
+                r##"<text class="more" x="{}" y="{y}" font-size="12" fill="#58645f">{}</text>"##,
                 x + 8,
                 esc(&labels.more.replace("{n}", &hidden.to_string()))
             );
@@ -213,7 +237,7 @@ pub fn impact_svg(i: &Impact, labels: &Labels) -> String {
                 if d == 0 {
                     labels.title.clone()
                 } else {
-                    format!("{d}")
+                    labels.step(d)
                 },
                 nodes,
             )
@@ -333,7 +357,7 @@ pub fn dependencies_svg(service_name: &str, d: &Dependencies, labels: &Labels) -
                 if c == 0 {
                     labels.title.clone()
                 } else {
-                    format!("{}", c - 1)
+                    labels.step(c - 1)
                 },
                 nodes,
             )
@@ -355,6 +379,7 @@ pub fn labels(tr: crate::i18n::Tr<'_>, title: String) -> Labels {
         customers: tr.get("graph-customers"),
         more: tr.arg("graph-more", "n", "{n}"),
         kinds,
+        steps: (0..64i64).map(|d| tr.num("graph-step", "n", d)).collect(),
     }
 }
 

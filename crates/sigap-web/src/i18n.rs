@@ -97,14 +97,52 @@ impl<'a> Tr<'a> {
     }
 
     /// A message with a number (for plurals).
-    pub fn num(&self, id: &str, name: &str, value: i64) -> String {
+    pub fn num(&self, id: &str, name: &str, value: impl AsNumber) -> String {
         let mut args = FluentArgs::new();
-        args.set(Cow::Owned(name.to_owned()), FluentValue::from(value));
+        args.set(
+            Cow::Owned(name.to_owned()),
+            FluentValue::from(value.as_i64()),
+        );
         self.i18n.text(self.locale, id, Some(&args))
     }
 
     pub fn lang(&self) -> &'static str {
         self.locale.code()
+    }
+}
+
+/// A whole number as templates hand it over (by value or by reference).
+pub trait AsNumber {
+    fn as_i64(&self) -> i64;
+}
+
+impl AsNumber for i64 {
+    fn as_i64(&self) -> i64 {
+        *self
+    }
+}
+
+impl AsNumber for u32 {
+    fn as_i64(&self) -> i64 {
+        i64::from(*self)
+    }
+}
+
+impl AsNumber for i32 {
+    fn as_i64(&self) -> i64 {
+        i64::from(*self)
+    }
+}
+
+impl AsNumber for usize {
+    fn as_i64(&self) -> i64 {
+        i64::try_from(*self).unwrap_or(i64::MAX)
+    }
+}
+
+impl<T: AsNumber> AsNumber for &T {
+    fn as_i64(&self) -> i64 {
+        (**self).as_i64()
     }
 }
 

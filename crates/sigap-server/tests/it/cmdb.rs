@@ -626,7 +626,6 @@ async fn relationships_refuse_nonsense(app: TestApp) -> anyhow::Result<()> {
     Ok(())
 }
 
-
 /// A small deterministic generator (xorshift), so a failure names its seed.
 struct Rng(u64);
 

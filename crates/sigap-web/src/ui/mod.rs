@@ -1,5 +1,6 @@
 //! The HTML interface: server-rendered pages that work without JavaScript.
 
+mod portfolio;
 mod views;
 
 use crate::AppState;
@@ -14,6 +15,7 @@ use axum::routing::{get, post};
 use sigap_core::{AppError, Ctx, Principal};
 use sigap_domain::{Locale, Role};
 
+pub use portfolio::*;
 pub use views::*;
 
 pub fn router(state: AppState) -> Router {
@@ -40,6 +42,23 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/organizations", get(orgs_page).post(org_create))
         .route("/admin/organizations/{id}", get(org_page).post(org_update))
         .route("/admin/organizations/{id}/delete", post(org_delete))
+        .route("/services", get(services_page).post(service_create))
+        .route("/services/{id}", get(service_page).post(service_update))
+        .route("/services/{id}/stage", post(service_stage))
+        .route("/services/{id}/offerings", post(offering_create))
+        .route("/services/{id}/offerings/{offering}", post(offering_toggle))
+        .route("/services/{id}/cis", post(service_ci_link))
+        .route("/services/{id}/cis/{ci}/remove", post(service_ci_unlink))
+        .route("/services/{id}/graph.svg", get(service_graph))
+        .route("/cmdb", get(cmdb_page).post(ci_create))
+        .route("/cmdb/{id}", get(ci_page).post(ci_update))
+        .route("/cmdb/{id}/relationships", post(ci_relate))
+        .route("/cmdb/{id}/relationships/{rel}/remove", post(ci_unrelate))
+        .route("/projects", get(projects_page).post(project_create))
+        .route(
+            "/applications",
+            get(applications_page).post(application_create),
+        )
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -141,6 +160,8 @@ pub struct UserView {
     pub login: String,
     pub initial: String,
     pub is_admin: bool,
+    /// An agent of the provider: sees the portfolio, the CMDB and the project lists.
+    pub is_staff: bool,
 }
 
 impl<'a> Chrome<'a> {
@@ -164,6 +185,7 @@ impl<'a> Chrome<'a> {
                 .map(|c| c.to_uppercase().to_string())
                 .unwrap_or_default(),
             is_admin: p.has(Role::Admin),
+            is_staff: p.has(Role::Agent) && p.scope().is_none(),
         });
         Self {
             title: t.get(title_id),
@@ -238,6 +260,9 @@ pub fn messages(t: Tr<'_>, e: &AppError) -> Vec<String> {
             "in_use" => t.get("error-in-use"),
             "last_admin" => t.get("error-last-admin"),
             "edit_conflict" => t.get("error-stale"),
+            "invalid_transition" | "same_stage" => t.arg("error-transition", "detail", message),
+            "service_not_in_catalogue" => t.get("error-not-in-catalogue"),
+            "builtin" => t.get("error-builtin"),
             _ => t.arg("error-conflict", "detail", message),
         }],
         AppError::PreconditionFailed => vec![t.get("error-stale")],

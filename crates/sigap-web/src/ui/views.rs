@@ -11,8 +11,11 @@ use sigap_domain::{GroupType, OrgKind, TokenScope};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
-const NOTICES: &[&str] = &[
+pub(crate) const NOTICES: &[&str] = &[
     "saved",
+    "moved",
+    "linked",
+    "unlinked",
     "created",
     "deleted",
     "member-added",
@@ -24,7 +27,7 @@ const NOTICES: &[&str] = &[
     "signed-out",
 ];
 
-fn notice(chrome: &mut Chrome<'_>, q: &HashMap<String, String>) {
+pub(crate) fn notice(chrome: &mut Chrome<'_>, q: &HashMap<String, String>) {
     if let Some(n) = q.get("notice").filter(|n| NOTICES.contains(&n.as_str())) {
         chrome.notice = Some(chrome.t.get(n));
     }
@@ -99,7 +102,7 @@ fn show(v: &serde_json::Value) -> String {
     }
 }
 
-fn history_rows(t: Tr<'_>, viewer: &Viewer, rows: Vec<AuditRow>) -> Vec<HistoryRow> {
+pub(crate) fn history_rows(t: Tr<'_>, viewer: &Viewer, rows: Vec<AuditRow>) -> Vec<HistoryRow> {
     rows.into_iter()
         .rev()
         .map(|r| HistoryRow {
