@@ -4,7 +4,9 @@ use sigap_testkit::{ADMIN_PASSWORD, TestApp, both, client};
 
 both!(
     pages_render_in_both_languages_without_external_urls,
-    non_admins_do_not_get_admin_pages
+    non_admins_do_not_get_admin_pages,
+    a_service_walks_its_lifecycle_in_the_ui,
+    cmdb_pages_show_relationships_and_impact,
 );
 
 fn no_external_urls(html: &str, page: &str) {
@@ -196,5 +198,302 @@ async fn non_admins_do_not_get_admin_pages(app: TestApp) -> anyhow::Result<()> {
         .send()
         .await?;
     assert_eq!(resp.status(), 403, "refused");
+    Ok(())
+}
+
+/// Posts a form from the signed-in browser and returns the status and where it leads.
+async fn submit(
+    app: &TestApp,
+    browser: &reqwest::Client,
+    path: &str,
+    form: &[(&str, &str)],
+) -> anyhow::Result<(u16, String, String)> {
+    let resp = browser
+        .post(app.page(path))
+        .header("origin", &app.url)
+        .form(form)
+        .send()
+        .await?;
+    let status = resp.status().as_u16();
+    let location = resp
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let body = resp.text().await?;
+    Ok((status, location, body))
+}
+
+async fn a_service_walks_its_lifecycle_in_the_ui(app: TestApp) -> anyhow::Result<()> {
+    app.person("agnes", &["agent"], None).await?;
+    app.person("pm", &["agent", "portfolio_manager"], None)
+        .await?;
+    let agent = app.browser("agnes", "agnes-password-1").await?;
+    let pm = app.browser("pm", "pm-password-1").await?;
+    let board = agent
+        .get(app.page("/services"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    assert!(board.contains("id=\"portfolio-board\""), "the board");
+    no_external_urls(&board, "/services");
+    let (status, location, _) = submit(
+        &app,
+        &agent,
+        "/services",
+        &[
+            ("name", "Video conferencing"),
+            ("criticality", "2"),
+            ("owner", "agnes"),
+        ],
+    )
+    .await?;
+    assert_eq!(status, 303);
+    let page = location.split('?').next().unwrap_or_default().to_owned();
+    let id = page.trim_start_matches("/services/").to_owned();
+    let version = |html: &str| -> String {
+        html.split("name=\"version\" value=\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .unwrap_or("0")
+            .to_owned()
+    };
+    let mut html = agent.get(app.page(&page)).send().await?.text().await?;
+    for stage in ["analyse", "approve"] {
+        let v = version(&html);
+        let (status, _, _) = submit(
+            &app,
+            &agent,
+            &format!("{page}/stage"),
+            &[("stage", stage), ("reason", "ready"), ("version", &v)],
+        )
+        .await?;
+        assert_eq!(status, 303, "{stage}");
+        html = agent.get(app.page(&page)).send().await?.text().await?;
+    }
+    assert!(
+        html.contains("portfolio manager"),
+        "the decision hint at approve"
+    );
+    // The agent is refused the decision, in words, and nothing moves.
+    let v = version(&html);
+    let (status, _, body) = submit(
+        &app,
+        &agent,
+        &format!("{page}/stage"),
+        &[("stage", "charter"), ("reason", "go"), ("version", &v)],
+    )
+    .await?;
+    assert_eq!(status, 422);
+    assert!(body.contains("alert-error"), "{body}");
+    let svc = sigap_core::portfolio::get(&app.core, &sigap_core::Ctx::system("test"), &id)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    assert_eq!(svc.stage, sigap_domain::Stage::Approve);
+    // The portfolio manager decides; the agent carries on to the catalogue.
+    let (status, _, _) = submit(
+        &app,
+        &pm,
+        &format!("{page}/stage"),
+        &[("stage", "charter"), ("reason", "funded"), ("version", &v)],
+    )
+    .await?;
+    assert_eq!(status, 303);
+    for stage in ["design", "transition", "operational"] {
+        html = agent.get(app.page(&page)).send().await?.text().await?;
+        let v = version(&html);
+        let (status, _, _) = submit(
+            &app,
+            &agent,
+            &format!("{page}/stage"),
+            &[("stage", stage), ("reason", "done"), ("version", &v)],
+        )
+        .await?;
+        assert_eq!(status, 303, "{stage}");
+    }
+    let (status, _, _) = submit(
+        &app,
+        &agent,
+        &format!("{page}/offerings"),
+        &[("name", "Meeting rooms"), ("availability_hours", "Mon-Fri")],
+    )
+    .await?;
+    assert_eq!(status, 303);
+    // The design package is edited as lines; a malformed line is refused with its field.
+    html = agent.get(app.page(&page)).send().await?.text().await?;
+    let v = version(&html);
+    let (status, _, body) = submit(
+        &app,
+        &agent,
+        &page,
+        &[("version", &v), ("requirements", "sometimes | HD video")],
+    )
+    .await?;
+    assert_eq!(status, 422, "{body}");
+    let (status, _, _) = submit(
+        &app,
+        &agent,
+        &page,
+        &[
+            ("version", &v),
+            ("requirements", "must | HD video\nshould | Recording"),
+            ("targets", "availability | 99.5 %"),
+            ("risks", "Bandwidth | medium | high | QoS on the WAN"),
+            ("review_date", "2027-05-01"),
+        ],
+    )
+    .await?;
+    assert_eq!(status, 303);
+    html = agent.get(app.page(&page)).send().await?.text().await?;
+    assert!(
+        html.contains("should | Recording")
+            && html.contains("Bandwidth | medium | high | QoS on the WAN")
+    );
+    assert!(html.contains("Meeting rooms"));
+    // Retiring from the page deactivates the offering.
+    let v = version(&html);
+    let (status, _, _) = submit(
+        &app,
+        &agent,
+        &format!("{page}/stage"),
+        &[
+            ("stage", "retired"),
+            ("reason", "replaced"),
+            ("version", &v),
+        ],
+    )
+    .await?;
+    assert_eq!(status, 303);
+    let offerings = sigap_core::portfolio::detail(&app.core, &sigap_core::Ctx::system("test"), &id)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .offerings;
+    assert!(offerings.iter().all(|o| !o.active));
+    // Both languages.
+    let (status, _, _) =
+        submit(&app, &agent, "/language", &[("lang", "id"), ("back", "/")]).await?;
+    assert_eq!(status, 303);
+    let board = agent
+        .get(app.page("/services?retired=true"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    assert!(board.contains("Portofolio layanan") && board.contains("Dipensiunkan"));
+    let html = agent.get(app.page(&page)).send().await?.text().await?;
+    assert!(html.contains("Siklus hidup"));
+    no_external_urls(&html, &page);
+    Ok(())
+}
+
+async fn cmdb_pages_show_relationships_and_impact(app: TestApp) -> anyhow::Result<()> {
+    app.person("agnes", &["agent"], None).await?;
+    let agent = app.browser("agnes", "agnes-password-1").await?;
+    let mut ids = Vec::new();
+    for (class, name) in [("server", "srv-01"), ("virtual_machine", "vm-01")] {
+        let (status, location, _) = submit(
+            &app,
+            &agent,
+            "/cmdb",
+            &[
+                ("class", class),
+                ("name", name),
+                ("status", "operational"),
+                ("location", "DC Jakarta"),
+            ],
+        )
+        .await?;
+        assert_eq!(status, 303, "{name}");
+        ids.push(location.split('?').next().unwrap_or_default().to_owned());
+    }
+    let (status, _, body) =
+        submit(&app, &agent, "/cmdb", &[("class", "server"), ("name", "")]).await?;
+    assert_eq!(status, 422);
+    assert!(body.contains("alert-error"));
+    // vm-01 is hosted on srv-01, added from the VM's page.
+    let (status, _, _) = submit(
+        &app,
+        &agent,
+        &format!("{}/relationships", ids[1]),
+        &[
+            ("direction", "out"),
+            ("type", "hosted_on"),
+            ("other", "server/srv-01"),
+        ],
+    )
+    .await?;
+    assert_eq!(status, 303);
+    let (status, _, body) = submit(
+        &app,
+        &agent,
+        &format!("{}/relationships", ids[1]),
+        &[
+            ("direction", "out"),
+            ("type", "hosted_on"),
+            ("other", "server/nope"),
+        ],
+    )
+    .await?;
+    assert_eq!(status, 422, "{body}");
+    let html = agent.get(app.page(&ids[0])).send().await?.text().await?;
+    assert!(
+        html.contains("<svg") && html.contains("vm-01"),
+        "the impact graph names the VM"
+    );
+    assert!(html.contains("hosted on"));
+    no_external_urls(&html, &ids[0]);
+    // The attribute form follows the class.
+    let v = html
+        .split("name=\"version\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap_or("0")
+        .to_owned();
+    let (status, _, body) = submit(
+        &app,
+        &agent,
+        &ids[0],
+        &[
+            ("version", &v),
+            ("name", "srv-01"),
+            ("status", "operational"),
+            ("attr.cpu_count", "many"),
+        ],
+    )
+    .await?;
+    assert_eq!(status, 422, "{body}");
+    let (status, _, _) = submit(
+        &app,
+        &agent,
+        &ids[0],
+        &[
+            ("version", &v),
+            ("name", "srv-01"),
+            ("status", "maintenance"),
+            ("attr.cpu_count", "16"),
+        ],
+    )
+    .await?;
+    assert_eq!(status, 303);
+    let list = agent
+        .get(app.page("/cmdb?class=server&status=maintenance&q=jakarta"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    assert!(
+        list.contains("srv-01") && !list.contains("vm-01"),
+        "filtered by class, status and text"
+    );
+    for page in ["/projects", "/applications"] {
+        let resp = agent.get(app.page(page)).send().await?;
+        assert_eq!(resp.status(), 200, "{page}");
+    }
+    // Requesters do not see the CMDB.
+    app.person("budi", &["requester"], None).await?;
+    let requester = app.browser("budi", "budi-password-1").await?;
+    assert_eq!(requester.get(app.page("/cmdb")).send().await?.status(), 403);
     Ok(())
 }
