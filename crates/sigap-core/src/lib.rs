@@ -19,6 +19,7 @@ mod principal;
 pub mod projects;
 mod refs;
 pub mod secrets;
+pub mod seed;
 pub mod tokens;
 
 pub use error::{AppError, AppResult, Errors, FieldError, check_version, written};

@@ -49,6 +49,11 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Fill the database with generated data (demonstrations, the benchmark harness).
+    Seed {
+        #[command(subcommand)]
+        command: SeedCommand,
+    },
     /// Print the OpenAPI document of the REST API.
     Openapi,
     /// Print the version.
@@ -69,6 +74,29 @@ struct ServeArgs {
 enum ConfigCommand {
     /// Print an annotated example configuration with the defaults.
     Default,
+}
+
+#[derive(Subcommand)]
+enum SeedCommand {
+    /// A layered CMDB (network, storage, servers, VMs, databases, applications, application
+    /// and business services) with catalogue services, offerings and customers.
+    Cmdb {
+        /// Configuration items to create.
+        #[arg(long, default_value_t = 10_000)]
+        cis: usize,
+        /// Relationships to create.
+        #[arg(long, default_value_t = 50_000)]
+        relationships: usize,
+        /// Catalogue services, each delivered by a business service CI.
+        #[arg(long, default_value_t = 200)]
+        services: usize,
+        /// The generator's seed; names carry it, so several seeds can share a database.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Write a random sample of CIs (`id,class` lines) to this file.
+        #[arg(long)]
+        sample_file: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -243,6 +271,47 @@ async fn run() -> anyhow::Result<std::process::ExitCode> {
             }
         }
         Command::Admin { command } => admin(settings, command).await,
+        Command::Seed {
+            command:
+                SeedCommand::Cmdb {
+                    cis,
+                    relationships,
+                    services,
+                    seed,
+                    sample_file,
+                },
+        } => {
+            let app = App::build(settings, Deps::default()).await?;
+            app.bootstrap(std::env::var("SIGAP_ADMIN_PASSWORD").ok())
+                .await?;
+            let started = std::time::Instant::now();
+            let spec = sigap_core::seed::CmdbSpec {
+                cis,
+                relationships,
+                services,
+                seed,
+            };
+            let done = sigap_core::seed::seed_cmdb(&app.core, &Ctx::system("seed"), spec)
+                .await
+                .map_err(app_error)?;
+            println!(
+                "created {} configuration items, {} relationships and {} services in {:.1} s",
+                done.cis,
+                done.relationships,
+                done.services,
+                started.elapsed().as_secs_f64()
+            );
+            if let Some(path) = sample_file {
+                let lines: Vec<String> = done
+                    .sample
+                    .iter()
+                    .map(|(id, class)| format!("{id},{class}"))
+                    .collect();
+                std::fs::write(&path, lines.join("\n") + "\n")
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+            }
+            Ok(std::process::ExitCode::SUCCESS)
+        }
         Command::Version | Command::Openapi | Command::Config { .. } => {
             Ok(std::process::ExitCode::SUCCESS)
         }

@@ -805,3 +805,92 @@ pub async fn cis_of_service(tx: &mut Tx<'_>, service: ServiceId) -> StoreResult<
     })
     .collect()
 }
+
+// ----- bulk loading -----
+
+/// How many rows one bulk statement carries.
+const BULK: usize = 400;
+
+/// Inserts many CIs with few statements (seeding, benchmarks); no checks beyond the
+/// schema's.
+pub async fn bulk_insert_cis(
+    tx: &mut Tx<'_>,
+    rows: &[(CiId, CiFields)],
+    now: Timestamp,
+) -> StoreResult<()> {
+    for chunk in rows.chunks(BULK) {
+        let keys: Vec<String> = chunk.iter().map(|(_, f)| name_key(&f.name)).collect();
+        let mut sql = String::from(
+            "INSERT INTO ci (id, class_id, name, name_key, status, owner_group_id, location, serial, attributes, \
+             created_at, updated_at, version) VALUES ",
+        );
+        let mut params: Vec<crate::value::P<'_>> = Vec::with_capacity(chunk.len() * 10 + 1);
+        params.push(now.into());
+        for (i, (id, f)) in chunk.iter().enumerate() {
+            let b = params.len();
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!(
+                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, $1, $1, 1)",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6,
+                b + 7,
+                b + 8,
+                b + 9
+            ));
+            params.push((*id).into());
+            params.push(f.class_id.into());
+            params.push(f.name.as_str().into());
+            params.push(keys[i].as_str().into());
+            params.push(f.status.code().into());
+            params.push(f.owner_group_id.into());
+            params.push(f.location.as_str().into());
+            params.push(f.serial.as_str().into());
+            params.push((&f.attributes).into());
+        }
+        tx.execute(&sql, &params).await?;
+    }
+    Ok(())
+}
+
+/// Inserts many relationships with few statements; duplicates are skipped.
+pub async fn bulk_insert_rels(
+    tx: &mut Tx<'_>,
+    rows: &[(CiId, RelKind, CiId)],
+    now: Timestamp,
+) -> StoreResult<u64> {
+    let mut n = 0;
+    for chunk in rows.chunks(BULK) {
+        let ids: Vec<RelId> = chunk.iter().map(|_| RelId::new()).collect();
+        let mut sql = String::from(
+            "INSERT INTO ci_relationship (id, source_id, kind, target_id, created_at) VALUES ",
+        );
+        let mut params: Vec<crate::value::P<'_>> = Vec::with_capacity(chunk.len() * 4 + 1);
+        params.push(now.into());
+        for (i, (s, k, t)) in chunk.iter().enumerate() {
+            let b = params.len();
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!(
+                "(${}, ${}, ${}, ${}, $1)",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4
+            ));
+            params.push(ids[i].into());
+            params.push((*s).into());
+            params.push(k.code().into());
+            params.push((*t).into());
+        }
+        sql.push_str(" ON CONFLICT DO NOTHING");
+        n += tx.execute(&sql, &params).await?;
+    }
+    Ok(n)
+}

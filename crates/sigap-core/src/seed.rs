@@ -1,0 +1,323 @@
+//! Realistic generated data for demonstrations and the benchmark harness: a layered CMDB
+//! (network and storage at the bottom, servers, virtual machines, databases, applications,
+//! application services and business services on top), services in the catalogue delivered
+//! by the business services, their offerings and customers.
+
+use crate::Core;
+use crate::audit::{self, Actor};
+use crate::error::{AppError, AppResult};
+use crate::principal::Ctx;
+use serde_json::json;
+use sigap_domain::cmdb::{CiStatus, RelKind};
+use sigap_domain::{CiId, Criticality, OfferingId, OrgId, OrgKind, Role, ServiceId, Stage};
+use sigap_store::cmdb::{self as repo, CiFields};
+use sigap_store::orgs::{self, OrgFields};
+use sigap_store::portfolio::{self, OfferingFields, ServiceFields};
+
+/// What to generate.
+#[derive(Debug, Clone, Copy)]
+pub struct CmdbSpec {
+    pub cis: usize,
+    pub relationships: usize,
+    pub services: usize,
+    pub seed: u64,
+}
+
+/// What was generated, with a random sample of CIs (id and class code) to measure with.
+#[derive(Debug, Clone)]
+pub struct Seeded {
+    pub cis: usize,
+    pub relationships: u64,
+    pub services: usize,
+    pub sample: Vec<(CiId, &'static str)>,
+}
+
+/// A small deterministic generator (xorshift64*), so the same seed gives the same CMDB.
+#[derive(Debug, Clone)]
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Self {
+        Self(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+    fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        if n == 0 {
+            0
+        } else {
+            (self.next() % n as u64) as usize
+        }
+    }
+    fn pick<T: Copy>(&mut self, items: &[T]) -> Option<T> {
+        items.get(self.below(items.len())).copied()
+    }
+}
+
+/// The layers, bottom up: class code, name prefix and share of all CIs (per mille).
+const LAYERS: &[(&str, &str, usize)] = &[
+    ("network_device", "sw", 5),
+    ("storage", "st", 2),
+    ("server", "srv", 100),
+    ("virtual_machine", "vm", 440),
+    ("database", "db", 100),
+    ("application", "app", 200),
+    ("application_service", "as", 130),
+    ("business_service", "bs", 23),
+];
+
+const SITES: &[&str] = &[
+    "DC Jakarta",
+    "DC Surabaya",
+    "DC Batam",
+    "Cloud ap-southeast-3",
+];
+
+/// The relationships of a generated CMDB, before trimming to the wanted count.
+fn relationships(layers: &[Vec<CiId>], rng: &mut Rng) -> Vec<(CiId, RelKind, CiId)> {
+    let [sw, st, srv, vm, db, app, aps, bs] = layers else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let link =
+        |out: &mut Vec<_>, from: &[CiId], kind: RelKind, to: &[CiId], n: usize, rng: &mut Rng| {
+            for s in from {
+                for _ in 0..n {
+                    if let Some(t) = rng.pick(to) {
+                        if *s != t {
+                            out.push((*s, kind, t));
+                        }
+                    }
+                }
+            }
+        };
+    link(&mut out, srv, RelKind::ConnectsTo, sw, 2, rng);
+    link(&mut out, srv, RelKind::Uses, st, 1, rng);
+    link(&mut out, vm, RelKind::HostedOn, srv, 1, rng);
+    link(&mut out, vm, RelKind::Uses, st, 2, rng);
+    link(&mut out, vm, RelKind::ConnectsTo, sw, 1, rng);
+    link(&mut out, db, RelKind::RunsOn, vm, 2, rng);
+    link(&mut out, app, RelKind::RunsOn, vm, 4, rng);
+    link(&mut out, app, RelKind::DependsOn, db, 5, rng);
+    // Applications use applications of the tier below (four tiers), so dependencies stay
+    // layered as in a real estate: shared services at the bottom, front ends on top.
+    let tier = app.len() / 4;
+    if tier > 0 {
+        for t in 1..4 {
+            let (below, here) = (
+                &app[(t - 1) * tier..t * tier],
+                &app[t * tier..(t + 1) * tier],
+            );
+            for (i, s) in here.iter().enumerate() {
+                let n = 1 + i % 2;
+                for _ in 0..n {
+                    if let Some(target) = rng.pick(below) {
+                        out.push((*s, RelKind::Uses, target));
+                    }
+                }
+            }
+        }
+    }
+    link(&mut out, aps, RelKind::Uses, app, 3, rng);
+    link(&mut out, aps, RelKind::DependsOn, db, 1, rng);
+    link(&mut out, aps, RelKind::ConnectsTo, sw, 2, rng);
+    link(&mut out, bs, RelKind::DependsOn, aps, 5, rng);
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Generates a CMDB of `spec.cis` CIs and `spec.relationships` relationships, and
+/// `spec.services` catalogue services delivered by the business services (administrators).
+pub async fn seed_cmdb(core: &Core, ctx: &Ctx, spec: CmdbSpec) -> AppResult<Seeded> {
+    ctx.principal.require(Role::Admin)?;
+    crate::cmdb::ensure_builtin_classes(core).await?;
+    let mut rng = Rng::new(spec.seed);
+    let (actor, now) = (Actor::of(ctx), core.now());
+    let classes = core.store.read(async |tx| repo::classes(tx).await).await?;
+    let class_id = |code: &str| classes.iter().find(|c| c.code == code).map(|c| c.id);
+    let tag = spec.seed;
+    let mut rows: Vec<(CiId, CiFields)> = Vec::with_capacity(spec.cis);
+    let mut layers: Vec<Vec<CiId>> = Vec::new();
+    let mut classes_of: Vec<&'static str> = Vec::with_capacity(spec.cis);
+    let total_share: usize = LAYERS.iter().map(|l| l.2).sum();
+    for (i, (code, prefix, share)) in LAYERS.iter().enumerate() {
+        let class = class_id(code)
+            .ok_or_else(|| AppError::Internal(format!("built-in class {code} is missing")))?;
+        let n = if i + 1 == LAYERS.len() {
+            spec.cis.saturating_sub(rows.len())
+        } else {
+            (spec.cis * share / total_share).max(1)
+        };
+        let mut ids = Vec::with_capacity(n);
+        for k in 0..n {
+            let id = CiId::new();
+            let attributes = match *code {
+                "server" | "virtual_machine" => {
+                    json!({"cpu_count": 2 << (k % 5), "ram_gb": 8 << (k % 4)})
+                }
+                _ => json!({}),
+            };
+            rows.push((
+                id,
+                CiFields {
+                    class_id: class,
+                    name: format!("{prefix}-{tag}-{k:06}"),
+                    status: if k % 50 == 0 {
+                        CiStatus::Maintenance
+                    } else {
+                        CiStatus::Operational
+                    },
+                    owner_group_id: None,
+                    location: SITES[k % SITES.len()].to_owned(),
+                    serial: if *code == "server" {
+                        format!("SN{tag}{k:07}")
+                    } else {
+                        String::new()
+                    },
+                    attributes,
+                },
+            ));
+            ids.push(id);
+            classes_of.push(code);
+        }
+        layers.push(ids);
+    }
+    let mut rels = relationships(&layers, &mut rng);
+    // Trim to the wanted count by dropping random relationships.
+    while rels.len() > spec.relationships {
+        let i = rng.below(rels.len());
+        rels.swap_remove(i);
+    }
+    let business: Vec<CiId> = layers.last().cloned().unwrap_or_default();
+    let mut sample = Vec::new();
+    for _ in 0..2000.min(rows.len()) {
+        let i = rng.below(rows.len());
+        if let (Some((id, _)), Some(class)) = (rows.get(i), classes_of.get(i)) {
+            sample.push((*id, *class));
+        }
+    }
+    let services = spec.services.min(business.len());
+    let picks: Vec<(CiId, usize)> = (0..services)
+        .map(|i| {
+            (
+                business[i * business.len() / services.max(1)],
+                rng.below(3) + 1,
+            )
+        })
+        .collect();
+    let rows = std::sync::Arc::new(rows);
+    let rels = std::sync::Arc::new(rels);
+    let n_cis = rows.len();
+    let inserted = core
+        .store
+        .write(async move |tx| {
+            repo::bulk_insert_cis(tx, &rows, now).await?;
+            let inserted = repo::bulk_insert_rels(tx, &rels, now).await?;
+            // Customers, then services in the catalogue with offerings.
+            let mut customers: Vec<OrgId> = Vec::new();
+            for c in 0..50 {
+                let name = format!("Customer {tag}-{c:03}");
+                let org = match orgs::find_by_name(tx, &name).await? {
+                    Some(o) => o,
+                    None => {
+                        orgs::insert(
+                            tx,
+                            OrgId::new(),
+                            &OrgFields {
+                                name,
+                                kind: OrgKind::Customer,
+                                description: String::new(),
+                                active: true,
+                            },
+                            now,
+                        )
+                        .await?
+                    }
+                };
+                customers.push(org.id);
+            }
+            for (i, (ci, n_customers)) in picks.iter().enumerate() {
+                let fields = ServiceFields {
+                    name: format!("Service {tag}-{i:04}"),
+                    description: String::new(),
+                    value_outcomes: String::new(),
+                    criticality: Criticality::parse(1 + (i % 4) as i64)
+                        .map_err(|e| AppError::Internal(e.message))?,
+                    owner_id: None,
+                    sponsor_id: None,
+                    requester_id: None,
+                    design_group_id: None,
+                    planned_cost: None,
+                    actual_cost: None,
+                    review_date: None,
+                    design: json!({}),
+                };
+                let s = portfolio::insert(tx, ServiceId::new(), &fields, Stage::Operational, now).await?;
+                let mine: Vec<OrgId> = (0..*n_customers)
+                    .filter_map(|k| customers.get((i * 7 + k * 13) % customers.len()).copied())
+                    .collect();
+                portfolio::set_customers(tx, s.id, &mine).await?;
+                portfolio::link_service_ci(tx, s.id, *ci).await?;
+                let o = portfolio::insert_offering(
+                    tx,
+                    OfferingId::new(),
+                    s.id,
+                    &OfferingFields {
+                        name: "Standard".into(),
+                        description: String::new(),
+                        availability_hours: "Mon–Fri 08:00–17:00".into(),
+                        active: true,
+                    },
+                    now,
+                )
+                .await?;
+                portfolio::link_offering_ci(tx, o.id, *ci).await?;
+            }
+            audit::record(
+                tx,
+                &actor,
+                now,
+                "cmdb",
+                "seed",
+                "create",
+                json!({"cis": [null, n_cis], "relationships": [null, inserted], "services": [null, picks.len()]}),
+            )
+            .await?;
+            Ok::<_, AppError>(inserted)
+        })
+        .await?;
+    Ok(Seeded {
+        cis: n_cis,
+        relationships: inserted,
+        services,
+        sample,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_generator_is_layered_and_repeatable() {
+        let layers: Vec<Vec<CiId>> = (0..8)
+            .map(|n| (0..(n + 1) * 20).map(|_| CiId::new()).collect())
+            .collect();
+        let a = relationships(&layers, &mut Rng::new(7));
+        let b = relationships(&layers, &mut Rng::new(7));
+        assert_eq!(a, b);
+        assert!(!a.is_empty());
+        // Every relationship points down the layers (or within the applications' tiers).
+        let layer_of = |id: &CiId| layers.iter().position(|l| l.contains(id));
+        for (s, _, t) in &a {
+            assert!(layer_of(s) >= layer_of(t));
+        }
+    }
+}
