@@ -310,17 +310,20 @@ async function main() {
     check(text.includes(groupName), `the group's page does not show its name "${groupName}"`);
   });
 
+  let apiToken = '';
   await step('create-token', async () => {
     await clickAndLoad(await reveal('a[href="/profile"]'));
     check(path() === '/profile', `the profile link ended on ${page.url()}, expected /profile`);
     const form = page.locator('form#new-token');
     check((await form.count()) === 1, 'the profile page has no form#new-token');
     await form.locator('input[name="name"]').fill('ci');
+    await form.locator('select[name="scope"]').selectOption('read_write');
     await clickAndLoad(form.locator('button[type="submit"]'));
     const once = page.locator('.token-once');
     check((await once.count()) === 1, `expected one .token-once after creating a token, found ${await once.count()}`);
     const token = (await once.innerText()).trim();
     check(token.startsWith('sigap_'), `the new token "${token.slice(0, 12)}…" does not start with sigap_`);
+    apiToken = token;
     // The token works for the API (asked from here, not from the page).
     const res = await fetch(`${origin}/api/v1/me`, { headers: { authorization: `Bearer ${token}` }, redirect: 'manual' });
     check(res.status === 200, `GET /api/v1/me with the new token answered HTTP ${res.status}, expected 200`);
@@ -330,6 +333,100 @@ async function main() {
     await page.goto(`${origin}/profile`);
     check((await page.locator('.token-once').count()) === 0, 'the token is shown again on the next visit to /profile');
     check((await page.locator('table td', { hasText: /^ci$/ }).count()) > 0, 'the token "ci" is not listed on /profile');
+  });
+
+  // ----- service portfolio and CMDB -----
+  async function api(method, path, body, type = 'application/json') {
+    const res = await fetch(`${origin}/api/v1${path}`, {
+      method,
+      headers: { authorization: `Bearer ${apiToken}`, 'content-type': type },
+      body: body === undefined ? undefined : type === 'application/json' ? JSON.stringify(body) : body,
+    });
+    const text = await res.text();
+    check(res.status < 300, `${method} ${path} answered HTTP ${res.status}: ${text.slice(0, 300)}`);
+    return text ? JSON.parse(text) : null;
+  }
+
+  await step('cmdb-import', async () => {
+    await api('PATCH', '/people/admin', { roles: ['admin', 'portfolio_manager'] });
+    await api('POST', '/organizations', { name: 'PT Pelanggan Jaya', kind: 'customer' });
+    const cis = [
+      'class,name,status,location',
+      'network_device,core-switch,operational,DC Jakarta',
+      'server,srv-01,operational,DC Jakarta',
+      'server,srv-02,operational,DC Jakarta',
+      'virtual_machine,vm-mail,operational,DC Jakarta',
+      'virtual_machine,vm-db,operational,DC Jakarta',
+      'database,db-mail,operational,DC Jakarta',
+      'application,mail-app,operational,DC Jakarta',
+      'application_service,webmail,operational,DC Jakarta',
+    ].join('\n');
+    const rels = [
+      'source_class,source,type,target_class,target',
+      'server,srv-01,connects_to,network_device,core-switch',
+      'server,srv-02,connects_to,network_device,core-switch',
+      'virtual_machine,vm-mail,hosted_on,server,srv-01',
+      'virtual_machine,vm-db,hosted_on,server,srv-02',
+      'database,db-mail,runs_on,virtual_machine,vm-db',
+      'application,mail-app,runs_on,virtual_machine,vm-mail',
+      'application,mail-app,depends_on,database,db-mail',
+      'application_service,webmail,uses,application,mail-app',
+    ].join('\n');
+    const dry = await api('POST', '/cmdb/import?kind=cis&dry_run=true', cis, 'text/csv');
+    check(dry.created === 8 && dry.applied === false, `dry run: ${JSON.stringify(dry)}`);
+    const a = await api('POST', '/cmdb/import?kind=cis', cis, 'text/csv');
+    check(a.created === 8 && a.applied === true, `import: ${JSON.stringify(a)}`);
+    const b = await api('POST', '/cmdb/import?kind=relationships', rels, 'text/csv');
+    check(b.created === 8, `relationships: ${JSON.stringify(b)}`);
+    await page.goto(`${origin}/cmdb?q=jakarta`);
+    check((await page.locator('table tbody tr').count()) === 8, 'the CI list does not show the 8 imported items');
+  });
+
+  await step('service-lifecycle', async () => {
+    await clickAndLoad(page.locator('nav.main-nav a[href="/services"]'));
+    check(path() === '/services', `the nav link ended on ${page.url()}, expected /services`);
+    const form = page.locator('form#new-service');
+    await form.locator('input[name="name"]').fill('E-mail');
+    await form.locator('select[name="criticality"]').selectOption('1');
+    await form.locator('input[name="owner"]').fill('admin');
+    await clickAndLoad(form.locator('button[type="submit"]'));
+    check(/^\/services\/[^/]+$/.test(path()), `creating a service ended on ${page.url()}`);
+    for (const stage of ['analyse', 'approve', 'charter', 'design', 'transition', 'operational']) {
+      const move = page.locator('form#move-stage');
+      await move.locator('select[name="stage"]').selectOption(stage);
+      await move.locator('input[name="reason"]').fill(`ready for ${stage}`);
+      await clickAndLoad(move.locator('button[type="submit"]'));
+      const current = (await page.locator('ol.stages li.current').innerText()).trim();
+      check(current.toLowerCase() === stage, `after moving to ${stage} the current stage reads "${current}"`);
+    }
+    const offering = page.locator('form#new-offering');
+    await offering.locator('input[name="name"]').fill('Mailbox 50 GB');
+    await offering.locator('input[name="availability_hours"]').fill('24x7');
+    await clickAndLoad(offering.locator('button[type="submit"]'));
+    const link = page.locator('form#link-ci');
+    await link.locator('input[name="ci"]').fill('application_service/webmail');
+    await clickAndLoad(link.locator('button[type="submit"]'));
+    check((await page.locator('#configuration-items a', { hasText: 'webmail' }).count()) === 1, 'webmail is not linked');
+    check((await page.locator('#offerings td', { hasText: 'Mailbox 50 GB' }).count()) === 1, 'the offering is not listed');
+  });
+
+  await step('portfolio-board', async () => {
+    await page.goto(`${origin}/services`);
+    const live = page.locator('#portfolio-board .board-column[data-stage="operational"]');
+    check((await live.locator('.service-card', { hasText: 'E-mail' }).count()) === 1, 'E-mail is not in the operational column');
+    check((await page.locator('#portfolio-board .board-column').count()) === 7, 'the board does not have 7 stage columns');
+  });
+
+  await step('ci-impact-graph', async () => {
+    await page.goto(`${origin}/cmdb?q=core-switch`);
+    await clickAndLoad(page.locator('table a', { hasText: 'core-switch' }));
+    const graph = page.locator('#impact-graph svg');
+    check(await graph.isVisible(), 'no visible impact graph on the CI page');
+    const text = await graph.textContent();
+    for (const name of ['srv-01', 'vm-db', 'webmail', 'E-mail', 'Mailbox 50 GB']) {
+      check(text.includes(name), `the impact graph does not show ${name}`);
+    }
+    check((await graph.locator('g.node').count()) >= 9, 'the impact graph has fewer than 9 boxes');
   });
 
   await step('logout', async () => {
