@@ -370,3 +370,4 @@ graph-step = { $n ->
     [one] 1 step
    *[other] { $n } steps
 }
+action-mark-read = Mark as read

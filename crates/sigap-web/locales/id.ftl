@@ -359,3 +359,4 @@ graph-step = { $n ->
     [0] tertaut
    *[other] { $n } langkah
 }
+action-mark-read = Tandai sudah dibaca

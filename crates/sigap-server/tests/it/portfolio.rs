@@ -477,5 +477,23 @@ async fn owners_are_reminded_of_reviews_once(app: TestApp) -> anyhow::Result<()>
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     assert_eq!(notes.len(), 1);
     assert_eq!(notes[0].subject, "Backup");
+    // The owner sees it on the home page, and in the API, until it is marked read.
+    let browser = app.browser("agnes", "agnes-password-1").await?;
+    let home = browser.get(app.page("/")).send().await?.text().await?;
+    assert!(home.contains("The review of Backup is due"), "{home}");
+    let mine = get(&app, "/me/notifications", &agent).await?;
+    assert_eq!(mine[0]["kind"], "service_review_due");
+    let id = mine[0]["id"].as_str().unwrap_or_default().to_owned();
+    let (s, _) = send(
+        &app.http,
+        reqwest::Method::POST,
+        &app.api(&format!("/me/notifications/{id}/read")),
+        &agent,
+        None,
+    )
+    .await?;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let home = browser.get(app.page("/")).send().await?.text().await?;
+    assert!(!home.contains("The review of Backup is due"));
     Ok(())
 }

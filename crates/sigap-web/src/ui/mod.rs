@@ -42,6 +42,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/organizations", get(orgs_page).post(org_create))
         .route("/admin/organizations/{id}", get(org_page).post(org_update))
         .route("/admin/organizations/{id}/delete", post(org_delete))
+        .route("/notifications/{id}/read", post(notification_read))
         .route("/services", get(services_page).post(service_create))
         .route("/services/{id}", get(service_page).post(service_update))
         .route("/services/{id}/stage", post(service_stage))

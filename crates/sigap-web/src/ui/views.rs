@@ -188,6 +188,8 @@ pub struct HomePage<'a> {
     pub managed: Vec<GroupLine>,
     pub expiring: Vec<(String, String)>,
     pub admin: Option<AdminFigures>,
+    /// Unread notifications: id, text, link.
+    pub notes: Vec<(String, String, String)>,
 }
 
 pub async fn home(
@@ -199,9 +201,27 @@ pub async fn home(
         Ok(h) => h,
         Err(e) => return error_response(&state, &viewer, e),
     };
+    let notes = match sigap_core::notifications::mine(&state.core, &ctx).await {
+        Ok(n) => n,
+        Err(sigap_core::AppError::Forbidden) => Vec::new(),
+        Err(e) => return error_response(&state, &viewer, e),
+    };
     let mut chrome = Chrome::new(&state, &viewer, "home", "home-title");
     notice(&mut chrome, &q);
     let t = chrome.t;
+    let notes = notes
+        .into_iter()
+        .filter(|n| n.read_at.is_none())
+        .map(|n| {
+            let mut args = fluent_bundle::FluentArgs::new();
+            args.set("subject", n.subject.clone());
+            args.set("body", n.body.clone());
+            let text = t
+                .i18n
+                .text(t.locale, &format!("notification-{}", n.kind), Some(&args));
+            (n.id.to_string(), text, n.link)
+        })
+        .collect();
     let line = |g: &sigap_core::store::groups::Group| GroupLine {
         name: g.name.clone(),
         kind: t.get(&format!("group-type-{}", g.group_type.code())),
@@ -241,9 +261,22 @@ pub async fn home(
                 .map(|g| (g.id.to_string(), g.name.clone()))
                 .collect(),
         }),
+        notes,
         chrome,
     };
     render(StatusCode::OK, &page)
+}
+
+/// Marks one of your notifications read, back to the home page.
+pub async fn notification_read(
+    State(state): State<AppState>,
+    SignedIn(ctx, viewer): SignedIn,
+    Path(id): Path<String>,
+) -> Response {
+    match sigap_core::notifications::mark_read(&state.core, &ctx, &id).await {
+        Ok(()) => see_other("/", None),
+        Err(e) => error_response(&state, &viewer, e),
+    }
 }
 
 // ----- sign in and out, language -----
