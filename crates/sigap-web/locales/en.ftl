@@ -371,3 +371,10 @@ graph-step = { $n ->
    *[other] { $n } steps
 }
 action-mark-read = Mark as read
+classes-title = CI classes
+classes-intro = Every configuration item belongs to a class; a class defines the attributes its items have. Built-in classes can be changed but not deleted.
+classes-builtin = built-in
+classes-new = New class
+classes-attributes-hint = One per line: code | label | type | required | choices (types: text, integer, number, boolean, date, choice)
+field-code = Code
+field-attributes = Attributes

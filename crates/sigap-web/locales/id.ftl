@@ -360,3 +360,10 @@ graph-step = { $n ->
    *[other] { $n } langkah
 }
 action-mark-read = Tandai sudah dibaca
+classes-title = Kelas CI
+classes-intro = Setiap item konfigurasi termasuk dalam satu kelas; kelas menentukan atribut item-itemnya. Kelas bawaan dapat diubah tetapi tidak dapat dihapus.
+classes-builtin = bawaan
+classes-new = Kelas baru
+classes-attributes-hint = Satu per baris: kode | label | tipe | wajib | pilihan (tipe: text, integer, number, boolean, date, choice)
+field-code = Kode
+field-attributes = Atribut

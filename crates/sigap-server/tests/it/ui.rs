@@ -7,6 +7,7 @@ both!(
     non_admins_do_not_get_admin_pages,
     a_service_walks_its_lifecycle_in_the_ui,
     cmdb_pages_show_relationships_and_impact,
+    administrators_define_ci_classes_in_the_ui,
 );
 
 fn no_external_urls(html: &str, page: &str) {
@@ -495,5 +496,63 @@ async fn cmdb_pages_show_relationships_and_impact(app: TestApp) -> anyhow::Resul
     app.person("budi", &["requester"], None).await?;
     let requester = app.browser("budi", "budi-password-1").await?;
     assert_eq!(requester.get(app.page("/cmdb")).send().await?.status(), 403);
+    Ok(())
+}
+
+async fn administrators_define_ci_classes_in_the_ui(app: TestApp) -> anyhow::Result<()> {
+    let admin = app.browser("admin", ADMIN_PASSWORD).await?;
+    let page = admin
+        .get(app.page("/admin/ci-classes"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    assert!(page.contains("virtual_machine") && page.contains("Hypervisor"));
+    no_external_urls(&page, "/admin/ci-classes");
+    let (status, _, body) = submit(
+        &app,
+        &admin,
+        "/admin/ci-classes",
+        &[
+            ("code", "printer"),
+            ("name", "Printer"),
+            ("attributes", "colour | Colour | colourful"),
+        ],
+    )
+    .await?;
+    assert_eq!(status, 422, "an unknown type is refused");
+    assert!(body.contains("value=\"printer\""), "typed values kept");
+    let (status, _, _) = submit(
+        &app,
+        &admin,
+        "/admin/ci-classes",
+        &[
+            ("code", "printer"),
+            ("name", "Printer"),
+            (
+                "attributes",
+                "colour | Colour | boolean | required\npaper | Paper | choice | | A4, A3",
+            ),
+        ],
+    )
+    .await?;
+    assert_eq!(status, 303);
+    let class = sigap_core::cmdb::get_class(&app.core, &sigap_core::Ctx::system("test"), "printer")
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let defs = sigap_core::cmdb::attr_defs(&class);
+    assert_eq!(defs.len(), 2);
+    assert!(defs[0].required && defs[1].choices == ["A4", "A3"]);
+    // Agents may not.
+    app.person("agnes", &["agent"], None).await?;
+    let agent = app.browser("agnes", "agnes-password-1").await?;
+    assert_eq!(
+        agent
+            .get(app.page("/admin/ci-classes"))
+            .send()
+            .await?
+            .status(),
+        403
+    );
     Ok(())
 }

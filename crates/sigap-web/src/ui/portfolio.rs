@@ -1508,3 +1508,232 @@ pub async fn application_create(
         }
     }
 }
+
+// ----- CI classes (administrators) -----
+
+pub struct ClassRow {
+    pub code: String,
+    pub name: String,
+    pub builtin: bool,
+    pub attributes: String,
+    /// The attribute definitions as editable lines.
+    pub lines: String,
+    pub version: i64,
+}
+
+#[derive(Template)]
+#[template(path = "ci_classes.html")]
+pub struct ClassesPage<'a> {
+    pub chrome: Chrome<'a>,
+    pub rows: Vec<ClassRow>,
+    pub draft: Draft,
+}
+
+fn attr_line(a: &sigap_domain::cmdb::AttrDef) -> String {
+    let mut parts = vec![
+        a.code.clone(),
+        a.label.clone(),
+        a.kind.code().to_owned(),
+        if a.required {
+            "required".into()
+        } else {
+            String::new()
+        },
+    ];
+    if !a.choices.is_empty() {
+        parts.push(a.choices.join(", "));
+    }
+    while parts.last().is_some_and(String::is_empty) {
+        parts.pop();
+    }
+    parts.join(" | ")
+}
+
+/// Reads attribute definitions, one per line: `code | label | type | required | choices`.
+fn parse_attr_lines(text: &str) -> Result<Vec<sigap_domain::cmdb::AttrDef>, AppError> {
+    let mut out = Vec::new();
+    let mut errs = Vec::new();
+    for (i, line) in text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .enumerate()
+    {
+        let parts: Vec<&str> = line.split('|').map(str::trim).collect();
+        let kind = parts.get(2).map(|k| AttrType::parse(k));
+        match (parts.first(), parts.get(1), kind) {
+            (Some(code), Some(label), Some(Ok(kind))) if parts.len() <= 5 => {
+                out.push(sigap_domain::cmdb::AttrDef {
+                    code: (*code).to_owned(),
+                    label: (*label).to_owned(),
+                    kind,
+                    required: parts.get(3).is_some_and(|r| {
+                        matches!(r.to_lowercase().as_str(), "required" | "yes" | "wajib")
+                    }),
+                    choices: parts
+                        .get(4)
+                        .map(|c| {
+                            c.split(',')
+                                .map(str::trim)
+                                .filter(|c| !c.is_empty())
+                                .map(str::to_owned)
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                });
+            }
+            _ => errs.push(FieldError::new(
+                format!("attributes[{i}]"),
+                "invalid_format",
+                "write: code | label | type | required | choices",
+            )),
+        }
+    }
+    if errs.is_empty() {
+        Ok(out)
+    } else {
+        Err(AppError::Validation(errs))
+    }
+}
+
+async fn classes_view(
+    state: &AppState,
+    ctx: &Ctx,
+    viewer: &Viewer,
+    q: &HashMap<String, String>,
+    errors: Vec<String>,
+    draft: Draft,
+    status: StatusCode,
+) -> Response {
+    if let Err(e) = ctx.principal.require(sigap_domain::Role::Admin) {
+        return error_response(state, viewer, e);
+    }
+    let classes = match cmdb::classes(&state.core, ctx).await {
+        Ok(c) => c,
+        Err(e) => return error_response(state, viewer, e),
+    };
+    let mut chrome = Chrome::new(state, viewer, "cmdb", "classes-title");
+    notice(&mut chrome, q);
+    chrome.errors = errors;
+    let rows = classes
+        .iter()
+        .map(|c| {
+            let defs = cmdb::attr_defs(c);
+            ClassRow {
+                code: c.code.clone(),
+                name: c.name.clone(),
+                builtin: c.builtin,
+                attributes: defs
+                    .iter()
+                    .map(|d| d.label.clone())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                lines: defs.iter().map(attr_line).collect::<Vec<_>>().join("\n"),
+                version: c.version,
+            }
+        })
+        .collect();
+    render(
+        status,
+        &ClassesPage {
+            chrome,
+            rows,
+            draft,
+        },
+    )
+}
+
+pub async fn classes_page(
+    State(state): State<AppState>,
+    SignedIn(ctx, viewer): SignedIn,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    classes_view(
+        &state,
+        &ctx,
+        &viewer,
+        &q,
+        Vec::new(),
+        Draft::default(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn after_class<T>(
+    state: &AppState,
+    ctx: &Ctx,
+    viewer: &Viewer,
+    result: Result<T, AppError>,
+    notice_code: &str,
+    draft: Draft,
+) -> Response {
+    match result {
+        Ok(_) => see_other("/admin/ci-classes", Some(notice_code)),
+        Err(e) => {
+            classes_view(
+                state,
+                ctx,
+                viewer,
+                &HashMap::new(),
+                messages(t(state, viewer), &e),
+                draft,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}
+
+pub async fn class_create(
+    State(state): State<AppState>,
+    SignedIn(ctx, viewer): SignedIn,
+    form: FormData,
+) -> Response {
+    let result = async {
+        let input = cmdb::ClassInput {
+            code: form.get("code"),
+            name: form.get("name"),
+            attributes: Some(parse_attr_lines(&form.text("attributes"))?),
+        };
+        cmdb::create_class(&state.core, &ctx, input).await
+    }
+    .await;
+    after_class(
+        &state,
+        &ctx,
+        &viewer,
+        result,
+        "created",
+        Draft::from_form(&form),
+    )
+    .await
+}
+
+pub async fn class_update(
+    State(state): State<AppState>,
+    SignedIn(ctx, viewer): SignedIn,
+    Path(code): Path<String>,
+    form: FormData,
+) -> Response {
+    let result = async {
+        let input = cmdb::ClassInput {
+            code: None,
+            name: form.get("name"),
+            attributes: Some(parse_attr_lines(&form.text("attributes"))?),
+        };
+        cmdb::update_class(&state.core, &ctx, &code, input, form.version()).await
+    }
+    .await;
+    after_class(&state, &ctx, &viewer, result, "saved", Draft::default()).await
+}
+
+pub async fn class_delete(
+    State(state): State<AppState>,
+    SignedIn(ctx, viewer): SignedIn,
+    Path(code): Path<String>,
+    form: FormData,
+) -> Response {
+    let result = cmdb::delete_class(&state.core, &ctx, &code, form.version()).await;
+    after_class(&state, &ctx, &viewer, result, "deleted", Draft::default()).await
+}
