@@ -791,12 +791,14 @@ pub struct PathStep {
     pub reversed: bool,
 }
 
-/// A CI reached by a walk, with the shortest path that reaches it.
+/// A CI reached by a walk, with the step it was first reached by; following `via` back
+/// gives a shortest path to the start.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reached {
     pub ci: CiRef,
     pub depth: u32,
-    pub path: Vec<PathStep>,
+    /// The last step of a shortest path; `None` for a start.
+    pub via: Option<PathStep>,
 }
 
 /// A service or offering reached through a CI.
@@ -810,6 +812,8 @@ pub struct Affected<T> {
     /// For an offering: its service.
     pub service: Option<ServiceId>,
     pub depth: u32,
+    /// A shortest path from the start to the CI that links it (or links its service).
+    pub path: Vec<PathStep>,
 }
 
 /// A customer organization reached through a service.
@@ -850,45 +854,57 @@ async fn walk(tx: &mut Tx<'_>, w: &mut Walk<CiId>, dir: Direction) -> AppResult<
     Ok(())
 }
 
-/// Names the CIs of a walk and turns their paths into named steps.
-async fn named(tx: &mut Tx<'_>, w: &Walk<CiId>, starts: &[CiId]) -> AppResult<Vec<Reached>> {
-    let mut ids: Vec<CiId> = starts.to_vec();
-    ids.extend_from_slice(w.reached());
-    let refs = repo::ci_refs(tx, &ids).await?;
-    let name = |id: &CiId| {
-        refs.get(id).cloned().unwrap_or(CiRef {
+/// The names of the CIs of a walk.
+struct Names(HashMap<CiId, CiRef>);
+
+impl Names {
+    async fn of(tx: &mut Tx<'_>, w: &Walk<CiId>, starts: &[CiId]) -> AppResult<Self> {
+        let mut ids: Vec<CiId> = starts.to_vec();
+        ids.extend_from_slice(w.reached());
+        Ok(Self(repo::ci_refs(tx, &ids).await?))
+    }
+
+    fn get(&self, id: &CiId) -> CiRef {
+        self.0.get(id).cloned().unwrap_or(CiRef {
             id: *id,
             name: String::new(),
             class_code: String::new(),
         })
-    };
-    let named_path = |steps: Vec<Step<CiId>>| {
-        steps
-            .into_iter()
-            .map(|s| PathStep {
-                from: name(&s.from),
-                to: name(&s.to),
-                kind: s.kind,
-                reversed: s.reversed,
-            })
-            .collect()
-    };
-    let mut out: Vec<Reached> = starts
-        .iter()
-        .map(|s| Reached {
-            ci: name(s),
-            depth: 0,
-            path: Vec::new(),
-        })
-        .collect();
-    for id in w.reached() {
-        out.push(Reached {
-            ci: name(id),
-            depth: w.depth_of(id).unwrap_or(0),
-            path: named_path(w.path(id)),
-        });
     }
-    Ok(out)
+
+    fn step(&self, s: &Step<CiId>) -> PathStep {
+        PathStep {
+            from: self.get(&s.from),
+            to: self.get(&s.to),
+            kind: s.kind,
+            reversed: s.reversed,
+        }
+    }
+
+    /// A shortest path from a start to `id`, named.
+    fn path(&self, w: &Walk<CiId>, id: &CiId) -> Vec<PathStep> {
+        w.path(id).iter().map(|s| self.step(s)).collect()
+    }
+
+    /// The starts and every CI reached, each with the step that reached it.
+    fn reached(&self, w: &Walk<CiId>, starts: &[CiId]) -> Vec<Reached> {
+        let mut out: Vec<Reached> = starts
+            .iter()
+            .map(|s| Reached {
+                ci: self.get(s),
+                depth: 0,
+                via: None,
+            })
+            .collect();
+        for id in w.reached() {
+            out.push(Reached {
+                ci: self.get(id),
+                depth: w.depth_of(id).unwrap_or(0),
+                via: w.path(id).last().map(|s| self.step(s)),
+            });
+        }
+        out
+    }
 }
 
 /// The CIs, services, offerings and customers that depend on a CI, transitively.
@@ -905,7 +921,8 @@ pub async fn impact_in(tx: &mut Tx<'_>, id: CiId, limit: usize) -> AppResult<Imp
     let start = repo::get_ci(tx, id).await?;
     let mut w = Walk::new(id, limit);
     walk(tx, &mut w, Direction::Upstream).await?;
-    let cis = named(tx, &w, &[id]).await?;
+    let names = Names::of(tx, &w, &[id]).await?;
+    let cis = names.reached(&w, &[id]);
     let depth: HashMap<CiId, u32> = cis.iter().map(|r| (r.ci.id, r.depth)).collect();
     let all: Vec<CiId> = cis.iter().map(|r| r.ci.id).collect();
 
@@ -920,10 +937,16 @@ pub async fn impact_in(tx: &mut Tx<'_>, id: CiId, limit: usize) -> AppResult<Imp
             via_ci: Some(link.ci),
             service: None,
             depth: d,
+            path: Vec::new(),
         });
         if d < entry.depth {
             entry.depth = d;
             entry.via_ci = Some(link.ci);
+        }
+    }
+    for s in services.values_mut() {
+        if let Some(ci) = s.via_ci {
+            s.path = names.path(&w, &ci);
         }
     }
     // Offerings linked to an impacted CI, then the offerings of impacted services.
@@ -937,15 +960,23 @@ pub async fn impact_in(tx: &mut Tx<'_>, id: CiId, limit: usize) -> AppResult<Imp
             via_ci: Some(link.ci),
             service: link.service,
             depth: d,
+            path: Vec::new(),
         });
         if d < entry.depth {
             entry.depth = d;
             entry.via_ci = Some(link.ci);
         }
     }
+    for o in offerings.values_mut() {
+        if let Some(ci) = o.via_ci {
+            o.path = names.path(&w, &ci);
+        }
+    }
     let service_ids: Vec<ServiceId> = services.keys().copied().collect();
     for (service, offering, name, active) in repo::offerings_of_services(tx, &service_ids).await? {
-        let d = services.get(&service).map_or(0, |s| s.depth);
+        let (d, path) = services
+            .get(&service)
+            .map_or((0, Vec::new()), |s| (s.depth, s.path.clone()));
         offerings.entry(offering).or_insert(Affected {
             id: offering,
             name,
@@ -953,6 +984,7 @@ pub async fn impact_in(tx: &mut Tx<'_>, id: CiId, limit: usize) -> AppResult<Imp
             via_ci: None,
             service: Some(service),
             depth: d,
+            path,
         });
     }
     // Customers of the impacted services, and of the services of impacted offerings.
@@ -1007,9 +1039,10 @@ pub async fn dependencies(core: &Core, ctx: &Ctx, service_key: &str) -> AppResul
             };
             let mut w = Walk::from_many(&starts, anchor, WALK_LIMIT);
             walk(tx, &mut w, Direction::Downstream).await?;
+            let names = Names::of(tx, &w, &starts).await?;
             Ok::<_, AppError>(Dependencies {
                 service: service.id,
-                cis: named(tx, &w, &starts).await?,
+                cis: names.reached(&w, &starts),
                 truncated: w.truncated(),
             })
         })

@@ -212,7 +212,7 @@ pub fn impact_svg(i: &Impact, labels: &Labels) -> String {
     let start = Reached {
         ci: i.ci.clone(),
         depth: 0,
-        path: Vec::new(),
+        via: None,
     };
     by_depth.push(vec![ci_node(&start, true)]);
     for r in &i.cis {
@@ -221,7 +221,7 @@ pub fn impact_svg(i: &Impact, labels: &Labels) -> String {
             by_depth.push(Vec::new());
         }
         by_depth[d].push(ci_node(r, false));
-        if let Some(step) = r.path.last() {
+        if let Some(step) = &r.via {
             edges.push(Edge {
                 from: format!("ci:{}", step.from.id),
                 to: format!("ci:{}", step.to.id),
@@ -336,7 +336,7 @@ pub fn dependencies_svg(service_name: &str, d: &Dependencies, labels: &Labels) -
             by_depth.push(Vec::new());
         }
         by_depth[col].push(ci_node(r, false));
-        match r.path.last() {
+        match &r.via {
             Some(step) => edges.push(Edge {
                 from: format!("ci:{}", step.from.id),
                 to: format!("ci:{}", step.to.id),

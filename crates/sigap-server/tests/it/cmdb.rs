@@ -225,16 +225,9 @@ async fn impact_of_the_documented_example(app: TestApp) -> anyhow::Result<()> {
     let mut want_sorted = expected.clone();
     want_sorted.sort_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
     assert_eq!(got_sorted, want_sorted, "{impact}");
-    // The path to the web mail goes through the first server, its VM and the application.
-    let webmail = impact["configuration_items"]
-        .as_array()
-        .and_then(|a| {
-            a.iter()
-                .find(|r| r["configuration_item"]["display"] == "webmail")
-        })
-        .cloned()
-        .unwrap_or(Value::Null);
-    let hops: Vec<&str> = webmail["path"]
+    // The path to the service goes through the first server, its VM, the application and
+    // the web mail; each reached CI names the step that reached it.
+    let hops: Vec<&str> = impact["services"][0]["path"]
         .as_array()
         .map(|p| {
             p.iter()
@@ -243,6 +236,21 @@ async fn impact_of_the_documented_example(app: TestApp) -> anyhow::Result<()> {
         })
         .unwrap_or_default();
     assert_eq!(hops, ["srv-01", "vm-mail", "mail-app", "webmail"]);
+    let webmail = impact["configuration_items"]
+        .as_array()
+        .and_then(|a| {
+            a.iter()
+                .find(|r| r["configuration_item"]["display"] == "webmail")
+        })
+        .cloned()
+        .unwrap_or(Value::Null);
+    assert_eq!(webmail["via"]["from"]["display"], "mail-app");
+    assert_eq!(webmail["via"]["type"], "uses");
+    assert_eq!(webmail["via"]["reversed"], true);
+    assert_eq!(
+        impact["offerings"][0]["path"].as_array().map(Vec::len),
+        Some(4)
+    );
     assert_eq!(impact["services"][0]["display"], "E-mail");
     assert_eq!(impact["services"][0]["depth"], 4);
     assert_eq!(impact["offerings"][0]["display"], "Mailbox");

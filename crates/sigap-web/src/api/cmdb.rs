@@ -517,8 +517,9 @@ pub struct ReachedOut {
     pub configuration_item: CiRefOut,
     /// Steps from the start.
     pub depth: u32,
-    /// A shortest path from the start.
-    pub path: Vec<PathStepOut>,
+    /// The step that reached this CI, the last of a shortest path: follow `via.from` back
+    /// through the list to the start. Absent for a start.
+    pub via: Option<PathStepOut>,
 }
 
 impl From<Reached> for ReachedOut {
@@ -526,7 +527,7 @@ impl From<Reached> for ReachedOut {
         Self {
             configuration_item: r.ci.into(),
             depth: r.depth,
-            path: r.path.into_iter().map(PathStepOut::from).collect(),
+            via: r.via.map(PathStepOut::from),
         }
     }
 }
@@ -541,16 +542,19 @@ pub struct AffectedOut {
     pub via_configuration_item: Option<Uuid>,
     /// For an offering: its service.
     pub service: Option<Uuid>,
+    /// A shortest path from the analysed CI to the CI that delivers it.
+    pub path: Vec<PathStepOut>,
 }
 
-fn affected<T: Into<Uuid> + Copy>(a: Affected<T>) -> AffectedOut {
+fn affected<T>(id: Uuid, a: Affected<T>) -> AffectedOut {
     AffectedOut {
-        id: a.id.into(),
+        id,
         display: a.name,
         active: a.active,
         depth: a.depth,
         via_configuration_item: a.via_ci.map(|c| c.as_uuid()),
         service: a.service.map(|s| s.as_uuid()),
+        path: a.path.into_iter().map(PathStepOut::from).collect(),
     }
 }
 
@@ -581,30 +585,12 @@ impl From<Impact> for ImpactOut {
             services: i
                 .services
                 .into_iter()
-                .map(|a| {
-                    affected(Affected {
-                        id: a.id.as_uuid(),
-                        name: a.name,
-                        active: a.active,
-                        via_ci: a.via_ci,
-                        service: a.service,
-                        depth: a.depth,
-                    })
-                })
+                .map(|a| affected(a.id.as_uuid(), a))
                 .collect(),
             offerings: i
                 .offerings
                 .into_iter()
-                .map(|a| {
-                    affected(Affected {
-                        id: a.id.as_uuid(),
-                        name: a.name,
-                        active: a.active,
-                        via_ci: a.via_ci,
-                        service: a.service,
-                        depth: a.depth,
-                    })
-                })
+                .map(|a| affected(a.id.as_uuid(), a))
                 .collect(),
             customers: i
                 .customers
