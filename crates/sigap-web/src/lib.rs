@@ -49,8 +49,15 @@ impl WebConfig {
     }
 }
 
+/// What every handler shares. Cloned several times per request (by the router, the
+/// middleware and the `State` extractor), so it is one pointer: a clone is one atomic
+/// increment.
 #[derive(Clone, Debug)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+/// The contents of [`AppState`], reached through `Deref` (`state.core`, `state.config`).
+#[derive(Debug)]
+pub struct Shared {
     pub core: Core,
     pub config: Arc<WebConfig>,
     pub i18n: Arc<I18n>,
@@ -58,11 +65,19 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(core: Core, config: WebConfig) -> Result<Self, String> {
-        Ok(Self {
+        Ok(Self(Arc::new(Shared {
             core,
             config: Arc::new(config),
             i18n: Arc::new(I18n::load()?),
-        })
+        })))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
     }
 }
 

@@ -11,6 +11,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 use sigap_core::{AppError, Principal, auth, idempotency};
+use std::sync::Arc;
 use std::time::Instant;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -152,14 +153,15 @@ async fn proceed(state: &AppState, req: Request, next: Next, api: bool) -> Respo
 
 async fn authenticate(state: &AppState, mut req: Request, next: Next, api: bool) -> Response {
     if let Some(value) = req.headers().get(header::AUTHORIZATION) {
-        let presented = value.to_str().unwrap_or("").to_owned();
+        let presented = value.to_str().unwrap_or("");
         let Some(token) = presented
             .strip_prefix("Bearer ")
             .or_else(|| presented.strip_prefix("bearer "))
         else {
             return ApiError::App(AppError::Unauthenticated).into_response();
         };
-        match auth::token_principal(&state.core, token).await {
+        let found = auth::token_principal(&state.core, token).await;
+        match found {
             Ok(p) => {
                 if !is_safe(req.method()) && !p.can_write() {
                     return problem_response(
@@ -181,7 +183,7 @@ async fn authenticate(state: &AppState, mut req: Request, next: Next, api: bool)
     if let Some(value) = cookie(req.headers(), SESSION_COOKIE).map(str::to_owned) {
         match auth::session_principal(&state.core, &value).await {
             Ok(Some(p)) => {
-                req.extensions_mut().insert(p);
+                req.extensions_mut().insert(Arc::new(p));
             }
             Ok(None) => {}
             Err(e) => {
@@ -219,7 +221,7 @@ async fn idempotent(state: &AppState, req: Request, next: Next) -> Response {
     };
     let Some(person) = req
         .extensions()
-        .get::<Principal>()
+        .get::<Arc<Principal>>()
         .and_then(|p| p.person_id)
     else {
         return next.run(req).await;
