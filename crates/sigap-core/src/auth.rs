@@ -8,7 +8,7 @@ use sigap_domain::{PersonId, TokenId};
 use sigap_store::tokens::ApiToken;
 use sigap_store::{people, sessions, throttle};
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// How long a verified token is trusted without asking the database again. A change made on
@@ -20,20 +20,23 @@ const TOKEN_CACHE_MAX: usize = 10_000;
 /// query to know who is calling.
 #[derive(Debug, Default)]
 pub struct TokenCache {
-    entries: Mutex<HashMap<TokenId, Cached>>,
+    entries: Mutex<HashMap<TokenId, Arc<Cached>>>,
 }
 
+/// A verified token; shared, so that a hit copies nothing.
 #[derive(Debug, Clone)]
 struct Cached {
     token: ApiToken,
-    secret_hash: String,
-    principal: Principal,
+    /// The stored SHA-256 of the secret, decoded; `None` if the stored text is not a hash
+    /// (then no secret matches).
+    secret_digest: Option<[u8; 32]>,
+    principal: Arc<Principal>,
     active: bool,
     at: Instant,
 }
 
 impl TokenCache {
-    fn get(&self, id: TokenId) -> Option<Cached> {
+    fn get(&self, id: TokenId) -> Option<Arc<Cached>> {
         let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         entries
             .get(&id)
@@ -41,7 +44,7 @@ impl TokenCache {
             .cloned()
     }
 
-    fn put(&self, entry: Cached) {
+    fn put(&self, entry: Arc<Cached>) {
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         if entries.len() >= TOKEN_CACHE_MAX {
             entries.retain(|_, c| c.at.elapsed() < TOKEN_CACHE_TTL);
@@ -225,7 +228,7 @@ pub async fn session_principal(core: &Core, cookie_value: &str) -> AppResult<Opt
 }
 
 /// The person behind a bearer token; `Unauthenticated` for anything but a live token.
-pub async fn token_principal(core: &Core, presented: &str) -> AppResult<Principal> {
+pub async fn token_principal(core: &Core, presented: &str) -> AppResult<Arc<Principal>> {
     let (id, secret) = secrets::parse_token(presented.trim()).ok_or(AppError::Unauthenticated)?;
     let now = core.now();
     let cached = match core.token_cache.get(id) {
@@ -247,18 +250,20 @@ pub async fn token_principal(core: &Core, presented: &str) -> AppResult<Principa
                     scope: token.scope,
                 },
             );
-            let entry = Cached {
+            let entry = Arc::new(Cached {
                 token,
-                secret_hash,
-                principal,
+                secret_digest: secrets::decode_hash(&secret_hash),
+                principal: Arc::new(principal),
                 active: person.active,
                 at: Instant::now(),
-            };
-            core.token_cache.put(entry.clone());
+            });
+            core.token_cache.put(Arc::clone(&entry));
             entry
         }
     };
-    if !secrets::secret_matches(secret, &cached.secret_hash)
+    if !cached
+        .secret_digest
+        .is_some_and(|digest| secrets::secret_matches_digest(secret, &digest))
         || !tokens::usable(&cached.token, now)
         || !cached.active
     {
@@ -273,9 +278,9 @@ pub async fn token_principal(core: &Core, presented: &str) -> AppResult<Principa
             .write(async move |tx| sigap_store::tokens::touch(tx, id, now).await)
             .await?;
         // Remember the touch, or every cached call would write again.
-        let mut touched = cached.clone();
+        let mut touched = Cached::clone(&cached);
         touched.token.last_used_at = Some(now);
-        core.token_cache.put(touched);
+        core.token_cache.put(Arc::new(touched));
     }
-    Ok(cached.principal)
+    Ok(Arc::clone(&cached.principal))
 }

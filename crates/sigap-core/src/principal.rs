@@ -3,6 +3,7 @@
 use crate::error::{AppError, AppResult};
 use sigap_domain::{Locale, OrgId, OrgKind, PersonId, Role, RoleSet, TokenId, TokenScope};
 use sigap_store::people::{OrgRef, Person};
+use std::sync::Arc;
 
 /// How the person proved who they are.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,17 +108,18 @@ impl Principal {
     }
 }
 
-/// The principal and the request a use case runs for; the audit log records both.
+/// The principal and the request a use case runs for; the audit log records both. The
+/// principal is shared (a cached token hands out the same one to every call).
 #[derive(Debug, Clone)]
 pub struct Ctx {
-    pub principal: Principal,
+    pub principal: Arc<Principal>,
     pub request_id: String,
 }
 
 impl Ctx {
-    pub fn new(principal: Principal, request_id: impl Into<String>) -> Self {
+    pub fn new(principal: impl Into<Arc<Principal>>, request_id: impl Into<String>) -> Self {
         Self {
-            principal,
+            principal: principal.into(),
             request_id: request_id.into(),
         }
     }

@@ -119,8 +119,23 @@ pub fn parse_token(presented: &str) -> Option<(TokenId, &str)> {
 
 /// Constant-time comparison of a presented secret with the stored hash.
 pub fn secret_matches(secret: &str, stored_hash: &str) -> bool {
-    let presented = sha256_hex(secret);
-    presented.as_bytes().ct_eq(stored_hash.as_bytes()).into()
+    decode_hash(stored_hash).is_some_and(|digest| secret_matches_digest(secret, &digest))
+}
+
+/// A stored SHA-256 hash (hex) as bytes; `None` if it is not one.
+pub fn decode_hash(stored_hash: &str) -> Option<[u8; 32]> {
+    let mut digest = [0u8; 32];
+    hex::decode_to_slice(stored_hash, &mut digest).ok()?;
+    Some(digest)
+}
+
+/// Constant-time comparison of a presented secret with a decoded stored hash (no hex text
+/// is built per call).
+pub fn secret_matches_digest(secret: &str, digest: &[u8; 32]) -> bool {
+    Sha256::digest(secret.as_bytes())
+        .as_slice()
+        .ct_eq(digest.as_slice())
+        .into()
 }
 
 /// A new session id for the cookie, and the hash to store.

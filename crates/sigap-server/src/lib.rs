@@ -107,10 +107,12 @@ impl App {
         } else {
             None
         };
-        let router = sigap_web::app(self.state.clone());
+        let app = sigap_web::app(self.state.clone());
         let served = axum::serve(
             listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
+            axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
+                SocketAddr,
+            >(app),
         )
         .with_graceful_shutdown(async move {
             shutdown.await;

@@ -6,7 +6,7 @@
 use crate::error::StoreError;
 use crossbeam_channel::{Receiver, Sender, unbounded};
 use rusqlite::Connection;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -17,7 +17,7 @@ pub struct SqliteDb {
     writer: Sender<Job>,
     readers: Arc<Mutex<Vec<Connection>>>,
     max_idle_readers: usize,
-    path: PathBuf,
+    path: Arc<Path>,
 }
 
 impl std::fmt::Debug for SqliteDb {
@@ -84,7 +84,7 @@ impl SqliteDb {
             writer: wtx,
             readers: Arc::new(Mutex::new(vec![open(path, true)?])),
             max_idle_readers: readers.max(1),
-            path: path.to_owned(),
+            path: Arc::from(path),
         })
     }
 
@@ -134,10 +134,12 @@ impl SqliteDb {
     }
 }
 
-/// SQLite numbers `$`-parameters by first appearance; `?NNN` keeps the written number.
+/// SQLite numbers `$`-parameters by first appearance; `?NNN` keeps the written number. Most
+/// statements name their parameters in order (`$1` first, then `$2`…), where both agree:
+/// those are used as written, without a copy.
 pub(crate) fn rewrite_placeholders(sql: &str) -> std::borrow::Cow<'_, str> {
     let bytes = sql.as_bytes();
-    if !bytes.contains(&b'$') {
+    if numbered_in_order(sql) {
         return std::borrow::Cow::Borrowed(sql);
     }
     let mut out = String::with_capacity(sql.len());
@@ -153,9 +155,52 @@ pub(crate) fn rewrite_placeholders(sql: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// Whether every `$N` first appears in the order of its number (`$1`, then `$2`…; repeats
+/// anywhere), so that SQLite's numbering by first appearance gives each its written number.
+fn numbered_in_order(sql: &str) -> bool {
+    let bytes = sql.as_bytes();
+    let mut next: u64 = 1;
+    let mut i = 0;
+    // `str::find` with a single ASCII character searches a word at a time.
+    while let Some(at) = sql.get(i..).and_then(|rest| rest.find('$')) {
+        let start = i + at + 1;
+        let mut end = start;
+        let mut n: u64 = 0;
+        while let Some(d) = bytes.get(end).filter(|b| b.is_ascii_digit()) {
+            n = n.saturating_mul(10).saturating_add(u64::from(d - b'0'));
+            end += 1;
+        }
+        if end > start {
+            if bytes[start] == b'0' || n > next {
+                return false;
+            }
+            if n == next {
+                next += 1;
+            }
+        }
+        i = end;
+    }
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::rewrite_placeholders;
+    use std::borrow::Cow;
+
+    #[test]
+    fn placeholders_in_order_are_kept() {
+        let sql = "UPDATE t SET a = $2, b = $3 WHERE id = $1";
+        assert!(matches!(rewrite_placeholders(sql), Cow::Owned(_)));
+        let sql = "SELECT a FROM t WHERE b = $1 AND c = $2 OR d = $1 AND e = $3";
+        assert!(matches!(rewrite_placeholders(sql), Cow::Borrowed(_)));
+        assert!(matches!(rewrite_placeholders("SELECT 1"), Cow::Borrowed(_)));
+        assert_eq!(
+            rewrite_placeholders("SELECT a FROM t WHERE b = $1 AND c = $3"),
+            "SELECT a FROM t WHERE b = ?1 AND c = ?3"
+        );
+        assert_eq!(rewrite_placeholders("SELECT $01"), "SELECT ?01");
+    }
 
     #[test]
     fn placeholders_keep_their_numbers() {

@@ -8,6 +8,7 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{HeaderMap, header, request::Parts};
 use serde::de::DeserializeOwned;
 use sigap_core::{Ctx, FieldError, Principal};
+use std::sync::Arc;
 
 /// A JSON body: `Content-Type: application/json`, within the body limit, valid UTF-8 and
 /// exactly the expected fields (unknown fields are refused).
@@ -168,7 +169,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
         // Taken, not cloned: a handler has one caller.
         let principal = parts
             .extensions
-            .remove::<Principal>()
+            .remove::<Arc<Principal>>()
             .ok_or(ApiError::App(sigap_core::AppError::Unauthenticated))?;
         Ok(Caller(Ctx::new(principal, request_id(parts))))
     }
@@ -202,9 +203,15 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
     }
 }
 
-/// An ETag for a record version.
-pub fn etag(version: i64) -> String {
-    format!("\"{version}\"")
+/// The `ETag` header for a record version: the version in quotes, written without a string.
+pub fn etag_value(version: i64) -> Option<axum::http::HeaderValue> {
+    use std::io::Write;
+    // A quote, at most 20 characters of an i64, a quote.
+    let mut buf = [0u8; 24];
+    let mut rest = &mut buf[..];
+    write!(rest, "\"{version}\"").ok()?;
+    let len = 24 - rest.len();
+    axum::http::HeaderValue::from_bytes(&buf[..len]).ok()
 }
 
 /// Path parameters; a segment that cannot be read (bad percent-encoding, invalid UTF-8)

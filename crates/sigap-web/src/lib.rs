@@ -20,7 +20,6 @@ use sigap_core::Core;
 use std::sync::Arc;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
 
 /// Settings of the HTTP layer.
@@ -53,8 +52,15 @@ impl WebConfig {
     }
 }
 
+/// What every handler shares. Cloned several times per request (by the router, the
+/// middleware and the `State` extractor), so it is one pointer: a clone is one atomic
+/// increment.
 #[derive(Clone, Debug)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+/// The contents of [`AppState`], reached through `Deref` (`state.core`, `state.config`).
+#[derive(Debug)]
+pub struct Shared {
     pub core: Core,
     pub config: Arc<WebConfig>,
     pub i18n: Arc<I18n>,
@@ -62,16 +68,36 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(core: Core, config: WebConfig) -> Result<Self, String> {
-        Ok(Self {
+        Ok(Self(Arc::new(Shared {
             core,
             config: Arc::new(config),
             i18n: Arc::new(I18n::load()?),
-        })
+        })))
     }
 }
 
-/// The whole application.
-pub fn app(state: AppState) -> Router {
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The whole application, as served: the routes inside the layers every request passes
+/// (request id, tracing and access log, panics). The layers wrap the router once, not each
+/// route, so a request clones and boxes no layered route for them.
+pub fn app(
+    state: AppState,
+) -> impl tower::Service<
+    axum::extract::Request,
+    Response = axum::response::Response,
+    Error = std::convert::Infallible,
+    Future: Send + 'static,
+> + Clone
++ Send
++ Sync
++ 'static {
     let (api_router, openapi) = api::router(state.clone());
     let docs = utoipa_swagger_ui::SwaggerUi::new("/api/docs")
         .url("/api/openapi.json", openapi)
@@ -89,25 +115,24 @@ pub fn app(state: AppState) -> Router {
     if middleware::metrics_enabled() {
         router = router.layer(axum::middleware::from_fn(middleware::observe));
     }
-    router.layer(
-            ServiceBuilder::new()
-                .layer(SetRequestIdLayer::new(middleware::REQUEST_ID, middleware::RequestIds::new()))
-                .layer(
-                    TraceLayer::new_for_http()
-                        .make_span_with(|req: &axum::extract::Request| {
-                            let id = req.headers().get(middleware::REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
-                            tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
-                        })
-                        // One access-log line per request, inside the span that carries the request id.
-                        .on_response(DefaultOnResponse::new().level(tracing::Level::INFO))
-                        .on_failure(DefaultOnFailure::new().level(tracing::Level::ERROR)),
-                )
-                .layer(PropagateRequestIdLayer::new(middleware::REQUEST_ID))
-                .layer(CatchPanicLayer::custom(|_| {
-                    tracing::error!("a request handler panicked");
-                    axum::response::IntoResponse::into_response(ApiError::Panicked)
-                })),
+    ServiceBuilder::new()
+        .map_response(axum::response::IntoResponse::into_response)
+        .layer(middleware::RequestIdLayer::new(middleware::RequestIds::new()))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &axum::extract::Request| {
+                    let id = req.headers().get(middleware::REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
+                    tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
+                })
+                // One access-log line per request, inside the span that carries the request id.
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO))
+                .on_failure(DefaultOnFailure::new().level(tracing::Level::ERROR)),
         )
+        .layer(CatchPanicLayer::custom(|_| {
+            tracing::error!("a request handler panicked");
+            axum::response::IntoResponse::into_response(ApiError::Panicked)
+        }))
+        .service(router)
 }
 
 /// The OpenAPI document, as served at `/api/openapi.json`.

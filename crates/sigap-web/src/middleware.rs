@@ -7,10 +7,10 @@ use crate::extract::read_body;
 use axum::body::Body;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 use sigap_core::{AppError, Principal, auth, idempotency};
+use std::sync::Arc;
 use std::time::Instant;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -33,17 +33,183 @@ impl RequestIds {
             next: std::sync::Arc::default(),
         }
     }
+
+    /// The next id, `<prefix>-<counter in hex>`, written without building a string.
+    fn make(&self) -> Option<HeaderValue> {
+        use std::io::Write;
+        let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        // 12 characters of prefix, a dash, at most 16 hex digits.
+        let mut buf = [0u8; 40];
+        let mut rest = &mut buf[..];
+        write!(rest, "{}-{n:x}", self.prefix).ok()?;
+        let len = 40 - rest.len();
+        HeaderValue::from_bytes(buf.get(..len)?).ok()
+    }
 }
 
-impl tower_http::request_id::MakeRequestId for RequestIds {
-    fn make_request_id<B>(
+/// `x-request-id` on the way in and out, in one layer: a request without one gets a new id,
+/// and the response carries the request's id (unless the response set its own).
+#[derive(Clone)]
+pub struct RequestIdLayer {
+    ids: RequestIds,
+}
+
+impl RequestIdLayer {
+    pub fn new(ids: RequestIds) -> Self {
+        Self { ids }
+    }
+}
+
+impl<S> tower::Layer<S> for RequestIdLayer {
+    type Service = WithRequestId<S>;
+
+    fn layer(&self, inner: S) -> WithRequestId<S> {
+        WithRequestId {
+            inner,
+            ids: self.ids.clone(),
+        }
+    }
+}
+
+/// The service of [`RequestIdLayer`].
+#[derive(Clone)]
+pub struct WithRequestId<S> {
+    inner: S,
+    ids: RequestIds,
+}
+
+impl<S, B, RB> tower::Service<axum::http::Request<B>> for WithRequestId<S>
+where
+    S: tower::Service<axum::http::Request<B>, Response = axum::http::Response<RB>>,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = RequestIdFuture<S::Future>;
+
+    fn poll_ready(
         &mut self,
-        _request: &axum::http::Request<B>,
-    ) -> Option<tower_http::request_id::RequestId> {
-        let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        HeaderValue::from_str(&format!("{}-{n:x}", self.prefix))
-            .ok()
-            .map(Into::into)
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: axum::http::Request<B>) -> Self::Future {
+        let id = match req.headers().get(REQUEST_ID) {
+            Some(id) => Some(id.clone()),
+            None => {
+                let id = self.ids.make();
+                if let Some(id) = &id {
+                    req.headers_mut().insert(REQUEST_ID, id.clone());
+                }
+                id
+            }
+        };
+        RequestIdFuture {
+            inner: self.inner.call(req),
+            id,
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The response future of [`WithRequestId`].
+    pub struct RequestIdFuture<F> {
+        #[pin]
+        inner: F,
+        id: Option<HeaderValue>,
+    }
+}
+
+impl<F, RB, E> Future for RequestIdFuture<F>
+where
+    F: Future<Output = Result<axum::http::Response<RB>, E>>,
+{
+    type Output = F::Output;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        let this = self.project();
+        let mut resp = std::task::ready!(this.inner.poll(cx))?;
+        if !resp.headers().contains_key(REQUEST_ID) {
+            if let Some(id) = this.id.take() {
+                resp.headers_mut().insert(REQUEST_ID, id);
+            }
+        }
+        std::task::Poll::Ready(Ok(resp))
+    }
+}
+
+/// The API's authentication gate (`api_gate`) as a layer of its own: unlike
+/// `axum::middleware::from_fn` it needs no extra boxed service per request.
+#[derive(Clone)]
+pub struct ApiGateLayer {
+    state: AppState,
+}
+
+impl ApiGateLayer {
+    pub fn new(state: AppState) -> Self {
+        Self { state }
+    }
+}
+
+impl<S> tower::Layer<S> for ApiGateLayer {
+    type Service = ApiGate<S>;
+
+    fn layer(&self, inner: S) -> ApiGate<S> {
+        ApiGate {
+            inner,
+            state: self.state.clone(),
+        }
+    }
+}
+
+/// The service of [`ApiGateLayer`].
+#[derive(Clone)]
+pub struct ApiGate<S> {
+    inner: S,
+    state: AppState,
+}
+
+impl<S> tower::Service<Request> for ApiGate<S>
+where
+    S: tower::Service<Request, Response = Response, Error = std::convert::Infallible>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = std::convert::Infallible;
+    type Future = std::pin::Pin<
+        Box<dyn Future<Output = Result<Response, std::convert::Infallible>> + Send + 'static>,
+    >;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        // The ready service serves this request; a clone waits for the next one.
+        let clone = self.inner.clone();
+        let inner = std::mem::replace(&mut self.inner, clone);
+        let state = self.state.clone();
+        Box::pin(async move { Ok(authenticate(&state, req, inner, true).await) })
+    }
+}
+
+/// Runs the rest of the stack: the API's inner service, or axum's `Next` for the pages.
+async fn run<S>(next: S, req: Request) -> Response
+where
+    S: tower::Service<Request, Response = Response, Error = std::convert::Infallible>,
+{
+    match tower::ServiceExt::oneshot(next, req).await {
+        Ok(resp) => resp,
+        Err(never) => match never {},
     }
 }
 
@@ -60,7 +226,7 @@ pub fn enable_metrics() {
 }
 
 /// Counts requests and their latency by route.
-pub async fn observe(req: Request, next: Next) -> Response {
+pub async fn observe(req: Request, next: axum::middleware::Next) -> Response {
     let start = Instant::now();
     let method = req.method().to_string();
     let path = req
@@ -129,37 +295,43 @@ fn forbidden_origin(api: bool) -> Response {
     }
 }
 
-/// Finds the caller of an API route: `Authorization: Bearer` (a token) or the session cookie. Unsafe
-/// requests without a token must pass the `Origin` check.
-/// Then, for `POST`, the `Idempotency-Key` replay: one layer, so an API call passes one
-/// middleware, not two.
-pub async fn api_gate(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    authenticate(&state, req, next, true).await
-}
-
 /// `authenticate` for the HTML pages.
-pub async fn authenticate_ui(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn authenticate_ui(
+    State(state): State<AppState>,
+    req: Request,
+    next: axum::middleware::Next,
+) -> Response {
     authenticate(&state, req, next, false).await
 }
 
-async fn proceed(state: &AppState, req: Request, next: Next, api: bool) -> Response {
+async fn proceed<S>(state: &AppState, req: Request, next: S, api: bool) -> Response
+where
+    S: tower::Service<Request, Response = Response, Error = std::convert::Infallible>,
+{
     if api && req.method() == Method::POST {
         idempotent(state, req, next).await
     } else {
-        next.run(req).await
+        run(next, req).await
     }
 }
 
-async fn authenticate(state: &AppState, mut req: Request, next: Next, api: bool) -> Response {
+/// Finds the caller of an API route: `Authorization: Bearer` (a token) or the session cookie.
+/// Unsafe requests without a token must pass the `Origin` check. Then, for `POST` to the API,
+/// the `Idempotency-Key` replay: one layer, so an API call passes one middleware, not two.
+async fn authenticate<S>(state: &AppState, mut req: Request, next: S, api: bool) -> Response
+where
+    S: tower::Service<Request, Response = Response, Error = std::convert::Infallible>,
+{
     if let Some(value) = req.headers().get(header::AUTHORIZATION) {
-        let presented = value.to_str().unwrap_or("").to_owned();
+        let presented = value.to_str().unwrap_or("");
         let Some(token) = presented
             .strip_prefix("Bearer ")
             .or_else(|| presented.strip_prefix("bearer "))
         else {
             return ApiError::App(AppError::Unauthenticated).into_response();
         };
-        match auth::token_principal(&state.core, token).await {
+        let found = auth::token_principal(&state.core, token).await;
+        match found {
             Ok(p) => {
                 if !is_safe(req.method()) && !p.can_write() {
                     return problem_response(
@@ -181,7 +353,7 @@ async fn authenticate(state: &AppState, mut req: Request, next: Next, api: bool)
     if let Some(value) = cookie(req.headers(), SESSION_COOKIE).map(str::to_owned) {
         match auth::session_principal(&state.core, &value).await {
             Ok(Some(p)) => {
-                req.extensions_mut().insert(p);
+                req.extensions_mut().insert(Arc::new(p));
             }
             Ok(None) => {}
             Err(e) => {
@@ -201,9 +373,12 @@ fn valid_key(key: &str) -> bool {
 }
 
 /// Replays the first answer to a `POST` repeated with the same `Idempotency-Key`.
-async fn idempotent(state: &AppState, req: Request, next: Next) -> Response {
+async fn idempotent<S>(state: &AppState, req: Request, next: S) -> Response
+where
+    S: tower::Service<Request, Response = Response, Error = std::convert::Infallible>,
+{
     let Some(key) = req.headers().get("idempotency-key") else {
-        return next.run(req).await;
+        return run(next, req).await;
     };
     let Some(key) = key
         .to_str()
@@ -219,10 +394,10 @@ async fn idempotent(state: &AppState, req: Request, next: Next) -> Response {
     };
     let Some(person) = req
         .extensions()
-        .get::<Principal>()
+        .get::<Arc<Principal>>()
         .and_then(|p| p.person_id)
     else {
-        return next.run(req).await;
+        return run(next, req).await;
     };
     let (parts, body) = req.into_parts();
     let bytes = match read_body(
@@ -277,9 +452,7 @@ async fn idempotent(state: &AppState, req: Request, next: Next) -> Response {
             resp
         }
         Ok(idempotency::IdemState::Started) => {
-            let resp = next
-                .run(Request::from_parts(parts, Body::from(bytes)))
-                .await;
+            let resp = run(next, Request::from_parts(parts, Body::from(bytes))).await;
             let (rparts, rbody) = resp.into_parts();
             let rbytes = axum::body::to_bytes(rbody, usize::MAX)
                 .await
@@ -312,7 +485,7 @@ async fn idempotent(state: &AppState, req: Request, next: Next) -> Response {
 }
 
 /// Security headers for HTML pages.
-pub async fn html_headers(req: Request, next: Next) -> Response {
+pub async fn html_headers(req: Request, next: axum::middleware::Next) -> Response {
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
     h.insert(

@@ -1,7 +1,7 @@
 //! API of the CMDB: classes, configuration items, relationships, impact analysis and CSV
 //! import and export.
 
-use super::dto::{AuditOut, ListQuery, Page, Ref, nullable, ts};
+use super::dto::{AuditOut, ListQuery, Page, Ref, Time, nullable, ts};
 use super::handlers::with_etag;
 use super::portfolio::CiRefOut;
 use crate::AppState;
@@ -217,10 +217,10 @@ pub struct CiOut {
     /// Values of the class's attributes.
     #[schema(value_type = Object)]
     pub attributes: serde_json::Value,
-    #[schema(format = DateTime)]
-    pub created_at: String,
-    #[schema(format = DateTime)]
-    pub updated_at: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Time,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Time,
     pub version: i64,
 }
 
@@ -254,8 +254,8 @@ pub struct RelationshipOut {
     #[serde(rename = "type")]
     pub kind: String,
     pub target: CiRefOut,
-    #[schema(format = DateTime)]
-    pub created_at: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Time,
 }
 
 impl From<Relationship> for RelationshipOut {

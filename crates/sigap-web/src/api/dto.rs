@@ -31,8 +31,18 @@ pub fn nullable<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
     Option::<T>::deserialize(d).map(Some)
 }
 
-pub(crate) fn ts(t: jiff::Timestamp) -> String {
-    t.to_string()
+/// A time, RFC 3339 in UTC, written straight into the JSON body (no string of its own).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Time(pub jiff::Timestamp);
+
+impl Serialize for Time {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&self.0)
+    }
+}
+
+pub(crate) fn ts(t: jiff::Timestamp) -> Time {
+    Time(t)
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -49,10 +59,10 @@ pub struct PersonOut {
     pub organization: Option<Ref>,
     /// Granted roles: requester, agent, manager, admin, approver, cab_member, portfolio_manager.
     pub roles: Vec<String>,
-    #[schema(format = DateTime)]
-    pub created_at: String,
-    #[schema(format = DateTime)]
-    pub updated_at: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Time,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Time,
     pub version: i64,
 }
 
@@ -145,13 +155,14 @@ pub struct OrganizationOut {
     pub id: Uuid,
     pub name: String,
     /// provider, customer or supplier.
-    pub kind: String,
+    #[schema(value_type = String)]
+    pub kind: &'static str,
     pub description: String,
     pub active: bool,
-    #[schema(format = DateTime)]
-    pub created_at: String,
-    #[schema(format = DateTime)]
-    pub updated_at: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Time,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Time,
     pub version: i64,
 }
 
@@ -160,7 +171,7 @@ impl From<Organization> for OrganizationOut {
         Self {
             id: o.id.as_uuid(),
             name: o.name,
-            kind: o.kind.code().into(),
+            kind: o.kind.code(),
             description: o.description,
             active: o.active,
             created_at: ts(o.created_at),
@@ -202,10 +213,10 @@ pub struct GroupOut {
     pub manager: Option<Ref>,
     pub active: bool,
     pub member_count: i64,
-    #[schema(format = DateTime)]
-    pub created_at: String,
-    #[schema(format = DateTime)]
-    pub updated_at: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Time,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Time,
     pub version: i64,
 }
 
@@ -290,14 +301,14 @@ pub struct TokenOut {
     pub name: String,
     /// read or read_write.
     pub scope: String,
-    #[schema(format = DateTime)]
-    pub created_at: String,
-    #[schema(format = DateTime)]
-    pub expires_at: Option<String>,
-    #[schema(format = DateTime)]
-    pub last_used_at: Option<String>,
-    #[schema(format = DateTime)]
-    pub revoked_at: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Time,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub expires_at: Option<Time>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_used_at: Option<Time>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub revoked_at: Option<Time>,
     /// The token itself: present only in the answer to its creation.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
@@ -331,8 +342,8 @@ pub struct TokenIn {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AuditOut {
     pub seq: i64,
-    #[schema(format = DateTime)]
-    pub at: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub at: Time,
     pub actor: String,
     pub actor_id: Option<Uuid>,
     pub request_id: String,

@@ -3,27 +3,45 @@
 use super::dto::*;
 use crate::AppState;
 use crate::error::{ApiResult, Problem};
-use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller, IfMatch, etag};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller, IfMatch, etag_value};
 use axum::Json;
+use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use bytes::{BufMut, BytesMut};
 use sigap_core::{groups, orgs, people, tokens};
 
+/// A JSON record with its `ETag` (and `Location`), built in place: the body is written
+/// straight into the buffer the response sends, the headers into the response's own map.
 pub(crate) fn with_etag<T: serde::Serialize>(
     status: StatusCode,
     version: i64,
     body: T,
     location: Option<String>,
 ) -> Response {
-    let mut headers = HeaderMap::new();
-    if let Ok(v) = HeaderValue::from_str(&etag(version)) {
-        headers.insert(header::ETAG, v);
+    let mut buf = BytesMut::with_capacity(256).writer();
+    let mut resp = match serde_json::to_writer(&mut buf, &body) {
+        Ok(()) => {
+            let mut resp = Response::new(Body::from(buf.into_inner().freeze()));
+            resp.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            resp
+        }
+        // What axum answers when a body cannot be serialized.
+        Err(_) => Json(body).into_response(),
+    };
+    *resp.status_mut() = status;
+    let h = resp.headers_mut();
+    if let Some(v) = etag_value(version) {
+        h.insert(header::ETAG, v);
     }
     if let Some(loc) = location.and_then(|l| HeaderValue::from_str(&l).ok()) {
-        headers.insert(header::LOCATION, loc);
+        h.insert(header::LOCATION, loc);
     }
-    (status, headers, Json(body)).into_response()
+    resp
 }
 
 // ----- me -----

@@ -136,10 +136,7 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
             axum::routing::any(|| async { ApiError::RouteNotFound }),
         )
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            middleware::api_gate,
-        ))
+        .layer(middleware::ApiGateLayer::new(state.clone()))
         .with_state(state);
     (router, api)
 }

@@ -1,6 +1,6 @@
 //! Your notifications.
 
-use super::dto::ts;
+use super::dto::{Time, ts};
 use crate::AppState;
 use crate::error::{ApiResult, Problem};
 use crate::extract::{ApiPath, Caller};
@@ -24,10 +24,10 @@ pub struct NotificationOut {
     pub body: String,
     /// Where to look, a path in the UI.
     pub link: String,
-    #[schema(format = DateTime)]
-    pub created_at: String,
-    #[schema(format = DateTime)]
-    pub read_at: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Time,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub read_at: Option<Time>,
 }
 
 impl From<Notification> for NotificationOut {

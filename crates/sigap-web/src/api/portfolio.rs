@@ -1,7 +1,7 @@
 //! API of the service portfolio: services and their lifecycle, offerings, the portfolio
 //! process roles, projects and applications.
 
-use super::dto::{ListQuery, Page, Ref, nullable, ts};
+use super::dto::{ListQuery, Page, Ref, Time, nullable, ts};
 use super::handlers::with_etag;
 use crate::AppState;
 use crate::error::{ApiError, ApiResult, Problem};
@@ -130,10 +130,10 @@ pub struct ServiceOut {
     pub design: serde_json::Value,
     /// The stages this service may move to next.
     pub next_stages: Vec<String>,
-    #[schema(format = DateTime)]
-    pub created_at: String,
-    #[schema(format = DateTime)]
-    pub updated_at: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Time,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Time,
     pub version: i64,
 }
 
@@ -175,8 +175,8 @@ pub struct StageMoveOut {
     pub actor: String,
     pub actor_id: Option<Uuid>,
     pub reason: String,
-    #[schema(format = DateTime)]
-    pub at: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub at: Time,
 }
 
 impl From<StageMove> for StageMoveOut {
@@ -616,10 +616,10 @@ pub struct OfferingOut {
     /// When the offering is available, e.g. `Mon–Fri 08:00–18:00 WIB`.
     pub availability_hours: String,
     pub active: bool,
-    #[schema(format = DateTime)]
-    pub created_at: String,
-    #[schema(format = DateTime)]
-    pub updated_at: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Time,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Time,
     pub version: i64,
 }
 
@@ -808,10 +808,10 @@ pub struct ProjectOut {
     /// Services the project creates or changes (on single reads).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub services: Option<Vec<Ref>>,
-    #[schema(format = DateTime)]
-    pub created_at: String,
-    #[schema(format = DateTime)]
-    pub updated_at: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Time,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Time,
     pub version: i64,
 }
 
@@ -982,10 +982,10 @@ pub struct ApplicationOut {
     /// Configuration items it consists of or runs on (on single reads).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub configuration_items: Option<Vec<CiRefOut>>,
-    #[schema(format = DateTime)]
-    pub created_at: String,
-    #[schema(format = DateTime)]
-    pub updated_at: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Time,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Time,
     pub version: i64,
 }
 

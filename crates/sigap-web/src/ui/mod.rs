@@ -14,6 +14,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use sigap_core::{AppError, Ctx, Principal};
 use sigap_domain::{Locale, Role};
+use std::sync::Arc;
 
 pub use portfolio::*;
 pub use views::*;
@@ -75,7 +76,7 @@ pub fn router(state: AppState) -> Router {
 /// Who is looking, and in which language.
 #[derive(Debug, Clone)]
 pub struct Viewer {
-    pub principal: Option<Principal>,
+    pub principal: Option<Arc<Principal>>,
     pub locale: Locale,
     pub request_id: String,
     pub path: String,
@@ -107,8 +108,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Viewer {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let principal = parts.extensions.get::<Principal>().cloned();
-        let locale = locale_of(&parts.headers, principal.as_ref());
+        let principal = parts.extensions.get::<Arc<Principal>>().cloned();
+        let locale = locale_of(&parts.headers, principal.as_deref());
         let path = parts
             .uri
             .path_and_query()
