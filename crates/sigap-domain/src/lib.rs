@@ -4,6 +4,7 @@
 pub mod clock;
 pub mod cmdb;
 pub mod ids;
+pub mod incident;
 pub mod portfolio;
 pub mod values;
 
