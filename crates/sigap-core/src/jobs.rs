@@ -38,6 +38,14 @@ impl Registry {
         r.register(MAINTENANCE, |core, _job| {
             Box::pin(async move { maintenance(&core).await.map_err(|e| e.to_string()) })
         });
+        r.register(crate::incidents::AUTOCLOSE_JOB, |core, _job| {
+            Box::pin(async move {
+                crate::incidents::autoclose(&core)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            })
+        });
         r.register(crate::portfolio::REVIEW_JOB, |core, _job| {
             Box::pin(async move {
                 crate::portfolio::remind_reviews(&core)
@@ -207,6 +215,7 @@ impl Worker {
                 if leader && due {
                     enqueue(tx, MAINTENANCE, &json!({}), now, now).await?;
                     enqueue(tx, crate::portfolio::REVIEW_JOB, &json!({}), now, now).await?;
+                    enqueue(tx, crate::incidents::AUTOCLOSE_JOB, &json!({}), now, now).await?;
                 }
                 Ok::<_, AppError>(leader)
             })

@@ -9,6 +9,7 @@ mod error;
 pub mod groups;
 pub mod home;
 pub mod idempotency;
+pub mod incidents;
 pub mod jobs;
 pub mod listing;
 pub mod notifications;

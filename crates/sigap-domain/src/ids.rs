@@ -94,3 +94,15 @@ id_type!(
     /// An in-app notification.
     NotificationId
 );
+id_type!(
+    /// A task: an incident, and later problems, changes and requests.
+    TaskId
+);
+id_type!(
+    /// An entry of a task's journal.
+    JournalId
+);
+id_type!(
+    /// An assignment rule.
+    RuleId
+);

@@ -87,7 +87,10 @@ id_params!(
     sigap_domain::RelId,
     sigap_domain::ProjectId,
     sigap_domain::ApplicationId,
-    sigap_domain::NotificationId
+    sigap_domain::NotificationId,
+    sigap_domain::TaskId,
+    sigap_domain::JournalId,
+    sigap_domain::RuleId
 );
 
 fn ts_to_micros(ts: Timestamp) -> i64 {
@@ -348,7 +351,10 @@ id_cols!(
     sigap_domain::RelId,
     sigap_domain::ProjectId,
     sigap_domain::ApplicationId,
-    sigap_domain::NotificationId
+    sigap_domain::NotificationId,
+    sigap_domain::TaskId,
+    sigap_domain::JournalId,
+    sigap_domain::RuleId
 );
 
 /// A calendar date, kept as ISO text (`YYYY-MM-DD`) in both engines.

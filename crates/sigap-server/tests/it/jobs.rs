@@ -146,13 +146,13 @@ async fn leader_enqueues_periodic_work_once(app: TestApp) -> anyhow::Result<()> 
     assert!(!b.lead(&mut lb).await?, "one leader at a time");
     assert_eq!(
         b.run_once().await?,
-        2,
-        "any node runs the periodic jobs (maintenance, service reviews)"
+        3,
+        "any node runs the periodic jobs (maintenance, service reviews, incident auto-close)"
     );
     assert!(a.lead(&mut la).await?, "the leader renews its lease");
     assert_eq!(a.run_once().await?, 0, "periodic work is not due again yet");
     let counts = sigap_core::jobs::counts(&app.core).await?;
-    assert_eq!((counts.done, counts.failed), (2, 0));
+    assert_eq!((counts.done, counts.failed), (3, 0));
     Ok(())
 }
 

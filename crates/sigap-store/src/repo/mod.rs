@@ -5,6 +5,7 @@ pub mod audit;
 pub mod cmdb;
 pub mod groups;
 pub mod idempotency;
+pub mod incidents;
 pub mod jobs;
 pub mod list;
 pub mod notifications;

@@ -4,6 +4,7 @@
 mod cmdb;
 pub mod dto;
 mod handlers;
+mod incidents;
 mod notifications;
 mod portfolio;
 
@@ -32,6 +33,7 @@ use utoipa_axum::routes;
         (name = "services", description = "The service portfolio: services and their lifecycle, offerings, process roles"),
         (name = "portfolios", description = "The project and application portfolios"),
         (name = "cmdb", description = "Configuration items, classes, relationships, impact analysis, CSV import and export"),
+        (name = "incidents", description = "Incident management: log, classify, assign, hold, resolve, close"),
         (name = "audit", description = "Who changed what, when")
     )
 )]
@@ -74,6 +76,16 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(group_history))
         .merge(portfolio_routes())
         .merge(cmdb_routes())
+        .merge(incident_routes())
+}
+
+fn incident_routes() -> OpenApiRouter<AppState> {
+    use incidents::*;
+    OpenApiRouter::new()
+        .routes(routes!(list_incidents, create_incident))
+        .routes(routes!(get_incident, patch_incident))
+        .routes(routes!(incident_action))
+        .routes(routes!(get_matrix, put_matrix))
 }
 
 fn portfolio_routes() -> OpenApiRouter<AppState> {

@@ -1,0 +1,1076 @@
+//! Incident management: log, classify (impact × urgency → priority), assign, hold, resolve,
+//! close, with every change in the journal and the audit log, and the caller kept informed.
+
+use crate::Core;
+use crate::audit::{self, Actor};
+use crate::error::{AppError, AppResult, Errors, FieldError};
+use crate::listing::{ListParams, Listed, PageRequest, parse_bool};
+use crate::principal::Ctx;
+use crate::refs::{self, RefChange};
+use jiff::{SignedDuration, Timestamp};
+use serde_json::{Map, Value, json};
+use sigap_domain::incident::{
+    ContactType, HoldReason, IncidentState, Level, MatrixPreset, MatrixRow, Priority,
+    PriorityMatrix,
+};
+use sigap_domain::{CiId, Role, TaskId, parse_line, parse_text};
+use sigap_store::incidents::{
+    self as repo, Incident, IncidentFields, IncidentFilter, IncidentSort, JournalEntry,
+    JournalKind, Visibility,
+};
+use sigap_store::{StoreError, Tx};
+
+/// How resolutions are classified.
+pub const RESOLUTION_CODES: &[&str] = &[
+    "solved_permanently",
+    "solved_workaround",
+    "not_reproducible",
+    "too_costly",
+    "resolved_by_caller",
+];
+
+/// Days after which a resolved incident closes by itself, unless set otherwise.
+pub const DEFAULT_AUTOCLOSE_DAYS: i64 = 5;
+pub const AUTOCLOSE_JOB: &str = "incident_autoclose";
+const AUTOCLOSE_KEY: &str = "incident.autoclose_days";
+
+#[derive(Debug, Clone, Default)]
+pub struct IncidentInput {
+    pub short_description: Option<String>,
+    pub description: Option<String>,
+    pub caller: RefChange,
+    pub contact_type: Option<String>,
+    pub impact: Option<i64>,
+    pub urgency: Option<i64>,
+    /// An override of the computed priority (managers), with `priority_reason`.
+    pub priority: Option<i64>,
+    pub priority_reason: Option<String>,
+    pub assignment_group: RefChange,
+    pub assigned_to: RefChange,
+    pub service: RefChange,
+    pub ci: RefChange,
+    pub category: Option<Option<String>>,
+    pub subcategory: Option<Option<String>>,
+    pub workaround: Option<String>,
+    pub major: Option<bool>,
+}
+
+/// What an incident is asked to do besides a field change.
+#[derive(Debug, Clone)]
+pub enum Action {
+    /// Work starts (new → in progress).
+    Start,
+    /// The acting agent takes it (and work starts).
+    AssignToMe,
+    Hold {
+        reason: String,
+        comment: Option<String>,
+    },
+    Resume,
+    Resolve {
+        code: String,
+        notes: String,
+    },
+    /// The caller accepts the resolution (→ closed).
+    Accept,
+    /// The caller rejects the resolution (→ in progress, reopened once more).
+    Reject {
+        comment: String,
+    },
+    Cancel {
+        reason: String,
+    },
+    Comment {
+        body: String,
+    },
+    WorkNote {
+        body: String,
+    },
+}
+
+impl Action {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::Start => "start",
+            Action::AssignToMe => "assign_to_me",
+            Action::Hold { .. } => "hold",
+            Action::Resume => "resume",
+            Action::Resolve { .. } => "resolve",
+            Action::Accept => "accept",
+            Action::Reject { .. } => "reject",
+            Action::Cancel { .. } => "cancel",
+            Action::Comment { .. } => "comment",
+            Action::WorkNote { .. } => "work_note",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct IncidentQuery {
+    pub state: Option<String>,
+    pub queue: Option<String>,
+    pub assignment_group: Option<String>,
+    pub assigned_to: Option<String>,
+    pub priority: Option<String>,
+    pub major: Option<String>,
+    pub q: Option<String>,
+}
+
+pub const SORT_FIELDS: &[(&str, IncidentSort)] = &[
+    ("number", IncidentSort::Number),
+    ("priority", IncidentSort::Priority),
+    ("opened_at", IncidentSort::OpenedAt),
+    ("updated_at", IncidentSort::UpdatedAt),
+];
+
+/// An incident with the journal its reader may see.
+#[derive(Debug, Clone)]
+pub struct IncidentDetail {
+    pub incident: Incident,
+    pub journal: Vec<JournalEntry>,
+}
+
+fn is_staff(ctx: &Ctx) -> bool {
+    ctx.principal.has(Role::Agent)
+}
+
+fn visibility(ctx: &Ctx) -> AppResult<Visibility> {
+    if is_staff(ctx) {
+        return Ok(match ctx.principal.scope() {
+            None => Visibility::All,
+            Some(org) => Visibility::Organization(org),
+        });
+    }
+    Ok(Visibility::Own(ctx.principal.person()?))
+}
+
+fn visible(v: &Visibility, i: &Incident) -> bool {
+    match v {
+        Visibility::All => true,
+        Visibility::Organization(org) => i.organization.as_ref().is_some_and(|o| o.id == *org),
+        Visibility::Own(p) => {
+            i.caller.as_ref().is_some_and(|c| c.id == *p)
+                || i.opened_by.as_ref().is_some_and(|c| c.id == *p)
+        }
+    }
+}
+
+pub fn audit_map(i: &Incident) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("short_description".into(), json!(i.short_description));
+    m.insert("description".into(), json!(i.description));
+    m.insert("state".into(), json!(i.state.code()));
+    m.insert("impact".into(), json!(i.impact.get()));
+    m.insert("urgency".into(), json!(i.urgency.get()));
+    m.insert("priority".into(), json!(i.priority.get()));
+    m.insert(
+        "caller".into(),
+        json!(i.caller.as_ref().map(|p| p.login.clone())),
+    );
+    m.insert(
+        "assignment_group".into(),
+        json!(i.assignment_group.as_ref().map(|g| g.name.clone())),
+    );
+    m.insert(
+        "assigned_to".into(),
+        json!(i.assigned_to.as_ref().map(|p| p.login.clone())),
+    );
+    m.insert(
+        "service".into(),
+        json!(i.service.as_ref().map(|s| s.name.clone())),
+    );
+    m.insert(
+        "configuration_item".into(),
+        json!(i.ci.as_ref().map(|s| s.name.clone())),
+    );
+    m.insert("category".into(), json!(i.category));
+    m.insert("subcategory".into(), json!(i.subcategory));
+    m.insert("contact_type".into(), json!(i.contact_type.code()));
+    m.insert("hold_reason".into(), json!(i.hold_reason.map(|h| h.code())));
+    m.insert("workaround".into(), json!(i.workaround));
+    m.insert("resolution_code".into(), json!(i.resolution_code));
+    m.insert("resolution_notes".into(), json!(i.resolution_notes));
+    m.insert("major".into(), json!(i.major));
+    m.insert(
+        "priority_override_reason".into(),
+        json!(i.priority_override_reason),
+    );
+    m.insert("reassignment_count".into(), json!(i.reassignment_count));
+    m.insert("reopen_count".into(), json!(i.reopen_count));
+    m
+}
+
+/// The current priority matrix.
+pub async fn matrix_in(tx: &mut Tx<'_>) -> AppResult<PriorityMatrix> {
+    let rows = repo::matrix_rows(tx).await?;
+    Ok(PriorityMatrix::new(rows).unwrap_or_else(|_| PriorityMatrix::preset(MatrixPreset::Itil)))
+}
+
+pub async fn matrix(core: &Core) -> AppResult<PriorityMatrix> {
+    core.store.read(async |tx| matrix_in(tx).await).await
+}
+
+/// Replaces the priority matrix with a preset or with rows (administrators).
+pub async fn set_matrix(core: &Core, ctx: &Ctx, rows: Vec<MatrixRow>) -> AppResult<PriorityMatrix> {
+    ctx.principal.require(Role::Admin)?;
+    let m = PriorityMatrix::new(rows)
+        .map_err(|e| AppError::Validation(vec![FieldError::from_invalid("rows", e)]))?;
+    let (actor, now) = (Actor::of(ctx), core.now());
+    let m2 = m.clone();
+    core.store
+        .write(async move |tx| {
+            let before = repo::matrix_rows(tx).await?;
+            repo::set_matrix_rows(tx, m2.rows()).await?;
+            let show = |rows: &[MatrixRow]| {
+                json!(
+                    rows.iter()
+                        .map(|r| format!("{}x{}={}", r.impact, r.urgency, r.priority))
+                        .collect::<Vec<_>>()
+                )
+            };
+            audit::record(
+                tx,
+                &actor,
+                now,
+                "priority_matrix",
+                "incident",
+                "update",
+                json!({"rows": [show(&before), show(m2.rows())]}),
+            )
+            .await?;
+            Ok::<_, AppError>(())
+        })
+        .await?;
+    Ok(m)
+}
+
+fn opt_text(
+    errs: &mut Errors,
+    field: &str,
+    v: &Option<Option<String>>,
+    current: Option<String>,
+) -> Option<String> {
+    match v {
+        None => current,
+        Some(None) => None,
+        Some(Some(t)) if t.trim().is_empty() => None,
+        Some(Some(t)) => errs.take(field, parse_line(t, 100)),
+    }
+}
+
+/// Applies the plain fields of an input; references are resolved separately.
+fn apply_plain(input: &IncidentInput, f: &mut IncidentFields, errs: &mut Errors) {
+    if let Some(t) = &input.short_description {
+        if let Some(t) = errs.take("short_description", parse_line(t, 160)) {
+            f.short_description = t;
+        }
+    }
+    if let Some(t) = &input.description {
+        if let Some(t) = errs.take("description", parse_text(t, 32_000)) {
+            f.description = t;
+        }
+    }
+    if let Some(c) = &input.contact_type {
+        if let Some(c) = errs.take("contact_type", ContactType::parse(c)) {
+            f.contact_type = c;
+        }
+    }
+    if let Some(i) = input.impact {
+        if let Some(i) = errs.take("impact", Level::parse(i)) {
+            f.impact = i;
+        }
+    }
+    if let Some(u) = input.urgency {
+        if let Some(u) = errs.take("urgency", Level::parse(u)) {
+            f.urgency = u;
+        }
+    }
+    f.category = opt_text(errs, "category", &input.category, f.category.clone());
+    f.subcategory = opt_text(
+        errs,
+        "subcategory",
+        &input.subcategory,
+        f.subcategory.clone(),
+    );
+    if let Some(w) = &input.workaround {
+        if let Some(w) = errs.take("workaround", parse_text(w, 32_000)) {
+            f.workaround = w;
+        }
+    }
+    if let Some(m) = input.major {
+        f.major = m;
+    }
+}
+
+/// Resolves the references of an input, checks the assignee belongs to the group, and
+/// computes the priority from the matrix (or takes a manager's override).
+async fn resolve_input(
+    tx: &mut Tx<'_>,
+    ctx: &Ctx,
+    input: &IncidentInput,
+    mut f: IncidentFields,
+    before: Option<&Incident>,
+) -> AppResult<IncidentFields> {
+    let staff = is_staff(ctx);
+    if staff {
+        f.caller_id = refs::person(tx, "caller", &input.caller, f.caller_id).await?;
+        f.assignment_group_id = refs::group(
+            tx,
+            "assignment_group",
+            &input.assignment_group,
+            f.assignment_group_id,
+        )
+        .await?;
+        f.assigned_to_id =
+            refs::person(tx, "assigned_to", &input.assigned_to, f.assigned_to_id).await?;
+    }
+    f.service_id = match refs_key(&input.service) {
+        None => f.service_id,
+        Some(None) => None,
+        Some(Some(k)) => Some(
+            crate::portfolio::resolve(tx, &k)
+                .await?
+                .ok_or_else(|| AppError::field("service", "not_found", "no such service"))?
+                .id,
+        ),
+    };
+    f.ci_id = match refs_key(&input.ci) {
+        None => f.ci_id,
+        Some(None) => None,
+        Some(Some(k)) => Some(resolve_ci(tx, &k).await?),
+    };
+    // The caller's organization is the incident's.
+    if let Some(caller) = f.caller_id {
+        f.organization_id = sigap_store::people::get(tx, caller)
+            .await?
+            .organization
+            .map(|o| o.id);
+    }
+    if let Some(cat) = &f.category {
+        let cats = repo::categories(tx).await?;
+        if !cats
+            .iter()
+            .any(|c| &c.code == cat && c.parent_code.is_none() && c.active)
+        {
+            return Err(AppError::field(
+                "category",
+                "invalid_choice",
+                "no such category",
+            ));
+        }
+        if let Some(sub) = &f.subcategory {
+            if !cats
+                .iter()
+                .any(|c| &c.code == sub && c.parent_code.as_ref() == Some(cat) && c.active)
+            {
+                return Err(AppError::field(
+                    "subcategory",
+                    "invalid_choice",
+                    "not a subcategory of the category",
+                ));
+            }
+        }
+    } else if f.subcategory.is_some() {
+        return Err(AppError::field(
+            "subcategory",
+            "invalid_choice",
+            "needs a category",
+        ));
+    }
+    if let Some(person) = f.assigned_to_id {
+        let Some(group) = f.assignment_group_id else {
+            return Err(AppError::field(
+                "assigned_to",
+                "group_required",
+                "choose an assignment group first",
+            ));
+        };
+        let members = sigap_store::groups::members(tx, group).await?;
+        if !members.iter().any(|m| m.id == person) {
+            return Err(AppError::field(
+                "assigned_to",
+                "not_a_member",
+                "the assignee must be a member of the assignment group",
+            ));
+        }
+    }
+    // Priority: from the matrix, unless a manager overrides it with a reason.
+    let computed = matrix_in(tx).await?.priority(f.impact, f.urgency);
+    match input.priority {
+        Some(p) => {
+            ctx.principal.require(Role::Manager)?;
+            let p = Priority::parse(p)
+                .map_err(|e| AppError::Validation(vec![FieldError::from_invalid("priority", e)]))?;
+            if p == computed {
+                f.priority = p;
+                f.priority_override_reason = None;
+            } else {
+                let reason = input
+                    .priority_reason
+                    .as_deref()
+                    .map(|r| parse_line(r, 500))
+                    .transpose()
+                    .map_err(|e| {
+                        AppError::Validation(vec![FieldError::from_invalid("priority_reason", e)])
+                    })?
+                    .ok_or_else(|| {
+                        AppError::field("priority_reason", "required", "an override needs a reason")
+                    })?;
+                f.priority = p;
+                f.priority_override_reason = Some(reason);
+            }
+        }
+        None => {
+            let impact_moved =
+                before.is_none_or(|b| b.impact != f.impact || b.urgency != f.urgency);
+            if impact_moved || f.priority_override_reason.is_none() {
+                f.priority = computed;
+                f.priority_override_reason = None;
+            }
+        }
+    }
+    // Reassignments count once the incident had an assignment.
+    if let Some(b) = before {
+        let group_moved = b.assignment_group.as_ref().map(|g| g.id) != f.assignment_group_id;
+        let person_moved = b.assigned_to.as_ref().map(|p| p.id) != f.assigned_to_id;
+        if (group_moved && b.assignment_group.is_some())
+            || (person_moved && b.assigned_to.is_some())
+        {
+            f.reassignment_count += 1;
+        }
+    }
+    Ok(f)
+}
+
+fn refs_key(change: &RefChange) -> Option<Option<String>> {
+    change.as_ref().map(|v| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+            .map(str::to_owned)
+    })
+}
+
+async fn resolve_ci(tx: &mut Tx<'_>, key: &str) -> AppResult<CiId> {
+    match crate::cmdb::resolve_ci(tx, key).await? {
+        Some(c) => Ok(c.id),
+        None => Err(AppError::field(
+            "configuration_item",
+            "not_found",
+            "no such configuration item",
+        )),
+    }
+}
+
+/// The group the first matching assignment rule names.
+async fn rule_group(
+    tx: &mut Tx<'_>,
+    f: &IncidentFields,
+) -> AppResult<Option<sigap_domain::GroupId>> {
+    for r in repo::rules(tx).await? {
+        if !r.active {
+            continue;
+        }
+        let cat = r
+            .category
+            .as_ref()
+            .is_none_or(|c| f.category.as_ref() == Some(c));
+        let svc = r.service_id.is_none_or(|s| f.service_id == Some(s));
+        let ci = r.ci_id.is_none_or(|c| f.ci_id == Some(c));
+        let specific = r.category.is_some() || r.service_id.is_some() || r.ci_id.is_some();
+        if cat && svc && ci && specific {
+            return Ok(Some(r.group_id));
+        }
+    }
+    Ok(None)
+}
+
+/// Records a change in the journal and the audit log.
+async fn record_change(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    now: Timestamp,
+    before: Option<&Incident>,
+    after: &Incident,
+    action: &'static str,
+) -> AppResult<()> {
+    let b = before.map(audit_map);
+    let a = audit_map(after);
+    let changes = audit::diff(b.as_ref(), Some(&a));
+    if changes.as_object().is_some_and(|m| !m.is_empty()) {
+        repo::add_entry(
+            tx,
+            after.id,
+            JournalKind::Change,
+            actor.id,
+            &actor.name,
+            "",
+            Some(&changes),
+            now,
+        )
+        .await?;
+    }
+    audit::record_diff(
+        tx,
+        actor,
+        now,
+        "incident",
+        &after.id.to_string(),
+        action,
+        b.as_ref(),
+        Some(&a),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Logs an incident. Requesters report their own (self-service); agents log for a caller.
+pub async fn create(core: &Core, ctx: &Ctx, input: IncidentInput) -> AppResult<Incident> {
+    if !ctx.principal.can_write() {
+        return Err(AppError::Forbidden);
+    }
+    let me = ctx.principal.person_id;
+    if input.short_description.is_none() {
+        return Err(AppError::field(
+            "short_description",
+            "required",
+            "is required",
+        ));
+    }
+    let staff = is_staff(ctx);
+    let mut f = IncidentFields {
+        short_description: String::new(),
+        description: String::new(),
+        state: IncidentState::New,
+        impact: Level::LOW,
+        urgency: Level::LOW,
+        priority: Priority::parse(5).map_err(|e| AppError::Internal(e.message))?,
+        caller_id: me,
+        opened_by_id: me,
+        assignment_group_id: None,
+        assigned_to_id: None,
+        service_id: None,
+        offering_id: None,
+        ci_id: None,
+        organization_id: None,
+        category: None,
+        subcategory: None,
+        contact_type: if staff {
+            ContactType::Phone
+        } else {
+            ContactType::SelfService
+        },
+        parent_id: None,
+        resolved_at: None,
+        closed_at: None,
+        reassignment_count: 0,
+        reopen_count: 0,
+        hold_reason: None,
+        workaround: String::new(),
+        resolution_code: None,
+        resolution_notes: String::new(),
+        major: false,
+        priority_override_reason: None,
+    };
+    let mut errs = Errors::new();
+    apply_plain(&input, &mut f, &mut errs);
+    if !staff {
+        // Self-service: no major flag, and the caller is the reporter.
+        f.major = false;
+        f.contact_type = ContactType::SelfService;
+    }
+    errs.finish()?;
+    let (actor, now, ctx2) = (Actor::of(ctx), core.now(), ctx.clone());
+    core.store
+        .write(async move |tx| {
+            let mut f = resolve_input(tx, &ctx2, &input, f.clone(), None).await?;
+            if f.assignment_group_id.is_none() {
+                f.assignment_group_id = rule_group(tx, &f).await?;
+            }
+            if f.assigned_to_id.is_some() {
+                f.state = IncidentState::InProgress;
+            }
+            let number = repo::next_number(tx, "INC").await?;
+            let i = repo::insert(tx, TaskId::new(), &number, &f, now).await?;
+            record_change(tx, &actor, now, None, &i, "create").await?;
+            Ok(i)
+        })
+        .await
+}
+
+async fn find(tx: &mut Tx<'_>, key: &str) -> AppResult<Incident> {
+    let key = key.trim();
+    if let Some(id) = TaskId::parse(key) {
+        return match repo::get(tx, id).await {
+            Ok(i) => Ok(i),
+            Err(StoreError::NotFound) => Err(AppError::NotFound),
+            Err(e) => Err(e.into()),
+        };
+    }
+    repo::find_by_number(tx, key)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// An incident by id or number, if the reader may see it (else 404, whether or not it exists).
+pub async fn get(core: &Core, ctx: &Ctx, key: &str) -> AppResult<Incident> {
+    let v = visibility(ctx)?;
+    let key = key.to_owned();
+    let i = core
+        .store
+        .read(async move |tx| find(tx, &key).await)
+        .await?;
+    if visible(&v, &i) {
+        Ok(i)
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+/// An incident with its journal: agents see work notes and changes, callers the comments.
+pub async fn detail(core: &Core, ctx: &Ctx, key: &str) -> AppResult<IncidentDetail> {
+    let i = get(core, ctx, key).await?;
+    let staff = is_staff(ctx);
+    let id = i.id;
+    let journal = core
+        .store
+        .read(async move |tx| repo::entries(tx, id, staff).await)
+        .await?;
+    Ok(IncidentDetail {
+        incident: i,
+        journal,
+    })
+}
+
+/// Changes fields (agents), recomputing the priority in the same write.
+pub async fn update(
+    core: &Core,
+    ctx: &Ctx,
+    key: &str,
+    input: IncidentInput,
+    if_match: Option<i64>,
+) -> AppResult<Incident> {
+    if !is_staff(ctx) || !ctx.principal.can_write() {
+        return Err(AppError::Forbidden);
+    }
+    let current = get(core, ctx, key).await?;
+    let (actor, now, ctx2) = (Actor::of(ctx), core.now(), ctx.clone());
+    core.store
+        .write(async move |tx| {
+            let before = repo::get(tx, current.id).await?;
+            crate::check_version(if_match, before.version)?;
+            if before.state.is_final() {
+                return Err(AppError::Conflict {
+                    code: "final_state",
+                    message: format!("a {} incident cannot change", before.state),
+                    field: None,
+                });
+            }
+            let mut f = before.fields();
+            let mut errs = Errors::new();
+            apply_plain(&input, &mut f, &mut errs);
+            errs.finish()?;
+            let f = resolve_input(tx, &ctx2, &input, f, Some(&before)).await?;
+            let after = crate::written(
+                repo::update(tx, before.id, &f, before.version, now).await,
+                if_match,
+            )?;
+            record_change(tx, &actor, now, Some(&before), &after, "update").await?;
+            Ok(after)
+        })
+        .await
+}
+
+fn transition(from: IncidentState, to: IncidentState) -> AppResult<()> {
+    from.check(to).map_err(|e| AppError::Conflict {
+        code: e.code,
+        message: e.message,
+        field: Some("state".into()),
+    })
+}
+
+/// Does one of the named actions.
+pub async fn act(
+    core: &Core,
+    ctx: &Ctx,
+    key: &str,
+    action: Action,
+    if_match: Option<i64>,
+) -> AppResult<Incident> {
+    if !ctx.principal.can_write() {
+        return Err(AppError::Forbidden);
+    }
+    let current = get(core, ctx, key).await?;
+    let staff = is_staff(ctx);
+    let is_caller = ctx.principal.person_id.is_some()
+        && current.caller.as_ref().map(|c| c.id) == ctx.principal.person_id;
+    // What a caller may do on their own incident; everything else is the desk's.
+    let callers = matches!(
+        action,
+        Action::Accept | Action::Reject { .. } | Action::Comment { .. }
+    );
+    if !(staff || (callers && is_caller)) {
+        return Err(AppError::Forbidden);
+    }
+    let (actor, now) = (Actor::of(ctx), core.now());
+    let me = ctx.principal.person_id;
+    core.store
+        .write(async move |tx| {
+            let before = repo::get(tx, current.id).await?;
+            crate::check_version(if_match, before.version)?;
+            let mut f = before.fields();
+            let mut note: Option<(JournalKind, String)> = None;
+            match &action {
+                Action::Start => {
+                    transition(before.state, IncidentState::InProgress)?;
+                    if before.state != IncidentState::New {
+                        return Err(AppError::Conflict {
+                            code: "invalid_transition",
+                            message: format!(
+                                "work starts on new incidents; this one is {}",
+                                before.state
+                            ),
+                            field: Some("state".into()),
+                        });
+                    }
+                    f.state = IncidentState::InProgress;
+                }
+                Action::AssignToMe => {
+                    let Some(me) = me else {
+                        return Err(AppError::Forbidden);
+                    };
+                    if before.state.is_final() || before.state == IncidentState::Resolved {
+                        transition(before.state, IncidentState::InProgress)?;
+                    }
+                    let groups = sigap_store::groups::of_person(tx, me).await?;
+                    let group = match before.assignment_group.as_ref().map(|g| g.id) {
+                        Some(g) if groups.iter().any(|x| x.id == g) => g,
+                        _ => match groups.first() {
+                            Some(g) => g.id,
+                            None => {
+                                return Err(AppError::field(
+                                    "assigned_to",
+                                    "not_a_member",
+                                    "you are in no support group",
+                                ));
+                            }
+                        },
+                    };
+                    let person_moved = before.assigned_to.is_some()
+                        && before.assigned_to.as_ref().map(|p| p.id) != Some(me);
+                    let group_moved = before.assignment_group.is_some()
+                        && before.assignment_group.as_ref().map(|g| g.id) != Some(group);
+                    if person_moved || group_moved {
+                        f.reassignment_count += 1;
+                    }
+                    f.assignment_group_id = Some(group);
+                    f.assigned_to_id = Some(me);
+                    if before.state == IncidentState::New {
+                        f.state = IncidentState::InProgress;
+                    }
+                }
+                Action::Hold { reason, comment } => {
+                    transition(before.state, IncidentState::OnHold)?;
+                    let r = HoldReason::parse(reason).map_err(|e| {
+                        AppError::Validation(vec![FieldError::from_invalid("hold_reason", e)])
+                    })?;
+                    let comment = comment.as_deref().map(str::trim).filter(|c| !c.is_empty());
+                    if r == HoldReason::AwaitingCaller && comment.is_none() {
+                        return Err(AppError::field(
+                            "comment",
+                            "required",
+                            "tell the caller what you are waiting for",
+                        ));
+                    }
+                    if let Some(c) = comment {
+                        let c = parse_text(c, 32_000).map_err(|e| {
+                            AppError::Validation(vec![FieldError::from_invalid("comment", e)])
+                        })?;
+                        note = Some((JournalKind::Comment, c));
+                    }
+                    f.state = IncidentState::OnHold;
+                    f.hold_reason = Some(r);
+                }
+                Action::Resume => {
+                    if before.state != IncidentState::OnHold {
+                        transition(before.state, IncidentState::InProgress)?;
+                        return Err(AppError::Conflict {
+                            code: "invalid_transition",
+                            message: "only incidents on hold resume".into(),
+                            field: Some("state".into()),
+                        });
+                    }
+                    f.state = IncidentState::InProgress;
+                    f.hold_reason = None;
+                }
+                Action::Resolve { code, notes } => {
+                    transition(before.state, IncidentState::Resolved)?;
+                    let mut errs = Errors::new();
+                    if !RESOLUTION_CODES.contains(&code.trim()) {
+                        errs.push(FieldError::new(
+                            "resolution_code",
+                            "invalid_choice",
+                            format!("must be one of: {}", RESOLUTION_CODES.join(", ")),
+                        ));
+                    }
+                    match parse_text(notes.trim(), 32_000) {
+                        Ok(n) if !n.is_empty() => f.resolution_notes = n,
+                        Ok(_) => errs.push(FieldError::new(
+                            "resolution_notes",
+                            "required",
+                            "is required",
+                        )),
+                        Err(e) => errs.push(FieldError::from_invalid("resolution_notes", e)),
+                    }
+                    errs.finish()?;
+                    f.state = IncidentState::Resolved;
+                    f.resolution_code = Some(code.trim().to_owned());
+                    f.hold_reason = None;
+                    f.resolved_at = Some(now);
+                }
+                Action::Accept => {
+                    if before.state != IncidentState::Resolved {
+                        return Err(AppError::Conflict {
+                            code: "invalid_transition",
+                            message: format!(
+                                "only a resolved incident can be accepted; this one is {}",
+                                before.state
+                            ),
+                            field: Some("state".into()),
+                        });
+                    }
+                    f.state = IncidentState::Closed;
+                    f.closed_at = Some(now);
+                }
+                Action::Reject { comment } => {
+                    if before.state != IncidentState::Resolved {
+                        return Err(AppError::Conflict {
+                            code: "invalid_transition",
+                            message: format!(
+                                "only a resolved incident can be rejected; this one is {}",
+                                before.state
+                            ),
+                            field: Some("state".into()),
+                        });
+                    }
+                    let c = parse_line(comment, 32_000).map_err(|e| {
+                        AppError::Validation(vec![FieldError::from_invalid("comment", e)])
+                    })?;
+                    note = Some((JournalKind::Comment, c));
+                    f.state = IncidentState::InProgress;
+                    f.reopen_count += 1;
+                    f.resolved_at = None;
+                    f.resolution_code = None;
+                }
+                Action::Cancel { reason } => {
+                    transition(before.state, IncidentState::Canceled)?;
+                    let r = parse_line(reason, 2000).map_err(|e| {
+                        AppError::Validation(vec![FieldError::from_invalid("reason", e)])
+                    })?;
+                    note = Some((JournalKind::WorkNote, r));
+                    f.state = IncidentState::Canceled;
+                    f.closed_at = Some(now);
+                    f.hold_reason = None;
+                }
+                Action::Comment { body } | Action::WorkNote { body } => {
+                    let kind = if matches!(action, Action::Comment { .. }) {
+                        JournalKind::Comment
+                    } else {
+                        JournalKind::WorkNote
+                    };
+                    let field = if kind == JournalKind::Comment {
+                        "comment"
+                    } else {
+                        "work_note"
+                    };
+                    let b = parse_text(body.trim(), 32_000).map_err(|e| {
+                        AppError::Validation(vec![FieldError::from_invalid(field, e)])
+                    })?;
+                    if b.is_empty() {
+                        return Err(AppError::field(field, "required", "is required"));
+                    }
+                    if before.state.is_final()
+                        && kind == JournalKind::Comment
+                        && !is_staff_actor(&actor, &before)
+                    {
+                        return Err(AppError::Conflict {
+                            code: "final_state",
+                            message: format!("a {} incident takes no more comments", before.state),
+                            field: None,
+                        });
+                    }
+                    // The caller answering an incident that waits for them puts it back to work.
+                    if kind == JournalKind::Comment
+                        && before.hold_reason == Some(HoldReason::AwaitingCaller)
+                        && before.caller.as_ref().map(|c| c.id) == actor.id
+                    {
+                        f.state = IncidentState::InProgress;
+                        f.hold_reason = None;
+                    }
+                    note = Some((kind, b));
+                }
+            }
+            if let Some((kind, body)) = &note {
+                repo::add_entry(tx, before.id, *kind, actor.id, &actor.name, body, None, now)
+                    .await?;
+            }
+            let after = if f != before.fields() {
+                let after = crate::written(
+                    repo::update(tx, before.id, &f, before.version, now).await,
+                    if_match,
+                )?;
+                record_change(tx, &actor, now, Some(&before), &after, "update").await?;
+                after
+            } else {
+                before
+            };
+            Ok(after)
+        })
+        .await
+}
+
+fn is_staff_actor(actor: &Actor, i: &Incident) -> bool {
+    // Callers may not comment on finished incidents; the desk may (a note after closing).
+    i.caller.as_ref().map(|c| c.id) != actor.id
+}
+
+pub async fn list(
+    core: &Core,
+    ctx: &Ctx,
+    query: IncidentQuery,
+    params: &ListParams,
+) -> AppResult<Listed<Incident>> {
+    let page = PageRequest::parse(params, SORT_FIELDS, "priority,opened_at")?;
+    let mut filter = IncidentFilter {
+        visibility: visibility(ctx)?,
+        q: query.q,
+        major: parse_bool("major", query.major.as_deref())?,
+        ..IncidentFilter::default()
+    };
+    for s in query
+        .state
+        .iter()
+        .flat_map(|s| s.split(','))
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        filter.states.push(
+            IncidentState::parse(s)
+                .map_err(|e| AppError::Validation(vec![FieldError::from_invalid("state", e)]))?,
+        );
+    }
+    if let Some(p) = query
+        .priority
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        let p = p
+            .parse::<i64>()
+            .ok()
+            .and_then(|p| Priority::parse(p).ok())
+            .ok_or_else(|| AppError::field("priority", "out_of_range", "must be 1 to 5"))?;
+        filter.priority = Some(p.get());
+    }
+    let me = ctx.principal.person_id;
+    let open = [
+        IncidentState::New,
+        IncidentState::InProgress,
+        IncidentState::OnHold,
+    ];
+    let (queue, group_key, assignee_key) = (query.queue, query.assignment_group, query.assigned_to);
+    let p2 = page.clone();
+    let result = core
+        .store
+        .read(async move |tx| {
+            match queue.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+                None => {}
+                Some("mine") => {
+                    filter.assigned_to = Some(me.ok_or(AppError::Forbidden)?);
+                    if filter.states.is_empty() {
+                        filter.states = open.to_vec();
+                    }
+                }
+                Some("my_groups") => {
+                    let groups = sigap_store::groups::of_person(tx, me.ok_or(AppError::Forbidden)?).await?;
+                    filter.groups = groups.iter().map(|g| g.id).collect();
+                    if filter.groups.is_empty() {
+                        return Ok(sigap_store::list::Page { items: Vec::new(), next: None });
+                    }
+                    if filter.states.is_empty() {
+                        filter.states = open.to_vec();
+                    }
+                }
+                Some("unassigned") => {
+                    filter.unassigned = true;
+                    if filter.states.is_empty() {
+                        filter.states = vec![IncidentState::New, IncidentState::InProgress];
+                    }
+                }
+                Some("on_hold") => filter.states = vec![IncidentState::OnHold],
+                Some("major") => {
+                    filter.major = Some(true);
+                    if filter.states.is_empty() {
+                        filter.states = open.to_vec();
+                    }
+                }
+                Some(other) => {
+                    return Err(AppError::field(
+                        "queue",
+                        "invalid_choice",
+                        format!("{other:?} is not a queue; use mine, my_groups, unassigned, on_hold or major"),
+                    ));
+                }
+            }
+            if let Some(g) = group_key.filter(|g| !g.trim().is_empty()) {
+                filter.assignment_group = refs::group(tx, "assignment_group", &Some(Some(g)), None).await?;
+            }
+            if let Some(a) = assignee_key.filter(|a| !a.trim().is_empty()) {
+                filter.assigned_to = refs::person(tx, "assigned_to", &Some(Some(a)), None).await?;
+            }
+            Ok::<_, AppError>(repo::list(tx, &filter, &p2.sort, p2.after.as_deref(), p2.limit).await?)
+        })
+        .await?;
+    Ok(page.finish(result, |i| i))
+}
+
+/// Closes resolved incidents whose resolution is older than the configured number of days.
+pub async fn autoclose(core: &Core) -> AppResult<usize> {
+    let now = core.now();
+    let actor = Actor::of(&Ctx::system("autoclose"));
+    core.store
+        .write(async move |tx| {
+            let days = repo::setting(tx, AUTOCLOSE_KEY)
+                .await?
+                .and_then(|v| v.as_i64())
+                .unwrap_or(DEFAULT_AUTOCLOSE_DAYS);
+            let before = now
+                .checked_sub(SignedDuration::from_hours(24 * days.max(0)))
+                .unwrap_or(now);
+            let due = repo::resolved_before(tx, before, 500).await?;
+            let mut n = 0;
+            for i in &due {
+                let mut f = i.fields();
+                f.state = IncidentState::Closed;
+                f.closed_at = Some(now);
+                let after = repo::update(tx, i.id, &f, i.version, now).await?;
+                record_change(tx, &actor, now, Some(i), &after, "update").await?;
+                n += 1;
+            }
+            Ok::<_, AppError>(n)
+        })
+        .await
+}
+
+/// Sets the days before resolved incidents close by themselves (administrators).
+pub async fn set_autoclose_days(core: &Core, ctx: &Ctx, days: i64) -> AppResult<()> {
+    ctx.principal.require(Role::Admin)?;
+    if !(0..=365).contains(&days) {
+        return Err(AppError::field("days", "out_of_range", "must be 0 to 365"));
+    }
+    core.store
+        .write(async move |tx| {
+            Ok::<_, AppError>(repo::set_setting(tx, AUTOCLOSE_KEY, &json!(days)).await?)
+        })
+        .await
+}

@@ -1,0 +1,569 @@
+//! Incidents over HTTP: the priority matrix, the state model under random action sequences,
+//! organization scoping, the journal's visibility and assignment.
+
+use crate::helpers::{bearer, problem};
+use crate::portfolio::{get, post, send};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use sigap_testkit::{TestApp, both};
+
+both!(
+    the_matrix_gives_the_documented_priorities,
+    random_action_sequences_stay_in_the_model,
+    callers_never_see_other_organizations_incidents,
+    work_notes_stay_internal_and_assignees_are_members,
+);
+
+async fn group_with(app: &TestApp, name: &str, members: &[&str]) -> anyhow::Result<()> {
+    let ctx = sigap_core::Ctx::system("test");
+    sigap_core::groups::create(
+        &app.core,
+        &ctx,
+        sigap_core::groups::GroupInput {
+            name: Some(name.into()),
+            group_type: Some("service_desk".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    for m in members {
+        sigap_core::groups::set_member(&app.core, &ctx, name, m, true)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    }
+    Ok(())
+}
+
+async fn the_matrix_gives_the_documented_priorities(app: TestApp) -> anyhow::Result<()> {
+    let (_, agent) = app.person("agnes", &["agent"], None).await?;
+    let admin = app.admin_token.clone();
+    let itil = [[1, 2, 3], [2, 3, 4], [3, 4, 5]];
+    let three = [[1, 1, 2], [1, 2, 3], [2, 3, 3]];
+    for (preset, table) in [("itil", itil), ("three_level", three)] {
+        let (s, v) = send(
+            &app.http,
+            Method::PUT,
+            &app.api("/priority_matrix"),
+            &admin,
+            Some(json!({"preset": preset})),
+        )
+        .await?;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        for impact in 1..=3i64 {
+            for urgency in 1..=3i64 {
+                let i = post(
+                    &app,
+                    "/incidents",
+                    &agent,
+                    json!({"short_description": format!("{preset} {impact}/{urgency}"), "impact": impact, "urgency": urgency}),
+                )
+                .await?;
+                assert_eq!(
+                    i["priority"],
+                    table[(impact - 1) as usize][(urgency - 1) as usize],
+                    "{preset}: impact {impact}, urgency {urgency}"
+                );
+            }
+        }
+    }
+    // A change of impact or urgency re-computes the priority in the same write.
+    let i = post(
+        &app,
+        "/incidents",
+        &agent,
+        json!({"short_description": "x", "impact": 3, "urgency": 3}),
+    )
+    .await?;
+    let number = i["number"].as_str().unwrap_or_default().to_owned();
+    let (s, v) = send(
+        &app.http,
+        Method::PATCH,
+        &app.api(&format!("/incidents/{number}")),
+        &agent,
+        Some(json!({"impact": 1, "urgency": 1})),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["priority"], 1);
+    assert_eq!(v["version"], 2, "one write");
+    // Agents may not override; managers may, with a reason.
+    let (s, _) = send(
+        &app.http,
+        Method::PATCH,
+        &app.api(&format!("/incidents/{number}")),
+        &agent,
+        Some(json!({"priority": 4})),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (_, manager) = app.person("mona", &["manager"], None).await?;
+    let resp = app
+        .http
+        .patch(app.api(&format!("/incidents/{number}")))
+        .header("authorization", bearer(&manager))
+        .json(&json!({"priority": 4}))
+        .send()
+        .await?;
+    problem(resp, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await?;
+    let (s, v) = send(
+        &app.http,
+        Method::PATCH,
+        &app.api(&format!("/incidents/{number}")),
+        &manager,
+        Some(json!({"priority": 4, "priority_reason": "users have a workaround"})),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(
+        (
+            v["priority"].as_i64(),
+            v["priority_override_reason"].as_str()
+        ),
+        (Some(4), Some("users have a workaround"))
+    );
+    // An incomplete matrix is refused.
+    let resp = app
+        .http
+        .put(app.api("/priority_matrix"))
+        .header("authorization", bearer(&admin))
+        .json(&json!({"rows": [{"impact": 1, "urgency": 1, "priority": 1}]}))
+        .send()
+        .await?;
+    problem(resp, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await?;
+    let m = get(&app, "/priority_matrix", &agent).await?;
+    assert_eq!(m.as_array().map(Vec::len), Some(9));
+    Ok(())
+}
+
+/// A small deterministic generator, so a failing sequence names its seed.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % n as u64) as usize
+    }
+}
+
+const ACTIONS: &[&str] = &[
+    "start",
+    "assign_to_me",
+    "hold",
+    "resume",
+    "resolve",
+    "accept",
+    "reject",
+    "cancel",
+    "comment",
+    "work_note",
+];
+
+/// What the model says an action does from a state: the new state, or `None` when refused.
+fn model(state: &str, action: &str) -> Option<&'static str> {
+    match (state, action) {
+        ("new", "start") => Some("in_progress"),
+        ("new" | "in_progress" | "on_hold", "assign_to_me") => Some(if state == "on_hold" {
+            "on_hold"
+        } else {
+            "in_progress"
+        }),
+        ("new" | "in_progress", "hold") => Some("on_hold"),
+        ("on_hold", "resume") => Some("in_progress"),
+        ("new" | "in_progress" | "on_hold", "resolve") => Some("resolved"),
+        ("resolved", "accept") => Some("closed"),
+        ("resolved", "reject") => Some("in_progress"),
+        ("new" | "in_progress" | "on_hold", "cancel") => Some("canceled"),
+        (s, "comment" | "work_note") => Some(match s {
+            "new" => "new",
+            "in_progress" => "in_progress",
+            "on_hold" => "on_hold",
+            "resolved" => "resolved",
+            "closed" => "closed",
+            _ => "canceled",
+        }),
+        _ => None,
+    }
+}
+
+async fn random_action_sequences_stay_in_the_model(app: TestApp) -> anyhow::Result<()> {
+    app.person("agnes", &["agent"], None).await?;
+    let (_, agent) = app.person("andi", &["agent"], None).await?;
+    group_with(&app, "Service Desk", &["andi", "agnes"]).await?;
+    let (_, caller) = app.person("budi", &["requester"], None).await?;
+    for seed in 1..=6u64 {
+        let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+        let i = post(
+            &app,
+            "/incidents",
+            &caller,
+            json!({"short_description": format!("seed {seed}"), "impact": 2, "urgency": 2}),
+        )
+        .await?;
+        let number = i["number"].as_str().unwrap_or_default().to_owned();
+        assert_eq!(i["state"], "new");
+        let (mut state, mut reopens) = ("new".to_owned(), 0);
+        for step in 0..30 {
+            let a = ACTIONS[rng.below(ACTIONS.len())];
+            let body = match a {
+                "hold" => json!({"reason": "awaiting_caller", "comment": "Which printer?"}),
+                "resolve" => {
+                    json!({"resolution_code": "solved_permanently", "resolution_notes": "Replaced the toner"})
+                }
+                "reject" => json!({"comment": "Still broken"}),
+                "cancel" => json!({"reason": "Duplicate"}),
+                "comment" | "work_note" => json!({"body": format!("step {step}")}),
+                _ => json!({}),
+            };
+            // Accept, reject and comments come from the caller; the rest from the agent.
+            let token = if matches!(a, "accept" | "reject") {
+                &caller
+            } else {
+                &agent
+            };
+            let (s, v) = send(
+                &app.http,
+                Method::POST,
+                &app.api(&format!("/incidents/{number}/{a}")),
+                token,
+                Some(body),
+            )
+            .await?;
+            let expected = model(&state, a);
+            match expected {
+                Some(next) => {
+                    assert_eq!(
+                        s,
+                        StatusCode::OK,
+                        "seed {seed} step {step}: {a} from {state}: {v}"
+                    );
+                    assert_eq!(
+                        v["state"], next,
+                        "seed {seed} step {step}: {a} from {state}"
+                    );
+                    if a == "reject" {
+                        reopens += 1;
+                    }
+                    state = next.to_owned();
+                }
+                None => {
+                    assert_eq!(
+                        s,
+                        StatusCode::CONFLICT,
+                        "seed {seed} step {step}: {a} from {state} should be refused: {v}"
+                    );
+                    assert_eq!(v["code"], "invalid_transition", "{v}");
+                }
+            }
+            // The record never holds a forbidden combination.
+            let d = get(&app, &format!("/incidents/{number}"), &agent).await?;
+            assert_eq!(d["state"], state.as_str());
+            assert_eq!(
+                d["hold_reason"].is_null(),
+                state != "on_hold",
+                "seed {seed}: hold reason in {state}: {d}"
+            );
+            assert_eq!(
+                d["resolved_at"].is_null(),
+                !matches!(state.as_str(), "resolved" | "closed"),
+                "seed {seed}: resolved_at in {state}: {d}"
+            );
+            assert_eq!(
+                d["closed_at"].is_null(),
+                !matches!(state.as_str(), "closed" | "canceled")
+            );
+            if matches!(state.as_str(), "resolved" | "closed") {
+                assert!(d["resolution_code"].is_string() && d["resolution_notes"] != "");
+            }
+            assert_eq!(d["reopen_count"], reopens);
+        }
+    }
+    // A refusal names the allowed states.
+    let i = post(
+        &app,
+        "/incidents",
+        &agent,
+        json!({"short_description": "refusal"}),
+    )
+    .await?;
+    let number = i["number"].as_str().unwrap_or_default().to_owned();
+    let resp = app
+        .http
+        .post(app.api(&format!("/incidents/{number}/accept")))
+        .header("authorization", bearer(&agent))
+        .json(&json!({}))
+        .send()
+        .await?;
+    problem(resp, StatusCode::CONFLICT, "invalid_transition").await?;
+    let (s, v) = send(
+        &app.http,
+        Method::POST,
+        &app.api(&format!("/incidents/{number}/cancel")),
+        &agent,
+        Some(json!({"reason": "test"})),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let resp = app
+        .http
+        .post(app.api(&format!("/incidents/{number}/start")))
+        .header("authorization", bearer(&agent))
+        .json(&json!({}))
+        .send()
+        .await?;
+    let p = problem(resp, StatusCode::CONFLICT, "invalid_transition").await?;
+    assert!(
+        p["detail"].as_str().is_some_and(|d| d.contains("canceled")),
+        "{p}"
+    );
+    // Resolving needs a code and notes.
+    let i = post(
+        &app,
+        "/incidents",
+        &agent,
+        json!({"short_description": "needs notes"}),
+    )
+    .await?;
+    let number = i["number"].as_str().unwrap_or_default().to_owned();
+    let resp = app
+        .http
+        .post(app.api(&format!("/incidents/{number}/resolve")))
+        .header("authorization", bearer(&agent))
+        .json(&json!({"resolution_code": "magic", "resolution_notes": " "}))
+        .send()
+        .await?;
+    let p = problem(resp, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await?;
+    assert_eq!(p["errors"].as_array().map(Vec::len), Some(2), "{p}");
+    Ok(())
+}
+
+async fn callers_never_see_other_organizations_incidents(app: TestApp) -> anyhow::Result<()> {
+    app.organization("PT Alfa", "customer").await?;
+    app.organization("PT Beta", "customer").await?;
+    let (_, alfa) = app.person("ani", &["requester"], Some("PT Alfa")).await?;
+    let (_, alfa2) = app.person("ario", &["requester"], Some("PT Alfa")).await?;
+    let (_, beta) = app.person("bayu", &["requester"], Some("PT Beta")).await?;
+    let (_, beta_agent) = app.person("bela", &["agent"], Some("PT Beta")).await?;
+    let (_, agent) = app.person("agnes", &["agent"], None).await?;
+    let mine = post(
+        &app,
+        "/incidents",
+        &alfa,
+        json!({"short_description": "Alfa's secret printer"}),
+    )
+    .await?;
+    let number = mine["number"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(mine["organization"]["display"], "PT Alfa");
+    assert_eq!(mine["contact_type"], "self_service");
+    for token in [&beta, &beta_agent, &alfa2] {
+        let (s, v) = send(
+            &app.http,
+            Method::GET,
+            &app.api(&format!("/incidents/{number}")),
+            token,
+            None,
+        )
+        .await?;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{v}");
+        let (s, _) = send(
+            &app.http,
+            Method::GET,
+            &app.api(&format!("/incidents/{}", mine["id"].as_str().unwrap_or(""))),
+            token,
+            None,
+        )
+        .await?;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        let found = get(&app, "/incidents?q=secret", token).await?;
+        assert_eq!(found["items"], json!([]), "not found by search");
+        let (s, _) = send(
+            &app.http,
+            Method::POST,
+            &app.api(&format!("/incidents/{number}/comment")),
+            token,
+            Some(json!({"body": "hi"})),
+        )
+        .await?;
+        assert_eq!(s, StatusCode::NOT_FOUND, "not even to comment");
+    }
+    // A number that does not exist answers the same as one that is not yours.
+    let (s, v) = send(
+        &app.http,
+        Method::GET,
+        &app.api("/incidents/INC9999999"),
+        &beta,
+        None,
+    )
+    .await?;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
+    // The caller and the provider's agents see it.
+    assert_eq!(
+        get(&app, &format!("/incidents/{number}"), &alfa).await?["number"],
+        number.as_str()
+    );
+    assert_eq!(
+        get(&app, &format!("/incidents/{number}"), &agent).await?["number"],
+        number.as_str()
+    );
+    // Requesters cannot do the desk's work on their own incident.
+    let (s, _) = send(
+        &app.http,
+        Method::POST,
+        &app.api(&format!("/incidents/{number}/resolve")),
+        &alfa,
+        Some(json!({"resolution_code": "resolved_by_caller", "resolution_notes": "ok"})),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = send(
+        &app.http,
+        Method::PATCH,
+        &app.api(&format!("/incidents/{number}")),
+        &alfa,
+        Some(json!({"impact": 1})),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    Ok(())
+}
+
+async fn work_notes_stay_internal_and_assignees_are_members(app: TestApp) -> anyhow::Result<()> {
+    let (_, agent) = app.person("andi", &["agent"], None).await?;
+    app.person("outsider", &["agent"], None).await?;
+    group_with(&app, "Service Desk", &["andi"]).await?;
+    let (_, caller) = app.person("budi", &["requester"], None).await?;
+    let i = post(
+        &app,
+        "/incidents",
+        &caller,
+        json!({"short_description": "VPN drops", "description": "<b>every hour</b>"}),
+    )
+    .await?;
+    let number = i["number"].as_str().unwrap_or_default().to_owned();
+    assert!(number.starts_with("INC") && number.len() == 10, "{number}");
+    let (s, v) = send(
+        &app.http,
+        Method::PATCH,
+        &app.api(&format!("/incidents/{number}")),
+        &agent,
+        Some(json!({"assignment_group": "Service Desk", "assigned_to": "outsider"})),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["errors"][0]["code"], "not_a_member");
+    let (s, v) = send(
+        &app.http,
+        Method::POST,
+        &app.api(&format!("/incidents/{number}/assign_to_me")),
+        &agent,
+        Some(json!({})),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(
+        (v["assigned_to"]["display"].as_str(), v["state"].as_str()),
+        (Some("Test andi"), Some("in_progress"))
+    );
+    send(
+        &app.http,
+        Method::POST,
+        &app.api(&format!("/incidents/{number}/work_note")),
+        &agent,
+        Some(json!({"body": "Suspect the firewall"})),
+    )
+    .await?;
+    send(
+        &app.http,
+        Method::POST,
+        &app.api(&format!("/incidents/{number}/comment")),
+        &agent,
+        Some(json!({"body": "We are looking into it"})),
+    )
+    .await?;
+    let theirs = get(&app, &format!("/incidents/{number}"), &caller).await?;
+    let bodies: Vec<&str> = theirs["journal"]
+        .as_array()
+        .map(|j| j.iter().filter_map(|e| e["body"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(bodies, ["We are looking into it"], "{theirs}");
+    let ours = get(&app, &format!("/incidents/{number}"), &agent).await?;
+    let kinds: Vec<&str> = ours["journal"]
+        .as_array()
+        .map(|j| j.iter().filter_map(|e| e["kind"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(
+        kinds.contains(&"work_note") && kinds.contains(&"change"),
+        "{kinds:?}"
+    );
+    assert_eq!(ours["description"], "<b>every hour</b>", "kept verbatim");
+    // Awaiting the caller needs a comment; the caller's answer puts it back to work.
+    let resp = app
+        .http
+        .post(app.api(&format!("/incidents/{number}/hold")))
+        .header("authorization", bearer(&agent))
+        .json(&json!({"reason": "awaiting_caller"}))
+        .send()
+        .await?;
+    problem(resp, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await?;
+    send(
+        &app.http,
+        Method::POST,
+        &app.api(&format!("/incidents/{number}/hold")),
+        &agent,
+        Some(json!({"reason": "awaiting_caller", "comment": "When does it drop?"})),
+    )
+    .await?;
+    let (s, v) = send(
+        &app.http,
+        Method::POST,
+        &app.api(&format!("/incidents/{number}/comment")),
+        &caller,
+        Some(json!({"body": "At 10:00"})),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(
+        (v["state"].as_str(), v["hold_reason"].is_null()),
+        (Some("in_progress"), true)
+    );
+    // Queues.
+    let mine = get(&app, "/incidents?queue=mine", &agent).await?;
+    assert_eq!(mine["items"].as_array().map(Vec::len), Some(1));
+    let unassigned = get(&app, "/incidents?queue=unassigned", &agent).await?;
+    assert_eq!(unassigned["items"], json!([]));
+    let (s, _) = send(
+        &app.http,
+        Method::GET,
+        &app.api("/incidents?queue=everything"),
+        &agent,
+        None,
+    )
+    .await?;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    // Resolved incidents close by themselves after the configured days.
+    send(&app.http, Method::POST, &app.api(&format!("/incidents/{number}/resolve")), &agent, Some(json!({"resolution_code": "solved_permanently", "resolution_notes": "New firewall rule"}))).await?;
+    assert_eq!(
+        sigap_core::incidents::autoclose(&app.core)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?,
+        0
+    );
+    app.clock
+        .advance(jiff::SignedDuration::from_hours(24 * 5 + 1));
+    assert_eq!(
+        sigap_core::incidents::autoclose(&app.core)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?,
+        1
+    );
+    let closed = get(&app, &format!("/incidents/{number}"), &caller).await?;
+    assert_eq!(closed["state"], "closed");
+    let v: Value = closed;
+    assert!(v["closed_at"].is_string());
+    Ok(())
+}

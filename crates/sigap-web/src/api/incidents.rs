@@ -1,0 +1,505 @@
+//! API of incident management: incidents, their actions and journal, the priority matrix,
+//! categories.
+
+use super::dto::{ListQuery, Page, Ref, Time, nullable, ts};
+use super::handlers::with_etag;
+use crate::AppState;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller, IfMatch};
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::{Deserialize, Serialize};
+use sigap_core::incidents::{self, Action};
+use sigap_core::store::groups::PersonRef;
+use sigap_core::store::incidents::{Incident, JournalEntry};
+use sigap_domain::incident::{Level, MatrixPreset, MatrixRow, Priority, PriorityMatrix};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+fn person(p: Option<PersonRef>) -> Option<Ref> {
+    p.map(|p| Ref {
+        id: p.id.as_uuid(),
+        display: p.name,
+    })
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IncidentOut {
+    pub id: Uuid,
+    /// INC0000001 …; either this or the id names the incident in paths.
+    pub number: String,
+    pub short_description: String,
+    pub description: String,
+    /// new, in_progress, on_hold, resolved, closed or canceled.
+    pub state: String,
+    /// 1 high … 3 low.
+    pub impact: i64,
+    pub urgency: i64,
+    /// From the priority matrix, 1 … 5, unless overridden with a reason.
+    pub priority: i64,
+    pub priority_override_reason: Option<String>,
+    pub caller: Option<Ref>,
+    pub opened_by: Option<Ref>,
+    pub assignment_group: Option<Ref>,
+    pub assigned_to: Option<Ref>,
+    pub service: Option<Ref>,
+    pub service_offering: Option<Ref>,
+    pub configuration_item: Option<Ref>,
+    pub organization: Option<Ref>,
+    pub category: Option<String>,
+    pub subcategory: Option<String>,
+    /// phone, email, self_service, walk_in, chat, monitoring or api.
+    pub contact_type: String,
+    pub parent: Option<Ref>,
+    /// awaiting_caller, awaiting_vendor, awaiting_problem or awaiting_change.
+    pub hold_reason: Option<String>,
+    pub workaround: String,
+    pub resolution_code: Option<String>,
+    pub resolution_notes: String,
+    pub major: bool,
+    pub reassignment_count: i64,
+    pub reopen_count: i64,
+    #[schema(value_type = String, format = DateTime)]
+    pub opened_at: Time,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Time,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub resolved_at: Option<Time>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub closed_at: Option<Time>,
+    /// The states this incident may move to.
+    pub next_states: Vec<String>,
+    pub version: i64,
+}
+
+impl From<Incident> for IncidentOut {
+    fn from(i: Incident) -> Self {
+        Self {
+            id: i.id.as_uuid(),
+            next_states: i.state.next().iter().map(|s| s.code().to_owned()).collect(),
+            number: i.number,
+            short_description: i.short_description,
+            description: i.description,
+            state: i.state.code().into(),
+            impact: i.impact.get(),
+            urgency: i.urgency.get(),
+            priority: i.priority.get(),
+            priority_override_reason: i.priority_override_reason,
+            caller: person(i.caller),
+            opened_by: person(i.opened_by),
+            assignment_group: i.assignment_group.map(|g| Ref {
+                id: g.id.as_uuid(),
+                display: g.name,
+            }),
+            assigned_to: person(i.assigned_to),
+            service: i.service.map(|s| Ref {
+                id: s.id.as_uuid(),
+                display: s.name,
+            }),
+            service_offering: i.offering.map(|s| Ref {
+                id: s.id.as_uuid(),
+                display: s.name,
+            }),
+            configuration_item: i.ci.map(|s| Ref {
+                id: s.id.as_uuid(),
+                display: s.name,
+            }),
+            organization: i.organization.map(|s| Ref {
+                id: s.id.as_uuid(),
+                display: s.name,
+            }),
+            category: i.category,
+            subcategory: i.subcategory,
+            contact_type: i.contact_type.code().into(),
+            parent: i.parent.map(|s| Ref {
+                id: s.id.as_uuid(),
+                display: s.name,
+            }),
+            hold_reason: i.hold_reason.map(|h| h.code().to_owned()),
+            workaround: i.workaround,
+            resolution_code: i.resolution_code,
+            resolution_notes: i.resolution_notes,
+            major: i.major,
+            reassignment_count: i.reassignment_count,
+            reopen_count: i.reopen_count,
+            opened_at: ts(i.opened_at),
+            updated_at: ts(i.updated_at),
+            resolved_at: i.resolved_at.map(ts),
+            closed_at: i.closed_at.map(ts),
+            version: i.version,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JournalOut {
+    pub id: Uuid,
+    /// comment (the caller sees it), work_note (internal) or change.
+    pub kind: String,
+    pub author: String,
+    pub author_id: Option<Uuid>,
+    pub body: String,
+    /// For changes: `{ field: [before, after] }`.
+    #[schema(value_type = Option<Object>)]
+    pub changes: Option<serde_json::Value>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Time,
+}
+
+impl From<JournalEntry> for JournalOut {
+    fn from(j: JournalEntry) -> Self {
+        Self {
+            id: j.id.as_uuid(),
+            kind: j.kind.code().into(),
+            author: j.author,
+            author_id: j.author_id.map(|p| p.as_uuid()),
+            body: j.body,
+            changes: j.changes,
+            created_at: ts(j.created_at),
+        }
+    }
+}
+
+/// An incident with the journal its reader may see.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IncidentDetailOut {
+    #[serde(flatten)]
+    pub incident: IncidentOut,
+    pub journal: Vec<JournalOut>,
+}
+
+/// Fields of an incident. On create `short_description` is required; requesters report for
+/// themselves and set only the description, impact, urgency, service, CI and category.
+#[derive(Debug, Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct IncidentIn {
+    pub short_description: Option<String>,
+    pub description: Option<String>,
+    /// Person id or login (agents).
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub caller: Option<Option<String>>,
+    pub contact_type: Option<String>,
+    pub impact: Option<i64>,
+    pub urgency: Option<i64>,
+    /// Overrides the matrix (managers); needs `priority_reason`.
+    pub priority: Option<i64>,
+    pub priority_reason: Option<String>,
+    /// Group id or name.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub assignment_group: Option<Option<String>>,
+    /// Person id or login; must be a member of the assignment group.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub assigned_to: Option<Option<String>>,
+    /// Service id or name.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub service: Option<Option<String>>,
+    /// CI id or `class/name`.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub configuration_item: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub category: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub subcategory: Option<Option<String>>,
+    pub workaround: Option<String>,
+    pub major: Option<bool>,
+}
+
+impl From<IncidentIn> for incidents::IncidentInput {
+    fn from(i: IncidentIn) -> Self {
+        Self {
+            short_description: i.short_description,
+            description: i.description,
+            caller: i.caller,
+            contact_type: i.contact_type,
+            impact: i.impact,
+            urgency: i.urgency,
+            priority: i.priority,
+            priority_reason: i.priority_reason,
+            assignment_group: i.assignment_group,
+            assigned_to: i.assigned_to,
+            service: i.service,
+            ci: i.configuration_item,
+            category: i.category,
+            subcategory: i.subcategory,
+            workaround: i.workaround,
+            major: i.major,
+        }
+    }
+}
+
+/// The details an action takes.
+#[derive(Debug, Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ActionIn {
+    /// hold: awaiting_caller, awaiting_vendor, awaiting_problem or awaiting_change; cancel:
+    /// why.
+    pub reason: Option<String>,
+    /// hold (required when awaiting the caller), reject (required): a comment for the caller.
+    pub comment: Option<String>,
+    /// resolve: solved_permanently, solved_workaround, not_reproducible, too_costly or
+    /// resolved_by_caller.
+    pub resolution_code: Option<String>,
+    /// resolve: what was done.
+    pub resolution_notes: Option<String>,
+    /// comment, work_note: the text.
+    pub body: Option<String>,
+}
+
+fn action(name: &str, body: ActionIn) -> Result<Action, ApiError> {
+    let req = |v: Option<String>, field: &str| -> Result<String, ApiError> {
+        v.ok_or_else(|| {
+            ApiError::App(sigap_core::AppError::field(
+                field,
+                "required",
+                "is required",
+            ))
+        })
+    };
+    Ok(match name {
+        "start" => Action::Start,
+        "assign_to_me" => Action::AssignToMe,
+        "hold" => Action::Hold {
+            reason: req(body.reason, "reason")?,
+            comment: body.comment,
+        },
+        "resume" => Action::Resume,
+        "resolve" => Action::Resolve {
+            code: req(body.resolution_code, "resolution_code")?,
+            notes: req(body.resolution_notes, "resolution_notes")?,
+        },
+        "accept" => Action::Accept,
+        "reject" => Action::Reject {
+            comment: req(body.comment, "comment")?,
+        },
+        "cancel" => Action::Cancel {
+            reason: req(body.reason, "reason")?,
+        },
+        "comment" => Action::Comment {
+            body: req(body.body, "body")?,
+        },
+        "work_note" => Action::WorkNote {
+            body: req(body.body, "body")?,
+        },
+        _ => return Err(ApiError::RouteNotFound),
+    })
+}
+
+/// Incidents you may see: all of them for agents, your own for requesters, your
+/// organization's for agents of a customer. `queue` = mine, my_groups, unassigned, on_hold or
+/// major; filters `state` (comma-separated), `assignment_group`, `assigned_to`, `priority`,
+/// `major`, `q` (number or short description). Sort by `priority`, `opened_at`, `updated_at`,
+/// `number`; the default `priority,opened_at` puts priority 1 (the highest) and the oldest
+/// first.
+#[utoipa::path(get, path = "/api/v1/incidents", tag = "incidents", params(ListQuery, IncidentListQuery),
+    responses((status = 200, body = Page<IncidentOut>)))]
+pub async fn list_incidents(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiQuery(q): ApiQuery<ListQuery>,
+    ApiQuery(iq): ApiQuery<IncidentListQuery>,
+) -> ApiResult<Json<Page<IncidentOut>>> {
+    let params = q.params()?;
+    let query = incidents::IncidentQuery {
+        state: iq.state,
+        queue: iq.queue,
+        assignment_group: iq.assignment_group.or(q.group),
+        assigned_to: iq.assigned_to,
+        priority: iq.priority,
+        major: iq.major,
+        q: q.q,
+    };
+    let page = incidents::list(&s.core, &ctx, query, &params).await?;
+    Ok(Json(Page {
+        items: page.items.into_iter().map(IncidentOut::from).collect(),
+        next_cursor: page.next_cursor,
+    }))
+}
+
+#[derive(Debug, Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct IncidentListQuery {
+    /// States, comma-separated: new, in_progress, on_hold, resolved, closed, canceled.
+    pub state: Option<String>,
+    /// mine, my_groups, unassigned, on_hold or major.
+    pub queue: Option<String>,
+    /// Group id or name.
+    pub assignment_group: Option<String>,
+    /// Person id or login.
+    pub assigned_to: Option<String>,
+    /// 1 … 5.
+    pub priority: Option<String>,
+    /// `true` for major incidents.
+    pub major: Option<String>,
+}
+
+/// Logs an incident; the priority comes from the matrix.
+#[utoipa::path(post, path = "/api/v1/incidents", tag = "incidents", request_body = IncidentIn,
+    responses((status = 201, body = IncidentOut), (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn create_incident(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiJson(body): ApiJson<IncidentIn>,
+) -> ApiResult<Response> {
+    let i = incidents::create(&s.core, &ctx, body.into()).await?;
+    let location = format!("/api/v1/incidents/{}", i.number);
+    Ok(with_etag(
+        StatusCode::CREATED,
+        i.version,
+        IncidentOut::from(i),
+        Some(location),
+    ))
+}
+
+/// An incident by number or id, with its journal (callers see comments only). 404 when it is
+/// not yours to see, whether or not it exists.
+#[utoipa::path(get, path = "/api/v1/incidents/{key}", tag = "incidents", params(("key" = String, Path)),
+    responses((status = 200, body = IncidentDetailOut), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn get_incident(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiPath(key): ApiPath<String>,
+) -> ApiResult<Response> {
+    let d = incidents::detail(&s.core, &ctx, &key).await?;
+    let version = d.incident.version;
+    let out = IncidentDetailOut {
+        incident: d.incident.into(),
+        journal: d.journal.into_iter().map(JournalOut::from).collect(),
+    };
+    Ok(with_etag(StatusCode::OK, version, out, None))
+}
+
+/// Changes an incident's fields (agents); impact or urgency re-computes the priority.
+#[utoipa::path(patch, path = "/api/v1/incidents/{key}", tag = "incidents", request_body = IncidentIn,
+    params(("key" = String, Path), ("If-Match" = Option<String>, Header)),
+    responses((status = 200, body = IncidentOut), (status = 412, body = Problem, content_type = "application/problem+json")))]
+pub async fn patch_incident(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiPath(key): ApiPath<String>,
+    IfMatch(v): IfMatch,
+    ApiJson(body): ApiJson<IncidentIn>,
+) -> ApiResult<Response> {
+    let i = incidents::update(&s.core, &ctx, &key, body.into(), v).await?;
+    Ok(with_etag(
+        StatusCode::OK,
+        i.version,
+        IncidentOut::from(i),
+        None,
+    ))
+}
+
+/// Does an action: start, assign_to_me, hold, resume, resolve, accept, reject, cancel,
+/// comment or work_note. Callers may accept, reject and comment on their own incidents. A
+/// move the state model does not allow answers 409 and names the allowed states.
+#[utoipa::path(post, path = "/api/v1/incidents/{key}/{action}", tag = "incidents", request_body = ActionIn,
+    params(("key" = String, Path), ("action" = String, Path), ("If-Match" = Option<String>, Header)),
+    responses((status = 200, body = IncidentOut), (status = 409, body = Problem, content_type = "application/problem+json")))]
+pub async fn incident_action(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiPath((key, name)): ApiPath<(String, String)>,
+    IfMatch(v): IfMatch,
+    ApiJson(body): ApiJson<ActionIn>,
+) -> ApiResult<Response> {
+    let a = action(&name, body)?;
+    let i = incidents::act(&s.core, &ctx, &key, a, v).await?;
+    Ok(with_etag(
+        StatusCode::OK,
+        i.version,
+        IncidentOut::from(i),
+        None,
+    ))
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MatrixRowDto {
+    pub impact: i64,
+    pub urgency: i64,
+    pub priority: i64,
+}
+
+/// The priority matrix, or a preset to load.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MatrixIn {
+    /// `itil` (3×3 into 1 Critical … 5 Planning) or `three_level` (1 High, 2 Medium, 3 Low).
+    pub preset: Option<String>,
+    /// Every impact/urgency pair once.
+    pub rows: Option<Vec<MatrixRowDto>>,
+}
+
+fn matrix_out(m: &PriorityMatrix) -> Vec<MatrixRowDto> {
+    m.rows()
+        .iter()
+        .map(|r| MatrixRowDto {
+            impact: r.impact.get(),
+            urgency: r.urgency.get(),
+            priority: r.priority.get(),
+        })
+        .collect()
+}
+
+/// The priority matrix: impact × urgency → priority.
+#[utoipa::path(get, path = "/api/v1/priority_matrix", tag = "incidents", responses((status = 200, body = Vec<MatrixRowDto>)))]
+pub async fn get_matrix(
+    State(s): State<AppState>,
+    Caller(_ctx): Caller,
+) -> ApiResult<Json<Vec<MatrixRowDto>>> {
+    Ok(Json(matrix_out(&incidents::matrix(&s.core).await?)))
+}
+
+/// Replaces the priority matrix with a preset or with rows (administrators).
+#[utoipa::path(put, path = "/api/v1/priority_matrix", tag = "incidents", request_body = MatrixIn,
+    responses((status = 200, body = Vec<MatrixRowDto>), (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn put_matrix(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiJson(body): ApiJson<MatrixIn>,
+) -> ApiResult<Json<Vec<MatrixRowDto>>> {
+    let bad = |field: &str, e: sigap_domain::InvalidValue| {
+        ApiError::App(sigap_core::AppError::Validation(vec![
+            sigap_core::FieldError::from_invalid(field, e),
+        ]))
+    };
+    let rows = match (body.preset, body.rows) {
+        (Some(p), None) => {
+            PriorityMatrix::preset(MatrixPreset::parse(&p).map_err(|e| bad("preset", e))?)
+                .rows()
+                .to_vec()
+        }
+        (None, Some(rows)) => {
+            let mut out = Vec::new();
+            for (i, r) in rows.iter().enumerate() {
+                out.push(MatrixRow {
+                    impact: Level::parse(r.impact)
+                        .map_err(|e| bad(&format!("rows[{i}].impact"), e))?,
+                    urgency: Level::parse(r.urgency)
+                        .map_err(|e| bad(&format!("rows[{i}].urgency"), e))?,
+                    priority: Priority::parse(r.priority)
+                        .map_err(|e| bad(&format!("rows[{i}].priority"), e))?,
+                });
+            }
+            out
+        }
+        _ => {
+            return Err(ApiError::App(sigap_core::AppError::field(
+                "preset",
+                "one_of",
+                "give either a preset or rows",
+            )));
+        }
+    };
+    Ok(Json(matrix_out(
+        &incidents::set_matrix(&s.core, &ctx, rows).await?,
+    )))
+}
