@@ -429,6 +429,100 @@ async function main() {
     check((await graph.locator('g.node').count()) >= 9, 'the impact graph has fewer than 9 boxes');
   });
 
+  // ----- an incident from the portal to closure -----
+  await api('POST', '/people', { login: 'budi', name: 'Budi Santoso', roles: ['requester'], password: 'budi-password-123' });
+  await api('POST', '/people', { login: 'agnes', name: 'Agnes Wijaya', roles: ['agent'], password: 'agnes-password-123' });
+  await api('POST', '/groups', { name: 'Service Desk', type: 'service_desk' });
+  await api('POST', '/groups/Service%20Desk/members', { person: 'agnes' });
+
+  async function personPage(login, password) {
+    const ctx = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 800 } });
+    ctx.on('request', (req) => {
+      requests.push(`${req.method()} ${req.url()}`);
+      if (!allowed(req.url())) problems.push(`request to another host: ${req.method()} ${req.url()}`);
+    });
+    ctx.on('response', (res) => {
+      if (res.status() >= 500) problems.push(`HTTP ${res.status()} for ${res.request().method()} ${res.url()}`);
+    });
+    const p = await ctx.newPage();
+    p.setDefaultTimeout(15_000);
+    await p.goto(`${origin}/login`);
+    await p.locator('#login').fill(login);
+    await p.locator('#password').fill(password);
+    await Promise.all([p.waitForNavigation(), p.locator('form:has(#password) button[type="submit"]').click()]);
+    return p;
+  }
+  async function submit(p, locator) {
+    await Promise.all([p.waitForNavigation(), locator.click()]);
+    await p.waitForLoadState('load');
+  }
+  async function shot(p, name) {
+    n += 1;
+    const label = `${String(n).padStart(2, '0')}-${name}`;
+    check(problems.length === 0, problems.join('\n'));
+    await p.screenshot({ path: join(shotDir, `${label}.png`), fullPage: true });
+    console.log(`  ok ${label}`);
+  }
+  const user = await personPage('budi', 'budi-password-123');
+  const agent = await personPage('agnes', 'agnes-password-123');
+  const stateOf = async (p) => (await p.locator('#incident-state').innerText()).trim();
+  let number = '';
+
+  // The end user reports an incident in the portal.
+  await user.goto(`${origin}/portal`);
+  await user.locator('form#report-incident input[name="short_description"]').fill('Printer on floor 3 jams');
+  await user.locator('form#report-incident select[name="urgency"]').selectOption('2');
+  await user.locator('form#report-incident textarea[name="description"]').fill('Every page since this morning.');
+  await submit(user, user.locator('form#report-incident button[type="submit"]'));
+  number = (await user.locator('h1 .number').innerText()).trim();
+  check(/^INC\d{7}$/.test(number), `the portal shows "${number}", not an incident number`);
+  await shot(user, 'portal-reported');
+
+  // The agent finds it in the unassigned queue and takes it.
+  await agent.goto(`${origin}/incidents?queue=unassigned`);
+  check((await agent.locator('#incident-list a', { hasText: number }).count()) === 1, `${number} is not in the unassigned queue`);
+  await shot(agent, 'agent-unassigned-queue');
+  await submit(agent, agent.locator('#incident-list a', { hasText: number }));
+  await submit(agent, agent.locator('form#assign-to-me button'));
+  check((await stateOf(agent)) === 'In progress', `after assigning it is "${await stateOf(agent)}"`);
+  await agent.locator('form#add-note textarea[name="body"]').fill('Internal: the fuser unit is worn.');
+  await submit(agent, agent.locator('form#add-note button[value="work_note"]'));
+  await agent.locator('form#add-note textarea[name="body"]').fill('We ordered a new fuser unit.');
+  await submit(agent, agent.locator('form#add-note button[value="comment"]'));
+  await agent.locator('#quick-actions details:has(form#resolve) > summary').click();
+  await agent.locator('form#resolve textarea[name="resolution_notes"]').fill('Replaced the fuser unit.');
+  await submit(agent, agent.locator('form#resolve button[type="submit"]'));
+  check((await stateOf(agent)) === 'Resolved', `after resolving it is "${await stateOf(agent)}"`);
+  await shot(agent, 'agent-resolved');
+
+  // The end user sees the comment but not the work note, and rejects the resolution.
+  await user.goto(`${origin}/portal/incidents/${number}`);
+  const conversation = await user.locator('#conversation').innerText();
+  check(conversation.includes('We ordered a new fuser unit.'), 'the end user does not see the comment');
+  check(!conversation.includes('fuser unit is worn'), 'the end user sees the work note');
+  await user.locator('#resolution details > summary').click();
+  await user.locator('form#reject input[name="comment"]').fill('It still jams on thick paper.');
+  await submit(user, user.locator('form#reject button[type="submit"]'));
+  check((await stateOf(user)) === 'In progress', `after rejecting it is "${await stateOf(user)}"`);
+  await shot(user, 'portal-rejected');
+
+  // The agent resolves again; the end user accepts.
+  await agent.goto(`${origin}/incidents/${number}`);
+  await agent.locator('#quick-actions details:has(form#resolve) > summary').click();
+  await agent.locator('form#resolve textarea[name="resolution_notes"]').fill('Adjusted the paper guide for thick paper.');
+  await submit(agent, agent.locator('form#resolve button[type="submit"]'));
+  check((await stateOf(agent)) === 'Resolved', 'the second resolution did not take');
+  await user.goto(`${origin}/portal/incidents/${number}`);
+  await submit(user, user.locator('#resolution button[value="accept"]'));
+  check((await stateOf(user)) === 'Closed', `after accepting it is "${await stateOf(user)}"`);
+  await shot(user, 'portal-closed');
+  await agent.goto(`${origin}/incidents/${number}`);
+  const journal = await agent.locator('#journal').innerText();
+  check(journal.includes('fuser unit is worn') && journal.includes('It still jams'), 'the agent journal misses entries');
+  await shot(agent, 'agent-journal');
+  await user.context().close();
+  await agent.context().close();
+
   await step('logout', async () => {
     await clickAndLoad(await reveal('form.logout button[type="submit"]'));
     check(path() === '/login', `logging out ended on ${page.url()}, expected /login`);

@@ -8,6 +8,7 @@ both!(
     a_service_walks_its_lifecycle_in_the_ui,
     cmdb_pages_show_relationships_and_impact,
     administrators_define_ci_classes_in_the_ui,
+    incident_pages_for_agents_and_the_portal,
 );
 
 fn no_external_urls(html: &str, page: &str) {
@@ -553,6 +554,94 @@ async fn administrators_define_ci_classes_in_the_ui(app: TestApp) -> anyhow::Res
             .await?
             .status(),
         403
+    );
+    Ok(())
+}
+
+async fn incident_pages_for_agents_and_the_portal(app: TestApp) -> anyhow::Result<()> {
+    app.person("budi", &["requester"], None).await?;
+    app.person("agnes", &["agent"], None).await?;
+    let user = app.browser("budi", "budi-password-1").await?;
+    let agent = app.browser("agnes", "agnes-password-1").await?;
+    // Requesters land in the portal; a refused report keeps what was typed.
+    let resp = user.get(app.page("/incidents")).send().await?;
+    assert_eq!(resp.status(), 303);
+    assert_eq!(
+        resp.headers().get("location").and_then(|v| v.to_str().ok()),
+        Some("/portal")
+    );
+    let (status, _, body) = submit(
+        &app,
+        &user,
+        "/incidents",
+        &[("short_description", ""), ("description", "keep me")],
+    )
+    .await?;
+    assert_eq!(status, 422);
+    assert!(body.contains("keep me") && body.contains("alert-error"));
+    let (status, location, _) = submit(
+        &app,
+        &user,
+        "/incidents",
+        &[
+            ("short_description", "Mouse <b>broken</b>"),
+            ("urgency", "2"),
+        ],
+    )
+    .await?;
+    assert_eq!(status, 303);
+    assert!(location.starts_with("/portal/incidents/INC"), "{location}");
+    let number = location
+        .trim_start_matches("/portal/incidents/")
+        .split('?')
+        .next()
+        .unwrap_or("")
+        .to_owned();
+    let page = user
+        .get(app.page(&format!("/portal/incidents/{number}")))
+        .send()
+        .await?
+        .text()
+        .await?;
+    assert!(
+        page.contains("broken") && !page.contains("<b>broken</b>"),
+        "escaped, not executed"
+    );
+    // The agent's pages, in both languages, without external URLs.
+    for lang in ["en", "id"] {
+        submit(&app, &agent, "/language", &[("lang", lang), ("back", "/")]).await?;
+        for path in [
+            "/incidents?queue=unassigned".to_owned(),
+            "/incidents/new".to_owned(),
+            format!("/incidents/{number}"),
+        ] {
+            let resp = agent.get(app.page(&path)).send().await?;
+            assert_eq!(resp.status(), 200, "{path}");
+            let html = resp.text().await?;
+            assert!(html.contains(&format!("<html lang=\"{lang}\">")));
+            no_external_urls(&html, &path);
+            if path.starts_with("/incidents?") {
+                assert!(html.contains(&number), "the unassigned queue lists it");
+            }
+        }
+    }
+    let html = agent
+        .get(app.page(&format!("/incidents/{number}")))
+        .send()
+        .await?
+        .text()
+        .await?;
+    assert!(html.contains("Tugaskan ke saya"), "Indonesian actions");
+    // Another requester cannot open it.
+    app.person("citra", &["requester"], None).await?;
+    let other = app.browser("citra", "citra-password-1").await?;
+    assert_eq!(
+        other
+            .get(app.page(&format!("/portal/incidents/{number}")))
+            .send()
+            .await?
+            .status(),
+        404
     );
     Ok(())
 }

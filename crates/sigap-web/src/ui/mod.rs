@@ -1,5 +1,6 @@
 //! The HTML interface: server-rendered pages that work without JavaScript.
 
+mod incidents;
 mod portfolio;
 mod views;
 
@@ -16,6 +17,7 @@ use sigap_core::{AppError, Ctx, Principal};
 use sigap_domain::{Locale, Role};
 use std::sync::Arc;
 
+pub use incidents::*;
 pub use portfolio::*;
 pub use views::*;
 
@@ -44,6 +46,12 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/organizations/{id}", get(org_page).post(org_update))
         .route("/admin/organizations/{id}/delete", post(org_delete))
         .route("/notifications/{id}/read", post(notification_read))
+        .route("/incidents", get(incidents_page).post(incident_create))
+        .route("/incidents/new", get(incident_new))
+        .route("/incidents/{key}", get(incident_page).post(incident_update))
+        .route("/incidents/{key}/act", post(incident_act))
+        .route("/portal", get(portal_page))
+        .route("/portal/incidents/{key}", get(portal_incident_page))
         .route("/services", get(services_page).post(service_create))
         .route("/services/{id}", get(service_page).post(service_update))
         .route("/services/{id}/stage", post(service_stage))
