@@ -521,6 +521,7 @@ async fn record_change(
         Some(&a),
     )
     .await?;
+    repo::reindex(tx, after.id).await?;
     Ok(())
 }
 
@@ -913,6 +914,7 @@ pub async fn act(
             if let Some((kind, body)) = &note {
                 repo::add_entry(tx, before.id, *kind, actor.id, &actor.name, body, None, now)
                     .await?;
+                repo::reindex(tx, before.id).await?;
             }
             let after = if f != before.fields() {
                 let after = crate::written(

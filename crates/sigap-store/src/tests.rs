@@ -80,8 +80,11 @@ async fn add_person(store: &Store, login: &str, name: &str) -> anyhow::Result<Pe
 async fn columns(store: &Store) -> anyhow::Result<BTreeSet<(String, String)>> {
     let sql = match store.dialect() {
         Dialect::Sqlite => {
+            // Without the shadow tables SQLite keeps for a full-text (virtual) table.
             "SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p \
-             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'"
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND NOT EXISTS ( \
+             SELECT 1 FROM sqlite_master v WHERE v.type = 'table' AND v.sql LIKE 'CREATE VIRTUAL TABLE%' \
+             AND m.name LIKE v.name || '\\_%' ESCAPE '\\')"
         }
         Dialect::Postgres => {
             "SELECT table_name::text, column_name::text FROM information_schema.columns \

@@ -12,6 +12,7 @@ both!(
     random_action_sequences_stay_in_the_model,
     callers_never_see_other_organizations_incidents,
     work_notes_stay_internal_and_assignees_are_members,
+    full_text_search_covers_text_and_journal,
 );
 
 async fn group_with(app: &TestApp, name: &str, members: &[&str]) -> anyhow::Result<()> {
@@ -566,4 +567,61 @@ async fn work_notes_stay_internal_and_assignees_are_members(app: TestApp) -> any
     let v: Value = closed;
     assert!(v["closed_at"].is_string());
     Ok(())
+}
+
+async fn full_text_search_covers_text_and_journal(app: TestApp) -> anyhow::Result<()> {
+    let (_, agent) = app.person("andi", &["agent"], None).await?;
+    let (_, caller) = app.person("budi", &["requester"], None).await?;
+    let a = post(&app, "/incidents", &caller, json!({"short_description": "Laptop will not boot", "description": "Blue screen after the update"})).await?;
+    post(
+        &app,
+        "/incidents",
+        &caller,
+        json!({"short_description": "Printer jams"}),
+    )
+    .await?;
+    let number = a["number"].as_str().unwrap_or_default().to_owned();
+    send(
+        &app.http,
+        Method::POST,
+        &app.api(&format!("/incidents/{number}/work_note")),
+        &agent,
+        Some(json!({"body": "BitLocker recovery key needed"})),
+    )
+    .await?;
+    let count = |v: &Value| v["items"].as_array().map_or(0, Vec::len);
+    for (q, n) in [
+        ("laptop", 1),
+        ("blue screen", 1),
+        ("bitlocker", 1),
+        ("jams", 1),
+        (number.as_str(), 1),
+        ("laptop printer", 0),
+        ("\"*) OR (", 0),
+        ("nothing-here", 0),
+    ] {
+        let v = get(&app, &format!("/incidents?q={}", urlencode(q)), &agent).await?;
+        assert_eq!(count(&v), n, "search {q:?}: {v}");
+    }
+    // Search composes with filters and with what the reader may see.
+    let v = get(&app, "/incidents?q=laptop&state=closed", &agent).await?;
+    assert_eq!(count(&v), 0);
+    let v = get(&app, "/incidents?q=laptop", &caller).await?;
+    assert_eq!(count(&v), 1, "the caller finds their own");
+    let (_, other) = app.person("citra", &["requester"], None).await?;
+    let v = get(&app, "/incidents?q=laptop", &other).await?;
+    assert_eq!(count(&v), 0, "nobody else does");
+    Ok(())
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }

@@ -115,3 +115,11 @@ CREATE TABLE app_setting (
     key    TEXT PRIMARY KEY,
     value  JSONB NOT NULL
 );
+
+-- Full-text search over number, short description, description and journal, kept by the
+-- application on every change. (SQLite keeps the same in an FTS5 table of the same name.)
+CREATE TABLE task_search (
+    task_id  UUID PRIMARY KEY REFERENCES task (id) ON DELETE CASCADE,
+    document TSVECTOR NOT NULL
+);
+CREATE INDEX task_search_document ON task_search USING GIN (document);

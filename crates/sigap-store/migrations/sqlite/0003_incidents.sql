@@ -116,3 +116,11 @@ CREATE TABLE app_setting (
     key    TEXT PRIMARY KEY,
     value  TEXT NOT NULL
 );
+
+-- Full-text search over number, short description, description and journal, kept by the
+-- application on every change. (PostgreSQL keeps a tsvector in a table of the same name.)
+CREATE VIRTUAL TABLE task_search USING fts5(
+    task_id UNINDEXED,
+    document,
+    tokenize = 'unicode61 remove_diacritics 2'
+);

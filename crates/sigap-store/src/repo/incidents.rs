@@ -5,7 +5,7 @@ use super::decode;
 use super::groups::{GroupRef, PersonRef};
 use super::list::{Page, Select, Val, into_page};
 use crate::error::{StoreError, StoreResult};
-use crate::tx::Tx;
+use crate::tx::{Dialect, Tx};
 use crate::value::Row;
 use jiff::Timestamp;
 use sigap_domain::incident::{ContactType, HoldReason, IncidentState, Level, MatrixRow, Priority};
@@ -449,15 +449,25 @@ pub async fn list(
         q.filter("t.category = {}", Val::Text(c.clone()));
     }
     if let Some(text) = filter.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        let escaped = text
-            .to_lowercase()
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
-        let ph = q.bind(Val::Text(format!("%{escaped}%")));
-        q.condition(format!(
-            "(lower(t.number) LIKE {ph} ESCAPE '\\' OR lower(t.short_description) LIKE {ph} ESCAPE '\\')"
-        ));
+        match tx.dialect() {
+            Dialect::Sqlite => match fts5_query(text) {
+                Some(m) => {
+                    let ph = q.bind(Val::Text(m));
+                    q.condition(format!(
+                        "t.id IN (SELECT task_id FROM task_search WHERE task_search MATCH {ph})"
+                    ));
+                }
+                None => {
+                    q.condition("1 = 0".into());
+                }
+            },
+            Dialect::Postgres => {
+                let ph = q.bind(Val::Text(text.to_owned()));
+                q.condition(format!(
+                    "t.id IN (SELECT task_id FROM task_search WHERE document @@ plainto_tsquery('simple'::regconfig, {ph}::text))"
+                ));
+            }
+        }
     }
     let keys = super::list::sort_keys(
         sort,
@@ -487,6 +497,65 @@ pub async fn list(
             })
             .collect()
     }))
+}
+
+/// An FTS5 query matching every word of `text` (each quoted, so nothing in it is syntax);
+/// `None` when it holds no word.
+fn fts5_query(text: &str) -> Option<String> {
+    let words: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(16)
+        .map(|w| format!("\"{}\"", w.to_lowercase()))
+        .collect();
+    (!words.is_empty()).then(|| words.join(" "))
+}
+
+/// Rewrites a task's search document: number, short description, description and the text
+/// of its journal.
+pub async fn reindex(tx: &mut Tx<'_>, id: TaskId) -> StoreResult<()> {
+    let row = tx
+        .query_one(
+            "SELECT number, short_description, description FROM task WHERE id = $1",
+            &[id.into()],
+        )
+        .await?;
+    let mut doc = format!(
+        "{} {} {}",
+        row.get::<String>(0)?,
+        row.get::<String>(1)?,
+        row.get::<String>(2)?
+    );
+    for r in tx
+        .query(
+            "SELECT body FROM task_journal WHERE task_id = $1 AND kind <> 'change' ORDER BY created_at, id",
+            &[id.into()],
+        )
+        .await?
+    {
+        doc.push(' ');
+        doc.push_str(&r.get::<String>(0)?);
+    }
+    match tx.dialect() {
+        Dialect::Sqlite => {
+            tx.execute("DELETE FROM task_search WHERE task_id = $1", &[id.into()])
+                .await?;
+            tx.execute(
+                "INSERT INTO task_search (task_id, document) VALUES ($1, $2)",
+                &[id.into(), doc.as_str().into()],
+            )
+            .await?;
+        }
+        Dialect::Postgres => {
+            tx.execute(
+                "INSERT INTO task_search (task_id, document) VALUES ($1, to_tsvector('simple'::regconfig, $2::text)) \
+                 ON CONFLICT (task_id) DO UPDATE SET document = excluded.document",
+                &[id.into(), doc.as_str().into()],
+            )
+            .await?;
+        }
+    }
+    Ok(())
 }
 
 /// Resolved incidents whose resolution is older than `before` (for automatic closing),
