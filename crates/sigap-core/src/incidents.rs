@@ -594,6 +594,7 @@ pub async fn create(core: &Core, ctx: &Ctx, input: IncidentInput) -> AppResult<I
             let number = repo::next_number(tx, "INC").await?;
             let i = repo::insert(tx, TaskId::new(), &number, &f, now).await?;
             record_change(tx, &actor, now, None, &i, "create").await?;
+            notify(tx, &actor, now, None, &i, None).await?;
             Ok(i)
         })
         .await
@@ -677,6 +678,7 @@ pub async fn update(
                 if_match,
             )?;
             record_change(tx, &actor, now, Some(&before), &after, "update").await?;
+            notify(tx, &actor, now, Some(&before), &after, None).await?;
             Ok(after)
         })
         .await
@@ -924,8 +926,9 @@ pub async fn act(
                 record_change(tx, &actor, now, Some(&before), &after, "update").await?;
                 after
             } else {
-                before
+                before.clone()
             };
+            notify(tx, &actor, now, Some(&before), &after, note.as_ref()).await?;
             Ok(after)
         })
         .await
@@ -934,6 +937,125 @@ pub async fn act(
 fn is_staff_actor(actor: &Actor, i: &Incident) -> bool {
     // Callers may not comment on finished incidents; the desk may (a note after closing).
     i.caller.as_ref().map(|c| c.id) != actor.id
+}
+
+/// Tells the people a change matters to, in their inbox: the caller (comments for them,
+/// waiting for them, resolved, closed), the assignee (assigned, the caller answered or
+/// rejected), the group (a new incident in its queue) and the managers (a major incident).
+/// Nobody is told about their own action.
+async fn notify(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    now: Timestamp,
+    before: Option<&Incident>,
+    after: &Incident,
+    note: Option<&(JournalKind, String)>,
+) -> AppResult<()> {
+    use sigap_store::notifications::{NewNotification, insert};
+    let subject = format!("{} {}", after.number, after.short_description);
+    let desk_link = format!("/incidents/{}", after.number);
+    let portal_link = format!("/portal/incidents/{}", after.number);
+    let mut sent: Vec<(sigap_domain::PersonId, &'static str)> = Vec::new();
+    let mut send = async |tx: &mut Tx<'_>,
+                          who: Option<sigap_domain::PersonId>,
+                          kind: &'static str,
+                          body: &str,
+                          link: &str|
+           -> AppResult<()> {
+        let Some(who) = who else { return Ok(()) };
+        if Some(who) == actor.id || sent.contains(&(who, kind)) {
+            return Ok(());
+        }
+        sent.push((who, kind));
+        insert(
+            tx,
+            &NewNotification {
+                person_id: who,
+                kind,
+                subject: &subject,
+                body,
+                link,
+            },
+            now,
+        )
+        .await?;
+        Ok(())
+    };
+    let caller = after.caller.as_ref().map(|c| c.id);
+    let assignee = after.assigned_to.as_ref().map(|p| p.id);
+    let state_moved = before.is_none_or(|b| b.state != after.state);
+    // The caller.
+    if let Some((JournalKind::Comment, body)) = note {
+        if actor.id != caller {
+            send(tx, caller, "incident_comment", body, &portal_link).await?;
+        } else {
+            send(tx, assignee, "incident_caller_replied", body, &desk_link).await?;
+        }
+    }
+    if state_moved {
+        match after.state {
+            IncidentState::Resolved => {
+                send(
+                    tx,
+                    caller,
+                    "incident_resolved",
+                    &after.resolution_notes,
+                    &portal_link,
+                )
+                .await?;
+            }
+            IncidentState::Closed | IncidentState::Canceled => {
+                send(tx, caller, "incident_closed", "", &portal_link).await?;
+            }
+            IncidentState::OnHold if after.hold_reason == Some(HoldReason::AwaitingCaller) => {
+                send(tx, caller, "incident_awaiting_you", "", &portal_link).await?;
+            }
+            IncidentState::InProgress
+                if before.is_some_and(|b| b.state == IncidentState::Resolved) =>
+            {
+                send(tx, assignee, "incident_reopened", "", &desk_link).await?;
+            }
+            _ => {}
+        }
+    }
+    // The assignee and the group.
+    let assignee_moved = before.map(|b| b.assigned_to.as_ref().map(|p| p.id)) != Some(assignee);
+    if assignee_moved && assignee.is_some() {
+        send(tx, assignee, "incident_assigned", "", &desk_link).await?;
+    }
+    let group = after.assignment_group.as_ref().map(|g| g.id);
+    let group_moved = before.map(|b| b.assignment_group.as_ref().map(|g| g.id)) != Some(group);
+    if group_moved && assignee.is_none() {
+        if let Some(g) = group {
+            for m in sigap_store::groups::members(tx, g).await? {
+                send(tx, Some(m.id), "incident_queued", "", &desk_link).await?;
+            }
+        }
+    }
+    // A major incident: the group's manager and every manager.
+    if after.major && !before.is_some_and(|b| b.major) {
+        if let Some(g) = group {
+            let manager = sigap_store::groups::get(tx, g).await?.manager.map(|m| m.id);
+            send(tx, manager, "incident_major", "", &desk_link).await?;
+        }
+        let filter = sigap_store::people::PersonFilter {
+            active: Some(true),
+            role: Some(Role::Manager),
+            ..Default::default()
+        };
+        let managers = sigap_store::people::list(
+            tx,
+            &filter,
+            &[(sigap_store::people::PersonSort::Name, false)],
+            None,
+            200,
+        )
+        .await?;
+        for m in managers.items {
+            send(tx, Some(m.id), "incident_major", "", &desk_link).await?;
+        }
+    }
+    Ok(())
 }
 
 pub async fn list(
@@ -1057,6 +1179,7 @@ pub async fn autoclose(core: &Core) -> AppResult<usize> {
                 f.closed_at = Some(now);
                 let after = repo::update(tx, i.id, &f, i.version, now).await?;
                 record_change(tx, &actor, now, Some(i), &after, "update").await?;
+                notify(tx, &actor, now, Some(i), &after, None).await?;
                 n += 1;
             }
             Ok::<_, AppError>(n)

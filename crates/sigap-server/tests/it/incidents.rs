@@ -13,6 +13,7 @@ both!(
     callers_never_see_other_organizations_incidents,
     work_notes_stay_internal_and_assignees_are_members,
     full_text_search_covers_text_and_journal,
+    the_people_concerned_are_notified,
 );
 
 async fn group_with(app: &TestApp, name: &str, members: &[&str]) -> anyhow::Result<()> {
@@ -624,4 +625,90 @@ fn urlencode(s: &str) -> String {
             }
         })
         .collect()
+}
+
+async fn the_people_concerned_are_notified(app: TestApp) -> anyhow::Result<()> {
+    let (_, agent) = app.person("andi", &["agent"], None).await?;
+    let (_, colleague) = app.person("agnes", &["agent"], None).await?;
+    let (_, manager) = app.person("mona", &["manager"], None).await?;
+    group_with(&app, "Service Desk", &["andi", "agnes"]).await?;
+    let (_, caller) = app.person("budi", &["requester"], None).await?;
+    let kinds = async |token: &str| -> anyhow::Result<Vec<String>> {
+        let v = get(&app, "/me/notifications", token).await?;
+        Ok(v.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|n| n["kind"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default())
+    };
+    let i = post(&app, "/incidents", &agent, json!({"short_description": "Mail down", "caller": "budi", "assignment_group": "Service Desk"})).await?;
+    let number = i["number"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(
+        kinds(&colleague).await?,
+        ["incident_queued"],
+        "the group hears of a new incident"
+    );
+    assert!(
+        kinds(&agent).await?.is_empty(),
+        "nobody hears of their own action"
+    );
+    send(
+        &app.http,
+        Method::PATCH,
+        &app.api(&format!("/incidents/{number}")),
+        &agent,
+        Some(json!({"assigned_to": "agnes", "major": true})),
+    )
+    .await?;
+    assert!(
+        kinds(&colleague)
+            .await?
+            .contains(&"incident_assigned".to_owned())
+    );
+    assert_eq!(kinds(&manager).await?, ["incident_major"]);
+    send(
+        &app.http,
+        Method::POST,
+        &app.api(&format!("/incidents/{number}/comment")),
+        &colleague,
+        Some(json!({"body": "Working on it"})),
+    )
+    .await?;
+    send(
+        &app.http,
+        Method::POST,
+        &app.api(&format!("/incidents/{number}/resolve")),
+        &colleague,
+        Some(json!({"resolution_code": "solved_permanently", "resolution_notes": "Restarted"})),
+    )
+    .await?;
+    let mine = kinds(&caller).await?;
+    assert!(
+        mine.contains(&"incident_comment".to_owned())
+            && mine.contains(&"incident_resolved".to_owned()),
+        "{mine:?}"
+    );
+    send(
+        &app.http,
+        Method::POST,
+        &app.api(&format!("/incidents/{number}/reject")),
+        &caller,
+        Some(json!({"comment": "Still down"})),
+    )
+    .await?;
+    assert!(
+        kinds(&colleague)
+            .await?
+            .contains(&"incident_reopened".to_owned())
+    );
+    // The caller's inbox shows in words on the home page.
+    let browser = app.browser("budi", "budi-password-1").await?;
+    let home = browser.get(app.page("/")).send().await?.text().await?;
+    assert!(
+        home.contains(&format!("{number} Mail down is resolved")),
+        "{home}"
+    );
+    Ok(())
 }
