@@ -301,6 +301,237 @@ pub async fn seed_cmdb(core: &Core, ctx: &Ctx, spec: CmdbSpec) -> AppResult<Seed
     })
 }
 
+// ----- incidents -----
+
+/// What `seed_incidents` made, for the benchmark to aim at.
+#[derive(Debug, Clone)]
+pub struct SeededIncidents {
+    pub count: usize,
+    pub groups: Vec<String>,
+    /// Numbers of a random sample of the incidents.
+    pub sample: Vec<String>,
+    /// A word in about one incident in 100,000, and one in about one in ten.
+    pub rare_word: &'static str,
+    pub common_word: &'static str,
+}
+
+const WHAT: &[&str] = &[
+    "Printer jams on floor {n}",
+    "VPN drops every hour",
+    "Cannot log in to the payroll portal",
+    "E-mail stuck in the outbox",
+    "Laptop will not boot after the update",
+    "Shared drive {n} is read-only",
+    "Wi-Fi slow in meeting room {n}",
+    "Password reset needed",
+    "Teams calls drop after a minute",
+    "Invoice system shows error {n}",
+];
+const DETAIL: &[&str] = &[
+    "Started this morning, affects the whole team.",
+    "Happens only on the second monitor.",
+    "Tried restarting, no change.",
+    "Urgent: month-end closing depends on it.",
+    "Colleagues on the same floor see it too.",
+];
+
+/// Generates `count` incidents spread over ten groups, two hundred callers and five years,
+/// mostly closed, as a service desk accumulates them (administrators).
+pub async fn seed_incidents(
+    core: &Core,
+    ctx: &Ctx,
+    count: usize,
+    seed: u64,
+) -> AppResult<SeededIncidents> {
+    use sigap_domain::incident::{
+        ContactType, HoldReason, IncidentState, Level, MatrixPreset, PriorityMatrix,
+    };
+    use sigap_domain::{GroupId, GroupType, Locale, PersonId, TaskId};
+    use sigap_store::incidents::{IncidentFields, SeedIncident};
+    ctx.principal.require(Role::Admin)?;
+    let mut rng = Rng::new(seed);
+    let now = core.now();
+    let tag = seed;
+    // Groups with two agents each, and callers.
+    let (groups, callers) = core
+        .store
+        .write(async move |tx| {
+            let mut groups: Vec<(GroupId, String, Vec<PersonId>)> = Vec::new();
+            for g in 0..10 {
+                let name = format!("Seed desk {tag}-{g}");
+                let group = sigap_store::groups::insert(
+                    tx,
+                    GroupId::new(),
+                    &sigap_store::groups::GroupFields {
+                        name: name.clone(),
+                        group_type: GroupType::ServiceDesk,
+                        description: String::new(),
+                        email: None,
+                        manager_id: None,
+                        active: true,
+                    },
+                    now,
+                )
+                .await?;
+                let mut members = Vec::new();
+                for a in 0..2 {
+                    let login = format!("agent{tag}-{g}-{a}");
+                    let p = sigap_store::people::insert(
+                        tx,
+                        PersonId::new(),
+                        &sigap_store::people::PersonFields {
+                            login: login.clone(),
+                            name: format!("Agent {g}.{a}"),
+                            email: None,
+                            locale: Locale::En,
+                            time_zone: "Asia/Jakarta".into(),
+                            active: true,
+                            organization_id: None,
+                            roles: vec![Role::Agent],
+                        },
+                        None,
+                        now,
+                    )
+                    .await?;
+                    sigap_store::groups::add_member(tx, group.id, p.id, now).await?;
+                    members.push(p.id);
+                }
+                groups.push((group.id, name, members));
+            }
+            let mut callers = Vec::new();
+            for c in 0..200 {
+                let p = sigap_store::people::insert(
+                    tx,
+                    PersonId::new(),
+                    &sigap_store::people::PersonFields {
+                        login: format!("user{tag}-{c}"),
+                        name: format!("User {c}"),
+                        email: None,
+                        locale: Locale::Id,
+                        time_zone: "Asia/Jakarta".into(),
+                        active: true,
+                        organization_id: None,
+                        roles: vec![Role::Requester],
+                    },
+                    None,
+                    now,
+                )
+                .await?;
+                callers.push(p.id);
+            }
+            Ok::<_, AppError>((groups, callers))
+        })
+        .await?;
+    let matrix = PriorityMatrix::preset(MatrixPreset::Itil);
+    let first = core
+        .store
+        .write(async move |tx| {
+            Ok::<_, AppError>(
+                sigap_store::incidents::reserve_numbers(tx, "INC", count as i64).await?,
+            )
+        })
+        .await?;
+    let span_us: i64 = 5 * 365 * 24 * 3600 * 1_000_000;
+    let mut sample = Vec::new();
+    let mut made = 0usize;
+    while made < count {
+        let n = (count - made).min(10_000);
+        let mut batch = Vec::with_capacity(n);
+        for k in 0..n {
+            let idx = made + k;
+            let number = format!("INC{:07}", first + idx as i64);
+            let what = WHAT[rng.below(WHAT.len())].replace("{n}", &(1 + rng.below(40)).to_string());
+            let mut description = DETAIL[rng.below(DETAIL.len())].to_owned();
+            if rng.below(100_000) == 0 {
+                description.push_str(" The kaleidoscope screensaver froze.");
+            }
+            let state = match rng.below(100) {
+                0..=69 => IncidentState::Closed,
+                70..=79 => IncidentState::Resolved,
+                80..=89 => IncidentState::InProgress,
+                90..=94 => IncidentState::New,
+                _ => IncidentState::OnHold,
+            };
+            let (g, _, members) = &groups[rng.below(groups.len())];
+            let assigned = if state == IncidentState::New {
+                None
+            } else {
+                rng.pick(members)
+            };
+            let impact =
+                Level::parse(1 + rng.below(3) as i64).map_err(|e| AppError::Internal(e.message))?;
+            let urgency =
+                Level::parse(1 + rng.below(3) as i64).map_err(|e| AppError::Internal(e.message))?;
+            // Spread over five years, newest last.
+            let age = span_us - (idx as i64 * (span_us / count.max(1) as i64));
+            let opened = now
+                .checked_sub(jiff::SignedDuration::from_micros(age))
+                .unwrap_or(now);
+            let done = matches!(state, IncidentState::Resolved | IncidentState::Closed);
+            let caller = rng.pick(&callers);
+            batch.push(SeedIncident {
+                id: TaskId::new(),
+                number: number.clone(),
+                opened_at: opened,
+                fields: IncidentFields {
+                    short_description: what,
+                    description,
+                    state,
+                    impact,
+                    urgency,
+                    priority: matrix.priority(impact, urgency),
+                    caller_id: caller,
+                    opened_by_id: caller,
+                    assignment_group_id: Some(*g),
+                    assigned_to_id: assigned,
+                    service_id: None,
+                    offering_id: None,
+                    ci_id: None,
+                    organization_id: None,
+                    category: Some(
+                        ["hardware", "software", "network", "access"][rng.below(4)].to_owned(),
+                    ),
+                    subcategory: None,
+                    contact_type: [
+                        ContactType::Phone,
+                        ContactType::Email,
+                        ContactType::SelfService,
+                    ][rng.below(3)],
+                    parent_id: None,
+                    resolved_at: done.then_some(opened),
+                    closed_at: (state == IncidentState::Closed).then_some(opened),
+                    reassignment_count: 0,
+                    reopen_count: 0,
+                    hold_reason: (state == IncidentState::OnHold)
+                        .then_some(HoldReason::AwaitingVendor),
+                    workaround: String::new(),
+                    resolution_code: done.then(|| "solved_permanently".to_owned()),
+                    resolution_notes: if done { "Fixed".into() } else { String::new() },
+                    major: false,
+                    priority_override_reason: None,
+                },
+            });
+            if rng.below(500) == 0 && sample.len() < 2000 {
+                sample.push(number);
+            }
+        }
+        let batch = std::sync::Arc::new(batch);
+        core.store
+            .write(async move |tx| {
+                Ok::<_, AppError>(sigap_store::incidents::bulk_insert(tx, &batch).await?)
+            })
+            .await?;
+        made += n;
+    }
+    Ok(SeededIncidents {
+        count,
+        groups: groups.iter().map(|g| g.1.clone()).collect(),
+        sample,
+        rare_word: "kaleidoscope",
+        common_word: "printer",
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

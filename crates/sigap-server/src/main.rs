@@ -78,6 +78,19 @@ enum ConfigCommand {
 
 #[derive(Subcommand)]
 enum SeedCommand {
+    /// Incidents of five years of a service desk: ten groups with two agents each, two
+    /// hundred callers, mostly closed.
+    Incidents {
+        /// Incidents to create.
+        #[arg(long, default_value_t = 10_000)]
+        count: usize,
+        /// The generator's seed; names carry it.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Write a random sample of incident numbers (one per line) to this file.
+        #[arg(long)]
+        sample_file: Option<std::path::PathBuf>,
+    },
     /// A layered CMDB (network, storage, servers, VMs, databases, applications, application
     /// and business services) with catalogue services, offerings and customers.
     Cmdb {
@@ -271,6 +284,36 @@ async fn run() -> anyhow::Result<std::process::ExitCode> {
             }
         }
         Command::Admin { command } => admin(settings, command).await,
+        Command::Seed {
+            command:
+                SeedCommand::Incidents {
+                    count,
+                    seed,
+                    sample_file,
+                },
+        } => {
+            let app = App::build(settings, Deps::default()).await?;
+            app.bootstrap(std::env::var("SIGAP_ADMIN_PASSWORD").ok())
+                .await?;
+            let started = std::time::Instant::now();
+            let done =
+                sigap_core::seed::seed_incidents(&app.core, &Ctx::system("seed"), count, seed)
+                    .await
+                    .map_err(app_error)?;
+            println!(
+                "created {} incidents in {:.1} s; groups {}; words: rare {:?}, common {:?}",
+                done.count,
+                started.elapsed().as_secs_f64(),
+                done.groups.join(", "),
+                done.rare_word,
+                done.common_word
+            );
+            if let Some(path) = sample_file {
+                std::fs::write(&path, done.sample.join("\n") + "\n")
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+            }
+            Ok(std::process::ExitCode::SUCCESS)
+        }
         Command::Seed {
             command:
                 SeedCommand::Cmdb {

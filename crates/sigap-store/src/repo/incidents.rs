@@ -850,3 +850,132 @@ pub async fn set_setting(tx: &mut Tx<'_>, key: &str, value: &serde_json::Value) 
     .await?;
     Ok(())
 }
+
+// ----- bulk loading (seeding, benchmarks) -----
+
+/// Reserves `n` numbers of a kind; returns the first.
+pub async fn reserve_numbers(tx: &mut Tx<'_>, kind: &str, n: i64) -> StoreResult<i64> {
+    let row = tx
+        .query_one(
+            "UPDATE number_seq SET next = next + $2 WHERE kind = $1 RETURNING next - $2",
+            &[kind.into(), n.into()],
+        )
+        .await?;
+    row.get(0)
+}
+
+/// One generated incident.
+#[derive(Debug, Clone)]
+pub struct SeedIncident {
+    pub id: TaskId,
+    pub number: String,
+    pub fields: IncidentFields,
+    pub opened_at: Timestamp,
+}
+
+/// Inserts many incidents with few statements, with their search documents; no checks
+/// beyond the schema's.
+pub async fn bulk_insert(tx: &mut Tx<'_>, rows: &[SeedIncident]) -> StoreResult<()> {
+    const CHUNK: usize = 200;
+    let dialect = tx.dialect();
+    for chunk in rows.chunks(CHUNK) {
+        let mut sql = String::from(
+            "INSERT INTO task (id, number, kind, short_description, description, state, impact, urgency, priority, \
+             caller_id, opened_by_id, assignment_group_id, assigned_to_id, contact_type, category, opened_at, \
+             updated_at, resolved_at, closed_at, reassignment_count, reopen_count, version) VALUES ",
+        );
+        let mut params: Vec<crate::value::P<'_>> = Vec::with_capacity(chunk.len() * 18);
+        for (i, r) in chunk.iter().enumerate() {
+            let f = &r.fields;
+            let b = params.len();
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            let ph: Vec<String> = (1..=18).map(|k| format!("${}", b + k)).collect();
+            sql.push_str(&format!(
+                "({}, {}, 'incident', {}, 0, 0, 1)",
+                ph[0],
+                ph[1],
+                ph[2..].join(", ")
+            ));
+            params.push(r.id.into());
+            params.push(r.number.as_str().into());
+            params.push(f.short_description.as_str().into());
+            params.push(f.description.as_str().into());
+            params.push(f.state.code().into());
+            params.push(f.impact.get().into());
+            params.push(f.urgency.get().into());
+            params.push(f.priority.get().into());
+            params.push(f.caller_id.into());
+            params.push(f.opened_by_id.into());
+            params.push(f.assignment_group_id.into());
+            params.push(f.assigned_to_id.into());
+            params.push(f.contact_type.code().into());
+            params.push(f.category.as_deref().into());
+            params.push(r.opened_at.into());
+            params.push(r.opened_at.into());
+            params.push(f.resolved_at.into());
+            params.push(f.closed_at.into());
+        }
+        // Per row: id, number, 'incident', short description, description, state, impact,
+        // urgency, priority, caller, opened by, group, assignee, contact type, category,
+        // opened, updated (= opened), resolved, closed, then 0, 0, 1.
+        tx.execute(&sql, &params).await?;
+
+        let mut sql = String::from(
+            "INSERT INTO incident (task_id, hold_reason, workaround, resolution_code, resolution_notes, major) VALUES ",
+        );
+        let mut params: Vec<crate::value::P<'_>> = Vec::with_capacity(chunk.len() * 5);
+        for (i, r) in chunk.iter().enumerate() {
+            let f = &r.fields;
+            let b = params.len();
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!(
+                "(${}, ${}, '', ${}, ${}, ${})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5
+            ));
+            params.push(r.id.into());
+            params.push(f.hold_reason.map(|h| h.code()).into());
+            params.push(f.resolution_code.as_deref().into());
+            params.push(f.resolution_notes.as_str().into());
+            params.push(f.major.into());
+        }
+        tx.execute(&sql, &params).await?;
+
+        let docs: Vec<String> = chunk
+            .iter()
+            .map(|r| {
+                format!(
+                    "{} {} {}",
+                    r.number, r.fields.short_description, r.fields.description
+                )
+            })
+            .collect();
+        let mut sql = String::from("INSERT INTO task_search (task_id, document) VALUES ");
+        let mut params: Vec<crate::value::P<'_>> = Vec::with_capacity(chunk.len() * 2);
+        for (i, r) in chunk.iter().enumerate() {
+            let b = params.len();
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            match dialect {
+                Dialect::Sqlite => sql.push_str(&format!("(${}, ${})", b + 1, b + 2)),
+                Dialect::Postgres => sql.push_str(&format!(
+                    "(${}, to_tsvector('simple'::regconfig, ${}::text))",
+                    b + 1,
+                    b + 2
+                )),
+            }
+            params.push(r.id.into());
+            params.push(docs[i].as_str().into());
+        }
+        tx.execute(&sql, &params).await?;
+    }
+    Ok(())
+}
