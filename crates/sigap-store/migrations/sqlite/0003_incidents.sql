@@ -8,7 +8,8 @@ CREATE TABLE number_seq (
     kind  TEXT PRIMARY KEY,
     next  INTEGER NOT NULL
 );
-INSERT INTO number_seq (kind, next) VALUES ('INC', 1);
+-- TASK numbers every task once, for the full-text index (SQLite keys its FTS rows by it).
+INSERT INTO number_seq (kind, next) VALUES ('INC', 1), ('TASK', 1);
 
 CREATE TABLE task (
     id                  TEXT PRIMARY KEY,
@@ -38,9 +39,11 @@ CREATE TABLE task (
     closed_at           INTEGER,
     reassignment_count  INTEGER NOT NULL DEFAULT 0,
     reopen_count        INTEGER NOT NULL DEFAULT 0,
-    version             INTEGER NOT NULL DEFAULT 1
+    version             INTEGER NOT NULL DEFAULT 1,
+    search_key          INTEGER NOT NULL
 );
 CREATE UNIQUE INDEX task_number ON task (number);
+CREATE UNIQUE INDEX task_search_key ON task (search_key);
 CREATE INDEX task_queue ON task (kind, state, assignment_group_id, priority, opened_at, id);
 CREATE INDEX task_assignee ON task (assigned_to_id, state, priority, opened_at, id);
 CREATE INDEX task_caller ON task (caller_id, opened_at, id);

@@ -220,12 +220,13 @@ pub async fn insert(
     f: &IncidentFields,
     now: Timestamp,
 ) -> StoreResult<Incident> {
+    let search_key = reserve_numbers(tx, "TASK", 1).await?;
     tx.execute(
         "INSERT INTO task (id, number, kind, short_description, description, state, impact, urgency, priority, \
          caller_id, opened_by_id, assignment_group_id, assigned_to_id, service_id, offering_id, ci_id, \
          organization_id, category, subcategory, contact_type, parent_id, opened_at, updated_at, resolved_at, \
-         closed_at, reassignment_count, reopen_count, version) VALUES ($1, $2, 'incident', $3, $4, $5, $6, $7, $8, \
-         $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $21, $22, $23, $24, $25, 1)",
+         closed_at, reassignment_count, reopen_count, version, search_key) VALUES ($1, $2, 'incident', $3, $4, $5, \
+         $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $21, $22, $23, $24, $25, 1, $26)",
         &[
             id.into(),
             number.into(),
@@ -252,6 +253,7 @@ pub async fn insert(
             f.closed_at.into(),
             f.reassignment_count.into(),
             f.reopen_count.into(),
+            search_key.into(),
         ],
     )
     .await?;
@@ -453,8 +455,11 @@ pub async fn list(
             Dialect::Sqlite => match fts5_query(text) {
                 Some(m) => {
                     let ph = q.bind(Val::Text(m));
+                    // The newest matches only: a common word matches a tenth of a big table,
+                    // and the list is sorted by other keys.
                     q.condition(format!(
-                        "t.id IN (SELECT task_id FROM task_search WHERE task_search MATCH {ph})"
+                        "t.search_key IN (SELECT rowid FROM task_search WHERE task_search MATCH {ph} \
+                         ORDER BY rowid DESC LIMIT {SEARCH_CANDIDATES})"
                     ));
                 }
                 None => {
@@ -499,6 +504,9 @@ pub async fn list(
     }))
 }
 
+/// How many of the newest matches of a full-text search SQLite considers.
+pub const SEARCH_CANDIDATES: i64 = 5_000;
+
 /// An FTS5 query matching every word of `text` (each quoted, so nothing in it is syntax);
 /// `None` when it holds no word.
 fn fts5_query(text: &str) -> Option<String> {
@@ -516,10 +524,11 @@ fn fts5_query(text: &str) -> Option<String> {
 pub async fn reindex(tx: &mut Tx<'_>, id: TaskId) -> StoreResult<()> {
     let row = tx
         .query_one(
-            "SELECT number, short_description, description FROM task WHERE id = $1",
+            "SELECT number, short_description, description, search_key FROM task WHERE id = $1",
             &[id.into()],
         )
         .await?;
+    let key: i64 = row.get(3)?;
     let mut doc = format!(
         "{} {} {}",
         row.get::<String>(0)?,
@@ -538,11 +547,11 @@ pub async fn reindex(tx: &mut Tx<'_>, id: TaskId) -> StoreResult<()> {
     }
     match tx.dialect() {
         Dialect::Sqlite => {
-            tx.execute("DELETE FROM task_search WHERE task_id = $1", &[id.into()])
+            tx.execute("DELETE FROM task_search WHERE rowid = $1", &[key.into()])
                 .await?;
             tx.execute(
-                "INSERT INTO task_search (task_id, document) VALUES ($1, $2)",
-                &[id.into(), doc.as_str().into()],
+                "INSERT INTO task_search (rowid, task_id, document) VALUES ($1, $2, $3)",
+                &[key.into(), id.into(), doc.as_str().into()],
             )
             .await?;
         }
@@ -878,11 +887,13 @@ pub struct SeedIncident {
 pub async fn bulk_insert(tx: &mut Tx<'_>, rows: &[SeedIncident]) -> StoreResult<()> {
     const CHUNK: usize = 200;
     let dialect = tx.dialect();
+    let first_key = reserve_numbers(tx, "TASK", rows.len() as i64).await?;
+    let mut keys_done = 0i64;
     for chunk in rows.chunks(CHUNK) {
         let mut sql = String::from(
             "INSERT INTO task (id, number, kind, short_description, description, state, impact, urgency, priority, \
              caller_id, opened_by_id, assignment_group_id, assigned_to_id, contact_type, category, opened_at, \
-             updated_at, resolved_at, closed_at, reassignment_count, reopen_count, version) VALUES ",
+             updated_at, resolved_at, closed_at, reassignment_count, reopen_count, version, search_key) VALUES ",
         );
         let mut params: Vec<crate::value::P<'_>> = Vec::with_capacity(chunk.len() * 18);
         for (i, r) in chunk.iter().enumerate() {
@@ -891,12 +902,13 @@ pub async fn bulk_insert(tx: &mut Tx<'_>, rows: &[SeedIncident]) -> StoreResult<
             if i > 0 {
                 sql.push_str(", ");
             }
-            let ph: Vec<String> = (1..=18).map(|k| format!("${}", b + k)).collect();
+            let ph: Vec<String> = (1..=19).map(|k| format!("${}", b + k)).collect();
             sql.push_str(&format!(
-                "({}, {}, 'incident', {}, 0, 0, 1)",
+                "({}, {}, 'incident', {}, 0, 0, 1, {})",
                 ph[0],
                 ph[1],
-                ph[2..].join(", ")
+                ph[2..18].join(", "),
+                ph[18]
             ));
             params.push(r.id.into());
             params.push(r.number.as_str().into());
@@ -916,6 +928,7 @@ pub async fn bulk_insert(tx: &mut Tx<'_>, rows: &[SeedIncident]) -> StoreResult<
             params.push(r.opened_at.into());
             params.push(f.resolved_at.into());
             params.push(f.closed_at.into());
+            params.push(first_key.saturating_add(keys_done + i as i64).into());
         }
         // Per row: id, number, 'incident', short description, description, state, impact,
         // urgency, priority, caller, opened by, group, assignee, contact type, category,
@@ -957,7 +970,14 @@ pub async fn bulk_insert(tx: &mut Tx<'_>, rows: &[SeedIncident]) -> StoreResult<
                 )
             })
             .collect();
-        let mut sql = String::from("INSERT INTO task_search (task_id, document) VALUES ");
+        let mut sql = match dialect {
+            Dialect::Sqlite => {
+                String::from("INSERT INTO task_search (rowid, task_id, document) VALUES ")
+            }
+            Dialect::Postgres => {
+                String::from("INSERT INTO task_search (task_id, document) VALUES ")
+            }
+        };
         let mut params: Vec<crate::value::P<'_>> = Vec::with_capacity(chunk.len() * 2);
         for (i, r) in chunk.iter().enumerate() {
             let b = params.len();
@@ -965,7 +985,12 @@ pub async fn bulk_insert(tx: &mut Tx<'_>, rows: &[SeedIncident]) -> StoreResult<
                 sql.push_str(", ");
             }
             match dialect {
-                Dialect::Sqlite => sql.push_str(&format!("(${}, ${})", b + 1, b + 2)),
+                Dialect::Sqlite => sql.push_str(&format!(
+                    "({}, ${}, ${})",
+                    first_key.saturating_add(keys_done + i as i64),
+                    b + 1,
+                    b + 2
+                )),
                 Dialect::Postgres => sql.push_str(&format!(
                     "(${}, to_tsvector('simple'::regconfig, ${}::text))",
                     b + 1,
@@ -976,6 +1001,7 @@ pub async fn bulk_insert(tx: &mut Tx<'_>, rows: &[SeedIncident]) -> StoreResult<
             params.push(docs[i].as_str().into());
         }
         tx.execute(&sql, &params).await?;
+        keys_done += chunk.len() as i64;
     }
     Ok(())
 }
