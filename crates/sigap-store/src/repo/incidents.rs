@@ -398,7 +398,29 @@ pub async fn list(
     after: Option<&[Val]>,
     limit: i64,
 ) -> StoreResult<Page<Incident>> {
+    let text = filter.q.as_deref().map(str::trim).filter(|t| !t.is_empty());
     let mut q = Select::new(&format!("SELECT {COLUMNS} {FROM}"));
+    if let (Some(text), Dialect::Sqlite) = (text, tx.dialect()) {
+        match fts5_query(text) {
+            // Drive the query from the newest matches (SQLite would otherwise walk the
+            // sort index and test every row against the matches).
+            Some(m) => {
+                let ph = q.bind(Val::Text(m));
+                let from = FROM.replacen(
+                    "FROM task t",
+                    &format!(
+                        "FROM (SELECT rowid AS k FROM task_search WHERE task_search MATCH {ph} \
+                         ORDER BY rowid DESC LIMIT {SEARCH_CANDIDATES}) s CROSS JOIN task t ON t.search_key = s.k"
+                    ),
+                    1,
+                );
+                q.set_head(format!("SELECT {COLUMNS} {from}"));
+            }
+            None => {
+                q.condition("1 = 0".into());
+            }
+        }
+    }
     q.condition("t.kind = 'incident'".into());
     match &filter.visibility {
         Visibility::All => {}
@@ -450,29 +472,11 @@ pub async fn list(
     if let Some(c) = &filter.category {
         q.filter("t.category = {}", Val::Text(c.clone()));
     }
-    if let Some(text) = filter.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        match tx.dialect() {
-            Dialect::Sqlite => match fts5_query(text) {
-                Some(m) => {
-                    let ph = q.bind(Val::Text(m));
-                    // The newest matches only: a common word matches a tenth of a big table,
-                    // and the list is sorted by other keys.
-                    q.condition(format!(
-                        "t.search_key IN (SELECT rowid FROM task_search WHERE task_search MATCH {ph} \
-                         ORDER BY rowid DESC LIMIT {SEARCH_CANDIDATES})"
-                    ));
-                }
-                None => {
-                    q.condition("1 = 0".into());
-                }
-            },
-            Dialect::Postgres => {
-                let ph = q.bind(Val::Text(text.to_owned()));
-                q.condition(format!(
-                    "t.id IN (SELECT task_id FROM task_search WHERE document @@ plainto_tsquery('simple'::regconfig, {ph}::text))"
-                ));
-            }
-        }
+    if let (Some(text), Dialect::Postgres) = (text, tx.dialect()) {
+        let ph = q.bind(Val::Text(text.to_owned()));
+        q.condition(format!(
+            "t.id IN (SELECT task_id FROM task_search WHERE document @@ plainto_tsquery('simple'::regconfig, {ph}::text))"
+        ));
     }
     let keys = super::list::sort_keys(
         sort,

@@ -81,6 +81,11 @@ impl Select {
         }
     }
 
+    /// Replaces the head (`SELECT … FROM …`), for a head that needs a parameter bound first.
+    pub fn set_head(&mut self, head: String) {
+        self.sql = head;
+    }
+
     /// Adds a parameter and returns its placeholder.
     pub fn bind(&mut self, value: Val) -> String {
         self.params.push(value);
