@@ -86,6 +86,15 @@ pub enum Action {
     WorkNote {
         body: String,
     },
+    /// Functional escalation: to another group (the assignee is cleared).
+    Escalate {
+        group: String,
+        reason: String,
+    },
+    /// Hierarchical escalation: the assignment group's manager is called in.
+    EscalateToManager {
+        reason: String,
+    },
 }
 
 impl Action {
@@ -101,6 +110,8 @@ impl Action {
             Action::Cancel { .. } => "cancel",
             Action::Comment { .. } => "comment",
             Action::WorkNote { .. } => "work_note",
+            Action::Escalate { .. } => "escalate",
+            Action::EscalateToManager { .. } => "escalate_to_manager",
         }
     }
 }
@@ -875,6 +886,8 @@ pub async fn act(
                     f.closed_at = Some(now);
                     f.hold_reason = None;
                 }
+                // Handled below, once the record is read.
+                Action::Escalate { .. } | Action::EscalateToManager { .. } => {}
                 Action::Comment { body } | Action::WorkNote { body } => {
                     let kind = if matches!(action, Action::Comment { .. }) {
                         JournalKind::Comment
@@ -912,6 +925,79 @@ pub async fn act(
                     }
                     note = Some((kind, b));
                 }
+            }
+            let mut call_manager = None;
+            match &action {
+                Action::Escalate { group, reason } => {
+                    if !before.state.is_open() {
+                        transition(before.state, IncidentState::InProgress)?;
+                    }
+                    let reason = parse_line(reason, 2000).map_err(|e| {
+                        AppError::Validation(vec![FieldError::from_invalid("reason", e)])
+                    })?;
+                    let g = refs::group(tx, "group", &Some(Some(group.clone())), None)
+                        .await?
+                        .ok_or_else(|| AppError::field("group", "required", "is required"))?;
+                    if before.assignment_group.as_ref().map(|x| x.id) == Some(g) {
+                        return Err(AppError::field(
+                            "group",
+                            "same_group",
+                            "the incident is already with this group",
+                        ));
+                    }
+                    let name = sigap_store::groups::get(tx, g).await?.name;
+                    if before.assignment_group.is_some() || before.assigned_to.is_some() {
+                        f.reassignment_count += 1;
+                    }
+                    f.assignment_group_id = Some(g);
+                    f.assigned_to_id = None;
+                    note = Some((JournalKind::WorkNote, format!("→ {name}: {reason}")));
+                }
+                Action::EscalateToManager { reason } => {
+                    if !before.state.is_open() {
+                        transition(before.state, IncidentState::InProgress)?;
+                    }
+                    let reason = parse_line(reason, 2000).map_err(|e| {
+                        AppError::Validation(vec![FieldError::from_invalid("reason", e)])
+                    })?;
+                    let Some(g) = before.assignment_group.as_ref() else {
+                        return Err(AppError::Conflict {
+                            code: "no_group",
+                            message: "assign the incident to a group first".into(),
+                            field: Some("assignment_group".into()),
+                        });
+                    };
+                    let Some(manager) = sigap_store::groups::get(tx, g.id).await?.manager else {
+                        return Err(AppError::Conflict {
+                            code: "no_manager",
+                            message: format!("the group {} has no manager", g.name),
+                            field: Some("assignment_group".into()),
+                        });
+                    };
+                    note = Some((
+                        JournalKind::WorkNote,
+                        format!("↑ {}: {reason}", manager.name),
+                    ));
+                    call_manager = Some(manager.id);
+                }
+                _ => {}
+            }
+            if let Some(m) = call_manager {
+                let subject = format!("{} {}", before.number, before.short_description);
+                let link = format!("/incidents/{}", before.number);
+                let body = note.as_ref().map(|n| n.1.clone()).unwrap_or_default();
+                sigap_store::notifications::insert(
+                    tx,
+                    &sigap_store::notifications::NewNotification {
+                        person_id: m,
+                        kind: "incident_escalated",
+                        subject: &subject,
+                        body: &body,
+                        link: &link,
+                    },
+                    now,
+                )
+                .await?;
             }
             if let Some((kind, body)) = &note {
                 repo::add_entry(tx, before.id, *kind, actor.id, &actor.name, body, None, now)
@@ -1196,6 +1282,233 @@ pub async fn set_autoclose_days(core: &Core, ctx: &Ctx, days: i64) -> AppResult<
     core.store
         .write(async move |tx| {
             Ok::<_, AppError>(repo::set_setting(tx, AUTOCLOSE_KEY, &json!(days)).await?)
+        })
+        .await
+}
+
+// ----- categories and assignment rules -----
+
+/// Every category and subcategory (a subcategory names its parent).
+pub async fn categories(core: &Core) -> AppResult<Vec<repo::Category>> {
+    Ok(core
+        .store
+        .read(async |tx| repo::categories(tx).await)
+        .await?)
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CategoryInput {
+    pub name: Option<String>,
+    pub parent: Option<Option<String>>,
+    pub active: Option<bool>,
+    pub sort_order: Option<i64>,
+}
+
+/// Adds or changes a category or subcategory (administrators).
+pub async fn set_category(
+    core: &Core,
+    ctx: &Ctx,
+    code: &str,
+    input: CategoryInput,
+) -> AppResult<repo::Category> {
+    ctx.principal.require(Role::Admin)?;
+    let code = sigap_domain::cmdb::parse_code(code)
+        .map_err(|e| AppError::Validation(vec![FieldError::from_invalid("code", e)]))?;
+    let (actor, now) = (Actor::of(ctx), core.now());
+    core.store
+        .write(async move |tx| {
+            let all = repo::categories(tx).await?;
+            let before = all.iter().find(|c| c.code == code).cloned();
+            let mut c = before.clone().unwrap_or(repo::Category {
+                code: code.clone(),
+                name: String::new(),
+                parent_code: None,
+                active: true,
+                sort_order: 100,
+            });
+            let mut errs = Errors::new();
+            match &input.name {
+                Some(n) => {
+                    if let Some(n) = errs.take("name", parse_line(n, 100)) {
+                        c.name = n;
+                    }
+                }
+                None if before.is_none() => {
+                    errs.push(FieldError::new("name", "required", "is required"))
+                }
+                None => {}
+            }
+            if let Some(p) = &input.parent {
+                c.parent_code = p
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .map(str::to_owned);
+                if let Some(p) = &c.parent_code {
+                    let parent = all.iter().find(|x| &x.code == p);
+                    if parent.is_none_or(|x| x.parent_code.is_some()) || *p == code {
+                        errs.push(FieldError::new(
+                            "parent",
+                            "invalid_choice",
+                            "must be a top-level category",
+                        ));
+                    }
+                    if all
+                        .iter()
+                        .any(|x| x.parent_code.as_deref() == Some(code.as_str()))
+                    {
+                        errs.push(FieldError::new(
+                            "parent",
+                            "has_children",
+                            "a category with subcategories stays top-level",
+                        ));
+                    }
+                }
+            }
+            if let Some(a) = input.active {
+                c.active = a;
+            }
+            if let Some(o) = input.sort_order {
+                c.sort_order = o;
+            }
+            errs.finish()?;
+            repo::upsert_category(tx, &c).await?;
+            let map = |c: &repo::Category| {
+                let mut m = Map::new();
+                m.insert("name".into(), json!(c.name));
+                m.insert("parent".into(), json!(c.parent_code));
+                m.insert("active".into(), json!(c.active));
+                m.insert("sort_order".into(), json!(c.sort_order));
+                m
+            };
+            audit::record_diff(
+                tx,
+                &actor,
+                now,
+                "incident_category",
+                &c.code,
+                if before.is_some() { "update" } else { "create" },
+                before.as_ref().map(map).as_ref(),
+                Some(&map(&c)),
+            )
+            .await?;
+            Ok(c)
+        })
+        .await
+}
+
+/// The assignment rules, first match first (agents).
+pub async fn rules(core: &Core, ctx: &Ctx) -> AppResult<Vec<repo::AssignmentRule>> {
+    ctx.principal.require(Role::Agent)?;
+    Ok(core.store.read(async |tx| repo::rules(tx).await).await?)
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RuleInput {
+    pub sort_order: Option<i64>,
+    pub category: Option<String>,
+    pub service: Option<String>,
+    pub ci: Option<String>,
+    pub group: Option<String>,
+}
+
+/// Adds an assignment rule (administrators): incidents of a category, service or CI go to
+/// a group.
+pub async fn add_rule(core: &Core, ctx: &Ctx, input: RuleInput) -> AppResult<repo::AssignmentRule> {
+    ctx.principal.require(Role::Admin)?;
+    let (actor, now) = (Actor::of(ctx), core.now());
+    core.store
+        .write(async move |tx| {
+            let group = match &input.group {
+                Some(g) => refs::group(tx, "group", &Some(Some(g.clone())), None).await?,
+                None => None,
+            }
+            .ok_or_else(|| AppError::field("group", "required", "is required"))?;
+            let category = input
+                .category
+                .as_deref()
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(str::to_owned);
+            if let Some(c) = &category {
+                if !repo::categories(tx).await?.iter().any(|x| &x.code == c) {
+                    return Err(AppError::field(
+                        "category",
+                        "invalid_choice",
+                        "no such category",
+                    ));
+                }
+            }
+            let service = match input
+                .service
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+            {
+                Some(k) => Some(
+                    crate::portfolio::resolve(tx, k)
+                        .await?
+                        .ok_or_else(|| AppError::field("service", "not_found", "no such service"))?
+                        .id,
+                ),
+                None => None,
+            };
+            let ci = match input.ci.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+                Some(k) => Some(resolve_ci(tx, k).await?),
+                None => None,
+            };
+            if category.is_none() && service.is_none() && ci.is_none() {
+                return Err(AppError::field(
+                    "category",
+                    "required",
+                    "a rule needs a category, a service or a CI",
+                ));
+            }
+            let rule = repo::AssignmentRule {
+                id: sigap_domain::RuleId::new(),
+                sort_order: input.sort_order.unwrap_or(100),
+                category,
+                service_id: service,
+                ci_id: ci,
+                group_id: group,
+                active: true,
+            };
+            repo::insert_rule(tx, &rule).await?;
+            audit::record(
+                tx,
+                &actor,
+                now,
+                "assignment_rule",
+                &rule.id.to_string(),
+                "create",
+                json!({"group": [null, group.to_string()], "category": [null, rule.category]}),
+            )
+            .await?;
+            Ok(rule)
+        })
+        .await
+}
+
+pub async fn delete_rule(core: &Core, ctx: &Ctx, id: &str) -> AppResult<()> {
+    ctx.principal.require(Role::Admin)?;
+    let id = sigap_domain::RuleId::parse(id.trim()).ok_or(AppError::NotFound)?;
+    let (actor, now) = (Actor::of(ctx), core.now());
+    core.store
+        .write(async move |tx| {
+            if !repo::delete_rule(tx, id).await? {
+                return Err(AppError::NotFound);
+            }
+            audit::record(
+                tx,
+                &actor,
+                now,
+                "assignment_rule",
+                &id.to_string(),
+                "delete",
+                json!({}),
+            )
+            .await?;
+            Ok(())
         })
         .await
 }

@@ -14,6 +14,8 @@ both!(
     work_notes_stay_internal_and_assignees_are_members,
     full_text_search_covers_text_and_journal,
     the_people_concerned_are_notified,
+    escalation_moves_the_work_or_calls_in_the_manager,
+    categories_and_assignment_rules,
 );
 
 async fn group_with(app: &TestApp, name: &str, members: &[&str]) -> anyhow::Result<()> {
@@ -710,5 +712,217 @@ async fn the_people_concerned_are_notified(app: TestApp) -> anyhow::Result<()> {
         home.contains(&format!("{number} Mail down is resolved")),
         "{home}"
     );
+    Ok(())
+}
+
+async fn escalation_moves_the_work_or_calls_in_the_manager(app: TestApp) -> anyhow::Result<()> {
+    let (_, agent) = app.person("andi", &["agent"], None).await?;
+    let (_, network) = app.person("nina", &["agent"], None).await?;
+    let (_, boss) = app.person("bos", &["manager"], None).await?;
+    group_with(&app, "Service Desk", &["andi"]).await?;
+    group_with(&app, "Network", &["nina"]).await?;
+    let i = post(
+        &app,
+        "/incidents",
+        &agent,
+        json!({"short_description": "Switch port flapping", "assignment_group": "Service Desk"}),
+    )
+    .await?;
+    let number = i["number"].as_str().unwrap_or_default().to_owned();
+    send(
+        &app.http,
+        Method::POST,
+        &app.api(&format!("/incidents/{number}/assign_to_me")),
+        &agent,
+        Some(json!({})),
+    )
+    .await?;
+    let resp = app
+        .http
+        .post(app.api(&format!("/incidents/{number}/escalate")))
+        .header("authorization", bearer(&agent))
+        .json(&json!({"group": "Network"}))
+        .send()
+        .await?;
+    problem(resp, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await?;
+    let (s, v) = send(
+        &app.http,
+        Method::POST,
+        &app.api(&format!("/incidents/{number}/escalate")),
+        &agent,
+        Some(json!({"group": "Network", "reason": "Layer 2 issue"})),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["assignment_group"]["display"], "Network");
+    assert!(v["assigned_to"].is_null());
+    assert_eq!(v["reassignment_count"], 1);
+    let inbox = get(&app, "/me/notifications", &network).await?;
+    assert_eq!(inbox[0]["kind"], "incident_queued", "{inbox}");
+    let d = get(&app, &format!("/incidents/{number}"), &agent).await?;
+    assert!(d["journal"].as_array().is_some_and(|j| j.iter().any(|e| {
+        e["kind"] == "work_note"
+            && e["body"]
+                .as_str()
+                .is_some_and(|b| b.contains("Layer 2 issue"))
+    })));
+    // Hierarchical: the group needs a manager.
+    let (s, v) = send(
+        &app.http,
+        Method::POST,
+        &app.api(&format!("/incidents/{number}/escalate_to_manager")),
+        &network,
+        Some(json!({"reason": "Outage spreading"})),
+    )
+    .await?;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::CONFLICT, Some("no_manager"))
+    );
+    sigap_core::groups::update(
+        &app.core,
+        &sigap_core::Ctx::system("test"),
+        "Network",
+        sigap_core::groups::GroupInput {
+            manager: Some(Some("bos".into())),
+            ..Default::default()
+        },
+        None,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let (s, v) = send(
+        &app.http,
+        Method::POST,
+        &app.api(&format!("/incidents/{number}/escalate_to_manager")),
+        &network,
+        Some(json!({"reason": "Outage spreading"})),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let inbox = get(&app, "/me/notifications", &boss).await?;
+    assert_eq!(inbox[0]["kind"], "incident_escalated", "{inbox}");
+    // Requesters cannot escalate.
+    let (_, caller) = app.person("budi", &["requester"], None).await?;
+    let mine = post(
+        &app,
+        "/incidents",
+        &caller,
+        json!({"short_description": "Mine"}),
+    )
+    .await?;
+    let (s, _) = send(
+        &app.http,
+        Method::POST,
+        &app.api(&format!(
+            "/incidents/{}/escalate",
+            mine["number"].as_str().unwrap_or("")
+        )),
+        &caller,
+        Some(json!({"group": "Network", "reason": "now"})),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    Ok(())
+}
+
+async fn categories_and_assignment_rules(app: TestApp) -> anyhow::Result<()> {
+    let admin = app.admin_token.clone();
+    let (_, agent) = app.person("andi", &["agent"], None).await?;
+    group_with(&app, "Network", &["andi"]).await?;
+    let cats = get(&app, "/incident_categories", &agent).await?;
+    let codes: Vec<&str> = cats
+        .as_array()
+        .map(|a| a.iter().filter_map(|c| c["code"].as_str()).collect())
+        .unwrap_or_default();
+    for c in [
+        "hardware", "software", "network", "database", "access", "inquiry",
+    ] {
+        assert!(codes.contains(&c), "{c}: {codes:?}");
+    }
+    let (s, _) = send(
+        &app.http,
+        Method::PUT,
+        &app.api("/incident_categories/wifi"),
+        &agent,
+        Some(json!({"name": "Wi-Fi", "parent": "network"})),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, v) = send(
+        &app.http,
+        Method::PUT,
+        &app.api("/incident_categories/wifi"),
+        &admin,
+        Some(json!({"name": "Wi-Fi", "parent": "network"})),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, _) = send(
+        &app.http,
+        Method::PUT,
+        &app.api("/incident_categories/deep"),
+        &admin,
+        Some(json!({"name": "Too deep", "parent": "wifi"})),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "two levels only");
+    let (s, v) = send(
+        &app.http,
+        Method::POST,
+        &app.api("/assignment_rules"),
+        &admin,
+        Some(json!({"category": "network", "group": "Network"})),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let (s, _) = send(
+        &app.http,
+        Method::POST,
+        &app.api("/assignment_rules"),
+        &admin,
+        Some(json!({"group": "Network"})),
+    )
+    .await?;
+    assert_eq!(
+        s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a rule needs something to match"
+    );
+    let i = post(
+        &app,
+        "/incidents",
+        &agent,
+        json!({"short_description": "No Wi-Fi", "category": "network", "subcategory": "wifi"}),
+    )
+    .await?;
+    assert_eq!(i["assignment_group"]["display"], "Network", "{i}");
+    let resp = app
+        .http
+        .post(app.api("/incidents"))
+        .header("authorization", bearer(&agent))
+        .json(&json!({"short_description": "x", "category": "hardware", "subcategory": "wifi"}))
+        .send()
+        .await?;
+    problem(resp, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await?;
+    let rules = get(&app, "/assignment_rules", &agent).await?;
+    let id = rules[0]["id"].as_str().unwrap_or_default().to_owned();
+    let (s, _) = send(
+        &app.http,
+        Method::DELETE,
+        &app.api(&format!("/assignment_rules/{id}")),
+        &admin,
+        None,
+    )
+    .await?;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let i = post(
+        &app,
+        "/incidents",
+        &agent,
+        json!({"short_description": "Cable", "category": "network"}),
+    )
+    .await?;
+    assert!(i["assignment_group"].is_null());
     Ok(())
 }

@@ -252,6 +252,8 @@ pub struct ActionIn {
     pub resolution_notes: Option<String>,
     /// comment, work_note: the text.
     pub body: Option<String>,
+    /// escalate: the group (id or name) to hand the incident to.
+    pub group: Option<String>,
 }
 
 fn action(name: &str, body: ActionIn) -> Result<Action, ApiError> {
@@ -288,6 +290,13 @@ fn action(name: &str, body: ActionIn) -> Result<Action, ApiError> {
         },
         "work_note" => Action::WorkNote {
             body: req(body.body, "body")?,
+        },
+        "escalate" => Action::Escalate {
+            group: req(body.group, "group")?,
+            reason: req(body.reason, "reason")?,
+        },
+        "escalate_to_manager" => Action::EscalateToManager {
+            reason: req(body.reason, "reason")?,
         },
         _ => return Err(ApiError::RouteNotFound),
     })
@@ -398,7 +407,8 @@ pub async fn patch_incident(
 }
 
 /// Does an action: start, assign_to_me, hold, resume, resolve, accept, reject, cancel,
-/// comment or work_note. Callers may accept, reject and comment on their own incidents. A
+/// comment, work_note, escalate (to another group, with a reason) or escalate_to_manager
+/// (calls in the group's manager, with a reason). Callers may accept, reject and comment on their own incidents. A
 /// move the state model does not allow answers 409 and names the allowed states.
 #[utoipa::path(post, path = "/api/v1/incidents/{key}/{action}", tag = "incidents", request_body = ActionIn,
     params(("key" = String, Path), ("action" = String, Path), ("If-Match" = Option<String>, Header)),
@@ -502,4 +512,158 @@ pub async fn put_matrix(
     Ok(Json(matrix_out(
         &incidents::set_matrix(&s.core, &ctx, rows).await?,
     )))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CategoryOut {
+    pub code: String,
+    pub name: String,
+    /// The category a subcategory belongs to.
+    pub parent: Option<String>,
+    pub active: bool,
+    pub sort_order: i64,
+}
+
+impl From<sigap_core::store::incidents::Category> for CategoryOut {
+    fn from(c: sigap_core::store::incidents::Category) -> Self {
+        Self {
+            code: c.code,
+            name: c.name,
+            parent: c.parent_code,
+            active: c.active,
+            sort_order: c.sort_order,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryIn {
+    pub name: Option<String>,
+    /// A top-level category's code, to make this a subcategory; `null` for top level.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub parent: Option<Option<String>>,
+    pub active: Option<bool>,
+    pub sort_order: Option<i64>,
+}
+
+/// Incident categories and subcategories.
+#[utoipa::path(get, path = "/api/v1/incident_categories", tag = "incidents", responses((status = 200, body = Vec<CategoryOut>)))]
+pub async fn list_categories(
+    State(s): State<AppState>,
+    Caller(_ctx): Caller,
+) -> ApiResult<Json<Vec<CategoryOut>>> {
+    let list = incidents::categories(&s.core).await?;
+    Ok(Json(list.into_iter().map(CategoryOut::from).collect()))
+}
+
+/// Adds or changes a category or subcategory (administrators).
+#[utoipa::path(put, path = "/api/v1/incident_categories/{code}", tag = "incidents", request_body = CategoryIn,
+    params(("code" = String, Path)), responses((status = 200, body = CategoryOut)))]
+pub async fn put_category(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiPath(code): ApiPath<String>,
+    ApiJson(body): ApiJson<CategoryIn>,
+) -> ApiResult<Json<CategoryOut>> {
+    let input = incidents::CategoryInput {
+        name: body.name,
+        parent: body.parent,
+        active: body.active,
+        sort_order: body.sort_order,
+    };
+    Ok(Json(
+        incidents::set_category(&s.core, &ctx, &code, input)
+            .await?
+            .into(),
+    ))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RuleOut {
+    pub id: Uuid,
+    pub sort_order: i64,
+    pub category: Option<String>,
+    pub service: Option<Uuid>,
+    pub configuration_item: Option<Uuid>,
+    pub group: Uuid,
+    pub active: bool,
+}
+
+impl From<sigap_core::store::incidents::AssignmentRule> for RuleOut {
+    fn from(r: sigap_core::store::incidents::AssignmentRule) -> Self {
+        Self {
+            id: r.id.as_uuid(),
+            sort_order: r.sort_order,
+            category: r.category,
+            service: r.service_id.map(|s| s.as_uuid()),
+            configuration_item: r.ci_id.map(|c| c.as_uuid()),
+            group: r.group_id.as_uuid(),
+            active: r.active,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RuleIn {
+    /// Lower first; the first matching rule picks the group.
+    pub sort_order: Option<i64>,
+    pub category: Option<String>,
+    /// Service id or name.
+    pub service: Option<String>,
+    /// CI id or `class/name`.
+    pub configuration_item: Option<String>,
+    /// Group id or name.
+    pub group: Option<String>,
+}
+
+/// Assignment rules: a new incident without a group goes to the group of the first rule
+/// whose category, service and CI (those it names) match.
+#[utoipa::path(get, path = "/api/v1/assignment_rules", tag = "incidents", responses((status = 200, body = Vec<RuleOut>)))]
+pub async fn list_rules(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+) -> ApiResult<Json<Vec<RuleOut>>> {
+    Ok(Json(
+        incidents::rules(&s.core, &ctx)
+            .await?
+            .into_iter()
+            .map(RuleOut::from)
+            .collect(),
+    ))
+}
+
+/// Adds an assignment rule (administrators).
+#[utoipa::path(post, path = "/api/v1/assignment_rules", tag = "incidents", request_body = RuleIn,
+    responses((status = 201, body = RuleOut), (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn create_rule(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiJson(body): ApiJson<RuleIn>,
+) -> ApiResult<(StatusCode, Json<RuleOut>)> {
+    let input = incidents::RuleInput {
+        sort_order: body.sort_order,
+        category: body.category,
+        service: body.service,
+        ci: body.configuration_item,
+        group: body.group,
+    };
+    Ok((
+        StatusCode::CREATED,
+        Json(incidents::add_rule(&s.core, &ctx, input).await?.into()),
+    ))
+}
+
+/// Deletes an assignment rule (administrators).
+#[utoipa::path(delete, path = "/api/v1/assignment_rules/{id}", tag = "incidents", params(("id" = String, Path)),
+    responses((status = 204)))]
+pub async fn delete_rule(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<StatusCode> {
+    incidents::delete_rule(&s.core, &ctx, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -86,6 +86,10 @@ fn incident_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_incident, patch_incident))
         .routes(routes!(incident_action))
         .routes(routes!(get_matrix, put_matrix))
+        .routes(routes!(list_categories))
+        .routes(routes!(put_category))
+        .routes(routes!(list_rules, create_rule))
+        .routes(routes!(delete_rule))
 }
 
 fn portfolio_routes() -> OpenApiRouter<AppState> {

@@ -503,6 +503,13 @@ pub async fn incident_act(
             reason: text("reason"),
         },
         "work_note" => Action::WorkNote { body: text("body") },
+        "escalate" => Action::Escalate {
+            group: text("group"),
+            reason: text("reason"),
+        },
+        "escalate_to_manager" => Action::EscalateToManager {
+            reason: text("reason"),
+        },
         _ => Action::Comment { body: text("body") },
     };
     let name = action.name();
