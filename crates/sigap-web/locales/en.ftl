@@ -494,3 +494,6 @@ field-escalation = Escalation
 escalate-group = Functional: to another group
 escalate-manager = Hierarchical: call in the group's manager
 notification-incident_escalated = { $subject } was escalated to you.
+queue-all = All
+search-label = Search incidents
+search-placeholder = Search INC, words…

@@ -483,3 +483,6 @@ field-escalation = Eskalasi
 escalate-group = Fungsional: ke grup lain
 escalate-manager = Hierarkis: libatkan manajer grup
 notification-incident_escalated = { $subject } dieskalasikan kepada Anda.
+queue-all = Semua
+search-label = Cari insiden
+search-placeholder = Cari INC, kata…

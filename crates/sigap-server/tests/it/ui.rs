@@ -632,6 +632,15 @@ async fn incident_pages_for_agents_and_the_portal(app: TestApp) -> anyhow::Resul
         .text()
         .await?;
     assert!(html.contains("Tugaskan ke saya"), "Indonesian actions");
+    // The search box in the top bar finds it among all incidents.
+    assert!(html.contains("id=\"global-q\""));
+    let found = agent
+        .get(app.page("/incidents?queue=all&q=mouse"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    assert!(found.contains(&number), "found by the global search");
     // Another requester cannot open it.
     app.person("citra", &["requester"], None).await?;
     let other = app.browser("citra", "citra-password-1").await?;

@@ -76,6 +76,7 @@ const QUEUES: &[&str] = &[
     "on_hold",
     "major",
     "open",
+    "all",
 ];
 
 pub async fn incidents_page(
@@ -92,7 +93,7 @@ pub async fn incidents_page(
         .cloned()
         .unwrap_or_else(|| "mine".into());
     let query = incidents::IncidentQuery {
-        queue: (queue != "open").then(|| queue.clone()),
+        queue: (queue != "open" && queue != "all").then(|| queue.clone()),
         state: (queue == "open").then(|| "new,in_progress,on_hold".into()),
         q: q.get("q").cloned(),
         ..Default::default()
