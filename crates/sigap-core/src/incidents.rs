@@ -1512,3 +1512,129 @@ pub async fn delete_rule(core: &Core, ctx: &Ctx, id: &str) -> AppResult<()> {
         })
         .await
 }
+
+// ----- attachments -----
+
+/// The largest attachment accepted.
+pub const MAX_ATTACHMENT: usize = 10 * 1024 * 1024;
+
+/// Attaches a file to an incident: agents, and the caller on their own open incident.
+pub async fn attach(
+    core: &Core,
+    ctx: &Ctx,
+    key: &str,
+    filename: &str,
+    content_type: &str,
+    content: Vec<u8>,
+) -> AppResult<repo::Attachment> {
+    if !ctx.principal.can_write() {
+        return Err(AppError::Forbidden);
+    }
+    let i = get(core, ctx, key).await?;
+    let is_caller = ctx.principal.person_id.is_some()
+        && i.caller.as_ref().map(|c| c.id) == ctx.principal.person_id;
+    if !is_staff(ctx) && !(is_caller && !i.state.is_final()) {
+        return Err(AppError::Forbidden);
+    }
+    // Only the last part of a path, without control characters.
+    let base = filename.rsplit(['/', '\\']).next().unwrap_or("");
+    let filename = parse_line(base, 200)
+        .map_err(|e| AppError::Validation(vec![FieldError::from_invalid("filename", e)]))?;
+    if content.is_empty() {
+        return Err(AppError::field("content", "required", "the file is empty"));
+    }
+    if content.len() > MAX_ATTACHMENT {
+        return Err(AppError::field(
+            "content",
+            "too_long",
+            format!("at most {MAX_ATTACHMENT} bytes"),
+        ));
+    }
+    // A media type as `type/subtype` in lower case; anything else is plain bytes.
+    let content_type = content_type
+        .split(';')
+        .next()
+        .map(|t| t.trim().to_ascii_lowercase())
+        .filter(|t| {
+            let mut parts = t.splitn(2, '/');
+            let ok = |p: Option<&str>| {
+                p.is_some_and(|p| {
+                    !p.is_empty()
+                        && p.len() <= 100
+                        && p.bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b"!#$&^_.+-".contains(&b))
+                })
+            };
+            ok(parts.next()) && ok(parts.next())
+        })
+        .unwrap_or_else(|| "application/octet-stream".into());
+    let sha = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(&content))
+    };
+    let (actor, now) = (Actor::of(ctx), core.now());
+    let content = std::sync::Arc::new(content);
+    core.store
+        .write(async move |tx| {
+            let a = repo::insert_attachment(
+                tx,
+                i.id,
+                &filename,
+                &content_type,
+                &sha,
+                &content,
+                (actor.id, &actor.name),
+                now,
+            )
+            .await?;
+            let changes = json!({"attachment": [null, filename]});
+            repo::add_entry(
+                tx,
+                i.id,
+                JournalKind::Change,
+                actor.id,
+                &actor.name,
+                "",
+                Some(&changes),
+                now,
+            )
+            .await?;
+            audit::record(
+                tx,
+                &actor,
+                now,
+                "incident",
+                &i.id.to_string(),
+                "update",
+                changes.clone(),
+            )
+            .await?;
+            Ok::<_, AppError>(a)
+        })
+        .await
+}
+
+/// The files attached to an incident.
+pub async fn attachments(core: &Core, ctx: &Ctx, key: &str) -> AppResult<Vec<repo::Attachment>> {
+    let i = get(core, ctx, key).await?;
+    Ok(core
+        .store
+        .read(async move |tx| repo::attachments_of(tx, i.id).await)
+        .await?)
+}
+
+/// One attachment with its content, if its incident is visible.
+pub async fn download(core: &Core, ctx: &Ctx, id: &str) -> AppResult<(repo::Attachment, Vec<u8>)> {
+    let id = sigap_domain::AttachmentId::parse(id.trim()).ok_or(AppError::NotFound)?;
+    let (a, content) = match core
+        .store
+        .read(async move |tx| repo::attachment(tx, id).await)
+        .await
+    {
+        Ok(x) => x,
+        Err(StoreError::NotFound) => return Err(AppError::NotFound),
+        Err(e) => return Err(e.into()),
+    };
+    get(core, ctx, &a.task_id.to_string()).await?;
+    Ok((a, content))
+}

@@ -106,3 +106,7 @@ id_type!(
     /// An assignment rule.
     RuleId
 );
+id_type!(
+    /// A file attached to a task.
+    AttachmentId
+);

@@ -24,6 +24,7 @@ pub enum P<'a> {
     Uuid(Uuid),
     Ts(Timestamp),
     Json(&'a serde_json::Value),
+    Bytes(&'a [u8]),
 }
 
 impl From<i64> for P<'_> {
@@ -90,7 +91,8 @@ id_params!(
     sigap_domain::NotificationId,
     sigap_domain::TaskId,
     sigap_domain::JournalId,
-    sigap_domain::RuleId
+    sigap_domain::RuleId,
+    sigap_domain::AttachmentId
 );
 
 fn ts_to_micros(ts: Timestamp) -> i64 {
@@ -114,6 +116,7 @@ impl rusqlite::ToSql for P<'_> {
             P::Uuid(v) => ToSqlOutput::Owned(SqlValue::Text(v.hyphenated().to_string())),
             P::Ts(v) => ToSqlOutput::Owned(SqlValue::Integer(ts_to_micros(v))),
             P::Json(v) => ToSqlOutput::Owned(SqlValue::Text(v.to_string())),
+            P::Bytes(v) => ToSqlOutput::Borrowed(ValueRef::Blob(v)),
         })
     }
 }
@@ -146,6 +149,7 @@ impl ToSql for P<'_> {
                 }
             }
             P::Json(v) => v.to_sql(ty, out),
+            P::Bytes(v) => v.to_sql(ty, out),
         }
     }
 
@@ -354,7 +358,8 @@ id_cols!(
     sigap_domain::NotificationId,
     sigap_domain::TaskId,
     sigap_domain::JournalId,
-    sigap_domain::RuleId
+    sigap_domain::RuleId,
+    sigap_domain::AttachmentId
 );
 
 /// A calendar date, kept as ISO text (`YYYY-MM-DD`) in both engines.
@@ -372,4 +377,23 @@ fn parse_date(text: String, column: usize) -> Result<jiff::civil::Date, StoreErr
         column,
         detail: format!("{text:?}: {e}"),
     })
+}
+
+impl<'a> From<&'a [u8]> for P<'a> {
+    fn from(v: &'a [u8]) -> Self {
+        P::Bytes(v)
+    }
+}
+
+/// Binary content: BLOB on SQLite, BYTEA on PostgreSQL.
+impl Col for Vec<u8> {
+    fn from_sqlite(v: &SqlValue, i: usize) -> Result<Self, StoreError> {
+        match v {
+            SqlValue::Blob(b) => Ok(b.clone()),
+            other => Err(decode_err(i, "blob", other)),
+        }
+    }
+    fn from_pg(row: &tokio_postgres::Row, i: usize) -> Result<Self, StoreError> {
+        pg_get(row, i)
+    }
 }

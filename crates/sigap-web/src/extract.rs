@@ -250,3 +250,28 @@ impl FromRequest<AppState> for CsvBody {
         read_body(req, state.config.import_limit).await.map(CsvBody)
     }
 }
+
+/// A raw body of any media type (an attachment), with its `Content-Type`, within `limit`.
+#[derive(Debug)]
+pub struct RawBody {
+    pub content_type: String,
+    pub bytes: Bytes,
+}
+
+impl FromRequest<AppState> for RawBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, _state: &AppState) -> Result<Self, Self::Rejection> {
+        let content_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("application/octet-stream")
+            .to_owned();
+        let bytes = read_body(req, sigap_core::incidents::MAX_ATTACHMENT).await?;
+        Ok(RawBody {
+            content_type,
+            bytes,
+        })
+    }
+}

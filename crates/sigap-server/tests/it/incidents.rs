@@ -16,6 +16,7 @@ both!(
     the_people_concerned_are_notified,
     escalation_moves_the_work_or_calls_in_the_manager,
     categories_and_assignment_rules,
+    attachments_are_kept_and_served_safely,
 );
 
 async fn group_with(app: &TestApp, name: &str, members: &[&str]) -> anyhow::Result<()> {
@@ -924,5 +925,116 @@ async fn categories_and_assignment_rules(app: TestApp) -> anyhow::Result<()> {
     )
     .await?;
     assert!(i["assignment_group"].is_null());
+    Ok(())
+}
+
+async fn attachments_are_kept_and_served_safely(app: TestApp) -> anyhow::Result<()> {
+    let (_, agent) = app.person("andi", &["agent"], None).await?;
+    let (_, caller) = app.person("budi", &["requester"], None).await?;
+    let (_, other) = app.person("citra", &["requester"], None).await?;
+    let i = post(
+        &app,
+        "/incidents",
+        &caller,
+        json!({"short_description": "Screen flickers"}),
+    )
+    .await?;
+    let number = i["number"].as_str().unwrap_or_default().to_owned();
+    let upload = async |token: &str,
+                        name: &str,
+                        ctype: &str,
+                        body: Vec<u8>|
+           -> anyhow::Result<(StatusCode, Value)> {
+        let resp = app
+            .http
+            .post(app.api(&format!(
+                "/incidents/{number}/attachments?filename={}",
+                urlencode(name)
+            )))
+            .header("authorization", bearer(token))
+            .header("content-type", ctype)
+            .body(body)
+            .send()
+            .await?;
+        let s = resp.status();
+        Ok((s, resp.json().await.unwrap_or(Value::Null)))
+    };
+    let (s, a) = upload(
+        &caller,
+        "../../etc/photo.png",
+        "image/png",
+        vec![0x89, b'P', b'N', b'G', 1, 2, 3],
+    )
+    .await?;
+    assert_eq!(s, StatusCode::CREATED, "{a}");
+    assert_eq!(
+        (a["filename"].as_str(), a["size"].as_i64()),
+        (Some("photo.png"), Some(7))
+    );
+    let (s, h) = upload(
+        &agent,
+        "page.html",
+        "text/html; charset=utf-8",
+        b"<script>alert(1)</script>".to_vec(),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::CREATED, "{h}");
+    let (s, _) = upload(&other, "x.txt", "text/plain", b"hi".to_vec()).await?;
+    assert_eq!(s, StatusCode::NOT_FOUND, "not theirs");
+    let (s, v) = upload(&caller, "empty.txt", "text/plain", Vec::new()).await?;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("validation_failed"))
+    );
+    // Too big: refused by its declared length (a client still sending may see the
+    // connection close before the answer).
+    let sent = app
+        .http
+        .post(app.api(&format!("/incidents/{number}/attachments?filename=big.bin")))
+        .header("authorization", bearer(&caller))
+        .header("content-type", "application/octet-stream")
+        .body(vec![0u8; 10 * 1024 * 1024 + 1])
+        .send()
+        .await;
+    match sent {
+        Ok(resp) => {
+            problem(resp, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await?;
+        }
+        Err(e) => assert!(e.is_request() || e.is_body(), "unexpected failure: {e}"),
+    }
+    let list = get(&app, &format!("/incidents/{number}/attachments"), &caller).await?;
+    assert_eq!(list.as_array().map(Vec::len), Some(2));
+    // The HTML file comes back as bytes to download, never as a page.
+    let resp = app
+        .http
+        .get(app.page(h["href"].as_str().unwrap_or("")))
+        .header("authorization", bearer(&caller))
+        .send()
+        .await?;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let header = |n: &str| {
+        resp.headers()
+            .get(n)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned()
+    };
+    assert_eq!(header("content-type"), "application/octet-stream");
+    assert!(header("content-disposition").starts_with("attachment;"));
+    assert_eq!(header("x-content-type-options"), "nosniff");
+    assert!(header("content-security-policy").contains("sandbox"));
+    assert_eq!(resp.bytes().await?.as_ref(), b"<script>alert(1)</script>");
+    let resp = app
+        .http
+        .get(app.page(a["href"].as_str().unwrap_or("")))
+        .header("authorization", bearer(&other))
+        .send()
+        .await?;
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    let d = get(&app, &format!("/incidents/{number}"), &agent).await?;
+    assert!(d["journal"].as_array().is_some_and(|j| {
+        j.iter()
+            .any(|e| e["changes"]["attachment"][1] == "photo.png")
+    }));
     Ok(())
 }

@@ -126,3 +126,18 @@ CREATE TABLE task_search (
     document TSVECTOR NOT NULL
 );
 CREATE INDEX task_search_document ON task_search USING GIN (document);
+
+-- Files attached to a task; the content is kept in the database with its checksum.
+CREATE TABLE attachment (
+    id             UUID PRIMARY KEY,
+    task_id        UUID NOT NULL REFERENCES task (id) ON DELETE CASCADE,
+    filename       TEXT NOT NULL,
+    content_type   TEXT NOT NULL,
+    size           BIGINT NOT NULL,
+    sha256         TEXT NOT NULL,
+    content        BYTEA NOT NULL,
+    uploaded_by_id UUID,
+    uploaded_by    TEXT NOT NULL,
+    created_at     TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX attachment_task ON attachment (task_id, created_at);

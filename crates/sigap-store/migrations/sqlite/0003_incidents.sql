@@ -127,3 +127,18 @@ CREATE VIRTUAL TABLE task_search USING fts5(
     document,
     tokenize = 'unicode61 remove_diacritics 2'
 );
+
+-- Files attached to a task; the content is kept in the database with its checksum.
+CREATE TABLE attachment (
+    id             TEXT PRIMARY KEY,
+    task_id        TEXT NOT NULL REFERENCES task (id) ON DELETE CASCADE,
+    filename       TEXT NOT NULL,
+    content_type   TEXT NOT NULL,
+    size           INTEGER NOT NULL,
+    sha256         TEXT NOT NULL,
+    content        BLOB NOT NULL,
+    uploaded_by_id TEXT,
+    uploaded_by    TEXT NOT NULL,
+    created_at     INTEGER NOT NULL
+);
+CREATE INDEX attachment_task ON attachment (task_id, created_at);

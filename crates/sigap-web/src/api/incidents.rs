@@ -667,3 +667,144 @@ pub async fn delete_rule(
     incidents::delete_rule(&s.core, &ctx, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AttachmentOut {
+    pub id: Uuid,
+    pub filename: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+    pub uploaded_by: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Time,
+    /// Where to download it.
+    pub href: String,
+}
+
+impl From<sigap_core::store::incidents::Attachment> for AttachmentOut {
+    fn from(a: sigap_core::store::incidents::Attachment) -> Self {
+        Self {
+            href: format!("/api/v1/attachments/{}", a.id),
+            id: a.id.as_uuid(),
+            filename: a.filename,
+            content_type: a.content_type,
+            size: a.size,
+            sha256: a.sha256,
+            uploaded_by: a.uploaded_by,
+            created_at: ts(a.created_at),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AttachQuery {
+    /// The file's name.
+    pub filename: Option<String>,
+}
+
+/// Attaches a file (the raw body, with its `Content-Type`; at most 10 MiB): agents, and the
+/// caller on their own open incident.
+#[utoipa::path(post, path = "/api/v1/incidents/{key}/attachments", tag = "incidents", params(("key" = String, Path), AttachQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 201, body = AttachmentOut), (status = 413, body = Problem, content_type = "application/problem+json")))]
+pub async fn attach(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiPath(key): ApiPath<String>,
+    ApiQuery(q): ApiQuery<AttachQuery>,
+    body: crate::extract::RawBody,
+) -> ApiResult<(StatusCode, Json<AttachmentOut>)> {
+    let filename = q.filename.ok_or_else(|| {
+        ApiError::App(sigap_core::AppError::field(
+            "filename",
+            "required",
+            "is required",
+        ))
+    })?;
+    let a = incidents::attach(
+        &s.core,
+        &ctx,
+        &key,
+        &filename,
+        &body.content_type,
+        body.bytes.to_vec(),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(a.into())))
+}
+
+/// The files attached to an incident.
+#[utoipa::path(get, path = "/api/v1/incidents/{key}/attachments", tag = "incidents", params(("key" = String, Path)),
+    responses((status = 200, body = Vec<AttachmentOut>)))]
+pub async fn list_attachments(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiPath(key): ApiPath<String>,
+) -> ApiResult<Json<Vec<AttachmentOut>>> {
+    let list = incidents::attachments(&s.core, &ctx, &key).await?;
+    Ok(Json(list.into_iter().map(AttachmentOut::from).collect()))
+}
+
+/// Media types a browser may show inline; everything else downloads as bytes.
+const INLINE_TYPES: &[&str] = &[
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "application/pdf",
+    "text/plain",
+];
+
+/// Downloads an attachment. Served as a download (or inline for a few safe types), never
+/// sniffed, in a sandbox.
+#[utoipa::path(get, path = "/api/v1/attachments/{id}", tag = "incidents", params(("id" = String, Path)),
+    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>)))]
+pub async fn download(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Response> {
+    use axum::http::{HeaderValue, header};
+    use axum::response::IntoResponse;
+    let (a, content) = incidents::download(&s.core, &ctx, &id).await?;
+    let inline = INLINE_TYPES.contains(&a.content_type.as_str());
+    let ctype = if inline {
+        a.content_type.as_str()
+    } else {
+        "application/octet-stream"
+    };
+    let encoded: String = a
+        .filename
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    let disposition = format!(
+        "{}; filename*=UTF-8''{encoded}",
+        if inline { "inline" } else { "attachment" }
+    );
+    let mut resp = content.into_response();
+    let h = resp.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(ctype) {
+        h.insert(header::CONTENT_TYPE, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; sandbox"),
+    );
+    Ok(resp)
+}
