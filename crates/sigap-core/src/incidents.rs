@@ -1533,7 +1533,8 @@ pub async fn attach(
     let i = get(core, ctx, key).await?;
     let is_caller = ctx.principal.person_id.is_some()
         && i.caller.as_ref().map(|c| c.id) == ctx.principal.person_id;
-    if !is_staff(ctx) && !(is_caller && !i.state.is_final()) {
+    let callers_own_open = is_caller && !i.state.is_final();
+    if !(is_staff(ctx) || callers_own_open) {
         return Err(AppError::Forbidden);
     }
     // Only the last part of a path, without control characters.
