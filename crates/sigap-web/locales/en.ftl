@@ -497,3 +497,4 @@ notification-incident_escalated = { $subject } was escalated to you.
 queue-all = All
 search-label = Search incidents
 search-placeholder = Search INC, words…
+incident-attachments = Attachments

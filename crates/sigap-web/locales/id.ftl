@@ -486,3 +486,4 @@ notification-incident_escalated = { $subject } dieskalasikan kepada Anda.
 queue-all = Semua
 search-label = Cari insiden
 search-placeholder = Cari INC, kata…
+incident-attachments = Lampiran

@@ -1036,5 +1036,14 @@ async fn attachments_are_kept_and_served_safely(app: TestApp) -> anyhow::Result<
         j.iter()
             .any(|e| e["changes"]["attachment"][1] == "photo.png")
     }));
+    // The incident pages list them.
+    let browser = app.browser("budi", "budi-password-1").await?;
+    let page = browser
+        .get(app.page(&format!("/portal/incidents/{number}")))
+        .send()
+        .await?
+        .text()
+        .await?;
+    assert!(page.contains("photo.png") && page.contains(a["href"].as_str().unwrap_or("?")));
     Ok(())
 }

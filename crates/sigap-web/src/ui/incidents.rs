@@ -270,11 +270,32 @@ fn journal(tt: Tr<'_>, viewer: &Viewer, d: &IncidentDetail) -> Vec<JournalLine> 
         .collect()
 }
 
+/// Attachments as the pages list them: id, file name, size in KiB.
+async fn attachment_rows(
+    state: &AppState,
+    ctx: &Ctx,
+    number: &str,
+) -> Vec<(String, String, String)> {
+    incidents::attachments(&state.core, ctx, number)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|a| {
+            (
+                a.id.to_string(),
+                a.filename,
+                format!("{:.1} KiB", a.size as f64 / 1024.0),
+            )
+        })
+        .collect()
+}
+
 #[derive(Template)]
 #[template(path = "incident.html")]
 pub struct IncidentPage<'a> {
     pub chrome: Chrome<'a>,
     pub i: IncidentView,
+    pub attachments: Vec<(String, String, String)>,
     pub can_start: bool,
     pub can_hold: bool,
     pub can_resolve: bool,
@@ -302,12 +323,14 @@ async fn incident_view(
         Ok(d) => d,
         Err(e) => return error_response(state, viewer, e),
     };
+    let attachments = attachment_rows(state, ctx, &d.incident.number).await;
     let mut chrome = Chrome::new(state, viewer, "incidents", "incident-title");
     chrome.title = format!("{} {}", d.incident.number, d.incident.short_description);
     notice(&mut chrome, q);
     chrome.errors = errors;
     let tt = chrome.t;
     let page = IncidentPage {
+        attachments,
         i: view(tt, viewer, &d.incident),
         can_start: d.incident.state == IncidentState::New,
         can_hold: d.incident.state.next().contains(&IncidentState::OnHold),
@@ -672,6 +695,7 @@ pub async fn portal_page(
 pub struct PortalIncidentPage<'a> {
     pub chrome: Chrome<'a>,
     pub i: IncidentView,
+    pub attachments: Vec<(String, String, String)>,
     pub resolved: bool,
     pub finished: bool,
     pub journal: Vec<JournalLine>,
@@ -690,6 +714,7 @@ async fn portal_incident_view(
         Ok(d) => d,
         Err(e) => return error_response(state, viewer, e),
     };
+    let attachments = attachment_rows(state, ctx, &d.incident.number).await;
     let mut chrome = Chrome::new(state, viewer, "portal", "incident-title");
     chrome.title = format!("{} {}", d.incident.number, d.incident.short_description);
     notice(&mut chrome, q);
@@ -699,6 +724,7 @@ async fn portal_incident_view(
     let mut d2 = d.clone();
     d2.journal.retain(|j| j.kind == JournalKind::Comment);
     let page = PortalIncidentPage {
+        attachments,
         i: view(tt, viewer, &d.incident),
         resolved: d.incident.state == IncidentState::Resolved,
         finished: d.incident.state.is_final(),
