@@ -68,6 +68,21 @@ fn field_list(errors: &[FieldError]) -> Vec<ProblemField> {
 }
 
 impl ApiError {
+    /// The status, code and detail a client would get (for per-record results).
+    pub fn summary(&self) -> (u16, String, String) {
+        let (status, code, detail, errors) = self.parts();
+        let detail = if errors.is_empty() {
+            detail
+        } else {
+            let fields: Vec<String> = errors
+                .iter()
+                .map(|e| format!("{}: {}", e.field, e.message))
+                .collect();
+            format!("{detail} ({})", fields.join("; "))
+        };
+        (status.as_u16(), code, detail)
+    }
+
     fn parts(&self) -> (StatusCode, String, String, Vec<ProblemField>) {
         use ApiError as E;
         match self {

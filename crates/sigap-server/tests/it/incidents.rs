@@ -17,6 +17,7 @@ both!(
     escalation_moves_the_work_or_calls_in_the_manager,
     categories_and_assignment_rules,
     attachments_are_kept_and_served_safely,
+    bulk_changes_answer_for_each_incident,
 );
 
 async fn group_with(app: &TestApp, name: &str, members: &[&str]) -> anyhow::Result<()> {
@@ -1045,5 +1046,81 @@ async fn attachments_are_kept_and_served_safely(app: TestApp) -> anyhow::Result<
         .text()
         .await?;
     assert!(page.contains("photo.png") && page.contains(a["href"].as_str().unwrap_or("?")));
+    Ok(())
+}
+
+async fn bulk_changes_answer_for_each_incident(app: TestApp) -> anyhow::Result<()> {
+    let (_, agent) = app.person("andi", &["agent"], None).await?;
+    group_with(&app, "Service Desk", &["andi"]).await?;
+    let mut numbers = Vec::new();
+    for n in 0..3 {
+        let i = post(
+            &app,
+            "/incidents",
+            &agent,
+            json!({"short_description": format!("bulk {n}")}),
+        )
+        .await?;
+        numbers.push(i["number"].as_str().unwrap_or_default().to_owned());
+    }
+    // One of them is already finished.
+    send(
+        &app.http,
+        Method::POST,
+        &app.api(&format!("/incidents/{}/cancel", numbers[2])),
+        &agent,
+        Some(json!({"reason": "duplicate"})),
+    )
+    .await?;
+    let mut keys = numbers.clone();
+    keys.push("INC9999999".into());
+    let (s, v) = send(
+        &app.http,
+        Method::POST,
+        &app.api("/incidents/bulk"),
+        &agent,
+        Some(json!({"incidents": keys, "action": "assign_to_me"})),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let statuses: Vec<u64> = v
+        .as_array()
+        .map(|a| a.iter().filter_map(|r| r["status"].as_u64()).collect())
+        .unwrap_or_default();
+    assert_eq!(statuses, [200, 200, 409, 404], "{v}");
+    let (s, v) = send(
+        &app.http,
+        Method::POST,
+        &app.api("/incidents/bulk"),
+        &agent,
+        Some(json!({"incidents": &numbers[..2], "update": {"impact": 1, "urgency": 1}})),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    for n in &numbers[..2] {
+        assert_eq!(
+            get(&app, &format!("/incidents/{n}"), &agent).await?["priority"],
+            1
+        );
+    }
+    let (s, _) = send(
+        &app.http,
+        Method::POST,
+        &app.api("/incidents/bulk"),
+        &agent,
+        Some(json!({"incidents": [], "action": "start"})),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (_, caller) = app.person("budi", &["requester"], None).await?;
+    let (s, _) = send(
+        &app.http,
+        Method::POST,
+        &app.api("/incidents/bulk"),
+        &caller,
+        Some(json!({"incidents": &numbers[..1], "action": "start"})),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::FORBIDDEN);
     Ok(())
 }

@@ -808,3 +808,120 @@ pub async fn download(
     );
     Ok(resp)
 }
+
+/// Several incidents changed at once: each by itself, each with its own answer.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkIn {
+    /// Numbers or ids, at most 200.
+    pub incidents: Vec<String>,
+    /// Fields to change on each (as PATCH).
+    pub update: Option<IncidentIn>,
+    /// An action to do on each (as `POST /incidents/{key}/{action}`), with `details`.
+    pub action: Option<String>,
+    pub details: Option<ActionIn>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BulkResult {
+    pub incident: String,
+    /// The HTTP status this incident's change would have answered alone.
+    pub status: u16,
+    /// The problem's code when it failed.
+    pub code: Option<String>,
+    pub detail: Option<String>,
+    pub version: Option<i64>,
+}
+
+/// Changes several incidents (agents): the same field update or action on each, each in its
+/// own transaction; the answer lists every incident's outcome.
+#[utoipa::path(post, path = "/api/v1/incidents/bulk", tag = "incidents", request_body = BulkIn,
+    responses((status = 200, body = Vec<BulkResult>), (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn bulk(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiJson(body): ApiJson<BulkIn>,
+) -> ApiResult<Json<Vec<BulkResult>>> {
+    let invalid = |field: &str, msg: &str| {
+        ApiError::App(sigap_core::AppError::field(
+            field,
+            "invalid_choice",
+            msg.to_owned(),
+        ))
+    };
+    if body.incidents.is_empty() || body.incidents.len() > 200 {
+        return Err(invalid("incidents", "give 1 to 200 incidents"));
+    }
+    if body.update.is_some() == body.action.is_some() {
+        return Err(invalid("action", "give either an update or an action"));
+    }
+    if !ctx.principal.has(sigap_domain::Role::Agent) {
+        return Err(sigap_core::AppError::Forbidden.into());
+    }
+    let mut out = Vec::with_capacity(body.incidents.len());
+    for key in &body.incidents {
+        let result = match (&body.update, &body.action) {
+            (Some(u), _) => {
+                let input = incidents::IncidentInput {
+                    short_description: u.short_description.clone(),
+                    description: u.description.clone(),
+                    caller: u.caller.clone(),
+                    contact_type: u.contact_type.clone(),
+                    impact: u.impact,
+                    urgency: u.urgency,
+                    priority: u.priority,
+                    priority_reason: u.priority_reason.clone(),
+                    assignment_group: u.assignment_group.clone(),
+                    assigned_to: u.assigned_to.clone(),
+                    service: u.service.clone(),
+                    ci: u.configuration_item.clone(),
+                    category: u.category.clone(),
+                    subcategory: u.subcategory.clone(),
+                    workaround: u.workaround.clone(),
+                    major: u.major,
+                };
+                incidents::update(&s.core, &ctx, key, input, None)
+                    .await
+                    .map_err(ApiError::App)
+            }
+            (None, Some(name)) => {
+                let d = body.details.as_ref();
+                let details = ActionIn {
+                    reason: d.and_then(|d| d.reason.clone()),
+                    comment: d.and_then(|d| d.comment.clone()),
+                    resolution_code: d.and_then(|d| d.resolution_code.clone()),
+                    resolution_notes: d.and_then(|d| d.resolution_notes.clone()),
+                    body: d.and_then(|d| d.body.clone()),
+                    group: d.and_then(|d| d.group.clone()),
+                };
+                match action(name, details) {
+                    Ok(a) => incidents::act(&s.core, &ctx, key, a, None)
+                        .await
+                        .map_err(ApiError::App),
+                    Err(e) => Err(e),
+                }
+            }
+            (None, None) => Err(invalid("action", "give either an update or an action")),
+        };
+        out.push(match result {
+            Ok(i) => BulkResult {
+                incident: i.number,
+                status: 200,
+                code: None,
+                detail: None,
+                version: Some(i.version),
+            },
+            Err(e) => {
+                let (status, code, detail) = e.summary();
+                BulkResult {
+                    incident: key.clone(),
+                    status,
+                    code: Some(code),
+                    detail: Some(detail),
+                    version: None,
+                }
+            }
+        });
+    }
+    Ok(Json(out))
+}

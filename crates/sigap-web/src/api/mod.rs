@@ -86,6 +86,7 @@ fn incident_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_incident, patch_incident))
         .routes(routes!(incident_action))
         .routes(routes!(get_matrix, put_matrix))
+        .routes(routes!(bulk))
         .routes(routes!(attach, list_attachments))
         .routes(routes!(download))
         .routes(routes!(list_categories))
