@@ -498,3 +498,6 @@ queue-all = All
 search-label = Search incidents
 search-placeholder = Search INC, words…
 incident-attachments = Attachments
+bulk-select = Select
+bulk-with-selected = With the selected incidents
+action-apply = Apply

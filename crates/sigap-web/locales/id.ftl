@@ -487,3 +487,6 @@ queue-all = Semua
 search-label = Cari insiden
 search-placeholder = Cari INC, kata…
 incident-attachments = Lampiran
+bulk-select = Pilih
+bulk-with-selected = Untuk insiden yang dipilih
+action-apply = Terapkan

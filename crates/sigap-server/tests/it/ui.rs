@@ -641,6 +641,53 @@ async fn incident_pages_for_agents_and_the_portal(app: TestApp) -> anyhow::Resul
         .text()
         .await?;
     assert!(found.contains(&number), "found by the global search");
+    // Bulk from the queue: a failure is listed by number; after joining a group it works.
+    let (status, _, body) = submit(
+        &app,
+        &agent,
+        "/incidents/bulk",
+        &[
+            ("queue", "unassigned"),
+            ("incident", &number),
+            ("action", "assign_to_me"),
+        ],
+    )
+    .await?;
+    assert_eq!(status, 200, "re-rendered with the failures");
+    assert!(body.contains("alert-error") && body.contains(&number));
+    sigap_core::groups::create(
+        &app.core,
+        &sigap_core::Ctx::system("test"),
+        sigap_core::groups::GroupInput {
+            name: Some("Desk".into()),
+            group_type: Some("service_desk".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    sigap_core::groups::set_member(
+        &app.core,
+        &sigap_core::Ctx::system("test"),
+        "Desk",
+        "agnes",
+        true,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let (status, location, _) = submit(
+        &app,
+        &agent,
+        "/incidents/bulk",
+        &[
+            ("queue", "unassigned"),
+            ("incident", &number),
+            ("action", "assign_to_me"),
+        ],
+    )
+    .await?;
+    assert_eq!(status, 303);
+    assert!(location.starts_with("/incidents?queue=unassigned"));
     // Another requester cannot open it.
     app.person("citra", &["requester"], None).await?;
     let other = app.browser("citra", "citra-password-1").await?;

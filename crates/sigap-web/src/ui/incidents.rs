@@ -84,6 +84,16 @@ pub async fn incidents_page(
     SignedIn(ctx, viewer): SignedIn,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
+    incidents_view(&state, &ctx, &viewer, &q, Vec::new()).await
+}
+
+async fn incidents_view(
+    state: &AppState,
+    ctx: &Ctx,
+    viewer: &Viewer,
+    q: &HashMap<String, String>,
+    errors: Vec<String>,
+) -> Response {
     if !ctx.principal.has(sigap_domain::Role::Agent) {
         return see_other("/portal", None);
     }
@@ -103,12 +113,13 @@ pub async fn incidents_page(
         sort: None,
         limit: Some(50),
     };
-    let page = match incidents::list(&state.core, &ctx, query, &params).await {
+    let page = match incidents::list(&state.core, ctx, query, &params).await {
         Ok(p) => p,
-        Err(e) => return error_response(&state, &viewer, e),
+        Err(e) => return error_response(state, viewer, e),
     };
-    let mut chrome = Chrome::new(&state, &viewer, "incidents", "incidents-title");
-    notice(&mut chrome, &q);
+    let mut chrome = Chrome::new(state, viewer, "incidents", "incidents-title");
+    notice(&mut chrome, q);
+    chrome.errors = errors;
     let tt = chrome.t;
     let qtext = q.get("q").cloned().unwrap_or_default();
     let next_link = page.next_cursor.map(|c| {
@@ -119,7 +130,7 @@ pub async fn incidents_page(
             encode(&c)
         )
     });
-    let rows = page.items.iter().map(|i| row(tt, &viewer, i)).collect();
+    let rows = page.items.iter().map(|i| row(tt, viewer, i)).collect();
     render(
         StatusCode::OK,
         &IncidentsPage {
@@ -134,6 +145,37 @@ pub async fn incidents_page(
             chrome,
         },
     )
+}
+
+/// The same action on the incidents ticked in a queue; failures are listed by number.
+pub async fn incidents_bulk(
+    State(state): State<AppState>,
+    SignedIn(ctx, viewer): SignedIn,
+    form: FormData,
+) -> Response {
+    let numbers = form.all("incident");
+    let queue = form.get("queue").unwrap_or_else(|| "mine".into());
+    let mut failures = Vec::new();
+    for n in numbers.iter().take(200) {
+        let action = match form.text("action").as_str() {
+            "start" => Action::Start,
+            _ => Action::AssignToMe,
+        };
+        if let Err(e) = incidents::act(&state.core, &ctx, n, action, None).await {
+            for m in messages(t(&state, &viewer), &e) {
+                failures.push(format!("{n}: {m}"));
+            }
+        }
+    }
+    if failures.is_empty() {
+        return see_other(
+            &format!("/incidents?queue={}", encode(&queue)),
+            Some("saved"),
+        );
+    }
+    let mut q = HashMap::new();
+    q.insert("queue".to_owned(), queue);
+    incidents_view(&state, &ctx, &viewer, &q, failures).await
 }
 
 pub struct JournalLine {

@@ -48,6 +48,7 @@ pub fn router(state: AppState) -> Router {
         .route("/notifications/{id}/read", post(notification_read))
         .route("/incidents", get(incidents_page).post(incident_create))
         .route("/incidents/new", get(incident_new))
+        .route("/incidents/bulk", post(incidents_bulk))
         .route("/incidents/{key}", get(incident_page).post(incident_update))
         .route("/incidents/{key}/act", post(incident_act))
         .route("/portal", get(portal_page))
