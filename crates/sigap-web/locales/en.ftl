@@ -501,3 +501,7 @@ incident-attachments = Attachments
 bulk-select = Select
 bulk-with-selected = With the selected incidents
 action-apply = Apply
+matrix-title = Priority matrix
+matrix-intro = An incident's priority follows from its impact and urgency by this table. Managers may override it on an incident, with a reason.
+matrix-preset-itil = Load the ITIL 3×3 (five priorities)
+matrix-preset-three = Load three levels (high, medium, low)

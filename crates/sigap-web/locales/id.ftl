@@ -490,3 +490,7 @@ incident-attachments = Lampiran
 bulk-select = Pilih
 bulk-with-selected = Untuk insiden yang dipilih
 action-apply = Terapkan
+matrix-title = Matriks prioritas
+matrix-intro = Prioritas insiden mengikuti dampak dan urgensinya menurut tabel ini. Manajer dapat mengubahnya pada insiden, dengan alasan.
+matrix-preset-itil = Muat ITIL 3×3 (lima prioritas)
+matrix-preset-three = Muat tiga tingkat (tinggi, sedang, rendah)

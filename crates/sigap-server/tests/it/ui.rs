@@ -9,6 +9,7 @@ both!(
     cmdb_pages_show_relationships_and_impact,
     administrators_define_ci_classes_in_the_ui,
     incident_pages_for_agents_and_the_portal,
+    administrators_edit_the_priority_matrix,
 );
 
 fn no_external_urls(html: &str, page: &str) {
@@ -698,6 +699,77 @@ async fn incident_pages_for_agents_and_the_portal(app: TestApp) -> anyhow::Resul
             .await?
             .status(),
         404
+    );
+    Ok(())
+}
+
+async fn administrators_edit_the_priority_matrix(app: TestApp) -> anyhow::Result<()> {
+    let admin = app.browser("admin", ADMIN_PASSWORD).await?;
+    let page = admin
+        .get(app.page("/admin/priority-matrix"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    assert!(page.contains("name=\"p33\""));
+    no_external_urls(&page, "/admin/priority-matrix");
+    let (status, _, _) = submit(
+        &app,
+        &admin,
+        "/admin/priority-matrix",
+        &[("preset", "three_level")],
+    )
+    .await?;
+    assert_eq!(status, 303);
+    let m = sigap_core::incidents::matrix(&app.core)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    assert_eq!(
+        m.priority(
+            sigap_domain::incident::Level::LOW,
+            sigap_domain::incident::Level::LOW
+        )
+        .get(),
+        3
+    );
+    let mut grid: Vec<(String, String)> = Vec::new();
+    for i in 1..=3 {
+        for u in 1..=3 {
+            grid.push((
+                format!("p{i}{u}"),
+                if i == 3 && u == 3 {
+                    "5".into()
+                } else {
+                    "2".into()
+                },
+            ));
+        }
+    }
+    let form: Vec<(&str, &str)> = grid.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let (status, _, _) = submit(&app, &admin, "/admin/priority-matrix", &form).await?;
+    assert_eq!(status, 303);
+    let m = sigap_core::incidents::matrix(&app.core)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    assert_eq!(
+        m.priority(
+            sigap_domain::incident::Level::LOW,
+            sigap_domain::incident::Level::LOW
+        )
+        .get(),
+        5
+    );
+    let (status, _, body) = submit(&app, &admin, "/admin/priority-matrix", &[("p11", "9")]).await?;
+    assert_eq!(status, 422, "{body}");
+    app.person("agnes", &["agent"], None).await?;
+    let agent = app.browser("agnes", "agnes-password-1").await?;
+    assert_eq!(
+        agent
+            .get(app.page("/admin/priority-matrix"))
+            .send()
+            .await?
+            .status(),
+        403
     );
     Ok(())
 }

@@ -784,3 +784,120 @@ pub async fn portal_incident_page(
 ) -> Response {
     portal_incident_view(&state, &ctx, &viewer, &key, &q, Vec::new(), StatusCode::OK).await
 }
+
+// ----- the priority matrix (administrators) -----
+
+#[derive(Template)]
+#[template(path = "priority_matrix.html")]
+pub struct MatrixPage<'a> {
+    pub chrome: Chrome<'a>,
+    /// Rows by impact: (impact, [(urgency, priority)]).
+    pub grid: Vec<(i64, Vec<(i64, i64)>)>,
+}
+
+async fn matrix_view(
+    state: &AppState,
+    ctx: &Ctx,
+    viewer: &Viewer,
+    q: &HashMap<String, String>,
+    errors: Vec<String>,
+    status: StatusCode,
+) -> Response {
+    if let Err(e) = ctx.principal.require(sigap_domain::Role::Admin) {
+        return error_response(state, viewer, e);
+    }
+    let m = match incidents::matrix(&state.core).await {
+        Ok(m) => m,
+        Err(e) => return error_response(state, viewer, e),
+    };
+    let mut chrome = Chrome::new(state, viewer, "incidents", "matrix-title");
+    notice(&mut chrome, q);
+    chrome.errors = errors;
+    let grid = (1..=3i64)
+        .map(|i| {
+            (
+                i,
+                (1..=3i64)
+                    .map(|u| {
+                        let p = m
+                            .rows()
+                            .iter()
+                            .find(|r| r.impact.get() == i && r.urgency.get() == u)
+                            .map_or(3, |r| r.priority.get());
+                        (u, p)
+                    })
+                    .collect(),
+            )
+        })
+        .collect();
+    render(status, &MatrixPage { chrome, grid })
+}
+
+pub async fn matrix_page(
+    State(state): State<AppState>,
+    SignedIn(ctx, viewer): SignedIn,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    matrix_view(&state, &ctx, &viewer, &q, Vec::new(), StatusCode::OK).await
+}
+
+/// Saves the matrix from its grid, or loads a preset.
+pub async fn matrix_save(
+    State(state): State<AppState>,
+    SignedIn(ctx, viewer): SignedIn,
+    form: FormData,
+) -> Response {
+    use sigap_domain::incident::{Level, MatrixPreset, MatrixRow, Priority, PriorityMatrix};
+    let rows: Result<Vec<MatrixRow>, AppError> = match form.get("preset") {
+        Some(p) => MatrixPreset::parse(&p)
+            .map(|p| PriorityMatrix::preset(p).rows().to_vec())
+            .map_err(|e| {
+                AppError::Validation(vec![sigap_core::FieldError::from_invalid("preset", e)])
+            }),
+        None => {
+            let mut rows = Vec::new();
+            let mut bad = None;
+            for i in 1..=3i64 {
+                for u in 1..=3i64 {
+                    let v = form
+                        .get(&format!("p{i}{u}"))
+                        .and_then(|v| v.trim().parse::<i64>().ok())
+                        .and_then(|v| Priority::parse(v).ok());
+                    match (Level::parse(i), Level::parse(u), v) {
+                        (Ok(impact), Ok(urgency), Some(priority)) => rows.push(MatrixRow {
+                            impact,
+                            urgency,
+                            priority,
+                        }),
+                        _ => bad = Some(format!("p{i}{u}")),
+                    }
+                }
+            }
+            match bad {
+                Some(f) => Err(AppError::field(&f, "out_of_range", "must be 1 to 5")),
+                None => Ok(rows),
+            }
+        }
+    };
+    let result = match rows {
+        Ok(rows) => incidents::set_matrix(&state.core, &ctx, rows)
+            .await
+            .map(|_| ()),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => see_other("/admin/priority-matrix", Some("saved")),
+        Err(e) => {
+            let errors = messages(t(&state, &viewer), &e);
+            matrix_view(
+                &state,
+                &ctx,
+                &viewer,
+                &HashMap::new(),
+                errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}

@@ -61,6 +61,7 @@ pub fn router(state: AppState) -> Router {
         .route("/services/{id}/cis", post(service_ci_link))
         .route("/services/{id}/cis/{ci}/remove", post(service_ci_unlink))
         .route("/services/{id}/graph.svg", get(service_graph))
+        .route("/admin/priority-matrix", get(matrix_page).post(matrix_save))
         .route("/admin/ci-classes", get(classes_page).post(class_create))
         .route("/admin/ci-classes/{code}", post(class_update))
         .route("/admin/ci-classes/{code}/delete", post(class_delete))
