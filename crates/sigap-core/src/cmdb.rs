@@ -24,11 +24,7 @@ use std::collections::{BTreeMap, HashMap};
 pub const WALK_LIMIT: usize = 20_000;
 
 fn require_reader(ctx: &Ctx) -> AppResult<()> {
-    ctx.principal.require(Role::Agent)?;
-    if ctx.principal.scope().is_some() {
-        return Err(AppError::Forbidden);
-    }
-    Ok(())
+    ctx.principal.require_provider_agent()
 }
 
 // ----- classes -----
@@ -558,18 +554,7 @@ pub async fn list_cis(
 ) -> AppResult<Listed<Ci>> {
     require_reader(ctx)?;
     let page = PageRequest::parse(params, CI_SORT_FIELDS, "name")?;
-    let status = match query
-        .status
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        Some(s) => Some(
-            CiStatus::parse(s)
-                .map_err(|e| AppError::Validation(vec![FieldError::from_invalid("status", e)]))?,
-        ),
-        None => None,
-    };
+    let status = crate::listing::parse_opt("status", query.status.as_deref(), CiStatus::parse)?;
     let (class_keys, group_key, q) = (query.class, query.owner_group, query.q);
     let p2 = page.clone();
     let result = core
@@ -900,7 +885,7 @@ impl Names {
             out.push(Reached {
                 ci: self.get(id),
                 depth: w.depth_of(id).unwrap_or(0),
-                via: w.path(id).last().map(|s| self.step(s)),
+                via: w.step_to(id).map(|s| self.step(&s)),
             });
         }
         out

@@ -17,7 +17,7 @@ use crate::error::{AppError, AppResult};
 use crate::principal::Ctx;
 use serde_json::{Map, Value};
 use sigap_domain::cmdb::{CiStatus, RelKind, check_attributes};
-use sigap_domain::{CiClassId, CiId, GroupId, Role, parse_line};
+use sigap_domain::{CiClassId, CiId, GroupId, parse_line};
 use sigap_store::cmdb::{self as repo, Ci, CiClass, CiFields};
 use sigap_store::{Tx, name_key};
 use std::collections::{HashMap, HashSet};
@@ -549,10 +549,7 @@ pub async fn import(
     bytes: &[u8],
     dry_run: bool,
 ) -> AppResult<ImportReport> {
-    ctx.principal.require(Role::Agent)?;
-    if ctx.principal.scope().is_some() {
-        return Err(AppError::Forbidden);
-    }
+    ctx.principal.require_provider_agent()?;
     let mut errors = Vec::new();
     let sheet = read_sheet(bytes, &mut errors);
     let mut report = ImportReport {
@@ -703,10 +700,7 @@ fn attr_text(v: &Value) -> String {
 
 /// The whole CMDB of one kind as CSV, in the import's format.
 pub async fn export(core: &Core, ctx: &Ctx, kind: ImportKind) -> AppResult<String> {
-    ctx.principal.require(Role::Agent)?;
-    if ctx.principal.scope().is_some() {
-        return Err(AppError::Forbidden);
-    }
+    ctx.principal.require_provider_agent()?;
     core.store
         .read(async move |tx| {
             let mut w = csv::Writer::from_writer(Vec::new());

@@ -132,3 +132,17 @@ pub fn parse_bool(field: &str, value: Option<&str>) -> AppResult<Option<bool>> {
         )),
     }
 }
+
+/// Parses an optional filter given as text (empty means none), naming `field` when refused.
+pub fn parse_opt<T>(
+    field: &str,
+    text: Option<&str>,
+    parse: impl Fn(&str) -> Result<T, sigap_domain::InvalidValue>,
+) -> AppResult<Option<T>> {
+    match text.map(str::trim).filter(|t| !t.is_empty()) {
+        None => Ok(None),
+        Some(t) => parse(t)
+            .map(Some)
+            .map_err(|e| AppError::Validation(vec![crate::FieldError::from_invalid(field, e)])),
+    }
+}

@@ -6,7 +6,7 @@
 use crate::Core;
 use crate::audit::{self, Actor};
 use crate::error::{AppError, AppResult, Errors, FieldError};
-use crate::listing::{ListParams, Listed, PageRequest, parse_bool};
+use crate::listing::{ListParams, Listed, PageRequest, parse_bool, parse_opt};
 use crate::principal::Ctx;
 use crate::refs::{self, RefChange};
 use serde::{Deserialize, Serialize};
@@ -332,16 +332,12 @@ async fn visible(tx: &mut Tx<'_>, ctx: &Ctx, s: &Service) -> AppResult<bool> {
 
 /// Agents of the provider: they see the whole portfolio.
 fn is_staff(ctx: &Ctx) -> bool {
-    ctx.principal.has(Role::Agent) && ctx.principal.scope().is_none()
+    ctx.principal.is_provider_agent()
 }
 
 /// Agents edit the portfolio; read-only tokens never do.
 fn require_editor(ctx: &Ctx) -> AppResult<()> {
-    ctx.principal.require(Role::Agent)?;
-    if ctx.principal.scope().is_some() {
-        return Err(AppError::Forbidden);
-    }
-    Ok(())
+    ctx.principal.require_provider_agent()
 }
 
 pub async fn create(core: &Core, ctx: &Ctx, input: ServiceInput) -> AppResult<Service> {
@@ -604,19 +600,6 @@ pub async fn delete(core: &Core, ctx: &Ctx, key: &str, if_match: Option<i64>) ->
             Ok(())
         })
         .await
-}
-
-fn parse_opt<T>(
-    field: &str,
-    text: Option<&str>,
-    parse: impl Fn(&str) -> Result<T, sigap_domain::InvalidValue>,
-) -> AppResult<Option<T>> {
-    match text.map(str::trim).filter(|t| !t.is_empty()) {
-        None => Ok(None),
-        Some(t) => parse(t)
-            .map(Some)
-            .map_err(|e| AppError::Validation(vec![FieldError::from_invalid(field, e)])),
-    }
 }
 
 pub async fn list(

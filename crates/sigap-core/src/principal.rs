@@ -74,6 +74,21 @@ impl Principal {
         }
     }
 
+    /// An agent of the provider (not of a customer or supplier organization): works on the
+    /// whole portfolio, CMDB and desk.
+    pub fn is_provider_agent(&self) -> bool {
+        self.has(Role::Agent) && self.scope().is_none()
+    }
+
+    /// Forbidden unless the person is an agent of the provider.
+    pub fn require_provider_agent(&self) -> AppResult<()> {
+        if self.is_provider_agent() {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+
     /// The person's own id; system principals have none.
     pub fn person(&self) -> AppResult<PersonId> {
         self.person_id.ok_or(AppError::Forbidden)

@@ -9,7 +9,7 @@ use crate::principal::Ctx;
 use crate::refs::{self, RefChange};
 use serde_json::{Map, Value, json};
 use sigap_domain::portfolio::{AppStatus, ProjectStatus};
-use sigap_domain::{ApplicationId, CiId, ProjectId, Role, parse_line, parse_text};
+use sigap_domain::{ApplicationId, CiId, ProjectId, parse_line, parse_text};
 use sigap_store::cmdb::CiRef;
 use sigap_store::projects::{
     self as repo, AppFilter, AppSort, Application, ApplicationFields, Project, ProjectFields,
@@ -18,11 +18,7 @@ use sigap_store::projects::{
 use sigap_store::{StoreError, Tx};
 
 fn require_editor(ctx: &Ctx) -> AppResult<()> {
-    ctx.principal.require(Role::Agent)?;
-    if ctx.principal.scope().is_some() {
-        return Err(AppError::Forbidden);
-    }
-    Ok(())
+    ctx.principal.require_provider_agent()
 }
 
 fn name_of(errs: &mut Errors, v: &Option<String>, current: String) -> String {
@@ -272,17 +268,8 @@ pub async fn list_projects(
 ) -> AppResult<Listed<Project>> {
     require_editor(ctx)?;
     let page = PageRequest::parse(params, PROJECT_SORT_FIELDS, "name")?;
-    let status = match query
-        .status
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        Some(s) => Some(ProjectStatus::parse(s).map_err(|e| {
-            AppError::Validation(vec![crate::FieldError::from_invalid("status", e)])
-        })?),
-        None => None,
-    };
+    let status =
+        crate::listing::parse_opt("status", query.status.as_deref(), ProjectStatus::parse)?;
     let service = match query.service.as_deref().filter(|s| !s.trim().is_empty()) {
         Some(k) => Some(crate::portfolio::get(core, ctx, k).await?.id),
         None => None,
@@ -604,17 +591,7 @@ pub async fn list_apps(
 ) -> AppResult<Listed<Application>> {
     require_editor(ctx)?;
     let page = PageRequest::parse(params, APP_SORT_FIELDS, "name")?;
-    let status = match query
-        .status
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        Some(s) => Some(AppStatus::parse(s).map_err(|e| {
-            AppError::Validation(vec![crate::FieldError::from_invalid("status", e)])
-        })?),
-        None => None,
-    };
+    let status = crate::listing::parse_opt("status", query.status.as_deref(), AppStatus::parse)?;
     let service = match query.service.as_deref().filter(|s| !s.trim().is_empty()) {
         Some(k) => Some(crate::portfolio::get(core, ctx, k).await?.id),
         None => None,

@@ -213,6 +213,11 @@ impl<N: Copy + Eq + Hash> Walk<N> {
         self.reached.get(n).map(|(_, d)| *d)
     }
 
+    /// The step `n` was first reached by; `None` for a start or a node not reached.
+    pub fn step_to(&self, n: &N) -> Option<Step<N>> {
+        self.reached.get(n).and_then(|(step, _)| *step)
+    }
+
     /// The steps from a start to `n`, first step first; empty for a start.
     pub fn path(&self, n: &N) -> Vec<Step<N>> {
         let mut out = Vec::new();

@@ -363,13 +363,7 @@ pub async fn list_cis(
     }
     if let Some(text) = filter.q.as_deref().filter(|t| !t.trim().is_empty()) {
         // Name, serial or location.
-        let escaped = text
-            .trim()
-            .to_lowercase()
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
-        let ph = q.bind(Val::Text(format!("%{escaped}%")));
+        let ph = q.bind_contains(text.trim());
         q.condition(format!(
             "(c.name_key LIKE {ph} ESCAPE '\\' OR lower(c.serial) LIKE {ph} ESCAPE '\\' \
              OR lower(c.location) LIKE {ph} ESCAPE '\\')"

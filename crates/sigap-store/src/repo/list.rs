@@ -105,14 +105,20 @@ impl Select {
         self
     }
 
-    /// `column LIKE %text%` on a lower-cased column, with wildcards in `text` escaped.
-    pub fn contains(&mut self, column: &str, text: &str) -> &mut Self {
+    /// Binds the pattern `%text%` for `LIKE … ESCAPE '\\'`, lower-cased, with the wildcards
+    /// of `text` escaped; returns its placeholder.
+    pub fn bind_contains(&mut self, text: &str) -> String {
         let escaped = text
             .to_lowercase()
             .replace('\\', "\\\\")
             .replace('%', "\\%")
             .replace('_', "\\_");
-        let ph = self.bind(Val::Text(format!("%{escaped}%")));
+        self.bind(Val::Text(format!("%{escaped}%")))
+    }
+
+    /// `column LIKE %text%` on a lower-cased column, with wildcards in `text` escaped.
+    pub fn contains(&mut self, column: &str, text: &str) -> &mut Self {
+        let ph = self.bind_contains(text);
         self.conditions
             .push(format!("{column} LIKE {ph} ESCAPE '\\'"));
         self

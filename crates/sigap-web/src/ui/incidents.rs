@@ -11,13 +11,6 @@ use sigap_core::store::incidents::{Incident, JournalKind};
 use sigap_domain::incident::{HoldReason, IncidentState};
 use std::collections::HashMap;
 
-fn t<'a>(state: &'a AppState, viewer: &Viewer) -> Tr<'a> {
-    Tr {
-        i18n: &state.i18n,
-        locale: viewer.locale,
-    }
-}
-
 pub struct IncidentRow {
     pub number: String,
     pub short_description: String,
@@ -162,7 +155,7 @@ pub async fn incidents_bulk(
             _ => Action::AssignToMe,
         };
         if let Err(e) = incidents::act(&state.core, &ctx, n, action, None).await {
-            for m in messages(t(&state, &viewer), &e) {
+            for m in messages(tr(&state, &viewer), &e) {
                 failures.push(format!("{n}: {m}"));
             }
         }
@@ -436,7 +429,7 @@ pub async fn incident_create(
             see_other(&to, Some("created"))
         }
         Err(e) => {
-            let errors = messages(t(&state, &viewer), &e);
+            let errors = messages(tr(&state, &viewer), &e);
             if staff {
                 let mut chrome = Chrome::new(&state, &viewer, "incidents", "incidents-new");
                 chrome.errors = errors;
@@ -614,7 +607,7 @@ async fn after<T>(
             see_other(&to, Some(notice_code))
         }
         Err(e) => {
-            let errors = messages(t(state, viewer), &e);
+            let errors = messages(tr(state, viewer), &e);
             if staff {
                 incident_view(
                     state,
@@ -888,7 +881,7 @@ pub async fn matrix_save(
     match result {
         Ok(()) => see_other("/admin/priority-matrix", Some("saved")),
         Err(e) => {
-            let errors = messages(t(&state, &viewer), &e);
+            let errors = messages(tr(&state, &viewer), &e);
             matrix_view(
                 &state,
                 &ctx,

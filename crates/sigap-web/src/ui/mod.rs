@@ -155,6 +155,14 @@ impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
     }
 }
 
+/// The translator for a viewer's language.
+pub(crate) fn tr<'a>(state: &'a AppState, viewer: &Viewer) -> Tr<'a> {
+    Tr {
+        i18n: &state.i18n,
+        locale: viewer.locale,
+    }
+}
+
 pub fn encode(text: &str) -> String {
     form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
@@ -200,7 +208,7 @@ impl<'a> Chrome<'a> {
                 .map(|c| c.to_uppercase().to_string())
                 .unwrap_or_default(),
             is_admin: p.has(Role::Admin),
-            is_staff: p.has(Role::Agent) && p.scope().is_none(),
+            is_staff: p.is_provider_agent(),
         });
         Self {
             title: t.get(title_id),

@@ -16,13 +16,6 @@ use sigap_domain::portfolio::{AppStatus, ProjectStatus};
 use sigap_domain::{PortfolioStatus, Stage};
 use std::collections::HashMap;
 
-fn t<'a>(state: &'a AppState, viewer: &Viewer) -> Tr<'a> {
-    Tr {
-        i18n: &state.i18n,
-        locale: viewer.locale,
-    }
-}
-
 fn stage_label(t: Tr<'_>, s: Stage) -> String {
     t.get(&format!("stage-{}", s.code()))
 }
@@ -74,7 +67,7 @@ fn card(s: &sigap_core::store::portfolio::Service) -> ServiceCard {
 }
 
 fn is_staff(ctx: &Ctx) -> bool {
-    ctx.principal.has(sigap_domain::Role::Agent) && ctx.principal.scope().is_none()
+    ctx.principal.is_provider_agent()
 }
 
 async fn services_view(
@@ -178,7 +171,7 @@ pub async fn service_create(
                 &ctx,
                 &viewer,
                 &HashMap::new(),
-                messages(t(&state, &viewer), &e),
+                messages(tr(&state, &viewer), &e),
                 Draft::from_form(&form),
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
@@ -580,7 +573,7 @@ async fn after_service<T>(
                 viewer,
                 id,
                 &HashMap::new(),
-                messages(t(state, viewer), &e),
+                messages(tr(state, viewer), &e),
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await
@@ -735,7 +728,7 @@ pub async fn service_graph(
         (Ok(s), Ok(d)) => (s, d),
         (Err(e), _) | (_, Err(e)) => return error_response(&state, &viewer, e),
     };
-    let labels = crate::graph::labels(t(&state, &viewer), service.name.clone());
+    let labels = crate::graph::labels(tr(&state, &viewer), service.name.clone());
     svg(crate::graph::dependencies_svg(
         &service.name,
         &deps,
@@ -926,7 +919,7 @@ pub async fn ci_create(
                 &ctx,
                 &viewer,
                 &[],
-                messages(t(&state, &viewer), &e),
+                messages(tr(&state, &viewer), &e),
                 Draft::from_form(&form),
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
@@ -1146,7 +1139,7 @@ async fn after_ci<T>(
                 viewer,
                 id,
                 &HashMap::new(),
-                messages(t(state, viewer), &e),
+                messages(tr(state, viewer), &e),
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await
@@ -1358,7 +1351,7 @@ pub async fn project_create(
                 &ctx,
                 &viewer,
                 &HashMap::new(),
-                messages(t(&state, &viewer), &e),
+                messages(tr(&state, &viewer), &e),
                 Draft::from_form(&form),
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
@@ -1500,7 +1493,7 @@ pub async fn application_create(
                 &ctx,
                 &viewer,
                 &HashMap::new(),
-                messages(t(&state, &viewer), &e),
+                messages(tr(&state, &viewer), &e),
                 Draft::from_form(&form),
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
@@ -1676,7 +1669,7 @@ async fn after_class<T>(
                 ctx,
                 viewer,
                 &HashMap::new(),
-                messages(t(state, viewer), &e),
+                messages(tr(state, viewer), &e),
                 draft,
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
