@@ -473,15 +473,27 @@ async function main() {
   await user.locator('form#report-incident input[name="short_description"]').fill('Printer on floor 3 jams');
   await user.locator('form#report-incident select[name="urgency"]').selectOption('2');
   await user.locator('form#report-incident textarea[name="description"]').fill('Every page since this morning.');
-  await submit(user, user.locator('form#report-incident button[type="submit"]'));
+  await submit(user, user.locator('form#report-incident button.primary'));
   number = (await user.locator('h1 .number').innerText()).trim();
   check(/^INC\d{7}$/.test(number), `the portal shows "${number}", not an incident number`);
   await shot(user, 'portal-reported');
+  await user.locator('form#attach input[type="file"]').setInputFiles({ name: 'jam-photo.txt', mimeType: 'text/plain', buffer: Buffer.from('a picture of the jam') });
+  await submit(user, user.locator('form#attach button[type="submit"]'));
+  check((await user.locator('#attachments').innerText()).includes('jam-photo.txt'), 'the portal does not list the attached file');
 
   // The agent finds it in the unassigned queue and takes it.
   await agent.goto(`${origin}/incidents?queue=unassigned`);
   check((await agent.locator('#incident-list a', { hasText: number }).count()) === 1, `${number} is not in the unassigned queue`);
   await shot(agent, 'agent-unassigned-queue');
+  // Choose a column and keep the view under a name.
+  await agent.locator('details.columns > summary').click();
+  await agent.locator('details.columns input[value="opened"]').check();
+  await submit(agent, agent.locator('form#queue-filters button[type="submit"]'));
+  check((await agent.locator('#incident-list th[data-col="opened"]').count()) === 1, 'the chosen column is not shown');
+  await agent.locator('form.save-view input[name="name"]').fill('Unassigned, with opening time');
+  await submit(agent, agent.locator('form.save-view button[type="submit"]'));
+  check((await agent.locator('.saved-views').innerText()).includes('Unassigned, with opening time'), 'the saved view is not offered');
+  await shot(agent, 'agent-saved-view');
   await submit(agent, agent.locator('#incident-list a', { hasText: number }));
   await submit(agent, agent.locator('form#assign-to-me button'));
   check((await stateOf(agent)) === 'In progress', `after assigning it is "${await stateOf(agent)}"`);

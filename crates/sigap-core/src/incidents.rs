@@ -48,7 +48,11 @@ pub struct IncidentInput {
     pub assignment_group: RefChange,
     pub assigned_to: RefChange,
     pub service: RefChange,
+    /// An offering of the service (its id); the service follows the offering.
+    pub offering: RefChange,
     pub ci: RefChange,
+    /// The parent incident (number or id): this one is a further report of it.
+    pub parent: RefChange,
     pub category: Option<Option<String>>,
     pub subcategory: Option<Option<String>>,
     pub workaround: Option<String>,
@@ -124,6 +128,13 @@ pub struct IncidentQuery {
     pub assigned_to: Option<String>,
     pub priority: Option<String>,
     pub major: Option<String>,
+    /// Service id or name.
+    pub service: Option<String>,
+    pub category: Option<String>,
+    /// The caller's id or login.
+    pub caller: Option<String>,
+    /// Children of this incident (number or id).
+    pub parent: Option<String>,
     pub q: Option<String>,
 }
 
@@ -189,6 +200,14 @@ pub fn audit_map(i: &Incident) -> Map<String, Value> {
     m.insert(
         "service".into(),
         json!(i.service.as_ref().map(|s| s.name.clone())),
+    );
+    m.insert(
+        "offering".into(),
+        json!(i.offering.as_ref().map(|s| s.name.clone())),
+    );
+    m.insert(
+        "parent".into(),
+        json!(i.parent.as_ref().map(|p| p.name.clone())),
     );
     m.insert(
         "configuration_item".into(),
@@ -345,10 +364,55 @@ async fn resolve_input(
                 .id,
         ),
     };
+    f.offering_id = match refs_key(&input.offering) {
+        None => f.offering_id,
+        Some(None) => None,
+        Some(Some(k)) => {
+            let o = match sigap_domain::OfferingId::parse(&k) {
+                Some(id) => match sigap_store::portfolio::get_offering(tx, id).await {
+                    Ok(o) => Some(o),
+                    Err(StoreError::NotFound) => None,
+                    Err(e) => return Err(e.into()),
+                },
+                None => None,
+            }
+            .filter(|o| o.active)
+            .ok_or_else(|| AppError::field("offering", "not_found", "no such offering"))?;
+            match f.service_id {
+                Some(s) if s != o.service_id && refs_key(&input.service).is_some() => {
+                    return Err(AppError::field(
+                        "offering",
+                        "mismatch",
+                        "the offering belongs to another service",
+                    ));
+                }
+                _ => f.service_id = Some(o.service_id),
+            }
+            Some(o.id)
+        }
+    };
+    // An offering of another service goes when the service changes.
+    if let (Some(o), Some(s)) = (f.offering_id, f.service_id) {
+        if refs_key(&input.offering).is_none()
+            && sigap_store::portfolio::get_offering(tx, o)
+                .await?
+                .service_id
+                != s
+        {
+            f.offering_id = None;
+        }
+    } else if f.service_id.is_none() {
+        f.offering_id = None;
+    }
     f.ci_id = match refs_key(&input.ci) {
         None => f.ci_id,
         Some(None) => None,
         Some(Some(k)) => Some(resolve_ci(tx, &k).await?),
+    };
+    f.parent_id = match refs_key(&input.parent) {
+        None => f.parent_id,
+        Some(None) => None,
+        Some(Some(k)) => Some(resolve_parent(tx, ctx, &k, before.map(|b| b.id)).await?),
     };
     // The caller's organization is the incident's.
     if let Some(caller) = f.caller_id {
@@ -451,6 +515,43 @@ async fn resolve_input(
         }
     }
     Ok(f)
+}
+
+/// A parent incident the reader may see, that is not the incident itself nor one of its
+/// children (no cycles).
+async fn resolve_parent(
+    tx: &mut Tx<'_>,
+    ctx: &Ctx,
+    key: &str,
+    me: Option<TaskId>,
+) -> AppResult<TaskId> {
+    let not_found = || AppError::field("parent", "not_found", "no such incident");
+    let parent = match find(tx, key).await {
+        Ok(p) => p,
+        Err(AppError::NotFound) => return Err(not_found()),
+        Err(e) => return Err(e),
+    };
+    if !visible(&visibility(ctx)?, &parent) {
+        return Err(not_found());
+    }
+    let Some(me) = me else { return Ok(parent.id) };
+    let mut at = Some(parent.id);
+    let mut steps = 0;
+    while let Some(id) = at {
+        if id == me {
+            return Err(AppError::field(
+                "parent",
+                "cycle",
+                "an incident cannot be its own parent, nor a child of its children",
+            ));
+        }
+        steps += 1;
+        if steps > 100 {
+            break;
+        }
+        at = repo::get(tx, id).await?.parent.map(|p| p.id);
+    }
+    Ok(parent.id)
 }
 
 fn refs_key(change: &RefChange) -> Option<Option<String>> {
@@ -1015,9 +1116,58 @@ pub async fn act(
                 before.clone()
             };
             notify(tx, &actor, now, Some(&before), &after, note.as_ref()).await?;
+            if after.state == IncidentState::Resolved && before.state != IncidentState::Resolved {
+                resolve_children(tx, &actor, now, &after).await?;
+            }
             Ok(after)
         })
         .await
+}
+
+/// Resolving a parent resolves its open children with the same code and notes, each with a
+/// work note naming the parent.
+async fn resolve_children(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    now: Timestamp,
+    parent: &Incident,
+) -> AppResult<()> {
+    let filter = IncidentFilter {
+        visibility: Visibility::All,
+        states: vec![
+            IncidentState::New,
+            IncidentState::InProgress,
+            IncidentState::OnHold,
+        ],
+        parent: Some(parent.id),
+        ..IncidentFilter::default()
+    };
+    let sort = [(IncidentSort::OpenedAt, false)];
+    let children = repo::list(tx, &filter, &sort, None, 1000).await?;
+    for child in children.items {
+        let mut f = child.fields();
+        f.state = IncidentState::Resolved;
+        f.resolution_code = parent.resolution_code.clone();
+        f.resolution_notes = parent.resolution_notes.clone();
+        f.hold_reason = None;
+        f.resolved_at = Some(now);
+        let note = format!("{} → {}", parent.number, IncidentState::Resolved);
+        repo::add_entry(
+            tx,
+            child.id,
+            JournalKind::WorkNote,
+            actor.id,
+            &actor.name,
+            &note,
+            None,
+            now,
+        )
+        .await?;
+        let after = repo::update(tx, child.id, &f, child.version, now).await?;
+        record_change(tx, actor, now, Some(&child), &after, "update").await?;
+        notify(tx, actor, now, Some(&child), &after, None).await?;
+    }
+    Ok(())
 }
 
 fn is_staff_actor(actor: &Actor, i: &Incident) -> bool {
@@ -1188,7 +1338,17 @@ pub async fn list(
         IncidentState::InProgress,
         IncidentState::OnHold,
     ];
+    if let Some(c) = query
+        .category
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
+        filter.category = Some(c.to_owned());
+    }
     let (queue, group_key, assignee_key) = (query.queue, query.assignment_group, query.assigned_to);
+    let (service_key, caller_key, parent_key) = (query.service, query.caller, query.parent);
+    let ctx2 = ctx.clone();
     let p2 = page.clone();
     let result = core
         .store
@@ -1238,10 +1398,66 @@ pub async fn list(
             if let Some(a) = assignee_key.filter(|a| !a.trim().is_empty()) {
                 filter.assigned_to = refs::person(tx, "assigned_to", &Some(Some(a)), None).await?;
             }
+            if let Some(c) = caller_key.filter(|a| !a.trim().is_empty()) {
+                filter.caller = refs::person(tx, "caller", &Some(Some(c)), None).await?;
+            }
+            if let Some(k) = service_key.filter(|a| !a.trim().is_empty()) {
+                let s = crate::portfolio::resolve(tx, k.trim())
+                    .await?
+                    .ok_or_else(|| AppError::field("service", "not_found", "no such service"))?;
+                filter.service = Some(s.id);
+            }
+            if let Some(k) = parent_key.filter(|a| !a.trim().is_empty()) {
+                filter.parent = Some(resolve_parent(tx, &ctx2, &k, None).await?);
+            }
             Ok::<_, AppError>(repo::list(tx, &filter, &p2.sort, p2.after.as_deref(), p2.limit).await?)
         })
         .await?;
     Ok(page.finish(result, |i| i))
+}
+
+/// What is already known to be wrong with a service, for someone about to report on it:
+/// the open major incidents on the service (a status notice: number, short description and
+/// state, whoever reported them) and the reader's own open incidents on it.
+pub async fn known_on_service(core: &Core, ctx: &Ctx, service: &str) -> AppResult<Vec<Incident>> {
+    let own = visibility(ctx)?;
+    let key = service.trim().to_owned();
+    if key.is_empty() {
+        return Err(AppError::field("service", "required", "is required"));
+    }
+    core.store
+        .read(async move |tx| {
+            let s = crate::portfolio::resolve(tx, &key)
+                .await?
+                .ok_or_else(|| AppError::field("service", "not_found", "no such service"))?;
+            let open = vec![
+                IncidentState::New,
+                IncidentState::InProgress,
+                IncidentState::OnHold,
+            ];
+            let sort = [(IncidentSort::OpenedAt, true)];
+            let major = IncidentFilter {
+                visibility: Visibility::All,
+                states: open.clone(),
+                service: Some(s.id),
+                major: Some(true),
+                ..IncidentFilter::default()
+            };
+            let mut out = repo::list(tx, &major, &sort, None, 10).await?.items;
+            let mine = IncidentFilter {
+                visibility: own,
+                states: open,
+                service: Some(s.id),
+                ..IncidentFilter::default()
+            };
+            for i in repo::list(tx, &mine, &sort, None, 10).await?.items {
+                if !out.iter().any(|o| o.id == i.id) {
+                    out.push(i);
+                }
+            }
+            Ok::<_, AppError>(out)
+        })
+        .await
 }
 
 /// Closes resolved incidents whose resolution is older than the configured number of days.
@@ -1401,6 +1617,43 @@ pub async fn set_category(
 pub async fn rules(core: &Core, ctx: &Ctx) -> AppResult<Vec<repo::AssignmentRule>> {
     ctx.principal.require(Role::Agent)?;
     Ok(core.store.read(async |tx| repo::rules(tx).await).await?)
+}
+
+/// An assignment rule with the names of what it matches and where it sends.
+#[derive(Debug, Clone)]
+pub struct NamedRule {
+    pub rule: repo::AssignmentRule,
+    pub service: Option<String>,
+    pub ci: Option<String>,
+    pub group: String,
+}
+
+/// The assignment rules with names, first match first (agents).
+pub async fn rules_named(core: &Core, ctx: &Ctx) -> AppResult<Vec<NamedRule>> {
+    ctx.principal.require(Role::Agent)?;
+    core.store
+        .read(async |tx| {
+            let mut out = Vec::new();
+            for rule in repo::rules(tx).await? {
+                let service = match rule.service_id {
+                    Some(id) => Some(sigap_store::portfolio::get(tx, id).await?.name),
+                    None => None,
+                };
+                let ci = match rule.ci_id {
+                    Some(id) => Some(sigap_store::cmdb::get_ci(tx, id).await?.name),
+                    None => None,
+                };
+                let group = sigap_store::groups::get(tx, rule.group_id).await?.name;
+                out.push(NamedRule {
+                    rule,
+                    service,
+                    ci,
+                    group,
+                });
+            }
+            Ok::<_, AppError>(out)
+        })
+        .await
 }
 
 #[derive(Debug, Clone, Default)]

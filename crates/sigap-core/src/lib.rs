@@ -6,6 +6,7 @@ pub mod auth;
 pub mod cmdb;
 pub mod cmdb_csv;
 mod error;
+pub mod filters;
 pub mod groups;
 pub mod home;
 pub mod idempotency;

@@ -110,3 +110,7 @@ id_type!(
     /// A file attached to a task.
     AttachmentId
 );
+id_type!(
+    /// A person's saved view of a list.
+    FilterId
+);

@@ -131,6 +131,16 @@ impl PriorityMatrix {
             .map_or(Priority(3), |r| r.priority)
     }
 
+    /// How its priorities are named: a matrix that uses only priorities 1 to 3 names them
+    /// High, Medium and Low (`three_level`); any other the ITIL way, 1 Critical … 5 Planning.
+    pub fn labels(&self) -> MatrixPreset {
+        if self.rows.iter().all(|r| r.priority.0 <= 3) {
+            MatrixPreset::ThreeLevel
+        } else {
+            MatrixPreset::Itil
+        }
+    }
+
     pub fn rows(&self) -> &[MatrixRow] {
         &self.rows
     }
@@ -247,6 +257,11 @@ mod tests {
     #[test]
     fn the_three_level_matrix_uses_three_priorities() {
         let m = PriorityMatrix::preset(MatrixPreset::ThreeLevel);
+        assert_eq!(m.labels(), MatrixPreset::ThreeLevel);
+        assert_eq!(
+            PriorityMatrix::preset(MatrixPreset::Itil).labels(),
+            MatrixPreset::Itil
+        );
         let mut seen: Vec<i64> = m.rows().iter().map(|r| r.priority.get()).collect();
         seen.sort();
         seen.dedup();

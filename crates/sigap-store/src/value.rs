@@ -92,7 +92,8 @@ id_params!(
     sigap_domain::TaskId,
     sigap_domain::JournalId,
     sigap_domain::RuleId,
-    sigap_domain::AttachmentId
+    sigap_domain::AttachmentId,
+    sigap_domain::FilterId
 );
 
 fn ts_to_micros(ts: Timestamp) -> i64 {
@@ -359,7 +360,8 @@ id_cols!(
     sigap_domain::TaskId,
     sigap_domain::JournalId,
     sigap_domain::RuleId,
-    sigap_domain::AttachmentId
+    sigap_domain::AttachmentId,
+    sigap_domain::FilterId
 );
 
 /// A calendar date, kept as ISO text (`YYYY-MM-DD`) in both engines.

@@ -58,9 +58,54 @@
     if (summary) summary.focus();
   });
 
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", addCopyButtons);
-  } else {
+  function start() {
     addCopyButtons();
+    watchKnownIncidents();
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+
+  // The portal's report form: when a service is chosen, show what is already known about it.
+  function watchKnownIncidents() {
+    var box = document.getElementById("known");
+    var form = document.getElementById("report-incident");
+    if (!box || !form || !window.fetch) return;
+    var select = form.querySelector("select[name=service]");
+    var list = document.getElementById("known-list");
+    if (!select || !list) return;
+    select.addEventListener("change", function () {
+      var none = document.getElementById("known-none");
+      if (none) none.remove();
+      if (!select.value) { box.hidden = true; return; }
+      var url = box.getAttribute("data-known-api") + "?service=" + encodeURIComponent(select.value);
+      fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : []; })
+        .then(function (items) {
+          list.textContent = "";
+          items.forEach(function (k) {
+            var li = document.createElement("li");
+            var num;
+            if (k.yours) {
+              num = document.createElement("a");
+              num.href = "/portal/incidents/" + encodeURIComponent(k.number);
+            } else {
+              num = document.createElement("span");
+              num.className = "number";
+            }
+            num.textContent = k.number;
+            li.appendChild(num);
+            li.appendChild(document.createTextNode(" " + k.short_description + " "));
+            var st = document.createElement("span");
+            st.className = "muted";
+            st.textContent = box.getAttribute("data-state-" + k.state) || k.state;
+            li.appendChild(st);
+            list.appendChild(li);
+          });
+          box.hidden = items.length === 0;
+        }, function () { box.hidden = true; });
+    });
   }
 })();

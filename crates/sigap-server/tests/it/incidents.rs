@@ -18,6 +18,8 @@ both!(
     categories_and_assignment_rules,
     attachments_are_kept_and_served_safely,
     bulk_changes_answer_for_each_incident,
+    parents_resolve_their_children_and_known_problems_are_shown,
+    saved_views_belong_to_their_owner,
 );
 
 async fn group_with(app: &TestApp, name: &str, members: &[&str]) -> anyhow::Result<()> {
@@ -1122,5 +1124,187 @@ async fn bulk_changes_answer_for_each_incident(app: TestApp) -> anyhow::Result<(
     )
     .await?;
     assert_eq!(s, StatusCode::FORBIDDEN);
+    Ok(())
+}
+
+async fn parents_resolve_their_children_and_known_problems_are_shown(
+    app: TestApp,
+) -> anyhow::Result<()> {
+    let (_, agent) = app.person("agnes", &["agent"], None).await?;
+    let (_, rina) = app.person("rina", &["requester"], None).await?;
+    let (_, sari) = app.person("sari", &["requester"], None).await?;
+    post(&app, "/services", &agent, json!({"name": "Mail"})).await?;
+    let parent = post(
+        &app,
+        "/incidents",
+        &agent,
+        json!({"short_description": "Mail is down for everyone", "service": "Mail", "major": true}),
+    )
+    .await?;
+    let pnum = parent["number"].as_str().unwrap_or_default().to_owned();
+    // Rina reports the same outage; the desk links it to the major incident.
+    let child = post(
+        &app,
+        "/incidents",
+        &rina,
+        json!({"short_description": "Cannot send mail", "service": "Mail"}),
+    )
+    .await?;
+    let cnum = child["number"].as_str().unwrap_or_default().to_owned();
+    let (s, c) = send(
+        &app.http,
+        Method::PATCH,
+        &app.api(&format!("/incidents/{cnum}")),
+        &agent,
+        Some(json!({"parent": pnum})),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::OK, "{c}");
+    assert_eq!(c["parent"]["display"], pnum.as_str());
+    // No cycles, no self-parenting, no unknown parents.
+    for (target, parent_key, code) in [
+        (&pnum, cnum.as_str(), "cycle"),
+        (&pnum, pnum.as_str(), "cycle"),
+        (&cnum, "INC9999999", "not_found"),
+    ] {
+        let (s, v) = send(
+            &app.http,
+            Method::PATCH,
+            &app.api(&format!("/incidents/{target}")),
+            &agent,
+            Some(json!({"parent": parent_key})),
+        )
+        .await?;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(v["errors"][0]["code"], code, "{v}");
+    }
+    // An unknown offering is refused too.
+    let (s, v) = send(
+        &app.http,
+        Method::PATCH,
+        &app.api(&format!("/incidents/{cnum}")),
+        &agent,
+        Some(json!({"service_offering": "00000000-0000-0000-0000-000000000000"})),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    let children = get(&app, &format!("/incidents?parent={pnum}"), &agent).await?;
+    assert_eq!(children["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(children["items"][0]["number"], cnum.as_str());
+    // Sari sees the outage as a known problem (a summary), not Rina's report.
+    let known = get(&app, "/incidents/known?service=Mail", &sari).await?;
+    let numbers: Vec<&str> = known
+        .as_array()
+        .map(|a| a.iter().filter_map(|k| k["number"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(numbers, vec![pnum.as_str()], "{known}");
+    assert_eq!(known[0]["yours"], false);
+    assert!(known[0].get("caller").is_none(), "no caller in the summary");
+    let known = get(&app, "/incidents/known?service=Mail", &rina).await?;
+    assert_eq!(known.as_array().map(Vec::len), Some(2), "{known}");
+    assert!(known.as_array().is_some_and(|a| {
+        a.iter()
+            .any(|k| k["number"] == cnum.as_str() && k["yours"] == true)
+    }));
+    let (s, v) = send(
+        &app.http,
+        Method::GET,
+        &app.api("/incidents/known?service=Nope"),
+        &sari,
+        None,
+    )
+    .await?;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    // Resolving the parent resolves the child with the same resolution.
+    let (s, v) = send(
+        &app.http,
+        Method::POST,
+        &app.api(&format!("/incidents/{pnum}/resolve")),
+        &agent,
+        Some(json!({"resolution_code": "solved_permanently", "resolution_notes": "Mail server restarted"})),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let c = get(&app, &format!("/incidents/{cnum}"), &rina).await?;
+    assert_eq!(c["state"], "resolved");
+    assert_eq!(c["resolution_code"], "solved_permanently");
+    assert_eq!(c["resolution_notes"], "Mail server restarted");
+    Ok(())
+}
+
+async fn saved_views_belong_to_their_owner(app: TestApp) -> anyhow::Result<()> {
+    let (_, agnes) = app.person("agnes", &["agent"], None).await?;
+    let (_, bayu) = app.person("bayu", &["agent"], None).await?;
+    let (s, v) = send(
+        &app.http,
+        Method::POST,
+        &app.api("/me/filters"),
+        &agnes,
+        Some(json!({"list": "incidents", "name": "P1 of the desk", "query": "?cursor=x&priority=1&queue=all&evil=1&cols=number,priority"})),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["query"], "queue=all&priority=1&cols=number%2Cpriority");
+    let id = v["id"].as_str().unwrap_or_default().to_owned();
+    // The same name replaces the query.
+    let (s, v) = send(
+        &app.http,
+        Method::POST,
+        &app.api("/me/filters"),
+        &agnes,
+        Some(json!({"list": "incidents", "name": "P1 of the desk", "query": "priority=2"})),
+    )
+    .await?;
+    assert_eq!(
+        (s, v["id"].as_str()),
+        (StatusCode::CREATED, Some(id.as_str()))
+    );
+    let mine = get(&app, "/me/filters?list=incidents", &agnes).await?;
+    assert_eq!(mine.as_array().map(Vec::len), Some(1));
+    assert_eq!(mine[0]["query"], "priority=2");
+    let theirs = get(&app, "/me/filters", &bayu).await?;
+    assert_eq!(theirs.as_array().map(Vec::len), Some(0), "not shared");
+    for (body, field) in [
+        (json!({"list": "nope", "name": "x", "query": ""}), "list"),
+        (
+            json!({"list": "incidents", "name": " ", "query": ""}),
+            "name",
+        ),
+        (
+            json!({"list": "incidents", "name": "x", "query": "q=a%00b"}),
+            "query.q",
+        ),
+    ] {
+        let (s, v) = send(
+            &app.http,
+            Method::POST,
+            &app.api("/me/filters"),
+            &agnes,
+            Some(body),
+        )
+        .await?;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(v["errors"][0]["field"], field, "{v}");
+    }
+    let (s, _) = send(
+        &app.http,
+        Method::DELETE,
+        &app.api(&format!("/me/filters/{id}")),
+        &bayu,
+        None,
+    )
+    .await?;
+    assert_eq!(s, StatusCode::NOT_FOUND, "only the owner deletes");
+    let (s, _) = send(
+        &app.http,
+        Method::DELETE,
+        &app.api(&format!("/me/filters/{id}")),
+        &agnes,
+        None,
+    )
+    .await?;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let mine = get(&app, "/me/filters", &agnes).await?;
+    assert_eq!(mine.as_array().map(Vec::len), Some(0));
     Ok(())
 }

@@ -10,6 +10,8 @@ both!(
     administrators_define_ci_classes_in_the_ui,
     incident_pages_for_agents_and_the_portal,
     administrators_edit_the_priority_matrix,
+    queues_keep_views_and_pages_take_files,
+    administrators_manage_categories_and_assignment_rules,
 );
 
 fn no_external_urls(html: &str, page: &str) {
@@ -648,7 +650,7 @@ async fn incident_pages_for_agents_and_the_portal(app: TestApp) -> anyhow::Resul
         &agent,
         "/incidents/bulk",
         &[
-            ("queue", "unassigned"),
+            ("view", "queue=unassigned"),
             ("incident", &number),
             ("action", "assign_to_me"),
         ],
@@ -681,7 +683,7 @@ async fn incident_pages_for_agents_and_the_portal(app: TestApp) -> anyhow::Resul
         &agent,
         "/incidents/bulk",
         &[
-            ("queue", "unassigned"),
+            ("view", "queue=unassigned"),
             ("incident", &number),
             ("action", "assign_to_me"),
         ],
@@ -766,6 +768,284 @@ async fn administrators_edit_the_priority_matrix(app: TestApp) -> anyhow::Result
     assert_eq!(
         agent
             .get(app.page("/admin/priority-matrix"))
+            .send()
+            .await?
+            .status(),
+        403
+    );
+    Ok(())
+}
+
+/// A `multipart/form-data` body with one file field.
+fn multipart(name: &str, ctype: &str, content: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "sigap-test-boundary-7f3a";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: {ctype}\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(content);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+async fn queues_keep_views_and_pages_take_files(app: TestApp) -> anyhow::Result<()> {
+    let (_, agent_token) = app.person("agnes", &["agent"], None).await?;
+    let (_, user_token) = app.person("budi", &["requester"], None).await?;
+    let agent = app.browser("agnes", "agnes-password-1").await?;
+    let user = app.browser("budi", "budi-password-1").await?;
+    crate::portfolio::post(
+        &app,
+        "/services",
+        &agent_token,
+        serde_json::json!({"name": "Mail"}),
+    )
+    .await?;
+    let major = crate::portfolio::post(
+        &app,
+        "/incidents",
+        &agent_token,
+        serde_json::json!({"short_description": "Mail outage", "service": "Mail", "major": true, "impact": 1, "urgency": 1}),
+    )
+    .await?;
+    let major = major["number"].as_str().unwrap_or_default().to_owned();
+    let mine = crate::portfolio::post(
+        &app,
+        "/incidents",
+        &user_token,
+        serde_json::json!({"short_description": "Printer jams"}),
+    )
+    .await?;
+    let mine = mine["number"].as_str().unwrap_or_default().to_owned();
+    // Columns and filters from the query; the default shows the caller, a choice may not.
+    let page = agent
+        .get(app.page("/incidents?queue=all&priority=1&col=priority&col=service"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    assert!(page.contains("data-col=\"service\"") && !page.contains("data-col=\"caller\""));
+    assert!(
+        page.contains(&major) && !page.contains(&mine),
+        "filtered by priority"
+    );
+    let all = agent
+        .get(app.page("/incidents?queue=all"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    assert!(all.contains("data-col=\"caller\"") && all.contains(&mine));
+    // A view is saved under a name and offered again.
+    let (status, location, _) = submit(
+        &app,
+        &agent,
+        "/incidents/views",
+        &[
+            ("name", "Critical mail"),
+            ("view", "queue=all&priority=1&cols=number,priority,service"),
+        ],
+    )
+    .await?;
+    assert_eq!(status, 303);
+    assert!(
+        location.starts_with("/incidents?queue=all&priority=1&cols="),
+        "{location}"
+    );
+    let page = agent
+        .get(app.page("/incidents"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    assert!(page.contains("Critical mail"));
+    let (status, _, body) = submit(
+        &app,
+        &agent,
+        "/incidents/views",
+        &[("name", ""), ("view", "queue=all")],
+    )
+    .await?;
+    assert_eq!(status, 200);
+    assert!(body.contains("alert-error"));
+    // Files from the incident page and the portal.
+    for (browser, path, back) in [
+        (
+            &agent,
+            format!("/incidents/{major}/attachments"),
+            format!("/incidents/{major}"),
+        ),
+        (
+            &user,
+            format!("/incidents/{mine}/attachments"),
+            format!("/portal/incidents/{mine}"),
+        ),
+    ] {
+        let (ctype, body) = multipart("log <1>.txt", "text/plain", b"line one\nline two\n");
+        let resp = browser
+            .post(app.page(&path))
+            .header("origin", &app.url)
+            .header("content-type", ctype)
+            .body(body)
+            .send()
+            .await?;
+        assert_eq!(resp.status(), 303, "{path}");
+        let page = browser.get(app.page(&back)).send().await?.text().await?;
+        assert!(
+            page.contains("log &#60;1&#62;.txt"),
+            "{back} lists the file: {}",
+            page.split("id=\"attachments\"").nth(1).unwrap_or("")
+        );
+    }
+    // Not a multipart body, or no file: an error on the page, nothing attached.
+    let (status, _, body) = submit(
+        &app,
+        &user,
+        &format!("/incidents/{mine}/attachments"),
+        &[("file", "x")],
+    )
+    .await?;
+    assert_eq!(status, 422);
+    assert!(body.contains("alert-error"));
+    let files =
+        crate::portfolio::get(&app, &format!("/incidents/{mine}/attachments"), &user_token).await?;
+    assert_eq!(files.as_array().map(Vec::len), Some(1));
+    // The portal shows what is known on a service before a report, keeping what was typed.
+    let page = user
+        .get(app.page("/portal?service=Mail&short_description=no+mail&check=1"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    assert!(
+        page.contains(&major) && page.contains("Mail outage") && page.contains("value=\"no mail\"")
+    );
+    assert!(
+        !page.contains(&format!("/portal/incidents/{major}")),
+        "not a link: not theirs"
+    );
+    Ok(())
+}
+
+async fn administrators_manage_categories_and_assignment_rules(app: TestApp) -> anyhow::Result<()> {
+    let admin = app.browser("admin", ADMIN_PASSWORD).await?;
+    sigap_core::groups::create(
+        &app.core,
+        &sigap_core::Ctx::system("test"),
+        sigap_core::groups::GroupInput {
+            name: Some("Network team".into()),
+            group_type: Some("technical".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    for lang in ["en", "id"] {
+        submit(&app, &admin, "/language", &[("lang", lang), ("back", "/")]).await?;
+        for path in ["/admin/incident-categories", "/admin/assignment-rules"] {
+            let resp = admin.get(app.page(path)).send().await?;
+            assert_eq!(resp.status(), 200, "{path}");
+            no_external_urls(&resp.text().await?, path);
+        }
+    }
+    let (status, _, _) = submit(
+        &app,
+        &admin,
+        "/admin/incident-categories",
+        &[
+            ("code", "wifi"),
+            ("name", "Wi-Fi"),
+            ("parent", "network"),
+            ("sort_order", "5"),
+        ],
+    )
+    .await?;
+    assert_eq!(status, 303);
+    let (status, _, body) = submit(
+        &app,
+        &admin,
+        "/admin/incident-categories",
+        &[("code", "bad code!"), ("name", "X")],
+    )
+    .await?;
+    assert_eq!(status, 422);
+    assert!(body.contains("alert-error") && body.contains("bad code!"));
+    // Deactivate a category from its row.
+    let (status, _, _) = submit(
+        &app,
+        &admin,
+        "/admin/incident-categories",
+        &[
+            ("code", "inquiry"),
+            ("name", "Inquiry / help"),
+            ("active_sent", "1"),
+            ("sort_order", "60"),
+        ],
+    )
+    .await?;
+    assert_eq!(status, 303);
+    let cats = sigap_core::incidents::categories(&app.core)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    assert!(
+        cats.iter()
+            .any(|c| c.code == "wifi" && c.parent_code.as_deref() == Some("network"))
+    );
+    assert!(cats.iter().any(|c| c.code == "inquiry" && !c.active));
+    let (status, _, _) = submit(
+        &app,
+        &admin,
+        "/admin/assignment-rules",
+        &[
+            ("category", "network"),
+            ("group", "Network team"),
+            ("sort_order", "10"),
+        ],
+    )
+    .await?;
+    assert_eq!(status, 303);
+    let (status, _, body) = submit(
+        &app,
+        &admin,
+        "/admin/assignment-rules",
+        &[("group", "Network team")],
+    )
+    .await?;
+    assert_eq!(status, 422, "a rule needs a condition");
+    assert!(body.contains("alert-error"));
+    let page = admin
+        .get(app.page("/admin/assignment-rules"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    assert!(page.contains("Network team") && page.contains("network"));
+    let id = page
+        .split("/admin/assignment-rules/")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .unwrap_or_default()
+        .to_owned();
+    let (status, _, _) = submit(
+        &app,
+        &admin,
+        &format!("/admin/assignment-rules/{id}/delete"),
+        &[],
+    )
+    .await?;
+    assert_eq!(status, 303);
+    let page = admin
+        .get(app.page("/admin/assignment-rules"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    assert!(!page.contains("/delete"), "gone");
+    // Agents do not get these pages.
+    app.person("agnes", &["agent"], None).await?;
+    let agent = app.browser("agnes", "agnes-password-1").await?;
+    assert_eq!(
+        agent
+            .get(app.page("/admin/assignment-rules"))
             .send()
             .await?
             .status(),

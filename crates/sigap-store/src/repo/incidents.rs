@@ -388,6 +388,8 @@ pub struct IncidentFilter {
     pub major: Option<bool>,
     pub service: Option<ServiceId>,
     pub category: Option<String>,
+    /// Children of this incident.
+    pub parent: Option<TaskId>,
     pub q: Option<String>,
 }
 
@@ -471,6 +473,9 @@ pub async fn list(
     }
     if let Some(c) = &filter.category {
         q.filter("t.category = {}", Val::Text(c.clone()));
+    }
+    if let Some(p) = filter.parent {
+        q.filter("t.parent_id = {}", Val::Uuid(p.as_uuid()));
     }
     if let (Some(text), Dialect::Postgres) = (text, tx.dialect()) {
         let ph = q.bind(Val::Text(text.to_owned()));

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod cmdb;
+pub mod filters;
 pub mod groups;
 pub mod idempotency;
 pub mod incidents;

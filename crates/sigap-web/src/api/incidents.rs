@@ -172,7 +172,7 @@ pub struct IncidentDetailOut {
 
 /// Fields of an incident. On create `short_description` is required; requesters report for
 /// themselves and set only the description, impact, urgency, service, CI and category.
-#[derive(Debug, Deserialize, ToSchema, Default)]
+#[derive(Debug, Clone, Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct IncidentIn {
     pub short_description: Option<String>,
@@ -199,10 +199,19 @@ pub struct IncidentIn {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub service: Option<Option<String>>,
+    /// Offering id (active); the service follows the offering.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub service_offering: Option<Option<String>>,
     /// CI id or `class/name`.
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub configuration_item: Option<Option<String>>,
+    /// The parent incident, number or id (agents): this one is a further report of it, and
+    /// resolving the parent resolves it too.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub parent: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub category: Option<Option<String>>,
@@ -227,7 +236,9 @@ impl From<IncidentIn> for incidents::IncidentInput {
             assignment_group: i.assignment_group,
             assigned_to: i.assigned_to,
             service: i.service,
+            offering: i.service_offering,
             ci: i.configuration_item,
+            parent: i.parent,
             category: i.category,
             subcategory: i.subcategory,
             workaround: i.workaround,
@@ -305,7 +316,8 @@ fn action(name: &str, body: ActionIn) -> Result<Action, ApiError> {
 /// Incidents you may see: all of them for agents, your own for requesters, your
 /// organization's for agents of a customer. `queue` = mine, my_groups, unassigned, on_hold or
 /// major; filters `state` (comma-separated), `assignment_group`, `assigned_to`, `priority`,
-/// `major`, `q` (number or short description). Sort by `priority`, `opened_at`, `updated_at`,
+/// `major`, `service`, `category`, `caller`, `parent` (its children), `q` (full text over
+/// number, descriptions and journal). Sort by `priority`, `opened_at`, `updated_at`,
 /// `number`; the default `priority,opened_at` puts priority 1 (the highest) and the oldest
 /// first.
 #[utoipa::path(get, path = "/api/v1/incidents", tag = "incidents", params(ListQuery, IncidentListQuery),
@@ -324,6 +336,10 @@ pub async fn list_incidents(
         assigned_to: iq.assigned_to,
         priority: iq.priority,
         major: iq.major,
+        service: iq.service,
+        category: iq.category,
+        caller: iq.caller,
+        parent: iq.parent,
         q: q.q,
     };
     let page = incidents::list(&s.core, &ctx, query, &params).await?;
@@ -348,6 +364,14 @@ pub struct IncidentListQuery {
     pub priority: Option<String>,
     /// `true` for major incidents.
     pub major: Option<String>,
+    /// Service id or name.
+    pub service: Option<String>,
+    /// Category code.
+    pub category: Option<String>,
+    /// The caller, id or login.
+    pub caller: Option<String>,
+    /// The children of this incident (number or id).
+    pub parent: Option<String>,
 }
 
 /// Logs an incident; the priority comes from the matrix.
@@ -862,24 +886,7 @@ pub async fn bulk(
     for key in &body.incidents {
         let result = match (&body.update, &body.action) {
             (Some(u), _) => {
-                let input = incidents::IncidentInput {
-                    short_description: u.short_description.clone(),
-                    description: u.description.clone(),
-                    caller: u.caller.clone(),
-                    contact_type: u.contact_type.clone(),
-                    impact: u.impact,
-                    urgency: u.urgency,
-                    priority: u.priority,
-                    priority_reason: u.priority_reason.clone(),
-                    assignment_group: u.assignment_group.clone(),
-                    assigned_to: u.assigned_to.clone(),
-                    service: u.service.clone(),
-                    ci: u.configuration_item.clone(),
-                    category: u.category.clone(),
-                    subcategory: u.subcategory.clone(),
-                    workaround: u.workaround.clone(),
-                    major: u.major,
-                };
+                let input: incidents::IncidentInput = u.clone().into();
                 incidents::update(&s.core, &ctx, key, input, None)
                     .await
                     .map_err(ApiError::App)
@@ -924,4 +931,53 @@ pub async fn bulk(
         });
     }
     Ok(Json(out))
+}
+
+/// An incident already known on a service, as the portal shows it before a new report.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KnownIncidentOut {
+    pub number: String,
+    pub short_description: String,
+    pub state: String,
+    pub major: bool,
+    /// You reported it (you may open it); otherwise only this summary is shown.
+    pub yours: bool,
+    #[schema(value_type = String, format = DateTime)]
+    pub opened_at: Time,
+}
+
+#[derive(Debug, Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct KnownQuery {
+    /// Service id or name.
+    pub service: Option<String>,
+}
+
+/// What is already known to be wrong with a service: its open major incidents (a summary,
+/// whoever reported them) and your own open incidents on it. The portal shows these before
+/// you report.
+#[utoipa::path(get, path = "/api/v1/incidents/known", tag = "incidents", params(KnownQuery),
+    responses((status = 200, body = Vec<KnownIncidentOut>), (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn known_incidents(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiQuery(q): ApiQuery<KnownQuery>,
+) -> ApiResult<Json<Vec<KnownIncidentOut>>> {
+    let service = q.service.unwrap_or_default();
+    let me = ctx.principal.person_id;
+    let list = incidents::known_on_service(&s.core, &ctx, &service).await?;
+    Ok(Json(
+        list.into_iter()
+            .map(|i| KnownIncidentOut {
+                yours: me.is_some()
+                    && (i.caller.as_ref().map(|c| c.id) == me
+                        || i.opened_by.as_ref().map(|c| c.id) == me),
+                number: i.number,
+                short_description: i.short_description,
+                state: i.state.code().into(),
+                major: i.major,
+                opened_at: ts(i.opened_at),
+            })
+            .collect(),
+    ))
 }

@@ -3,6 +3,7 @@
 
 mod cmdb;
 pub mod dto;
+mod filters;
 mod handlers;
 mod incidents;
 mod notifications;
@@ -87,6 +88,7 @@ fn incident_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(incident_action))
         .routes(routes!(get_matrix, put_matrix))
         .routes(routes!(bulk))
+        .routes(routes!(known_incidents))
         .routes(routes!(attach, list_attachments))
         .routes(routes!(download))
         .routes(routes!(list_categories))
@@ -100,6 +102,8 @@ fn portfolio_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(notifications::my_notifications))
         .routes(routes!(notifications::read_notification))
+        .routes(routes!(filters::my_filters, filters::save_filter))
+        .routes(routes!(filters::delete_filter))
         .routes(routes!(list_services, create_service))
         .routes(routes!(get_service, patch_service, delete_service))
         .routes(routes!(move_service_stage))

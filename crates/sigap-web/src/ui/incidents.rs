@@ -4,11 +4,11 @@
 use super::views::{notice, when};
 use super::*;
 use crate::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, RawQuery, State};
 use sigap_core::incidents::{self, Action, IncidentDetail};
 use sigap_core::listing::ListParams;
 use sigap_core::store::incidents::{Incident, JournalKind};
-use sigap_domain::incident::{HoldReason, IncidentState};
+use sigap_domain::incident::{HoldReason, IncidentState, MatrixPreset};
 use std::collections::HashMap;
 
 pub struct IncidentRow {
@@ -24,7 +24,22 @@ pub struct IncidentRow {
     pub updated: String,
 }
 
-fn row(tt: Tr<'_>, viewer: &Viewer, i: &Incident) -> IncidentRow {
+/// A priority's name under the matrix's naming (ITIL five, or high / medium / low).
+pub fn priority_label(tt: Tr<'_>, labels: MatrixPreset, p: i64) -> String {
+    match labels {
+        MatrixPreset::ThreeLevel if (1..=3).contains(&p) => tt.get(&format!("priority-three-{p}")),
+        _ => tt.get(&format!("priority-{p}")),
+    }
+}
+
+/// How the current matrix names priorities.
+async fn labels(state: &AppState) -> MatrixPreset {
+    incidents::matrix(&state.core)
+        .await
+        .map_or(MatrixPreset::Itil, |m| m.labels())
+}
+
+fn row(tt: Tr<'_>, viewer: &Viewer, labels: MatrixPreset, i: &Incident) -> IncidentRow {
     IncidentRow {
         number: i.number.clone(),
         short_description: i.short_description.clone(),
@@ -34,7 +49,7 @@ fn row(tt: Tr<'_>, viewer: &Viewer, i: &Incident) -> IncidentRow {
             .map(|c| c.name.clone())
             .unwrap_or_default(),
         priority: i.priority.get(),
-        priority_label: tt.get(&format!("priority-{}", i.priority.get())),
+        priority_label: priority_label(tt, labels, i.priority.get()),
         state: tt.get(&format!("incident-state-{}", i.state.code())),
         state_code: i.state.code().into(),
         group: i
@@ -51,15 +66,115 @@ fn row(tt: Tr<'_>, viewer: &Viewer, i: &Incident) -> IncidentRow {
     }
 }
 
+/// The columns a queue can show, in their order; the first eight are shown unless the
+/// viewer chooses.
+const COLUMNS: &[&str] = &[
+    "number",
+    "short_description",
+    "caller",
+    "priority",
+    "state",
+    "assignment_group",
+    "assigned_to",
+    "updated",
+    "opened",
+    "category",
+    "service",
+    "configuration_item",
+    "reopen_count",
+];
+const DEFAULT_COLUMNS: usize = 8;
+
+/// One cell of a queue: its text, and a link or a priority badge.
+pub struct Cell {
+    pub text: String,
+    pub href: Option<String>,
+    pub prio: Option<i64>,
+}
+
+pub struct QueueRow {
+    pub number: String,
+    pub cells: Vec<Cell>,
+}
+
+fn cell(col: &str, r: &IncidentRow, i: &Incident, viewer: &Viewer) -> Cell {
+    let plain = |t: &str| Cell {
+        text: t.to_owned(),
+        href: None,
+        prio: None,
+    };
+    match col {
+        "number" => Cell {
+            text: r.number.clone(),
+            href: Some(format!("/incidents/{}", r.number)),
+            prio: None,
+        },
+        "short_description" => plain(&r.short_description),
+        "caller" => plain(&r.caller),
+        "priority" => Cell {
+            text: r.priority_label.clone(),
+            href: None,
+            prio: Some(r.priority),
+        },
+        "state" => plain(&r.state),
+        "assignment_group" => plain(&r.group),
+        "assigned_to" => plain(&r.assignee),
+        "updated" => plain(&r.updated),
+        "opened" => plain(&when(i.opened_at, viewer)),
+        "category" => plain(i.category.as_deref().unwrap_or("")),
+        "service" => plain(i.service.as_ref().map_or("", |s| s.name.as_str())),
+        "configuration_item" => plain(i.ci.as_ref().map_or("", |s| s.name.as_str())),
+        "reopen_count" => plain(&i.reopen_count.to_string()),
+        _ => plain(""),
+    }
+}
+
+/// The columns asked for (`cols`, comma-separated), known ones only, the number first.
+fn chosen_columns(q: &HashMap<String, String>) -> Vec<&'static str> {
+    let asked: Vec<&str> = q
+        .get("cols")
+        .map(|c| c.split(',').map(str::trim).collect())
+        .unwrap_or_default();
+    let mut cols: Vec<&'static str> = COLUMNS
+        .iter()
+        .copied()
+        .filter(|c| *c == "number" || asked.contains(c))
+        .collect();
+    if cols.len() <= 1 {
+        cols = COLUMNS[..DEFAULT_COLUMNS].to_vec();
+    }
+    cols
+}
+
 #[derive(Template)]
 #[template(path = "incidents.html")]
 pub struct IncidentsPage<'a> {
     pub chrome: Chrome<'a>,
     pub queues: Vec<(String, String, bool)>,
     pub queue: String,
-    pub rows: Vec<IncidentRow>,
+    pub rows: Vec<QueueRow>,
     pub q: String,
     pub next_link: Option<String>,
+    /// The current view as a query string (filters, sort, columns), for saving and paging.
+    pub view: String,
+    pub filter_state: String,
+    pub filter_priority: String,
+    pub filter_group: String,
+    pub filter_assignee: String,
+    pub filter_major: bool,
+    pub sort: String,
+    pub states: Vec<(String, String)>,
+    pub priorities: Vec<(String, String)>,
+    pub groups: Vec<String>,
+    pub sorts: Vec<(String, String)>,
+    /// Every column: (code, label, shown).
+    pub columns: Vec<(String, String, bool)>,
+    /// The shown columns: (code, label).
+    pub shown: Vec<(String, String)>,
+    /// Saved views: (id, name, query string).
+    pub saved: Vec<(String, String, String)>,
+    /// Filters are open when any is set.
+    pub filtering: bool,
 }
 
 const QUEUES: &[&str] = &[
@@ -72,12 +187,50 @@ const QUEUES: &[&str] = &[
     "all",
 ];
 
+const SORTS: &[&str] = &["priority,opened_at", "-opened_at", "-updated_at", "number"];
+
 pub async fn incidents_page(
     State(state): State<AppState>,
     SignedIn(ctx, viewer): SignedIn,
-    Query(q): Query<HashMap<String, String>>,
+    RawQuery(raw): RawQuery,
 ) -> Response {
+    let q = queue_params(raw.as_deref().unwrap_or(""));
     incidents_view(&state, &ctx, &viewer, &q, Vec::new()).await
+}
+
+/// A queue's parameters; the column boxes (`col`, repeated) become one `cols`.
+fn queue_params(raw: &str) -> HashMap<String, String> {
+    let mut q = HashMap::new();
+    let mut cols = Vec::new();
+    for (k, v) in form_urlencoded::parse(raw.as_bytes()).into_owned() {
+        if k == "col" {
+            cols.push(v);
+        } else {
+            q.insert(k, v);
+        }
+    }
+    if !cols.is_empty() {
+        cols.insert(0, "number".into());
+        q.insert("cols".into(), cols.join(","));
+    }
+    q
+}
+
+fn column_label(tt: Tr<'_>, c: &str) -> String {
+    match c {
+        "updated" => tt.get("field-updated"),
+        "opened" => tt.get("field-opened"),
+        _ => tt.get(&format!("field-{}", c.replace('_', "-"))),
+    }
+}
+
+/// The query string of a view from its parameters, in the saved-filter form.
+fn view_query(q: &HashMap<String, String>) -> String {
+    let mut s = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in q {
+        s.append_pair(k, v);
+    }
+    sigap_core::filters::canonical_query("incidents", &s.finish()).unwrap_or_default()
 }
 
 async fn incidents_view(
@@ -95,35 +248,92 @@ async fn incidents_view(
         .filter(|v| QUEUES.contains(&v.as_str()))
         .cloned()
         .unwrap_or_else(|| "mine".into());
+    let get = |k: &str| q.get(k).map(|v| v.trim().to_owned()).unwrap_or_default();
+    let filter_state = get("state");
+    let sort = Some(get("sort"))
+        .filter(|s| SORTS.contains(&s.as_str()))
+        .unwrap_or_else(|| SORTS[0].to_owned());
+    let major = get("major") == "true";
     let query = incidents::IncidentQuery {
         queue: (queue != "open" && queue != "all").then(|| queue.clone()),
-        state: (queue == "open").then(|| "new,in_progress,on_hold".into()),
+        state: if filter_state.is_empty() {
+            (queue == "open").then(|| "new,in_progress,on_hold".into())
+        } else {
+            Some(filter_state.clone())
+        },
+        priority: Some(get("priority")).filter(|p| !p.is_empty()),
+        assignment_group: Some(get("group")).filter(|p| !p.is_empty()),
+        assigned_to: Some(get("assignee")).filter(|p| !p.is_empty()),
+        major: major.then(|| "true".into()),
         q: q.get("q").cloned(),
         ..Default::default()
     };
     let params = ListParams {
         cursor: q.get("cursor").cloned(),
-        sort: None,
+        sort: Some(sort.clone()),
         limit: Some(50),
     };
+    let mut errors = errors;
     let page = match incidents::list(&state.core, ctx, query, &params).await {
         Ok(p) => p,
+        // A filter that names nothing (a typo in a group) shows an empty list with the reason.
+        Err(e @ AppError::Validation(_)) => {
+            errors.extend(messages(tr(state, viewer), &e));
+            sigap_core::listing::Listed {
+                items: Vec::new(),
+                next_cursor: None,
+            }
+        }
         Err(e) => return error_response(state, viewer, e),
     };
+    let labels = labels(state).await;
+    let saved = sigap_core::filters::mine(&state.core, ctx, "incidents")
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|f| (f.id.to_string(), f.name, f.query))
+        .collect();
+    let groups = sigap_core::groups::list(
+        &state.core,
+        ctx,
+        sigap_core::groups::GroupQuery {
+            active: Some("true".into()),
+            ..Default::default()
+        },
+        &ListParams {
+            limit: Some(sigap_core::listing::MAX_LIMIT),
+            ..Default::default()
+        },
+    )
+    .await
+    .map(|p| p.items.into_iter().map(|g| g.name).collect())
+    .unwrap_or_default();
     let mut chrome = Chrome::new(state, viewer, "incidents", "incidents-title");
     notice(&mut chrome, q);
     chrome.errors = errors;
     let tt = chrome.t;
     let qtext = q.get("q").cloned().unwrap_or_default();
-    let next_link = page.next_cursor.map(|c| {
-        format!(
-            "/incidents?queue={}&q={}&cursor={}",
-            encode(&queue),
-            encode(&qtext),
-            encode(&c)
-        )
-    });
-    let rows = page.items.iter().map(|i| row(tt, viewer, i)).collect();
+    let mut vq = q.clone();
+    vq.insert("queue".into(), queue.clone());
+    let view = view_query(&vq);
+    let next_link = page
+        .next_cursor
+        .map(|c| format!("/incidents?{view}&cursor={}", encode(&c)));
+    let cols = chosen_columns(q);
+    let rows = page
+        .items
+        .iter()
+        .map(|i| {
+            let r = row(tt, viewer, labels, i);
+            QueueRow {
+                number: i.number.clone(),
+                cells: cols.iter().map(|c| cell(c, &r, i, viewer)).collect(),
+            }
+        })
+        .collect();
+    let filtering = ["state", "priority", "group", "assignee", "major"]
+        .iter()
+        .any(|k| !get(k).is_empty());
     render(
         StatusCode::OK,
         &IncidentsPage {
@@ -135,9 +345,82 @@ async fn incidents_view(
             rows,
             q: qtext,
             next_link,
+            view,
+            filter_priority: get("priority"),
+            filter_group: get("group"),
+            filter_assignee: get("assignee"),
+            filter_major: major,
+            filter_state,
+            sort,
+            states: IncidentState::ALL
+                .iter()
+                .map(|s| {
+                    (
+                        s.code().to_owned(),
+                        tt.get(&format!("incident-state-{}", s.code())),
+                    )
+                })
+                .collect(),
+            priorities: (1..=5)
+                .filter(|p| labels == MatrixPreset::Itil || *p <= 3)
+                .map(|p| (p.to_string(), priority_label(tt, labels, p)))
+                .collect(),
+            groups,
+            sorts: SORTS
+                .iter()
+                .map(|s| {
+                    (
+                        (*s).to_owned(),
+                        tt.get(&format!(
+                            "sort-{}",
+                            s.trim_start_matches('-').replace([',', '_'], "-")
+                        )),
+                    )
+                })
+                .collect(),
+            columns: COLUMNS
+                .iter()
+                .map(|c| ((*c).to_owned(), column_label(tt, c), cols.contains(c)))
+                .collect(),
+            shown: cols
+                .iter()
+                .map(|c| ((*c).to_owned(), column_label(tt, c)))
+                .collect(),
+            saved,
+            filtering,
             chrome,
         },
     )
+}
+
+/// Saves the current view of the queue under a name.
+pub async fn filter_save(
+    State(state): State<AppState>,
+    SignedIn(ctx, viewer): SignedIn,
+    form: FormData,
+) -> Response {
+    let view = form.text("view");
+    match sigap_core::filters::save(&state.core, &ctx, "incidents", &form.text("name"), &view).await
+    {
+        Ok(f) => see_other(&format!("/incidents?{}", f.query), Some("saved")),
+        Err(e) => {
+            let errors = messages(tr(&state, &viewer), &e);
+            let q = queue_params(&view);
+            incidents_view(&state, &ctx, &viewer, &q, errors).await
+        }
+    }
+}
+
+/// Deletes one of the viewer's saved views.
+pub async fn filter_delete(
+    State(state): State<AppState>,
+    SignedIn(ctx, viewer): SignedIn,
+    Path(id): Path<String>,
+) -> Response {
+    match sigap_core::filters::delete(&state.core, &ctx, &id).await {
+        Ok(()) => see_other("/incidents", Some("deleted")),
+        Err(e) => error_response(&state, &viewer, e),
+    }
 }
 
 /// The same action on the incidents ticked in a queue; failures are listed by number.
@@ -147,7 +430,7 @@ pub async fn incidents_bulk(
     form: FormData,
 ) -> Response {
     let numbers = form.all("incident");
-    let queue = form.get("queue").unwrap_or_else(|| "mine".into());
+    let view = form.text("view");
     let mut failures = Vec::new();
     for n in numbers.iter().take(200) {
         let action = match form.text("action").as_str() {
@@ -160,14 +443,10 @@ pub async fn incidents_bulk(
             }
         }
     }
+    let q = queue_params(&view);
     if failures.is_empty() {
-        return see_other(
-            &format!("/incidents?queue={}", encode(&queue)),
-            Some("saved"),
-        );
+        return see_other(&format!("/incidents?{}", view_query(&q)), Some("saved"));
     }
-    let mut q = HashMap::new();
-    q.insert("queue".to_owned(), queue);
     incidents_view(&state, &ctx, &viewer, &q, failures).await
 }
 
@@ -208,9 +487,13 @@ pub struct IncidentView {
     pub reopen_count: i64,
     pub reassignment_count: i64,
     pub version: i64,
+    pub offering: String,
+    pub category_code: String,
+    pub subcategory: String,
+    pub parent: String,
 }
 
-fn view(tt: Tr<'_>, viewer: &Viewer, i: &Incident) -> IncidentView {
+fn view(tt: Tr<'_>, viewer: &Viewer, labels: MatrixPreset, i: &Incident) -> IncidentView {
     IncidentView {
         number: i.number.clone(),
         short_description: i.short_description.clone(),
@@ -220,7 +503,7 @@ fn view(tt: Tr<'_>, viewer: &Viewer, i: &Incident) -> IncidentView {
         impact: i.impact.get(),
         urgency: i.urgency.get(),
         priority: i.priority.get(),
-        priority_label: tt.get(&format!("priority-{}", i.priority.get())),
+        priority_label: priority_label(tt, labels, i.priority.get()),
         override_reason: i.priority_override_reason.clone().unwrap_or_default(),
         caller: i
             .caller
@@ -271,6 +554,18 @@ fn view(tt: Tr<'_>, viewer: &Viewer, i: &Incident) -> IncidentView {
         reopen_count: i.reopen_count,
         reassignment_count: i.reassignment_count,
         version: i.version,
+        offering: i
+            .offering
+            .as_ref()
+            .map(|o| o.name.clone())
+            .unwrap_or_default(),
+        category_code: i.category.clone().unwrap_or_default(),
+        subcategory: i.subcategory.clone().unwrap_or_default(),
+        parent: i
+            .parent
+            .as_ref()
+            .map(|p| p.name.clone())
+            .unwrap_or_default(),
     }
 }
 
@@ -319,7 +614,11 @@ async fn attachment_rows(
             (
                 a.id.to_string(),
                 a.filename,
-                format!("{:.1} KiB", a.size as f64 / 1024.0),
+                match a.size {
+                    n if n < 1024 => format!("{n} B"),
+                    n if n < 1024 * 1024 => format!("{:.1} KiB", n as f64 / 1024.0),
+                    n => format!("{:.1} MiB", n as f64 / (1024.0 * 1024.0)),
+                },
             )
         })
         .collect()
@@ -340,6 +639,11 @@ pub struct IncidentPage<'a> {
     pub hold_reasons: Vec<(String, String)>,
     pub resolution_codes: Vec<(String, String)>,
     pub journal: Vec<JournalLine>,
+    /// Child incidents: (number, short description, state).
+    pub children: Vec<(String, String, String)>,
+    pub categories: Vec<(String, String)>,
+    /// Subcategories: (code, name, category name).
+    pub subcategories: Vec<(String, String, String)>,
 }
 
 async fn incident_view(
@@ -359,6 +663,23 @@ async fn incident_view(
         Err(e) => return error_response(state, viewer, e),
     };
     let attachments = attachment_rows(state, ctx, &d.incident.number).await;
+    let children = incidents::list(
+        &state.core,
+        ctx,
+        incidents::IncidentQuery {
+            parent: Some(d.incident.id.to_string()),
+            ..Default::default()
+        },
+        &ListParams {
+            sort: Some("number".into()),
+            limit: Some(200),
+            cursor: None,
+        },
+    )
+    .await
+    .map(|p| p.items)
+    .unwrap_or_default();
+    let all_categories = incidents::categories(&state.core).await.unwrap_or_default();
     let mut chrome = Chrome::new(state, viewer, "incidents", "incident-title");
     chrome.title = format!("{} {}", d.incident.number, d.incident.short_description);
     notice(&mut chrome, q);
@@ -366,7 +687,7 @@ async fn incident_view(
     let tt = chrome.t;
     let page = IncidentPage {
         attachments,
-        i: view(tt, viewer, &d.incident),
+        i: view(tt, viewer, labels(state).await, &d.incident),
         can_start: d.incident.state == IncidentState::New,
         can_hold: d.incident.state.next().contains(&IncidentState::OnHold),
         can_resolve: d.incident.state.next().contains(&IncidentState::Resolved),
@@ -382,6 +703,36 @@ async fn incident_view(
             .map(|c| ((*c).to_owned(), tt.get(&format!("resolution-{c}"))))
             .collect(),
         journal: journal(tt, viewer, &d),
+        children: children
+            .iter()
+            .map(|c| {
+                (
+                    c.number.clone(),
+                    c.short_description.clone(),
+                    tt.get(&format!("incident-state-{}", c.state.code())),
+                )
+            })
+            .collect(),
+        categories: all_categories
+            .iter()
+            .filter(|c| {
+                c.parent_code.is_none()
+                    && (c.active || d.incident.category.as_ref() == Some(&c.code))
+            })
+            .map(|c| (c.code.clone(), c.name.clone()))
+            .collect(),
+        subcategories: all_categories
+            .iter()
+            .filter(|c| c.active || d.incident.subcategory.as_ref() == Some(&c.code))
+            .filter_map(|c| {
+                let parent = c.parent_code.as_ref()?;
+                let pname = all_categories
+                    .iter()
+                    .find(|x| &x.code == parent)
+                    .map_or(parent.clone(), |x| x.name.clone());
+                Some((c.code.clone(), c.name.clone(), pname))
+            })
+            .collect(),
         chrome,
     };
     render(status, &page)
@@ -528,10 +879,28 @@ pub async fn incident_update(
         assigned_to: form.get("assigned_to").map(Some),
         workaround: form.get("workaround"),
         major: form.get("major_sent").map(|_| form.get("major").is_some()),
+        service: changed(&form, "service"),
+        ci: changed(&form, "ci"),
+        parent: changed(&form, "parent"),
+        category: changed(&form, "category"),
+        // A new category drops a subcategory of the old one.
+        subcategory: changed(&form, "subcategory")
+            .or_else(|| changed(&form, "category").is_some().then_some(None)),
         ..Default::default()
     };
     let result = incidents::update(&state.core, &ctx, &key, input, form.version()).await;
     after(&state, &ctx, &viewer, &key, result, "saved").await
+}
+
+/// A reference field of the edit form, sent on only when it differs from what the form was
+/// shown with (`{name}_was`): empty clears it.
+fn changed(form: &FormData, name: &str) -> Option<Option<String>> {
+    let now = form.get(name)?;
+    let was = form.get(&format!("{name}_was")).unwrap_or_default();
+    if now.trim() == was.trim() {
+        return None;
+    }
+    Some(Some(now.trim().to_owned()).filter(|v| !v.is_empty()))
 }
 
 /// An action from a form: `action` names it, the other fields carry its details.
@@ -644,6 +1013,11 @@ pub struct PortalPage<'a> {
     pub rows: Vec<IncidentRow>,
     pub draft: Draft,
     pub services: Vec<(String, String)>,
+    /// Known on the chosen service: (number, short description, state, yours).
+    pub known: Vec<(String, String, String, bool)>,
+    pub checked: bool,
+    /// State names for the page's script: (code, name).
+    pub state_names: Vec<(String, String)>,
 }
 
 async fn portal_view(
@@ -692,18 +1066,51 @@ async fn portal_view(
             .collect()
     })
     .unwrap_or_default();
+    let service = draft.get("service").trim().to_owned();
+    let known = if service.is_empty() {
+        Vec::new()
+    } else {
+        incidents::known_on_service(&state.core, ctx, &service)
+            .await
+            .unwrap_or_default()
+    };
     let mut chrome = Chrome::new(state, viewer, "portal", "portal-title");
     notice(&mut chrome, q);
     chrome.errors = errors;
     let tt = chrome.t;
-    let rows = mine.iter().map(|i| row(tt, viewer, i)).collect();
+    let known = known
+        .into_iter()
+        .map(|i| {
+            let yours = i.caller.as_ref().map(|c| c.id) == Some(me)
+                || i.opened_by.as_ref().map(|c| c.id) == Some(me);
+            (
+                i.number,
+                i.short_description,
+                tt.get(&format!("incident-state-{}", i.state.code())),
+                yours,
+            )
+        })
+        .collect();
+    let labels = labels(state).await;
+    let rows = mine.iter().map(|i| row(tt, viewer, labels, i)).collect();
     render(
         status,
         &PortalPage {
             chrome,
             rows,
+            checked: q.contains_key("check"),
+            state_names: IncidentState::ALL
+                .iter()
+                .map(|s| {
+                    (
+                        s.code().to_owned(),
+                        tt.get(&format!("incident-state-{}", s.code())),
+                    )
+                })
+                .collect(),
             draft,
             services,
+            known,
         },
     )
 }
@@ -713,16 +1120,16 @@ pub async fn portal_page(
     SignedIn(ctx, viewer): SignedIn,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    portal_view(
-        &state,
-        &ctx,
-        &viewer,
-        &q,
-        Vec::new(),
-        Draft::default(),
-        StatusCode::OK,
-    )
-    .await
+    // "Check for known problems" sends the form here: it is shown again, as typed.
+    let draft = Draft::from_form(&FormData(
+        q.iter()
+            .filter(|(k, _)| {
+                ["short_description", "description", "urgency", "service"].contains(&k.as_str())
+            })
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+    ));
+    portal_view(&state, &ctx, &viewer, &q, Vec::new(), draft, StatusCode::OK).await
 }
 
 #[derive(Template)]
@@ -760,7 +1167,7 @@ async fn portal_incident_view(
     d2.journal.retain(|j| j.kind == JournalKind::Comment);
     let page = PortalIncidentPage {
         attachments,
-        i: view(tt, viewer, &d.incident),
+        i: view(tt, viewer, labels(state).await, &d.incident),
         resolved: d.incident.state == IncidentState::Resolved,
         finished: d.incident.state.is_final(),
         journal: journal(tt, viewer, &d2),
@@ -892,5 +1299,285 @@ pub async fn matrix_save(
             )
             .await
         }
+    }
+}
+
+// ----- categories and assignment rules (administrators) -----
+
+#[derive(Template)]
+#[template(path = "incident_categories.html")]
+pub struct CategoriesPage<'a> {
+    pub chrome: Chrome<'a>,
+    /// Top-level categories, each with its subcategories.
+    pub tree: Vec<(
+        sigap_core::store::incidents::Category,
+        Vec<sigap_core::store::incidents::Category>,
+    )>,
+    pub draft: Draft,
+}
+
+async fn categories_view(
+    state: &AppState,
+    ctx: &Ctx,
+    viewer: &Viewer,
+    q: &HashMap<String, String>,
+    errors: Vec<String>,
+    draft: Draft,
+    status: StatusCode,
+) -> Response {
+    if let Err(e) = ctx.principal.require(sigap_domain::Role::Admin) {
+        return error_response(state, viewer, e);
+    }
+    let all = match incidents::categories(&state.core).await {
+        Ok(c) => c,
+        Err(e) => return error_response(state, viewer, e),
+    };
+    let tree = all
+        .iter()
+        .filter(|c| c.parent_code.is_none())
+        .map(|c| {
+            (
+                c.clone(),
+                all.iter()
+                    .filter(|s| s.parent_code.as_deref() == Some(c.code.as_str()))
+                    .cloned()
+                    .collect(),
+            )
+        })
+        .collect();
+    let mut chrome = Chrome::new(state, viewer, "incidents", "categories-title");
+    notice(&mut chrome, q);
+    chrome.errors = errors;
+    render(
+        status,
+        &CategoriesPage {
+            chrome,
+            tree,
+            draft,
+        },
+    )
+}
+
+pub async fn categories_page(
+    State(state): State<AppState>,
+    SignedIn(ctx, viewer): SignedIn,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    categories_view(
+        &state,
+        &ctx,
+        &viewer,
+        &q,
+        Vec::new(),
+        Draft::default(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// Adds a category or subcategory, or changes one (its name, order, active flag).
+pub async fn category_save(
+    State(state): State<AppState>,
+    SignedIn(ctx, viewer): SignedIn,
+    form: FormData,
+) -> Response {
+    let input = incidents::CategoryInput {
+        name: form.opt("name"),
+        parent: form
+            .get("parent")
+            .map(|p| Some(p).filter(|p| !p.trim().is_empty())),
+        active: form
+            .get("active_sent")
+            .map(|_| form.get("active").is_some()),
+        sort_order: form.get("sort_order").and_then(|v| v.trim().parse().ok()),
+    };
+    match incidents::set_category(&state.core, &ctx, &form.text("code"), input).await {
+        Ok(_) => see_other("/admin/incident-categories", Some("saved")),
+        Err(e) => {
+            let errors = messages(tr(&state, &viewer), &e);
+            categories_view(
+                &state,
+                &ctx,
+                &viewer,
+                &HashMap::new(),
+                errors,
+                Draft::from_form(&form),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "assignment_rules.html")]
+pub struct RulesPage<'a> {
+    pub chrome: Chrome<'a>,
+    pub rules: Vec<incidents::NamedRule>,
+    pub categories: Vec<(String, String)>,
+    pub groups: Vec<String>,
+    pub draft: Draft,
+}
+
+async fn rules_view(
+    state: &AppState,
+    ctx: &Ctx,
+    viewer: &Viewer,
+    q: &HashMap<String, String>,
+    errors: Vec<String>,
+    draft: Draft,
+    status: StatusCode,
+) -> Response {
+    if let Err(e) = ctx.principal.require(sigap_domain::Role::Admin) {
+        return error_response(state, viewer, e);
+    }
+    let rules = match incidents::rules_named(&state.core, ctx).await {
+        Ok(r) => r,
+        Err(e) => return error_response(state, viewer, e),
+    };
+    let groups = sigap_core::groups::list(
+        &state.core,
+        ctx,
+        sigap_core::groups::GroupQuery {
+            active: Some("true".into()),
+            ..Default::default()
+        },
+        &ListParams {
+            limit: Some(sigap_core::listing::MAX_LIMIT),
+            ..Default::default()
+        },
+    )
+    .await
+    .map(|p| p.items.into_iter().map(|g| g.name).collect())
+    .unwrap_or_default();
+    let mut chrome = Chrome::new(state, viewer, "incidents", "rules-title");
+    notice(&mut chrome, q);
+    chrome.errors = errors;
+    render(
+        status,
+        &RulesPage {
+            chrome,
+            rules,
+            categories: categories(state).await,
+            groups,
+            draft,
+        },
+    )
+}
+
+pub async fn rules_page(
+    State(state): State<AppState>,
+    SignedIn(ctx, viewer): SignedIn,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    rules_view(
+        &state,
+        &ctx,
+        &viewer,
+        &q,
+        Vec::new(),
+        Draft::default(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// Adds an assignment rule.
+pub async fn rule_save(
+    State(state): State<AppState>,
+    SignedIn(ctx, viewer): SignedIn,
+    form: FormData,
+) -> Response {
+    let input = incidents::RuleInput {
+        sort_order: form.get("sort_order").and_then(|v| v.trim().parse().ok()),
+        category: form.opt("category"),
+        service: form.opt("service"),
+        ci: form.opt("ci"),
+        group: form.opt("group"),
+    };
+    match incidents::add_rule(&state.core, &ctx, input).await {
+        Ok(_) => see_other("/admin/assignment-rules", Some("created")),
+        Err(e) => {
+            let errors = messages(tr(&state, &viewer), &e);
+            rules_view(
+                &state,
+                &ctx,
+                &viewer,
+                &HashMap::new(),
+                errors,
+                Draft::from_form(&form),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}
+
+pub async fn rule_delete(
+    State(state): State<AppState>,
+    SignedIn(ctx, viewer): SignedIn,
+    Path(id): Path<String>,
+) -> Response {
+    match incidents::delete_rule(&state.core, &ctx, &id).await {
+        Ok(()) => see_other("/admin/assignment-rules", Some("deleted")),
+        Err(e) => error_response(&state, &viewer, e),
+    }
+}
+
+// ----- attachments from the pages -----
+
+/// Attaches the file of an upload form (`multipart/form-data`, field `file`).
+pub async fn incident_attach(
+    State(state): State<AppState>,
+    SignedIn(ctx, viewer): SignedIn,
+    Path(key): Path<String>,
+    upload: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Response {
+    let result = read_upload(upload).await;
+    let result = match result {
+        Ok((name, content_type, bytes)) => {
+            incidents::attach(&state.core, &ctx, &key, &name, &content_type, bytes).await
+        }
+        Err(e) => Err(e),
+    };
+    after(&state, &ctx, &viewer, &key, result, "saved").await
+}
+
+/// The first file of an upload form: its name, media type and content.
+async fn read_upload(
+    upload: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<(String, String, Vec<u8>), AppError> {
+    let too_large = || {
+        AppError::field(
+            "content",
+            "too_long",
+            format!("at most {} bytes", incidents::MAX_ATTACHMENT),
+        )
+    };
+    let bad = || AppError::field("file", "required", "choose a file to attach");
+    let mut form = upload.map_err(|_| bad())?;
+    loop {
+        let field = match form.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => return Err(bad()),
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
+            Err(_) => return Err(bad()),
+        };
+        if field.name() != Some("file") {
+            continue;
+        }
+        let name = field.file_name().unwrap_or("").to_owned();
+        let content_type = field
+            .content_type()
+            .unwrap_or("application/octet-stream")
+            .to_owned();
+        if name.trim().is_empty() {
+            return Err(bad());
+        }
+        return match field.bytes().await {
+            Ok(b) => Ok((name, content_type, b.to_vec())),
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(too_large()),
+            Err(_) => Err(bad()),
+        };
     }
 }

@@ -49,8 +49,22 @@ pub fn router(state: AppState) -> Router {
         .route("/incidents", get(incidents_page).post(incident_create))
         .route("/incidents/new", get(incident_new))
         .route("/incidents/bulk", post(incidents_bulk))
+        .route("/incidents/views", post(filter_save))
+        .route("/incidents/views/{id}/delete", post(filter_delete))
+        .route(
+            "/admin/incident-categories",
+            get(categories_page).post(category_save),
+        )
+        .route("/admin/assignment-rules", get(rules_page).post(rule_save))
+        .route("/admin/assignment-rules/{id}/delete", post(rule_delete))
         .route("/incidents/{key}", get(incident_page).post(incident_update))
         .route("/incidents/{key}/act", post(incident_act))
+        .route(
+            "/incidents/{key}/attachments",
+            post(incident_attach).layer(axum::extract::DefaultBodyLimit::max(
+                sigap_core::incidents::MAX_ATTACHMENT + 64 * 1024,
+            )),
+        )
         .route("/portal", get(portal_page))
         .route("/portal/incidents/{key}", get(portal_incident_page))
         .route("/services", get(services_page).post(service_create))
