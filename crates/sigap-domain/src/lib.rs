@@ -7,6 +7,7 @@ pub mod cmdb;
 pub mod ids;
 pub mod incident;
 pub mod portfolio;
+pub mod sla;
 pub mod values;
 
 pub use clock::{Clock, FakeClock, SystemClock};
