@@ -175,6 +175,280 @@ pub fn crossing(
     reach(intervals, None, share, calendar, now)
 }
 
+/// The task fields conditions look at, as text: `kind`, `priority`, `state`, `category`,
+/// `hold_reason`, `contact_type`, `assigned` / `responded` / `major` (`true` or `false`), and
+/// references (`service`, `organization`, `assignment_group`) under both their id and name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Snapshot {
+    fields: std::collections::BTreeMap<&'static str, Vec<String>>,
+}
+
+/// The fields a condition may name.
+pub const CONDITION_FIELDS: &[&str] = &[
+    "kind",
+    "priority",
+    "state",
+    "category",
+    "hold_reason",
+    "contact_type",
+    "assigned",
+    "responded",
+    "major",
+    "service",
+    "organization",
+    "assignment_group",
+];
+
+impl Snapshot {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets a field to one or more values (a reference by id and by name).
+    pub fn set(&mut self, field: &'static str, values: Vec<String>) -> &mut Self {
+        self.fields.insert(field, values);
+        self
+    }
+
+    pub fn flag(&mut self, field: &'static str, on: bool) -> &mut Self {
+        self.set(field, vec![on.to_string()])
+    }
+
+    fn has(&self, field: &str, wanted: &[String]) -> bool {
+        let Some(values) = self.fields.get(field) else {
+            // An empty field matches an empty wanted value.
+            return wanted.iter().any(|w| w.is_empty());
+        };
+        if values.is_empty() {
+            return wanted.iter().any(|w| w.is_empty());
+        }
+        wanted
+            .iter()
+            .any(|w| values.iter().any(|v| v.eq_ignore_ascii_case(w.trim())))
+    }
+}
+
+/// One alternative of a condition: every named field has one of its listed values.
+pub type Clause = std::collections::BTreeMap<String, Vec<String>>;
+
+/// A condition: any of its clauses. No clause never matches; one empty clause always does.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Condition(pub Vec<Clause>);
+
+impl Condition {
+    pub fn never() -> Self {
+        Self(Vec::new())
+    }
+    pub fn always() -> Self {
+        Self(vec![Clause::new()])
+    }
+    /// One clause of one field.
+    pub fn when(field: &str, values: &[&str]) -> Self {
+        let mut c = Clause::new();
+        c.insert(
+            field.to_owned(),
+            values.iter().map(|v| (*v).to_owned()).collect(),
+        );
+        Self(vec![c])
+    }
+    /// Adds a clause: this or that.
+    pub fn or(mut self, other: Condition) -> Self {
+        self.0.extend(other.0);
+        self
+    }
+    pub fn is_never(&self) -> bool {
+        self.0.is_empty()
+    }
+    pub fn matches(&self, s: &Snapshot) -> bool {
+        self.0
+            .iter()
+            .any(|clause| clause.iter().all(|(f, wanted)| s.has(f, wanted)))
+    }
+
+    /// Checks the fields named and the size.
+    pub fn validate(&self) -> Result<(), InvalidValue> {
+        if self.0.len() > 20 {
+            return Err(InvalidValue::new(
+                "too_long",
+                "at most 20 alternatives in a condition",
+            ));
+        }
+        for clause in &self.0 {
+            for (f, values) in clause {
+                if !CONDITION_FIELDS.contains(&f.as_str()) {
+                    return Err(InvalidValue::new(
+                        "unknown_field",
+                        format!(
+                            "{f:?} is not a condition field; use {}",
+                            CONDITION_FIELDS.join(", ")
+                        ),
+                    ));
+                }
+                if values.is_empty() || values.len() > 50 {
+                    return Err(InvalidValue::new(
+                        "invalid_condition",
+                        format!("{f} needs 1 to 50 values"),
+                    ));
+                }
+                if values
+                    .iter()
+                    .any(|v| v.chars().count() > 200 || v.chars().any(char::is_control))
+                {
+                    return Err(InvalidValue::new(
+                        "invalid_condition",
+                        format!("{f} has a value that is too long or holds control characters"),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+code_enum!(
+    /// What happens to a clock when its start condition stops holding: it is cancelled (the
+    /// measurement no longer applies), stopped (measured until then, as an OLA when its group
+    /// hands the task on) or left alone.
+    WhenStartFails {
+        Cancel = "cancel",
+        Stop = "stop",
+        Keep = "keep",
+    }
+);
+
+/// The six conditions of a target, in the ServiceNow model.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conditions {
+    pub start: Condition,
+    pub pause: Condition,
+    /// `None`: resume when the pause condition no longer holds.
+    pub resume: Option<Condition>,
+    pub stop: Condition,
+    pub cancel: Condition,
+    pub reset: Condition,
+    pub when_start_fails: WhenStartFails,
+}
+
+impl Conditions {
+    /// What a target measures by default, by metric and kind of agreement:
+    /// resolution runs from logging, pauses on hold and while resolved (a reopened incident
+    /// resumes it), stops at closure; response stops at the first assignment or the first
+    /// reply the caller sees; an OLA runs while its group holds the task; an underpinning
+    /// contract runs while the task waits for the supplier.
+    pub fn defaults(metric: Metric, kind: AgreementKind) -> Self {
+        let (start, when_start_fails) = match kind {
+            AgreementKind::Sla => (
+                Condition::when("kind", &["incident"]),
+                WhenStartFails::Cancel,
+            ),
+            // The agreement's group is added to the start by the engine.
+            AgreementKind::Ola => (Condition::when("kind", &["incident"]), WhenStartFails::Stop),
+            AgreementKind::Uc => (
+                Condition::when("hold_reason", &["awaiting_vendor"]),
+                WhenStartFails::Stop,
+            ),
+        };
+        let (pause, stop) = match metric {
+            Metric::Resolution => (
+                Condition::when("state", &["on_hold", "resolved"]),
+                Condition::when("state", &["closed"]),
+            ),
+            Metric::Response => (
+                Condition::never(),
+                Condition::when("assigned", &["true"]).or(Condition::when("responded", &["true"])),
+            ),
+        };
+        let pause = if kind == AgreementKind::Uc {
+            Condition::never()
+        } else {
+            pause
+        };
+        Self {
+            start,
+            pause,
+            resume: None,
+            stop,
+            cancel: Condition::when("state", &["canceled"]),
+            reset: Condition::never(),
+            when_start_fails,
+        }
+    }
+}
+
+/// How a clock stands before a change, for deciding what the change does to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Live {
+    Running,
+    Paused,
+}
+
+/// What a task change does to a clock, with the condition that decided it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Start,
+    Pause,
+    Resume,
+    Stop,
+    Cancel,
+    /// Completes the clock and starts a new one.
+    Reset,
+}
+
+impl Step {
+    pub fn code(self) -> &'static str {
+        match self {
+            Step::Start => "started",
+            Step::Pause => "paused",
+            Step::Resume => "resumed",
+            Step::Stop => "stopped",
+            Step::Cancel => "cancelled",
+            Step::Reset => "reset",
+        }
+    }
+}
+
+/// Decides what a task's new state does to a live clock (stop beats reset beats cancel beats
+/// pause), or, for no live clock, whether one starts (`may_start`: no clock yet, or the last
+/// one ended because its start stopped holding).
+pub fn decide(c: &Conditions, s: &Snapshot, live: Option<Live>, may_start: bool) -> Option<Step> {
+    let start = c.start.matches(s);
+    match live {
+        None => (may_start && start && !c.stop.matches(s) && !c.cancel.matches(s))
+            .then_some(Step::Start),
+        Some(live) => {
+            if c.stop.matches(s) {
+                return Some(Step::Stop);
+            }
+            if c.reset.matches(s) && start {
+                return Some(Step::Reset);
+            }
+            if c.cancel.matches(s) {
+                return Some(Step::Cancel);
+            }
+            if !start {
+                match c.when_start_fails {
+                    WhenStartFails::Cancel => return Some(Step::Cancel),
+                    WhenStartFails::Stop => return Some(Step::Stop),
+                    WhenStartFails::Keep => {}
+                }
+            }
+            let pause = c.pause.matches(s);
+            match live {
+                Live::Running if pause => Some(Step::Pause),
+                Live::Paused => {
+                    let resume = match &c.resume {
+                        Some(r) => r.matches(s),
+                        None => !pause,
+                    };
+                    resume.then_some(Step::Resume)
+                }
+                Live::Running => None,
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -300,6 +574,83 @@ mod tests {
             None
         );
         Ok(())
+    }
+
+    fn incident(state: &str) -> Snapshot {
+        let mut s = Snapshot::new();
+        s.set("kind", vec!["incident".into()])
+            .set("state", vec![state.into()])
+            .flag("assigned", false)
+            .flag("responded", false);
+        s
+    }
+
+    #[test]
+    fn default_conditions_follow_the_incident() {
+        let c = Conditions::defaults(Metric::Resolution, AgreementKind::Sla);
+        assert_eq!(decide(&c, &incident("new"), None, true), Some(Step::Start));
+        assert_eq!(
+            decide(&c, &incident("new"), None, false),
+            None,
+            "no second clock"
+        );
+        assert_eq!(
+            decide(&c, &incident("on_hold"), Some(Live::Running), true),
+            Some(Step::Pause)
+        );
+        assert_eq!(
+            decide(&c, &incident("on_hold"), Some(Live::Paused), true),
+            None
+        );
+        assert_eq!(
+            decide(&c, &incident("in_progress"), Some(Live::Paused), true),
+            Some(Step::Resume)
+        );
+        assert_eq!(
+            decide(&c, &incident("resolved"), Some(Live::Running), true),
+            Some(Step::Pause)
+        );
+        assert_eq!(
+            decide(&c, &incident("closed"), Some(Live::Paused), true),
+            Some(Step::Stop)
+        );
+        assert_eq!(
+            decide(&c, &incident("canceled"), Some(Live::Running), true),
+            Some(Step::Cancel)
+        );
+        let r = Conditions::defaults(Metric::Response, AgreementKind::Sla);
+        let mut assigned = incident("in_progress");
+        assigned.flag("assigned", true);
+        assert_eq!(
+            decide(&r, &assigned, Some(Live::Running), true),
+            Some(Step::Stop)
+        );
+        let uc = Conditions::defaults(Metric::Resolution, AgreementKind::Uc);
+        let mut vendor = incident("on_hold");
+        vendor.set("hold_reason", vec!["awaiting_vendor".into()]);
+        assert_eq!(decide(&uc, &vendor, None, true), Some(Step::Start));
+        assert_eq!(
+            decide(&uc, &incident("in_progress"), Some(Live::Running), true),
+            Some(Step::Stop)
+        );
+    }
+
+    #[test]
+    fn conditions_match_any_clause_with_every_field() {
+        let mut c = Clause::new();
+        c.insert("priority".into(), vec!["1".into(), "2".into()]);
+        c.insert("assignment_group".into(), vec!["network".into()]);
+        let cond = Condition(vec![c]);
+        let mut s = incident("new");
+        s.set("priority", vec!["2".into()])
+            .set("assignment_group", vec!["0190-id".into(), "Network".into()]);
+        assert!(cond.matches(&s), "by name, any case");
+        s.set("priority", vec!["3".into()]);
+        assert!(!cond.matches(&s));
+        assert!(Condition::always().matches(&s) && !Condition::never().matches(&s));
+        assert!(Condition::when("nope", &["x"]).validate().is_err());
+        assert!(Condition::when("state", &[]).validate().is_err());
+        assert!(Condition::when("state", &["a\u{0}"]).validate().is_err());
     }
 
     use proptest::prelude::*;
