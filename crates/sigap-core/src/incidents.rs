@@ -707,6 +707,7 @@ pub async fn create(core: &Core, ctx: &Ctx, input: IncidentInput) -> AppResult<I
             let i = repo::insert(tx, TaskId::new(), &number, &f, now).await?;
             record_change(tx, &actor, now, None, &i, "create").await?;
             notify(tx, &actor, now, None, &i, None).await?;
+            crate::sla::on_task_change(tx, &i, false, now).await?;
             Ok(i)
         })
         .await
@@ -791,6 +792,7 @@ pub async fn update(
             )?;
             record_change(tx, &actor, now, Some(&before), &after, "update").await?;
             notify(tx, &actor, now, Some(&before), &after, None).await?;
+            crate::sla::on_task_change(tx, &after, false, now).await?;
             Ok(after)
         })
         .await
@@ -1116,12 +1118,43 @@ pub async fn act(
                 before.clone()
             };
             notify(tx, &actor, now, Some(&before), &after, note.as_ref()).await?;
+            // A reply the caller sees, from the desk, answers the response targets.
+            let responded = matches!(note, Some((JournalKind::Comment, _)))
+                && before.caller.as_ref().map(|c| c.id) != actor.id;
+            crate::sla::on_task_change(tx, &after, responded, now).await?;
             if after.state == IncidentState::Resolved && before.state != IncidentState::Resolved {
                 resolve_children(tx, &actor, now, &after).await?;
             }
             Ok(after)
         })
         .await
+}
+
+/// Hands an open incident to another group on behalf of the system (an SLA escalation),
+/// with the reason as a work note.
+pub(crate) async fn system_escalate(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    now: Timestamp,
+    id: TaskId,
+    group: sigap_domain::GroupId,
+    reason: &str,
+) -> AppResult<()> {
+    let before = repo::get(tx, id).await?;
+    let mut f = before.fields();
+    if before.assignment_group.is_some() || before.assigned_to.is_some() {
+        f.reassignment_count += 1;
+    }
+    f.assignment_group_id = Some(group);
+    f.assigned_to_id = None;
+    let name = sigap_store::groups::get(tx, group).await?.name;
+    let note = (JournalKind::WorkNote, format!("→ {name}: {reason}"));
+    repo::add_entry(tx, id, note.0, actor.id, &actor.name, &note.1, None, now).await?;
+    let after = repo::update(tx, id, &f, before.version, now).await?;
+    record_change(tx, actor, now, Some(&before), &after, "update").await?;
+    notify(tx, actor, now, Some(&before), &after, Some(&note)).await?;
+    crate::sla::on_task_change(tx, &after, false, now).await?;
+    Ok(())
 }
 
 /// Resolving a parent resolves its open children with the same code and notes, each with a
@@ -1166,6 +1199,7 @@ async fn resolve_children(
         let after = repo::update(tx, child.id, &f, child.version, now).await?;
         record_change(tx, actor, now, Some(&child), &after, "update").await?;
         notify(tx, actor, now, Some(&child), &after, None).await?;
+        crate::sla::on_task_change(tx, &after, false, now).await?;
     }
     Ok(())
 }
@@ -1482,6 +1516,7 @@ pub async fn autoclose(core: &Core) -> AppResult<usize> {
                 let after = repo::update(tx, i.id, &f, i.version, now).await?;
                 record_change(tx, &actor, now, Some(i), &after, "update").await?;
                 notify(tx, &actor, now, Some(i), &after, None).await?;
+                crate::sla::on_task_change(tx, &after, false, now).await?;
                 n += 1;
             }
             Ok::<_, AppError>(n)

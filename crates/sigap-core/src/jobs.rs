@@ -46,6 +46,14 @@ impl Registry {
                     .map_err(|e| e.to_string())
             })
         });
+        r.register(crate::sla::SWEEP_JOB, |core, _job| {
+            Box::pin(async move {
+                crate::sla::sweep(&core)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            })
+        });
         r.register(crate::portfolio::REVIEW_JOB, |core, _job| {
             Box::pin(async move {
                 crate::portfolio::remind_reviews(&core)
@@ -212,6 +220,10 @@ impl Worker {
             .store
             .write(async move |tx| {
                 let leader = repo::acquire_leader(tx, "periodic", &id, now, until).await?;
+                // SLA thresholds are looked at every time the leader renews its lease.
+                if leader {
+                    enqueue(tx, crate::sla::SWEEP_JOB, &json!({}), now, now).await?;
+                }
                 if leader && due {
                     enqueue(tx, MAINTENANCE, &json!({}), now, now).await?;
                     enqueue(tx, crate::portfolio::REVIEW_JOB, &json!({}), now, now).await?;

@@ -22,6 +22,7 @@ pub mod projects;
 mod refs;
 pub mod secrets;
 pub mod seed;
+pub mod sla;
 pub mod tokens;
 
 pub use error::{AppError, AppResult, Errors, FieldError, check_version, written};

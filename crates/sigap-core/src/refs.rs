@@ -49,6 +49,23 @@ pub(crate) async fn group(
     }
 }
 
+/// One organization reference (id or name): unchanged, cleared or set.
+pub(crate) async fn organization(
+    tx: &mut Tx<'_>,
+    field: &str,
+    change: &RefChange,
+    current: Option<OrgId>,
+) -> AppResult<Option<OrgId>> {
+    match key_of(change) {
+        None => Ok(current),
+        Some(None) => Ok(None),
+        Some(Some(key)) => match crate::orgs::resolve(tx, key).await? {
+            Some(o) => Ok(Some(o.id)),
+            None => Err(AppError::field(field, "not_found", "no such organization")),
+        },
+    }
+}
+
 /// Resolves a list of organizations; every unknown one is reported.
 pub(crate) async fn orgs(tx: &mut Tx<'_>, field: &str, keys: &[String]) -> AppResult<Vec<OrgId>> {
     let mut out = Vec::new();

@@ -114,3 +114,27 @@ id_type!(
     /// A person's saved view of a list.
     FilterId
 );
+id_type!(
+    /// A business calendar.
+    CalendarId
+);
+id_type!(
+    /// A holiday of a calendar.
+    HolidayId
+);
+id_type!(
+    /// An agreement: SLA, OLA or UC.
+    AgreementId
+);
+id_type!(
+    /// A target of an agreement.
+    TargetId
+);
+id_type!(
+    /// An SLA clock of a task.
+    ClockId
+);
+id_type!(
+    /// An event of an SLA clock.
+    ClockEventId
+);

@@ -93,7 +93,13 @@ id_params!(
     sigap_domain::JournalId,
     sigap_domain::RuleId,
     sigap_domain::AttachmentId,
-    sigap_domain::FilterId
+    sigap_domain::FilterId,
+    sigap_domain::CalendarId,
+    sigap_domain::HolidayId,
+    sigap_domain::AgreementId,
+    sigap_domain::TargetId,
+    sigap_domain::ClockId,
+    sigap_domain::ClockEventId
 );
 
 fn ts_to_micros(ts: Timestamp) -> i64 {
@@ -361,7 +367,13 @@ id_cols!(
     sigap_domain::JournalId,
     sigap_domain::RuleId,
     sigap_domain::AttachmentId,
-    sigap_domain::FilterId
+    sigap_domain::FilterId,
+    sigap_domain::CalendarId,
+    sigap_domain::HolidayId,
+    sigap_domain::AgreementId,
+    sigap_domain::TargetId,
+    sigap_domain::ClockId,
+    sigap_domain::ClockEventId
 );
 
 /// A calendar date, kept as ISO text (`YYYY-MM-DD`) in both engines.

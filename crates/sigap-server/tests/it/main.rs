@@ -11,4 +11,5 @@ mod incidents;
 mod jobs;
 mod ops;
 mod portfolio;
+mod sla;
 mod ui;

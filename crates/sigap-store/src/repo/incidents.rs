@@ -149,7 +149,10 @@ const FROM: &str = "FROM task t JOIN incident i ON i.task_id = t.id \
     LEFT JOIN ci ci ON ci.id = t.ci_id LEFT JOIN organization o ON o.id = t.organization_id \
     LEFT JOIN task p ON p.id = t.parent_id";
 
-fn named<T: crate::value::Col>(row: &Row, at: usize) -> StoreResult<Option<NamedRef<T>>> {
+pub(crate) fn named<T: crate::value::Col>(
+    row: &Row,
+    at: usize,
+) -> StoreResult<Option<NamedRef<T>>> {
     let id: Option<T> = row.get(at)?;
     Ok(match id {
         Some(id) => Some(NamedRef {

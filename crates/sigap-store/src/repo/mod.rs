@@ -15,6 +15,7 @@ pub mod people;
 pub mod portfolio;
 pub mod projects;
 pub mod sessions;
+pub mod sla;
 pub mod throttle;
 pub mod tokens;
 

@@ -8,6 +8,7 @@ mod handlers;
 mod incidents;
 mod notifications;
 mod portfolio;
+mod sla;
 
 use crate::error::ApiError;
 use crate::{AppState, middleware};
@@ -35,6 +36,7 @@ use utoipa_axum::routes;
         (name = "portfolios", description = "The project and application portfolios"),
         (name = "cmdb", description = "Configuration items, classes, relationships, impact analysis, CSV import and export"),
         (name = "incidents", description = "Incident management: log, classify, assign, hold, resolve, close"),
+        (name = "sla", description = "Service level management: calendars, agreements (SLA, OLA, UC), targets, clocks, compliance"),
         (name = "audit", description = "Who changed what, when")
     )
 )]
@@ -78,6 +80,24 @@ fn routes() -> OpenApiRouter<AppState> {
         .merge(portfolio_routes())
         .merge(cmdb_routes())
         .merge(incident_routes())
+        .merge(sla_routes())
+}
+
+fn sla_routes() -> OpenApiRouter<AppState> {
+    use sla::*;
+    OpenApiRouter::new()
+        .routes(routes!(list_calendars, create_calendar))
+        .routes(routes!(get_calendar, patch_calendar, delete_calendar))
+        .routes(routes!(add_holidays))
+        .routes(routes!(import_ical))
+        .routes(routes!(delete_holiday))
+        .routes(routes!(list_agreements, create_agreement))
+        .routes(routes!(get_agreement, patch_agreement))
+        .routes(routes!(add_target))
+        .routes(routes!(patch_target, delete_target))
+        .routes(routes!(incident_clocks))
+        .routes(routes!(breaching))
+        .routes(routes!(compliance))
 }
 
 fn incident_routes() -> OpenApiRouter<AppState> {

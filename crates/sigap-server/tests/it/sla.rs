@@ -1,0 +1,590 @@
+//! Service level management over HTTP with a fake clock: calendars, agreements and targets,
+//! the clock of an incident through pause, resume, a priority change, resolution and
+//! reopening, and the sweep's notifications.
+
+use crate::portfolio::{get, post, send};
+use jiff::Timestamp;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use sigap_testkit::{TestApp, both};
+
+both!(
+    a_clock_follows_its_incident_step_by_step,
+    calendars_and_agreements_refuse_bad_input,
+    two_nodes_sweeping_together_send_each_warning_once,
+);
+
+/// An instant in Jakarta (UTC+7, no daylight saving time).
+fn wib(d: i8, h: i8, m: i8) -> anyhow::Result<Timestamp> {
+    Ok(jiff::civil::date(2026, 11, d)
+        .at(h, m, 0, 0)
+        .in_tz("Asia/Jakarta")?
+        .timestamp())
+}
+
+fn secs(h: i64, m: i64) -> i64 {
+    h * 3600 + m * 60
+}
+
+async fn resolution(app: &TestApp, number: &str, token: &str) -> anyhow::Result<Value> {
+    let clocks = get(app, &format!("/incidents/{number}/slas"), token).await?;
+    clocks
+        .as_array()
+        .and_then(|a| a.iter().find(|c| c["metric"] == "resolution").cloned())
+        .ok_or_else(|| anyhow::anyhow!("no resolution clock in {clocks}"))
+}
+
+fn check(c: &Value, stage: &str, elapsed: i64, due: Option<Timestamp>, step: &str) {
+    assert_eq!(c["stage"], stage, "{step}: {c}");
+    assert_eq!(c["business_elapsed_seconds"], elapsed, "{step}: {c}");
+    let due_at = c["due_at"]
+        .as_str()
+        .and_then(|d| d.parse::<Timestamp>().ok());
+    assert_eq!(due_at, due, "{step}: {c}");
+}
+
+async fn a_clock_follows_its_incident_step_by_step(app: TestApp) -> anyhow::Result<()> {
+    let (_, agent) = app.person("agnes", &["agent"], None).await?;
+    let (_, manager) = app.person("mona", &["manager"], None).await?;
+    let (_, caller) = app.person("budi", &["requester"], None).await?;
+    let ctx = sigap_core::Ctx::system("test");
+    sigap_core::groups::create(
+        &app.core,
+        &ctx,
+        sigap_core::groups::GroupInput {
+            name: Some("Desk".into()),
+            group_type: Some("service_desk".into()),
+            manager: Some(Some("mona".into())),
+            ..Default::default()
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    sigap_core::groups::set_member(&app.core, &ctx, "Desk", "agnes", true)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let admin = app.admin_token.clone();
+    app.clock.set(wib(20, 12, 0)?);
+    // Monday to Friday 08:00-17:00 in Jakarta.
+    let cal = post(
+        &app,
+        "/calendars",
+        &admin,
+        json!({"name": "Jakarta office", "time_zone": "Asia/Jakarta"}),
+    )
+    .await?;
+    assert_eq!(cal["hours"][0][0], "08:00-17:00");
+    assert_eq!(cal["hours"][5].as_array().map(Vec::len), Some(0));
+    let agreement = post(
+        &app,
+        "/agreements",
+        &manager,
+        json!({"name": "Standard", "kind": "sla", "calendar": "Jakarta office", "valid_from": "2026-01-01"}),
+    )
+    .await?;
+    let a = agreement["id"].as_str().unwrap_or_default().to_owned();
+    post(
+        &app,
+        &format!("/agreements/{a}/targets"),
+        &manager,
+        json!({"name": "Resolve in 8 h", "metric": "resolution", "duration_minutes": 480}),
+    )
+    .await?;
+    post(
+        &app,
+        &format!("/agreements/{a}/targets"),
+        &manager,
+        json!({"name": "Resolve P1 in 4 h", "metric": "resolution", "duration_minutes": 240,
+               "applies_when": [{"priority": ["1"]}]}),
+    )
+    .await?;
+    post(
+        &app,
+        &format!("/agreements/{a}/targets"),
+        &manager,
+        json!({"name": "Respond in 1 h", "metric": "response", "duration_minutes": 60}),
+    )
+    .await?;
+
+    // Monday 09:00: logged, priority 3; 8 business hours run out at 17:00.
+    app.clock.set(wib(23, 9, 0)?);
+    let i = post(
+        &app,
+        "/incidents",
+        &agent,
+        json!({"short_description": "VPN drops", "caller": "budi", "impact": 2, "urgency": 2,
+               "assignment_group": "Desk"}),
+    )
+    .await?;
+    let n = i["number"].as_str().unwrap_or_default().to_owned();
+    let c = resolution(&app, &n, &agent).await?;
+    check(&c, "in_progress", 0, Some(wib(23, 17, 0)?), "logged");
+    assert_eq!(c["target"], "Resolve in 8 h");
+    // 09:30: taken by the agent: the response clock stops within its hour.
+    app.clock.set(wib(23, 9, 30)?);
+    post(
+        &app,
+        &format!("/incidents/{n}/assign_to_me"),
+        &agent,
+        json!({}),
+    )
+    .await?;
+    let clocks = get(&app, &format!("/incidents/{n}/slas"), &agent).await?;
+    let response = clocks
+        .as_array()
+        .and_then(|a| a.iter().find(|c| c["metric"] == "response").cloned())
+        .unwrap_or_default();
+    assert_eq!(response["stage"], "achieved", "{response}");
+    assert_eq!(response["business_elapsed_seconds"], secs(0, 30));
+    // 11:00: on hold, waiting for the caller: paused after 2 business hours.
+    app.clock.set(wib(23, 11, 0)?);
+    post(
+        &app,
+        &format!("/incidents/{n}/hold"),
+        &agent,
+        json!({"reason": "awaiting_caller", "comment": "Which VPN client do you use?"}),
+    )
+    .await?;
+    check(
+        &resolution(&app, &n, &agent).await?,
+        "paused",
+        secs(2, 0),
+        None,
+        "on hold",
+    );
+    // Tuesday 09:00 the caller answers: running again; 6 hours left, due 15:00.
+    app.clock.set(wib(24, 9, 0)?);
+    let c = resolution(&app, &n, &agent).await?;
+    check(&c, "paused", secs(2, 0), None, "still on hold overnight");
+    assert_eq!(
+        c["actual_elapsed_seconds"],
+        secs(2, 0),
+        "pause not counted on the wall clock either"
+    );
+    post(
+        &app,
+        &format!("/incidents/{n}/comment"),
+        &caller,
+        json!({"body": "The built-in one."}),
+    )
+    .await?;
+    check(
+        &resolution(&app, &n, &agent).await?,
+        "in_progress",
+        secs(2, 0),
+        Some(wib(24, 15, 0)?),
+        "resumed",
+    );
+    // 10:00 it becomes priority 1: the 4-hour target, same start, pauses kept; 3 h run,
+    // 1 h left, due 11:00.
+    app.clock.set(wib(24, 10, 0)?);
+    let (s, v) = send(
+        &app.http,
+        Method::PATCH,
+        &app.api(&format!("/incidents/{n}")),
+        &agent,
+        Some(json!({"impact": 1, "urgency": 1})),
+    )
+    .await?;
+    assert_eq!(
+        (s, v["priority"].as_i64()),
+        (StatusCode::OK, Some(1)),
+        "{v}"
+    );
+    let c = resolution(&app, &n, &agent).await?;
+    check(
+        &c,
+        "in_progress",
+        secs(3, 0),
+        Some(wib(24, 11, 0)?),
+        "priority 1",
+    );
+    assert_eq!(
+        c["target"], "Resolve P1 in 4 h",
+        "the strictest matching target"
+    );
+    // 10:30 resolved: the clock waits (paused) for the caller's answer.
+    app.clock.set(wib(24, 10, 30)?);
+    post(
+        &app,
+        &format!("/incidents/{n}/resolve"),
+        &agent,
+        json!({"resolution_code": "solved_workaround", "resolution_notes": "New VPN profile"}),
+    )
+    .await?;
+    check(
+        &resolution(&app, &n, &agent).await?,
+        "paused",
+        secs(3, 30),
+        None,
+        "resolved",
+    );
+    // 13:00 the caller rejects: reopened, running again; 30 minutes left, due 13:30.
+    app.clock.set(wib(24, 13, 0)?);
+    post(
+        &app,
+        &format!("/incidents/{n}/reject"),
+        &caller,
+        json!({"comment": "Still drops every hour."}),
+    )
+    .await?;
+    check(
+        &resolution(&app, &n, &agent).await?,
+        "in_progress",
+        secs(3, 30),
+        Some(wib(24, 13, 30)?),
+        "reopened",
+    );
+    // 13:15 the sweep finds 50 % and 75 % passed long ago (before the clock resumed):
+    // recorded, no message.
+    app.clock.set(wib(24, 13, 15)?);
+    let swept = sigap_core::sla::sweep(&app.core)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    assert_eq!(swept.notified, 0, "{swept:?}");
+    // 13:31 it crosses 100 %: the assignee and the group's manager are told, once.
+    app.clock.set(wib(24, 13, 31)?);
+    let swept = sigap_core::sla::sweep(&app.core)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    assert_eq!(swept.notified, 2, "{swept:?}");
+    let again = sigap_core::sla::sweep(&app.core)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    assert_eq!(again.notified, 0);
+    for token in [&agent, &manager] {
+        let inbox = get(&app, "/me/notifications", token).await?;
+        let n = inbox
+            .as_array()
+            .map(|a| a.iter().filter(|x| x["kind"] == "sla_threshold").count());
+        assert_eq!(n, Some(1), "{inbox}");
+    }
+    // 14:00 breached: 4 h 30 m of business time on a 4-hour target.
+    app.clock.set(wib(24, 14, 0)?);
+    let c = resolution(&app, &n, &agent).await?;
+    check(
+        &c,
+        "breached",
+        secs(4, 30),
+        Some(wib(24, 13, 30)?),
+        "breached",
+    );
+    assert_eq!(c["percentage"], 112.5);
+    // Resolved and accepted: the clock stops, breached.
+    post(
+        &app,
+        &format!("/incidents/{n}/resolve"),
+        &agent,
+        json!({"resolution_code": "solved_permanently", "resolution_notes": "Replaced the client"}),
+    )
+    .await?;
+    app.clock.set(wib(24, 15, 0)?);
+    post(&app, &format!("/incidents/{n}/accept"), &caller, json!({})).await?;
+    let c = resolution(&app, &n, &agent).await?;
+    assert_eq!(
+        (c["stage"].as_str(), c["breached"].as_bool()),
+        (Some("breached"), Some(true)),
+        "{c}"
+    );
+    assert_eq!(c["business_elapsed_seconds"], secs(4, 30));
+    let kinds: Vec<&str> = c["events"]
+        .as_array()
+        .map(|e| e.iter().filter_map(|x| x["kind"].as_str()).collect())
+        .unwrap_or_default();
+    for k in [
+        "started",
+        "paused",
+        "resumed",
+        "retargeted",
+        "threshold",
+        "stopped",
+    ] {
+        assert!(kinds.contains(&k), "{k} in the timeline {kinds:?}");
+    }
+    // The caller does not see another caller's clocks; compliance counts the breach.
+    let (_, other) = app.person("citra", &["requester"], None).await?;
+    let (s, _) = send(
+        &app.http,
+        Method::GET,
+        &app.api(&format!("/incidents/{n}/slas")),
+        &other,
+        None,
+    )
+    .await?;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let report = get(
+        &app,
+        "/sla/compliance?by=agreement&from=2026-11-01&to=2026-12-01",
+        &manager,
+    )
+    .await?;
+    let line = report
+        .as_array()
+        .and_then(|a| a.iter().find(|l| l["key"] == "Standard").cloned())
+        .unwrap_or_default();
+    assert_eq!(
+        (
+            line["total"].as_i64(),
+            line["breached"].as_i64(),
+            line["achieved"].as_i64()
+        ),
+        (Some(2), Some(1), Some(1)),
+        "{report}"
+    );
+    Ok(())
+}
+
+async fn calendars_and_agreements_refuse_bad_input(app: TestApp) -> anyhow::Result<()> {
+    let (_, agent) = app.person("agnes", &["agent"], None).await?;
+    let admin = app.admin_token.clone();
+    for (body, field) in [
+        (
+            json!({"name": "X", "time_zone": "Mars/Olympus"}),
+            "time_zone",
+        ),
+        (
+            json!({"name": "X", "time_zone": "UTC", "hours": [["08:00-17:00"]]}),
+            "hours",
+        ),
+        (
+            json!({"name": "X", "time_zone": "UTC", "hours": [["17:00-08:00"], [], [], [], [], [], []]}),
+            "hours.0.0",
+        ),
+        (json!({"time_zone": "UTC"}), "name"),
+    ] {
+        let (s, v) = send(
+            &app.http,
+            Method::POST,
+            &app.api("/calendars"),
+            &admin,
+            Some(body),
+        )
+        .await?;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(v["errors"][0]["field"], field, "{v}");
+    }
+    let (s, _) = send(
+        &app.http,
+        Method::POST,
+        &app.api("/calendars"),
+        &agent,
+        Some(json!({"name": "X", "time_zone": "UTC"})),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    post(
+        &app,
+        "/calendars",
+        &admin,
+        json!({"name": "Office", "time_zone": "Europe/Amsterdam"}),
+    )
+    .await?;
+    // Holidays from an iCalendar file; a broken file changes nothing.
+    let ics = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nDTSTART;VALUE=DATE:20261225\r\nSUMMARY:Kerstmis\r\nRRULE:FREQ=YEARLY\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+    let resp = app
+        .http
+        .post(app.api("/calendars/Office/holidays/ical"))
+        .header("authorization", crate::helpers::bearer(&admin))
+        .header("content-type", "text/calendar")
+        .body(ics)
+        .send()
+        .await?;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let resp = app
+        .http
+        .post(app.api("/calendars/Office/holidays/ical"))
+        .header("authorization", crate::helpers::bearer(&admin))
+        .header("content-type", "text/calendar")
+        .body("BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART:tomorrow\nEND:VEVENT\n")
+        .send()
+        .await?;
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let cal = get(&app, "/calendars/Office", &agent).await?;
+    assert_eq!(cal["holidays"].as_array().map(Vec::len), Some(1), "{cal}");
+    assert_eq!(cal["holidays"][0]["recurring"], true);
+    let (s, v) = send(
+        &app.http,
+        Method::POST,
+        &app.api("/calendars/Office/holidays"),
+        &admin,
+        Some(json!([{"date": "2026-02-30"}])),
+    )
+    .await?;
+    assert_eq!(
+        (s, v["errors"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("holidays.0.date")),
+        "{v}"
+    );
+    // Agreements: an OLA needs a group, conditions name known fields, dates are dates.
+    for (body, field) in [
+        (json!({"name": "O", "kind": "ola"}), "group"),
+        (
+            json!({"name": "O", "kind": "sla", "valid_from": "soon"}),
+            "valid_from",
+        ),
+        (json!({"name": "O", "kind": "xla"}), "kind"),
+        (
+            json!({"name": "O", "kind": "sla", "calendar": "Nope"}),
+            "calendar",
+        ),
+    ] {
+        let (s, v) = send(
+            &app.http,
+            Method::POST,
+            &app.api("/agreements"),
+            &admin,
+            Some(body),
+        )
+        .await?;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(v["errors"][0]["field"], field, "{v}");
+    }
+    let a = post(
+        &app,
+        "/agreements",
+        &admin,
+        json!({"name": "Gold", "kind": "sla", "calendar": "Office"}),
+    )
+    .await?;
+    let id = a["id"].as_str().unwrap_or_default().to_owned();
+    for (body, field) in [
+        (
+            json!({"name": "T", "metric": "resolution", "duration_minutes": 0}),
+            "duration_minutes",
+        ),
+        (
+            json!({"name": "T", "metric": "resolution", "duration_minutes": 60, "start": [{"colour": ["red"]}]}),
+            "start",
+        ),
+        (
+            json!({"name": "T", "metric": "resolution", "duration_minutes": 60, "thresholds": [0]}),
+            "thresholds",
+        ),
+        (
+            json!({"name": "T", "metric": "speed", "duration_minutes": 60}),
+            "metric",
+        ),
+    ] {
+        let (s, v) = send(
+            &app.http,
+            Method::POST,
+            &app.api(&format!("/agreements/{id}/targets")),
+            &admin,
+            Some(body),
+        )
+        .await?;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(v["errors"][0]["field"], field, "{v}");
+    }
+    let (s, v) = send(
+        &app.http,
+        Method::DELETE,
+        &app.api("/calendars/Office"),
+        &admin,
+        None,
+    )
+    .await?;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::CONFLICT, Some("in_use")),
+        "{v}"
+    );
+    let (s, v) = send(
+        &app.http,
+        Method::GET,
+        &app.api("/sla/compliance?by=colour"),
+        &admin,
+        None,
+    )
+    .await?;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    Ok(())
+}
+
+async fn two_nodes_sweeping_together_send_each_warning_once(app: TestApp) -> anyhow::Result<()> {
+    let (_, agent) = app.person("agnes", &["agent"], None).await?;
+    let ctx = sigap_core::Ctx::system("test");
+    sigap_core::groups::create(
+        &app.core,
+        &ctx,
+        sigap_core::groups::GroupInput {
+            name: Some("Desk".into()),
+            group_type: Some("service_desk".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    sigap_core::groups::set_member(&app.core, &ctx, "Desk", "agnes", true)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let admin = app.admin_token.clone();
+    let start = wib(23, 9, 0)?;
+    app.clock.set(start);
+    // 24x7, one hour, a warning at 75 %.
+    let a = post(
+        &app,
+        "/agreements",
+        &admin,
+        json!({"name": "Fast", "kind": "sla"}),
+    )
+    .await?;
+    let id = a["id"].as_str().unwrap_or_default().to_owned();
+    post(
+        &app,
+        &format!("/agreements/{id}/targets"),
+        &admin,
+        json!({"name": "1 h", "metric": "resolution", "duration_minutes": 60, "thresholds": [75]}),
+    )
+    .await?;
+    let count = 30;
+    for k in 0..count {
+        post(
+            &app,
+            "/incidents",
+            &agent,
+            json!({"short_description": format!("Case {k}"), "assignment_group": "Desk", "assigned_to": "agnes"}),
+        )
+        .await?;
+    }
+    let node_b = {
+        let store = sigap_core::store::Store::open(&app.db.location, 4).await?;
+        sigap_core::Core::new(
+            store,
+            std::sync::Arc::new(app.clock.clone()),
+            sigap_testkit::core_settings(),
+        )
+    };
+    // 46 minutes later both nodes sweep at once, twice over.
+    app.clock
+        .set(start.checked_add(jiff::SignedDuration::from_mins(46))?);
+    let mut notified = 0;
+    for _ in 0..2 {
+        let (a, b) = tokio::join!(
+            tokio::spawn({
+                let core = app.core.clone();
+                async move { sigap_core::sla::sweep(&core).await }
+            }),
+            tokio::spawn({
+                let core = node_b.clone();
+                async move { sigap_core::sla::sweep(&core).await }
+            })
+        );
+        for r in [a?, b?] {
+            match r {
+                Ok(s) => notified += s.notified,
+                // A node that lost the race to the other may report the clash.
+                Err(sigap_core::AppError::Contention) => {}
+                Err(e) => anyhow::bail!("sweep: {e}"),
+            }
+        }
+    }
+    let inbox = get(&app, "/me/notifications", &agent).await?;
+    let warnings = inbox
+        .as_array()
+        .map(|a| a.iter().filter(|x| x["kind"] == "sla_threshold").count())
+        .unwrap_or(0);
+    assert_eq!(warnings, count, "one warning per incident");
+    assert_eq!(notified, count);
+    Ok(())
+}
