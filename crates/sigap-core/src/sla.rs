@@ -1804,7 +1804,7 @@ async fn sweep_batch(tx: &mut Tx<'_>, now: Timestamp, limit: i64) -> AppResult<S
             .await?;
             if send {
                 let i = sigap_store::incidents::get(tx, c.task_id).await?;
-                out.notified += notify_crossing(tx, &i, *mark, &c, now).await?;
+                out.notified += notify_crossing(tx, &i, *mark, now).await?;
                 if mark == marks.last().unwrap_or(&100) {
                     if let Some(t) = t {
                         out.escalated += escalate(tx, &actor, &i, t, a, *mark, now).await?;
@@ -1824,7 +1824,6 @@ async fn notify_crossing(
     tx: &mut Tx<'_>,
     i: &Incident,
     mark: i64,
-    c: &Clock,
     now: Timestamp,
 ) -> AppResult<usize> {
     use sigap_store::notifications::{NewNotification, insert};
@@ -1853,7 +1852,7 @@ async fn notify_crossing(
     who.sort_unstable_by_key(|p| p.to_string());
     who.dedup();
     let subject = format!("{} {}", i.number, i.short_description);
-    let body = format!("{mark}|{}", c.target_name);
+    let body = format!("{mark}%");
     let link = format!("/incidents/{}", i.number);
     for p in &who {
         insert(
@@ -1900,7 +1899,7 @@ async fn escalate(
                         person_id: owner.id,
                         kind: "sla_owner",
                         subject: &subject,
-                        body: &format!("{mark}|{}", t.name),
+                        body: &format!("{mark}%"),
                         link: &format!("/incidents/{}", i.number),
                     },
                     now,

@@ -196,6 +196,60 @@ mod tests {
         Ok(())
     }
 
+    /// Every message named literally in a template or the code exists in English (and so,
+    /// by the test above, in Indonesian).
+    #[test]
+    fn every_message_used_exists() -> Result<(), String> {
+        let i18n = I18n::load()?;
+        let known = i18n.ids(Locale::En);
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        let mut dirs = vec![root.join("templates"), root.join("src")];
+        while let Some(d) = dirs.pop() {
+            for e in std::fs::read_dir(&d).map_err(|e| e.to_string())? {
+                let p = e.map_err(|e| e.to_string())?.path();
+                if p.is_dir() {
+                    dirs.push(p);
+                } else {
+                    files.push(p);
+                }
+            }
+        }
+        let mut missing = Vec::new();
+        for f in files {
+            let text = std::fs::read_to_string(&f).map_err(|e| e.to_string())?;
+            for call in ["t.get(\"", ".arg(\"", ".num(\""] {
+                let pieces: Vec<&str> = text.split(call).collect();
+                for (k, part) in pieces.iter().enumerate().skip(1) {
+                    // `t.get(` of a translator (`chrome.t`, `tt`), not of `draft` or `form`.
+                    let before = pieces[k - 1].chars().last();
+                    if call == "t.get(\""
+                        && before.is_some_and(|c| (c.is_alphanumeric() || c == '_') && c != 't')
+                    {
+                        continue;
+                    }
+                    let key: String = part
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                        .collect();
+                    if !key.is_empty()
+                        && part[key.len()..].starts_with('"')
+                        && !known.contains(&key)
+                    {
+                        missing.push(format!("{}: {key}", f.display()));
+                    }
+                }
+            }
+        }
+        missing.sort();
+        missing.dedup();
+        assert!(
+            missing.is_empty(),
+            "messages missing from en.ftl: {missing:#?}"
+        );
+        Ok(())
+    }
+
     #[test]
     fn accept_language_is_negotiated() {
         assert_eq!(negotiate(Some("id-ID,id;q=0.9,en;q=0.8")), Locale::Id);

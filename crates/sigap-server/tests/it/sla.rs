@@ -12,6 +12,7 @@ both!(
     a_clock_follows_its_incident_step_by_step,
     calendars_and_agreements_refuse_bad_input,
     two_nodes_sweeping_together_send_each_warning_once,
+    service_level_pages_in_both_languages,
 );
 
 /// An instant in Jakarta (UTC+7, no daylight saving time).
@@ -586,5 +587,225 @@ async fn two_nodes_sweeping_together_send_each_warning_once(app: TestApp) -> any
         .unwrap_or(0);
     assert_eq!(warnings, count, "one warning per incident");
     assert_eq!(notified, count);
+    Ok(())
+}
+
+/// Posts a form from a signed-in browser: (status, location, body).
+async fn submit(
+    app: &TestApp,
+    browser: &reqwest::Client,
+    path: &str,
+    form: &[(&str, &str)],
+) -> anyhow::Result<(u16, String, String)> {
+    let resp = browser
+        .post(app.page(path))
+        .header("origin", &app.url)
+        .form(form)
+        .send()
+        .await?;
+    let status = resp.status().as_u16();
+    let location = resp
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    Ok((status, location, resp.text().await?))
+}
+
+async fn service_level_pages_in_both_languages(app: TestApp) -> anyhow::Result<()> {
+    app.person("mona", &["manager", "admin"], None).await?;
+    let (_, agent) = app.person("agnes", &["agent"], None).await?;
+    let mona = app.browser("mona", "mona-password-1").await?;
+    app.clock.set(wib(23, 9, 0)?);
+    // A calendar from the form, hours and a holiday, an iCalendar paste.
+    let (status, location, _) = submit(
+        &app,
+        &mona,
+        "/sla/calendars",
+        &[("name", "Jakarta"), ("time_zone", "Asia/Jakarta")],
+    )
+    .await?;
+    assert_eq!(status, 303);
+    let cal = location
+        .trim_start_matches("/sla/calendars/")
+        .split('?')
+        .next()
+        .unwrap_or("")
+        .to_owned();
+    let mut week: Vec<(String, String)> = (0..7)
+        .map(|d| {
+            (
+                format!("day{d}"),
+                if d < 5 {
+                    "08:00-12:00, 13:00-17:00".to_owned()
+                } else {
+                    String::new()
+                },
+            )
+        })
+        .collect();
+    week.push(("name".into(), "Jakarta".into()));
+    week.push(("time_zone".into(), "Asia/Jakarta".into()));
+    week.push(("version".into(), "1".into()));
+    let form: Vec<(&str, &str)> = week.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let (status, _, body) = submit(&app, &mona, &format!("/sla/calendars/{cal}"), &form).await?;
+    assert_eq!(status, 303, "{body}");
+    let (status, _, body) = submit(
+        &app,
+        &mona,
+        &format!("/sla/calendars/{cal}"),
+        &[("name", "Jakarta"), ("time_zone", "Nowhere/Else")],
+    )
+    .await?;
+    assert_eq!(status, 422);
+    assert!(body.contains("alert-error"));
+    let (status, _, _) = submit(
+        &app,
+        &mona,
+        &format!("/sla/calendars/{cal}/holidays"),
+        &[
+            ("date", "2026-12-25"),
+            ("name", "Natal"),
+            ("recurring", "1"),
+        ],
+    )
+    .await?;
+    assert_eq!(status, 303);
+    let (status, _, _) = submit(&app, &mona, &format!("/sla/calendars/{cal}/holidays"),
+        &[("ical", "BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART;VALUE=DATE:20270101\nSUMMARY:Tahun Baru\nEND:VEVENT\nEND:VCALENDAR\n")]).await?;
+    assert_eq!(status, 303);
+    let page = mona
+        .get(app.page(&format!("/sla/calendars/{cal}")))
+        .send()
+        .await?
+        .text()
+        .await?;
+    assert!(
+        page.contains("Natal")
+            && page.contains("Tahun Baru")
+            && page.contains("08:00-12:00, 13:00-17:00")
+    );
+    // An agreement and a target from the forms.
+    let (status, location, _) = submit(
+        &app,
+        &mona,
+        "/sla/agreements",
+        &[("name", "Gold"), ("kind", "sla"), ("calendar", "Jakarta")],
+    )
+    .await?;
+    assert_eq!(status, 303);
+    let agreement = location
+        .trim_start_matches("/sla/agreements/")
+        .split('?')
+        .next()
+        .unwrap_or("")
+        .to_owned();
+    let (status, _, _) = submit(
+        &app,
+        &mona,
+        &format!("/sla/agreements/{agreement}/targets"),
+        &[
+            ("name", "Resolve in 6 h"),
+            ("metric", "resolution"),
+            ("duration_minutes", "360"),
+            ("thresholds", "50, 75, 100"),
+        ],
+    )
+    .await?;
+    assert_eq!(status, 303);
+    let (status, _, body) = submit(
+        &app,
+        &mona,
+        &format!("/sla/agreements/{agreement}/targets"),
+        &[
+            ("name", "Bad"),
+            ("metric", "resolution"),
+            ("duration_minutes", "60"),
+            ("pause", "{not json"),
+        ],
+    )
+    .await?;
+    assert_eq!(status, 422);
+    assert!(
+        body.contains("alert-error") && body.contains("Bad"),
+        "the form keeps what was typed"
+    );
+    // An incident shows its clock on its page and the time left in the queue.
+    let i = post(
+        &app,
+        "/incidents",
+        &agent,
+        json!({"short_description": "Printer offline", "impact": 1, "urgency": 1}),
+    )
+    .await?;
+    let n = i["number"].as_str().unwrap_or_default().to_owned();
+    app.clock.set(wib(23, 15, 30)?);
+    for lang in ["en", "id"] {
+        submit(&app, &mona, "/language", &[("lang", lang), ("back", "/")]).await?;
+        for path in [
+            "/sla".to_owned(),
+            "/sla/agreements".to_owned(),
+            format!("/sla/agreements/{agreement}"),
+            "/sla/calendars".to_owned(),
+            format!("/sla/calendars/{cal}"),
+            "/sla/report?by=priority&from=2026-11-01&to=2026-12-01".to_owned(),
+            format!("/incidents/{n}"),
+            "/incidents?queue=breaching".to_owned(),
+        ] {
+            let resp = mona.get(app.page(&path)).send().await?;
+            assert_eq!(resp.status(), 200, "{path}");
+            let html = resp.text().await?;
+            assert!(html.contains(&format!("<html lang=\"{lang}\">")), "{path}");
+            assert!(
+                !html.contains("sla-stage-") && !html.contains("agreement-kind-"),
+                "{path}: a message id leaked"
+            );
+        }
+    }
+    // 5.5 business hours used of 6 (lunch is not business time): at risk (over 75 %), due
+    // at 16:00, shown on both.
+    let page = mona
+        .get(app.page(&format!("/incidents/{n}")))
+        .send()
+        .await?
+        .text()
+        .await?;
+    let tail = page
+        .split("id=\"slas\"")
+        .nth(1)
+        .unwrap_or("NO SLAS SECTION")
+        .chars()
+        .take(1500)
+        .collect::<String>();
+    assert!(
+        page.contains("sla-risk") && page.contains("id=\"slas\""),
+        "the clock on the incident: {tail}"
+    );
+    let queue = mona
+        .get(app.page("/incidents?queue=breaching"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    assert!(
+        queue.contains(&n) && queue.contains("sla-risk"),
+        "in the breaching-soon queue"
+    );
+    let soon = mona
+        .get(app.page("/sla?within=4"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    assert!(soon.contains(&n));
+    // Requesters do not get these pages.
+    app.person("budi", &["requester"], None).await?;
+    let budi = app.browser("budi", "budi-password-1").await?;
+    assert_eq!(budi.get(app.page("/sla")).send().await?.status(), 403);
+    assert_eq!(
+        budi.get(app.page("/sla/report")).send().await?.status(),
+        403
+    );
     Ok(())
 }

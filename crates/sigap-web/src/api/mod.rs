@@ -9,6 +9,7 @@ mod incidents;
 mod notifications;
 mod portfolio;
 mod sla;
+pub use sla::instant as sla_instant;
 
 use crate::error::ApiError;
 use crate::{AppState, middleware};

@@ -77,19 +77,22 @@ const COLUMNS: &[&str] = &[
     "assignment_group",
     "assigned_to",
     "updated",
+    "sla",
     "opened",
     "category",
     "service",
     "configuration_item",
     "reopen_count",
 ];
-const DEFAULT_COLUMNS: usize = 8;
+const DEFAULT_COLUMNS: usize = 9;
 
 /// One cell of a queue: its text, and a link or a priority badge.
 pub struct Cell {
     pub text: String,
     pub href: Option<String>,
     pub prio: Option<i64>,
+    /// A time-left badge's colour class.
+    pub sla: Option<&'static str>,
 }
 
 pub struct QueueRow {
@@ -97,17 +100,34 @@ pub struct QueueRow {
     pub cells: Vec<Cell>,
 }
 
-fn cell(col: &str, r: &IncidentRow, i: &Incident, viewer: &Viewer) -> Cell {
+fn cell(
+    col: &str,
+    r: &IncidentRow,
+    i: &Incident,
+    viewer: &Viewer,
+    badges: &HashMap<sigap_domain::TaskId, super::sla::Badge>,
+) -> Cell {
     let plain = |t: &str| Cell {
         text: t.to_owned(),
         href: None,
         prio: None,
+        sla: None,
     };
     match col {
         "number" => Cell {
             text: r.number.clone(),
             href: Some(format!("/incidents/{}", r.number)),
             prio: None,
+            sla: None,
+        },
+        "sla" => match badges.get(&i.id) {
+            Some(b) => Cell {
+                text: b.text.clone(),
+                href: None,
+                prio: None,
+                sla: Some(b.class),
+            },
+            None => plain(""),
         },
         "short_description" => plain(&r.short_description),
         "caller" => plain(&r.caller),
@@ -115,6 +135,7 @@ fn cell(col: &str, r: &IncidentRow, i: &Incident, viewer: &Viewer) -> Cell {
             text: r.priority_label.clone(),
             href: None,
             prio: Some(r.priority),
+            sla: None,
         },
         "state" => plain(&r.state),
         "assignment_group" => plain(&r.group),
@@ -183,6 +204,7 @@ const QUEUES: &[&str] = &[
     "unassigned",
     "on_hold",
     "major",
+    "breaching",
     "open",
     "all",
 ];
@@ -218,6 +240,7 @@ fn queue_params(raw: &str) -> HashMap<String, String> {
 
 fn column_label(tt: Tr<'_>, c: &str) -> String {
     match c {
+        "sla" => tt.get("field-time-left"),
         "updated" => tt.get("field-updated"),
         "opened" => tt.get("field-opened"),
         _ => tt.get(&format!("field-{}", c.replace('_', "-"))),
@@ -255,7 +278,7 @@ async fn incidents_view(
         .unwrap_or_else(|| SORTS[0].to_owned());
     let major = get("major") == "true";
     let query = incidents::IncidentQuery {
-        queue: (queue != "open" && queue != "all").then(|| queue.clone()),
+        queue: (!["open", "all", "breaching"].contains(&queue.as_str())).then(|| queue.clone()),
         state: if filter_state.is_empty() {
             (queue == "open").then(|| "new,in_progress,on_hold".into())
         } else {
@@ -274,7 +297,26 @@ async fn incidents_view(
         limit: Some(50),
     };
     let mut errors = errors;
-    let page = match incidents::list(&state.core, ctx, query, &params).await {
+    // Breaching soon: the incidents whose clocks run out within four hours, soonest first.
+    let listed = if queue == "breaching" {
+        sigap_core::sla::breaching_soon(&state.core, ctx, jiff::SignedDuration::from_hours(4), 200)
+            .await
+            .map(|list| {
+                let mut items: Vec<Incident> = Vec::new();
+                for (_, i) in list {
+                    if !items.iter().any(|x| x.id == i.id) {
+                        items.push(i);
+                    }
+                }
+                sigap_core::listing::Listed {
+                    items,
+                    next_cursor: None,
+                }
+            })
+    } else {
+        incidents::list(&state.core, ctx, query, &params).await
+    };
+    let page = match listed {
         Ok(p) => p,
         // A filter that names nothing (a typo in a group) shows an empty list with the reason.
         Err(e @ AppError::Validation(_)) => {
@@ -320,6 +362,11 @@ async fn incidents_view(
         .next_cursor
         .map(|c| format!("/incidents?{view}&cursor={}", encode(&c)));
     let cols = chosen_columns(q);
+    let badges = if cols.contains(&"sla") {
+        super::sla::badges_for(state, tt, page.items.iter().map(|i| i.id).collect()).await
+    } else {
+        HashMap::new()
+    };
     let rows = page
         .items
         .iter()
@@ -327,7 +374,10 @@ async fn incidents_view(
             let r = row(tt, viewer, labels, i);
             QueueRow {
                 number: i.number.clone(),
-                cells: cols.iter().map(|c| cell(c, &r, i, viewer)).collect(),
+                cells: cols
+                    .iter()
+                    .map(|c| cell(c, &r, i, viewer, &badges))
+                    .collect(),
             }
         })
         .collect();
@@ -644,6 +694,7 @@ pub struct IncidentPage<'a> {
     pub categories: Vec<(String, String)>,
     /// Subcategories: (code, name, category name).
     pub subcategories: Vec<(String, String, String)>,
+    pub clocks: Vec<super::sla::ClockCard>,
 }
 
 async fn incident_view(
@@ -680,6 +731,9 @@ async fn incident_view(
     .map(|p| p.items)
     .unwrap_or_default();
     let all_categories = incidents::categories(&state.core).await.unwrap_or_default();
+    let clocks = sigap_core::sla::clocks_of(&state.core, ctx, &d.incident.number)
+        .await
+        .unwrap_or_default();
     let mut chrome = Chrome::new(state, viewer, "incidents", "incident-title");
     chrome.title = format!("{} {}", d.incident.number, d.incident.short_description);
     notice(&mut chrome, q);
@@ -733,6 +787,7 @@ async fn incident_view(
                 Some((c.code.clone(), c.name.clone(), pname))
             })
             .collect(),
+        clocks: super::sla::cards(tt, viewer, clocks),
         chrome,
     };
     render(status, &page)

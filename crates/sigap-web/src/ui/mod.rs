@@ -2,6 +2,7 @@
 
 mod incidents;
 mod portfolio;
+mod sla;
 mod views;
 
 use crate::AppState;
@@ -19,6 +20,7 @@ use std::sync::Arc;
 
 pub use incidents::*;
 pub use portfolio::*;
+pub use sla::*;
 pub use views::*;
 
 pub fn router(state: AppState) -> Router {
@@ -65,6 +67,31 @@ pub fn router(state: AppState) -> Router {
                 sigap_core::incidents::MAX_ATTACHMENT + 64 * 1024,
             )),
         )
+        .route("/sla", get(sla_page))
+        .route(
+            "/sla/agreements",
+            get(agreements_page).post(agreement_create),
+        )
+        .route(
+            "/sla/agreements/{key}",
+            get(agreement_page).post(agreement_update),
+        )
+        .route("/sla/agreements/{key}/targets", post(target_add))
+        .route(
+            "/sla/agreements/{key}/targets/{id}/delete",
+            post(target_delete),
+        )
+        .route("/sla/calendars", get(calendars_page).post(calendar_create))
+        .route(
+            "/sla/calendars/{key}",
+            get(calendar_page).post(calendar_update),
+        )
+        .route("/sla/calendars/{key}/holidays", post(holiday_add))
+        .route(
+            "/sla/calendars/{key}/holidays/{id}/delete",
+            post(holiday_delete),
+        )
+        .route("/sla/report", get(report_page))
         .route("/portal", get(portal_page))
         .route("/portal/incidents/{key}", get(portal_incident_page))
         .route("/services", get(services_page).post(service_create))
