@@ -552,3 +552,163 @@ mod tests {
         }
     }
 }
+
+// ----- SLA clocks -----
+
+/// What `seed_clocks` made and measured.
+#[derive(Debug, Clone)]
+pub struct SeededClocks {
+    pub clocks: usize,
+    /// Clocks whose first warning (50 %) was crossed a quarter of an hour ago.
+    pub due: usize,
+    /// Due times computed on a business calendar with holidays, and how long that took.
+    pub due_times: usize,
+    pub due_time_secs: f64,
+}
+
+/// Gives every task without a clock a running resolution clock of a 24x7 agreement ("Seed
+/// SLA", 8 hours, warnings at 50/75/100 %): `due` of them started 4 h 15 m ago (their 50 %
+/// warning is due), the rest within the last three hours. Also computes, for each clock, its
+/// due time on a business calendar with holidays, to measure that arithmetic.
+pub async fn seed_clocks(core: &Core, ctx: &Ctx, due: usize, seed: u64) -> AppResult<SeededClocks> {
+    use jiff::SignedDuration;
+    use sigap_domain::ClockId;
+    use sigap_domain::calendar::{BusinessCalendar, Holiday, Span, weekdays};
+    use sigap_domain::sla::{Metric, Stage};
+    use sigap_store::sla::{self as repo, Clock};
+    ctx.principal.require(Role::Admin)?;
+    let mut rng = Rng::new(seed);
+    let now = core.now();
+    // The agreement and its target, made once.
+    let name = "Seed SLA";
+    let existing = crate::sla::agreements(core, ctx)
+        .await?
+        .into_iter()
+        .find(|a| a.agreement.name == name);
+    let agreement = match existing {
+        Some(a) => a,
+        None => {
+            let a = crate::sla::create_agreement(
+                core,
+                ctx,
+                crate::sla::AgreementInput {
+                    name: Some(name.into()),
+                    kind: Some("sla".into()),
+                    valid_from: Some("2000-01-01".into()),
+                    ..Default::default()
+                },
+            )
+            .await?;
+            crate::sla::add_target(
+                core,
+                ctx,
+                &a.agreement.id.to_string(),
+                crate::sla::TargetInput {
+                    name: Some("Resolve in 8 h".into()),
+                    metric: Some("resolution".into()),
+                    duration_minutes: Some(480),
+                    ..Default::default()
+                },
+            )
+            .await?;
+            crate::sla::agreement(core, ctx, &a.agreement.id.to_string()).await?
+        }
+    };
+    let target = agreement
+        .targets
+        .first()
+        .cloned()
+        .ok_or_else(|| AppError::Internal("the seed agreement has no target".into()))?;
+    let tasks = core
+        .store
+        .read(async |tx| repo::tasks_without_clocks(tx, i64::MAX).await)
+        .await?;
+    // Due times on a working calendar with a year of public holidays.
+    let office = Span::new(8 * 60, 17 * 60).map_err(|e| AppError::Internal(e.message))?;
+    let zone = BusinessCalendar::zone("Asia/Jakarta").map_err(|e| AppError::Internal(e.message))?;
+    let holidays: Vec<Holiday> = [
+        (1, 1),
+        (1, 29),
+        (3, 20),
+        (3, 31),
+        (4, 1),
+        (4, 18),
+        (5, 1),
+        (5, 12),
+        (5, 29),
+        (6, 1),
+        (6, 6),
+        (6, 27),
+        (8, 17),
+        (9, 5),
+        (12, 25),
+        (12, 26),
+    ]
+    .iter()
+    .filter_map(|(m, d)| jiff::civil::Date::new(2026, *m, *d).ok())
+    .map(|date| Holiday {
+        date,
+        closed: None,
+        recurring: true,
+        name: String::new(),
+    })
+    .collect();
+    let calendar = BusinessCalendar::new(zone, weekdays(office), &holidays);
+    let started = std::time::Instant::now();
+    let mut checksum = 0i64;
+    for (_, opened) in &tasks {
+        let d = SignedDuration::from_mins(60 + (rng.below(60 * 40) as i64));
+        if let Some(t) = std::hint::black_box(calendar.add_business(*opened, d)) {
+            checksum = checksum.wrapping_add(t.as_second());
+        }
+    }
+    let due_time_secs = started.elapsed().as_secs_f64();
+    std::hint::black_box(checksum);
+    let duration = SignedDuration::from_secs(target.duration_secs);
+    let clocks: Vec<Clock> = tasks
+        .iter()
+        .enumerate()
+        .map(|(k, (task, _))| {
+            let ago = if k < due {
+                SignedDuration::from_mins(4 * 60 + 15)
+            } else {
+                SignedDuration::from_mins(rng.below(180) as i64)
+            };
+            let start = now.checked_sub(ago).unwrap_or(now);
+            Clock {
+                id: ClockId::new(),
+                task_id: *task,
+                agreement_id: agreement.agreement.id,
+                metric: Metric::Resolution,
+                target_id: Some(target.id),
+                target_name: target.name.clone(),
+                duration_secs: target.duration_secs,
+                time_zone: "UTC".into(),
+                stage: Stage::InProgress.code().into(),
+                started_at: start,
+                ended_at: None,
+                end_kind: None,
+                due_at: start.checked_add(duration).ok(),
+                business_us: 0,
+                breached: false,
+                next_check_at: start.checked_add(duration / 2).ok(),
+                thresholds_done: 0,
+                version: 1,
+                updated_at: now,
+            }
+        })
+        .collect();
+    let count = clocks.len();
+    for batch in clocks.chunks(20_000) {
+        let batch = batch.to_vec();
+        core.store
+            .write(async move |tx| Ok::<_, AppError>(repo::bulk_insert_clocks(tx, &batch).await?))
+            .await?;
+    }
+    Ok(SeededClocks {
+        clocks: count,
+        due: due.min(count),
+        due_times: tasks.len(),
+        due_time_secs,
+    })
+}

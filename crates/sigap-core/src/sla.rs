@@ -1813,6 +1813,10 @@ async fn sweep_batch(tx: &mut Tx<'_>, now: Timestamp, limit: i64) -> AppResult<S
             }
             c.thresholds_done = c.thresholds_done.max(*mark);
         }
+        // An escalation changed the task, which may have moved this clock: start from it.
+        let done = c.thresholds_done;
+        let mut c = repo::clock(tx, c.id).await?;
+        c.thresholds_done = c.thresholds_done.max(done);
         let events = repo::events(tx, c.id).await?;
         derive(&mut c, &events, &cal, &marks, now);
         repo::update_clock(tx, &c).await?;

@@ -54,6 +54,11 @@ enum Command {
         #[command(subcommand)]
         command: SeedCommand,
     },
+    /// Service level management from the command line.
+    Sla {
+        #[command(subcommand)]
+        command: SlaCommand,
+    },
     /// Print the OpenAPI document of the REST API.
     Openapi,
     /// Print the version.
@@ -91,6 +96,15 @@ enum SeedCommand {
         #[arg(long)]
         sample_file: Option<std::path::PathBuf>,
     },
+    /// A running SLA clock for every task without one (24x7, 8 hours); also measures due
+    /// times on a business calendar with holidays.
+    Clocks {
+        /// How many clocks have their first warning due now.
+        #[arg(long, default_value_t = 10_000)]
+        due: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// A layered CMDB (network, storage, servers, VMs, databases, applications, application
     /// and business services) with catalogue services, offerings and customers.
     Cmdb {
@@ -110,6 +124,13 @@ enum SeedCommand {
         #[arg(long)]
         sample_file: Option<std::path::PathBuf>,
     },
+}
+
+#[derive(Subcommand)]
+enum SlaCommand {
+    /// Handle the warning thresholds clocks have crossed, once, and print what was done and
+    /// how long it took (the leader does this by itself while serving).
+    Sweep,
 }
 
 #[derive(Subcommand)]
@@ -312,6 +333,43 @@ async fn run() -> anyhow::Result<std::process::ExitCode> {
                 std::fs::write(&path, done.sample.join("\n") + "\n")
                     .with_context(|| format!("cannot write {}", path.display()))?;
             }
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+        Command::Seed {
+            command: SeedCommand::Clocks { due, seed },
+        } => {
+            let app = App::build(settings, Deps::default()).await?;
+            app.bootstrap(std::env::var("SIGAP_ADMIN_PASSWORD").ok())
+                .await?;
+            let started = std::time::Instant::now();
+            let done = sigap_core::seed::seed_clocks(&app.core, &Ctx::system("seed"), due, seed)
+                .await
+                .map_err(app_error)?;
+            let rate = done.due_times as f64 / done.due_time_secs.max(1e-9);
+            println!(
+                "created {} clocks ({} with a warning due) in {:.1} s; {} due times with holidays in {:.3} s ({:.0} per second)",
+                done.clocks,
+                done.due,
+                started.elapsed().as_secs_f64(),
+                done.due_times,
+                done.due_time_secs,
+                rate
+            );
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+        Command::Sla {
+            command: SlaCommand::Sweep,
+        } => {
+            let app = App::build(settings, Deps::default()).await?;
+            let started = std::time::Instant::now();
+            let done = sigap_core::sla::sweep(&app.core).await.map_err(app_error)?;
+            println!(
+                "swept in {:.4} s: {} clocks checked, {} notifications, {} escalations",
+                started.elapsed().as_secs_f64(),
+                done.checked,
+                done.notified,
+                done.escalated
+            );
             Ok(std::process::ExitCode::SUCCESS)
         }
         Command::Seed {

@@ -13,6 +13,7 @@ both!(
     calendars_and_agreements_refuse_bad_input,
     two_nodes_sweeping_together_send_each_warning_once,
     service_level_pages_in_both_languages,
+    ola_clocks_follow_their_group_and_breaches_escalate,
 );
 
 /// An instant in Jakarta (UTC+7, no daylight saving time).
@@ -807,5 +808,140 @@ async fn service_level_pages_in_both_languages(app: TestApp) -> anyhow::Result<(
         budi.get(app.page("/sla/report")).send().await?.status(),
         403
     );
+    Ok(())
+}
+
+async fn ola_clocks_follow_their_group_and_breaches_escalate(app: TestApp) -> anyhow::Result<()> {
+    let (_, agent) = app.person("agnes", &["agent"], None).await?;
+    app.person("omar", &["agent"], None).await?;
+    let (_, owner) = app.person("olga", &["agent"], None).await?;
+    let ctx = sigap_core::Ctx::system("test");
+    for (name, member) in [
+        ("Desk", "agnes"),
+        ("Network", "omar"),
+        ("Major team", "agnes"),
+    ] {
+        sigap_core::groups::create(
+            &app.core,
+            &ctx,
+            sigap_core::groups::GroupInput {
+                name: Some(name.into()),
+                group_type: Some("technical".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        sigap_core::groups::set_member(&app.core, &ctx, name, member, true)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    }
+    let admin = app.admin_token.clone();
+    let start = wib(23, 9, 0)?;
+    app.clock.set(start);
+    post(
+        &app,
+        "/services",
+        &admin,
+        json!({"name": "Network", "owner": "olga"}),
+    )
+    .await?;
+    // The network team promises two hours (24x7) while it holds an incident.
+    let ola = post(
+        &app,
+        "/agreements",
+        &admin,
+        json!({"name": "Network OLA", "kind": "ola", "group": "Network"}),
+    )
+    .await?;
+    let id = ola["id"].as_str().unwrap_or_default().to_owned();
+    post(
+        &app,
+        &format!("/agreements/{id}/targets"),
+        &admin,
+        json!({"name": "2 h", "metric": "resolution", "duration_minutes": 120, "thresholds": [100],
+               "escalate_group": "Major team", "notify_owner": true}),
+    )
+    .await?;
+    let i = post(
+        &app,
+        "/incidents",
+        &agent,
+        json!({"short_description": "Switch down", "assignment_group": "Desk", "service": "Network"}),
+    )
+    .await?;
+    let n = i["number"].as_str().unwrap_or_default().to_owned();
+    let ola_clocks = async |app: &TestApp| -> anyhow::Result<Vec<Value>> {
+        let all = get(app, &format!("/incidents/{n}/slas"), &agent).await?;
+        Ok(all
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter(|c| c["agreement"] == "Network OLA")
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default())
+    };
+    assert!(
+        ola_clocks(&app).await?.is_empty(),
+        "not the network team's yet"
+    );
+    let patch = async |app: &TestApp, group: &str| -> anyhow::Result<()> {
+        let (s, v) = send(
+            &app.http,
+            Method::PATCH,
+            &app.api(&format!("/incidents/{n}")),
+            &agent,
+            Some(json!({"assignment_group": group})),
+        )
+        .await?;
+        anyhow::ensure!(s == StatusCode::OK, "{v}");
+        Ok(())
+    };
+    // 09:30 to Network: its clock starts; 10:00 back to the desk: it stops after 30 minutes.
+    app.clock.set(wib(23, 9, 30)?);
+    patch(&app, "Network").await?;
+    app.clock.set(wib(23, 10, 0)?);
+    patch(&app, "Desk").await?;
+    let c = ola_clocks(&app).await?;
+    assert_eq!(c.len(), 1);
+    assert_eq!(
+        (
+            c[0]["stage"].as_str(),
+            c[0]["business_elapsed_seconds"].as_i64()
+        ),
+        (Some("achieved"), Some(secs(0, 30))),
+        "{c:?}"
+    );
+    // 11:00 back to Network: a second cycle; at 13:01 it is past its two hours.
+    app.clock.set(wib(23, 11, 0)?);
+    patch(&app, "Network").await?;
+    assert_eq!(ola_clocks(&app).await?.len(), 2, "a new cycle");
+    app.clock.set(wib(23, 13, 1)?);
+    let swept = sigap_core::sla::sweep(&app.core)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    assert_eq!(
+        swept.escalated, 2,
+        "handed on and the owner told: {swept:?}"
+    );
+    let i = get(&app, &format!("/incidents/{n}"), &agent).await?;
+    assert_eq!(i["assignment_group"]["display"], "Major team");
+    let inbox = get(&app, "/me/notifications", &owner).await?;
+    assert!(
+        inbox
+            .as_array()
+            .is_some_and(|a| a.iter().any(|x| x["kind"] == "sla_owner")),
+        "{inbox}"
+    );
+    // Handing it on stopped the network team's clock, breached.
+    let c = ola_clocks(&app).await?;
+    assert_eq!(
+        (c[1]["stage"].as_str(), c[1]["breached"].as_bool()),
+        (Some("breached"), Some(true)),
+        "{c:?}"
+    );
+    assert!(c[1]["ended_at"].is_string());
     Ok(())
 }

@@ -926,3 +926,77 @@ pub async fn delete_clocks_of(tx: &mut Tx<'_>, task: TaskId) -> StoreResult<()> 
         .await?;
     Ok(())
 }
+
+/// Tasks without any clock, with their opening time (for seeding), by id.
+pub async fn tasks_without_clocks(
+    tx: &mut Tx<'_>,
+    limit: i64,
+) -> StoreResult<Vec<(TaskId, Timestamp)>> {
+    tx.query(
+        "SELECT t.id, t.opened_at FROM task t \
+         WHERE NOT EXISTS (SELECT 1 FROM sla_clock c WHERE c.task_id = t.id) ORDER BY t.id LIMIT $1",
+        &[limit.into()],
+    )
+    .await?
+    .iter()
+    .map(|r| Ok((r.get(0)?, r.get(1)?)))
+    .collect()
+}
+
+/// Inserts many clocks, each with its `started` event (seeding, imports).
+pub async fn bulk_insert_clocks(tx: &mut Tx<'_>, clocks: &[Clock]) -> StoreResult<()> {
+    const CHUNK: usize = 400;
+    for chunk in clocks.chunks(CHUNK) {
+        let mut sql = String::from(
+            "INSERT INTO sla_clock (id, task_id, agreement_id, metric, target_id, target_name, \
+             duration_secs, time_zone, stage, started_at, due_at, business_us, breached, \
+             next_check_at, thresholds_done, version, updated_at) VALUES ",
+        );
+        let mut params: Vec<crate::value::P<'_>> = Vec::with_capacity(chunk.len() * 15);
+        for (i, c) in chunk.iter().enumerate() {
+            let b = params.len();
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            let ph: Vec<String> = (1..=15).map(|k| format!("${}", b + k)).collect();
+            sql.push_str(&format!("({}, 0, 1, {})", ph[..14].join(", "), ph[14]));
+            params.push(c.id.into());
+            params.push(c.task_id.into());
+            params.push(c.agreement_id.into());
+            params.push(c.metric.code().into());
+            params.push(c.target_id.into());
+            params.push(c.target_name.as_str().into());
+            params.push(c.duration_secs.into());
+            params.push(c.time_zone.as_str().into());
+            params.push(c.stage.as_str().into());
+            params.push(c.started_at.into());
+            params.push(c.due_at.into());
+            params.push(c.business_us.into());
+            params.push(c.breached.into());
+            params.push(c.next_check_at.into());
+            params.push(c.updated_at.into());
+        }
+        tx.execute(&sql, &params).await?;
+        let mut sql = String::from(
+            "INSERT INTO sla_clock_event (id, clock_id, at, seq, kind, detail) VALUES ",
+        );
+        let mut params: Vec<crate::value::P<'_>> = Vec::with_capacity(chunk.len() * 3);
+        for (i, c) in chunk.iter().enumerate() {
+            let b = params.len();
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!(
+                "(${}, ${}, ${}, 1, 'started', 'seeded')",
+                b + 1,
+                b + 2,
+                b + 3
+            ));
+            params.push(ClockEventId::new().into());
+            params.push(c.id.into());
+            params.push(c.started_at.into());
+        }
+        tx.execute(&sql, &params).await?;
+    }
+    Ok(())
+}

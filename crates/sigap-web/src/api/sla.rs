@@ -167,7 +167,8 @@ pub async fn get_calendar(
     ))
 }
 
-/// Changes a calendar (administrators); running clocks follow the new hours from now on.
+/// Changes a calendar (administrators). Clocks are read with the calendar as it is now; a
+/// clock's stored due time follows at its next change.
 #[utoipa::path(patch, path = "/api/v1/calendars/{key}", tag = "sla", request_body = CalendarIn,
     params(("key" = String, Path), ("If-Match" = Option<String>, Header)),
     responses((status = 200, body = CalendarOut), (status = 412, body = Problem, content_type = "application/problem+json")))]
