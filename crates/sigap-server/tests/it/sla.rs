@@ -800,9 +800,29 @@ async fn service_level_pages_in_both_languages(app: TestApp) -> anyhow::Result<(
         .text()
         .await?;
     assert!(soon.contains(&n));
-    // Requesters do not get these pages.
-    app.person("budi", &["requester"], None).await?;
+    // Requesters do not get these pages, but see the time left on their own incidents.
+    let (_, budi_token) = app.person("budi", &["requester"], None).await?;
     let budi = app.browser("budi", "budi-password-1").await?;
+    let mine = post(
+        &app,
+        "/incidents",
+        &budi_token,
+        json!({"short_description": "Screen flickers"}),
+    )
+    .await?;
+    let mine = mine["number"].as_str().unwrap_or_default().to_owned();
+    let portal = budi.get(app.page("/portal")).send().await?.text().await?;
+    assert!(
+        portal.contains(&mine) && portal.contains("class=\"sla sla-ok\""),
+        "time left in the portal"
+    );
+    let page = budi
+        .get(app.page(&format!("/portal/incidents/{mine}")))
+        .send()
+        .await?
+        .text()
+        .await?;
+    assert!(page.contains("class=\"sla sla-ok\""));
     assert_eq!(budi.get(app.page("/sla")).send().await?.status(), 403);
     assert_eq!(
         budi.get(app.page("/sla/report")).send().await?.status(),

@@ -1073,6 +1073,8 @@ pub struct PortalPage<'a> {
     pub checked: bool,
     /// State names for the page's script: (code, name).
     pub state_names: Vec<(String, String)>,
+    /// The time-left badge of each row, if it has a running clock.
+    pub badges: Vec<Option<super::sla::Badge>>,
 }
 
 async fn portal_view(
@@ -1148,9 +1150,12 @@ async fn portal_view(
         .collect();
     let labels = labels(state).await;
     let rows = mine.iter().map(|i| row(tt, viewer, labels, i)).collect();
+    let by_task = super::sla::badges_for(state, tt, mine.iter().map(|i| i.id).collect()).await;
+    let badges = mine.iter().map(|i| by_task.get(&i.id).cloned()).collect();
     render(
         status,
         &PortalPage {
+            badges,
             chrome,
             rows,
             checked: q.contains_key("check"),
@@ -1192,6 +1197,7 @@ pub async fn portal_page(
 pub struct PortalIncidentPage<'a> {
     pub chrome: Chrome<'a>,
     pub i: IncidentView,
+    pub clocks: Vec<super::sla::ClockCard>,
     pub attachments: Vec<(String, String, String)>,
     pub resolved: bool,
     pub finished: bool,
@@ -1220,7 +1226,14 @@ async fn portal_incident_view(
     // The portal shows comments only, also to agents who look at it.
     let mut d2 = d.clone();
     d2.journal.retain(|j| j.kind == JournalKind::Comment);
+    let clocks = sigap_core::sla::clocks_of(&state.core, ctx, &d.incident.number)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|c| c.kind == sigap_domain::sla::AgreementKind::Sla)
+        .collect();
     let page = PortalIncidentPage {
+        clocks: super::sla::cards(tt, viewer, clocks),
         attachments,
         i: view(tt, viewer, labels(state).await, &d.incident),
         resolved: d.incident.state == IncidentState::Resolved,
