@@ -769,7 +769,7 @@ pub struct ComplianceQuery {
     pub by: Option<String>,
     /// Start of the period, RFC 3339 or `YYYY-MM-DD` (UTC); default 30 days ago.
     pub from: Option<String>,
-    /// End of the period (exclusive); default now.
+    /// End of the period: an instant (exclusive) or a date (included); default now.
     pub to: Option<String>,
     /// Only this agreement (id or name).
     pub agreement: Option<String>,
@@ -806,7 +806,8 @@ impl From<ReportLine> for ComplianceOut {
     }
 }
 
-/// Parses a period bound: RFC 3339, or a date at midnight UTC.
+/// Parses a period bound: RFC 3339, or a date (UTC): its start for `from`, the end of the
+/// day for `to`, so that a period of dates includes its last day.
 pub fn instant(
     field: &str,
     v: Option<&str>,
@@ -818,7 +819,13 @@ pub fn instant(
             .parse::<jiff::Timestamp>()
             .ok()
             .or_else(|| {
-                t.parse::<jiff::civil::Date>().ok().and_then(|d| {
+                let day = t.parse::<jiff::civil::Date>().ok();
+                let day = if field == "to" {
+                    day.and_then(|d| d.tomorrow().ok())
+                } else {
+                    day
+                };
+                day.and_then(|d| {
                     jiff::tz::TimeZone::UTC
                         .to_ambiguous_timestamp(d.at(0, 0, 0, 0))
                         .compatible()
