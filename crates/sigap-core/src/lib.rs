@@ -10,6 +10,7 @@ pub mod filters;
 pub mod groups;
 pub mod home;
 pub mod idempotency;
+pub mod import_sn;
 pub mod incidents;
 pub mod jobs;
 pub mod listing;

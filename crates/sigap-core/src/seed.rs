@@ -473,6 +473,7 @@ pub async fn seed_incidents(
                 id: TaskId::new(),
                 number: number.clone(),
                 opened_at: opened,
+                updated_at: opened,
                 fields: IncidentFields {
                     short_description: what,
                     description,

@@ -54,6 +54,11 @@ enum Command {
         #[command(subcommand)]
         command: SeedCommand,
     },
+    /// Import records from other tools.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
     /// Service level management from the command line.
     Sla {
         #[command(subcommand)]
@@ -123,6 +128,19 @@ enum SeedCommand {
         /// Write a random sample of CIs (`id,class` lines) to this file.
         #[arg(long)]
         sample_file: Option<std::path::PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// A ServiceNow incident audit export (CSV or CSV.gz, one row per update): each incident
+    /// once with its number, its updates as journal and audit entries; again changes nothing.
+    ServicenowIncidents {
+        /// The export file.
+        file: std::path::PathBuf,
+        /// Check and count only; write nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -355,6 +373,74 @@ async fn run() -> anyhow::Result<std::process::ExitCode> {
                 done.due_time_secs,
                 rate
             );
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+        Command::Import {
+            command: ImportCommand::ServicenowIncidents { file, dry_run },
+        } => {
+            use std::io::{IsTerminal, Write};
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let app = App::build(settings, Deps::default()).await?;
+            app.bootstrap(std::env::var("SIGAP_ADMIN_PASSWORD").ok())
+                .await?;
+            let started = std::time::Instant::now();
+            let tty = std::io::stderr().is_terminal();
+            let progress = |done: usize, total: usize| {
+                if tty {
+                    let width = 40;
+                    let filled = (done * width)
+                        .checked_div(total)
+                        .unwrap_or(width)
+                        .min(width);
+                    let mut err = std::io::stderr();
+                    let _ = write!(
+                        err,
+                        "\r[{}{}] {done}/{total} incidents",
+                        "#".repeat(filled),
+                        " ".repeat(width - filled)
+                    );
+                    let _ = err.flush();
+                }
+            };
+            let s = sigap_core::import_sn::import(
+                &app.core,
+                &Ctx::system("import"),
+                &bytes,
+                dry_run,
+                progress,
+            )
+            .await
+            .map_err(app_error)?;
+            if tty {
+                eprintln!();
+            }
+            println!(
+                "{}{} rows, {} incidents in {:.1} s: {} created, {} changed, {} unchanged, {} skipped; {} journal entries; created {} people, {} groups, {} categories, {} CIs",
+                if s.dry_run {
+                    "dry run (nothing written): "
+                } else {
+                    ""
+                },
+                s.rows,
+                s.incidents,
+                started.elapsed().as_secs_f64(),
+                s.created,
+                s.changed,
+                s.unchanged,
+                s.skipped.len(),
+                s.journal_entries,
+                s.people_created,
+                s.groups_created,
+                s.categories_created,
+                s.cis_created
+            );
+            for k in s.skipped.iter().take(100) {
+                println!("  skipped line {} {}: {}", k.line, k.number, k.reason);
+            }
+            if s.skipped.len() > 100 {
+                println!("  … and {} more", s.skipped.len() - 100);
+            }
             Ok(std::process::ExitCode::SUCCESS)
         }
         Command::Sla {

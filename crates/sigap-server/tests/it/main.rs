@@ -7,6 +7,7 @@ mod auth;
 mod cli;
 mod cmdb;
 mod helpers;
+mod import;
 mod incidents;
 mod jobs;
 mod ops;

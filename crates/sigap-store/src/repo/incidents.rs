@@ -892,6 +892,7 @@ pub struct SeedIncident {
     pub number: String,
     pub fields: IncidentFields,
     pub opened_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
 /// Inserts many incidents with few statements, with their search documents; no checks
@@ -905,7 +906,8 @@ pub async fn bulk_insert(tx: &mut Tx<'_>, rows: &[SeedIncident]) -> StoreResult<
         let mut sql = String::from(
             "INSERT INTO task (id, number, kind, short_description, description, state, impact, urgency, priority, \
              caller_id, opened_by_id, assignment_group_id, assigned_to_id, contact_type, category, opened_at, \
-             updated_at, resolved_at, closed_at, reassignment_count, reopen_count, version, search_key) VALUES ",
+             updated_at, resolved_at, closed_at, reassignment_count, reopen_count, version, search_key, \
+             subcategory, ci_id, service_id) VALUES ",
         );
         let mut params: Vec<crate::value::P<'_>> = Vec::with_capacity(chunk.len() * 18);
         for (i, r) in chunk.iter().enumerate() {
@@ -914,13 +916,16 @@ pub async fn bulk_insert(tx: &mut Tx<'_>, rows: &[SeedIncident]) -> StoreResult<
             if i > 0 {
                 sql.push_str(", ");
             }
-            let ph: Vec<String> = (1..=19).map(|k| format!("${}", b + k)).collect();
+            let ph: Vec<String> = (1..=24).map(|k| format!("${}", b + k)).collect();
             sql.push_str(&format!(
-                "({}, {}, 'incident', {}, 0, 0, 1, {})",
+                "({}, {}, 'incident', {}, {}, {}, 1, {}, {})",
                 ph[0],
                 ph[1],
                 ph[2..18].join(", "),
-                ph[18]
+                ph[19],
+                ph[20],
+                ph[18],
+                ph[21..24].join(", ")
             ));
             params.push(r.id.into());
             params.push(r.number.as_str().into());
@@ -937,10 +942,15 @@ pub async fn bulk_insert(tx: &mut Tx<'_>, rows: &[SeedIncident]) -> StoreResult<
             params.push(f.contact_type.code().into());
             params.push(f.category.as_deref().into());
             params.push(r.opened_at.into());
-            params.push(r.opened_at.into());
+            params.push(r.updated_at.into());
             params.push(f.resolved_at.into());
             params.push(f.closed_at.into());
             params.push(first_key.saturating_add(keys_done + i as i64).into());
+            params.push(f.reassignment_count.into());
+            params.push(f.reopen_count.into());
+            params.push(f.subcategory.as_deref().into());
+            params.push(f.ci_id.into());
+            params.push(f.service_id.into());
         }
         // Per row: id, number, 'incident', short description, description, state, impact,
         // urgency, priority, caller, opened by, group, assignee, contact type, category,
@@ -1115,4 +1125,54 @@ pub async fn attachment(
         )
         .await?;
     Ok((attachment_from_row(&r)?, r.get(8)?))
+}
+
+/// One journal entry of a bulk insert (imports).
+#[derive(Debug, Clone)]
+pub struct NewEntry {
+    pub task: TaskId,
+    pub kind: JournalKind,
+    pub author_id: Option<PersonId>,
+    pub author: String,
+    pub body: String,
+    pub changes: Option<serde_json::Value>,
+    pub at: Timestamp,
+}
+
+/// Inserts many journal entries with few statements.
+pub async fn bulk_add_entries(tx: &mut Tx<'_>, entries: &[NewEntry]) -> StoreResult<()> {
+    for chunk in entries.chunks(400) {
+        let mut sql = String::from(
+            "INSERT INTO task_journal (id, task_id, kind, author_id, author, body, changes, created_at) VALUES ",
+        );
+        let mut params: Vec<crate::value::P<'_>> = Vec::with_capacity(chunk.len() * 8);
+        for (i, e) in chunk.iter().enumerate() {
+            let b = params.len();
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            let ph: Vec<String> = (1..=8).map(|k| format!("${}", b + k)).collect();
+            sql.push_str(&format!("({})", ph.join(", ")));
+            params.push(JournalId::new().into());
+            params.push(e.task.into());
+            params.push(e.kind.code().into());
+            params.push(e.author_id.into());
+            params.push(e.author.as_str().into());
+            params.push(e.body.as_str().into());
+            params.push(e.changes.as_ref().into());
+            params.push(e.at.into());
+        }
+        tx.execute(&sql, &params).await?;
+    }
+    Ok(())
+}
+
+/// Makes the next number of a kind at least `at_least` (after an import of numbered records).
+pub async fn bump_number(tx: &mut Tx<'_>, kind: &str, at_least: i64) -> StoreResult<()> {
+    tx.execute(
+        "UPDATE number_seq SET next = $2 WHERE kind = $1 AND next < $2",
+        &[kind.into(), at_least.into()],
+    )
+    .await?;
+    Ok(())
 }
