@@ -10,6 +10,7 @@ mod helpers;
 mod import;
 mod incidents;
 mod jobs;
+mod nodes;
 mod ops;
 mod portfolio;
 mod sla;
