@@ -83,7 +83,7 @@ pub struct ImportReport {
     pub errors: Vec<LineError>,
 }
 
-fn line_err(
+pub(crate) fn line_err(
     line: u64,
     field: Option<&str>,
     code: &'static str,
@@ -98,12 +98,12 @@ fn line_err(
 }
 
 /// The rows of a CSV file with the header's column names, or the file-level error.
-struct Sheet {
-    header: Vec<String>,
-    rows: Vec<(u64, Vec<String>)>,
+pub(crate) struct Sheet {
+    pub(crate) header: Vec<String>,
+    pub(crate) rows: Vec<(u64, Vec<String>)>,
 }
 
-fn read_sheet(bytes: &[u8], errors: &mut Vec<LineError>) -> Option<Sheet> {
+pub(crate) fn read_sheet(bytes: &[u8], errors: &mut Vec<LineError>) -> Option<Sheet> {
     let text = match std::str::from_utf8(bytes) {
         Ok(t) => t.strip_prefix('\u{feff}').unwrap_or(t),
         Err(e) => {

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod cmdb;
 pub mod cmdb_csv;
+pub mod csv_io;
 mod error;
 pub mod filters;
 pub mod groups;

@@ -665,3 +665,4 @@ weekday-5 = Saturday
 weekday-6 = Sunday
 calendar-closed-day = closed
 cond-any-task = every task
+action-export-csv = Export CSV

@@ -654,3 +654,4 @@ weekday-5 = Sabtu
 weekday-6 = Minggu
 calendar-closed-day = tutup
 cond-any-task = semua tugas
+action-export-csv = Ekspor CSV

@@ -6,6 +6,7 @@ mod audit;
 mod auth;
 mod cli;
 mod cmdb;
+mod csv_io;
 mod helpers;
 mod import;
 mod incidents;

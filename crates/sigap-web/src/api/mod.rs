@@ -2,6 +2,7 @@
 //! generated from the same routes.
 
 mod cmdb;
+mod csv;
 pub mod dto;
 mod filters;
 mod handlers;
@@ -37,6 +38,7 @@ use utoipa_axum::routes;
         (name = "portfolios", description = "The project and application portfolios"),
         (name = "cmdb", description = "Configuration items, classes, relationships, impact analysis, CSV import and export"),
         (name = "incidents", description = "Incident management: log, classify, assign, hold, resolve, close"),
+        (name = "import", description = "CSV import and export of people, organizations and incidents; the ServiceNow importer is `sigap import servicenow-incidents`"),
         (name = "sla", description = "Service level management: calendars, agreements (SLA, OLA, UC), targets, clocks, compliance"),
         (name = "audit", description = "Who changed what, when")
     )
@@ -82,6 +84,9 @@ fn routes() -> OpenApiRouter<AppState> {
         .merge(cmdb_routes())
         .merge(incident_routes())
         .merge(sla_routes())
+        .routes(routes!(csv::import))
+        .routes(routes!(csv::export))
+        .routes(routes!(csv::export_incidents))
 }
 
 fn sla_routes() -> OpenApiRouter<AppState> {
