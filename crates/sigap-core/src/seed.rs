@@ -343,6 +343,62 @@ pub async fn seed_incidents(
     count: usize,
     seed: u64,
 ) -> AppResult<SeededIncidents> {
+    seed_incidents_with(
+        core,
+        ctx,
+        IncidentSpec {
+            count,
+            seed,
+            ..IncidentSpec::default()
+        },
+        |_, _| {},
+    )
+    .await
+}
+
+/// The sizes of a generated service desk.
+#[derive(Debug, Clone)]
+pub struct IncidentSpec {
+    pub count: usize,
+    pub seed: u64,
+    /// Support groups, two agents each.
+    pub groups: usize,
+    pub callers: usize,
+    /// Customer organizations the callers belong to (none: no organization).
+    pub organizations: usize,
+    /// A comment from the caller on every incident.
+    pub journal: bool,
+}
+
+impl Default for IncidentSpec {
+    fn default() -> Self {
+        Self {
+            count: 10_000,
+            seed: 1,
+            groups: 10,
+            callers: 200,
+            organizations: 0,
+            journal: false,
+        }
+    }
+}
+
+/// Generates incidents as `seed_incidents` does, with the sizes of `spec`; `progress` hears
+/// how many are written. Generating the next batch overlaps writing the last.
+pub async fn seed_incidents_with(
+    core: &Core,
+    ctx: &Ctx,
+    spec: IncidentSpec,
+    mut progress: impl FnMut(usize, usize),
+) -> AppResult<SeededIncidents> {
+    let IncidentSpec {
+        count,
+        seed,
+        groups: group_count,
+        callers: caller_count,
+        organizations,
+        journal,
+    } = spec;
     use sigap_domain::incident::{
         ContactType, HoldReason, IncidentState, Level, MatrixPreset, PriorityMatrix,
     };
@@ -357,7 +413,23 @@ pub async fn seed_incidents(
         .store
         .write(async move |tx| {
             let mut groups: Vec<(GroupId, String, Vec<PersonId>)> = Vec::new();
-            for g in 0..10 {
+            let mut orgs = Vec::new();
+            for o in 0..organizations {
+                let org = sigap_store::orgs::insert(
+                    tx,
+                    sigap_domain::OrgId::new(),
+                    &sigap_store::orgs::OrgFields {
+                        name: format!("Seed customer {tag}-{o}"),
+                        kind: sigap_domain::OrgKind::Customer,
+                        description: String::new(),
+                        active: true,
+                    },
+                    now,
+                )
+                .await?;
+                orgs.push(org.id);
+            }
+            for g in 0..group_count.max(1) {
                 let name = format!("Seed desk {tag}-{g}");
                 let group = sigap_store::groups::insert(
                     tx,
@@ -399,7 +471,7 @@ pub async fn seed_incidents(
                 groups.push((group.id, name, members));
             }
             let mut callers = Vec::new();
-            for c in 0..200 {
+            for c in 0..caller_count.max(1) {
                 let p = sigap_store::people::insert(
                     tx,
                     PersonId::new(),
@@ -410,14 +482,14 @@ pub async fn seed_incidents(
                         locale: Locale::Id,
                         time_zone: "Asia/Jakarta".into(),
                         active: true,
-                        organization_id: None,
+                        organization_id: (!orgs.is_empty()).then(|| orgs[c % orgs.len()]),
                         roles: vec![Role::Requester],
                     },
                     None,
                     now,
                 )
                 .await?;
-                callers.push(p.id);
+                callers.push((p.id, p.organization.map(|o| o.id)));
             }
             Ok::<_, AppError>((groups, callers))
         })
@@ -434,6 +506,7 @@ pub async fn seed_incidents(
     let span_us: i64 = 5 * 365 * 24 * 3600 * 1_000_000;
     let mut sample = Vec::new();
     let mut made = 0usize;
+    let mut writing: Option<tokio::task::JoinHandle<AppResult<()>>> = None;
     while made < count {
         let n = (count - made).min(10_000);
         let mut batch = Vec::with_capacity(n);
@@ -468,7 +541,10 @@ pub async fn seed_incidents(
                 .checked_sub(jiff::SignedDuration::from_micros(age))
                 .unwrap_or(now);
             let done = matches!(state, IncidentState::Resolved | IncidentState::Closed);
-            let caller = rng.pick(&callers);
+            let (caller, caller_org) = match rng.pick(&callers) {
+                Some((p, o)) => (Some(p), o),
+                None => (None, None),
+            };
             batch.push(SeedIncident {
                 id: TaskId::new(),
                 number: number.clone(),
@@ -488,7 +564,7 @@ pub async fn seed_incidents(
                     service_id: None,
                     offering_id: None,
                     ci_id: None,
-                    organization_id: None,
+                    organization_id: caller_org,
                     category: Some(
                         ["hardware", "software", "network", "access"][rng.below(4)].to_owned(),
                     ),
@@ -516,14 +592,46 @@ pub async fn seed_incidents(
                 sample.push(number);
             }
         }
-        let batch = std::sync::Arc::new(batch);
-        core.store
-            .write(async move |tx| {
-                Ok::<_, AppError>(sigap_store::incidents::bulk_insert(tx, &batch).await?)
-            })
-            .await?;
+        let entries: Vec<sigap_store::incidents::NewEntry> = if journal {
+            batch
+                .iter()
+                .map(|i| sigap_store::incidents::NewEntry {
+                    task: i.id,
+                    kind: sigap_store::incidents::JournalKind::Comment,
+                    author_id: i.fields.caller_id,
+                    author: "caller".into(),
+                    body: i.fields.description.clone(),
+                    changes: None,
+                    at: i.opened_at,
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let batch = std::sync::Arc::new((batch, entries));
+        // Write this batch while the next one is generated.
+        if let Some(w) = writing.take() {
+            w.await
+                .map_err(|e| AppError::Internal(format!("seeding stopped: {e}")))??;
+            progress(made, count);
+        }
+        let store = core.store.clone();
+        writing = Some(tokio::spawn(async move {
+            store
+                .write(async move |tx| {
+                    sigap_store::incidents::bulk_insert(tx, &batch.0).await?;
+                    sigap_store::incidents::bulk_add_entries(tx, &batch.1).await?;
+                    Ok::<_, AppError>(())
+                })
+                .await
+        }));
         made += n;
     }
+    if let Some(w) = writing.take() {
+        w.await
+            .map_err(|e| AppError::Internal(format!("seeding stopped: {e}")))??;
+    }
+    progress(made, count);
     Ok(SeededIncidents {
         count,
         groups: groups.iter().map(|g| g.1.clone()).collect(),

@@ -50,9 +50,13 @@ enum Command {
         command: AuditCommand,
     },
     /// Fill the database with generated data (demonstrations, the benchmark harness).
+    /// Without a subcommand: a whole service desk with the sizes given as flags.
+    #[command(args_conflicts_with_subcommands = true)]
     Seed {
         #[command(subcommand)]
-        command: SeedCommand,
+        command: Option<SeedCommand>,
+        #[command(flatten)]
+        sizes: SeedSizes,
     },
     /// Import records from other tools.
     Import {
@@ -84,6 +88,64 @@ struct ServeArgs {
 enum ConfigCommand {
     /// Print an annotated example configuration with the defaults.
     Default,
+}
+
+/// The sizes of `sigap seed` without a subcommand.
+#[derive(Args)]
+struct SeedSizes {
+    /// Customer organizations (the callers belong to them).
+    #[arg(long, default_value_t = 10)]
+    organizations: usize,
+    /// Callers (end users).
+    #[arg(long, default_value_t = 200)]
+    people: usize,
+    /// Support groups, two agents each.
+    #[arg(long, default_value_t = 10)]
+    groups: usize,
+    /// Catalogue services.
+    #[arg(long, default_value_t = 50)]
+    services: usize,
+    /// Configuration items.
+    #[arg(long, default_value_t = 5_000)]
+    cis: usize,
+    /// Relationships between them.
+    #[arg(long, default_value_t = 20_000)]
+    relationships: usize,
+    /// Incidents, each with the caller's comment in its journal.
+    #[arg(long, default_value_t = 10_000)]
+    incidents: usize,
+    /// Give every incident a running SLA clock.
+    #[arg(long)]
+    clocks: bool,
+    /// The generator's seed; names carry it, so several seeds can share a database.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+/// A progress bar on standard error when it is a terminal.
+fn progress_bar(label: &'static str) -> impl FnMut(usize, usize) {
+    use std::io::{IsTerminal, Write};
+    let tty = std::io::stderr().is_terminal();
+    move |done: usize, total: usize| {
+        if tty {
+            let width = 40;
+            let filled = (done * width)
+                .checked_div(total)
+                .unwrap_or(width)
+                .min(width);
+            let mut err = std::io::stderr();
+            let _ = write!(
+                err,
+                "\r{label} [{}{}] {done}/{total}",
+                "#".repeat(filled),
+                " ".repeat(width - filled)
+            );
+            if done >= total {
+                let _ = writeln!(err);
+            }
+            let _ = err.flush();
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -325,11 +387,12 @@ async fn run() -> anyhow::Result<std::process::ExitCode> {
         Command::Admin { command } => admin(settings, command).await,
         Command::Seed {
             command:
-                SeedCommand::Incidents {
+                Some(SeedCommand::Incidents {
                     count,
                     seed,
                     sample_file,
-                },
+                }),
+            ..
         } => {
             let app = App::build(settings, Deps::default()).await?;
             app.bootstrap(std::env::var("SIGAP_ADMIN_PASSWORD").ok())
@@ -354,7 +417,8 @@ async fn run() -> anyhow::Result<std::process::ExitCode> {
             Ok(std::process::ExitCode::SUCCESS)
         }
         Command::Seed {
-            command: SeedCommand::Clocks { due, seed },
+            command: Some(SeedCommand::Clocks { due, seed }),
+            ..
         } => {
             let app = App::build(settings, Deps::default()).await?;
             app.bootstrap(std::env::var("SIGAP_ADMIN_PASSWORD").ok())
@@ -443,6 +507,71 @@ async fn run() -> anyhow::Result<std::process::ExitCode> {
             }
             Ok(std::process::ExitCode::SUCCESS)
         }
+        Command::Seed {
+            command: None,
+            sizes,
+        } => {
+            let app = App::build(settings, Deps::default()).await?;
+            app.bootstrap(std::env::var("SIGAP_ADMIN_PASSWORD").ok())
+                .await?;
+            let ctx = Ctx::system("seed");
+            let started = std::time::Instant::now();
+            if sizes.cis > 0 || sizes.services > 0 {
+                let done = sigap_core::seed::seed_cmdb(
+                    &app.core,
+                    &ctx,
+                    sigap_core::seed::CmdbSpec {
+                        cis: sizes.cis,
+                        relationships: sizes.relationships,
+                        services: sizes.services,
+                        seed: sizes.seed,
+                    },
+                )
+                .await
+                .map_err(app_error)?;
+                println!(
+                    "created {} configuration items, {} relationships and {} services in {:.1} s",
+                    done.cis,
+                    done.relationships,
+                    done.services,
+                    started.elapsed().as_secs_f64()
+                );
+            }
+            let t = std::time::Instant::now();
+            let done = sigap_core::seed::seed_incidents_with(
+                &app.core,
+                &ctx,
+                sigap_core::seed::IncidentSpec {
+                    count: sizes.incidents,
+                    seed: sizes.seed,
+                    groups: sizes.groups,
+                    callers: sizes.people,
+                    organizations: sizes.organizations,
+                    journal: true,
+                },
+                progress_bar("incidents"),
+            )
+            .await
+            .map_err(app_error)?;
+            let secs = t.elapsed().as_secs_f64();
+            println!(
+                "created {} organizations, {} callers, {} groups and {} incidents with their journals in {:.1} s ({:.0} incidents per second)",
+                sizes.organizations,
+                sizes.people,
+                sizes.groups,
+                done.count,
+                secs,
+                done.count as f64 / secs.max(1e-9)
+            );
+            if sizes.clocks {
+                let c = sigap_core::seed::seed_clocks(&app.core, &ctx, 0, sizes.seed)
+                    .await
+                    .map_err(app_error)?;
+                println!("created {} SLA clocks", c.clocks);
+            }
+            println!("done in {:.1} s", started.elapsed().as_secs_f64());
+            Ok(std::process::ExitCode::SUCCESS)
+        }
         Command::Sla {
             command: SlaCommand::Sweep,
         } => {
@@ -460,13 +589,14 @@ async fn run() -> anyhow::Result<std::process::ExitCode> {
         }
         Command::Seed {
             command:
-                SeedCommand::Cmdb {
+                Some(SeedCommand::Cmdb {
                     cis,
                     relationships,
                     services,
                     seed,
                     sample_file,
-                },
+                }),
+            ..
         } => {
             let app = App::build(settings, Deps::default()).await?;
             app.bootstrap(std::env::var("SIGAP_ADMIN_PASSWORD").ok())

@@ -4,7 +4,10 @@ use serde_json::Value;
 use sigap_testkit::{TestApp, both};
 use std::process::{Command, Output};
 
-both!(admin_commands_work_on_the_database);
+both!(
+    admin_commands_work_on_the_database,
+    seed_makes_a_whole_service_desk
+);
 
 fn sigap(app: &TestApp, args: &[&str]) -> anyhow::Result<Output> {
     Ok(Command::new(env!("CARGO_BIN_EXE_sigap"))
@@ -116,6 +119,71 @@ fn informational_commands() -> anyhow::Result<()> {
         "--data-dir",
         "/nonexistent/x",
     ])?;
+    assert!(!bad.status.success());
+    Ok(())
+}
+
+async fn seed_makes_a_whole_service_desk(app: TestApp) -> anyhow::Result<()> {
+    let out = sigap(
+        &app,
+        &[
+            "seed",
+            "--organizations",
+            "2",
+            "--people",
+            "12",
+            "--groups",
+            "3",
+            "--services",
+            "4",
+            "--cis",
+            "60",
+            "--relationships",
+            "120",
+            "--incidents",
+            "500",
+            "--clocks",
+            "--seed",
+            "9",
+        ],
+    )?;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = stdout(&out);
+    assert!(text.contains("500 incidents with their journals"), "{text}");
+    assert!(text.contains("created 500 SLA clocks"), "{text}");
+    // The incidents are there, with a caller of a customer organization and a comment each.
+    let ctx = sigap_core::Ctx::system("test");
+    let page = sigap_core::incidents::list(
+        &app.core,
+        &ctx,
+        sigap_core::incidents::IncidentQuery::default(),
+        &sigap_core::listing::ListParams {
+            limit: Some(10),
+            ..Default::default()
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    assert_eq!(page.items.len(), 10);
+    let first = &page.items[0];
+    assert!(first.organization.is_some() || first.caller.is_some());
+    let detail = sigap_core::incidents::detail(&app.core, &ctx, &first.number)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    assert!(
+        detail
+            .journal
+            .iter()
+            .any(|j| j.kind == sigap_core::store::incidents::JournalKind::Comment)
+    );
+    // Sizes that make no sense are refused by the command line.
+    let bad = std::process::Command::new(env!("CARGO_BIN_EXE_sigap"))
+        .args(["seed", "--incidents", "many", "--database-url", &app.db.url])
+        .output()?;
     assert!(!bad.status.success());
     Ok(())
 }

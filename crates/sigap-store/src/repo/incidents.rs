@@ -907,7 +907,7 @@ pub async fn bulk_insert(tx: &mut Tx<'_>, rows: &[SeedIncident]) -> StoreResult<
             "INSERT INTO task (id, number, kind, short_description, description, state, impact, urgency, priority, \
              caller_id, opened_by_id, assignment_group_id, assigned_to_id, contact_type, category, opened_at, \
              updated_at, resolved_at, closed_at, reassignment_count, reopen_count, version, search_key, \
-             subcategory, ci_id, service_id) VALUES ",
+             subcategory, ci_id, service_id, organization_id) VALUES ",
         );
         let mut params: Vec<crate::value::P<'_>> = Vec::with_capacity(chunk.len() * 18);
         for (i, r) in chunk.iter().enumerate() {
@@ -916,7 +916,7 @@ pub async fn bulk_insert(tx: &mut Tx<'_>, rows: &[SeedIncident]) -> StoreResult<
             if i > 0 {
                 sql.push_str(", ");
             }
-            let ph: Vec<String> = (1..=24).map(|k| format!("${}", b + k)).collect();
+            let ph: Vec<String> = (1..=25).map(|k| format!("${}", b + k)).collect();
             sql.push_str(&format!(
                 "({}, {}, 'incident', {}, {}, {}, 1, {}, {})",
                 ph[0],
@@ -925,7 +925,7 @@ pub async fn bulk_insert(tx: &mut Tx<'_>, rows: &[SeedIncident]) -> StoreResult<
                 ph[19],
                 ph[20],
                 ph[18],
-                ph[21..24].join(", ")
+                ph[21..25].join(", ")
             ));
             params.push(r.id.into());
             params.push(r.number.as_str().into());
@@ -951,6 +951,7 @@ pub async fn bulk_insert(tx: &mut Tx<'_>, rows: &[SeedIncident]) -> StoreResult<
             params.push(f.subcategory.as_deref().into());
             params.push(f.ci_id.into());
             params.push(f.service_id.into());
+            params.push(f.organization_id.into());
         }
         // Per row: id, number, 'incident', short description, description, state, impact,
         // urgency, priority, caller, opened by, group, assignee, contact type, category,
