@@ -42,6 +42,11 @@ fn open(path: &Path, read_only: bool) -> Result<Connection, StoreError> {
     if read_only {
         conn.execute_batch("PRAGMA query_only = ON;")
             .map_err(StoreError::from_sqlite)?;
+    } else {
+        // The one writer keeps the hot index pages of a large database in memory (64 MiB
+        // instead of SQLite's 2 MiB): a million-row insert spent half its time re-reading them.
+        conn.execute_batch("PRAGMA cache_size = -65536;")
+            .map_err(StoreError::from_sqlite)?;
     }
     // The query planner stability guarantee: a plan never depends on bound values. Without it
     // the bundled SQLite (built with STAT4) re-prepares a cached join on every new binding,
