@@ -1008,13 +1008,12 @@ pub async fn bulk_insert(tx: &mut Tx<'_>, rows: &[SeedIncident]) -> StoreResult<
             if i > 0 {
                 sql.push_str(", ");
             }
+            // The same statement text for every full chunk, so it is prepared once.
             match dialect {
-                Dialect::Sqlite => sql.push_str(&format!(
-                    "({}, ${}, ${})",
-                    first_key.saturating_add(keys_done + i as i64),
-                    b + 1,
-                    b + 2
-                )),
+                Dialect::Sqlite => {
+                    sql.push_str(&format!("(${}, ${}, ${})", b + 1, b + 2, b + 3));
+                    params.push(first_key.saturating_add(keys_done + i as i64).into());
+                }
                 Dialect::Postgres => sql.push_str(&format!(
                     "(${}, to_tsvector('simple'::regconfig, ${}::text))",
                     b + 1,
