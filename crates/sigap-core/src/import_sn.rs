@@ -533,11 +533,17 @@ async fn references(
         };
         refs.groups.insert(name.clone(), id);
     }
+    let mut current: HashMap<GroupId, Vec<PersonId>> = HashMap::new();
     for (g, a) in &members {
         if let (Some(g), Some(p)) = (refs.groups.get(g), refs.people.get(a)) {
-            let existing = sigap_store::groups::members(tx, *g).await?;
-            if !existing.iter().any(|m| m.id == *p) {
+            if !current.contains_key(g) {
+                let m = sigap_store::groups::members(tx, *g).await?;
+                current.insert(*g, m.iter().map(|m| m.id).collect());
+            }
+            let existing = current.entry(*g).or_default();
+            if !existing.contains(p) {
                 sigap_store::groups::add_member(tx, *g, *p, now).await?;
+                existing.push(*p);
             }
         }
     }

@@ -1596,13 +1596,19 @@ async fn views_in(
     now: Timestamp,
 ) -> AppResult<Vec<ClockView>> {
     let agreements = repo::agreements(tx).await?;
+    // One statement for the events of every clock read (a queue page reads dozens).
+    let ids: Vec<ClockId> = clocks.iter().map(|c| c.id).collect();
+    let mut by_clock: HashMap<ClockId, Vec<ClockEvent>> = HashMap::new();
+    for e in repo::events_of_clocks(tx, &ids).await? {
+        by_clock.entry(e.clock_id).or_default().push(e);
+    }
     let mut cache = HashMap::new();
     let mut out = Vec::with_capacity(clocks.len());
     for c in clocks {
         let Some(a) = agreements.iter().find(|a| a.id == c.agreement_id) else {
             continue;
         };
-        let events = repo::events(tx, c.id).await?;
+        let events = by_clock.remove(&c.id).unwrap_or_default();
         let cal = clock_calendar(
             tx,
             &mut cache,

@@ -10,10 +10,10 @@
 //! hour repeated in autumn) takes its first occurrence.
 
 use crate::values::InvalidValue;
-use jiff::civil::{Date, Weekday};
+use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// Minutes in a day; an interval may end at 24:00.
 pub const DAY_MINUTES: u16 = 24 * 60;
@@ -294,34 +294,6 @@ impl BusinessCalendar {
         });
         due
     }
-
-    /// Whether an instant falls in business time.
-    pub fn is_business(&self, t: Timestamp) -> bool {
-        self.always
-            || t.checked_add(SignedDuration::from_nanos(1))
-                .is_ok_and(|n| self.business_between(t, n) > SignedDuration::ZERO)
-    }
-
-    /// The next instant at or after `t` that is business time.
-    pub fn next_business(&self, t: Timestamp) -> Option<Timestamp> {
-        if self.always {
-            return Some(t);
-        }
-        let mut found = None;
-        self.walk(t, |s, e| {
-            if e > t {
-                found = Some(s.max(t));
-                return false;
-            }
-            true
-        });
-        found
-    }
-
-    /// The dates with holidays, for showing a calendar.
-    pub fn holiday_dates(&self) -> BTreeSet<Date> {
-        self.once.keys().copied().collect()
-    }
 }
 
 /// The hours of a working week, Monday to Friday, in one interval a day.
@@ -334,17 +306,6 @@ pub fn weekdays(span: Span) -> [Vec<Span>; 7] {
     }
     week
 }
-
-/// Monday first, as `week` arrays are indexed.
-pub const WEEKDAYS: [Weekday; 7] = [
-    Weekday::Monday,
-    Weekday::Tuesday,
-    Weekday::Wednesday,
-    Weekday::Thursday,
-    Weekday::Friday,
-    Weekday::Saturday,
-    Weekday::Sunday,
-];
 
 #[cfg(test)]
 mod tests {

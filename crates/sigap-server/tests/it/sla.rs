@@ -3,6 +3,7 @@
 //! reopening, and the sweep's notifications.
 
 use crate::portfolio::{get, post, send};
+use crate::ui::submit;
 use jiff::Timestamp;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -589,29 +590,6 @@ async fn two_nodes_sweeping_together_send_each_warning_once(app: TestApp) -> any
     assert_eq!(warnings, count, "one warning per incident");
     assert_eq!(notified, count);
     Ok(())
-}
-
-/// Posts a form from a signed-in browser: (status, location, body).
-async fn submit(
-    app: &TestApp,
-    browser: &reqwest::Client,
-    path: &str,
-    form: &[(&str, &str)],
-) -> anyhow::Result<(u16, String, String)> {
-    let resp = browser
-        .post(app.page(path))
-        .header("origin", &app.url)
-        .form(form)
-        .send()
-        .await?;
-    let status = resp.status().as_u16();
-    let location = resp
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    Ok((status, location, resp.text().await?))
 }
 
 async fn service_level_pages_in_both_languages(app: TestApp) -> anyhow::Result<()> {

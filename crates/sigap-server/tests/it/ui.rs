@@ -207,7 +207,7 @@ async fn non_admins_do_not_get_admin_pages(app: TestApp) -> anyhow::Result<()> {
 }
 
 /// Posts a form from the signed-in browser and returns the status and where it leads.
-async fn submit(
+pub async fn submit(
     app: &TestApp,
     browser: &reqwest::Client,
     path: &str,

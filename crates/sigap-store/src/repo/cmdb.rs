@@ -3,9 +3,9 @@
 
 use super::groups::GroupRef;
 use super::list::{Page, Select, Val, into_page};
-use super::{decode, name_key};
+use super::{decode, id_array, in_json, name_key};
 use crate::error::{StoreError, StoreResult};
-use crate::tx::{Dialect, Tx};
+use crate::tx::Tx;
 use crate::value::Row;
 use jiff::Timestamp;
 use sigap_domain::cmdb::{CiStatus, Direction, RelKind, Step};
@@ -574,24 +574,6 @@ pub async fn count_rels(tx: &mut Tx<'_>) -> StoreResult<i64> {
 
 /// How many ids one statement of a walk takes at most.
 const CHUNK: usize = 500;
-
-/// `column IN (the ids of a JSON array parameter)`, in each dialect.
-fn in_json(dialect: Dialect, column: &str, ph: &str) -> String {
-    match dialect {
-        Dialect::Sqlite => format!("{column} IN (SELECT value FROM json_each({ph}))"),
-        Dialect::Postgres => {
-            format!("{column} IN (SELECT jsonb_array_elements_text({ph}::jsonb)::uuid)")
-        }
-    }
-}
-
-fn id_array<T: std::fmt::Display>(ids: &[T]) -> serde_json::Value {
-    serde_json::Value::Array(
-        ids.iter()
-            .map(|i| serde_json::Value::String(i.to_string()))
-            .collect(),
-    )
-}
 
 fn kinds_list(kinds: &[RelKind]) -> String {
     kinds

@@ -21,6 +21,25 @@ pub mod tokens;
 
 use crate::error::StoreError;
 
+/// `column IN (the ids of a JSON array parameter)`, in each dialect.
+pub(crate) fn in_json(dialect: crate::tx::Dialect, column: &str, ph: &str) -> String {
+    match dialect {
+        crate::tx::Dialect::Sqlite => format!("{column} IN (SELECT value FROM json_each({ph}))"),
+        crate::tx::Dialect::Postgres => {
+            format!("{column} IN (SELECT jsonb_array_elements_text({ph}::jsonb)::uuid)")
+        }
+    }
+}
+
+/// Ids as a JSON array parameter for `in_json`.
+pub(crate) fn id_array<T: std::fmt::Display>(ids: &[T]) -> serde_json::Value {
+    serde_json::Value::Array(
+        ids.iter()
+            .map(|i| serde_json::Value::String(i.to_string()))
+            .collect(),
+    )
+}
+
 /// Decodes a stored code with the domain's parser.
 pub(crate) fn decode<T>(
     column: usize,

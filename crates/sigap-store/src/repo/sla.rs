@@ -3,7 +3,7 @@
 
 use super::decode;
 use super::incidents::{NamedRef, named};
-use super::versioned;
+use super::{id_array, in_json, versioned};
 use crate::error::StoreResult;
 use crate::tx::{Dialect, Tx};
 use crate::value::Row;
@@ -632,20 +632,11 @@ pub async fn clocks_of_tasks(tx: &mut Tx<'_>, tasks: &[TaskId]) -> StoreResult<V
     if tasks.is_empty() {
         return Ok(Vec::new());
     }
-    let ids = serde_json::Value::from(
-        tasks
-            .iter()
-            .map(|t| serde_json::Value::from(t.to_string()))
-            .collect::<Vec<_>>(),
-    );
-    let list = match tx.dialect() {
-        Dialect::Sqlite => "SELECT value FROM json_each($1)",
-        Dialect::Postgres => "SELECT jsonb_array_elements_text($1::jsonb)::uuid",
-    };
+    let ids = id_array(tasks);
+    let cond = in_json(tx.dialect(), "c.task_id", "$1");
     tx.query(
         &format!(
-            "SELECT {CLOCK_COLUMNS} FROM sla_clock c WHERE c.task_id IN ({list}) \
-             ORDER BY c.started_at, c.id"
+            "SELECT {CLOCK_COLUMNS} FROM sla_clock c WHERE {cond} ORDER BY c.started_at, c.id"
         ),
         &[(&ids).into()],
     )
@@ -782,12 +773,19 @@ pub async fn events(tx: &mut Tx<'_>, clock: ClockId) -> StoreResult<Vec<ClockEve
     .collect()
 }
 
-/// The events of a task's clocks, by clock and order.
-pub async fn events_of_task(tx: &mut Tx<'_>, task: TaskId) -> StoreResult<Vec<ClockEvent>> {
+/// The events of several clocks, by clock and order (one statement for a page of clocks).
+pub async fn events_of_clocks(tx: &mut Tx<'_>, clocks: &[ClockId]) -> StoreResult<Vec<ClockEvent>> {
+    if clocks.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids = id_array(clocks);
+    let cond = in_json(tx.dialect(), "clock_id", "$1");
     tx.query(
-        "SELECT e.id, e.clock_id, e.at, e.seq, e.kind, e.detail FROM sla_clock_event e \
-         JOIN sla_clock c ON c.id = e.clock_id WHERE c.task_id = $1 ORDER BY e.clock_id, e.seq",
-        &[task.into()],
+        &format!(
+            "SELECT id, clock_id, at, seq, kind, detail FROM sla_clock_event WHERE {cond} \
+             ORDER BY clock_id, seq"
+        ),
+        &[(&ids).into()],
     )
     .await?
     .iter()
@@ -918,13 +916,6 @@ pub async fn compliance(
             })
         })
         .collect()
-}
-
-/// Drops the clocks of a task (used when a task's clocks are rebuilt from scratch).
-pub async fn delete_clocks_of(tx: &mut Tx<'_>, task: TaskId) -> StoreResult<()> {
-    tx.execute("DELETE FROM sla_clock WHERE task_id = $1", &[task.into()])
-        .await?;
-    Ok(())
 }
 
 /// Tasks without any clock, with their opening time (for seeding), by id.

@@ -32,6 +32,25 @@ pub fn priority_label(tt: Tr<'_>, labels: MatrixPreset, p: i64) -> String {
     }
 }
 
+/// The names of the active support groups, for the pages' group choices.
+pub(crate) async fn active_group_names(state: &AppState, ctx: &Ctx) -> Vec<String> {
+    sigap_core::groups::list(
+        &state.core,
+        ctx,
+        sigap_core::groups::GroupQuery {
+            active: Some("true".into()),
+            ..Default::default()
+        },
+        &ListParams {
+            limit: Some(sigap_core::listing::MAX_LIMIT),
+            ..Default::default()
+        },
+    )
+    .await
+    .map(|p| p.items.into_iter().map(|g| g.name).collect())
+    .unwrap_or_default()
+}
+
 /// How the current matrix names priorities.
 async fn labels(state: &AppState) -> MatrixPreset {
     incidents::matrix(&state.core)
@@ -335,21 +354,7 @@ async fn incidents_view(
         .into_iter()
         .map(|f| (f.id.to_string(), f.name, f.query))
         .collect();
-    let groups = sigap_core::groups::list(
-        &state.core,
-        ctx,
-        sigap_core::groups::GroupQuery {
-            active: Some("true".into()),
-            ..Default::default()
-        },
-        &ListParams {
-            limit: Some(sigap_core::listing::MAX_LIMIT),
-            ..Default::default()
-        },
-    )
-    .await
-    .map(|p| p.items.into_iter().map(|g| g.name).collect())
-    .unwrap_or_default();
+    let groups = active_group_names(state, ctx).await;
     let mut chrome = Chrome::new(state, viewer, "incidents", "incidents-title");
     notice(&mut chrome, q);
     chrome.errors = errors;
@@ -1503,21 +1508,7 @@ async fn rules_view(
         Ok(r) => r,
         Err(e) => return error_response(state, viewer, e),
     };
-    let groups = sigap_core::groups::list(
-        &state.core,
-        ctx,
-        sigap_core::groups::GroupQuery {
-            active: Some("true".into()),
-            ..Default::default()
-        },
-        &ListParams {
-            limit: Some(sigap_core::listing::MAX_LIMIT),
-            ..Default::default()
-        },
-    )
-    .await
-    .map(|p| p.items.into_iter().map(|g| g.name).collect())
-    .unwrap_or_default();
+    let groups = active_group_names(state, ctx).await;
     let mut chrome = Chrome::new(state, viewer, "incidents", "rules-title");
     notice(&mut chrome, q);
     chrome.errors = errors;

@@ -6,7 +6,6 @@ use super::views::{notice, when};
 use super::*;
 use crate::AppState;
 use axum::extract::{Path, Query, State};
-use sigap_core::listing::ListParams;
 use sigap_core::sla::{self, ClockView};
 use sigap_domain::sla::{Condition, Stage};
 use std::collections::HashMap;
@@ -411,21 +410,7 @@ async fn agreement_view(
         Ok(a) => a,
         Err(e) => return error_response(state, viewer, e),
     };
-    let groups = sigap_core::groups::list(
-        &state.core,
-        ctx,
-        sigap_core::groups::GroupQuery {
-            active: Some("true".into()),
-            ..Default::default()
-        },
-        &ListParams {
-            limit: Some(sigap_core::listing::MAX_LIMIT),
-            ..Default::default()
-        },
-    )
-    .await
-    .map(|p| p.items.into_iter().map(|g| g.name).collect())
-    .unwrap_or_default();
+    let groups = active_group_names(state, ctx).await;
     let mut chrome = Chrome::new(state, viewer, "sla", "agreements-title");
     chrome.title = a.agreement.name.clone();
     notice(&mut chrome, q);
