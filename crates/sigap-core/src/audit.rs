@@ -105,6 +105,7 @@ pub const RECORD_TYPES: &[&str] = &[
     "ci_relationship",
     "project",
     "application",
+    "location",
 ];
 
 /// A record's history, oldest first. The caller has already checked the record is visible.

@@ -25,7 +25,8 @@ use std::collections::{HashMap, HashSet};
 /// The most lines one file may hold.
 pub const MAX_LINES: usize = 200_000;
 
-const CI_FIXED: &[&str] = &[
+/// The columns every CI file may have; the others are attribute codes.
+pub const CI_FIXED: &[&str] = &[
     "class",
     "name",
     "status",
@@ -690,6 +691,82 @@ async fn apply(
     Ok((created, updated, unchanged))
 }
 
+/// The attribute codes of `classes`, each once, in class order, without the fixed columns.
+fn attribute_codes<'a>(classes: impl IntoIterator<Item = &'a CiClass>) -> Vec<String> {
+    let mut codes: Vec<String> = Vec::new();
+    for c in classes {
+        for d in attr_defs(c) {
+            if !codes.contains(&d.code) && !CI_FIXED.contains(&d.code.as_str()) {
+                codes.push(d.code);
+            }
+        }
+    }
+    codes
+}
+
+/// Every column a CI file may have: the fixed ones and the attribute codes of every class.
+pub async fn ci_columns(core: &Core) -> AppResult<Vec<String>> {
+    let classes = core.store.read(async |tx| repo::classes(tx).await).await?;
+    let mut columns: Vec<String> = CI_FIXED.iter().map(|c| (*c).to_owned()).collect();
+    columns.extend(attribute_codes(&classes));
+    Ok(columns)
+}
+
+/// One CI as a line of the import's format, under `attr_codes`.
+fn ci_record(c: &Ci, attr_codes: &[String]) -> Vec<String> {
+    let mut rec = vec![
+        c.class_code.clone(),
+        c.name.clone(),
+        c.status.code().to_owned(),
+        c.owner_group
+            .as_ref()
+            .map(|g| g.name.clone())
+            .unwrap_or_default(),
+        c.location.clone(),
+        c.serial.clone(),
+    ];
+    for code in attr_codes {
+        rec.push(c.attributes.get(code).map(attr_text).unwrap_or_default());
+    }
+    rec
+}
+
+/// The most CIs one filtered export holds.
+pub const MAX_EXPORT: usize = 100_000;
+
+/// The CIs of a list view (its filters and sort) as CSV in the import's format, with the
+/// attribute columns of the classes they belong to. At most `MAX_EXPORT` lines.
+pub async fn export_filtered(
+    core: &Core,
+    ctx: &Ctx,
+    query: crate::cmdb::CiQuery,
+    sort: Option<String>,
+) -> AppResult<String> {
+    ctx.principal.require_provider_agent()?;
+    let mut params = crate::listing::ListParams {
+        sort,
+        cursor: None,
+        limit: Some(crate::listing::MAX_LIMIT),
+    };
+    let mut items: Vec<Ci> = Vec::new();
+    loop {
+        let page = crate::cmdb::list_cis(core, ctx, query.clone(), &params).await?;
+        items.extend(page.items);
+        match page.next_cursor {
+            Some(c) if items.len() < MAX_EXPORT => params.cursor = Some(c),
+            _ => break,
+        }
+    }
+    items.truncate(MAX_EXPORT);
+    let classes = core.store.read(async |tx| repo::classes(tx).await).await?;
+    let used: HashSet<CiClassId> = items.iter().map(|c| c.class_id).collect();
+    let attr_codes = attribute_codes(classes.iter().filter(|c| used.contains(&c.id)));
+    let mut header: Vec<&str> = CI_FIXED.to_vec();
+    header.extend(attr_codes.iter().map(String::as_str));
+    let rows: Vec<Vec<String>> = items.iter().map(|c| ci_record(c, &attr_codes)).collect();
+    Ok(crate::csv_io::to_csv(&header, &rows))
+}
+
 fn attr_text(v: &Value) -> String {
     match v {
         Value::Null => String::new(),
@@ -708,15 +785,7 @@ pub async fn export(core: &Core, ctx: &Ctx, kind: ImportKind) -> AppResult<Strin
             match kind {
                 ImportKind::Cis => {
                     let classes = repo::classes(tx).await?;
-                    let mut attr_codes: Vec<String> = Vec::new();
-                    for c in &classes {
-                        for d in attr_defs(c) {
-                            if !attr_codes.contains(&d.code) && !CI_FIXED.contains(&d.code.as_str())
-                            {
-                                attr_codes.push(d.code);
-                            }
-                        }
-                    }
+                    let attr_codes = attribute_codes(&classes);
                     let mut header: Vec<String> =
                         CI_FIXED.iter().map(|s| (*s).to_owned()).collect();
                     header.extend(attr_codes.iter().cloned());
@@ -727,21 +796,7 @@ pub async fn export(core: &Core, ctx: &Ctx, kind: ImportKind) -> AppResult<Strin
                         let Some(last) = batch.last() else { break };
                         after = Some(last.id);
                         for c in &batch {
-                            let mut rec = vec![
-                                c.class_code.clone(),
-                                c.name.clone(),
-                                c.status.code().to_owned(),
-                                c.owner_group
-                                    .as_ref()
-                                    .map(|g| g.name.clone())
-                                    .unwrap_or_default(),
-                                c.location.clone(),
-                                c.serial.clone(),
-                            ];
-                            for code in &attr_codes {
-                                rec.push(c.attributes.get(code).map(attr_text).unwrap_or_default());
-                            }
-                            w.write_record(&rec).map_err(csv_err)?;
+                            w.write_record(ci_record(c, &attr_codes)).map_err(csv_err)?;
                         }
                     }
                 }

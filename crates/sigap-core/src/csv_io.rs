@@ -1,10 +1,11 @@
-//! Generic CSV import and export of people, organizations and incidents (configuration items
-//! go through `cmdb_csv`), with a column mapping from the file's headers to Sigap's fields.
+//! Generic CSV import and export of people, organizations, incidents and configuration items,
+//! with a column mapping from the file's headers to Sigap's fields. (Configuration items are
+//! checked and imported by `cmdb_csv` once their headers are mapped.)
 //!
 //! An import checks every line first; when any line is wrong nothing is imported and every
 //! wrong line is reported with its reason. A dry run only checks. Lines are matched to
-//! existing records by their key (login, organization name, incident number): a match is
-//! updated, anything else is created.
+//! existing records by their key (login, organization name, incident number, CI class and
+//! name): a match is updated, anything else is created.
 
 use crate::Core;
 use crate::cmdb_csv::{LineError, line_err, read_sheet};
@@ -19,6 +20,7 @@ pub enum Kind {
     People,
     Organizations,
     Incidents,
+    Cis,
 }
 
 impl Kind {
@@ -27,15 +29,17 @@ impl Kind {
             "people" => Ok(Kind::People),
             "organizations" => Ok(Kind::Organizations),
             "incidents" => Ok(Kind::Incidents),
+            "cis" => Ok(Kind::Cis),
             _ => Err(AppError::field(
                 "kind",
                 "invalid_choice",
-                "must be one of: people, organizations, incidents (configuration items: /cmdb/import)",
+                "must be one of: people, organizations, incidents, cis",
             )),
         }
     }
 
-    /// The columns a file of this kind may have; the first is the key.
+    /// The columns a file of this kind may have; the first is the key. (A CI file may also
+    /// have a column per attribute code of its classes.)
     pub fn columns(self) -> &'static [&'static str] {
         match self {
             Kind::People => &[
@@ -60,7 +64,9 @@ impl Kind {
                 "category",
                 "assignment_group",
                 "assigned_to",
+                "location",
             ],
+            Kind::Cis => crate::cmdb_csv::CI_FIXED,
         }
     }
 }
@@ -73,12 +79,24 @@ pub struct Report {
     pub lines: usize,
     pub created: usize,
     pub updated: usize,
+    /// Lines that match what is stored (configuration items).
+    pub unchanged: usize,
     pub errors: Vec<LineError>,
+}
+
+/// Whether `field` may be an attribute code of a CI class (checked against the classes when
+/// the file is imported).
+fn attribute_like(field: &str) -> bool {
+    field.len() <= 40
+        && field.starts_with(|c: char| c.is_ascii_lowercase())
+        && field
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
 /// Parses a mapping `field=Column,field=Column` (file headers onto Sigap's fields).
 pub fn parse_mapping(text: &str, kind: Kind) -> AppResult<Vec<(String, String)>> {
-    let mut out = Vec::new();
+    let mut out: Vec<(String, String)> = Vec::new();
     for pair in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let (field, column) = pair.split_once('=').ok_or_else(|| {
             AppError::field(
@@ -88,25 +106,48 @@ pub fn parse_mapping(text: &str, kind: Kind) -> AppResult<Vec<(String, String)>>
             )
         })?;
         let field = field.trim().to_lowercase();
-        if !kind.columns().contains(&field.as_str()) {
+        let known = kind.columns().contains(&field.as_str())
+            || (kind == Kind::Cis && attribute_like(&field));
+        if !known {
             return Err(AppError::field(
                 "map",
                 "unknown_field",
                 format!(
-                    "{field:?} is not a field; use {}",
-                    kind.columns().join(", ")
+                    "{field:?} is not a field; use {}{}",
+                    kind.columns().join(", "),
+                    if kind == Kind::Cis {
+                        " or an attribute code"
+                    } else {
+                        ""
+                    }
                 ),
             ));
         }
-        out.push((field, column.trim().to_lowercase()));
+        let column = column.trim().to_lowercase();
+        if column.is_empty() {
+            return Err(AppError::field(
+                "map",
+                "invalid_mapping",
+                format!("{field:?} is mapped to no column"),
+            ));
+        }
+        if out.iter().any(|(f, _)| *f == field) {
+            return Err(AppError::field(
+                "map",
+                "duplicate_field",
+                format!("{field:?} is mapped twice"),
+            ));
+        }
+        out.push((field, column));
     }
     Ok(out)
 }
 
 /// Renames the header cells a mapping names, so the rest of the import sees Sigap's fields.
-pub fn apply_mapping(bytes: &[u8], mapping: &[(String, String)]) -> Vec<u8> {
+/// A mapping that names a column the file does not have is refused.
+pub fn apply_mapping(bytes: &[u8], mapping: &[(String, String)]) -> AppResult<Vec<u8>> {
     if mapping.is_empty() {
-        return bytes.to_vec();
+        return Ok(bytes.to_vec());
     }
     let text = String::from_utf8_lossy(bytes);
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
@@ -123,6 +164,27 @@ pub fn apply_mapping(bytes: &[u8], mapping: &[(String, String)]) -> Vec<u8> {
         .and_then(Result::ok)
         .map(|r| r.iter().map(str::to_owned).collect())
         .unwrap_or_default();
+    let keys: Vec<String> = cells.iter().map(|c| c.trim().to_lowercase()).collect();
+    let absent: Vec<&str> = mapping
+        .iter()
+        .filter(|(_, column)| !keys.contains(column))
+        .map(|(_, column)| column.as_str())
+        .collect();
+    if !absent.is_empty() {
+        return Err(AppError::field(
+            "map",
+            "unknown_column",
+            format!(
+                "the file has no column {}; its columns are {}",
+                absent
+                    .iter()
+                    .map(|c| format!("{c:?}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                cells.join(", ")
+            ),
+        ));
+    }
     let renamed: Vec<String> = cells
         .iter()
         .map(|c| {
@@ -142,7 +204,7 @@ pub fn apply_mapping(bytes: &[u8], mapping: &[(String, String)]) -> Vec<u8> {
         out.pop();
     }
     out.extend_from_slice(rest.as_bytes());
-    out
+    Ok(out)
 }
 
 /// One line checked: what to do with it.
@@ -157,7 +219,7 @@ enum Plan {
     },
     Incident {
         existing: Option<String>,
-        input: crate::incidents::IncidentInput,
+        input: Box<crate::incidents::IncidentInput>,
     },
 }
 
@@ -177,9 +239,12 @@ pub async fn import(
 ) -> AppResult<Report> {
     match kind {
         Kind::People | Kind::Organizations => ctx.principal.require(Role::Admin)?,
-        Kind::Incidents => ctx.principal.require_provider_agent()?,
+        Kind::Incidents | Kind::Cis => ctx.principal.require_provider_agent()?,
     }
-    let bytes = apply_mapping(bytes, mapping);
+    if kind == Kind::Cis {
+        return import_cis(core, ctx, bytes, mapping, dry_run).await;
+    }
+    let bytes = apply_mapping(bytes, mapping)?;
     let mut errors = Vec::new();
     let sheet = read_sheet(&bytes, &mut errors);
     let mut report = Report {
@@ -188,6 +253,7 @@ pub async fn import(
         lines: 0,
         created: 0,
         updated: 0,
+        unchanged: 0,
         errors: Vec::new(),
     };
     let Some(sheet) = sheet else {
@@ -212,7 +278,7 @@ pub async fn import(
     let required: &[&str] = match kind {
         Kind::People => &["login"],
         Kind::Organizations => &["name"],
-        Kind::Incidents => &[],
+        Kind::Incidents | Kind::Cis => &[],
     };
     for r in required {
         if !sheet.header.iter().any(|h| h == r) {
@@ -432,11 +498,24 @@ pub async fn import(
                                 ok = false;
                             }
                         }
+                        if let Some(l) = get("location") {
+                            match crate::locations::resolve(tx, l).await? {
+                                Some(loc) if loc.active => {}
+                                Some(_) => {
+                                    bad("location", "inactive", format!("the location {l:?} is no longer in use"));
+                                    ok = false;
+                                }
+                                None => {
+                                    bad("location", "not_found", format!("no location {l:?}"));
+                                    ok = false;
+                                }
+                            }
+                        }
                         if ok {
                             let opt = |n: &str| get(n).map(|v| Some(v.to_owned()));
                             plans.push(Plan::Incident {
                                 existing,
-                                input: crate::incidents::IncidentInput {
+                                input: Box::new(crate::incidents::IncidentInput {
                                     short_description: short.map(str::to_owned),
                                     description: get("description").map(str::to_owned),
                                     caller: opt("caller"),
@@ -446,11 +525,13 @@ pub async fn import(
                                     category: opt("category"),
                                     assignment_group: opt("assignment_group"),
                                     assigned_to: opt("assigned_to"),
+                                    location: opt("location"),
                                     ..Default::default()
-                                },
+                                }),
                             });
                         }
                     }
+                    Kind::Cis => {}
                 }
             }
             Ok::<_, AppError>((plans, errors))
@@ -523,18 +604,52 @@ pub async fn import(
                 existing: Some(n),
                 input,
             } => {
-                crate::incidents::update(core, ctx, &n, input, None).await?;
+                crate::incidents::update(core, ctx, &n, *input, None).await?;
             }
             Plan::Incident {
                 existing: None,
                 input,
             } => {
-                crate::incidents::create(core, ctx, input).await?;
+                crate::incidents::create(core, ctx, *input).await?;
             }
         }
     }
     report.applied = true;
     Ok(report)
+}
+
+/// Configuration items: the mapping renames the file's headers to CI columns (the fixed ones
+/// and the attribute codes of the classes), then `cmdb_csv` checks and imports the file.
+async fn import_cis(
+    core: &Core,
+    ctx: &Ctx,
+    bytes: &[u8],
+    mapping: &[(String, String)],
+    dry_run: bool,
+) -> AppResult<Report> {
+    let columns = crate::cmdb_csv::ci_columns(core).await?;
+    if let Some((field, _)) = mapping.iter().find(|(f, _)| !columns.contains(f)) {
+        return Err(AppError::field(
+            "map",
+            "unknown_field",
+            format!(
+                "{field:?} is not a column of configuration items; use {}",
+                columns.join(", ")
+            ),
+        ));
+    }
+    let bytes = apply_mapping(bytes, mapping)?;
+    let r = crate::cmdb_csv::import(core, ctx, crate::cmdb_csv::ImportKind::Cis, &bytes, dry_run)
+        .await?;
+    Ok(Report {
+        dry_run: r.dry_run,
+        applied: r.applied,
+        lines: r.lines,
+        created: r.created,
+        updated: r.updated,
+        unchanged: r.unchanged,
+        errors: r.errors,
+    })
 }
 
 /// Writes rows as CSV text with a header.
@@ -567,13 +682,22 @@ mod tests {
     #[test]
     fn a_mapping_renames_the_header_only() -> AppResult<()> {
         let m = parse_mapping("login=User ID, name=Full name", Kind::People)?;
-        let out = apply_mapping(b"User ID,Full name,Extra\nbudi,\"Budi, S.\",x\n", &m);
+        let out = apply_mapping(b"User ID,Full name,Extra\nbudi,\"Budi, S.\",x\n", &m)?;
         assert_eq!(
             String::from_utf8_lossy(&out),
             "login,name,Extra\nbudi,\"Budi, S.\",x\n"
         );
         assert!(parse_mapping("colour=X", Kind::People).is_err());
         assert!(parse_mapping("login", Kind::People).is_err());
+        assert!(parse_mapping("login=A,login=B", Kind::People).is_err());
+        let m = parse_mapping("login=Nope", Kind::People)?;
+        assert!(
+            apply_mapping(b"User ID\nbudi\n", &m).is_err(),
+            "no such column"
+        );
+        // CI attribute codes are checked against the classes at import.
+        assert!(parse_mapping("name=Host,cpu_count=CPUs", Kind::Cis).is_ok());
+        assert!(parse_mapping("name=Host,CPU Count=CPUs", Kind::Cis).is_err());
         Ok(())
     }
 

@@ -11,7 +11,7 @@ use sigap_store::filters::{self as repo, SavedFilter};
 pub const LISTS: &[(&str, &[&str])] = &[(
     "incidents",
     &[
-        "queue", "q", "state", "priority", "group", "assignee", "major", "sort", "cols",
+        "queue", "q", "state", "priority", "group", "assignee", "location", "major", "sort", "cols",
     ],
 )];
 

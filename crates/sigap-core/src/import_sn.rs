@@ -5,8 +5,9 @@
 //!
 //! Each incident is created once with its original number; its rows become journal entries
 //! (kind `change`, with the fields that changed) and audit entries, with their original times
-//! and authors. People, groups, categories and CIs are created as needed. Importing the same
-//! file again changes nothing.
+//! and authors. People, groups, categories, locations and CIs are created as needed (each
+//! location once, by name, in any case), and the incident points at its location. Importing
+//! the same file again changes nothing.
 //!
 //! States: New → new; Active → in progress; Awaiting User Info and Awaiting Evidence → on hold
 //! awaiting the caller; Awaiting Vendor / Problem → on hold awaiting the vendor / a problem;
@@ -21,7 +22,7 @@ use crate::principal::Ctx;
 use jiff::Timestamp;
 use serde_json::{Map, Value, json};
 use sigap_domain::incident::{ContactType, HoldReason, IncidentState, Level, Priority};
-use sigap_domain::{CiId, GroupId, GroupType, Locale, PersonId, Role, TaskId};
+use sigap_domain::{CiId, GroupId, GroupType, Locale, LocationId, PersonId, Role, TaskId};
 use sigap_store::incidents::{self as repo, IncidentFields, JournalKind, NewEntry, SeedIncident};
 use sigap_store::{StoreError, Tx};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -91,6 +92,7 @@ pub struct ImportSummary {
     pub people_created: usize,
     pub groups_created: usize,
     pub categories_created: usize,
+    pub locations_created: usize,
     pub cis_created: usize,
 }
 
@@ -436,13 +438,15 @@ struct Refs {
     people: HashMap<String, PersonId>,
     groups: HashMap<String, GroupId>,
     cis: HashMap<String, CiId>,
+    locations: HashMap<String, LocationId>,
     categories: BTreeSet<String>,
 }
 
-/// Finds or creates the people, groups, categories and CIs the file names.
+/// Finds or creates the people, groups, categories, locations and CIs the file names.
 async fn references(
     tx: &mut Tx<'_>,
     incidents: &[SnIncident],
+    actor: &Actor,
     now: Timestamp,
     summary: &mut ImportSummary,
 ) -> AppResult<Refs> {
@@ -452,6 +456,7 @@ async fn references(
     let mut members: BTreeSet<(String, String)> = BTreeSet::new();
     let mut cats: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut cis: BTreeSet<String> = BTreeSet::new();
+    let mut locations: BTreeSet<String> = BTreeSet::new();
     for i in incidents {
         for r in &i.rows {
             for p in [&r.caller].into_iter().flatten() {
@@ -477,6 +482,9 @@ async fn references(
             }
             if let Some(c) = &r.ci {
                 cis.insert(c.clone());
+            }
+            if let Some(l) = &r.location {
+                locations.insert(l.clone());
             }
         }
     }
@@ -587,6 +595,39 @@ async fn references(
             }
         }
     }
+    for name in &locations {
+        let id = match sigap_store::locations::find_by_name(tx, name).await? {
+            Some(l) => l.id,
+            None => {
+                let l = sigap_store::locations::insert(
+                    tx,
+                    LocationId::new(),
+                    &sigap_store::locations::LocationFields {
+                        name: name.clone(),
+                        time_zone: None,
+                        organization_id: None,
+                        active: true,
+                    },
+                    now,
+                )
+                .await?;
+                audit::record_diff(
+                    tx,
+                    actor,
+                    now,
+                    "location",
+                    &l.id.to_string(),
+                    "create",
+                    None,
+                    Some(&crate::locations::audit_map(&l)),
+                )
+                .await?;
+                summary.locations_created += 1;
+                l.id
+            }
+        };
+        refs.locations.insert(name.clone(), id);
+    }
     if !cis.is_empty() {
         let class = sigap_store::cmdb::class_by_code(tx, "server")
             .await?
@@ -645,9 +686,6 @@ fn final_fields(i: &SnIncident, refs: &Refs) -> Option<IncidentFields> {
         notes.push(format!("Resolved by: {r}"));
     }
     let mut description = vec![format!("Imported from ServiceNow ({}).", i.number)];
-    if let Some(l) = &last.location {
-        description.push(format!("Location: {l}"));
-    }
     if let Some(s) = &last.symptom {
         description.push(format!("Symptom: {s}"));
     }
@@ -695,9 +733,24 @@ fn final_fields(i: &SnIncident, refs: &Refs) -> Option<IncidentFields> {
     })
 }
 
+/// The incident's final location, from its last row.
+fn final_location(i: &SnIncident, refs: &Refs) -> Option<LocationId> {
+    i.rows
+        .last()
+        .and_then(|r| r.location.as_ref())
+        .and_then(|l| refs.locations.get(l))
+        .copied()
+}
+
 /// Whether a stored incident already holds the file's final values.
-fn same(stored: &sigap_store::incidents::Incident, f: &IncidentFields, opened: Timestamp) -> bool {
+fn same(
+    stored: &sigap_store::incidents::Incident,
+    f: &IncidentFields,
+    location: Option<LocationId>,
+    opened: Timestamp,
+) -> bool {
     stored.state == f.state
+        && stored.location_id() == location
         && stored.priority == f.priority
         && stored.impact == f.impact
         && stored.urgency == f.urgency
@@ -751,17 +804,19 @@ pub async fn import(
     let now = core.now();
     let actor = Actor::of(ctx);
     let all = incidents.clone();
+    let by = actor.clone();
     let (refs, made) = core
         .store
         .write(async move |tx| {
             let mut made = ImportSummary::default();
-            let refs = references(tx, &all, now, &mut made).await?;
+            let refs = references(tx, &all, &by, now, &mut made).await?;
             Ok::<_, AppError>((refs, made))
         })
         .await?;
     summary.people_created = made.people_created;
     summary.groups_created = made.groups_created;
     summary.categories_created = made.categories_created;
+    summary.locations_created = made.locations_created;
     summary.cis_created = made.cis_created;
     let refs = std::sync::Arc::new(refs);
     let total = incidents.len();
@@ -800,6 +855,7 @@ async fn import_batch(
 ) -> AppResult<(usize, usize, usize, usize, i64)> {
     let (mut created, mut changed, mut unchanged) = (0, 0, 0);
     let mut new_rows = Vec::new();
+    let mut new_locations: Vec<(TaskId, LocationId)> = Vec::new();
     let mut entries: Vec<NewEntry> = Vec::new();
     let mut audits: Vec<(Actor, Timestamp, TaskId, &'static str, Value)> = Vec::new();
     let mut top = 0i64;
@@ -813,10 +869,11 @@ async fn import_batch(
         let Some(f) = final_fields(i, refs) else {
             continue;
         };
+        let location = final_location(i, refs);
         let opened = i.rows.last().map_or(now, |r| r.opened_at);
         let updated = i.rows.last().map_or(now, |r| r.updated_at);
         match repo::find_by_number(tx, &i.number).await? {
-            Some(stored) if same(&stored, &f, opened) => unchanged += 1,
+            Some(stored) if same(&stored, &f, location, opened) => unchanged += 1,
             Some(stored) => {
                 // The file knows more than we do: take its final values.
                 let mut g = stored.fields();
@@ -831,6 +888,9 @@ async fn import_batch(
                 g.closed_at = f.closed_at;
                 g.assignment_group_id = f.assignment_group_id;
                 g.assigned_to_id = f.assigned_to_id;
+                if stored.location_id() != location {
+                    repo::set_location(tx, stored.id, location).await?;
+                }
                 let after = repo::update(
                     tx,
                     stored.id,
@@ -867,6 +927,9 @@ async fn import_batch(
             }
             None => {
                 let id = TaskId::new();
+                if let Some(l) = location {
+                    new_locations.push((id, l));
+                }
                 new_rows.push(SeedIncident {
                     id,
                     number: i.number.clone(),
@@ -923,6 +986,7 @@ async fn import_batch(
     }
     let n_entries = entries.len();
     repo::bulk_insert(tx, &new_rows).await?;
+    repo::set_locations(tx, &new_locations).await?;
     repo::bulk_add_entries(tx, &entries).await?;
     for (who, at, id, action, diff) in audits {
         audit::record(tx, &who, at, "incident", &id.to_string(), action, diff).await?;

@@ -57,6 +57,8 @@ pub struct IncidentInput {
     pub subcategory: Option<Option<String>>,
     pub workaround: Option<String>,
     pub major: Option<bool>,
+    /// Where it happens: a location's id or name.
+    pub location: RefChange,
 }
 
 /// What an incident is asked to do besides a field change.
@@ -135,6 +137,8 @@ pub struct IncidentQuery {
     pub caller: Option<String>,
     /// Children of this incident (number or id).
     pub parent: Option<String>,
+    /// Location id or name.
+    pub location: Option<String>,
     pub q: Option<String>,
 }
 
@@ -215,6 +219,10 @@ pub fn audit_map(i: &Incident) -> Map<String, Value> {
     );
     m.insert("category".into(), json!(i.category));
     m.insert("subcategory".into(), json!(i.subcategory));
+    m.insert(
+        "location".into(),
+        json!(i.location.as_ref().map(|l| l.name.clone())),
+    );
     m.insert("contact_type".into(), json!(i.contact_type.code()));
     m.insert("hold_reason".into(), json!(i.hold_reason.map(|h| h.code())));
     m.insert("workaround".into(), json!(i.workaround));
@@ -703,8 +711,20 @@ pub async fn create(core: &Core, ctx: &Ctx, input: IncidentInput) -> AppResult<I
             if f.assigned_to_id.is_some() {
                 f.state = IncidentState::InProgress;
             }
+            let location = refs::location(
+                tx,
+                "location",
+                &input.location,
+                None,
+                ctx2.principal.scope(),
+            )
+            .await?;
             let number = repo::next_number(tx, "INC").await?;
-            let i = repo::insert(tx, TaskId::new(), &number, &f, now).await?;
+            let mut i = repo::insert(tx, TaskId::new(), &number, &f, now).await?;
+            if location.is_some() {
+                repo::set_location(tx, i.id, location).await?;
+                i = repo::get(tx, i.id).await?;
+            }
             record_change(tx, &actor, now, None, &i, "create").await?;
             notify(tx, &actor, now, None, &i, None).await?;
             crate::sla::on_task_change(tx, &i, false, now).await?;
@@ -786,6 +806,18 @@ pub async fn update(
             apply_plain(&input, &mut f, &mut errs);
             errs.finish()?;
             let f = resolve_input(tx, &ctx2, &input, f, Some(&before)).await?;
+            let location = refs::location(
+                tx,
+                "location",
+                &input.location,
+                before.location_id(),
+                ctx2.principal.scope(),
+            )
+            .await?;
+            if location != before.location_id() {
+                // Written first: the update below counts the version and reads it back.
+                repo::set_location(tx, before.id, location).await?;
+            }
             let after = crate::written(
                 repo::update(tx, before.id, &f, before.version, now).await,
                 if_match,
@@ -1382,6 +1414,7 @@ pub async fn list(
     }
     let (queue, group_key, assignee_key) = (query.queue, query.assignment_group, query.assigned_to);
     let (service_key, caller_key, parent_key) = (query.service, query.caller, query.parent);
+    let location_key = query.location;
     let ctx2 = ctx.clone();
     let p2 = page.clone();
     let result = core
@@ -1443,6 +1476,12 @@ pub async fn list(
             }
             if let Some(k) = parent_key.filter(|a| !a.trim().is_empty()) {
                 filter.parent = Some(resolve_parent(tx, &ctx2, &k, None).await?);
+            }
+            if let Some(k) = location_key.filter(|a| !a.trim().is_empty()) {
+                let l = crate::locations::resolve(tx, &k)
+                    .await?
+                    .ok_or_else(|| AppError::field("location", "not_found", "no such location"))?;
+                filter.location = Some(l.id);
             }
             Ok::<_, AppError>(repo::list(tx, &filter, &p2.sort, p2.after.as_deref(), p2.limit).await?)
         })

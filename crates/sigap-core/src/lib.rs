@@ -15,6 +15,7 @@ pub mod import_sn;
 pub mod incidents;
 pub mod jobs;
 pub mod listing;
+pub mod locations;
 pub mod notifications;
 pub mod orgs;
 pub mod people;

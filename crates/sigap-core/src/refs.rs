@@ -2,7 +2,7 @@
 //! with field errors that name the field.
 
 use crate::error::{AppError, AppResult};
-use sigap_domain::{GroupId, OrgId, PersonId, ServiceId};
+use sigap_domain::{GroupId, LocationId, OrgId, PersonId, ServiceId};
 use sigap_store::{StoreError, Tx};
 
 /// A change to an optional reference: absent leaves it, `null` or empty clears it, a key
@@ -62,6 +62,35 @@ pub(crate) async fn organization(
         Some(Some(key)) => match crate::orgs::resolve(tx, key).await? {
             Some(o) => Ok(Some(o.id)),
             None => Err(AppError::field(field, "not_found", "no such organization")),
+        },
+    }
+}
+
+/// One location reference (id or name): unchanged, cleared or set. A location that is no
+/// longer active stays where it is set, but is not set anew; someone of an organization
+/// (`scope`) sees only its own locations and those of nobody.
+pub(crate) async fn location(
+    tx: &mut Tx<'_>,
+    field: &str,
+    change: &RefChange,
+    current: Option<LocationId>,
+    scope: Option<OrgId>,
+) -> AppResult<Option<LocationId>> {
+    match key_of(change) {
+        None => Ok(current),
+        Some(None) => Ok(None),
+        Some(Some(key)) => match crate::locations::resolve(tx, key).await?.filter(|l| {
+            scope.is_none()
+                || l.organization.is_none()
+                || l.organization.as_ref().map(|o| o.id) == scope
+        }) {
+            Some(l) if l.active || current == Some(l.id) => Ok(Some(l.id)),
+            Some(_) => Err(AppError::field(
+                field,
+                "inactive",
+                "the location is no longer in use",
+            )),
+            None => Err(AppError::field(field, "not_found", "no such location")),
         },
     }
 }

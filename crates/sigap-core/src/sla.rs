@@ -578,7 +578,7 @@ pub struct AgreementInput {
     pub services: Option<Vec<String>>,
 }
 
-const TZ_SOURCES: &[&str] = &["calendar", "caller", "ci_location"];
+const TZ_SOURCES: &[&str] = &["calendar", "caller", "ci_location", "location"];
 
 fn agreement_audit(a: &Agreement) -> serde_json::Map<String, serde_json::Value> {
     let mut m = serde_json::Map::new();
@@ -1293,6 +1293,10 @@ async fn clock_zone(tx: &mut Tx<'_>, a: &Agreement, i: &Incident) -> AppResult<S
                 .get("time_zone")
                 .and_then(|v| v.as_str())
                 .map(str::to_owned),
+            None => None,
+        },
+        "location" => match &i.location {
+            Some(l) => sigap_store::locations::get(tx, l.id).await?.time_zone,
             None => None,
         },
         _ => None,

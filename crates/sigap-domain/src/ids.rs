@@ -138,3 +138,7 @@ id_type!(
     /// An event of an SLA clock.
     ClockEventId
 );
+id_type!(
+    /// A location: a site, building or office where people and things are.
+    LocationId
+);

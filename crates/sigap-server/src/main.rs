@@ -480,7 +480,7 @@ async fn run() -> anyhow::Result<std::process::ExitCode> {
                 eprintln!();
             }
             println!(
-                "{}{} rows, {} incidents in {:.1} s: {} created, {} changed, {} unchanged, {} skipped; {} journal entries; created {} people, {} groups, {} categories, {} CIs",
+                "{}{} rows, {} incidents in {:.1} s: {} created, {} changed, {} unchanged, {} skipped; {} journal entries; created {} people, {} groups, {} categories, {} locations, {} CIs",
                 if s.dry_run {
                     "dry run (nothing written): "
                 } else {
@@ -497,6 +497,7 @@ async fn run() -> anyhow::Result<std::process::ExitCode> {
                 s.people_created,
                 s.groups_created,
                 s.categories_created,
+                s.locations_created,
                 s.cis_created
             );
             for k in s.skipped.iter().take(100) {

@@ -23,8 +23,8 @@ macro_rules! migrations {
 }
 
 // File names are `NNNN_name.sql`, with the same versions in both folders (a test checks).
-pub(crate) const SQLITE: &[Migration] = migrations!("sqlite": (1, "0001", "init"), (2, "0002", "portfolio_cmdb"), (3, "0003", "incidents"), (4, "0004", "saved_filters"), (5, "0005", "slm"));
-pub(crate) const POSTGRES: &[Migration] = migrations!("postgres": (1, "0001", "init"), (2, "0002", "portfolio_cmdb"), (3, "0003", "incidents"), (4, "0004", "saved_filters"), (5, "0005", "slm"));
+pub(crate) const SQLITE: &[Migration] = migrations!("sqlite": (1, "0001", "init"), (2, "0002", "portfolio_cmdb"), (3, "0003", "incidents"), (4, "0004", "saved_filters"), (5, "0005", "slm"), (6, "0006", "locations"));
+pub(crate) const POSTGRES: &[Migration] = migrations!("postgres": (1, "0001", "init"), (2, "0002", "portfolio_cmdb"), (3, "0003", "incidents"), (4, "0004", "saved_filters"), (5, "0005", "slm"), (6, "0006", "locations"));
 
 /// How the database's schema compares with this program's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +48,60 @@ fn now_text() -> String {
     jiff::Timestamp::now().to_string()
 }
 
+/// The first line of a SQLite migration that rebuilds tables other tables refer to.
+const REBUILDS_TABLES: &str = "-- sigap: rebuilds tables";
+
+/// Applies one SQLite migration in its own transaction, unless it was applied before;
+/// returns whether it was applied now.
+fn sqlite_step(conn: &rusqlite::Connection, m: &Migration, check_refs: bool) -> StoreResult<bool> {
+    conn.execute_batch("BEGIN IMMEDIATE")
+        .map_err(StoreError::from_sqlite)?;
+    let done: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM schema_migrations WHERE version = ?1",
+            [m.version],
+            |r| r.get(0),
+        )
+        .map_err(StoreError::from_sqlite)?;
+    if done > 0 {
+        conn.execute_batch("COMMIT")
+            .map_err(StoreError::from_sqlite)?;
+        return Ok(false);
+    }
+    let step = (|| -> Result<(), String> {
+        conn.execute_batch(m.sql).map_err(|e| e.to_string())?;
+        if check_refs {
+            let broken = conn
+                .prepare("PRAGMA foreign_key_check")
+                .and_then(|mut check| Ok(check.query([])?.next()?.is_some()))
+                .map_err(|e| e.to_string())?;
+            if broken {
+                return Err("a reference points at no row after the rebuild".into());
+            }
+        }
+        conn.execute(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
+            rusqlite::params![m.version, m.name, now_text()],
+        )
+        .map_err(|e| e.to_string())?;
+        Ok(())
+    })();
+    match step {
+        Ok(_) => {
+            conn.execute_batch("COMMIT")
+                .map_err(StoreError::from_sqlite)?;
+            Ok(true)
+        }
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(StoreError::Schema(format!(
+                "migration {} ({}) failed: {e}",
+                m.version, m.name
+            )))
+        }
+    }
+}
+
 impl Store {
     fn migrations(&self) -> &'static [Migration] {
         match self.dialect() {
@@ -58,42 +112,33 @@ impl Store {
 
     /// Applies every pending migration; returns the versions applied now.
     pub async fn migrate(&self) -> StoreResult<Vec<i64>> {
+        self.migrate_to(i64::MAX).await
+    }
+
+    /// Applies the pending migrations up to version `last` (tests of an upgrade).
+    pub(crate) async fn migrate_to(&self, last: i64) -> StoreResult<Vec<i64>> {
         match &self.db {
             Db::Sqlite(s) => {
-                s.on_writer(|conn| {
-                    conn.execute_batch(BOOKKEEPING).map_err(StoreError::from_sqlite)?;
+                s.on_writer(move |conn| {
+                    conn.execute_batch(BOOKKEEPING)
+                        .map_err(StoreError::from_sqlite)?;
                     let mut applied = Vec::new();
-                    for m in SQLITE {
-                        conn.execute_batch("BEGIN IMMEDIATE").map_err(StoreError::from_sqlite)?;
-                        let done: i64 = conn
-                            .query_row(
-                                "SELECT count(*) FROM schema_migrations WHERE version = ?1",
-                                [m.version],
-                                |r| r.get(0),
-                            )
-                            .map_err(StoreError::from_sqlite)?;
-                        if done > 0 {
-                            conn.execute_batch("COMMIT").map_err(StoreError::from_sqlite)?;
-                            continue;
+                    for m in SQLITE.iter().filter(|m| m.version <= last) {
+                        // SQLite changes a table's constraints by building it anew, which
+                        // needs foreign keys off (they cannot change inside a transaction);
+                        // every reference is checked before the rebuild commits.
+                        let rebuilds = m.sql.starts_with(REBUILDS_TABLES);
+                        if rebuilds {
+                            conn.execute_batch("PRAGMA foreign_keys = OFF")
+                                .map_err(StoreError::from_sqlite)?;
                         }
-                        let step = conn.execute_batch(m.sql).and_then(|()| {
-                            conn.execute(
-                                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
-                                rusqlite::params![m.version, m.name, now_text()],
-                            )
-                        });
-                        match step {
-                            Ok(_) => {
-                                conn.execute_batch("COMMIT").map_err(StoreError::from_sqlite)?;
-                                applied.push(m.version);
-                            }
-                            Err(e) => {
-                                let _ = conn.execute_batch("ROLLBACK");
-                                return Err(StoreError::Schema(format!(
-                                    "migration {} ({}) failed: {e}",
-                                    m.version, m.name
-                                )));
-                            }
+                        let outcome = sqlite_step(conn, m, rebuilds);
+                        if rebuilds {
+                            conn.execute_batch("PRAGMA foreign_keys = ON")
+                                .map_err(StoreError::from_sqlite)?;
+                        }
+                        if outcome? {
+                            applied.push(m.version);
                         }
                     }
                     Ok(applied)
@@ -104,16 +149,22 @@ impl Store {
                 let mut client = p.client().await?;
                 // Two nodes creating the bookkeeping tables at once may collide; the second try wins.
                 if client.batch_execute(BOOKKEEPING).await.is_err() {
-                    client.batch_execute(BOOKKEEPING).await.map_err(StoreError::from_pg)?;
+                    client
+                        .batch_execute(BOOKKEEPING)
+                        .await
+                        .map_err(StoreError::from_pg)?;
                 }
                 let mut applied = Vec::new();
-                for m in POSTGRES {
+                for m in POSTGRES.iter().filter(|m| m.version <= last) {
                     let tx = client.transaction().await.map_err(StoreError::from_pg)?;
                     tx.query("SELECT id FROM schema_lock WHERE id = 1 FOR UPDATE", &[])
                         .await
                         .map_err(StoreError::from_pg)?;
                     let done = tx
-                        .query("SELECT 1 FROM schema_migrations WHERE version = $1", &[&m.version])
+                        .query(
+                            "SELECT 1 FROM schema_migrations WHERE version = $1",
+                            &[&m.version],
+                        )
                         .await
                         .map_err(StoreError::from_pg)?;
                     if !done.is_empty() {
@@ -121,7 +172,10 @@ impl Store {
                         continue;
                     }
                     tx.batch_execute(m.sql).await.map_err(|e| {
-                        StoreError::Schema(format!("migration {} ({}) failed: {e}", m.version, m.name))
+                        StoreError::Schema(format!(
+                            "migration {} ({}) failed: {e}",
+                            m.version, m.name
+                        ))
                     })?;
                     tx.execute(
                         "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",

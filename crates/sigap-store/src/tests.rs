@@ -42,6 +42,7 @@ macro_rules! both {
 
 both!(
     migrations_apply_once_and_schemas_match,
+    the_location_migration_keeps_agreements_and_their_references,
     people_round_trip_with_conflicts_and_versions,
     lists_page_with_cursors,
     audit_chain_detects_tampering,
@@ -122,6 +123,99 @@ async fn migrations_apply_once_and_schemas_match(db: TestDb) -> R {
         mine,
         columns(&other_store).await?,
         "tables and columns differ between dialects"
+    );
+    Ok(())
+}
+
+/// Migration 6 widens a check of `agreement`, which SQLite does by building the table anew
+/// with foreign keys off: the rows and what refers to them stay, and references are enforced
+/// again afterwards.
+async fn the_location_migration_keeps_agreements_and_their_references(db: TestDb) -> R {
+    let store = Store::open(&db.location, 2).await?;
+    store.migrate_to(5).await?;
+    let (agreement, target) = (AgreementId::new(), TargetId::new());
+    let insert_agreement = "INSERT INTO agreement (id, name, kind, tz_source, valid_from, created_at, updated_at) \
+                            VALUES ($1, $2, 'sla', $3, '2026-01-01', $4, $4)";
+    let insert_target = "INSERT INTO sla_target (id, agreement_id, name, metric, duration_secs, applies_when, \
+                         start_cond, pause_cond, stop_cond, cancel_cond, reset_cond, when_start_fails, thresholds) \
+                         VALUES ($1, $2, 'Fix', 'resolution', 3600, '[]', '[]', '[]', '[]', '[]', '[]', 'cancel', '[]')";
+    store
+        .write(async move |tx| {
+            tx.execute(
+                insert_agreement,
+                &[
+                    agreement.into(),
+                    "Standard".into(),
+                    "caller".into(),
+                    t0().into(),
+                ],
+            )
+            .await?;
+            tx.execute(insert_target, &[target.into(), agreement.into()])
+                .await
+        })
+        .await?;
+    assert_eq!(store.migrate().await?, vec![6]);
+    let kept = store
+        .read(async move |tx| {
+            tx.query_one(
+                "SELECT a.name, a.tz_source, count(t.id) FROM agreement a \
+                 JOIN sla_target t ON t.agreement_id = a.id GROUP BY a.name, a.tz_source",
+                &[],
+            )
+            .await
+        })
+        .await?;
+    assert_eq!(
+        (
+            kept.get::<String>(0)?,
+            kept.get::<String>(1)?,
+            kept.get::<i64>(2)?
+        ),
+        ("Standard".to_owned(), "caller".to_owned(), 1)
+    );
+    // The wider check, and references enforced again.
+    store
+        .write(async move |tx| {
+            tx.execute(
+                insert_agreement,
+                &[
+                    AgreementId::new().into(),
+                    "Local".into(),
+                    "location".into(),
+                    t0().into(),
+                ],
+            )
+            .await
+        })
+        .await?;
+    let moon = store
+        .write(async move |tx| {
+            tx.execute(
+                insert_agreement,
+                &[
+                    AgreementId::new().into(),
+                    "Moon".into(),
+                    "moon".into(),
+                    t0().into(),
+                ],
+            )
+            .await
+        })
+        .await;
+    assert!(moon.is_err(), "an unknown source is refused");
+    let orphan = store
+        .write(async move |tx| {
+            tx.execute(
+                insert_target,
+                &[TargetId::new().into(), AgreementId::new().into()],
+            )
+            .await
+        })
+        .await;
+    assert!(
+        matches!(orphan, Err(StoreError::Conflict { ref target }) if target == "fk"),
+        "{orphan:?}"
     );
     Ok(())
 }

@@ -99,7 +99,8 @@ id_params!(
     sigap_domain::AgreementId,
     sigap_domain::TargetId,
     sigap_domain::ClockId,
-    sigap_domain::ClockEventId
+    sigap_domain::ClockEventId,
+    sigap_domain::LocationId
 );
 
 fn ts_to_micros(ts: Timestamp) -> i64 {
@@ -373,7 +374,8 @@ id_cols!(
     sigap_domain::AgreementId,
     sigap_domain::TargetId,
     sigap_domain::ClockId,
-    sigap_domain::ClockEventId
+    sigap_domain::ClockEventId,
+    sigap_domain::LocationId
 );
 
 /// A calendar date, kept as ISO text (`YYYY-MM-DD`) in both engines.

@@ -569,6 +569,7 @@ field-tz-source = Time zone from
 tz-source-calendar = the calendar
 tz-source-caller = the caller
 tz-source-ci_location = the CI's location
+tz-source-location = the incident's location
 field-valid-from = Valid from
 field-valid-to = Valid until
 targets-intro = When several targets of the same measure apply to a task, the strictest (shortest) one counts. A new priority moves a running clock to its target, keeping its start and its pauses.
@@ -666,3 +667,14 @@ weekday-6 = Sunday
 calendar-closed-day = closed
 cond-any-task = every task
 action-export-csv = Export CSV
+
+# Locations
+nav-locations = Locations
+locations-title = Locations
+locations-intro = Sites, buildings and offices. An incident names the location it happens at; a location's time zone is the one people there keep. An inactive location stays on the incidents that have it but is no longer offered.
+locations-new = New location
+locations-empty = No locations match.
+locations-all = All
+location-title = Location
+location-incidents = Incidents at this location
+err-inactive = { $field }: no longer in use.

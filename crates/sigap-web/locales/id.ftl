@@ -558,6 +558,7 @@ field-tz-source = Zona waktu dari
 tz-source-calendar = kalender
 tz-source-caller = pelapor
 tz-source-ci_location = lokasi CI
+tz-source-location = lokasi insiden
 field-valid-from = Berlaku sejak
 field-valid-to = Berlaku sampai
 targets-intro = Bila beberapa target untuk ukuran yang sama berlaku pada satu tugas, yang paling ketat (terpendek) yang dihitung. Prioritas baru memindahkan jam yang berjalan ke targetnya, dengan awal dan jeda yang tetap.
@@ -655,3 +656,14 @@ weekday-6 = Minggu
 calendar-closed-day = tutup
 cond-any-task = semua tugas
 action-export-csv = Ekspor CSV
+
+# Lokasi
+nav-locations = Lokasi
+locations-title = Lokasi
+locations-intro = Situs, gedung dan kantor. Sebuah insiden menyebut lokasi tempat terjadinya; zona waktu lokasi adalah zona waktu yang dipakai orang di sana. Lokasi yang tidak aktif tetap ada pada insiden yang memilikinya, tetapi tidak ditawarkan lagi.
+locations-new = Lokasi baru
+locations-empty = Tidak ada lokasi yang cocok.
+locations-all = Semua
+location-title = Lokasi
+location-incidents = Insiden di lokasi ini
+err-inactive = { $field }: tidak dipakai lagi.

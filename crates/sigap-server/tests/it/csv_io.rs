@@ -7,7 +7,10 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use sigap_testkit::{TestApp, both};
 
-both!(generic_csv_imports_check_every_line_and_exports_follow_the_view);
+both!(
+    generic_csv_imports_check_every_line_and_exports_follow_the_view,
+    configuration_items_import_with_a_mapping_and_export_with_filters,
+);
 
 async fn upload(
     app: &TestApp,
@@ -171,5 +174,206 @@ async fn generic_csv_imports_check_every_line_and_exports_follow_the_view(
     let (_, r) = upload(&app, &admin, "/import/people", &people).await?;
     assert_eq!(r["errors"].as_array().map(Vec::len), Some(0), "{r}");
     let _ = post;
+    Ok(())
+}
+
+async fn csv_get(app: &TestApp, token: &str, path: &str) -> anyhow::Result<(StatusCode, String)> {
+    let resp = app
+        .http
+        .get(app.api(path))
+        .header("authorization", bearer(token))
+        .send()
+        .await?;
+    let s = resp.status();
+    Ok((s, resp.text().await?))
+}
+
+fn error_lines(r: &Value) -> Vec<(i64, String, String)> {
+    r["errors"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|e| {
+                    (
+                        e["line"].as_i64().unwrap_or(0),
+                        e["field"].as_str().unwrap_or("").to_owned(),
+                        e["code"].as_str().unwrap_or("").to_owned(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn configuration_items_import_with_a_mapping_and_export_with_filters(
+    app: TestApp,
+) -> anyhow::Result<()> {
+    let (_, agent) = app.person("agnes", &["agent"], None).await?;
+    post(
+        &app,
+        "/groups",
+        &app.admin_token,
+        serde_json::json!({"name": "Data centre", "type": "it_operations"}),
+    )
+    .await?;
+    // A file with its own headers, mapped onto the CI columns and attribute codes.
+    let map = "/import/cis?map=class%3DType,name%3DHostname,status%3DState,owner_group%3DTeam,serial%3DSN,cpu_count%3DCPUs,environment%3DEnv";
+    let good = "Type,Hostname,State,Team,SN,CPUs,Env\n\
+                server,web-01,operational,Data centre,SN-1,8,\n\
+                server,web-02,maintenance,Data centre,SN-2,4,\n\
+                application_service,Payroll,operational,,,,production\n";
+    let (s, r) = upload(&app, &agent, map, good).await?;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    assert_eq!(
+        (
+            r["kind"].as_str(),
+            r["applied"].as_bool(),
+            r["created"].as_i64(),
+            r["lines"].as_i64()
+        ),
+        (Some("cis"), Some(true), Some(3), Some(3)),
+        "{r}"
+    );
+    let web = get(&app, "/configuration_items?q=web-01", &agent).await?;
+    let item = &web["items"][0];
+    assert_eq!(
+        (
+            item["name"].as_str(),
+            item["status"].as_str(),
+            item["serial"].as_str(),
+            item["owner_group"]["display"].as_str()
+        ),
+        (
+            Some("web-01"),
+            Some("operational"),
+            Some("SN-1"),
+            Some("Data centre")
+        ),
+        "{web}"
+    );
+    assert_eq!(item["attributes"]["cpu_count"], 8, "{web}");
+    // The same file again changes nothing.
+    let (_, r) = upload(&app, &agent, map, good).await?;
+    assert_eq!(
+        (
+            r["created"].as_i64(),
+            r["updated"].as_i64(),
+            r["unchanged"].as_i64()
+        ),
+        (Some(0), Some(0), Some(3)),
+        "{r}"
+    );
+    // Bad lines under a dry run: each reported with its line and reason, nothing imported.
+    let bad = "Type,Hostname,State,Team,SN,CPUs,Env\n\
+               server,db-01,operational,Data centre,SN-3,16,\n\
+               teapot,kettle,operational,,,,\n\
+               server,db-02,broken,Nobody,,many,\n\
+               server,,operational,,,,\n\
+               application_service,Ledger,operational,,,,galactic\n";
+    let (s, r) = upload(&app, &agent, &format!("{map}&dry_run=true"), bad).await?;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    let lines = error_lines(&r);
+    let at = |line: i64| -> Vec<(String, String)> {
+        lines
+            .iter()
+            .filter(|(l, _, _)| *l == line)
+            .map(|(_, f, c)| (f.clone(), c.clone()))
+            .collect()
+    };
+    assert_eq!(at(2), vec![], "{r}");
+    assert_eq!(at(3), vec![("class".into(), "not_found".into())], "{r}");
+    let four: Vec<String> = at(4).into_iter().map(|(f, _)| f).collect();
+    for f in ["status", "owner_group", "cpu_count"] {
+        assert!(four.contains(&f.to_owned()), "line 4 {f}: {r}");
+    }
+    assert_eq!(at(5).first().map(|e| e.0.as_str()), Some("name"), "{r}");
+    assert_eq!(
+        at(6).first().map(|e| e.0.as_str()),
+        Some("environment"),
+        "{r}"
+    );
+    assert!(
+        r["errors"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .all(|e| e["message"].as_str().is_some_and(|m| !m.is_empty())),
+        "every error has a reason: {r}"
+    );
+    assert_eq!(
+        (r["dry_run"].as_bool(), r["applied"].as_bool()),
+        (Some(true), Some(false)),
+        "{r}"
+    );
+    // Without the dry run the same file still imports nothing, not even its good line.
+    let (_, r) = upload(&app, &agent, map, bad).await?;
+    assert_eq!(r["applied"], false, "{r}");
+    let db = get(&app, "/configuration_items?q=db-01", &agent).await?;
+    assert_eq!(db["items"].as_array().map(Vec::len), Some(0), "{db}");
+    // A mapping to a field that is not one, or from a column the file does not have: 422.
+    for bad_map in [
+        "/import/cis?map=name%3DHostname,shoe_size%3DSN",
+        "/import/cis?map=name%3DHostname,Shoe%20size%3DSN",
+        "/import/cis?map=class%3DType,name%3DFQDN",
+    ] {
+        let resp = app
+            .http
+            .post(app.api(bad_map))
+            .header("authorization", bearer(&agent))
+            .header("content-type", "text/csv")
+            .body(good.to_owned())
+            .send()
+            .await?;
+        let body =
+            crate::helpers::problem(resp, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed")
+                .await?;
+        assert_eq!(body["errors"][0]["field"], "map", "{bad_map}: {body}");
+    }
+    let all = get(&app, "/configuration_items?limit=100", &agent).await?;
+    assert_eq!(
+        all["items"].as_array().map(Vec::len),
+        Some(3),
+        "nothing new: {all}"
+    );
+    // Requesters may not import configuration items.
+    let (_, requester) = app.person("rudi", &["requester"], None).await?;
+    let (s, _) = upload(&app, &requester, map, good).await?;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    // The export follows the list's filters and carries the attribute columns of its classes.
+    let (s, text) = csv_get(&app, &agent, "/export/cis?class=server&status=operational").await?;
+    assert_eq!(s, StatusCode::OK, "{text}");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines.first().copied(),
+        Some("class,name,status,owner_group,location,serial,cpu_count,ram_gb,os,ip_address,model"),
+        "{text}"
+    );
+    assert_eq!(lines.len(), 2, "only the operational server: {text}");
+    assert!(
+        lines[1].starts_with("server,web-01,operational,Data centre,,SN-1,8"),
+        "{text}"
+    );
+    let (_, text) = csv_get(&app, &agent, "/export/cis?sort=-name").await?;
+    let names: Vec<&str> = text
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split(',').nth(1))
+        .collect();
+    assert_eq!(names, vec!["web-02", "web-01", "Payroll"], "{text}");
+    let (s, _) = csv_get(&app, &agent, "/export/cis?status=broken").await?;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, _) = csv_get(&app, &requester, "/export/cis").await?;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    // What was exported imports again unchanged.
+    let (_, export) = csv_get(&app, &agent, "/export/cis").await?;
+    let (_, r) = upload(&app, &agent, "/import/cis", &export).await?;
+    assert_eq!(
+        (
+            r["errors"].as_array().map(Vec::len),
+            r["unchanged"].as_i64()
+        ),
+        (Some(0), Some(3)),
+        "{r}"
+    );
     Ok(())
 }

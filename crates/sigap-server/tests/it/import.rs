@@ -1,5 +1,6 @@
 //! `sigap import servicenow-incidents` with the real UCI export: every incident once, every
-//! update in its journal, the final values of the file, and nothing new the second time.
+//! update in its journal, the final values of the file, each location once as a record the
+//! incidents point at, and nothing new the second time.
 
 use sigap_core::store::incidents as repo;
 use sigap_testkit::{TestApp, both};
@@ -51,6 +52,7 @@ struct Expected {
     opened_at: String,
     resolved_at: Option<String>,
     closed_at: Option<String>,
+    location: Option<String>,
     rows: usize,
 }
 
@@ -76,7 +78,13 @@ fn iso(v: &str) -> anyhow::Result<Option<String>> {
     )))
 }
 
-fn expected(path: &std::path::Path) -> anyhow::Result<BTreeMap<String, Expected>> {
+/// Each incident's final values, and every location the file names.
+fn expected(
+    path: &std::path::Path,
+) -> anyhow::Result<(
+    BTreeMap<String, Expected>,
+    std::collections::BTreeSet<String>,
+)> {
     let mut text = Vec::new();
     flate2::read::GzDecoder::new(std::fs::File::open(path)?).read_to_end(&mut text)?;
     let mut r = csv::Reader::from_reader(&text[..]);
@@ -86,6 +94,8 @@ fn expected(path: &std::path::Path) -> anyhow::Result<BTreeMap<String, Expected>
             .position(|x| x == n)
             .ok_or_else(|| anyhow::anyhow!("no {n}"))
     };
+    let loc = col("location")?;
+    let mut locations = std::collections::BTreeSet::new();
     let (num, st, pri, reo, op, res, clo) = (
         col("number")?,
         col("incident_state")?,
@@ -114,6 +124,7 @@ fn expected(path: &std::path::Path) -> anyhow::Result<BTreeMap<String, Expected>
             opened_at: String::new(),
             resolved_at: None,
             closed_at: None,
+            location: None,
             rows: 0,
         });
         if !state.is_empty() {
@@ -124,15 +135,19 @@ fn expected(path: &std::path::Path) -> anyhow::Result<BTreeMap<String, Expected>
         e.opened_at = iso(&g(op))?.unwrap_or_default();
         e.resolved_at = iso(&g(res))?;
         e.closed_at = iso(&g(clo))?;
+        e.location = Some(g(loc)).filter(|l| l != "?");
+        if let Some(l) = &e.location {
+            locations.insert(l.clone());
+        }
         e.rows += 1;
     }
-    Ok(out)
+    Ok((out, locations))
 }
 
 async fn the_servicenow_export_imports_completely_and_once(app: TestApp) -> anyhow::Result<()> {
     let file = data_file()?;
     let path = file.to_string_lossy().into_owned();
-    let want = expected(&file)?;
+    let (want, locations) = expected(&file)?;
     assert_eq!(want.len(), 24_918);
     assert_eq!(want.values().map(|e| e.rows).sum::<usize>(), 141_712);
     // A dry run writes nothing.
@@ -156,6 +171,10 @@ async fn the_servicenow_export_imports_completely_and_once(app: TestApp) -> anyh
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         text.contains("24918 created, 0 changed, 0 unchanged, 0 skipped; 141712 journal entries"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(" {} locations,", locations.len())),
         "{text}"
     );
     // Every incident against the file.
@@ -189,16 +208,18 @@ async fn the_servicenow_export_imports_completely_and_once(app: TestApp) -> anyh
             && i.opened_at.to_string() == e.opened_at
             && show(i.resolved_at) == e.resolved_at
             && show(i.closed_at) == e.closed_at
+            && i.location.as_ref().map(|l| l.name.clone()) == e.location
             && *entries == e.rows;
         if !fine {
             wrong.push(format!(
-                "{n}: {} p{} r{} {} {:?} {:?} {} entries; file {} p{} r{} {} {:?} {:?} {} rows",
+                "{n}: {} p{} r{} {} {:?} {:?} {:?} {} entries; file {} p{} r{} {} {:?} {:?} {:?} {} rows",
                 i.state.code(),
                 i.priority.get(),
                 i.reopen_count,
                 i.opened_at,
                 show(i.resolved_at),
                 show(i.closed_at),
+                i.location.as_ref().map(|l| l.name.as_str()),
                 entries,
                 e.state,
                 e.priority,
@@ -206,6 +227,7 @@ async fn the_servicenow_export_imports_completely_and_once(app: TestApp) -> anyh
                 e.opened_at,
                 e.resolved_at,
                 e.closed_at,
+                e.location,
                 e.rows
             ));
         }
@@ -216,11 +238,44 @@ async fn the_servicenow_export_imports_completely_and_once(app: TestApp) -> anyh
         wrong.len(),
         &wrong[..wrong.len().min(5)]
     );
+    // Each location is a record, once.
+    let names: Vec<String> = locations.iter().cloned().collect();
+    let records = app
+        .core
+        .store
+        .read(async move |tx| {
+            let mut found = Vec::new();
+            for n in &names {
+                found.push(sigap_core::store::locations::find_by_name(tx, n).await?);
+            }
+            Ok::<_, sigap_core::store::StoreError>(found)
+        })
+        .await?;
+    let missing: Vec<&String> = locations
+        .iter()
+        .zip(&records)
+        .filter(|(n, r)| r.as_ref().is_none_or(|r| &r.name != *n))
+        .map(|(n, _)| n)
+        .collect();
+    assert!(missing.is_empty(), "locations missing: {missing:?}");
+    let listed = sigap_core::locations::list(
+        &app.core,
+        &sigap_core::Ctx::system("test"),
+        Default::default(),
+        &sigap_core::listing::ListParams {
+            limit: Some(500),
+            ..Default::default()
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    assert_eq!(listed.items.len(), locations.len(), "no location twice");
     // Again: nothing new, nothing changed.
     let out = sigap(&app, &["import", "servicenow-incidents", &path])?;
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
-        text.contains("0 created, 0 changed, 24918 unchanged"),
+        text.contains("0 created, 0 changed, 24918 unchanged")
+            && text.contains("created 0 people, 0 groups, 0 categories, 0 locations, 0 CIs"),
         "{text}"
     );
     // New incidents are numbered after the imported ones.

@@ -11,6 +11,7 @@ mod helpers;
 mod import;
 mod incidents;
 mod jobs;
+mod locations;
 mod nodes;
 mod ops;
 mod portfolio;

@@ -10,7 +10,7 @@ use crate::value::Row;
 use jiff::Timestamp;
 use sigap_domain::incident::{ContactType, HoldReason, IncidentState, Level, MatrixRow, Priority};
 use sigap_domain::{
-    CiId, GroupId, JournalId, OfferingId, OrgId, PersonId, RuleId, ServiceId, TaskId,
+    CiId, GroupId, JournalId, LocationId, OfferingId, OrgId, PersonId, RuleId, ServiceId, TaskId,
 };
 
 /// Takes the next number of a kind (`INC0000001`) in the caller's transaction.
@@ -66,6 +66,8 @@ pub struct Incident {
     pub resolution_notes: String,
     pub major: bool,
     pub priority_override_reason: Option<String>,
+    /// Where it happens; written with `set_location`, beside the fields.
+    pub location: Option<NamedRef<LocationId>>,
     pub version: i64,
 }
 
@@ -135,19 +137,24 @@ impl Incident {
             priority_override_reason: self.priority_override_reason.clone(),
         }
     }
+
+    pub fn location_id(&self) -> Option<LocationId> {
+        self.location.as_ref().map(|l| l.id)
+    }
 }
 
 const COLUMNS: &str = "t.id, t.number, t.short_description, t.description, t.state, t.impact, t.urgency, t.priority, \
     c.id, c.login, c.name, ob.id, ob.login, ob.name, g.id, g.name, a.id, a.login, a.name, \
     s.id, s.name, f.id, f.name, ci.id, ci.name, o.id, o.name, t.category, t.subcategory, t.contact_type, \
     p.id, p.number, t.opened_at, t.updated_at, t.resolved_at, t.closed_at, t.reassignment_count, t.reopen_count, \
-    i.hold_reason, i.workaround, i.resolution_code, i.resolution_notes, i.major, i.priority_override_reason, t.version";
+    i.hold_reason, i.workaround, i.resolution_code, i.resolution_notes, i.major, i.priority_override_reason, t.version, \
+    lo.id, lo.name";
 const FROM: &str = "FROM task t JOIN incident i ON i.task_id = t.id \
     LEFT JOIN person c ON c.id = t.caller_id LEFT JOIN person ob ON ob.id = t.opened_by_id \
     LEFT JOIN support_group g ON g.id = t.assignment_group_id LEFT JOIN person a ON a.id = t.assigned_to_id \
     LEFT JOIN service s ON s.id = t.service_id LEFT JOIN service_offering f ON f.id = t.offering_id \
     LEFT JOIN ci ci ON ci.id = t.ci_id LEFT JOIN organization o ON o.id = t.organization_id \
-    LEFT JOIN task p ON p.id = t.parent_id";
+    LEFT JOIN task p ON p.id = t.parent_id LEFT JOIN location lo ON lo.id = t.location_id";
 
 pub(crate) fn named<T: crate::value::Col>(
     row: &Row,
@@ -213,6 +220,7 @@ fn from_row(row: &Row) -> StoreResult<Incident> {
         major: row.get(42)?,
         priority_override_reason: row.get(43)?,
         version: row.get(44)?,
+        location: named(row, 45)?,
     })
 }
 
@@ -340,6 +348,40 @@ pub async fn update(
     get(tx, id).await
 }
 
+/// Sets where a task happens. The location is not one of the `IncidentFields` (bulk loaders
+/// write those and leave it empty): a writer that changes it calls this in the same
+/// transaction, before `update`, which counts the version and reads the record back.
+pub async fn set_location(
+    tx: &mut Tx<'_>,
+    id: TaskId,
+    location: Option<LocationId>,
+) -> StoreResult<()> {
+    tx.execute(
+        "UPDATE task SET location_id = $2 WHERE id = $1",
+        &[id.into(), location.into()],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Sets the location of many tasks just inserted, with one statement per location.
+pub async fn set_locations(tx: &mut Tx<'_>, rows: &[(TaskId, LocationId)]) -> StoreResult<()> {
+    let mut by_location: std::collections::BTreeMap<LocationId, Vec<TaskId>> =
+        std::collections::BTreeMap::new();
+    for (task, location) in rows {
+        by_location.entry(*location).or_default().push(*task);
+    }
+    let sql = format!(
+        "UPDATE task SET location_id = $1 WHERE {}",
+        super::in_json(tx.dialect(), "id", "$2")
+    );
+    for (location, tasks) in by_location {
+        let ids = super::id_array(&tasks);
+        tx.execute(&sql, &[location.into(), (&ids).into()]).await?;
+    }
+    Ok(())
+}
+
 static GET: std::sync::LazyLock<String> =
     std::sync::LazyLock::new(|| format!("SELECT {COLUMNS} {FROM} WHERE t.id = $1"));
 static BY_NUMBER: std::sync::LazyLock<String> =
@@ -393,6 +435,7 @@ pub struct IncidentFilter {
     pub category: Option<String>,
     /// Children of this incident.
     pub parent: Option<TaskId>,
+    pub location: Option<LocationId>,
     pub q: Option<String>,
 }
 
@@ -479,6 +522,9 @@ pub async fn list(
     }
     if let Some(p) = filter.parent {
         q.filter("t.parent_id = {}", Val::Uuid(p.as_uuid()));
+    }
+    if let Some(l) = filter.location {
+        q.filter("t.location_id = {}", Val::Uuid(l.as_uuid()));
     }
     if let (Some(text), Dialect::Postgres) = (text, tx.dialect()) {
         let ph = q.bind(Val::Text(text.to_owned()));

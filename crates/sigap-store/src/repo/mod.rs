@@ -9,6 +9,7 @@ pub mod idempotency;
 pub mod incidents;
 pub mod jobs;
 pub mod list;
+pub mod locations;
 pub mod notifications;
 pub mod orgs;
 pub mod people;

@@ -1,5 +1,6 @@
-//! Generic CSV import (people, organizations, incidents; with a column mapping) and export
-//! (people, organizations, and incidents with the filters and columns of a queue).
+//! Generic CSV import (people, organizations, incidents, configuration items; with a column
+//! mapping) and export (people, organizations, configuration items with the filters of their
+//! list, and incidents with the filters and columns of a queue).
 
 use super::cmdb::LineErrorOut;
 use crate::AppState;
@@ -33,16 +34,22 @@ pub struct CsvReportOut {
     pub lines: usize,
     pub created: usize,
     pub updated: usize,
+    /// Lines that match what is stored and change nothing (configuration items).
+    pub unchanged: usize,
     /// Every refused line with its reason; when there is any, nothing was imported.
     pub errors: Vec<LineErrorOut>,
 }
 
 /// Imports people (key `login`; columns login, name, email, roles separated by `;`,
 /// organization, locale, time_zone, active), organizations (key `name`; name, kind,
-/// description) or incidents (key `number`, empty to create; short_description, description,
-/// caller, contact_type, impact, urgency, category, assignment_group, assigned_to) from CSV.
-/// Every line is checked first; when any is wrong nothing is imported and every wrong line is
-/// reported. Configuration items and relationships: `POST /api/v1/cmdb/import`.
+/// description), incidents (key `number`, empty to create; short_description, description,
+/// caller, contact_type, impact, urgency, category, assignment_group, assigned_to, location)
+/// or configuration items (`cis`; key class and name; status, owner_group, location, serial
+/// and one column per attribute code of the class) from CSV. `map` renames the file's
+/// columns to these; a mapping to an unknown field or from a column the file does not have
+/// is refused (422). Every line is checked first; when any is wrong nothing is imported and
+/// every wrong line is reported with its line number and reason. Relationships between
+/// configuration items: `POST /api/v1/cmdb/import?kind=relationships`.
 #[utoipa::path(post, path = "/api/v1/import/{kind}", tag = "import", params(("kind" = String, Path), ImportQuery),
     request_body(content = String, content_type = "text/csv"),
     responses((status = 200, body = CsvReportOut), (status = 415, body = Problem, content_type = "application/problem+json")))]
@@ -65,6 +72,7 @@ pub async fn import(
         lines: r.lines,
         created: r.created,
         updated: r.updated,
+        unchanged: r.unchanged,
         errors: r
             .errors
             .into_iter()
@@ -86,20 +94,51 @@ fn csv_response(name: &str, text: String) -> Response {
     resp
 }
 
-/// Exports people or organizations as CSV, in the import's columns (administrators).
-#[utoipa::path(get, path = "/api/v1/export/{kind}", tag = "import", params(("kind" = String, Path)),
-    responses((status = 200, content_type = "text/csv", body = String)))]
+#[derive(Debug, Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportQuery {
+    /// CIs: class codes or ids, separated by commas.
+    pub class: Option<String>,
+    /// CIs: planned, in_build, operational, maintenance or retired.
+    pub status: Option<String>,
+    /// CIs: owner group (id or name).
+    pub owner_group: Option<String>,
+    /// CIs: part of the name, serial or location.
+    pub q: Option<String>,
+    /// CIs: sort, as the list takes it (default `name`).
+    pub sort: Option<String>,
+}
+
+/// Exports people or organizations (administrators) as CSV in the import's columns, or the
+/// configuration items of a list view (`cis`, agents: the list's filters `class`, `status`,
+/// `owner_group`, `q` and its `sort`; the import's columns with the attribute columns of the
+/// classes exported; at most 100,000 lines).
+#[utoipa::path(get, path = "/api/v1/export/{kind}", tag = "import", params(("kind" = String, Path), ExportQuery),
+    responses((status = 200, content_type = "text/csv", body = String),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn export(
     State(s): State<AppState>,
     Caller(ctx): Caller,
     ApiPath(kind): ApiPath<String>,
+    ApiQuery(q): ApiQuery<ExportQuery>,
 ) -> ApiResult<Response> {
+    let kind = Kind::parse(&kind)?;
+    if kind == Kind::Cis {
+        let query = sigap_core::cmdb::CiQuery {
+            class: q.class,
+            status: q.status,
+            owner_group: q.owner_group,
+            q: q.q,
+        };
+        let text = sigap_core::cmdb_csv::export_filtered(&s.core, &ctx, query, q.sort).await?;
+        return Ok(csv_response("cis", text));
+    }
     ctx.principal.require(sigap_domain::Role::Admin)?;
     let all = ListParams {
         limit: Some(sigap_core::listing::MAX_LIMIT),
         ..Default::default()
     };
-    let (name, header, rows): (&str, &[&str], Vec<Vec<String>>) = match Kind::parse(&kind)? {
+    let (name, header, rows): (&str, &[&str], Vec<Vec<String>>) = match kind {
         Kind::People => {
             let mut rows = Vec::new();
             let mut params = all.clone();
@@ -150,7 +189,7 @@ pub async fn export(
             }
             ("organizations", Kind::Organizations.columns(), rows)
         }
-        Kind::Incidents => {
+        Kind::Incidents | Kind::Cis => {
             return Err(ApiError::App(sigap_core::AppError::field(
                 "kind",
                 "invalid_choice",
@@ -175,6 +214,7 @@ pub const INCIDENT_COLUMNS: &[&str] = &[
     "category",
     "service",
     "configuration_item",
+    "location",
     "reopen_count",
 ];
 
@@ -189,13 +229,15 @@ pub struct IncidentExportQuery {
     pub group: Option<String>,
     /// Person id or login.
     pub assignee: Option<String>,
+    /// Location id or name.
+    pub location: Option<String>,
     pub major: Option<String>,
     pub q: Option<String>,
     /// Sort, as the list takes it (default `priority,opened_at`).
     pub sort: Option<String>,
     /// Columns, comma-separated (default: all of number, short_description, caller,
     /// priority, state, assignment_group, assigned_to, updated, opened, category, service,
-    /// configuration_item, reopen_count).
+    /// configuration_item, location, reopen_count).
     pub cols: Option<String>,
 }
 
@@ -245,6 +287,7 @@ pub async fn export_incidents(
         queue,
         assignment_group: q.group.clone(),
         assigned_to: q.assignee.clone(),
+        location: q.location.clone(),
         priority: q.priority.clone(),
         major: q.major.clone(),
         q: q.q.clone(),
@@ -292,6 +335,11 @@ pub async fn export_incidents(
                     "configuration_item" => {
                         i.ci.as_ref().map(|x| x.name.clone()).unwrap_or_default()
                     }
+                    "location" => i
+                        .location
+                        .as_ref()
+                        .map(|x| x.name.clone())
+                        .unwrap_or_default(),
                     "reopen_count" => i.reopen_count.to_string(),
                     _ => String::new(),
                 }

@@ -382,7 +382,7 @@ pub struct ListQuery {
     pub q: Option<String>,
     /// Filter by active flag (`true`/`false`).
     pub active: Option<String>,
-    /// People: organization id or name.
+    /// People, locations: organization id or name.
     pub organization: Option<String>,
     /// People: role code.
     pub role: Option<String>,

@@ -48,6 +48,8 @@ pub struct IncidentOut {
     pub service_offering: Option<Ref>,
     pub configuration_item: Option<Ref>,
     pub organization: Option<Ref>,
+    /// Where it happens.
+    pub location: Option<Ref>,
     pub category: Option<String>,
     pub subcategory: Option<String>,
     /// phone, email, self_service, walk_in, chat, monitoring or api.
@@ -110,6 +112,10 @@ impl From<Incident> for IncidentOut {
                 id: s.id.as_uuid(),
                 display: s.name,
             }),
+            location: i.location.map(|l| Ref {
+                id: l.id.as_uuid(),
+                display: l.name,
+            }),
             category: i.category,
             subcategory: i.subcategory,
             contact_type: i.contact_type.code().into(),
@@ -171,7 +177,8 @@ pub struct IncidentDetailOut {
 }
 
 /// Fields of an incident. On create `short_description` is required; requesters report for
-/// themselves and set only the description, impact, urgency, service, CI and category.
+/// themselves and set only the description, impact, urgency, service, CI, category and
+/// location.
 #[derive(Debug, Clone, Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct IncidentIn {
@@ -220,6 +227,10 @@ pub struct IncidentIn {
     pub subcategory: Option<Option<String>>,
     pub workaround: Option<String>,
     pub major: Option<bool>,
+    /// Location id or name (an active one); `null` for none.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub location: Option<Option<String>>,
 }
 
 impl From<IncidentIn> for incidents::IncidentInput {
@@ -243,6 +254,7 @@ impl From<IncidentIn> for incidents::IncidentInput {
             subcategory: i.subcategory,
             workaround: i.workaround,
             major: i.major,
+            location: i.location,
         }
     }
 }
@@ -316,10 +328,10 @@ fn action(name: &str, body: ActionIn) -> Result<Action, ApiError> {
 /// Incidents you may see: all of them for agents, your own for requesters, your
 /// organization's for agents of a customer. `queue` = mine, my_groups, unassigned, on_hold or
 /// major; filters `state` (comma-separated), `assignment_group`, `assigned_to`, `priority`,
-/// `major`, `service`, `category`, `caller`, `parent` (its children), `q` (full text over
-/// number, descriptions and journal). Sort by `priority`, `opened_at`, `updated_at`,
-/// `number`; the default `priority,opened_at` puts priority 1 (the highest) and the oldest
-/// first.
+/// `major`, `service`, `category`, `caller`, `parent` (its children), `location`, `q` (full
+/// text over number, descriptions and journal). Sort by `priority`, `opened_at`,
+/// `updated_at`, `number`; the default `priority,opened_at` puts priority 1 (the highest) and
+/// the oldest first.
 #[utoipa::path(get, path = "/api/v1/incidents", tag = "incidents", params(ListQuery, IncidentListQuery),
     responses((status = 200, body = Page<IncidentOut>)))]
 pub async fn list_incidents(
@@ -340,6 +352,7 @@ pub async fn list_incidents(
         category: iq.category,
         caller: iq.caller,
         parent: iq.parent,
+        location: iq.location,
         q: q.q,
     };
     let page = incidents::list(&s.core, &ctx, query, &params).await?;
@@ -372,6 +385,8 @@ pub struct IncidentListQuery {
     pub caller: Option<String>,
     /// The children of this incident (number or id).
     pub parent: Option<String>,
+    /// Location id or name.
+    pub location: Option<String>,
 }
 
 /// Logs an incident; the priority comes from the matrix.

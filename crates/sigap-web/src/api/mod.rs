@@ -7,6 +7,7 @@ pub mod dto;
 mod filters;
 mod handlers;
 mod incidents;
+mod locations;
 mod notifications;
 mod portfolio;
 mod sla;
@@ -34,11 +35,12 @@ use utoipa_axum::routes;
         (name = "people", description = "People and their roles"),
         (name = "organizations", description = "The provider, customers and suppliers"),
         (name = "groups", description = "Support groups and their members"),
+        (name = "locations", description = "Sites, buildings and offices with their time zones; incidents name where they happen"),
         (name = "services", description = "The service portfolio: services and their lifecycle, offerings, process roles"),
         (name = "portfolios", description = "The project and application portfolios"),
         (name = "cmdb", description = "Configuration items, classes, relationships, impact analysis, CSV import and export"),
         (name = "incidents", description = "Incident management: log, classify, assign, hold, resolve, close"),
-        (name = "import", description = "CSV import and export of people, organizations and incidents; the ServiceNow importer is `sigap import servicenow-incidents`"),
+        (name = "import", description = "CSV import and export of people, organizations, incidents and configuration items, with a column mapping; the ServiceNow importer is `sigap import servicenow-incidents`"),
         (name = "sla", description = "Service level management: calendars, agreements (SLA, OLA, UC), targets, clocks, compliance"),
         (name = "audit", description = "Who changed what, when")
     )
@@ -80,6 +82,12 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_members, add_member))
         .routes(routes!(remove_member))
         .routes(routes!(group_history))
+        .routes(routes!(
+            locations::list_locations,
+            locations::create_location
+        ))
+        .routes(routes!(locations::get_location, locations::patch_location))
+        .routes(routes!(locations::location_history))
         .merge(portfolio_routes())
         .merge(cmdb_routes())
         .merge(incident_routes())

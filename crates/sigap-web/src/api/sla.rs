@@ -337,7 +337,8 @@ pub struct AgreementOut {
     pub group: Option<Ref>,
     /// None: the built-in 24x7 calendar.
     pub calendar: Option<Ref>,
-    /// calendar, caller or ci_location (the CI's `time_zone` attribute).
+    /// calendar, caller, ci_location (the CI's `time_zone` attribute) or location (the time
+    /// zone of the task's location); when the source has none, the calendar's.
     pub tz_source: String,
     pub valid_from: String,
     pub valid_to: Option<String>,
@@ -404,7 +405,7 @@ pub struct AgreementIn {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub calendar: Option<Option<String>>,
-    /// calendar (default), caller or ci_location.
+    /// calendar (default), caller, ci_location or location.
     pub tz_source: Option<String>,
     /// `YYYY-MM-DD`; default today.
     pub valid_from: Option<String>,

@@ -101,6 +101,7 @@ const COLUMNS: &[&str] = &[
     "category",
     "service",
     "configuration_item",
+    "location",
     "reopen_count",
 ];
 const DEFAULT_COLUMNS: usize = 9;
@@ -164,6 +165,7 @@ fn cell(
         "category" => plain(i.category.as_deref().unwrap_or("")),
         "service" => plain(i.service.as_ref().map_or("", |s| s.name.as_str())),
         "configuration_item" => plain(i.ci.as_ref().map_or("", |s| s.name.as_str())),
+        "location" => plain(i.location.as_ref().map_or("", |l| l.name.as_str())),
         "reopen_count" => plain(&i.reopen_count.to_string()),
         _ => plain(""),
     }
@@ -201,6 +203,7 @@ pub struct IncidentsPage<'a> {
     pub filter_priority: String,
     pub filter_group: String,
     pub filter_assignee: String,
+    pub filter_location: String,
     pub filter_major: bool,
     pub sort: String,
     pub states: Vec<(String, String)>,
@@ -306,6 +309,7 @@ async fn incidents_view(
         priority: Some(get("priority")).filter(|p| !p.is_empty()),
         assignment_group: Some(get("group")).filter(|p| !p.is_empty()),
         assigned_to: Some(get("assignee")).filter(|p| !p.is_empty()),
+        location: Some(get("location")).filter(|p| !p.is_empty()),
         major: major.then(|| "true".into()),
         q: q.get("q").cloned(),
         ..Default::default()
@@ -386,9 +390,11 @@ async fn incidents_view(
             }
         })
         .collect();
-    let filtering = ["state", "priority", "group", "assignee", "major"]
-        .iter()
-        .any(|k| !get(k).is_empty());
+    let filtering = [
+        "state", "priority", "group", "assignee", "location", "major",
+    ]
+    .iter()
+    .any(|k| !get(k).is_empty());
     render(
         StatusCode::OK,
         &IncidentsPage {
@@ -404,6 +410,7 @@ async fn incidents_view(
             filter_priority: get("priority"),
             filter_group: get("group"),
             filter_assignee: get("assignee"),
+            filter_location: get("location"),
             filter_major: major,
             filter_state,
             sort,
@@ -531,6 +538,7 @@ pub struct IncidentView {
     pub assignee_login: String,
     pub service: String,
     pub ci: String,
+    pub location: String,
     pub category: String,
     pub contact_type: String,
     pub hold_reason: String,
@@ -591,6 +599,11 @@ fn view(tt: Tr<'_>, viewer: &Viewer, labels: MatrixPreset, i: &Incident) -> Inci
             .map(|s| s.name.clone())
             .unwrap_or_default(),
         ci: i.ci.as_ref().map(|s| s.name.clone()).unwrap_or_default(),
+        location: i
+            .location
+            .as_ref()
+            .map(|l| l.name.clone())
+            .unwrap_or_default(),
         category: i.category.clone().unwrap_or_default(),
         contact_type: tt.get(&format!("contact-{}", i.contact_type.code())),
         hold_reason: i
@@ -700,6 +713,27 @@ pub struct IncidentPage<'a> {
     /// Subcategories: (code, name, category name).
     pub subcategories: Vec<(String, String, String)>,
     pub clocks: Vec<super::sla::ClockCard>,
+    /// Names of active locations, offered while typing.
+    pub location_names: Vec<String>,
+}
+
+/// The names of the active locations the viewer may choose (the first 200 by name).
+async fn location_names(state: &AppState, ctx: &Ctx) -> Vec<String> {
+    sigap_core::locations::list(
+        &state.core,
+        ctx,
+        sigap_core::locations::LocationQuery {
+            active: Some("true".into()),
+            ..Default::default()
+        },
+        &ListParams {
+            limit: Some(200),
+            ..Default::default()
+        },
+    )
+    .await
+    .map(|p| p.items.into_iter().map(|l| l.name).collect())
+    .unwrap_or_default()
 }
 
 async fn incident_view(
@@ -793,6 +827,7 @@ async fn incident_view(
             })
             .collect(),
         clocks: super::sla::cards(tt, viewer, clocks),
+        location_names: location_names(state, ctx).await,
         chrome,
     };
     render(status, &page)
@@ -828,6 +863,7 @@ pub async fn incident_create(
         ci: form.opt("ci").map(Some),
         category: form.opt("category").map(Some),
         assignment_group: form.opt("assignment_group").map(Some),
+        location: form.opt("location").map(Some),
         ..Default::default()
     };
     match incidents::create(&state.core, &ctx, input).await {
@@ -846,6 +882,7 @@ pub async fn incident_create(
                 chrome.errors = errors;
                 new_page(
                     &state,
+                    &ctx,
                     chrome,
                     Draft::from_form(&form),
                     StatusCode::UNPROCESSABLE_ENTITY,
@@ -874,6 +911,7 @@ pub struct NewIncidentPage<'a> {
     pub draft: Draft,
     pub categories: Vec<(String, String)>,
     pub contact_types: Vec<(String, String)>,
+    pub location_names: Vec<String>,
 }
 
 async fn categories(state: &AppState) -> Vec<(String, String)> {
@@ -891,6 +929,7 @@ async fn categories(state: &AppState) -> Vec<(String, String)> {
 
 async fn new_page(
     state: &AppState,
+    ctx: &Ctx,
     chrome: Chrome<'_>,
     draft: Draft,
     status: StatusCode,
@@ -907,6 +946,7 @@ async fn new_page(
                 )
             })
             .collect(),
+        location_names: location_names(state, ctx).await,
         draft,
         chrome,
     };
@@ -921,7 +961,7 @@ pub async fn incident_new(
         return see_other("/portal", None);
     }
     let chrome = Chrome::new(&state, &viewer, "incidents", "incidents-new");
-    new_page(&state, chrome, Draft::default(), StatusCode::OK).await
+    new_page(&state, &ctx, chrome, Draft::default(), StatusCode::OK).await
 }
 
 pub async fn incident_update(
@@ -941,6 +981,7 @@ pub async fn incident_update(
         major: form.get("major_sent").map(|_| form.get("major").is_some()),
         service: changed(&form, "service"),
         ci: changed(&form, "ci"),
+        location: changed(&form, "location"),
         parent: changed(&form, "parent"),
         category: changed(&form, "category"),
         // A new category drops a subcategory of the old one.

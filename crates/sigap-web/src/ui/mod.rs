@@ -1,6 +1,7 @@
 //! The HTML interface: server-rendered pages that work without JavaScript.
 
 mod incidents;
+mod locations;
 mod portfolio;
 mod sla;
 mod views;
@@ -19,6 +20,7 @@ use sigap_domain::{Locale, Role};
 use std::sync::Arc;
 
 pub use incidents::*;
+pub use locations::*;
 pub use portfolio::*;
 pub use sla::*;
 pub use views::*;
@@ -47,6 +49,14 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/organizations", get(orgs_page).post(org_create))
         .route("/admin/organizations/{id}", get(org_page).post(org_update))
         .route("/admin/organizations/{id}/delete", post(org_delete))
+        .route(
+            "/admin/locations",
+            get(locations_page).post(location_create),
+        )
+        .route(
+            "/admin/locations/{id}",
+            get(location_page).post(location_update),
+        )
         .route("/notifications/{id}/read", post(notification_read))
         .route("/incidents", get(incidents_page).post(incident_create))
         .route("/incidents/new", get(incident_new))
