@@ -137,6 +137,10 @@ fn relationships(layers: &[Vec<CiId>], rng: &mut Rng) -> Vec<(CiId, RelKind, CiI
 /// `spec.services` catalogue services delivered by the business services (administrators).
 pub async fn seed_cmdb(core: &Core, ctx: &Ctx, spec: CmdbSpec) -> AppResult<Seeded> {
     ctx.principal.require(Role::Admin)?;
+    bulk(core, generate_cmdb(core, ctx, spec)).await
+}
+
+async fn generate_cmdb(core: &Core, ctx: &Ctx, spec: CmdbSpec) -> AppResult<Seeded> {
     crate::cmdb::ensure_builtin_classes(core).await?;
     let mut rng = Rng::new(spec.seed);
     let (actor, now) = (Actor::of(ctx), core.now());
@@ -389,6 +393,28 @@ pub async fn seed_incidents_with(
     core: &Core,
     ctx: &Ctx,
     spec: IncidentSpec,
+    progress: impl FnMut(usize, usize),
+) -> AppResult<SeededIncidents> {
+    ctx.principal.require(Role::Admin)?;
+    bulk(core, generate_incidents(core, spec, progress)).await
+}
+
+/// Runs a generator with the database in bulk-loading mode, and leaves that mode whatever
+/// the outcome.
+async fn bulk<T>(core: &Core, work: impl Future<Output = AppResult<T>>) -> AppResult<T> {
+    core.store.bulk_loading(true).await?;
+    let outcome = work.await;
+    core.store.bulk_loading(false).await?;
+    outcome
+}
+
+/// Incidents generated and written in one transaction: large transactions write the hot
+/// index pages to the log fewer times.
+const BATCH: usize = 100_000;
+
+async fn generate_incidents(
+    core: &Core,
+    spec: IncidentSpec,
     mut progress: impl FnMut(usize, usize),
 ) -> AppResult<SeededIncidents> {
     let IncidentSpec {
@@ -404,7 +430,6 @@ pub async fn seed_incidents_with(
     };
     use sigap_domain::{GroupId, GroupType, Locale, PersonId, TaskId};
     use sigap_store::incidents::{IncidentFields, SeedIncident};
-    ctx.principal.require(Role::Admin)?;
     let mut rng = Rng::new(seed);
     let now = core.now();
     let tag = seed;
@@ -508,7 +533,7 @@ pub async fn seed_incidents_with(
     let mut made = 0usize;
     let mut writing: Option<tokio::task::JoinHandle<AppResult<()>>> = None;
     while made < count {
-        let n = (count - made).min(10_000);
+        let n = (count - made).min(BATCH);
         let mut batch = Vec::with_capacity(n);
         for k in 0..n {
             let idx = made + k;
@@ -680,12 +705,16 @@ pub struct SeededClocks {
 /// warning is due), the rest within the last three hours. Also computes, for each clock, its
 /// due time on a business calendar with holidays, to measure that arithmetic.
 pub async fn seed_clocks(core: &Core, ctx: &Ctx, due: usize, seed: u64) -> AppResult<SeededClocks> {
+    ctx.principal.require(Role::Admin)?;
+    bulk(core, generate_clocks(core, ctx, due, seed)).await
+}
+
+async fn generate_clocks(core: &Core, ctx: &Ctx, due: usize, seed: u64) -> AppResult<SeededClocks> {
     use jiff::SignedDuration;
     use sigap_domain::ClockId;
     use sigap_domain::calendar::{BusinessCalendar, Holiday, Span, weekdays};
     use sigap_domain::sla::{Metric, Stage};
     use sigap_store::sla::{self as repo, Clock};
-    ctx.principal.require(Role::Admin)?;
     let mut rng = Rng::new(seed);
     let now = core.now();
     // The agreement and its target, made once.

@@ -121,7 +121,12 @@ impl rusqlite::ToSql for P<'_> {
             P::I64(v) => ToSqlOutput::Owned(SqlValue::Integer(v)),
             P::Bool(v) => ToSqlOutput::Owned(SqlValue::Integer(i64::from(v))),
             P::Text(v) => ToSqlOutput::Borrowed(ValueRef::Text(v.as_bytes())),
-            P::Uuid(v) => ToSqlOutput::Owned(SqlValue::Text(v.hyphenated().to_string())),
+            P::Uuid(v) => {
+                let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
+                ToSqlOutput::Owned(SqlValue::Text(
+                    v.hyphenated().encode_lower(&mut buf).to_owned(),
+                ))
+            }
             P::Ts(v) => ToSqlOutput::Owned(SqlValue::Integer(ts_to_micros(v))),
             P::Json(v) => ToSqlOutput::Owned(SqlValue::Text(v.to_string())),
             P::Bytes(v) => ToSqlOutput::Borrowed(ValueRef::Blob(v)),

@@ -941,136 +941,160 @@ pub struct SeedIncident {
     pub updated_at: Timestamp,
 }
 
-/// Inserts many incidents with few statements, with their search documents; no checks
-/// beyond the schema's.
+/// The columns of a bulk insert into `task`, in the order of `task_params`; `kind` and
+/// `version` follow as constants.
+const BULK_TASK_COLUMNS: &str = "id, number, short_description, description, state, impact, urgency, priority, \
+     caller_id, opened_by_id, assignment_group_id, assigned_to_id, contact_type, category, opened_at, \
+     updated_at, resolved_at, closed_at, search_key, reassignment_count, reopen_count, subcategory, ci_id, \
+     service_id, organization_id";
+const BULK_TASK_PARAMS: usize = 25;
+
+fn task_params<'a>(r: &'a SeedIncident, search_key: i64, out: &mut Vec<crate::value::P<'a>>) {
+    let f = &r.fields;
+    out.push(r.id.into());
+    out.push(r.number.as_str().into());
+    out.push(f.short_description.as_str().into());
+    out.push(f.description.as_str().into());
+    out.push(f.state.code().into());
+    out.push(f.impact.get().into());
+    out.push(f.urgency.get().into());
+    out.push(f.priority.get().into());
+    out.push(f.caller_id.into());
+    out.push(f.opened_by_id.into());
+    out.push(f.assignment_group_id.into());
+    out.push(f.assigned_to_id.into());
+    out.push(f.contact_type.code().into());
+    out.push(f.category.as_deref().into());
+    out.push(r.opened_at.into());
+    out.push(r.updated_at.into());
+    out.push(f.resolved_at.into());
+    out.push(f.closed_at.into());
+    out.push(search_key.into());
+    out.push(f.reassignment_count.into());
+    out.push(f.reopen_count.into());
+    out.push(f.subcategory.as_deref().into());
+    out.push(f.ci_id.into());
+    out.push(f.service_id.into());
+    out.push(f.organization_id.into());
+}
+
+fn incident_params<'a>(r: &'a SeedIncident, out: &mut Vec<crate::value::P<'a>>) {
+    let f = &r.fields;
+    out.push(r.id.into());
+    out.push(f.hold_reason.map(|h| h.code()).into());
+    out.push(f.resolution_code.as_deref().into());
+    out.push(f.resolution_notes.as_str().into());
+    out.push(f.major.into());
+}
+
+fn search_document(r: &SeedIncident) -> String {
+    format!(
+        "{} {} {}",
+        r.number, r.fields.short_description, r.fields.description
+    )
+}
+
+/// `($b+1, …, $b+n` and the closing text: one row of a multi-row VALUES.
+fn placeholders(sql: &mut String, base: usize, n: usize, tail: &str) {
+    use std::fmt::Write as _;
+    sql.push('(');
+    for k in 1..=n {
+        if k > 1 {
+            sql.push_str(", ");
+        }
+        let _ = write!(sql, "${}", base + k);
+    }
+    sql.push_str(tail);
+}
+
+/// Inserts many incidents with their search documents; no checks beyond the schema's.
+///
+/// SQLite runs one prepared single-row statement per row: it costs nothing to send, needs no
+/// statement journal (a multi-row insert that may fail halfway keeps one) and leaves the
+/// writer thread nothing to format. PostgreSQL gets multi-row statements, one round trip per
+/// thousand rows.
 pub async fn bulk_insert(tx: &mut Tx<'_>, rows: &[SeedIncident]) -> StoreResult<()> {
-    // 25 parameters a row: 1,000 rows stay under SQLite's 32,766.
-    const CHUNK: usize = 1000;
-    let dialect = tx.dialect();
     let first_key = reserve_numbers(tx, "TASK", rows.len() as i64).await?;
-    let mut keys_done = 0i64;
-    for chunk in rows.chunks(CHUNK) {
-        let mut sql = String::from(
-            "INSERT INTO task (id, number, kind, short_description, description, state, impact, urgency, priority, \
-             caller_id, opened_by_id, assignment_group_id, assigned_to_id, contact_type, category, opened_at, \
-             updated_at, resolved_at, closed_at, reassignment_count, reopen_count, version, search_key, \
-             subcategory, ci_id, service_id, organization_id) VALUES ",
-        );
-        let mut params: Vec<crate::value::P<'_>> = Vec::with_capacity(chunk.len() * 18);
-        for (i, r) in chunk.iter().enumerate() {
-            let f = &r.fields;
-            let b = params.len();
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            let ph: Vec<String> = (1..=25).map(|k| format!("${}", b + k)).collect();
-            sql.push_str(&format!(
-                "({}, {}, 'incident', {}, {}, {}, 1, {}, {})",
-                ph[0],
-                ph[1],
-                ph[2..18].join(", "),
-                ph[19],
-                ph[20],
-                ph[18],
-                ph[21..25].join(", ")
-            ));
-            params.push(r.id.into());
-            params.push(r.number.as_str().into());
-            params.push(f.short_description.as_str().into());
-            params.push(f.description.as_str().into());
-            params.push(f.state.code().into());
-            params.push(f.impact.get().into());
-            params.push(f.urgency.get().into());
-            params.push(f.priority.get().into());
-            params.push(f.caller_id.into());
-            params.push(f.opened_by_id.into());
-            params.push(f.assignment_group_id.into());
-            params.push(f.assigned_to_id.into());
-            params.push(f.contact_type.code().into());
-            params.push(f.category.as_deref().into());
-            params.push(r.opened_at.into());
-            params.push(r.updated_at.into());
-            params.push(f.resolved_at.into());
-            params.push(f.closed_at.into());
-            params.push(first_key.saturating_add(keys_done + i as i64).into());
-            params.push(f.reassignment_count.into());
-            params.push(f.reopen_count.into());
-            params.push(f.subcategory.as_deref().into());
-            params.push(f.ci_id.into());
-            params.push(f.service_id.into());
-            params.push(f.organization_id.into());
-        }
-        // Per row: id, number, 'incident', short description, description, state, impact,
-        // urgency, priority, caller, opened by, group, assignee, contact type, category,
-        // opened, updated (= opened), resolved, closed, then 0, 0, 1.
-        tx.execute(&sql, &params).await?;
-
-        let mut sql = String::from(
-            "INSERT INTO incident (task_id, hold_reason, workaround, resolution_code, resolution_notes, major) VALUES ",
-        );
-        let mut params: Vec<crate::value::P<'_>> = Vec::with_capacity(chunk.len() * 5);
-        for (i, r) in chunk.iter().enumerate() {
-            let f = &r.fields;
-            let b = params.len();
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!(
-                "(${}, ${}, '', ${}, ${}, ${})",
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5
-            ));
-            params.push(r.id.into());
-            params.push(f.hold_reason.map(|h| h.code()).into());
-            params.push(f.resolution_code.as_deref().into());
-            params.push(f.resolution_notes.as_str().into());
-            params.push(f.major.into());
-        }
-        tx.execute(&sql, &params).await?;
-
-        let docs: Vec<String> = chunk
-            .iter()
-            .map(|r| {
-                format!(
-                    "{} {} {}",
-                    r.number, r.fields.short_description, r.fields.description
+    match tx.dialect() {
+        Dialect::Sqlite => {
+            let task_sql = format!(
+                "INSERT INTO task ({BULK_TASK_COLUMNS}, kind, version) VALUES ({}, 'incident', 1)",
+                (1..=BULK_TASK_PARAMS)
+                    .map(|k| format!("${k}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            let mut params = Vec::with_capacity(BULK_TASK_PARAMS);
+            for (i, r) in rows.iter().enumerate() {
+                let key = first_key.saturating_add(i as i64);
+                params.clear();
+                task_params(r, key, &mut params);
+                tx.execute(&task_sql, &params).await?;
+                params.clear();
+                incident_params(r, &mut params);
+                tx.execute(
+                    "INSERT INTO incident (task_id, hold_reason, resolution_code, resolution_notes, major, workaround) \
+                     VALUES ($1, $2, $3, $4, $5, '')",
+                    &params,
                 )
-            })
-            .collect();
-        let mut sql = match dialect {
-            Dialect::Sqlite => {
-                String::from("INSERT INTO task_search (rowid, task_id, document) VALUES ")
+                .await?;
+                let doc = search_document(r);
+                tx.execute(
+                    "INSERT INTO task_search (rowid, task_id, document) VALUES ($1, $2, $3)",
+                    &[key.into(), r.id.into(), doc.as_str().into()],
+                )
+                .await?;
             }
-            Dialect::Postgres => {
-                String::from("INSERT INTO task_search (task_id, document) VALUES ")
-            }
-        };
-        let mut params: Vec<crate::value::P<'_>> = Vec::with_capacity(chunk.len() * 2);
-        for (i, r) in chunk.iter().enumerate() {
-            let b = params.len();
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            // The same statement text for every full chunk, so it is prepared once.
-            match dialect {
-                Dialect::Sqlite => {
-                    sql.push_str(&format!("(${}, ${}, ${})", b + 1, b + 2, b + 3));
-                    params.push(first_key.saturating_add(keys_done + i as i64).into());
-                }
-                Dialect::Postgres => sql.push_str(&format!(
-                    "(${}, to_tsvector('simple'::regconfig, ${}::text))",
-                    b + 1,
-                    b + 2
-                )),
-            }
-            params.push(r.id.into());
-            params.push(docs[i].as_str().into());
         }
-        tx.execute(&sql, &params).await?;
-        keys_done += chunk.len() as i64;
+        Dialect::Postgres => {
+            // 25 parameters a row: 1,000 rows stay far under PostgreSQL's 65,535.
+            const CHUNK: usize = 1000;
+            for (c, chunk) in rows.chunks(CHUNK).enumerate() {
+                let keys = first_key.saturating_add((c * CHUNK) as i64);
+                let mut sql =
+                    format!("INSERT INTO task ({BULK_TASK_COLUMNS}, kind, version) VALUES ");
+                let mut params = Vec::with_capacity(chunk.len() * BULK_TASK_PARAMS);
+                for (i, r) in chunk.iter().enumerate() {
+                    if i > 0 {
+                        sql.push_str(", ");
+                    }
+                    placeholders(&mut sql, params.len(), BULK_TASK_PARAMS, ", 'incident', 1)");
+                    task_params(r, keys.saturating_add(i as i64), &mut params);
+                }
+                tx.execute(&sql, &params).await?;
+
+                let mut sql = String::from(
+                    "INSERT INTO incident (task_id, hold_reason, resolution_code, resolution_notes, major, workaround) VALUES ",
+                );
+                let mut params = Vec::with_capacity(chunk.len() * 5);
+                for (i, r) in chunk.iter().enumerate() {
+                    if i > 0 {
+                        sql.push_str(", ");
+                    }
+                    placeholders(&mut sql, params.len(), 5, ", '')");
+                    incident_params(r, &mut params);
+                }
+                tx.execute(&sql, &params).await?;
+
+                let docs: Vec<String> = chunk.iter().map(search_document).collect();
+                let mut sql = String::from("INSERT INTO task_search (task_id, document) VALUES ");
+                let mut params: Vec<crate::value::P<'_>> = Vec::with_capacity(chunk.len() * 2);
+                for (i, r) in chunk.iter().enumerate() {
+                    if i > 0 {
+                        sql.push_str(", ");
+                    }
+                    let b = params.len();
+                    sql.push_str(&format!(
+                        "(${}, to_tsvector('simple'::regconfig, ${}::text))",
+                        b + 1,
+                        b + 2
+                    ));
+                    params.push(r.id.into());
+                    params.push(docs[i].as_str().into());
+                }
+                tx.execute(&sql, &params).await?;
+            }
+        }
     }
     Ok(())
 }
@@ -1186,30 +1210,46 @@ pub struct NewEntry {
     pub at: Timestamp,
 }
 
-/// Inserts many journal entries with few statements.
+const JOURNAL_INSERT: &str = "INSERT INTO task_journal (id, task_id, kind, author_id, author, body, changes, created_at) VALUES ";
+
+fn entry_params<'a>(e: &'a NewEntry, out: &mut Vec<crate::value::P<'a>>) {
+    out.push(JournalId::new().into());
+    out.push(e.task.into());
+    out.push(e.kind.code().into());
+    out.push(e.author_id.into());
+    out.push(e.author.as_str().into());
+    out.push(e.body.as_str().into());
+    out.push(e.changes.as_ref().into());
+    out.push(e.at.into());
+}
+
+/// Inserts many journal entries: one prepared single-row statement per entry on SQLite,
+/// multi-row statements on PostgreSQL (see `bulk_insert`).
 pub async fn bulk_add_entries(tx: &mut Tx<'_>, entries: &[NewEntry]) -> StoreResult<()> {
-    for chunk in entries.chunks(2000) {
-        let mut sql = String::from(
-            "INSERT INTO task_journal (id, task_id, kind, author_id, author, body, changes, created_at) VALUES ",
-        );
-        let mut params: Vec<crate::value::P<'_>> = Vec::with_capacity(chunk.len() * 8);
-        for (i, e) in chunk.iter().enumerate() {
-            let b = params.len();
-            if i > 0 {
-                sql.push_str(", ");
+    match tx.dialect() {
+        Dialect::Sqlite => {
+            let sql = format!("{JOURNAL_INSERT}($1, $2, $3, $4, $5, $6, $7, $8)");
+            let mut params = Vec::with_capacity(8);
+            for e in entries {
+                params.clear();
+                entry_params(e, &mut params);
+                tx.execute(&sql, &params).await?;
             }
-            let ph: Vec<String> = (1..=8).map(|k| format!("${}", b + k)).collect();
-            sql.push_str(&format!("({})", ph.join(", ")));
-            params.push(JournalId::new().into());
-            params.push(e.task.into());
-            params.push(e.kind.code().into());
-            params.push(e.author_id.into());
-            params.push(e.author.as_str().into());
-            params.push(e.body.as_str().into());
-            params.push(e.changes.as_ref().into());
-            params.push(e.at.into());
         }
-        tx.execute(&sql, &params).await?;
+        Dialect::Postgres => {
+            for chunk in entries.chunks(2000) {
+                let mut sql = String::from(JOURNAL_INSERT);
+                let mut params = Vec::with_capacity(chunk.len() * 8);
+                for (i, e) in chunk.iter().enumerate() {
+                    if i > 0 {
+                        sql.push_str(", ");
+                    }
+                    placeholders(&mut sql, params.len(), 8, ")");
+                    entry_params(e, &mut params);
+                }
+                tx.execute(&sql, &params).await?;
+            }
+        }
     }
     Ok(())
 }
