@@ -1,10 +1,16 @@
 //! Bare SQLite, as the floor under Sigap's figures: rows shaped like Sigap's tasks (the same
-//! columns and indexes), loaded in large transactions, then one-row insert transactions (what
-//! an API create costs the database at least) and point reads by number (what a get costs).
+//! columns and indexes, the states in the proportions `sigap seed` makes, each with its
+//! full-text document) loaded in large transactions, then one-row insert transactions (what
+//! an API create costs the database at least), point reads by number (what a get costs), the
+//! unassigned queue of one group by priority (what the queue listing costs) and the newest
+//! matches of a full-text search for a rare and a common word joined to their rows (what a
+//! search costs), each query in the same shape as Sigap's.
 //!
 //!   sigap-bench-floor ROWS [INSERTS] [READS]
 //!
-//! Prints one line: `loaded=… rows_per_s=… single_insert_per_s=… read_p50_us=… read_p99_us=…`.
+//! Prints one line of `key=value`: `loaded`, `rows_per_s`, `single_insert_per_s`, and p50/p99
+//! in microseconds of `read`, `update` (a one-row transaction), `queue`, `search_rare` and
+//! `search_common`.
 
 use rusqlite::{Connection, params};
 use std::time::Instant;
@@ -34,32 +40,81 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
          CREATE INDEX task_caller ON task (caller_id, opened_at, id);
          CREATE INDEX task_org ON task (organization_id, opened_at, id);
          CREATE INDEX task_priority ON task (kind, priority, opened_at, id);
-         CREATE INDEX task_resolved ON task (state, resolved_at);",
+         CREATE INDEX task_resolved ON task (state, resolved_at);
+         CREATE INDEX task_unassigned ON task (kind, assignment_group_id, priority, opened_at, id)
+           WHERE assigned_to_id IS NULL;
+         CREATE VIRTUAL TABLE task_search USING fts5(task_id UNINDEXED, document,
+           tokenize = 'unicode61 remove_diacritics 2');",
     )?;
+    const WHAT: [&str; 10] = [
+        "Printer jams on floor",
+        "VPN drops every hour",
+        "Cannot log in to the payroll portal",
+        "E-mail stuck in the outbox",
+        "Laptop will not boot after the update",
+        "Shared drive is read-only",
+        "Wi-Fi slow in meeting room",
+        "Password reset needed",
+        "Teams calls drop after a minute",
+        "Invoice system shows an error",
+    ];
     let mut seq: u64 = 0;
     let mut insert_one = |tx: &Connection, k: u64| -> rusqlite::Result<usize> {
         seq += 1;
-        tx.prepare_cached(
-            "INSERT INTO task (id, number, kind, short_description, description, state, impact,
-             urgency, priority, caller_id, assignment_group_id, assigned_to_id, organization_id,
-             opened_at, updated_at, resolved_at, version, search_key)
-             VALUES (?1, ?2, 'incident', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, NULL, ?12, ?12, NULL, 1, ?13)",
-        )?
-        .execute(params![
-            format!("0190{k:028x}"),
-            format!("INC{k:07}"),
-            format!("Printer jams on floor {}", k % 40),
-            "Started this morning, affects the whole team.",
-            ["new", "in_progress", "closed"][(k % 3) as usize],
-            (k % 3 + 1) as i64,
-            (k / 3 % 3 + 1) as i64,
-            (k % 5 + 1) as i64,
-            format!("caller-{}", k % 200),
-            format!("group-{}", k % 10),
-            format!("agent-{}", k % 20),
-            1_600_000_000_000_000i64 + k as i64,
-            seq as i64,
-        ])
+        // The proportions of `sigap seed`: 70 % closed, 10 % resolved, 10 % in progress,
+        // 5 % new (unassigned), 5 % on hold.
+        // Independent pseudo-random choices per row (splitmix64 of the row number), as the
+        // seed's generator makes them: no column follows another.
+        let mut h = k.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut pick = |n: u64| {
+            h = h.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = h;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            (z ^ (z >> 31)) % n
+        };
+        let state = match pick(100) {
+            0..=69 => "closed",
+            70..=79 => "resolved",
+            80..=89 => "in_progress",
+            90..=94 => "new",
+            _ => "on_hold",
+        };
+        let id = format!("0190{k:028x}");
+        let number = format!("INC{k:07}");
+        let what = format!("{} {}", WHAT[pick(10) as usize], pick(40));
+        let (impact, urgency, priority) = (pick(3) + 1, pick(3) + 1, pick(5) + 1);
+        let (caller, group, agent) = (pick(200), pick(10), pick(20));
+        let detail = if k % 100_000 == 99_999 {
+            "Started this morning. The kaleidoscope screensaver froze."
+        } else {
+            "Started this morning, affects the whole team."
+        };
+        let n = tx
+            .prepare_cached(
+                "INSERT INTO task (id, number, kind, short_description, description, state, impact,
+                 urgency, priority, caller_id, assignment_group_id, assigned_to_id, organization_id,
+                 opened_at, updated_at, resolved_at, version, search_key)
+                 VALUES (?1, ?2, 'incident', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, NULL, ?12, ?12, NULL, 1, ?13)",
+            )?
+            .execute(params![
+                id,
+                number,
+                what,
+                detail,
+                state,
+                impact as i64,
+                urgency as i64,
+                priority as i64,
+                format!("caller-{caller}"),
+                format!("group-{group}"),
+                (state != "new").then(|| format!("agent-{agent}")),
+                1_600_000_000_000_000i64 + k as i64,
+                seq as i64,
+            ])?;
+        tx.prepare_cached("INSERT INTO task_search (rowid, task_id, document) VALUES (?1, ?2, ?3)")?
+            .execute(params![seq as i64, id, format!("{number} {what} {detail}")])?;
+        Ok(n)
     };
     let started = Instant::now();
     let mut k = 0;
@@ -80,29 +135,102 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         k += 1;
     }
     let single = started.elapsed().as_secs_f64();
-    let mut times = Vec::with_capacity(reads as usize);
+    const COLUMNS: &str = "t.id, t.number, t.short_description, t.description, t.state, t.impact, \
+        t.urgency, t.priority, t.caller_id, t.assignment_group_id, t.assigned_to_id, t.opened_at, \
+        t.updated_at, t.version";
     let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-    for _ in 0..reads {
+    let mut next = move || {
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
-        let n = format!("INC{:07}", x % rows.max(1));
-        let t = Instant::now();
-        let mut stmt = conn.prepare_cached(
-            "SELECT id, number, short_description, state, priority, opened_at FROM task WHERE number = ?1",
-        )?;
-        let found: Option<String> = stmt.query_row([&n], |r| r.get(0)).ok();
-        times.push(t.elapsed().as_nanos() as u64);
-        std::hint::black_box(found);
-    }
-    times.sort_unstable();
-    let pct = |p: f64| times[((times.len() as f64 * p) as usize).min(times.len() - 1)] as f64 / 1000.0;
+        x
+    };
+    // Each measurement: `reads` runs of `one`, after 20 to warm up; p50 and p99 in µs.
+    let measure = |one: &mut dyn FnMut(u64) -> rusqlite::Result<usize>| -> rusqlite::Result<(f64, f64, usize)> {
+        let mut times = Vec::with_capacity(reads as usize);
+        let mut found = 0;
+        for i in 0..20 + reads {
+            let t = Instant::now();
+            found = one(i)?;
+            if i >= 20 {
+                times.push(t.elapsed().as_nanos() as u64);
+            }
+        }
+        times.sort_unstable();
+        let pct = |p: f64| times[((times.len() as f64 * p) as usize).min(times.len().saturating_sub(1))] as f64 / 1000.0;
+        Ok((pct(0.5), pct(0.99), found))
+    };
+    let read = measure(&mut |_| {
+        let n = format!("INC{:07}", next() % rows.max(1));
+        let mut stmt = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM task t WHERE t.number = ?1"))?;
+        let mut found = 0;
+        let mut rs = stmt.query([&n])?;
+        while let Some(r) = rs.next()? {
+            std::hint::black_box(r.get::<_, String>(1)?);
+            found += 1;
+        }
+        Ok(found)
+    })?;
+    // A one-row update transaction: a new description, in the row and in its document.
+    let update = measure(&mut |i| {
+        let number = format!("INC{:07}", next() % rows.max(1));
+        let text = format!("Benchmark update {i}");
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        let n = conn
+            .prepare_cached(
+                "UPDATE task SET description = ?1, updated_at = updated_at + 1, version = version + 1 \
+                 WHERE number = ?2",
+            )?
+            .execute(params![text, number])?;
+        conn.prepare_cached(
+            "UPDATE task_search SET document = ?1 || ' ' || ?2 \
+             WHERE rowid = (SELECT search_key FROM task WHERE number = ?1)",
+        )?
+        .execute(params![number, text])?;
+        conn.execute_batch("COMMIT")?;
+        Ok(n)
+    })?;
+    let rows_of = |sql: &str, p: &[&dyn rusqlite::ToSql]| -> rusqlite::Result<usize> {
+        let mut stmt = conn.prepare_cached(sql)?;
+        let mut rs = stmt.query(p)?;
+        let mut found = 0;
+        while let Some(r) = rs.next()? {
+            std::hint::black_box((r.get::<_, String>(0)?, r.get::<_, String>(2)?));
+            found += 1;
+        }
+        Ok(found)
+    };
+    let queue_sql = format!(
+        "SELECT {COLUMNS} FROM task t WHERE t.kind = 'incident' AND t.state IN ('new', 'in_progress', 'on_hold') \
+         AND t.assignment_group_id = ?1 AND t.assigned_to_id IS NULL ORDER BY t.priority, t.opened_at, t.id LIMIT 51"
+    );
+    let queue = measure(&mut |i| rows_of(&queue_sql, &[&format!("group-{}", i % 10)]))?;
+    let search_sql = format!(
+        "SELECT {COLUMNS} FROM (SELECT rowid AS k FROM task_search WHERE task_search MATCH ?1 \
+         ORDER BY rowid DESC LIMIT 5000) s CROSS JOIN task t ON t.search_key = s.k \
+         WHERE t.kind = 'incident' ORDER BY t.opened_at DESC, t.id DESC LIMIT 51"
+    );
+    let rare = measure(&mut |_| rows_of(&search_sql, &[&"kaleidoscope"]))?;
+    let common = measure(&mut |_| rows_of(&search_sql, &[&"printer"]))?;
     println!(
-        "loaded={rows} rows_per_s={:.0} single_insert_per_s={:.0} read_p50_us={:.1} read_p99_us={:.1}",
+        "loaded={rows} rows_per_s={:.0} single_insert_per_s={:.0} read_p50_us={:.1} read_p99_us={:.1} \
+         update_p50_us={:.1} update_p99_us={:.1} queue_p50_us={:.1} queue_p99_us={:.1} queue_found={} search_rare_p50_us={:.1} search_rare_p99_us={:.1} \
+         search_rare_found={} search_common_p50_us={:.1} search_common_p99_us={:.1} search_common_found={}",
         rows as f64 / load,
         inserts as f64 / single,
-        pct(0.5),
-        pct(0.99)
+        read.0,
+        read.1,
+        update.0,
+        update.1,
+        queue.0,
+        queue.1,
+        queue.2,
+        rare.0,
+        rare.1,
+        rare.2,
+        common.0,
+        common.1,
+        common.2
     );
     drop(conn);
     let _ = std::fs::remove_dir_all(&dir);

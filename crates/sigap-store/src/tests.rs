@@ -155,7 +155,7 @@ async fn the_location_migration_keeps_agreements_and_their_references(db: TestDb
                 .await
         })
         .await?;
-    assert_eq!(store.migrate().await?, vec![6]);
+    assert_eq!(store.migrate().await?, vec![6, 7]);
     let kept = store
         .read(async move |tx| {
             tx.query_one(

@@ -447,22 +447,25 @@ pub async fn list(
     limit: i64,
 ) -> StoreResult<Page<Incident>> {
     let text = filter.q.as_deref().map(str::trim).filter(|t| !t.is_empty());
-    let mut q = Select::new(&format!("SELECT {COLUMNS} {FROM}"));
+    // The page is chosen on the task (and incident) rows alone and only the rows kept are
+    // joined to their people, groups and the rest: joining every candidate of a search or a
+    // queue before sorting them cost more than the choice itself.
+    let incident = if filter.major.is_some() {
+        " JOIN incident i ON i.task_id = t.id"
+    } else {
+        ""
+    };
+    let mut q = Select::new(&format!("SELECT t.id AS k FROM task t{incident}"));
     if let (Some(text), Dialect::Sqlite) = (text, tx.dialect()) {
         match fts5_query(text) {
             // Drive the query from the newest matches (SQLite would otherwise walk the
             // sort index and test every row against the matches).
             Some(m) => {
                 let ph = q.bind(Val::Text(m));
-                let from = FROM.replacen(
-                    "FROM task t",
-                    &format!(
-                        "FROM (SELECT rowid AS k FROM task_search WHERE task_search MATCH {ph} \
-                         ORDER BY rowid DESC LIMIT {SEARCH_CANDIDATES}) s CROSS JOIN task t ON t.search_key = s.k"
-                    ),
-                    1,
-                );
-                q.set_head(format!("SELECT {COLUMNS} {from}"));
+                q.set_head(format!(
+                    "SELECT t.id AS k FROM (SELECT rowid AS k FROM task_search WHERE task_search MATCH {ph} \
+                     ORDER BY rowid DESC LIMIT {SEARCH_CANDIDATES}) s CROSS JOIN task t ON t.search_key = s.k{incident}"
+                ));
             }
             None => {
                 q.condition("1 = 0".into());
@@ -543,6 +546,19 @@ pub async fn list(
         "t.id",
     );
     q.page(&keys, after, limit)?;
+    q.join_page(
+        &format!("SELECT {COLUMNS} "),
+        &FROM.replacen(
+            "FROM task t",
+            match tx.dialect() {
+                // CROSS JOIN keeps SQLite from starting anywhere but at the page.
+                Dialect::Sqlite => "FROM ({}) q CROSS JOIN task t ON t.id = q.k",
+                Dialect::Postgres => "FROM ({}) q JOIN task t ON t.id = q.k",
+            },
+            1,
+        ),
+        &keys,
+    );
     let items = q
         .run(tx)
         .await?

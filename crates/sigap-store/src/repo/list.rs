@@ -173,6 +173,21 @@ impl Select {
         Ok(())
     }
 
+    /// Makes the page chosen so far (its head selecting the key of each row) the first
+    /// source of a larger statement: `head` is what it selects, `from` its sources with
+    /// `{}` where the chosen page goes, ordered by `keys` again.
+    pub fn join_page(&mut self, head: &str, from: &str, keys: &[SortKey]) {
+        let order: Vec<String> = keys
+            .iter()
+            .map(|k| format!("{} {}", k.column, if k.desc { "DESC" } else { "ASC" }))
+            .collect();
+        self.sql = format!(
+            "{head}{} ORDER BY {}",
+            from.replacen("{}", &self.sql, 1),
+            order.join(", ")
+        );
+    }
+
     pub async fn run(&self, tx: &mut Tx<'_>) -> Result<Vec<Row>, StoreError> {
         let params: Vec<P<'_>> = self.params.iter().map(Val::as_p).collect();
         tx.query(&self.sql, &params).await
