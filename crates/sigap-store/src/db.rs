@@ -181,8 +181,9 @@ impl Store {
     /// Switches the embedded database into (`true`) or out of (`false`) bulk loading, for the
     /// generators of `sigap seed`: while on, the writer checks no foreign keys (a generator
     /// refers only to rows it made), a commit neither waits for the disk nor copies the log
-    /// back into the database file, and the writer keeps 256 MiB of pages; switching off
-    /// restores all that, copies the log once and truncates it. A crash during the load may
+    /// back into the database file (a thread of its own does, on another core), and the
+    /// writer keeps 256 MiB of pages; switching off restores all that, copies the rest of the
+    /// log and truncates it. A crash during the load may
     /// lose the load (never the data from before). PostgreSQL: nothing to do.
     pub async fn bulk_loading(&self, on: bool) -> StoreResult<()> {
         let Db::Sqlite(s) = &self.db else {
@@ -195,8 +196,20 @@ impl Store {
             "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA synchronous = NORMAL; \
              PRAGMA wal_autocheckpoint = 1000; PRAGMA cache_size = -65536; PRAGMA foreign_keys = ON;"
         };
-        s.on_writer(move |conn| conn.execute_batch(sql).map_err(StoreError::from_sqlite))
+        if on {
+            s.on_writer(move |conn| conn.execute_batch(sql).map_err(StoreError::from_sqlite))
+                .await?;
+            s.start_checkpointer()
+        } else {
+            let checkpointer = s.take_checkpointer();
+            s.on_writer(move |conn| {
+                if let Some(c) = checkpointer {
+                    c.finish();
+                }
+                conn.execute_batch(sql).map_err(StoreError::from_sqlite)
+            })
             .await
+        }
     }
 
     /// Whether the database answers.

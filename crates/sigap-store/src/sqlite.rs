@@ -18,6 +18,23 @@ pub struct SqliteDb {
     readers: Arc<Mutex<Vec<Connection>>>,
     max_idle_readers: usize,
     path: Arc<Path>,
+    /// While bulk loading: the thread copying the log back into the database, and its stop.
+    checkpointer: Arc<Mutex<Option<Checkpointer>>>,
+}
+
+/// A thread of its own that copies committed pages from the log into the database file
+/// while the writer goes on, so that a bulk load's writer does not do it.
+pub(crate) struct Checkpointer {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Checkpointer {
+    /// Stops the thread and waits for it.
+    pub(crate) fn finish(self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let _ = self.thread.join();
+    }
 }
 
 impl std::fmt::Debug for SqliteDb {
@@ -90,7 +107,43 @@ impl SqliteDb {
             readers: Arc::new(Mutex::new(vec![open(path, true)?])),
             max_idle_readers: readers.max(1),
             path: Arc::from(path),
+            checkpointer: Arc::default(),
         })
+    }
+
+    /// Starts the checkpointer thread (see `Checkpointer`) unless it runs.
+    pub(crate) fn start_checkpointer(&self) -> Result<(), StoreError> {
+        let mut slot = self.checkpointer.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.is_some() {
+            return Ok(());
+        }
+        let conn = open(&self.path, false)?;
+        // Like the writer's commits during the load, its copies do not wait for the disk.
+        conn.execute_batch("PRAGMA synchronous = OFF;")
+            .map_err(StoreError::from_sqlite)?;
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = Arc::clone(&stop);
+        let thread = std::thread::Builder::new()
+            .name("sqlite-checkpointer".into())
+            .spawn(move || {
+                while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+                    // A passive checkpoint waits for nobody; what it cannot copy yet, the
+                    // next round or the final checkpoint copies.
+                    let _ = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE)");
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            })
+            .map_err(|e| StoreError::Pool(format!("cannot start a database thread: {e}")))?;
+        *slot = Some(Checkpointer { stop, thread });
+        Ok(())
+    }
+
+    /// The running checkpointer, taken out to be finished.
+    pub(crate) fn take_checkpointer(&self) -> Option<Checkpointer> {
+        self.checkpointer
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
     }
 
     pub fn path(&self) -> &Path {
