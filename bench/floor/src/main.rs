@@ -1,10 +1,12 @@
 //! Bare SQLite, as the floor under Sigap's figures: rows shaped like Sigap's tasks (the same
 //! columns and indexes, the states in the proportions `sigap seed` makes, each with its
-//! full-text document) loaded in large transactions, then one-row insert transactions (what
+//! incident row and full-text document, referring to people and groups by id) loaded in
+//! large transactions, then one-row insert transactions (what
 //! an API create costs the database at least), point reads by number (what a get costs), the
 //! unassigned queue of one group by priority (what the queue listing costs) and the newest
 //! matches of a full-text search for a rare and a common word joined to their rows (what a
-//! search costs), each query in the same shape as Sigap's.
+//! search costs), each query in the same shape as Sigap's: the page chosen on the task rows,
+//! then joined to the incident fields and the names of the caller, group and assignee.
 //!
 //!   sigap-bench-floor ROWS [INSERTS] [READS]
 //!
@@ -43,6 +45,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
          CREATE INDEX task_resolved ON task (state, resolved_at);
          CREATE INDEX task_unassigned ON task (kind, assignment_group_id, priority, opened_at, id)
            WHERE assigned_to_id IS NULL;
+         CREATE TABLE incident (task_id TEXT PRIMARY KEY REFERENCES task (id), hold_reason TEXT,
+           workaround TEXT NOT NULL, resolution_code TEXT, resolution_notes TEXT NOT NULL,
+           major INTEGER NOT NULL);
+         CREATE TABLE person (id TEXT PRIMARY KEY, login TEXT NOT NULL, name TEXT NOT NULL);
+         CREATE TABLE support_group (id TEXT PRIMARY KEY, name TEXT NOT NULL);
          CREATE VIRTUAL TABLE task_search USING fts5(task_id UNINDEXED, document,
            tokenize = 'unicode61 remove_diacritics 2');",
     )?;
@@ -58,6 +65,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "Teams calls drop after a minute",
         "Invoice system shows an error",
     ];
+    // The people and groups the rows refer to, by id, as in Sigap.
+    conn.execute_batch("BEGIN")?;
+    for (prefix, n) in [("caller", 200), ("agent", 20)] {
+        for i in 0..n {
+            conn.execute(
+                "INSERT INTO person (id, login, name) VALUES (?1, ?2, ?3)",
+                params![format!("{prefix}-{i}"), format!("{prefix}{i}"), format!("Person {prefix} {i}")],
+            )?;
+        }
+    }
+    for i in 0..10 {
+        conn.execute(
+            "INSERT INTO support_group (id, name) VALUES (?1, ?2)",
+            params![format!("group-{i}"), format!("Desk {i}")],
+        )?;
+    }
+    conn.execute_batch("COMMIT")?;
     let mut seq: u64 = 0;
     let mut insert_one = |tx: &Connection, k: u64| -> rusqlite::Result<usize> {
         seq += 1;
@@ -112,6 +136,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 1_600_000_000_000_000i64 + k as i64,
                 seq as i64,
             ])?;
+        tx.prepare_cached(
+            "INSERT INTO incident (task_id, hold_reason, workaround, resolution_code, resolution_notes, major) \
+             VALUES (?1, NULL, '', ?2, ?3, 0)",
+        )?
+        .execute(params![
+            id,
+            matches!(state, "resolved" | "closed").then_some("solved_permanently"),
+            if matches!(state, "resolved" | "closed") { "Fixed" } else { "" }
+        ])?;
         tx.prepare_cached("INSERT INTO task_search (rowid, task_id, document) VALUES (?1, ?2, ?3)")?
             .execute(params![seq as i64, id, format!("{number} {what} {detail}")])?;
         Ok(n)
@@ -135,9 +168,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         k += 1;
     }
     let single = started.elapsed().as_secs_f64();
+    // What a row of Sigap's lists holds: the task, its incident fields and the names of the
+    // people and the group it refers to (joined after the page is chosen, as Sigap does).
     const COLUMNS: &str = "t.id, t.number, t.short_description, t.description, t.state, t.impact, \
         t.urgency, t.priority, t.caller_id, t.assignment_group_id, t.assigned_to_id, t.opened_at, \
-        t.updated_at, t.version";
+        t.updated_at, t.version, i.hold_reason, i.workaround, i.resolution_code, i.resolution_notes, \
+        i.major, c.id, c.login, c.name, g.id, g.name, a.id, a.login, a.name";
+    const JOINS: &str = "JOIN incident i ON i.task_id = t.id LEFT JOIN person c ON c.id = t.caller_id \
+        LEFT JOIN support_group g ON g.id = t.assignment_group_id LEFT JOIN person a ON a.id = t.assigned_to_id";
     let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
     let mut next = move || {
         x ^= x << 13;
@@ -162,7 +200,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let read = measure(&mut |_| {
         let n = format!("INC{:07}", next() % rows.max(1));
-        let mut stmt = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM task t WHERE t.number = ?1"))?;
+        let mut stmt = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM task t {JOINS} WHERE t.number = ?1"))?;
         let mut found = 0;
         let mut rs = stmt.query([&n])?;
         while let Some(r) = rs.next()? {
@@ -201,14 +239,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Ok(found)
     };
     let queue_sql = format!(
-        "SELECT {COLUMNS} FROM task t WHERE t.kind = 'incident' AND t.state IN ('new', 'in_progress', 'on_hold') \
-         AND t.assignment_group_id = ?1 AND t.assigned_to_id IS NULL ORDER BY t.priority, t.opened_at, t.id LIMIT 51"
+        "SELECT {COLUMNS} FROM (SELECT t.id AS k FROM task t WHERE t.kind = 'incident' \
+         AND t.state IN ('new', 'in_progress') AND t.assignment_group_id = ?1 AND t.assigned_to_id IS NULL \
+         ORDER BY t.priority, t.opened_at, t.id LIMIT 51) q CROSS JOIN task t ON t.id = q.k {JOINS} \
+         ORDER BY t.priority, t.opened_at, t.id"
     );
     let queue = measure(&mut |i| rows_of(&queue_sql, &[&format!("group-{}", i % 10)]))?;
     let search_sql = format!(
-        "SELECT {COLUMNS} FROM (SELECT rowid AS k FROM task_search WHERE task_search MATCH ?1 \
-         ORDER BY rowid DESC LIMIT 5000) s CROSS JOIN task t ON t.search_key = s.k \
-         WHERE t.kind = 'incident' ORDER BY t.opened_at DESC, t.id DESC LIMIT 51"
+        "SELECT {COLUMNS} FROM (SELECT t.id AS k FROM (SELECT rowid AS k FROM task_search \
+         WHERE task_search MATCH ?1 ORDER BY rowid DESC LIMIT 5000) s CROSS JOIN task t ON t.search_key = s.k \
+         WHERE t.kind = 'incident' ORDER BY t.opened_at DESC, t.id DESC LIMIT 51) q \
+         CROSS JOIN task t ON t.id = q.k {JOINS} ORDER BY t.opened_at DESC, t.id DESC"
     );
     let rare = measure(&mut |_| rows_of(&search_sql, &[&"kaleidoscope"]))?;
     let common = measure(&mut |_| rows_of(&search_sql, &[&"printer"]))?;
