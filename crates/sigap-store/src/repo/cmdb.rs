@@ -807,18 +807,7 @@ pub async fn bulk_insert_cis(
             if i > 0 {
                 sql.push_str(", ");
             }
-            sql.push_str(&format!(
-                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, $1, $1, 1)",
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5,
-                b + 6,
-                b + 7,
-                b + 8,
-                b + 9
-            ));
+            super::values_row(&mut sql, b, 9, ", $1, $1, 1)");
             params.push((*id).into());
             params.push(f.class_id.into());
             params.push(f.name.as_str().into());
@@ -853,13 +842,7 @@ pub async fn bulk_insert_rels(
             if i > 0 {
                 sql.push_str(", ");
             }
-            sql.push_str(&format!(
-                "(${}, ${}, ${}, ${}, $1)",
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4
-            ));
+            super::values_row(&mut sql, b, 4, ", $1)");
             params.push(ids[i].into());
             params.push((*s).into());
             params.push(k.code().into());

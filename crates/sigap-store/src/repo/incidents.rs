@@ -1010,19 +1010,6 @@ fn search_document(r: &SeedIncident) -> String {
     )
 }
 
-/// `($b+1, …, $b+n` and the closing text: one row of a multi-row VALUES.
-fn placeholders(sql: &mut String, base: usize, n: usize, tail: &str) {
-    use std::fmt::Write as _;
-    sql.push('(');
-    for k in 1..=n {
-        if k > 1 {
-            sql.push_str(", ");
-        }
-        let _ = write!(sql, "${}", base + k);
-    }
-    sql.push_str(tail);
-}
-
 /// Inserts many incidents with their search documents; no checks beyond the schema's.
 ///
 /// SQLite runs one prepared single-row statement per row: it costs nothing to send, needs no
@@ -1074,7 +1061,7 @@ pub async fn bulk_insert(tx: &mut Tx<'_>, rows: &[SeedIncident]) -> StoreResult<
                     if i > 0 {
                         sql.push_str(", ");
                     }
-                    placeholders(&mut sql, params.len(), BULK_TASK_PARAMS, ", 'incident', 1)");
+                    super::values_row(&mut sql, params.len(), BULK_TASK_PARAMS, ", 'incident', 1)");
                     task_params(r, keys.saturating_add(i as i64), &mut params);
                 }
                 tx.execute(&sql, &params).await?;
@@ -1087,7 +1074,7 @@ pub async fn bulk_insert(tx: &mut Tx<'_>, rows: &[SeedIncident]) -> StoreResult<
                     if i > 0 {
                         sql.push_str(", ");
                     }
-                    placeholders(&mut sql, params.len(), 5, ", '')");
+                    super::values_row(&mut sql, params.len(), 5, ", '')");
                     incident_params(r, &mut params);
                 }
                 tx.execute(&sql, &params).await?;
@@ -1260,7 +1247,7 @@ pub async fn bulk_add_entries(tx: &mut Tx<'_>, entries: &[NewEntry]) -> StoreRes
                     if i > 0 {
                         sql.push_str(", ");
                     }
-                    placeholders(&mut sql, params.len(), 8, ")");
+                    super::values_row(&mut sql, params.len(), 8, ")");
                     entry_params(e, &mut params);
                 }
                 tx.execute(&sql, &params).await?;

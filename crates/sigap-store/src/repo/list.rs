@@ -162,12 +162,8 @@ impl Select {
             self.sql.push_str(" WHERE ");
             self.sql.push_str(&self.conditions.join(" AND "));
         }
-        let order: Vec<String> = keys
-            .iter()
-            .map(|k| format!("{} {}", k.column, if k.desc { "DESC" } else { "ASC" }))
-            .collect();
         self.sql.push_str(" ORDER BY ");
-        self.sql.push_str(&order.join(", "));
+        self.sql.push_str(&order_by(keys));
         let ph = self.bind(Val::I64(limit.saturating_add(1)));
         self.sql.push_str(&format!(" LIMIT {ph}"));
         Ok(())
@@ -177,14 +173,10 @@ impl Select {
     /// source of a larger statement: `head` is what it selects, `from` its sources with
     /// `{}` where the chosen page goes, ordered by `keys` again.
     pub fn join_page(&mut self, head: &str, from: &str, keys: &[SortKey]) {
-        let order: Vec<String> = keys
-            .iter()
-            .map(|k| format!("{} {}", k.column, if k.desc { "DESC" } else { "ASC" }))
-            .collect();
         self.sql = format!(
             "{head}{} ORDER BY {}",
             from.replacen("{}", &self.sql, 1),
-            order.join(", ")
+            order_by(keys)
         );
     }
 
@@ -192,6 +184,14 @@ impl Select {
         let params: Vec<P<'_>> = self.params.iter().map(Val::as_p).collect();
         tx.query(&self.sql, &params).await
     }
+}
+
+/// The `ORDER BY` list of a sort: `column ASC|DESC, …`.
+fn order_by(keys: &[SortKey]) -> String {
+    keys.iter()
+        .map(|k| format!("{} {}", k.column, if k.desc { "DESC" } else { "ASC" }))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Cuts the extra row off and records the keys of the last row kept.

@@ -32,6 +32,20 @@ pub(crate) fn in_json(dialect: crate::tx::Dialect, column: &str, ph: &str) -> St
     }
 }
 
+/// Appends one row of a multi-row `VALUES`: `($base+1, …, $base+n` and then `tail`, which
+/// holds any constants of the row and its closing parenthesis.
+pub(crate) fn values_row(sql: &mut String, base: usize, n: usize, tail: &str) {
+    use std::fmt::Write as _;
+    sql.push('(');
+    for k in 1..=n {
+        if k > 1 {
+            sql.push_str(", ");
+        }
+        let _ = write!(sql, "${}", base + k);
+    }
+    sql.push_str(tail);
+}
+
 /// Ids as a JSON array parameter for `in_json`.
 pub(crate) fn id_array<T: std::fmt::Display>(ids: &[T]) -> serde_json::Value {
     serde_json::Value::Array(

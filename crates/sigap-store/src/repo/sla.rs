@@ -941,7 +941,7 @@ pub async fn bulk_insert_clocks(tx: &mut Tx<'_>, clocks: &[Clock]) -> StoreResul
         let mut sql = String::from(
             "INSERT INTO sla_clock (id, task_id, agreement_id, metric, target_id, target_name, \
              duration_secs, time_zone, stage, started_at, due_at, business_us, breached, \
-             next_check_at, thresholds_done, version, updated_at) VALUES ",
+             next_check_at, updated_at, thresholds_done, version) VALUES ",
         );
         let mut params: Vec<crate::value::P<'_>> = Vec::with_capacity(chunk.len() * 15);
         for (i, c) in chunk.iter().enumerate() {
@@ -949,8 +949,7 @@ pub async fn bulk_insert_clocks(tx: &mut Tx<'_>, clocks: &[Clock]) -> StoreResul
             if i > 0 {
                 sql.push_str(", ");
             }
-            let ph: Vec<String> = (1..=15).map(|k| format!("${}", b + k)).collect();
-            sql.push_str(&format!("({}, 0, 1, {})", ph[..14].join(", "), ph[14]));
+            super::values_row(&mut sql, b, 15, ", 0, 1)");
             params.push(c.id.into());
             params.push(c.task_id.into());
             params.push(c.agreement_id.into());
@@ -977,12 +976,7 @@ pub async fn bulk_insert_clocks(tx: &mut Tx<'_>, clocks: &[Clock]) -> StoreResul
             if i > 0 {
                 sql.push_str(", ");
             }
-            sql.push_str(&format!(
-                "(${}, ${}, ${}, 1, 'started', 'seeded')",
-                b + 1,
-                b + 2,
-                b + 3
-            ));
+            super::values_row(&mut sql, b, 3, ", 1, 'started', 'seeded')");
             params.push(ClockEventId::new().into());
             params.push(c.id.into());
             params.push(c.started_at.into());
