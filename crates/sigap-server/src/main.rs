@@ -8,6 +8,11 @@ use sigap_server::{App, Deps};
 use std::io::BufRead;
 use std::path::PathBuf;
 
+/// Requests allocate and free many small strings (rows, JSON, headers); mimalloc does that
+/// in a fraction of the C library's time, on every thread.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "sigap",

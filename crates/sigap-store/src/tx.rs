@@ -2,7 +2,7 @@
 
 use crate::error::StoreError;
 use crate::sqlite::rewrite_placeholders;
-use crate::value::{P, Row};
+use crate::value::{P, Row, SqliteRow};
 use rusqlite::Connection;
 
 /// Which SQL dialect a transaction speaks; used only where the SQL must differ.
@@ -27,14 +27,14 @@ fn sqlite_query(conn: &Connection, sql: &str, params: &[P<'_>]) -> Result<Vec<Ro
         .query(rusqlite::params_from_iter(params.iter()))
         .map_err(StoreError::from_sqlite)?;
     let mut out = Vec::new();
+    // The previous row's size is a good guess for the next one's buffer.
+    let mut guess = 0;
     while let Some(row) = rows.next().map_err(StoreError::from_sqlite)? {
-        let mut values = Vec::with_capacity(n);
+        let mut values = SqliteRow::with_capacity(n, guess);
         for i in 0..n {
-            values.push(
-                row.get::<_, rusqlite::types::Value>(i)
-                    .map_err(StoreError::from_sqlite)?,
-            );
+            values.push(row.get_ref(i).map_err(StoreError::from_sqlite)?);
         }
+        guess = values.byte_len();
         out.push(Row::Sqlite(values));
     }
     Ok(out)

@@ -175,14 +175,76 @@ impl ToSql for P<'_> {
 
 /// A row read from either engine.
 pub enum Row {
-    Sqlite(Vec<SqlValue>),
+    Sqlite(SqliteRow),
     Pg(tokio_postgres::Row),
+}
+
+/// A SQLite row: its values, with every text and blob copied once into one buffer, so that
+/// reading a row costs two allocations whatever its width and a UUID column none.
+pub struct SqliteRow {
+    cells: Vec<Cell>,
+    bytes: Vec<u8>,
+}
+
+#[derive(Clone, Copy)]
+enum Cell {
+    Null,
+    Integer(i64),
+    Real(f64),
+    Text(usize, usize),
+    Blob(usize, usize),
+}
+
+impl SqliteRow {
+    pub(crate) fn with_capacity(columns: usize, bytes: usize) -> Self {
+        SqliteRow {
+            cells: Vec::with_capacity(columns),
+            bytes: Vec::with_capacity(bytes),
+        }
+    }
+
+    pub(crate) fn push(&mut self, v: ValueRef<'_>) {
+        let mut span = |b: &[u8]| {
+            let start = self.bytes.len();
+            self.bytes.extend_from_slice(b);
+            (start, self.bytes.len())
+        };
+        let cell = match v {
+            ValueRef::Null => Cell::Null,
+            ValueRef::Integer(n) => Cell::Integer(n),
+            ValueRef::Real(f) => Cell::Real(f),
+            ValueRef::Text(t) => {
+                let (a, b) = span(t);
+                Cell::Text(a, b)
+            }
+            ValueRef::Blob(t) => {
+                let (a, b) = span(t);
+                Cell::Blob(a, b)
+            }
+        };
+        self.cells.push(cell);
+    }
+
+    pub(crate) fn byte_len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    fn value(&self, i: usize) -> Option<ValueRef<'_>> {
+        let bytes = |a: usize, b: usize| self.bytes.get(a..b).unwrap_or_default();
+        Some(match *self.cells.get(i)? {
+            Cell::Null => ValueRef::Null,
+            Cell::Integer(n) => ValueRef::Integer(n),
+            Cell::Real(f) => ValueRef::Real(f),
+            Cell::Text(a, b) => ValueRef::Text(bytes(a, b)),
+            Cell::Blob(a, b) => ValueRef::Blob(bytes(a, b)),
+        })
+    }
 }
 
 impl Row {
     pub fn get<T: Col>(&self, i: usize) -> Result<T, StoreError> {
         match self {
-            Row::Sqlite(values) => match values.get(i) {
+            Row::Sqlite(row) => match row.value(i) {
                 Some(v) => T::from_sqlite(v, i),
                 None => Err(StoreError::Decode {
                     column: i,
@@ -196,11 +258,11 @@ impl Row {
 
 /// A column type readable from both engines.
 pub trait Col: Sized {
-    fn from_sqlite(v: &SqlValue, i: usize) -> Result<Self, StoreError>;
+    fn from_sqlite(v: ValueRef<'_>, i: usize) -> Result<Self, StoreError>;
     fn from_pg(row: &tokio_postgres::Row, i: usize) -> Result<Self, StoreError>;
 }
 
-fn decode_err(i: usize, what: &str, got: &SqlValue) -> StoreError {
+fn decode_err(i: usize, what: &str, got: ValueRef<'_>) -> StoreError {
     StoreError::Decode {
         column: i,
         detail: format!("expected {what}, found {:?}", got.data_type()),
@@ -218,9 +280,9 @@ fn pg_get<'a, T: postgres_types::FromSql<'a>>(
 }
 
 impl Col for i64 {
-    fn from_sqlite(v: &SqlValue, i: usize) -> Result<Self, StoreError> {
+    fn from_sqlite(v: ValueRef<'_>, i: usize) -> Result<Self, StoreError> {
         match v {
-            SqlValue::Integer(n) => Ok(*n),
+            ValueRef::Integer(n) => Ok(n),
             other => Err(decode_err(i, "integer", other)),
         }
     }
@@ -230,9 +292,9 @@ impl Col for i64 {
 }
 
 impl Col for bool {
-    fn from_sqlite(v: &SqlValue, i: usize) -> Result<Self, StoreError> {
+    fn from_sqlite(v: ValueRef<'_>, i: usize) -> Result<Self, StoreError> {
         match v {
-            SqlValue::Integer(n) => Ok(*n != 0),
+            ValueRef::Integer(n) => Ok(n != 0),
             other => Err(decode_err(i, "boolean", other)),
         }
     }
@@ -241,12 +303,20 @@ impl Col for bool {
     }
 }
 
+/// The text of a SQLite value, checked to be UTF-8.
+fn sqlite_text<'a>(v: ValueRef<'a>, i: usize, what: &str) -> Result<&'a str, StoreError> {
+    match v {
+        ValueRef::Text(t) => std::str::from_utf8(t).map_err(|e| StoreError::Decode {
+            column: i,
+            detail: e.to_string(),
+        }),
+        other => Err(decode_err(i, what, other)),
+    }
+}
+
 impl Col for String {
-    fn from_sqlite(v: &SqlValue, i: usize) -> Result<Self, StoreError> {
-        match v {
-            SqlValue::Text(s) => Ok(s.clone()),
-            other => Err(decode_err(i, "text", other)),
-        }
+    fn from_sqlite(v: ValueRef<'_>, i: usize) -> Result<Self, StoreError> {
+        sqlite_text(v, i, "text").map(str::to_owned)
     }
     fn from_pg(row: &tokio_postgres::Row, i: usize) -> Result<Self, StoreError> {
         pg_get(row, i)
@@ -254,9 +324,9 @@ impl Col for String {
 }
 
 impl Col for Uuid {
-    fn from_sqlite(v: &SqlValue, i: usize) -> Result<Self, StoreError> {
+    fn from_sqlite(v: ValueRef<'_>, i: usize) -> Result<Self, StoreError> {
         match v {
-            SqlValue::Text(s) => Uuid::parse_str(s).map_err(|e| StoreError::Decode {
+            ValueRef::Text(t) => Uuid::try_parse_ascii(t).map_err(|e| StoreError::Decode {
                 column: i,
                 detail: e.to_string(),
             }),
@@ -285,9 +355,9 @@ impl<'a> postgres_types::FromSql<'a> for PgTs {
 }
 
 impl Col for Timestamp {
-    fn from_sqlite(v: &SqlValue, i: usize) -> Result<Self, StoreError> {
+    fn from_sqlite(v: ValueRef<'_>, i: usize) -> Result<Self, StoreError> {
         match v {
-            SqlValue::Integer(n) => micros_to_ts(*n, i),
+            ValueRef::Integer(n) => micros_to_ts(n, i),
             other => Err(decode_err(i, "timestamp", other)),
         }
     }
@@ -298,14 +368,11 @@ impl Col for Timestamp {
 }
 
 impl Col for serde_json::Value {
-    fn from_sqlite(v: &SqlValue, i: usize) -> Result<Self, StoreError> {
-        match v {
-            SqlValue::Text(s) => serde_json::from_str(s).map_err(|e| StoreError::Decode {
-                column: i,
-                detail: e.to_string(),
-            }),
-            other => Err(decode_err(i, "json text", other)),
-        }
+    fn from_sqlite(v: ValueRef<'_>, i: usize) -> Result<Self, StoreError> {
+        serde_json::from_str(sqlite_text(v, i, "json text")?).map_err(|e| StoreError::Decode {
+            column: i,
+            detail: e.to_string(),
+        })
     }
     fn from_pg(row: &tokio_postgres::Row, i: usize) -> Result<Self, StoreError> {
         pg_get(row, i)
@@ -313,9 +380,9 @@ impl Col for serde_json::Value {
 }
 
 impl<T: Col> Col for Option<T> {
-    fn from_sqlite(v: &SqlValue, i: usize) -> Result<Self, StoreError> {
+    fn from_sqlite(v: ValueRef<'_>, i: usize) -> Result<Self, StoreError> {
         match v {
-            SqlValue::Null => Ok(None),
+            ValueRef::Null => Ok(None),
             other => T::from_sqlite(other, i).map(Some),
         }
     }
@@ -346,7 +413,7 @@ impl<'a> postgres_types::FromSql<'a> for RawPresent {
 macro_rules! id_cols {
     ($($t:ty),*) => {$(
         impl Col for $t {
-            fn from_sqlite(v: &SqlValue, i: usize) -> Result<Self, StoreError> {
+            fn from_sqlite(v: ValueRef<'_>, i: usize) -> Result<Self, StoreError> {
                 Uuid::from_sqlite(v, i).map(<$t>::from_uuid)
             }
             fn from_pg(row: &tokio_postgres::Row, i: usize) -> Result<Self, StoreError> {
@@ -385,15 +452,15 @@ id_cols!(
 
 /// A calendar date, kept as ISO text (`YYYY-MM-DD`) in both engines.
 impl Col for jiff::civil::Date {
-    fn from_sqlite(v: &SqlValue, i: usize) -> Result<Self, StoreError> {
-        parse_date(String::from_sqlite(v, i)?, i)
+    fn from_sqlite(v: ValueRef<'_>, i: usize) -> Result<Self, StoreError> {
+        parse_date(sqlite_text(v, i, "date text")?, i)
     }
     fn from_pg(row: &tokio_postgres::Row, i: usize) -> Result<Self, StoreError> {
-        parse_date(String::from_pg(row, i)?, i)
+        parse_date(&String::from_pg(row, i)?, i)
     }
 }
 
-fn parse_date(text: String, column: usize) -> Result<jiff::civil::Date, StoreError> {
+fn parse_date(text: &str, column: usize) -> Result<jiff::civil::Date, StoreError> {
     text.parse().map_err(|e: jiff::Error| StoreError::Decode {
         column,
         detail: format!("{text:?}: {e}"),
@@ -408,9 +475,9 @@ impl<'a> From<&'a [u8]> for P<'a> {
 
 /// Binary content: BLOB on SQLite, BYTEA on PostgreSQL.
 impl Col for Vec<u8> {
-    fn from_sqlite(v: &SqlValue, i: usize) -> Result<Self, StoreError> {
+    fn from_sqlite(v: ValueRef<'_>, i: usize) -> Result<Self, StoreError> {
         match v {
-            SqlValue::Blob(b) => Ok(b.clone()),
+            ValueRef::Blob(b) => Ok(b.to_vec()),
             other => Err(decode_err(i, "blob", other)),
         }
     }

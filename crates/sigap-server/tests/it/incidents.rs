@@ -20,6 +20,7 @@ both!(
     bulk_changes_answer_for_each_incident,
     parents_resolve_their_children_and_known_problems_are_shown,
     saved_views_belong_to_their_owner,
+    lists_come_in_the_order_asked_for_across_pages,
 );
 
 async fn group_with(app: &TestApp, name: &str, members: &[&str]) -> anyhow::Result<()> {
@@ -1306,5 +1307,90 @@ async fn saved_views_belong_to_their_owner(app: TestApp) -> anyhow::Result<()> {
     assert_eq!(s, StatusCode::NO_CONTENT);
     let mine = get(&app, "/me/filters", &agnes).await?;
     assert_eq!(mine.as_array().map(Vec::len), Some(0));
+    Ok(())
+}
+
+/// Every sort of the incident list, read in small pages, gives the incidents in the order of
+/// their fields (the page is chosen, then joined, then put back in order).
+async fn lists_come_in_the_order_asked_for_across_pages(app: TestApp) -> anyhow::Result<()> {
+    let (_, agent) = app.person("sari", &["agent"], None).await?;
+    // Several incidents share each priority, so the later keys decide; they are opened out
+    // of their numbers' order, two at each instant.
+    let start = sigap_domain::Clock::now(&app.clock);
+    for n in 0..14 {
+        app.clock
+            .set(start + jiff::SignedDuration::from_mins(((n * 5) % 14 / 2) as i64));
+        let impact = 1 + n % 3;
+        let urgency = 1 + (n / 3) % 3;
+        post(
+            &app,
+            "/incidents",
+            &agent,
+            json!({"short_description": format!("ordered {n}"), "impact": impact, "urgency": urgency}),
+        )
+        .await?;
+    }
+    for sort in [
+        "priority,opened_at",
+        "-priority,opened_at",
+        "-opened_at",
+        "-updated_at",
+        "number",
+        "-number",
+    ] {
+        let mut seen: Vec<Value> = Vec::new();
+        let mut url = format!("/incidents?sort={sort}&limit=4");
+        loop {
+            let page = get(&app, &url, &agent).await?;
+            seen.extend(page["items"].as_array().into_iter().flatten().cloned());
+            match page["next_cursor"].as_str() {
+                Some(c) => url = format!("/incidents?sort={sort}&limit=4&cursor={c}"),
+                None => break,
+            }
+        }
+        assert_eq!(seen.len(), 14, "{sort}");
+        let key = |v: &Value| -> Vec<String> {
+            sort.split(',')
+                .map(|k| {
+                    let field = k.trim_start_matches('-');
+                    match &v[field] {
+                        Value::Number(n) => format!("{:020}", n.as_i64().unwrap_or_default()),
+                        Value::String(t) if field.ends_with("_at") => format!(
+                            "{:030}",
+                            t.parse::<jiff::Timestamp>()
+                                .map(|t| t.as_nanosecond())
+                                .unwrap_or_default()
+                        ),
+                        other => other.as_str().unwrap_or_default().to_owned(),
+                    }
+                })
+                .chain([v["id"].as_str().unwrap_or_default().to_owned()])
+                .collect()
+        };
+        let mut expected = seen.clone();
+        expected.sort_by(|a, b| {
+            let (ka, kb) = (key(a), key(b));
+            // The id breaks ties in the last key's direction.
+            let last = if sort.rsplit(',').next().is_some_and(|k| k.starts_with('-')) {
+                "-id"
+            } else {
+                "id"
+            };
+            for (i, k) in sort.split(',').chain([last]).enumerate() {
+                let o = ka[i].cmp(&kb[i]);
+                let o = if k.starts_with('-') { o.reverse() } else { o };
+                if o.is_ne() {
+                    return o;
+                }
+            }
+            std::cmp::Ordering::Equal
+        });
+        let numbers = |vs: &[Value]| -> Vec<String> {
+            vs.iter()
+                .map(|v| v["number"].as_str().unwrap_or_default().to_owned())
+                .collect()
+        };
+        assert_eq!(numbers(&seen), numbers(&expected), "sort {sort}");
+    }
     Ok(())
 }

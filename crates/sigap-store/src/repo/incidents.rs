@@ -455,7 +455,13 @@ pub async fn list(
     } else {
         ""
     };
-    let mut q = Select::new(&format!("SELECT t.id AS k FROM task t{incident}"));
+    // SQLite finds a page's rows by their rowid, a single descent where the id would take
+    // two (its index, then the table).
+    let key = match tx.dialect() {
+        Dialect::Sqlite => "t.rowid",
+        Dialect::Postgres => "t.id",
+    };
+    let mut q = Select::new(&format!("SELECT {key} AS k FROM task t{incident}"));
     if let (Some(text), Dialect::Sqlite) = (text, tx.dialect()) {
         match fts5_query(text) {
             // Drive the query from the newest matches (SQLite would otherwise walk the
@@ -463,7 +469,7 @@ pub async fn list(
             Some(m) => {
                 let ph = q.bind(Val::Text(m));
                 q.set_head(format!(
-                    "SELECT t.id AS k FROM (SELECT rowid AS k FROM task_search WHERE task_search MATCH {ph} \
+                    "SELECT {key} AS k FROM (SELECT rowid AS k FROM task_search WHERE task_search MATCH {ph} \
                      ORDER BY rowid DESC LIMIT {SEARCH_CANDIDATES}) s CROSS JOIN task t ON t.search_key = s.k{incident}"
                 ));
             }
@@ -552,19 +558,27 @@ pub async fn list(
             "FROM task t",
             match tx.dialect() {
                 // CROSS JOIN keeps SQLite from starting anywhere but at the page.
-                Dialect::Sqlite => "FROM ({}) q CROSS JOIN task t ON t.id = q.k",
+                Dialect::Sqlite => "FROM ({}) q CROSS JOIN task t ON t.rowid = q.k",
                 Dialect::Postgres => "FROM ({}) q JOIN task t ON t.id = q.k",
             },
             1,
         ),
-        &keys,
     );
-    let items = q
+    let mut items = q
         .run(tx)
         .await?
         .iter()
         .map(from_row)
         .collect::<StoreResult<Vec<_>>>()?;
+    // The same order as the SQL's: texts compare bytewise and the ids' text order is their
+    // byte order.
+    super::list::sort_page(&mut items, &keys, |column, a, b| match column {
+        "t.number" => a.number.cmp(&b.number),
+        "t.priority" => a.priority.get().cmp(&b.priority.get()),
+        "t.opened_at" => a.opened_at.cmp(&b.opened_at),
+        "t.updated_at" => a.updated_at.cmp(&b.updated_at),
+        _ => a.id.as_uuid().cmp(&b.id.as_uuid()),
+    });
     Ok(into_page(items, limit, |i| {
         keys.iter()
             .map(|k| match k.column {
