@@ -511,6 +511,27 @@ async fn incidents_name_their_location(app: TestApp) -> anyhow::Result<()> {
         queue.contains(&number) && queue.contains("data-col=\"location\""),
         "a queue column and filter"
     );
+    // The caller sees where in the portal.
+    let (_, rina) = app.person("rina", &["requester"], None).await?;
+    let mine = post(
+        &app,
+        "/incidents",
+        &rina,
+        json!({"short_description": "Projector dead", "location": "Surabaya"}),
+    )
+    .await?;
+    let mine = mine["number"].as_str().unwrap_or_default().to_owned();
+    let portal = app.browser("rina", "rina-password-1").await?;
+    let page = portal
+        .get(app.page(&format!("/portal/incidents/{mine}")))
+        .send()
+        .await?
+        .text()
+        .await?;
+    assert!(
+        page.contains("id=\"incident-location\">Location: Surabaya</p>"),
+        "shown in the portal: {page}"
+    );
     Ok(())
 }
 
