@@ -480,6 +480,7 @@ portal-resolved = The service desk says this is solved. Is it?
 portal-why-not = What is still wrong?
 portal-conversation = Conversation
 portal-no-comments = No messages yet.
+portal-send = Send to the service desk
 notification-incident_comment = { $subject }: a new message from the service desk.
 notification-incident_caller_replied = { $subject }: the caller replied.
 notification-incident_resolved = { $subject } is resolved. Please confirm.

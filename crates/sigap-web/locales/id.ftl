@@ -469,6 +469,7 @@ portal-resolved = Service desk menyatakan masalah ini sudah selesai. Benar?
 portal-why-not = Apa yang masih bermasalah?
 portal-conversation = Percakapan
 portal-no-comments = Belum ada pesan.
+portal-send = Kirim ke meja layanan
 notification-incident_comment = { $subject }: pesan baru dari service desk.
 notification-incident_caller_replied = { $subject }: pelapor membalas.
 notification-incident_resolved = { $subject } sudah diselesaikan. Mohon konfirmasi.

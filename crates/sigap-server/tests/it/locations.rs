@@ -532,6 +532,10 @@ async fn incidents_name_their_location(app: TestApp) -> anyhow::Result<()> {
         page.contains("id=\"incident-location\">Location: Surabaya</p>"),
         "shown in the portal: {page}"
     );
+    assert!(
+        page.contains("Send to the service desk") && !page.contains("the caller sees it"),
+        "the caller's own words on the comment button"
+    );
     Ok(())
 }
 
