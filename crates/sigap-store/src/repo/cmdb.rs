@@ -802,22 +802,24 @@ pub async fn bulk_insert_cis(
         );
         let mut params: Vec<crate::value::P<'_>> = Vec::with_capacity(chunk.len() * 10 + 1);
         params.push(now.into());
-        for (i, (id, f)) in chunk.iter().enumerate() {
-            let b = params.len();
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            super::values_row(&mut sql, b, 9, ", $1, $1, 1)");
-            params.push((*id).into());
-            params.push(f.class_id.into());
-            params.push(f.name.as_str().into());
-            params.push(keys[i].as_str().into());
-            params.push(f.status.code().into());
-            params.push(f.owner_group_id.into());
-            params.push(f.location.as_str().into());
-            params.push(f.serial.as_str().into());
-            params.push((&f.attributes).into());
-        }
+        super::values_rows(
+            &mut sql,
+            &mut params,
+            chunk,
+            9,
+            ", $1, $1, 1)",
+            |i, (id, f), out| {
+                out.push((*id).into());
+                out.push(f.class_id.into());
+                out.push(f.name.as_str().into());
+                out.push(keys[i].as_str().into());
+                out.push(f.status.code().into());
+                out.push(f.owner_group_id.into());
+                out.push(f.location.as_str().into());
+                out.push(f.serial.as_str().into());
+                out.push((&f.attributes).into());
+            },
+        );
         tx.execute(&sql, &params).await?;
     }
     Ok(())
@@ -837,17 +839,19 @@ pub async fn bulk_insert_rels(
         );
         let mut params: Vec<crate::value::P<'_>> = Vec::with_capacity(chunk.len() * 4 + 1);
         params.push(now.into());
-        for (i, (s, k, t)) in chunk.iter().enumerate() {
-            let b = params.len();
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            super::values_row(&mut sql, b, 4, ", $1)");
-            params.push(ids[i].into());
-            params.push((*s).into());
-            params.push(k.code().into());
-            params.push((*t).into());
-        }
+        super::values_rows(
+            &mut sql,
+            &mut params,
+            chunk,
+            4,
+            ", $1)",
+            |i, (s, k, t), out| {
+                out.push(ids[i].into());
+                out.push((*s).into());
+                out.push(k.code().into());
+                out.push((*t).into());
+            },
+        );
         sql.push_str(" ON CONFLICT DO NOTHING");
         n += tx.execute(&sql, &params).await?;
     }

@@ -1071,26 +1071,23 @@ pub async fn bulk_insert(tx: &mut Tx<'_>, rows: &[SeedIncident]) -> StoreResult<
                 let mut sql =
                     format!("INSERT INTO task ({BULK_TASK_COLUMNS}, kind, version) VALUES ");
                 let mut params = Vec::with_capacity(chunk.len() * BULK_TASK_PARAMS);
-                for (i, r) in chunk.iter().enumerate() {
-                    if i > 0 {
-                        sql.push_str(", ");
-                    }
-                    super::values_row(&mut sql, params.len(), BULK_TASK_PARAMS, ", 'incident', 1)");
-                    task_params(r, keys.saturating_add(i as i64), &mut params);
-                }
+                super::values_rows(
+                    &mut sql,
+                    &mut params,
+                    chunk,
+                    BULK_TASK_PARAMS,
+                    ", 'incident', 1)",
+                    |i, r, out| task_params(r, keys.saturating_add(i as i64), out),
+                );
                 tx.execute(&sql, &params).await?;
 
                 let mut sql = String::from(
                     "INSERT INTO incident (task_id, hold_reason, resolution_code, resolution_notes, major, workaround) VALUES ",
                 );
                 let mut params = Vec::with_capacity(chunk.len() * 5);
-                for (i, r) in chunk.iter().enumerate() {
-                    if i > 0 {
-                        sql.push_str(", ");
-                    }
-                    super::values_row(&mut sql, params.len(), 5, ", '')");
-                    incident_params(r, &mut params);
-                }
+                super::values_rows(&mut sql, &mut params, chunk, 5, ", '')", |_, r, out| {
+                    incident_params(r, out)
+                });
                 tx.execute(&sql, &params).await?;
 
                 let docs: Vec<String> = chunk.iter().map(search_document).collect();
@@ -1257,13 +1254,9 @@ pub async fn bulk_add_entries(tx: &mut Tx<'_>, entries: &[NewEntry]) -> StoreRes
             for chunk in entries.chunks(2000) {
                 let mut sql = String::from(JOURNAL_INSERT);
                 let mut params = Vec::with_capacity(chunk.len() * 8);
-                for (i, e) in chunk.iter().enumerate() {
-                    if i > 0 {
-                        sql.push_str(", ");
-                    }
-                    super::values_row(&mut sql, params.len(), 8, ")");
-                    entry_params(e, &mut params);
-                }
+                super::values_rows(&mut sql, &mut params, chunk, 8, ")", |_, e, out| {
+                    entry_params(e, out)
+                });
                 tx.execute(&sql, &params).await?;
             }
         }

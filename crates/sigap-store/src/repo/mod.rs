@@ -32,9 +32,29 @@ pub(crate) fn in_json(dialect: crate::tx::Dialect, column: &str, ph: &str) -> St
     }
 }
 
-/// Appends one row of a multi-row `VALUES`: `($base+1, …, $base+n` and then `tail`, which
-/// holds any constants of the row and its closing parenthesis.
-pub(crate) fn values_row(sql: &mut String, base: usize, n: usize, tail: &str) {
+/// Appends the rows of a multi-row `VALUES`, separated by commas: each is `n` placeholders
+/// numbered after the parameters already in `params` and then `tail`, which holds any
+/// constants of the row and its closing parenthesis; `fill` pushes the row's `n` parameters
+/// (it gets the row's index in `rows`).
+pub(crate) fn values_rows<'a, T>(
+    sql: &mut String,
+    params: &mut Vec<crate::value::P<'a>>,
+    rows: &'a [T],
+    n: usize,
+    tail: &str,
+    mut fill: impl FnMut(usize, &'a T, &mut Vec<crate::value::P<'a>>),
+) {
+    for (i, r) in rows.iter().enumerate() {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        values_row(sql, params.len(), n, tail);
+        fill(i, r, params);
+    }
+}
+
+/// One row of `values_rows`: `($base+1, …, $base+n` and then `tail`.
+fn values_row(sql: &mut String, base: usize, n: usize, tail: &str) {
     use std::fmt::Write as _;
     sql.push('(');
     for k in 1..=n {

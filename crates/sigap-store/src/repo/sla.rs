@@ -944,43 +944,47 @@ pub async fn bulk_insert_clocks(tx: &mut Tx<'_>, clocks: &[Clock]) -> StoreResul
              next_check_at, updated_at, thresholds_done, version) VALUES ",
         );
         let mut params: Vec<crate::value::P<'_>> = Vec::with_capacity(chunk.len() * 15);
-        for (i, c) in chunk.iter().enumerate() {
-            let b = params.len();
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            super::values_row(&mut sql, b, 15, ", 0, 1)");
-            params.push(c.id.into());
-            params.push(c.task_id.into());
-            params.push(c.agreement_id.into());
-            params.push(c.metric.code().into());
-            params.push(c.target_id.into());
-            params.push(c.target_name.as_str().into());
-            params.push(c.duration_secs.into());
-            params.push(c.time_zone.as_str().into());
-            params.push(c.stage.as_str().into());
-            params.push(c.started_at.into());
-            params.push(c.due_at.into());
-            params.push(c.business_us.into());
-            params.push(c.breached.into());
-            params.push(c.next_check_at.into());
-            params.push(c.updated_at.into());
-        }
+        super::values_rows(
+            &mut sql,
+            &mut params,
+            chunk,
+            15,
+            ", 0, 1)",
+            |_, c, params| {
+                params.push(c.id.into());
+                params.push(c.task_id.into());
+                params.push(c.agreement_id.into());
+                params.push(c.metric.code().into());
+                params.push(c.target_id.into());
+                params.push(c.target_name.as_str().into());
+                params.push(c.duration_secs.into());
+                params.push(c.time_zone.as_str().into());
+                params.push(c.stage.as_str().into());
+                params.push(c.started_at.into());
+                params.push(c.due_at.into());
+                params.push(c.business_us.into());
+                params.push(c.breached.into());
+                params.push(c.next_check_at.into());
+                params.push(c.updated_at.into());
+            },
+        );
         tx.execute(&sql, &params).await?;
         let mut sql = String::from(
             "INSERT INTO sla_clock_event (id, clock_id, at, seq, kind, detail) VALUES ",
         );
         let mut params: Vec<crate::value::P<'_>> = Vec::with_capacity(chunk.len() * 3);
-        for (i, c) in chunk.iter().enumerate() {
-            let b = params.len();
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            super::values_row(&mut sql, b, 3, ", 1, 'started', 'seeded')");
-            params.push(ClockEventId::new().into());
-            params.push(c.id.into());
-            params.push(c.started_at.into());
-        }
+        super::values_rows(
+            &mut sql,
+            &mut params,
+            chunk,
+            3,
+            ", 1, 'started', 'seeded')",
+            |_, c, params| {
+                params.push(ClockEventId::new().into());
+                params.push(c.id.into());
+                params.push(c.started_at.into());
+            },
+        );
         tx.execute(&sql, &params).await?;
     }
     Ok(())
