@@ -91,36 +91,15 @@ impl Store {
         E: TxError,
     {
         match &self.db {
-            Db::Sqlite(s) => s
-                .on_writer(move |conn| {
-                    Ok((|| {
-                        conn.execute_batch("BEGIN IMMEDIATE")
-                            .map_err(|e| E::from(StoreError::from_sqlite(e)))?;
-                        let outcome = {
-                            let mut tx = Tx::Sqlite(conn);
-                            f(&mut tx).now_or_never()
-                        };
-                        match outcome {
-                            Some(Ok(value)) => {
-                                if let Err(e) = conn.execute_batch("COMMIT") {
-                                    let _ = conn.execute_batch("ROLLBACK");
-                                    return Err(E::from(StoreError::from_sqlite(e)));
-                                }
-                                Ok(value)
-                            }
-                            Some(Err(e)) => {
-                                let _ = conn.execute_batch("ROLLBACK");
-                                Err(e)
-                            }
-                            None => {
-                                let _ = conn.execute_batch("ROLLBACK");
-                                Err(E::from(StoreError::ForeignAwait))
-                            }
-                        }
-                    })())
+            Db::Sqlite(s) => {
+                s.in_transaction(move |conn| {
+                    let mut tx = Tx::Sqlite(conn);
+                    f(&mut tx)
+                        .now_or_never()
+                        .unwrap_or_else(|| Err(E::from(StoreError::ForeignAwait)))
                 })
                 .await
-                .map_err(E::from)?,
+            }
             Db::Postgres(p) => {
                 let mut client = p.client().await.map_err(E::from)?;
                 let mut attempt = 0;

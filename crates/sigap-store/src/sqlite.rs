@@ -12,9 +12,29 @@ use std::time::Duration;
 
 type Job = Box<dyn FnOnce(&mut Connection) + Send + 'static>;
 
+/// What a transaction body leaves to do once its group's commit is decided: tell its caller.
+type Done = Box<dyn FnOnce(Result<(), StoreError>) + Send + 'static>;
+
+/// A transaction body for the writer. Given the connection (inside a transaction and a
+/// savepoint of its own), it runs and says whether it wrote (`true`: keep its changes and
+/// call `Done` with the group's commit) or failed (`false`: its savepoint is rolled back and
+/// `Done` is called at once). Given an error (no transaction could be begun), it reports it.
+type TxJob = Box<dyn FnOnce(Result<&mut Connection, StoreError>) -> (bool, Done) + Send + 'static>;
+
+/// Work for the writer thread.
+enum Work {
+    /// Runs alone, outside any transaction (pragmas, migrations' own transactions).
+    Raw(Job),
+    /// Runs in the writer's transaction, committed with the bodies queued beside it.
+    Tx(TxJob),
+}
+
+/// The most transaction bodies committed together.
+const MAX_GROUP: usize = 64;
+
 #[derive(Clone)]
 pub struct SqliteDb {
-    writer: Sender<Job>,
+    writer: Sender<Work>,
     readers: Arc<Mutex<Vec<Connection>>>,
     max_idle_readers: usize,
     path: Arc<Path>,
@@ -77,16 +97,96 @@ fn open(path: &Path, read_only: bool) -> Result<Connection, StoreError> {
     Ok(conn)
 }
 
-fn spawn_worker(name: String, mut conn: Connection, jobs: Receiver<Job>) -> Result<(), StoreError> {
+fn spawn_writer(mut conn: Connection, jobs: Receiver<Work>) -> Result<(), StoreError> {
     std::thread::Builder::new()
-        .name(name)
+        .name("sqlite-writer".into())
         .spawn(move || {
-            while let Ok(job) = jobs.recv() {
-                job(&mut conn);
+            let mut held = None;
+            loop {
+                let work = match held.take() {
+                    Some(w) => w,
+                    None => match jobs.recv() {
+                        Ok(w) => w,
+                        Err(_) => return,
+                    },
+                };
+                match work {
+                    Work::Raw(job) => job(&mut conn),
+                    Work::Tx(first) => held = commit_group(&mut conn, first, &jobs),
+                }
             }
         })
         .map(|_| ())
         .map_err(|e| StoreError::Pool(format!("cannot start a database thread: {e}")))
+}
+
+/// Group commit: runs `first` and every transaction body already queued behind it (up to
+/// `MAX_GROUP`) in one transaction, each in a savepoint of its own, and commits once. A body
+/// that fails is rolled back to its savepoint and leaves the others alone; a body hears that
+/// it was written only after the commit. Committing once for several bodies writes each hot
+/// page (index interior pages, the audit head, the newest table leaves) to the log once
+/// instead of once per body. Returns queued work that must run outside the transaction.
+fn commit_group(conn: &mut Connection, first: TxJob, jobs: &Receiver<Work>) -> Option<Work> {
+    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        let (_, done) = first(Err(StoreError::from_sqlite(e)));
+        done(Ok(()));
+        return None;
+    }
+    let mut waiting: Vec<Done> = Vec::new();
+    let mut next = Some(first);
+    let mut held = None;
+    let mut count = 0;
+    while let Some(job) = next.take() {
+        count += 1;
+        if let Err(e) = conn.execute_batch("SAVEPOINT body") {
+            let (_, done) = job(Err(StoreError::from_sqlite(e)));
+            done(Ok(()));
+            break;
+        }
+        let (wrote, done) = job(Ok(conn));
+        if conn.is_autocommit() {
+            // The failure took the whole transaction with it (an I/O error, a full disk):
+            // the bodies before it in the group are gone too.
+            let lost = || {
+                StoreError::Pool("the transaction was rolled back with another that failed".into())
+            };
+            done(if wrote { Err(lost()) } else { Ok(()) });
+            for d in waiting.drain(..) {
+                d(Err(lost()));
+            }
+            return held;
+        }
+        if wrote {
+            if let Err(e) = conn.execute_batch("RELEASE body") {
+                done(Err(StoreError::from_sqlite(e)));
+                break;
+            }
+            waiting.push(done);
+        } else {
+            let undone = conn.execute_batch("ROLLBACK TO body; RELEASE body");
+            done(Ok(()));
+            if undone.is_err() {
+                break;
+            }
+        }
+        if count < MAX_GROUP {
+            match jobs.try_recv() {
+                Ok(Work::Tx(job)) => next = Some(job),
+                Ok(raw) => held = Some(raw),
+                Err(_) => {}
+            }
+        }
+    }
+    let committed = conn.execute_batch("COMMIT").map_err(|e| e.to_string());
+    if committed.is_err() && !conn.is_autocommit() {
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    for d in waiting {
+        d(committed
+            .clone()
+            .map_err(|e| StoreError::Pool(format!("the commit failed: {e}"))));
+    }
+    held
 }
 
 impl SqliteDb {
@@ -100,8 +200,8 @@ impl SqliteDb {
                 })?;
             }
         }
-        let (wtx, wrx) = unbounded::<Job>();
-        spawn_worker("sqlite-writer".into(), open(path, false)?, wrx)?;
+        let (wtx, wrx) = unbounded::<Work>();
+        spawn_writer(open(path, false)?, wrx)?;
         Ok(Self {
             writer: wtx,
             readers: Arc::new(Mutex::new(vec![open(path, true)?])),
@@ -146,17 +246,57 @@ impl SqliteDb {
             .take()
     }
 
+    /// Work waiting for the writer thread.
+    #[cfg(test)]
+    pub(crate) fn queued(&self) -> usize {
+        self.writer.len()
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }
 
-    /// Runs `f` on the writer thread.
+    /// Runs `f` on the writer thread, outside any transaction.
     pub(crate) async fn on_writer<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
         T: Send + 'static,
     {
-        Self::run(&self.writer, f).await
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.writer
+            .send(Work::Raw(Box::new(move |conn| {
+                let _ = tx.send(f(conn));
+            })))
+            .map_err(|_| StoreError::Closed)?;
+        rx.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Runs `f` on the writer thread inside a write transaction, which may be shared with
+    /// other bodies (group commit): `f`'s changes are undone alone when it fails, and its
+    /// value is returned once the transaction is committed.
+    pub(crate) async fn in_transaction<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut Connection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        let (tx, rx) = tokio::sync::oneshot::channel::<Result<T, E>>();
+        let job: TxJob = Box::new(move |conn| match conn {
+            Err(e) => (false, Box::new(move |_| drop(tx.send(Err(E::from(e)))))),
+            Ok(conn) => match f(conn) {
+                Ok(value) => (
+                    true,
+                    Box::new(move |committed| {
+                        drop(tx.send(committed.map(|()| value).map_err(E::from)))
+                    }),
+                ),
+                Err(e) => (false, Box::new(move |_| drop(tx.send(Err(e))))),
+            },
+        });
+        self.writer
+            .send(Work::Tx(job))
+            .map_err(|_| E::from(StoreError::Closed))?;
+        rx.await.map_err(|_| E::from(StoreError::Closed))?
     }
 
     /// Runs `f` here, on a pooled read-only connection (opened when none is idle).
@@ -175,20 +315,6 @@ impl SqliteDb {
             pool.push(conn);
         }
         result
-    }
-
-    async fn run<T, F>(queue: &Sender<Job>, f: F) -> Result<T, StoreError>
-    where
-        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
-        T: Send + 'static,
-    {
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        queue
-            .send(Box::new(move |conn| {
-                let _ = tx.send(f(conn));
-            }))
-            .map_err(|_| StoreError::Closed)?;
-        rx.await.map_err(|_| StoreError::Closed)?
     }
 }
 

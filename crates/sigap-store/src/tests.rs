@@ -52,6 +52,7 @@ both!(
     throttle_locks_after_repeated_failures,
     tokens_and_sessions,
     hostile_text_is_stored_verbatim,
+    writes_committed_together_keep_their_own_outcomes,
 );
 
 fn t0() -> Timestamp {
@@ -621,5 +622,147 @@ async fn hostile_text_is_stored_verbatim(db: TestDb) -> R {
     assert_eq!(p.name, nasty);
     let n = store.read(async move |tx| people::count(tx).await).await?;
     assert_eq!(n, 1);
+    Ok(())
+}
+
+/// On SQLite, stops the writer thread until the returned sender is dropped or sent to, so
+/// that the writes queued meanwhile are committed as one group.
+async fn hold_writer(
+    store: &Store,
+) -> anyhow::Result<Option<(std::sync::mpsc::Sender<()>, crate::sqlite::SqliteDb)>> {
+    let crate::db::Db::Sqlite(s) = &store.db else {
+        return Ok(None);
+    };
+    let (release, wait) = std::sync::mpsc::channel::<()>();
+    let (held, is_held) = tokio::sync::oneshot::channel::<()>();
+    let writer = s.clone();
+    tokio::spawn(async move {
+        writer
+            .on_writer(move |_| {
+                let _ = held.send(());
+                let _ = wait.recv();
+                Ok(())
+            })
+            .await
+    });
+    is_held.await?;
+    Ok(Some((release, s.clone())))
+}
+
+/// Waits until `n` jobs wait for the held writer.
+async fn queued(s: &crate::sqlite::SqliteDb, n: usize) -> R {
+    for _ in 0..5000 {
+        if s.queued() >= n {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+    anyhow::bail!("only {} of {n} writes queued", s.queued())
+}
+
+async fn logins(store: &Store) -> anyhow::Result<BTreeSet<String>> {
+    let all = store
+        .read(async |tx| {
+            tx.query("SELECT login FROM person", &[])
+                .await?
+                .iter()
+                .map(|r| r.get::<String>(0))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .await?;
+    Ok(all.into_iter().collect())
+}
+
+/// Writes that wait for the writer together are committed together on SQLite; each keeps its
+/// own outcome: a body that fails after writing leaves nothing, and the others keep all of
+/// their work.
+async fn writes_committed_together_keep_their_own_outcomes(db: TestDb) -> R {
+    let store = std::sync::Arc::new(db.store().await?);
+    add_person(&store, "taken", "Already here").await?;
+    let held = hold_writer(&store).await?;
+    let mut writes = Vec::new();
+    for i in 0..30usize {
+        let store = store.clone();
+        writes.push(tokio::spawn(async move {
+            store
+                .write(async move |tx| {
+                    let mine = fields(&format!("w{i}"), "Queued");
+                    let p = people::insert(tx, PersonId::new(), &mine, None, t0()).await?;
+                    let taken = fields("taken", "Duplicate");
+                    match i % 3 {
+                        // Fails after its first insert: that insert must go too.
+                        1 => people::insert(tx, PersonId::new(), &taken, None, t0()).await,
+                        // Writes twice and succeeds.
+                        2 => {
+                            let again = fields(&format!("w{i}-again"), "Queued");
+                            people::insert(tx, PersonId::new(), &again, None, t0()).await
+                        }
+                        _ => Ok(p),
+                    }
+                })
+                .await
+        }));
+    }
+    if let Some((release, s)) = &held {
+        queued(s, 30).await?;
+        release.send(())?;
+    }
+    let mut expected: BTreeSet<String> = ["taken".to_owned()].into();
+    for (i, w) in writes.into_iter().enumerate() {
+        let outcome = w.await?;
+        match i % 3 {
+            1 => assert!(
+                matches!(outcome, Err(StoreError::Conflict { ref target }) if target == "person.login"),
+                "write {i}: {outcome:?}"
+            ),
+            2 => {
+                assert_eq!(outcome?.login, format!("w{i}-again"));
+                expected.insert(format!("w{i}"));
+                expected.insert(format!("w{i}-again"));
+            }
+            _ => {
+                assert_eq!(outcome?.login, format!("w{i}"));
+                expected.insert(format!("w{i}"));
+            }
+        }
+    }
+    assert_eq!(logins(&store).await?, expected);
+
+    // A body that takes the whole transaction down (as an I/O error would) takes the bodies
+    // committed with it: they hear so and left nothing; the ones queued after it are written.
+    if let Some((release, s)) = hold_writer(&store).await? {
+        let mut writes = Vec::new();
+        for i in 0..6usize {
+            let store = store.clone();
+            writes.push(tokio::spawn(async move {
+                store
+                    .write(async move |tx| {
+                        let mine = fields(&format!("x{i}"), "Queued");
+                        let p = people::insert(tx, PersonId::new(), &mine, None, t0()).await?;
+                        if i == 2 {
+                            tx.execute("ROLLBACK", &[]).await?;
+                        }
+                        Ok::<_, StoreError>(p)
+                    })
+                    .await
+            }));
+            // In order: 0, 1 and 2 are queued before 3, 4 and 5.
+            queued(&s, i + 1).await?;
+        }
+        release.send(())?;
+        for (i, w) in writes.into_iter().enumerate() {
+            let outcome = w.await?;
+            if i <= 2 {
+                assert!(
+                    matches!(outcome, Err(StoreError::Pool(_))),
+                    "write {i}: {outcome:?}"
+                );
+            } else {
+                assert_eq!(outcome?.login, format!("x{i}"));
+                expected.insert(format!("x{i}"));
+            }
+        }
+        assert_eq!(logins(&store).await?, expected);
+    }
     Ok(())
 }
