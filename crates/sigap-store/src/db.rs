@@ -159,35 +159,16 @@ impl Store {
 
     /// Switches the embedded database into (`true`) or out of (`false`) bulk loading, for the
     /// generators of `sigap seed`: while on, the writer checks no foreign keys (a generator
-    /// refers only to rows it made), a commit neither waits for the disk nor copies the log
-    /// back into the database file (a thread of its own does, on another core), and the
-    /// writer keeps 256 MiB of pages; switching off restores all that, copies the rest of the
-    /// log and truncates it. A crash during the load may
-    /// lose the load (never the data from before). PostgreSQL: nothing to do.
+    /// refers only to rows it made), a commit does not wait for the disk, the writer keeps
+    /// 256 MiB of pages, and pages are written once, through a rollback journal, when no other
+    /// process has the database open (otherwise through the log, copied back by a thread of
+    /// its own on another core). Switching off restores WAL mode and the rest. A crash during
+    /// the load may lose the load (never the data from before). PostgreSQL: nothing to do.
     pub async fn bulk_loading(&self, on: bool) -> StoreResult<()> {
-        let Db::Sqlite(s) = &self.db else {
-            return Ok(());
-        };
-        let sql = if on {
-            "PRAGMA foreign_keys = OFF; PRAGMA synchronous = OFF; PRAGMA wal_autocheckpoint = 0; \
-             PRAGMA cache_size = -262144;"
-        } else {
-            "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA synchronous = NORMAL; \
-             PRAGMA wal_autocheckpoint = 1000; PRAGMA cache_size = -65536; PRAGMA foreign_keys = ON;"
-        };
-        if on {
-            s.on_writer(move |conn| conn.execute_batch(sql).map_err(StoreError::from_sqlite))
-                .await?;
-            s.start_checkpointer()
-        } else {
-            let checkpointer = s.take_checkpointer();
-            s.on_writer(move |conn| {
-                if let Some(c) = checkpointer {
-                    c.finish();
-                }
-                conn.execute_batch(sql).map_err(StoreError::from_sqlite)
-            })
-            .await
+        match &self.db {
+            Db::Sqlite(s) if on => s.begin_bulk().await,
+            Db::Sqlite(s) => s.end_bulk().await,
+            Db::Postgres(_) => Ok(()),
         }
     }
 

@@ -29,6 +29,9 @@ enum Work {
     Tx(TxJob),
 }
 
+/// How long a statement waits for another process's lock before it fails.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// The most transaction bodies committed together.
 const MAX_GROUP: usize = 64;
 
@@ -38,20 +41,30 @@ pub struct SqliteDb {
     readers: Arc<Mutex<Vec<Connection>>>,
     max_idle_readers: usize,
     path: Arc<Path>,
-    /// While bulk loading: the thread copying the log back into the database, and its stop.
-    checkpointer: Arc<Mutex<Option<Checkpointer>>>,
+    /// How a bulk load in progress writes (none when no bulk load runs).
+    bulk: Arc<Mutex<Option<Bulk>>>,
+}
+
+/// How a bulk load writes.
+enum Bulk {
+    /// In a rollback journal: every page is written once, into the database file, instead of
+    /// into the log and then copied into the file. Taken when no other process has the
+    /// database open (leaving WAL mode needs that).
+    Journal,
+    /// In the log, with a thread copying it back (another process has the database open).
+    Wal(Checkpointer),
 }
 
 /// A thread of its own that copies committed pages from the log into the database file
 /// while the writer goes on, so that a bulk load's writer does not do it.
-pub(crate) struct Checkpointer {
+struct Checkpointer {
     stop: Arc<std::sync::atomic::AtomicBool>,
     thread: std::thread::JoinHandle<()>,
 }
 
 impl Checkpointer {
     /// Stops the thread and waits for it.
-    pub(crate) fn finish(self) {
+    fn finish(self) {
         self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
         let _ = self.thread.join();
     }
@@ -67,11 +80,16 @@ impl std::fmt::Debug for SqliteDb {
 
 fn open(path: &Path, read_only: bool) -> Result<Connection, StoreError> {
     let conn = Connection::open(path).map_err(StoreError::from_sqlite)?;
-    conn.busy_timeout(Duration::from_secs(5))
+    conn.busy_timeout(BUSY_TIMEOUT)
         .map_err(StoreError::from_sqlite)?;
+    if !read_only {
+        // The mode is kept in the file: readers, opened after the writer, find it there (and
+        // must not switch it back while a bulk load runs in a rollback journal).
+        conn.execute_batch("PRAGMA journal_mode = WAL;")
+            .map_err(StoreError::from_sqlite)?;
+    }
     conn.execute_batch(
-        "PRAGMA journal_mode = WAL;
-         PRAGMA synchronous = NORMAL;
+        "PRAGMA synchronous = NORMAL;
          PRAGMA foreign_keys = ON;
          PRAGMA temp_store = MEMORY;",
     )
@@ -207,16 +225,99 @@ impl SqliteDb {
             readers: Arc::new(Mutex::new(vec![open(path, true)?])),
             max_idle_readers: readers.max(1),
             path: Arc::from(path),
-            checkpointer: Arc::default(),
+            bulk: Arc::default(),
         })
     }
 
-    /// Starts the checkpointer thread (see `Checkpointer`) unless it runs.
-    pub(crate) fn start_checkpointer(&self) -> Result<(), StoreError> {
-        let mut slot = self.checkpointer.lock().unwrap_or_else(|p| p.into_inner());
-        if slot.is_some() {
+    /// Bulk-loading mode: commits do not wait for the disk and do not check references,
+    /// the writer's cache is larger, and the pages go through a rollback journal when no other
+    /// process has the database open (through the log and a checkpointer thread otherwise).
+    /// A crash of the process loses at most the transaction under way; a crash of the
+    /// machine may lose more, as with any unsynchronized write. Does nothing if on already.
+    pub(crate) async fn begin_bulk(&self) -> Result<(), StoreError> {
+        if self.bulk_state().is_some() {
             return Ok(());
         }
+        // An idle reader keeps the log open, which would keep the database in WAL mode.
+        self.drop_idle_readers();
+        let journal = self
+            .on_writer(|conn| {
+                conn.execute_batch(
+                    "PRAGMA foreign_keys = OFF; PRAGMA synchronous = OFF; \
+                     PRAGMA cache_size = -262144;",
+                )
+                .map_err(StoreError::from_sqlite)?;
+                // Leaving WAL mode needs the database to itself: ask without waiting.
+                conn.busy_timeout(Duration::ZERO)
+                    .map_err(StoreError::from_sqlite)?;
+                let mode = conn.query_row("PRAGMA journal_mode = TRUNCATE", [], |r| {
+                    r.get::<_, String>(0)
+                });
+                conn.busy_timeout(BUSY_TIMEOUT)
+                    .map_err(StoreError::from_sqlite)?;
+                let journal = matches!(mode.as_deref(), Ok("truncate"));
+                if !journal {
+                    conn.execute_batch("PRAGMA wal_autocheckpoint = 0;")
+                        .map_err(StoreError::from_sqlite)?;
+                }
+                Ok(journal)
+            })
+            .await?;
+        let bulk = if journal {
+            Bulk::Journal
+        } else {
+            Bulk::Wal(self.start_checkpointer()?)
+        };
+        *self.bulk_state() = Some(bulk);
+        Ok(())
+    }
+
+    /// Leaves bulk-loading mode: back to WAL mode, synchronous commits and checked references.
+    pub(crate) async fn end_bulk(&self) -> Result<(), StoreError> {
+        let Some(bulk) = self.bulk_state().take() else {
+            return Ok(());
+        };
+        const NORMAL: &str = "PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 1000; \
+             PRAGMA cache_size = -65536; PRAGMA foreign_keys = ON;";
+        self.on_writer(move |conn| {
+            match bulk {
+                Bulk::Journal => {
+                    let mode: String = conn
+                        .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+                        .map_err(StoreError::from_sqlite)?;
+                    if mode != "wal" {
+                        return Err(StoreError::Pool(format!(
+                            "the database stayed in journal mode {mode} after a bulk load"
+                        )));
+                    }
+                }
+                Bulk::Wal(checkpointer) => {
+                    checkpointer.finish();
+                    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+                        .map_err(StoreError::from_sqlite)?;
+                }
+            }
+            conn.execute_batch(NORMAL).map_err(StoreError::from_sqlite)
+        })
+        .await?;
+        // Readers opened during the load start again from the file's mode.
+        self.drop_idle_readers();
+        Ok(())
+    }
+
+    fn drop_idle_readers(&self) {
+        self.readers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+
+    fn bulk_state(&self) -> std::sync::MutexGuard<'_, Option<Bulk>> {
+        self.bulk.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Starts a checkpointer thread (see `Checkpointer`).
+    fn start_checkpointer(&self) -> Result<Checkpointer, StoreError> {
         let conn = open(&self.path, false)?;
         // Like the writer's commits during the load, its copies do not wait for the disk.
         conn.execute_batch("PRAGMA synchronous = OFF;")
@@ -234,26 +335,17 @@ impl SqliteDb {
                 }
             })
             .map_err(|e| StoreError::Pool(format!("cannot start a database thread: {e}")))?;
-        *slot = Some(Checkpointer { stop, thread });
-        Ok(())
+        Ok(Checkpointer { stop, thread })
     }
 
-    /// The running checkpointer, taken out to be finished.
-    pub(crate) fn take_checkpointer(&self) -> Option<Checkpointer> {
-        self.checkpointer
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take()
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     /// Work waiting for the writer thread.
     #[cfg(test)]
     pub(crate) fn queued(&self) -> usize {
         self.writer.len()
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 
     /// Runs `f` on the writer thread, outside any transaction.

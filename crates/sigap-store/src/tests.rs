@@ -766,3 +766,48 @@ async fn writes_committed_together_keep_their_own_outcomes(db: TestDb) -> R {
     }
     Ok(())
 }
+
+async fn journal_mode(store: &Store) -> anyhow::Result<String> {
+    Ok(store
+        .read(async |tx| {
+            tx.query_one("PRAGMA journal_mode", &[])
+                .await?
+                .get::<String>(0)
+        })
+        .await?)
+}
+
+/// Bulk loading on SQLite writes through a rollback journal when it has the database to
+/// itself, through the log when another connection holds it open, and returns to WAL mode
+/// either way with everything written kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bulk_loading_switches_journals_and_back() -> R {
+    let db = TestDb::fresh(Backend::Sqlite).await?;
+    let store = db.store().await?;
+    assert_eq!(journal_mode(&store).await?, "wal");
+    store.bulk_loading(true).await?;
+    // A rollback journal's mode is the connection's own: a reader shows its default.
+    assert_eq!(journal_mode(&store).await?, "delete");
+    add_person(&store, "loaded", "In the journal").await?;
+    store.bulk_loading(false).await?;
+    assert_eq!(journal_mode(&store).await?, "wal");
+
+    // Another connection in a read transaction: the database cannot leave WAL mode.
+    let crate::DatabaseLocation::Sqlite(path) = &db.location else {
+        anyhow::bail!("not SQLite");
+    };
+    let other = rusqlite::Connection::open(path)?;
+    other.execute_batch("BEGIN; SELECT count(*) FROM person;")?;
+    store.bulk_loading(true).await?;
+    assert_eq!(journal_mode(&store).await?, "wal");
+    add_person(&store, "logged", "In the log").await?;
+    other.execute_batch("COMMIT")?;
+    drop(other);
+    store.bulk_loading(false).await?;
+    assert_eq!(journal_mode(&store).await?, "wal");
+    assert_eq!(
+        logins(&store).await?,
+        ["loaded".to_owned(), "logged".to_owned()].into()
+    );
+    Ok(())
+}
