@@ -15,10 +15,11 @@ type Job = Box<dyn FnOnce(&mut Connection) + Send + 'static>;
 /// What a transaction body leaves to do once its group's commit is decided: tell its caller.
 type Done = Box<dyn FnOnce(Result<(), StoreError>) + Send + 'static>;
 
-/// A transaction body for the writer. Given the connection (inside a transaction and a
-/// savepoint of its own), it runs and says whether it wrote (`true`: keep its changes and
-/// call `Done` with the group's commit) or failed (`false`: its savepoint is rolled back and
-/// `Done` is called at once). Given an error (no transaction could be begun), it reports it.
+/// A transaction body for the writer. Given the connection (inside a transaction, and a
+/// savepoint of its own unless it is the group's first), it runs and says whether it wrote
+/// (`true`: keep its changes and call `Done` with the group's commit) or failed (`false`: its
+/// changes are rolled back and `Done` is called at once). Given an error (no transaction or
+/// savepoint could be begun), it reports it.
 type TxJob = Box<dyn FnOnce(Result<&mut Connection, StoreError>) -> (bool, Done) + Send + 'static>;
 
 /// Work for the writer thread.
@@ -289,24 +290,26 @@ impl SqliteDb {
         const NORMAL: &str = "PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 1000; \
              PRAGMA cache_size = -65536; PRAGMA foreign_keys = ON;";
         self.on_writer(move |conn| {
-            match bulk {
-                Bulk::Journal => {
-                    let mode: String = conn
-                        .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-                        .map_err(StoreError::from_sqlite)?;
-                    if mode != "wal" {
-                        return Err(StoreError::Pool(format!(
+            let back = match bulk {
+                Bulk::Journal => conn
+                    .query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))
+                    .map_err(StoreError::from_sqlite)
+                    .and_then(|mode| match mode.as_str() {
+                        "wal" => Ok(()),
+                        _ => Err(StoreError::Pool(format!(
                             "the database stayed in journal mode {mode} after a bulk load"
-                        )));
-                    }
-                }
+                        ))),
+                    }),
                 Bulk::Wal(checkpointer) => {
                     checkpointer.finish();
                     conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
-                        .map_err(StoreError::from_sqlite)?;
+                        .map_err(StoreError::from_sqlite)
                 }
-            }
-            conn.execute_batch(NORMAL).map_err(StoreError::from_sqlite)
+            };
+            // Synchronous commits and checked references come back even if the mode did not.
+            conn.execute_batch(NORMAL)
+                .map_err(StoreError::from_sqlite)?;
+            back
         })
         .await?;
         // Readers opened during the load start again from the file's mode.
