@@ -27,7 +27,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = dir.join("floor.sqlite");
     let conn = Connection::open(&path)?;
     conn.execute_batch(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;
+        "PRAGMA page_size = 8192; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;
          PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536;
          CREATE TABLE task (id TEXT PRIMARY KEY, number TEXT NOT NULL, kind TEXT NOT NULL,
            short_description TEXT NOT NULL, description TEXT NOT NULL, state TEXT NOT NULL,

@@ -786,6 +786,11 @@ async fn bulk_loading_switches_journals_and_back() -> R {
     let db = TestDb::fresh(Backend::Sqlite).await?;
     let store = db.store().await?;
     assert_eq!(journal_mode(&store).await?, "wal");
+    // A new database is made of 8 KiB pages.
+    let page_size = store
+        .read(async |tx| tx.query_one("PRAGMA page_size", &[]).await?.get::<i64>(0))
+        .await?;
+    assert_eq!(page_size, 8192);
     store.bulk_loading(true).await?;
     // A rollback journal's mode is the connection's own: a reader shows its default.
     assert_eq!(journal_mode(&store).await?, "delete");
