@@ -1,11 +1,11 @@
 //! Bare SQLite, as the floor under Sigap's figures: rows shaped like Sigap's tasks (the same
 //! columns and indexes, the states in the proportions `sigap seed` makes, each with its
-//! incident row and full-text document, referring to people and groups by id) loaded in
-//! large transactions, then one-row insert transactions (what
-//! an API create costs the database at least), point reads by number (what a get costs), the
-//! unassigned queue of one group by priority (what the queue listing costs) and the newest
-//! matches of a full-text search for a rare and a common word joined to their rows (what a
-//! search costs), each query in the same shape as Sigap's: the page chosen on the task rows,
+//! incident row and full-text document, referring to people and groups by id; every id a
+//! UUID's 16 bytes, as Sigap keeps them) loaded in large transactions, then one-row insert
+//! transactions (what an API create costs the database at least), point reads by number
+//! (what a get costs), the unassigned queue of one group by priority (what the queue listing
+//! costs) and the newest matches of a full-text search for a rare and a common word joined to
+//! their rows (what a search costs), each query in the same shape as Sigap's: the page chosen on the task rows,
 //! then joined to the incident fields and the names of the caller, group and assignee.
 //!
 //!   sigap-bench-floor ROWS [INSERTS] [READS]
@@ -42,7 +42,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
          CREATE INDEX task_caller ON task (caller_id, opened_at, id);
          CREATE INDEX task_org ON task (organization_id, opened_at, id);
          CREATE INDEX task_priority ON task (kind, priority, opened_at, id);
-         CREATE INDEX task_resolved ON task (state, resolved_at);
+         CREATE INDEX task_resolved ON task (resolved_at, id) WHERE state = 'resolved';
          CREATE INDEX task_unassigned ON task (kind, assignment_group_id, priority, opened_at, id)
            WHERE assigned_to_id IS NULL;
          CREATE TABLE incident (task_id TEXT PRIMARY KEY REFERENCES task (id), hold_reason TEXT,
@@ -71,14 +71,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         for i in 0..n {
             conn.execute(
                 "INSERT INTO person (id, login, name) VALUES (?1, ?2, ?3)",
-                params![format!("{prefix}-{i}"), format!("{prefix}{i}"), format!("Person {prefix} {i}")],
+                params![uuid_bytes(PEOPLE_MS, tag(prefix) + i), format!("{prefix}{i}"), format!("Person {prefix} {i}")],
             )?;
         }
     }
     for i in 0..10 {
         conn.execute(
             "INSERT INTO support_group (id, name) VALUES (?1, ?2)",
-            params![format!("group-{i}"), format!("Desk {i}")],
+            params![uuid_bytes(PEOPLE_MS, tag("group") + i), format!("Desk {i}")],
         )?;
     }
     conn.execute_batch("COMMIT")?;
@@ -104,7 +104,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             90..=94 => "new",
             _ => "on_hold",
         };
-        let id = format!("0190{k:028x}");
+        // About forty a millisecond, as `sigap seed` makes them.
+        let id = uuid_bytes(TASKS_MS + k / 40, k);
         let number = format!("INC{k:07}");
         let what = format!("{} {}", WHAT[pick(10) as usize], pick(40));
         let (impact, urgency, priority) = (pick(3) + 1, pick(3) + 1, pick(5) + 1);
@@ -130,9 +131,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 impact as i64,
                 urgency as i64,
                 priority as i64,
-                format!("caller-{caller}"),
-                format!("group-{group}"),
-                (state != "new").then(|| format!("agent-{agent}")),
+                uuid_bytes(PEOPLE_MS, tag("caller") + caller),
+                uuid_bytes(PEOPLE_MS, tag("group") + group),
+                (state != "new").then(|| uuid_bytes(PEOPLE_MS, tag("agent") + agent)),
                 1_600_000_000_000_000i64 + k as i64,
                 seq as i64,
             ])?;
@@ -233,7 +234,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut rs = stmt.query(p)?;
         let mut found = 0;
         while let Some(r) = rs.next()? {
-            std::hint::black_box((r.get::<_, String>(0)?, r.get::<_, String>(2)?));
+            std::hint::black_box((r.get::<_, Vec<u8>>(0)?, r.get::<_, String>(2)?));
             found += 1;
         }
         Ok(found)
@@ -244,7 +245,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
          ORDER BY t.priority, t.opened_at, t.id LIMIT 51) q CROSS JOIN task t ON t.id = q.k {JOINS} \
          ORDER BY t.priority, t.opened_at, t.id"
     );
-    let queue = measure(&mut |i| rows_of(&queue_sql, &[&format!("group-{}", i % 10)]))?;
+    let queue = measure(&mut |i| rows_of(&queue_sql, &[&uuid_bytes(PEOPLE_MS, tag("group") + i % 10)]))?;
     let search_sql = format!(
         "SELECT {COLUMNS} FROM (SELECT t.id AS k FROM (SELECT rowid AS k FROM task_search \
          WHERE task_search MATCH ?1 ORDER BY rowid DESC LIMIT 5000) s CROSS JOIN task t ON t.search_key = s.k \
@@ -276,4 +277,33 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     drop(conn);
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
+}
+
+/// The millisecond the people and groups were made in, and the first task's.
+const PEOPLE_MS: u64 = 1_700_000_000_000;
+const TASKS_MS: u64 = 1_700_000_100_000;
+
+/// Where the numbers of each kind of referred-to row start.
+fn tag(kind: &str) -> u64 {
+    match kind {
+        "caller" => 1 << 40,
+        "agent" => 2 << 40,
+        _ => 3 << 40,
+    }
+}
+
+/// A UUID's 16 bytes as Sigap stores them on SQLite: version 7, a millisecond time and then
+/// bits that look random (splitmix64 of `n`).
+fn uuid_bytes(ms: u64, n: u64) -> Vec<u8> {
+    let mix = |x: u64| {
+        let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    };
+    let mut b = Vec::with_capacity(16);
+    b.extend_from_slice(&ms.to_be_bytes()[2..]);
+    b.extend_from_slice(&(0x7000 | (mix(n) & 0x0fff) as u16).to_be_bytes());
+    b.extend_from_slice(&(0x8000_0000_0000_0000 | (mix(n ^ 0x5555) >> 2)).to_be_bytes());
+    b
 }

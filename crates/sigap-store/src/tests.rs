@@ -156,7 +156,7 @@ async fn the_location_migration_keeps_agreements_and_their_references(db: TestDb
                 .await
         })
         .await?;
-    assert_eq!(store.migrate().await?, vec![6, 7]);
+    assert_eq!(store.migrate().await?, vec![6, 7, 8, 9]);
     let kept = store
         .read(async move |tx| {
             tx.query_one(
@@ -814,6 +814,122 @@ async fn bulk_loading_switches_journals_and_back() -> R {
     assert_eq!(
         logins(&store).await?,
         ["loaded".to_owned(), "logged".to_owned()].into()
+    );
+    Ok(())
+}
+
+/// The UUIDs of each converted column, as SQLite's type names of their values.
+fn uuid_types(conn: &rusqlite::Connection) -> anyhow::Result<Vec<String>> {
+    let mut types = Vec::new();
+    for (table, column) in UUID_COLUMNS {
+        let sql =
+            format!("SELECT DISTINCT typeof({column}) FROM {table} WHERE {column} IS NOT NULL");
+        let mut stmt = conn.prepare(&sql)?;
+        let found: Vec<String> = stmt
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<Result<_, _>>()?;
+        types.extend(found.into_iter().map(|t| format!("{table}.{column}: {t}")));
+    }
+    Ok(types)
+}
+
+const UUID_COLUMNS: [(&str, &str); 7] = [
+    ("organization", "id"),
+    ("person", "id"),
+    ("person", "organization_id"),
+    ("person_role", "person_id"),
+    ("support_group", "id"),
+    ("group_member", "group_id"),
+    ("group_member", "person_id"),
+];
+
+/// Migration 8 turns the UUIDs an older SQLite database keeps as text into their 16 bytes,
+/// parents and children alike: the rows are found by their ids afterwards, still refer to each
+/// other, and references are enforced again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uuids_kept_as_text_become_bytes_and_keep_their_references() -> R {
+    let db = TestDb::fresh(Backend::Sqlite).await?;
+    let store = Store::open(&db.location, 2).await?;
+    store.migrate_to(7).await?;
+    let (org, person, group) = (OrgId::new(), PersonId::new(), GroupId::new());
+    store
+        .write(async move |tx| {
+            orgs::insert(
+                tx,
+                org,
+                &orgs::OrgFields {
+                    name: "Dinas Kominfo".into(),
+                    kind: OrgKind::Customer,
+                    description: String::new(),
+                    active: true,
+                },
+                t0(),
+            )
+            .await?;
+            let mut f = fields("dewi", "Dewi Lestari");
+            f.organization_id = Some(org);
+            people::insert(tx, person, &f, None, t0()).await?;
+            groups::insert(
+                tx,
+                group,
+                &groups::GroupFields {
+                    name: "Service desk".into(),
+                    group_type: GroupType::ServiceDesk,
+                    description: String::new(),
+                    email: None,
+                    manager_id: None,
+                    active: true,
+                },
+                t0(),
+            )
+            .await?;
+            groups::add_member(tx, group, person, t0()).await
+        })
+        .await?;
+
+    // Make them what a database written before migration 8 holds: the hyphenated text.
+    let crate::DatabaseLocation::Sqlite(path) = &db.location else {
+        anyhow::bail!("not SQLite");
+    };
+    let raw = rusqlite::Connection::open(path)?;
+    raw.execute_batch("PRAGMA foreign_keys = OFF")?;
+    for (table, column) in UUID_COLUMNS {
+        let h = format!("lower(hex({column}))");
+        raw.execute(
+            &format!(
+                "UPDATE {table} SET {column} = substr({h}, 1, 8) || '-' || substr({h}, 9, 4) || '-' || \
+                 substr({h}, 13, 4) || '-' || substr({h}, 17, 4) || '-' || substr({h}, 21) \
+                 WHERE typeof({column}) = 'blob'"
+            ),
+            [],
+        )?;
+    }
+    let texts = uuid_types(&raw)?;
+    assert!(texts.iter().all(|t| t.ends_with(": text")), "{texts:?}");
+    assert_eq!(texts.len(), UUID_COLUMNS.len());
+
+    assert_eq!(store.migrate().await?, vec![8, 9]);
+    let blobs = uuid_types(&raw)?;
+    assert!(blobs.iter().all(|t| t.ends_with(": blob")), "{blobs:?}");
+    drop(raw);
+
+    let (found, members) = store
+        .read(async move |tx| {
+            Ok::<_, StoreError>((
+                people::get(tx, person).await?,
+                groups::members(tx, group).await?,
+            ))
+        })
+        .await?;
+    assert_eq!(found.login, "dewi");
+    assert_eq!(found.organization.map(|o| o.id), Some(org));
+    assert_eq!(members.iter().map(|m| m.id).collect::<Vec<_>>(), [person]);
+    let orphan = store
+        .write(async move |tx| groups::add_member(tx, group, PersonId::new(), t0()).await)
+        .await;
+    assert!(
+        matches!(orphan, Err(StoreError::Conflict { ref target }) if target == "fk"),
+        "{orphan:?}"
     );
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! Our own parameter and column types, so that one SQL text serves both engines.
 //!
-//! Storage mapping: UUIDs are `UUID` on PostgreSQL and `TEXT` on SQLite; timestamps are
+//! Storage mapping: UUIDs are `UUID` on PostgreSQL and 16-byte BLOBs on SQLite (in columns
+//! declared `TEXT`, which store a BLOB as it is; before migration 0008, text); timestamps are
 //! `TIMESTAMPTZ` on PostgreSQL and `INTEGER` microseconds since the Unix epoch on SQLite;
 //! booleans are `BOOLEAN` / `INTEGER`; JSON is `JSONB` / `TEXT`; integers are `BIGINT`.
 
@@ -116,18 +117,14 @@ fn micros_to_ts(us: i64, column: usize) -> Result<Timestamp, StoreError> {
 
 impl rusqlite::ToSql for P<'_> {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        Ok(match *self {
+        Ok(match self {
             P::Null => ToSqlOutput::Owned(SqlValue::Null),
-            P::I64(v) => ToSqlOutput::Owned(SqlValue::Integer(v)),
-            P::Bool(v) => ToSqlOutput::Owned(SqlValue::Integer(i64::from(v))),
+            P::I64(v) => ToSqlOutput::Owned(SqlValue::Integer(*v)),
+            P::Bool(v) => ToSqlOutput::Owned(SqlValue::Integer(i64::from(*v))),
             P::Text(v) => ToSqlOutput::Borrowed(ValueRef::Text(v.as_bytes())),
-            P::Uuid(v) => {
-                let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
-                ToSqlOutput::Owned(SqlValue::Text(
-                    v.hyphenated().encode_lower(&mut buf).to_owned(),
-                ))
-            }
-            P::Ts(v) => ToSqlOutput::Owned(SqlValue::Integer(ts_to_micros(v))),
+            // Its 16 bytes, in the order that sorts UUIDs as their text does.
+            P::Uuid(v) => ToSqlOutput::Borrowed(ValueRef::Blob(v.as_bytes())),
+            P::Ts(v) => ToSqlOutput::Owned(SqlValue::Integer(ts_to_micros(*v))),
             P::Json(v) => ToSqlOutput::Owned(SqlValue::Text(v.to_string())),
             P::Bytes(v) => ToSqlOutput::Borrowed(ValueRef::Blob(v)),
         })
@@ -326,11 +323,16 @@ impl Col for String {
 impl Col for Uuid {
     fn from_sqlite(v: ValueRef<'_>, i: usize) -> Result<Self, StoreError> {
         match v {
+            ValueRef::Blob(b) => Uuid::from_slice(b).map_err(|e| StoreError::Decode {
+                column: i,
+                detail: e.to_string(),
+            }),
+            // A value migration 0008 left as it was, or SQL that made one from text.
             ValueRef::Text(t) => Uuid::try_parse_ascii(t).map_err(|e| StoreError::Decode {
                 column: i,
                 detail: e.to_string(),
             }),
-            other => Err(decode_err(i, "uuid text", other)),
+            other => Err(decode_err(i, "uuid", other)),
         }
     }
     fn from_pg(row: &tokio_postgres::Row, i: usize) -> Result<Self, StoreError> {

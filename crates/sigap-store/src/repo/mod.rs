@@ -25,7 +25,10 @@ use crate::error::StoreError;
 /// `column IN (the ids of a JSON array parameter)`, in each dialect.
 pub(crate) fn in_json(dialect: crate::tx::Dialect, column: &str, ph: &str) -> String {
     match dialect {
-        crate::tx::Dialect::Sqlite => format!("{column} IN (SELECT value FROM json_each({ph}))"),
+        // SQLite keeps a UUID as its 16 bytes: the array's texts are turned into them.
+        crate::tx::Dialect::Sqlite => {
+            format!("{column} IN (SELECT unhex(value, '-') FROM json_each({ph}))")
+        }
         crate::tx::Dialect::Postgres => {
             format!("{column} IN (SELECT jsonb_array_elements_text({ph}::jsonb)::uuid)")
         }
