@@ -1356,12 +1356,20 @@ fn derive(
     let (ivs, ending) = intervals(events);
     let target = SignedDuration::from_secs(c.duration_secs);
     let r = rules::read(&ivs, ending, target, cal, now);
-    c.stage = r.stage.code().to_owned();
+    // A live clock's stored stage tells the engine whether it is paused (a paused clock read
+    // after its due instant is breached, and `breached` says so); an ended one keeps how
+    // it ended.
+    let paused = ending.is_none() && ivs.last().is_some_and(|iv| !iv.running);
+    c.stage = if paused {
+        Stage::Paused.code().to_owned()
+    } else {
+        r.stage.code().to_owned()
+    };
     c.due_at = if ending.is_some() { None } else { r.due };
     c.business_us = i64::try_from(r.business_elapsed.as_micros()).unwrap_or(i64::MAX);
     c.breached = r.breached;
     c.ended_at = ending.map(Ending::at);
-    c.next_check_at = if ending.is_some() || r.stage == Stage::Paused {
+    c.next_check_at = if ending.is_some() || paused {
         None
     } else {
         marks

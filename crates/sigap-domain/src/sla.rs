@@ -26,8 +26,9 @@ code_enum!(
 );
 
 code_enum!(
-    /// How a clock stands when read: achieved is stopped within its target, breached is past
-    /// it (still running, or stopped late).
+    /// How a clock stands when read: achieved is stopped strictly before its due instant,
+    /// breached is from its due instant on (still running or paused, or stopped at or after
+    /// it).
     Stage {
         InProgress = "in_progress",
         Paused = "paused",
@@ -131,8 +132,14 @@ pub fn read(
         }
     }
     let paused_now = intervals.last().is_some_and(|iv| !iv.running);
-    let breached = business > target;
     let due = reach(intervals, ending, target, calendar, until);
+    // The due instant decides. Business time does not grow outside business hours, so a
+    // target reached at a closing time leaves the business time equal to the target all
+    // evening: comparing durations would call the clock on time until the next opening. A
+    // running clock is breached from its due instant on, a stopped one when it stopped at
+    // or after it. (Without a due instant, beyond the calendar's horizon, business time
+    // reaching the target is the same test.)
+    let breached = due.map_or(business >= target, |d| d <= until);
     let stage = match ending {
         Some(Ending::Cancelled(_)) => Stage::Cancelled,
         Some(Ending::Stopped(_)) if breached => Stage::Breached,
@@ -452,7 +459,7 @@ pub fn decide(c: &Conditions, s: &Snapshot, live: Option<Live>, may_start: bool)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::calendar::{Span, weekdays};
+    use crate::calendar::{Holiday, Span, weekdays};
     use jiff::civil::date;
     use jiff::tz::TimeZone;
 
@@ -576,6 +583,116 @@ mod tests {
         Ok(())
     }
 
+    fn running_from(start: Timestamp) -> Vec<Interval> {
+        vec![Interval {
+            start,
+            end: None,
+            running: true,
+        }]
+    }
+
+    /// The clock stopped at `at` (resolved, then accepted at once).
+    fn stopped(ivs: &[Interval], at: Timestamp) -> (Vec<Interval>, Option<Ending>) {
+        let mut ivs = ivs.to_vec();
+        if let Some(last) = ivs.last_mut() {
+            last.end.get_or_insert(at);
+        }
+        (ivs, Some(Ending::Stopped(at)))
+    }
+
+    #[test]
+    fn a_clock_is_breached_from_its_due_instant_on() -> R {
+        let cal = office()?;
+        // 10 business hours from Monday 09:00: 8 on Monday, 2 on Tuesday.
+        let ivs = running_from(jkt(11, 23, 9, 0));
+        let due = jkt(11, 24, 10, 0);
+        let at = |t| read(&ivs, None, h(10), &cal, t);
+        assert_eq!(at(jkt(11, 24, 9, 59)).stage, Stage::InProgress);
+        let r = at(due);
+        assert_eq!(
+            (r.stage, r.breached, r.due),
+            (Stage::Breached, true, Some(due))
+        );
+        assert_eq!(
+            crossing(&ivs, None, h(10), &cal, 1000, due),
+            Some(due),
+            "the 100 % warning and the breach are one instant"
+        );
+        let (s, e) = stopped(&ivs, due);
+        assert_eq!(read(&s, e, h(10), &cal, due).stage, Stage::Breached);
+        let (s, e) = stopped(&ivs, jkt(11, 24, 9, 59));
+        assert_eq!(read(&s, e, h(10), &cal, due).stage, Stage::Achieved);
+        Ok(())
+    }
+
+    #[test]
+    fn a_clock_due_at_closing_time_is_late_all_evening() -> R {
+        // Two stretches a day around lunch: 8 hours from Monday 08:00 are due at 17:00.
+        let cal = BusinessCalendar::new(
+            BusinessCalendar::zone("Asia/Jakarta")?,
+            {
+                let mut week: [Vec<Span>; 7] = Default::default();
+                for day in week.iter_mut().take(5) {
+                    *day = vec![Span::parse("08:00-12:00")?, Span::parse("13:00-17:00")?];
+                }
+                week
+            },
+            &[],
+        );
+        let ivs = running_from(jkt(11, 23, 8, 0));
+        let r = read(&ivs, None, h(8), &cal, jkt(11, 23, 16, 59));
+        assert_eq!(
+            (r.stage, r.due),
+            (Stage::InProgress, Some(jkt(11, 23, 17, 0)))
+        );
+        for t in [jkt(11, 23, 17, 0), jkt(11, 23, 20, 0), jkt(11, 24, 7, 59)] {
+            let r = read(&ivs, None, h(8), &cal, t);
+            assert_eq!(
+                (r.stage, r.business_left),
+                (Stage::Breached, h(0)),
+                "at {t}"
+            );
+        }
+        // Resolved at 18:00 (the clock pauses), accepted the next morning (it stops).
+        let mut resolved = ivs.clone();
+        resolved[0].end = Some(jkt(11, 23, 18, 0));
+        resolved.push(Interval {
+            start: jkt(11, 23, 18, 0),
+            end: None,
+            running: false,
+        });
+        assert_eq!(
+            read(&resolved, None, h(8), &cal, jkt(11, 23, 19, 0)).stage,
+            Stage::Breached,
+            "paused after its due instant"
+        );
+        let (s, e) = stopped(&resolved, jkt(11, 24, 9, 0));
+        assert_eq!(
+            read(&s, e, h(8), &cal, jkt(11, 24, 9, 0)).stage,
+            Stage::Breached
+        );
+        // Due Friday 17:00, stopped on Saturday.
+        let friday = running_from(jkt(11, 27, 8, 0));
+        let (s, e) = stopped(&friday, jkt(11, 28, 10, 0));
+        assert_eq!(
+            read(&s, e, h(8), &cal, jkt(11, 28, 10, 0)).stage,
+            Stage::Breached
+        );
+        let (s, e) = stopped(&friday, jkt(11, 27, 16, 59));
+        assert_eq!(
+            read(&s, e, h(8), &cal, jkt(11, 28, 10, 0)).stage,
+            Stage::Achieved
+        );
+        // On the 24×7 calendar the same rule: due at start + target, breached from then on.
+        let always = BusinessCalendar::always();
+        let r = read(&ivs, None, h(8), &always, jkt(11, 23, 16, 0));
+        assert_eq!(
+            (r.stage, r.due),
+            (Stage::Breached, Some(jkt(11, 23, 16, 0)))
+        );
+        Ok(())
+    }
+
     fn incident(state: &str) -> Snapshot {
         let mut s = Snapshot::new();
         s.set("kind", vec!["incident".into()])
@@ -654,6 +771,182 @@ mod tests {
     }
 
     use proptest::prelude::*;
+
+    const ZONES: &[&str] = &[
+        "Asia/Jakarta",
+        "Europe/Amsterdam",
+        "America/New_York",
+        "Australia/Lord_Howe",
+        "UTC",
+    ];
+
+    /// A random week: each day up to two spans on quarter hours (so that due instants often
+    /// fall on a closing time), possibly closed.
+    fn any_week() -> impl Strategy<Value = [Vec<Span>; 7]> {
+        let day = prop::collection::btree_set(0u16..=96, 0..=4).prop_map(|marks| {
+            let marks: Vec<u16> = marks.into_iter().collect();
+            marks
+                .chunks_exact(2)
+                .map(|p| Span {
+                    start: p[0] * 15,
+                    end: p[1] * 15,
+                })
+                .collect::<Vec<_>>()
+        });
+        prop::collection::vec(day, 7).prop_map(|days| {
+            let mut week: [Vec<Span>; 7] = Default::default();
+            for (w, d) in week.iter_mut().zip(days) {
+                *w = d;
+            }
+            week
+        })
+    }
+
+    /// Holidays within the first weeks of the clocks below: whole or part days, once or yearly.
+    fn any_holidays() -> impl Strategy<Value = Vec<Holiday>> {
+        let one = (
+            0i32..40,
+            prop::option::of((0u16..48, 48u16..=96)),
+            any::<bool>(),
+        )
+            .prop_map(|(day, part, recurring)| Holiday {
+                date: date(2026, 3, 2)
+                    .checked_add(jiff::Span::new().days(day))
+                    .unwrap_or(date(2026, 3, 2)),
+                closed: part.map(|(a, b)| Span {
+                    start: a * 15,
+                    end: b * 15,
+                }),
+                recurring,
+                name: String::new(),
+            });
+        prop::collection::vec(one, 0..5)
+    }
+
+    /// Stretches of a clock from its start, alternately running and paused: quarter hours,
+    /// sometimes off by a few seconds.
+    fn any_steps() -> impl Strategy<Value = Vec<i64>> {
+        prop::collection::vec(
+            (1i64..300, prop::option::weighted(0.3, 1i64..900))
+                .prop_map(|(q, extra)| q * 900 + extra.unwrap_or(0)),
+            1..7,
+        )
+    }
+
+    /// A clock's intervals from `start`; the last one is left open.
+    fn clock_of(start: Timestamp, steps: &[i64]) -> Vec<Interval> {
+        let mut t = start;
+        let mut ivs = Vec::new();
+        for (i, secs) in steps.iter().enumerate() {
+            let end = t.checked_add(SignedDuration::from_secs(*secs)).unwrap_or(t);
+            ivs.push(Interval {
+                start: t,
+                end: Some(end),
+                running: i % 2 == 0,
+            });
+            t = end;
+        }
+        if let Some(last) = ivs.last_mut() {
+            last.end = None;
+        }
+        ivs
+    }
+
+    /// The running business time of a clock up to `until`, measured apart from `read`.
+    fn ran(cal: &BusinessCalendar, ivs: &[Interval], until: Timestamp) -> SignedDuration {
+        ivs.iter()
+            .filter(|iv| iv.running)
+            .map(|iv| {
+                let end = iv.end.unwrap_or(until).min(until);
+                cal.business_between(iv.start, end.max(iv.start))
+            })
+            .sum()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// Read at any instant at or after its due instant, a clock is breached; before it, it
+        /// is not; and the stage agrees with the business time run against the target.
+        #[test]
+        fn a_clock_read_after_its_due_instant_is_breached(
+            week in any_week(),
+            holidays in any_holidays(),
+            zone in prop::sample::select(ZONES),
+            start_quarter in 0i64..(7 * 96),
+            steps in any_steps(),
+            target_quarters in 0i64..200,
+            later in prop::collection::vec(0i64..(14 * 86_400), 1..6),
+        ) {
+            let tz = BusinessCalendar::zone(zone).map_err(|e| TestCaseError::fail(e.message))?;
+            let cal = BusinessCalendar::new(tz.clone(), week, &holidays);
+            let start = tz
+                .to_ambiguous_timestamp(date(2026, 3, 2).at(0, 0, 0, 0))
+                .compatible()
+                .map_err(|e| TestCaseError::fail(e.to_string()))?
+                .checked_add(SignedDuration::from_secs(start_quarter * 900))
+                .map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let ivs = clock_of(start, &steps);
+            let target = SignedDuration::from_secs(target_quarters * 900);
+            let last_start = ivs.last().map_or(start, |iv| iv.start);
+            let due = read(&ivs, None, target, &cal, last_start).due;
+            for secs in later {
+                let t = last_start
+                    .checked_add(SignedDuration::from_secs(secs))
+                    .map_err(|e| TestCaseError::fail(e.to_string()))?;
+                let r = read(&ivs, None, target, &cal, t);
+                prop_assert_eq!(r.breached, ran(&cal, &ivs, t) >= target);
+                prop_assert_eq!(r.breached, r.stage == Stage::Breached);
+                if let Some(d) = due {
+                    prop_assert_eq!(r.breached, t >= d, "due {}, read at {}", d, t);
+                    if t >= d {
+                        prop_assert_eq!(r.stage, Stage::Breached);
+                        // Exactly at the due instant too.
+                        let at_due = read(&ivs, None, target, &cal, d.max(last_start));
+                        prop_assert_eq!(at_due.stage, Stage::Breached);
+                    }
+                }
+            }
+        }
+
+        /// Stopped at or after its due instant, a clock is breached; stopped strictly before
+        /// it, achieved.
+        #[test]
+        fn a_clock_stopped_at_or_after_its_due_instant_is_breached(
+            week in any_week(),
+            holidays in any_holidays(),
+            zone in prop::sample::select(ZONES),
+            start_quarter in 0i64..(7 * 96),
+            steps in any_steps(),
+            target_quarters in 0i64..200,
+            stop_after in prop::option::weighted(0.8, 0i64..(14 * 86_400)),
+        ) {
+            let tz = BusinessCalendar::zone(zone).map_err(|e| TestCaseError::fail(e.message))?;
+            let cal = BusinessCalendar::new(tz.clone(), week, &holidays);
+            let start = tz
+                .to_ambiguous_timestamp(date(2026, 3, 2).at(0, 0, 0, 0))
+                .compatible()
+                .map_err(|e| TestCaseError::fail(e.to_string()))?
+                .checked_add(SignedDuration::from_secs(start_quarter * 900))
+                .map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let ivs = clock_of(start, &steps);
+            let target = SignedDuration::from_secs(target_quarters * 900);
+            let last_start = ivs.last().map_or(start, |iv| iv.start);
+            let due = read(&ivs, None, target, &cal, last_start).due;
+            // Stopped at a random instant, or exactly at the due instant.
+            let stop = match (stop_after, due) {
+                (None, Some(d)) => d.max(last_start),
+                (secs, _) => last_start
+                    .checked_add(SignedDuration::from_secs(secs.unwrap_or(0)))
+                    .map_err(|e| TestCaseError::fail(e.to_string()))?,
+            };
+            let (s, e) = stopped(&ivs, stop);
+            let r = read(&s, e, target, &cal, stop.checked_add(SignedDuration::from_hours(24)).unwrap_or(stop));
+            let late = due.is_some_and(|d| stop >= d);
+            prop_assert_eq!(r.stage, if late { Stage::Breached } else { Stage::Achieved });
+            prop_assert_eq!(late, ran(&cal, &s, stop) >= target);
+        }
+    }
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(200))]

@@ -43,6 +43,7 @@ macro_rules! both {
 both!(
     migrations_apply_once_and_schemas_match,
     the_location_migration_keeps_agreements_and_their_references,
+    clocks_that_reached_their_target_are_judged_again,
     people_round_trip_with_conflicts_and_versions,
     lists_page_with_cursors,
     audit_chain_detects_tampering,
@@ -128,6 +129,104 @@ async fn migrations_apply_once_and_schemas_match(db: TestDb) -> R {
     Ok(())
 }
 
+/// Migration 10 judges stored clocks by their due instant: a stopped clock whose business
+/// time reached its target is breached (it stopped at or after its due instant), one that
+/// stopped short of it stays achieved; a live clock paused after its breach is breached and
+/// paused, and one kept as 'breached' while paused is paused again.
+async fn clocks_that_reached_their_target_are_judged_again(db: TestDb) -> R {
+    let store = Store::open(&db.location, 2).await?;
+    store.migrate_to(9).await?;
+    let (agreement, task) = (AgreementId::new(), TaskId::new());
+    // (stage, ended, business seconds, last event) on a 9-hour target.
+    let clocks = [
+        ("achieved", true, 9 * 3600, "paused"),
+        ("achieved", true, 9 * 3600 - 1, "paused"),
+        ("breached", true, 10 * 3600, "started"),
+        ("paused", false, 9 * 3600, "paused"),
+        ("paused", false, 3600, "paused"),
+        ("breached", false, 12 * 3600, "paused"),
+        ("breached", false, 12 * 3600, "resumed"),
+        ("in_progress", false, 3600, "started"),
+    ];
+    let ids: Vec<ClockId> = clocks.iter().map(|_| ClockId::new()).collect();
+    let rows = ids.clone();
+    store
+        .write(async move |tx| {
+            tx.execute(
+                "INSERT INTO agreement (id, name, kind, tz_source, valid_from, created_at, updated_at) \
+                 VALUES ($1, 'Standard', 'sla', 'calendar', '2026-01-01', $2, $2)",
+                &[agreement.into(), t0().into()],
+            )
+            .await?;
+            tx.execute(
+                "INSERT INTO task (id, number, kind, short_description, state, impact, urgency, priority, \
+                 contact_type, opened_at, updated_at, search_key) \
+                 VALUES ($1, 'INC0000001', 'incident', 'Printer', 'closed', 3, 3, 5, 'phone', $2, $2, 1)",
+                &[task.into(), t0().into()],
+            )
+            .await?;
+            for (id, (stage, ended, secs, last)) in rows.iter().zip(clocks) {
+                let ended_at: Option<Timestamp> = ended.then(t0);
+                let end_kind: Option<&str> = ended.then_some("stopped");
+                tx.execute(
+                    "INSERT INTO sla_clock (id, task_id, agreement_id, metric, target_name, duration_secs, \
+                     time_zone, stage, started_at, ended_at, end_kind, business_us, breached, updated_at) \
+                     VALUES ($1, $2, $3, 'resolution', 'Fix in 9 h', 32400, 'Asia/Jakarta', $4, $5, $6, $7, $8, $9, $5)",
+                    &[
+                        (*id).into(),
+                        task.into(),
+                        agreement.into(),
+                        stage.into(),
+                        t0().into(),
+                        ended_at.into(),
+                        end_kind.into(),
+                        (secs * 1_000_000i64).into(),
+                        (stage == "breached").into(),
+                    ],
+                )
+                .await?;
+                for (seq, kind) in [(1i64, "started"), (2, last)] {
+                    tx.execute(
+                        "INSERT INTO sla_clock_event (id, clock_id, at, seq, kind, detail) \
+                         VALUES ($1, $2, $3, $4, $5, '')",
+                        &[ClockId::new().into(), (*id).into(), t0().into(), seq.into(), kind.into()],
+                    )
+                    .await?;
+                }
+            }
+            Ok::<_, StoreError>(())
+        })
+        .await?;
+    assert_eq!(store.migrate().await?, vec![10]);
+    let judged = store
+        .read(async move |tx| {
+            let mut out = Vec::new();
+            for id in ids {
+                let r = tx
+                    .query_one(
+                        "SELECT stage, breached FROM sla_clock WHERE id = $1",
+                        &[id.into()],
+                    )
+                    .await?;
+                out.push((r.get::<String>(0)?, r.get::<bool>(1)?));
+            }
+            Ok::<_, StoreError>(out)
+        })
+        .await?;
+    let want = [
+        ("breached", true),
+        ("achieved", false),
+        ("breached", true),
+        ("paused", true),
+        ("paused", false),
+        ("paused", true),
+        ("breached", true),
+        ("in_progress", false),
+    ];
+    assert_eq!(judged, want.map(|(s, b)| (s.to_owned(), b)).to_vec());
+    Ok(())
+}
+
 /// Migration 6 widens a check of `agreement`, which SQLite does by building the table anew
 /// with foreign keys off: the rows and what refers to them stay, and references are enforced
 /// again afterwards.
@@ -156,7 +255,7 @@ async fn the_location_migration_keeps_agreements_and_their_references(db: TestDb
                 .await
         })
         .await?;
-    assert_eq!(store.migrate().await?, vec![6, 7, 8, 9]);
+    assert_eq!(store.migrate().await?, vec![6, 7, 8, 9, 10]);
     let kept = store
         .read(async move |tx| {
             tx.query_one(
@@ -908,7 +1007,7 @@ async fn uuids_kept_as_text_become_bytes_and_keep_their_references() -> R {
     assert!(texts.iter().all(|t| t.ends_with(": text")), "{texts:?}");
     assert_eq!(texts.len(), UUID_COLUMNS.len());
 
-    assert_eq!(store.migrate().await?, vec![8, 9]);
+    assert_eq!(store.migrate().await?, vec![8, 9, 10]);
     let blobs = uuid_types(&raw)?;
     assert!(blobs.iter().all(|t| t.ends_with(": blob")), "{blobs:?}");
     drop(raw);

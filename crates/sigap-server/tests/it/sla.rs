@@ -15,6 +15,7 @@ both!(
     two_nodes_sweeping_together_send_each_warning_once,
     service_level_pages_in_both_languages,
     ola_clocks_follow_their_group_and_breaches_escalate,
+    a_clock_due_at_closing_time_is_breached_in_every_view,
 );
 
 /// An instant in Jakarta (UTC+7, no daylight saving time).
@@ -46,10 +47,8 @@ fn check(c: &Value, stage: &str, elapsed: i64, due: Option<Timestamp>, step: &st
     assert_eq!(due_at, due, "{step}: {c}");
 }
 
-async fn a_clock_follows_its_incident_step_by_step(app: TestApp) -> anyhow::Result<()> {
-    let (_, agent) = app.person("agnes", &["agent"], None).await?;
-    let (_, manager) = app.person("mona", &["manager"], None).await?;
-    let (_, caller) = app.person("budi", &["requester"], None).await?;
+/// The group "Desk", managed by mona, with agnes in it.
+async fn desk(app: &TestApp) -> anyhow::Result<()> {
     let ctx = sigap_core::Ctx::system("test");
     sigap_core::groups::create(
         &app.core,
@@ -66,6 +65,14 @@ async fn a_clock_follows_its_incident_step_by_step(app: TestApp) -> anyhow::Resu
     sigap_core::groups::set_member(&app.core, &ctx, "Desk", "agnes", true)
         .await
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    Ok(())
+}
+
+async fn a_clock_follows_its_incident_step_by_step(app: TestApp) -> anyhow::Result<()> {
+    let (_, agent) = app.person("agnes", &["agent"], None).await?;
+    let (_, manager) = app.person("mona", &["manager"], None).await?;
+    let (_, caller) = app.person("budi", &["requester"], None).await?;
+    desk(&app).await?;
     let admin = app.admin_token.clone();
     app.clock.set(wib(20, 12, 0)?);
     // Monday to Friday 08:00-17:00 in Jakarta.
@@ -941,5 +948,170 @@ async fn ola_clocks_follow_their_group_and_breaches_escalate(app: TestApp) -> an
         "{c:?}"
     );
     assert!(c[1]["ended_at"].is_string());
+    Ok(())
+}
+
+/// A target that runs out at a closing time: breached from 17:00 on (not from the next
+/// morning), stopped late is breached in the compliance report, the breaching-soon queue
+/// shows it as breached, and a clock paused after its breach resumes when the work does.
+async fn a_clock_due_at_closing_time_is_breached_in_every_view(app: TestApp) -> anyhow::Result<()> {
+    let (_, agent) = app.person("agnes", &["agent"], None).await?;
+    let (_, manager) = app.person("mona", &["manager"], None).await?;
+    let (_, caller) = app.person("budi", &["requester"], None).await?;
+    desk(&app).await?;
+    let admin = app.admin_token.clone();
+    app.clock.set(wib(20, 12, 0)?);
+    post(
+        &app,
+        "/calendars",
+        &admin,
+        json!({"name": "Jakarta office", "time_zone": "Asia/Jakarta"}),
+    )
+    .await?;
+    let agreement = post(
+        &app,
+        "/agreements",
+        &manager,
+        json!({"name": "Standard", "kind": "sla", "calendar": "Jakarta office", "valid_from": "2026-01-01"}),
+    )
+    .await?;
+    let a = agreement["id"].as_str().unwrap_or_default().to_owned();
+    post(
+        &app,
+        &format!("/agreements/{a}/targets"),
+        &manager,
+        json!({"name": "Resolve in 9 h", "metric": "resolution", "duration_minutes": 540}),
+    )
+    .await?;
+    // Monday 08:00: two incidents, both due at 17:00, the closing time.
+    app.clock.set(wib(23, 8, 0)?);
+    let mut numbers = Vec::new();
+    for text in ["Printer offline", "Mailbox full"] {
+        let i = post(
+            &app,
+            "/incidents",
+            &agent,
+            json!({"short_description": text, "caller": "budi", "impact": 3, "urgency": 3,
+                   "assignment_group": "Desk"}),
+        )
+        .await?;
+        numbers.push(i["number"].as_str().unwrap_or_default().to_owned());
+        post(
+            &app,
+            &format!("/incidents/{}/assign_to_me", numbers[numbers.len() - 1]),
+            &agent,
+            json!({}),
+        )
+        .await?;
+    }
+    let (late, held) = (numbers[0].clone(), numbers[1].clone());
+    let due = Some(wib(23, 17, 0)?);
+    app.clock.set(wib(23, 16, 59)?);
+    check(
+        &resolution(&app, &late, &agent).await?,
+        "in_progress",
+        secs(8, 59),
+        due,
+        "a minute before",
+    );
+    app.clock.set(wib(23, 17, 0)?);
+    check(
+        &resolution(&app, &late, &agent).await?,
+        "breached",
+        secs(9, 0),
+        due,
+        "at the due instant",
+    );
+    // 17:30 the second waits for the caller (paused after its breach); 18:00 the first is
+    // resolved (its clock pauses until the caller accepts).
+    app.clock.set(wib(23, 17, 30)?);
+    post(
+        &app,
+        &format!("/incidents/{held}/hold"),
+        &agent,
+        json!({"reason": "awaiting_caller", "comment": "Can you delete old mail?"}),
+    )
+    .await?;
+    app.clock.set(wib(23, 18, 0)?);
+    post(
+        &app,
+        &format!("/incidents/{late}/resolve"),
+        &agent,
+        json!({"resolution_code": "solved_permanently", "resolution_notes": "Driver reinstalled"}),
+    )
+    .await?;
+    for at in [wib(23, 20, 0)?, wib(24, 7, 59)?] {
+        app.clock.set(at);
+        for n in [&late, &held] {
+            check(
+                &resolution(&app, n, &agent).await?,
+                "breached",
+                secs(9, 0),
+                due,
+                &format!("{n} in the evening and before opening"),
+            );
+        }
+        // The breaching-soon queue lists both, as breached.
+        let queue = get(&app, "/sla/breaching?within_minutes=60", &agent).await?;
+        let stages: Vec<(&str, &str)> = queue
+            .as_array()
+            .map(|q| {
+                q.iter()
+                    .filter_map(|x| Some((x["number"].as_str()?, x["clock"]["stage"].as_str()?)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert_eq!(
+            stages,
+            [(late.as_str(), "breached"), (held.as_str(), "breached")],
+            "{queue}"
+        );
+    }
+    // Tuesday 09:00: the caller accepts the first (stopped late) and answers on the second
+    // (its clock runs again).
+    app.clock.set(wib(24, 9, 0)?);
+    post(
+        &app,
+        &format!("/incidents/{late}/accept"),
+        &caller,
+        json!({}),
+    )
+    .await?;
+    post(
+        &app,
+        &format!("/incidents/{held}/comment"),
+        &caller,
+        json!({"body": "Done, deleted."}),
+    )
+    .await?;
+    let c = resolution(&app, &late, &agent).await?;
+    assert_eq!(
+        (c["stage"].as_str(), c["breached"].as_bool()),
+        (Some("breached"), Some(true)),
+        "stopped after its due instant: {c}"
+    );
+    app.clock.set(wib(24, 10, 0)?);
+    let c = resolution(&app, &held, &agent).await?;
+    check(&c, "breached", secs(10, 0), due, "resumed after its breach");
+    let kinds: Vec<&str> = c["events"]
+        .as_array()
+        .map(|e| e.iter().filter_map(|x| x["kind"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(kinds.ends_with(&["paused", "resumed"]), "{kinds:?}");
+    let report = get(
+        &app,
+        "/sla/compliance?by=agreement&from=2026-11-01&to=2026-12-01",
+        &manager,
+    )
+    .await?;
+    assert_eq!(
+        (
+            report[0]["key"].as_str(),
+            report[0]["total"].as_i64(),
+            report[0]["breached"].as_i64()
+        ),
+        (Some("Standard"), Some(1), Some(1)),
+        "{report}"
+    );
     Ok(())
 }

@@ -54,6 +54,9 @@ pub fn badge(tt: Tr<'_>, v: &ClockView) -> Badge {
             tt.arg("sla-paused", "time", &span_text(tt, left)),
             "sla-paused",
         ),
+        // Breached at its due instant with no business time run since (out of hours, or
+        // stopped right then): no "0 min over".
+        Stage::Breached if left == 0 => (tt.get("sla-stage-breached"), "sla-breach"),
         Stage::Breached if v.clock.ended_at.is_none() => (
             tt.arg("sla-over", "time", &span_text(tt, left)),
             "sla-breach",
