@@ -4,11 +4,13 @@
 //
 // Starts the binary on a free port with a temporary data directory, drives the UI through
 // playwright-core and Debian's /usr/bin/chromium, and fails if the page requests anything
-// from a host other than the server under test. Screenshots go to tests/browser/screenshots/.
-// Normally run by ./scripts/test.
+// from a host other than the server under test. Every page it visits is also checked with
+// axe-core's WCAG 2.0/2.1 A and AA rules: a violation of impact "serious" or "critical" fails the
+// test. Screenshots go to tests/browser/screenshots/. Normally run by ./scripts/test.
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -21,6 +23,11 @@ const STARTUP_TIMEOUT_MS = 60_000;
 const WHOLE_TEST_TIMEOUT_MS = 10 * 60_000;
 const here = dirname(fileURLToPath(import.meta.url));
 const shotDir = join(here, 'screenshots');
+// axe-core from node_modules, put into the page by evaluating its source (never from another host;
+// evaluated through the DevTools protocol, so the pages' Content-Security-Policy stays as it is).
+const AXE_SOURCE = readFileSync(join(here, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
+const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+const AXE_FAILING_IMPACTS = new Set(['serious', 'critical']);
 
 const binArg = process.argv[2];
 if (!binArg) {
@@ -123,6 +130,57 @@ function check(cond, message) {
   if (!cond) throw new Error(message);
 }
 
+// What each page was last checked with axe in: a page in the same state is not checked twice.
+const axeChecked = new WeakMap();
+let axeRuns = 0;
+
+// Runs axe-core's WCAG 2 A/AA rules on the page as it is now, and throws if it finds a violation
+// of impact "serious" or "critical", naming the rule, the elements and what is wrong with each.
+// Called after every page load (goto, reload, clickAndLoad, submit) and before every screenshot,
+// so a page the test comes to visit is checked without anyone asking for it.
+async function checkAccessibility(p) {
+  const state = await p.evaluate(() => `${location.href}\n${document.documentElement.outerHTML}`);
+  const key = createHash('sha256').update(state).digest('hex');
+  if (axeChecked.get(p) === key) return;
+  if (!(await p.evaluate(() => typeof window.axe === 'object'))) await p.evaluate(AXE_SOURCE);
+  const violations = await p.evaluate(async (tags) => {
+    const r = await window.axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] });
+    return r.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.map((n) => ({
+        impact: n.impact,
+        target: n.target.map((t) => (Array.isArray(t) ? t.join(' >>> ') : t)).join(' '),
+        summary: (n.failureSummary ?? '').split('\n').map((l) => l.trim()).filter((l) => l && !/^Fix (any|all) of the following:$/.test(l)).join(' '),
+      })),
+    }));
+  }, AXE_TAGS);
+  axeRuns += 1;
+  const failing = violations.filter((v) => AXE_FAILING_IMPACTS.has(v.impact));
+  if (failing.length > 0) {
+    const lines = [`axe-core: ${failing.length} serious or critical accessibility violation(s) on ${p.url()}`];
+    for (const v of failing) {
+      lines.push(`  ${v.id} (${v.impact}): ${v.help}; ${v.nodes.length} element(s)`);
+      for (const node of v.nodes) lines.push(`    ${node.target}: ${node.summary}`);
+    }
+    throw new Error(lines.join('\n'));
+  }
+  axeChecked.set(p, key);
+}
+
+// page.goto and page.reload, followed by the accessibility check.
+async function visit(p, url) {
+  const res = await p.goto(url);
+  await checkAccessibility(p);
+  return res;
+}
+async function reload(p) {
+  const res = await p.reload();
+  await checkAccessibility(p);
+  return res;
+}
+
 async function main() {
   mkdirSync(shotDir, { recursive: true });
   for (const f of readdirSync(shotDir)) if (f.endsWith('.png')) unlinkSync(join(shotDir, f));
@@ -191,6 +249,7 @@ async function main() {
     });
     await Promise.all([navigated, locator.click()]);
     await page.waitForLoadState('load');
+    await checkAccessibility(page);
   }
 
   // Opens the <details> menu that holds `selector` when it is folded away.
@@ -220,6 +279,7 @@ async function main() {
     try {
       await body();
       check(problems.length === 0, problems.join('\n'));
+      await checkAccessibility(page);
       await page.screenshot({ path: join(shotDir, `${label}.png`), fullPage: true });
       console.log(`  ok ${label}`);
     } catch (e) {
@@ -242,7 +302,7 @@ async function main() {
   let english = '';
 
   await step('redirect-to-login', async () => {
-    const res = await page.goto(`${origin}/`);
+    const res = await visit(page, `${origin}/`);
     check(res !== null, 'no response for GET /');
     check(path() === '/login', `GET / ended on ${page.url()}, expected /login`);
     check(res.request().redirectedFrom() !== null, 'GET / was not redirected (the login page was served at /)');
@@ -267,7 +327,7 @@ async function main() {
 
   await step('language-id', async () => {
     await clickAndLoad(page.locator('form.lang-switch button[name="lang"][value="id"]'));
-    await page.reload();
+    await reload(page);
     check((await lang()) === 'id', `after choosing Bahasa Indonesia html[lang] is "${await lang()}", expected "id"`);
     const indonesian = await navText();
     check(indonesian !== english, `nav.main-nav reads the same in both languages: "${english}"`);
@@ -275,7 +335,7 @@ async function main() {
 
   await step('language-en', async () => {
     await clickAndLoad(page.locator('form.lang-switch button[name="lang"][value="en"]'));
-    await page.reload();
+    await reload(page);
     check((await lang()) === 'en', `after choosing English html[lang] is "${await lang()}", expected "en"`);
     const again = await navText();
     check(again === english, `nav.main-nav reads "${again}" after switching back, expected "${english}"`);
@@ -300,7 +360,7 @@ async function main() {
 
   const groupName = 'Browser Test Service Desk';
   await step('create-group', async () => {
-    if (path() !== '/admin/groups') await page.goto(`${origin}/admin/groups`);
+    if (path() !== '/admin/groups') await visit(page, `${origin}/admin/groups`);
     const form = page.locator('form#new-group');
     await form.locator('input[name="name"]').fill(groupName);
     await form.locator('select[name="type"]').selectOption('service_desk');
@@ -330,7 +390,7 @@ async function main() {
   });
 
   await step('token-shown-once', async () => {
-    await page.goto(`${origin}/profile`);
+    await visit(page, `${origin}/profile`);
     check((await page.locator('.token-once').count()) === 0, 'the token is shown again on the next visit to /profile');
     check((await page.locator('table td', { hasText: /^ci$/ }).count()) > 0, 'the token "ci" is not listed on /profile');
   });
@@ -378,7 +438,7 @@ async function main() {
     check(a.created === 8 && a.applied === true, `import: ${JSON.stringify(a)}`);
     const b = await api('POST', '/cmdb/import?kind=relationships', rels, 'text/csv');
     check(b.created === 8, `relationships: ${JSON.stringify(b)}`);
-    await page.goto(`${origin}/cmdb?q=jakarta`);
+    await visit(page, `${origin}/cmdb?q=jakarta`);
     check((await page.locator('table tbody tr').count()) === 8, 'the CI list does not show the 8 imported items');
   });
 
@@ -411,14 +471,14 @@ async function main() {
   });
 
   await step('portfolio-board', async () => {
-    await page.goto(`${origin}/services`);
+    await visit(page, `${origin}/services`);
     const live = page.locator('#portfolio-board .board-column[data-stage="operational"]');
     check((await live.locator('.service-card', { hasText: 'E-mail' }).count()) === 1, 'E-mail is not in the operational column');
     check((await page.locator('#portfolio-board .board-column').count()) === 7, 'the board does not have 7 stage columns');
   });
 
   await step('ci-impact-graph', async () => {
-    await page.goto(`${origin}/cmdb?q=core-switch`);
+    await visit(page, `${origin}/cmdb?q=core-switch`);
     await clickAndLoad(page.locator('table a', { hasText: 'core-switch' }));
     const graph = page.locator('#impact-graph svg');
     check(await graph.isVisible(), 'no visible impact graph on the CI page');
@@ -446,20 +506,24 @@ async function main() {
     });
     const p = await ctx.newPage();
     p.setDefaultTimeout(15_000);
-    await p.goto(`${origin}/login`);
+    await visit(p, `${origin}/login`);
     await p.locator('#login').fill(login);
     await p.locator('#password').fill(password);
     await Promise.all([p.waitForNavigation(), p.locator('form:has(#password) button[type="submit"]').click()]);
+    await p.waitForLoadState('load');
+    await checkAccessibility(p);
     return p;
   }
   async function submit(p, locator) {
     await Promise.all([p.waitForNavigation(), locator.click()]);
     await p.waitForLoadState('load');
+    await checkAccessibility(p);
   }
   async function shot(p, name) {
     n += 1;
     const label = `${String(n).padStart(2, '0')}-${name}`;
     check(problems.length === 0, problems.join('\n'));
+    await checkAccessibility(p);
     await p.screenshot({ path: join(shotDir, `${label}.png`), fullPage: true });
     console.log(`  ok ${label}`);
   }
@@ -469,7 +533,7 @@ async function main() {
   let number = '';
 
   // The end user reports an incident in the portal.
-  await user.goto(`${origin}/portal`);
+  await visit(user, `${origin}/portal`);
   await user.locator('form#report-incident input[name="short_description"]').fill('Printer on floor 3 jams');
   await user.locator('form#report-incident select[name="urgency"]').selectOption('2');
   await user.locator('form#report-incident textarea[name="description"]').fill('Every page since this morning.');
@@ -482,7 +546,7 @@ async function main() {
   check((await user.locator('#attachments').innerText()).includes('jam-photo.txt'), 'the portal does not list the attached file');
 
   // The agent finds it in the unassigned queue and takes it.
-  await agent.goto(`${origin}/incidents?queue=unassigned`);
+  await visit(agent, `${origin}/incidents?queue=unassigned`);
   check((await agent.locator('#incident-list a', { hasText: number }).count()) === 1, `${number} is not in the unassigned queue`);
   await shot(agent, 'agent-unassigned-queue');
   // Choose a column and keep the view under a name.
@@ -508,7 +572,7 @@ async function main() {
   await shot(agent, 'agent-resolved');
 
   // The end user sees the comment but not the work note, and rejects the resolution.
-  await user.goto(`${origin}/portal/incidents/${number}`);
+  await visit(user, `${origin}/portal/incidents/${number}`);
   const conversation = await user.locator('#conversation').innerText();
   check(conversation.includes('We ordered a new fuser unit.'), 'the end user does not see the comment');
   check(!conversation.includes('fuser unit is worn'), 'the end user sees the work note');
@@ -519,16 +583,16 @@ async function main() {
   await shot(user, 'portal-rejected');
 
   // The agent resolves again; the end user accepts.
-  await agent.goto(`${origin}/incidents/${number}`);
+  await visit(agent, `${origin}/incidents/${number}`);
   await agent.locator('#quick-actions details:has(form#resolve) > summary').click();
   await agent.locator('form#resolve textarea[name="resolution_notes"]').fill('Adjusted the paper guide for thick paper.');
   await submit(agent, agent.locator('form#resolve button[type="submit"]'));
   check((await stateOf(agent)) === 'Resolved', 'the second resolution did not take');
-  await user.goto(`${origin}/portal/incidents/${number}`);
+  await visit(user, `${origin}/portal/incidents/${number}`);
   await submit(user, user.locator('#resolution button[value="accept"]'));
   check((await stateOf(user)) === 'Closed', `after accepting it is "${await stateOf(user)}"`);
   await shot(user, 'portal-closed');
-  await agent.goto(`${origin}/incidents/${number}`);
+  await visit(agent, `${origin}/incidents/${number}`);
   const journal = await agent.locator('#journal').innerText();
   check(journal.includes('fuser unit is worn') && journal.includes('It still jams'), 'the agent journal misses entries');
   await shot(agent, 'agent-journal');
@@ -538,20 +602,20 @@ async function main() {
   await step('logout', async () => {
     await clickAndLoad(await reveal('form.logout button[type="submit"]'));
     check(path() === '/login', `logging out ended on ${page.url()}, expected /login`);
-    await page.goto(`${origin}/`);
+    await visit(page, `${origin}/`);
     check(path() === '/login', `GET / after logging out ended on ${page.url()}, expected /login`);
   });
 
   await step('phone-home', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
-    await page.goto(`${origin}/login`);
+    await visit(page, `${origin}/login`);
     await login(ADMIN_PASSWORD);
     check(path() === '/', `logging in on a phone ended on ${page.url()}, expected /`);
     const width = await page.evaluate(() => document.documentElement.scrollWidth);
     check(width <= 390 + 1, `the home page scrolls sideways on a 390 px phone (scrollWidth ${width})`);
   });
 
-  console.log(`${requests.length} requests, all to ${host}`);
+  console.log(`${requests.length} requests, all to ${host}; ${axeRuns} axe-core checks, none serious or critical`);
   return n;
 }
 
@@ -567,7 +631,7 @@ try {
 } catch (e) {
   code = 1;
   if (!interrupted) {
-    console.error(`browser test: FAIL at ${e.step ? e.message : `start-up: ${e.message}`}`);
+    console.error(`browser test: FAIL ${e.step ? `at ${e.message}` : `outside the numbered steps: ${e.message}`}`);
     if (serverLog) console.error(`--- last lines of the server's output ---\n${tail(serverLog)}`);
   }
 } finally {

@@ -131,7 +131,7 @@ fn draw(columns: Vec<(String, Vec<Node>)>, edges: Vec<Edge>, labels: &Labels) ->
     let mut svg = String::new();
     let _ = write!(
         svg,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" class="depgraph" role="img" viewBox="0 0 {width} {height}" width="{width}" height="{height}" font-family="system-ui, sans-serif"><title>{}</title>"#,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" class="depgraph" role="group" viewBox="0 0 {width} {height}" width="{width}" height="{height}" font-family="system-ui, sans-serif"><title>{}</title>"#,
         esc(&labels.title)
     );
     svg.push_str(r##"<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" class="arrowhead" fill="#7d8b86"/></marker></defs>"##);
