@@ -14,10 +14,11 @@ use crate::Core;
 use crate::audit::{self, Actor};
 use crate::cmdb::{attr_defs, ci_audit_map};
 use crate::error::{AppError, AppResult};
+use crate::export::CsvStream;
 use crate::principal::Ctx;
 use serde_json::{Map, Value};
 use sigap_domain::cmdb::{CiStatus, RelKind, check_attributes};
-use sigap_domain::{CiClassId, CiId, GroupId, parse_line};
+use sigap_domain::{CiClassId, CiId, GroupId, RelId, parse_line};
 use sigap_store::cmdb::{self as repo, Ci, CiClass, CiFields};
 use sigap_store::{Tx, name_key};
 use std::collections::{HashMap, HashSet};
@@ -731,40 +732,54 @@ fn ci_record(c: &Ci, attr_codes: &[String]) -> Vec<String> {
     rec
 }
 
-/// The most CIs one filtered export holds.
-pub const MAX_EXPORT: usize = 100_000;
-
-/// The CIs of a list view (its filters and sort) as CSV in the import's format, with the
-/// attribute columns of the classes they belong to. At most `MAX_EXPORT` lines.
+/// The CIs of a list view (its filters and sort) as CSV in the import's format, streamed with
+/// no cap (or up to `limit`). The attribute columns are those of the classes filtered on, or
+/// of every class when the view names none (the header is written before the rows are read).
 pub async fn export_filtered(
     core: &Core,
     ctx: &Ctx,
     query: crate::cmdb::CiQuery,
     sort: Option<String>,
-) -> AppResult<String> {
+    limit: Option<u64>,
+) -> AppResult<CsvStream> {
     ctx.principal.require_provider_agent()?;
-    let mut params = crate::listing::ListParams {
-        sort,
-        cursor: None,
-        limit: Some(crate::listing::MAX_LIMIT),
-    };
-    let mut items: Vec<Ci> = Vec::new();
-    loop {
-        let page = crate::cmdb::list_cis(core, ctx, query.clone(), &params).await?;
-        items.extend(page.items);
-        match page.next_cursor {
-            Some(c) if items.len() < MAX_EXPORT => params.cursor = Some(c),
-            _ => break,
-        }
-    }
-    items.truncate(MAX_EXPORT);
     let classes = core.store.read(async |tx| repo::classes(tx).await).await?;
-    let used: HashSet<CiClassId> = items.iter().map(|c| c.class_id).collect();
-    let attr_codes = attribute_codes(classes.iter().filter(|c| used.contains(&c.id)));
-    let mut header: Vec<&str> = CI_FIXED.to_vec();
-    header.extend(attr_codes.iter().map(String::as_str));
-    let rows: Vec<Vec<String>> = items.iter().map(|c| ci_record(c, &attr_codes)).collect();
-    Ok(crate::csv_io::to_csv(&header, &rows))
+    let wanted: Vec<&str> = query
+        .class
+        .iter()
+        .flat_map(|c| c.split(','))
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .collect();
+    let shown = classes.iter().filter(|c| {
+        wanted.is_empty()
+            || wanted
+                .iter()
+                .any(|k| c.code == *k || c.id.to_string() == *k)
+    });
+    let attr_codes = attribute_codes(shown);
+    let mut header: Vec<String> = CI_FIXED.iter().map(|c| (*c).to_owned()).collect();
+    header.extend(attr_codes.iter().cloned());
+    let (core, ctx) = (core.clone(), ctx.clone());
+    crate::export::stream("cis", header, limit, move |cursor| {
+        let (core, ctx, query, attr_codes) =
+            (core.clone(), ctx.clone(), query.clone(), attr_codes.clone());
+        let params = crate::listing::ListParams {
+            sort: sort.clone(),
+            cursor,
+            limit: Some(crate::listing::MAX_LIMIT),
+        };
+        async move {
+            let page = crate::cmdb::list_cis(&core, &ctx, query, &params).await?;
+            let rows = page
+                .items
+                .iter()
+                .map(|c| ci_record(c, &attr_codes))
+                .collect();
+            Ok((rows, page.next_cursor))
+        }
+    })
+    .await
 }
 
 fn attr_text(v: &Value) -> String {
@@ -775,55 +790,71 @@ fn attr_text(v: &Value) -> String {
     }
 }
 
-/// The whole CMDB of one kind as CSV, in the import's format.
-pub async fn export(core: &Core, ctx: &Ctx, kind: ImportKind) -> AppResult<String> {
+/// CIs or relationships read for an export at a time.
+const EXPORT_PAGE: i64 = 1000;
+
+/// The whole CMDB of one kind as CSV, in the import's format, streamed with no cap (or up to
+/// `limit`).
+pub async fn export(
+    core: &Core,
+    ctx: &Ctx,
+    kind: ImportKind,
+    limit: Option<u64>,
+) -> AppResult<CsvStream> {
     ctx.principal.require_provider_agent()?;
-    core.store
-        .read(async move |tx| {
-            let mut w = csv::Writer::from_writer(Vec::new());
-            let csv_err = |e: csv::Error| AppError::Internal(e.to_string());
-            match kind {
-                ImportKind::Cis => {
-                    let classes = repo::classes(tx).await?;
-                    let attr_codes = attribute_codes(&classes);
-                    let mut header: Vec<String> =
-                        CI_FIXED.iter().map(|s| (*s).to_owned()).collect();
-                    header.extend(attr_codes.iter().cloned());
-                    w.write_record(&header).map_err(csv_err)?;
-                    let mut after = None;
-                    loop {
-                        let batch = repo::cis_after(tx, after, 2000).await?;
-                        let Some(last) = batch.last() else { break };
-                        after = Some(last.id);
-                        for c in &batch {
-                            w.write_record(ci_record(c, &attr_codes)).map_err(csv_err)?;
-                        }
-                    }
+    let core = core.clone();
+    match kind {
+        ImportKind::Cis => {
+            let classes = core.store.read(async |tx| repo::classes(tx).await).await?;
+            let attr_codes = attribute_codes(&classes);
+            let mut header: Vec<String> = CI_FIXED.iter().map(|s| (*s).to_owned()).collect();
+            header.extend(attr_codes.iter().cloned());
+            crate::export::stream("cis", header, limit, move |cursor| {
+                let (core, attr_codes) = (core.clone(), attr_codes.clone());
+                async move {
+                    let after = cursor.as_deref().and_then(CiId::parse);
+                    let batch = core
+                        .store
+                        .read(async move |tx| repo::cis_after(tx, after, EXPORT_PAGE).await)
+                        .await?;
+                    let next = (batch.len() as i64 == EXPORT_PAGE)
+                        .then(|| batch.last().map(|c| c.id.to_string()))
+                        .flatten();
+                    let rows = batch.iter().map(|c| ci_record(c, &attr_codes)).collect();
+                    Ok((rows, next))
                 }
-                ImportKind::Relationships => {
-                    w.write_record(REL_COLUMNS).map_err(csv_err)?;
-                    let mut after = None;
-                    loop {
-                        let batch = repo::rels_after(tx, after, 2000).await?;
-                        let Some(last) = batch.last() else { break };
-                        after = Some(last.id);
-                        for r in &batch {
-                            w.write_record([
-                                r.source.class_code.as_str(),
-                                r.source.name.as_str(),
-                                r.kind.code(),
-                                r.target.class_code.as_str(),
-                                r.target.name.as_str(),
-                            ])
-                            .map_err(csv_err)?;
-                        }
-                    }
+            })
+            .await
+        }
+        ImportKind::Relationships => {
+            let header = REL_COLUMNS.iter().map(|s| (*s).to_owned()).collect();
+            crate::export::stream("relationships", header, limit, move |cursor| {
+                let core = core.clone();
+                async move {
+                    let after = cursor.as_deref().and_then(RelId::parse);
+                    let batch = core
+                        .store
+                        .read(async move |tx| repo::rels_after(tx, after, EXPORT_PAGE).await)
+                        .await?;
+                    let next = (batch.len() as i64 == EXPORT_PAGE)
+                        .then(|| batch.last().map(|r| r.id.to_string()))
+                        .flatten();
+                    let rows = batch
+                        .iter()
+                        .map(|r| {
+                            vec![
+                                r.source.class_code.clone(),
+                                r.source.name.clone(),
+                                r.kind.code().to_owned(),
+                                r.target.class_code.clone(),
+                                r.target.name.clone(),
+                            ]
+                        })
+                        .collect();
+                    Ok((rows, next))
                 }
-            }
-            let bytes = w
-                .into_inner()
-                .map_err(|e| AppError::Internal(e.to_string()))?;
-            String::from_utf8(bytes).map_err(|e| AppError::Internal(e.to_string()))
-        })
-        .await
+            })
+            .await
+        }
+    }
 }

@@ -10,6 +10,8 @@
 use crate::Core;
 use crate::cmdb_csv::{LineError, line_err, read_sheet};
 use crate::error::{AppError, AppResult};
+use crate::export::{CsvStream, stream};
+use crate::listing::ListParams;
 use crate::principal::Ctx;
 use sigap_domain::{Locale, Login, OrgKind, Role, parse_line, parse_text};
 use std::collections::HashMap;
@@ -652,27 +654,86 @@ async fn import_cis(
     })
 }
 
-/// Writes rows as CSV text with a header.
-pub fn to_csv(header: &[&str], rows: &[Vec<String>]) -> String {
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::new());
-    let _ = w.write_record(header);
-    for r in rows {
-        // A cell that a spreadsheet would run as a formula is quoted with a leading apostrophe.
-        let safe: Vec<String> = r
-            .iter()
-            .map(|c| {
-                if c.starts_with(['=', '+', '-', '@']) {
-                    format!("'{c}")
-                } else {
-                    c.clone()
+/// People (administrators) or organizations (administrators) as CSV in the import's columns,
+/// streamed with no cap (or up to `limit`). Incidents and CIs are exported with the filters
+/// of their lists (`incidents::export`, `cmdb_csv::export_filtered`).
+pub async fn export(
+    core: &Core,
+    ctx: &Ctx,
+    kind: Kind,
+    limit: Option<u64>,
+) -> AppResult<CsvStream> {
+    ctx.principal.require(Role::Admin)?;
+    let header: Vec<String> = kind.columns().iter().map(|c| (*c).to_owned()).collect();
+    let (core, ctx) = (core.clone(), ctx.clone());
+    let params = |cursor| ListParams {
+        limit: Some(crate::listing::MAX_LIMIT),
+        cursor,
+        sort: None,
+    };
+    match kind {
+        Kind::People => {
+            stream("people", header, limit, move |cursor| {
+                let (core, ctx) = (core.clone(), ctx.clone());
+                async move {
+                    let page =
+                        crate::people::list(&core, &ctx, Default::default(), &params(cursor))
+                            .await?;
+                    let rows = page
+                        .items
+                        .into_iter()
+                        .map(|p| {
+                            vec![
+                                p.login,
+                                p.name,
+                                p.email.unwrap_or_default(),
+                                p.roles
+                                    .iter()
+                                    .map(|r| r.code())
+                                    .collect::<Vec<_>>()
+                                    .join(";"),
+                                p.organization.map(|o| o.name).unwrap_or_default(),
+                                p.locale.code().into(),
+                                p.time_zone,
+                                p.active.to_string(),
+                            ]
+                        })
+                        .collect();
+                    Ok((rows, page.next_cursor))
                 }
             })
-            .collect();
-        let _ = w.write_record(&safe);
+            .await
+        }
+        Kind::Organizations => {
+            stream("organizations", header, limit, move |cursor| {
+                let (core, ctx) = (core.clone(), ctx.clone());
+                async move {
+                    let page =
+                        crate::orgs::list(&core, &ctx, Default::default(), &params(cursor)).await?;
+                    let rows = page
+                        .items
+                        .into_iter()
+                        .map(|o| {
+                            vec![
+                                o.name,
+                                o.kind.code().into(),
+                                o.description,
+                                o.active.to_string(),
+                            ]
+                        })
+                        .collect();
+                    Ok((rows, page.next_cursor))
+                }
+            })
+            .await
+        }
+        Kind::Incidents | Kind::Cis => Err(AppError::field(
+            "kind",
+            "invalid_choice",
+            "incidents and configuration items are exported with the filters of their lists: \
+             /api/v1/incidents/export, /api/v1/export/cis",
+        )),
     }
-    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -699,11 +760,5 @@ mod tests {
         assert!(parse_mapping("name=Host,cpu_count=CPUs", Kind::Cis).is_ok());
         assert!(parse_mapping("name=Host,CPU Count=CPUs", Kind::Cis).is_err());
         Ok(())
-    }
-
-    #[test]
-    fn exported_cells_do_not_run_as_formulas() {
-        let text = to_csv(&["a", "b"], &[vec!["=1+1".into(), "plain, text".into()]]);
-        assert_eq!(text, "a,b\r\n'=1+1,\"plain, text\"\r\n");
     }
 }

@@ -10,6 +10,7 @@ use sigap_testkit::{TestApp, both};
 both!(
     generic_csv_imports_check_every_line_and_exports_follow_the_view,
     configuration_items_import_with_a_mapping_and_export_with_filters,
+    exports_stream_every_row_and_say_when_a_limit_cut_them,
 );
 
 async fn upload(
@@ -375,5 +376,133 @@ async fn configuration_items_import_with_a_mapping_and_export_with_filters(
         (Some(0), Some(3)),
         "{r}"
     );
+    Ok(())
+}
+
+/// An export as the client receives it: status, `X-Truncated`, whether it came chunked (no
+/// length known in advance) and its lines.
+async fn export_lines(
+    app: &TestApp,
+    path: &str,
+) -> anyhow::Result<(StatusCode, Option<String>, bool, Vec<String>)> {
+    let resp = app
+        .http
+        .get(app.api(path))
+        .header("authorization", bearer(&app.admin_token))
+        .send()
+        .await?;
+    let status = resp.status();
+    let truncated = resp
+        .headers()
+        .get("x-truncated")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let chunked = resp.headers().get("content-length").is_none();
+    let text = resp.text().await?;
+    Ok((
+        status,
+        truncated,
+        chunked,
+        text.lines().map(str::to_owned).collect(),
+    ))
+}
+
+/// Exports of incidents, people, organizations, CIs and relationships larger than a page:
+/// every row once, sent as it is read; a limit cuts them and says so.
+async fn exports_stream_every_row_and_say_when_a_limit_cut_them(
+    app: TestApp,
+) -> anyhow::Result<()> {
+    let ctx = sigap_core::Ctx::system("test");
+    let fail = |e: sigap_core::AppError| anyhow::anyhow!("{e:?}");
+    let page = sigap_core::listing::MAX_LIMIT as usize;
+    let incidents = page * 2 + 37;
+    sigap_core::seed::seed_incidents_with(
+        &app.core,
+        &ctx,
+        sigap_core::seed::IncidentSpec {
+            count: incidents,
+            seed: 7,
+            groups: 2,
+            callers: page + 20,
+            organizations: page + 5,
+            journal: false,
+        },
+        |_, _| {},
+    )
+    .await
+    .map_err(fail)?;
+    let cmdb = sigap_core::seed::seed_cmdb(
+        &app.core,
+        &ctx,
+        sigap_core::seed::CmdbSpec {
+            cis: 1_100,
+            relationships: 1_050,
+            services: 3,
+            seed: 7,
+        },
+    )
+    .await
+    .map_err(fail)?;
+
+    let (s, cut, chunked, lines) =
+        export_lines(&app, "/incidents/export?queue=all&sort=number").await?;
+    assert_eq!((s, cut, chunked), (StatusCode::OK, None, true));
+    assert_eq!(lines.len(), incidents + 1, "every incident and the header");
+    let numbers: std::collections::BTreeSet<&str> = lines
+        .iter()
+        .skip(1)
+        .filter_map(|l| l.split(',').next())
+        .collect();
+    assert_eq!(numbers.len(), incidents, "each once");
+    for (limit, cut) in [
+        (incidents - 1, Some("true")),
+        (incidents, None),
+        (3, Some("true")),
+    ] {
+        let (s, truncated, _, lines) =
+            export_lines(&app, &format!("/incidents/export?queue=all&limit={limit}")).await?;
+        assert_eq!(
+            (s, truncated.as_deref(), lines.len()),
+            (StatusCode::OK, cut, limit + 1),
+            "limit {limit}"
+        );
+    }
+    // People: the callers, the agents and the administrator.
+    let (s, cut, _, lines) = export_lines(&app, "/export/people").await?;
+    assert_eq!((s, cut), (StatusCode::OK, None));
+    let logins: std::collections::BTreeSet<&str> = lines
+        .iter()
+        .skip(1)
+        .filter_map(|l| l.split(',').next())
+        .collect();
+    assert!(
+        logins.len() > page + 20 && logins.contains("admin"),
+        "{}",
+        logins.len()
+    );
+    assert_eq!(logins.len(), lines.len() - 1, "each once");
+    let (_, _, _, orgs) = export_lines(&app, "/export/organizations").await?;
+    assert!(orgs.len() > page + 5, "{}", orgs.len());
+    let (_, cut, _, orgs) = export_lines(&app, "/export/organizations?limit=10").await?;
+    assert_eq!((cut.as_deref(), orgs.len()), (Some("true"), 11));
+    // Configuration items, as a list view and as the whole CMDB, and relationships.
+    for path in ["/export/cis", "/cmdb/export?kind=cis"] {
+        let (s, _, _, lines) = export_lines(&app, path).await?;
+        assert_eq!((s, lines.len()), (StatusCode::OK, cmdb.cis + 1), "{path}");
+    }
+    let (_, _, _, rels) = export_lines(&app, "/cmdb/export?kind=relationships").await?;
+    assert_eq!(rels.len() as u64, cmdb.relationships + 1);
+    let (_, cut, _, rels) =
+        export_lines(&app, "/cmdb/export?kind=relationships&limit=1000").await?;
+    assert_eq!((cut.as_deref(), rels.len()), (Some("true"), 1001));
+    // A limit that is not a number is refused before anything is sent.
+    for path in [
+        "/incidents/export?limit=0",
+        "/export/people?limit=ten",
+        "/cmdb/export?kind=cis&limit=-1",
+    ] {
+        let (s, _, _, body) = export_lines(&app, path).await?;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {body:?}");
+    }
     Ok(())
 }

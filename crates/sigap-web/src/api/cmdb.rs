@@ -783,22 +783,22 @@ pub async fn import_csv(
 pub struct ExportQuery {
     /// `cis` or `relationships`.
     pub kind: Option<String>,
+    /// At most this many lines; when rows are left out the response has `X-Truncated: true`.
+    pub limit: Option<String>,
 }
 
-/// Exports every CI or every relationship as CSV, in the import's format.
+/// Exports every CI or every relationship as CSV, in the import's format; streamed, every row
+/// unless `limit` is given (`X-Truncated: true` when it left rows out).
 #[utoipa::path(get, path = "/api/v1/cmdb/export", tag = "cmdb", params(ExportQuery),
-    responses((status = 200, content_type = "text/csv", body = String)))]
+    responses((status = 200, content_type = "text/csv", body = String,
+        headers(("X-Truncated" = String, description = "`true` when `limit` left rows out")))))]
 pub async fn export_csv(
     State(s): State<AppState>,
     Caller(ctx): Caller,
     ApiQuery(q): ApiQuery<ExportQuery>,
 ) -> ApiResult<Response> {
     let kind = import_kind(q.kind.as_deref())?;
-    let text = cmdb_csv::export(&s.core, &ctx, kind).await?;
-    let disposition = format!("attachment; filename=\"sigap-{}.csv\"", kind.code());
-    let mut resp = ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], text).into_response();
-    if let Ok(v) = HeaderValue::from_str(&disposition) {
-        resp.headers_mut().insert(header::CONTENT_DISPOSITION, v);
-    }
-    Ok(resp)
+    let limit = sigap_core::export::parse_limit(q.limit.as_deref())?;
+    let file = cmdb_csv::export(&s.core, &ctx, kind, limit).await?;
+    Ok(super::csv::csv_response(file))
 }

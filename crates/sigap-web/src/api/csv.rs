@@ -4,15 +4,18 @@
 
 use super::cmdb::LineErrorOut;
 use crate::AppState;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiResult, Problem};
 use crate::extract::{ApiPath, ApiQuery, Caller, CsvBody};
 use axum::Json;
+use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use sigap_core::csv_io::{self, Kind};
-use sigap_core::listing::ListParams;
+use sigap_core::export::CsvStream;
 use utoipa::ToSchema;
 
 #[derive(Debug, Deserialize, Default, utoipa::IntoParams)]
@@ -86,10 +89,40 @@ pub async fn import(
     }))
 }
 
-fn csv_response(name: &str, text: String) -> Response {
-    let mut resp = ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], text).into_response();
+/// A CSV file sent as it is read (chunked): the header and first page at once, the rest as
+/// the client takes it. `X-Truncated: true` when the export's limit left rows out. A failure
+/// after the first bytes ends the response early, so a client sees an incomplete transfer,
+/// never a short file that looks whole.
+pub(crate) fn csv_response(file: CsvStream) -> Response {
+    let CsvStream {
+        name,
+        truncated,
+        head,
+        rest,
+    } = file;
+    let tail = futures_util::stream::unfold(rest, |mut rx| async move {
+        let chunk = rx.recv().await?;
+        let chunk = chunk.map(Bytes::from).map_err(|e| {
+            tracing::error!(error = %e, "a CSV export failed part way");
+            std::io::Error::other("the export failed part way")
+        });
+        Some((chunk, rx))
+    });
+    let body = futures_util::stream::once(std::future::ready(Ok::<_, std::io::Error>(
+        Bytes::from(head),
+    )))
+    .chain(tail);
+    let mut resp = (
+        [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
+        Body::from_stream(body),
+    )
+        .into_response();
     if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"sigap-{name}.csv\"")) {
         resp.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    if truncated {
+        resp.headers_mut()
+            .insert("x-truncated", HeaderValue::from_static("true"));
     }
     resp
 }
@@ -107,14 +140,18 @@ pub struct ExportQuery {
     pub q: Option<String>,
     /// CIs: sort, as the list takes it (default `name`).
     pub sort: Option<String>,
+    /// At most this many lines; when rows are left out the response has `X-Truncated: true`.
+    /// Without it, every row.
+    pub limit: Option<String>,
 }
 
 /// Exports people or organizations (administrators) as CSV in the import's columns, or the
 /// configuration items of a list view (`cis`, agents: the list's filters `class`, `status`,
 /// `owner_group`, `q` and its `sort`; the import's columns with the attribute columns of the
-/// classes exported; at most 100,000 lines).
+/// classes filtered on, or of every class). Streamed, every row unless `limit` is given.
 #[utoipa::path(get, path = "/api/v1/export/{kind}", tag = "import", params(("kind" = String, Path), ExportQuery),
-    responses((status = 200, content_type = "text/csv", body = String),
+    responses((status = 200, content_type = "text/csv", body = String,
+            headers(("X-Truncated" = String, description = "`true` when `limit` left rows out"))),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn export(
     State(s): State<AppState>,
@@ -123,100 +160,20 @@ pub async fn export(
     ApiQuery(q): ApiQuery<ExportQuery>,
 ) -> ApiResult<Response> {
     let kind = Kind::parse(&kind)?;
-    if kind == Kind::Cis {
+    let limit = sigap_core::export::parse_limit(q.limit.as_deref())?;
+    let file = if kind == Kind::Cis {
         let query = sigap_core::cmdb::CiQuery {
             class: q.class,
             status: q.status,
             owner_group: q.owner_group,
             q: q.q,
         };
-        let text = sigap_core::cmdb_csv::export_filtered(&s.core, &ctx, query, q.sort).await?;
-        return Ok(csv_response("cis", text));
-    }
-    ctx.principal.require(sigap_domain::Role::Admin)?;
-    let all = ListParams {
-        limit: Some(sigap_core::listing::MAX_LIMIT),
-        ..Default::default()
+        sigap_core::cmdb_csv::export_filtered(&s.core, &ctx, query, q.sort, limit).await?
+    } else {
+        csv_io::export(&s.core, &ctx, kind, limit).await?
     };
-    let (name, header, rows): (&str, &[&str], Vec<Vec<String>>) = match kind {
-        Kind::People => {
-            let mut rows = Vec::new();
-            let mut params = all.clone();
-            loop {
-                let page =
-                    sigap_core::people::list(&s.core, &ctx, Default::default(), &params).await?;
-                for p in page.items {
-                    rows.push(vec![
-                        p.login,
-                        p.name,
-                        p.email.unwrap_or_default(),
-                        p.roles
-                            .iter()
-                            .map(|r| r.code())
-                            .collect::<Vec<_>>()
-                            .join(";"),
-                        p.organization.map(|o| o.name).unwrap_or_default(),
-                        p.locale.code().into(),
-                        p.time_zone,
-                        p.active.to_string(),
-                    ]);
-                }
-                match page.next_cursor {
-                    Some(c) => params.cursor = Some(c),
-                    None => break,
-                }
-            }
-            ("people", Kind::People.columns(), rows)
-        }
-        Kind::Organizations => {
-            let mut rows = Vec::new();
-            let mut params = all.clone();
-            loop {
-                let page =
-                    sigap_core::orgs::list(&s.core, &ctx, Default::default(), &params).await?;
-                for o in page.items {
-                    rows.push(vec![
-                        o.name,
-                        o.kind.code().into(),
-                        o.description,
-                        o.active.to_string(),
-                    ]);
-                }
-                match page.next_cursor {
-                    Some(c) => params.cursor = Some(c),
-                    None => break,
-                }
-            }
-            ("organizations", Kind::Organizations.columns(), rows)
-        }
-        Kind::Incidents | Kind::Cis => {
-            return Err(ApiError::App(sigap_core::AppError::field(
-                "kind",
-                "invalid_choice",
-                "incidents are exported with the filters of a queue: /api/v1/incidents/export",
-            )));
-        }
-    };
-    Ok(csv_response(name, csv_io::to_csv(header, &rows)))
+    Ok(csv_response(file))
 }
-
-/// The columns an incident export may have, in order.
-pub const INCIDENT_COLUMNS: &[&str] = &[
-    "number",
-    "short_description",
-    "caller",
-    "priority",
-    "state",
-    "assignment_group",
-    "assigned_to",
-    "updated",
-    "opened",
-    "category",
-    "service",
-    "configuration_item",
-    "location",
-    "reopen_count",
-];
 
 #[derive(Debug, Deserialize, Default, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -239,43 +196,24 @@ pub struct IncidentExportQuery {
     /// priority, state, assignment_group, assigned_to, updated, opened, category, service,
     /// configuration_item, location, reopen_count).
     pub cols: Option<String>,
+    /// At most this many rows; when rows are left out the response has `X-Truncated: true`.
+    /// Without it, every row.
+    pub limit: Option<String>,
 }
 
 /// Exports the incidents of a queue view as CSV: the same filters, sort and columns as the
-/// list (the queue page links here with its view). At most 100,000 rows.
+/// list (the queue page links here with its view). Streamed, every row unless `limit` is
+/// given.
 #[utoipa::path(get, path = "/api/v1/incidents/export", tag = "incidents", params(IncidentExportQuery),
-    responses((status = 200, content_type = "text/csv", body = String)))]
+    responses((status = 200, content_type = "text/csv", body = String,
+            headers(("X-Truncated" = String, description = "`true` when `limit` left rows out"))),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn export_incidents(
     State(s): State<AppState>,
     Caller(ctx): Caller,
     ApiQuery(q): ApiQuery<IncidentExportQuery>,
 ) -> ApiResult<Response> {
-    let cols: Vec<&str> = match q.cols.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
-        None => INCIDENT_COLUMNS.to_vec(),
-        Some(c) => {
-            // The queue's time-left column has no place in a file.
-            let asked: Vec<&str> = c
-                .split(',')
-                .map(str::trim)
-                .filter(|c| !c.is_empty() && *c != "sla")
-                .collect();
-            if let Some(bad) = asked.iter().find(|c| !INCIDENT_COLUMNS.contains(c)) {
-                return Err(ApiError::App(sigap_core::AppError::field(
-                    "cols",
-                    "unknown_column",
-                    format!(
-                        "{bad:?} is not a column; use {}",
-                        INCIDENT_COLUMNS.join(", ")
-                    ),
-                )));
-            }
-            INCIDENT_COLUMNS
-                .iter()
-                .copied()
-                .filter(|c| asked.contains(c))
-                .collect()
-        }
-    };
+    let limit = sigap_core::export::parse_limit(q.limit.as_deref())?;
     let queue = q
         .queue
         .clone()
@@ -285,71 +223,16 @@ pub async fn export_incidents(
             (q.queue.as_deref() == Some("open")).then(|| "new,in_progress,on_hold".into())
         }),
         queue,
-        assignment_group: q.group.clone(),
-        assigned_to: q.assignee.clone(),
-        location: q.location.clone(),
-        priority: q.priority.clone(),
-        major: q.major.clone(),
-        q: q.q.clone(),
+        assignment_group: q.group,
+        assigned_to: q.assignee,
+        location: q.location,
+        priority: q.priority,
+        major: q.major,
+        q: q.q,
         ..Default::default()
     };
-    let mut params = ListParams {
-        sort: q.sort.clone(),
-        limit: Some(sigap_core::listing::MAX_LIMIT),
-        cursor: None,
-    };
-    let mut rows = Vec::new();
-    let show = |t: jiff::Timestamp| t.to_string();
-    loop {
-        let page = sigap_core::incidents::list(&s.core, &ctx, query.clone(), &params).await?;
-        for i in page.items {
-            let cell = |c: &str| -> String {
-                match c {
-                    "number" => i.number.clone(),
-                    "short_description" => i.short_description.clone(),
-                    "caller" => i
-                        .caller
-                        .as_ref()
-                        .map(|p| p.login.clone())
-                        .unwrap_or_default(),
-                    "priority" => i.priority.get().to_string(),
-                    "state" => i.state.code().into(),
-                    "assignment_group" => i
-                        .assignment_group
-                        .as_ref()
-                        .map(|g| g.name.clone())
-                        .unwrap_or_default(),
-                    "assigned_to" => i
-                        .assigned_to
-                        .as_ref()
-                        .map(|p| p.login.clone())
-                        .unwrap_or_default(),
-                    "updated" => show(i.updated_at),
-                    "opened" => show(i.opened_at),
-                    "category" => i.category.clone().unwrap_or_default(),
-                    "service" => i
-                        .service
-                        .as_ref()
-                        .map(|x| x.name.clone())
-                        .unwrap_or_default(),
-                    "configuration_item" => {
-                        i.ci.as_ref().map(|x| x.name.clone()).unwrap_or_default()
-                    }
-                    "location" => i
-                        .location
-                        .as_ref()
-                        .map(|x| x.name.clone())
-                        .unwrap_or_default(),
-                    "reopen_count" => i.reopen_count.to_string(),
-                    _ => String::new(),
-                }
-            };
-            rows.push(cols.iter().map(|c| cell(c)).collect::<Vec<_>>());
-        }
-        match page.next_cursor {
-            Some(c) if rows.len() < 100_000 => params.cursor = Some(c),
-            _ => break,
-        }
-    }
-    Ok(csv_response("incidents", csv_io::to_csv(&cols, &rows)))
+    let file =
+        sigap_core::incidents::export(&s.core, &ctx, query, q.sort, q.cols.as_deref(), limit)
+            .await?;
+    Ok(csv_response(file))
 }
