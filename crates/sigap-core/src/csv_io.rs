@@ -495,7 +495,7 @@ pub async fn import(
                             }
                         }
                         if let Some(c) = get("contact_type") {
-                            if let Err(e) = sigap_domain::incident::ContactType::parse(c) {
+                            if let Err(e) = sigap_domain::task::ContactType::parse(c) {
                                 bad("contact_type", e.code, e.message);
                                 ok = false;
                             }

@@ -9,9 +9,9 @@ use crate::principal::Ctx;
 use crate::refs::{self, RefChange};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Map, Value, json};
-use sigap_domain::incident::{
-    ContactType, HoldReason, IncidentState, Level, MatrixPreset, MatrixRow, Priority,
-    PriorityMatrix,
+use sigap_domain::process::incident::{HoldReason, IncidentState};
+use sigap_domain::task::{
+    ContactType, Level, MatrixPreset, MatrixRow, Priority, PriorityMatrix, StateModel,
 };
 use sigap_domain::{CiId, Role, TaskId, parse_line, parse_text};
 use sigap_store::incidents::{

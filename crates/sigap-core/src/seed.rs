@@ -425,9 +425,8 @@ async fn generate_incidents(
         organizations,
         journal,
     } = spec;
-    use sigap_domain::incident::{
-        ContactType, HoldReason, IncidentState, Level, MatrixPreset, PriorityMatrix,
-    };
+    use sigap_domain::process::incident::{HoldReason, IncidentState};
+    use sigap_domain::task::{ContactType, Level, MatrixPreset, PriorityMatrix};
     use sigap_domain::{GroupId, GroupType, Locale, PersonId, TaskId};
     use sigap_store::incidents::{IncidentFields, SeedIncident};
     let mut rng = Rng::new(seed);

@@ -22,6 +22,7 @@ use sigap_domain::sla::{
     self as rules, AgreementKind, Condition, Conditions, Ending, Interval, Live, Metric, Reading,
     Snapshot, Stage, Step, WhenStartFails,
 };
+use sigap_domain::task::StateModel;
 use sigap_domain::{
     AgreementId, CalendarId, ClockId, HolidayId, Role, TargetId, TaskId, parse_line, parse_text,
 };

@@ -5,9 +5,10 @@ pub mod calendar;
 pub mod clock;
 pub mod cmdb;
 pub mod ids;
-pub mod incident;
 pub mod portfolio;
+pub mod process;
 pub mod sla;
+pub mod task;
 pub mod values;
 
 pub use clock::{Clock, FakeClock, SystemClock};

@@ -728,8 +728,8 @@ async fn administrators_edit_the_priority_matrix(app: TestApp) -> anyhow::Result
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     assert_eq!(
         m.priority(
-            sigap_domain::incident::Level::LOW,
-            sigap_domain::incident::Level::LOW
+            sigap_domain::task::Level::LOW,
+            sigap_domain::task::Level::LOW
         )
         .get(),
         3
@@ -755,8 +755,8 @@ async fn administrators_edit_the_priority_matrix(app: TestApp) -> anyhow::Result
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     assert_eq!(
         m.priority(
-            sigap_domain::incident::Level::LOW,
-            sigap_domain::incident::Level::LOW
+            sigap_domain::task::Level::LOW,
+            sigap_domain::task::Level::LOW
         )
         .get(),
         5

@@ -8,7 +8,8 @@ use crate::error::{StoreError, StoreResult};
 use crate::tx::{Dialect, Tx};
 use crate::value::Row;
 use jiff::Timestamp;
-use sigap_domain::incident::{ContactType, HoldReason, IncidentState, Level, MatrixRow, Priority};
+use sigap_domain::process::incident::{HoldReason, IncidentState};
+use sigap_domain::task::{ContactType, Level, MatrixRow, Priority};
 use sigap_domain::{
     CiId, GroupId, JournalId, LocationId, OfferingId, OrgId, PersonId, RuleId, ServiceId, TaskId,
 };

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use sigap_core::incidents::{self, Action};
 use sigap_core::store::groups::PersonRef;
 use sigap_core::store::incidents::{Incident, JournalEntry};
-use sigap_domain::incident::{Level, MatrixPreset, MatrixRow, Priority, PriorityMatrix};
+use sigap_domain::task::{Level, MatrixPreset, MatrixRow, Priority, PriorityMatrix, StateModel};
 use utoipa::ToSchema;
 use uuid::Uuid;
 

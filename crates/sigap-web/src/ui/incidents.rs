@@ -8,7 +8,9 @@ use axum::extract::{Path, Query, RawQuery, State};
 use sigap_core::incidents::{self, Action, IncidentDetail};
 use sigap_core::listing::ListParams;
 use sigap_core::store::incidents::{Incident, JournalKind};
-use sigap_domain::incident::{HoldReason, IncidentState, MatrixPreset};
+use sigap_domain::process::incident::{HoldReason, IncidentState};
+use sigap_domain::task::MatrixPreset;
+use sigap_domain::task::StateModel;
 use std::collections::HashMap;
 
 pub struct IncidentRow {
@@ -937,7 +939,7 @@ async fn new_page(
     let tt = chrome.t;
     let page = NewIncidentPage {
         categories: categories(state).await,
-        contact_types: sigap_domain::incident::ContactType::ALL
+        contact_types: sigap_domain::task::ContactType::ALL
             .iter()
             .map(|c| {
                 (
@@ -1361,7 +1363,7 @@ pub async fn matrix_save(
     SignedIn(ctx, viewer): SignedIn,
     form: FormData,
 ) -> Response {
-    use sigap_domain::incident::{Level, MatrixPreset, MatrixRow, Priority, PriorityMatrix};
+    use sigap_domain::task::{Level, MatrixPreset, MatrixRow, Priority, PriorityMatrix};
     let rows: Result<Vec<MatrixRow>, AppError> = match form.get("preset") {
         Some(p) => MatrixPreset::parse(&p)
             .map(|p| PriorityMatrix::preset(p).rows().to_vec())

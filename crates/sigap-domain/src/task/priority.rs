@@ -1,7 +1,6 @@
-//! Incident rules: impact, urgency and the priority matrix, the state model with its
-//! transitions, hold reasons and contact types.
+//! Impact, urgency and the priority matrix every task is classified by.
 
-use crate::values::{InvalidValue, code_enum};
+use crate::values::InvalidValue;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -70,7 +69,7 @@ pub struct MatrixRow {
     pub priority: Priority,
 }
 
-code_enum!(
+crate::values::code_enum!(
     /// The built-in priority matrices: `itil`, the ITIL / ServiceNow 3×3 into five
     /// priorities (1 Critical … 5 Planning), and `three_level`, three priorities only
     /// (1 High, 2 Medium, 3 Low).
@@ -146,93 +145,9 @@ impl PriorityMatrix {
     }
 }
 
-code_enum!(
-    /// The state of an incident.
-    IncidentState {
-        New = "new",
-        InProgress = "in_progress",
-        OnHold = "on_hold",
-        Resolved = "resolved",
-        Closed = "closed",
-        Canceled = "canceled",
-    }
-);
-
-code_enum!(
-    /// Why an incident waits.
-    HoldReason {
-        AwaitingCaller = "awaiting_caller",
-        AwaitingVendor = "awaiting_vendor",
-        AwaitingProblem = "awaiting_problem",
-        AwaitingChange = "awaiting_change",
-    }
-);
-
-code_enum!(
-    /// How an incident reached the service desk.
-    ContactType {
-        Phone = "phone",
-        Email = "email",
-        SelfService = "self_service",
-        WalkIn = "walk_in",
-        Chat = "chat",
-        Monitoring = "monitoring",
-        Api = "api",
-    }
-);
-
-impl IncidentState {
-    /// Whether the incident is finished (nothing more happens to it).
-    pub fn is_final(self) -> bool {
-        matches!(self, IncidentState::Closed | IncidentState::Canceled)
-    }
-
-    /// Whether work on it is open (new, in progress or on hold).
-    pub fn is_open(self) -> bool {
-        matches!(
-            self,
-            IncidentState::New | IncidentState::InProgress | IncidentState::OnHold
-        )
-    }
-
-    /// The states an incident may move to from this one.
-    pub fn next(self) -> &'static [IncidentState] {
-        use IncidentState::*;
-        match self {
-            New => &[InProgress, OnHold, Resolved, Canceled],
-            InProgress => &[OnHold, Resolved, Canceled],
-            OnHold => &[InProgress, Resolved, Canceled],
-            // A rejected resolution goes back to work; an accepted one (or the timer) closes.
-            Resolved => &[InProgress, Closed],
-            Closed | Canceled => &[],
-        }
-    }
-
-    /// Checks a move; the error lists the allowed states.
-    pub fn check(self, to: IncidentState) -> Result<(), InvalidValue> {
-        if self.next().contains(&to) {
-            Ok(())
-        } else {
-            let allowed: Vec<&str> = self.next().iter().map(|s| s.code()).collect();
-            Err(InvalidValue::new(
-                "invalid_transition",
-                if allowed.is_empty() {
-                    format!("an incident in state {self} cannot change state")
-                } else {
-                    format!(
-                        "cannot move from {self} to {to}; allowed: {}",
-                        allowed.join(", ")
-                    )
-                },
-            ))
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
 
     fn l(n: i64) -> Level {
         Level::parse(n).unwrap_or(Level::MEDIUM)
@@ -278,31 +193,5 @@ mod tests {
         rows.push(rows[0]);
         rows.push(rows[1]);
         assert!(PriorityMatrix::new(rows).is_err());
-    }
-
-    fn state() -> impl Strategy<Value = IncidentState> {
-        prop::sample::select(IncidentState::ALL.to_vec())
-    }
-
-    proptest! {
-        #[test]
-        fn final_states_never_move(from in state(), to in state()) {
-            if from.is_final() {
-                prop_assert!(from.check(to).is_err());
-            }
-            // Nothing moves to New, and nothing moves to where it is.
-            if to == IncidentState::New || to == from {
-                prop_assert!(from.check(to).is_err());
-            }
-        }
-
-        #[test]
-        fn refusals_list_the_allowed_states(from in state(), to in state()) {
-            if let Err(e) = from.check(to) {
-                for s in from.next() {
-                    prop_assert!(e.message.contains(s.code()));
-                }
-            }
-        }
     }
 }

@@ -1,0 +1,5 @@
+//! Each process's own rules: its states and the values only it has. What every task has
+//! lives in `crate::task`.
+
+pub mod incident;
+pub mod problem;
