@@ -38,6 +38,8 @@ pub enum ApiError {
     MalformedJson(String),
     /// The body is JSON but not of the expected shape.
     InvalidBody(Vec<FieldError>),
+    /// A query parameter is not of the type or choice the document gives it.
+    InvalidQuery(Vec<FieldError>),
     PayloadTooLarge(usize),
     /// The body is not of the media type named.
     UnsupportedMediaType(&'static str),
@@ -170,6 +172,12 @@ impl ApiError {
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "validation_failed".into(),
                 "the body does not have the expected fields and types".into(),
+                field_list(errors),
+            ),
+            E::InvalidQuery(errors) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed".into(),
+                "some query parameters are invalid".into(),
                 field_list(errors),
             ),
             E::PayloadTooLarge(limit) => (

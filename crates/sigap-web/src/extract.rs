@@ -34,6 +34,17 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             e.valid_up_to()
         ))
     })?;
+    // serde reads a struct from a JSON array too, field by field in order (`[null, null]`
+    // would set the first two fields): a body of fields must be an object. Only the list
+    // bodies (`Vec<…>`) are arrays.
+    let is_list = std::any::type_name::<T>().starts_with("alloc::vec::Vec<");
+    if !is_list && text.trim_start().starts_with('[') {
+        return Err(ApiError::InvalidBody(vec![FieldError::new(
+            "",
+            "invalid_type",
+            "the body must be a JSON object",
+        )]));
+    }
     let mut de = serde_json::Deserializer::from_str(text);
     match serde_path_to_error::deserialize::<_, T>(&mut de) {
         Ok(v) => {
@@ -132,20 +143,25 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
 }
 
 fn serde_urlencoded_de<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
-    // Repeated keys keep the last value; values arrive as strings and are parsed by the use case.
-    let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
-        .into_owned()
-        .collect();
+    // Repeated keys keep the last value. Every value arrives as a string; typed parameters
+    // read it with the helpers of `api::params`, free text is passed on to the use case.
     let mut map = serde_json::Map::new();
-    for (k, v) in pairs {
+    for (k, v) in form_urlencoded::parse(query.as_bytes()).into_owned() {
         map.insert(k, serde_json::Value::String(v));
     }
-    serde_json::from_value(serde_json::Value::Object(map)).map_err(|e| {
-        ApiError::InvalidBody(vec![FieldError::new(
-            "query",
-            "invalid_query",
-            e.to_string(),
-        )])
+    serde_path_to_error::deserialize(serde_json::Value::Object(map)).map_err(|e| {
+        let field = e.path().to_string();
+        let message = e.into_inner().to_string();
+        let missing = message
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.split('`').next())
+            .map(str::to_owned);
+        let error = match missing {
+            Some(name) => FieldError::new(name, "required", "is required"),
+            None if field == "." => FieldError::new("query", "invalid_value", message),
+            None => FieldError::new(field, "invalid_value", message),
+        };
+        ApiError::InvalidQuery(vec![error])
     })
 }
 
@@ -186,21 +202,34 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
         let Some(value) = parts.headers.get(header::IF_MATCH) else {
             return Ok(IfMatch(None));
         };
-        let text = value
-            .to_str()
-            .map_err(|_| ApiError::BadHeader("If-Match", "must be an ETag such as \"3\"".into()))?
-            .trim();
-        let text = text.strip_prefix("W/").unwrap_or(text);
-        text.trim_matches('"')
-            .parse::<i64>()
-            .map(|v| IfMatch(Some(v)))
-            .map_err(|_| {
-                ApiError::BadHeader(
-                    "If-Match",
-                    "must be an ETag this API sent, such as \"3\"".into(),
-                )
-            })
+        let bad = || {
+            ApiError::BadHeader(
+                "If-Match",
+                "must be an ETag this API sent, such as \"3\"".into(),
+            )
+        };
+        let text = value.to_str().map_err(|_| bad())?.trim();
+        parse_etag(text).map(|v| IfMatch(Some(v))).ok_or_else(bad)
     }
+}
+
+/// The pattern of an `If-Match` value this API reads: an ETag it sent (`"3"`, also weak,
+/// `W/"3"`) or the bare version. The OpenAPI document states the same pattern.
+pub const IF_MATCH_PATTERN: &str = r#"^(W/)?"[0-9]{1,18}"$|^[0-9]{1,18}$"#;
+
+/// The version in an `If-Match` value of [`IF_MATCH_PATTERN`], exactly.
+fn parse_etag(text: &str) -> Option<i64> {
+    fn quoted(t: &str) -> Option<&str> {
+        t.strip_prefix('"')?.strip_suffix('"')
+    }
+    let digits = match text.strip_prefix("W/") {
+        Some(weak) => quoted(weak)?,
+        None => quoted(text).unwrap_or(text),
+    };
+    if digits.is_empty() || digits.len() > 18 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
 }
 
 /// The `ETag` header for a record version: the version in quotes, written without a string.

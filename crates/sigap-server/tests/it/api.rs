@@ -14,6 +14,8 @@ both!(
     crud_with_etags_and_history,
     organization_scoping_hides_other_records,
     roles_are_enforced,
+    the_document_declares_each_lists_filters_and_every_error,
+    typed_parameters_are_read_exactly_as_documented,
 );
 
 async fn hostile_input_is_refused_and_changes_nothing(app: TestApp) -> anyhow::Result<()> {
@@ -971,6 +973,209 @@ async fn roles_are_enforced(app: TestApp) -> anyhow::Result<()> {
             .patch(app.api("/me"))
             .header("authorization", bearer(&agent))
             .json(&json!({"time_zone": "Mars/Base"}))
+            .send()
+            .await?,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await?;
+    Ok(())
+}
+
+/// The lists and a filter each of them has that the others do not all have.
+const LISTS: &[(&str, &str)] = &[
+    ("/api/v1/people", "role"),
+    ("/api/v1/organizations", "kind"),
+    ("/api/v1/groups", "type"),
+    ("/api/v1/locations", "organization"),
+    ("/api/v1/services", "stage"),
+    ("/api/v1/offerings", "service"),
+    ("/api/v1/projects", "status"),
+    ("/api/v1/applications", "group"),
+    ("/api/v1/configuration_items", "owner_group"),
+    ("/api/v1/incidents", "queue"),
+];
+
+async fn the_document_declares_each_lists_filters_and_every_error(
+    app: TestApp,
+) -> anyhow::Result<()> {
+    let doc: Value = app
+        .http
+        .get(app.page("/api/openapi.json"))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let param = |op: &Value, name: &str| -> Option<Value> {
+        op["parameters"]
+            .as_array()?
+            .iter()
+            .find(|p| p["name"] == name)
+            .cloned()
+    };
+    // Each list shows its own filters only, typed.
+    for (path, own) in LISTS {
+        let op = &doc["paths"][path]["get"];
+        assert!(param(op, own).is_some(), "{path} lacks its filter {own}");
+        let limit = param(op, "limit").unwrap_or_default();
+        assert_eq!(limit["schema"]["type"], "integer", "{path}: {limit}");
+        assert_eq!(limit["schema"]["minimum"], 1, "{path}: {limit}");
+        assert_eq!(limit["schema"]["maximum"], 500, "{path}: {limit}");
+        assert!(param(op, "sort").unwrap_or_default()["schema"]["pattern"].is_string());
+        // Filters only one list has appear on that list only.
+        for (list, only) in [
+            ("/api/v1/people", "role"),
+            ("/api/v1/organizations", "kind"),
+            ("/api/v1/groups", "type"),
+            ("/api/v1/services", "stage"),
+            ("/api/v1/configuration_items", "owner_group"),
+            ("/api/v1/incidents", "queue"),
+        ] {
+            assert_eq!(
+                param(op, only).is_some(),
+                list == *path,
+                "{path} and {only}"
+            );
+        }
+    }
+    let people = &doc["paths"]["/api/v1/people"]["get"];
+    assert_eq!(
+        param(people, "active").unwrap_or_default()["schema"]["type"],
+        "boolean"
+    );
+    assert!(
+        param(people, "role").unwrap_or_default()["schema"]["enum"]
+            .as_array()
+            .is_some_and(|e| e.iter().any(|v| v == "agent"))
+    );
+    let state = param(&doc["paths"]["/api/v1/incidents"]["get"], "state").unwrap_or_default();
+    assert_eq!(state["schema"]["type"], "array");
+    assert_eq!(state["explode"], false);
+    // Every operation declares the errors it can give, as problem+json.
+    let mut operations = 0;
+    for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+        for (method, op) in item.as_object().into_iter().flatten() {
+            operations += 1;
+            let declared = |status: &str| !op["responses"][status].is_null();
+            for status in ["401", "403"] {
+                assert!(declared(status), "{method} {path} lacks {status}");
+                assert!(
+                    !op["responses"][status]["content"]["application/problem+json"].is_null(),
+                    "{method} {path}: {status} is not problem+json"
+                );
+            }
+            if path.contains('{') {
+                assert!(declared("404"), "{method} {path} lacks 404");
+            }
+            if !op["requestBody"].is_null() {
+                for status in ["413", "415", "422"] {
+                    assert!(declared(status), "{method} {path} lacks {status}");
+                }
+            }
+            if param(op, "If-Match").is_some() {
+                assert!(declared("412"), "{method} {path} lacks 412");
+            }
+        }
+    }
+    assert!(operations > 100, "only {operations} operations");
+    Ok(())
+}
+
+async fn typed_parameters_are_read_exactly_as_documented(app: TestApp) -> anyhow::Result<()> {
+    let auth = bearer(&app.admin_token);
+    let get = |path: &str| {
+        app.http
+            .get(app.api(path))
+            .header("authorization", &auth)
+            .send()
+    };
+    // What the document allows is answered.
+    for path in [
+        "/people?active=true&role=agent&limit=500&sort=-name,%2Blogin",
+        "/people?sort=+login",
+        "/organizations?kind=customer&active=false&sort=",
+        "/groups?type=service_desk",
+        "/services?status=pipeline&stage=define&criticality=4",
+        "/configuration_items?status=operational",
+        "/incidents?state=new,in_progress&priority=1&major=false&queue=",
+        "/incidents?queue=unassigned",
+    ] {
+        let resp = get(path).await?;
+        assert_eq!(
+            resp.status(),
+            StatusCode::OK,
+            "{path}: {}",
+            resp.text().await?
+        );
+    }
+    // What it does not is refused with 422, naming the parameter.
+    for (path, field) in [
+        ("/people?limit=abc", "limit"),
+        ("/people?limit=", "limit"),
+        ("/people?limit=0", "limit"),
+        ("/people?limit=2.5", "limit"),
+        ("/people?active=yes", "active"),
+        ("/people?active=", "active"),
+        ("/people?role=wizard", "role"),
+        ("/people?sort=%20%20name", "sort"),
+        ("/people?sort=name,", "sort"),
+        ("/people?sort=kind", "sort"),
+        ("/organizations?kind=", "kind"),
+        ("/services?criticality=5", "criticality"),
+        ("/incidents?state=new,bogus", "state"),
+        ("/incidents?state=", "state"),
+        ("/incidents?priority=6", "priority"),
+        ("/incidents?queue=everything", "queue"),
+        ("/sla/breaching?within_minutes=x", "within_minutes"),
+        ("/sla/compliance?by=year", "by"),
+        ("/cmdb/export", "kind"),
+    ] {
+        let body = problem(
+            get(path).await?,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        )
+        .await?;
+        assert_eq!(body["errors"][0]["field"], field, "{path}: {body}");
+    }
+    // If-Match takes an ETag this API sent (or the bare version), nothing else.
+    let org = app.organization("Strict Ltd", "customer").await?;
+    let url = app.api(&format!("/organizations/{}", org.id));
+    for value in ["W/1", "\"1", "1.0", "*", "null"] {
+        problem(
+            app.http
+                .patch(&url)
+                .header("authorization", &auth)
+                .header("if-match", value)
+                .json(&json!({"description": "x"}))
+                .send()
+                .await?,
+            StatusCode::BAD_REQUEST,
+            "invalid_header",
+        )
+        .await?;
+    }
+    for (value, status) in [
+        ("W/\"1\"", StatusCode::OK),
+        ("2", StatusCode::OK),
+        ("\"2\"", StatusCode::PRECONDITION_FAILED),
+    ] {
+        let resp = app
+            .http
+            .patch(&url)
+            .header("authorization", &auth)
+            .header("if-match", value)
+            .json(&json!({"description": value}))
+            .send()
+            .await?;
+        assert_eq!(resp.status(), status, "If-Match {value}");
+    }
+    // A body of fields is an object: serde would read `[null, null]` as the first two.
+    problem(
+        app.http
+            .patch(app.api("/portfolio/process"))
+            .header("authorization", &auth)
+            .json(&json!([null, null]))
             .send()
             .await?,
         StatusCode::UNPROCESSABLE_ENTITY,

@@ -1,8 +1,9 @@
 //! API of the CMDB: classes, configuration items, relationships, impact analysis and CSV
 //! import and export.
 
-use super::dto::{AuditOut, ListQuery, Page, Ref, Time, nullable, ts};
+use super::dto::{AuditOut, Page, Ref, Time, nullable, ts};
 use super::handlers::with_etag;
+use super::params::{CiStatusCode, codes_enum, list_query};
 use super::portfolio::CiRefOut;
 use crate::AppState;
 use crate::error::{ApiError, ApiResult, Problem};
@@ -313,20 +314,34 @@ impl From<CiIn> for cmdb::CiInput {
     }
 }
 
+list_query!(
+    /// The filters of the configuration item list.
+    CiQuery, sort = cmdb::CI_SORT_FIELDS, q = "Part of the name, serial number or location.",
+    {
+        /// Class codes or ids, separated by commas.
+        class: Option<String>,
+        /// Only items in this state.
+        #[param(inline)]
+        status: Option<CiStatusCode>,
+        /// Owned by this group (id or name).
+        owner_group: Option<String>,
+    }
+);
+
 /// Configuration items (agents). Filter by `class` (codes, comma-separated), `status`,
 /// `owner_group`, `q` (name, serial or location); sort by `name`, `status`, `created_at`,
 /// `updated_at`.
-#[utoipa::path(get, path = "/api/v1/configuration_items", tag = "cmdb", params(ListQuery),
+#[utoipa::path(get, path = "/api/v1/configuration_items", tag = "cmdb", params(CiQuery),
     responses((status = 200, body = Page<CiOut>)))]
 pub async fn list_cis(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    ApiQuery(q): ApiQuery<ListQuery>,
+    ApiQuery(q): ApiQuery<CiQuery>,
 ) -> ApiResult<Json<Page<CiOut>>> {
-    let params = q.params()?;
+    let params = q.page()?;
     let query = cmdb::CiQuery {
         class: q.class,
-        status: q.status,
+        status: q.status.map(|v| v.code().to_owned()),
         owner_group: q.owner_group,
         q: q.q,
     };
@@ -697,14 +712,24 @@ pub async fn service_dependencies_svg(
 
 // ----- import and export -----
 
-#[derive(Debug, Deserialize, Default, utoipa::IntoParams)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ImportQuery {
-    /// `cis` or `relationships`.
-    pub kind: Option<String>,
+    /// What the file holds.
+    #[param(inline)]
+    pub kind: CmdbKind,
     /// `true` to check the file without importing it.
-    pub dry_run: Option<String>,
+    #[serde(default, deserialize_with = "super::params::flag")]
+    pub dry_run: Option<bool>,
 }
+
+codes_enum!(
+    /// What a CMDB file holds: configuration items or relationships.
+    CmdbKind {
+        Cis = "cis",
+        Relationships = "relationships",
+    }
+);
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LineErrorOut {
@@ -754,8 +779,8 @@ impl From<ImportReport> for ImportReportOut {
     }
 }
 
-fn import_kind(kind: Option<&str>) -> Result<ImportKind, ApiError> {
-    Ok(ImportKind::parse(kind.unwrap_or(""))?)
+fn import_kind(kind: CmdbKind) -> Result<ImportKind, ApiError> {
+    Ok(ImportKind::parse(kind.code())?)
 }
 
 /// Imports CIs or relationships from CSV (`Content-Type: text/csv`). Every line is checked
@@ -771,20 +796,22 @@ pub async fn import_csv(
     ApiQuery(q): ApiQuery<ImportQuery>,
     CsvBody(bytes): CsvBody,
 ) -> ApiResult<Json<ImportReportOut>> {
-    let kind = import_kind(q.kind.as_deref())?;
-    let dry_run =
-        sigap_core::listing::parse_bool("dry_run", q.dry_run.as_deref())?.unwrap_or(false);
+    let kind = import_kind(q.kind)?;
+    let dry_run = q.dry_run.unwrap_or(false);
     let report = cmdb_csv::import(&s.core, &ctx, kind, &bytes, dry_run).await?;
     Ok(Json(report.into()))
 }
 
-#[derive(Debug, Deserialize, Default, utoipa::IntoParams)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ExportQuery {
-    /// `cis` or `relationships`.
-    pub kind: Option<String>,
+    /// What to export.
+    #[param(inline)]
+    pub kind: CmdbKind,
     /// At most this many lines; when rows are left out the response has `X-Truncated: true`.
-    pub limit: Option<String>,
+    #[serde(default, deserialize_with = "super::params::int")]
+    #[param(minimum = 1, maximum = 100_000_000)]
+    pub limit: Option<i64>,
 }
 
 /// Exports every CI or every relationship as CSV, in the import's format; streamed, every row
@@ -797,8 +824,8 @@ pub async fn export_csv(
     Caller(ctx): Caller,
     ApiQuery(q): ApiQuery<ExportQuery>,
 ) -> ApiResult<Response> {
-    let kind = import_kind(q.kind.as_deref())?;
-    let limit = sigap_core::export::parse_limit(q.limit.as_deref())?;
+    let kind = import_kind(q.kind)?;
+    let limit = super::params::export_limit(q.limit)?;
     let file = cmdb_csv::export(&s.core, &ctx, kind, limit).await?;
     Ok(super::csv::csv_response(file))
 }

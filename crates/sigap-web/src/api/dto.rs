@@ -31,6 +31,25 @@ pub fn nullable<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
     Option::<T>::deserialize(d).map(Some)
 }
 
+/// Like [`nullable`], for a date: `YYYY-MM-DD` exactly, as the document's `format: date`
+/// says (the use cases would also read an empty text as "none"; `null` is the way to clear).
+pub fn nullable_date<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    let value = Option::<String>::deserialize(d)?;
+    if let Some(text) = &value {
+        let b = text.as_bytes();
+        let shaped = b.len() == 10
+            && b[4] == b'-'
+            && b[7] == b'-'
+            && b.iter()
+                .enumerate()
+                .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+        if !shaped || text.parse::<jiff::civil::Date>().is_err() {
+            return Err(serde::de::Error::custom("must be a date, YYYY-MM-DD"));
+        }
+    }
+    Ok(Some(value))
+}
+
 /// A time, RFC 3339 in UTC, written straight into the JSON body (no string of its own).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Time(pub jiff::Timestamp);

@@ -52,7 +52,17 @@ pub struct FilterIn {
 #[into_params(parameter_in = Query)]
 pub struct FilterQuery {
     /// The list (default `incidents`).
+    #[param(schema_with = list_schema)]
     pub list: Option<String>,
+}
+
+/// The lists that keep saved views.
+fn list_names() -> Vec<&'static str> {
+    filters::LISTS.iter().map(|(l, _)| *l).collect()
+}
+
+fn list_schema() -> utoipa::openapi::Object {
+    super::params::codes(&list_names(), "The list (default `incidents`).")
 }
 
 /// Your saved views of a list.
@@ -63,6 +73,7 @@ pub async fn my_filters(
     Caller(ctx): Caller,
     ApiQuery(q): ApiQuery<FilterQuery>,
 ) -> ApiResult<Json<Vec<FilterOut>>> {
+    super::params::check_code("list", q.list.as_deref(), &list_names())?;
     let list = q.list.unwrap_or_else(|| "incidents".into());
     let all = filters::mine(&s.core, &ctx, &list).await?;
     Ok(Json(all.into_iter().map(FilterOut::from).collect()))

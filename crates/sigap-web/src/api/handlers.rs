@@ -1,6 +1,7 @@
 //! API handlers: parse, call one use case, map.
 
 use super::dto::*;
+use super::params::{GroupTypeCode, OrgKindCode, RoleCode, list_query};
 use crate::AppState;
 use crate::error::{ApiResult, Problem};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller, IfMatch, etag_value};
@@ -153,19 +154,36 @@ pub async fn revoke_token(
 
 // ----- people -----
 
+list_query!(
+    /// The filters of the people list.
+    PeopleQuery, sort = people::SORT_FIELDS, q = "Text search over login, name and e-mail.",
+    {
+        /// `true` for active people only, `false` for inactive ones.
+        #[serde(default, deserialize_with = "crate::api::params::flag")]
+        active: Option<bool>,
+        /// Organization id or name.
+        organization: Option<String>,
+        /// People holding this role.
+        #[param(inline)]
+        role: Option<RoleCode>,
+        /// Members of this group (id or name).
+        group: Option<String>,
+    }
+);
+
 /// People visible to you. Sort by `name`, `login`, `created_at`.
-#[utoipa::path(get, path = "/api/v1/people", tag = "people", params(ListQuery),
+#[utoipa::path(get, path = "/api/v1/people", tag = "people", params(PeopleQuery),
     responses((status = 200, body = Page<PersonOut>), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_people(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    ApiQuery(q): ApiQuery<ListQuery>,
+    ApiQuery(q): ApiQuery<PeopleQuery>,
 ) -> ApiResult<Json<Page<PersonOut>>> {
-    let params = q.params()?;
+    let params = q.page()?;
     let query = people::PersonQuery {
-        active: q.active,
+        active: q.active.map(|a| a.to_string()),
         organization: q.organization,
-        role: q.role,
+        role: q.role.map(|r| r.code().to_owned()),
         group: q.group,
         q: q.q,
     };
@@ -261,18 +279,31 @@ pub async fn person_history(
 
 // ----- organizations -----
 
+list_query!(
+    /// The filters of the organization list.
+    OrganizationQuery, sort = orgs::SORT_FIELDS, q = "Text search over the name and description.",
+    {
+        /// Only organizations of this kind.
+        #[param(inline)]
+        kind: Option<OrgKindCode>,
+        /// `true` for active organizations only, `false` for inactive ones.
+        #[serde(default, deserialize_with = "crate::api::params::flag")]
+        active: Option<bool>,
+    }
+);
+
 /// Organizations visible to you. Sort by `name`, `kind`, `created_at`.
-#[utoipa::path(get, path = "/api/v1/organizations", tag = "organizations", params(ListQuery),
+#[utoipa::path(get, path = "/api/v1/organizations", tag = "organizations", params(OrganizationQuery),
     responses((status = 200, body = Page<OrganizationOut>)))]
 pub async fn list_organizations(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    ApiQuery(q): ApiQuery<ListQuery>,
+    ApiQuery(q): ApiQuery<OrganizationQuery>,
 ) -> ApiResult<Json<Page<OrganizationOut>>> {
-    let params = q.params()?;
+    let params = q.page()?;
     let query = orgs::OrgQuery {
-        kind: q.kind,
-        active: q.active,
+        kind: q.kind.map(|k| k.code().to_owned()),
+        active: q.active.map(|a| a.to_string()),
         q: q.q,
     };
     let page = orgs::list(&s.core, &ctx, query, &params).await?;
@@ -366,18 +397,34 @@ pub async fn organization_history(
 
 // ----- groups -----
 
+list_query!(
+    /// The filters of the group list.
+    GroupQuery, sort = groups::SORT_FIELDS, q = "Text search over the name and description.",
+    {
+        /// Only groups of this type.
+        #[serde(rename = "type")]
+        #[param(rename = "type", inline)]
+        group_type: Option<GroupTypeCode>,
+        /// `true` for active groups only, `false` for inactive ones.
+        #[serde(default, deserialize_with = "crate::api::params::flag")]
+        active: Option<bool>,
+        /// Groups with this member (id or login).
+        member: Option<String>,
+    }
+);
+
 /// Support groups (agents and above). Sort by `name`, `type`, `created_at`.
-#[utoipa::path(get, path = "/api/v1/groups", tag = "groups", params(ListQuery),
+#[utoipa::path(get, path = "/api/v1/groups", tag = "groups", params(GroupQuery),
     responses((status = 200, body = Page<GroupOut>), (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_groups(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    ApiQuery(q): ApiQuery<ListQuery>,
+    ApiQuery(q): ApiQuery<GroupQuery>,
 ) -> ApiResult<Json<Page<GroupOut>>> {
-    let params = q.params()?;
+    let params = q.page()?;
     let query = groups::GroupQuery {
-        group_type: q.group_type,
-        active: q.active,
+        group_type: q.group_type.map(|t| t.code().to_owned()),
+        active: q.active.map(|a| a.to_string()),
         member: q.member,
         q: q.q,
     };

@@ -1,8 +1,9 @@
 //! API of incident management: incidents, their actions and journal, the priority matrix,
 //! categories.
 
-use super::dto::{ListQuery, Page, Ref, Time, nullable, ts};
+use super::dto::{Page, Ref, Time, nullable, ts};
 use super::handlers::with_etag;
+use super::params::{IncidentStates, codes_enum, list_query};
 use crate::AppState;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller, IfMatch};
@@ -332,28 +333,27 @@ fn action(name: &str, body: ActionIn) -> Result<Action, ApiError> {
 /// text over number, descriptions and journal). Sort by `priority`, `opened_at`,
 /// `updated_at`, `number`; the default `priority,opened_at` puts priority 1 (the highest) and
 /// the oldest first.
-#[utoipa::path(get, path = "/api/v1/incidents", tag = "incidents", params(ListQuery, IncidentListQuery),
+#[utoipa::path(get, path = "/api/v1/incidents", tag = "incidents", params(IncidentListQuery),
     responses((status = 200, body = Page<IncidentOut>)))]
 pub async fn list_incidents(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    ApiQuery(q): ApiQuery<ListQuery>,
     ApiQuery(iq): ApiQuery<IncidentListQuery>,
 ) -> ApiResult<Json<Page<IncidentOut>>> {
-    let params = q.params()?;
+    let params = iq.page()?;
     let query = incidents::IncidentQuery {
-        state: iq.state,
-        queue: iq.queue,
-        assignment_group: iq.assignment_group.or(q.group),
+        state: iq.state.map(|s| s.joined()),
+        queue: iq.queue.map(|q| q.code().to_owned()),
+        assignment_group: iq.assignment_group,
         assigned_to: iq.assigned_to,
-        priority: iq.priority,
-        major: iq.major,
+        priority: iq.priority.map(|p| p.to_string()),
+        major: iq.major.map(|m| m.to_string()),
         service: iq.service,
         category: iq.category,
         caller: iq.caller,
         parent: iq.parent,
         location: iq.location,
-        q: q.q,
+        q: iq.q,
     };
     let page = incidents::list(&s.core, &ctx, query, &params).await?;
     Ok(Json(Page {
@@ -362,32 +362,53 @@ pub async fn list_incidents(
     }))
 }
 
-#[derive(Debug, Deserialize, Default, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct IncidentListQuery {
-    /// States, comma-separated: new, in_progress, on_hold, resolved, closed, canceled.
-    pub state: Option<String>,
-    /// mine, my_groups, unassigned, on_hold or major.
-    pub queue: Option<String>,
-    /// Group id or name.
-    pub assignment_group: Option<String>,
-    /// Person id or login.
-    pub assigned_to: Option<String>,
-    /// 1 … 5.
-    pub priority: Option<String>,
-    /// `true` for major incidents.
-    pub major: Option<String>,
-    /// Service id or name.
-    pub service: Option<String>,
-    /// Category code.
-    pub category: Option<String>,
-    /// The caller, id or login.
-    pub caller: Option<String>,
-    /// The children of this incident (number or id).
-    pub parent: Option<String>,
-    /// Location id or name.
-    pub location: Option<String>,
-}
+list_query!(
+    /// The filters of the incident list.
+    IncidentListQuery, sort = incidents::SORT_FIELDS,
+    q = "Full text over the number, the descriptions and the journal.",
+    {
+        /// States, separated by commas.
+        #[param(inline, style = Form, explode = false)]
+        state: Option<IncidentStates>,
+        /// A ready-made queue; empty for none.
+        #[param(inline)]
+        queue: Option<Queue>,
+        /// Group id or name.
+        assignment_group: Option<String>,
+        /// Person id or login.
+        assigned_to: Option<String>,
+        /// Priority, 1 (the highest) to 5.
+        #[serde(default, deserialize_with = "crate::api::params::int")]
+        #[param(minimum = 1, maximum = 5)]
+        priority: Option<i64>,
+        /// `true` for major incidents only, `false` for the others.
+        #[serde(default, deserialize_with = "crate::api::params::flag")]
+        major: Option<bool>,
+        /// Service id or name.
+        service: Option<String>,
+        /// Category code.
+        category: Option<String>,
+        /// The caller, id or login.
+        caller: Option<String>,
+        /// The children of this incident (number or id).
+        parent: Option<String>,
+        /// Location id or name.
+        location: Option<String>,
+    }
+);
+
+codes_enum!(
+    /// The incident list's ready-made queues. `All` is the empty value a form sends for "no
+    /// queue", accepted so that a saved view's query string works as it was saved.
+    Queue {
+        All = "",
+        Mine = "mine",
+        MyGroups = "my_groups",
+        Unassigned = "unassigned",
+        OnHold = "on_hold",
+        Major = "major",
+    }
+);
 
 /// Logs an incident; the priority comes from the matrix.
 #[utoipa::path(post, path = "/api/v1/incidents", tag = "incidents", request_body = IncidentIn,
@@ -965,6 +986,7 @@ pub struct KnownIncidentOut {
 #[into_params(parameter_in = Query)]
 pub struct KnownQuery {
     /// Service id or name.
+    #[param(required = true)]
     pub service: Option<String>,
 }
 

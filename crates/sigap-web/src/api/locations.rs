@@ -1,7 +1,8 @@
 //! API of locations: sites, buildings and offices with their time zones.
 
-use super::dto::{AuditOut, ListQuery, Page, Ref, Time, nullable, ts};
+use super::dto::{AuditOut, Page, Ref, Time, nullable, ts};
 use super::handlers::with_etag;
+use super::params::list_query;
 use crate::AppState;
 use crate::error::{ApiResult, Problem};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller, IfMatch};
@@ -77,19 +78,31 @@ impl From<LocationIn> for locations::LocationInput {
     }
 }
 
+list_query!(
+    /// The filters of the location list.
+    LocationQuery, sort = locations::SORT_FIELDS, q = "Part of the name.",
+    {
+        /// `true` for active locations only, `false` for inactive ones.
+        #[serde(default, deserialize_with = "crate::api::params::flag")]
+        active: Option<bool>,
+        /// Organization id or name.
+        organization: Option<String>,
+    }
+);
+
 /// Locations you may see (people of a customer or supplier: their organization's and those
 /// of nobody). Filter by `active`, `organization` (id or name), `q` (part of the name); sort
 /// by `name`, `created_at`, `updated_at`.
-#[utoipa::path(get, path = "/api/v1/locations", tag = "locations", params(ListQuery),
+#[utoipa::path(get, path = "/api/v1/locations", tag = "locations", params(LocationQuery),
     responses((status = 200, body = Page<LocationOut>), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_locations(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    ApiQuery(q): ApiQuery<ListQuery>,
+    ApiQuery(q): ApiQuery<LocationQuery>,
 ) -> ApiResult<Json<Page<LocationOut>>> {
-    let params = q.params()?;
+    let params = q.page()?;
     let query = locations::LocationQuery {
-        active: q.active,
+        active: q.active.map(|a| a.to_string()),
         organization: q.organization,
         q: q.q,
     };

@@ -9,7 +9,9 @@ mod handlers;
 mod incidents;
 mod locations;
 mod notifications;
+mod params;
 mod portfolio;
+mod responses;
 mod sla;
 pub use sla::instant as sla_instant;
 
@@ -181,7 +183,7 @@ fn cmdb_routes() -> OpenApiRouter<AppState> {
 
 /// The API router (with its authentication and idempotency layers) and its document.
 pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
-    let (router, api) = routes().split_for_parts();
+    let (router, api) = split();
     // Routes carry their full paths (no `nest`, which costs a URI rewrite per request).
     let router = router
         .route(
@@ -200,5 +202,13 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
 
 /// The OpenAPI document without building a server.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    routes().split_for_parts().1
+    split().1
+}
+
+/// The routes and their document, with the error responses every operation can give (added
+/// once all paths are known).
+fn split() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
+    let (router, mut api) = routes().split_for_parts();
+    responses::ErrorResponses.modify(&mut api);
+    (router, api)
 }

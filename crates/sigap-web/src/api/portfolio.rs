@@ -1,8 +1,9 @@
 //! API of the service portfolio: services and their lifecycle, offerings, the portfolio
 //! process roles, projects and applications.
 
-use super::dto::{ListQuery, Page, Ref, Time, nullable, ts};
+use super::dto::{Page, Ref, Time, nullable, nullable_date, ts};
 use super::handlers::with_etag;
+use super::params::{AppStatusCode, PortfolioStatusCode, ProjectStatusCode, StageCode, list_query};
 use crate::AppState;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller, IfMatch};
@@ -44,14 +45,19 @@ fn service_ref(s: ServiceRef) -> Ref {
 // ----- documentation of the design package -----
 
 /// The service design package: requirements, proposed service level targets, dependencies,
-/// risks and acceptance criteria.
+/// risks and acceptance criteria. Each part is optional: a service not yet designed has `{}`.
 #[allow(dead_code)]
 #[derive(ToSchema)]
 pub struct DesignPackageDoc {
+    #[schema(required = false)]
     pub requirements: Vec<RequirementDoc>,
+    #[schema(required = false)]
     pub service_level_targets: Vec<TargetDoc>,
+    #[schema(required = false)]
     pub dependencies: Vec<String>,
+    #[schema(required = false)]
     pub risks: Vec<RiskDoc>,
+    #[schema(required = false)]
     pub acceptance_criteria: Vec<String>,
 }
 
@@ -283,7 +289,7 @@ pub struct ServiceIn {
     #[schema(value_type = Option<i64>)]
     pub actual_cost: Option<Option<i64>>,
     /// Next review, `YYYY-MM-DD`; the owner is reminded when it is due.
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "nullable_date")]
     #[schema(value_type = Option<String>, format = Date)]
     pub review_date: Option<Option<String>>,
     #[schema(value_type = Option<DesignPackageDoc>)]
@@ -323,22 +329,43 @@ pub struct StageIn {
     pub reason: String,
 }
 
+list_query!(
+    /// The filters of the service list.
+    ServiceQuery, sort = portfolio::SORT_FIELDS, q = "Text search over the name and description.",
+    {
+        /// Only services in this part of the portfolio.
+        #[param(inline)]
+        status: Option<PortfolioStatusCode>,
+        /// Only services in this lifecycle stage.
+        #[param(inline)]
+        stage: Option<StageCode>,
+        /// Only services of this business criticality, 1 (the highest) to 4.
+        #[serde(default, deserialize_with = "crate::api::params::int")]
+        #[param(minimum = 1, maximum = 4)]
+        criticality: Option<i64>,
+        /// The service owner (id or login).
+        owner: Option<String>,
+        /// Offered to this organization (id or name).
+        customer: Option<String>,
+    }
+);
+
 /// Services. Agents see the whole portfolio; others see the catalogue (people of customer
 /// organizations only what is offered to them). Sort by `name`, `criticality`,
 /// `created_at`, `updated_at`; filter by `status`, `stage`, `criticality`, `owner`,
 /// `customer`, `q`.
-#[utoipa::path(get, path = "/api/v1/services", tag = "services", params(ListQuery),
+#[utoipa::path(get, path = "/api/v1/services", tag = "services", params(ServiceQuery),
     responses((status = 200, body = Page<ServiceOut>)))]
 pub async fn list_services(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    ApiQuery(q): ApiQuery<ListQuery>,
+    ApiQuery(q): ApiQuery<ServiceQuery>,
 ) -> ApiResult<Json<Page<ServiceOut>>> {
-    let params = q.params()?;
+    let params = q.page()?;
     let query = portfolio::ServiceQuery {
-        status: q.status,
-        stage: q.stage,
-        criticality: q.criticality,
+        status: q.status.map(|v| v.code().to_owned()),
+        stage: q.stage.map(|v| v.code().to_owned()),
+        criticality: q.criticality.map(|v| v.to_string()),
         owner: q.owner,
         customer: q.customer,
         q: q.q,
@@ -509,14 +536,13 @@ pub struct BoardColumn {
 /// The portfolio board: every service by lifecycle stage (agents). Retired services only
 /// with `retired=true`.
 #[utoipa::path(get, path = "/api/v1/portfolio/board", tag = "services",
-    params(("retired" = Option<bool>, Query)), responses((status = 200, body = Vec<BoardColumn>)))]
+    params(BoardQuery), responses((status = 200, body = Vec<BoardColumn>)))]
 pub async fn portfolio_board(
     State(s): State<AppState>,
     Caller(ctx): Caller,
     ApiQuery(q): ApiQuery<BoardQuery>,
 ) -> ApiResult<Json<Vec<BoardColumn>>> {
-    let with_retired =
-        sigap_core::listing::parse_bool("retired", q.retired.as_deref())?.unwrap_or(false);
+    let with_retired = q.retired.unwrap_or(false);
     let services = portfolio::board(&s.core, &ctx, with_retired).await?;
     let mut columns: Vec<BoardColumn> = Stage::ALL
         .iter()
@@ -535,9 +561,12 @@ pub async fn portfolio_board(
     Ok(Json(columns))
 }
 
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct BoardQuery {
-    pub retired: Option<String>,
+    /// `true` to show the retired services too.
+    #[serde(default, deserialize_with = "crate::api::params::flag")]
+    pub retired: Option<bool>,
 }
 
 /// The process-level roles of the service portfolio process.
@@ -663,19 +692,31 @@ impl From<OfferingIn> for portfolio::OfferingInput {
     }
 }
 
+list_query!(
+    /// The filters of the offering list.
+    OfferingQuery, sort = portfolio::OFFERING_SORT_FIELDS, q = "Text search over the name and description.",
+    {
+        /// Offerings of this service (id or name).
+        service: Option<String>,
+        /// `true` for active offerings only, `false` for inactive ones.
+        #[serde(default, deserialize_with = "crate::api::params::flag")]
+        active: Option<bool>,
+    }
+);
+
 /// Service offerings. Agents see every offering; others the active ones of the services
 /// they see. Filter by `service`, `active`, `q`; sort by `name`, `created_at`.
-#[utoipa::path(get, path = "/api/v1/offerings", tag = "services", params(ListQuery),
+#[utoipa::path(get, path = "/api/v1/offerings", tag = "services", params(OfferingQuery),
     responses((status = 200, body = Page<OfferingOut>)))]
 pub async fn list_offerings(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    ApiQuery(q): ApiQuery<ListQuery>,
+    ApiQuery(q): ApiQuery<OfferingQuery>,
 ) -> ApiResult<Json<Page<OfferingOut>>> {
-    let params = q.params()?;
+    let params = q.page()?;
     let query = portfolio::OfferingQuery {
         service: q.service,
-        active: q.active,
+        active: q.active.map(|a| a.to_string()),
         q: q.q,
     };
     let page = portfolio::list_offerings(&s.core, &ctx, query, &params).await?;
@@ -838,10 +879,10 @@ pub struct ProjectIn {
     pub name: Option<String>,
     pub description: Option<String>,
     pub status: Option<String>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "nullable_date")]
     #[schema(value_type = Option<String>, format = Date)]
     pub start_date: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "nullable_date")]
     #[schema(value_type = Option<String>, format = Date)]
     pub end_date: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
@@ -870,17 +911,29 @@ impl From<ProjectIn> for projects::ProjectInput {
     }
 }
 
+list_query!(
+    /// The filters of the project list.
+    ProjectQuery, sort = projects::PROJECT_SORT_FIELDS, q = "Text search over the name and description.",
+    {
+        /// Only projects in this state.
+        #[param(inline)]
+        status: Option<ProjectStatusCode>,
+        /// Projects for this service (id or name).
+        service: Option<String>,
+    }
+);
+
 /// Projects (agents). Filter by `status`, `service`, `q`; sort by `name`, `status`, `created_at`.
-#[utoipa::path(get, path = "/api/v1/projects", tag = "portfolios", params(ListQuery),
+#[utoipa::path(get, path = "/api/v1/projects", tag = "portfolios", params(ProjectQuery),
     responses((status = 200, body = Page<ProjectOut>)))]
 pub async fn list_projects(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    ApiQuery(q): ApiQuery<ListQuery>,
+    ApiQuery(q): ApiQuery<ProjectQuery>,
 ) -> ApiResult<Json<Page<ProjectOut>>> {
-    let params = q.params()?;
+    let params = q.page()?;
     let query = projects::ProjectQuery {
-        status: q.status,
+        status: q.status.map(|v| v.code().to_owned()),
         service: q.service,
         q: q.q,
     };
@@ -1056,18 +1109,32 @@ impl From<ApplicationIn> for projects::ApplicationInput {
     }
 }
 
+list_query!(
+    /// The filters of the application list.
+    ApplicationQuery, sort = projects::APP_SORT_FIELDS, q = "Text search over the name and description.",
+    {
+        /// Only applications in this state.
+        #[param(inline)]
+        status: Option<AppStatusCode>,
+        /// Developed or supported by this group (id or name).
+        group: Option<String>,
+        /// Applications of this service (id or name).
+        service: Option<String>,
+    }
+);
+
 /// Applications (agents). Filter by `status`, `group` (developing or supporting),
 /// `service`, `q`; sort by `name`, `status`, `created_at`.
-#[utoipa::path(get, path = "/api/v1/applications", tag = "portfolios", params(ListQuery),
+#[utoipa::path(get, path = "/api/v1/applications", tag = "portfolios", params(ApplicationQuery),
     responses((status = 200, body = Page<ApplicationOut>)))]
 pub async fn list_applications(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    ApiQuery(q): ApiQuery<ListQuery>,
+    ApiQuery(q): ApiQuery<ApplicationQuery>,
 ) -> ApiResult<Json<Page<ApplicationOut>>> {
-    let params = q.params()?;
+    let params = q.page()?;
     let query = projects::ApplicationQuery {
-        status: q.status,
+        status: q.status.map(|v| v.code().to_owned()),
         group: q.group,
         service: q.service,
         q: q.q,

@@ -277,20 +277,20 @@ pub struct TargetOut {
     pub duration_minutes: i64,
     /// Conditions: a list of alternatives, each `{field: [values]}` with every field
     /// matching; `[]` never matches, `[{}]` always does.
-    #[schema(value_type = Object)]
+    #[schema(schema_with = condition_schema)]
     pub applies_when: Condition,
-    #[schema(value_type = Object)]
+    #[schema(schema_with = condition_schema)]
     pub start: Condition,
-    #[schema(value_type = Object)]
+    #[schema(schema_with = condition_schema)]
     pub pause: Condition,
     /// None: resume when the pause condition no longer holds.
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = nullable_condition_schema)]
     pub resume: Option<Condition>,
-    #[schema(value_type = Object)]
+    #[schema(schema_with = condition_schema)]
     pub stop: Condition,
-    #[schema(value_type = Object)]
+    #[schema(schema_with = condition_schema)]
     pub cancel: Condition,
-    #[schema(value_type = Object)]
+    #[schema(schema_with = condition_schema)]
     pub reset: Condition,
     /// cancel, stop or keep.
     pub when_start_fails: String,
@@ -446,24 +446,24 @@ pub struct TargetIn {
     pub duration_minutes: Option<i64>,
     /// Which tasks the target is for, e.g. `[{"priority": ["1"]}]`; default every task.
     /// When several targets of an agreement match, the shortest wins.
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = nullable_condition_schema)]
     pub applies_when: Option<Condition>,
     /// Conditions over kind, priority, state, category, hold_reason, contact_type,
     /// assigned, responded, major, service, organization, assignment_group. Defaults by
     /// metric: resolution pauses on hold and while resolved and stops at closure; response
     /// stops at the first assignment or reply to the caller.
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = nullable_condition_schema)]
     pub start: Option<Condition>,
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = nullable_condition_schema)]
     pub pause: Option<Condition>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = nullable_condition_schema)]
     pub resume: Option<Option<Condition>>,
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = nullable_condition_schema)]
     pub stop: Option<Condition>,
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = nullable_condition_schema)]
     pub cancel: Option<Condition>,
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = nullable_condition_schema)]
     pub reset: Option<Condition>,
     /// cancel, stop or keep.
     pub when_start_fails: Option<String>,
@@ -699,13 +699,53 @@ pub async fn incident_clocks(
     Ok(Json(all.into_iter().map(ClockOut::from).collect()))
 }
 
+/// A condition: a list of alternatives, each `{field: [values]}` with every field matching;
+/// `[]` never matches, `[{}]` always does.
+fn condition_schema() -> utoipa::openapi::Array {
+    condition_array(utoipa::openapi::schema::SchemaType::new(
+        utoipa::openapi::Type::Array,
+    ))
+}
+
+/// A condition, or `null`.
+fn nullable_condition_schema() -> utoipa::openapi::Array {
+    condition_array(utoipa::openapi::schema::SchemaType::from_iter([
+        utoipa::openapi::Type::Array,
+        utoipa::openapi::Type::Null,
+    ]))
+}
+
+fn condition_array(kind: utoipa::openapi::schema::SchemaType) -> utoipa::openapi::Array {
+    use utoipa::openapi::schema::{AdditionalProperties, ArrayBuilder, ObjectBuilder, Type};
+    let values = ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::String));
+    let clause = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .additional_properties(Some(AdditionalProperties::RefOr(values.into())));
+    ArrayBuilder::new()
+        .schema_type(kind)
+        .items(clause)
+        .description(Some(
+            "A list of alternatives, each `{field: [values]}` with every field matching; `[]` never matches, `[{}]` always does.",
+        ))
+        .build()
+}
+
 #[derive(Debug, Deserialize, Default, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct BreachingQuery {
     /// Clocks running out within this many minutes (default 240), or already out.
-    pub within_minutes: Option<String>,
-    pub limit: Option<String>,
+    #[serde(default, deserialize_with = "super::params::int")]
+    #[param(minimum = 1, maximum = 527_040)]
+    pub within_minutes: Option<i64>,
+    /// At most this many clocks (default 100).
+    #[serde(default, deserialize_with = "super::params::int")]
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<i64>,
 }
+
+/// The longest look-ahead of the breaching list: a year and a day in minutes (the parameter
+/// states it as its `maximum`).
+const MAX_WITHIN: i64 = 60 * 24 * 366;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BreachingOut {
@@ -723,24 +763,20 @@ pub async fn breaching(
     Caller(ctx): Caller,
     ApiQuery(q): ApiQuery<BreachingQuery>,
 ) -> ApiResult<Json<Vec<BreachingOut>>> {
-    let num = |v: Option<String>, field: &str, default: i64, max: i64| -> Result<i64, ApiError> {
-        match v.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
-            None => Ok(default),
-            Some(t) => t
-                .parse::<i64>()
-                .ok()
-                .filter(|n| (1..=max).contains(n))
-                .ok_or_else(|| {
-                    ApiError::App(AppError::field(
-                        field,
-                        "out_of_range",
-                        format!("must be 1 to {max}"),
-                    ))
-                }),
+    let num = |v: Option<i64>, field: &str, default: i64, max: i64| -> Result<i64, ApiError> {
+        let n = v.unwrap_or(default);
+        if (1..=max).contains(&n) {
+            Ok(n)
+        } else {
+            Err(ApiError::App(AppError::field(
+                field,
+                "out_of_range",
+                format!("must be 1 to {max}"),
+            )))
         }
     };
-    let within = num(q.within_minutes, "within_minutes", 240, 60 * 24 * 366)?;
-    let limit = num(q.limit, "limit", 100, 500)?;
+    let within = num(q.within_minutes, "within_minutes", 240, MAX_WITHIN)?;
+    let limit = num(q.limit, "limit", 100, sigap_core::listing::MAX_LIMIT)?;
     let list = sla::breaching_soon(
         &s.core,
         &ctx,
@@ -766,8 +802,9 @@ pub async fn breaching(
 #[derive(Debug, Deserialize, Default, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ComplianceQuery {
-    /// agreement (default), service, priority, group or month.
-    pub by: Option<String>,
+    /// One line per agreement (the default), service, priority, group or month.
+    #[param(inline)]
+    pub by: Option<ReportBy>,
     /// Start of the period, RFC 3339 or `YYYY-MM-DD` (UTC); default 30 days ago.
     pub from: Option<String>,
     /// End of the period: an instant (exclusive) or a date (included); default now.
@@ -775,6 +812,17 @@ pub struct ComplianceQuery {
     /// Only this agreement (id or name).
     pub agreement: Option<String>,
 }
+
+super::params::codes_enum!(
+    /// What a compliance report is broken down by.
+    ReportBy {
+        Agreement = "agreement",
+        Service = "service",
+        Priority = "priority",
+        Group = "group",
+        Month = "month",
+    }
+);
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ComplianceOut {
@@ -861,7 +909,7 @@ pub async fn compliance(
     let lines = sla::compliance(
         &s.core,
         &ctx,
-        q.by.as_deref().unwrap_or(""),
+        q.by.map(|b| b.code()).unwrap_or(""),
         from,
         to,
         q.agreement.as_deref(),
