@@ -596,6 +596,84 @@ async function main() {
   const journal = await agent.locator('#journal').innerText();
   check(journal.includes('fuser unit is worn') && journal.includes('It still jams'), 'the agent journal misses entries');
   await shot(agent, 'agent-journal');
+
+  // ----- problem management: from two incidents to the fix -----
+  const reported = [];
+  for (const text of ['Mail bounces with large files', 'Outbox stuck on big attachments']) {
+    const i = await api('POST', '/incidents', { short_description: text, caller: 'budi', service: 'E-mail' });
+    reported.push(i.number);
+  }
+  const [incA, incB] = reported;
+  const workaround = 'Share large files through the file share instead of attaching them.';
+  let problem = '';
+  // Two incidents selected in the queue become one problem.
+  await visit(agent, `${origin}/incidents?queue=all`);
+  for (const n of reported) await agent.locator(`#incident-list input[name="incident"][value="${n}"]`).check();
+  await agent.locator('form#bulk select[name="action"]').selectOption('create_problem');
+  await submit(agent, agent.locator('form#bulk button[type="submit"]'));
+  check(new URL(agent.url()).pathname === '/problems/new', `the bulk action ended on ${agent.url()}`);
+  for (const n of reported) {
+    check(await agent.locator(`#new-problem-incidents input[value="${n}"]`).isChecked(), `${n} is not offered on the new problem`);
+  }
+  await agent.locator('form#new-problem input[name="short_description"]').fill('Mail relay rejects large messages');
+  await shot(agent, 'problem-new-from-queue');
+  await submit(agent, agent.locator('form#new-problem button.primary'));
+  problem = (await agent.locator('h1 .number').innerText()).trim();
+  check(/^PRB\d{7}$/.test(problem), `the new problem shows "${problem}", not a problem number`);
+  const counts = (await agent.locator('#incident-counts').innerText()).trim();
+  check(counts.includes('2 open') && counts.includes('2 in all'), `the problem counts read "${counts}"`);
+  await shot(agent, 'problem-created');
+  // The work-around, published to both incidents as a comment their caller sees.
+  await agent.locator('#edit-problem textarea[name="workaround"]').fill(workaround);
+  await agent.locator('#edit-problem textarea[name="root_cause"]').fill('The relay limits messages to 10 MB.');
+  await submit(agent, agent.locator('#edit-problem button.primary'));
+  await agent.locator('details:has(form#publish-workaround) > summary').click();
+  await agent.locator('form#publish-workaround input[value="callers"]').check();
+  await submit(agent, agent.locator('form#publish-workaround button[type="submit"]'));
+  check((await agent.locator('#problem-workaround').innerText()).includes('published'), 'the work-around is not shown as published');
+  await shot(agent, 'problem-workaround-published');
+  for (const n of reported) {
+    await visit(agent, `${origin}/incidents/${n}`);
+    check((await agent.locator('#edit-incident textarea[name="workaround"]').inputValue()) === workaround, `${n} did not get the work-around`);
+    check((await agent.locator('#linked-problem').innerText()).includes(problem), `${n} does not show its problem`);
+  }
+  await shot(agent, 'incident-with-problem');
+  await visit(user, `${origin}/portal/incidents/${incA}`);
+  check((await user.locator('#conversation').innerText()).includes(workaround), 'the caller does not see the work-around');
+  await shot(user, 'portal-workaround');
+  // A known error, found from a new incident on the same service.
+  await visit(agent, `${origin}/problems/${problem}`);
+  await submit(agent, agent.locator('form#known-error button'));
+  check(await agent.locator('#known-error-badge').isVisible(), 'the problem is not marked a known error');
+  await visit(agent, `${origin}/problems/known-errors`);
+  check((await agent.locator('#problem-list a', { hasText: problem }).count()) === 1, `${problem} is not in the known errors`);
+  await shot(agent, 'known-errors');
+  const incC = (await api('POST', '/incidents', { short_description: 'Cannot send the quarterly report', caller: 'budi', service: 'E-mail' })).number;
+  await visit(agent, `${origin}/incidents/${incC}`);
+  check((await agent.locator('#known-errors a', { hasText: problem }).count()) === 1, `${incC} does not offer ${problem}`);
+  await shot(agent, 'incident-known-error-offered');
+  await submit(agent, agent.locator(`#known-errors button[aria-label$="${problem}"]`));
+  check((await agent.locator('#linked-problem').innerText()).includes(problem), `${incC} is not linked after applying`);
+  check((await agent.locator('#edit-incident textarea[name="workaround"]').inputValue()) === workaround, `${incC} did not get the work-around`);
+  // Resolved, and its incidents with it.
+  await visit(agent, `${origin}/problems/${problem}`);
+  await submit(agent, agent.locator('#problem-actions button[value="assess"]'));
+  await submit(agent, agent.locator('#problem-actions button[value="analyze"]'));
+  await agent.locator('details:has(form#resolve) > summary').click();
+  await agent.locator('form#resolve select[name="resolution_code"]').selectOption('fix_applied');
+  await agent.locator('form#resolve textarea[name="resolution_notes"]').fill('Raised the relay limit to 50 MB.');
+  await agent.locator('form#resolve input[name="resolve_incidents"]').check();
+  await submit(agent, agent.locator('form#resolve button[type="submit"]'));
+  const pstate = (await agent.locator('#problem-state').innerText()).trim();
+  check(pstate === 'Resolved', `after resolving the problem is "${pstate}"`);
+  check((await agent.locator('#incident-counts').innerText()).includes('0 open'), 'incidents are still open');
+  await shot(agent, 'problem-resolved');
+  for (const n of [incA, incB, incC]) {
+    await visit(agent, `${origin}/incidents/${n}`);
+    check((await stateOf(agent)) === 'Resolved', `${n} is "${await stateOf(agent)}" after the problem was resolved`);
+  }
+  await visit(agent, `${origin}/problems/trends`);
+  await shot(agent, 'problem-trends');
   await user.context().close();
   await agent.context().close();
 

@@ -12,6 +12,7 @@ both!(
     administrators_edit_the_priority_matrix,
     queues_keep_views_and_pages_take_files,
     administrators_manage_categories_and_assignment_rules,
+    problem_pages_take_incidents_from_workaround_to_fix,
 );
 
 fn no_external_urls(html: &str, page: &str) {
@@ -1051,5 +1052,232 @@ async fn administrators_manage_categories_and_assignment_rules(app: TestApp) -> 
             .status(),
         403
     );
+    Ok(())
+}
+
+/// The value of the first `name="{name}" value="…"` in a page.
+fn field_value(html: &str, name: &str) -> String {
+    html.split(&format!("name=\"{name}\" value=\""))
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+async fn problem_pages_take_incidents_from_workaround_to_fix(app: TestApp) -> anyhow::Result<()> {
+    let (_, token) = app.person("agnes", &["agent"], None).await?;
+    app.person("budi", &["requester"], None).await?;
+    let agent = app.browser("agnes", "agnes-password-1").await?;
+    let user = app.browser("budi", "budi-password-1").await?;
+    let api = |path: &'static str, body: serde_json::Value| {
+        let (app, token) = (&app, token.clone());
+        async move { crate::portfolio::post(app, path, &token, body).await }
+    };
+    api("/services", serde_json::json!({"name": "Mail"})).await?;
+    let mut numbers = Vec::new();
+    for text in [
+        "Mail bounces",
+        "Outbox stuck",
+        "Mail slow",
+        "Cannot attach files",
+    ] {
+        let i = api(
+            "/incidents",
+            serde_json::json!({"short_description": text, "caller": "budi", "service": "Mail"}),
+        )
+        .await?;
+        numbers.push(i["number"].as_str().unwrap_or_default().to_owned());
+    }
+    let (a, b) = (numbers[0].as_str(), numbers[1].as_str());
+    let page = |path: String| {
+        let agent = agent.clone();
+        let url = app.page(&path);
+        async move { agent.get(url).send().await?.text().await }
+    };
+
+    // From a selection in the queue: the new-problem form with both incidents.
+    let (status, location, _) = submit(
+        &app,
+        &agent,
+        "/incidents/bulk",
+        &[
+            ("view", "queue=all"),
+            ("incident", a),
+            ("incident", b),
+            ("action", "create_problem"),
+        ],
+    )
+    .await?;
+    assert_eq!(status, 303);
+    assert_eq!(location, format!("/problems/new?incident={a}&incident={b}"));
+    let form = page(location).await?;
+    assert!(form.contains(a) && form.contains(b) && form.contains("value=\"Mail bounces\""));
+    assert!(
+        form.contains("name=\"service\" value=\"Mail\""),
+        "the shared service"
+    );
+    let (status, location, _) = submit(
+        &app,
+        &agent,
+        "/problems",
+        &[
+            ("short_description", "Mail relay rejects large messages"),
+            ("service", "Mail"),
+            ("impact", "2"),
+            ("urgency", "2"),
+            ("incident", a),
+            ("incident", b),
+        ],
+    )
+    .await?;
+    assert_eq!(status, 303);
+    assert!(location.starts_with("/problems/PRB0000001"), "{location}");
+    let p = "/problems/PRB0000001";
+    let html = page(p.into()).await?;
+    assert!(html.contains(a) && html.contains(b) && html.contains("2 open"));
+    // A move the state does not allow is refused on the page.
+    let (status, _, body) =
+        submit(&app, &agent, &format!("{p}/act"), &[("action", "close")]).await?;
+    assert_eq!(status, 422);
+    assert!(body.contains("alert-error"));
+
+    // The work-around, published as a comment the callers see.
+    let (status, _, _) = submit(
+        &app,
+        &agent,
+        p,
+        &[
+            ("version", &field_value(&html, "version")),
+            ("short_description", "Mail relay rejects large messages"),
+            ("workaround", "Send attachments through the file share"),
+            ("root_cause", "The relay limits messages to 10 MB"),
+        ],
+    )
+    .await?;
+    assert_eq!(status, 303);
+    let act = |fields: Vec<(&'static str, &'static str)>| {
+        let (app, agent) = (&app, &agent);
+        async move { submit(app, agent, &format!("{p}/act"), &fields).await }
+    };
+    assert_eq!(
+        act(vec![("action", "publish_workaround"), ("to", "callers")])
+            .await?
+            .0,
+        303
+    );
+    assert!(
+        page(format!("/incidents/{b}"))
+            .await?
+            .contains("Send attachments through the file share")
+    );
+    let portal = user
+        .get(app.page(&format!("/portal/incidents/{a}")))
+        .send()
+        .await?
+        .text()
+        .await?;
+    assert!(
+        portal.contains("Send attachments through the file share"),
+        "the caller's comment"
+    );
+
+    // A known error, found beside another incident on the service and applied there.
+    assert_eq!(
+        act(vec![("action", "known_error"), ("on", "true")])
+            .await?
+            .0,
+        303
+    );
+    assert!(
+        page("/problems/known-errors".into())
+            .await?
+            .contains("PRB0000001")
+    );
+    let c = numbers[2].as_str();
+    let incident = page(format!("/incidents/{c}")).await?;
+    assert!(incident.contains("id=\"known-errors\"") && incident.contains("PRB0000001"));
+    let (status, _, _) = submit(
+        &app,
+        &agent,
+        &format!("/incidents/{c}/known-error"),
+        &[("problem", "PRB0000001")],
+    )
+    .await?;
+    assert_eq!(status, 303);
+    let incident = page(format!("/incidents/{c}")).await?;
+    assert!(incident.contains("id=\"linked-problem\"") && incident.contains("file share"));
+    assert!(page(p.into()).await?.contains("3 open"));
+
+    // Resolved with its incidents in the same step.
+    for action in ["assess", "analyze"] {
+        assert_eq!(act(vec![("action", action)]).await?.0, 303, "{action}");
+    }
+    let (status, _, _) = act(vec![
+        ("action", "resolve"),
+        ("resolution_code", "fix_applied"),
+        ("resolution_notes", "Raised the relay's limit to 50 MB"),
+        ("resolve_incidents", "true"),
+    ])
+    .await?;
+    assert_eq!(status, 303);
+    for n in [a, b, c] {
+        let html = page(format!("/incidents/{n}")).await?;
+        assert!(html.contains("badge state-resolved"), "{n} is resolved");
+    }
+    assert!(page(p.into()).await?.contains("0 open"));
+
+    // The trends: the incident no problem explains, and a problem opened from its row.
+    let trends = page("/problems/trends?by=service".into()).await?;
+    assert!(trends.contains("<td>Mail</td><td>1</td>"), "{trends}");
+    let key = field_value(&trends, "key");
+    let (from, to) = (field_value(&trends, "from"), field_value(&trends, "to"));
+    let (status, location, _) = submit(
+        &app,
+        &agent,
+        "/problems/trends",
+        &[
+            ("by", "service"),
+            ("key", &key),
+            ("name", "Mail"),
+            ("from", &from),
+            ("to", &to),
+        ],
+    )
+    .await?;
+    assert_eq!(status, 303);
+    assert!(location.starts_with("/problems/PRB0000002"), "{location}");
+    assert!(
+        page("/problems/PRB0000002".into())
+            .await?
+            .contains(numbers[3].as_str())
+    );
+
+    // Every page in both languages, without external URLs.
+    for lang in ["en", "id"] {
+        submit(&app, &agent, "/language", &[("lang", lang), ("back", "/")]).await?;
+        for path in [
+            "/problems",
+            "/problems?state=open&known_error=true&sort=number&q=relay",
+            "/problems/known-errors",
+            "/problems/new",
+            "/problems/trends",
+            p,
+            "/problems/PRB0000002",
+            &format!("/incidents/{c}"),
+        ] {
+            let resp = agent.get(app.page(path)).send().await?;
+            assert_eq!(resp.status(), 200, "{path}");
+            let html = resp.text().await?;
+            assert!(html.contains(&format!("<html lang=\"{lang}\">")), "{path}");
+            no_external_urls(&html, path);
+        }
+    }
+    assert!(
+        page(p.into()).await?.contains("Akar penyebab"),
+        "Indonesian labels"
+    );
+    // Requesters do not see problems.
+    let resp = user.get(app.page(p)).send().await?;
+    assert_eq!(resp.status(), 403);
     Ok(())
 }

@@ -5,7 +5,7 @@ use super::views::{notice, when};
 use super::*;
 use crate::AppState;
 use axum::extract::{Path, Query, RawQuery, State};
-use sigap_core::incidents::{self, Action, IncidentDetail};
+use sigap_core::incidents::{self, Action};
 use sigap_core::listing::ListParams;
 use sigap_core::store::incidents::{Incident, JournalKind};
 use sigap_domain::process::incident::{HoldReason, IncidentState};
@@ -54,7 +54,7 @@ pub(crate) async fn active_group_names(state: &AppState, ctx: &Ctx) -> Vec<Strin
 }
 
 /// How the current matrix names priorities.
-async fn labels(state: &AppState) -> MatrixPreset {
+pub(crate) async fn labels(state: &AppState) -> MatrixPreset {
     incidents::matrix(&state.core)
         .await
         .map_or(MatrixPreset::Itil, |m| m.labels())
@@ -494,6 +494,9 @@ pub async fn incidents_bulk(
     form: FormData,
 ) -> Response {
     let numbers = form.all("incident");
+    if form.text("action") == "create_problem" {
+        return super::problems::from_selection(&numbers);
+    }
     let view = form.text("view");
     let mut failures = Vec::new();
     for n in numbers.iter().take(200) {
@@ -639,8 +642,13 @@ fn view(tt: Tr<'_>, viewer: &Viewer, labels: MatrixPreset, i: &Incident) -> Inci
     }
 }
 
-fn journal(tt: Tr<'_>, viewer: &Viewer, d: &IncidentDetail) -> Vec<JournalLine> {
-    d.journal
+/// A journal as the pages show it, newest first.
+pub(crate) fn journal(
+    tt: Tr<'_>,
+    viewer: &Viewer,
+    entries: &[sigap_core::store::task::journal::JournalEntry],
+) -> Vec<JournalLine> {
+    entries
         .iter()
         .rev()
         .map(|j| JournalLine {
@@ -717,6 +725,8 @@ pub struct IncidentPage<'a> {
     pub clocks: Vec<super::sla::ClockCard>,
     /// Names of active locations, offered while typing.
     pub location_names: Vec<String>,
+    /// Its problem and the known errors beside it.
+    pub problems: super::problems::IncidentProblems,
 }
 
 /// The names of the active locations the viewer may choose (the first 200 by name).
@@ -797,7 +807,7 @@ async fn incident_view(
             .iter()
             .map(|c| ((*c).to_owned(), tt.get(&format!("resolution-{c}"))))
             .collect(),
-        journal: journal(tt, viewer, &d),
+        journal: journal(tt, viewer, &d.journal),
         children: children
             .iter()
             .map(|c| {
@@ -830,6 +840,7 @@ async fn incident_view(
             .collect(),
         clocks: super::sla::cards(tt, viewer, clocks),
         location_names: location_names(state, ctx).await,
+        problems: super::problems::of_incident(state, ctx, &d.incident).await,
         chrome,
     };
     render(status, &page)
@@ -844,7 +855,7 @@ pub async fn incident_page(
     incident_view(&state, &ctx, &viewer, &key, &q, Vec::new(), StatusCode::OK).await
 }
 
-fn level(form: &FormData, name: &str) -> Option<i64> {
+pub(crate) fn level(form: &FormData, name: &str) -> Option<i64> {
     form.get(name).and_then(|v| v.trim().parse().ok())
 }
 
@@ -916,7 +927,7 @@ pub struct NewIncidentPage<'a> {
     pub location_names: Vec<String>,
 }
 
-async fn categories(state: &AppState) -> Vec<(String, String)> {
+pub(crate) async fn categories(state: &AppState) -> Vec<(String, String)> {
     state
         .core
         .store
@@ -997,7 +1008,7 @@ pub async fn incident_update(
 
 /// A reference field of the edit form, sent on only when it differs from what the form was
 /// shown with (`{name}_was`): empty clears it.
-fn changed(form: &FormData, name: &str) -> Option<Option<String>> {
+pub(crate) fn changed(form: &FormData, name: &str) -> Option<Option<String>> {
     let now = form.get(name)?;
     let was = form.get(&format!("{name}_was")).unwrap_or_default();
     if now.trim() == was.trim() {
@@ -1286,7 +1297,7 @@ async fn portal_incident_view(
         i: view(tt, viewer, labels(state).await, &d.incident),
         resolved: d.incident.state == IncidentState::Resolved,
         finished: d.incident.state.is_final(),
-        journal: journal(tt, viewer, &d2),
+        journal: journal(tt, viewer, &d2.journal),
         chrome,
     };
     render(status, &page)

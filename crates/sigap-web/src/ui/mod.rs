@@ -3,6 +3,7 @@
 mod incidents;
 mod locations;
 mod portfolio;
+mod problems;
 mod sla;
 mod views;
 
@@ -22,6 +23,7 @@ use std::sync::Arc;
 pub use incidents::*;
 pub use locations::*;
 pub use portfolio::*;
+pub use problems::*;
 pub use sla::*;
 pub use views::*;
 
@@ -71,6 +73,19 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/assignment-rules/{id}/delete", post(rule_delete))
         .route("/incidents/{key}", get(incident_page).post(incident_update))
         .route("/incidents/{key}/act", post(incident_act))
+        .route("/incidents/{key}/problem", post(incident_problem))
+        .route("/incidents/{key}/known-error", post(incident_known_error))
+        .route("/problems", get(problems_page).post(problem_create))
+        .route("/problems/new", get(problem_new))
+        .route("/problems/known-errors", get(known_errors_page))
+        .route("/problems/trends", get(trends_page).post(trend_problem))
+        .route("/problems/{key}", get(problem_page).post(problem_update))
+        .route("/problems/{key}/act", post(problem_act))
+        .route("/problems/{key}/incidents", post(problem_link))
+        .route(
+            "/problems/{key}/incidents/{incident}/remove",
+            post(problem_unlink),
+        )
         .route(
             "/incidents/{key}/attachments",
             post(incident_attach).layer(axum::extract::DefaultBodyLimit::max(
