@@ -430,18 +430,7 @@ async fn incidents_view(
                 .map(|p| (p.to_string(), priority_label(tt, labels, p)))
                 .collect(),
             groups,
-            sorts: SORTS
-                .iter()
-                .map(|s| {
-                    (
-                        (*s).to_owned(),
-                        tt.get(&format!(
-                            "sort-{}",
-                            s.trim_start_matches('-').replace([',', '_'], "-")
-                        )),
-                    )
-                })
-                .collect(),
+            sorts: super::task::sort_options(tt, SORTS),
             columns: COLUMNS
                 .iter()
                 .map(|c| ((*c).to_owned(), column_label(tt, c), cols.contains(c)))

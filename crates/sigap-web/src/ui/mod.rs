@@ -5,6 +5,7 @@ mod locations;
 mod portfolio;
 mod problems;
 mod sla;
+mod task;
 mod views;
 
 use crate::AppState;

@@ -2,7 +2,8 @@
 //! actions, linked incidents and journal, the trends of incidents no problem explains, and
 //! the problem side of the incident page (its problem, the known errors beside it).
 
-use super::incidents::{JournalLine, categories, changed, journal, labels, level, priority_label};
+use super::incidents::{JournalLine, categories, journal, labels, priority_label};
+use super::task::or_refused;
 use super::views::{notice, when};
 use super::*;
 use crate::AppState;
@@ -107,17 +108,12 @@ async fn problems_view(
         ("problems-title", "/problems")
     };
     let mut chrome = Chrome::new(state, viewer, "problems", section_title);
-    let page = match problems::list(&state.core, ctx, query, &params).await {
-        Ok(p) => p,
-        Err(e @ AppError::Validation(_)) => {
-            chrome.errors = messages(chrome.t, &e);
-            sigap_core::listing::Listed {
-                items: Vec::new(),
-                next_cursor: None,
-            }
-        }
-        Err(e) => return error_response(state, viewer, e),
-    };
+    let listed = problems::list(&state.core, ctx, query, &params).await;
+    let (items, next_cursor) =
+        match or_refused(&mut chrome, listed.map(|p| (p.items, p.next_cursor))) {
+            Ok(p) => p,
+            Err(e) => return error_response(state, viewer, e),
+        };
     notice(&mut chrome, q);
     let tt = chrome.t;
     let labels = labels(state).await;
@@ -128,9 +124,7 @@ async fn problems_view(
         }
     }
     let view = view.finish();
-    let next_link = page
-        .next_cursor
-        .map(|c| format!("{path}?{view}&cursor={}", encode(&c)));
+    let next_link = next_cursor.map(|c| format!("{path}?{view}&cursor={}", encode(&c)));
     let mut states = vec![("open".to_owned(), tt.get("problem-state-open"))];
     states.extend(
         ProblemState::ALL
@@ -141,28 +135,13 @@ async fn problems_view(
         StatusCode::OK,
         &ProblemsPage {
             known,
-            rows: page
-                .items
-                .iter()
-                .map(|p| row(tt, viewer, labels, p))
-                .collect(),
+            rows: items.iter().map(|p| row(tt, viewer, labels, p)).collect(),
             q: get("q"),
             filter_state,
             filter_known,
             sort,
             states,
-            sorts: SORTS
-                .iter()
-                .map(|s| {
-                    (
-                        (*s).to_owned(),
-                        tt.get(&format!(
-                            "sort-{}",
-                            s.trim_start_matches('-').replace([',', '_'], "-")
-                        )),
-                    )
-                })
-                .collect(),
+            sorts: super::task::sort_options(tt, SORTS),
             next_link,
             chrome,
         },
@@ -272,17 +251,7 @@ pub fn from_selection(numbers: &[String]) -> Response {
 
 fn input_of(form: &FormData) -> ProblemInput {
     ProblemInput {
-        task: TaskInput {
-            short_description: form.get("short_description"),
-            description: form.get("description"),
-            impact: level(form, "impact"),
-            urgency: level(form, "urgency"),
-            service: form.opt("service").map(Some),
-            ci: form.opt("ci").map(Some),
-            category: form.opt("category").map(Some),
-            assignment_group: form.opt("assignment_group").map(Some),
-            ..Default::default()
-        },
+        task: super::task::new_input(form),
         symptoms: form.get("symptoms"),
         major: Some(form.get("major").is_some()),
         incidents: form.all("incident"),
@@ -524,18 +493,7 @@ pub async fn problem_update(
     form: FormData,
 ) -> Response {
     let input = ProblemInput {
-        task: TaskInput {
-            short_description: form.get("short_description"),
-            description: form.get("description"),
-            impact: level(&form, "impact"),
-            urgency: level(&form, "urgency"),
-            assignment_group: form.get("assignment_group").map(Some),
-            assigned_to: form.get("assigned_to").map(Some),
-            service: changed(&form, "service"),
-            ci: changed(&form, "ci"),
-            category: changed(&form, "category"),
-            ..Default::default()
-        },
+        task: super::task::edit_input(&form),
         symptoms: form.get("symptoms"),
         root_cause: form.get("root_cause"),
         cause_code: form.get("cause_code").map(Some),
@@ -689,12 +647,8 @@ pub async fn trends_page(
         Ok((f, t)) => problems::trends(&state.core, &ctx, &by, f, t).await,
         Err(e) => Err(e),
     };
-    let rows = match rows {
+    let rows = match or_refused(&mut chrome, rows) {
         Ok(r) => r,
-        Err(e @ AppError::Validation(_)) => {
-            chrome.errors = messages(chrome.t, &e);
-            Vec::new()
-        }
         Err(e) => return error_response(&state, &viewer, e),
     };
     let tt = chrome.t;
