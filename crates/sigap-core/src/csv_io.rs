@@ -441,7 +441,7 @@ pub async fn import(
                         let mut ok = true;
                         let existing = match get("number") {
                             Some(n) => match sigap_store::incidents::find_by_number(tx, n).await? {
-                                Some(i) => Some(i.number),
+                                Some(i) => Some(i.task.number),
                                 None => {
                                     bad("number", "not_found", format!("no incident {n:?}; leave the number empty to create one"));
                                     continue;
@@ -489,7 +489,7 @@ pub async fn import(
                             }
                         }
                         if let Some(c) = get("category") {
-                            if !sigap_store::incidents::categories(tx).await?.iter().any(|x| x.code == c && x.active) {
+                            if !sigap_store::task::config::categories(tx).await?.iter().any(|x| x.code == c && x.active) {
                                 bad("category", "invalid_choice", format!("no category {c:?}"));
                                 ok = false;
                             }
@@ -518,18 +518,21 @@ pub async fn import(
                             plans.push(Plan::Incident {
                                 existing,
                                 input: Box::new(crate::incidents::IncidentInput {
-                                    short_description: short.map(str::to_owned),
-                                    description: get("description").map(str::to_owned),
-                                    caller: opt("caller"),
-                                    contact_type: get("contact_type").map(str::to_owned),
-                                    impact,
-                                    urgency,
-                                    category: opt("category"),
-                                    assignment_group: opt("assignment_group"),
-                                    assigned_to: opt("assigned_to"),
-                                    location: opt("location"),
-                                    ..Default::default()
-                                }),
+task: crate::task::TaskInput {
+short_description: short.map(str::to_owned),
+description: get("description").map(str::to_owned),
+caller: opt("caller"),
+contact_type: get("contact_type").map(str::to_owned),
+impact,
+urgency,
+category: opt("category"),
+assignment_group: opt("assignment_group"),
+assigned_to: opt("assigned_to"),
+location: opt("location"),
+..Default::default()
+},
+..Default::default()
+}),
                             });
                         }
                     }

@@ -22,9 +22,12 @@ use crate::principal::Ctx;
 use jiff::Timestamp;
 use serde_json::{Map, Value, json};
 use sigap_domain::process::incident::{HoldReason, IncidentState};
+use sigap_domain::task::JournalKind;
 use sigap_domain::task::{ContactType, Level, Priority};
 use sigap_domain::{CiId, GroupId, GroupType, Locale, LocationId, PersonId, Role, TaskId};
-use sigap_store::incidents::{self as repo, IncidentFields, JournalKind, NewEntry, SeedIncident};
+use sigap_store::incidents::{self as repo, IncidentExt, IncidentFields, SeedIncident};
+use sigap_store::task::TaskFields;
+use sigap_store::task::journal::NewEntry;
 use sigap_store::{StoreError, Tx};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Read;
@@ -556,7 +559,7 @@ async fn references(
             }
         }
     }
-    let known: BTreeSet<String> = repo::categories(tx)
+    let known: BTreeSet<String> = sigap_store::task::config::categories(tx)
         .await?
         .into_iter()
         .map(|c| c.code)
@@ -564,9 +567,9 @@ async fn references(
     for (cat, subs) in &cats {
         let code = code_of("sn_", cat);
         if !known.contains(&code) {
-            repo::upsert_category(
+            sigap_store::task::config::upsert_category(
                 tx,
-                &repo::Category {
+                &sigap_store::task::config::Category {
                     code: code.clone(),
                     name: cat.clone(),
                     parent_code: None,
@@ -581,9 +584,9 @@ async fn references(
         for s in subs {
             let sc = sub_code(cat, s);
             if !known.contains(&sc) {
-                repo::upsert_category(
+                sigap_store::task::config::upsert_category(
                     tx,
-                    &repo::Category {
+                    &sigap_store::task::config::Category {
                         code: sc.clone(),
                         name: s.clone(),
                         parent_code: Some(code.clone()),
@@ -691,46 +694,50 @@ fn final_fields(i: &SnIncident, refs: &Refs) -> Option<IncidentFields> {
         description.push(format!("Symptom: {s}"));
     }
     Some(IncidentFields {
-        short_description: format!(
-            "{} / {}",
-            last.category.as_deref().unwrap_or("No category"),
-            last.subcategory.as_deref().unwrap_or("no subcategory")
-        ),
-        description: description.join("\n"),
-        state: st.0,
-        impact: Level::parse(last.impact).unwrap_or(Level::MEDIUM),
-        urgency: Level::parse(last.urgency).unwrap_or(Level::MEDIUM),
-        priority: Priority::parse(last.priority).ok()?,
-        caller_id: person(&first.caller).or(person(&last.caller)),
-        opened_by_id: person(&last.opened_by),
-        assignment_group_id: last
-            .group
-            .as_ref()
-            .and_then(|g| refs.groups.get(g))
-            .copied(),
-        assigned_to_id: person(&last.assigned_to),
-        service_id: None,
-        offering_id: None,
-        ci_id: last.ci.as_ref().and_then(|c| refs.cis.get(c)).copied(),
-        organization_id: None,
-        category: cat,
-        subcategory: sub,
-        contact_type: contact(&last.contact_type),
-        parent_id: None,
-        resolved_at: last.resolved_at,
-        closed_at: last.closed_at,
-        reassignment_count: last.reassignment_count,
-        reopen_count: last.reopen_count,
-        hold_reason: if st.0 == IncidentState::OnHold {
-            st.1
-        } else {
-            None
+        task: TaskFields {
+            short_description: format!(
+                "{} / {}",
+                last.category.as_deref().unwrap_or("No category"),
+                last.subcategory.as_deref().unwrap_or("no subcategory")
+            ),
+            description: description.join("\n"),
+            state: st.0,
+            impact: Level::parse(last.impact).unwrap_or(Level::MEDIUM),
+            urgency: Level::parse(last.urgency).unwrap_or(Level::MEDIUM),
+            priority: Priority::parse(last.priority).ok()?,
+            caller_id: person(&first.caller).or(person(&last.caller)),
+            opened_by_id: person(&last.opened_by),
+            assignment_group_id: last
+                .group
+                .as_ref()
+                .and_then(|g| refs.groups.get(g))
+                .copied(),
+            assigned_to_id: person(&last.assigned_to),
+            service_id: None,
+            offering_id: None,
+            ci_id: last.ci.as_ref().and_then(|c| refs.cis.get(c)).copied(),
+            organization_id: None,
+            category: cat,
+            subcategory: sub,
+            contact_type: contact(&last.contact_type),
+            parent_id: None,
+            resolved_at: last.resolved_at,
+            closed_at: last.closed_at,
+            reassignment_count: last.reassignment_count,
+            reopen_count: last.reopen_count,
         },
-        workaround: String::new(),
-        resolution_code: None,
-        resolution_notes: notes.join("\n"),
-        major: false,
-        priority_override_reason: None,
+        ext: IncidentExt {
+            hold_reason: if st.0 == IncidentState::OnHold {
+                st.1
+            } else {
+                None
+            },
+            workaround: String::new(),
+            resolution_code: None,
+            resolution_notes: notes.join("\n"),
+            major: false,
+            priority_override_reason: None,
+        },
     })
 }
 
@@ -841,7 +848,7 @@ pub async fn import(
     }
     core.store
         .write(async move |tx| {
-            Ok::<_, AppError>(repo::bump_number(tx, "INC", max_number + 1).await?)
+            Ok::<_, AppError>(sigap_store::task::bump_number(tx, "INC", max_number + 1).await?)
         })
         .await?;
     Ok(summary)
@@ -879,7 +886,7 @@ async fn import_batch(
                 // The file knows more than we do: take its final values.
                 let mut g = stored.fields();
                 g.state = f.state;
-                g.hold_reason = f.hold_reason;
+                g.ext.hold_reason = f.ext.hold_reason;
                 g.priority = f.priority;
                 g.impact = f.impact;
                 g.urgency = f.urgency;
@@ -890,9 +897,9 @@ async fn import_batch(
                 g.assignment_group_id = f.assignment_group_id;
                 g.assigned_to_id = f.assigned_to_id;
                 if stored.location_id() != location {
-                    repo::set_location(tx, stored.id, location).await?;
+                    sigap_store::task::set_location(tx, stored.id, location).await?;
                 }
-                let after = repo::update(
+                let after = sigap_store::task::update(
                     tx,
                     stored.id,
                     &g,
@@ -903,7 +910,7 @@ async fn import_batch(
                 let b = crate::incidents::audit_map(&stored);
                 let a = crate::incidents::audit_map(&after);
                 let diff = audit::diff(Some(&b), Some(&a));
-                repo::add_entry(
+                sigap_store::task::journal::add_entry(
                     tx,
                     stored.id,
                     JournalKind::Change,
@@ -987,8 +994,8 @@ async fn import_batch(
     }
     let n_entries = entries.len();
     repo::bulk_insert(tx, &new_rows).await?;
-    repo::set_locations(tx, &new_locations).await?;
-    repo::bulk_add_entries(tx, &entries).await?;
+    sigap_store::task::set_locations(tx, &new_locations).await?;
+    sigap_store::task::journal::bulk_add_entries(tx, &entries).await?;
     for (who, at, id, action, diff) in audits {
         audit::record(tx, &who, at, "incident", &id.to_string(), action, diff).await?;
     }

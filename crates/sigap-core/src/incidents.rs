@@ -10,14 +10,12 @@ use crate::refs::{self, RefChange};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Map, Value, json};
 use sigap_domain::process::incident::{HoldReason, IncidentState};
-use sigap_domain::task::{
-    ContactType, Level, MatrixPreset, MatrixRow, Priority, PriorityMatrix, StateModel,
-};
-use sigap_domain::{CiId, Role, TaskId, parse_line, parse_text};
-use sigap_store::incidents::{
-    self as repo, Incident, IncidentFields, IncidentFilter, IncidentSort, JournalEntry,
-    JournalKind, Visibility,
-};
+use sigap_domain::task::JournalKind;
+use sigap_domain::task::{ContactType, MatrixRow, Priority, PriorityMatrix, StateModel};
+use sigap_domain::{Role, TaskId, parse_line, parse_text};
+use sigap_store::incidents::{self as repo, Incident, IncidentExt, IncidentFields, IncidentFilter};
+use sigap_store::task::journal::JournalEntry;
+use sigap_store::task::{TaskFields, TaskSort, Visibility};
 use sigap_store::{StoreError, Tx};
 
 /// How resolutions are classified.
@@ -36,29 +34,15 @@ const AUTOCLOSE_KEY: &str = "incident.autoclose_days";
 
 #[derive(Debug, Clone, Default)]
 pub struct IncidentInput {
-    pub short_description: Option<String>,
-    pub description: Option<String>,
-    pub caller: RefChange,
-    pub contact_type: Option<String>,
-    pub impact: Option<i64>,
-    pub urgency: Option<i64>,
+    /// What every task has.
+    pub task: TaskInput,
     /// An override of the computed priority (managers), with `priority_reason`.
     pub priority: Option<i64>,
     pub priority_reason: Option<String>,
-    pub assignment_group: RefChange,
-    pub assigned_to: RefChange,
-    pub service: RefChange,
-    /// An offering of the service (its id); the service follows the offering.
-    pub offering: RefChange,
-    pub ci: RefChange,
     /// The parent incident (number or id): this one is a further report of it.
     pub parent: RefChange,
-    pub category: Option<Option<String>>,
-    pub subcategory: Option<Option<String>>,
     pub workaround: Option<String>,
     pub major: Option<bool>,
-    /// Where it happens: a location's id or name.
-    pub location: RefChange,
 }
 
 /// What an incident is asked to do besides a field change.
@@ -142,12 +126,7 @@ pub struct IncidentQuery {
     pub q: Option<String>,
 }
 
-pub const SORT_FIELDS: &[(&str, IncidentSort)] = &[
-    ("number", IncidentSort::Number),
-    ("priority", IncidentSort::Priority),
-    ("opened_at", IncidentSort::OpenedAt),
-    ("updated_at", IncidentSort::UpdatedAt),
-];
+pub use crate::task::SORT_FIELDS;
 
 /// An incident with the journal its reader may see.
 #[derive(Debug, Clone)]
@@ -156,93 +135,43 @@ pub struct IncidentDetail {
     pub journal: Vec<JournalEntry>,
 }
 
-fn is_staff(ctx: &Ctx) -> bool {
-    ctx.principal.has(Role::Agent)
-}
+use crate::task::{Notifier, Process, TaskInput, is_staff, visibility, visible};
 
-fn visibility(ctx: &Ctx) -> AppResult<Visibility> {
-    if is_staff(ctx) {
-        return Ok(match ctx.principal.scope() {
-            None => Visibility::All,
-            Some(org) => Visibility::Organization(org),
-        });
+impl Process for IncidentExt {
+    const ENTITY: &'static str = "incident";
+    const PATH: &'static str = "/incidents";
+    fn audit(&self, m: &mut Map<String, Value>) {
+        m.insert(
+            "hold_reason".into(),
+            json!(self.hold_reason.map(|h| h.code())),
+        );
+        m.insert("workaround".into(), json!(self.workaround));
+        m.insert("resolution_code".into(), json!(self.resolution_code));
+        m.insert("resolution_notes".into(), json!(self.resolution_notes));
+        m.insert("major".into(), json!(self.major));
+        m.insert(
+            "priority_override_reason".into(),
+            json!(self.priority_override_reason),
+        );
     }
-    Ok(Visibility::Own(ctx.principal.person()?))
-}
-
-fn visible(v: &Visibility, i: &Incident) -> bool {
-    match v {
-        Visibility::All => true,
-        Visibility::Organization(org) => i.organization.as_ref().is_some_and(|o| o.id == *org),
-        Visibility::Own(p) => {
-            i.caller.as_ref().is_some_and(|c| c.id == *p)
-                || i.opened_by.as_ref().is_some_and(|c| c.id == *p)
-        }
+    fn conditions(&self, s: &mut sigap_domain::sla::Snapshot) {
+        s.set(
+            "hold_reason",
+            self.hold_reason
+                .iter()
+                .map(|h| h.code().to_owned())
+                .collect(),
+        )
+        .flag("major", self.major);
     }
 }
 
+/// An incident as the audit log records it.
 pub fn audit_map(i: &Incident) -> Map<String, Value> {
-    let mut m = Map::new();
-    m.insert("short_description".into(), json!(i.short_description));
-    m.insert("description".into(), json!(i.description));
-    m.insert("state".into(), json!(i.state.code()));
-    m.insert("impact".into(), json!(i.impact.get()));
-    m.insert("urgency".into(), json!(i.urgency.get()));
-    m.insert("priority".into(), json!(i.priority.get()));
-    m.insert(
-        "caller".into(),
-        json!(i.caller.as_ref().map(|p| p.login.clone())),
-    );
-    m.insert(
-        "assignment_group".into(),
-        json!(i.assignment_group.as_ref().map(|g| g.name.clone())),
-    );
-    m.insert(
-        "assigned_to".into(),
-        json!(i.assigned_to.as_ref().map(|p| p.login.clone())),
-    );
-    m.insert(
-        "service".into(),
-        json!(i.service.as_ref().map(|s| s.name.clone())),
-    );
-    m.insert(
-        "offering".into(),
-        json!(i.offering.as_ref().map(|s| s.name.clone())),
-    );
-    m.insert(
-        "parent".into(),
-        json!(i.parent.as_ref().map(|p| p.name.clone())),
-    );
-    m.insert(
-        "configuration_item".into(),
-        json!(i.ci.as_ref().map(|s| s.name.clone())),
-    );
-    m.insert("category".into(), json!(i.category));
-    m.insert("subcategory".into(), json!(i.subcategory));
-    m.insert(
-        "location".into(),
-        json!(i.location.as_ref().map(|l| l.name.clone())),
-    );
-    m.insert("contact_type".into(), json!(i.contact_type.code()));
-    m.insert("hold_reason".into(), json!(i.hold_reason.map(|h| h.code())));
-    m.insert("workaround".into(), json!(i.workaround));
-    m.insert("resolution_code".into(), json!(i.resolution_code));
-    m.insert("resolution_notes".into(), json!(i.resolution_notes));
-    m.insert("major".into(), json!(i.major));
-    m.insert(
-        "priority_override_reason".into(),
-        json!(i.priority_override_reason),
-    );
-    m.insert("reassignment_count".into(), json!(i.reassignment_count));
-    m.insert("reopen_count".into(), json!(i.reopen_count));
-    m
+    crate::task::audit_map(i)
 }
 
-/// The current priority matrix.
-pub async fn matrix_in(tx: &mut Tx<'_>) -> AppResult<PriorityMatrix> {
-    let rows = repo::matrix_rows(tx).await?;
-    Ok(PriorityMatrix::new(rows).unwrap_or_else(|_| PriorityMatrix::preset(MatrixPreset::Itil)))
-}
+pub use crate::task::matrix_in;
 
 pub async fn matrix(core: &Core) -> AppResult<PriorityMatrix> {
     core.store.read(async |tx| matrix_in(tx).await).await
@@ -257,8 +186,8 @@ pub async fn set_matrix(core: &Core, ctx: &Ctx, rows: Vec<MatrixRow>) -> AppResu
     let m2 = m.clone();
     core.store
         .write(async move |tx| {
-            let before = repo::matrix_rows(tx).await?;
-            repo::set_matrix_rows(tx, m2.rows()).await?;
+            let before = sigap_store::task::config::matrix_rows(tx).await?;
+            sigap_store::task::config::set_matrix_rows(tx, m2.rows()).await?;
             let show = |rows: &[MatrixRow]| {
                 json!(
                     rows.iter()
@@ -282,61 +211,16 @@ pub async fn set_matrix(core: &Core, ctx: &Ctx, rows: Vec<MatrixRow>) -> AppResu
     Ok(m)
 }
 
-fn opt_text(
-    errs: &mut Errors,
-    field: &str,
-    v: &Option<Option<String>>,
-    current: Option<String>,
-) -> Option<String> {
-    match v {
-        None => current,
-        Some(None) => None,
-        Some(Some(t)) if t.trim().is_empty() => None,
-        Some(Some(t)) => errs.take(field, parse_line(t, 100)),
-    }
-}
-
 /// Applies the plain fields of an input; references are resolved separately.
 fn apply_plain(input: &IncidentInput, f: &mut IncidentFields, errs: &mut Errors) {
-    if let Some(t) = &input.short_description {
-        if let Some(t) = errs.take("short_description", parse_line(t, 160)) {
-            f.short_description = t;
-        }
-    }
-    if let Some(t) = &input.description {
-        if let Some(t) = errs.take("description", parse_text(t, 32_000)) {
-            f.description = t;
-        }
-    }
-    if let Some(c) = &input.contact_type {
-        if let Some(c) = errs.take("contact_type", ContactType::parse(c)) {
-            f.contact_type = c;
-        }
-    }
-    if let Some(i) = input.impact {
-        if let Some(i) = errs.take("impact", Level::parse(i)) {
-            f.impact = i;
-        }
-    }
-    if let Some(u) = input.urgency {
-        if let Some(u) = errs.take("urgency", Level::parse(u)) {
-            f.urgency = u;
-        }
-    }
-    f.category = opt_text(errs, "category", &input.category, f.category.clone());
-    f.subcategory = opt_text(
-        errs,
-        "subcategory",
-        &input.subcategory,
-        f.subcategory.clone(),
-    );
+    crate::task::apply_plain(&input.task, &mut f.task, errs);
     if let Some(w) = &input.workaround {
         if let Some(w) = errs.take("workaround", parse_text(w, 32_000)) {
-            f.workaround = w;
+            f.ext.workaround = w;
         }
     }
     if let Some(m) = input.major {
-        f.major = m;
+        f.ext.major = m;
     }
 }
 
@@ -349,136 +233,15 @@ async fn resolve_input(
     mut f: IncidentFields,
     before: Option<&Incident>,
 ) -> AppResult<IncidentFields> {
-    let staff = is_staff(ctx);
-    if staff {
-        f.caller_id = refs::person(tx, "caller", &input.caller, f.caller_id).await?;
-        f.assignment_group_id = refs::group(
-            tx,
-            "assignment_group",
-            &input.assignment_group,
-            f.assignment_group_id,
-        )
-        .await?;
-        f.assigned_to_id =
-            refs::person(tx, "assigned_to", &input.assigned_to, f.assigned_to_id).await?;
-    }
-    f.service_id = match refs_key(&input.service) {
-        None => f.service_id,
-        Some(None) => None,
-        Some(Some(k)) => Some(
-            crate::portfolio::resolve(tx, &k)
-                .await?
-                .ok_or_else(|| AppError::field("service", "not_found", "no such service"))?
-                .id,
-        ),
-    };
-    f.offering_id = match refs_key(&input.offering) {
-        None => f.offering_id,
-        Some(None) => None,
-        Some(Some(k)) => {
-            let o = match sigap_domain::OfferingId::parse(&k) {
-                Some(id) => match sigap_store::portfolio::get_offering(tx, id).await {
-                    Ok(o) => Some(o),
-                    Err(StoreError::NotFound) => None,
-                    Err(e) => return Err(e.into()),
-                },
-                None => None,
-            }
-            .filter(|o| o.active)
-            .ok_or_else(|| AppError::field("offering", "not_found", "no such offering"))?;
-            match f.service_id {
-                Some(s) if s != o.service_id && refs_key(&input.service).is_some() => {
-                    return Err(AppError::field(
-                        "offering",
-                        "mismatch",
-                        "the offering belongs to another service",
-                    ));
-                }
-                _ => f.service_id = Some(o.service_id),
-            }
-            Some(o.id)
-        }
-    };
-    // An offering of another service goes when the service changes.
-    if let (Some(o), Some(s)) = (f.offering_id, f.service_id) {
-        if refs_key(&input.offering).is_none()
-            && sigap_store::portfolio::get_offering(tx, o)
-                .await?
-                .service_id
-                != s
-        {
-            f.offering_id = None;
-        }
-    } else if f.service_id.is_none() {
-        f.offering_id = None;
-    }
-    f.ci_id = match refs_key(&input.ci) {
-        None => f.ci_id,
-        Some(None) => None,
-        Some(Some(k)) => Some(resolve_ci(tx, &k).await?),
-    };
-    f.parent_id = match refs_key(&input.parent) {
+    let computed =
+        crate::task::resolve_refs(tx, ctx, &input.task, &mut f.task, before.map(|b| &b.task))
+            .await?;
+    f.parent_id = match crate::task::refs_key(&input.parent) {
         None => f.parent_id,
         Some(None) => None,
         Some(Some(k)) => Some(resolve_parent(tx, ctx, &k, before.map(|b| b.id)).await?),
     };
-    // The caller's organization is the incident's.
-    if let Some(caller) = f.caller_id {
-        f.organization_id = sigap_store::people::get(tx, caller)
-            .await?
-            .organization
-            .map(|o| o.id);
-    }
-    if let Some(cat) = &f.category {
-        let cats = repo::categories(tx).await?;
-        if !cats
-            .iter()
-            .any(|c| &c.code == cat && c.parent_code.is_none() && c.active)
-        {
-            return Err(AppError::field(
-                "category",
-                "invalid_choice",
-                "no such category",
-            ));
-        }
-        if let Some(sub) = &f.subcategory {
-            if !cats
-                .iter()
-                .any(|c| &c.code == sub && c.parent_code.as_ref() == Some(cat) && c.active)
-            {
-                return Err(AppError::field(
-                    "subcategory",
-                    "invalid_choice",
-                    "not a subcategory of the category",
-                ));
-            }
-        }
-    } else if f.subcategory.is_some() {
-        return Err(AppError::field(
-            "subcategory",
-            "invalid_choice",
-            "needs a category",
-        ));
-    }
-    if let Some(person) = f.assigned_to_id {
-        let Some(group) = f.assignment_group_id else {
-            return Err(AppError::field(
-                "assigned_to",
-                "group_required",
-                "choose an assignment group first",
-            ));
-        };
-        let members = sigap_store::groups::members(tx, group).await?;
-        if !members.iter().any(|m| m.id == person) {
-            return Err(AppError::field(
-                "assigned_to",
-                "not_a_member",
-                "the assignee must be a member of the assignment group",
-            ));
-        }
-    }
     // Priority: from the matrix, unless a manager overrides it with a reason.
-    let computed = matrix_in(tx).await?.priority(f.impact, f.urgency);
     match input.priority {
         Some(p) => {
             ctx.principal.require(Role::Manager)?;
@@ -486,7 +249,7 @@ async fn resolve_input(
                 .map_err(|e| AppError::Validation(vec![FieldError::from_invalid("priority", e)]))?;
             if p == computed {
                 f.priority = p;
-                f.priority_override_reason = None;
+                f.ext.priority_override_reason = None;
             } else {
                 let reason = input
                     .priority_reason
@@ -500,26 +263,16 @@ async fn resolve_input(
                         AppError::field("priority_reason", "required", "an override needs a reason")
                     })?;
                 f.priority = p;
-                f.priority_override_reason = Some(reason);
+                f.ext.priority_override_reason = Some(reason);
             }
         }
         None => {
             let impact_moved =
                 before.is_none_or(|b| b.impact != f.impact || b.urgency != f.urgency);
-            if impact_moved || f.priority_override_reason.is_none() {
+            if impact_moved || f.ext.priority_override_reason.is_none() {
                 f.priority = computed;
-                f.priority_override_reason = None;
+                f.ext.priority_override_reason = None;
             }
-        }
-    }
-    // Reassignments count once the incident had an assignment.
-    if let Some(b) = before {
-        let group_moved = b.assignment_group.as_ref().map(|g| g.id) != f.assignment_group_id;
-        let person_moved = b.assigned_to.as_ref().map(|p| p.id) != f.assigned_to_id;
-        if (group_moved && b.assignment_group.is_some())
-            || (person_moved && b.assigned_to.is_some())
-        {
-            f.reassignment_count += 1;
         }
     }
     Ok(f)
@@ -557,29 +310,9 @@ async fn resolve_parent(
         if steps > 100 {
             break;
         }
-        at = repo::get(tx, id).await?.parent.map(|p| p.id);
+        at = repo::get(tx, id).await?.task.parent.map(|p| p.id);
     }
     Ok(parent.id)
-}
-
-fn refs_key(change: &RefChange) -> Option<Option<String>> {
-    change.as_ref().map(|v| {
-        v.as_deref()
-            .map(str::trim)
-            .filter(|k| !k.is_empty())
-            .map(str::to_owned)
-    })
-}
-
-async fn resolve_ci(tx: &mut Tx<'_>, key: &str) -> AppResult<CiId> {
-    match crate::cmdb::resolve_ci(tx, key).await? {
-        Some(c) => Ok(c.id),
-        None => Err(AppError::field(
-            "configuration_item",
-            "not_found",
-            "no such configuration item",
-        )),
-    }
 }
 
 /// The group the first matching assignment rule names.
@@ -587,7 +320,7 @@ async fn rule_group(
     tx: &mut Tx<'_>,
     f: &IncidentFields,
 ) -> AppResult<Option<sigap_domain::GroupId>> {
-    for r in repo::rules(tx).await? {
+    for r in sigap_store::task::config::rules(tx).await? {
         if !r.active {
             continue;
         }
@@ -605,53 +338,13 @@ async fn rule_group(
     Ok(None)
 }
 
-/// Records a change in the journal and the audit log.
-async fn record_change(
-    tx: &mut Tx<'_>,
-    actor: &Actor,
-    now: Timestamp,
-    before: Option<&Incident>,
-    after: &Incident,
-    action: &'static str,
-) -> AppResult<()> {
-    let b = before.map(audit_map);
-    let a = audit_map(after);
-    let changes = audit::diff(b.as_ref(), Some(&a));
-    if changes.as_object().is_some_and(|m| !m.is_empty()) {
-        repo::add_entry(
-            tx,
-            after.id,
-            JournalKind::Change,
-            actor.id,
-            &actor.name,
-            "",
-            Some(&changes),
-            now,
-        )
-        .await?;
-    }
-    audit::record_diff(
-        tx,
-        actor,
-        now,
-        "incident",
-        &after.id.to_string(),
-        action,
-        b.as_ref(),
-        Some(&a),
-    )
-    .await?;
-    repo::reindex(tx, after.id).await?;
-    Ok(())
-}
-
 /// Logs an incident. Requesters report their own (self-service); agents log for a caller.
 pub async fn create(core: &Core, ctx: &Ctx, input: IncidentInput) -> AppResult<Incident> {
     if !ctx.principal.can_write() {
         return Err(AppError::Forbidden);
     }
     let me = ctx.principal.person_id;
-    if input.short_description.is_none() {
+    if input.task.short_description.is_none() {
         return Err(AppError::field(
             "short_description",
             "required",
@@ -660,44 +353,21 @@ pub async fn create(core: &Core, ctx: &Ctx, input: IncidentInput) -> AppResult<I
     }
     let staff = is_staff(ctx);
     let mut f = IncidentFields {
-        short_description: String::new(),
-        description: String::new(),
-        state: IncidentState::New,
-        impact: Level::LOW,
-        urgency: Level::LOW,
-        priority: Priority::parse(5).map_err(|e| AppError::Internal(e.message))?,
-        caller_id: me,
-        opened_by_id: me,
-        assignment_group_id: None,
-        assigned_to_id: None,
-        service_id: None,
-        offering_id: None,
-        ci_id: None,
-        organization_id: None,
-        category: None,
-        subcategory: None,
-        contact_type: if staff {
-            ContactType::Phone
-        } else {
-            ContactType::SelfService
-        },
-        parent_id: None,
-        resolved_at: None,
-        closed_at: None,
-        reassignment_count: 0,
-        reopen_count: 0,
-        hold_reason: None,
-        workaround: String::new(),
-        resolution_code: None,
-        resolution_notes: String::new(),
-        major: false,
-        priority_override_reason: None,
+        task: TaskFields::new(
+            IncidentState::New,
+            Priority::parse(5).map_err(|e| AppError::Internal(e.message))?,
+            me,
+        ),
+        ext: IncidentExt::default(),
     };
+    if !staff {
+        f.contact_type = ContactType::SelfService;
+    }
     let mut errs = Errors::new();
     apply_plain(&input, &mut f, &mut errs);
     if !staff {
         // Self-service: no major flag, and the caller is the reporter.
-        f.major = false;
+        f.ext.major = false;
         f.contact_type = ContactType::SelfService;
     }
     errs.finish()?;
@@ -714,18 +384,18 @@ pub async fn create(core: &Core, ctx: &Ctx, input: IncidentInput) -> AppResult<I
             let location = refs::location(
                 tx,
                 "location",
-                &input.location,
+                &input.task.location,
                 None,
                 ctx2.principal.scope(),
             )
             .await?;
-            let number = repo::next_number(tx, "INC").await?;
-            let mut i = repo::insert(tx, TaskId::new(), &number, &f, now).await?;
+            let number = sigap_store::task::next_number(tx, "INC").await?;
+            let mut i = sigap_store::task::insert(tx, TaskId::new(), &number, &f, now).await?;
             if location.is_some() {
-                repo::set_location(tx, i.id, location).await?;
+                sigap_store::task::set_location(tx, i.id, location).await?;
                 i = repo::get(tx, i.id).await?;
             }
-            record_change(tx, &actor, now, None, &i, "create").await?;
+            crate::task::record_change(tx, &actor, now, None, &i, "create").await?;
             notify(tx, &actor, now, None, &i, None).await?;
             crate::sla::on_task_change(tx, &i, false, now).await?;
             Ok(i)
@@ -734,43 +404,18 @@ pub async fn create(core: &Core, ctx: &Ctx, input: IncidentInput) -> AppResult<I
 }
 
 async fn find(tx: &mut Tx<'_>, key: &str) -> AppResult<Incident> {
-    let key = key.trim();
-    if let Some(id) = TaskId::parse(key) {
-        return match repo::get(tx, id).await {
-            Ok(i) => Ok(i),
-            Err(StoreError::NotFound) => Err(AppError::NotFound),
-            Err(e) => Err(e.into()),
-        };
-    }
-    repo::find_by_number(tx, key)
-        .await?
-        .ok_or(AppError::NotFound)
+    crate::task::find(tx, key).await
 }
 
 /// An incident by id or number, if the reader may see it (else 404, whether or not it exists).
 pub async fn get(core: &Core, ctx: &Ctx, key: &str) -> AppResult<Incident> {
-    let v = visibility(ctx)?;
-    let key = key.to_owned();
-    let i = core
-        .store
-        .read(async move |tx| find(tx, &key).await)
-        .await?;
-    if visible(&v, &i) {
-        Ok(i)
-    } else {
-        Err(AppError::NotFound)
-    }
+    crate::task::get(core, ctx, key).await
 }
 
 /// An incident with its journal: agents see work notes and changes, callers the comments.
 pub async fn detail(core: &Core, ctx: &Ctx, key: &str) -> AppResult<IncidentDetail> {
     let i = get(core, ctx, key).await?;
-    let staff = is_staff(ctx);
-    let id = i.id;
-    let journal = core
-        .store
-        .read(async move |tx| repo::entries(tx, id, staff).await)
-        .await?;
+    let journal = crate::task::journal_of(core, ctx, i.id).await?;
     Ok(IncidentDetail {
         incident: i,
         journal,
@@ -809,33 +454,25 @@ pub async fn update(
             let location = refs::location(
                 tx,
                 "location",
-                &input.location,
+                &input.task.location,
                 before.location_id(),
                 ctx2.principal.scope(),
             )
             .await?;
             if location != before.location_id() {
                 // Written first: the update below counts the version and reads it back.
-                repo::set_location(tx, before.id, location).await?;
+                sigap_store::task::set_location(tx, before.id, location).await?;
             }
             let after = crate::written(
-                repo::update(tx, before.id, &f, before.version, now).await,
+                sigap_store::task::update(tx, before.id, &f, before.version, now).await,
                 if_match,
             )?;
-            record_change(tx, &actor, now, Some(&before), &after, "update").await?;
+            crate::task::record_change(tx, &actor, now, Some(&before), &after, "update").await?;
             notify(tx, &actor, now, Some(&before), &after, None).await?;
             crate::sla::on_task_change(tx, &after, false, now).await?;
             Ok(after)
         })
         .await
-}
-
-fn transition(from: IncidentState, to: IncidentState) -> AppResult<()> {
-    from.check(to).map_err(|e| AppError::Conflict {
-        code: e.code,
-        message: e.message,
-        field: Some("state".into()),
-    })
 }
 
 /// Does one of the named actions.
@@ -871,7 +508,7 @@ pub async fn act(
             let mut note: Option<(JournalKind, String)> = None;
             match &action {
                 Action::Start => {
-                    transition(before.state, IncidentState::InProgress)?;
+                    crate::task::transition(before.state, IncidentState::InProgress)?;
                     if before.state != IncidentState::New {
                         return Err(AppError::Conflict {
                             code: "invalid_transition",
@@ -889,7 +526,7 @@ pub async fn act(
                         return Err(AppError::Forbidden);
                     };
                     if before.state.is_final() || before.state == IncidentState::Resolved {
-                        transition(before.state, IncidentState::InProgress)?;
+                        crate::task::transition(before.state, IncidentState::InProgress)?;
                     }
                     let groups = sigap_store::groups::of_person(tx, me).await?;
                     let group = match before.assignment_group.as_ref().map(|g| g.id) {
@@ -919,7 +556,7 @@ pub async fn act(
                     }
                 }
                 Action::Hold { reason, comment } => {
-                    transition(before.state, IncidentState::OnHold)?;
+                    crate::task::transition(before.state, IncidentState::OnHold)?;
                     let r = HoldReason::parse(reason).map_err(|e| {
                         AppError::Validation(vec![FieldError::from_invalid("hold_reason", e)])
                     })?;
@@ -938,11 +575,11 @@ pub async fn act(
                         note = Some((JournalKind::Comment, c));
                     }
                     f.state = IncidentState::OnHold;
-                    f.hold_reason = Some(r);
+                    f.ext.hold_reason = Some(r);
                 }
                 Action::Resume => {
                     if before.state != IncidentState::OnHold {
-                        transition(before.state, IncidentState::InProgress)?;
+                        crate::task::transition(before.state, IncidentState::InProgress)?;
                         return Err(AppError::Conflict {
                             code: "invalid_transition",
                             message: "only incidents on hold resume".into(),
@@ -950,10 +587,10 @@ pub async fn act(
                         });
                     }
                     f.state = IncidentState::InProgress;
-                    f.hold_reason = None;
+                    f.ext.hold_reason = None;
                 }
                 Action::Resolve { code, notes } => {
-                    transition(before.state, IncidentState::Resolved)?;
+                    crate::task::transition(before.state, IncidentState::Resolved)?;
                     let mut errs = Errors::new();
                     if !RESOLUTION_CODES.contains(&code.trim()) {
                         errs.push(FieldError::new(
@@ -963,7 +600,7 @@ pub async fn act(
                         ));
                     }
                     match parse_text(notes.trim(), 32_000) {
-                        Ok(n) if !n.is_empty() => f.resolution_notes = n,
+                        Ok(n) if !n.is_empty() => f.ext.resolution_notes = n,
                         Ok(_) => errs.push(FieldError::new(
                             "resolution_notes",
                             "required",
@@ -973,8 +610,8 @@ pub async fn act(
                     }
                     errs.finish()?;
                     f.state = IncidentState::Resolved;
-                    f.resolution_code = Some(code.trim().to_owned());
-                    f.hold_reason = None;
+                    f.ext.resolution_code = Some(code.trim().to_owned());
+                    f.ext.hold_reason = None;
                     f.resolved_at = Some(now);
                 }
                 Action::Accept => {
@@ -1009,17 +646,17 @@ pub async fn act(
                     f.state = IncidentState::InProgress;
                     f.reopen_count += 1;
                     f.resolved_at = None;
-                    f.resolution_code = None;
+                    f.ext.resolution_code = None;
                 }
                 Action::Cancel { reason } => {
-                    transition(before.state, IncidentState::Canceled)?;
+                    crate::task::transition(before.state, IncidentState::Canceled)?;
                     let r = parse_line(reason, 2000).map_err(|e| {
                         AppError::Validation(vec![FieldError::from_invalid("reason", e)])
                     })?;
                     note = Some((JournalKind::WorkNote, r));
                     f.state = IncidentState::Canceled;
                     f.closed_at = Some(now);
-                    f.hold_reason = None;
+                    f.ext.hold_reason = None;
                 }
                 // Handled below, once the record is read.
                 Action::Escalate { .. } | Action::EscalateToManager { .. } => {}
@@ -1052,11 +689,11 @@ pub async fn act(
                     }
                     // The caller answering an incident that waits for them puts it back to work.
                     if kind == JournalKind::Comment
-                        && before.hold_reason == Some(HoldReason::AwaitingCaller)
+                        && before.ext.hold_reason == Some(HoldReason::AwaitingCaller)
                         && before.caller.as_ref().map(|c| c.id) == actor.id
                     {
                         f.state = IncidentState::InProgress;
-                        f.hold_reason = None;
+                        f.ext.hold_reason = None;
                     }
                     note = Some((kind, b));
                 }
@@ -1065,7 +702,7 @@ pub async fn act(
             match &action {
                 Action::Escalate { group, reason } => {
                     if !before.state.is_open() {
-                        transition(before.state, IncidentState::InProgress)?;
+                        crate::task::transition(before.state, IncidentState::InProgress)?;
                     }
                     let reason = parse_line(reason, 2000).map_err(|e| {
                         AppError::Validation(vec![FieldError::from_invalid("reason", e)])
@@ -1090,7 +727,7 @@ pub async fn act(
                 }
                 Action::EscalateToManager { reason } => {
                     if !before.state.is_open() {
-                        transition(before.state, IncidentState::InProgress)?;
+                        crate::task::transition(before.state, IncidentState::InProgress)?;
                     }
                     let reason = parse_line(reason, 2000).map_err(|e| {
                         AppError::Validation(vec![FieldError::from_invalid("reason", e)])
@@ -1135,16 +772,15 @@ pub async fn act(
                 .await?;
             }
             if let Some((kind, body)) = &note {
-                repo::add_entry(tx, before.id, *kind, actor.id, &actor.name, body, None, now)
-                    .await?;
-                repo::reindex(tx, before.id).await?;
+                crate::task::add_note(tx, &actor, before.id, *kind, body, now).await?;
             }
             let after = if f != before.fields() {
                 let after = crate::written(
-                    repo::update(tx, before.id, &f, before.version, now).await,
+                    sigap_store::task::update(tx, before.id, &f, before.version, now).await,
                     if_match,
                 )?;
-                record_change(tx, &actor, now, Some(&before), &after, "update").await?;
+                crate::task::record_change(tx, &actor, now, Some(&before), &after, "update")
+                    .await?;
                 after
             } else {
                 before.clone()
@@ -1181,12 +817,29 @@ pub(crate) async fn system_escalate(
     f.assigned_to_id = None;
     let name = sigap_store::groups::get(tx, group).await?.name;
     let note = (JournalKind::WorkNote, format!("→ {name}: {reason}"));
-    repo::add_entry(tx, id, note.0, actor.id, &actor.name, &note.1, None, now).await?;
-    let after = repo::update(tx, id, &f, before.version, now).await?;
-    record_change(tx, actor, now, Some(&before), &after, "update").await?;
-    notify(tx, actor, now, Some(&before), &after, Some(&note)).await?;
-    crate::sla::on_task_change(tx, &after, false, now).await?;
+    write_change(tx, actor, now, &before, &f, Some(note)).await?;
     Ok(())
+}
+
+/// Writes a change of an incident made for the system or from another task (an SLA
+/// escalation, a parent or a problem resolved, a work-around published): the note in its
+/// journal, the fields, the record of the change, notifications and its SLA clocks.
+pub(crate) async fn write_change(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    now: Timestamp,
+    before: &Incident,
+    f: &IncidentFields,
+    note: Option<(JournalKind, String)>,
+) -> AppResult<Incident> {
+    if let Some((kind, body)) = &note {
+        crate::task::add_note(tx, actor, before.id, *kind, body, now).await?;
+    }
+    let after = sigap_store::task::update(tx, before.id, f, before.version, now).await?;
+    crate::task::record_change(tx, actor, now, Some(before), &after, "update").await?;
+    notify(tx, actor, now, Some(before), &after, note.as_ref()).await?;
+    crate::sla::on_task_change(tx, &after, false, now).await?;
+    Ok(after)
 }
 
 /// Resolving a parent resolves its open children with the same code and notes, each with a
@@ -1207,31 +860,25 @@ async fn resolve_children(
         parent: Some(parent.id),
         ..IncidentFilter::default()
     };
-    let sort = [(IncidentSort::OpenedAt, false)];
+    let sort = [(TaskSort::OpenedAt, false)];
     let children = repo::list(tx, &filter, &sort, None, 1000).await?;
     for child in children.items {
         let mut f = child.fields();
         f.state = IncidentState::Resolved;
-        f.resolution_code = parent.resolution_code.clone();
-        f.resolution_notes = parent.resolution_notes.clone();
-        f.hold_reason = None;
+        f.ext.resolution_code = parent.ext.resolution_code.clone();
+        f.ext.resolution_notes = parent.ext.resolution_notes.clone();
+        f.ext.hold_reason = None;
         f.resolved_at = Some(now);
         let note = format!("{} → {}", parent.number, IncidentState::Resolved);
-        repo::add_entry(
+        write_change(
             tx,
-            child.id,
-            JournalKind::WorkNote,
-            actor.id,
-            &actor.name,
-            &note,
-            None,
+            actor,
             now,
+            &child,
+            &f,
+            Some((JournalKind::WorkNote, note)),
         )
         .await?;
-        let after = repo::update(tx, child.id, &f, child.version, now).await?;
-        record_change(tx, actor, now, Some(&child), &after, "update").await?;
-        notify(tx, actor, now, Some(&child), &after, None).await?;
-        crate::sla::on_task_change(tx, &after, false, now).await?;
     }
     Ok(())
 }
@@ -1253,92 +900,55 @@ async fn notify(
     after: &Incident,
     note: Option<&(JournalKind, String)>,
 ) -> AppResult<()> {
-    use sigap_store::notifications::{NewNotification, insert};
-    let subject = format!("{} {}", after.number, after.short_description);
-    let desk_link = format!("/incidents/{}", after.number);
+    let mut n = Notifier::new(actor, after, now);
+    let desk_link = n.desk_link.clone();
     let portal_link = format!("/portal/incidents/{}", after.number);
-    let mut sent: Vec<(sigap_domain::PersonId, &'static str)> = Vec::new();
-    let mut send = async |tx: &mut Tx<'_>,
-                          who: Option<sigap_domain::PersonId>,
-                          kind: &'static str,
-                          body: &str,
-                          link: &str|
-           -> AppResult<()> {
-        let Some(who) = who else { return Ok(()) };
-        if Some(who) == actor.id || sent.contains(&(who, kind)) {
-            return Ok(());
-        }
-        sent.push((who, kind));
-        insert(
-            tx,
-            &NewNotification {
-                person_id: who,
-                kind,
-                subject: &subject,
-                body,
-                link,
-            },
-            now,
-        )
-        .await?;
-        Ok(())
-    };
     let caller = after.caller.as_ref().map(|c| c.id);
     let assignee = after.assigned_to.as_ref().map(|p| p.id);
     let state_moved = before.is_none_or(|b| b.state != after.state);
     // The caller.
     if let Some((JournalKind::Comment, body)) = note {
         if actor.id != caller {
-            send(tx, caller, "incident_comment", body, &portal_link).await?;
+            n.send(tx, caller, "comment", body, &portal_link).await?;
         } else {
-            send(tx, assignee, "incident_caller_replied", body, &desk_link).await?;
+            n.send(tx, assignee, "caller_replied", body, &desk_link)
+                .await?;
         }
     }
     if state_moved {
         match after.state {
             IncidentState::Resolved => {
-                send(
+                n.send(
                     tx,
                     caller,
-                    "incident_resolved",
-                    &after.resolution_notes,
+                    "resolved",
+                    &after.ext.resolution_notes,
                     &portal_link,
                 )
                 .await?;
             }
             IncidentState::Closed | IncidentState::Canceled => {
-                send(tx, caller, "incident_closed", "", &portal_link).await?;
+                n.send(tx, caller, "closed", "", &portal_link).await?;
             }
-            IncidentState::OnHold if after.hold_reason == Some(HoldReason::AwaitingCaller) => {
-                send(tx, caller, "incident_awaiting_you", "", &portal_link).await?;
+            IncidentState::OnHold if after.ext.hold_reason == Some(HoldReason::AwaitingCaller) => {
+                n.send(tx, caller, "awaiting_you", "", &portal_link).await?;
             }
             IncidentState::InProgress
                 if before.is_some_and(|b| b.state == IncidentState::Resolved) =>
             {
-                send(tx, assignee, "incident_reopened", "", &desk_link).await?;
+                n.send(tx, assignee, "reopened", "", &desk_link).await?;
             }
             _ => {}
         }
     }
     // The assignee and the group.
-    let assignee_moved = before.map(|b| b.assigned_to.as_ref().map(|p| p.id)) != Some(assignee);
-    if assignee_moved && assignee.is_some() {
-        send(tx, assignee, "incident_assigned", "", &desk_link).await?;
-    }
+    n.assignment(tx, before.map(|b| &b.task), after).await?;
     let group = after.assignment_group.as_ref().map(|g| g.id);
-    let group_moved = before.map(|b| b.assignment_group.as_ref().map(|g| g.id)) != Some(group);
-    if group_moved && assignee.is_none() {
-        if let Some(g) = group {
-            for m in sigap_store::groups::members(tx, g).await? {
-                send(tx, Some(m.id), "incident_queued", "", &desk_link).await?;
-            }
-        }
-    }
     // A major incident: the group's manager and every manager.
-    if after.major && !before.is_some_and(|b| b.major) {
+    if after.ext.major && !before.is_some_and(|b| b.ext.major) {
         if let Some(g) = group {
             let manager = sigap_store::groups::get(tx, g).await?.manager.map(|m| m.id);
-            send(tx, manager, "incident_major", "", &desk_link).await?;
+            n.send(tx, manager, "major", "", &desk_link).await?;
         }
         let filter = sigap_store::people::PersonFilter {
             active: Some(true),
@@ -1354,7 +964,7 @@ async fn notify(
         )
         .await?;
         for m in managers.items {
-            send(tx, Some(m.id), "incident_major", "", &desk_link).await?;
+            n.send(tx, Some(m.id), "major", "", &desk_link).await?;
         }
     }
     Ok(())
@@ -1436,7 +1046,7 @@ pub async fn export(
 /// One cell of an incident's line in an export: references by login or name, times in
 /// RFC 3339.
 fn export_cell(i: &Incident, column: &str) -> String {
-    fn name<T>(r: &Option<sigap_store::incidents::NamedRef<T>>) -> String {
+    fn name<T>(r: &Option<sigap_store::task::NamedRef<T>>) -> String {
         r.as_ref().map(|x| x.name.clone()).unwrap_or_default()
     }
     match column {
@@ -1480,7 +1090,10 @@ pub async fn list(
     let mut filter = IncidentFilter {
         visibility: visibility(ctx)?,
         q: query.q,
-        major: parse_bool("major", query.major.as_deref())?,
+        ext: parse_bool("major", query.major.as_deref())?
+            .map(repo::major)
+            .into_iter()
+            .collect(),
         ..IncidentFilter::default()
     };
     for s in query
@@ -1556,7 +1169,7 @@ pub async fn list(
                 }
                 Some("on_hold") => filter.states = vec![IncidentState::OnHold],
                 Some("major") => {
-                    filter.major = Some(true);
+                    filter.ext = vec![repo::major(true)];
                     if filter.states.is_empty() {
                         filter.states = open.to_vec();
                     }
@@ -1618,12 +1231,12 @@ pub async fn known_on_service(core: &Core, ctx: &Ctx, service: &str) -> AppResul
                 IncidentState::InProgress,
                 IncidentState::OnHold,
             ];
-            let sort = [(IncidentSort::OpenedAt, true)];
+            let sort = [(TaskSort::OpenedAt, true)];
             let major = IncidentFilter {
                 visibility: Visibility::All,
                 states: open.clone(),
                 service: Some(s.id),
-                major: Some(true),
+                ext: vec![repo::major(true)],
                 ..IncidentFilter::default()
             };
             let mut out = repo::list(tx, &major, &sort, None, 10).await?.items;
@@ -1649,7 +1262,7 @@ pub async fn autoclose(core: &Core) -> AppResult<usize> {
     let actor = Actor::of(&Ctx::system("autoclose"));
     core.store
         .write(async move |tx| {
-            let days = repo::setting(tx, AUTOCLOSE_KEY)
+            let days = sigap_store::task::config::setting(tx, AUTOCLOSE_KEY)
                 .await?
                 .and_then(|v| v.as_i64())
                 .unwrap_or(DEFAULT_AUTOCLOSE_DAYS);
@@ -1662,8 +1275,8 @@ pub async fn autoclose(core: &Core) -> AppResult<usize> {
                 let mut f = i.fields();
                 f.state = IncidentState::Closed;
                 f.closed_at = Some(now);
-                let after = repo::update(tx, i.id, &f, i.version, now).await?;
-                record_change(tx, &actor, now, Some(i), &after, "update").await?;
+                let after = sigap_store::task::update(tx, i.id, &f, i.version, now).await?;
+                crate::task::record_change(tx, &actor, now, Some(i), &after, "update").await?;
                 notify(tx, &actor, now, Some(i), &after, None).await?;
                 crate::sla::on_task_change(tx, &after, false, now).await?;
                 n += 1;
@@ -1681,7 +1294,9 @@ pub async fn set_autoclose_days(core: &Core, ctx: &Ctx, days: i64) -> AppResult<
     }
     core.store
         .write(async move |tx| {
-            Ok::<_, AppError>(repo::set_setting(tx, AUTOCLOSE_KEY, &json!(days)).await?)
+            Ok::<_, AppError>(
+                sigap_store::task::config::set_setting(tx, AUTOCLOSE_KEY, &json!(days)).await?,
+            )
         })
         .await
 }
@@ -1689,10 +1304,10 @@ pub async fn set_autoclose_days(core: &Core, ctx: &Ctx, days: i64) -> AppResult<
 // ----- categories and assignment rules -----
 
 /// Every category and subcategory (a subcategory names its parent).
-pub async fn categories(core: &Core) -> AppResult<Vec<repo::Category>> {
+pub async fn categories(core: &Core) -> AppResult<Vec<sigap_store::task::config::Category>> {
     Ok(core
         .store
-        .read(async |tx| repo::categories(tx).await)
+        .read(async |tx| sigap_store::task::config::categories(tx).await)
         .await?)
 }
 
@@ -1710,22 +1325,24 @@ pub async fn set_category(
     ctx: &Ctx,
     code: &str,
     input: CategoryInput,
-) -> AppResult<repo::Category> {
+) -> AppResult<sigap_store::task::config::Category> {
     ctx.principal.require(Role::Admin)?;
     let code = sigap_domain::cmdb::parse_code(code)
         .map_err(|e| AppError::Validation(vec![FieldError::from_invalid("code", e)]))?;
     let (actor, now) = (Actor::of(ctx), core.now());
     core.store
         .write(async move |tx| {
-            let all = repo::categories(tx).await?;
+            let all = sigap_store::task::config::categories(tx).await?;
             let before = all.iter().find(|c| c.code == code).cloned();
-            let mut c = before.clone().unwrap_or(repo::Category {
-                code: code.clone(),
-                name: String::new(),
-                parent_code: None,
-                active: true,
-                sort_order: 100,
-            });
+            let mut c = before
+                .clone()
+                .unwrap_or(sigap_store::task::config::Category {
+                    code: code.clone(),
+                    name: String::new(),
+                    parent_code: None,
+                    active: true,
+                    sort_order: 100,
+                });
             let mut errs = Errors::new();
             match &input.name {
                 Some(n) => {
@@ -1772,8 +1389,8 @@ pub async fn set_category(
                 c.sort_order = o;
             }
             errs.finish()?;
-            repo::upsert_category(tx, &c).await?;
-            let map = |c: &repo::Category| {
+            sigap_store::task::config::upsert_category(tx, &c).await?;
+            let map = |c: &sigap_store::task::config::Category| {
                 let mut m = Map::new();
                 m.insert("name".into(), json!(c.name));
                 m.insert("parent".into(), json!(c.parent_code));
@@ -1798,15 +1415,21 @@ pub async fn set_category(
 }
 
 /// The assignment rules, first match first (agents).
-pub async fn rules(core: &Core, ctx: &Ctx) -> AppResult<Vec<repo::AssignmentRule>> {
+pub async fn rules(
+    core: &Core,
+    ctx: &Ctx,
+) -> AppResult<Vec<sigap_store::task::config::AssignmentRule>> {
     ctx.principal.require(Role::Agent)?;
-    Ok(core.store.read(async |tx| repo::rules(tx).await).await?)
+    Ok(core
+        .store
+        .read(async |tx| sigap_store::task::config::rules(tx).await)
+        .await?)
 }
 
 /// An assignment rule with the names of what it matches and where it sends.
 #[derive(Debug, Clone)]
 pub struct NamedRule {
-    pub rule: repo::AssignmentRule,
+    pub rule: sigap_store::task::config::AssignmentRule,
     pub service: Option<String>,
     pub ci: Option<String>,
     pub group: String,
@@ -1818,7 +1441,7 @@ pub async fn rules_named(core: &Core, ctx: &Ctx) -> AppResult<Vec<NamedRule>> {
     core.store
         .read(async |tx| {
             let mut out = Vec::new();
-            for rule in repo::rules(tx).await? {
+            for rule in sigap_store::task::config::rules(tx).await? {
                 let service = match rule.service_id {
                     Some(id) => Some(sigap_store::portfolio::get(tx, id).await?.name),
                     None => None,
@@ -1851,7 +1474,11 @@ pub struct RuleInput {
 
 /// Adds an assignment rule (administrators): incidents of a category, service or CI go to
 /// a group.
-pub async fn add_rule(core: &Core, ctx: &Ctx, input: RuleInput) -> AppResult<repo::AssignmentRule> {
+pub async fn add_rule(
+    core: &Core,
+    ctx: &Ctx,
+    input: RuleInput,
+) -> AppResult<sigap_store::task::config::AssignmentRule> {
     ctx.principal.require(Role::Admin)?;
     let (actor, now) = (Actor::of(ctx), core.now());
     core.store
@@ -1868,7 +1495,11 @@ pub async fn add_rule(core: &Core, ctx: &Ctx, input: RuleInput) -> AppResult<rep
                 .filter(|c| !c.is_empty())
                 .map(str::to_owned);
             if let Some(c) = &category {
-                if !repo::categories(tx).await?.iter().any(|x| &x.code == c) {
+                if !sigap_store::task::config::categories(tx)
+                    .await?
+                    .iter()
+                    .any(|x| &x.code == c)
+                {
                     return Err(AppError::field(
                         "category",
                         "invalid_choice",
@@ -1891,7 +1522,7 @@ pub async fn add_rule(core: &Core, ctx: &Ctx, input: RuleInput) -> AppResult<rep
                 None => None,
             };
             let ci = match input.ci.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-                Some(k) => Some(resolve_ci(tx, k).await?),
+                Some(k) => Some(crate::task::resolve_ci(tx, k).await?),
                 None => None,
             };
             if category.is_none() && service.is_none() && ci.is_none() {
@@ -1901,7 +1532,7 @@ pub async fn add_rule(core: &Core, ctx: &Ctx, input: RuleInput) -> AppResult<rep
                     "a rule needs a category, a service or a CI",
                 ));
             }
-            let rule = repo::AssignmentRule {
+            let rule = sigap_store::task::config::AssignmentRule {
                 id: sigap_domain::RuleId::new(),
                 sort_order: input.sort_order.unwrap_or(100),
                 category,
@@ -1910,7 +1541,7 @@ pub async fn add_rule(core: &Core, ctx: &Ctx, input: RuleInput) -> AppResult<rep
                 group_id: group,
                 active: true,
             };
-            repo::insert_rule(tx, &rule).await?;
+            sigap_store::task::config::insert_rule(tx, &rule).await?;
             audit::record(
                 tx,
                 &actor,
@@ -1932,7 +1563,7 @@ pub async fn delete_rule(core: &Core, ctx: &Ctx, id: &str) -> AppResult<()> {
     let (actor, now) = (Actor::of(ctx), core.now());
     core.store
         .write(async move |tx| {
-            if !repo::delete_rule(tx, id).await? {
+            if !sigap_store::task::config::delete_rule(tx, id).await? {
                 return Err(AppError::NotFound);
             }
             audit::record(
@@ -1963,7 +1594,7 @@ pub async fn attach(
     filename: &str,
     content_type: &str,
     content: Vec<u8>,
-) -> AppResult<repo::Attachment> {
+) -> AppResult<sigap_store::task::attachments::Attachment> {
     if !ctx.principal.can_write() {
         return Err(AppError::Forbidden);
     }
@@ -2014,7 +1645,7 @@ pub async fn attach(
     let content = std::sync::Arc::new(content);
     core.store
         .write(async move |tx| {
-            let a = repo::insert_attachment(
+            let a = sigap_store::task::attachments::insert_attachment(
                 tx,
                 i.id,
                 &filename,
@@ -2026,7 +1657,7 @@ pub async fn attach(
             )
             .await?;
             let changes = json!({"attachment": [null, filename]});
-            repo::add_entry(
+            sigap_store::task::journal::add_entry(
                 tx,
                 i.id,
                 JournalKind::Change,
@@ -2053,20 +1684,28 @@ pub async fn attach(
 }
 
 /// The files attached to an incident.
-pub async fn attachments(core: &Core, ctx: &Ctx, key: &str) -> AppResult<Vec<repo::Attachment>> {
+pub async fn attachments(
+    core: &Core,
+    ctx: &Ctx,
+    key: &str,
+) -> AppResult<Vec<sigap_store::task::attachments::Attachment>> {
     let i = get(core, ctx, key).await?;
     Ok(core
         .store
-        .read(async move |tx| repo::attachments_of(tx, i.id).await)
+        .read(async move |tx| sigap_store::task::attachments::attachments_of(tx, i.id).await)
         .await?)
 }
 
 /// One attachment with its content, if its incident is visible.
-pub async fn download(core: &Core, ctx: &Ctx, id: &str) -> AppResult<(repo::Attachment, Vec<u8>)> {
+pub async fn download(
+    core: &Core,
+    ctx: &Ctx,
+    id: &str,
+) -> AppResult<(sigap_store::task::attachments::Attachment, Vec<u8>)> {
     let id = sigap_domain::AttachmentId::parse(id.trim()).ok_or(AppError::NotFound)?;
     let (a, content) = match core
         .store
-        .read(async move |tx| repo::attachment(tx, id).await)
+        .read(async move |tx| sigap_store::task::attachments::attachment(tx, id).await)
         .await
     {
         Ok(x) => x,

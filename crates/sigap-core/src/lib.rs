@@ -22,11 +22,13 @@ pub mod orgs;
 pub mod people;
 pub mod portfolio;
 mod principal;
+pub mod problems;
 pub mod projects;
 mod refs;
 pub mod secrets;
 pub mod seed;
 pub mod sla;
+pub mod task;
 pub mod tokens;
 
 pub use error::{AppError, AppResult, Errors, FieldError, check_version, written};

@@ -428,7 +428,8 @@ async fn generate_incidents(
     use sigap_domain::process::incident::{HoldReason, IncidentState};
     use sigap_domain::task::{ContactType, Level, MatrixPreset, PriorityMatrix};
     use sigap_domain::{GroupId, GroupType, Locale, PersonId, TaskId};
-    use sigap_store::incidents::{IncidentFields, SeedIncident};
+    use sigap_store::incidents::{IncidentExt, IncidentFields, SeedIncident};
+    use sigap_store::task::TaskFields;
     let mut rng = Rng::new(seed);
     let now = core.now();
     let tag = seed;
@@ -522,9 +523,7 @@ async fn generate_incidents(
     let first = core
         .store
         .write(async move |tx| {
-            Ok::<_, AppError>(
-                sigap_store::incidents::reserve_numbers(tx, "INC", count as i64).await?,
-            )
+            Ok::<_, AppError>(sigap_store::task::reserve_numbers(tx, "INC", count as i64).await?)
         })
         .await?;
     let span_us: i64 = 5 * 365 * 24 * 3600 * 1_000_000;
@@ -575,53 +574,57 @@ async fn generate_incidents(
                 opened_at: opened,
                 updated_at: opened,
                 fields: IncidentFields {
-                    short_description: what,
-                    description,
-                    state,
-                    impact,
-                    urgency,
-                    priority: matrix.priority(impact, urgency),
-                    caller_id: caller,
-                    opened_by_id: caller,
-                    assignment_group_id: Some(*g),
-                    assigned_to_id: assigned,
-                    service_id: None,
-                    offering_id: None,
-                    ci_id: None,
-                    organization_id: caller_org,
-                    category: Some(
-                        ["hardware", "software", "network", "access"][rng.below(4)].to_owned(),
-                    ),
-                    subcategory: None,
-                    contact_type: [
-                        ContactType::Phone,
-                        ContactType::Email,
-                        ContactType::SelfService,
-                    ][rng.below(3)],
-                    parent_id: None,
-                    resolved_at: done.then_some(opened),
-                    closed_at: (state == IncidentState::Closed).then_some(opened),
-                    reassignment_count: 0,
-                    reopen_count: 0,
-                    hold_reason: (state == IncidentState::OnHold)
-                        .then_some(HoldReason::AwaitingVendor),
-                    workaround: String::new(),
-                    resolution_code: done.then(|| "solved_permanently".to_owned()),
-                    resolution_notes: if done { "Fixed".into() } else { String::new() },
-                    major: false,
-                    priority_override_reason: None,
+                    task: TaskFields {
+                        short_description: what,
+                        description,
+                        state,
+                        impact,
+                        urgency,
+                        priority: matrix.priority(impact, urgency),
+                        caller_id: caller,
+                        opened_by_id: caller,
+                        assignment_group_id: Some(*g),
+                        assigned_to_id: assigned,
+                        service_id: None,
+                        offering_id: None,
+                        ci_id: None,
+                        organization_id: caller_org,
+                        category: Some(
+                            ["hardware", "software", "network", "access"][rng.below(4)].to_owned(),
+                        ),
+                        subcategory: None,
+                        contact_type: [
+                            ContactType::Phone,
+                            ContactType::Email,
+                            ContactType::SelfService,
+                        ][rng.below(3)],
+                        parent_id: None,
+                        resolved_at: done.then_some(opened),
+                        closed_at: (state == IncidentState::Closed).then_some(opened),
+                        reassignment_count: 0,
+                        reopen_count: 0,
+                    },
+                    ext: IncidentExt {
+                        hold_reason: (state == IncidentState::OnHold)
+                            .then_some(HoldReason::AwaitingVendor),
+                        workaround: String::new(),
+                        resolution_code: done.then(|| "solved_permanently".to_owned()),
+                        resolution_notes: if done { "Fixed".into() } else { String::new() },
+                        major: false,
+                        priority_override_reason: None,
+                    },
                 },
             });
             if rng.below(500) == 0 && sample.len() < 2000 {
                 sample.push(number);
             }
         }
-        let entries: Vec<sigap_store::incidents::NewEntry> = if journal {
+        let entries: Vec<sigap_store::task::journal::NewEntry> = if journal {
             batch
                 .iter()
-                .map(|i| sigap_store::incidents::NewEntry {
+                .map(|i| sigap_store::task::journal::NewEntry {
                     task: i.id,
-                    kind: sigap_store::incidents::JournalKind::Comment,
+                    kind: sigap_domain::task::JournalKind::Comment,
                     author_id: i.fields.caller_id,
                     author: "caller".into(),
                     body: i.fields.description.clone(),
@@ -644,7 +647,7 @@ async fn generate_incidents(
             store
                 .write(async move |tx| {
                     sigap_store::incidents::bulk_insert(tx, &batch.0).await?;
-                    sigap_store::incidents::bulk_add_entries(tx, &batch.1).await?;
+                    sigap_store::task::journal::bulk_add_entries(tx, &batch.1).await?;
                     Ok::<_, AppError>(())
                 })
                 .await

@@ -14,6 +14,7 @@ use crate::audit::{self, Actor};
 use crate::error::{AppError, AppResult, Errors, FieldError};
 use crate::principal::Ctx;
 use crate::refs;
+use crate::task::Process;
 use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
@@ -22,7 +23,7 @@ use sigap_domain::sla::{
     self as rules, AgreementKind, Condition, Conditions, Ending, Interval, Live, Metric, Reading,
     Snapshot, Stage, Step, WhenStartFails,
 };
-use sigap_domain::task::StateModel;
+use sigap_domain::task::{StateModel, TaskKind};
 use sigap_domain::{
     AgreementId, CalendarId, ClockId, HolidayId, Role, TargetId, TaskId, parse_line, parse_text,
 };
@@ -31,6 +32,7 @@ use sigap_store::sla::{
     self as repo, Agreement, AgreementFields, Calendar, CalendarFields, Clock, ClockEvent,
     HolidayRow, Target,
 };
+use sigap_store::task::{Record, Task};
 use sigap_store::{StoreError, Tx};
 use std::collections::HashMap;
 
@@ -557,7 +559,7 @@ pub fn parse_ical(text: &str) -> AppResult<Vec<HolidayInput>> {
 #[derive(Debug, Clone)]
 pub struct AgreementDetail {
     pub agreement: Agreement,
-    pub services: Vec<sigap_store::incidents::NamedRef<sigap_domain::ServiceId>>,
+    pub services: Vec<sigap_store::task::NamedRef<sigap_domain::ServiceId>>,
     pub targets: Vec<Target>,
 }
 
@@ -1179,22 +1181,19 @@ async fn setup(tx: &mut Tx<'_>) -> AppResult<Option<Setup>> {
     }))
 }
 
-/// The fields of an incident that conditions look at.
-pub fn snapshot(i: &Incident, responded: bool) -> Snapshot {
+/// The fields of a task that conditions look at: the common ones and the process's own.
+pub fn snapshot<P: Process>(i: &Record<P>, responded: bool) -> Snapshot {
     let mut s = Snapshot::new();
     let both = |id: String, name: &str| vec![id, name.to_owned()];
-    s.set("kind", vec!["incident".into()])
+    s.set("kind", vec![P::KIND.code().into()])
         .set("priority", vec![i.priority.get().to_string()])
         .set("state", vec![i.state.code().into()])
         .set("category", i.category.iter().cloned().collect())
-        .set(
-            "hold_reason",
-            i.hold_reason.iter().map(|h| h.code().to_owned()).collect(),
-        )
+        .set("hold_reason", Vec::new())
         .set("contact_type", vec![i.contact_type.code().into()])
         .flag("assigned", i.assigned_to.is_some())
         .flag("responded", responded)
-        .flag("major", i.major)
+        .flag("major", false)
         .set(
             "service",
             i.service
@@ -1216,11 +1215,12 @@ pub fn snapshot(i: &Incident, responded: bool) -> Snapshot {
                 .map(|r| both(r.id.to_string(), &r.name))
                 .unwrap_or_default(),
         );
+    i.ext.conditions(&mut s);
     s
 }
 
 /// Whether an agreement covers a task at a date.
-fn covers(setup: &Setup, a: &Agreement, i: &Incident, today: Date) -> bool {
+fn covers<S>(setup: &Setup, a: &Agreement, i: &Task<S>, today: Date) -> bool {
     if !a.active || a.valid_from > today || a.valid_to.is_some_and(|t| t < today) {
         return false;
     }
@@ -1277,7 +1277,7 @@ async fn clock_calendar(
 }
 
 /// The time zone a new clock measures in, by the agreement's source.
-async fn clock_zone(tx: &mut Tx<'_>, a: &Agreement, i: &Incident) -> AppResult<String> {
+async fn clock_zone<S>(tx: &mut Tx<'_>, a: &Agreement, i: &Task<S>) -> AppResult<String> {
     let calendar_zone = match &a.calendar {
         Some(c) => repo::calendar(tx, c.id).await?.time_zone,
         None => "UTC".to_owned(),
@@ -1384,9 +1384,9 @@ fn derive(
 
 /// Moves a task's clocks along after a change of the task, in the same transaction.
 /// `responded`: this change is a reply the caller sees.
-pub async fn on_task_change(
+pub async fn on_task_change<P: Process>(
     tx: &mut Tx<'_>,
-    i: &Incident,
+    i: &Record<P>,
     responded: bool,
     now: Timestamp,
 ) -> AppResult<()> {
@@ -1525,12 +1525,12 @@ fn reason(step: Step, c: &Conditions, _s: &Snapshot) -> String {
     }
 }
 
-async fn start_clock(
+async fn start_clock<S>(
     tx: &mut Tx<'_>,
     cache: &mut HashMap<(Option<CalendarId>, String), BusinessCalendar>,
     a: &Agreement,
     t: &Target,
-    i: &Incident,
+    i: &Task<S>,
     now: Timestamp,
     why: &str,
 ) -> AppResult<()> {
@@ -1651,10 +1651,15 @@ async fn views_in(
 /// The clocks of an incident the reader may see, read now.
 pub async fn clocks_of(core: &Core, ctx: &Ctx, key: &str) -> AppResult<Vec<ClockView>> {
     let i = crate::incidents::get(core, ctx, key).await?;
+    clocks_of_task(core, i.id).await
+}
+
+/// The clocks of a task, read now (the caller has checked the reader may see it).
+pub async fn clocks_of_task(core: &Core, task: TaskId) -> AppResult<Vec<ClockView>> {
     let now = core.now();
     core.store
         .read(async move |tx| {
-            let clocks = repo::clocks_of(tx, i.id).await?;
+            let clocks = repo::clocks_of(tx, task).await?;
             views_in(tx, clocks, true, now).await
         })
         .await
@@ -1707,7 +1712,12 @@ pub async fn breaching_soon(
             let views = views_in(tx, clocks, false, now).await?;
             let mut out = Vec::new();
             for v in views {
-                let i = sigap_store::incidents::get(tx, v.clock.task_id).await?;
+                // The queue lists incidents; other kinds' clocks show on their own pages.
+                let i = match sigap_store::incidents::get(tx, v.clock.task_id).await {
+                    Ok(i) => i,
+                    Err(sigap_store::StoreError::NotFound) => continue,
+                    Err(e) => return Err(e.into()),
+                };
                 if scope.is_some_and(|org| i.organization.as_ref().is_none_or(|o| o.id != org)) {
                     continue;
                 }
@@ -1822,13 +1832,19 @@ async fn sweep_batch(tx: &mut Tx<'_>, now: Timestamp, limit: i64) -> AppResult<S
             )
             .await?;
             if send {
-                let i = sigap_store::incidents::get(tx, c.task_id).await?;
-                out.notified += notify_crossing(tx, &i, *mark, now).await?;
-                if mark == marks.last().unwrap_or(&100) {
-                    if let Some(t) = t {
-                        out.escalated += escalate(tx, &actor, &i, t, a, *mark, now).await?;
+                let last_mark = mark == marks.last().unwrap_or(&100);
+                let done = match sigap_store::task::kind_of(tx, &c.task_id.to_string()).await? {
+                    Some((_, TaskKind::Problem)) => {
+                        let p = sigap_store::problems::get(tx, c.task_id).await?;
+                        crossed_on(tx, &actor, &p, t.filter(|_| last_mark), a, *mark, now).await?
                     }
-                }
+                    _ => {
+                        let i = sigap_store::incidents::get(tx, c.task_id).await?;
+                        crossed_on(tx, &actor, &i, t.filter(|_| last_mark), a, *mark, now).await?
+                    }
+                };
+                out.notified += done.0;
+                out.escalated += done.1;
             }
             c.thresholds_done = c.thresholds_done.max(*mark);
         }
@@ -1843,9 +1859,28 @@ async fn sweep_batch(tx: &mut Tx<'_>, now: Timestamp, limit: i64) -> AppResult<S
     Ok(out)
 }
 
-async fn notify_crossing(
+/// A threshold crossed on a task: its people told, and at the last threshold the target's
+/// escalation. Returns (notified, escalated).
+async fn crossed_on<P: Process>(
     tx: &mut Tx<'_>,
-    i: &Incident,
+    actor: &Actor,
+    i: &Record<P>,
+    last: Option<&Target>,
+    a: &Agreement,
+    mark: i64,
+    now: Timestamp,
+) -> AppResult<(usize, usize)> {
+    let notified = notify_crossing(tx, i, mark, now).await?;
+    let escalated = match last {
+        Some(t) => escalate(tx, actor, i, t, a, mark, now).await?,
+        None => 0,
+    };
+    Ok((notified, escalated))
+}
+
+async fn notify_crossing<P: Process>(
+    tx: &mut Tx<'_>,
+    i: &Record<P>,
     mark: i64,
     now: Timestamp,
 ) -> AppResult<usize> {
@@ -1876,7 +1911,7 @@ async fn notify_crossing(
     who.dedup();
     let subject = format!("{} {}", i.number, i.short_description);
     let body = format!("{mark}%");
-    let link = format!("/incidents/{}", i.number);
+    let link = format!("{}/{}", P::PATH, i.number);
     for p in &who {
         insert(
             tx,
@@ -1895,10 +1930,10 @@ async fn notify_crossing(
 }
 
 /// The target's escalation: the task goes to another group, and/or the service owner is told.
-async fn escalate(
+async fn escalate<P: Process>(
     tx: &mut Tx<'_>,
     actor: &Actor,
-    i: &Incident,
+    i: &Record<P>,
     t: &Target,
     a: &Agreement,
     mark: i64,
@@ -1906,7 +1941,11 @@ async fn escalate(
 ) -> AppResult<usize> {
     let mut n = 0;
     if let Some(g) = t.escalate_group_id {
-        if i.state.is_open() && i.assignment_group.as_ref().map(|x| x.id) != Some(g) {
+        // Incidents are handed on; other tasks tell their owner only (for now).
+        if P::KIND == TaskKind::Incident
+            && i.state.is_open()
+            && i.assignment_group.as_ref().map(|x| x.id) != Some(g)
+        {
             let reason = format!("{} {}%: {}", a.name, mark, t.name);
             crate::incidents::system_escalate(tx, actor, now, i.id, g, &reason).await?;
             n += 1;
@@ -1923,7 +1962,7 @@ async fn escalate(
                         kind: "sla_owner",
                         subject: &subject,
                         body: &format!("{mark}%"),
-                        link: &format!("/incidents/{}", i.number),
+                        link: &format!("{}/{}", P::PATH, i.number),
                     },
                     now,
                 )

@@ -3,6 +3,7 @@
 
 use crate::repo::list::Val;
 use crate::repo::people::{Person, PersonFields, PersonFilter, PersonSort};
+use crate::repo::task;
 use crate::repo::*;
 use crate::testing::{Backend, TestDb, postgres_url};
 use crate::{Dialect, Store, StoreError};
@@ -44,6 +45,7 @@ both!(
     migrations_apply_once_and_schemas_match,
     the_location_migration_keeps_agreements_and_their_references,
     clocks_that_reached_their_target_are_judged_again,
+    problems_and_incidents_share_the_task_core,
     people_round_trip_with_conflicts_and_versions,
     lists_page_with_cursors,
     audit_chain_detects_tampering,
@@ -197,7 +199,7 @@ async fn clocks_that_reached_their_target_are_judged_again(db: TestDb) -> R {
             Ok::<_, StoreError>(())
         })
         .await?;
-    assert_eq!(store.migrate().await?, vec![10]);
+    assert_eq!(store.migrate().await?, vec![10, 11]);
     let judged = store
         .read(async move |tx| {
             let mut out = Vec::new();
@@ -255,7 +257,7 @@ async fn the_location_migration_keeps_agreements_and_their_references(db: TestDb
                 .await
         })
         .await?;
-    assert_eq!(store.migrate().await?, vec![6, 7, 8, 9, 10]);
+    assert_eq!(store.migrate().await?, vec![6, 7, 8, 9, 10, 11]);
     let kept = store
         .read(async move |tx| {
             tx.query_one(
@@ -1007,7 +1009,7 @@ async fn uuids_kept_as_text_become_bytes_and_keep_their_references() -> R {
     assert!(texts.iter().all(|t| t.ends_with(": text")), "{texts:?}");
     assert_eq!(texts.len(), UUID_COLUMNS.len());
 
-    assert_eq!(store.migrate().await?, vec![8, 9, 10]);
+    assert_eq!(store.migrate().await?, vec![8, 9, 10, 11]);
     let blobs = uuid_types(&raw)?;
     assert!(blobs.iter().all(|t| t.ends_with(": blob")), "{blobs:?}");
     drop(raw);
@@ -1029,6 +1031,150 @@ async fn uuids_kept_as_text_become_bytes_and_keep_their_references() -> R {
     assert!(
         matches!(orphan, Err(StoreError::Conflict { ref target }) if target == "fk"),
         "{orphan:?}"
+    );
+    Ok(())
+}
+
+fn task_fields<S>(text: &str, state: S, category: &str) -> task::TaskFields<S> {
+    let priority = sigap_domain::task::Priority::parse(5).unwrap_or_else(|_| unreachable!());
+    let mut f = task::TaskFields::new(state, priority, None);
+    f.short_description = text.into();
+    f.category = Some(category.into());
+    f
+}
+
+/// A problem and incidents on the same core: each numbered on its own, each read only as its
+/// own kind, incidents linked to one problem at most, their counts, known errors found by the
+/// common list with the problem's own condition, and the trends of incidents no problem
+/// explains.
+async fn problems_and_incidents_share_the_task_core(db: TestDb) -> R {
+    use sigap_domain::process::incident::IncidentState;
+    use sigap_domain::process::problem::ProblemState;
+    let store = Store::open(&db.location, 2).await?;
+    store.migrate().await?;
+    let (ids, problem) = store
+        .write(async move |tx| {
+            let mut ids = Vec::new();
+            for (i, (state, cat)) in [
+                (IncidentState::New, "network"),
+                (IncidentState::InProgress, "network"),
+                (IncidentState::Closed, "network"),
+                (IncidentState::New, "printing"),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                let number = task::next_number(tx, "INC").await?;
+                let f = incidents::IncidentFields {
+                    task: task_fields(&format!("Incident {i}"), state, cat),
+                    ext: incidents::IncidentExt::default(),
+                };
+                ids.push(task::insert(tx, TaskId::new(), &number, &f, t0()).await?.id);
+            }
+            let number = task::next_number(tx, "PRB").await?;
+            let f = problems::ProblemFields {
+                task: task_fields("Network drops", ProblemState::New, "network"),
+                ext: problems::ProblemExt {
+                    symptoms: "Calls drop".into(),
+                    ..Default::default()
+                },
+            };
+            let p = task::insert(tx, TaskId::new(), &number, &f, t0()).await?;
+            Ok::<_, StoreError>((ids, p))
+        })
+        .await?;
+    assert_eq!(problem.number, "PRB0000001");
+    assert_eq!(
+        (problem.state, problem.ext.symptoms.as_str()),
+        (ProblemState::New, "Calls drop")
+    );
+    let pid = problem.id;
+    let (i0, i1, i2) = (ids[0], ids[1], ids[2]);
+    let (wrong_kind, linked, counts, trends) = store
+        .write(async move |tx| {
+            // A problem is not an incident, nor the other way round.
+            let wrong_kind = (
+                incidents::get(tx, pid).await.is_err(),
+                problems::get(tx, i0).await.is_err(),
+            );
+            for i in [i0, i1, i2] {
+                problems::link(tx, pid, i, "tester", t0()).await?;
+            }
+            assert!(
+                !problems::link(tx, pid, i0, "tester", t0()).await?,
+                "linked already"
+            );
+            let linked: Vec<TaskId> = problems::incidents(tx, pid)
+                .await?
+                .iter()
+                .map(|i| i.id)
+                .collect();
+            let counts = problems::incident_counts(tx, pid).await?;
+            assert!(problems::unlink(tx, pid, i2).await?);
+            let of = problems::problem_of(tx, i0).await?;
+            assert_eq!(of.map(|p| p.1), Some("PRB0000001".to_owned()));
+            let trends = problems::trends(
+                tx,
+                problems::TrendBy::Category,
+                t0(),
+                t0() + SignedDuration::from_hours(1),
+                10,
+            )
+            .await?;
+            Ok::<_, StoreError>((wrong_kind, linked, counts, trends))
+        })
+        .await?;
+    assert_eq!(wrong_kind, (true, true));
+    assert_eq!(linked, vec![i0, i1, i2]);
+    assert_eq!(counts, (2, 3), "two open, three in all");
+    // The closed one was unlinked: it and the printing one have no problem.
+    assert_eq!(
+        trends
+            .iter()
+            .map(|t| (t.name.as_str(), t.incidents))
+            .collect::<Vec<_>>(),
+        vec![("network", 1), ("printing", 1)]
+    );
+    // Known errors through the common list and the problem's own condition.
+    let known = store
+        .write(async move |tx| {
+            let mut p = problems::get(tx, pid).await?;
+            let mut f = p.fields();
+            f.ext.known_error = true;
+            f.ext.workaround = "Restart the access point".into();
+            p = task::update(tx, pid, &f, p.version, t0()).await?;
+            assert_eq!(p.version, 2);
+            let filter = problems::ProblemFilter {
+                ext: vec![problems::known_error(true)],
+                ..Default::default()
+            };
+            problems::list(tx, &filter, &[(task::TaskSort::Number, false)], None, 10).await
+        })
+        .await?;
+    assert_eq!(
+        known
+            .items
+            .iter()
+            .map(|p| p.ext.workaround.as_str())
+            .collect::<Vec<_>>(),
+        vec!["Restart the access point"]
+    );
+    let incidents_only = store
+        .read(async move |tx| {
+            incidents::list(
+                tx,
+                &Default::default(),
+                &[(task::TaskSort::Number, false)],
+                None,
+                10,
+            )
+            .await
+        })
+        .await?;
+    assert_eq!(
+        incidents_only.items.len(),
+        4,
+        "the problem is not in the incident list"
     );
     Ok(())
 }

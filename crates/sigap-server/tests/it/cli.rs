@@ -178,7 +178,7 @@ async fn seed_makes_a_whole_service_desk(app: TestApp) -> anyhow::Result<()> {
         detail
             .journal
             .iter()
-            .any(|j| j.kind == sigap_core::store::incidents::JournalKind::Comment)
+            .any(|j| j.kind == sigap_domain::task::JournalKind::Comment)
     );
     // Sizes that make no sense are refused by the command line.
     let bad = std::process::Command::new(env!("CARGO_BIN_EXE_sigap"))

@@ -187,7 +187,9 @@ async fn the_servicenow_export_imports_completely_and_once(app: TestApp) -> anyh
             for n in &numbers {
                 let i = repo::find_by_number(tx, n).await?;
                 let entries = match &i {
-                    Some(i) => repo::entries(tx, i.id, true).await?.len(),
+                    Some(i) => sigap_core::store::task::journal::entries(tx, i.id, true)
+                        .await?
+                        .len(),
                     None => 0,
                 };
                 got.push((n.clone(), i, entries));

@@ -23,7 +23,7 @@ both!(
     lists_come_in_the_order_asked_for_across_pages,
 );
 
-async fn group_with(app: &TestApp, name: &str, members: &[&str]) -> anyhow::Result<()> {
+pub(crate) async fn group_with(app: &TestApp, name: &str, members: &[&str]) -> anyhow::Result<()> {
     let ctx = sigap_core::Ctx::system("test");
     sigap_core::groups::create(
         &app.core,
@@ -146,10 +146,10 @@ async fn the_matrix_gives_the_documented_priorities(app: TestApp) -> anyhow::Res
 }
 
 /// A small deterministic generator, so a failing sequence names its seed.
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;

@@ -15,5 +15,6 @@ mod locations;
 mod nodes;
 mod ops;
 mod portfolio;
+mod problems;
 mod sla;
 mod ui;

@@ -1,9 +1,9 @@
 //! Locations: sites, buildings and offices, with the time zone they keep and the
 //! organization they belong to, if any.
 
-use super::incidents::{NamedRef, named};
 use super::list::{Page, Select, Val, into_page};
 use super::name_key;
+use super::task::{NamedRef, named};
 use crate::error::StoreResult;
 use crate::tx::Tx;
 use crate::value::Row;

@@ -14,9 +14,11 @@ pub mod notifications;
 pub mod orgs;
 pub mod people;
 pub mod portfolio;
+pub mod problems;
 pub mod projects;
 pub mod sessions;
 pub mod sla;
+pub mod task;
 pub mod throttle;
 pub mod tokens;
 

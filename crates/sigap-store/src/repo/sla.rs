@@ -2,7 +2,7 @@
 //! targets, SLA clocks with their events, and the threshold notices already sent.
 
 use super::decode;
-use super::incidents::{NamedRef, named};
+use super::task::{NamedRef, named};
 use super::{id_array, in_json, versioned};
 use crate::error::StoreResult;
 use crate::tx::{Dialect, Tx};

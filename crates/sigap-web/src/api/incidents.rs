@@ -1,9 +1,10 @@
 //! API of incident management: incidents, their actions and journal, the priority matrix,
 //! categories.
 
-use super::dto::{Page, Ref, Time, nullable, ts};
+use super::dto::{Page, Time, nullable, ts};
 use super::handlers::with_etag;
 use super::params::{IncidentStates, codes_enum, list_query};
+use super::task::{JournalOut, TaskOut};
 use crate::AppState;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller, IfMatch};
@@ -13,158 +14,37 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use sigap_core::incidents::{self, Action};
-use sigap_core::store::groups::PersonRef;
-use sigap_core::store::incidents::{Incident, JournalEntry};
-use sigap_domain::task::{Level, MatrixPreset, MatrixRow, Priority, PriorityMatrix, StateModel};
+use sigap_core::store::incidents::Incident;
+use sigap_domain::task::{Level, MatrixPreset, MatrixRow, Priority, PriorityMatrix};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-fn person(p: Option<PersonRef>) -> Option<Ref> {
-    p.map(|p| Ref {
-        id: p.id.as_uuid(),
-        display: p.name,
-    })
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct IncidentOut {
-    pub id: Uuid,
-    /// INC0000001 …; either this or the id names the incident in paths.
-    pub number: String,
-    pub short_description: String,
-    pub description: String,
-    /// new, in_progress, on_hold, resolved, closed or canceled.
-    pub state: String,
-    /// 1 high … 3 low.
-    pub impact: i64,
-    pub urgency: i64,
-    /// From the priority matrix, 1 … 5, unless overridden with a reason.
-    pub priority: i64,
+    /// What every task has; `state` is new, in_progress, on_hold, resolved, closed or
+    /// canceled, and the priority comes from the matrix unless overridden with a reason.
+    #[serde(flatten)]
+    pub task: TaskOut,
     pub priority_override_reason: Option<String>,
-    pub caller: Option<Ref>,
-    pub opened_by: Option<Ref>,
-    pub assignment_group: Option<Ref>,
-    pub assigned_to: Option<Ref>,
-    pub service: Option<Ref>,
-    pub service_offering: Option<Ref>,
-    pub configuration_item: Option<Ref>,
-    pub organization: Option<Ref>,
-    /// Where it happens.
-    pub location: Option<Ref>,
-    pub category: Option<String>,
-    pub subcategory: Option<String>,
-    /// phone, email, self_service, walk_in, chat, monitoring or api.
-    pub contact_type: String,
-    pub parent: Option<Ref>,
     /// awaiting_caller, awaiting_vendor, awaiting_problem or awaiting_change.
     pub hold_reason: Option<String>,
     pub workaround: String,
     pub resolution_code: Option<String>,
     pub resolution_notes: String,
     pub major: bool,
-    pub reassignment_count: i64,
-    pub reopen_count: i64,
-    #[schema(value_type = String, format = DateTime)]
-    pub opened_at: Time,
-    #[schema(value_type = String, format = DateTime)]
-    pub updated_at: Time,
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub resolved_at: Option<Time>,
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub closed_at: Option<Time>,
-    /// The states this incident may move to.
-    pub next_states: Vec<String>,
-    pub version: i64,
 }
 
 impl From<Incident> for IncidentOut {
-    fn from(i: Incident) -> Self {
+    fn from(r: Incident) -> Self {
+        let x = r.ext;
         Self {
-            id: i.id.as_uuid(),
-            next_states: i.state.next().iter().map(|s| s.code().to_owned()).collect(),
-            number: i.number,
-            short_description: i.short_description,
-            description: i.description,
-            state: i.state.code().into(),
-            impact: i.impact.get(),
-            urgency: i.urgency.get(),
-            priority: i.priority.get(),
-            priority_override_reason: i.priority_override_reason,
-            caller: person(i.caller),
-            opened_by: person(i.opened_by),
-            assignment_group: i.assignment_group.map(|g| Ref {
-                id: g.id.as_uuid(),
-                display: g.name,
-            }),
-            assigned_to: person(i.assigned_to),
-            service: i.service.map(|s| Ref {
-                id: s.id.as_uuid(),
-                display: s.name,
-            }),
-            service_offering: i.offering.map(|s| Ref {
-                id: s.id.as_uuid(),
-                display: s.name,
-            }),
-            configuration_item: i.ci.map(|s| Ref {
-                id: s.id.as_uuid(),
-                display: s.name,
-            }),
-            organization: i.organization.map(|s| Ref {
-                id: s.id.as_uuid(),
-                display: s.name,
-            }),
-            location: i.location.map(|l| Ref {
-                id: l.id.as_uuid(),
-                display: l.name,
-            }),
-            category: i.category,
-            subcategory: i.subcategory,
-            contact_type: i.contact_type.code().into(),
-            parent: i.parent.map(|s| Ref {
-                id: s.id.as_uuid(),
-                display: s.name,
-            }),
-            hold_reason: i.hold_reason.map(|h| h.code().to_owned()),
-            workaround: i.workaround,
-            resolution_code: i.resolution_code,
-            resolution_notes: i.resolution_notes,
-            major: i.major,
-            reassignment_count: i.reassignment_count,
-            reopen_count: i.reopen_count,
-            opened_at: ts(i.opened_at),
-            updated_at: ts(i.updated_at),
-            resolved_at: i.resolved_at.map(ts),
-            closed_at: i.closed_at.map(ts),
-            version: i.version,
-        }
-    }
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct JournalOut {
-    pub id: Uuid,
-    /// comment (the caller sees it), work_note (internal) or change.
-    pub kind: String,
-    pub author: String,
-    pub author_id: Option<Uuid>,
-    pub body: String,
-    /// For changes: `{ field: [before, after] }`.
-    #[schema(value_type = Option<Object>)]
-    pub changes: Option<serde_json::Value>,
-    #[schema(value_type = String, format = DateTime)]
-    pub created_at: Time,
-}
-
-impl From<JournalEntry> for JournalOut {
-    fn from(j: JournalEntry) -> Self {
-        Self {
-            id: j.id.as_uuid(),
-            kind: j.kind.code().into(),
-            author: j.author,
-            author_id: j.author_id.map(|p| p.as_uuid()),
-            body: j.body,
-            changes: j.changes,
-            created_at: ts(j.created_at),
+            task: r.task.into(),
+            priority_override_reason: x.priority_override_reason,
+            hold_reason: x.hold_reason.map(|h| h.code().to_owned()),
+            workaround: x.workaround,
+            resolution_code: x.resolution_code,
+            resolution_notes: x.resolution_notes,
+            major: x.major,
         }
     }
 }
@@ -237,25 +117,27 @@ pub struct IncidentIn {
 impl From<IncidentIn> for incidents::IncidentInput {
     fn from(i: IncidentIn) -> Self {
         Self {
-            short_description: i.short_description,
-            description: i.description,
-            caller: i.caller,
-            contact_type: i.contact_type,
-            impact: i.impact,
-            urgency: i.urgency,
+            task: sigap_core::task::TaskInput {
+                short_description: i.short_description,
+                description: i.description,
+                caller: i.caller,
+                contact_type: i.contact_type,
+                impact: i.impact,
+                urgency: i.urgency,
+                assignment_group: i.assignment_group,
+                assigned_to: i.assigned_to,
+                service: i.service,
+                offering: i.service_offering,
+                ci: i.configuration_item,
+                category: i.category,
+                subcategory: i.subcategory,
+                location: i.location,
+            },
             priority: i.priority,
             priority_reason: i.priority_reason,
-            assignment_group: i.assignment_group,
-            assigned_to: i.assigned_to,
-            service: i.service,
-            offering: i.service_offering,
-            ci: i.configuration_item,
             parent: i.parent,
-            category: i.category,
-            subcategory: i.subcategory,
             workaround: i.workaround,
             major: i.major,
-            location: i.location,
         }
     }
 }
@@ -584,8 +466,8 @@ pub struct CategoryOut {
     pub sort_order: i64,
 }
 
-impl From<sigap_core::store::incidents::Category> for CategoryOut {
-    fn from(c: sigap_core::store::incidents::Category) -> Self {
+impl From<sigap_core::store::task::config::Category> for CategoryOut {
+    fn from(c: sigap_core::store::task::config::Category) -> Self {
         Self {
             code: c.code,
             name: c.name,
@@ -651,8 +533,8 @@ pub struct RuleOut {
     pub active: bool,
 }
 
-impl From<sigap_core::store::incidents::AssignmentRule> for RuleOut {
-    fn from(r: sigap_core::store::incidents::AssignmentRule) -> Self {
+impl From<sigap_core::store::task::config::AssignmentRule> for RuleOut {
+    fn from(r: sigap_core::store::task::config::AssignmentRule) -> Self {
         Self {
             id: r.id.as_uuid(),
             sort_order: r.sort_order,
@@ -742,8 +624,8 @@ pub struct AttachmentOut {
     pub href: String,
 }
 
-impl From<sigap_core::store::incidents::Attachment> for AttachmentOut {
-    fn from(a: sigap_core::store::incidents::Attachment) -> Self {
+impl From<sigap_core::store::task::attachments::Attachment> for AttachmentOut {
+    fn from(a: sigap_core::store::task::attachments::Attachment) -> Self {
         Self {
             href: format!("/api/v1/attachments/{}", a.id),
             id: a.id.as_uuid(),
@@ -948,7 +830,7 @@ pub async fn bulk(
         };
         out.push(match result {
             Ok(i) => BulkResult {
-                incident: i.number,
+                incident: i.task.number.clone(),
                 status: 200,
                 code: None,
                 detail: None,
@@ -1009,10 +891,10 @@ pub async fn known_incidents(
                 yours: me.is_some()
                     && (i.caller.as_ref().map(|c| c.id) == me
                         || i.opened_by.as_ref().map(|c| c.id) == me),
-                number: i.number,
-                short_description: i.short_description,
+                number: i.task.number.clone(),
+                short_description: i.task.short_description.clone(),
                 state: i.state.code().into(),
-                major: i.major,
+                major: i.ext.major,
                 opened_at: ts(i.opened_at),
             })
             .collect(),

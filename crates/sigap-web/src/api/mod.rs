@@ -11,8 +11,10 @@ mod locations;
 mod notifications;
 mod params;
 mod portfolio;
+mod problems;
 mod responses;
 mod sla;
+mod task;
 pub use sla::instant as sla_instant;
 
 use crate::error::ApiError;
@@ -42,6 +44,7 @@ use utoipa_axum::routes;
         (name = "portfolios", description = "The project and application portfolios"),
         (name = "cmdb", description = "Configuration items, classes, relationships, impact analysis, CSV import and export"),
         (name = "incidents", description = "Incident management: log, classify, assign, hold, resolve, close"),
+        (name = "problems", description = "Problem management: root cause, linked incidents, work-arounds, known errors, trends"),
         (name = "import", description = "CSV import and export of people, organizations, incidents and configuration items, with a column mapping; the ServiceNow importer is `sigap import servicenow-incidents`"),
         (name = "sla", description = "Service level management: calendars, agreements (SLA, OLA, UC), targets, clocks, compliance"),
         (name = "audit", description = "Who changed what, when")
@@ -93,6 +96,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .merge(portfolio_routes())
         .merge(cmdb_routes())
         .merge(incident_routes())
+        .merge(problem_routes())
         .merge(sla_routes())
         .routes(routes!(csv::import))
         .routes(routes!(csv::export))
@@ -114,6 +118,21 @@ fn sla_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(incident_clocks))
         .routes(routes!(breaching))
         .routes(routes!(compliance))
+}
+
+fn problem_routes() -> OpenApiRouter<AppState> {
+    use problems::*;
+    OpenApiRouter::new()
+        .routes(routes!(list_problems, create_problem))
+        .routes(routes!(get_problem, patch_problem))
+        .routes(routes!(problem_action))
+        .routes(routes!(link_incidents))
+        .routes(routes!(unlink_incident))
+        .routes(routes!(apply_known_error))
+        .routes(routes!(known_errors))
+        .routes(routes!(incident_known_errors))
+        .routes(routes!(trends))
+        .routes(routes!(problem_clocks))
 }
 
 fn incident_routes() -> OpenApiRouter<AppState> {

@@ -54,6 +54,7 @@ choices!(
     sigap_domain::portfolio::AppStatus,
     sigap_domain::cmdb::CiStatus,
     sigap_domain::process::incident::IncidentState,
+    sigap_domain::process::problem::ProblemState,
 );
 
 /// A closed set of codes of the API's own (a queue, a report's breakdown): its [`Choice`]
@@ -145,27 +146,6 @@ pub fn read_codes<'de, D: Deserializer<'de>, T: Choice>(d: D) -> Result<Vec<T>, 
         .collect()
 }
 
-/// One code of `T`, for `#[serde(deserialize_with)]` on an `Option<T>` field. (A field of a
-/// [`code_param!`] or [`codes_enum!`] type with `#[param(inline)]` is preferred: a parameter
-/// given its schema by `schema_with` loses its doc comment in the document.)
-#[allow(dead_code, reason = "the problem routes, being written, use it")]
-pub fn one<'de, D: Deserializer<'de>, T: Choice>(d: D) -> Result<Option<T>, D::Error> {
-    read_code(d).map(Some)
-}
-
-/// Codes of `T` separated by commas, for `#[serde(deserialize_with)]` on an
-/// `Option<Vec<T>>` field.
-#[allow(dead_code, reason = "the problem routes, being written, use it")]
-pub fn many<'de, D: Deserializer<'de>, T: Choice>(d: D) -> Result<Option<Vec<T>>, D::Error> {
-    read_codes(d).map(Some)
-}
-
-/// The codes joined by commas, as the use cases read them.
-#[allow(dead_code, reason = "the problem routes, being written, use it")]
-pub fn join<T: Choice>(values: Option<Vec<T>>) -> Option<String> {
-    values.map(|v| v.iter().map(|c| c.code()).collect::<Vec<_>>().join(","))
-}
-
 /// The schema of codes of `T` separated by commas: an array of the codes, sent with
 /// `style=form, explode=false`.
 pub fn choice_list<T: Choice>() -> RefOr<Schema> {
@@ -228,34 +208,48 @@ code_param! {
     CiStatusCode(sigap_domain::cmdb::CiStatus);
 }
 
-/// Incident states separated by commas, as the list's `state` filter takes them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IncidentStates(pub Vec<sigap_domain::process::incident::IncidentState>);
+/// A query parameter taking codes of a domain enum separated by commas (a list's `state`
+/// filter): an array of the codes, sent with `style=form, explode=false`. A wrapper per enum,
+/// as for `code_param!`.
+macro_rules! code_list {
+    ($($(#[$meta:meta])* $name:ident($t:ty);)+) => {$(
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub struct $name(pub Vec<$t>);
 
-impl IncidentStates {
-    /// The codes joined by commas, as the use case reads them.
-    pub fn joined(&self) -> String {
-        self.0
-            .iter()
-            .map(|c| c.code())
-            .collect::<Vec<_>>()
-            .join(",")
-    }
+        impl $name {
+            /// The codes joined by commas, as the use case reads them.
+            pub fn joined(&self) -> String {
+                self.0
+                    .iter()
+                    .map(|c| Choice::code(*c))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                read_codes(d).map($name)
+            }
+        }
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> RefOr<Schema> {
+                choice_list::<$t>()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
+    )+};
 }
 
-impl<'de> Deserialize<'de> for IncidentStates {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        read_codes(d).map(IncidentStates)
-    }
+code_list! {
+    /// Incident states separated by commas.
+    IncidentStates(sigap_domain::process::incident::IncidentState);
+    /// Problem states separated by commas.
+    ProblemStates(sigap_domain::process::problem::ProblemState);
 }
-
-impl utoipa::PartialSchema for IncidentStates {
-    fn schema() -> RefOr<Schema> {
-        choice_list::<sigap_domain::process::incident::IncidentState>()
-    }
-}
-
-impl utoipa::ToSchema for IncidentStates {}
 
 /// The schema of one of `codes`, with its description (a parameter given its schema by a
 /// function loses its doc comment, so the schema carries it).

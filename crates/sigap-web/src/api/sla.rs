@@ -350,7 +350,7 @@ pub struct AgreementOut {
     pub version: i64,
 }
 
-fn named<T: ToString>(r: Option<sigap_core::store::incidents::NamedRef<T>>) -> Option<Ref> {
+fn named<T: ToString>(r: Option<sigap_core::store::task::NamedRef<T>>) -> Option<Ref> {
     r.and_then(|r| {
         Uuid::parse_str(&r.id.to_string()).ok().map(|id| Ref {
             id,
@@ -791,8 +791,8 @@ pub async fn breaching(
                     id: i.id.as_uuid(),
                     display: i.number.clone(),
                 },
-                number: i.number,
-                short_description: i.short_description,
+                number: i.task.number,
+                short_description: i.task.short_description,
                 clock: v.into(),
             })
             .collect(),

@@ -7,8 +7,9 @@ use crate::AppState;
 use axum::extract::{Path, Query, RawQuery, State};
 use sigap_core::incidents::{self, Action};
 use sigap_core::listing::ListParams;
-use sigap_core::store::incidents::{Incident, JournalKind};
+use sigap_core::store::incidents::Incident;
 use sigap_domain::process::incident::{HoldReason, IncidentState};
+use sigap_domain::task::JournalKind;
 use sigap_domain::task::MatrixPreset;
 use sigap_domain::task::StateModel;
 use std::collections::HashMap;
@@ -561,7 +562,7 @@ fn view(tt: Tr<'_>, viewer: &Viewer, labels: MatrixPreset, i: &Incident) -> Inci
         urgency: i.urgency.get(),
         priority: i.priority.get(),
         priority_label: priority_label(tt, labels, i.priority.get()),
-        override_reason: i.priority_override_reason.clone().unwrap_or_default(),
+        override_reason: i.ext.priority_override_reason.clone().unwrap_or_default(),
         caller: i
             .caller
             .as_ref()
@@ -601,17 +602,19 @@ fn view(tt: Tr<'_>, viewer: &Viewer, labels: MatrixPreset, i: &Incident) -> Inci
         category: i.category.clone().unwrap_or_default(),
         contact_type: tt.get(&format!("contact-{}", i.contact_type.code())),
         hold_reason: i
+            .ext
             .hold_reason
             .map(|h| tt.get(&format!("hold-{}", h.code())))
             .unwrap_or_default(),
-        workaround: i.workaround.clone(),
+        workaround: i.ext.workaround.clone(),
         resolution_code: i
+            .ext
             .resolution_code
             .as_ref()
             .map(|c| tt.get(&format!("resolution-{c}")))
             .unwrap_or_default(),
-        resolution_notes: i.resolution_notes.clone(),
-        major: i.major,
+        resolution_notes: i.ext.resolution_notes.clone(),
+        major: i.ext.major,
         opened: when(i.opened_at, viewer),
         reopen_count: i.reopen_count,
         reassignment_count: i.reassignment_count,
@@ -855,17 +858,20 @@ pub async fn incident_create(
 ) -> Response {
     let staff = ctx.principal.has(sigap_domain::Role::Agent);
     let input = incidents::IncidentInput {
-        short_description: form.get("short_description"),
-        description: form.get("description"),
-        impact: level(&form, "impact"),
-        urgency: level(&form, "urgency"),
-        caller: form.opt("caller").map(Some),
-        contact_type: form.opt("contact_type"),
-        service: form.opt("service").map(Some),
-        ci: form.opt("ci").map(Some),
-        category: form.opt("category").map(Some),
-        assignment_group: form.opt("assignment_group").map(Some),
-        location: form.opt("location").map(Some),
+        task: sigap_core::task::TaskInput {
+            short_description: form.get("short_description"),
+            description: form.get("description"),
+            impact: level(&form, "impact"),
+            urgency: level(&form, "urgency"),
+            caller: form.opt("caller").map(Some),
+            contact_type: form.opt("contact_type"),
+            service: form.opt("service").map(Some),
+            ci: form.opt("ci").map(Some),
+            category: form.opt("category").map(Some),
+            assignment_group: form.opt("assignment_group").map(Some),
+            location: form.opt("location").map(Some),
+            ..Default::default()
+        },
         ..Default::default()
     };
     match incidents::create(&state.core, &ctx, input).await {
@@ -920,7 +926,7 @@ pub(crate) async fn categories(state: &AppState) -> Vec<(String, String)> {
     state
         .core
         .store
-        .read(async |tx| sigap_core::store::incidents::categories(tx).await)
+        .read(async |tx| sigap_core::store::task::config::categories(tx).await)
         .await
         .unwrap_or_default()
         .into_iter()
@@ -973,22 +979,25 @@ pub async fn incident_update(
     form: FormData,
 ) -> Response {
     let input = incidents::IncidentInput {
-        short_description: form.get("short_description"),
-        description: form.get("description"),
-        impact: level(&form, "impact"),
-        urgency: level(&form, "urgency"),
-        assignment_group: form.get("assignment_group").map(Some),
-        assigned_to: form.get("assigned_to").map(Some),
+        task: sigap_core::task::TaskInput {
+            short_description: form.get("short_description"),
+            description: form.get("description"),
+            impact: level(&form, "impact"),
+            urgency: level(&form, "urgency"),
+            assignment_group: form.get("assignment_group").map(Some),
+            assigned_to: form.get("assigned_to").map(Some),
+            service: changed(&form, "service"),
+            ci: changed(&form, "ci"),
+            location: changed(&form, "location"),
+            category: changed(&form, "category"),
+            // A new category drops a subcategory of the old one.
+            subcategory: changed(&form, "subcategory")
+                .or_else(|| changed(&form, "category").is_some().then_some(None)),
+            ..Default::default()
+        },
         workaround: form.get("workaround"),
         major: form.get("major_sent").map(|_| form.get("major").is_some()),
-        service: changed(&form, "service"),
-        ci: changed(&form, "ci"),
-        location: changed(&form, "location"),
         parent: changed(&form, "parent"),
-        category: changed(&form, "category"),
-        // A new category drops a subcategory of the old one.
-        subcategory: changed(&form, "subcategory")
-            .or_else(|| changed(&form, "category").is_some().then_some(None)),
         ..Default::default()
     };
     let result = incidents::update(&state.core, &ctx, &key, input, form.version()).await;
@@ -1189,8 +1198,8 @@ async fn portal_view(
             let yours = i.caller.as_ref().map(|c| c.id) == Some(me)
                 || i.opened_by.as_ref().map(|c| c.id) == Some(me);
             (
-                i.number,
-                i.short_description,
+                i.task.number.clone(),
+                i.task.short_description.clone(),
                 tt.get(&format!("incident-state-{}", i.state.code())),
                 yours,
             )
@@ -1426,8 +1435,8 @@ pub struct CategoriesPage<'a> {
     pub chrome: Chrome<'a>,
     /// Top-level categories, each with its subcategories.
     pub tree: Vec<(
-        sigap_core::store::incidents::Category,
-        Vec<sigap_core::store::incidents::Category>,
+        sigap_core::store::task::config::Category,
+        Vec<sigap_core::store::task::config::Category>,
     )>,
     pub draft: Draft,
 }

@@ -193,13 +193,13 @@ pub async fn sla_page(
         .into_iter()
         .map(|(v, i)| BreachRow {
             badge: badge(tt, &v),
-            number: i.number,
-            short_description: i.short_description,
+            number: i.task.number,
+            short_description: i.task.short_description,
             agreement: v.agreement.clone(),
             target: v.clock.target_name.clone(),
             due: v.reading.due.map(|d| when(d, &viewer)).unwrap_or_default(),
-            group: i.assignment_group.map(|g| g.name).unwrap_or_default(),
-            assignee: i.assigned_to.map(|p| p.name).unwrap_or_default(),
+            group: i.task.assignment_group.map(|g| g.name).unwrap_or_default(),
+            assignee: i.task.assigned_to.map(|p| p.name).unwrap_or_default(),
         })
         .collect();
     render(

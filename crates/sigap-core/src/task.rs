@@ -1,0 +1,567 @@
+//! The task core's use cases: what every process does the same way. Who sees which tasks;
+//! finding one by id or number; checking a move against the process's state model; the
+//! record of a change (journal, audit log, search index); the journal a reader may see;
+//! notifications with their common rules (a new assignee, a group's queue). A process
+//! (`incidents`, `problems`) implements `Process` and calls these.
+
+use crate::audit::{self, Actor};
+use crate::error::Errors;
+use crate::error::{AppError, AppResult};
+use crate::principal::Ctx;
+use crate::refs::{self, RefChange};
+use jiff::Timestamp;
+use serde_json::{Map, Value, json};
+use sigap_domain::task::{
+    ContactType, JournalKind, Level, MatrixPreset, Priority, PriorityMatrix, StateModel,
+};
+use sigap_domain::{CiId, PersonId, Role, TaskId, parse_line, parse_text};
+use sigap_store::task::journal::{self, JournalEntry};
+use sigap_store::task::{self as repo, Extension, Record, Task, TaskFields, Visibility, config};
+use sigap_store::{StoreError, Tx};
+
+/// A process on the task core: its extension and how it appears in the audit log, links and
+/// notifications.
+pub trait Process: Extension {
+    /// The audit log's record type and the start of notification kinds: "incident".
+    const ENTITY: &'static str;
+    /// The agents' pages of the process: "/incidents".
+    const PATH: &'static str;
+    /// Adds the process's own fields to an audit map.
+    fn audit(&self, m: &mut Map<String, Value>);
+    /// Sets the process's own fields that SLA conditions may look at (`hold_reason`,
+    /// `major`).
+    fn conditions(&self, s: &mut sigap_domain::sla::Snapshot);
+}
+
+/// Agents (and above) work tasks; requesters only report and follow their own.
+pub fn is_staff(ctx: &Ctx) -> bool {
+    ctx.principal.has(Role::Agent)
+}
+
+/// Which tasks a reader may see: the provider's agents all, a customer's or supplier's
+/// agents their organization's, anyone else their own.
+pub fn visibility(ctx: &Ctx) -> AppResult<Visibility> {
+    if is_staff(ctx) {
+        return Ok(match ctx.principal.scope() {
+            None => Visibility::All,
+            Some(org) => Visibility::Organization(org),
+        });
+    }
+    Ok(Visibility::Own(ctx.principal.person()?))
+}
+
+pub fn visible<S>(v: &Visibility, t: &Task<S>) -> bool {
+    match v {
+        Visibility::All => true,
+        Visibility::Organization(org) => t.organization.as_ref().is_some_and(|o| o.id == *org),
+        Visibility::Own(p) => {
+            t.caller.as_ref().is_some_and(|c| c.id == *p)
+                || t.opened_by.as_ref().is_some_and(|c| c.id == *p)
+        }
+    }
+}
+
+/// A task of E's kind by id or number; another kind's is not found.
+pub async fn find<E: Extension>(tx: &mut Tx<'_>, key: &str) -> AppResult<Record<E>> {
+    let key = key.trim();
+    if let Some(id) = TaskId::parse(key) {
+        return match repo::get(tx, id).await {
+            Ok(t) => Ok(t),
+            Err(StoreError::NotFound) => Err(AppError::NotFound),
+            Err(e) => Err(e.into()),
+        };
+    }
+    repo::find_by_number(tx, key)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// A task by id or number, if the reader may see it (else 404, whether or not it exists).
+pub async fn get<E: Extension>(core: &crate::Core, ctx: &Ctx, key: &str) -> AppResult<Record<E>> {
+    let v = visibility(ctx)?;
+    let key = key.to_owned();
+    let t = core
+        .store
+        .read(async move |tx| find::<E>(tx, &key).await)
+        .await?;
+    if visible(&v, &t) {
+        Ok(t)
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+/// A task's journal as its reader may see it: agents the work notes and changes too,
+/// callers the comments.
+pub async fn journal_of(
+    core: &crate::Core,
+    ctx: &Ctx,
+    task: TaskId,
+) -> AppResult<Vec<JournalEntry>> {
+    let staff = is_staff(ctx);
+    Ok(core
+        .store
+        .read(async move |tx| journal::entries(tx, task, staff).await)
+        .await?)
+}
+
+/// Checks a move against the process's state model: 409 naming the allowed moves.
+pub fn transition<S: StateModel>(from: S, to: S) -> AppResult<()> {
+    from.check(to).map_err(|e| AppError::Conflict {
+        code: e.code,
+        message: e.message,
+        field: Some("state".into()),
+    })
+}
+
+/// 409 for a finished task that is asked to change.
+pub fn not_final<S: StateModel>(state: S) -> AppResult<()> {
+    if state.is_final() {
+        return Err(AppError::Conflict {
+            code: "final_state",
+            message: format!("a {state} {} cannot change", S::NOUN),
+            field: None,
+        });
+    }
+    Ok(())
+}
+
+/// What every task shows in the audit log and its journal's field changes.
+fn audit_common<S: StateModel>(t: &Task<S>) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("short_description".into(), json!(t.short_description));
+    m.insert("description".into(), json!(t.description));
+    m.insert("state".into(), json!(t.state.code()));
+    m.insert("impact".into(), json!(t.impact.get()));
+    m.insert("urgency".into(), json!(t.urgency.get()));
+    m.insert("priority".into(), json!(t.priority.get()));
+    let login =
+        |p: &Option<sigap_store::groups::PersonRef>| json!(p.as_ref().map(|p| p.login.clone()));
+    m.insert("caller".into(), login(&t.caller));
+    m.insert(
+        "assignment_group".into(),
+        json!(t.assignment_group.as_ref().map(|g| g.name.clone())),
+    );
+    m.insert("assigned_to".into(), login(&t.assigned_to));
+    let name = |n: Option<&String>| json!(n.cloned());
+    m.insert("service".into(), name(t.service.as_ref().map(|s| &s.name)));
+    m.insert(
+        "offering".into(),
+        name(t.offering.as_ref().map(|s| &s.name)),
+    );
+    m.insert("parent".into(), name(t.parent.as_ref().map(|s| &s.name)));
+    m.insert(
+        "configuration_item".into(),
+        name(t.ci.as_ref().map(|s| &s.name)),
+    );
+    m.insert("category".into(), json!(t.category));
+    m.insert("subcategory".into(), json!(t.subcategory));
+    m.insert(
+        "location".into(),
+        name(t.location.as_ref().map(|s| &s.name)),
+    );
+    m.insert("contact_type".into(), json!(t.contact_type.code()));
+    m.insert("reassignment_count".into(), json!(t.reassignment_count));
+    m.insert("reopen_count".into(), json!(t.reopen_count));
+    m
+}
+
+/// A task as the audit log records it: the common fields and the process's own.
+pub fn audit_map<P: Process>(r: &Record<P>) -> Map<String, Value> {
+    let mut m = audit_common(&r.task);
+    r.ext.audit(&mut m);
+    m
+}
+
+/// Writes a comment or work note into a task's journal by the actor, and the task's search
+/// document again.
+pub async fn add_note(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    task: TaskId,
+    kind: JournalKind,
+    body: &str,
+    now: Timestamp,
+) -> AppResult<()> {
+    journal::add_entry(tx, task, kind, actor.id, &actor.name, body, None, now).await?;
+    repo::reindex(tx, task).await?;
+    Ok(())
+}
+
+/// The sort fields every task list takes.
+pub const SORT_FIELDS: &[(&str, sigap_store::task::TaskSort)] = &[
+    ("number", sigap_store::task::TaskSort::Number),
+    ("priority", sigap_store::task::TaskSort::Priority),
+    ("opened_at", sigap_store::task::TaskSort::OpenedAt),
+    ("updated_at", sigap_store::task::TaskSort::UpdatedAt),
+];
+
+/// Records a change: the changed fields in the journal, the audit log, and the search
+/// index.
+pub async fn record_change<P: Process>(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    now: Timestamp,
+    before: Option<&Record<P>>,
+    after: &Record<P>,
+    action: &'static str,
+) -> AppResult<()> {
+    let b = before.map(audit_map);
+    let a = audit_map(after);
+    let changes = audit::diff(b.as_ref(), Some(&a));
+    if changes.as_object().is_some_and(|m| !m.is_empty()) {
+        journal::add_entry(
+            tx,
+            after.id,
+            JournalKind::Change,
+            actor.id,
+            &actor.name,
+            "",
+            Some(&changes),
+            now,
+        )
+        .await?;
+    }
+    audit::record_diff(
+        tx,
+        actor,
+        now,
+        P::ENTITY,
+        &after.id.to_string(),
+        action,
+        b.as_ref(),
+        Some(&a),
+    )
+    .await?;
+    repo::reindex(tx, after.id).await?;
+    Ok(())
+}
+
+/// Sends in-app notifications about one change of a task: never to the person who made it,
+/// and each kind once per person. Kinds are the process's entity and an event
+/// (`incident_assigned`), rendered through the locale files when shown.
+pub struct Notifier {
+    actor: Option<PersonId>,
+    subject: String,
+    now: Timestamp,
+    entity: &'static str,
+    sent: Vec<(PersonId, String)>,
+    pub desk_link: String,
+}
+
+impl Notifier {
+    pub fn new<P: Process>(actor: &Actor, task: &Record<P>, now: Timestamp) -> Self {
+        Self {
+            actor: actor.id,
+            subject: format!("{} {}", task.number, task.short_description),
+            now,
+            entity: P::ENTITY,
+            sent: Vec::new(),
+            desk_link: format!("{}/{}", P::PATH, task.number),
+        }
+    }
+
+    /// Tells `who` of `event` (with a body and where to look).
+    pub async fn send(
+        &mut self,
+        tx: &mut Tx<'_>,
+        who: Option<PersonId>,
+        event: &str,
+        body: &str,
+        link: &str,
+    ) -> AppResult<()> {
+        let Some(who) = who else { return Ok(()) };
+        let kind = format!("{}_{event}", self.entity);
+        if Some(who) == self.actor || self.sent.iter().any(|(p, k)| *p == who && *k == kind) {
+            return Ok(());
+        }
+        sigap_store::notifications::insert(
+            tx,
+            &sigap_store::notifications::NewNotification {
+                person_id: who,
+                kind: &kind,
+                subject: &self.subject,
+                body,
+                link,
+            },
+            self.now,
+        )
+        .await?;
+        self.sent.push((who, kind));
+        Ok(())
+    }
+
+    /// The rules every task shares: a new assignee hears of it (`assigned`); a task that
+    /// moved to a group without an assignee reaches the group's members (`queued`).
+    pub async fn assignment<S>(
+        &mut self,
+        tx: &mut Tx<'_>,
+        before: Option<&Task<S>>,
+        after: &Task<S>,
+    ) -> AppResult<()> {
+        let link = self.desk_link.clone();
+        let assignee = after.assigned_to.as_ref().map(|p| p.id);
+        let assignee_moved = before.map(|b| b.assigned_to.as_ref().map(|p| p.id)) != Some(assignee);
+        if assignee_moved && assignee.is_some() {
+            self.send(tx, assignee, "assigned", "", &link).await?;
+        }
+        let group = after.assignment_group.as_ref().map(|g| g.id);
+        let group_moved = before.map(|b| b.assignment_group.as_ref().map(|g| g.id)) != Some(group);
+        if group_moved && assignee.is_none() {
+            if let Some(g) = group {
+                for m in sigap_store::groups::members(tx, g).await? {
+                    self.send(tx, Some(m.id), "queued", "", &link).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+// ----- input -----
+
+/// The fields every task's input may carry (a process's input adds its own). `None` leaves
+/// a field as it is; a reference or an optional text set to `Some(None)` clears it.
+#[derive(Debug, Clone, Default)]
+pub struct TaskInput {
+    pub short_description: Option<String>,
+    pub description: Option<String>,
+    pub caller: RefChange,
+    pub contact_type: Option<String>,
+    pub impact: Option<i64>,
+    pub urgency: Option<i64>,
+    pub assignment_group: RefChange,
+    pub assigned_to: RefChange,
+    pub service: RefChange,
+    /// An offering of the service (its id); the service follows the offering.
+    pub offering: RefChange,
+    pub ci: RefChange,
+    pub category: Option<Option<String>>,
+    pub subcategory: Option<Option<String>>,
+    /// Where it happens: a location's id or name.
+    pub location: RefChange,
+}
+
+fn opt_text(
+    errs: &mut Errors,
+    field: &str,
+    v: &Option<Option<String>>,
+    current: Option<String>,
+) -> Option<String> {
+    match v {
+        None => current,
+        Some(None) => None,
+        Some(Some(t)) if t.trim().is_empty() => None,
+        Some(Some(t)) => errs.take(field, parse_line(t, 100)),
+    }
+}
+
+/// Applies the plain common fields of an input; references are resolved by `resolve_refs`.
+pub fn apply_plain<S>(input: &TaskInput, f: &mut TaskFields<S>, errs: &mut Errors) {
+    if let Some(t) = &input.short_description {
+        if let Some(t) = errs.take("short_description", parse_line(t, 160)) {
+            f.short_description = t;
+        }
+    }
+    if let Some(t) = &input.description {
+        if let Some(t) = errs.take("description", parse_text(t, 32_000)) {
+            f.description = t;
+        }
+    }
+    if let Some(c) = &input.contact_type {
+        if let Some(c) = errs.take("contact_type", ContactType::parse(c)) {
+            f.contact_type = c;
+        }
+    }
+    if let Some(i) = input.impact {
+        if let Some(i) = errs.take("impact", Level::parse(i)) {
+            f.impact = i;
+        }
+    }
+    if let Some(u) = input.urgency {
+        if let Some(u) = errs.take("urgency", Level::parse(u)) {
+            f.urgency = u;
+        }
+    }
+    f.category = opt_text(errs, "category", &input.category, f.category.clone());
+    f.subcategory = opt_text(
+        errs,
+        "subcategory",
+        &input.subcategory,
+        f.subcategory.clone(),
+    );
+}
+
+/// A reference's key as given: `None` unchanged, `Some(None)` cleared.
+pub fn refs_key(change: &RefChange) -> Option<Option<String>> {
+    change.as_ref().map(|v| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+            .map(str::to_owned)
+    })
+}
+
+pub async fn resolve_ci(tx: &mut Tx<'_>, key: &str) -> AppResult<CiId> {
+    match crate::cmdb::resolve_ci(tx, key).await? {
+        Some(c) => Ok(c.id),
+        None => Err(AppError::field(
+            "configuration_item",
+            "not_found",
+            "no such configuration item",
+        )),
+    }
+}
+
+/// Resolves the common references of an input (people and the group for agents, the
+/// service and its offering, the CI), takes the organization from the caller, checks the
+/// category and subcategory and that the assignee is in the group, and counts a
+/// reassignment. Returns the priority the matrix gives the impact and urgency (a process
+/// may let it be overridden).
+pub async fn resolve_refs<S>(
+    tx: &mut Tx<'_>,
+    ctx: &Ctx,
+    input: &TaskInput,
+    f: &mut TaskFields<S>,
+    before: Option<&Task<S>>,
+) -> AppResult<Priority> {
+    if is_staff(ctx) {
+        f.caller_id = refs::person(tx, "caller", &input.caller, f.caller_id).await?;
+        f.assignment_group_id = refs::group(
+            tx,
+            "assignment_group",
+            &input.assignment_group,
+            f.assignment_group_id,
+        )
+        .await?;
+        f.assigned_to_id =
+            refs::person(tx, "assigned_to", &input.assigned_to, f.assigned_to_id).await?;
+    }
+    f.service_id = match refs_key(&input.service) {
+        None => f.service_id,
+        Some(None) => None,
+        Some(Some(k)) => Some(
+            crate::portfolio::resolve(tx, &k)
+                .await?
+                .ok_or_else(|| AppError::field("service", "not_found", "no such service"))?
+                .id,
+        ),
+    };
+    f.offering_id = match refs_key(&input.offering) {
+        None => f.offering_id,
+        Some(None) => None,
+        Some(Some(k)) => {
+            let o = match sigap_domain::OfferingId::parse(&k) {
+                Some(id) => match sigap_store::portfolio::get_offering(tx, id).await {
+                    Ok(o) => Some(o),
+                    Err(StoreError::NotFound) => None,
+                    Err(e) => return Err(e.into()),
+                },
+                None => None,
+            }
+            .filter(|o| o.active)
+            .ok_or_else(|| AppError::field("offering", "not_found", "no such offering"))?;
+            match f.service_id {
+                Some(s) if s != o.service_id && refs_key(&input.service).is_some() => {
+                    return Err(AppError::field(
+                        "offering",
+                        "mismatch",
+                        "the offering belongs to another service",
+                    ));
+                }
+                _ => f.service_id = Some(o.service_id),
+            }
+            Some(o.id)
+        }
+    };
+    // An offering of another service goes when the service changes.
+    if let (Some(o), Some(s)) = (f.offering_id, f.service_id) {
+        if refs_key(&input.offering).is_none()
+            && sigap_store::portfolio::get_offering(tx, o)
+                .await?
+                .service_id
+                != s
+        {
+            f.offering_id = None;
+        }
+    } else if f.service_id.is_none() {
+        f.offering_id = None;
+    }
+    f.ci_id = match refs_key(&input.ci) {
+        None => f.ci_id,
+        Some(None) => None,
+        Some(Some(k)) => Some(resolve_ci(tx, &k).await?),
+    };
+    // The caller's organization is the task's.
+    if let Some(caller) = f.caller_id {
+        f.organization_id = sigap_store::people::get(tx, caller)
+            .await?
+            .organization
+            .map(|o| o.id);
+    }
+    if let Some(cat) = &f.category {
+        let cats = config::categories(tx).await?;
+        if !cats
+            .iter()
+            .any(|c| &c.code == cat && c.parent_code.is_none() && c.active)
+        {
+            return Err(AppError::field(
+                "category",
+                "invalid_choice",
+                "no such category",
+            ));
+        }
+        if let Some(sub) = &f.subcategory {
+            if !cats
+                .iter()
+                .any(|c| &c.code == sub && c.parent_code.as_ref() == Some(cat) && c.active)
+            {
+                return Err(AppError::field(
+                    "subcategory",
+                    "invalid_choice",
+                    "not a subcategory of the category",
+                ));
+            }
+        }
+    } else if f.subcategory.is_some() {
+        return Err(AppError::field(
+            "subcategory",
+            "invalid_choice",
+            "needs a category",
+        ));
+    }
+    if let Some(person) = f.assigned_to_id {
+        let Some(group) = f.assignment_group_id else {
+            return Err(AppError::field(
+                "assigned_to",
+                "group_required",
+                "choose an assignment group first",
+            ));
+        };
+        let members = sigap_store::groups::members(tx, group).await?;
+        if !members.iter().any(|m| m.id == person) {
+            return Err(AppError::field(
+                "assigned_to",
+                "not_a_member",
+                "the assignee must be a member of the assignment group",
+            ));
+        }
+    }
+    // Reassignments count once the task had an assignment.
+    if let Some(b) = before {
+        let group_moved = b.assignment_group.as_ref().map(|g| g.id) != f.assignment_group_id;
+        let person_moved = b.assigned_to.as_ref().map(|p| p.id) != f.assigned_to_id;
+        if (group_moved && b.assignment_group.is_some())
+            || (person_moved && b.assigned_to.is_some())
+        {
+            f.reassignment_count += 1;
+        }
+    }
+    Ok(matrix_in(tx).await?.priority(f.impact, f.urgency))
+}
+
+/// The current priority matrix (the ITIL one until the administrator sets a complete one).
+pub async fn matrix_in(tx: &mut Tx<'_>) -> AppResult<PriorityMatrix> {
+    let rows = config::matrix_rows(tx).await?;
+    Ok(PriorityMatrix::new(rows).unwrap_or_else(|_| PriorityMatrix::preset(MatrixPreset::Itil)))
+}

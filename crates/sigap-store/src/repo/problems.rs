@@ -1,0 +1,284 @@
+//! Problems on the task core: their own table (symptoms, root cause, work-around, fix, the
+//! known-error flag), the incidents linked to a problem, and what only problem management
+//! asks: linked incidents and their counts, and the trends of incidents no problem explains.
+
+use super::list::{Page, Val};
+use super::task::{self, ExtCondition, Extension, Record, RecordFields, TaskFilter, TaskSort};
+use crate::error::StoreResult;
+use crate::tx::Tx;
+use crate::value::{P, Row};
+use jiff::Timestamp;
+use sigap_domain::TaskId;
+use sigap_domain::process::problem::ProblemState;
+use sigap_domain::task::TaskKind;
+
+/// A problem's own fields.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ProblemExt {
+    pub symptoms: String,
+    pub root_cause: String,
+    pub cause_code: Option<String>,
+    pub workaround: String,
+    /// When the work-around was last published to the linked incidents.
+    pub workaround_published_at: Option<Timestamp>,
+    pub fix: String,
+    pub known_error: bool,
+    pub known_error_at: Option<Timestamp>,
+    pub major: bool,
+    pub resolution_code: Option<String>,
+    pub resolution_notes: String,
+}
+
+impl Extension for ProblemExt {
+    type State = ProblemState;
+    const KIND: TaskKind = TaskKind::Problem;
+    const TABLE: &'static str = "problem";
+    const COLUMNS: &'static [&'static str] = &[
+        "symptoms",
+        "root_cause",
+        "cause_code",
+        "workaround",
+        "workaround_published_at",
+        "fix",
+        "known_error",
+        "known_error_at",
+        "major",
+        "resolution_code",
+        "resolution_notes",
+    ];
+
+    fn decode(row: &Row, at: usize) -> StoreResult<Self> {
+        Ok(Self {
+            symptoms: row.get(at)?,
+            root_cause: row.get(at + 1)?,
+            cause_code: row.get(at + 2)?,
+            workaround: row.get(at + 3)?,
+            workaround_published_at: row.get(at + 4)?,
+            fix: row.get(at + 5)?,
+            known_error: row.get(at + 6)?,
+            known_error_at: row.get(at + 7)?,
+            major: row.get(at + 8)?,
+            resolution_code: row.get(at + 9)?,
+            resolution_notes: row.get(at + 10)?,
+        })
+    }
+
+    fn params(&self) -> Vec<P<'_>> {
+        vec![
+            self.symptoms.as_str().into(),
+            self.root_cause.as_str().into(),
+            self.cause_code.as_deref().into(),
+            self.workaround.as_str().into(),
+            self.workaround_published_at.into(),
+            self.fix.as_str().into(),
+            self.known_error.into(),
+            self.known_error_at.into(),
+            self.major.into(),
+            self.resolution_code.as_deref().into(),
+            self.resolution_notes.as_str().into(),
+        ]
+    }
+}
+
+pub type Problem = Record<ProblemExt>;
+pub type ProblemFields = RecordFields<ProblemExt>;
+pub type ProblemFilter = TaskFilter<ProblemState>;
+
+/// Known errors only (or problems that are not).
+pub fn known_error(is: bool) -> ExtCondition {
+    ExtCondition::new("x.known_error = {}", Val::Bool(is))
+}
+
+pub async fn get(tx: &mut Tx<'_>, id: TaskId) -> StoreResult<Problem> {
+    task::get(tx, id).await
+}
+
+pub async fn find_by_number(tx: &mut Tx<'_>, number: &str) -> StoreResult<Option<Problem>> {
+    task::find_by_number(tx, number).await
+}
+
+pub async fn list(
+    tx: &mut Tx<'_>,
+    filter: &ProblemFilter,
+    sort: &[(TaskSort, bool)],
+    after: Option<&[Val]>,
+    limit: i64,
+) -> StoreResult<Page<Problem>> {
+    task::list(tx, filter, sort, after, limit).await
+}
+
+// ----- linked incidents -----
+
+/// Links an incident to a problem (an incident has one problem at most: linking it again
+/// moves it). Returns whether anything changed.
+pub async fn link(
+    tx: &mut Tx<'_>,
+    problem: TaskId,
+    incident: TaskId,
+    by: &str,
+    now: Timestamp,
+) -> StoreResult<bool> {
+    let n = tx
+        .execute(
+            "INSERT INTO problem_incident (incident_id, problem_id, linked_at, linked_by) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (incident_id) DO UPDATE SET problem_id = excluded.problem_id, \
+             linked_at = excluded.linked_at, linked_by = excluded.linked_by \
+             WHERE problem_incident.problem_id <> excluded.problem_id",
+            &[incident.into(), problem.into(), now.into(), by.into()],
+        )
+        .await?;
+    Ok(n > 0)
+}
+
+/// Unlinks an incident from a problem; whether it was linked.
+pub async fn unlink(tx: &mut Tx<'_>, problem: TaskId, incident: TaskId) -> StoreResult<bool> {
+    Ok(tx
+        .execute(
+            "DELETE FROM problem_incident WHERE incident_id = $1 AND problem_id = $2",
+            &[incident.into(), problem.into()],
+        )
+        .await?
+        > 0)
+}
+
+/// The problem an incident is linked to: its id and number.
+pub async fn problem_of(
+    tx: &mut Tx<'_>,
+    incident: TaskId,
+) -> StoreResult<Option<(TaskId, String)>> {
+    match tx
+        .query_opt(
+            "SELECT t.id, t.number FROM problem_incident l JOIN task t ON t.id = l.problem_id \
+             WHERE l.incident_id = $1",
+            &[incident.into()],
+        )
+        .await?
+    {
+        Some(r) => Ok(Some((r.get(0)?, r.get(1)?))),
+        None => Ok(None),
+    }
+}
+
+/// The incidents linked to a problem, in the order they were linked.
+pub async fn incidents(
+    tx: &mut Tx<'_>,
+    problem: TaskId,
+) -> StoreResult<Vec<super::incidents::Incident>> {
+    let sql = format!(
+        "{} JOIN problem_incident l ON l.incident_id = t.id WHERE l.problem_id = $1 \
+         ORDER BY l.linked_at, t.number",
+        task::select::<super::incidents::IncidentExt>()
+    );
+    tx.query(&sql, &[problem.into()])
+        .await?
+        .iter()
+        .map(task::from_row)
+        .collect()
+}
+
+/// How many incidents a problem has: open ones (new, in progress, on hold) and all.
+pub async fn incident_counts(tx: &mut Tx<'_>, problem: TaskId) -> StoreResult<(i64, i64)> {
+    let r = tx
+        .query_one(
+            "SELECT COALESCE(SUM(CASE WHEN t.state IN ('new', 'in_progress', 'on_hold') THEN 1 ELSE 0 END), 0), \
+             COUNT(*) FROM problem_incident l JOIN task t ON t.id = l.incident_id WHERE l.problem_id = $1",
+            &[problem.into()],
+        )
+        .await?;
+    Ok((r.get(0)?, r.get(1)?))
+}
+
+// ----- trends -----
+
+/// What the trends of incidents are grouped by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrendBy {
+    Service,
+    Ci,
+    Category,
+}
+
+/// One line of the trends: the service, CI or category (its id, where it has one, and its
+/// name) and how many incidents opened in the period have no problem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trend {
+    pub key: String,
+    pub name: String,
+    pub incidents: i64,
+}
+
+/// The services, CIs or categories with the most incidents opened in `[from, to)` that no
+/// problem is linked to, most first.
+pub async fn trends(
+    tx: &mut Tx<'_>,
+    by: TrendBy,
+    from: Timestamp,
+    to: Timestamp,
+    limit: i64,
+) -> StoreResult<Vec<Trend>> {
+    let (key, name, join) = match by {
+        TrendBy::Service => (
+            "t.service_id",
+            "s.name",
+            "JOIN service s ON s.id = t.service_id",
+        ),
+        TrendBy::Ci => ("t.ci_id", "c.name", "JOIN ci c ON c.id = t.ci_id"),
+        TrendBy::Category => ("t.category", "t.category", ""),
+    };
+    let sql = format!(
+        "SELECT {key}, {name}, COUNT(*) AS n FROM task t {join} \
+         WHERE t.kind = 'incident' AND {key} IS NOT NULL AND t.opened_at >= $1 AND t.opened_at < $2 \
+         AND NOT EXISTS (SELECT 1 FROM problem_incident l WHERE l.incident_id = t.id) \
+         GROUP BY {key}, {name} ORDER BY n DESC, {name} LIMIT $3"
+    );
+    let rows = tx
+        .query(&sql, &[from.into(), to.into(), limit.into()])
+        .await?;
+    rows.iter()
+        .map(|r| {
+            let key = match by {
+                TrendBy::Category => r.get::<String>(0)?,
+                TrendBy::Service | TrendBy::Ci => r.get::<uuid::Uuid>(0)?.to_string(),
+            };
+            Ok(Trend {
+                key,
+                name: r.get(1)?,
+                incidents: r.get(2)?,
+            })
+        })
+        .collect()
+}
+
+/// The incidents behind one line of the trends (to link them to a new problem).
+pub async fn trend_incidents(
+    tx: &mut Tx<'_>,
+    by: TrendBy,
+    key: &str,
+    from: Timestamp,
+    to: Timestamp,
+    limit: i64,
+) -> StoreResult<Vec<TaskId>> {
+    let column = match by {
+        TrendBy::Service => "t.service_id",
+        TrendBy::Ci => "t.ci_id",
+        TrendBy::Category => "t.category",
+    };
+    let value: P<'_> = match by {
+        TrendBy::Category => key.into(),
+        TrendBy::Service | TrendBy::Ci => match uuid::Uuid::parse_str(key) {
+            Ok(u) => u.into(),
+            Err(_) => return Ok(Vec::new()),
+        },
+    };
+    let sql = format!(
+        "SELECT t.id FROM task t WHERE t.kind = 'incident' AND {column} = $1 \
+         AND t.opened_at >= $2 AND t.opened_at < $3 \
+         AND NOT EXISTS (SELECT 1 FROM problem_incident l WHERE l.incident_id = t.id) \
+         ORDER BY t.opened_at, t.id LIMIT $4"
+    );
+    tx.query(&sql, &[value, from.into(), to.into(), limit.into()])
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}

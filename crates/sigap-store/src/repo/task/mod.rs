@@ -1,0 +1,867 @@
+//! The task core's storage: what every task has (the `task` row with its number, state,
+//! classification, people, references and times), read and written for any process through
+//! its extension (`Extension`: its own table and fields); numbering per kind, the list and
+//! queue query, the search index, and beside them the journal, attachments and the
+//! configuration every process shares (priority matrix, categories, assignment rules).
+//!
+//! A process adds its extension table and its own queries only (`repo::incidents`,
+//! `repo::problems`).
+
+pub mod attachments;
+pub mod config;
+pub mod journal;
+
+use super::decode;
+use super::groups::{GroupRef, PersonRef};
+use super::list::{Page, Select, SortKey, Val, into_page};
+use crate::error::{StoreError, StoreResult};
+use crate::tx::{Dialect, Tx};
+use crate::value::{P, Row};
+use jiff::Timestamp;
+use sigap_domain::task::{ContactType, Level, Priority, StateModel, TaskKind};
+use sigap_domain::{CiId, GroupId, LocationId, OfferingId, OrgId, PersonId, ServiceId, TaskId};
+use std::ops::{Deref, DerefMut};
+
+/// A named reference (service, organization).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedRef<T> {
+    pub id: T,
+    pub name: String,
+}
+
+/// What every task has, with its process's state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Task<S> {
+    pub id: TaskId,
+    pub number: String,
+    pub short_description: String,
+    pub description: String,
+    pub state: S,
+    pub impact: Level,
+    pub urgency: Level,
+    pub priority: Priority,
+    pub caller: Option<PersonRef>,
+    pub opened_by: Option<PersonRef>,
+    pub assignment_group: Option<GroupRef>,
+    pub assigned_to: Option<PersonRef>,
+    pub service: Option<NamedRef<ServiceId>>,
+    pub offering: Option<NamedRef<OfferingId>>,
+    pub ci: Option<NamedRef<CiId>>,
+    pub organization: Option<NamedRef<OrgId>>,
+    pub category: Option<String>,
+    pub subcategory: Option<String>,
+    pub contact_type: ContactType,
+    pub parent: Option<NamedRef<TaskId>>,
+    pub opened_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub resolved_at: Option<Timestamp>,
+    pub closed_at: Option<Timestamp>,
+    pub reassignment_count: i64,
+    pub reopen_count: i64,
+    /// Where it happens; written with `set_location`, beside the fields.
+    pub location: Option<NamedRef<LocationId>>,
+    pub version: i64,
+}
+
+/// Everything of a task that is written (the number and opening time only once).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskFields<S> {
+    pub short_description: String,
+    pub description: String,
+    pub state: S,
+    pub impact: Level,
+    pub urgency: Level,
+    pub priority: Priority,
+    pub caller_id: Option<PersonId>,
+    pub opened_by_id: Option<PersonId>,
+    pub assignment_group_id: Option<GroupId>,
+    pub assigned_to_id: Option<PersonId>,
+    pub service_id: Option<ServiceId>,
+    pub offering_id: Option<OfferingId>,
+    pub ci_id: Option<CiId>,
+    pub organization_id: Option<OrgId>,
+    pub category: Option<String>,
+    pub subcategory: Option<String>,
+    pub contact_type: ContactType,
+    pub parent_id: Option<TaskId>,
+    pub resolved_at: Option<Timestamp>,
+    pub closed_at: Option<Timestamp>,
+    pub reassignment_count: i64,
+    pub reopen_count: i64,
+}
+
+impl<S> TaskFields<S> {
+    /// A new task's fields: its state and priority, opened by (and for) `by`, everything else
+    /// empty, low impact and urgency, by phone.
+    pub fn new(state: S, priority: Priority, by: Option<PersonId>) -> Self {
+        Self {
+            short_description: String::new(),
+            description: String::new(),
+            state,
+            impact: Level::LOW,
+            urgency: Level::LOW,
+            priority,
+            caller_id: by,
+            opened_by_id: by,
+            assignment_group_id: None,
+            assigned_to_id: None,
+            service_id: None,
+            offering_id: None,
+            ci_id: None,
+            organization_id: None,
+            category: None,
+            subcategory: None,
+            contact_type: ContactType::Phone,
+            parent_id: None,
+            resolved_at: None,
+            closed_at: None,
+            reassignment_count: 0,
+            reopen_count: 0,
+        }
+    }
+}
+
+impl<S: Copy> Task<S> {
+    pub fn fields(&self) -> TaskFields<S> {
+        TaskFields {
+            short_description: self.short_description.clone(),
+            description: self.description.clone(),
+            state: self.state,
+            impact: self.impact,
+            urgency: self.urgency,
+            priority: self.priority,
+            caller_id: self.caller.as_ref().map(|p| p.id),
+            opened_by_id: self.opened_by.as_ref().map(|p| p.id),
+            assignment_group_id: self.assignment_group.as_ref().map(|g| g.id),
+            assigned_to_id: self.assigned_to.as_ref().map(|p| p.id),
+            service_id: self.service.as_ref().map(|s| s.id),
+            offering_id: self.offering.as_ref().map(|s| s.id),
+            ci_id: self.ci.as_ref().map(|s| s.id),
+            organization_id: self.organization.as_ref().map(|s| s.id),
+            category: self.category.clone(),
+            subcategory: self.subcategory.clone(),
+            contact_type: self.contact_type,
+            parent_id: self.parent.as_ref().map(|p| p.id),
+            resolved_at: self.resolved_at,
+            closed_at: self.closed_at,
+            reassignment_count: self.reassignment_count,
+            reopen_count: self.reopen_count,
+        }
+    }
+
+    pub fn location_id(&self) -> Option<LocationId> {
+        self.location.as_ref().map(|l| l.id)
+    }
+}
+
+/// A process's own fields, kept in its extension table (`task_id` its key).
+pub trait Extension: Clone + Send + Sync + 'static {
+    type State: StateModel;
+    const KIND: TaskKind;
+    /// The extension table, joined as `x`.
+    const TABLE: &'static str;
+    /// Its columns besides `task_id`, in the order of `decode` and `params`.
+    const COLUMNS: &'static [&'static str];
+    /// Reads the extension's columns from `at` on.
+    fn decode(row: &Row, at: usize) -> StoreResult<Self>;
+    /// The values of `COLUMNS`, in order.
+    fn params(&self) -> Vec<P<'_>>;
+}
+
+/// A task of one process: the common part, which it derefs to, and the process's own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record<E: Extension> {
+    pub task: Task<E::State>,
+    pub ext: E,
+}
+
+impl<E: Extension> Deref for Record<E> {
+    type Target = Task<E::State>;
+    fn deref(&self) -> &Self::Target {
+        &self.task
+    }
+}
+
+/// What is written of a task of one process.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordFields<E: Extension> {
+    pub task: TaskFields<E::State>,
+    pub ext: E,
+}
+
+impl<E: Extension> Deref for RecordFields<E> {
+    type Target = TaskFields<E::State>;
+    fn deref(&self) -> &Self::Target {
+        &self.task
+    }
+}
+
+impl<E: Extension> DerefMut for RecordFields<E> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.task
+    }
+}
+
+impl<E: Extension> Record<E> {
+    pub fn fields(&self) -> RecordFields<E> {
+        RecordFields {
+            task: self.task.fields(),
+            ext: self.ext.clone(),
+        }
+    }
+}
+
+/// The common columns, in the order `task_from_row` reads them.
+const COLUMNS: &str = "t.id, t.number, t.short_description, t.description, t.state, t.impact, t.urgency, t.priority, \
+    c.id, c.login, c.name, ob.id, ob.login, ob.name, g.id, g.name, a.id, a.login, a.name, \
+    s.id, s.name, f.id, f.name, ci.id, ci.name, o.id, o.name, t.category, t.subcategory, t.contact_type, \
+    p.id, p.number, t.opened_at, t.updated_at, t.resolved_at, t.closed_at, t.reassignment_count, t.reopen_count, \
+    t.version, lo.id, lo.name";
+/// How many they are: the extension's columns follow.
+const COLUMN_COUNT: usize = 41;
+/// The names of a task's references, after `FROM task t JOIN <extension> x …`.
+const JOINS: &str = "LEFT JOIN person c ON c.id = t.caller_id LEFT JOIN person ob ON ob.id = t.opened_by_id \
+    LEFT JOIN support_group g ON g.id = t.assignment_group_id LEFT JOIN person a ON a.id = t.assigned_to_id \
+    LEFT JOIN service s ON s.id = t.service_id LEFT JOIN service_offering f ON f.id = t.offering_id \
+    LEFT JOIN ci ci ON ci.id = t.ci_id LEFT JOIN organization o ON o.id = t.organization_id \
+    LEFT JOIN task p ON p.id = t.parent_id LEFT JOIN location lo ON lo.id = t.location_id";
+
+/// `SELECT <every column of a task of E>`.
+fn head<E: Extension>() -> String {
+    let ext: Vec<String> = E::COLUMNS.iter().map(|c| format!("x.{c}")).collect();
+    format!("SELECT {COLUMNS}, {}", ext.join(", "))
+}
+
+/// `FROM task t JOIN <E's table> x … <joins>`.
+fn from<E: Extension>() -> String {
+    format!(
+        "FROM task t JOIN {} x ON x.task_id = t.id {JOINS}",
+        E::TABLE
+    )
+}
+
+/// `SELECT <every column of a task of E> FROM task t JOIN <E's table> x … <joins>`, for a
+/// statement to go on with `WHERE` (on `t.` and the extension's `x.` columns).
+pub fn select<E: Extension>() -> String {
+    format!("{} {}", head::<E>(), from::<E>())
+}
+
+pub(crate) fn named<T: crate::value::Col>(
+    row: &Row,
+    at: usize,
+) -> StoreResult<Option<NamedRef<T>>> {
+    let id: Option<T> = row.get(at)?;
+    Ok(match id {
+        Some(id) => Some(NamedRef {
+            id,
+            name: row.get(at + 1)?,
+        }),
+        None => None,
+    })
+}
+
+pub(crate) fn level(column: usize, v: i64) -> StoreResult<Level> {
+    Level::parse(v).map_err(|e| StoreError::Decode {
+        column,
+        detail: e.to_string(),
+    })
+}
+
+pub(crate) fn priority(column: usize, v: i64) -> StoreResult<Priority> {
+    Priority::parse(v).map_err(|e| StoreError::Decode {
+        column,
+        detail: e.to_string(),
+    })
+}
+
+fn task_from_row<S: StateModel>(row: &Row) -> StoreResult<Task<S>> {
+    Ok(Task {
+        id: row.get(0)?,
+        number: row.get(1)?,
+        short_description: row.get(2)?,
+        description: row.get(3)?,
+        state: decode(4, row.get(4)?, S::parse_code)?,
+        impact: level(5, row.get(5)?)?,
+        urgency: level(6, row.get(6)?)?,
+        priority: priority(7, row.get(7)?)?,
+        caller: PersonRef::from_cols(row, 8)?,
+        opened_by: PersonRef::from_cols(row, 11)?,
+        assignment_group: GroupRef::from_cols(row, 14)?,
+        assigned_to: PersonRef::from_cols(row, 16)?,
+        service: named(row, 19)?,
+        offering: named(row, 21)?,
+        ci: named(row, 23)?,
+        organization: named(row, 25)?,
+        category: row.get(27)?,
+        subcategory: row.get(28)?,
+        contact_type: decode(29, row.get(29)?, ContactType::parse)?,
+        parent: named(row, 30)?,
+        opened_at: row.get(32)?,
+        updated_at: row.get(33)?,
+        resolved_at: row.get(34)?,
+        closed_at: row.get(35)?,
+        reassignment_count: row.get(36)?,
+        reopen_count: row.get(37)?,
+        version: row.get(38)?,
+        location: named(row, 39)?,
+    })
+}
+
+/// A row of `select::<E>()` as a record.
+pub fn from_row<E: Extension>(row: &Row) -> StoreResult<Record<E>> {
+    Ok(Record {
+        task: task_from_row(row)?,
+        ext: E::decode(row, COLUMN_COUNT)?,
+    })
+}
+
+// ----- numbers -----
+
+/// Takes the next number of a kind's prefix (`INC0000001`) in the caller's transaction.
+pub async fn next_number(tx: &mut Tx<'_>, prefix: &str) -> StoreResult<String> {
+    let row = tx
+        .query_one(
+            "UPDATE number_seq SET next = next + 1 WHERE kind = $1 RETURNING next - 1",
+            &[prefix.into()],
+        )
+        .await?;
+    let n: i64 = row.get(0)?;
+    Ok(format!("{prefix}{n:07}"))
+}
+
+/// Reserves `n` numbers of a prefix; returns the first.
+pub async fn reserve_numbers(tx: &mut Tx<'_>, prefix: &str, n: i64) -> StoreResult<i64> {
+    let row = tx
+        .query_one(
+            "UPDATE number_seq SET next = next + $2 WHERE kind = $1 RETURNING next - $2",
+            &[prefix.into(), n.into()],
+        )
+        .await?;
+    row.get(0)
+}
+
+/// Makes the next number of a prefix at least `at_least` (after an import of numbered
+/// records).
+pub async fn bump_number(tx: &mut Tx<'_>, prefix: &str, at_least: i64) -> StoreResult<()> {
+    tx.execute(
+        "UPDATE number_seq SET next = $2 WHERE kind = $1 AND next < $2",
+        &[prefix.into(), at_least.into()],
+    )
+    .await?;
+    Ok(())
+}
+
+// ----- one task -----
+
+fn ext_insert_sql<E: Extension>() -> String {
+    let marks: Vec<String> = (2..=E::COLUMNS.len() + 1)
+        .map(|i| format!("${i}"))
+        .collect();
+    format!(
+        "INSERT INTO {} (task_id, {}) VALUES ($1, {})",
+        E::TABLE,
+        E::COLUMNS.join(", "),
+        marks.join(", ")
+    )
+}
+
+fn ext_update_sql<E: Extension>() -> String {
+    let sets: Vec<String> = E::COLUMNS
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("{c} = ${}", i + 2))
+        .collect();
+    format!(
+        "UPDATE {} SET {} WHERE task_id = $1",
+        E::TABLE,
+        sets.join(", ")
+    )
+}
+
+/// Inserts a task of E's kind with its extension row.
+pub async fn insert<E: Extension>(
+    tx: &mut Tx<'_>,
+    id: TaskId,
+    number: &str,
+    f: &RecordFields<E>,
+    now: Timestamp,
+) -> StoreResult<Record<E>> {
+    let search_key = reserve_numbers(tx, "TASK", 1).await?;
+    tx.execute(
+        "INSERT INTO task (id, number, kind, short_description, description, state, impact, urgency, priority, \
+         caller_id, opened_by_id, assignment_group_id, assigned_to_id, service_id, offering_id, ci_id, \
+         organization_id, category, subcategory, contact_type, parent_id, opened_at, updated_at, resolved_at, \
+         closed_at, reassignment_count, reopen_count, version, search_key) VALUES ($1, $2, $27, $3, $4, $5, \
+         $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $21, $22, $23, $24, $25, 1, $26)",
+        &[
+            id.into(),
+            number.into(),
+            f.short_description.as_str().into(),
+            f.description.as_str().into(),
+            f.state.code().into(),
+            f.impact.get().into(),
+            f.urgency.get().into(),
+            f.priority.get().into(),
+            f.caller_id.into(),
+            f.opened_by_id.into(),
+            f.assignment_group_id.into(),
+            f.assigned_to_id.into(),
+            f.service_id.into(),
+            f.offering_id.into(),
+            f.ci_id.into(),
+            f.organization_id.into(),
+            f.category.as_deref().into(),
+            f.subcategory.as_deref().into(),
+            f.contact_type.code().into(),
+            f.parent_id.into(),
+            now.into(),
+            f.resolved_at.into(),
+            f.closed_at.into(),
+            f.reassignment_count.into(),
+            f.reopen_count.into(),
+            search_key.into(),
+            E::KIND.code().into(),
+        ],
+    )
+    .await?;
+    let mut params: Vec<P<'_>> = vec![id.into()];
+    params.extend(f.ext.params());
+    tx.execute(&ext_insert_sql::<E>(), &params).await?;
+    get(tx, id).await
+}
+
+/// Writes every field, guarded by the version the caller read.
+pub async fn update<E: Extension>(
+    tx: &mut Tx<'_>,
+    id: TaskId,
+    f: &RecordFields<E>,
+    expected_version: i64,
+    now: Timestamp,
+) -> StoreResult<Record<E>> {
+    let n = tx
+        .execute(
+            "UPDATE task SET short_description = $2, description = $3, state = $4, impact = $5, urgency = $6, \
+             priority = $7, caller_id = $8, opened_by_id = $9, assignment_group_id = $10, assigned_to_id = $11, \
+             service_id = $12, offering_id = $13, ci_id = $14, organization_id = $15, category = $16, \
+             subcategory = $17, contact_type = $18, parent_id = $19, resolved_at = $20, closed_at = $21, \
+             reassignment_count = $22, reopen_count = $23, updated_at = $24, version = version + 1 \
+             WHERE id = $1 AND version = $25 AND kind = $26",
+            &[
+                id.into(),
+                f.short_description.as_str().into(),
+                f.description.as_str().into(),
+                f.state.code().into(),
+                f.impact.get().into(),
+                f.urgency.get().into(),
+                f.priority.get().into(),
+                f.caller_id.into(),
+                f.opened_by_id.into(),
+                f.assignment_group_id.into(),
+                f.assigned_to_id.into(),
+                f.service_id.into(),
+                f.offering_id.into(),
+                f.ci_id.into(),
+                f.organization_id.into(),
+                f.category.as_deref().into(),
+                f.subcategory.as_deref().into(),
+                f.contact_type.code().into(),
+                f.parent_id.into(),
+                f.resolved_at.into(),
+                f.closed_at.into(),
+                f.reassignment_count.into(),
+                f.reopen_count.into(),
+                now.into(),
+                expected_version.into(),
+                E::KIND.code().into(),
+            ],
+        )
+        .await?;
+    super::versioned(n, get::<E>(tx, id)).await?;
+    let mut params: Vec<P<'_>> = vec![id.into()];
+    params.extend(f.ext.params());
+    tx.execute(&ext_update_sql::<E>(), &params).await?;
+    get(tx, id).await
+}
+
+/// Sets where a task happens. The location is not one of the task's fields (bulk loaders
+/// write those and leave it empty): a writer that changes it calls this in the same
+/// transaction, before `update`, which counts the version and reads the record back.
+pub async fn set_location(
+    tx: &mut Tx<'_>,
+    id: TaskId,
+    location: Option<LocationId>,
+) -> StoreResult<()> {
+    tx.execute(
+        "UPDATE task SET location_id = $2 WHERE id = $1",
+        &[id.into(), location.into()],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Sets the location of many tasks just inserted, with one statement per location.
+pub async fn set_locations(tx: &mut Tx<'_>, rows: &[(TaskId, LocationId)]) -> StoreResult<()> {
+    let mut by_location: std::collections::BTreeMap<LocationId, Vec<TaskId>> =
+        std::collections::BTreeMap::new();
+    for (task, location) in rows {
+        by_location.entry(*location).or_default().push(*task);
+    }
+    let sql = format!(
+        "UPDATE task SET location_id = $1 WHERE {}",
+        super::in_json(tx.dialect(), "id", "$2")
+    );
+    for (location, tasks) in by_location {
+        let ids = super::id_array(&tasks);
+        tx.execute(&sql, &[location.into(), (&ids).into()]).await?;
+    }
+    Ok(())
+}
+
+/// A task of E's kind by id (another kind's id is not found).
+pub async fn get<E: Extension>(tx: &mut Tx<'_>, id: TaskId) -> StoreResult<Record<E>> {
+    let sql = format!("{} WHERE t.id = $1", select::<E>());
+    from_row(&tx.query_one(&sql, &[id.into()]).await?)
+}
+
+/// A task of E's kind by its number (any case).
+pub async fn find_by_number<E: Extension>(
+    tx: &mut Tx<'_>,
+    number: &str,
+) -> StoreResult<Option<Record<E>>> {
+    let sql = format!("{} WHERE t.number = $1", select::<E>());
+    tx.query_opt(&sql, &[number.trim().to_uppercase().as_str().into()])
+        .await?
+        .as_ref()
+        .map(from_row)
+        .transpose()
+}
+
+/// The kind of a task, by id or number: which process a reference points at.
+pub async fn kind_of(tx: &mut Tx<'_>, key: &str) -> StoreResult<Option<(TaskId, TaskKind)>> {
+    let key = key.trim();
+    let row = match TaskId::parse(key) {
+        Some(id) => {
+            tx.query_opt("SELECT id, kind FROM task WHERE id = $1", &[id.into()])
+                .await?
+        }
+        None => {
+            tx.query_opt(
+                "SELECT id, kind FROM task WHERE number = $1",
+                &[key.to_uppercase().as_str().into()],
+            )
+            .await?
+        }
+    };
+    match row {
+        Some(r) => Ok(Some((r.get(0)?, decode(1, r.get(1)?, TaskKind::parse)?))),
+        None => Ok(None),
+    }
+}
+
+// ----- lists -----
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskSort {
+    Number,
+    Priority,
+    OpenedAt,
+    UpdatedAt,
+}
+
+/// Who may see which tasks.
+#[derive(Debug, Clone, Default)]
+pub enum Visibility {
+    /// Every task (agents of the provider).
+    #[default]
+    All,
+    /// Tasks of one organization (agents of a customer or supplier).
+    Organization(OrgId),
+    /// Tasks a person is the caller of or opened.
+    Own(PersonId),
+}
+
+/// A condition on a process's own field (its extension table, `x`): `sql` holds `{}` where
+/// the value goes. Made by the process's store module, never by a caller.
+#[derive(Debug, Clone)]
+pub struct ExtCondition {
+    sql: &'static str,
+    value: Val,
+}
+
+impl ExtCondition {
+    pub(crate) fn new(sql: &'static str, value: Val) -> Self {
+        Self { sql, value }
+    }
+}
+
+/// What a task list is narrowed to.
+#[derive(Debug, Clone)]
+pub struct TaskFilter<S> {
+    pub visibility: Visibility,
+    pub states: Vec<S>,
+    pub assignment_group: Option<GroupId>,
+    /// Tasks of any of these groups (my groups).
+    pub groups: Vec<GroupId>,
+    pub assigned_to: Option<PersonId>,
+    pub unassigned: bool,
+    pub caller: Option<PersonId>,
+    pub priority: Option<i64>,
+    pub service: Option<ServiceId>,
+    pub ci: Option<CiId>,
+    pub category: Option<String>,
+    /// Children of this task.
+    pub parent: Option<TaskId>,
+    pub location: Option<LocationId>,
+    pub q: Option<String>,
+    /// Conditions on the process's own fields.
+    pub ext: Vec<ExtCondition>,
+}
+
+impl<S> Default for TaskFilter<S> {
+    fn default() -> Self {
+        Self {
+            visibility: Visibility::All,
+            states: Vec::new(),
+            assignment_group: None,
+            groups: Vec::new(),
+            assigned_to: None,
+            unassigned: false,
+            caller: None,
+            priority: None,
+            service: None,
+            ci: None,
+            category: None,
+            parent: None,
+            location: None,
+            q: None,
+            ext: Vec::new(),
+        }
+    }
+}
+
+/// How many of the newest matches of a full-text search SQLite considers.
+pub const SEARCH_CANDIDATES: i64 = 5_000;
+
+/// A page of E's tasks.
+pub async fn list<E: Extension>(
+    tx: &mut Tx<'_>,
+    filter: &TaskFilter<E::State>,
+    sort: &[(TaskSort, bool)],
+    after: Option<&[Val]>,
+    limit: i64,
+) -> StoreResult<Page<Record<E>>> {
+    let text = filter.q.as_deref().map(str::trim).filter(|t| !t.is_empty());
+    // The page is chosen on the task (and extension) rows alone and only the rows kept are
+    // joined to their people, groups and the rest: joining every candidate of a search or a
+    // queue before sorting them cost more than the choice itself.
+    let ext = if filter.ext.is_empty() {
+        String::new()
+    } else {
+        format!(" JOIN {} x ON x.task_id = t.id", E::TABLE)
+    };
+    // SQLite finds a page's rows by their rowid, a single descent where the id would take
+    // two (its index, then the table).
+    let key = match tx.dialect() {
+        Dialect::Sqlite => "t.rowid",
+        Dialect::Postgres => "t.id",
+    };
+    let mut q = Select::new(&format!("SELECT {key} AS k FROM task t{ext}"));
+    if let (Some(text), Dialect::Sqlite) = (text, tx.dialect()) {
+        match fts5_query(text) {
+            // Drive the query from the newest matches (SQLite would otherwise walk the
+            // sort index and test every row against the matches).
+            Some(m) => {
+                let ph = q.bind(Val::Text(m));
+                q.set_head(format!(
+                    "SELECT {key} AS k FROM (SELECT rowid AS k FROM task_search WHERE task_search MATCH {ph} \
+                     ORDER BY rowid DESC LIMIT {SEARCH_CANDIDATES}) s CROSS JOIN task t ON t.search_key = s.k{ext}"
+                ));
+            }
+            None => {
+                q.condition("1 = 0".into());
+            }
+        }
+    }
+    // The kind is written out (a code of our own) so the partial queue indexes apply.
+    q.condition(format!("t.kind = '{}'", E::KIND.code()));
+    match &filter.visibility {
+        Visibility::All => {}
+        Visibility::Organization(org) => {
+            q.filter("t.organization_id = {}", Val::Uuid(org.as_uuid()));
+        }
+        Visibility::Own(p) => {
+            let ph = q.bind(Val::Uuid(p.as_uuid()));
+            q.condition(format!("(t.caller_id = {ph} OR t.opened_by_id = {ph})"));
+        }
+    }
+    if !filter.states.is_empty() {
+        let phs: Vec<String> = filter
+            .states
+            .iter()
+            .map(|s| q.bind(Val::Text(s.code().to_owned())))
+            .collect();
+        q.condition(format!("t.state IN ({})", phs.join(", ")));
+    }
+    if let Some(g) = filter.assignment_group {
+        q.filter("t.assignment_group_id = {}", Val::Uuid(g.as_uuid()));
+    }
+    if !filter.groups.is_empty() {
+        let phs: Vec<String> = filter
+            .groups
+            .iter()
+            .map(|g| q.bind(Val::Uuid(g.as_uuid())))
+            .collect();
+        q.condition(format!("t.assignment_group_id IN ({})", phs.join(", ")));
+    }
+    if let Some(p) = filter.assigned_to {
+        q.filter("t.assigned_to_id = {}", Val::Uuid(p.as_uuid()));
+    }
+    if filter.unassigned {
+        q.condition("t.assigned_to_id IS NULL".into());
+    }
+    if let Some(p) = filter.caller {
+        q.filter("t.caller_id = {}", Val::Uuid(p.as_uuid()));
+    }
+    if let Some(p) = filter.priority {
+        q.filter("t.priority = {}", Val::I64(p));
+    }
+    for c in &filter.ext {
+        q.filter(c.sql, c.value.clone());
+    }
+    if let Some(s) = filter.service {
+        q.filter("t.service_id = {}", Val::Uuid(s.as_uuid()));
+    }
+    if let Some(c) = filter.ci {
+        q.filter("t.ci_id = {}", Val::Uuid(c.as_uuid()));
+    }
+    if let Some(c) = &filter.category {
+        q.filter("t.category = {}", Val::Text(c.clone()));
+    }
+    if let Some(p) = filter.parent {
+        q.filter("t.parent_id = {}", Val::Uuid(p.as_uuid()));
+    }
+    if let Some(l) = filter.location {
+        q.filter("t.location_id = {}", Val::Uuid(l.as_uuid()));
+    }
+    if let (Some(text), Dialect::Postgres) = (text, tx.dialect()) {
+        let ph = q.bind(Val::Text(text.to_owned()));
+        q.condition(format!(
+            "t.id IN (SELECT task_id FROM task_search WHERE document @@ plainto_tsquery('simple'::regconfig, {ph}::text))"
+        ));
+    }
+    let keys = sort_keys(sort);
+    q.page(&keys, after, limit)?;
+    q.join_page(
+        &format!("{} ", head::<E>()),
+        &from::<E>().replacen(
+            "FROM task t",
+            match tx.dialect() {
+                // CROSS JOIN keeps SQLite from starting anywhere but at the page.
+                Dialect::Sqlite => "FROM ({}) q CROSS JOIN task t ON t.rowid = q.k",
+                Dialect::Postgres => "FROM ({}) q JOIN task t ON t.id = q.k",
+            },
+            1,
+        ),
+    );
+    let mut items = q
+        .run(tx)
+        .await?
+        .iter()
+        .map(from_row::<E>)
+        .collect::<StoreResult<Vec<_>>>()?;
+    // The same order as the SQL's: texts compare bytewise and the ids' text order is their
+    // byte order.
+    super::list::sort_page(&mut items, &keys, |column, a, b| match column {
+        "t.number" => a.number.cmp(&b.number),
+        "t.priority" => a.priority.get().cmp(&b.priority.get()),
+        "t.opened_at" => a.opened_at.cmp(&b.opened_at),
+        "t.updated_at" => a.updated_at.cmp(&b.updated_at),
+        _ => a.id.as_uuid().cmp(&b.id.as_uuid()),
+    });
+    Ok(into_page(items, limit, |i| {
+        keys.iter()
+            .map(|k| match k.column {
+                "t.number" => Val::Text(i.number.clone()),
+                "t.priority" => Val::I64(i.priority.get()),
+                "t.opened_at" => Val::Ts(i.opened_at),
+                "t.updated_at" => Val::Ts(i.updated_at),
+                _ => Val::Uuid(i.id.as_uuid()),
+            })
+            .collect()
+    }))
+}
+
+fn sort_keys(sort: &[(TaskSort, bool)]) -> Vec<SortKey> {
+    super::list::sort_keys(
+        sort,
+        |s| match s {
+            TaskSort::Number => "t.number",
+            TaskSort::Priority => "t.priority",
+            TaskSort::OpenedAt => "t.opened_at",
+            TaskSort::UpdatedAt => "t.updated_at",
+        },
+        "t.id",
+    )
+}
+
+// ----- search -----
+
+/// An FTS5 query matching every word of `text` (each quoted, so nothing in it is syntax);
+/// `None` when it holds no word.
+fn fts5_query(text: &str) -> Option<String> {
+    let words: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(16)
+        .map(|w| format!("\"{}\"", w.to_lowercase()))
+        .collect();
+    (!words.is_empty()).then(|| words.join(" "))
+}
+
+/// Rewrites a task's search document: number, short description, description and the text
+/// of its journal.
+pub async fn reindex(tx: &mut Tx<'_>, id: TaskId) -> StoreResult<()> {
+    let row = tx
+        .query_one(
+            "SELECT number, short_description, description, search_key FROM task WHERE id = $1",
+            &[id.into()],
+        )
+        .await?;
+    let key: i64 = row.get(3)?;
+    let mut doc = format!(
+        "{} {} {}",
+        row.get::<String>(0)?,
+        row.get::<String>(1)?,
+        row.get::<String>(2)?
+    );
+    for r in tx
+        .query(
+            "SELECT body FROM task_journal WHERE task_id = $1 AND kind <> 'change' ORDER BY created_at, id",
+            &[id.into()],
+        )
+        .await?
+    {
+        doc.push(' ');
+        doc.push_str(&r.get::<String>(0)?);
+    }
+    match tx.dialect() {
+        Dialect::Sqlite => {
+            tx.execute("DELETE FROM task_search WHERE rowid = $1", &[key.into()])
+                .await?;
+            tx.execute(
+                "INSERT INTO task_search (rowid, task_id, document) VALUES ($1, $2, $3)",
+                &[key.into(), id.into(), doc.as_str().into()],
+            )
+            .await?;
+        }
+        Dialect::Postgres => {
+            tx.execute(
+                "INSERT INTO task_search (task_id, document) VALUES ($1, to_tsvector('simple'::regconfig, $2::text)) \
+                 ON CONFLICT (task_id) DO UPDATE SET document = excluded.document",
+                &[id.into(), doc.as_str().into()],
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,559 @@
+//! Problem management over HTTP: problems with their linked incidents, the named actions
+//! of their state model, work-arounds published to the incidents, known errors, and the
+//! trends of incidents no problem explains. Agents only.
+
+use super::dto::{Page, nullable, ts};
+use super::handlers::with_etag;
+use super::params::{ProblemStates, codes_enum, list_query};
+use super::task::{JournalOut, TaskOut};
+use crate::AppState;
+use crate::error::{ApiError, ApiResult, Problem as ProblemJson};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller, IfMatch};
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::{Deserialize, Serialize};
+use sigap_core::AppError;
+use sigap_core::problems::{self, Action};
+use sigap_core::store::incidents::Incident;
+use sigap_core::store::problems::Problem;
+use sigap_core::task::TaskInput;
+use utoipa::ToSchema;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProblemOut {
+    #[serde(flatten)]
+    pub task: TaskOut,
+    pub symptoms: String,
+    pub root_cause: String,
+    pub cause_code: Option<String>,
+    pub workaround: String,
+    /// When the work-around was last published to the linked incidents.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub workaround_published_at: Option<super::dto::Time>,
+    pub fix: String,
+    pub known_error: bool,
+    pub major: bool,
+    /// fix_applied, risk_accepted or duplicate.
+    pub resolution_code: Option<String>,
+    pub resolution_notes: String,
+}
+
+impl From<Problem> for ProblemOut {
+    fn from(p: Problem) -> Self {
+        let x = p.ext;
+        Self {
+            task: p.task.into(),
+            symptoms: x.symptoms,
+            root_cause: x.root_cause,
+            cause_code: x.cause_code,
+            workaround: x.workaround,
+            workaround_published_at: x.workaround_published_at.map(ts),
+            fix: x.fix,
+            known_error: x.known_error,
+            major: x.major,
+            resolution_code: x.resolution_code,
+            resolution_notes: x.resolution_notes,
+        }
+    }
+}
+
+/// An incident linked to a problem.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LinkedIncidentOut {
+    pub id: uuid::Uuid,
+    pub number: String,
+    pub short_description: String,
+    pub state: String,
+    pub workaround: String,
+}
+
+impl From<Incident> for LinkedIncidentOut {
+    fn from(i: Incident) -> Self {
+        Self {
+            id: i.id.as_uuid(),
+            state: i.state.code().into(),
+            number: i.task.number,
+            short_description: i.task.short_description,
+            workaround: i.ext.workaround,
+        }
+    }
+}
+
+/// A problem with its journal and its incidents.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProblemDetailOut {
+    #[serde(flatten)]
+    pub problem: ProblemOut,
+    pub incidents: Vec<LinkedIncidentOut>,
+    /// Linked incidents still open (new, in progress, on hold).
+    pub open_incidents: i64,
+    pub total_incidents: i64,
+    pub journal: Vec<JournalOut>,
+}
+
+impl From<problems::ProblemDetail> for ProblemDetailOut {
+    fn from(d: problems::ProblemDetail) -> Self {
+        Self {
+            problem: d.problem.into(),
+            total_incidents: d.incidents.len() as i64,
+            incidents: d.incidents.into_iter().map(Into::into).collect(),
+            open_incidents: d.open_incidents,
+            journal: d.journal.into_iter().map(JournalOut::from).collect(),
+        }
+    }
+}
+
+/// Fields of a problem. On create `short_description` (the problem statement) is required,
+/// and `incidents` links incidents at once.
+#[derive(Debug, Clone, Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ProblemIn {
+    pub short_description: Option<String>,
+    pub description: Option<String>,
+    /// 1 high … 3 low.
+    pub impact: Option<i64>,
+    pub urgency: Option<i64>,
+    /// Service id or name; `null` clears it.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub service: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub configuration_item: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub category: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub subcategory: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub assignment_group: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub assigned_to: Option<Option<String>>,
+    pub symptoms: Option<String>,
+    pub root_cause: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub cause_code: Option<Option<String>>,
+    pub workaround: Option<String>,
+    pub fix: Option<String>,
+    pub major: Option<bool>,
+    /// Create only: incidents (numbers or ids) to link.
+    #[serde(default)]
+    pub incidents: Vec<String>,
+}
+
+impl From<ProblemIn> for problems::ProblemInput {
+    fn from(p: ProblemIn) -> Self {
+        Self {
+            task: TaskInput {
+                short_description: p.short_description,
+                description: p.description,
+                impact: p.impact,
+                urgency: p.urgency,
+                service: p.service,
+                ci: p.configuration_item,
+                category: p.category,
+                subcategory: p.subcategory,
+                assignment_group: p.assignment_group,
+                assigned_to: p.assigned_to,
+                ..TaskInput::default()
+            },
+            symptoms: p.symptoms,
+            root_cause: p.root_cause,
+            cause_code: p.cause_code,
+            workaround: p.workaround,
+            fix: p.fix,
+            major: p.major,
+            incidents: p.incidents,
+        }
+    }
+}
+
+/// The details an action takes.
+#[derive(Debug, Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ProblemActionIn {
+    /// reanalyze, cancel: why.
+    pub reason: Option<String>,
+    /// resolve: fix_applied, risk_accepted or duplicate.
+    pub resolution_code: Option<String>,
+    /// resolve: what was done.
+    pub resolution_notes: Option<String>,
+    /// resolve: resolve the linked open incidents too, with the problem's resolution.
+    #[serde(default)]
+    pub resolve_incidents: bool,
+    /// work_note: the text.
+    pub body: Option<String>,
+    /// known_error: `true` marks the problem a known error (default), `false` unmarks it.
+    pub on: Option<bool>,
+    /// publish_workaround: `true` writes it to each incident as a comment its caller sees,
+    /// `false` (default) as a work note.
+    #[serde(default)]
+    pub to_callers: bool,
+}
+
+fn action(name: &str, body: ProblemActionIn) -> Result<Action, ApiError> {
+    let req = |v: Option<String>, field: &str| -> Result<String, ApiError> {
+        v.ok_or_else(|| ApiError::App(AppError::field(field, "required", "is required")))
+    };
+    Ok(match name {
+        "assess" => Action::Assess,
+        "analyze" => Action::Analyze,
+        "start_fix" => Action::StartFix,
+        "resolve" => Action::Resolve {
+            code: req(body.resolution_code, "resolution_code")?,
+            notes: req(body.resolution_notes, "resolution_notes")?,
+            resolve_incidents: body.resolve_incidents,
+        },
+        "reanalyze" => Action::Reanalyze {
+            reason: req(body.reason, "reason")?,
+        },
+        "close" => Action::Close,
+        "cancel" => Action::Cancel {
+            reason: req(body.reason, "reason")?,
+        },
+        "work_note" => Action::WorkNote {
+            body: req(body.body, "body")?,
+        },
+        "known_error" => Action::KnownError {
+            on: body.on.unwrap_or(true),
+        },
+        "publish_workaround" => Action::PublishWorkaround {
+            to_callers: body.to_callers,
+        },
+        _ => return Err(ApiError::RouteNotFound),
+    })
+}
+
+list_query!(
+    /// The filters of the problem list.
+    ProblemListQuery, sort = problems::SORT_FIELDS,
+    q = "Full text over the number, the statement, the description and the journal.",
+    {
+        /// States, separated by commas.
+        #[param(inline, style = Form, explode = false)]
+        state: Option<ProblemStates>,
+        /// `true`: known errors only.
+        #[serde(default, deserialize_with = "crate::api::params::flag")]
+        known_error: Option<bool>,
+        /// Service id or name.
+        service: Option<String>,
+        /// CI id or name.
+        configuration_item: Option<String>,
+        /// Group id or name.
+        assignment_group: Option<String>,
+    }
+);
+
+fn query(q: ProblemListQuery) -> problems::ProblemQuery {
+    problems::ProblemQuery {
+        state: q.state.map(|s| s.joined()),
+        known_error: q.known_error.map(|k| k.to_string()),
+        service: q.service,
+        ci: q.configuration_item,
+        assignment_group: q.assignment_group,
+        q: q.q,
+    }
+}
+
+/// Problems (agents): filters `state` (comma-separated), `known_error`, `service`,
+/// `configuration_item`, `assignment_group`, `q`; newest first unless sorted by `number`,
+/// `priority`, `opened_at` or `updated_at`.
+#[utoipa::path(get, path = "/api/v1/problems", tag = "problems", params(ProblemListQuery),
+    responses((status = 200, body = Page<ProblemOut>)))]
+pub async fn list_problems(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiQuery(q): ApiQuery<ProblemListQuery>,
+) -> ApiResult<Json<Page<ProblemOut>>> {
+    let params = q.page()?;
+    let page = problems::list(&s.core, &ctx, query(q), &params).await?;
+    Ok(Json(Page {
+        items: page.items.into_iter().map(ProblemOut::from).collect(),
+        next_cursor: page.next_cursor,
+    }))
+}
+
+/// The known-error database: problems marked known error with their work-around,
+/// searchable with `q` and narrowed to a `service` or `configuration_item`.
+#[utoipa::path(get, path = "/api/v1/known_errors", tag = "problems", params(ProblemListQuery),
+    responses((status = 200, body = Page<ProblemOut>)))]
+pub async fn known_errors(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiQuery(mut q): ApiQuery<ProblemListQuery>,
+) -> ApiResult<Json<Page<ProblemOut>>> {
+    q.known_error = Some(true);
+    list_problems(State(s), Caller(ctx), ApiQuery(q)).await
+}
+
+/// Opens a problem (agents), linked to the `incidents` given.
+#[utoipa::path(post, path = "/api/v1/problems", tag = "problems", request_body = ProblemIn,
+    responses((status = 201, body = ProblemOut), (status = 422, body = ProblemJson, content_type = "application/problem+json")))]
+pub async fn create_problem(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiJson(body): ApiJson<ProblemIn>,
+) -> ApiResult<Response> {
+    let p = problems::create(&s.core, &ctx, body.into()).await?;
+    let location = format!("/api/v1/problems/{}", p.number);
+    Ok(with_etag(
+        StatusCode::CREATED,
+        p.version,
+        ProblemOut::from(p),
+        Some(location),
+    ))
+}
+
+/// A problem by number or id, with its incidents and journal.
+#[utoipa::path(get, path = "/api/v1/problems/{key}", tag = "problems", params(("key" = String, Path)),
+    responses((status = 200, body = ProblemDetailOut), (status = 404, body = ProblemJson, content_type = "application/problem+json")))]
+pub async fn get_problem(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiPath(key): ApiPath<String>,
+) -> ApiResult<Response> {
+    let d = problems::detail(&s.core, &ctx, &key).await?;
+    let version = d.problem.version;
+    Ok(with_etag(
+        StatusCode::OK,
+        version,
+        ProblemDetailOut::from(d),
+        None,
+    ))
+}
+
+/// Changes a problem's fields; impact or urgency re-computes the priority.
+#[utoipa::path(patch, path = "/api/v1/problems/{key}", tag = "problems", request_body = ProblemIn,
+    params(("key" = String, Path), ("If-Match" = Option<String>, Header)),
+    responses((status = 200, body = ProblemOut), (status = 412, body = ProblemJson, content_type = "application/problem+json")))]
+pub async fn patch_problem(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiPath(key): ApiPath<String>,
+    IfMatch(v): IfMatch,
+    ApiJson(body): ApiJson<ProblemIn>,
+) -> ApiResult<Response> {
+    if !body.incidents.is_empty() {
+        return Err(ApiError::App(AppError::field(
+            "incidents",
+            "not_allowed",
+            "link incidents with POST /api/v1/problems/{key}/incidents",
+        )));
+    }
+    let p = problems::update(&s.core, &ctx, &key, body.into(), v).await?;
+    Ok(with_etag(
+        StatusCode::OK,
+        p.version,
+        ProblemOut::from(p),
+        None,
+    ))
+}
+
+/// Does an action: assess, analyze, start_fix, resolve (with `resolve_incidents` to resolve
+/// the linked open incidents too), reanalyze, close (needs the root cause), cancel,
+/// work_note, known_error or publish_workaround. A move the state model does not allow
+/// answers 409 and names the allowed states.
+#[utoipa::path(post, path = "/api/v1/problems/{key}/{action}", tag = "problems", request_body = ProblemActionIn,
+    params(("key" = String, Path), ("action" = String, Path), ("If-Match" = Option<String>, Header)),
+    responses((status = 200, body = ProblemOut), (status = 409, body = ProblemJson, content_type = "application/problem+json")))]
+pub async fn problem_action(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiPath((key, name)): ApiPath<(String, String)>,
+    IfMatch(v): IfMatch,
+    ApiJson(body): ApiJson<ProblemActionIn>,
+) -> ApiResult<Response> {
+    let a = action(&name, body)?;
+    let p = problems::act(&s.core, &ctx, &key, a, v).await?;
+    Ok(with_etag(
+        StatusCode::OK,
+        p.version,
+        ProblemOut::from(p),
+        None,
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LinkIn {
+    /// Incidents (numbers or ids) to link; one linked to another problem moves.
+    pub incidents: Vec<String>,
+}
+
+/// Links incidents to a problem; a work-around already published reaches them.
+#[utoipa::path(post, path = "/api/v1/problems/{key}/incidents", tag = "problems", request_body = LinkIn,
+    params(("key" = String, Path)),
+    responses((status = 200, body = ProblemDetailOut), (status = 422, body = ProblemJson, content_type = "application/problem+json")))]
+pub async fn link_incidents(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiPath(key): ApiPath<String>,
+    ApiJson(body): ApiJson<LinkIn>,
+) -> ApiResult<Json<ProblemDetailOut>> {
+    let d = problems::link(&s.core, &ctx, &key, body.incidents).await?;
+    Ok(Json(d.into()))
+}
+
+/// Unlinks an incident from a problem.
+#[utoipa::path(delete, path = "/api/v1/problems/{key}/incidents/{incident}", tag = "problems",
+    params(("key" = String, Path), ("incident" = String, Path)),
+    responses((status = 200, body = ProblemDetailOut), (status = 404, body = ProblemJson, content_type = "application/problem+json")))]
+pub async fn unlink_incident(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiPath((key, incident)): ApiPath<(String, String)>,
+) -> ApiResult<Json<ProblemDetailOut>> {
+    let d = problems::unlink(&s.core, &ctx, &key, &incident).await?;
+    Ok(Json(d.into()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApplyIn {
+    /// The incident (number or id) the known error explains.
+    pub incident: String,
+}
+
+/// Applies a known error to an incident: links it and copies the work-around into it.
+#[utoipa::path(post, path = "/api/v1/problems/{key}/apply", tag = "problems", request_body = ApplyIn,
+    params(("key" = String, Path)),
+    responses((status = 200, body = super::incidents::IncidentOut), (status = 422, body = ProblemJson, content_type = "application/problem+json")))]
+pub async fn apply_known_error(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiPath(key): ApiPath<String>,
+    ApiJson(body): ApiJson<ApplyIn>,
+) -> ApiResult<Json<super::incidents::IncidentOut>> {
+    let i = problems::apply_known_error(&s.core, &ctx, &body.incident, &key).await?;
+    Ok(Json(i.into()))
+}
+
+/// The known errors on an incident's service or CI (agents).
+#[utoipa::path(get, path = "/api/v1/incidents/{key}/known_errors", tag = "problems",
+    params(("key" = String, Path)),
+    responses((status = 200, body = Vec<ProblemOut>), (status = 404, body = ProblemJson, content_type = "application/problem+json")))]
+pub async fn incident_known_errors(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiPath(key): ApiPath<String>,
+) -> ApiResult<Json<Vec<ProblemOut>>> {
+    let i = sigap_core::incidents::get(&s.core, &ctx, &key).await?;
+    let list = problems::known_errors_for(&s.core, &ctx, &i).await?;
+    Ok(Json(list.into_iter().map(ProblemOut::from).collect()))
+}
+
+codes_enum!(
+    /// What the trends are grouped by.
+    TrendBy {
+        Service = "service",
+        Ci = "ci",
+        Category = "category",
+    }
+);
+
+#[derive(Debug, Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TrendQuery {
+    /// service (default), ci or category.
+    #[param(inline)]
+    pub by: Option<TrendBy>,
+    /// The period's first day (default 30 days ago).
+    #[param(value_type = Option<String>, format = Date)]
+    pub from: Option<String>,
+    /// The day after the period (default tomorrow).
+    #[param(value_type = Option<String>, format = Date)]
+    pub to: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TrendOut {
+    /// The service's or CI's id, or the category's code.
+    pub key: String,
+    pub name: String,
+    /// Incidents opened in the period that no problem is linked to.
+    pub incidents: i64,
+    /// Their numbers (to open a problem for them), at most 500.
+    pub numbers: Vec<String>,
+}
+
+fn day(
+    field: &str,
+    text: Option<&str>,
+    default: jiff::Timestamp,
+) -> Result<jiff::Timestamp, ApiError> {
+    match text.map(str::trim).filter(|t| !t.is_empty()) {
+        None => Ok(default),
+        Some(t) => t
+            .parse::<jiff::civil::Date>()
+            .ok()
+            .and_then(|d| {
+                jiff::tz::TimeZone::UTC
+                    .to_ambiguous_timestamp(d.at(0, 0, 0, 0))
+                    .compatible()
+                    .ok()
+            })
+            .ok_or_else(|| {
+                ApiError::App(AppError::field(
+                    field,
+                    "invalid_date",
+                    "must be a date such as 2026-11-30",
+                ))
+            }),
+    }
+}
+
+/// Proactive problem management: the services, CIs or categories with the most incidents
+/// opened in the period that have no problem linked, most first.
+#[utoipa::path(get, path = "/api/v1/problem_trends", tag = "problems", params(TrendQuery),
+    responses((status = 200, body = Vec<TrendOut>), (status = 422, body = ProblemJson, content_type = "application/problem+json")))]
+pub async fn trends(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiQuery(q): ApiQuery<TrendQuery>,
+) -> ApiResult<Json<Vec<TrendOut>>> {
+    let now = s.core.now();
+    let from = day(
+        "from",
+        q.from.as_deref(),
+        now - jiff::SignedDuration::from_hours(24 * 30),
+    )?;
+    let to = day(
+        "to",
+        q.to.as_deref(),
+        now + jiff::SignedDuration::from_hours(24),
+    )?;
+    let by = q.by.unwrap_or(TrendBy::Service).code();
+    let rows = problems::trends(&s.core, &ctx, by, from, to).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let numbers = problems::trend_incidents(&s.core, &ctx, by, &r.key, from, to).await?;
+        out.push(TrendOut {
+            key: r.key,
+            name: r.name,
+            incidents: r.incidents,
+            numbers,
+        });
+    }
+    Ok(Json(out))
+}
+
+/// The SLA clocks of a problem (agreements whose targets start on `kind` `problem`), read
+/// now, with their timelines.
+#[utoipa::path(get, path = "/api/v1/problems/{key}/slas", tag = "problems", params(("key" = String, Path)),
+    responses((status = 200, body = Vec<super::sla::ClockOut>), (status = 404, body = ProblemJson, content_type = "application/problem+json")))]
+pub async fn problem_clocks(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiPath(key): ApiPath<String>,
+) -> ApiResult<Json<Vec<super::sla::ClockOut>>> {
+    let all = problems::clocks(&s.core, &ctx, &key).await?;
+    Ok(Json(
+        all.into_iter().map(super::sla::ClockOut::from).collect(),
+    ))
+}
