@@ -34,7 +34,29 @@ pub mod tokens;
 pub use error::{AppError, AppResult, Errors, FieldError, check_version, written};
 pub use principal::{AuthMethod, Ctx, Principal};
 pub use refs::RefChange;
-pub use sigap_store as store;
+
+/// The records the use cases give and take, as the store keeps them: data only. The web
+/// layer shows them and reaches storage only through the use cases.
+pub mod model {
+    pub use sigap_store::audit::AuditRow;
+    pub use sigap_store::cmdb::{Ci, CiClass, CiRef, Relationship};
+    pub use sigap_store::filters::SavedFilter;
+    pub use sigap_store::groups::{Group, GroupRef, PersonRef};
+    pub use sigap_store::incidents::Incident;
+    pub use sigap_store::locations::Location;
+    pub use sigap_store::notifications::Notification;
+    pub use sigap_store::orgs::Organization;
+    pub use sigap_store::people::Person;
+    pub use sigap_store::portfolio::{Offering, Service, StageMove};
+    pub use sigap_store::problems::Problem;
+    pub use sigap_store::projects::{Application, Project, ServiceRef};
+    pub use sigap_store::sla::{ClockEvent, HolidayRow, ReportLine, Target};
+    pub use sigap_store::task::attachments::Attachment;
+    pub use sigap_store::task::config::{AssignmentRule, Category};
+    pub use sigap_store::task::journal::JournalEntry;
+    pub use sigap_store::task::{NamedRef, Task};
+    pub use sigap_store::tokens::ApiToken;
+}
 
 use jiff::{SignedDuration, Timestamp};
 use sigap_domain::Clock;

@@ -159,7 +159,7 @@ impl TestApp {
         login: &str,
         roles: &[&str],
         organization: Option<&str>,
-    ) -> anyhow::Result<(sigap_core::store::people::Person, String)> {
+    ) -> anyhow::Result<(sigap_store::people::Person, String)> {
         let input = sigap_core::people::PersonInput {
             login: Some(login.to_owned()),
             name: Some(format!("Test {login}")),
@@ -181,7 +181,7 @@ impl TestApp {
         &self,
         name: &str,
         kind: &str,
-    ) -> anyhow::Result<sigap_core::store::orgs::Organization> {
+    ) -> anyhow::Result<sigap_store::orgs::Organization> {
         let input = sigap_core::orgs::OrgInput {
             name: Some(name.to_owned()),
             kind: Some(kind.to_owned()),
@@ -228,7 +228,7 @@ impl Drop for TestApp {
 /// Creates a token for `person` with `scope`.
 pub async fn token_for(
     core: &Core,
-    person: &sigap_core::store::people::Person,
+    person: &sigap_store::people::Person,
     scope: &str,
 ) -> anyhow::Result<String> {
     let ctx = Ctx::new(Principal::from_person(person, AuthMethod::System), "test");

@@ -63,7 +63,7 @@ async fn changes_are_recorded_and_tampering_is_named(app: TestApp) -> anyhow::Re
 
     // Someone edits the middle entry directly in the database.
     let seq = entries[1]["seq"].as_i64().unwrap_or_default();
-    let changed = sigap_core::store::testing::execute_raw(
+    let changed = sigap_store::testing::execute_raw(
         &app.core.store,
         &format!("UPDATE audit_log SET actor = 'mallory' WHERE seq = {seq} AND record_id = '{id}'"),
     )

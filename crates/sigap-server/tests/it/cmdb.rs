@@ -683,8 +683,8 @@ fn reference(
 async fn walks_match_a_breadth_first_reference_on_generated_graphs(
     app: TestApp,
 ) -> anyhow::Result<()> {
-    use sigap_core::store::cmdb as repo;
     use sigap_domain::cmdb::{CiStatus, Direction, RelKind};
+    use sigap_store::cmdb as repo;
     let server = sigap_core::cmdb::get_class(&app.core, &sigap_core::Ctx::system("test"), "server")
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -2,7 +2,7 @@
 //! update in its journal, the final values of the file, each location once as a record the
 //! incidents point at, and nothing new the second time.
 
-use sigap_core::store::incidents as repo;
+use sigap_store::incidents as repo;
 use sigap_testkit::{TestApp, both};
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -187,14 +187,14 @@ async fn the_servicenow_export_imports_completely_and_once(app: TestApp) -> anyh
             for n in &numbers {
                 let i = repo::find_by_number(tx, n).await?;
                 let entries = match &i {
-                    Some(i) => sigap_core::store::task::journal::entries(tx, i.id, true)
+                    Some(i) => sigap_store::task::journal::entries(tx, i.id, true)
                         .await?
                         .len(),
                     None => 0,
                 };
                 got.push((n.clone(), i, entries));
             }
-            Ok::<_, sigap_core::store::StoreError>(got)
+            Ok::<_, sigap_store::StoreError>(got)
         })
         .await?;
     let mut wrong = Vec::new();
@@ -248,9 +248,9 @@ async fn the_servicenow_export_imports_completely_and_once(app: TestApp) -> anyh
         .read(async move |tx| {
             let mut found = Vec::new();
             for n in &names {
-                found.push(sigap_core::store::locations::find_by_name(tx, n).await?);
+                found.push(sigap_store::locations::find_by_name(tx, n).await?);
             }
-            Ok::<_, sigap_core::store::StoreError>(found)
+            Ok::<_, sigap_store::StoreError>(found)
         })
         .await?;
     let missing: Vec<&String> = locations

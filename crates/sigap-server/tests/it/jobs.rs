@@ -39,7 +39,7 @@ async fn enqueue(core: &Core, count: i64) -> anyhow::Result<()> {
 
 /// A second node: its own store (pool) on the same database.
 async fn second_node(app: &TestApp) -> anyhow::Result<Core> {
-    let store = sigap_core::store::Store::open(&app.db.location, 4).await?;
+    let store = sigap_store::Store::open(&app.db.location, 4).await?;
     Ok(Core::new(
         store,
         Arc::new(app.clock.clone()),
@@ -91,7 +91,7 @@ async fn a_dead_claimers_job_runs_again_after_the_lease(app: TestApp) -> anyhow:
         .core
         .store
         .write(async move |tx| {
-            Ok::<_, AppError>(sigap_core::store::jobs::claim(tx, "node-a", now, until, 10).await?)
+            Ok::<_, AppError>(sigap_store::jobs::claim(tx, "node-a", now, until, 10).await?)
         })
         .await?;
     assert_eq!(claimed.len(), 1);
@@ -119,8 +119,7 @@ async fn failing_jobs_retry_with_backoff_then_stop(app: TestApp) -> anyhow::Resu
         .store
         .write(async move |tx| {
             Ok::<_, AppError>(
-                sigap_core::store::jobs::enqueue(tx, "boom", &serde_json::json!({}), now, 3, now)
-                    .await?,
+                sigap_store::jobs::enqueue(tx, "boom", &serde_json::json!({}), now, 3, now).await?,
             )
         })
         .await?;

@@ -558,7 +558,7 @@ async fn two_nodes_sweeping_together_send_each_warning_once(app: TestApp) -> any
         .await?;
     }
     let node_b = {
-        let store = sigap_core::store::Store::open(&app.db.location, 4).await?;
+        let store = sigap_store::Store::open(&app.db.location, 4).await?;
         sigap_core::Core::new(
             store,
             std::sync::Arc::new(app.clock.clone()),

@@ -186,11 +186,18 @@ async fn non_admins_do_not_get_admin_pages(app: TestApp) -> anyhow::Result<()> {
     let browser = app.browser("ani", "ani-password-1").await?;
     let home = browser.get(app.page("/")).send().await?.text().await?;
     assert!(
-        !home.contains("href=\"/admin/people\""),
+        !home.contains("href=\"/admin\"") && !home.contains("href=\"/admin/people\""),
         "no admin links for agents"
     );
     assert!(home.contains("Your groups"));
-    for page in ["/admin/people", "/admin/groups", "/admin/organizations"] {
+    // The top bar groups the desk's and service management's pages.
+    assert!(home.contains("Service desk") && home.contains("Service management"));
+    for page in [
+        "/admin",
+        "/admin/people",
+        "/admin/groups",
+        "/admin/organizations",
+    ] {
         assert_eq!(
             browser.get(app.page(page)).send().await?.status(),
             403,
@@ -204,6 +211,30 @@ async fn non_admins_do_not_get_admin_pages(app: TestApp) -> anyhow::Result<()> {
         .send()
         .await?;
     assert_eq!(resp.status(), 403, "refused");
+    // An administrator's top bar leads to the hub, which lists every administration page.
+    let admin = app.browser("admin", sigap_testkit::ADMIN_PASSWORD).await?;
+    let home = admin.get(app.page("/")).send().await?.text().await?;
+    assert!(home.contains("href=\"/admin\""), "{home}");
+    let hub = admin.get(app.page("/admin")).send().await?.text().await?;
+    for link in [
+        "/admin/people",
+        "/admin/groups",
+        "/admin/organizations",
+        "/admin/locations",
+        "/admin/priority-matrix",
+        "/admin/incident-categories",
+        "/admin/assignment-rules",
+        "/sla/calendars",
+        "/sla/agreements",
+        "/admin/ci-classes",
+    ] {
+        assert!(
+            hub.contains(&format!("href=\"{link}\"")),
+            "{link} on the hub"
+        );
+        let status = admin.get(app.page(link)).send().await?.status();
+        assert_eq!(status, 200, "{link}");
+    }
     Ok(())
 }
 

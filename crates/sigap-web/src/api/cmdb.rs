@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use sigap_core::cmdb::{self, Affected, Impact, PathStep, Reached};
 use sigap_core::cmdb_csv::{self, ImportKind, ImportReport};
-use sigap_core::store::cmdb::{Ci, CiClass, Relationship};
+use sigap_core::model::{Ci, CiClass, Relationship};
 use sigap_domain::cmdb::AttrDef;
 use utoipa::ToSchema;
 use uuid::Uuid;

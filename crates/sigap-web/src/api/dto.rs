@@ -2,11 +2,11 @@
 //! embedded as `{id, display}`; times are RFC 3339 in UTC.
 
 use serde::{Deserialize, Deserializer, Serialize};
-use sigap_core::store::audit::AuditRow;
-use sigap_core::store::groups::{Group, PersonRef};
-use sigap_core::store::orgs::Organization;
-use sigap_core::store::people::Person;
-use sigap_core::store::tokens::ApiToken;
+use sigap_core::model::ApiToken;
+use sigap_core::model::AuditRow;
+use sigap_core::model::Organization;
+use sigap_core::model::Person;
+use sigap_core::model::{Group, PersonRef};
 use utoipa::ToSchema;
 use uuid::Uuid;
 

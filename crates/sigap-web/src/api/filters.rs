@@ -9,7 +9,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use sigap_core::filters;
-use sigap_core::store::filters::SavedFilter;
+use sigap_core::model::SavedFilter;
 use utoipa::ToSchema;
 use uuid::Uuid;
 

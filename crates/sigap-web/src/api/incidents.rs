@@ -14,7 +14,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use sigap_core::incidents::{self, Action};
-use sigap_core::store::incidents::Incident;
+use sigap_core::model::Incident;
 use sigap_domain::task::{Level, MatrixPreset, MatrixRow, Priority, PriorityMatrix};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -466,8 +466,8 @@ pub struct CategoryOut {
     pub sort_order: i64,
 }
 
-impl From<sigap_core::store::task::config::Category> for CategoryOut {
-    fn from(c: sigap_core::store::task::config::Category) -> Self {
+impl From<sigap_core::model::Category> for CategoryOut {
+    fn from(c: sigap_core::model::Category) -> Self {
         Self {
             code: c.code,
             name: c.name,
@@ -533,8 +533,8 @@ pub struct RuleOut {
     pub active: bool,
 }
 
-impl From<sigap_core::store::task::config::AssignmentRule> for RuleOut {
-    fn from(r: sigap_core::store::task::config::AssignmentRule) -> Self {
+impl From<sigap_core::model::AssignmentRule> for RuleOut {
+    fn from(r: sigap_core::model::AssignmentRule) -> Self {
         Self {
             id: r.id.as_uuid(),
             sort_order: r.sort_order,
@@ -624,8 +624,8 @@ pub struct AttachmentOut {
     pub href: String,
 }
 
-impl From<sigap_core::store::task::attachments::Attachment> for AttachmentOut {
-    fn from(a: sigap_core::store::task::attachments::Attachment) -> Self {
+impl From<sigap_core::model::Attachment> for AttachmentOut {
+    fn from(a: sigap_core::model::Attachment) -> Self {
         Self {
             href: format!("/api/v1/attachments/{}", a.id),
             id: a.id.as_uuid(),

@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use sigap_core::locations;
-use sigap_core::store::locations::Location;
+use sigap_core::model::Location;
 use utoipa::ToSchema;
 use uuid::Uuid;
 

@@ -8,8 +8,8 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Serialize;
+use sigap_core::model::Notification;
 use sigap_core::notifications;
-use sigap_core::store::notifications::Notification;
 use utoipa::ToSchema;
 use uuid::Uuid;
 

@@ -12,11 +12,11 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
+use sigap_core::model::{Application, Project, ServiceRef};
+use sigap_core::model::{GroupRef, PersonRef};
+use sigap_core::model::{Offering, Service, StageMove};
 use sigap_core::portfolio::{self, DesignPackage, LinkTarget};
 use sigap_core::projects;
-use sigap_core::store::groups::{GroupRef, PersonRef};
-use sigap_core::store::portfolio::{Offering, Service, StageMove};
-use sigap_core::store::projects::{Application, Project, ServiceRef};
 use sigap_domain::Stage;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -207,8 +207,8 @@ pub struct CiRefOut {
     pub class: String,
 }
 
-impl From<sigap_core::store::cmdb::CiRef> for CiRefOut {
-    fn from(c: sigap_core::store::cmdb::CiRef) -> Self {
+impl From<sigap_core::model::CiRef> for CiRefOut {
+    fn from(c: sigap_core::model::CiRef) -> Self {
         Self {
             id: c.id.as_uuid(),
             display: c.name,
@@ -1044,7 +1044,7 @@ pub struct ApplicationOut {
 
 fn app_out(
     a: Application,
-    links: Option<(Vec<ServiceRef>, Vec<sigap_core::store::cmdb::CiRef>)>,
+    links: Option<(Vec<ServiceRef>, Vec<sigap_core::model::CiRef>)>,
 ) -> ApplicationOut {
     let (services, cis) = match links {
         Some((s, c)) => (

@@ -15,9 +15,9 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use sigap_core::AppError;
+use sigap_core::model::Incident;
+use sigap_core::model::Problem;
 use sigap_core::problems::{self, Action};
-use sigap_core::store::incidents::Incident;
-use sigap_core::store::problems::Problem;
 use sigap_core::task::TaskInput;
 use utoipa::ToSchema;
 
@@ -487,7 +487,8 @@ fn day(
     text: Option<&str>,
     default: jiff::Timestamp,
 ) -> Result<jiff::Timestamp, ApiError> {
-    match text.map(str::trim).filter(|t| !t.is_empty()) {
+    // Leave the parameter out for its default: an empty value is not a date.
+    match text {
         None => Ok(default),
         Some(t) => t
             .parse::<jiff::civil::Date>()

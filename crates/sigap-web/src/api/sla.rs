@@ -12,8 +12,8 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use sigap_core::AppError;
+use sigap_core::model::{ClockEvent, HolidayRow, ReportLine, Target};
 use sigap_core::sla::{self, AgreementDetail, CalendarDetail, ClockView};
-use sigap_core::store::sla::{ClockEvent, HolidayRow, ReportLine, Target};
 use sigap_domain::sla::Condition;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -350,7 +350,7 @@ pub struct AgreementOut {
     pub version: i64,
 }
 
-fn named<T: ToString>(r: Option<sigap_core::store::task::NamedRef<T>>) -> Option<Ref> {
+fn named<T: ToString>(r: Option<sigap_core::model::NamedRef<T>>) -> Option<Ref> {
     r.and_then(|r| {
         Uuid::parse_str(&r.id.to_string()).ok().map(|id| Ref {
             id,

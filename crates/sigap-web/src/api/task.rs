@@ -3,9 +3,9 @@
 
 use super::dto::{Ref, Time, ts};
 use serde::Serialize;
-use sigap_core::store::groups::PersonRef;
-use sigap_core::store::task::journal::JournalEntry;
-use sigap_core::store::task::{NamedRef, Task};
+use sigap_core::model::JournalEntry;
+use sigap_core::model::PersonRef;
+use sigap_core::model::{NamedRef, Task};
 use sigap_domain::task::StateModel;
 use utoipa::ToSchema;
 use uuid::Uuid;

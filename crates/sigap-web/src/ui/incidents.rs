@@ -7,7 +7,7 @@ use crate::AppState;
 use axum::extract::{Path, Query, RawQuery, State};
 use sigap_core::incidents::{self, Action};
 use sigap_core::listing::ListParams;
-use sigap_core::store::incidents::Incident;
+use sigap_core::model::Incident;
 use sigap_domain::process::incident::{HoldReason, IncidentState};
 use sigap_domain::task::JournalKind;
 use sigap_domain::task::MatrixPreset;
@@ -638,7 +638,7 @@ fn view(tt: Tr<'_>, viewer: &Viewer, labels: MatrixPreset, i: &Incident) -> Inci
 pub(crate) fn journal(
     tt: Tr<'_>,
     viewer: &Viewer,
-    entries: &[sigap_core::store::task::journal::JournalEntry],
+    entries: &[sigap_core::model::JournalEntry],
 ) -> Vec<JournalLine> {
     entries
         .iter()
@@ -859,18 +859,10 @@ pub async fn incident_create(
     let staff = ctx.principal.has(sigap_domain::Role::Agent);
     let input = incidents::IncidentInput {
         task: sigap_core::task::TaskInput {
-            short_description: form.get("short_description"),
-            description: form.get("description"),
-            impact: level(&form, "impact"),
-            urgency: level(&form, "urgency"),
             caller: form.opt("caller").map(Some),
             contact_type: form.opt("contact_type"),
-            service: form.opt("service").map(Some),
-            ci: form.opt("ci").map(Some),
-            category: form.opt("category").map(Some),
-            assignment_group: form.opt("assignment_group").map(Some),
             location: form.opt("location").map(Some),
-            ..Default::default()
+            ..super::task::new_input(&form)
         },
         ..Default::default()
     };
@@ -923,10 +915,7 @@ pub struct NewIncidentPage<'a> {
 }
 
 pub(crate) async fn categories(state: &AppState) -> Vec<(String, String)> {
-    state
-        .core
-        .store
-        .read(async |tx| sigap_core::store::task::config::categories(tx).await)
+    sigap_core::incidents::categories(&state.core)
         .await
         .unwrap_or_default()
         .into_iter()
@@ -980,20 +969,11 @@ pub async fn incident_update(
 ) -> Response {
     let input = incidents::IncidentInput {
         task: sigap_core::task::TaskInput {
-            short_description: form.get("short_description"),
-            description: form.get("description"),
-            impact: level(&form, "impact"),
-            urgency: level(&form, "urgency"),
-            assignment_group: form.get("assignment_group").map(Some),
-            assigned_to: form.get("assigned_to").map(Some),
-            service: changed(&form, "service"),
-            ci: changed(&form, "ci"),
             location: changed(&form, "location"),
-            category: changed(&form, "category"),
             // A new category drops a subcategory of the old one.
             subcategory: changed(&form, "subcategory")
                 .or_else(|| changed(&form, "category").is_some().then_some(None)),
-            ..Default::default()
+            ..super::task::edit_input(&form)
         },
         workaround: form.get("workaround"),
         major: form.get("major_sent").map(|_| form.get("major").is_some()),
@@ -1063,7 +1043,7 @@ pub async fn incident_act(
         if name == "comment" || name == "work_note" {
             "saved"
         } else {
-            "moved"
+            "updated"
         },
     )
     .await
@@ -1435,8 +1415,8 @@ pub struct CategoriesPage<'a> {
     pub chrome: Chrome<'a>,
     /// Top-level categories, each with its subcategories.
     pub tree: Vec<(
-        sigap_core::store::task::config::Category,
-        Vec<sigap_core::store::task::config::Category>,
+        sigap_core::model::Category,
+        Vec<sigap_core::model::Category>,
     )>,
     pub draft: Draft,
 }

@@ -1,5 +1,6 @@
 //! The HTML interface: server-rendered pages that work without JavaScript.
 
+mod admin;
 mod incidents;
 mod locations;
 mod portfolio;
@@ -21,6 +22,7 @@ use sigap_core::{AppError, Ctx, Principal};
 use sigap_domain::{Locale, Role};
 use std::sync::Arc;
 
+pub use admin::*;
 pub use incidents::*;
 pub use locations::*;
 pub use portfolio::*;
@@ -38,6 +40,7 @@ pub fn router(state: AppState) -> Router {
         .route("/profile/password", post(profile_password))
         .route("/profile/tokens", post(token_create))
         .route("/profile/tokens/{id}/revoke", post(token_revoke))
+        .route("/admin", get(admin_page))
         .route("/admin/people", get(people_page).post(person_create))
         .route("/admin/people/{id}", get(person_page).post(person_update))
         .route("/admin/people/{id}/password", post(person_password))

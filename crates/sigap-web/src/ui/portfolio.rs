@@ -56,7 +56,7 @@ pub struct ServicesPage<'a> {
     pub draft: Draft,
 }
 
-fn card(s: &sigap_core::store::portfolio::Service) -> ServiceCard {
+fn card(s: &sigap_core::model::Service) -> ServiceCard {
     ServiceCard {
         id: s.id.to_string(),
         name: s.name.clone(),
@@ -438,7 +438,7 @@ async fn service_view(
     chrome.errors = errors;
     let tt = chrome.t;
     let s = &d.service;
-    let person = |p: &Option<sigap_core::store::groups::PersonRef>| {
+    let person = |p: &Option<sigap_core::model::PersonRef>| {
         p.as_ref()
             .map(|p| (p.name.clone(), p.login.clone()))
             .unwrap_or_default()

@@ -5,7 +5,7 @@ use crate::AppState;
 use axum::extract::{ConnectInfo, Path, Query, State};
 use jiff::Timestamp;
 use sigap_core::listing::ListParams;
-use sigap_core::store::audit::AuditRow;
+use sigap_core::model::AuditRow;
 use sigap_core::{auth, groups, home as home_uc, orgs, people, tokens};
 use sigap_domain::{GroupType, OrgKind, TokenScope};
 use std::collections::HashMap;
@@ -14,6 +14,7 @@ use std::net::SocketAddr;
 pub(crate) const NOTICES: &[&str] = &[
     "saved",
     "moved",
+    "updated",
     "linked",
     "unlinked",
     "created",
@@ -222,7 +223,7 @@ pub async fn home(
             (n.id.to_string(), text, n.link)
         })
         .collect();
-    let line = |g: &sigap_core::store::groups::Group| GroupLine {
+    let line = |g: &sigap_core::model::Group| GroupLine {
         name: g.name.clone(),
         kind: t.get(&format!("group-type-{}", g.group_type.code())),
         members: t.num("home-members", "count", g.member_count),
