@@ -208,7 +208,12 @@ pub async fn record_change<P: Process>(
 ) -> AppResult<()> {
     let b = before.map(audit_map);
     let a = audit_map(after);
-    let changes = audit::diff(b.as_ref(), Some(&a));
+    let mut changes = audit::diff(b.as_ref(), Some(&a));
+    // A new task's journal names the fields it was given, not every empty one (the audit log
+    // keeps them all).
+    if let (None, Some(m)) = (&b, changes.as_object_mut()) {
+        m.retain(|_, v| !v.get(1).is_none_or(blank));
+    }
     if changes.as_object().is_some_and(|m| !m.is_empty()) {
         journal::add_entry(
             tx,
@@ -235,6 +240,18 @@ pub async fn record_change<P: Process>(
     .await?;
     repo::reindex(tx, after.id).await?;
     Ok(())
+}
+
+/// A value that says nothing on a new task: empty, false or zero.
+fn blank(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::Bool(b) => !b,
+        Value::Number(n) => n.as_i64() == Some(0),
+        Value::String(s) => s.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.is_empty(),
+    }
 }
 
 /// Sends in-app notifications about one change of a task: never to the person who made it,

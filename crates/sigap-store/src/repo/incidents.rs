@@ -3,7 +3,9 @@
 //! (resolved ones waiting to close), and bulk loading for the generator.
 
 use super::list::{Page, Val};
-use super::task::{self, ExtCondition, Extension, Record, RecordFields, TaskFilter, TaskSort};
+use super::task::{
+    self, ExtCondition, Extension, Record, RecordFields, Statements, TaskFilter, TaskSort,
+};
 use crate::error::StoreResult;
 use crate::tx::{Dialect, Tx};
 use crate::value::{P, Row};
@@ -11,6 +13,7 @@ use jiff::Timestamp;
 use sigap_domain::TaskId;
 use sigap_domain::process::incident::{HoldReason, IncidentState};
 use sigap_domain::task::TaskKind;
+use std::sync::LazyLock;
 
 /// An incident's own fields.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -49,6 +52,11 @@ impl Extension for IncidentExt {
             major: row.get(at + 4)?,
             priority_override_reason: row.get(at + 5)?,
         })
+    }
+
+    fn statements() -> &'static Statements {
+        static S: LazyLock<Statements> = LazyLock::new(Statements::of::<IncidentExt>);
+        &S
     }
 
     fn params(&self) -> Vec<P<'_>> {

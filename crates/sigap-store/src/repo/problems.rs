@@ -3,7 +3,9 @@
 //! asks: linked incidents and their counts, and the trends of incidents no problem explains.
 
 use super::list::{Page, Val};
-use super::task::{self, ExtCondition, Extension, Record, RecordFields, TaskFilter, TaskSort};
+use super::task::{
+    self, ExtCondition, Extension, Record, RecordFields, Statements, TaskFilter, TaskSort,
+};
 use crate::error::StoreResult;
 use crate::tx::Tx;
 use crate::value::{P, Row};
@@ -11,6 +13,7 @@ use jiff::Timestamp;
 use sigap_domain::TaskId;
 use sigap_domain::process::problem::ProblemState;
 use sigap_domain::task::TaskKind;
+use std::sync::LazyLock;
 
 /// A problem's own fields.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -61,6 +64,11 @@ impl Extension for ProblemExt {
             resolution_code: row.get(at + 9)?,
             resolution_notes: row.get(at + 10)?,
         })
+    }
+
+    fn statements() -> &'static Statements {
+        static S: LazyLock<Statements> = LazyLock::new(Statements::of::<ProblemExt>);
+        &S
     }
 
     fn params(&self) -> Vec<P<'_>> {

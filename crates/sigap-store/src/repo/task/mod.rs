@@ -166,6 +166,62 @@ pub trait Extension: Clone + Send + Sync + 'static {
     fn decode(row: &Row, at: usize) -> StoreResult<Self>;
     /// The values of `COLUMNS`, in order.
     fn params(&self) -> Vec<P<'_>>;
+    /// The statements of this kind's records, put together once:
+    /// `static S: LazyLock<Statements> = LazyLock::new(Statements::of::<Self>); &S`.
+    fn statements() -> &'static Statements;
+}
+
+/// The SQL of one process's records, put together once per process (a write or a read
+/// formats nothing).
+#[derive(Debug)]
+pub struct Statements {
+    /// `SELECT <every column>`.
+    head: String,
+    /// `FROM task t JOIN <extension> x … <joins>`.
+    from: String,
+    select: String,
+    by_id: String,
+    by_number: String,
+    insert_ext: String,
+    update_ext: String,
+}
+
+impl Statements {
+    pub fn of<E: Extension>() -> Self {
+        let ext: Vec<String> = E::COLUMNS.iter().map(|c| format!("x.{c}")).collect();
+        let head = format!("SELECT {COLUMNS}, {}", ext.join(", "));
+        let from = format!(
+            "FROM task t JOIN {} x ON x.task_id = t.id {JOINS}",
+            E::TABLE
+        );
+        let select = format!("{head} {from}");
+        let marks: Vec<String> = (2..=E::COLUMNS.len() + 1)
+            .map(|i| format!("${i}"))
+            .collect();
+        let sets: Vec<String> = E::COLUMNS
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{c} = ${}", i + 2))
+            .collect();
+        Self {
+            by_id: format!("{select} WHERE t.id = $1"),
+            by_number: format!("{select} WHERE t.number = $1"),
+            insert_ext: format!(
+                "INSERT INTO {} (task_id, {}) VALUES ($1, {})",
+                E::TABLE,
+                E::COLUMNS.join(", "),
+                marks.join(", ")
+            ),
+            update_ext: format!(
+                "UPDATE {} SET {} WHERE task_id = $1",
+                E::TABLE,
+                sets.join(", ")
+            ),
+            head,
+            from,
+            select,
+        }
+    }
 }
 
 /// A task of one process: the common part, which it derefs to, and the process's own.
@@ -226,24 +282,10 @@ const JOINS: &str = "LEFT JOIN person c ON c.id = t.caller_id LEFT JOIN person o
     LEFT JOIN ci ci ON ci.id = t.ci_id LEFT JOIN organization o ON o.id = t.organization_id \
     LEFT JOIN task p ON p.id = t.parent_id LEFT JOIN location lo ON lo.id = t.location_id";
 
-/// `SELECT <every column of a task of E>`.
-fn head<E: Extension>() -> String {
-    let ext: Vec<String> = E::COLUMNS.iter().map(|c| format!("x.{c}")).collect();
-    format!("SELECT {COLUMNS}, {}", ext.join(", "))
-}
-
-/// `FROM task t JOIN <E's table> x … <joins>`.
-fn from<E: Extension>() -> String {
-    format!(
-        "FROM task t JOIN {} x ON x.task_id = t.id {JOINS}",
-        E::TABLE
-    )
-}
-
 /// `SELECT <every column of a task of E> FROM task t JOIN <E's table> x … <joins>`, for a
 /// statement to go on with `WHERE` (on `t.` and the extension's `x.` columns).
-pub fn select<E: Extension>() -> String {
-    format!("{} {}", head::<E>(), from::<E>())
+pub fn select<E: Extension>() -> &'static str {
+    &E::statements().select
 }
 
 pub(crate) fn named<T: crate::value::Col>(
@@ -353,31 +395,6 @@ pub async fn bump_number(tx: &mut Tx<'_>, prefix: &str, at_least: i64) -> StoreR
 
 // ----- one task -----
 
-fn ext_insert_sql<E: Extension>() -> String {
-    let marks: Vec<String> = (2..=E::COLUMNS.len() + 1)
-        .map(|i| format!("${i}"))
-        .collect();
-    format!(
-        "INSERT INTO {} (task_id, {}) VALUES ($1, {})",
-        E::TABLE,
-        E::COLUMNS.join(", "),
-        marks.join(", ")
-    )
-}
-
-fn ext_update_sql<E: Extension>() -> String {
-    let sets: Vec<String> = E::COLUMNS
-        .iter()
-        .enumerate()
-        .map(|(i, c)| format!("{c} = ${}", i + 2))
-        .collect();
-    format!(
-        "UPDATE {} SET {} WHERE task_id = $1",
-        E::TABLE,
-        sets.join(", ")
-    )
-}
-
 /// Inserts a task of E's kind with its extension row.
 pub async fn insert<E: Extension>(
     tx: &mut Tx<'_>,
@@ -426,7 +443,7 @@ pub async fn insert<E: Extension>(
     .await?;
     let mut params: Vec<P<'_>> = vec![id.into()];
     params.extend(f.ext.params());
-    tx.execute(&ext_insert_sql::<E>(), &params).await?;
+    tx.execute(&E::statements().insert_ext, &params).await?;
     get(tx, id).await
 }
 
@@ -479,7 +496,7 @@ pub async fn update<E: Extension>(
     super::versioned(n, get::<E>(tx, id)).await?;
     let mut params: Vec<P<'_>> = vec![id.into()];
     params.extend(f.ext.params());
-    tx.execute(&ext_update_sql::<E>(), &params).await?;
+    tx.execute(&E::statements().update_ext, &params).await?;
     get(tx, id).await
 }
 
@@ -519,8 +536,7 @@ pub async fn set_locations(tx: &mut Tx<'_>, rows: &[(TaskId, LocationId)]) -> St
 
 /// A task of E's kind by id (another kind's id is not found).
 pub async fn get<E: Extension>(tx: &mut Tx<'_>, id: TaskId) -> StoreResult<Record<E>> {
-    let sql = format!("{} WHERE t.id = $1", select::<E>());
-    from_row(&tx.query_one(&sql, &[id.into()]).await?)
+    from_row(&tx.query_one(&E::statements().by_id, &[id.into()]).await?)
 }
 
 /// A task of E's kind by its number (any case).
@@ -528,12 +544,14 @@ pub async fn find_by_number<E: Extension>(
     tx: &mut Tx<'_>,
     number: &str,
 ) -> StoreResult<Option<Record<E>>> {
-    let sql = format!("{} WHERE t.number = $1", select::<E>());
-    tx.query_opt(&sql, &[number.trim().to_uppercase().as_str().into()])
-        .await?
-        .as_ref()
-        .map(from_row)
-        .transpose()
+    tx.query_opt(
+        &E::statements().by_number,
+        &[number.trim().to_uppercase().as_str().into()],
+    )
+    .await?
+    .as_ref()
+    .map(from_row)
+    .transpose()
 }
 
 /// The kind of a task, by id or number: which process a reference points at.
@@ -752,8 +770,8 @@ pub async fn list<E: Extension>(
     let keys = sort_keys(sort);
     q.page(&keys, after, limit)?;
     q.join_page(
-        &format!("{} ", head::<E>()),
-        &from::<E>().replacen(
+        &format!("{} ", E::statements().head),
+        &E::statements().from.replacen(
             "FROM task t",
             match tx.dialect() {
                 // CROSS JOIN keeps SQLite from starting anywhere but at the page.
