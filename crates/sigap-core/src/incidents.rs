@@ -835,6 +835,11 @@ pub(crate) async fn write_change(
     if let Some((kind, body)) = &note {
         crate::task::add_note(tx, actor, before.id, *kind, body, now).await?;
     }
+    // A note alone (a link to a problem) changes no field: no new version, no clock moves.
+    if *f == before.fields() {
+        notify(tx, actor, now, Some(before), before, note.as_ref()).await?;
+        return Ok(before.clone());
+    }
     let after = sigap_store::task::update(tx, before.id, f, before.version, now).await?;
     crate::task::record_change(tx, actor, now, Some(before), &after, "update").await?;
     notify(tx, actor, now, Some(before), &after, note.as_ref()).await?;

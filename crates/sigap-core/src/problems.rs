@@ -353,7 +353,7 @@ pub async fn act(
             crate::check_version(if_match, before.version)?;
             let mut f = before.fields();
             let mut note: Option<String> = None;
-            let mut resolve_incidents = false;
+            let mut resolve_all = false;
             let mut publish: Option<bool> = None;
             let moves = |to: ProblemState, f: &mut ProblemFields| -> AppResult<()> {
                 core_task::transition(before.state, to)?;
@@ -391,7 +391,7 @@ pub async fn act(
                     f.ext.resolution_code = code.map(|c| c.code().to_owned());
                     f.ext.resolution_notes = notes.unwrap_or_default();
                     f.resolved_at = Some(now);
-                    resolve_incidents = *all;
+                    resolve_all = *all;
                 }
                 Action::Reanalyze { reason } => {
                     let reason = required_text("reason", reason)?;
@@ -465,7 +465,7 @@ pub async fn act(
             }
             crate::sla::on_task_change(tx, &after, false, now).await?;
             if after.state == ProblemState::Resolved && before.state != ProblemState::Resolved {
-                resolved_in(tx, &actor, now, &after, resolve_incidents).await?;
+                resolved_in(tx, &actor, now, &after, resolve_all).await?;
             }
             Ok(after)
         })
@@ -616,16 +616,11 @@ pub async fn of_incident(
     if !core_task::is_staff(ctx) {
         return Ok(None);
     }
-    core.store
-        .read(async move |tx| {
-            Ok(match repo::problem_of(tx, incident).await? {
-                Some((id, number)) => {
-                    Some((number, repo::get(tx, id).await?.task.short_description))
-                }
-                None => None,
-            })
-        })
-        .await
+    let of = core
+        .store
+        .read(async move |tx| repo::problem_of(tx, incident).await)
+        .await?;
+    Ok(of.map(|(_, number, statement)| (number, statement)))
 }
 
 /// What a problem list is narrowed to.
@@ -831,16 +826,10 @@ pub async fn trend_incidents(
     require_agent(ctx)?;
     let by = parse_trend(by)?;
     let key = key.to_owned();
-    core.store
-        .read(async move |tx| {
-            let ids = repo::trend_incidents(tx, by, &key, from, to, 500).await?;
-            let mut out = Vec::with_capacity(ids.len());
-            for id in ids {
-                out.push(sigap_store::incidents::get(tx, id).await?.task.number);
-            }
-            Ok::<_, AppError>(out)
-        })
-        .await
+    Ok(core
+        .store
+        .read(async move |tx| repo::trend_incidents(tx, by, &key, from, to, 500).await)
+        .await?)
 }
 
 fn parse_trend(by: &str) -> AppResult<TrendBy> {

@@ -149,20 +149,20 @@ pub async fn unlink(tx: &mut Tx<'_>, problem: TaskId, incident: TaskId) -> Store
         > 0)
 }
 
-/// The problem an incident is linked to: its id and number.
+/// The problem an incident is linked to: its id, number and statement.
 pub async fn problem_of(
     tx: &mut Tx<'_>,
     incident: TaskId,
-) -> StoreResult<Option<(TaskId, String)>> {
+) -> StoreResult<Option<(TaskId, String, String)>> {
     match tx
         .query_opt(
-            "SELECT t.id, t.number FROM problem_incident l JOIN task t ON t.id = l.problem_id \
-             WHERE l.incident_id = $1",
+            "SELECT t.id, t.number, t.short_description FROM problem_incident l \
+             JOIN task t ON t.id = l.problem_id WHERE l.incident_id = $1",
             &[incident.into()],
         )
         .await?
     {
-        Some(r) => Ok(Some((r.get(0)?, r.get(1)?))),
+        Some(r) => Ok(Some((r.get(0)?, r.get(1)?, r.get(2)?))),
         None => Ok(None),
     }
 }
@@ -206,6 +206,17 @@ pub enum TrendBy {
     Category,
 }
 
+impl TrendBy {
+    /// The task's column the trends group by.
+    fn column(self) -> &'static str {
+        match self {
+            TrendBy::Service => "t.service_id",
+            TrendBy::Ci => "t.ci_id",
+            TrendBy::Category => "t.category",
+        }
+    }
+}
+
 /// One line of the trends: the service, CI or category (its id, where it has one, and its
 /// name) and how many incidents opened in the period have no problem.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -224,14 +235,11 @@ pub async fn trends(
     to: Timestamp,
     limit: i64,
 ) -> StoreResult<Vec<Trend>> {
-    let (key, name, join) = match by {
-        TrendBy::Service => (
-            "t.service_id",
-            "s.name",
-            "JOIN service s ON s.id = t.service_id",
-        ),
-        TrendBy::Ci => ("t.ci_id", "c.name", "JOIN ci c ON c.id = t.ci_id"),
-        TrendBy::Category => ("t.category", "t.category", ""),
+    let key = by.column();
+    let (name, join) = match by {
+        TrendBy::Service => ("s.name", "JOIN service s ON s.id = t.service_id"),
+        TrendBy::Ci => ("c.name", "JOIN ci c ON c.id = t.ci_id"),
+        TrendBy::Category => ("t.category", ""),
     };
     let sql = format!(
         "SELECT {key}, {name}, COUNT(*) AS n FROM task t {join} \
@@ -257,7 +265,8 @@ pub async fn trends(
         .collect()
 }
 
-/// The incidents behind one line of the trends (to link them to a new problem).
+/// The numbers of the incidents behind one line of the trends (to link them to a new
+/// problem), oldest first.
 pub async fn trend_incidents(
     tx: &mut Tx<'_>,
     by: TrendBy,
@@ -265,12 +274,8 @@ pub async fn trend_incidents(
     from: Timestamp,
     to: Timestamp,
     limit: i64,
-) -> StoreResult<Vec<TaskId>> {
-    let column = match by {
-        TrendBy::Service => "t.service_id",
-        TrendBy::Ci => "t.ci_id",
-        TrendBy::Category => "t.category",
-    };
+) -> StoreResult<Vec<String>> {
+    let column = by.column();
     let value: P<'_> = match by {
         TrendBy::Category => key.into(),
         TrendBy::Service | TrendBy::Ci => match uuid::Uuid::parse_str(key) {
@@ -279,7 +284,7 @@ pub async fn trend_incidents(
         },
     };
     let sql = format!(
-        "SELECT t.id FROM task t WHERE t.kind = 'incident' AND {column} = $1 \
+        "SELECT t.number FROM task t WHERE t.kind = 'incident' AND {column} = $1 \
          AND t.opened_at >= $2 AND t.opened_at < $3 \
          AND NOT EXISTS (SELECT 1 FROM problem_incident l WHERE l.incident_id = t.id) \
          ORDER BY t.opened_at, t.id LIMIT $4"

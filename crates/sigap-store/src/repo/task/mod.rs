@@ -395,6 +395,35 @@ pub async fn bump_number(tx: &mut Tx<'_>, prefix: &str, at_least: i64) -> StoreR
 
 // ----- one task -----
 
+/// The written fields of a task as parameters, in the order of the statements below:
+/// short description to parent, then resolved and closed, then the two counts.
+fn field_params<S: StateModel>(f: &TaskFields<S>) -> [P<'_>; 22] {
+    [
+        f.short_description.as_str().into(),
+        f.description.as_str().into(),
+        f.state.code().into(),
+        f.impact.get().into(),
+        f.urgency.get().into(),
+        f.priority.get().into(),
+        f.caller_id.into(),
+        f.opened_by_id.into(),
+        f.assignment_group_id.into(),
+        f.assigned_to_id.into(),
+        f.service_id.into(),
+        f.offering_id.into(),
+        f.ci_id.into(),
+        f.organization_id.into(),
+        f.category.as_deref().into(),
+        f.subcategory.as_deref().into(),
+        f.contact_type.code().into(),
+        f.parent_id.into(),
+        f.resolved_at.into(),
+        f.closed_at.into(),
+        f.reassignment_count.into(),
+        f.reopen_count.into(),
+    ]
+}
+
 /// Inserts a task of E's kind with its extension row.
 pub async fn insert<E: Extension>(
     tx: &mut Tx<'_>,
@@ -404,41 +433,16 @@ pub async fn insert<E: Extension>(
     now: Timestamp,
 ) -> StoreResult<Record<E>> {
     let search_key = reserve_numbers(tx, "TASK", 1).await?;
+    let mut params: Vec<P<'_>> = vec![id.into(), number.into()];
+    params.extend(field_params(&f.task));
+    params.extend::<[P<'_>; 3]>([now.into(), search_key.into(), E::KIND.code().into()]);
     tx.execute(
         "INSERT INTO task (id, number, kind, short_description, description, state, impact, urgency, priority, \
          caller_id, opened_by_id, assignment_group_id, assigned_to_id, service_id, offering_id, ci_id, \
          organization_id, category, subcategory, contact_type, parent_id, opened_at, updated_at, resolved_at, \
          closed_at, reassignment_count, reopen_count, version, search_key) VALUES ($1, $2, $27, $3, $4, $5, \
-         $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $21, $22, $23, $24, $25, 1, $26)",
-        &[
-            id.into(),
-            number.into(),
-            f.short_description.as_str().into(),
-            f.description.as_str().into(),
-            f.state.code().into(),
-            f.impact.get().into(),
-            f.urgency.get().into(),
-            f.priority.get().into(),
-            f.caller_id.into(),
-            f.opened_by_id.into(),
-            f.assignment_group_id.into(),
-            f.assigned_to_id.into(),
-            f.service_id.into(),
-            f.offering_id.into(),
-            f.ci_id.into(),
-            f.organization_id.into(),
-            f.category.as_deref().into(),
-            f.subcategory.as_deref().into(),
-            f.contact_type.code().into(),
-            f.parent_id.into(),
-            now.into(),
-            f.resolved_at.into(),
-            f.closed_at.into(),
-            f.reassignment_count.into(),
-            f.reopen_count.into(),
-            search_key.into(),
-            E::KIND.code().into(),
-        ],
+         $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $25, $25, $21, $22, $23, $24, 1, $26)",
+        &params,
     )
     .await?;
     let mut params: Vec<P<'_>> = vec![id.into()];
@@ -455,6 +459,9 @@ pub async fn update<E: Extension>(
     expected_version: i64,
     now: Timestamp,
 ) -> StoreResult<Record<E>> {
+    let mut params: Vec<P<'_>> = vec![id.into()];
+    params.extend(field_params(&f.task));
+    params.extend::<[P<'_>; 3]>([now.into(), expected_version.into(), E::KIND.code().into()]);
     let n = tx
         .execute(
             "UPDATE task SET short_description = $2, description = $3, state = $4, impact = $5, urgency = $6, \
@@ -463,34 +470,7 @@ pub async fn update<E: Extension>(
              subcategory = $17, contact_type = $18, parent_id = $19, resolved_at = $20, closed_at = $21, \
              reassignment_count = $22, reopen_count = $23, updated_at = $24, version = version + 1 \
              WHERE id = $1 AND version = $25 AND kind = $26",
-            &[
-                id.into(),
-                f.short_description.as_str().into(),
-                f.description.as_str().into(),
-                f.state.code().into(),
-                f.impact.get().into(),
-                f.urgency.get().into(),
-                f.priority.get().into(),
-                f.caller_id.into(),
-                f.opened_by_id.into(),
-                f.assignment_group_id.into(),
-                f.assigned_to_id.into(),
-                f.service_id.into(),
-                f.offering_id.into(),
-                f.ci_id.into(),
-                f.organization_id.into(),
-                f.category.as_deref().into(),
-                f.subcategory.as_deref().into(),
-                f.contact_type.code().into(),
-                f.parent_id.into(),
-                f.resolved_at.into(),
-                f.closed_at.into(),
-                f.reassignment_count.into(),
-                f.reopen_count.into(),
-                now.into(),
-                expected_version.into(),
-                E::KIND.code().into(),
-            ],
+            &params,
         )
         .await?;
     super::versioned(n, get::<E>(tx, id)).await?;
@@ -554,24 +534,13 @@ pub async fn find_by_number<E: Extension>(
     .transpose()
 }
 
-/// The kind of a task, by id or number: which process a reference points at.
-pub async fn kind_of(tx: &mut Tx<'_>, key: &str) -> StoreResult<Option<(TaskId, TaskKind)>> {
-    let key = key.trim();
-    let row = match TaskId::parse(key) {
-        Some(id) => {
-            tx.query_opt("SELECT id, kind FROM task WHERE id = $1", &[id.into()])
-                .await?
-        }
-        None => {
-            tx.query_opt(
-                "SELECT id, kind FROM task WHERE number = $1",
-                &[key.to_uppercase().as_str().into()],
-            )
-            .await?
-        }
-    };
-    match row {
-        Some(r) => Ok(Some((r.get(0)?, decode(1, r.get(1)?, TaskKind::parse)?))),
+/// The kind of a task: which process an id belongs to.
+pub async fn kind(tx: &mut Tx<'_>, id: TaskId) -> StoreResult<Option<TaskKind>> {
+    match tx
+        .query_opt("SELECT kind FROM task WHERE id = $1", &[id.into()])
+        .await?
+    {
+        Some(r) => Ok(Some(decode(0, r.get(0)?, TaskKind::parse)?)),
         None => Ok(None),
     }
 }
