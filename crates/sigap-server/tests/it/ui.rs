@@ -204,6 +204,22 @@ async fn non_admins_do_not_get_admin_pages(app: TestApp) -> anyhow::Result<()> {
             "{page}"
         );
     }
+    // A page handler's error becomes the error page in the viewer's language, in the frame.
+    let refused = browser.get(app.page("/admin")).send().await?;
+    assert_eq!(refused.status(), 403);
+    assert!(
+        refused
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|c| c.starts_with("text/html")),
+        "an HTML page"
+    );
+    let html = refused.text().await?;
+    assert!(
+        html.contains("You are not allowed to do this.") && html.contains("Service desk"),
+        "{html}"
+    );
     let resp = browser
         .post(app.page("/admin/organizations"))
         .header("origin", &app.url)

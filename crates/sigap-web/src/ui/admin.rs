@@ -78,10 +78,8 @@ const HUB: &[(&str, &[Entry])] = &[
 pub async fn admin_page(
     State(state): State<AppState>,
     SignedIn(ctx, viewer): SignedIn,
-) -> Response {
-    if let Err(e) = ctx.principal.require(sigap_domain::Role::Admin) {
-        return error_response(&state, &viewer, e);
-    }
+) -> PageResult {
+    ctx.principal.require(sigap_domain::Role::Admin)?;
     let chrome = Chrome::new(&state, &viewer, "admin", "admin-title");
     let t = chrome.t;
     let groups = HUB
@@ -98,5 +96,5 @@ pub async fn admin_page(
                 .collect(),
         })
         .collect();
-    render(StatusCode::OK, &AdminPage { chrome, groups })
+    Ok(render(StatusCode::OK, &AdminPage { chrome, groups }))
 }

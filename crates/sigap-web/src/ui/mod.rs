@@ -147,6 +147,10 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            render_failures,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             middleware::authenticate_ui,
         ))
         .layer(axum::middleware::from_fn(middleware::html_headers))
@@ -375,7 +379,11 @@ pub fn messages(t: Tr<'_>, e: &AppError) -> Vec<String> {
 
 /// An error page for a failed page load.
 pub fn error_response(state: &AppState, viewer: &Viewer, e: AppError) -> Response {
-    let status = match &e {
+    failure_page(state, viewer, &e)
+}
+
+fn failure_page(state: &AppState, viewer: &Viewer, e: &AppError) -> Response {
+    let status = match e {
         AppError::NotFound => StatusCode::NOT_FOUND,
         AppError::Forbidden | AppError::Unauthenticated => StatusCode::FORBIDDEN,
         AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -386,8 +394,52 @@ pub fn error_response(state: &AppState, viewer: &Viewer, e: AppError) -> Respons
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     };
     let chrome = Chrome::new(state, viewer, "", "error-title");
-    let message = messages(chrome.t, &e).join(" ");
+    let message = messages(chrome.t, e).join(" ");
     render(status, &ErrorPage { chrome, message })
+}
+
+/// What a page handler fails with. `?` turns a use case's error into it, and the UI's
+/// error layer ([`render_failures`]) shows it as the error page in the viewer's language,
+/// with the status the error calls for. A form that can be corrected is shown again with
+/// its reasons instead: its view takes the error (see `ui::task::after`).
+#[derive(Debug)]
+pub struct PageError(pub AppError);
+
+impl From<AppError> for PageError {
+    fn from(e: AppError) -> Self {
+        Self(e)
+    }
+}
+
+/// A page, or why it cannot be shown.
+pub type PageResult = Result<Response, PageError>;
+
+/// The failure a handler answered with, carried to the error layer.
+#[derive(Clone)]
+struct Failed(Arc<AppError>);
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let mut r = StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        r.extensions_mut().insert(Failed(Arc::new(self.0)));
+        r
+    }
+}
+
+/// Renders a handler's [`PageError`] as the error page; the viewer is read from the request
+/// before the handler runs.
+async fn render_failures(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let (mut parts, body) = req.into_parts();
+    let Ok(viewer) = Viewer::from_request_parts(&mut parts, &state).await;
+    let mut res = next.run(Request::from_parts(parts, body)).await;
+    match res.extensions_mut().remove::<Failed>() {
+        Some(Failed(e)) => failure_page(&state, &viewer, &e),
+        None => res,
+    }
 }
 
 /// An error page from a middleware, before handlers run.
