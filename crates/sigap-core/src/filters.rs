@@ -8,12 +8,30 @@ use sigap_domain::{FilterId, parse_line};
 use sigap_store::filters::{self as repo, SavedFilter};
 
 /// The lists that keep saved views, with the query parameters a view of each may hold.
-pub const LISTS: &[(&str, &[&str])] = &[(
-    "incidents",
-    &[
-        "queue", "q", "state", "priority", "group", "assignee", "location", "major", "sort", "cols",
-    ],
-)];
+pub const LISTS: &[(&str, &[&str])] = &[
+    (
+        "incidents",
+        &[
+            "queue", "q", "state", "priority", "group", "assignee", "location", "major", "sort",
+            "cols",
+        ],
+    ),
+    (
+        "problems",
+        &[
+            "queue",
+            "q",
+            "state",
+            "priority",
+            "group",
+            "assignee",
+            "location",
+            "known_error",
+            "sort",
+            "cols",
+        ],
+    ),
+];
 
 /// How many views one person keeps per list.
 pub const MAX_PER_LIST: i64 = 50;

@@ -4,7 +4,7 @@
 use crate::Core;
 use crate::audit::{self, Actor};
 use crate::error::{AppError, AppResult, Errors, FieldError};
-use crate::listing::{ListParams, Listed, PageRequest, parse_bool};
+use crate::listing::{ListParams, Listed, parse_bool};
 use crate::principal::Ctx;
 use crate::refs::{self, RefChange};
 use jiff::{SignedDuration, Timestamp};
@@ -135,11 +135,15 @@ pub struct IncidentDetail {
     pub journal: Vec<JournalEntry>,
 }
 
-use crate::task::{Notifier, Process, TaskInput, is_staff, visibility, visible};
+use crate::task::{Change, Notifier, Process, Step, TaskInput, is_staff, visibility, visible};
 
 impl Process for IncidentExt {
     const ENTITY: &'static str = "incident";
     const PATH: &'static str = "/incidents";
+    const DESK_ONLY: bool = false;
+    type Input = IncidentInput;
+    type Action = Action;
+
     fn audit(&self, m: &mut Map<String, Value>) {
         m.insert(
             "hold_reason".into(),
@@ -164,9 +168,419 @@ impl Process for IncidentExt {
         )
         .flag("major", self.major);
     }
+
+    fn task_input(input: &IncidentInput) -> &TaskInput {
+        &input.task
+    }
+
+    fn apply(input: &IncidentInput, f: &mut IncidentFields, errs: &mut Errors) {
+        if let Some(w) = &input.workaround {
+            if let Some(w) = errs.take("workaround", parse_text(w, 32_000)) {
+                f.ext.workaround = w;
+            }
+        }
+        if let Some(m) = input.major {
+            f.ext.major = m;
+        }
+    }
+
+    /// The parent (no cycles), the priority from the matrix unless a manager overrides it
+    /// with a reason; self-service reports are never major; an assigned new incident is
+    /// in progress.
+    async fn prepare(
+        tx: &mut Tx<'_>,
+        ctx: &Ctx,
+        input: &IncidentInput,
+        f: &mut IncidentFields,
+        before: Option<&Incident>,
+        computed: Priority,
+    ) -> AppResult<()> {
+        f.parent_id = match crate::task::refs_key(&input.parent) {
+            None => f.parent_id,
+            Some(None) => None,
+            Some(Some(k)) => Some(resolve_parent(tx, ctx, &k, before.map(|b| b.id)).await?),
+        };
+        // Priority: from the matrix, unless a manager overrides it with a reason.
+        match input.priority {
+            Some(p) => {
+                ctx.principal.require(Role::Manager)?;
+                let p = Priority::parse(p).map_err(|e| {
+                    AppError::Validation(vec![FieldError::from_invalid("priority", e)])
+                })?;
+                if p == computed {
+                    f.priority = p;
+                    f.ext.priority_override_reason = None;
+                } else {
+                    let reason = input
+                        .priority_reason
+                        .as_deref()
+                        .map(|r| parse_line(r, 500))
+                        .transpose()
+                        .map_err(|e| {
+                            AppError::Validation(vec![FieldError::from_invalid(
+                                "priority_reason",
+                                e,
+                            )])
+                        })?
+                        .ok_or_else(|| {
+                            AppError::field(
+                                "priority_reason",
+                                "required",
+                                "an override needs a reason",
+                            )
+                        })?;
+                    f.priority = p;
+                    f.ext.priority_override_reason = Some(reason);
+                }
+            }
+            None => {
+                let impact_moved =
+                    before.is_none_or(|b| b.impact != f.impact || b.urgency != f.urgency);
+                if impact_moved || f.ext.priority_override_reason.is_none() {
+                    f.priority = computed;
+                    f.ext.priority_override_reason = None;
+                }
+            }
+        }
+        if before.is_none() {
+            if !is_staff(ctx) {
+                f.ext.major = false;
+                f.contact_type = ContactType::SelfService;
+            }
+            if f.assigned_to_id.is_some() {
+                f.task.state = IncidentState::InProgress;
+            }
+        }
+        Ok(())
+    }
+
+    /// Callers may accept, reject and comment on their own incidents; everything else is
+    /// the desk's.
+    fn may_act(ctx: &Ctx, i: &Incident, action: &Action) -> AppResult<()> {
+        let is_caller = ctx.principal.person_id.is_some()
+            && i.caller.as_ref().map(|c| c.id) == ctx.principal.person_id;
+        let callers = matches!(
+            action,
+            Action::Accept | Action::Reject { .. } | Action::Comment { .. }
+        );
+        if is_staff(ctx) || (callers && is_caller) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+
+    async fn act(
+        tx: &mut Tx<'_>,
+        actor: &Actor,
+        now: Timestamp,
+        before: &Incident,
+        f: &mut IncidentFields,
+        action: &Action,
+    ) -> AppResult<Step> {
+        let me = actor.id;
+        let mut note: Option<(JournalKind, String)> = None;
+        match action {
+            Action::Start => {
+                crate::task::transition(before.state, IncidentState::InProgress)?;
+                if before.state != IncidentState::New {
+                    return Err(AppError::Conflict {
+                        code: "invalid_transition",
+                        message: format!(
+                            "work starts on new incidents; this one is {}",
+                            before.state
+                        ),
+                        field: Some("state".into()),
+                    });
+                }
+                f.state = IncidentState::InProgress;
+            }
+            Action::AssignToMe => {
+                let Some(me) = me else {
+                    return Err(AppError::Forbidden);
+                };
+                if before.state.is_final() || before.state == IncidentState::Resolved {
+                    crate::task::transition(before.state, IncidentState::InProgress)?;
+                }
+                let groups = sigap_store::groups::of_person(tx, me).await?;
+                let group = match before.assignment_group.as_ref().map(|g| g.id) {
+                    Some(g) if groups.iter().any(|x| x.id == g) => g,
+                    _ => match groups.first() {
+                        Some(g) => g.id,
+                        None => {
+                            return Err(AppError::field(
+                                "assigned_to",
+                                "not_a_member",
+                                "you are in no support group",
+                            ));
+                        }
+                    },
+                };
+                let person_moved = before.assigned_to.is_some()
+                    && before.assigned_to.as_ref().map(|p| p.id) != Some(me);
+                let group_moved = before.assignment_group.is_some()
+                    && before.assignment_group.as_ref().map(|g| g.id) != Some(group);
+                if person_moved || group_moved {
+                    f.reassignment_count += 1;
+                }
+                f.assignment_group_id = Some(group);
+                f.assigned_to_id = Some(me);
+                if before.state == IncidentState::New {
+                    f.state = IncidentState::InProgress;
+                }
+            }
+            Action::Hold { reason, comment } => {
+                crate::task::transition(before.state, IncidentState::OnHold)?;
+                let r = HoldReason::parse(reason).map_err(|e| {
+                    AppError::Validation(vec![FieldError::from_invalid("hold_reason", e)])
+                })?;
+                let comment = comment.as_deref().map(str::trim).filter(|c| !c.is_empty());
+                if r == HoldReason::AwaitingCaller && comment.is_none() {
+                    return Err(AppError::field(
+                        "comment",
+                        "required",
+                        "tell the caller what you are waiting for",
+                    ));
+                }
+                if let Some(c) = comment {
+                    let c = parse_text(c, 32_000).map_err(|e| {
+                        AppError::Validation(vec![FieldError::from_invalid("comment", e)])
+                    })?;
+                    note = Some((JournalKind::Comment, c));
+                }
+                f.state = IncidentState::OnHold;
+                f.ext.hold_reason = Some(r);
+            }
+            Action::Resume => {
+                if before.state != IncidentState::OnHold {
+                    crate::task::transition(before.state, IncidentState::InProgress)?;
+                    return Err(AppError::Conflict {
+                        code: "invalid_transition",
+                        message: "only incidents on hold resume".into(),
+                        field: Some("state".into()),
+                    });
+                }
+                f.state = IncidentState::InProgress;
+                f.ext.hold_reason = None;
+            }
+            Action::Resolve { code, notes } => {
+                crate::task::transition(before.state, IncidentState::Resolved)?;
+                let mut errs = Errors::new();
+                if !RESOLUTION_CODES.contains(&code.trim()) {
+                    errs.push(FieldError::new(
+                        "resolution_code",
+                        "invalid_choice",
+                        format!("must be one of: {}", RESOLUTION_CODES.join(", ")),
+                    ));
+                }
+                match parse_text(notes.trim(), 32_000) {
+                    Ok(n) if !n.is_empty() => f.ext.resolution_notes = n,
+                    Ok(_) => errs.push(FieldError::new(
+                        "resolution_notes",
+                        "required",
+                        "is required",
+                    )),
+                    Err(e) => errs.push(FieldError::from_invalid("resolution_notes", e)),
+                }
+                errs.finish()?;
+                f.state = IncidentState::Resolved;
+                f.ext.resolution_code = Some(code.trim().to_owned());
+                f.ext.hold_reason = None;
+                f.resolved_at = Some(now);
+            }
+            Action::Accept => {
+                if before.state != IncidentState::Resolved {
+                    return Err(AppError::Conflict {
+                        code: "invalid_transition",
+                        message: format!(
+                            "only a resolved incident can be accepted; this one is {}",
+                            before.state
+                        ),
+                        field: Some("state".into()),
+                    });
+                }
+                f.state = IncidentState::Closed;
+                f.closed_at = Some(now);
+            }
+            Action::Reject { comment } => {
+                if before.state != IncidentState::Resolved {
+                    return Err(AppError::Conflict {
+                        code: "invalid_transition",
+                        message: format!(
+                            "only a resolved incident can be rejected; this one is {}",
+                            before.state
+                        ),
+                        field: Some("state".into()),
+                    });
+                }
+                let c = parse_line(comment, 32_000).map_err(|e| {
+                    AppError::Validation(vec![FieldError::from_invalid("comment", e)])
+                })?;
+                note = Some((JournalKind::Comment, c));
+                f.state = IncidentState::InProgress;
+                f.reopen_count += 1;
+                f.resolved_at = None;
+                f.ext.resolution_code = None;
+            }
+            Action::Cancel { reason } => {
+                crate::task::transition(before.state, IncidentState::Canceled)?;
+                let r = parse_line(reason, 2000).map_err(|e| {
+                    AppError::Validation(vec![FieldError::from_invalid("reason", e)])
+                })?;
+                note = Some((JournalKind::WorkNote, r));
+                f.state = IncidentState::Canceled;
+                f.closed_at = Some(now);
+                f.ext.hold_reason = None;
+            }
+            // Handled below, once the record is read.
+            Action::Escalate { .. } | Action::EscalateToManager { .. } => {}
+            Action::Comment { body } | Action::WorkNote { body } => {
+                let kind = if matches!(action, Action::Comment { .. }) {
+                    JournalKind::Comment
+                } else {
+                    JournalKind::WorkNote
+                };
+                let field = if kind == JournalKind::Comment {
+                    "comment"
+                } else {
+                    "work_note"
+                };
+                let b = parse_text(body.trim(), 32_000)
+                    .map_err(|e| AppError::Validation(vec![FieldError::from_invalid(field, e)]))?;
+                if b.is_empty() {
+                    return Err(AppError::field(field, "required", "is required"));
+                }
+                if before.state.is_final()
+                    && kind == JournalKind::Comment
+                    && !is_staff_actor(actor, before)
+                {
+                    return Err(AppError::Conflict {
+                        code: "final_state",
+                        message: format!("a {} incident takes no more comments", before.state),
+                        field: None,
+                    });
+                }
+                // The caller answering an incident that waits for them puts it back to work.
+                if kind == JournalKind::Comment
+                    && before.ext.hold_reason == Some(HoldReason::AwaitingCaller)
+                    && before.caller.as_ref().map(|c| c.id) == actor.id
+                {
+                    f.state = IncidentState::InProgress;
+                    f.ext.hold_reason = None;
+                }
+                note = Some((kind, b));
+            }
+        }
+        let mut call_manager = None;
+        match action {
+            Action::Escalate { group, reason } => {
+                if !before.state.is_open() {
+                    crate::task::transition(before.state, IncidentState::InProgress)?;
+                }
+                let reason = parse_line(reason, 2000).map_err(|e| {
+                    AppError::Validation(vec![FieldError::from_invalid("reason", e)])
+                })?;
+                let g = refs::group(tx, "group", &Some(Some(group.clone())), None)
+                    .await?
+                    .ok_or_else(|| AppError::field("group", "required", "is required"))?;
+                if before.assignment_group.as_ref().map(|x| x.id) == Some(g) {
+                    return Err(AppError::field(
+                        "group",
+                        "same_group",
+                        "the incident is already with this group",
+                    ));
+                }
+                let name = sigap_store::groups::get(tx, g).await?.name;
+                if before.assignment_group.is_some() || before.assigned_to.is_some() {
+                    f.reassignment_count += 1;
+                }
+                f.assignment_group_id = Some(g);
+                f.assigned_to_id = None;
+                note = Some((JournalKind::WorkNote, format!("→ {name}: {reason}")));
+            }
+            Action::EscalateToManager { reason } => {
+                if !before.state.is_open() {
+                    crate::task::transition(before.state, IncidentState::InProgress)?;
+                }
+                let reason = parse_line(reason, 2000).map_err(|e| {
+                    AppError::Validation(vec![FieldError::from_invalid("reason", e)])
+                })?;
+                let Some(g) = before.assignment_group.as_ref() else {
+                    return Err(AppError::Conflict {
+                        code: "no_group",
+                        message: "assign the incident to a group first".into(),
+                        field: Some("assignment_group".into()),
+                    });
+                };
+                let Some(manager) = sigap_store::groups::get(tx, g.id).await?.manager else {
+                    return Err(AppError::Conflict {
+                        code: "no_manager",
+                        message: format!("the group {} has no manager", g.name),
+                        field: Some("assignment_group".into()),
+                    });
+                };
+                note = Some((
+                    JournalKind::WorkNote,
+                    format!("↑ {}: {reason}", manager.name),
+                ));
+                call_manager = Some(manager.id);
+            }
+            _ => {}
+        }
+        if let Some(m) = call_manager {
+            let subject = format!("{} {}", before.number, before.short_description);
+            let link = format!("/incidents/{}", before.number);
+            let body = note.as_ref().map(|n| n.1.clone()).unwrap_or_default();
+            sigap_store::notifications::insert(
+                tx,
+                &sigap_store::notifications::NewNotification {
+                    person_id: m,
+                    kind: "incident_escalated",
+                    subject: &subject,
+                    body: &body,
+                    link: &link,
+                },
+                now,
+            )
+            .await?;
+        }
+        // A reply the caller sees, from the desk, answers the response targets.
+        let responded = matches!(note, Some((JournalKind::Comment, _)))
+            && before.caller.as_ref().map(|c| c.id) != actor.id;
+        Ok(Step { note, responded })
+    }
+
+    async fn notify(
+        tx: &mut Tx<'_>,
+        actor: &Actor,
+        now: Timestamp,
+        before: Option<&Incident>,
+        after: &Incident,
+        note: Option<&(JournalKind, String)>,
+    ) -> AppResult<()> {
+        notify(tx, actor, now, before, after, note).await
+    }
+
+    /// Resolving a parent resolves its open children.
+    async fn after(
+        tx: &mut Tx<'_>,
+        actor: &Actor,
+        now: Timestamp,
+        _change: Change<'_, Self>,
+        before: Option<&Incident>,
+        after: &Incident,
+    ) -> AppResult<()> {
+        let was = before.map(|b| b.state);
+        if after.state == IncidentState::Resolved
+            && was.is_some_and(|s| s != IncidentState::Resolved)
+        {
+            resolve_children(tx, actor, now, after).await?;
+        }
+        Ok(())
+    }
 }
 
-/// An incident as the audit log records it.
+/// An incident as the audit log records it./// An incident as the audit log records it.
 pub fn audit_map(i: &Incident) -> Map<String, Value> {
     crate::task::audit_map(i)
 }
@@ -211,73 +625,6 @@ pub async fn set_matrix(core: &Core, ctx: &Ctx, rows: Vec<MatrixRow>) -> AppResu
     Ok(m)
 }
 
-/// Applies the plain fields of an input; references are resolved separately.
-fn apply_plain(input: &IncidentInput, f: &mut IncidentFields, errs: &mut Errors) {
-    crate::task::apply_plain(&input.task, &mut f.task, errs);
-    if let Some(w) = &input.workaround {
-        if let Some(w) = errs.take("workaround", parse_text(w, 32_000)) {
-            f.ext.workaround = w;
-        }
-    }
-    if let Some(m) = input.major {
-        f.ext.major = m;
-    }
-}
-
-/// Resolves the references of an input, checks the assignee belongs to the group, and
-/// computes the priority from the matrix (or takes a manager's override).
-async fn resolve_input(
-    tx: &mut Tx<'_>,
-    ctx: &Ctx,
-    input: &IncidentInput,
-    mut f: IncidentFields,
-    before: Option<&Incident>,
-) -> AppResult<IncidentFields> {
-    let computed =
-        crate::task::resolve_refs(tx, ctx, &input.task, &mut f.task, before.map(|b| &b.task))
-            .await?;
-    f.parent_id = match crate::task::refs_key(&input.parent) {
-        None => f.parent_id,
-        Some(None) => None,
-        Some(Some(k)) => Some(resolve_parent(tx, ctx, &k, before.map(|b| b.id)).await?),
-    };
-    // Priority: from the matrix, unless a manager overrides it with a reason.
-    match input.priority {
-        Some(p) => {
-            ctx.principal.require(Role::Manager)?;
-            let p = Priority::parse(p)
-                .map_err(|e| AppError::Validation(vec![FieldError::from_invalid("priority", e)]))?;
-            if p == computed {
-                f.priority = p;
-                f.ext.priority_override_reason = None;
-            } else {
-                let reason = input
-                    .priority_reason
-                    .as_deref()
-                    .map(|r| parse_line(r, 500))
-                    .transpose()
-                    .map_err(|e| {
-                        AppError::Validation(vec![FieldError::from_invalid("priority_reason", e)])
-                    })?
-                    .ok_or_else(|| {
-                        AppError::field("priority_reason", "required", "an override needs a reason")
-                    })?;
-                f.priority = p;
-                f.ext.priority_override_reason = Some(reason);
-            }
-        }
-        None => {
-            let impact_moved =
-                before.is_none_or(|b| b.impact != f.impact || b.urgency != f.urgency);
-            if impact_moved || f.ext.priority_override_reason.is_none() {
-                f.priority = computed;
-                f.ext.priority_override_reason = None;
-            }
-        }
-    }
-    Ok(f)
-}
-
 /// A parent incident the reader may see, that is not the incident itself nor one of its
 /// children (no cycles).
 async fn resolve_parent(
@@ -315,92 +662,20 @@ async fn resolve_parent(
     Ok(parent.id)
 }
 
-/// The group the first matching assignment rule names.
-async fn rule_group(
-    tx: &mut Tx<'_>,
-    f: &IncidentFields,
-) -> AppResult<Option<sigap_domain::GroupId>> {
-    for r in sigap_store::task::config::rules(tx).await? {
-        if !r.active {
-            continue;
-        }
-        let cat = r
-            .category
-            .as_ref()
-            .is_none_or(|c| f.category.as_ref() == Some(c));
-        let svc = r.service_id.is_none_or(|s| f.service_id == Some(s));
-        let ci = r.ci_id.is_none_or(|c| f.ci_id == Some(c));
-        let specific = r.category.is_some() || r.service_id.is_some() || r.ci_id.is_some();
-        if cat && svc && ci && specific {
-            return Ok(Some(r.group_id));
-        }
-    }
-    Ok(None)
-}
-
 /// Logs an incident. Requesters report their own (self-service); agents log for a caller.
 pub async fn create(core: &Core, ctx: &Ctx, input: IncidentInput) -> AppResult<Incident> {
-    if !ctx.principal.can_write() {
-        return Err(AppError::Forbidden);
-    }
-    let me = ctx.principal.person_id;
-    if input.task.short_description.is_none() {
-        return Err(AppError::field(
-            "short_description",
-            "required",
-            "is required",
-        ));
-    }
-    let staff = is_staff(ctx);
     let mut f = IncidentFields {
         task: TaskFields::new(
             IncidentState::New,
-            Priority::parse(5).map_err(|e| AppError::Internal(e.message))?,
-            me,
+            Priority::LOWEST,
+            ctx.principal.person_id,
         ),
         ext: IncidentExt::default(),
     };
-    if !staff {
+    if !is_staff(ctx) {
         f.contact_type = ContactType::SelfService;
     }
-    let mut errs = Errors::new();
-    apply_plain(&input, &mut f, &mut errs);
-    if !staff {
-        // Self-service: no major flag, and the caller is the reporter.
-        f.ext.major = false;
-        f.contact_type = ContactType::SelfService;
-    }
-    errs.finish()?;
-    let (actor, now, ctx2) = (Actor::of(ctx), core.now(), ctx.clone());
-    core.store
-        .write(async move |tx| {
-            let mut f = resolve_input(tx, &ctx2, &input, f.clone(), None).await?;
-            if f.assignment_group_id.is_none() {
-                f.assignment_group_id = rule_group(tx, &f).await?;
-            }
-            if f.assigned_to_id.is_some() {
-                f.state = IncidentState::InProgress;
-            }
-            let location = refs::location(
-                tx,
-                "location",
-                &input.task.location,
-                None,
-                ctx2.principal.scope(),
-            )
-            .await?;
-            let number = sigap_store::task::next_number(tx, "INC").await?;
-            let mut i = sigap_store::task::insert(tx, TaskId::new(), &number, &f, now).await?;
-            if location.is_some() {
-                sigap_store::task::set_location(tx, i.id, location).await?;
-                i = repo::get(tx, i.id).await?;
-            }
-            crate::task::record_change(tx, &actor, now, None, &i, "create").await?;
-            notify(tx, &actor, now, None, &i, None).await?;
-            crate::sla::on_task_change(tx, &i, false, now).await?;
-            Ok(i)
-        })
-        .await
+    crate::task::create(core, ctx, input, f).await
 }
 
 async fn find(tx: &mut Tx<'_>, key: &str) -> AppResult<Incident> {
@@ -430,49 +705,7 @@ pub async fn update(
     input: IncidentInput,
     if_match: Option<i64>,
 ) -> AppResult<Incident> {
-    if !is_staff(ctx) || !ctx.principal.can_write() {
-        return Err(AppError::Forbidden);
-    }
-    let current = get(core, ctx, key).await?;
-    let (actor, now, ctx2) = (Actor::of(ctx), core.now(), ctx.clone());
-    core.store
-        .write(async move |tx| {
-            let before = repo::get(tx, current.id).await?;
-            crate::check_version(if_match, before.version)?;
-            if before.state.is_final() {
-                return Err(AppError::Conflict {
-                    code: "final_state",
-                    message: format!("a {} incident cannot change", before.state),
-                    field: None,
-                });
-            }
-            let mut f = before.fields();
-            let mut errs = Errors::new();
-            apply_plain(&input, &mut f, &mut errs);
-            errs.finish()?;
-            let f = resolve_input(tx, &ctx2, &input, f, Some(&before)).await?;
-            let location = refs::location(
-                tx,
-                "location",
-                &input.task.location,
-                before.location_id(),
-                ctx2.principal.scope(),
-            )
-            .await?;
-            if location != before.location_id() {
-                // Written first: the update below counts the version and reads it back.
-                sigap_store::task::set_location(tx, before.id, location).await?;
-            }
-            let after = crate::written(
-                sigap_store::task::update(tx, before.id, &f, before.version, now).await,
-                if_match,
-            )?;
-            crate::task::record_change(tx, &actor, now, Some(&before), &after, "update").await?;
-            notify(tx, &actor, now, Some(&before), &after, None).await?;
-            crate::sla::on_task_change(tx, &after, false, now).await?;
-            Ok(after)
-        })
-        .await
+    crate::task::update(core, ctx, key, input, if_match).await
 }
 
 /// Does one of the named actions.
@@ -483,319 +716,7 @@ pub async fn act(
     action: Action,
     if_match: Option<i64>,
 ) -> AppResult<Incident> {
-    if !ctx.principal.can_write() {
-        return Err(AppError::Forbidden);
-    }
-    let current = get(core, ctx, key).await?;
-    let staff = is_staff(ctx);
-    let is_caller = ctx.principal.person_id.is_some()
-        && current.caller.as_ref().map(|c| c.id) == ctx.principal.person_id;
-    // What a caller may do on their own incident; everything else is the desk's.
-    let callers = matches!(
-        action,
-        Action::Accept | Action::Reject { .. } | Action::Comment { .. }
-    );
-    if !(staff || (callers && is_caller)) {
-        return Err(AppError::Forbidden);
-    }
-    let (actor, now) = (Actor::of(ctx), core.now());
-    let me = ctx.principal.person_id;
-    core.store
-        .write(async move |tx| {
-            let before = repo::get(tx, current.id).await?;
-            crate::check_version(if_match, before.version)?;
-            let mut f = before.fields();
-            let mut note: Option<(JournalKind, String)> = None;
-            match &action {
-                Action::Start => {
-                    crate::task::transition(before.state, IncidentState::InProgress)?;
-                    if before.state != IncidentState::New {
-                        return Err(AppError::Conflict {
-                            code: "invalid_transition",
-                            message: format!(
-                                "work starts on new incidents; this one is {}",
-                                before.state
-                            ),
-                            field: Some("state".into()),
-                        });
-                    }
-                    f.state = IncidentState::InProgress;
-                }
-                Action::AssignToMe => {
-                    let Some(me) = me else {
-                        return Err(AppError::Forbidden);
-                    };
-                    if before.state.is_final() || before.state == IncidentState::Resolved {
-                        crate::task::transition(before.state, IncidentState::InProgress)?;
-                    }
-                    let groups = sigap_store::groups::of_person(tx, me).await?;
-                    let group = match before.assignment_group.as_ref().map(|g| g.id) {
-                        Some(g) if groups.iter().any(|x| x.id == g) => g,
-                        _ => match groups.first() {
-                            Some(g) => g.id,
-                            None => {
-                                return Err(AppError::field(
-                                    "assigned_to",
-                                    "not_a_member",
-                                    "you are in no support group",
-                                ));
-                            }
-                        },
-                    };
-                    let person_moved = before.assigned_to.is_some()
-                        && before.assigned_to.as_ref().map(|p| p.id) != Some(me);
-                    let group_moved = before.assignment_group.is_some()
-                        && before.assignment_group.as_ref().map(|g| g.id) != Some(group);
-                    if person_moved || group_moved {
-                        f.reassignment_count += 1;
-                    }
-                    f.assignment_group_id = Some(group);
-                    f.assigned_to_id = Some(me);
-                    if before.state == IncidentState::New {
-                        f.state = IncidentState::InProgress;
-                    }
-                }
-                Action::Hold { reason, comment } => {
-                    crate::task::transition(before.state, IncidentState::OnHold)?;
-                    let r = HoldReason::parse(reason).map_err(|e| {
-                        AppError::Validation(vec![FieldError::from_invalid("hold_reason", e)])
-                    })?;
-                    let comment = comment.as_deref().map(str::trim).filter(|c| !c.is_empty());
-                    if r == HoldReason::AwaitingCaller && comment.is_none() {
-                        return Err(AppError::field(
-                            "comment",
-                            "required",
-                            "tell the caller what you are waiting for",
-                        ));
-                    }
-                    if let Some(c) = comment {
-                        let c = parse_text(c, 32_000).map_err(|e| {
-                            AppError::Validation(vec![FieldError::from_invalid("comment", e)])
-                        })?;
-                        note = Some((JournalKind::Comment, c));
-                    }
-                    f.state = IncidentState::OnHold;
-                    f.ext.hold_reason = Some(r);
-                }
-                Action::Resume => {
-                    if before.state != IncidentState::OnHold {
-                        crate::task::transition(before.state, IncidentState::InProgress)?;
-                        return Err(AppError::Conflict {
-                            code: "invalid_transition",
-                            message: "only incidents on hold resume".into(),
-                            field: Some("state".into()),
-                        });
-                    }
-                    f.state = IncidentState::InProgress;
-                    f.ext.hold_reason = None;
-                }
-                Action::Resolve { code, notes } => {
-                    crate::task::transition(before.state, IncidentState::Resolved)?;
-                    let mut errs = Errors::new();
-                    if !RESOLUTION_CODES.contains(&code.trim()) {
-                        errs.push(FieldError::new(
-                            "resolution_code",
-                            "invalid_choice",
-                            format!("must be one of: {}", RESOLUTION_CODES.join(", ")),
-                        ));
-                    }
-                    match parse_text(notes.trim(), 32_000) {
-                        Ok(n) if !n.is_empty() => f.ext.resolution_notes = n,
-                        Ok(_) => errs.push(FieldError::new(
-                            "resolution_notes",
-                            "required",
-                            "is required",
-                        )),
-                        Err(e) => errs.push(FieldError::from_invalid("resolution_notes", e)),
-                    }
-                    errs.finish()?;
-                    f.state = IncidentState::Resolved;
-                    f.ext.resolution_code = Some(code.trim().to_owned());
-                    f.ext.hold_reason = None;
-                    f.resolved_at = Some(now);
-                }
-                Action::Accept => {
-                    if before.state != IncidentState::Resolved {
-                        return Err(AppError::Conflict {
-                            code: "invalid_transition",
-                            message: format!(
-                                "only a resolved incident can be accepted; this one is {}",
-                                before.state
-                            ),
-                            field: Some("state".into()),
-                        });
-                    }
-                    f.state = IncidentState::Closed;
-                    f.closed_at = Some(now);
-                }
-                Action::Reject { comment } => {
-                    if before.state != IncidentState::Resolved {
-                        return Err(AppError::Conflict {
-                            code: "invalid_transition",
-                            message: format!(
-                                "only a resolved incident can be rejected; this one is {}",
-                                before.state
-                            ),
-                            field: Some("state".into()),
-                        });
-                    }
-                    let c = parse_line(comment, 32_000).map_err(|e| {
-                        AppError::Validation(vec![FieldError::from_invalid("comment", e)])
-                    })?;
-                    note = Some((JournalKind::Comment, c));
-                    f.state = IncidentState::InProgress;
-                    f.reopen_count += 1;
-                    f.resolved_at = None;
-                    f.ext.resolution_code = None;
-                }
-                Action::Cancel { reason } => {
-                    crate::task::transition(before.state, IncidentState::Canceled)?;
-                    let r = parse_line(reason, 2000).map_err(|e| {
-                        AppError::Validation(vec![FieldError::from_invalid("reason", e)])
-                    })?;
-                    note = Some((JournalKind::WorkNote, r));
-                    f.state = IncidentState::Canceled;
-                    f.closed_at = Some(now);
-                    f.ext.hold_reason = None;
-                }
-                // Handled below, once the record is read.
-                Action::Escalate { .. } | Action::EscalateToManager { .. } => {}
-                Action::Comment { body } | Action::WorkNote { body } => {
-                    let kind = if matches!(action, Action::Comment { .. }) {
-                        JournalKind::Comment
-                    } else {
-                        JournalKind::WorkNote
-                    };
-                    let field = if kind == JournalKind::Comment {
-                        "comment"
-                    } else {
-                        "work_note"
-                    };
-                    let b = parse_text(body.trim(), 32_000).map_err(|e| {
-                        AppError::Validation(vec![FieldError::from_invalid(field, e)])
-                    })?;
-                    if b.is_empty() {
-                        return Err(AppError::field(field, "required", "is required"));
-                    }
-                    if before.state.is_final()
-                        && kind == JournalKind::Comment
-                        && !is_staff_actor(&actor, &before)
-                    {
-                        return Err(AppError::Conflict {
-                            code: "final_state",
-                            message: format!("a {} incident takes no more comments", before.state),
-                            field: None,
-                        });
-                    }
-                    // The caller answering an incident that waits for them puts it back to work.
-                    if kind == JournalKind::Comment
-                        && before.ext.hold_reason == Some(HoldReason::AwaitingCaller)
-                        && before.caller.as_ref().map(|c| c.id) == actor.id
-                    {
-                        f.state = IncidentState::InProgress;
-                        f.ext.hold_reason = None;
-                    }
-                    note = Some((kind, b));
-                }
-            }
-            let mut call_manager = None;
-            match &action {
-                Action::Escalate { group, reason } => {
-                    if !before.state.is_open() {
-                        crate::task::transition(before.state, IncidentState::InProgress)?;
-                    }
-                    let reason = parse_line(reason, 2000).map_err(|e| {
-                        AppError::Validation(vec![FieldError::from_invalid("reason", e)])
-                    })?;
-                    let g = refs::group(tx, "group", &Some(Some(group.clone())), None)
-                        .await?
-                        .ok_or_else(|| AppError::field("group", "required", "is required"))?;
-                    if before.assignment_group.as_ref().map(|x| x.id) == Some(g) {
-                        return Err(AppError::field(
-                            "group",
-                            "same_group",
-                            "the incident is already with this group",
-                        ));
-                    }
-                    let name = sigap_store::groups::get(tx, g).await?.name;
-                    if before.assignment_group.is_some() || before.assigned_to.is_some() {
-                        f.reassignment_count += 1;
-                    }
-                    f.assignment_group_id = Some(g);
-                    f.assigned_to_id = None;
-                    note = Some((JournalKind::WorkNote, format!("→ {name}: {reason}")));
-                }
-                Action::EscalateToManager { reason } => {
-                    if !before.state.is_open() {
-                        crate::task::transition(before.state, IncidentState::InProgress)?;
-                    }
-                    let reason = parse_line(reason, 2000).map_err(|e| {
-                        AppError::Validation(vec![FieldError::from_invalid("reason", e)])
-                    })?;
-                    let Some(g) = before.assignment_group.as_ref() else {
-                        return Err(AppError::Conflict {
-                            code: "no_group",
-                            message: "assign the incident to a group first".into(),
-                            field: Some("assignment_group".into()),
-                        });
-                    };
-                    let Some(manager) = sigap_store::groups::get(tx, g.id).await?.manager else {
-                        return Err(AppError::Conflict {
-                            code: "no_manager",
-                            message: format!("the group {} has no manager", g.name),
-                            field: Some("assignment_group".into()),
-                        });
-                    };
-                    note = Some((
-                        JournalKind::WorkNote,
-                        format!("↑ {}: {reason}", manager.name),
-                    ));
-                    call_manager = Some(manager.id);
-                }
-                _ => {}
-            }
-            if let Some(m) = call_manager {
-                let subject = format!("{} {}", before.number, before.short_description);
-                let link = format!("/incidents/{}", before.number);
-                let body = note.as_ref().map(|n| n.1.clone()).unwrap_or_default();
-                sigap_store::notifications::insert(
-                    tx,
-                    &sigap_store::notifications::NewNotification {
-                        person_id: m,
-                        kind: "incident_escalated",
-                        subject: &subject,
-                        body: &body,
-                        link: &link,
-                    },
-                    now,
-                )
-                .await?;
-            }
-            if let Some((kind, body)) = &note {
-                crate::task::add_note(tx, &actor, before.id, *kind, body, now).await?;
-            }
-            let after = if f != before.fields() {
-                let after = crate::written(
-                    sigap_store::task::update(tx, before.id, &f, before.version, now).await,
-                    if_match,
-                )?;
-                crate::task::record_change(tx, &actor, now, Some(&before), &after, "update")
-                    .await?;
-                after
-            } else {
-                before.clone()
-            };
-            notify(tx, &actor, now, Some(&before), &after, note.as_ref()).await?;
-            // A reply the caller sees, from the desk, answers the response targets.
-            let responded = matches!(note, Some((JournalKind::Comment, _)))
-                && before.caller.as_ref().map(|c| c.id) != actor.id;
-            crate::sla::on_task_change(tx, &after, responded, now).await?;
-            if after.state == IncidentState::Resolved && before.state != IncidentState::Resolved {
-                resolve_children(tx, &actor, now, &after).await?;
-            }
-            Ok(after)
-        })
-        .await
+    crate::task::act(core, ctx, key, action, if_match).await
 }
 
 /// Hands an open incident to another group on behalf of the system (an SLA escalation),
@@ -817,34 +738,17 @@ pub(crate) async fn system_escalate(
     f.assigned_to_id = None;
     let name = sigap_store::groups::get(tx, group).await?.name;
     let note = (JournalKind::WorkNote, format!("→ {name}: {reason}"));
-    write_change(tx, actor, now, &before, &f, Some(note)).await?;
+    crate::task::save(
+        tx,
+        actor,
+        now,
+        &before,
+        &f,
+        Step::note(note.0, note.1),
+        None,
+    )
+    .await?;
     Ok(())
-}
-
-/// Writes a change of an incident made for the system or from another task (an SLA
-/// escalation, a parent or a problem resolved, a work-around published): the note in its
-/// journal, the fields, the record of the change, notifications and its SLA clocks.
-pub(crate) async fn write_change(
-    tx: &mut Tx<'_>,
-    actor: &Actor,
-    now: Timestamp,
-    before: &Incident,
-    f: &IncidentFields,
-    note: Option<(JournalKind, String)>,
-) -> AppResult<Incident> {
-    if let Some((kind, body)) = &note {
-        crate::task::add_note(tx, actor, before.id, *kind, body, now).await?;
-    }
-    // A note alone (a link to a problem) changes no field: no new version, no clock moves.
-    if *f == before.fields() {
-        notify(tx, actor, now, Some(before), before, note.as_ref()).await?;
-        return Ok(before.clone());
-    }
-    let after = sigap_store::task::update(tx, before.id, f, before.version, now).await?;
-    crate::task::record_change(tx, actor, now, Some(before), &after, "update").await?;
-    notify(tx, actor, now, Some(before), &after, note.as_ref()).await?;
-    crate::sla::on_task_change(tx, &after, false, now).await?;
-    Ok(after)
 }
 
 /// Resolving a parent resolves its open children with the same code and notes, each with a
@@ -868,24 +772,41 @@ async fn resolve_children(
     let sort = [(TaskSort::OpenedAt, false)];
     let children = repo::list(tx, &filter, &sort, None, 1000).await?;
     for child in children.items {
-        let mut f = child.fields();
-        f.state = IncidentState::Resolved;
-        f.ext.resolution_code = parent.ext.resolution_code.clone();
-        f.ext.resolution_notes = parent.ext.resolution_notes.clone();
-        f.ext.hold_reason = None;
-        f.resolved_at = Some(now);
+        let code = parent.ext.resolution_code.clone();
         let note = format!("{} → {}", parent.number, IncidentState::Resolved);
-        write_change(
+        resolve_with(
             tx,
             actor,
             now,
             &child,
-            &f,
-            Some((JournalKind::WorkNote, note)),
+            code,
+            &parent.ext.resolution_notes,
+            note,
         )
         .await?;
     }
     Ok(())
+}
+
+/// Resolves an open incident for another task (its parent, its problem) with a code and
+/// notes, and a work note naming that task.
+pub(crate) async fn resolve_with(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    now: Timestamp,
+    i: &Incident,
+    code: Option<String>,
+    notes: &str,
+    note: String,
+) -> AppResult<Incident> {
+    let mut f = i.fields();
+    f.task.state = IncidentState::Resolved;
+    f.ext.resolution_code = code;
+    f.ext.resolution_notes = notes.to_owned();
+    f.ext.hold_reason = None;
+    f.resolved_at = Some(now);
+    let step = Step::note(JournalKind::WorkNote, note);
+    crate::task::save(tx, actor, now, i, &f, step, None).await
 }
 
 fn is_staff_actor(actor: &Actor, i: &Incident) -> bool {
@@ -1091,130 +1012,40 @@ pub async fn list(
     query: IncidentQuery,
     params: &ListParams,
 ) -> AppResult<Listed<Incident>> {
-    let page = PageRequest::parse(params, SORT_FIELDS, "priority,opened_at")?;
-    let mut filter = IncidentFilter {
-        visibility: visibility(ctx)?,
+    let mut ext: Vec<_> = parse_bool("major", query.major.as_deref())?
+        .map(repo::major)
+        .into_iter()
+        .collect();
+    let mut task = crate::task::TaskQuery {
+        state: query.state,
+        queue: query.queue,
+        assignment_group: query.assignment_group,
+        assigned_to: query.assigned_to,
+        priority: query.priority,
+        service: query.service,
+        category: query.category,
+        caller: query.caller,
+        parent: query.parent,
+        location: query.location,
         q: query.q,
-        ext: parse_bool("major", query.major.as_deref())?
-            .map(repo::major)
-            .into_iter()
-            .collect(),
-        ..IncidentFilter::default()
+        ..Default::default()
     };
-    for s in query
-        .state
-        .iter()
-        .flat_map(|s| s.split(','))
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        filter.states.push(
-            IncidentState::parse(s)
-                .map_err(|e| AppError::Validation(vec![FieldError::from_invalid("state", e)]))?,
-        );
+    // The incident queues besides the common ones; unassigned leaves out those on hold.
+    let given = task.state.as_deref().is_some_and(|s| !s.trim().is_empty());
+    match task.queue.as_deref().map(str::trim) {
+        Some("on_hold") => {
+            task.queue = None;
+            task.state = Some(IncidentState::OnHold.code().into());
+        }
+        Some("major") => {
+            ext = vec![repo::major(true)];
+            task.queue = None;
+            task.state = Some(task.state.filter(|_| given).unwrap_or("open".into()));
+        }
+        Some("unassigned") if !given => task.state = Some("new,in_progress".into()),
+        _ => {}
     }
-    if let Some(p) = query
-        .priority
-        .as_deref()
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-    {
-        let p = p
-            .parse::<i64>()
-            .ok()
-            .and_then(|p| Priority::parse(p).ok())
-            .ok_or_else(|| AppError::field("priority", "out_of_range", "must be 1 to 5"))?;
-        filter.priority = Some(p.get());
-    }
-    let me = ctx.principal.person_id;
-    let open = [
-        IncidentState::New,
-        IncidentState::InProgress,
-        IncidentState::OnHold,
-    ];
-    if let Some(c) = query
-        .category
-        .as_deref()
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-    {
-        filter.category = Some(c.to_owned());
-    }
-    let (queue, group_key, assignee_key) = (query.queue, query.assignment_group, query.assigned_to);
-    let (service_key, caller_key, parent_key) = (query.service, query.caller, query.parent);
-    let location_key = query.location;
-    let ctx2 = ctx.clone();
-    let p2 = page.clone();
-    let result = core
-        .store
-        .read(async move |tx| {
-            match queue.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-                None => {}
-                Some("mine") => {
-                    filter.assigned_to = Some(me.ok_or(AppError::Forbidden)?);
-                    if filter.states.is_empty() {
-                        filter.states = open.to_vec();
-                    }
-                }
-                Some("my_groups") => {
-                    let groups = sigap_store::groups::of_person(tx, me.ok_or(AppError::Forbidden)?).await?;
-                    filter.groups = groups.iter().map(|g| g.id).collect();
-                    if filter.groups.is_empty() {
-                        return Ok(sigap_store::list::Page { items: Vec::new(), next: None });
-                    }
-                    if filter.states.is_empty() {
-                        filter.states = open.to_vec();
-                    }
-                }
-                Some("unassigned") => {
-                    filter.unassigned = true;
-                    if filter.states.is_empty() {
-                        filter.states = vec![IncidentState::New, IncidentState::InProgress];
-                    }
-                }
-                Some("on_hold") => filter.states = vec![IncidentState::OnHold],
-                Some("major") => {
-                    filter.ext = vec![repo::major(true)];
-                    if filter.states.is_empty() {
-                        filter.states = open.to_vec();
-                    }
-                }
-                Some(other) => {
-                    return Err(AppError::field(
-                        "queue",
-                        "invalid_choice",
-                        format!("{other:?} is not a queue; use mine, my_groups, unassigned, on_hold or major"),
-                    ));
-                }
-            }
-            if let Some(g) = group_key.filter(|g| !g.trim().is_empty()) {
-                filter.assignment_group = refs::group(tx, "assignment_group", &Some(Some(g)), None).await?;
-            }
-            if let Some(a) = assignee_key.filter(|a| !a.trim().is_empty()) {
-                filter.assigned_to = refs::person(tx, "assigned_to", &Some(Some(a)), None).await?;
-            }
-            if let Some(c) = caller_key.filter(|a| !a.trim().is_empty()) {
-                filter.caller = refs::person(tx, "caller", &Some(Some(c)), None).await?;
-            }
-            if let Some(k) = service_key.filter(|a| !a.trim().is_empty()) {
-                let s = crate::portfolio::resolve(tx, k.trim())
-                    .await?
-                    .ok_or_else(|| AppError::field("service", "not_found", "no such service"))?;
-                filter.service = Some(s.id);
-            }
-            if let Some(k) = parent_key.filter(|a| !a.trim().is_empty()) {
-                filter.parent = Some(resolve_parent(tx, &ctx2, &k, None).await?);
-            }
-            if let Some(k) = location_key.filter(|a| !a.trim().is_empty()) {
-                let l = crate::locations::resolve(tx, &k)
-                    .await?
-                    .ok_or_else(|| AppError::field("location", "not_found", "no such location"))?;
-                filter.location = Some(l.id);
-            }
-            Ok::<_, AppError>(repo::list(tx, &filter, &p2.sort, p2.after.as_deref(), p2.limit).await?)
-        })
-        .await?;
-    Ok(page.finish(result, |i| i))
+    crate::task::list(core, ctx, task, ext, params, "priority,opened_at").await
 }
 
 /// What is already known to be wrong with a service, for someone about to report on it:

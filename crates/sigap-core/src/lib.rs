@@ -48,7 +48,7 @@ pub mod model {
     pub use sigap_store::orgs::Organization;
     pub use sigap_store::people::Person;
     pub use sigap_store::portfolio::{Offering, Service, StageMove};
-    pub use sigap_store::problems::Problem;
+    pub use sigap_store::problems::{Problem, Trend};
     pub use sigap_store::projects::{Application, Project, ServiceRef};
     pub use sigap_store::sla::{ClockEvent, HolidayRow, ReportLine, Target};
     pub use sigap_store::task::attachments::Attachment;

@@ -6,42 +6,20 @@
 use crate::Core;
 use crate::audit::Actor;
 use crate::error::{AppError, AppResult, Errors, FieldError};
-use crate::incidents;
-use crate::listing::{ListParams, Listed, PageRequest, parse_bool, parse_opt};
+use crate::listing::{ListParams, Listed, parse_bool};
 use crate::principal::Ctx;
-use crate::task::{self as core_task, Notifier, Process, TaskInput};
+use crate::task::{self as core_task, Change, Process, Step, TaskInput, TaskQuery};
 use jiff::Timestamp;
 use serde_json::{Map, Value, json};
 use sigap_domain::process::incident::{HoldReason, IncidentState};
 use sigap_domain::process::problem::{ProblemResolution, ProblemState};
 use sigap_domain::task::{JournalKind, StateModel};
-use sigap_domain::{Role, TaskId, parse_line, parse_text};
+use sigap_domain::{InvalidValue, TaskId, parse_line, parse_text};
 use sigap_store::Tx;
-use sigap_store::incidents::Incident;
-use sigap_store::problems::{
-    self as repo, Problem, ProblemExt, ProblemFields, ProblemFilter, Trend, TrendBy,
-};
+use sigap_store::incidents::{Incident, IncidentExt};
+use sigap_store::problems::{self as repo, Problem, ProblemExt, ProblemFields, Trend, TrendBy};
 use sigap_store::task::journal::JournalEntry;
-use sigap_store::task::{TaskFields, TaskSort};
-
-impl Process for ProblemExt {
-    const ENTITY: &'static str = "problem";
-    const PATH: &'static str = "/problems";
-    fn audit(&self, m: &mut Map<String, Value>) {
-        m.insert("symptoms".into(), json!(self.symptoms));
-        m.insert("root_cause".into(), json!(self.root_cause));
-        m.insert("cause_code".into(), json!(self.cause_code));
-        m.insert("workaround".into(), json!(self.workaround));
-        m.insert("fix".into(), json!(self.fix));
-        m.insert("known_error".into(), json!(self.known_error));
-        m.insert("major".into(), json!(self.major));
-        m.insert("resolution_code".into(), json!(self.resolution_code));
-        m.insert("resolution_notes".into(), json!(self.resolution_notes));
-    }
-    fn conditions(&self, s: &mut sigap_domain::sla::Snapshot) {
-        s.flag("major", self.major);
-    }
-}
+use sigap_store::task::{TaskFields, TaskFilter, TaskSort};
 
 /// What a problem is given on creation or update.
 #[derive(Debug, Clone, Default)]
@@ -97,23 +75,6 @@ pub enum Action {
     },
 }
 
-impl Action {
-    pub fn name(&self) -> &'static str {
-        match self {
-            Action::Assess => "assess",
-            Action::Analyze => "analyze",
-            Action::StartFix => "start_fix",
-            Action::Resolve { .. } => "resolve",
-            Action::Reanalyze { .. } => "reanalyze",
-            Action::Close => "close",
-            Action::Cancel { .. } => "cancel",
-            Action::WorkNote { .. } => "work_note",
-            Action::KnownError { .. } => "known_error",
-            Action::PublishWorkaround { .. } => "publish_workaround",
-        }
-    }
-}
-
 /// A problem with its journal and its incidents.
 #[derive(Debug, Clone)]
 pub struct ProblemDetail {
@@ -123,65 +84,236 @@ pub struct ProblemDetail {
     pub open_incidents: i64,
 }
 
-/// Problems are the desk's: agents work them; nobody else sees them.
-fn require_agent(ctx: &Ctx) -> AppResult<()> {
-    ctx.principal.require(Role::Agent)
+fn text(errs: &mut Errors, field: &str, v: &Option<String>, into: &mut String) {
+    if let Some(t) = v
+        .as_ref()
+        .and_then(|t| errs.take(field, parse_text(t, 32_000)))
+    {
+        *into = t;
+    }
 }
 
-/// An agent who may write (not a read-only token).
-fn require_writer(ctx: &Ctx) -> AppResult<()> {
-    require_agent(ctx)?;
-    if ctx.principal.can_write() {
+/// A text an action needs.
+fn nonempty(text: &str) -> Result<String, InvalidValue> {
+    let t = parse_text(text.trim(), 32_000)?;
+    if t.is_empty() {
+        return Err(InvalidValue::new("required", "is required"));
+    }
+    Ok(t)
+}
+
+fn required(field: &str, text: &str) -> AppResult<String> {
+    nonempty(text).map_err(|e| AppError::Validation(vec![FieldError::from_invalid(field, e)]))
+}
+
+fn needs(field: &str, value: &str, message: &str) -> AppResult<()> {
+    if value.trim().is_empty() {
+        return Err(AppError::field(field, "required", message.to_owned()));
+    }
+    Ok(())
+}
+
+impl Process for ProblemExt {
+    const ENTITY: &'static str = "problem";
+    const PATH: &'static str = "/problems";
+    const DESK_ONLY: bool = true;
+    type Input = ProblemInput;
+    type Action = Action;
+
+    fn audit(&self, m: &mut Map<String, Value>) {
+        m.insert("symptoms".into(), json!(self.symptoms));
+        m.insert("root_cause".into(), json!(self.root_cause));
+        m.insert("cause_code".into(), json!(self.cause_code));
+        m.insert("workaround".into(), json!(self.workaround));
+        m.insert("fix".into(), json!(self.fix));
+        m.insert("known_error".into(), json!(self.known_error));
+        m.insert("major_problem".into(), json!(self.major));
+        m.insert("resolution_code".into(), json!(self.resolution_code));
+        m.insert("resolution_notes".into(), json!(self.resolution_notes));
+    }
+
+    fn conditions(&self, s: &mut sigap_domain::sla::Snapshot) {
+        s.flag("major", self.major);
+    }
+
+    fn task_input(input: &ProblemInput) -> &TaskInput {
+        &input.task
+    }
+
+    fn apply(input: &ProblemInput, f: &mut ProblemFields, errs: &mut Errors) {
+        text(errs, "symptoms", &input.symptoms, &mut f.ext.symptoms);
+        text(errs, "root_cause", &input.root_cause, &mut f.ext.root_cause);
+        text(errs, "workaround", &input.workaround, &mut f.ext.workaround);
+        text(errs, "fix", &input.fix, &mut f.ext.fix);
+        match &input.cause_code {
+            None => {}
+            Some(Some(c)) if !c.trim().is_empty() => {
+                f.ext.cause_code = errs.take("cause_code", parse_line(c, 100));
+            }
+            Some(_) => f.ext.cause_code = None,
+        }
+        f.ext.major = input.major.unwrap_or(f.ext.major);
+    }
+
+    async fn prepare(
+        tx: &mut Tx<'_>,
+        _ctx: &Ctx,
+        input: &ProblemInput,
+        f: &mut ProblemFields,
+        _before: Option<&Problem>,
+        computed: sigap_domain::task::Priority,
+    ) -> AppResult<()> {
+        f.priority = computed;
+        if f.ext.known_error {
+            needs(
+                "workaround",
+                &f.ext.workaround,
+                "a known error keeps its work-around",
+            )?;
+        }
+        // Every incident to link is found before the problem is written.
+        core_task::find_all::<IncidentExt>(tx, "incidents", &input.incidents).await?;
         Ok(())
-    } else {
-        Err(AppError::Forbidden)
     }
-}
 
-fn apply_plain(input: &ProblemInput, f: &mut ProblemFields, errs: &mut Errors) {
-    core_task::apply_plain(&input.task, &mut f.task, errs);
-    let text = |errs: &mut Errors, field: &str, v: &Option<String>, into: &mut String| {
-        if let Some(t) = v {
-            if let Some(t) = errs.take(field, parse_text(t, 32_000)) {
-                *into = t;
-            }
-        }
-    };
-    text(errs, "symptoms", &input.symptoms, &mut f.ext.symptoms);
-    text(errs, "root_cause", &input.root_cause, &mut f.ext.root_cause);
-    text(errs, "workaround", &input.workaround, &mut f.ext.workaround);
-    text(errs, "fix", &input.fix, &mut f.ext.fix);
-    match &input.cause_code {
-        None => {}
-        Some(None) => f.ext.cause_code = None,
-        Some(Some(c)) if c.trim().is_empty() => f.ext.cause_code = None,
-        Some(Some(c)) => f.ext.cause_code = errs.take("cause_code", parse_line(c, 100)),
-    }
-    if let Some(m) = input.major {
-        f.ext.major = m;
-    }
-}
-
-/// The incidents of keys the reader may see, each once.
-async fn resolve_incidents(tx: &mut Tx<'_>, keys: &[String]) -> AppResult<Vec<Incident>> {
-    let mut out: Vec<Incident> = Vec::new();
-    for (i, key) in keys.iter().enumerate() {
-        let incident = match core_task::find::<sigap_store::incidents::IncidentExt>(tx, key).await {
-            Ok(found) => found,
-            Err(AppError::NotFound) => {
-                return Err(AppError::field(
-                    &format!("incidents.{i}"),
-                    "not_found",
-                    format!("no incident {key:?}"),
-                ));
-            }
-            Err(e) => return Err(e),
+    async fn act(
+        _tx: &mut Tx<'_>,
+        _actor: &Actor,
+        now: Timestamp,
+        before: &Problem,
+        f: &mut ProblemFields,
+        action: &Action,
+    ) -> AppResult<Step> {
+        let mut moves = |to: ProblemState| -> AppResult<()> {
+            core_task::transition(before.state, to)?;
+            f.task.state = to;
+            Ok(())
         };
-        if !out.iter().any(|x| x.id == incident.id) {
-            out.push(incident);
+        use ProblemState as S;
+        match action {
+            Action::Assess => moves(S::Assess)?,
+            Action::Analyze => moves(S::RootCauseAnalysis)?,
+            Action::StartFix => {
+                moves(S::FixInProgress)?;
+                needs(
+                    "root_cause",
+                    &f.ext.root_cause,
+                    "a fix starts from the root cause",
+                )?;
+            }
+            Action::Resolve { code, notes, .. } => {
+                moves(S::Resolved)?;
+                let mut errs = Errors::new();
+                let code = errs.take("resolution_code", ProblemResolution::parse(code));
+                let notes = errs.take("resolution_notes", nonempty(notes));
+                errs.finish()?;
+                f.ext.resolution_code = code.map(|c| c.code().to_owned());
+                f.ext.resolution_notes = notes.unwrap_or_default();
+                f.resolved_at = Some(now);
+            }
+            Action::Reanalyze { reason } => {
+                let reason = required("reason", reason)?;
+                moves(S::RootCauseAnalysis)?;
+                if before.state == S::Resolved {
+                    f.reopen_count += 1;
+                }
+                f.resolved_at = None;
+                f.ext.resolution_code = None;
+                return Ok(Step::note(JournalKind::WorkNote, reason));
+            }
+            Action::Close => {
+                moves(S::Closed)?;
+                needs(
+                    "root_cause",
+                    &f.ext.root_cause,
+                    "a problem closes with its root cause",
+                )?;
+                f.closed_at = Some(now);
+            }
+            Action::Cancel { reason } => {
+                let reason = required("reason", reason)?;
+                moves(S::Canceled)?;
+                f.closed_at = Some(now);
+                return Ok(Step::note(JournalKind::WorkNote, reason));
+            }
+            Action::WorkNote { body } => {
+                return Ok(Step::note(JournalKind::WorkNote, required("body", body)?));
+            }
+            Action::KnownError { on } => {
+                core_task::not_final(before.state)?;
+                if *on {
+                    needs(
+                        "workaround",
+                        &f.ext.workaround,
+                        "a known error needs its work-around",
+                    )?;
+                }
+                f.ext.known_error = *on;
+                f.ext.known_error_at = on.then_some(now);
+            }
+            Action::PublishWorkaround { .. } => {
+                core_task::not_final(before.state)?;
+                needs(
+                    "workaround",
+                    &f.ext.workaround,
+                    "write the work-around first",
+                )?;
+                f.ext.workaround_published_at = Some(now);
+            }
+        }
+        Ok(Step::default())
+    }
+
+    async fn after(
+        tx: &mut Tx<'_>,
+        actor: &Actor,
+        now: Timestamp,
+        change: Change<'_, Self>,
+        before: Option<&Problem>,
+        p: &Problem,
+    ) -> AppResult<()> {
+        match change {
+            Change::Create(input) => {
+                let list = core_task::find_all(tx, "incidents", &input.incidents).await?;
+                link_in(tx, actor, now, p, list).await
+            }
+            Change::Act(Action::PublishWorkaround { to_callers }) => {
+                let kind = if *to_callers {
+                    JournalKind::Comment
+                } else {
+                    JournalKind::WorkNote
+                };
+                for i in open_incidents(tx, p).await? {
+                    give_workaround(tx, actor, now, p, &i, kind).await?;
+                }
+                Ok(())
+            }
+            Change::Act(Action::Resolve {
+                resolve_incidents, ..
+            }) if before.is_some_and(|b| b.state != ProblemState::Resolved) => {
+                resolved_in(tx, actor, now, p, *resolve_incidents).await
+            }
+            _ => Ok(()),
         }
     }
-    Ok(out)
+}
+
+/// Gives a problem's work-around to an incident, with a note naming the problem.
+async fn give_workaround(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    now: Timestamp,
+    p: &Problem,
+    i: &Incident,
+    kind: JournalKind,
+) -> AppResult<Incident> {
+    let mut f = i.fields();
+    f.ext.workaround = p.ext.workaround.clone();
+    let note = format!(
+        "{} ({}): {}",
+        p.short_description, p.number, p.ext.workaround
+    );
+    core_task::save(tx, actor, now, i, &f, Step::note(kind, note), None).await
 }
 
 /// Links incidents to a problem in the caller's transaction: each link in the incident's
@@ -197,59 +329,68 @@ async fn link_in(
         if !repo::link(tx, p.id, i.id, &actor.name, now).await? {
             continue;
         }
-        let mut f = i.fields();
-        let mut note = format!("→ {} {}", p.number, p.short_description);
+        let note = format!("→ {} {}", p.number, p.short_description);
+        core_task::add_note(tx, actor, i.id, JournalKind::WorkNote, &note, now).await?;
         if p.ext.workaround_published_at.is_some() && i.state.is_open() {
-            f.ext.workaround = p.ext.workaround.clone();
-            note = format!("{note}\n{}", p.ext.workaround);
+            give_workaround(tx, actor, now, p, &i, JournalKind::WorkNote).await?;
         }
-        incidents::write_change(tx, actor, now, &i, &f, Some((JournalKind::WorkNote, note)))
-            .await?;
+    }
+    Ok(())
+}
+
+/// The linked incidents still open.
+async fn open_incidents(tx: &mut Tx<'_>, p: &Problem) -> AppResult<Vec<Incident>> {
+    let mut list = repo::incidents(tx, p.id).await?;
+    list.retain(|i| i.state.is_open());
+    Ok(list)
+}
+
+/// A problem resolved: its open incidents resolved with it (when asked), and those on hold
+/// waiting for it back at work.
+async fn resolved_in(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    now: Timestamp,
+    p: &Problem,
+    resolve_all: bool,
+) -> AppResult<()> {
+    let fixed = p.ext.resolution_code.as_deref() == Some(ProblemResolution::FixApplied.code());
+    let code = if fixed {
+        "solved_permanently"
+    } else {
+        "solved_workaround"
+    };
+    let note = format!("{} → {}", p.number, ProblemState::Resolved);
+    for i in open_incidents(tx, p).await? {
+        if resolve_all {
+            let notes = &p.ext.resolution_notes;
+            let code = Some(code.to_owned());
+            crate::incidents::resolve_with(tx, actor, now, &i, code, notes, note.clone()).await?;
+        } else if i.state == IncidentState::OnHold
+            && i.ext.hold_reason == Some(HoldReason::AwaitingProblem)
+        {
+            let mut f = i.fields();
+            f.task.state = IncidentState::InProgress;
+            f.ext.hold_reason = None;
+            let step = Step::note(JournalKind::WorkNote, note.clone());
+            core_task::save(tx, actor, now, &i, &f, step, None).await?;
+        }
     }
     Ok(())
 }
 
 /// Opens a problem (agents), linked to the incidents given.
 pub async fn create(core: &Core, ctx: &Ctx, input: ProblemInput) -> AppResult<Problem> {
-    require_writer(ctx)?;
-    if input.task.short_description.is_none() {
-        return Err(AppError::field(
-            "short_description",
-            "required",
-            "is required",
-        ));
-    }
-    let priority =
-        sigap_domain::task::Priority::parse(5).map_err(|e| AppError::Internal(e.message))?;
+    let priority = sigap_domain::task::Priority::LOWEST;
     let mut f = ProblemFields {
         task: TaskFields::new(ProblemState::New, priority, ctx.principal.person_id),
         ext: ProblemExt::default(),
     };
     f.caller_id = None;
-    let mut errs = Errors::new();
-    apply_plain(&input, &mut f, &mut errs);
-    errs.finish()?;
-    let (actor, now, ctx2) = (Actor::of(ctx), core.now(), ctx.clone());
-    core.store
-        .write(async move |tx| {
-            let mut f = f.clone();
-            f.priority = core_task::resolve_refs(tx, &ctx2, &input.task, &mut f.task, None).await?;
-            let linked = resolve_incidents(tx, &input.incidents).await?;
-            let number = sigap_store::task::next_number(tx, "PRB").await?;
-            let p = sigap_store::task::insert(tx, TaskId::new(), &number, &f, now).await?;
-            core_task::record_change(tx, &actor, now, None, &p, "create").await?;
-            Notifier::new(&actor, &p, now)
-                .assignment(tx, None, &p)
-                .await?;
-            link_in(tx, &actor, now, &p, linked).await?;
-            crate::sla::on_task_change(tx, &p, false, now).await?;
-            Ok(p)
-        })
-        .await
+    core_task::create(core, ctx, input, f).await
 }
 
 pub async fn get(core: &Core, ctx: &Ctx, key: &str) -> AppResult<Problem> {
-    require_agent(ctx)?;
     core_task::get(core, ctx, key).await
 }
 
@@ -261,10 +402,8 @@ pub async fn detail(core: &Core, ctx: &Ctx, key: &str) -> AppResult<ProblemDetai
     let (incidents, (open, _)) = core
         .store
         .read(async move |tx| {
-            Ok::<_, AppError>((
-                repo::incidents(tx, id).await?,
-                repo::incident_counts(tx, id).await?,
-            ))
+            let list = repo::incidents(tx, id).await?;
+            Ok::<_, AppError>((list, repo::incident_counts(tx, id).await?))
         })
         .await?;
     Ok(ProblemDetail {
@@ -289,50 +428,14 @@ pub async fn update(
     input: ProblemInput,
     if_match: Option<i64>,
 ) -> AppResult<Problem> {
-    require_writer(ctx)?;
-    let current = get(core, ctx, key).await?;
-    let (actor, now, ctx2) = (Actor::of(ctx), core.now(), ctx.clone());
-    core.store
-        .write(async move |tx| {
-            let before = repo::get(tx, current.id).await?;
-            crate::check_version(if_match, before.version)?;
-            core_task::not_final(before.state)?;
-            let mut f = before.fields();
-            let mut errs = Errors::new();
-            apply_plain(&input, &mut f, &mut errs);
-            errs.finish()?;
-            f.priority =
-                core_task::resolve_refs(tx, &ctx2, &input.task, &mut f.task, Some(&before.task))
-                    .await?;
-            if f.ext.known_error && f.ext.workaround.trim().is_empty() {
-                return Err(AppError::field(
-                    "workaround",
-                    "required",
-                    "a known error keeps its work-around",
-                ));
-            }
-            let after = crate::written(
-                sigap_store::task::update(tx, before.id, &f, before.version, now).await,
-                if_match,
-            )?;
-            core_task::record_change(tx, &actor, now, Some(&before), &after, "update").await?;
-            Notifier::new(&actor, &after, now)
-                .assignment(tx, Some(&before.task), &after)
-                .await?;
-            crate::sla::on_task_change(tx, &after, false, now).await?;
-            Ok(after)
-        })
-        .await
-}
-
-fn required_text(field: &str, text: &str) -> AppResult<String> {
-    match parse_text(text.trim(), 32_000) {
-        Ok(t) if !t.is_empty() => Ok(t),
-        Ok(_) => Err(AppError::field(field, "required", "is required")),
-        Err(e) => Err(AppError::Validation(vec![FieldError::from_invalid(
-            field, e,
-        )])),
+    if !input.incidents.is_empty() {
+        return Err(AppError::field(
+            "incidents",
+            "not_allowed",
+            "link incidents with POST /api/v1/problems/{key}/incidents",
+        ));
     }
+    core_task::update(core, ctx, key, input, if_match).await
 }
 
 /// Does one of the named actions; a move the state model does not allow is a conflict that
@@ -344,212 +447,7 @@ pub async fn act(
     action: Action,
     if_match: Option<i64>,
 ) -> AppResult<Problem> {
-    require_writer(ctx)?;
-    let current = get(core, ctx, key).await?;
-    let (actor, now) = (Actor::of(ctx), core.now());
-    core.store
-        .write(async move |tx| {
-            let before = repo::get(tx, current.id).await?;
-            crate::check_version(if_match, before.version)?;
-            let mut f = before.fields();
-            let mut note: Option<String> = None;
-            let mut resolve_all = false;
-            let mut publish: Option<bool> = None;
-            let moves = |to: ProblemState, f: &mut ProblemFields| -> AppResult<()> {
-                core_task::transition(before.state, to)?;
-                f.state = to;
-                Ok(())
-            };
-            match &action {
-                Action::Assess => moves(ProblemState::Assess, &mut f)?,
-                Action::Analyze => moves(ProblemState::RootCauseAnalysis, &mut f)?,
-                Action::StartFix => {
-                    moves(ProblemState::FixInProgress, &mut f)?;
-                    if f.ext.root_cause.trim().is_empty() {
-                        return Err(AppError::field(
-                            "root_cause",
-                            "required",
-                            "a fix starts from the root cause",
-                        ));
-                    }
-                }
-                Action::Resolve {
-                    code,
-                    notes,
-                    resolve_incidents: all,
-                } => {
-                    moves(ProblemState::Resolved, &mut f)?;
-                    let mut errs = Errors::new();
-                    let code = errs.take("resolution_code", ProblemResolution::parse(code));
-                    let notes = errs.take(
-                        "resolution_notes",
-                        required_text("resolution_notes", notes).map_err(|_| {
-                            sigap_domain::InvalidValue::new("required", "is required")
-                        }),
-                    );
-                    errs.finish()?;
-                    f.ext.resolution_code = code.map(|c| c.code().to_owned());
-                    f.ext.resolution_notes = notes.unwrap_or_default();
-                    f.resolved_at = Some(now);
-                    resolve_all = *all;
-                }
-                Action::Reanalyze { reason } => {
-                    let reason = required_text("reason", reason)?;
-                    moves(ProblemState::RootCauseAnalysis, &mut f)?;
-                    if before.state == ProblemState::Resolved {
-                        f.reopen_count += 1;
-                    }
-                    f.resolved_at = None;
-                    f.ext.resolution_code = None;
-                    note = Some(reason);
-                }
-                Action::Close => {
-                    moves(ProblemState::Closed, &mut f)?;
-                    if f.ext.root_cause.trim().is_empty() {
-                        return Err(AppError::field(
-                            "root_cause",
-                            "required",
-                            "a problem closes with its root cause",
-                        ));
-                    }
-                    f.closed_at = Some(now);
-                }
-                Action::Cancel { reason } => {
-                    let reason = required_text("reason", reason)?;
-                    moves(ProblemState::Canceled, &mut f)?;
-                    f.closed_at = Some(now);
-                    note = Some(reason);
-                }
-                Action::WorkNote { body } => note = Some(required_text("body", body)?),
-                Action::KnownError { on } => {
-                    core_task::not_final(before.state)?;
-                    if *on && f.ext.workaround.trim().is_empty() {
-                        return Err(AppError::field(
-                            "workaround",
-                            "required",
-                            "a known error needs its work-around",
-                        ));
-                    }
-                    f.ext.known_error = *on;
-                    f.ext.known_error_at = on.then_some(now);
-                }
-                Action::PublishWorkaround { to_callers } => {
-                    core_task::not_final(before.state)?;
-                    if f.ext.workaround.trim().is_empty() {
-                        return Err(AppError::field(
-                            "workaround",
-                            "required",
-                            "write the work-around first",
-                        ));
-                    }
-                    f.ext.workaround_published_at = Some(now);
-                    publish = Some(*to_callers);
-                }
-            }
-            if let Some(body) = &note {
-                core_task::add_note(tx, &actor, before.id, JournalKind::WorkNote, body, now)
-                    .await?;
-            }
-            let after = if f != before.fields() {
-                let after = crate::written(
-                    sigap_store::task::update(tx, before.id, &f, before.version, now).await,
-                    if_match,
-                )?;
-                core_task::record_change(tx, &actor, now, Some(&before), &after, "update").await?;
-                after
-            } else {
-                before.clone()
-            };
-            if let Some(to_callers) = publish {
-                publish_in(tx, &actor, now, &after, to_callers).await?;
-            }
-            crate::sla::on_task_change(tx, &after, false, now).await?;
-            if after.state == ProblemState::Resolved && before.state != ProblemState::Resolved {
-                resolved_in(tx, &actor, now, &after, resolve_all).await?;
-            }
-            Ok(after)
-        })
-        .await
-}
-
-/// The linked incidents still open.
-async fn open_incidents(tx: &mut Tx<'_>, p: &Problem) -> AppResult<Vec<Incident>> {
-    Ok(repo::incidents(tx, p.id)
-        .await?
-        .into_iter()
-        .filter(|i| i.state.is_open())
-        .collect())
-}
-
-/// Gives the work-around to every linked open incident, with a note in its journal.
-async fn publish_in(
-    tx: &mut Tx<'_>,
-    actor: &Actor,
-    now: Timestamp,
-    p: &Problem,
-    to_callers: bool,
-) -> AppResult<()> {
-    let kind = if to_callers {
-        JournalKind::Comment
-    } else {
-        JournalKind::WorkNote
-    };
-    let text = format!(
-        "{} ({}): {}",
-        p.short_description, p.number, p.ext.workaround
-    );
-    for i in open_incidents(tx, p).await? {
-        let mut f = i.fields();
-        f.ext.workaround = p.ext.workaround.clone();
-        incidents::write_change(tx, actor, now, &i, &f, Some((kind, text.clone()))).await?;
-    }
-    Ok(())
-}
-
-/// A problem resolved: its open incidents resolved with it (when asked), and those on hold
-/// waiting for it back at work.
-async fn resolved_in(
-    tx: &mut Tx<'_>,
-    actor: &Actor,
-    now: Timestamp,
-    p: &Problem,
-    resolve_all: bool,
-) -> AppResult<()> {
-    let note = format!("{} → {}", p.number, ProblemState::Resolved);
-    for i in open_incidents(tx, p).await? {
-        let mut f = i.fields();
-        if resolve_all {
-            f.state = IncidentState::Resolved;
-            f.ext.resolution_code = Some(
-                if p.ext.resolution_code.as_deref() == Some(ProblemResolution::FixApplied.code()) {
-                    "solved_permanently"
-                } else {
-                    "solved_workaround"
-                }
-                .to_owned(),
-            );
-            f.ext.resolution_notes = p.ext.resolution_notes.clone();
-            f.ext.hold_reason = None;
-            f.resolved_at = Some(now);
-        } else if i.state == IncidentState::OnHold
-            && i.ext.hold_reason == Some(HoldReason::AwaitingProblem)
-        {
-            f.state = IncidentState::InProgress;
-            f.ext.hold_reason = None;
-        } else {
-            continue;
-        }
-        incidents::write_change(
-            tx,
-            actor,
-            now,
-            &i,
-            &f,
-            Some((JournalKind::WorkNote, note.clone())),
-        )
-        .await?;
-    }
-    Ok(())
+    core_task::act(core, ctx, key, action, if_match).await
 }
 
 /// Links incidents to a problem (agents); an incident linked to another problem moves.
@@ -559,7 +457,6 @@ pub async fn link(
     key: &str,
     keys: Vec<String>,
 ) -> AppResult<ProblemDetail> {
-    require_writer(ctx)?;
     if keys.is_empty() || keys.len() > 500 {
         return Err(AppError::field(
             "incidents",
@@ -567,42 +464,40 @@ pub async fn link(
             "give 1 to 500 incidents",
         ));
     }
-    let p = get(core, ctx, key).await?;
-    core_task::not_final(p.state)?;
-    let (actor, now) = (Actor::of(ctx), core.now());
-    let p2 = p.clone();
-    core.store
-        .write(async move |tx| {
-            let list = resolve_incidents(tx, &keys).await?;
-            link_in(tx, &actor, now, &p2, list).await
-        })
-        .await?;
-    detail(core, ctx, &p.number).await
+    write_link(core, ctx, key, async move |tx, actor, now, p| {
+        let list = core_task::find_all(tx, "incidents", &keys).await?;
+        link_in(tx, actor, now, p, list).await
+    })
+    .await
 }
 
 /// Unlinks an incident from a problem (agents).
 pub async fn unlink(core: &Core, ctx: &Ctx, key: &str, incident: &str) -> AppResult<ProblemDetail> {
-    require_writer(ctx)?;
-    let p = get(core, ctx, key).await?;
-    let (actor, now, pid) = (Actor::of(ctx), core.now(), p.id);
     let incident = incident.to_owned();
-    let number = p.number.clone();
+    write_link(core, ctx, key, async move |tx, actor, now, p| {
+        let i = core_task::find::<IncidentExt>(tx, &incident).await?;
+        if !repo::unlink(tx, p.id, i.id).await? {
+            return Err(AppError::NotFound);
+        }
+        let note = format!("↛ {}", p.number);
+        core_task::add_note(tx, actor, i.id, JournalKind::WorkNote, &note, now).await
+    })
+    .await
+}
+
+/// Changes a problem's links (agents), then reads it again.
+async fn write_link<F>(core: &Core, ctx: &Ctx, key: &str, change: F) -> AppResult<ProblemDetail>
+where
+    F: AsyncFn(&mut Tx<'_>, &Actor, Timestamp, &Problem) -> AppResult<()> + Send + Sync + 'static,
+{
+    if !ctx.principal.can_write() {
+        return Err(AppError::Forbidden);
+    }
+    let p = get(core, ctx, key).await?;
+    core_task::not_final(p.state)?;
+    let (actor, now, p2) = (Actor::of(ctx), core.now(), p.clone());
     core.store
-        .write(async move |tx| {
-            let i = core_task::find::<sigap_store::incidents::IncidentExt>(tx, &incident).await?;
-            if !repo::unlink(tx, pid, i.id).await? {
-                return Err(AppError::NotFound);
-            }
-            core_task::add_note(
-                tx,
-                &actor,
-                i.id,
-                JournalKind::WorkNote,
-                &format!("↛ {number}"),
-                now,
-            )
-            .await
-        })
+        .write(async move |tx| change(tx, &actor, now, &p2).await)
         .await?;
     detail(core, ctx, &p.number).await
 }
@@ -623,84 +518,25 @@ pub async fn of_incident(
     Ok(of.map(|(_, number, statement)| (number, statement)))
 }
 
-/// What a problem list is narrowed to.
-#[derive(Debug, Clone, Default)]
-pub struct ProblemQuery {
-    /// States, separated by commas; `open` for every open one.
-    pub state: Option<String>,
-    pub known_error: Option<String>,
-    /// Service or CI (id or name): for the known errors beside an incident.
-    pub service: Option<String>,
-    pub ci: Option<String>,
-    pub assignment_group: Option<String>,
-    pub q: Option<String>,
-}
-
-pub use crate::task::SORT_FIELDS;
-
-/// A page of problems (agents).
+/// A page of problems (agents), newest first; `known_error` narrows to known errors or to
+/// the others.
 pub async fn list(
     core: &Core,
     ctx: &Ctx,
-    query: ProblemQuery,
+    query: TaskQuery,
+    known_error: Option<&str>,
     params: &ListParams,
 ) -> AppResult<Listed<Problem>> {
-    require_agent(ctx)?;
-    let page = PageRequest::parse(params, SORT_FIELDS, "-opened_at")?;
-    let mut filter = ProblemFilter {
-        visibility: core_task::visibility(ctx)?,
-        q: query.q.clone(),
-        ext: parse_bool("known_error", query.known_error.as_deref())?
-            .map(repo::known_error)
-            .into_iter()
-            .collect(),
-        ..ProblemFilter::default()
-    };
-    for s in query.state.iter().flat_map(|s| s.split(',')).map(str::trim) {
-        match s {
-            "" => {}
-            "open" => filter
-                .states
-                .extend(ProblemState::ALL.iter().filter(|s| s.is_open())),
-            s => {
-                filter.states.push(ProblemState::parse(s).map_err(|e| {
-                    AppError::Validation(vec![FieldError::from_invalid("state", e)])
-                })?)
-            }
-        }
-    }
-    let p2 = page.clone();
-    let result = core
-        .store
-        .read(async move |tx| {
-            let mut filter = filter;
-            let key = |k: &Option<String>| {
-                k.as_deref()
-                    .map(str::trim)
-                    .filter(|k| !k.is_empty())
-                    .map(str::to_owned)
-            };
-            if let Some(k) = key(&query.service) {
-                filter.service = Some(
-                    crate::portfolio::resolve(tx, &k)
-                        .await?
-                        .ok_or_else(|| AppError::field("service", "not_found", "no such service"))?
-                        .id,
-                );
-            }
-            if let Some(k) = key(&query.ci) {
-                filter.ci = Some(core_task::resolve_ci(tx, &k).await?);
-            }
-            if let Some(k) = key(&query.assignment_group) {
-                filter.assignment_group =
-                    crate::refs::group(tx, "assignment_group", &Some(Some(k)), None).await?;
-            }
-            Ok::<_, AppError>(
-                repo::list(tx, &filter, &p2.sort, p2.after.as_deref(), p2.limit).await?,
-            )
-        })
-        .await?;
-    Ok(page.finish(result, |p| p))
+    let ext = parse_bool("known_error", known_error)?.map(repo::known_error);
+    core_task::list(
+        core,
+        ctx,
+        query,
+        ext.into_iter().collect(),
+        params,
+        "-opened_at",
+    )
+    .await
 }
 
 /// The known errors that may explain an incident: on its service or its CI, newest first.
@@ -709,14 +545,9 @@ pub async fn known_errors_for(
     ctx: &Ctx,
     incident: &Incident,
 ) -> AppResult<Vec<Problem>> {
-    if !core_task::is_staff(ctx) {
-        return Ok(Vec::new());
-    }
-    let (service, ci) = (
-        incident.service.as_ref().map(|s| s.id),
-        incident.ci.as_ref().map(|c| c.id),
-    );
-    if service.is_none() && ci.is_none() {
+    let service = incident.service.as_ref().map(|s| s.id);
+    let ci = incident.ci.as_ref().map(|c| c.id);
+    if !core_task::is_staff(ctx) || (service.is_none() && ci.is_none()) {
         return Ok(Vec::new());
     }
     core.store
@@ -726,14 +557,17 @@ pub async fn known_errors_for(
                 if service.is_none() && ci.is_none() {
                     continue;
                 }
-                let filter = ProblemFilter {
+                let filter = TaskFilter {
                     service,
                     ci,
                     ext: vec![repo::known_error(true)],
-                    ..ProblemFilter::default()
+                    ..TaskFilter::default()
                 };
-                let page = repo::list(tx, &filter, &[(TaskSort::OpenedAt, true)], None, 20).await?;
-                for p in page.items {
+                let sort = [(TaskSort::OpenedAt, true)];
+                for p in sigap_store::task::list::<ProblemExt>(tx, &filter, &sort, None, 20)
+                    .await?
+                    .items
+                {
                     if !p.state.is_final() && !out.iter().any(|x| x.id == p.id) {
                         out.push(p);
                     }
@@ -752,7 +586,9 @@ pub async fn apply_known_error(
     incident: &str,
     problem: &str,
 ) -> AppResult<Incident> {
-    require_writer(ctx)?;
+    if !ctx.principal.can_write() {
+        return Err(AppError::Forbidden);
+    }
     let p = get(core, ctx, problem).await?;
     if !p.ext.known_error {
         return Err(AppError::field(
@@ -761,28 +597,13 @@ pub async fn apply_known_error(
             "the problem is not a known error",
         ));
     }
-    let i = incidents::get(core, ctx, incident).await?;
+    let i = crate::incidents::get(core, ctx, incident).await?;
     let (actor, now) = (Actor::of(ctx), core.now());
     core.store
         .write(async move |tx| {
-            if repo::link(tx, p.id, i.id, &actor.name, now).await?
-                || i.ext.workaround != p.ext.workaround
-            {
-                let mut f = i.fields();
-                f.ext.workaround = p.ext.workaround.clone();
-                let note = format!(
-                    "{} ({}): {}",
-                    p.short_description, p.number, p.ext.workaround
-                );
-                incidents::write_change(
-                    tx,
-                    &actor,
-                    now,
-                    &i,
-                    &f,
-                    Some((JournalKind::WorkNote, note)),
-                )
-                .await
+            let linked = repo::link(tx, p.id, i.id, &actor.name, now).await?;
+            if linked || i.ext.workaround != p.ext.workaround {
+                give_workaround(tx, &actor, now, &p, &i, JournalKind::WorkNote).await
             } else {
                 Ok(i.clone())
             }
@@ -795,12 +616,11 @@ pub async fn apply_known_error(
 pub async fn trends(
     core: &Core,
     ctx: &Ctx,
-    by: &str,
+    by: TrendBy,
     from: Timestamp,
     to: Timestamp,
 ) -> AppResult<Vec<Trend>> {
-    require_agent(ctx)?;
-    let by = parse_trend(by)?;
+    ctx.principal.require(sigap_domain::Role::Agent)?;
     if to <= from {
         return Err(AppError::field(
             "to",
@@ -818,29 +638,15 @@ pub async fn trends(
 pub async fn trend_incidents(
     core: &Core,
     ctx: &Ctx,
-    by: &str,
+    by: TrendBy,
     key: &str,
     from: Timestamp,
     to: Timestamp,
 ) -> AppResult<Vec<String>> {
-    require_agent(ctx)?;
-    let by = parse_trend(by)?;
+    ctx.principal.require(sigap_domain::Role::Agent)?;
     let key = key.to_owned();
     Ok(core
         .store
         .read(async move |tx| repo::trend_incidents(tx, by, &key, from, to, 500).await)
         .await?)
-}
-
-fn parse_trend(by: &str) -> AppResult<TrendBy> {
-    parse_opt("by", Some(by), |t| match t {
-        "service" => Ok(TrendBy::Service),
-        "ci" => Ok(TrendBy::Ci),
-        "category" => Ok(TrendBy::Category),
-        _ => Err(sigap_domain::InvalidValue::new(
-            "invalid_choice",
-            "must be one of: service, ci, category",
-        )),
-    })?
-    .ok_or_else(|| AppError::field("by", "required", "is required"))
 }

@@ -1835,7 +1835,8 @@ async fn sweep_batch(tx: &mut Tx<'_>, now: Timestamp, limit: i64) -> AppResult<S
                 let last_mark = mark == marks.last().unwrap_or(&100);
                 let done = match sigap_store::task::kind(tx, c.task_id).await? {
                     Some(TaskKind::Problem) => {
-                        let p = sigap_store::problems::get(tx, c.task_id).await?;
+                        let p: sigap_store::problems::Problem =
+                            sigap_store::task::get(tx, c.task_id).await?;
                         crossed_on(tx, &actor, &p, t.filter(|_| last_mark), a, *mark, now).await?
                     }
                     _ => {

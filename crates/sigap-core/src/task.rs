@@ -16,21 +16,122 @@ use sigap_domain::task::{
 };
 use sigap_domain::{CiId, PersonId, Role, TaskId, parse_line, parse_text};
 use sigap_store::task::journal::{self, JournalEntry};
-use sigap_store::task::{self as repo, Extension, Record, Task, TaskFields, Visibility, config};
+use sigap_store::task::{
+    self as repo, Extension, Record, RecordFields, Task, TaskFields, Visibility, config,
+};
 use sigap_store::{StoreError, Tx};
 
-/// A process on the task core: its extension and how it appears in the audit log, links and
-/// notifications.
-pub trait Process: Extension {
+/// A process on the task core: its extension, its input and actions, and the hooks the
+/// core's create, update and act call. The core does the rest: permissions, the common
+/// fields and references, assignment rules, numbering, the journal, the audit log, the
+/// search index, notifications' common rules and the SLA clocks.
+pub trait Process: Extension + PartialEq {
     /// The audit log's record type and the start of notification kinds: "incident".
     const ENTITY: &'static str;
     /// The agents' pages of the process: "/incidents".
     const PATH: &'static str;
+    /// Only the desk (agents and above) sees and works this process's tasks; otherwise a
+    /// requester reports and follows their own.
+    const DESK_ONLY: bool;
+    /// What create and update take: the common fields and the process's own.
+    type Input: Send + Sync + 'static;
+    /// The process's named actions.
+    type Action: Send + Sync + 'static;
+
     /// Adds the process's own fields to an audit map.
     fn audit(&self, m: &mut Map<String, Value>);
     /// Sets the process's own fields that SLA conditions may look at (`hold_reason`,
     /// `major`).
     fn conditions(&self, s: &mut sigap_domain::sla::Snapshot);
+    /// The common fields of an input.
+    fn task_input(input: &Self::Input) -> &TaskInput;
+    /// Applies the process's own plain fields of an input.
+    fn apply(input: &Self::Input, f: &mut RecordFields<Self>, errs: &mut Errors);
+    /// Once the common references are resolved, before the record is written: the
+    /// process's own references, derived fields and checks. `computed` is the priority the
+    /// matrix gives.
+    fn prepare(
+        tx: &mut Tx<'_>,
+        ctx: &Ctx,
+        input: &Self::Input,
+        f: &mut RecordFields<Self>,
+        before: Option<&Record<Self>>,
+        computed: Priority,
+    ) -> impl Future<Output = AppResult<()>> + Send {
+        let _ = (tx, ctx, input, before);
+        f.priority = computed;
+        async { Ok(()) }
+    }
+    /// Who may do an action, past being allowed to write: by default the desk.
+    fn may_act(ctx: &Ctx, task: &Record<Self>, action: &Self::Action) -> AppResult<()> {
+        let _ = (task, action);
+        if is_staff(ctx) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+    /// Does an action on the fields of `before`; the core writes them with the step's note.
+    fn act(
+        tx: &mut Tx<'_>,
+        actor: &Actor,
+        now: Timestamp,
+        before: &Record<Self>,
+        f: &mut RecordFields<Self>,
+        action: &Self::Action,
+    ) -> impl Future<Output = AppResult<Step>> + Send;
+    /// Tells the people a change matters to; by default the common assignment rules.
+    fn notify(
+        tx: &mut Tx<'_>,
+        actor: &Actor,
+        now: Timestamp,
+        before: Option<&Record<Self>>,
+        after: &Record<Self>,
+        note: Option<&(JournalKind, String)>,
+    ) -> impl Future<Output = AppResult<()>> + Send {
+        let _ = note;
+        async move {
+            Notifier::new(actor, after, now)
+                .assignment(tx, before.map(|b| &b.task), after)
+                .await
+        }
+    }
+    /// After a change is written: its effects on other tasks.
+    fn after(
+        tx: &mut Tx<'_>,
+        actor: &Actor,
+        now: Timestamp,
+        change: Change<'_, Self>,
+        before: Option<&Record<Self>>,
+        after: &Record<Self>,
+    ) -> impl Future<Output = AppResult<()>> + Send {
+        let _ = (tx, actor, now, change, before, after);
+        async { Ok(()) }
+    }
+}
+
+/// What an action did besides its fields: a note for the journal, and whether it answers
+/// the caller (a comment from the desk, which meets response targets).
+#[derive(Debug, Default)]
+pub struct Step {
+    pub note: Option<(JournalKind, String)>,
+    pub responded: bool,
+}
+
+impl Step {
+    pub fn note(kind: JournalKind, body: String) -> Self {
+        Self {
+            note: Some((kind, body)),
+            responded: false,
+        }
+    }
+}
+
+/// The change a process's `after` hook follows.
+pub enum Change<'a, P: Process> {
+    Create(&'a P::Input),
+    Update(&'a P::Input),
+    Act(&'a P::Action),
 }
 
 /// Agents (and above) work tasks; requesters only report and follow their own.
@@ -77,18 +178,240 @@ pub async fn find<E: Extension>(tx: &mut Tx<'_>, key: &str) -> AppResult<Record<
 }
 
 /// A task by id or number, if the reader may see it (else 404, whether or not it exists).
-pub async fn get<E: Extension>(core: &crate::Core, ctx: &Ctx, key: &str) -> AppResult<Record<E>> {
+pub async fn get<P: Process>(core: &crate::Core, ctx: &Ctx, key: &str) -> AppResult<Record<P>> {
+    if P::DESK_ONLY {
+        ctx.principal.require(Role::Agent)?;
+    }
     let v = visibility(ctx)?;
     let key = key.to_owned();
     let t = core
         .store
-        .read(async move |tx| find::<E>(tx, &key).await)
+        .read(async move |tx| find::<P>(tx, &key).await)
         .await?;
     if visible(&v, &t) {
         Ok(t)
     } else {
         Err(AppError::NotFound)
     }
+}
+
+/// Creates a task of P from `f` (the process's defaults) and an input: the common fields,
+/// the references, the assignment rules, the process's own preparation, a number, the
+/// record of the change, notifications, SLA clocks, and the process's `after` hook.
+pub async fn create<P: Process>(
+    core: &crate::Core,
+    ctx: &Ctx,
+    input: P::Input,
+    mut f: RecordFields<P>,
+) -> AppResult<Record<P>> {
+    if !ctx.principal.can_write() {
+        return Err(AppError::Forbidden);
+    }
+    if P::DESK_ONLY {
+        ctx.principal.require(Role::Agent)?;
+    }
+    let t = P::task_input(&input);
+    if t.short_description.is_none() {
+        return Err(AppError::field(
+            "short_description",
+            "required",
+            "is required",
+        ));
+    }
+    let mut errs = Errors::new();
+    apply_plain(t, &mut f.task, &mut errs);
+    P::apply(&input, &mut f, &mut errs);
+    errs.finish()?;
+    let (actor, now, ctx) = (Actor::of(ctx), core.now(), ctx.clone());
+    core.store
+        .write(async move |tx| {
+            let mut f = f.clone();
+            let t = P::task_input(&input);
+            let computed = resolve_refs(tx, &ctx, t, &mut f.task, None).await?;
+            let scope = ctx.principal.scope();
+            let location = refs::location(tx, "location", &t.location, None, scope).await?;
+            if f.assignment_group_id.is_none() {
+                f.assignment_group_id = rule_group(tx, &f.task).await?;
+            }
+            P::prepare(tx, &ctx, &input, &mut f, None, computed).await?;
+            let number = repo::next_number(tx, P::KIND.prefix()).await?;
+            let mut r = repo::insert(tx, TaskId::new(), &number, &f, now).await?;
+            if location.is_some() {
+                repo::set_location(tx, r.id, location).await?;
+                r = repo::get(tx, r.id).await?;
+            }
+            record_change(tx, &actor, now, None, &r, "create").await?;
+            P::notify(tx, &actor, now, None, &r, None).await?;
+            crate::sla::on_task_change(tx, &r, false, now).await?;
+            P::after(tx, &actor, now, Change::Create(&input), None, &r).await?;
+            Ok(r)
+        })
+        .await
+}
+
+/// Changes a task's fields (the desk), recomputing its priority in the same write.
+pub async fn update<P: Process>(
+    core: &crate::Core,
+    ctx: &Ctx,
+    key: &str,
+    input: P::Input,
+    if_match: Option<i64>,
+) -> AppResult<Record<P>> {
+    if !is_staff(ctx) || !ctx.principal.can_write() {
+        return Err(AppError::Forbidden);
+    }
+    let current = get::<P>(core, ctx, key).await?;
+    let (actor, now, ctx) = (Actor::of(ctx), core.now(), ctx.clone());
+    core.store
+        .write(async move |tx| {
+            let before: Record<P> = repo::get(tx, current.id).await?;
+            crate::check_version(if_match, before.version)?;
+            not_final(before.state)?;
+            let mut f = before.fields();
+            let t = P::task_input(&input);
+            let mut errs = Errors::new();
+            apply_plain(t, &mut f.task, &mut errs);
+            P::apply(&input, &mut f, &mut errs);
+            errs.finish()?;
+            let computed = resolve_refs(tx, &ctx, t, &mut f.task, Some(&before.task)).await?;
+            let (was, scope) = (before.location_id(), ctx.principal.scope());
+            let location = refs::location(tx, "location", &t.location, was, scope).await?;
+            P::prepare(tx, &ctx, &input, &mut f, Some(&before), computed).await?;
+            if location != was {
+                // Written first: the update below counts the version and reads it back.
+                repo::set_location(tx, before.id, location).await?;
+            }
+            let after = crate::written(
+                repo::update(tx, before.id, &f, before.version, now).await,
+                if_match,
+            )?;
+            record_change(tx, &actor, now, Some(&before), &after, "update").await?;
+            P::notify(tx, &actor, now, Some(&before), &after, None).await?;
+            crate::sla::on_task_change(tx, &after, false, now).await?;
+            P::after(
+                tx,
+                &actor,
+                now,
+                Change::Update(&input),
+                Some(&before),
+                &after,
+            )
+            .await?;
+            Ok(after)
+        })
+        .await
+}
+
+/// Does one of a process's named actions: the process changes the fields (checking the
+/// move against its state model), the core writes them with the action's note.
+pub async fn act<P: Process>(
+    core: &crate::Core,
+    ctx: &Ctx,
+    key: &str,
+    action: P::Action,
+    if_match: Option<i64>,
+) -> AppResult<Record<P>> {
+    if !ctx.principal.can_write() {
+        return Err(AppError::Forbidden);
+    }
+    let current = get::<P>(core, ctx, key).await?;
+    P::may_act(ctx, &current, &action)?;
+    let (actor, now) = (Actor::of(ctx), core.now());
+    core.store
+        .write(async move |tx| {
+            let before: Record<P> = repo::get(tx, current.id).await?;
+            crate::check_version(if_match, before.version)?;
+            let mut f = before.fields();
+            let step = P::act(tx, &actor, now, &before, &mut f, &action).await?;
+            let after = save(tx, &actor, now, &before, &f, step, if_match).await?;
+            P::after(tx, &actor, now, Change::Act(&action), Some(&before), &after).await?;
+            Ok(after)
+        })
+        .await
+}
+
+/// Writes a change of a task in the caller's transaction: the step's note in its journal,
+/// the fields when they changed (a new version, with the record of the change),
+/// notifications, and its SLA clocks. A note alone (a link to a problem) writes no version
+/// and moves no clock unless it answers the caller.
+pub async fn save<P: Process>(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    now: Timestamp,
+    before: &Record<P>,
+    f: &RecordFields<P>,
+    step: Step,
+    if_match: Option<i64>,
+) -> AppResult<Record<P>> {
+    if let Some((kind, body)) = &step.note {
+        add_note(tx, actor, before.id, *kind, body, now).await?;
+    }
+    let changed = *f != before.fields();
+    let after = if changed {
+        let after = crate::written(
+            repo::update(tx, before.id, f, before.version, now).await,
+            if_match,
+        )?;
+        record_change(tx, actor, now, Some(before), &after, "update").await?;
+        after
+    } else {
+        before.clone()
+    };
+    P::notify(tx, actor, now, Some(before), &after, step.note.as_ref()).await?;
+    if changed || step.responded {
+        crate::sla::on_task_change(tx, &after, step.responded, now).await?;
+    }
+    Ok(after)
+}
+
+/// The group the first matching assignment rule names (by category, service and CI).
+pub async fn rule_group<S>(
+    tx: &mut Tx<'_>,
+    f: &TaskFields<S>,
+) -> AppResult<Option<sigap_domain::GroupId>> {
+    for r in config::rules(tx).await? {
+        if !r.active {
+            continue;
+        }
+        let cat = r
+            .category
+            .as_ref()
+            .is_none_or(|c| f.category.as_ref() == Some(c));
+        let svc = r.service_id.is_none_or(|s| f.service_id == Some(s));
+        let ci = r.ci_id.is_none_or(|c| f.ci_id == Some(c));
+        let specific = r.category.is_some() || r.service_id.is_some() || r.ci_id.is_some();
+        if cat && svc && ci && specific {
+            return Ok(Some(r.group_id));
+        }
+    }
+    Ok(None)
+}
+
+/// The tasks of E's kind for keys (numbers or ids) given in `field`, each once; a key not
+/// found is a field error naming its position.
+pub async fn find_all<E: Extension>(
+    tx: &mut Tx<'_>,
+    field: &str,
+    keys: &[String],
+) -> AppResult<Vec<Record<E>>> {
+    let mut out: Vec<Record<E>> = Vec::new();
+    for (i, key) in keys.iter().enumerate() {
+        let r = match find::<E>(tx, key).await {
+            Ok(found) => found,
+            Err(AppError::NotFound) => {
+                return Err(AppError::field(
+                    &format!("{field}.{i}"),
+                    "not_found",
+                    format!("no such {} {key:?}", E::State::NOUN),
+                ));
+            }
+            Err(e) => return Err(e),
+        };
+        if !out.iter().any(|x| x.id == r.id) {
+            out.push(r);
+        }
+    }
+    Ok(out)
 }
 
 /// A task's journal as its reader may see it: agents the work notes and changes too,
@@ -581,4 +904,149 @@ pub async fn resolve_refs<S>(
 pub async fn matrix_in(tx: &mut Tx<'_>) -> AppResult<PriorityMatrix> {
     let rows = config::matrix_rows(tx).await?;
     Ok(PriorityMatrix::new(rows).unwrap_or_else(|_| PriorityMatrix::preset(MatrixPreset::Itil)))
+}
+
+// ----- lists -----
+
+/// What every task list may be narrowed to; texts as a query string gives them, keys as
+/// ids, numbers, logins or names.
+#[derive(Debug, Clone, Default)]
+pub struct TaskQuery {
+    /// States, separated by commas; `open` for every open one.
+    pub state: Option<String>,
+    /// A ready-made queue: `mine`, `my_groups` or `unassigned` (open tasks unless states
+    /// are given).
+    pub queue: Option<String>,
+    pub assignment_group: Option<String>,
+    pub assigned_to: Option<String>,
+    pub priority: Option<String>,
+    pub service: Option<String>,
+    pub ci: Option<String>,
+    pub category: Option<String>,
+    /// The caller's id or login.
+    pub caller: Option<String>,
+    /// Children of this task (number or id).
+    pub parent: Option<String>,
+    /// Location id or name.
+    pub location: Option<String>,
+    pub q: Option<String>,
+}
+
+/// A key given, trimmed; an empty one is no key.
+fn key(k: Option<String>) -> Option<String> {
+    k.map(|k| k.trim().to_owned()).filter(|k| !k.is_empty())
+}
+
+/// A page of a process's tasks the reader may see, narrowed by the common query and the
+/// process's own conditions, sorted by `params` (else `default_sort`).
+pub async fn list<P: Process>(
+    core: &crate::Core,
+    ctx: &Ctx,
+    query: TaskQuery,
+    ext: Vec<sigap_store::task::ExtCondition>,
+    params: &crate::listing::ListParams,
+    default_sort: &str,
+) -> AppResult<crate::listing::Listed<Record<P>>> {
+    if P::DESK_ONLY {
+        ctx.principal.require(Role::Agent)?;
+    }
+    let page = crate::listing::PageRequest::parse(params, SORT_FIELDS, default_sort)?;
+    let mut filter = sigap_store::task::TaskFilter::<P::State> {
+        visibility: visibility(ctx)?,
+        q: key(query.q),
+        category: key(query.category),
+        ext,
+        ..Default::default()
+    };
+    let open = || P::State::all().iter().copied().filter(|s| s.is_open());
+    for s in query.state.iter().flat_map(|s| s.split(',')).map(str::trim) {
+        match s {
+            "" => {}
+            "open" => filter.states.extend(open()),
+            s => filter.states.push(P::State::parse_code(s).map_err(|e| {
+                AppError::Validation(vec![crate::FieldError::from_invalid("state", e)])
+            })?),
+        }
+    }
+    if let Some(p) = key(query.priority) {
+        let p = p
+            .parse::<i64>()
+            .ok()
+            .and_then(|p| Priority::parse(p).ok())
+            .ok_or_else(|| AppError::field("priority", "out_of_range", "must be 1 to 5"))?;
+        filter.priority = Some(p.get());
+    }
+    let me = ctx.principal.person_id;
+    let v = filter.visibility.clone();
+    let p2 = page.clone();
+    let result = core
+        .store
+        .read(async move |tx| {
+            let mut filter = filter.clone();
+            let one = |k: &Option<String>| Some(key(k.clone()));
+            match key(query.queue.clone()).as_deref() {
+                None => {}
+                Some("mine") => filter.assigned_to = Some(me.ok_or(AppError::Forbidden)?),
+                Some("my_groups") => {
+                    let person = me.ok_or(AppError::Forbidden)?;
+                    let groups = sigap_store::groups::of_person(tx, person).await?;
+                    filter.groups = groups.iter().map(|g| g.id).collect();
+                    if filter.groups.is_empty() {
+                        return Ok(sigap_store::list::Page {
+                            items: Vec::new(),
+                            next: None,
+                        });
+                    }
+                }
+                Some("unassigned") => filter.unassigned = true,
+                Some(other) => {
+                    return Err(AppError::field(
+                        "queue",
+                        "invalid_choice",
+                        format!("{other:?} is not a queue"),
+                    ));
+                }
+            }
+            if key(query.queue.clone()).is_some() && filter.states.is_empty() {
+                filter.states = open().collect();
+            }
+            if let Some(g) = one(&query.assignment_group).filter(|k| k.is_some()) {
+                filter.assignment_group =
+                    refs::group(tx, "assignment_group", &Some(g), None).await?;
+            }
+            if let Some(a) = one(&query.assigned_to).filter(|k| k.is_some()) {
+                filter.assigned_to = refs::person(tx, "assigned_to", &Some(a), None).await?;
+            }
+            if let Some(c) = one(&query.caller).filter(|k| k.is_some()) {
+                filter.caller = refs::person(tx, "caller", &Some(c), None).await?;
+            }
+            if let Some(k) = key(query.service.clone()) {
+                let s = crate::portfolio::resolve(tx, &k)
+                    .await?
+                    .ok_or_else(|| AppError::field("service", "not_found", "no such service"))?;
+                filter.service = Some(s.id);
+            }
+            if let Some(k) = key(query.ci.clone()) {
+                filter.ci = Some(resolve_ci(tx, &k).await?);
+            }
+            if let Some(k) = key(query.parent.clone()) {
+                let not_found = || AppError::field("parent", "not_found", "no such task");
+                let parent = match find::<P>(tx, &k).await {
+                    Ok(p) if visible(&v, &p) => p,
+                    Ok(_) | Err(AppError::NotFound) => return Err(not_found()),
+                    Err(e) => return Err(e),
+                };
+                filter.parent = Some(parent.id);
+            }
+            if let Some(k) = key(query.location.clone()) {
+                let l = crate::locations::resolve(tx, &k)
+                    .await?
+                    .ok_or_else(|| AppError::field("location", "not_found", "no such location"))?;
+                filter.location = Some(l.id);
+            }
+            let (after, limit) = (p2.after.as_deref(), p2.limit);
+            Ok::<_, AppError>(repo::list(tx, &filter, &p2.sort, after, limit).await?)
+        })
+        .await?;
+    Ok(page.finish(result, |t| t))
 }

@@ -1095,7 +1095,7 @@ async fn problems_and_incidents_share_the_task_core(db: TestDb) -> R {
             // A problem is not an incident, nor the other way round.
             let wrong_kind = (
                 incidents::get(tx, pid).await.is_err(),
-                problems::get(tx, i0).await.is_err(),
+                task::get::<problems::ProblemExt>(tx, i0).await.is_err(),
             );
             for i in [i0, i1, i2] {
                 problems::link(tx, pid, i, "tester", t0()).await?;
@@ -1138,17 +1138,18 @@ async fn problems_and_incidents_share_the_task_core(db: TestDb) -> R {
     // Known errors through the common list and the problem's own condition.
     let known = store
         .write(async move |tx| {
-            let mut p = problems::get(tx, pid).await?;
+            let mut p: problems::Problem = task::get(tx, pid).await?;
             let mut f = p.fields();
             f.ext.known_error = true;
             f.ext.workaround = "Restart the access point".into();
             p = task::update(tx, pid, &f, p.version, t0()).await?;
             assert_eq!(p.version, 2);
-            let filter = problems::ProblemFilter {
+            let filter = task::TaskFilter {
                 ext: vec![problems::known_error(true)],
                 ..Default::default()
             };
-            problems::list(tx, &filter, &[(task::TaskSort::Number, false)], None, 10).await
+            let sort = [(task::TaskSort::Number, false)];
+            task::list::<problems::ProblemExt>(tx, &filter, &sort, None, 10).await
         })
         .await?;
     assert_eq!(

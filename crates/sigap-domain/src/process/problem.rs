@@ -29,6 +29,15 @@ code_enum!(
     }
 );
 
+code_enum!(
+    /// What the trends of incidents no problem explains are grouped by.
+    TrendBy {
+        Service = "service",
+        Ci = "ci",
+        Category = "category",
+    }
+);
+
 impl StateModel for ProblemState {
     const NOUN: &'static str = "problem";
 

@@ -41,6 +41,9 @@ impl fmt::Display for Level {
 pub struct Priority(u8);
 
 impl Priority {
+    /// 5, planning: where a task starts before its impact and urgency are known.
+    pub const LOWEST: Priority = Priority(5);
+
     pub fn parse(v: i64) -> Result<Self, InvalidValue> {
         match u8::try_from(v) {
             Ok(n @ 1..=5) => Ok(Self(n)),

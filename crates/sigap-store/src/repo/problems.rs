@@ -2,10 +2,8 @@
 //! known-error flag), the incidents linked to a problem, and what only problem management
 //! asks: linked incidents and their counts, and the trends of incidents no problem explains.
 
-use super::list::{Page, Val};
-use super::task::{
-    self, ExtCondition, Extension, Record, RecordFields, Statements, TaskFilter, TaskSort,
-};
+use super::list::Val;
+use super::task::{self, ExtCondition, Extension, Record, RecordFields, Statements};
 use crate::error::StoreResult;
 use crate::tx::Tx;
 use crate::value::{P, Row};
@@ -90,29 +88,10 @@ impl Extension for ProblemExt {
 
 pub type Problem = Record<ProblemExt>;
 pub type ProblemFields = RecordFields<ProblemExt>;
-pub type ProblemFilter = TaskFilter<ProblemState>;
 
 /// Known errors only (or problems that are not).
 pub fn known_error(is: bool) -> ExtCondition {
     ExtCondition::new("x.known_error = {}", Val::Bool(is))
-}
-
-pub async fn get(tx: &mut Tx<'_>, id: TaskId) -> StoreResult<Problem> {
-    task::get(tx, id).await
-}
-
-pub async fn find_by_number(tx: &mut Tx<'_>, number: &str) -> StoreResult<Option<Problem>> {
-    task::find_by_number(tx, number).await
-}
-
-pub async fn list(
-    tx: &mut Tx<'_>,
-    filter: &ProblemFilter,
-    sort: &[(TaskSort, bool)],
-    after: Option<&[Val]>,
-    limit: i64,
-) -> StoreResult<Page<Problem>> {
-    task::list(tx, filter, sort, after, limit).await
 }
 
 // ----- linked incidents -----
@@ -198,22 +177,14 @@ pub async fn incident_counts(tx: &mut Tx<'_>, problem: TaskId) -> StoreResult<(i
 
 // ----- trends -----
 
-/// What the trends of incidents are grouped by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TrendBy {
-    Service,
-    Ci,
-    Category,
-}
+pub use sigap_domain::process::problem::TrendBy;
 
-impl TrendBy {
-    /// The task's column the trends group by.
-    fn column(self) -> &'static str {
-        match self {
-            TrendBy::Service => "t.service_id",
-            TrendBy::Ci => "t.ci_id",
-            TrendBy::Category => "t.category",
-        }
+/// The task's column the trends group by.
+fn column(by: TrendBy) -> &'static str {
+    match by {
+        TrendBy::Service => "t.service_id",
+        TrendBy::Ci => "t.ci_id",
+        TrendBy::Category => "t.category",
     }
 }
 
@@ -235,7 +206,7 @@ pub async fn trends(
     to: Timestamp,
     limit: i64,
 ) -> StoreResult<Vec<Trend>> {
-    let key = by.column();
+    let key = column(by);
     let (name, join) = match by {
         TrendBy::Service => ("s.name", "JOIN service s ON s.id = t.service_id"),
         TrendBy::Ci => ("c.name", "JOIN ci c ON c.id = t.ci_id"),
@@ -275,7 +246,7 @@ pub async fn trend_incidents(
     to: Timestamp,
     limit: i64,
 ) -> StoreResult<Vec<String>> {
-    let column = by.column();
+    let column = column(by);
     let value: P<'_> = match by {
         TrendBy::Category => key.into(),
         TrendBy::Service | TrendBy::Ci => match uuid::Uuid::parse_str(key) {

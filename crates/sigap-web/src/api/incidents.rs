@@ -2,12 +2,11 @@
 //! categories.
 
 use super::dto::{Page, Time, nullable, ts};
-use super::handlers::with_etag;
 use super::params::{IncidentStates, codes_enum, list_query};
 use super::task::{JournalOut, TaskOut};
 use crate::AppState;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller, IfMatch};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -57,82 +56,43 @@ pub struct IncidentDetailOut {
     pub journal: Vec<JournalOut>,
 }
 
-/// Fields of an incident. On create `short_description` is required; requesters report for
-/// themselves and set only the description, impact, urgency, service, CI, category and
-/// location.
-#[derive(Debug, Clone, Deserialize, ToSchema, Default)]
-#[serde(deny_unknown_fields)]
-pub struct IncidentIn {
-    pub short_description: Option<String>,
-    pub description: Option<String>,
-    /// Person id or login (agents).
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
-    pub caller: Option<Option<String>>,
-    pub contact_type: Option<String>,
-    pub impact: Option<i64>,
-    pub urgency: Option<i64>,
-    /// Overrides the matrix (managers); needs `priority_reason`.
-    pub priority: Option<i64>,
-    pub priority_reason: Option<String>,
-    /// Group id or name.
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
-    pub assignment_group: Option<Option<String>>,
-    /// Person id or login; must be a member of the assignment group.
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
-    pub assigned_to: Option<Option<String>>,
-    /// Service id or name.
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
-    pub service: Option<Option<String>>,
-    /// Offering id (active); the service follows the offering.
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
-    pub service_offering: Option<Option<String>>,
-    /// CI id or `class/name`.
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
-    pub configuration_item: Option<Option<String>>,
-    /// The parent incident, number or id (agents): this one is a further report of it, and
-    /// resolving the parent resolves it too.
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
-    pub parent: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
-    pub category: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
-    pub subcategory: Option<Option<String>>,
-    pub workaround: Option<String>,
-    pub major: Option<bool>,
-    /// Location id or name (an active one); `null` for none.
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
-    pub location: Option<Option<String>>,
+impl From<incidents::IncidentDetail> for IncidentDetailOut {
+    fn from(d: incidents::IncidentDetail) -> Self {
+        Self {
+            incident: d.incident.into(),
+            journal: d.journal.into_iter().map(JournalOut::from).collect(),
+        }
+    }
 }
 
+impl IncidentDetailOut {
+    fn version(&self) -> i64 {
+        self.incident.task.version
+    }
+}
+
+super::task::task_in!(
+    /// Fields of an incident. On create `short_description` is required; requesters report
+    /// for themselves and set only the description, impact, urgency, service, CI, category
+    /// and location.
+    IncidentIn {
+        /// Overrides the matrix (managers); needs `priority_reason`.
+        priority: Option<i64>,
+        priority_reason: Option<String>,
+        /// The parent incident, number or id (agents): this one is a further report of it,
+        /// and resolving the parent resolves it too.
+        #[serde(default, deserialize_with = "nullable")]
+        #[schema(value_type = Option<String>)]
+        parent: Option<Option<String>>,
+        workaround: Option<String>,
+        major: Option<bool>,
+    }
+);
+
 impl From<IncidentIn> for incidents::IncidentInput {
-    fn from(i: IncidentIn) -> Self {
+    fn from(mut i: IncidentIn) -> Self {
         Self {
-            task: sigap_core::task::TaskInput {
-                short_description: i.short_description,
-                description: i.description,
-                caller: i.caller,
-                contact_type: i.contact_type,
-                impact: i.impact,
-                urgency: i.urgency,
-                assignment_group: i.assignment_group,
-                assigned_to: i.assigned_to,
-                service: i.service,
-                offering: i.service_offering,
-                ci: i.configuration_item,
-                category: i.category,
-                subcategory: i.subcategory,
-                location: i.location,
-            },
+            task: i.task(),
             priority: i.priority,
             priority_reason: i.priority_reason,
             parent: i.parent,
@@ -163,15 +123,7 @@ pub struct ActionIn {
 }
 
 fn action(name: &str, body: ActionIn) -> Result<Action, ApiError> {
-    let req = |v: Option<String>, field: &str| -> Result<String, ApiError> {
-        v.ok_or_else(|| {
-            ApiError::App(sigap_core::AppError::field(
-                field,
-                "required",
-                "is required",
-            ))
-        })
-    };
+    let req = super::task::required;
     Ok(match name {
         "start" => Action::Start,
         "assign_to_me" => Action::AssignToMe,
@@ -292,85 +244,23 @@ codes_enum!(
     }
 );
 
-/// Logs an incident; the priority comes from the matrix.
-#[utoipa::path(post, path = "/api/v1/incidents", tag = "incidents", request_body = IncidentIn,
-    responses((status = 201, body = IncidentOut), (status = 422, body = Problem, content_type = "application/problem+json")))]
-pub async fn create_incident(
-    State(s): State<AppState>,
-    Caller(ctx): Caller,
-    ApiJson(body): ApiJson<IncidentIn>,
-) -> ApiResult<Response> {
-    let i = incidents::create(&s.core, &ctx, body.into()).await?;
-    let location = format!("/api/v1/incidents/{}", i.number);
-    Ok(with_etag(
-        StatusCode::CREATED,
-        i.version,
-        IncidentOut::from(i),
-        Some(location),
-    ))
-}
-
-/// An incident by number or id, with its journal (callers see comments only). 404 when it is
-/// not yours to see, whether or not it exists.
-#[utoipa::path(get, path = "/api/v1/incidents/{key}", tag = "incidents", params(("key" = String, Path)),
-    responses((status = 200, body = IncidentDetailOut), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn get_incident(
-    State(s): State<AppState>,
-    Caller(ctx): Caller,
-    ApiPath(key): ApiPath<String>,
-) -> ApiResult<Response> {
-    let d = incidents::detail(&s.core, &ctx, &key).await?;
-    let version = d.incident.version;
-    let out = IncidentDetailOut {
-        incident: d.incident.into(),
-        journal: d.journal.into_iter().map(JournalOut::from).collect(),
-    };
-    Ok(with_etag(StatusCode::OK, version, out, None))
-}
-
-/// Changes an incident's fields (agents); impact or urgency re-computes the priority.
-#[utoipa::path(patch, path = "/api/v1/incidents/{key}", tag = "incidents", request_body = IncidentIn,
-    params(("key" = String, Path), ("If-Match" = Option<String>, Header)),
-    responses((status = 200, body = IncidentOut), (status = 412, body = Problem, content_type = "application/problem+json")))]
-pub async fn patch_incident(
-    State(s): State<AppState>,
-    Caller(ctx): Caller,
-    ApiPath(key): ApiPath<String>,
-    IfMatch(v): IfMatch,
-    ApiJson(body): ApiJson<IncidentIn>,
-) -> ApiResult<Response> {
-    let i = incidents::update(&s.core, &ctx, &key, body.into(), v).await?;
-    Ok(with_etag(
-        StatusCode::OK,
-        i.version,
-        IncidentOut::from(i),
-        None,
-    ))
-}
-
-/// Does an action: start, assign_to_me, hold, resume, resolve, accept, reject, cancel,
-/// comment, work_note, escalate (to another group, with a reason) or escalate_to_manager
-/// (calls in the group's manager, with a reason). Callers may accept, reject and comment on their own incidents. A
-/// move the state model does not allow answers 409 and names the allowed states.
-#[utoipa::path(post, path = "/api/v1/incidents/{key}/{action}", tag = "incidents", request_body = ActionIn,
-    params(("key" = String, Path), ("action" = String, Path), ("If-Match" = Option<String>, Header)),
-    responses((status = 200, body = IncidentOut), (status = 409, body = Problem, content_type = "application/problem+json")))]
-pub async fn incident_action(
-    State(s): State<AppState>,
-    Caller(ctx): Caller,
-    ApiPath((key, name)): ApiPath<(String, String)>,
-    IfMatch(v): IfMatch,
-    ApiJson(body): ApiJson<ActionIn>,
-) -> ApiResult<Response> {
-    let a = action(&name, body)?;
-    let i = incidents::act(&s.core, &ctx, &key, a, v).await?;
-    Ok(with_etag(
-        StatusCode::OK,
-        i.version,
-        IncidentOut::from(i),
-        None,
-    ))
-}
+super::task::task_endpoints!(
+    core = incidents, tag = "incidents", input = IncidentIn, out = IncidentOut,
+    detail = IncidentDetailOut, action_in = ActionIn, action = action,
+    /// Logs an incident; the priority comes from the matrix.
+    create create_incident = "/api/v1/incidents";
+    /// An incident by number or id, with its journal (callers see comments only). 404 when it
+    /// is not yours to see, whether or not it exists.
+    get get_incident = "/api/v1/incidents/{key}";
+    /// Changes an incident's fields (agents); impact or urgency re-computes the priority.
+    patch patch_incident;
+    /// Does an action: start, assign_to_me, hold, resume, resolve, accept, reject, cancel,
+    /// comment, work_note, escalate (to another group, with a reason) or escalate_to_manager
+    /// (calls in the group's manager, with a reason). Callers may accept, reject and comment
+    /// on their own incidents. A move the state model does not allow answers 409 and names
+    /// the allowed states.
+    act incident_action = "/api/v1/incidents/{key}/{action}";
+);
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -3,22 +3,19 @@
 //! trends of incidents no problem explains. Agents only.
 
 use super::dto::{Page, nullable, ts};
-use super::handlers::with_etag;
 use super::params::{ProblemStates, codes_enum, list_query};
 use super::task::{JournalOut, TaskOut};
 use crate::AppState;
 use crate::error::{ApiError, ApiResult, Problem as ProblemJson};
-use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller, IfMatch};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::Response;
 use serde::{Deserialize, Serialize};
-use sigap_core::AppError;
 use sigap_core::model::Incident;
 use sigap_core::model::Problem;
 use sigap_core::problems::{self, Action};
-use sigap_core::task::TaskInput;
+use sigap_core::task::TaskQuery;
+use sigap_core::{AppError, FieldError};
 use utoipa::ToSchema;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -93,6 +90,12 @@ pub struct ProblemDetailOut {
     pub journal: Vec<JournalOut>,
 }
 
+impl ProblemDetailOut {
+    fn version(&self) -> i64 {
+        self.problem.task.version
+    }
+}
+
 impl From<problems::ProblemDetail> for ProblemDetailOut {
     fn from(d: problems::ProblemDetail) -> Self {
         Self {
@@ -105,64 +108,28 @@ impl From<problems::ProblemDetail> for ProblemDetailOut {
     }
 }
 
-/// Fields of a problem. On create `short_description` (the problem statement) is required,
-/// and `incidents` links incidents at once.
-#[derive(Debug, Clone, Deserialize, ToSchema, Default)]
-#[serde(deny_unknown_fields)]
-pub struct ProblemIn {
-    pub short_description: Option<String>,
-    pub description: Option<String>,
-    /// 1 high … 3 low.
-    pub impact: Option<i64>,
-    pub urgency: Option<i64>,
-    /// Service id or name; `null` clears it.
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
-    pub service: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
-    pub configuration_item: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
-    pub category: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
-    pub subcategory: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
-    pub assignment_group: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
-    pub assigned_to: Option<Option<String>>,
-    pub symptoms: Option<String>,
-    pub root_cause: Option<String>,
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
-    pub cause_code: Option<Option<String>>,
-    pub workaround: Option<String>,
-    pub fix: Option<String>,
-    pub major: Option<bool>,
-    /// Create only: incidents (numbers or ids) to link.
-    #[serde(default)]
-    pub incidents: Vec<String>,
-}
+super::task::task_in!(
+    /// Fields of a problem. On create `short_description` (the problem statement) is
+    /// required, and `incidents` links incidents at once.
+    ProblemIn {
+        symptoms: Option<String>,
+        root_cause: Option<String>,
+        #[serde(default, deserialize_with = "nullable")]
+        #[schema(value_type = Option<String>)]
+        cause_code: Option<Option<String>>,
+        workaround: Option<String>,
+        fix: Option<String>,
+        major: Option<bool>,
+        /// Create only: incidents (numbers or ids) to link.
+        #[serde(default)]
+        incidents: Vec<String>,
+    }
+);
 
 impl From<ProblemIn> for problems::ProblemInput {
-    fn from(p: ProblemIn) -> Self {
+    fn from(mut p: ProblemIn) -> Self {
         Self {
-            task: TaskInput {
-                short_description: p.short_description,
-                description: p.description,
-                impact: p.impact,
-                urgency: p.urgency,
-                service: p.service,
-                ci: p.configuration_item,
-                category: p.category,
-                subcategory: p.subcategory,
-                assignment_group: p.assignment_group,
-                assigned_to: p.assigned_to,
-                ..TaskInput::default()
-            },
+            task: p.task(),
             symptoms: p.symptoms,
             root_cause: p.root_cause,
             cause_code: p.cause_code,
@@ -198,9 +165,7 @@ pub struct ProblemActionIn {
 }
 
 fn action(name: &str, body: ProblemActionIn) -> Result<Action, ApiError> {
-    let req = |v: Option<String>, field: &str| -> Result<String, ApiError> {
-        v.ok_or_else(|| ApiError::App(AppError::field(field, "required", "is required")))
-    };
+    let req = super::task::required;
     Ok(match name {
         "assess" => Action::Assess,
         "analyze" => Action::Analyze,
@@ -232,7 +197,7 @@ fn action(name: &str, body: ProblemActionIn) -> Result<Action, ApiError> {
 
 list_query!(
     /// The filters of the problem list.
-    ProblemListQuery, sort = problems::SORT_FIELDS,
+    ProblemListQuery, sort = sigap_core::task::SORT_FIELDS,
     q = "Full text over the number, the statement, the description and the journal.",
     {
         /// States, separated by commas.
@@ -250,17 +215,6 @@ list_query!(
     }
 );
 
-fn query(q: ProblemListQuery) -> problems::ProblemQuery {
-    problems::ProblemQuery {
-        state: q.state.map(|s| s.joined()),
-        known_error: q.known_error.map(|k| k.to_string()),
-        service: q.service,
-        ci: q.configuration_item,
-        assignment_group: q.assignment_group,
-        q: q.q,
-    }
-}
-
 /// Problems (agents): filters `state` (comma-separated), `known_error`, `service`,
 /// `configuration_item`, `assignment_group`, `q`; newest first unless sorted by `number`,
 /// `priority`, `opened_at` or `updated_at`.
@@ -272,7 +226,16 @@ pub async fn list_problems(
     ApiQuery(q): ApiQuery<ProblemListQuery>,
 ) -> ApiResult<Json<Page<ProblemOut>>> {
     let params = q.page()?;
-    let page = problems::list(&s.core, &ctx, query(q), &params).await?;
+    let query = TaskQuery {
+        state: q.state.map(|s| s.joined()),
+        service: q.service,
+        ci: q.configuration_item,
+        assignment_group: q.assignment_group,
+        q: q.q,
+        ..TaskQuery::default()
+    };
+    let known = q.known_error.map(|k| k.to_string());
+    let page = problems::list(&s.core, &ctx, query, known.as_deref(), &params).await?;
     Ok(Json(Page {
         items: page.items.into_iter().map(ProblemOut::from).collect(),
         next_cursor: page.next_cursor,
@@ -292,92 +255,21 @@ pub async fn known_errors(
     list_problems(State(s), Caller(ctx), ApiQuery(q)).await
 }
 
-/// Opens a problem (agents), linked to the `incidents` given.
-#[utoipa::path(post, path = "/api/v1/problems", tag = "problems", request_body = ProblemIn,
-    responses((status = 201, body = ProblemOut), (status = 422, body = ProblemJson, content_type = "application/problem+json")))]
-pub async fn create_problem(
-    State(s): State<AppState>,
-    Caller(ctx): Caller,
-    ApiJson(body): ApiJson<ProblemIn>,
-) -> ApiResult<Response> {
-    let p = problems::create(&s.core, &ctx, body.into()).await?;
-    let location = format!("/api/v1/problems/{}", p.number);
-    Ok(with_etag(
-        StatusCode::CREATED,
-        p.version,
-        ProblemOut::from(p),
-        Some(location),
-    ))
-}
-
-/// A problem by number or id, with its incidents and journal.
-#[utoipa::path(get, path = "/api/v1/problems/{key}", tag = "problems", params(("key" = String, Path)),
-    responses((status = 200, body = ProblemDetailOut), (status = 404, body = ProblemJson, content_type = "application/problem+json")))]
-pub async fn get_problem(
-    State(s): State<AppState>,
-    Caller(ctx): Caller,
-    ApiPath(key): ApiPath<String>,
-) -> ApiResult<Response> {
-    let d = problems::detail(&s.core, &ctx, &key).await?;
-    let version = d.problem.version;
-    Ok(with_etag(
-        StatusCode::OK,
-        version,
-        ProblemDetailOut::from(d),
-        None,
-    ))
-}
-
-/// Changes a problem's fields; impact or urgency re-computes the priority.
-#[utoipa::path(patch, path = "/api/v1/problems/{key}", tag = "problems", request_body = ProblemIn,
-    params(("key" = String, Path), ("If-Match" = Option<String>, Header)),
-    responses((status = 200, body = ProblemOut), (status = 412, body = ProblemJson, content_type = "application/problem+json")))]
-pub async fn patch_problem(
-    State(s): State<AppState>,
-    Caller(ctx): Caller,
-    ApiPath(key): ApiPath<String>,
-    IfMatch(v): IfMatch,
-    ApiJson(body): ApiJson<ProblemIn>,
-) -> ApiResult<Response> {
-    if !body.incidents.is_empty() {
-        return Err(ApiError::App(AppError::field(
-            "incidents",
-            "not_allowed",
-            "link incidents with POST /api/v1/problems/{key}/incidents",
-        )));
-    }
-    let p = problems::update(&s.core, &ctx, &key, body.into(), v).await?;
-    Ok(with_etag(
-        StatusCode::OK,
-        p.version,
-        ProblemOut::from(p),
-        None,
-    ))
-}
-
-/// Does an action: assess, analyze, start_fix, resolve (with `resolve_incidents` to resolve
-/// the linked open incidents too), reanalyze, close (needs the root cause), cancel,
-/// work_note, known_error or publish_workaround. A move the state model does not allow
-/// answers 409 and names the allowed states.
-#[utoipa::path(post, path = "/api/v1/problems/{key}/{action}", tag = "problems", request_body = ProblemActionIn,
-    params(("key" = String, Path), ("action" = String, Path), ("If-Match" = Option<String>, Header)),
-    responses((status = 200, body = ProblemOut), (status = 409, body = ProblemJson, content_type = "application/problem+json")))]
-pub async fn problem_action(
-    State(s): State<AppState>,
-    Caller(ctx): Caller,
-    ApiPath((key, name)): ApiPath<(String, String)>,
-    IfMatch(v): IfMatch,
-    ApiJson(body): ApiJson<ProblemActionIn>,
-) -> ApiResult<Response> {
-    let a = action(&name, body)?;
-    let p = problems::act(&s.core, &ctx, &key, a, v).await?;
-    Ok(with_etag(
-        StatusCode::OK,
-        p.version,
-        ProblemOut::from(p),
-        None,
-    ))
-}
+super::task::task_endpoints!(
+    core = problems, tag = "problems", input = ProblemIn, out = ProblemOut,
+    detail = ProblemDetailOut, action_in = ProblemActionIn, action = action,
+    /// Opens a problem (agents), linked to the `incidents` given.
+    create create_problem = "/api/v1/problems";
+    /// A problem by number or id, with its incidents and journal.
+    get get_problem = "/api/v1/problems/{key}";
+    /// Changes a problem's fields; impact or urgency re-computes the priority.
+    patch patch_problem;
+    /// Does an action: assess, analyze, start_fix, resolve (with `resolve_incidents` to
+    /// resolve the linked open incidents too), reanalyze, close (needs the root cause),
+    /// cancel, work_note, known_error or publish_workaround. A move the state model does not
+    /// allow answers 409 and names the allowed states.
+    act problem_action = "/api/v1/problems/{key}/{action}";
+);
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -465,10 +357,10 @@ pub struct TrendQuery {
     pub by: Option<TrendBy>,
     /// The period's first day (default 30 days ago).
     #[param(value_type = Option<String>, format = Date)]
-    pub from: Option<String>,
+    pub from: Option<jiff::civil::Date>,
     /// The day after the period (default tomorrow).
     #[param(value_type = Option<String>, format = Date)]
-    pub to: Option<String>,
+    pub to: Option<jiff::civil::Date>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -482,33 +374,6 @@ pub struct TrendOut {
     pub numbers: Vec<String>,
 }
 
-fn day(
-    field: &str,
-    text: Option<&str>,
-    default: jiff::Timestamp,
-) -> Result<jiff::Timestamp, ApiError> {
-    // Leave the parameter out for its default: an empty value is not a date.
-    match text {
-        None => Ok(default),
-        Some(t) => t
-            .parse::<jiff::civil::Date>()
-            .ok()
-            .and_then(|d| {
-                jiff::tz::TimeZone::UTC
-                    .to_ambiguous_timestamp(d.at(0, 0, 0, 0))
-                    .compatible()
-                    .ok()
-            })
-            .ok_or_else(|| {
-                ApiError::App(AppError::field(
-                    field,
-                    "invalid_date",
-                    "must be a date such as 2026-11-30",
-                ))
-            }),
-    }
-}
-
 /// Proactive problem management: the services, CIs or categories with the most incidents
 /// opened in the period that have no problem linked, most first.
 #[utoipa::path(get, path = "/api/v1/problem_trends", tag = "problems", params(TrendQuery),
@@ -519,17 +384,24 @@ pub async fn trends(
     ApiQuery(q): ApiQuery<TrendQuery>,
 ) -> ApiResult<Json<Vec<TrendOut>>> {
     let now = s.core.now();
+    let day = |field: &str, d: Option<jiff::civil::Date>, default: jiff::Timestamp| match d {
+        None => Ok(default),
+        Some(d) => jiff::tz::TimeZone::UTC
+            .to_timestamp(d.at(0, 0, 0, 0))
+            .map_err(|_| AppError::field(field, "out_of_range", "is out of range")),
+    };
     let from = day(
         "from",
-        q.from.as_deref(),
+        q.from,
         now - jiff::SignedDuration::from_hours(24 * 30),
     )?;
-    let to = day(
-        "to",
-        q.to.as_deref(),
-        now + jiff::SignedDuration::from_hours(24),
-    )?;
+    let to = day("to", q.to, now + jiff::SignedDuration::from_hours(24))?;
     let by = q.by.unwrap_or(TrendBy::Service).code();
+    let by = sigap_domain::process::problem::TrendBy::parse(by).map_err(|e| {
+        ApiError::App(AppError::Validation(vec![FieldError::from_invalid(
+            "by", e,
+        )]))
+    })?;
     let rows = problems::trends(&s.core, &ctx, by, from, to).await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {

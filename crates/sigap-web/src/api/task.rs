@@ -134,3 +134,171 @@ impl From<JournalEntry> for JournalOut {
         }
     }
 }
+
+/// Declares a process's input: the fields every task takes (what `TaskInput` holds) and the
+/// process's own, with `task()` taking the common ones out. Unknown fields are refused.
+macro_rules! task_in {
+    (
+        $(#[$m:meta])*
+        $name:ident { $($(#[$fm:meta])* $field:ident: $ty:ty,)* }
+    ) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema, Default)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            pub short_description: Option<String>,
+            pub description: Option<String>,
+            /// Person id or login (agents).
+            #[serde(default, deserialize_with = "crate::api::dto::nullable")]
+            #[schema(value_type = Option<String>)]
+            pub caller: Option<Option<String>>,
+            /// phone, email, self_service, walk_in, chat, monitoring or api.
+            pub contact_type: Option<String>,
+            /// 1 high … 3 low.
+            pub impact: Option<i64>,
+            pub urgency: Option<i64>,
+            /// Group id or name.
+            #[serde(default, deserialize_with = "crate::api::dto::nullable")]
+            #[schema(value_type = Option<String>)]
+            pub assignment_group: Option<Option<String>>,
+            /// Person id or login; must be a member of the assignment group.
+            #[serde(default, deserialize_with = "crate::api::dto::nullable")]
+            #[schema(value_type = Option<String>)]
+            pub assigned_to: Option<Option<String>>,
+            /// Service id or name; `null` clears it.
+            #[serde(default, deserialize_with = "crate::api::dto::nullable")]
+            #[schema(value_type = Option<String>)]
+            pub service: Option<Option<String>>,
+            /// Offering id (active); the service follows the offering.
+            #[serde(default, deserialize_with = "crate::api::dto::nullable")]
+            #[schema(value_type = Option<String>)]
+            pub service_offering: Option<Option<String>>,
+            /// CI id or `class/name`.
+            #[serde(default, deserialize_with = "crate::api::dto::nullable")]
+            #[schema(value_type = Option<String>)]
+            pub configuration_item: Option<Option<String>>,
+            #[serde(default, deserialize_with = "crate::api::dto::nullable")]
+            #[schema(value_type = Option<String>)]
+            pub category: Option<Option<String>>,
+            #[serde(default, deserialize_with = "crate::api::dto::nullable")]
+            #[schema(value_type = Option<String>)]
+            pub subcategory: Option<Option<String>>,
+            /// Location id or name (an active one); `null` for none.
+            #[serde(default, deserialize_with = "crate::api::dto::nullable")]
+            #[schema(value_type = Option<String>)]
+            pub location: Option<Option<String>>,
+            $($(#[$fm])* pub $field: $ty,)*
+        }
+
+        impl $name {
+            /// The fields every task takes.
+            fn task(&mut self) -> sigap_core::task::TaskInput {
+                sigap_core::task::TaskInput {
+                    short_description: self.short_description.take(),
+                    description: self.description.take(),
+                    caller: self.caller.take(),
+                    contact_type: self.contact_type.take(),
+                    impact: self.impact,
+                    urgency: self.urgency,
+                    assignment_group: self.assignment_group.take(),
+                    assigned_to: self.assigned_to.take(),
+                    service: self.service.take(),
+                    offering: self.service_offering.take(),
+                    ci: self.configuration_item.take(),
+                    category: self.category.take(),
+                    subcategory: self.subcategory.take(),
+                    location: self.location.take(),
+                }
+            }
+        }
+    };
+}
+pub(crate) use task_in;
+
+/// The endpoints every process has, over its use-case module `$core` (`create`, `detail`,
+/// `update`, `act`): create (201 with its location), get with its detail, patch and the
+/// named actions, each with its ETag. `$action` turns an action's name and body into the
+/// process's action.
+macro_rules! task_endpoints {
+    (
+        core = $core:ident, tag = $tag:literal, input = $input:ty, out = $out:ty,
+        detail = $detail:ty, action_in = $action_in:ty, action = $action:path,
+        $(#[$cm:meta])* create $create:ident = $list:literal;
+        $(#[$gm:meta])* get $get:ident = $one:literal;
+        $(#[$pm:meta])* patch $patch:ident;
+        $(#[$am:meta])* act $act:ident = $acts:literal;
+    ) => {
+        $(#[$cm])*
+        #[utoipa::path(post, path = $list, tag = $tag, request_body = $input,
+            responses((status = 201, body = $out), (status = 422, body = crate::error::Problem, content_type = "application/problem+json")))]
+        pub async fn $create(
+            axum::extract::State(s): axum::extract::State<crate::AppState>,
+            crate::extract::Caller(ctx): crate::extract::Caller,
+            crate::extract::ApiJson(body): crate::extract::ApiJson<$input>,
+        ) -> crate::error::ApiResult<axum::response::Response> {
+            let r = $core::create(&s.core, &ctx, body.into()).await?;
+            let location = format!("{}/{}", $list, r.number);
+            let (status, version) = (axum::http::StatusCode::CREATED, r.version);
+            Ok(crate::api::handlers::with_etag(status, version, <$out>::from(r), Some(location)))
+        }
+
+        $(#[$gm])*
+        #[utoipa::path(get, path = $one, tag = $tag, params(("key" = String, Path)),
+            responses((status = 200, body = $detail), (status = 404, body = crate::error::Problem, content_type = "application/problem+json")))]
+        pub async fn $get(
+            axum::extract::State(s): axum::extract::State<crate::AppState>,
+            crate::extract::Caller(ctx): crate::extract::Caller,
+            crate::extract::ApiPath(key): crate::extract::ApiPath<String>,
+        ) -> crate::error::ApiResult<axum::response::Response> {
+            let d = $core::detail(&s.core, &ctx, &key).await?;
+            let out = <$detail>::from(d);
+            let version = out.version();
+            Ok(crate::api::handlers::with_etag(axum::http::StatusCode::OK, version, out, None))
+        }
+
+        $(#[$pm])*
+        #[utoipa::path(patch, path = $one, tag = $tag, request_body = $input,
+            params(("key" = String, Path), ("If-Match" = Option<String>, Header)),
+            responses((status = 200, body = $out), (status = 412, body = crate::error::Problem, content_type = "application/problem+json")))]
+        pub async fn $patch(
+            axum::extract::State(s): axum::extract::State<crate::AppState>,
+            crate::extract::Caller(ctx): crate::extract::Caller,
+            crate::extract::ApiPath(key): crate::extract::ApiPath<String>,
+            crate::extract::IfMatch(v): crate::extract::IfMatch,
+            crate::extract::ApiJson(body): crate::extract::ApiJson<$input>,
+        ) -> crate::error::ApiResult<axum::response::Response> {
+            let r = $core::update(&s.core, &ctx, &key, body.into(), v).await?;
+            let version = r.version;
+            Ok(crate::api::handlers::with_etag(axum::http::StatusCode::OK, version, <$out>::from(r), None))
+        }
+
+        $(#[$am])*
+        #[utoipa::path(post, path = $acts, tag = $tag, request_body = $action_in,
+            params(("key" = String, Path), ("action" = String, Path), ("If-Match" = Option<String>, Header)),
+            responses((status = 200, body = $out), (status = 409, body = crate::error::Problem, content_type = "application/problem+json")))]
+        pub async fn $act(
+            axum::extract::State(s): axum::extract::State<crate::AppState>,
+            crate::extract::Caller(ctx): crate::extract::Caller,
+            crate::extract::ApiPath((key, name)): crate::extract::ApiPath<(String, String)>,
+            crate::extract::IfMatch(v): crate::extract::IfMatch,
+            crate::extract::ApiJson(body): crate::extract::ApiJson<$action_in>,
+        ) -> crate::error::ApiResult<axum::response::Response> {
+            let a = $action(&name, body)?;
+            let r = $core::act(&s.core, &ctx, &key, a, v).await?;
+            let version = r.version;
+            Ok(crate::api::handlers::with_etag(axum::http::StatusCode::OK, version, <$out>::from(r), None))
+        }
+    };
+}
+pub(crate) use task_endpoints;
+
+/// A required text of an action's body.
+pub(crate) fn required(v: Option<String>, field: &str) -> Result<String, crate::error::ApiError> {
+    v.ok_or_else(|| {
+        crate::error::ApiError::App(sigap_core::AppError::field(
+            field,
+            "required",
+            "is required",
+        ))
+    })
+}

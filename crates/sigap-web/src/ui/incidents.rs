@@ -1,7 +1,9 @@
 //! Pages of incident management: the agent workspace (queues, the incident form with its
 //! journal and quick actions) and the self-service portal (report, follow, answer).
 
-use super::views::{notice, when};
+use super::queue::{self, Spec};
+use super::task::{JournalLine, journal};
+use super::views::{notice, refusal};
 use super::*;
 use crate::AppState;
 use axum::extract::{Path, Query, RawQuery, State};
@@ -13,19 +15,6 @@ use sigap_domain::task::JournalKind;
 use sigap_domain::task::MatrixPreset;
 use sigap_domain::task::StateModel;
 use std::collections::HashMap;
-
-pub struct IncidentRow {
-    pub number: String,
-    pub short_description: String,
-    pub caller: String,
-    pub priority: i64,
-    pub priority_label: String,
-    pub state: String,
-    pub state_code: String,
-    pub group: String,
-    pub assignee: String,
-    pub updated: String,
-}
 
 /// A priority's name under the matrix's naming (ITIL five, or high / medium / low).
 pub fn priority_label(tt: Tr<'_>, labels: MatrixPreset, p: i64) -> String {
@@ -61,271 +50,81 @@ pub(crate) async fn labels(state: &AppState) -> MatrixPreset {
         .map_or(MatrixPreset::Itil, |m| m.labels())
 }
 
-fn row(tt: Tr<'_>, viewer: &Viewer, labels: MatrixPreset, i: &Incident) -> IncidentRow {
-    IncidentRow {
-        number: i.number.clone(),
-        short_description: i.short_description.clone(),
-        caller: i
-            .caller
-            .as_ref()
-            .map(|c| c.name.clone())
-            .unwrap_or_default(),
-        priority: i.priority.get(),
-        priority_label: priority_label(tt, labels, i.priority.get()),
-        state: tt.get(&format!("incident-state-{}", i.state.code())),
-        state_code: i.state.code().into(),
-        group: i
-            .assignment_group
-            .as_ref()
-            .map(|g| g.name.clone())
-            .unwrap_or_default(),
-        assignee: i
-            .assigned_to
-            .as_ref()
-            .map(|p| p.name.clone())
-            .unwrap_or_default(),
-        updated: when(i.updated_at, viewer),
+/// The incident queue: the agents' workspace.
+const QUEUE: Spec = Spec {
+    name: "incidents",
+    noun: "incident",
+    queues: &[
+        "mine",
+        "my_groups",
+        "unassigned",
+        "on_hold",
+        "major",
+        "breaching",
+        "open",
+        "all",
+    ],
+    sorts: &["priority,opened_at", "-opened_at", "-updated_at", "number"],
+    columns: &[
+        "number",
+        "short_description",
+        "caller",
+        "priority",
+        "state",
+        "assignment_group",
+        "assigned_to",
+        "updated",
+        "sla",
+        "opened",
+        "category",
+        "service",
+        "configuration_item",
+        "location",
+        "reopen_count",
+    ],
+    shown: 9,
+    flag: Some(("major", "field-major")),
+    bulk: &[
+        ("assign_to_me", "action-assign-to-me"),
+        ("start", "action-start"),
+        ("create_problem", "bulk-create-problem"),
+    ],
+    export: Some("/api/v1/incidents/export"),
+};
+
+pub async fn incidents_page(v: Visit, RawQuery(raw): RawQuery) -> PageResult {
+    incidents_view(&v, &queue::params(raw.as_deref().unwrap_or("")), Vec::new()).await
+}
+
+async fn incidents_view(v: &Visit, q: &HashMap<String, String>, errors: Vec<String>) -> PageResult {
+    if !v.ctx.principal.has(sigap_domain::Role::Agent) {
+        return Ok(see_other("/portal", None));
     }
-}
-
-/// The columns a queue can show, in their order; the first eight are shown unless the
-/// viewer chooses.
-const COLUMNS: &[&str] = &[
-    "number",
-    "short_description",
-    "caller",
-    "priority",
-    "state",
-    "assignment_group",
-    "assigned_to",
-    "updated",
-    "sla",
-    "opened",
-    "category",
-    "service",
-    "configuration_item",
-    "location",
-    "reopen_count",
-];
-const DEFAULT_COLUMNS: usize = 9;
-
-/// One cell of a queue: its text, and a link or a priority badge.
-pub struct Cell {
-    pub text: String,
-    pub href: Option<String>,
-    pub prio: Option<i64>,
-    /// A time-left badge's colour class.
-    pub sla: Option<&'static str>,
-}
-
-pub struct QueueRow {
-    pub number: String,
-    pub cells: Vec<Cell>,
-}
-
-fn cell(
-    col: &str,
-    r: &IncidentRow,
-    i: &Incident,
-    viewer: &Viewer,
-    badges: &HashMap<sigap_domain::TaskId, super::sla::Badge>,
-) -> Cell {
-    let plain = |t: &str| Cell {
-        text: t.to_owned(),
-        href: None,
-        prio: None,
-        sla: None,
-    };
-    match col {
-        "number" => Cell {
-            text: r.number.clone(),
-            href: Some(format!("/incidents/{}", r.number)),
-            prio: None,
-            sla: None,
-        },
-        "sla" => match badges.get(&i.id) {
-            Some(b) => Cell {
-                text: b.text.clone(),
-                href: None,
-                prio: None,
-                sla: Some(b.class),
-            },
-            None => plain(""),
-        },
-        "short_description" => plain(&r.short_description),
-        "caller" => plain(&r.caller),
-        "priority" => Cell {
-            text: r.priority_label.clone(),
-            href: None,
-            prio: Some(r.priority),
-            sla: None,
-        },
-        "state" => plain(&r.state),
-        "assignment_group" => plain(&r.group),
-        "assigned_to" => plain(&r.assignee),
-        "updated" => plain(&r.updated),
-        "opened" => plain(&when(i.opened_at, viewer)),
-        "category" => plain(i.category.as_deref().unwrap_or("")),
-        "service" => plain(i.service.as_ref().map_or("", |s| s.name.as_str())),
-        "configuration_item" => plain(i.ci.as_ref().map_or("", |s| s.name.as_str())),
-        "location" => plain(i.location.as_ref().map_or("", |l| l.name.as_str())),
-        "reopen_count" => plain(&i.reopen_count.to_string()),
-        _ => plain(""),
-    }
-}
-
-/// The columns asked for (`cols`, comma-separated), known ones only, the number first.
-fn chosen_columns(q: &HashMap<String, String>) -> Vec<&'static str> {
-    let asked: Vec<&str> = q
-        .get("cols")
-        .map(|c| c.split(',').map(str::trim).collect())
-        .unwrap_or_default();
-    let mut cols: Vec<&'static str> = COLUMNS
-        .iter()
-        .copied()
-        .filter(|c| *c == "number" || asked.contains(c))
-        .collect();
-    if cols.len() <= 1 {
-        cols = COLUMNS[..DEFAULT_COLUMNS].to_vec();
-    }
-    cols
-}
-
-#[derive(Template)]
-#[template(path = "incidents.html")]
-pub struct IncidentsPage<'a> {
-    pub chrome: Chrome<'a>,
-    pub queues: Vec<(String, String, bool)>,
-    pub queue: String,
-    pub rows: Vec<QueueRow>,
-    pub q: String,
-    pub next_link: Option<String>,
-    /// The current view as a query string (filters, sort, columns), for saving and paging.
-    pub view: String,
-    pub filter_state: String,
-    pub filter_priority: String,
-    pub filter_group: String,
-    pub filter_assignee: String,
-    pub filter_location: String,
-    pub filter_major: bool,
-    pub sort: String,
-    pub states: Vec<(String, String)>,
-    pub priorities: Vec<(String, String)>,
-    pub groups: Vec<String>,
-    pub sorts: Vec<(String, String)>,
-    /// Every column: (code, label, shown).
-    pub columns: Vec<(String, String, bool)>,
-    /// The shown columns: (code, label).
-    pub shown: Vec<(String, String)>,
-    /// Saved views: (id, name, query string).
-    pub saved: Vec<(String, String, String)>,
-    /// Filters are open when any is set.
-    pub filtering: bool,
-}
-
-const QUEUES: &[&str] = &[
-    "mine",
-    "my_groups",
-    "unassigned",
-    "on_hold",
-    "major",
-    "breaching",
-    "open",
-    "all",
-];
-
-const SORTS: &[&str] = &["priority,opened_at", "-opened_at", "-updated_at", "number"];
-
-pub async fn incidents_page(
-    State(state): State<AppState>,
-    SignedIn(ctx, viewer): SignedIn,
-    RawQuery(raw): RawQuery,
-) -> Response {
-    let q = queue_params(raw.as_deref().unwrap_or(""));
-    incidents_view(&state, &ctx, &viewer, &q, Vec::new()).await
-}
-
-/// A queue's parameters; the column boxes (`col`, repeated) become one `cols`.
-fn queue_params(raw: &str) -> HashMap<String, String> {
-    let mut q = HashMap::new();
-    let mut cols = Vec::new();
-    for (k, v) in form_urlencoded::parse(raw.as_bytes()).into_owned() {
-        if k == "col" {
-            cols.push(v);
-        } else {
-            q.insert(k, v);
-        }
-    }
-    if !cols.is_empty() {
-        cols.insert(0, "number".into());
-        q.insert("cols".into(), cols.join(","));
-    }
-    q
-}
-
-fn column_label(tt: Tr<'_>, c: &str) -> String {
-    match c {
-        "sla" => tt.get("field-time-left"),
-        "updated" => tt.get("field-updated"),
-        "opened" => tt.get("field-opened"),
-        _ => tt.get(&format!("field-{}", c.replace('_', "-"))),
-    }
-}
-
-/// The query string of a view from its parameters, in the saved-filter form.
-fn view_query(q: &HashMap<String, String>) -> String {
-    let mut s = form_urlencoded::Serializer::new(String::new());
-    for (k, v) in q {
-        s.append_pair(k, v);
-    }
-    sigap_core::filters::canonical_query("incidents", &s.finish()).unwrap_or_default()
-}
-
-async fn incidents_view(
-    state: &AppState,
-    ctx: &Ctx,
-    viewer: &Viewer,
-    q: &HashMap<String, String>,
-    errors: Vec<String>,
-) -> Response {
-    if !ctx.principal.has(sigap_domain::Role::Agent) {
-        return see_other("/portal", None);
-    }
-    let queue = q
-        .get("queue")
-        .filter(|v| QUEUES.contains(&v.as_str()))
-        .cloned()
-        .unwrap_or_else(|| "mine".into());
-    let get = |k: &str| q.get(k).map(|v| v.trim().to_owned()).unwrap_or_default();
-    let filter_state = get("state");
-    let sort = Some(get("sort"))
-        .filter(|s| SORTS.contains(&s.as_str()))
-        .unwrap_or_else(|| SORTS[0].to_owned());
-    let major = get("major") == "true";
+    let queue = queue::queue(&QUEUE, q);
+    let t = queue::task_query(q);
     let query = incidents::IncidentQuery {
         queue: (!["open", "all", "breaching"].contains(&queue.as_str())).then(|| queue.clone()),
-        state: if filter_state.is_empty() {
-            (queue == "open").then(|| "new,in_progress,on_hold".into())
-        } else {
-            Some(filter_state.clone())
-        },
-        priority: Some(get("priority")).filter(|p| !p.is_empty()),
-        assignment_group: Some(get("group")).filter(|p| !p.is_empty()),
-        assigned_to: Some(get("assignee")).filter(|p| !p.is_empty()),
-        location: Some(get("location")).filter(|p| !p.is_empty()),
-        major: major.then(|| "true".into()),
-        q: q.get("q").cloned(),
+        state: t
+            .state
+            .or_else(|| (queue == "open").then(|| "new,in_progress,on_hold".into())),
+        priority: t.priority,
+        assignment_group: t.assignment_group,
+        assigned_to: t.assigned_to,
+        location: t.location,
+        major: (queue::get(q, "major") == "true").then(|| "true".into()),
+        q: t.q,
         ..Default::default()
     };
     let params = ListParams {
         cursor: q.get("cursor").cloned(),
-        sort: Some(sort.clone()),
+        sort: Some(queue::sort(&QUEUE, q)),
         limit: Some(50),
     };
-    let mut errors = errors;
+    let (core, ctx) = (&v.state.core, &v.ctx);
     // Breaching soon: the incidents whose clocks run out within four hours, soonest first.
     let listed = if queue == "breaching" {
-        sigap_core::sla::breaching_soon(&state.core, ctx, jiff::SignedDuration::from_hours(4), 200)
+        let soon = jiff::SignedDuration::from_hours(4);
+        sigap_core::sla::breaching_soon(core, ctx, soon, 200)
             .await
             .map(|list| {
                 let mut items: Vec<Incident> = Vec::new();
@@ -340,334 +139,82 @@ async fn incidents_view(
                 }
             })
     } else {
-        incidents::list(&state.core, ctx, query, &params).await
+        incidents::list(core, ctx, query, &params).await
     };
-    let page = match listed {
-        Ok(p) => p,
-        // A filter that names nothing (a typo in a group) shows an empty list with the reason.
-        Err(e @ AppError::Validation(_)) => {
-            errors.extend(messages(tr(state, viewer), &e));
-            sigap_core::listing::Listed {
-                items: Vec::new(),
-                next_cursor: None,
-            }
-        }
-        Err(e) => return error_response(state, viewer, e),
-    };
-    let labels = labels(state).await;
-    let saved = sigap_core::filters::mine(&state.core, ctx, "incidents")
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .map(|f| (f.id.to_string(), f.name, f.query))
-        .collect();
-    let groups = active_group_names(state, ctx).await;
-    let mut chrome = Chrome::new(state, viewer, "incidents", "incidents-title");
-    notice(&mut chrome, q);
-    chrome.errors = errors;
-    let tt = chrome.t;
-    let qtext = q.get("q").cloned().unwrap_or_default();
-    let mut vq = q.clone();
-    vq.insert("queue".into(), queue.clone());
-    let view = view_query(&vq);
-    let next_link = page
-        .next_cursor
-        .map(|c| format!("/incidents?{view}&cursor={}", encode(&c)));
-    let cols = chosen_columns(q);
-    let badges = if cols.contains(&"sla") {
-        super::sla::badges_for(state, tt, page.items.iter().map(|i| i.id).collect()).await
-    } else {
-        HashMap::new()
-    };
-    let rows = page
-        .items
+    let tt = tr(&v.state, &v.viewer);
+    let admin = [
+        ("/admin/priority-matrix", "matrix-title"),
+        ("/admin/incident-categories", "categories-title"),
+        ("/admin/assignment-rules", "rules-title"),
+        ("/admin/locations", "locations-title"),
+    ];
+    let links = admin
         .iter()
-        .map(|i| {
-            let r = row(tt, viewer, labels, i);
-            QueueRow {
-                number: i.number.clone(),
-                cells: cols
-                    .iter()
-                    .map(|c| cell(c, &r, i, viewer, &badges))
-                    .collect(),
-            }
-        })
+        .filter(|_| ctx.principal.has(sigap_domain::Role::Admin))
+        .map(|(href, label)| ((*href).to_owned(), tt.get(label)))
         .collect();
-    let filtering = [
-        "state", "priority", "group", "assignee", "location", "major",
-    ]
-    .iter()
-    .any(|k| !get(k).is_empty());
-    render(
-        StatusCode::OK,
-        &IncidentsPage {
-            queues: QUEUES
-                .iter()
-                .map(|k| ((*k).to_owned(), tt.get(&format!("queue-{k}")), *k == queue))
-                .collect(),
-            queue,
-            rows,
-            q: qtext,
-            next_link,
-            view,
-            filter_priority: get("priority"),
-            filter_group: get("group"),
-            filter_assignee: get("assignee"),
-            filter_location: get("location"),
-            filter_major: major,
-            filter_state,
-            sort,
-            states: IncidentState::ALL
-                .iter()
-                .map(|s| {
-                    (
-                        s.code().to_owned(),
-                        tt.get(&format!("incident-state-{}", s.code())),
-                    )
-                })
-                .collect(),
-            priorities: (1..=5)
-                .filter(|p| labels == MatrixPreset::Itil || *p <= 3)
-                .map(|p| (p.to_string(), priority_label(tt, labels, p)))
-                .collect(),
-            groups,
-            sorts: super::task::sort_options(tt, SORTS),
-            columns: COLUMNS
-                .iter()
-                .map(|c| ((*c).to_owned(), column_label(tt, c), cols.contains(c)))
-                .collect(),
-            shown: cols
-                .iter()
-                .map(|c| ((*c).to_owned(), column_label(tt, c)))
-                .collect(),
-            saved,
-            filtering,
-            chrome,
-        },
-    )
+    queue::page(v, &QUEUE, q, listed, errors, links, |_, _| None).await
 }
 
 /// Saves the current view of the queue under a name.
-pub async fn filter_save(
-    State(state): State<AppState>,
-    SignedIn(ctx, viewer): SignedIn,
-    form: FormData,
-) -> Response {
-    let view = form.text("view");
-    match sigap_core::filters::save(&state.core, &ctx, "incidents", &form.text("name"), &view).await
-    {
-        Ok(f) => see_other(&format!("/incidents?{}", f.query), Some("saved")),
-        Err(e) => {
-            let errors = messages(tr(&state, &viewer), &e);
-            let q = queue_params(&view);
-            incidents_view(&state, &ctx, &viewer, &q, errors).await
-        }
-    }
+pub async fn filter_save(v: Visit, form: FormData) -> PageResult {
+    let again = async |q, errors| incidents_view(&v, &q, errors).await;
+    queue::save_view(&v, &QUEUE, &form, again).await
 }
 
 /// Deletes one of the viewer's saved views.
-pub async fn filter_delete(
-    State(state): State<AppState>,
-    SignedIn(ctx, viewer): SignedIn,
-    Path(id): Path<String>,
-) -> Response {
-    match sigap_core::filters::delete(&state.core, &ctx, &id).await {
-        Ok(()) => see_other("/incidents", Some("deleted")),
-        Err(e) => error_response(&state, &viewer, e),
-    }
+pub async fn filter_delete(v: Visit, id: Path<String>) -> PageResult {
+    queue::delete_view(&v, &QUEUE, id).await
 }
 
 /// The same action on the incidents ticked in a queue; failures are listed by number.
-pub async fn incidents_bulk(
-    State(state): State<AppState>,
-    SignedIn(ctx, viewer): SignedIn,
-    form: FormData,
-) -> Response {
-    let numbers = form.all("incident");
+pub async fn incidents_bulk(v: Visit, form: FormData) -> PageResult {
     if form.text("action") == "create_problem" {
-        return super::problems::from_selection(&numbers);
+        return Ok(super::problems::from_selection(&form.all("incident")));
     }
-    let view = form.text("view");
-    let mut failures = Vec::new();
-    for n in numbers.iter().take(200) {
-        let action = match form.text("action").as_str() {
-            "start" => Action::Start,
-            _ => Action::AssignToMe,
+    let start = form.text("action") == "start";
+    let vr = &v;
+    let act = |n: String| async move {
+        let a = if start {
+            Action::Start
+        } else {
+            Action::AssignToMe
         };
-        if let Err(e) = incidents::act(&state.core, &ctx, n, action, None).await {
-            for m in messages(tr(&state, &viewer), &e) {
-                failures.push(format!("{n}: {m}"));
-            }
-        }
-    }
-    let q = queue_params(&view);
-    if failures.is_empty() {
-        return see_other(&format!("/incidents?{}", view_query(&q)), Some("saved"));
-    }
-    incidents_view(&state, &ctx, &viewer, &q, failures).await
+        incidents::act(&vr.state.core, &vr.ctx, &n, a, None)
+            .await
+            .map(|_| ())
+    };
+    let again = async |q, errors| incidents_view(&v, &q, errors).await;
+    queue::bulk(&v, &QUEUE, &form, act, again).await
 }
 
-pub struct JournalLine {
-    pub kind: String,
-    pub who: String,
-    pub when: String,
-    pub body: String,
-    pub changes: Vec<(String, String, String)>,
-}
-
-pub struct IncidentView {
-    pub number: String,
-    pub short_description: String,
-    pub description: String,
-    pub state: String,
-    pub state_code: String,
-    pub impact: i64,
-    pub urgency: i64,
-    pub priority: i64,
-    pub priority_label: String,
-    pub override_reason: String,
-    pub caller: String,
-    pub caller_login: String,
-    pub group: String,
-    pub assignee: String,
-    pub assignee_login: String,
-    pub service: String,
-    pub ci: String,
-    pub location: String,
-    pub category: String,
-    pub contact_type: String,
-    pub hold_reason: String,
-    pub workaround: String,
-    pub resolution_code: String,
-    pub resolution_notes: String,
-    pub major: bool,
-    pub opened: String,
-    pub reopen_count: i64,
-    pub reassignment_count: i64,
-    pub version: i64,
-    pub offering: String,
-    pub category_code: String,
-    pub subcategory: String,
-    pub parent: String,
-}
+super::task::task_view_type!(
+    /// An incident as its pages show it.
+    IncidentView {
+        override_reason: String,
+        hold_reason: String,
+        workaround: String,
+        resolution_code: String,
+        resolution_notes: String,
+        major: bool,
+    }
+);
 
 fn view(tt: Tr<'_>, viewer: &Viewer, labels: MatrixPreset, i: &Incident) -> IncidentView {
+    let x = &i.ext;
+    let label = |prefix: &str, code: Option<&str>| {
+        code.map(|c| tt.get(&format!("{prefix}-{c}")))
+            .unwrap_or_default()
+    };
     IncidentView {
-        number: i.number.clone(),
-        short_description: i.short_description.clone(),
-        description: i.description.clone(),
-        state: tt.get(&format!("incident-state-{}", i.state.code())),
-        state_code: i.state.code().into(),
-        impact: i.impact.get(),
-        urgency: i.urgency.get(),
-        priority: i.priority.get(),
-        priority_label: priority_label(tt, labels, i.priority.get()),
-        override_reason: i.ext.priority_override_reason.clone().unwrap_or_default(),
-        caller: i
-            .caller
-            .as_ref()
-            .map(|c| c.name.clone())
-            .unwrap_or_default(),
-        caller_login: i
-            .caller
-            .as_ref()
-            .map(|c| c.login.clone())
-            .unwrap_or_default(),
-        group: i
-            .assignment_group
-            .as_ref()
-            .map(|g| g.name.clone())
-            .unwrap_or_default(),
-        assignee: i
-            .assigned_to
-            .as_ref()
-            .map(|p| p.name.clone())
-            .unwrap_or_default(),
-        assignee_login: i
-            .assigned_to
-            .as_ref()
-            .map(|p| p.login.clone())
-            .unwrap_or_default(),
-        service: i
-            .service
-            .as_ref()
-            .map(|s| s.name.clone())
-            .unwrap_or_default(),
-        ci: i.ci.as_ref().map(|s| s.name.clone()).unwrap_or_default(),
-        location: i
-            .location
-            .as_ref()
-            .map(|l| l.name.clone())
-            .unwrap_or_default(),
-        category: i.category.clone().unwrap_or_default(),
-        contact_type: tt.get(&format!("contact-{}", i.contact_type.code())),
-        hold_reason: i
-            .ext
-            .hold_reason
-            .map(|h| tt.get(&format!("hold-{}", h.code())))
-            .unwrap_or_default(),
-        workaround: i.ext.workaround.clone(),
-        resolution_code: i
-            .ext
-            .resolution_code
-            .as_ref()
-            .map(|c| tt.get(&format!("resolution-{c}")))
-            .unwrap_or_default(),
-        resolution_notes: i.ext.resolution_notes.clone(),
-        major: i.ext.major,
-        opened: when(i.opened_at, viewer),
-        reopen_count: i.reopen_count,
-        reassignment_count: i.reassignment_count,
-        version: i.version,
-        offering: i
-            .offering
-            .as_ref()
-            .map(|o| o.name.clone())
-            .unwrap_or_default(),
-        category_code: i.category.clone().unwrap_or_default(),
-        subcategory: i.subcategory.clone().unwrap_or_default(),
-        parent: i
-            .parent
-            .as_ref()
-            .map(|p| p.name.clone())
-            .unwrap_or_default(),
+        t: super::task::task_view(tt, viewer, labels, &i.task),
+        override_reason: x.priority_override_reason.clone().unwrap_or_default(),
+        hold_reason: label("hold", x.hold_reason.map(|h| h.code())),
+        workaround: x.workaround.clone(),
+        resolution_code: label("resolution", x.resolution_code.as_deref()),
+        resolution_notes: x.resolution_notes.clone(),
+        major: x.major,
     }
-}
-
-/// A journal as the pages show it, newest first.
-pub(crate) fn journal(
-    tt: Tr<'_>,
-    viewer: &Viewer,
-    entries: &[sigap_core::model::JournalEntry],
-) -> Vec<JournalLine> {
-    entries
-        .iter()
-        .rev()
-        .map(|j| JournalLine {
-            kind: j.kind.code().into(),
-            who: j.author.clone(),
-            when: when(j.created_at, viewer),
-            body: j.body.clone(),
-            changes: match (&j.kind, &j.changes) {
-                (JournalKind::Change, Some(serde_json::Value::Object(m))) => m
-                    .iter()
-                    .map(|(k, v)| {
-                        let show = |x: Option<&serde_json::Value>| match x {
-                            None | Some(serde_json::Value::Null) => "—".to_owned(),
-                            Some(serde_json::Value::String(s)) => s.clone(),
-                            Some(other) => other.to_string(),
-                        };
-                        (
-                            tt.get(&format!("field-{}", k.replace('_', "-"))),
-                            show(v.get(0)),
-                            show(v.get(1)),
-                        )
-                    })
-                    .collect(),
-                _ => Vec::new(),
-            },
-        })
-        .collect()
 }
 
 /// Attachments as the pages list them: id, file name, size in KiB.
@@ -741,21 +288,19 @@ async fn location_names(state: &AppState, ctx: &Ctx) -> Vec<String> {
 }
 
 async fn incident_view(
-    state: &AppState,
-    ctx: &Ctx,
-    viewer: &Viewer,
+    v: &Visit,
     key: &str,
     q: &HashMap<String, String>,
-    errors: Vec<String>,
-    status: StatusCode,
-) -> Response {
+    refused: Option<AppError>,
+) -> PageResult {
+    let (state, ctx, viewer) = (&v.state, &v.ctx, &v.viewer);
     if !ctx.principal.has(sigap_domain::Role::Agent) {
-        return see_other(&format!("/portal/incidents/{}", encode(key)), None);
+        return Ok(see_other(
+            &format!("/portal/incidents/{}", encode(key)),
+            None,
+        ));
     }
-    let d = match incidents::detail(&state.core, ctx, key).await {
-        Ok(d) => d,
-        Err(e) => return error_response(state, viewer, e),
-    };
+    let d = incidents::detail(&state.core, ctx, key).await?;
     let attachments = attachment_rows(state, ctx, &d.incident.number).await;
     let children = incidents::list(
         &state.core,
@@ -780,7 +325,7 @@ async fn incident_view(
     let mut chrome = Chrome::new(state, viewer, "incidents", "incident-title");
     chrome.title = format!("{} {}", d.incident.number, d.incident.short_description);
     notice(&mut chrome, q);
-    chrome.errors = errors;
+    let status = refusal(&mut chrome, refused);
     let tt = chrome.t;
     let page = IncidentPage {
         attachments,
@@ -806,7 +351,7 @@ async fn incident_view(
                 (
                     c.number.clone(),
                     c.short_description.clone(),
-                    tt.get(&format!("incident-state-{}", c.state.code())),
+                    super::task::state_label(tt, c.state),
                 )
             })
             .collect(),
@@ -832,19 +377,18 @@ async fn incident_view(
             .collect(),
         clocks: super::sla::cards(tt, viewer, clocks),
         location_names: location_names(state, ctx).await,
-        problems: super::problems::of_incident(state, ctx, &d.incident).await,
+        problems: super::problems::of_incident(v, &d.incident).await,
         chrome,
     };
-    render(status, &page)
+    Ok(render(status, &page))
 }
 
 pub async fn incident_page(
-    State(state): State<AppState>,
-    SignedIn(ctx, viewer): SignedIn,
+    v: Visit,
     Path(key): Path<String>,
     Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    incident_view(&state, &ctx, &viewer, &key, &q, Vec::new(), StatusCode::OK).await
+) -> PageResult {
+    incident_view(&v, &key, &q, None).await
 }
 
 pub(crate) fn level(form: &FormData, name: &str) -> Option<i64> {
@@ -855,7 +399,7 @@ pub async fn incident_create(
     State(state): State<AppState>,
     SignedIn(ctx, viewer): SignedIn,
     form: FormData,
-) -> Response {
+) -> PageResult {
     let staff = ctx.principal.has(sigap_domain::Role::Agent);
     let input = incidents::IncidentInput {
         task: sigap_core::task::TaskInput {
@@ -866,41 +410,18 @@ pub async fn incident_create(
         },
         ..Default::default()
     };
+    let draft = Draft::from_form(&form);
     match incidents::create(&state.core, &ctx, input).await {
-        Ok(i) => {
-            let to = if staff {
-                format!("/incidents/{}", i.number)
-            } else {
-                format!("/portal/incidents/{}", i.number)
-            };
-            see_other(&to, Some("created"))
-        }
-        Err(e) => {
-            let errors = messages(tr(&state, &viewer), &e);
-            if staff {
-                let mut chrome = Chrome::new(&state, &viewer, "incidents", "incidents-new");
-                chrome.errors = errors;
-                new_page(
-                    &state,
-                    &ctx,
-                    chrome,
-                    Draft::from_form(&form),
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                )
-                .await
-            } else {
-                portal_view(
-                    &state,
-                    &ctx,
-                    &viewer,
-                    &HashMap::new(),
-                    errors,
-                    Draft::from_form(&form),
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                )
-                .await
-            }
-        }
+        Ok(i) if staff => Ok(see_other(
+            &format!("/incidents/{}", i.number),
+            Some("created"),
+        )),
+        Ok(i) => Ok(see_other(
+            &format!("/portal/incidents/{}", i.number),
+            Some("created"),
+        )),
+        Err(e) if staff => new_page(&state, &ctx, &viewer, draft, Some(e)).await,
+        Err(e) => portal_view(&state, &ctx, &viewer, &HashMap::new(), Some(e), draft).await,
     }
 }
 
@@ -927,10 +448,12 @@ pub(crate) async fn categories(state: &AppState) -> Vec<(String, String)> {
 async fn new_page(
     state: &AppState,
     ctx: &Ctx,
-    chrome: Chrome<'_>,
+    viewer: &Viewer,
     draft: Draft,
-    status: StatusCode,
-) -> Response {
+    refused: Option<AppError>,
+) -> PageResult {
+    let mut chrome = Chrome::new(state, viewer, "incidents", "incidents-new");
+    let status = refusal(&mut chrome, refused);
     let tt = chrome.t;
     let page = NewIncidentPage {
         categories: categories(state).await,
@@ -947,26 +470,20 @@ async fn new_page(
         draft,
         chrome,
     };
-    render(status, &page)
+    Ok(render(status, &page))
 }
 
 pub async fn incident_new(
     State(state): State<AppState>,
     SignedIn(ctx, viewer): SignedIn,
-) -> Response {
+) -> PageResult {
     if !ctx.principal.has(sigap_domain::Role::Agent) {
-        return see_other("/portal", None);
+        return Ok(see_other("/portal", None));
     }
-    let chrome = Chrome::new(&state, &viewer, "incidents", "incidents-new");
-    new_page(&state, &ctx, chrome, Draft::default(), StatusCode::OK).await
+    new_page(&state, &ctx, &viewer, Draft::default(), None).await
 }
 
-pub async fn incident_update(
-    State(state): State<AppState>,
-    SignedIn(ctx, viewer): SignedIn,
-    Path(key): Path<String>,
-    form: FormData,
-) -> Response {
+pub async fn incident_update(v: Visit, Path(key): Path<String>, form: FormData) -> PageResult {
     let input = incidents::IncidentInput {
         task: sigap_core::task::TaskInput {
             location: changed(&form, "location"),
@@ -980,8 +497,8 @@ pub async fn incident_update(
         parent: changed(&form, "parent"),
         ..Default::default()
     };
-    let result = incidents::update(&state.core, &ctx, &key, input, form.version()).await;
-    after(&state, &ctx, &viewer, &key, result, "saved").await
+    let result = incidents::update(&v.state.core, &v.ctx, &key, input, form.version()).await;
+    done(&v, &key, result, "saved").await
 }
 
 /// A reference field of the edit form, sent on only when it differs from what the form was
@@ -996,12 +513,7 @@ pub(crate) fn changed(form: &FormData, name: &str) -> Option<Option<String>> {
 }
 
 /// An action from a form: `action` names it, the other fields carry its details.
-pub async fn incident_act(
-    State(state): State<AppState>,
-    SignedIn(ctx, viewer): SignedIn,
-    Path(key): Path<String>,
-    form: FormData,
-) -> Response {
+pub async fn incident_act(v: Visit, Path(key): Path<String>, form: FormData) -> PageResult {
     let text = |n: &str| form.text(n);
     let action = match form.text("action").as_str() {
         "start" => Action::Start,
@@ -1032,68 +544,32 @@ pub async fn incident_act(
         },
         _ => Action::Comment { body: text("body") },
     };
-    let name = action.name();
-    let result = incidents::act(&state.core, &ctx, &key, action, None).await;
-    after(
-        &state,
-        &ctx,
-        &viewer,
-        &key,
-        result,
-        if name == "comment" || name == "work_note" {
-            "saved"
-        } else {
-            "updated"
-        },
-    )
-    .await
+    let notice = match action.name() {
+        "comment" | "work_note" => "saved",
+        _ => "updated",
+    };
+    let result = incidents::act(&v.state.core, &v.ctx, &key, action, None).await;
+    done(&v, &key, result, notice).await
 }
 
-async fn after<T>(
-    state: &AppState,
-    ctx: &Ctx,
-    viewer: &Viewer,
-    key: &str,
-    result: Result<T, AppError>,
-    notice_code: &str,
-) -> Response {
-    let staff = ctx.principal.has(sigap_domain::Role::Agent);
-    match result {
-        Ok(_) => {
-            let to = if staff {
-                format!("/incidents/{}", encode(key))
-            } else {
-                format!("/portal/incidents/{}", encode(key))
-            };
-            see_other(&to, Some(notice_code))
+/// Back to the incident (the desk's page, or the portal's for its caller) with a notice, or
+/// that page again with the reasons.
+async fn done<T>(v: &Visit, key: &str, result: Result<T, AppError>, notice: &str) -> PageResult {
+    let staff = v.ctx.principal.has(sigap_domain::Role::Agent);
+    let to = if staff {
+        format!("/incidents/{}", encode(key))
+    } else {
+        format!("/portal/incidents/{}", encode(key))
+    };
+    let q = HashMap::new();
+    super::task::after(result, &to, notice, async |e| {
+        if staff {
+            incident_view(v, key, &q, Some(e)).await
+        } else {
+            portal_incident_view(v, key, &q, Some(e)).await
         }
-        Err(e) => {
-            let errors = messages(tr(state, viewer), &e);
-            if staff {
-                incident_view(
-                    state,
-                    ctx,
-                    viewer,
-                    key,
-                    &HashMap::new(),
-                    errors,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                )
-                .await
-            } else {
-                portal_incident_view(
-                    state,
-                    ctx,
-                    viewer,
-                    key,
-                    &HashMap::new(),
-                    errors,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                )
-                .await
-            }
-        }
-    }
+    })
+    .await
 }
 
 // ----- the self-service portal -----
@@ -1102,7 +578,7 @@ async fn after<T>(
 #[template(path = "portal.html")]
 pub struct PortalPage<'a> {
     pub chrome: Chrome<'a>,
-    pub rows: Vec<IncidentRow>,
+    pub rows: Vec<super::task::TaskView>,
     pub draft: Draft,
     pub services: Vec<(String, String)>,
     /// Known on the chosen service: (number, short description, state, yours).
@@ -1119,27 +595,20 @@ async fn portal_view(
     ctx: &Ctx,
     viewer: &Viewer,
     q: &HashMap<String, String>,
-    errors: Vec<String>,
+    refused: Option<AppError>,
     draft: Draft,
-    status: StatusCode,
-) -> Response {
-    let Some(me) = ctx.principal.person_id else {
-        return error_response(state, viewer, AppError::Forbidden);
-    };
+) -> PageResult {
+    let me = ctx.principal.person()?;
     let query = incidents::IncidentQuery::default();
     let params = ListParams {
         sort: Some("-opened_at".into()),
         limit: Some(100),
         cursor: None,
     };
-    let mine = match incidents::list(&state.core, ctx, query, &params).await {
-        Ok(p) => p
-            .items
-            .into_iter()
-            .filter(|i| i.caller.as_ref().map(|c| c.id) == Some(me))
-            .collect::<Vec<_>>(),
-        Err(e) => return error_response(state, viewer, e),
-    };
+    let mut mine = incidents::list(&state.core, ctx, query, &params)
+        .await?
+        .items;
+    mine.retain(|i| i.caller.as_ref().map(|c| c.id) == Some(me));
     let services = sigap_core::portfolio::list(
         &state.core,
         ctx,
@@ -1170,7 +639,7 @@ async fn portal_view(
     };
     let mut chrome = Chrome::new(state, viewer, "portal", "portal-title");
     notice(&mut chrome, q);
-    chrome.errors = errors;
+    let status = refusal(&mut chrome, refused);
     let tt = chrome.t;
     let known = known
         .into_iter()
@@ -1180,16 +649,19 @@ async fn portal_view(
             (
                 i.task.number.clone(),
                 i.task.short_description.clone(),
-                tt.get(&format!("incident-state-{}", i.state.code())),
+                super::task::state_label(tt, i.state),
                 yours,
             )
         })
         .collect();
     let labels = labels(state).await;
-    let rows = mine.iter().map(|i| row(tt, viewer, labels, i)).collect();
+    let rows = mine
+        .iter()
+        .map(|i| super::task::task_view(tt, viewer, labels, i))
+        .collect();
     let by_task = super::sla::badges_for(state, tt, mine.iter().map(|i| i.id).collect()).await;
     let badges = mine.iter().map(|i| by_task.get(&i.id).cloned()).collect();
-    render(
+    Ok(render(
         status,
         &PortalPage {
             badges,
@@ -1198,25 +670,20 @@ async fn portal_view(
             checked: q.contains_key("check"),
             state_names: IncidentState::ALL
                 .iter()
-                .map(|s| {
-                    (
-                        s.code().to_owned(),
-                        tt.get(&format!("incident-state-{}", s.code())),
-                    )
-                })
+                .map(|s| (s.code().to_owned(), super::task::state_label(tt, *s)))
                 .collect(),
             draft,
             services,
             known,
         },
-    )
+    ))
 }
 
 pub async fn portal_page(
     State(state): State<AppState>,
     SignedIn(ctx, viewer): SignedIn,
     Query(q): Query<HashMap<String, String>>,
-) -> Response {
+) -> PageResult {
     // "Check for known problems" sends the form here: it is shown again, as typed.
     let draft = Draft::from_form(&FormData(
         q.iter()
@@ -1226,7 +693,7 @@ pub async fn portal_page(
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
     ));
-    portal_view(&state, &ctx, &viewer, &q, Vec::new(), draft, StatusCode::OK).await
+    portal_view(&state, &ctx, &viewer, &q, None, draft).await
 }
 
 #[derive(Template)]
@@ -1242,23 +709,18 @@ pub struct PortalIncidentPage<'a> {
 }
 
 async fn portal_incident_view(
-    state: &AppState,
-    ctx: &Ctx,
-    viewer: &Viewer,
+    v: &Visit,
     key: &str,
     q: &HashMap<String, String>,
-    errors: Vec<String>,
-    status: StatusCode,
-) -> Response {
-    let d = match incidents::detail(&state.core, ctx, key).await {
-        Ok(d) => d,
-        Err(e) => return error_response(state, viewer, e),
-    };
+    refused: Option<AppError>,
+) -> PageResult {
+    let (state, ctx, viewer) = (&v.state, &v.ctx, &v.viewer);
+    let d = incidents::detail(&state.core, ctx, key).await?;
     let attachments = attachment_rows(state, ctx, &d.incident.number).await;
     let mut chrome = Chrome::new(state, viewer, "portal", "incident-title");
     chrome.title = format!("{} {}", d.incident.number, d.incident.short_description);
     notice(&mut chrome, q);
-    chrome.errors = errors;
+    let status = refusal(&mut chrome, refused);
     let tt = chrome.t;
     // The portal shows comments only, also to agents who look at it.
     let mut d2 = d.clone();
@@ -1278,16 +740,15 @@ async fn portal_incident_view(
         journal: journal(tt, viewer, &d2.journal),
         chrome,
     };
-    render(status, &page)
+    Ok(render(status, &page))
 }
 
 pub async fn portal_incident_page(
-    State(state): State<AppState>,
-    SignedIn(ctx, viewer): SignedIn,
+    v: Visit,
     Path(key): Path<String>,
     Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    portal_incident_view(&state, &ctx, &viewer, &key, &q, Vec::new(), StatusCode::OK).await
+) -> PageResult {
+    portal_incident_view(&v, &key, &q, None).await
 }
 
 // ----- the priority matrix (administrators) -----
@@ -1619,19 +1080,18 @@ pub async fn rule_delete(
 
 /// Attaches the file of an upload form (`multipart/form-data`, field `file`).
 pub async fn incident_attach(
-    State(state): State<AppState>,
-    SignedIn(ctx, viewer): SignedIn,
+    v: Visit,
     Path(key): Path<String>,
     upload: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
-) -> Response {
+) -> PageResult {
     let result = read_upload(upload).await;
     let result = match result {
         Ok((name, content_type, bytes)) => {
-            incidents::attach(&state.core, &ctx, &key, &name, &content_type, bytes).await
+            incidents::attach(&v.state.core, &v.ctx, &key, &name, &content_type, bytes).await
         }
         Err(e) => Err(e),
     };
-    after(&state, &ctx, &viewer, &key, result, "saved").await
+    done(&v, &key, result, "saved").await
 }
 
 /// The first file of an upload form: its name, media type and content.

@@ -1,7 +1,7 @@
 //! Administration of locations: the list with a search, a form to add one, and a page to
 //! change one with its history.
 
-use super::views::{HistoryRow, NOTICES, history_rows, notice};
+use super::views::{HistoryRow, NOTICES, history_rows, notice, refusal};
 use super::*;
 use crate::AppState;
 use axum::extract::{Path, Query, State};
@@ -34,13 +34,10 @@ async fn locations_view(
     ctx: &Ctx,
     viewer: &Viewer,
     q: &HashMap<String, String>,
-    errors: Vec<String>,
     draft: Draft,
-    status: StatusCode,
-) -> Response {
-    if let Err(e) = ctx.principal.require(Role::Admin) {
-        return error_response(state, viewer, e);
-    }
+    refused: Option<AppError>,
+) -> PageResult {
+    ctx.principal.require(Role::Admin)?;
     let qtext = q.get("q").cloned().unwrap_or_default();
     let active = q
         .get("active")
@@ -57,13 +54,10 @@ async fn locations_view(
         sort: None,
         limit: Some(50),
     };
-    let page = match locations::list(&state.core, ctx, query, &params).await {
-        Ok(p) => p,
-        Err(e) => return error_response(state, viewer, e),
-    };
+    let page = locations::list(&state.core, ctx, query, &params).await?;
     let mut chrome = Chrome::new(state, viewer, "locations", "locations-title");
     notice(&mut chrome, q);
-    chrome.errors = errors;
+    let status = refusal(&mut chrome, refused);
     let next_link = page.next_cursor.map(|c| {
         format!(
             "/admin/locations?q={}&active={}&cursor={}",
@@ -83,7 +77,7 @@ async fn locations_view(
             active: l.active,
         })
         .collect();
-    render(
+    Ok(render(
         status,
         &LocationsPage {
             rows,
@@ -93,24 +87,15 @@ async fn locations_view(
             draft,
             chrome,
         },
-    )
+    ))
 }
 
 pub async fn locations_page(
     State(state): State<AppState>,
     SignedIn(ctx, viewer): SignedIn,
     Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    locations_view(
-        &state,
-        &ctx,
-        &viewer,
-        &q,
-        Vec::new(),
-        Draft::default(),
-        StatusCode::OK,
-    )
-    .await
+) -> PageResult {
+    locations_view(&state, &ctx, &viewer, &q, Draft::default(), None).await
 }
 
 /// The fields of a location form: empty time zone or organization clears it; the active
@@ -136,21 +121,15 @@ pub async fn location_create(
     State(state): State<AppState>,
     SignedIn(ctx, viewer): SignedIn,
     form: FormData,
-) -> Response {
+) -> PageResult {
     match locations::create(&state.core, &ctx, location_input(&form, true)).await {
-        Ok(l) => see_other(&format!("/admin/locations/{}", l.id), Some("created")),
+        Ok(l) => Ok(see_other(
+            &format!("/admin/locations/{}", l.id),
+            Some("created"),
+        )),
         Err(e) => {
-            let errors = messages(tr(&state, &viewer), &e);
-            locations_view(
-                &state,
-                &ctx,
-                &viewer,
-                &HashMap::new(),
-                errors,
-                Draft::from_form(&form),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
+            let draft = Draft::from_form(&form);
+            locations_view(&state, &ctx, &viewer, &HashMap::new(), draft, Some(e)).await
         }
     }
 }
@@ -178,27 +157,18 @@ async fn location_view(
     viewer: &Viewer,
     id: &str,
     notice_code: Option<String>,
-    errors: Vec<String>,
-    status: StatusCode,
-) -> Response {
-    if let Err(e) = ctx.principal.require(Role::Admin) {
-        return error_response(state, viewer, e);
-    }
-    let l = match locations::get(&state.core, ctx, id).await {
-        Ok(l) => l,
-        Err(e) => return error_response(state, viewer, e),
-    };
+    refused: Option<AppError>,
+) -> PageResult {
+    ctx.principal.require(Role::Admin)?;
+    let l = locations::get(&state.core, ctx, id).await?;
     let history =
-        match sigap_core::audit::history(&state.core, ctx, "location", &l.id.to_string()).await {
-            Ok(h) => h,
-            Err(e) => return error_response(state, viewer, e),
-        };
+        sigap_core::audit::history(&state.core, ctx, "location", &l.id.to_string()).await?;
     let mut chrome = Chrome::new(state, viewer, "locations", "location-title");
     chrome.title = l.name.clone();
     chrome.notice = notice_code
         .filter(|n| NOTICES.contains(&n.as_str()))
         .map(|n| chrome.t.get(&n));
-    chrome.errors = errors;
+    let status = refusal(&mut chrome, refused);
     let page = LocationPage {
         history: history_rows(chrome.t, viewer, history),
         l: LocationView {
@@ -211,7 +181,7 @@ async fn location_view(
         },
         chrome,
     };
-    render(status, &page)
+    Ok(render(status, &page))
 }
 
 pub async fn location_page(
@@ -219,17 +189,8 @@ pub async fn location_page(
     SignedIn(ctx, viewer): SignedIn,
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    location_view(
-        &state,
-        &ctx,
-        &viewer,
-        &id,
-        q.get("notice").cloned(),
-        Vec::new(),
-        StatusCode::OK,
-    )
-    .await
+) -> PageResult {
+    location_view(&state, &ctx, &viewer, &id, q.get("notice").cloned(), None).await
 }
 
 pub async fn location_update(
@@ -237,7 +198,7 @@ pub async fn location_update(
     SignedIn(ctx, viewer): SignedIn,
     Path(id): Path<String>,
     form: FormData,
-) -> Response {
+) -> PageResult {
     match locations::update(
         &state.core,
         &ctx,
@@ -247,19 +208,10 @@ pub async fn location_update(
     )
     .await
     {
-        Ok(l) => see_other(&format!("/admin/locations/{}", l.id), Some("saved")),
-        Err(e) => {
-            let errors = messages(tr(&state, &viewer), &e);
-            location_view(
-                &state,
-                &ctx,
-                &viewer,
-                &id,
-                None,
-                errors,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
+        Ok(l) => Ok(see_other(
+            &format!("/admin/locations/{}", l.id),
+            Some("saved"),
+        )),
+        Err(e) => location_view(&state, &ctx, &viewer, &id, None, Some(e)).await,
     }
 }

@@ -5,6 +5,7 @@ mod incidents;
 mod locations;
 mod portfolio;
 mod problems;
+mod queue;
 mod sla;
 mod task;
 mod views;
@@ -80,6 +81,9 @@ pub fn router(state: AppState) -> Router {
         .route("/incidents/{key}/problem", post(incident_problem))
         .route("/incidents/{key}/known-error", post(incident_known_error))
         .route("/problems", get(problems_page).post(problem_create))
+        .route("/problems/bulk", post(problems_bulk))
+        .route("/problems/views", post(problem_view_save))
+        .route("/problems/views/{id}/delete", post(problem_view_delete))
         .route("/problems/new", get(problem_new))
         .route("/problems/known-errors", get(known_errors_page))
         .route("/problems/trends", get(trends_page).post(trend_problem))
@@ -226,6 +230,37 @@ impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
                 Err(Redirect::to(&format!("/login{next}")).into_response())
             }
         }
+    }
+}
+
+/// A signed-in person's visit to a page: the application, their context and how they see
+/// it, in one extractor (or a redirect to the sign-in page).
+pub struct Visit {
+    pub state: AppState,
+    pub ctx: Ctx,
+    pub viewer: Viewer,
+}
+
+impl FromRequestParts<AppState> for Visit {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let SignedIn(ctx, viewer) = SignedIn::from_request_parts(parts, state).await?;
+        Ok(Visit {
+            state: state.clone(),
+            ctx,
+            viewer,
+        })
+    }
+}
+
+impl Visit {
+    /// A page's frame for this visit.
+    pub fn chrome(&self, section: &'static str, title: &str) -> Chrome<'_> {
+        Chrome::new(&self.state, &self.viewer, section, title)
     }
 }
 

@@ -2,7 +2,7 @@
 //! lifecycle, offerings and CIs, the CI list and CI pages with relationships and impact, and
 //! the project and application lists.
 
-use super::views::{HistoryRow, history_rows, notice, when};
+use super::views::{HistoryRow, history_rows, notice, refusal, when};
 use super::*;
 use crate::AppState;
 use axum::extract::{Path, Query, State};
@@ -75,21 +75,17 @@ async fn services_view(
     ctx: &Ctx,
     viewer: &Viewer,
     q: &HashMap<String, String>,
-    errors: Vec<String>,
     draft: Draft,
-    status: StatusCode,
-) -> Response {
+    refused: Option<AppError>,
+) -> PageResult {
     let staff = is_staff(ctx);
     let with_retired = q.get("retired").is_some_and(|v| v == "true");
     let mut chrome = Chrome::new(state, viewer, "services", "services-title");
     notice(&mut chrome, q);
-    chrome.errors = errors;
+    let status = refusal(&mut chrome, refused);
     let tt = chrome.t;
     let (groups, catalogue) = if staff {
-        let services = match portfolio::board(&state.core, ctx, with_retired).await {
-            Ok(s) => s,
-            Err(e) => return error_response(state, viewer, e),
-        };
+        let services = portfolio::board(&state.core, ctx, with_retired).await?;
         let groups = PortfolioStatus::ALL
             .iter()
             .filter(|st| with_retired || **st != PortfolioStatus::Retired)
@@ -116,12 +112,10 @@ async fn services_view(
             limit: Some(500),
             ..Default::default()
         };
-        match portfolio::list(&state.core, ctx, Default::default(), &params).await {
-            Ok(p) => (Vec::new(), p.items.iter().map(card).collect()),
-            Err(e) => return error_response(state, viewer, e),
-        }
+        let p = portfolio::list(&state.core, ctx, Default::default(), &params).await?;
+        (Vec::new(), p.items.iter().map(card).collect())
     };
-    render(
+    Ok(render(
         status,
         &ServicesPage {
             chrome,
@@ -131,31 +125,22 @@ async fn services_view(
             catalogue,
             draft,
         },
-    )
+    ))
 }
 
 pub async fn services_page(
     State(state): State<AppState>,
     SignedIn(ctx, viewer): SignedIn,
     Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    services_view(
-        &state,
-        &ctx,
-        &viewer,
-        &q,
-        Vec::new(),
-        Draft::default(),
-        StatusCode::OK,
-    )
-    .await
+) -> PageResult {
+    services_view(&state, &ctx, &viewer, &q, Draft::default(), None).await
 }
 
 pub async fn service_create(
     State(state): State<AppState>,
     SignedIn(ctx, viewer): SignedIn,
     form: FormData,
-) -> Response {
+) -> PageResult {
     let input = portfolio::ServiceInput {
         name: form.get("name"),
         description: form.get("description"),
@@ -164,18 +149,10 @@ pub async fn service_create(
         ..Default::default()
     };
     match portfolio::create(&state.core, &ctx, input).await {
-        Ok(s) => see_other(&format!("/services/{}", s.id), Some("created")),
+        Ok(s) => Ok(see_other(&format!("/services/{}", s.id), Some("created"))),
         Err(e) => {
-            services_view(
-                &state,
-                &ctx,
-                &viewer,
-                &HashMap::new(),
-                messages(tr(&state, &viewer), &e),
-                Draft::from_form(&form),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
+            let draft = Draft::from_form(&form);
+            services_view(&state, &ctx, &viewer, &HashMap::new(), draft, Some(e)).await
         }
     }
 }
@@ -404,13 +381,9 @@ async fn service_view(
     viewer: &Viewer,
     id: &str,
     q: &HashMap<String, String>,
-    errors: Vec<String>,
-    status: StatusCode,
-) -> Response {
-    let d = match portfolio::detail(&state.core, ctx, id).await {
-        Ok(d) => d,
-        Err(e) => return error_response(state, viewer, e),
-    };
+    refused: Option<AppError>,
+) -> PageResult {
+    let d = portfolio::detail(&state.core, ctx, id).await?;
     let staff = is_staff(ctx);
     let sid = d.service.id.to_string();
     let (history, all_orgs) = if staff {
@@ -422,20 +395,19 @@ async fn service_view(
             kind: Some("customer".into()),
             ..Default::default()
         };
-        match (
-            sigap_core::audit::history(&state.core, ctx, "service", &sid).await,
-            sigap_core::orgs::list(&state.core, ctx, orgs_q, &params).await,
-        ) {
-            (Ok(h), Ok(o)) => (h, o.items),
-            (Err(e), _) | (_, Err(e)) => return error_response(state, viewer, e),
-        }
+        (
+            sigap_core::audit::history(&state.core, ctx, "service", &sid).await?,
+            sigap_core::orgs::list(&state.core, ctx, orgs_q, &params)
+                .await?
+                .items,
+        )
     } else {
         (Vec::new(), Vec::new())
     };
     let mut chrome = Chrome::new(state, viewer, "services", "service-title");
     chrome.title = d.service.name.clone();
     notice(&mut chrome, q);
-    chrome.errors = errors;
+    let status = refusal(&mut chrome, refused);
     let tt = chrome.t;
     let s = &d.service;
     let person = |p: &Option<sigap_core::model::PersonRef>| {
@@ -543,7 +515,7 @@ async fn service_view(
         },
         chrome,
     };
-    render(status, &page)
+    Ok(render(status, &page))
 }
 
 pub async fn service_page(
@@ -551,8 +523,8 @@ pub async fn service_page(
     SignedIn(ctx, viewer): SignedIn,
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    service_view(&state, &ctx, &viewer, &id, &q, Vec::new(), StatusCode::OK).await
+) -> PageResult {
+    service_view(&state, &ctx, &viewer, &id, &q, None).await
 }
 
 /// Shows the service again with the error, or goes to `to` with a notice.
@@ -563,21 +535,10 @@ async fn after_service<T>(
     id: &str,
     result: Result<T, AppError>,
     notice_code: &str,
-) -> Response {
+) -> PageResult {
     match result {
-        Ok(_) => see_other(&format!("/services/{id}"), Some(notice_code)),
-        Err(e) => {
-            service_view(
-                state,
-                ctx,
-                viewer,
-                id,
-                &HashMap::new(),
-                messages(tr(state, viewer), &e),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
+        Ok(_) => Ok(see_other(&format!("/services/{id}"), Some(notice_code))),
+        Err(e) => service_view(state, ctx, viewer, id, &HashMap::new(), Some(e)).await,
     }
 }
 
@@ -599,7 +560,7 @@ pub async fn service_update(
     SignedIn(ctx, viewer): SignedIn,
     Path(id): Path<String>,
     form: FormData,
-) -> Response {
+) -> PageResult {
     let result = async {
         let input = portfolio::ServiceInput {
             name: form.get("name"),
@@ -638,7 +599,7 @@ pub async fn service_stage(
     SignedIn(ctx, viewer): SignedIn,
     Path(id): Path<String>,
     form: FormData,
-) -> Response {
+) -> PageResult {
     let result = portfolio::move_stage(
         &state.core,
         &ctx,
@@ -656,7 +617,7 @@ pub async fn offering_create(
     SignedIn(ctx, viewer): SignedIn,
     Path(id): Path<String>,
     form: FormData,
-) -> Response {
+) -> PageResult {
     let input = portfolio::OfferingInput {
         name: form.get("name"),
         description: form.get("description"),
@@ -672,7 +633,7 @@ pub async fn offering_toggle(
     SignedIn(ctx, viewer): SignedIn,
     Path((id, offering)): Path<(String, String)>,
     form: FormData,
-) -> Response {
+) -> PageResult {
     let input = portfolio::OfferingInput {
         active: Some(form.get("active").is_some_and(|v| v == "true")),
         ..Default::default()
@@ -687,7 +648,7 @@ pub async fn service_ci_link(
     SignedIn(ctx, viewer): SignedIn,
     Path(id): Path<String>,
     form: FormData,
-) -> Response {
+) -> PageResult {
     let result = portfolio::link_ci(
         &state.core,
         &ctx,
@@ -703,7 +664,7 @@ pub async fn service_ci_unlink(
     State(state): State<AppState>,
     SignedIn(ctx, viewer): SignedIn,
     Path((id, ci)): Path<(String, String)>,
-) -> Response {
+) -> PageResult {
     let result = portfolio::link_ci(
         &state.core,
         &ctx,
@@ -720,20 +681,17 @@ pub async fn service_graph(
     State(state): State<AppState>,
     SignedIn(ctx, viewer): SignedIn,
     Path(id): Path<String>,
-) -> Response {
-    let (service, deps) = match (
-        portfolio::get(&state.core, &ctx, &id).await,
-        cmdb::dependencies(&state.core, &ctx, &id).await,
-    ) {
-        (Ok(s), Ok(d)) => (s, d),
-        (Err(e), _) | (_, Err(e)) => return error_response(&state, &viewer, e),
-    };
+) -> PageResult {
+    let (service, deps) = (
+        portfolio::get(&state.core, &ctx, &id).await?,
+        cmdb::dependencies(&state.core, &ctx, &id).await?,
+    );
     let labels = crate::graph::labels(tr(&state, &viewer), service.name.clone());
-    svg(crate::graph::dependencies_svg(
+    Ok(svg(crate::graph::dependencies_svg(
         &service.name,
         &deps,
         &labels,
-    ))
+    )))
 }
 
 fn svg(body: String) -> Response {
@@ -788,10 +746,9 @@ async fn cmdb_view(
     ctx: &Ctx,
     viewer: &Viewer,
     q: &[(String, String)],
-    errors: Vec<String>,
     draft: Draft,
-    status: StatusCode,
-) -> Response {
+    refused: Option<AppError>,
+) -> PageResult {
     let get = |k: &str| q.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
     let chosen: Vec<String> = q
         .iter()
@@ -809,17 +766,14 @@ async fn cmdb_view(
         sort: get("sort"),
         limit: Some(50),
     };
-    let (page, classes) = match (
-        cmdb::list_cis(&state.core, ctx, query, &params).await,
-        cmdb::classes(&state.core, ctx).await,
-    ) {
-        (Ok(p), Ok(c)) => (p, c),
-        (Err(e), _) | (_, Err(e)) => return error_response(state, viewer, e),
-    };
+    let (page, classes) = (
+        cmdb::list_cis(&state.core, ctx, query, &params).await?,
+        cmdb::classes(&state.core, ctx).await?,
+    );
     let mut chrome = Chrome::new(state, viewer, "cmdb", "cmdb-title");
     let qmap: HashMap<String, String> = q.iter().cloned().collect();
     notice(&mut chrome, &qmap);
-    chrome.errors = errors;
+    let status = refusal(&mut chrome, refused);
     let tt = chrome.t;
     let next_link = page.next_cursor.map(|c| {
         let mut parts: Vec<String> = q
@@ -842,7 +796,7 @@ async fn cmdb_view(
             name: c.name,
         })
         .collect();
-    render(
+    Ok(render(
         status,
         &CmdbPage {
             rows,
@@ -860,7 +814,7 @@ async fn cmdb_view(
             draft,
             chrome,
         },
-    )
+    ))
 }
 
 /// The query string as pairs, repeated names kept (several classes).
@@ -884,24 +838,15 @@ pub async fn cmdb_page(
     State(state): State<AppState>,
     SignedIn(ctx, viewer): SignedIn,
     QueryPairs(q): QueryPairs,
-) -> Response {
-    cmdb_view(
-        &state,
-        &ctx,
-        &viewer,
-        &q,
-        Vec::new(),
-        Draft::default(),
-        StatusCode::OK,
-    )
-    .await
+) -> PageResult {
+    cmdb_view(&state, &ctx, &viewer, &q, Draft::default(), None).await
 }
 
 pub async fn ci_create(
     State(state): State<AppState>,
     SignedIn(ctx, viewer): SignedIn,
     form: FormData,
-) -> Response {
+) -> PageResult {
     let input = cmdb::CiInput {
         class: form.get("class"),
         name: form.get("name"),
@@ -912,18 +857,10 @@ pub async fn ci_create(
         attributes: None,
     };
     match cmdb::create_ci(&state.core, &ctx, input).await {
-        Ok(c) => see_other(&format!("/cmdb/{}", c.id), Some("created")),
+        Ok(c) => Ok(see_other(&format!("/cmdb/{}", c.id), Some("created"))),
         Err(e) => {
-            cmdb_view(
-                &state,
-                &ctx,
-                &viewer,
-                &[],
-                messages(tr(&state, &viewer), &e),
-                Draft::from_form(&form),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
+            let draft = Draft::from_form(&form);
+            cmdb_view(&state, &ctx, &viewer, &[], draft, Some(e)).await
         }
     }
 }
@@ -995,25 +932,18 @@ async fn ci_view(
     viewer: &Viewer,
     id: &str,
     q: &HashMap<String, String>,
-    errors: Vec<String>,
-    status: StatusCode,
-) -> Response {
-    let d = match cmdb::ci_detail(&state.core, ctx, id).await {
-        Ok(d) => d,
-        Err(e) => return error_response(state, viewer, e),
-    };
+    refused: Option<AppError>,
+) -> PageResult {
+    let d = cmdb::ci_detail(&state.core, ctx, id).await?;
     let cid = d.ci.id.to_string();
-    let (impact, history) = match (
-        cmdb::impact(&state.core, ctx, &cid).await,
-        sigap_core::audit::history(&state.core, ctx, "ci", &cid).await,
-    ) {
-        (Ok(i), Ok(h)) => (i, h),
-        (Err(e), _) | (_, Err(e)) => return error_response(state, viewer, e),
-    };
+    let (impact, history) = (
+        cmdb::impact(&state.core, ctx, &cid).await?,
+        sigap_core::audit::history(&state.core, ctx, "ci", &cid).await?,
+    );
     let mut chrome = Chrome::new(state, viewer, "cmdb", "ci-title");
     chrome.title = d.ci.name.clone();
     notice(&mut chrome, q);
-    chrome.errors = errors;
+    let status = refusal(&mut chrome, refused);
     let tt = chrome.t;
     let labels = crate::graph::labels(tt, d.ci.name.clone());
     let graph = crate::graph::impact_svg(&impact, &labels);
@@ -1110,7 +1040,7 @@ async fn ci_view(
         history: history_rows(tt, viewer, history),
         chrome,
     };
-    render(status, &page)
+    Ok(render(status, &page))
 }
 
 pub async fn ci_page(
@@ -1118,8 +1048,8 @@ pub async fn ci_page(
     SignedIn(ctx, viewer): SignedIn,
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    ci_view(&state, &ctx, &viewer, &id, &q, Vec::new(), StatusCode::OK).await
+) -> PageResult {
+    ci_view(&state, &ctx, &viewer, &id, &q, None).await
 }
 
 async fn after_ci<T>(
@@ -1129,21 +1059,10 @@ async fn after_ci<T>(
     id: &str,
     result: Result<T, AppError>,
     notice_code: &str,
-) -> Response {
+) -> PageResult {
     match result {
-        Ok(_) => see_other(&format!("/cmdb/{id}"), Some(notice_code)),
-        Err(e) => {
-            ci_view(
-                state,
-                ctx,
-                viewer,
-                id,
-                &HashMap::new(),
-                messages(tr(state, viewer), &e),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
+        Ok(_) => Ok(see_other(&format!("/cmdb/{id}"), Some(notice_code))),
+        Err(e) => ci_view(state, ctx, viewer, id, &HashMap::new(), Some(e)).await,
     }
 }
 
@@ -1152,7 +1071,7 @@ pub async fn ci_update(
     SignedIn(ctx, viewer): SignedIn,
     Path(id): Path<String>,
     form: FormData,
-) -> Response {
+) -> PageResult {
     let mut attributes = serde_json::Map::new();
     for (k, v) in &form.0 {
         if let Some(code) = k.strip_prefix("attr.") {
@@ -1177,7 +1096,7 @@ pub async fn ci_relate(
     SignedIn(ctx, viewer): SignedIn,
     Path(id): Path<String>,
     form: FormData,
-) -> Response {
+) -> PageResult {
     let other = form.text("other");
     let (source, target) = if form.get("direction").is_some_and(|d| d == "in") {
         (other, id.clone())
@@ -1197,7 +1116,7 @@ pub async fn ci_unrelate(
     State(state): State<AppState>,
     SignedIn(ctx, viewer): SignedIn,
     Path((id, rel)): Path<(String, String)>,
-) -> Response {
+) -> PageResult {
     let result = cmdb::delete_rel(&state.core, &ctx, &rel).await;
     after_ci(&state, &ctx, &viewer, &id, result, "unlinked").await
 }
@@ -1229,10 +1148,9 @@ async fn projects_view(
     ctx: &Ctx,
     viewer: &Viewer,
     q: &HashMap<String, String>,
-    errors: Vec<String>,
     draft: Draft,
-    status: StatusCode,
-) -> Response {
+    refused: Option<AppError>,
+) -> PageResult {
     let query = projects::ProjectQuery {
         status: q.get("status").cloned(),
         service: None,
@@ -1243,13 +1161,10 @@ async fn projects_view(
         sort: None,
         limit: Some(50),
     };
-    let page = match projects::list_projects(&state.core, ctx, query, &params).await {
-        Ok(p) => p,
-        Err(e) => return error_response(state, viewer, e),
-    };
+    let page = projects::list_projects(&state.core, ctx, query, &params).await?;
     let mut chrome = Chrome::new(state, viewer, "projects", "projects-title");
     notice(&mut chrome, q);
-    chrome.errors = errors;
+    let status = refusal(&mut chrome, refused);
     let tt = chrome.t;
     let (qtext, stext) = (
         q.get("q").cloned().unwrap_or_default(),
@@ -1279,7 +1194,7 @@ async fn projects_view(
             name: p.name,
         })
         .collect();
-    render(
+    Ok(render(
         status,
         &ProjectsPage {
             rows,
@@ -1298,31 +1213,22 @@ async fn projects_view(
             draft,
             chrome,
         },
-    )
+    ))
 }
 
 pub async fn projects_page(
     State(state): State<AppState>,
     SignedIn(ctx, viewer): SignedIn,
     Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    projects_view(
-        &state,
-        &ctx,
-        &viewer,
-        &q,
-        Vec::new(),
-        Draft::default(),
-        StatusCode::OK,
-    )
-    .await
+) -> PageResult {
+    projects_view(&state, &ctx, &viewer, &q, Draft::default(), None).await
 }
 
 pub async fn project_create(
     State(state): State<AppState>,
     SignedIn(ctx, viewer): SignedIn,
     form: FormData,
-) -> Response {
+) -> PageResult {
     let result = async {
         let input = projects::ProjectInput {
             name: form.get("name"),
@@ -1344,18 +1250,10 @@ pub async fn project_create(
     }
     .await;
     match result {
-        Ok(_) => see_other("/projects", Some("created")),
+        Ok(_) => Ok(see_other("/projects", Some("created"))),
         Err(e) => {
-            projects_view(
-                &state,
-                &ctx,
-                &viewer,
-                &HashMap::new(),
-                messages(tr(&state, &viewer), &e),
-                Draft::from_form(&form),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
+            let draft = Draft::from_form(&form);
+            projects_view(&state, &ctx, &viewer, &HashMap::new(), draft, Some(e)).await
         }
     }
 }
@@ -1385,10 +1283,9 @@ async fn apps_view(
     ctx: &Ctx,
     viewer: &Viewer,
     q: &HashMap<String, String>,
-    errors: Vec<String>,
     draft: Draft,
-    status: StatusCode,
-) -> Response {
+    refused: Option<AppError>,
+) -> PageResult {
     let query = projects::ApplicationQuery {
         status: q.get("status").cloned(),
         group: None,
@@ -1400,13 +1297,10 @@ async fn apps_view(
         sort: None,
         limit: Some(50),
     };
-    let page = match projects::list_apps(&state.core, ctx, query, &params).await {
-        Ok(p) => p,
-        Err(e) => return error_response(state, viewer, e),
-    };
+    let page = projects::list_apps(&state.core, ctx, query, &params).await?;
     let mut chrome = Chrome::new(state, viewer, "applications", "apps-title");
     notice(&mut chrome, q);
-    chrome.errors = errors;
+    let status = refusal(&mut chrome, refused);
     let tt = chrome.t;
     let (qtext, stext) = (
         q.get("q").cloned().unwrap_or_default(),
@@ -1431,7 +1325,7 @@ async fn apps_view(
             name: a.name,
         })
         .collect();
-    render(
+    Ok(render(
         status,
         &ApplicationsPage {
             rows,
@@ -1450,31 +1344,22 @@ async fn apps_view(
             draft,
             chrome,
         },
-    )
+    ))
 }
 
 pub async fn applications_page(
     State(state): State<AppState>,
     SignedIn(ctx, viewer): SignedIn,
     Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    apps_view(
-        &state,
-        &ctx,
-        &viewer,
-        &q,
-        Vec::new(),
-        Draft::default(),
-        StatusCode::OK,
-    )
-    .await
+) -> PageResult {
+    apps_view(&state, &ctx, &viewer, &q, Draft::default(), None).await
 }
 
 pub async fn application_create(
     State(state): State<AppState>,
     SignedIn(ctx, viewer): SignedIn,
     form: FormData,
-) -> Response {
+) -> PageResult {
     let input = projects::ApplicationInput {
         name: form.get("name"),
         description: form.get("description"),
@@ -1486,18 +1371,10 @@ pub async fn application_create(
         cis: None,
     };
     match projects::create_app(&state.core, &ctx, input).await {
-        Ok(_) => see_other("/applications", Some("created")),
+        Ok(_) => Ok(see_other("/applications", Some("created"))),
         Err(e) => {
-            apps_view(
-                &state,
-                &ctx,
-                &viewer,
-                &HashMap::new(),
-                messages(tr(&state, &viewer), &e),
-                Draft::from_form(&form),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
+            let draft = Draft::from_form(&form);
+            apps_view(&state, &ctx, &viewer, &HashMap::new(), draft, Some(e)).await
         }
     }
 }
@@ -1594,20 +1471,14 @@ async fn classes_view(
     ctx: &Ctx,
     viewer: &Viewer,
     q: &HashMap<String, String>,
-    errors: Vec<String>,
     draft: Draft,
-    status: StatusCode,
-) -> Response {
-    if let Err(e) = ctx.principal.require(sigap_domain::Role::Admin) {
-        return error_response(state, viewer, e);
-    }
-    let classes = match cmdb::classes(&state.core, ctx).await {
-        Ok(c) => c,
-        Err(e) => return error_response(state, viewer, e),
-    };
+    refused: Option<AppError>,
+) -> PageResult {
+    ctx.principal.require(sigap_domain::Role::Admin)?;
+    let classes = cmdb::classes(&state.core, ctx).await?;
     let mut chrome = Chrome::new(state, viewer, "cmdb", "classes-title");
     notice(&mut chrome, q);
-    chrome.errors = errors;
+    let status = refusal(&mut chrome, refused);
     let rows = classes
         .iter()
         .map(|c| {
@@ -1626,31 +1497,22 @@ async fn classes_view(
             }
         })
         .collect();
-    render(
+    Ok(render(
         status,
         &ClassesPage {
             chrome,
             rows,
             draft,
         },
-    )
+    ))
 }
 
 pub async fn classes_page(
     State(state): State<AppState>,
     SignedIn(ctx, viewer): SignedIn,
     Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    classes_view(
-        &state,
-        &ctx,
-        &viewer,
-        &q,
-        Vec::new(),
-        Draft::default(),
-        StatusCode::OK,
-    )
-    .await
+) -> PageResult {
+    classes_view(&state, &ctx, &viewer, &q, Draft::default(), None).await
 }
 
 async fn after_class<T>(
@@ -1660,21 +1522,10 @@ async fn after_class<T>(
     result: Result<T, AppError>,
     notice_code: &str,
     draft: Draft,
-) -> Response {
+) -> PageResult {
     match result {
-        Ok(_) => see_other("/admin/ci-classes", Some(notice_code)),
-        Err(e) => {
-            classes_view(
-                state,
-                ctx,
-                viewer,
-                &HashMap::new(),
-                messages(tr(state, viewer), &e),
-                draft,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
+        Ok(_) => Ok(see_other("/admin/ci-classes", Some(notice_code))),
+        Err(e) => classes_view(state, ctx, viewer, &HashMap::new(), draft, Some(e)).await,
     }
 }
 
@@ -1682,7 +1533,7 @@ pub async fn class_create(
     State(state): State<AppState>,
     SignedIn(ctx, viewer): SignedIn,
     form: FormData,
-) -> Response {
+) -> PageResult {
     let result = async {
         let input = cmdb::ClassInput {
             code: form.get("code"),
@@ -1708,7 +1559,7 @@ pub async fn class_update(
     SignedIn(ctx, viewer): SignedIn,
     Path(code): Path<String>,
     form: FormData,
-) -> Response {
+) -> PageResult {
     let result = async {
         let input = cmdb::ClassInput {
             code: None,
@@ -1726,7 +1577,7 @@ pub async fn class_delete(
     SignedIn(ctx, viewer): SignedIn,
     Path(code): Path<String>,
     form: FormData,
-) -> Response {
+) -> PageResult {
     let result = cmdb::delete_class(&state.core, &ctx, &code, form.version()).await;
     after_class(&state, &ctx, &viewer, result, "deleted", Draft::default()).await
 }

@@ -2,7 +2,7 @@
 //! targets, calendars with holidays, the compliance report; and the clock badges and
 //! timelines other pages show.
 
-use super::views::{notice, when};
+use super::views::{notice, refusal, when};
 use super::*;
 use crate::AppState;
 use axum::extract::{Path, Query, State};
@@ -169,23 +169,19 @@ pub async fn sla_page(
     State(state): State<AppState>,
     SignedIn(ctx, viewer): SignedIn,
     Query(q): Query<HashMap<String, String>>,
-) -> Response {
+) -> PageResult {
     let within = q
         .get("within")
         .and_then(|w| w.trim().parse::<i64>().ok())
         .filter(|w| (1..=24 * 14).contains(w))
         .unwrap_or(4);
-    let list = match sla::breaching_soon(
+    let list = sla::breaching_soon(
         &state.core,
         &ctx,
         jiff::SignedDuration::from_hours(within),
         200,
     )
-    .await
-    {
-        Ok(l) => l,
-        Err(e) => return error_response(&state, &viewer, e),
-    };
+    .await?;
     let mut chrome = Chrome::new(&state, &viewer, "sla", "sla-title");
     notice(&mut chrome, &q);
     let tt = chrome.t;
@@ -202,7 +198,7 @@ pub async fn sla_page(
             assignee: i.task.assigned_to.map(|p| p.name).unwrap_or_default(),
         })
         .collect();
-    render(
+    Ok(render(
         StatusCode::OK,
         &SlaPage {
             chrome,
@@ -210,7 +206,7 @@ pub async fn sla_page(
             within,
             can_manage: ctx.principal.has(sigap_domain::Role::Manager),
         },
-    )
+    ))
 }
 
 // ----- agreements -----
@@ -239,18 +235,14 @@ async fn agreements_view(
     ctx: &Ctx,
     viewer: &Viewer,
     q: &HashMap<String, String>,
-    errors: Vec<String>,
     draft: Draft,
-    status: StatusCode,
-) -> Response {
-    let rows = match sla::agreements(&state.core, ctx).await {
-        Ok(r) => r,
-        Err(e) => return error_response(state, viewer, e),
-    };
+    refused: Option<AppError>,
+) -> PageResult {
+    let rows = sla::agreements(&state.core, ctx).await?;
     let mut chrome = Chrome::new(state, viewer, "sla", "agreements-title");
     notice(&mut chrome, q);
-    chrome.errors = errors;
-    render(
+    let status = refusal(&mut chrome, refused);
+    Ok(render(
         status,
         &AgreementsPage {
             calendars: calendar_names(state, ctx).await,
@@ -259,24 +251,15 @@ async fn agreements_view(
             rows,
             draft,
         },
-    )
+    ))
 }
 
 pub async fn agreements_page(
     State(state): State<AppState>,
     SignedIn(ctx, viewer): SignedIn,
     Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    agreements_view(
-        &state,
-        &ctx,
-        &viewer,
-        &q,
-        Vec::new(),
-        Draft::default(),
-        StatusCode::OK,
-    )
-    .await
+) -> PageResult {
+    agreements_view(&state, &ctx, &viewer, &q, Draft::default(), None).await
 }
 
 fn agreement_input(form: &FormData) -> sla::AgreementInput {
@@ -314,24 +297,15 @@ pub async fn agreement_create(
     State(state): State<AppState>,
     SignedIn(ctx, viewer): SignedIn,
     form: FormData,
-) -> Response {
+) -> PageResult {
     match sla::create_agreement(&state.core, &ctx, agreement_input(&form)).await {
-        Ok(d) => see_other(
+        Ok(d) => Ok(see_other(
             &format!("/sla/agreements/{}", d.agreement.id),
             Some("created"),
-        ),
+        )),
         Err(e) => {
-            let errors = messages(tr(&state, &viewer), &e);
-            agreements_view(
-                &state,
-                &ctx,
-                &viewer,
-                &HashMap::new(),
-                errors,
-                Draft::from_form(&form),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
+            let draft = Draft::from_form(&form);
+            agreements_view(&state, &ctx, &viewer, &HashMap::new(), draft, Some(e)).await
         }
     }
 }
@@ -379,45 +353,21 @@ fn show_cond(c: &Condition) -> String {
         .join("  or  ")
 }
 
-/// A page shown again after a refused form: the messages, what was typed, the status.
-struct Again {
-    errors: Vec<String>,
-    draft: Draft,
-    status: StatusCode,
-}
-
-impl Again {
-    fn fresh() -> Self {
-        Self {
-            errors: Vec::new(),
-            draft: Draft::default(),
-            status: StatusCode::OK,
-        }
-    }
-}
-
 async fn agreement_view(
     state: &AppState,
     ctx: &Ctx,
     viewer: &Viewer,
     key: &str,
     q: &HashMap<String, String>,
-    again: Again,
-) -> Response {
-    let Again {
-        errors,
-        draft,
-        status,
-    } = again;
-    let a = match sla::agreement(&state.core, ctx, key).await {
-        Ok(a) => a,
-        Err(e) => return error_response(state, viewer, e),
-    };
+    draft: Draft,
+    refused: Option<AppError>,
+) -> PageResult {
+    let a = sla::agreement(&state.core, ctx, key).await?;
     let groups = active_group_names(state, ctx).await;
     let mut chrome = Chrome::new(state, viewer, "sla", "agreements-title");
     chrome.title = a.agreement.name.clone();
     notice(&mut chrome, q);
-    chrome.errors = errors;
+    let status = refusal(&mut chrome, refused);
     let tt = chrome.t;
     let targets = a
         .targets
@@ -465,7 +415,7 @@ async fn agreement_view(
         .map(|s| s.name.clone())
         .collect::<Vec<_>>()
         .join(", ");
-    render(
+    Ok(render(
         status,
         &AgreementPage {
             calendars: calendar_names(state, ctx).await,
@@ -478,7 +428,7 @@ async fn agreement_view(
             groups,
             draft,
         },
-    )
+    ))
 }
 
 pub async fn agreement_page(
@@ -486,8 +436,8 @@ pub async fn agreement_page(
     SignedIn(ctx, viewer): SignedIn,
     Path(key): Path<String>,
     Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    agreement_view(&state, &ctx, &viewer, &key, &q, Again::fresh()).await
+) -> PageResult {
+    agreement_view(&state, &ctx, &viewer, &key, &q, Draft::default(), None).await
 }
 
 pub async fn agreement_update(
@@ -495,7 +445,7 @@ pub async fn agreement_update(
     SignedIn(ctx, viewer): SignedIn,
     Path(key): Path<String>,
     form: FormData,
-) -> Response {
+) -> PageResult {
     match sla::update_agreement(
         &state.core,
         &ctx,
@@ -505,25 +455,13 @@ pub async fn agreement_update(
     )
     .await
     {
-        Ok(d) => see_other(
+        Ok(d) => Ok(see_other(
             &format!("/sla/agreements/{}", d.agreement.id),
             Some("saved"),
-        ),
+        )),
         Err(e) => {
-            let errors = messages(tr(&state, &viewer), &e);
-            agreement_view(
-                &state,
-                &ctx,
-                &viewer,
-                &key,
-                &HashMap::new(),
-                Again {
-                    errors,
-                    draft: Draft::default(),
-                    status: StatusCode::UNPROCESSABLE_ENTITY,
-                },
-            )
-            .await
+            let draft = Draft::default();
+            agreement_view(&state, &ctx, &viewer, &key, &HashMap::new(), draft, Some(e)).await
         }
     }
 }
@@ -549,7 +487,7 @@ pub async fn target_add(
     SignedIn(ctx, viewer): SignedIn,
     Path(key): Path<String>,
     form: FormData,
-) -> Response {
+) -> PageResult {
     let result = async {
         let priorities = form.all("priority");
         let applies_when = if priorities.is_empty() {
@@ -598,41 +536,27 @@ pub async fn target_add(
     }
     .await;
     match result {
-        Ok(_) => see_other(
+        Ok(_) => Ok(see_other(
             &format!("/sla/agreements/{}", encode(&key)),
             Some("created"),
-        ),
+        )),
         Err(e) => {
-            let errors = messages(tr(&state, &viewer), &e);
-            agreement_view(
-                &state,
-                &ctx,
-                &viewer,
-                &key,
-                &HashMap::new(),
-                Again {
-                    errors,
-                    draft: Draft::from_form(&form),
-                    status: StatusCode::UNPROCESSABLE_ENTITY,
-                },
-            )
-            .await
+            let draft = Draft::from_form(&form);
+            agreement_view(&state, &ctx, &viewer, &key, &HashMap::new(), draft, Some(e)).await
         }
     }
 }
 
 pub async fn target_delete(
     State(state): State<AppState>,
-    SignedIn(ctx, viewer): SignedIn,
+    SignedIn(ctx, _): SignedIn,
     Path((key, id)): Path<(String, String)>,
-) -> Response {
-    match sla::delete_target(&state.core, &ctx, &id).await {
-        Ok(()) => see_other(
-            &format!("/sla/agreements/{}", encode(&key)),
-            Some("deleted"),
-        ),
-        Err(e) => error_response(&state, &viewer, e),
-    }
+) -> PageResult {
+    sla::delete_target(&state.core, &ctx, &id).await?;
+    Ok(see_other(
+        &format!("/sla/agreements/{}", encode(&key)),
+        Some("deleted"),
+    ))
 }
 
 // ----- calendars -----
@@ -651,18 +575,14 @@ async fn calendars_view(
     ctx: &Ctx,
     viewer: &Viewer,
     q: &HashMap<String, String>,
-    errors: Vec<String>,
     draft: Draft,
-    status: StatusCode,
-) -> Response {
-    let list = match sla::calendars(&state.core, ctx).await {
-        Ok(l) => l,
-        Err(e) => return error_response(state, viewer, e),
-    };
+    refused: Option<AppError>,
+) -> PageResult {
+    let list = sla::calendars(&state.core, ctx).await?;
     let mut chrome = Chrome::new(state, viewer, "sla", "calendars-title");
     notice(&mut chrome, q);
-    chrome.errors = errors;
-    render(
+    let status = refusal(&mut chrome, refused);
+    Ok(render(
         status,
         &CalendarsPage {
             rows: list
@@ -673,24 +593,15 @@ async fn calendars_view(
             chrome,
             draft,
         },
-    )
+    ))
 }
 
 pub async fn calendars_page(
     State(state): State<AppState>,
     SignedIn(ctx, viewer): SignedIn,
     Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    calendars_view(
-        &state,
-        &ctx,
-        &viewer,
-        &q,
-        Vec::new(),
-        Draft::default(),
-        StatusCode::OK,
-    )
-    .await
+) -> PageResult {
+    calendars_view(&state, &ctx, &viewer, &q, Draft::default(), None).await
 }
 
 fn week_from(form: &FormData) -> Option<Vec<Vec<String>>> {
@@ -713,7 +624,7 @@ pub async fn calendar_create(
     State(state): State<AppState>,
     SignedIn(ctx, viewer): SignedIn,
     form: FormData,
-) -> Response {
+) -> PageResult {
     let input = sla::CalendarInput {
         name: form.get("name"),
         time_zone: form.get("time_zone"),
@@ -721,19 +632,13 @@ pub async fn calendar_create(
         description: form.get("description"),
     };
     match sla::create_calendar(&state.core, &ctx, input).await {
-        Ok(c) => see_other(&format!("/sla/calendars/{}", c.id), Some("created")),
+        Ok(c) => Ok(see_other(
+            &format!("/sla/calendars/{}", c.id),
+            Some("created"),
+        )),
         Err(e) => {
-            let errors = messages(tr(&state, &viewer), &e);
-            calendars_view(
-                &state,
-                &ctx,
-                &viewer,
-                &HashMap::new(),
-                errors,
-                Draft::from_form(&form),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
+            let draft = Draft::from_form(&form);
+            calendars_view(&state, &ctx, &viewer, &HashMap::new(), draft, Some(e)).await
         }
     }
 }
@@ -756,17 +661,13 @@ async fn calendar_view(
     viewer: &Viewer,
     key: &str,
     q: &HashMap<String, String>,
-    errors: Vec<String>,
-    status: StatusCode,
-) -> Response {
-    let c = match sla::calendar(&state.core, ctx, key).await {
-        Ok(c) => c,
-        Err(e) => return error_response(state, viewer, e),
-    };
+    refused: Option<AppError>,
+) -> PageResult {
+    let c = sla::calendar(&state.core, ctx, key).await?;
     let mut chrome = Chrome::new(state, viewer, "sla", "calendars-title");
     chrome.title = c.calendar.name.clone();
     notice(&mut chrome, q);
-    chrome.errors = errors;
+    let status = refusal(&mut chrome, refused);
     let tt = chrome.t;
     let week = (0..7)
         .map(|d| {
@@ -802,7 +703,7 @@ async fn calendar_view(
             )
         })
         .collect();
-    render(
+    Ok(render(
         status,
         &CalendarPage {
             is_admin: ctx.principal.has(sigap_domain::Role::Admin),
@@ -811,7 +712,7 @@ async fn calendar_view(
             week,
             holidays,
         },
-    )
+    ))
 }
 
 pub async fn calendar_page(
@@ -819,8 +720,8 @@ pub async fn calendar_page(
     SignedIn(ctx, viewer): SignedIn,
     Path(key): Path<String>,
     Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    calendar_view(&state, &ctx, &viewer, &key, &q, Vec::new(), StatusCode::OK).await
+) -> PageResult {
+    calendar_view(&state, &ctx, &viewer, &key, &q, None).await
 }
 
 async fn calendar_after<T>(
@@ -830,22 +731,13 @@ async fn calendar_after<T>(
     key: &str,
     result: Result<T, AppError>,
     code: &str,
-) -> Response {
+) -> PageResult {
     match result {
-        Ok(_) => see_other(&format!("/sla/calendars/{}", encode(key)), Some(code)),
-        Err(e) => {
-            let errors = messages(tr(state, viewer), &e);
-            calendar_view(
-                state,
-                ctx,
-                viewer,
-                key,
-                &HashMap::new(),
-                errors,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
+        Ok(_) => Ok(see_other(
+            &format!("/sla/calendars/{}", encode(key)),
+            Some(code),
+        )),
+        Err(e) => calendar_view(state, ctx, viewer, key, &HashMap::new(), Some(e)).await,
     }
 }
 
@@ -854,7 +746,7 @@ pub async fn calendar_update(
     SignedIn(ctx, viewer): SignedIn,
     Path(key): Path<String>,
     form: FormData,
-) -> Response {
+) -> PageResult {
     let input = sla::CalendarInput {
         name: form.get("name"),
         time_zone: form.get("time_zone"),
@@ -871,7 +763,7 @@ pub async fn holiday_add(
     SignedIn(ctx, viewer): SignedIn,
     Path(key): Path<String>,
     form: FormData,
-) -> Response {
+) -> PageResult {
     let result = match form.opt("ical") {
         Some(text) => match sla::parse_ical(&text) {
             Ok(list) => sla::add_holidays(&state.core, &ctx, &key, list).await,
@@ -899,7 +791,7 @@ pub async fn holiday_delete(
     State(state): State<AppState>,
     SignedIn(ctx, viewer): SignedIn,
     Path((key, id)): Path<(String, String)>,
-) -> Response {
+) -> PageResult {
     let result = sla::delete_holiday(&state.core, &ctx, &key, &id).await;
     calendar_after(&state, &ctx, &viewer, &key, result, "deleted").await
 }
@@ -978,7 +870,7 @@ pub async fn report_page(
     State(state): State<AppState>,
     SignedIn(ctx, viewer): SignedIn,
     Query(q): Query<HashMap<String, String>>,
-) -> Response {
+) -> PageResult {
     let now = state.core.now();
     let month_ago = now
         .checked_sub(jiff::SignedDuration::from_hours(24 * 30))
@@ -989,23 +881,21 @@ pub async fn report_page(
         .filter(|b| ["agreement", "service", "priority", "group", "month"].contains(&b.as_str()))
         .unwrap_or_else(|| "agreement".into());
     let day = |t: jiff::Timestamp| jiff::tz::TimeZone::UTC.to_datetime(t).date().to_string();
-    let mut errors = Vec::new();
     let from = crate::api::sla_instant("from", q.get("from").map(String::as_str), month_ago);
     let to = crate::api::sla_instant("to", q.get("to").map(String::as_str), now);
     let lines = match (from, to) {
         (Ok(from), Ok(to)) => sla::compliance(&state.core, &ctx, &by, from, to, None).await,
         (Err(e), _) | (_, Err(e)) => Err(e),
     };
+    let mut chrome = Chrome::new(&state, &viewer, "sla", "report-title");
+    // A refused date is shown on the page with an empty report.
     let lines = match lines {
-        Ok(l) => l,
         Err(e @ AppError::Validation(_)) => {
-            errors = messages(tr(&state, &viewer), &e);
+            chrome.errors = messages(chrome.t, &e);
             Vec::new()
         }
-        Err(e) => return error_response(&state, &viewer, e),
+        lines => lines?,
     };
-    let mut chrome = Chrome::new(&state, &viewer, "sla", "report-title");
-    chrome.errors = errors;
     let tt = chrome.t;
     let rows: Vec<ReportRow> = lines
         .iter()
@@ -1036,7 +926,7 @@ pub async fn report_page(
     } else {
         chart(&rows, &lines, &tt.get("report-chart"))
     };
-    render(
+    Ok(render(
         StatusCode::OK,
         &ReportPage {
             from: q.get("from").cloned().unwrap_or_else(|| day(month_ago)),
@@ -1051,5 +941,5 @@ pub async fn report_page(
             chart,
             chrome,
         },
-    )
+    ))
 }

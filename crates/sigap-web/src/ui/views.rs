@@ -34,6 +34,18 @@ pub(crate) fn notice(chrome: &mut Chrome<'_>, q: &HashMap<String, String>) {
     }
 }
 
+/// A page's status, with a refused form's reasons on it: a form shown again after its
+/// submission was refused is `422` with the reasons, a page shown fresh is `200`.
+pub(crate) fn refusal(chrome: &mut Chrome<'_>, refused: Option<AppError>) -> StatusCode {
+    match refused {
+        Some(e) => {
+            chrome.errors = messages(chrome.t, &e);
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+        None => StatusCode::OK,
+    }
+}
+
 /// A time in the viewer's time zone.
 pub fn when(t: Timestamp, viewer: &Viewer) -> String {
     let tz = viewer
@@ -197,15 +209,11 @@ pub async fn home(
     State(state): State<AppState>,
     SignedIn(ctx, viewer): SignedIn,
     Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let h = match home_uc::home(&state.core, &ctx).await {
-        Ok(h) => h,
-        Err(e) => return error_response(&state, &viewer, e),
-    };
+) -> PageResult {
+    let h = home_uc::home(&state.core, &ctx).await?;
     let notes = match sigap_core::notifications::mine(&state.core, &ctx).await {
-        Ok(n) => n,
-        Err(sigap_core::AppError::Forbidden) => Vec::new(),
-        Err(e) => return error_response(&state, &viewer, e),
+        Err(AppError::Forbidden) => Vec::new(),
+        notes => notes?,
     };
     let mut chrome = Chrome::new(&state, &viewer, "home", "home-title");
     notice(&mut chrome, &q);
@@ -265,19 +273,17 @@ pub async fn home(
         notes,
         chrome,
     };
-    render(StatusCode::OK, &page)
+    Ok(render(StatusCode::OK, &page))
 }
 
 /// Marks one of your notifications read, back to the home page.
 pub async fn notification_read(
     State(state): State<AppState>,
-    SignedIn(ctx, viewer): SignedIn,
+    SignedIn(ctx, _): SignedIn,
     Path(id): Path<String>,
-) -> Response {
-    match sigap_core::notifications::mark_read(&state.core, &ctx, &id).await {
-        Ok(()) => see_other("/", None),
-        Err(e) => error_response(&state, &viewer, e),
-    }
+) -> PageResult {
+    sigap_core::notifications::mark_read(&state.core, &ctx, &id).await?;
+    Ok(see_other("/", None))
 }
 
 // ----- sign in and out, language -----
@@ -362,13 +368,11 @@ pub async fn login_submit(
     }
 }
 
-pub async fn logout(State(state): State<AppState>, viewer: Viewer) -> Response {
+pub async fn logout(State(state): State<AppState>, viewer: Viewer) -> PageResult {
     if let Some(sigap_core::AuthMethod::Session { id_hash }) =
         viewer.principal.as_ref().map(|p| &p.method)
     {
-        if let Err(e) = auth::sign_out(&state.core, id_hash).await {
-            return error_response(&state, &viewer, e);
-        }
+        auth::sign_out(&state.core, id_hash).await?;
     }
     let mut resp = see_other("/login", Some("signed-out"));
     resp.headers_mut().append(
@@ -380,25 +384,18 @@ pub async fn logout(State(state): State<AppState>, viewer: Viewer) -> Response {
             Some(0),
         ),
     );
-    resp
+    Ok(resp)
 }
 
-pub async fn language(State(state): State<AppState>, viewer: Viewer, form: FormData) -> Response {
-    let Ok(locale) = Locale::parse(&form.text("lang")) else {
-        return error_response(
-            &state,
-            &viewer,
-            AppError::field("lang", "invalid_choice", "must be en or id"),
-        );
-    };
+pub async fn language(State(state): State<AppState>, viewer: Viewer, form: FormData) -> PageResult {
+    let locale = Locale::parse(&form.text("lang"))
+        .map_err(|_| AppError::field("lang", "invalid_choice", "must be en or id"))?;
     if let Some(ctx) = viewer.ctx() {
         let input = people::ProfileInput {
             locale: Some(locale.code().to_owned()),
             ..Default::default()
         };
-        if let Err(e) = people::update_profile(&state.core, &ctx, input, None).await {
-            return error_response(&state, &viewer, e);
-        }
+        people::update_profile(&state.core, &ctx, input, None).await?;
     }
     let mut resp = see_other(&local_path(form.opt("back")), None);
     resp.headers_mut().append(
@@ -410,7 +407,7 @@ pub async fn language(State(state): State<AppState>, viewer: Viewer, form: FormD
             Some(31_536_000),
         ),
     );
-    resp
+    Ok(resp)
 }
 
 // ----- profile -----
@@ -445,26 +442,30 @@ pub struct ProfilePage<'a> {
     pub token_once: Option<String>,
 }
 
+/// The profile page: `422` with the reasons when a form on it was refused, `201` with a
+/// new token's secret shown once, `200` otherwise.
 async fn profile_view(
     state: &AppState,
     ctx: &Ctx,
     viewer: &Viewer,
     notice_code: Option<&str>,
-    errors: Vec<String>,
     token_once: Option<String>,
-    status: StatusCode,
-) -> Response {
-    let me_id = match ctx.principal.person() {
-        Ok(id) => id,
-        Err(e) => return error_response(state, viewer, e),
-    };
-    let me = match people::get(&state.core, ctx, &me_id.to_string()).await {
-        Ok(p) => p,
-        Err(e) => return error_response(state, viewer, e),
-    };
-    let list = match tokens::list_mine(&state.core, ctx).await {
-        Ok(l) => l,
-        Err(e) => return error_response(state, viewer, e),
+    refused: Option<AppError>,
+) -> PageResult {
+    let me_id = ctx.principal.person()?;
+    let me = people::get(&state.core, ctx, &me_id.to_string()).await?;
+    let list = tokens::list_mine(&state.core, ctx).await?;
+    // A refused form's reasons are in the language it was sent in.
+    let errors = refused
+        .as_ref()
+        .map(|e| messages(tr(state, viewer), e))
+        .unwrap_or_default();
+    let status = if refused.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else if token_once.is_some() {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
     };
     // The page speaks the person's (possibly just changed) language.
     let viewer = Viewer {
@@ -521,26 +522,26 @@ async fn profile_view(
     let mut resp = render(status, &page);
     resp.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    resp
+    Ok(resp)
 }
 
 pub async fn profile_page(
     State(state): State<AppState>,
     SignedIn(ctx, viewer): SignedIn,
     Query(q): Query<HashMap<String, String>>,
-) -> Response {
+) -> PageResult {
     let n = q
         .get("notice")
         .map(String::as_str)
         .filter(|n| NOTICES.contains(n));
-    profile_view(&state, &ctx, &viewer, n, Vec::new(), None, StatusCode::OK).await
+    profile_view(&state, &ctx, &viewer, n, None, None).await
 }
 
 pub async fn profile_submit(
     State(state): State<AppState>,
     SignedIn(ctx, viewer): SignedIn,
     form: FormData,
-) -> Response {
+) -> PageResult {
     let input = people::ProfileInput {
         name: form.get("name"),
         email: Some(form.opt("email")),
@@ -559,24 +560,9 @@ pub async fn profile_submit(
                     Some(31_536_000),
                 ),
             );
-            resp
+            Ok(resp)
         }
-        Err(e) => {
-            let t = Tr {
-                i18n: &state.i18n,
-                locale: viewer.locale,
-            };
-            profile_view(
-                &state,
-                &ctx,
-                &viewer,
-                None,
-                messages(t, &e),
-                None,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
+        Err(e) => profile_view(&state, &ctx, &viewer, None, None, Some(e)).await,
     }
 }
 
@@ -584,7 +570,7 @@ pub async fn profile_password(
     State(state): State<AppState>,
     SignedIn(ctx, viewer): SignedIn,
     form: FormData,
-) -> Response {
+) -> PageResult {
     match people::change_own_password(
         &state.core,
         &ctx,
@@ -593,23 +579,8 @@ pub async fn profile_password(
     )
     .await
     {
-        Ok(()) => see_other("/profile", Some("profile-password-changed")),
-        Err(e) => {
-            let t = Tr {
-                i18n: &state.i18n,
-                locale: viewer.locale,
-            };
-            profile_view(
-                &state,
-                &ctx,
-                &viewer,
-                None,
-                messages(t, &e),
-                None,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
+        Ok(()) => Ok(see_other("/profile", Some("profile-password-changed"))),
+        Err(e) => profile_view(&state, &ctx, &viewer, None, None, Some(e)).await,
     }
 }
 
@@ -617,7 +588,7 @@ pub async fn token_create(
     State(state): State<AppState>,
     SignedIn(ctx, viewer): SignedIn,
     form: FormData,
-) -> Response {
+) -> PageResult {
     // A date picked in the form ends at the end of that day, UTC.
     let expires_at = form
         .opt("expires_on")
@@ -627,47 +598,21 @@ pub async fn token_create(
         scope: form.get("scope"),
         expires_at,
     };
-    let t = Tr {
-        i18n: &state.i18n,
-        locale: viewer.locale,
-    };
     match tokens::create(&state.core, &ctx, input).await {
         Ok((_, plaintext)) => {
-            profile_view(
-                &state,
-                &ctx,
-                &viewer,
-                None,
-                Vec::new(),
-                Some(plaintext),
-                StatusCode::CREATED,
-            )
-            .await
+            profile_view(&state, &ctx, &viewer, None, Some(plaintext), None).await
         }
-        Err(e) => {
-            profile_view(
-                &state,
-                &ctx,
-                &viewer,
-                None,
-                messages(t, &e),
-                None,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
+        Err(e) => profile_view(&state, &ctx, &viewer, None, None, Some(e)).await,
     }
 }
 
 pub async fn token_revoke(
     State(state): State<AppState>,
-    SignedIn(ctx, viewer): SignedIn,
+    SignedIn(ctx, _): SignedIn,
     Path(id): Path<String>,
-) -> Response {
-    match tokens::revoke(&state.core, &ctx, &id).await {
-        Ok(_) => see_other("/profile", Some("profile-token-revoked")),
-        Err(e) => error_response(&state, &viewer, e),
-    }
+) -> PageResult {
+    tokens::revoke(&state.core, &ctx, &id).await?;
+    Ok(see_other("/profile", Some("profile-token-revoked")))
 }
 
 // ----- people -----
@@ -713,13 +658,10 @@ async fn people_view(
     ctx: &Ctx,
     viewer: &Viewer,
     q: &HashMap<String, String>,
-    errors: Vec<String>,
     draft: Draft,
-    status: StatusCode,
-) -> Response {
-    if let Err(e) = ctx.principal.require(Role::Admin) {
-        return error_response(state, viewer, e);
-    }
+    refused: Option<AppError>,
+) -> PageResult {
+    ctx.principal.require(Role::Admin)?;
     let query = people::PersonQuery {
         q: q.get("q").cloned(),
         active: q.get("active").cloned(),
@@ -730,17 +672,11 @@ async fn people_view(
         sort: q.get("sort").cloned(),
         limit: Some(50),
     };
-    let page = match people::list(&state.core, ctx, query, &params).await {
-        Ok(p) => p,
-        Err(e) => return error_response(state, viewer, e),
-    };
-    let orgs = match org_choices(state, ctx).await {
-        Ok(o) => o,
-        Err(e) => return error_response(state, viewer, e),
-    };
+    let page = people::list(&state.core, ctx, query, &params).await?;
+    let orgs = org_choices(state, ctx).await?;
     let mut chrome = Chrome::new(state, viewer, "people", "people-title");
     notice(&mut chrome, q);
-    chrome.errors = errors;
+    let status = refusal(&mut chrome, refused);
     let t = chrome.t;
     let (qtext, active) = (
         q.get("q").cloned().unwrap_or_default(),
@@ -791,24 +727,15 @@ async fn people_view(
         draft,
         chrome,
     };
-    render(status, &page)
+    Ok(render(status, &page))
 }
 
 pub async fn people_page(
     State(state): State<AppState>,
     SignedIn(ctx, viewer): SignedIn,
     Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    people_view(
-        &state,
-        &ctx,
-        &viewer,
-        &q,
-        Vec::new(),
-        Draft::default(),
-        StatusCode::OK,
-    )
-    .await
+) -> PageResult {
+    people_view(&state, &ctx, &viewer, &q, Draft::default(), None).await
 }
 
 fn person_input(form: &FormData, creating: bool) -> people::PersonInput {
@@ -833,24 +760,15 @@ pub async fn person_create(
     State(state): State<AppState>,
     SignedIn(ctx, viewer): SignedIn,
     form: FormData,
-) -> Response {
+) -> PageResult {
     match people::create(&state.core, &ctx, person_input(&form, true)).await {
-        Ok(p) => see_other(&format!("/admin/people/{}", p.id), Some("created")),
+        Ok(p) => Ok(see_other(
+            &format!("/admin/people/{}", p.id),
+            Some("created"),
+        )),
         Err(e) => {
-            let t = Tr {
-                i18n: &state.i18n,
-                locale: viewer.locale,
-            };
-            people_view(
-                &state,
-                &ctx,
-                &viewer,
-                &HashMap::new(),
-                messages(t, &e),
-                Draft::from_form(&form),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
+            let draft = Draft::from_form(&form);
+            people_view(&state, &ctx, &viewer, &HashMap::new(), draft, Some(e)).await
         }
     }
 }
@@ -886,29 +804,18 @@ async fn person_view(
     viewer: &Viewer,
     id: &str,
     notice_code: Option<String>,
-    errors: Vec<String>,
-    status: StatusCode,
-) -> Response {
-    if let Err(e) = ctx.principal.require(Role::Admin) {
-        return error_response(state, viewer, e);
-    }
-    let p = match people::get(&state.core, ctx, id).await {
-        Ok(p) => p,
-        Err(e) => return error_response(state, viewer, e),
-    };
-    let (orgs, history) = match (
-        org_choices(state, ctx).await,
-        sigap_core::audit::history(&state.core, ctx, "person", &p.id.to_string()).await,
-    ) {
-        (Ok(o), Ok(h)) => (o, h),
-        (Err(e), _) | (_, Err(e)) => return error_response(state, viewer, e),
-    };
+    refused: Option<AppError>,
+) -> PageResult {
+    ctx.principal.require(Role::Admin)?;
+    let p = people::get(&state.core, ctx, id).await?;
+    let orgs = org_choices(state, ctx).await?;
+    let history = sigap_core::audit::history(&state.core, ctx, "person", &p.id.to_string()).await?;
     let mut chrome = Chrome::new(state, viewer, "people", "person-title");
     chrome.title = p.name.clone();
     chrome.notice = notice_code
         .filter(|n| NOTICES.contains(&n.as_str()))
         .map(|n| chrome.t.get(&n));
-    chrome.errors = errors;
+    let status = refusal(&mut chrome, refused);
     let t = chrome.t;
     let page = PersonPage {
         roles: role_options(t, &p.roles),
@@ -930,7 +837,7 @@ async fn person_view(
         },
         chrome,
     };
-    render(status, &page)
+    Ok(render(status, &page))
 }
 
 pub async fn person_page(
@@ -938,17 +845,8 @@ pub async fn person_page(
     SignedIn(ctx, viewer): SignedIn,
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    person_view(
-        &state,
-        &ctx,
-        &viewer,
-        &id,
-        q.get("notice").cloned(),
-        Vec::new(),
-        StatusCode::OK,
-    )
-    .await
+) -> PageResult {
+    person_view(&state, &ctx, &viewer, &id, q.get("notice").cloned(), None).await
 }
 
 pub async fn person_update(
@@ -956,7 +854,7 @@ pub async fn person_update(
     SignedIn(ctx, viewer): SignedIn,
     Path(id): Path<String>,
     form: FormData,
-) -> Response {
+) -> PageResult {
     match people::update(
         &state.core,
         &ctx,
@@ -966,23 +864,8 @@ pub async fn person_update(
     )
     .await
     {
-        Ok(p) => see_other(&format!("/admin/people/{}", p.id), Some("saved")),
-        Err(e) => {
-            let t = Tr {
-                i18n: &state.i18n,
-                locale: viewer.locale,
-            };
-            person_view(
-                &state,
-                &ctx,
-                &viewer,
-                &id,
-                None,
-                messages(t, &e),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
+        Ok(p) => Ok(see_other(&format!("/admin/people/{}", p.id), Some("saved"))),
+        Err(e) => person_view(&state, &ctx, &viewer, &id, None, Some(e)).await,
     }
 }
 
@@ -991,25 +874,13 @@ pub async fn person_password(
     SignedIn(ctx, viewer): SignedIn,
     Path(id): Path<String>,
     form: FormData,
-) -> Response {
+) -> PageResult {
     match people::set_password(&state.core, &ctx, &id, &form.text("password")).await {
-        Ok(()) => see_other(&format!("/admin/people/{id}"), Some("password-set")),
-        Err(e) => {
-            let t = Tr {
-                i18n: &state.i18n,
-                locale: viewer.locale,
-            };
-            person_view(
-                &state,
-                &ctx,
-                &viewer,
-                &id,
-                None,
-                messages(t, &e),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
+        Ok(()) => Ok(see_other(
+            &format!("/admin/people/{id}"),
+            Some("password-set"),
+        )),
+        Err(e) => person_view(&state, &ctx, &viewer, &id, None, Some(e)).await,
     }
 }
 
@@ -1040,13 +911,10 @@ async fn groups_view(
     ctx: &Ctx,
     viewer: &Viewer,
     q: &HashMap<String, String>,
-    errors: Vec<String>,
     draft: Draft,
-    status: StatusCode,
-) -> Response {
-    if let Err(e) = ctx.principal.require(Role::Admin) {
-        return error_response(state, viewer, e);
-    }
+    refused: Option<AppError>,
+) -> PageResult {
+    ctx.principal.require(Role::Admin)?;
     let query = groups::GroupQuery {
         q: q.get("q").cloned(),
         ..Default::default()
@@ -1056,13 +924,10 @@ async fn groups_view(
         sort: q.get("sort").cloned(),
         limit: Some(50),
     };
-    let page = match groups::list(&state.core, ctx, query, &params).await {
-        Ok(p) => p,
-        Err(e) => return error_response(state, viewer, e),
-    };
+    let page = groups::list(&state.core, ctx, query, &params).await?;
     let mut chrome = Chrome::new(state, viewer, "groups", "groups-title");
     notice(&mut chrome, q);
-    chrome.errors = errors;
+    let status = refusal(&mut chrome, refused);
     let t = chrome.t;
     let qtext = q.get("q").cloned().unwrap_or_default();
     let next_link = page
@@ -1080,7 +945,7 @@ async fn groups_view(
             active: g.active,
         })
         .collect();
-    render(
+    Ok(render(
         status,
         &GroupsPage {
             rows,
@@ -1090,24 +955,15 @@ async fn groups_view(
             draft,
             chrome,
         },
-    )
+    ))
 }
 
 pub async fn groups_page(
     State(state): State<AppState>,
     SignedIn(ctx, viewer): SignedIn,
     Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    groups_view(
-        &state,
-        &ctx,
-        &viewer,
-        &q,
-        Vec::new(),
-        Draft::default(),
-        StatusCode::OK,
-    )
-    .await
+) -> PageResult {
+    groups_view(&state, &ctx, &viewer, &q, Draft::default(), None).await
 }
 
 fn group_input(form: &FormData, creating: bool) -> groups::GroupInput {
@@ -1129,24 +985,15 @@ pub async fn group_create(
     State(state): State<AppState>,
     SignedIn(ctx, viewer): SignedIn,
     form: FormData,
-) -> Response {
+) -> PageResult {
     match groups::create(&state.core, &ctx, group_input(&form, true)).await {
-        Ok(g) => see_other(&format!("/admin/groups/{}", g.id), Some("created")),
+        Ok(g) => Ok(see_other(
+            &format!("/admin/groups/{}", g.id),
+            Some("created"),
+        )),
         Err(e) => {
-            let t = Tr {
-                i18n: &state.i18n,
-                locale: viewer.locale,
-            };
-            groups_view(
-                &state,
-                &ctx,
-                &viewer,
-                &HashMap::new(),
-                messages(t, &e),
-                Draft::from_form(&form),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
+            let draft = Draft::from_form(&form);
+            groups_view(&state, &ctx, &viewer, &HashMap::new(), draft, Some(e)).await
         }
     }
 }
@@ -1178,27 +1025,17 @@ async fn group_view(
     viewer: &Viewer,
     id: &str,
     notice_code: Option<String>,
-    errors: Vec<String>,
-    status: StatusCode,
-) -> Response {
-    if let Err(e) = ctx.principal.require(Role::Admin) {
-        return error_response(state, viewer, e);
-    }
-    let (g, members) = match groups::members(&state.core, ctx, id).await {
-        Ok(x) => x,
-        Err(e) => return error_response(state, viewer, e),
-    };
-    let history =
-        match sigap_core::audit::history(&state.core, ctx, "group", &g.id.to_string()).await {
-            Ok(h) => h,
-            Err(e) => return error_response(state, viewer, e),
-        };
+    refused: Option<AppError>,
+) -> PageResult {
+    ctx.principal.require(Role::Admin)?;
+    let (g, members) = groups::members(&state.core, ctx, id).await?;
+    let history = sigap_core::audit::history(&state.core, ctx, "group", &g.id.to_string()).await?;
     let mut chrome = Chrome::new(state, viewer, "groups", "group-title");
     chrome.title = g.name.clone();
     chrome.notice = notice_code
         .filter(|n| NOTICES.contains(&n.as_str()))
         .map(|n| chrome.t.get(&n));
-    chrome.errors = errors;
+    let status = refusal(&mut chrome, refused);
     let t = chrome.t;
     let page = GroupPage {
         types: type_options(t),
@@ -1219,7 +1056,7 @@ async fn group_view(
         },
         chrome,
     };
-    render(status, &page)
+    Ok(render(status, &page))
 }
 
 pub async fn group_page(
@@ -1227,17 +1064,8 @@ pub async fn group_page(
     SignedIn(ctx, viewer): SignedIn,
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    group_view(
-        &state,
-        &ctx,
-        &viewer,
-        &id,
-        q.get("notice").cloned(),
-        Vec::new(),
-        StatusCode::OK,
-    )
-    .await
+) -> PageResult {
+    group_view(&state, &ctx, &viewer, &id, q.get("notice").cloned(), None).await
 }
 
 async fn group_result<T>(
@@ -1248,25 +1076,10 @@ async fn group_result<T>(
     r: Result<T, AppError>,
     ok_to: String,
     ok_notice: &str,
-) -> Response {
+) -> PageResult {
     match r {
-        Ok(_) => see_other(&ok_to, Some(ok_notice)),
-        Err(e) => {
-            let t = Tr {
-                i18n: &state.i18n,
-                locale: viewer.locale,
-            };
-            group_view(
-                state,
-                ctx,
-                viewer,
-                id,
-                None,
-                messages(t, &e),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
+        Ok(_) => Ok(see_other(&ok_to, Some(ok_notice))),
+        Err(e) => group_view(state, ctx, viewer, id, None, Some(e)).await,
     }
 }
 
@@ -1275,7 +1088,7 @@ pub async fn group_update(
     SignedIn(ctx, viewer): SignedIn,
     Path(id): Path<String>,
     form: FormData,
-) -> Response {
+) -> PageResult {
     let r = groups::update(
         &state.core,
         &ctx,
@@ -1301,7 +1114,7 @@ pub async fn group_delete(
     SignedIn(ctx, viewer): SignedIn,
     Path(id): Path<String>,
     form: FormData,
-) -> Response {
+) -> PageResult {
     let r = groups::delete(&state.core, &ctx, &id, form.version()).await;
     group_result(
         &state,
@@ -1320,7 +1133,7 @@ pub async fn member_add(
     SignedIn(ctx, viewer): SignedIn,
     Path(id): Path<String>,
     form: FormData,
-) -> Response {
+) -> PageResult {
     let r = groups::set_member(&state.core, &ctx, &id, &form.text("person"), true).await;
     group_result(
         &state,
@@ -1338,7 +1151,7 @@ pub async fn member_remove(
     State(state): State<AppState>,
     SignedIn(ctx, viewer): SignedIn,
     Path((id, person)): Path<(String, String)>,
-) -> Response {
+) -> PageResult {
     let r = groups::set_member(&state.core, &ctx, &id, &person, false).await;
     group_result(
         &state,
@@ -1377,13 +1190,10 @@ async fn orgs_view(
     ctx: &Ctx,
     viewer: &Viewer,
     q: &HashMap<String, String>,
-    errors: Vec<String>,
     draft: Draft,
-    status: StatusCode,
-) -> Response {
-    if let Err(e) = ctx.principal.require(Role::Admin) {
-        return error_response(state, viewer, e);
-    }
+    refused: Option<AppError>,
+) -> PageResult {
+    ctx.principal.require(Role::Admin)?;
     let query = orgs::OrgQuery {
         q: q.get("q").cloned(),
         ..Default::default()
@@ -1393,13 +1203,10 @@ async fn orgs_view(
         sort: q.get("sort").cloned(),
         limit: Some(50),
     };
-    let page = match orgs::list(&state.core, ctx, query, &params).await {
-        Ok(p) => p,
-        Err(e) => return error_response(state, viewer, e),
-    };
+    let page = orgs::list(&state.core, ctx, query, &params).await?;
     let mut chrome = Chrome::new(state, viewer, "organizations", "orgs-title");
     notice(&mut chrome, q);
-    chrome.errors = errors;
+    let status = refusal(&mut chrome, refused);
     let t = chrome.t;
     let qtext = q.get("q").cloned().unwrap_or_default();
     let next_link = page.next_cursor.map(|c| {
@@ -1419,7 +1226,7 @@ async fn orgs_view(
             active: o.active,
         })
         .collect();
-    render(
+    Ok(render(
         status,
         &OrgsPage {
             rows,
@@ -1429,24 +1236,15 @@ async fn orgs_view(
             draft,
             chrome,
         },
-    )
+    ))
 }
 
 pub async fn orgs_page(
     State(state): State<AppState>,
     SignedIn(ctx, viewer): SignedIn,
     Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    orgs_view(
-        &state,
-        &ctx,
-        &viewer,
-        &q,
-        Vec::new(),
-        Draft::default(),
-        StatusCode::OK,
-    )
-    .await
+) -> PageResult {
+    orgs_view(&state, &ctx, &viewer, &q, Draft::default(), None).await
 }
 
 fn org_input(form: &FormData, creating: bool) -> orgs::OrgInput {
@@ -1466,24 +1264,15 @@ pub async fn org_create(
     State(state): State<AppState>,
     SignedIn(ctx, viewer): SignedIn,
     form: FormData,
-) -> Response {
+) -> PageResult {
     match orgs::create(&state.core, &ctx, org_input(&form, true)).await {
-        Ok(o) => see_other(&format!("/admin/organizations/{}", o.id), Some("created")),
+        Ok(o) => Ok(see_other(
+            &format!("/admin/organizations/{}", o.id),
+            Some("created"),
+        )),
         Err(e) => {
-            let t = Tr {
-                i18n: &state.i18n,
-                locale: viewer.locale,
-            };
-            orgs_view(
-                &state,
-                &ctx,
-                &viewer,
-                &HashMap::new(),
-                messages(t, &e),
-                Draft::from_form(&form),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
+            let draft = Draft::from_form(&form);
+            orgs_view(&state, &ctx, &viewer, &HashMap::new(), draft, Some(e)).await
         }
     }
 }
@@ -1513,16 +1302,10 @@ async fn org_view(
     viewer: &Viewer,
     id: &str,
     notice_code: Option<String>,
-    errors: Vec<String>,
-    status: StatusCode,
-) -> Response {
-    if let Err(e) = ctx.principal.require(Role::Admin) {
-        return error_response(state, viewer, e);
-    }
-    let o = match orgs::get(&state.core, ctx, id).await {
-        Ok(o) => o,
-        Err(e) => return error_response(state, viewer, e),
-    };
+    refused: Option<AppError>,
+) -> PageResult {
+    ctx.principal.require(Role::Admin)?;
+    let o = orgs::get(&state.core, ctx, id).await?;
     let query = people::PersonQuery {
         organization: Some(o.id.to_string()),
         ..Default::default()
@@ -1531,19 +1314,15 @@ async fn org_view(
         limit: Some(200),
         ..Default::default()
     };
-    let (members, history) = match (
-        people::list(&state.core, ctx, query, &params).await,
-        sigap_core::audit::history(&state.core, ctx, "organization", &o.id.to_string()).await,
-    ) {
-        (Ok(m), Ok(h)) => (m, h),
-        (Err(e), _) | (_, Err(e)) => return error_response(state, viewer, e),
-    };
+    let members = people::list(&state.core, ctx, query, &params).await?;
+    let history =
+        sigap_core::audit::history(&state.core, ctx, "organization", &o.id.to_string()).await?;
     let mut chrome = Chrome::new(state, viewer, "organizations", "org-title");
     chrome.title = o.name.clone();
     chrome.notice = notice_code
         .filter(|n| NOTICES.contains(&n.as_str()))
         .map(|n| chrome.t.get(&n));
-    chrome.errors = errors;
+    let status = refusal(&mut chrome, refused);
     let t = chrome.t;
     let page = OrgPage {
         kinds: kind_options(t),
@@ -1563,7 +1342,7 @@ async fn org_view(
         },
         chrome,
     };
-    render(status, &page)
+    Ok(render(status, &page))
 }
 
 pub async fn org_page(
@@ -1571,17 +1350,8 @@ pub async fn org_page(
     SignedIn(ctx, viewer): SignedIn,
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    org_view(
-        &state,
-        &ctx,
-        &viewer,
-        &id,
-        q.get("notice").cloned(),
-        Vec::new(),
-        StatusCode::OK,
-    )
-    .await
+) -> PageResult {
+    org_view(&state, &ctx, &viewer, &id, q.get("notice").cloned(), None).await
 }
 
 pub async fn org_update(
@@ -1589,7 +1359,7 @@ pub async fn org_update(
     SignedIn(ctx, viewer): SignedIn,
     Path(id): Path<String>,
     form: FormData,
-) -> Response {
+) -> PageResult {
     match orgs::update(
         &state.core,
         &ctx,
@@ -1599,23 +1369,11 @@ pub async fn org_update(
     )
     .await
     {
-        Ok(o) => see_other(&format!("/admin/organizations/{}", o.id), Some("saved")),
-        Err(e) => {
-            let t = Tr {
-                i18n: &state.i18n,
-                locale: viewer.locale,
-            };
-            org_view(
-                &state,
-                &ctx,
-                &viewer,
-                &id,
-                None,
-                messages(t, &e),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
+        Ok(o) => Ok(see_other(
+            &format!("/admin/organizations/{}", o.id),
+            Some("saved"),
+        )),
+        Err(e) => org_view(&state, &ctx, &viewer, &id, None, Some(e)).await,
     }
 }
 
@@ -1624,24 +1382,9 @@ pub async fn org_delete(
     SignedIn(ctx, viewer): SignedIn,
     Path(id): Path<String>,
     form: FormData,
-) -> Response {
+) -> PageResult {
     match orgs::delete(&state.core, &ctx, &id, form.version()).await {
-        Ok(()) => see_other("/admin/organizations", Some("deleted")),
-        Err(e) => {
-            let t = Tr {
-                i18n: &state.i18n,
-                locale: viewer.locale,
-            };
-            org_view(
-                &state,
-                &ctx,
-                &viewer,
-                &id,
-                None,
-                messages(t, &e),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
+        Ok(()) => Ok(see_other("/admin/organizations", Some("deleted"))),
+        Err(e) => org_view(&state, &ctx, &viewer, &id, None, Some(e)).await,
     }
 }
