@@ -13,10 +13,10 @@ use sigap_domain::process::incident::{HoldReason, IncidentState};
 use sigap_domain::task::JournalKind;
 use sigap_domain::task::{ContactType, MatrixRow, Priority, PriorityMatrix, StateModel};
 use sigap_domain::{Role, TaskId, parse_line, parse_text};
+use sigap_store::Tx;
 use sigap_store::incidents::{self as repo, Incident, IncidentExt, IncidentFields, IncidentFilter};
 use sigap_store::task::journal::JournalEntry;
 use sigap_store::task::{TaskFields, TaskSort, Visibility};
-use sigap_store::{StoreError, Tx};
 
 /// How resolutions are classified.
 pub const RESOLUTION_CODES: &[&str] = &[
@@ -106,24 +106,12 @@ impl Action {
     }
 }
 
+/// What an incident list is narrowed to: the common filters and queues (and `on_hold`,
+/// `major`), and major incidents only or none of them.
 #[derive(Debug, Clone, Default)]
 pub struct IncidentQuery {
-    pub state: Option<String>,
-    pub queue: Option<String>,
-    pub assignment_group: Option<String>,
-    pub assigned_to: Option<String>,
-    pub priority: Option<String>,
+    pub task: TaskQuery,
     pub major: Option<String>,
-    /// Service id or name.
-    pub service: Option<String>,
-    pub category: Option<String>,
-    /// The caller's id or login.
-    pub caller: Option<String>,
-    /// Children of this incident (number or id).
-    pub parent: Option<String>,
-    /// Location id or name.
-    pub location: Option<String>,
-    pub q: Option<String>,
 }
 
 pub use crate::task::SORT_FIELDS;
@@ -135,7 +123,9 @@ pub struct IncidentDetail {
     pub journal: Vec<JournalEntry>,
 }
 
-use crate::task::{Change, Notifier, Process, Step, TaskInput, is_staff, visibility, visible};
+use crate::task::{
+    Change, Notifier, Process, Step, TaskInput, TaskQuery, is_staff, visibility, visible,
+};
 
 impl Process for IncidentExt {
     const ENTITY: &'static str = "incident";
@@ -1016,20 +1006,7 @@ pub async fn list(
         .map(repo::major)
         .into_iter()
         .collect();
-    let mut task = crate::task::TaskQuery {
-        state: query.state,
-        queue: query.queue,
-        assignment_group: query.assignment_group,
-        assigned_to: query.assigned_to,
-        priority: query.priority,
-        service: query.service,
-        category: query.category,
-        caller: query.caller,
-        parent: query.parent,
-        location: query.location,
-        q: query.q,
-        ..Default::default()
-    };
+    let mut task = query.task;
     // The incident queues besides the common ones; unassigned leaves out those on hold.
     let given = task.state.as_deref().is_some_and(|s| !s.trim().is_empty());
     match task.queue.as_deref().map(str::trim) {
@@ -1419,8 +1396,7 @@ pub async fn delete_rule(core: &Core, ctx: &Ctx, id: &str) -> AppResult<()> {
 
 // ----- attachments -----
 
-/// The largest attachment accepted.
-pub const MAX_ATTACHMENT: usize = 10 * 1024 * 1024;
+pub use crate::attachments::MAX_ATTACHMENT;
 
 /// Attaches a file to an incident: agents, and the caller on their own open incident.
 pub async fn attach(
@@ -1431,92 +1407,7 @@ pub async fn attach(
     content_type: &str,
     content: Vec<u8>,
 ) -> AppResult<sigap_store::task::attachments::Attachment> {
-    if !ctx.principal.can_write() {
-        return Err(AppError::Forbidden);
-    }
-    let i = get(core, ctx, key).await?;
-    let is_caller = ctx.principal.person_id.is_some()
-        && i.caller.as_ref().map(|c| c.id) == ctx.principal.person_id;
-    let callers_own_open = is_caller && !i.state.is_final();
-    if !(is_staff(ctx) || callers_own_open) {
-        return Err(AppError::Forbidden);
-    }
-    // Only the last part of a path, without control characters.
-    let base = filename.rsplit(['/', '\\']).next().unwrap_or("");
-    let filename = parse_line(base, 200)
-        .map_err(|e| AppError::Validation(vec![FieldError::from_invalid("filename", e)]))?;
-    if content.is_empty() {
-        return Err(AppError::field("content", "required", "the file is empty"));
-    }
-    if content.len() > MAX_ATTACHMENT {
-        return Err(AppError::field(
-            "content",
-            "too_long",
-            format!("at most {MAX_ATTACHMENT} bytes"),
-        ));
-    }
-    // A media type as `type/subtype` in lower case; anything else is plain bytes.
-    let content_type = content_type
-        .split(';')
-        .next()
-        .map(|t| t.trim().to_ascii_lowercase())
-        .filter(|t| {
-            let mut parts = t.splitn(2, '/');
-            let ok = |p: Option<&str>| {
-                p.is_some_and(|p| {
-                    !p.is_empty()
-                        && p.len() <= 100
-                        && p.bytes()
-                            .all(|b| b.is_ascii_alphanumeric() || b"!#$&^_.+-".contains(&b))
-                })
-            };
-            ok(parts.next()) && ok(parts.next())
-        })
-        .unwrap_or_else(|| "application/octet-stream".into());
-    let sha = {
-        use sha2::Digest;
-        hex::encode(sha2::Sha256::digest(&content))
-    };
-    let (actor, now) = (Actor::of(ctx), core.now());
-    let content = std::sync::Arc::new(content);
-    core.store
-        .write(async move |tx| {
-            let a = sigap_store::task::attachments::insert_attachment(
-                tx,
-                i.id,
-                &filename,
-                &content_type,
-                &sha,
-                &content,
-                (actor.id, &actor.name),
-                now,
-            )
-            .await?;
-            let changes = json!({"attachment": [null, filename]});
-            sigap_store::task::journal::add_entry(
-                tx,
-                i.id,
-                JournalKind::Change,
-                actor.id,
-                &actor.name,
-                "",
-                Some(&changes),
-                now,
-            )
-            .await?;
-            audit::record(
-                tx,
-                &actor,
-                now,
-                "incident",
-                &i.id.to_string(),
-                "update",
-                changes.clone(),
-            )
-            .await?;
-            Ok::<_, AppError>(a)
-        })
-        .await
+    crate::attachments::attach::<IncidentExt>(core, ctx, key, filename, content_type, content).await
 }
 
 /// The files attached to an incident.
@@ -1525,11 +1416,7 @@ pub async fn attachments(
     ctx: &Ctx,
     key: &str,
 ) -> AppResult<Vec<sigap_store::task::attachments::Attachment>> {
-    let i = get(core, ctx, key).await?;
-    Ok(core
-        .store
-        .read(async move |tx| sigap_store::task::attachments::attachments_of(tx, i.id).await)
-        .await?)
+    crate::attachments::list::<IncidentExt>(core, ctx, key).await
 }
 
 /// One attachment with its content, if its incident is visible.
@@ -1538,16 +1425,5 @@ pub async fn download(
     ctx: &Ctx,
     id: &str,
 ) -> AppResult<(sigap_store::task::attachments::Attachment, Vec<u8>)> {
-    let id = sigap_domain::AttachmentId::parse(id.trim()).ok_or(AppError::NotFound)?;
-    let (a, content) = match core
-        .store
-        .read(async move |tx| sigap_store::task::attachments::attachment(tx, id).await)
-        .await
-    {
-        Ok(x) => x,
-        Err(StoreError::NotFound) => return Err(AppError::NotFound),
-        Err(e) => return Err(e.into()),
-    };
-    get(core, ctx, &a.task_id.to_string()).await?;
-    Ok((a, content))
+    crate::attachments::download::<IncidentExt>(core, ctx, id).await
 }

@@ -326,7 +326,10 @@ async fn link_in(
     list: Vec<Incident>,
 ) -> AppResult<()> {
     for i in list {
-        if !repo::link(tx, p.id, i.id, &actor.name, now).await? {
+        if !repo::INCIDENTS
+            .link(tx, p.id, i.id, &actor.name, now)
+            .await?
+        {
             continue;
         }
         let note = format!("→ {} {}", p.number, p.short_description);
@@ -340,7 +343,7 @@ async fn link_in(
 
 /// The linked incidents still open.
 async fn open_incidents(tx: &mut Tx<'_>, p: &Problem) -> AppResult<Vec<Incident>> {
-    let mut list = repo::incidents(tx, p.id).await?;
+    let mut list: Vec<Incident> = repo::INCIDENTS.children(tx, p.id).await?;
     list.retain(|i| i.state.is_open());
     Ok(list)
 }
@@ -399,13 +402,11 @@ pub async fn detail(core: &Core, ctx: &Ctx, key: &str) -> AppResult<ProblemDetai
     let p = get(core, ctx, key).await?;
     let journal = core_task::journal_of(core, ctx, p.id).await?;
     let id = p.id;
-    let (incidents, (open, _)) = core
+    let incidents: Vec<Incident> = core
         .store
-        .read(async move |tx| {
-            let list = repo::incidents(tx, id).await?;
-            Ok::<_, AppError>((list, repo::incident_counts(tx, id).await?))
-        })
+        .read(async move |tx| repo::INCIDENTS.children(tx, id).await)
         .await?;
+    let open = incidents.iter().filter(|i| i.state.is_open()).count() as i64;
     Ok(ProblemDetail {
         problem: p,
         journal,
@@ -476,7 +477,7 @@ pub async fn unlink(core: &Core, ctx: &Ctx, key: &str, incident: &str) -> AppRes
     let incident = incident.to_owned();
     write_link(core, ctx, key, async move |tx, actor, now, p| {
         let i = core_task::find::<IncidentExt>(tx, &incident).await?;
-        if !repo::unlink(tx, p.id, i.id).await? {
+        if !repo::INCIDENTS.unlink(tx, p.id, i.id).await? {
             return Err(AppError::NotFound);
         }
         let note = format!("↛ {}", p.number);
@@ -513,7 +514,7 @@ pub async fn of_incident(
     }
     let of = core
         .store
-        .read(async move |tx| repo::problem_of(tx, incident).await)
+        .read(async move |tx| repo::INCIDENTS.parent_of(tx, incident).await)
         .await?;
     Ok(of.map(|(_, number, statement)| (number, statement)))
 }
@@ -601,7 +602,9 @@ pub async fn apply_known_error(
     let (actor, now) = (Actor::of(ctx), core.now());
     core.store
         .write(async move |tx| {
-            let linked = repo::link(tx, p.id, i.id, &actor.name, now).await?;
+            let linked = repo::INCIDENTS
+                .link(tx, p.id, i.id, &actor.name, now)
+                .await?;
             if linked || i.ext.workaround != p.ext.workaround {
                 give_workaround(tx, &actor, now, &p, &i, JournalKind::WorkNote).await
             } else {

@@ -1098,20 +1098,25 @@ async fn problems_and_incidents_share_the_task_core(db: TestDb) -> R {
                 task::get::<problems::ProblemExt>(tx, i0).await.is_err(),
             );
             for i in [i0, i1, i2] {
-                problems::link(tx, pid, i, "tester", t0()).await?;
+                problems::INCIDENTS.link(tx, pid, i, "tester", t0()).await?;
             }
             assert!(
-                !problems::link(tx, pid, i0, "tester", t0()).await?,
+                !problems::INCIDENTS
+                    .link(tx, pid, i0, "tester", t0())
+                    .await?,
                 "linked already"
             );
-            let linked: Vec<TaskId> = problems::incidents(tx, pid)
-                .await?
+            let children = problems::INCIDENTS
+                .children::<incidents::IncidentExt>(tx, pid)
+                .await?;
+            let linked: Vec<TaskId> = children.iter().map(|i| i.id).collect();
+            let open = children
                 .iter()
-                .map(|i| i.id)
-                .collect();
-            let counts = problems::incident_counts(tx, pid).await?;
-            assert!(problems::unlink(tx, pid, i2).await?);
-            let of = problems::problem_of(tx, i0).await?;
+                .filter(|i| sigap_domain::task::StateModel::is_open(i.state))
+                .count();
+            let counts = (open, children.len());
+            assert!(problems::INCIDENTS.unlink(tx, pid, i2).await?);
+            let of = problems::INCIDENTS.parent_of(tx, i0).await?;
             assert_eq!(of.map(|p| p.1), Some("PRB0000001".to_owned()));
             let trends = problems::trends(
                 tx,

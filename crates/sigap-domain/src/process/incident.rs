@@ -1,20 +1,23 @@
 //! Incident management's states (ServiceNow's model: new, in progress ⇄ on hold, resolved,
 //! closed, and canceled) and why an incident waits.
 
-use crate::task::StateModel;
+use crate::task::state_model;
 use crate::values::{InvalidValue, code_enum};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-code_enum!(
+state_model!(
     /// The state of an incident.
-    IncidentState {
-        New = "new",
-        InProgress = "in_progress",
-        OnHold = "on_hold",
-        Resolved = "resolved",
-        Closed = "closed",
-        Canceled = "canceled",
+    IncidentState: "incident",
+    open = [New, InProgress, OnHold],
+    {
+        New = "new" => [InProgress, OnHold, Resolved, Canceled],
+        InProgress = "in_progress" => [OnHold, Resolved, Canceled],
+        OnHold = "on_hold" => [InProgress, Resolved, Canceled],
+        // A rejected resolution goes back to work; an accepted one (or the timer) closes.
+        Resolved = "resolved" => [InProgress, Closed],
+        Closed = "closed" => [],
+        Canceled = "canceled" => [],
     }
 );
 
@@ -28,43 +31,10 @@ code_enum!(
     }
 );
 
-impl StateModel for IncidentState {
-    const NOUN: &'static str = "incident";
-
-    fn all() -> &'static [Self] {
-        Self::ALL
-    }
-    fn code(self) -> &'static str {
-        IncidentState::code(self)
-    }
-    fn parse_code(text: &str) -> Result<Self, InvalidValue> {
-        Self::parse(text)
-    }
-
-    fn next(self) -> &'static [IncidentState] {
-        use IncidentState::*;
-        match self {
-            New => &[InProgress, OnHold, Resolved, Canceled],
-            InProgress => &[OnHold, Resolved, Canceled],
-            OnHold => &[InProgress, Resolved, Canceled],
-            // A rejected resolution goes back to work; an accepted one (or the timer) closes.
-            Resolved => &[InProgress, Closed],
-            Closed | Canceled => &[],
-        }
-    }
-
-    /// New, in progress or on hold.
-    fn is_open(self) -> bool {
-        matches!(
-            self,
-            IncidentState::New | IncidentState::InProgress | IncidentState::OnHold
-        )
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::task::StateModel;
     use proptest::prelude::*;
 
     #[test]

@@ -1,21 +1,26 @@
 //! Problem management's states (ServiceNow's best-practice model): new, assess, root cause
 //! analysis, fix in progress, resolved, closed, and canceled; and how a problem is resolved.
 
-use crate::task::StateModel;
+use crate::task::state_model;
 use crate::values::{InvalidValue, code_enum};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-code_enum!(
+state_model!(
     /// The state of a problem.
-    ProblemState {
-        New = "new",
-        Assess = "assess",
-        RootCauseAnalysis = "root_cause_analysis",
-        FixInProgress = "fix_in_progress",
-        Resolved = "resolved",
-        Closed = "closed",
-        Canceled = "canceled",
+    ProblemState: "problem",
+    open = [New, Assess, RootCauseAnalysis, FixInProgress],
+    {
+        New = "new" => [Assess, Canceled],
+        // Confirmed: analysed; or settled at once (a duplicate, the risk accepted).
+        Assess = "assess" => [RootCauseAnalysis, Resolved, Canceled],
+        RootCauseAnalysis = "root_cause_analysis" => [FixInProgress, Resolved, Canceled],
+        // A fix that does not hold sends it back to analysis.
+        FixInProgress = "fix_in_progress" => [RootCauseAnalysis, Resolved, Canceled],
+        // Re-analysed when the fix did not help; closed once confirmed.
+        Resolved = "resolved" => [RootCauseAnalysis, Closed],
+        Closed = "closed" => [],
+        Canceled = "canceled" => [],
     }
 );
 
@@ -38,44 +43,10 @@ code_enum!(
     }
 );
 
-impl StateModel for ProblemState {
-    const NOUN: &'static str = "problem";
-
-    fn all() -> &'static [Self] {
-        Self::ALL
-    }
-    fn code(self) -> &'static str {
-        ProblemState::code(self)
-    }
-    fn parse_code(text: &str) -> Result<Self, InvalidValue> {
-        Self::parse(text)
-    }
-
-    fn next(self) -> &'static [ProblemState] {
-        use ProblemState::*;
-        match self {
-            New => &[Assess, Canceled],
-            // Confirmed: analysed; or settled at once (a duplicate, the risk accepted).
-            Assess => &[RootCauseAnalysis, Resolved, Canceled],
-            RootCauseAnalysis => &[FixInProgress, Resolved, Canceled],
-            // A fix that does not hold sends it back to analysis.
-            FixInProgress => &[RootCauseAnalysis, Resolved, Canceled],
-            // Re-analysed when the fix did not help; closed once confirmed.
-            Resolved => &[RootCauseAnalysis, Closed],
-            Closed | Canceled => &[],
-        }
-    }
-
-    /// New, assessed, analysed or being fixed.
-    fn is_open(self) -> bool {
-        use ProblemState::*;
-        matches!(self, New | Assess | RootCauseAnalysis | FixInProgress)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::task::StateModel;
 
     #[test]
     fn the_model_is_sound() {

@@ -6,6 +6,7 @@ mod priority;
 mod state;
 
 pub use priority::{Level, MatrixPreset, MatrixRow, Priority, PriorityMatrix};
+pub(crate) use state::state_model;
 pub use state::{StateModel, check_model};
 
 use crate::values::{InvalidValue, code_enum};

@@ -89,3 +89,39 @@ pub fn check_model<S: StateModel>() -> Result<(), String> {
         None => Ok(()),
     }
 }
+
+/// Declares a process's states and their model in one table: each state's code and the
+/// states it may move to, and which states are open work.
+macro_rules! state_model {
+    (
+        $(#[$m:meta])* $name:ident: $noun:literal, open = [$($open:ident),+],
+        { $($variant:ident = $code:literal => [$($next:ident),*],)+ }
+    ) => {
+        $crate::values::code_enum!($(#[$m])* $name { $($variant = $code,)+ });
+
+        impl $crate::task::StateModel for $name {
+            const NOUN: &'static str = $noun;
+
+            fn all() -> &'static [Self] {
+                Self::ALL
+            }
+            fn code(self) -> &'static str {
+                $name::code(self)
+            }
+            fn parse_code(text: &str) -> Result<Self, $crate::values::InvalidValue> {
+                Self::parse(text)
+            }
+            fn next(self) -> &'static [Self] {
+                use $name::*;
+                match self {
+                    $($variant => &[$($next),*],)+
+                }
+            }
+            fn is_open(self) -> bool {
+                use $name::*;
+                matches!(self, $($open)|+)
+            }
+        }
+    };
+}
+pub(crate) use state_model;

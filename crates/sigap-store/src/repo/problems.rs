@@ -8,7 +8,6 @@ use crate::error::StoreResult;
 use crate::tx::Tx;
 use crate::value::{P, Row};
 use jiff::Timestamp;
-use sigap_domain::TaskId;
 use sigap_domain::process::problem::ProblemState;
 use sigap_domain::task::TaskKind;
 use std::sync::LazyLock;
@@ -94,86 +93,12 @@ pub fn known_error(is: bool) -> ExtCondition {
     ExtCondition::new("x.known_error = {}", Val::Bool(is))
 }
 
-// ----- linked incidents -----
-
-/// Links an incident to a problem (an incident has one problem at most: linking it again
-/// moves it). Returns whether anything changed.
-pub async fn link(
-    tx: &mut Tx<'_>,
-    problem: TaskId,
-    incident: TaskId,
-    by: &str,
-    now: Timestamp,
-) -> StoreResult<bool> {
-    let n = tx
-        .execute(
-            "INSERT INTO problem_incident (incident_id, problem_id, linked_at, linked_by) \
-             VALUES ($1, $2, $3, $4) ON CONFLICT (incident_id) DO UPDATE SET problem_id = excluded.problem_id, \
-             linked_at = excluded.linked_at, linked_by = excluded.linked_by \
-             WHERE problem_incident.problem_id <> excluded.problem_id",
-            &[incident.into(), problem.into(), now.into(), by.into()],
-        )
-        .await?;
-    Ok(n > 0)
-}
-
-/// Unlinks an incident from a problem; whether it was linked.
-pub async fn unlink(tx: &mut Tx<'_>, problem: TaskId, incident: TaskId) -> StoreResult<bool> {
-    Ok(tx
-        .execute(
-            "DELETE FROM problem_incident WHERE incident_id = $1 AND problem_id = $2",
-            &[incident.into(), problem.into()],
-        )
-        .await?
-        > 0)
-}
-
-/// The problem an incident is linked to: its id, number and statement.
-pub async fn problem_of(
-    tx: &mut Tx<'_>,
-    incident: TaskId,
-) -> StoreResult<Option<(TaskId, String, String)>> {
-    match tx
-        .query_opt(
-            "SELECT t.id, t.number, t.short_description FROM problem_incident l \
-             JOIN task t ON t.id = l.problem_id WHERE l.incident_id = $1",
-            &[incident.into()],
-        )
-        .await?
-    {
-        Some(r) => Ok(Some((r.get(0)?, r.get(1)?, r.get(2)?))),
-        None => Ok(None),
-    }
-}
-
-/// The incidents linked to a problem, in the order they were linked.
-pub async fn incidents(
-    tx: &mut Tx<'_>,
-    problem: TaskId,
-) -> StoreResult<Vec<super::incidents::Incident>> {
-    let sql = format!(
-        "{} JOIN problem_incident l ON l.incident_id = t.id WHERE l.problem_id = $1 \
-         ORDER BY l.linked_at, t.number",
-        task::select::<super::incidents::IncidentExt>()
-    );
-    tx.query(&sql, &[problem.into()])
-        .await?
-        .iter()
-        .map(task::from_row)
-        .collect()
-}
-
-/// How many incidents a problem has: open ones (new, in progress, on hold) and all.
-pub async fn incident_counts(tx: &mut Tx<'_>, problem: TaskId) -> StoreResult<(i64, i64)> {
-    let r = tx
-        .query_one(
-            "SELECT COALESCE(SUM(CASE WHEN t.state IN ('new', 'in_progress', 'on_hold') THEN 1 ELSE 0 END), 0), \
-             COUNT(*) FROM problem_incident l JOIN task t ON t.id = l.incident_id WHERE l.problem_id = $1",
-            &[problem.into()],
-        )
-        .await?;
-    Ok((r.get(0)?, r.get(1)?))
-}
+/// The incidents a problem explains; an incident has one problem at most.
+pub const INCIDENTS: task::links::Links = task::links::Links {
+    table: "problem_incident",
+    parent: "problem_id",
+    child: "incident_id",
+};
 
 // ----- trends -----
 

@@ -219,17 +219,19 @@ pub async fn export_incidents(
         .clone()
         .filter(|v| !["open", "all", ""].contains(&v.as_str()));
     let query = sigap_core::incidents::IncidentQuery {
-        state: q.state.clone().or_else(|| {
-            (q.queue.as_deref() == Some("open")).then(|| "new,in_progress,on_hold".into())
-        }),
-        queue,
-        assignment_group: q.group,
-        assigned_to: q.assignee,
-        location: q.location,
-        priority: q.priority,
+        task: sigap_core::task::TaskQuery {
+            state: q.state.clone().or_else(|| {
+                (q.queue.as_deref() == Some("open")).then(|| "new,in_progress,on_hold".into())
+            }),
+            queue,
+            assignment_group: q.group,
+            assigned_to: q.assignee,
+            location: q.location,
+            priority: q.priority,
+            q: q.q,
+            ..Default::default()
+        },
         major: q.major,
-        q: q.q,
-        ..Default::default()
     };
     let file =
         sigap_core::incidents::export(&s.core, &ctx, query, q.sort, q.cols.as_deref(), limit)

@@ -176,18 +176,21 @@ pub async fn list_incidents(
 ) -> ApiResult<Json<Page<IncidentOut>>> {
     let params = iq.page()?;
     let query = incidents::IncidentQuery {
-        state: iq.state.map(|s| s.joined()),
-        queue: iq.queue.map(|q| q.code().to_owned()),
-        assignment_group: iq.assignment_group,
-        assigned_to: iq.assigned_to,
-        priority: iq.priority.map(|p| p.to_string()),
+        task: sigap_core::task::TaskQuery {
+            state: iq.state.map(|s| s.joined()),
+            queue: iq.queue.map(|q| q.code().to_owned()),
+            assignment_group: iq.assignment_group,
+            assigned_to: iq.assigned_to,
+            priority: iq.priority.map(|p| p.to_string()),
+            service: iq.service,
+            category: iq.category,
+            caller: iq.caller,
+            parent: iq.parent,
+            location: iq.location,
+            q: iq.q,
+            ..Default::default()
+        },
         major: iq.major.map(|m| m.to_string()),
-        service: iq.service,
-        category: iq.category,
-        caller: iq.caller,
-        parent: iq.parent,
-        location: iq.location,
-        q: iq.q,
     };
     let page = incidents::list(&s.core, &ctx, query, &params).await?;
     Ok(Json(Page {

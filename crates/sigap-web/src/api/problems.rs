@@ -3,6 +3,7 @@
 //! trends of incidents no problem explains. Agents only.
 
 use super::dto::{Page, nullable, ts};
+use super::incidents::IncidentOut;
 use super::params::{ProblemStates, codes_enum, list_query};
 use super::task::{JournalOut, TaskOut};
 use crate::AppState;
@@ -11,7 +12,6 @@ use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use axum::Json;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
-use sigap_core::model::Incident;
 use sigap_core::model::Problem;
 use sigap_core::problems::{self, Action};
 use sigap_core::task::TaskQuery;
@@ -56,34 +56,12 @@ impl From<Problem> for ProblemOut {
     }
 }
 
-/// An incident linked to a problem.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct LinkedIncidentOut {
-    pub id: uuid::Uuid,
-    pub number: String,
-    pub short_description: String,
-    pub state: String,
-    pub workaround: String,
-}
-
-impl From<Incident> for LinkedIncidentOut {
-    fn from(i: Incident) -> Self {
-        Self {
-            id: i.id.as_uuid(),
-            state: i.state.code().into(),
-            number: i.task.number,
-            short_description: i.task.short_description,
-            workaround: i.ext.workaround,
-        }
-    }
-}
-
 /// A problem with its journal and its incidents.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ProblemDetailOut {
     #[serde(flatten)]
     pub problem: ProblemOut,
-    pub incidents: Vec<LinkedIncidentOut>,
+    pub incidents: Vec<IncidentOut>,
     /// Linked incidents still open (new, in progress, on hold).
     pub open_incidents: i64,
     pub total_incidents: i64,

@@ -6,7 +6,7 @@ use super::task::{JournalLine, journal};
 use super::views::{notice, refusal};
 use super::*;
 use crate::AppState;
-use axum::extract::{Path, Query, RawQuery, State};
+use axum::extract::{Path, Query, State};
 use sigap_core::incidents::{self, Action};
 use sigap_core::listing::ListParams;
 use sigap_core::model::Incident;
@@ -51,6 +51,8 @@ pub(crate) async fn labels(state: &AppState) -> MatrixPreset {
 }
 
 /// The incident queue: the agents' workspace.
+pub struct Incidents;
+
 const QUEUE: Spec = Spec {
     name: "incidents",
     noun: "incident",
@@ -92,8 +94,19 @@ const QUEUE: Spec = Spec {
     export: Some("/api/v1/incidents/export"),
 };
 
-pub async fn incidents_page(v: Visit, RawQuery(raw): RawQuery) -> PageResult {
-    incidents_view(&v, &queue::params(raw.as_deref().unwrap_or("")), Vec::new()).await
+impl queue::Queue for Incidents {
+    const SPEC: Spec = QUEUE;
+    async fn view(v: &Visit, q: &HashMap<String, String>, errors: Vec<String>) -> PageResult {
+        incidents_view(v, q, errors).await
+    }
+    async fn act(v: &Visit, name: &str, number: &str) -> Result<(), AppError> {
+        let a = match name {
+            "start" => Action::Start,
+            _ => Action::AssignToMe,
+        };
+        incidents::act(&v.state.core, &v.ctx, number, a, None).await?;
+        Ok(())
+    }
 }
 
 async fn incidents_view(v: &Visit, q: &HashMap<String, String>, errors: Vec<String>) -> PageResult {
@@ -101,20 +114,13 @@ async fn incidents_view(v: &Visit, q: &HashMap<String, String>, errors: Vec<Stri
         return Ok(see_other("/portal", None));
     }
     let queue = queue::queue(&QUEUE, q);
-    let t = queue::task_query(q);
-    let query = incidents::IncidentQuery {
-        queue: (!["open", "all", "breaching"].contains(&queue.as_str())).then(|| queue.clone()),
-        state: t
-            .state
-            .or_else(|| (queue == "open").then(|| "new,in_progress,on_hold".into())),
-        priority: t.priority,
-        assignment_group: t.assignment_group,
-        assigned_to: t.assigned_to,
-        location: t.location,
-        major: (queue::get(q, "major") == "true").then(|| "true".into()),
-        q: t.q,
-        ..Default::default()
-    };
+    let mut t = queue::task_query(q);
+    t.queue = (!["open", "all", "breaching"].contains(&queue.as_str())).then(|| queue.clone());
+    if queue == "open" {
+        t.state = t.state.or_else(|| Some("open".into()));
+    }
+    let major = (queue::get(q, "major") == "true").then(|| "true".into());
+    let query = incidents::IncidentQuery { task: t, major };
     let params = ListParams {
         cursor: q.get("cursor").cloned(),
         sort: Some(queue::sort(&QUEUE, q)),
@@ -156,36 +162,13 @@ async fn incidents_view(v: &Visit, q: &HashMap<String, String>, errors: Vec<Stri
     queue::page(v, &QUEUE, q, listed, errors, links, |_, _| None).await
 }
 
-/// Saves the current view of the queue under a name.
-pub async fn filter_save(v: Visit, form: FormData) -> PageResult {
-    let again = async |q, errors| incidents_view(&v, &q, errors).await;
-    queue::save_view(&v, &QUEUE, &form, again).await
-}
-
-/// Deletes one of the viewer's saved views.
-pub async fn filter_delete(v: Visit, id: Path<String>) -> PageResult {
-    queue::delete_view(&v, &QUEUE, id).await
-}
-
-/// The same action on the incidents ticked in a queue; failures are listed by number.
+/// The actions on the incidents ticked in a queue; "create problem" opens the new-problem
+/// form with them.
 pub async fn incidents_bulk(v: Visit, form: FormData) -> PageResult {
     if form.text("action") == "create_problem" {
         return Ok(super::problems::from_selection(&form.all("incident")));
     }
-    let start = form.text("action") == "start";
-    let vr = &v;
-    let act = |n: String| async move {
-        let a = if start {
-            Action::Start
-        } else {
-            Action::AssignToMe
-        };
-        incidents::act(&vr.state.core, &vr.ctx, &n, a, None)
-            .await
-            .map(|_| ())
-    };
-    let again = async |q, errors| incidents_view(&v, &q, errors).await;
-    queue::bulk(&v, &QUEUE, &form, act, again).await
+    queue::bulk::<Incidents>(v, form).await
 }
 
 super::task::task_view_type!(
@@ -306,8 +289,11 @@ async fn incident_view(
         &state.core,
         ctx,
         incidents::IncidentQuery {
-            parent: Some(d.incident.id.to_string()),
-            ..Default::default()
+            task: sigap_core::task::TaskQuery {
+                parent: Some(d.incident.id.to_string()),
+                ..Default::default()
+            },
+            major: None,
         },
         &ListParams {
             sort: Some("number".into()),

@@ -65,11 +65,17 @@ pub fn router(state: AppState) -> Router {
             get(location_page).post(location_update),
         )
         .route("/notifications/{id}/read", post(notification_read))
-        .route("/incidents", get(incidents_page).post(incident_create))
+        .route(
+            "/incidents",
+            get(queue::show::<Incidents>).post(incident_create),
+        )
         .route("/incidents/new", get(incident_new))
         .route("/incidents/bulk", post(incidents_bulk))
-        .route("/incidents/views", post(filter_save))
-        .route("/incidents/views/{id}/delete", post(filter_delete))
+        .route("/incidents/views", post(queue::save::<Incidents>))
+        .route(
+            "/incidents/views/{id}/delete",
+            post(queue::delete::<Incidents>),
+        )
         .route(
             "/admin/incident-categories",
             get(categories_page).post(category_save),
@@ -80,10 +86,16 @@ pub fn router(state: AppState) -> Router {
         .route("/incidents/{key}/act", post(incident_act))
         .route("/incidents/{key}/problem", post(incident_problem))
         .route("/incidents/{key}/known-error", post(incident_known_error))
-        .route("/problems", get(problems_page).post(problem_create))
-        .route("/problems/bulk", post(problems_bulk))
-        .route("/problems/views", post(problem_view_save))
-        .route("/problems/views/{id}/delete", post(problem_view_delete))
+        .route(
+            "/problems",
+            get(queue::show::<Problems>).post(problem_create),
+        )
+        .route("/problems/bulk", post(queue::bulk::<Problems>))
+        .route("/problems/views", post(queue::save::<Problems>))
+        .route(
+            "/problems/views/{id}/delete",
+            post(queue::delete::<Problems>),
+        )
         .route("/problems/new", get(problem_new))
         .route("/problems/known-errors", get(known_errors_page))
         .route("/problems/trends", get(trends_page).post(trend_problem))

@@ -58,6 +58,8 @@ fn view(tt: Tr<'_>, viewer: &Viewer, labels: MatrixPreset, p: &Problem) -> Probl
 }
 
 /// The problem queue; known errors are one of its queues.
+pub struct Problems;
+
 const QUEUE: Spec = Spec {
     name: "problems",
     noun: "problem",
@@ -115,37 +117,22 @@ async fn problems_view(v: &Visit, q: &HashMap<String, String>, errors: Vec<Strin
     queue::page(v, &QUEUE, q, listed, errors, links, workaround).await
 }
 
-pub async fn problems_page(v: Visit, RawQuery(raw): RawQuery) -> PageResult {
-    problems_view(&v, &queue::params(raw.as_deref().unwrap_or("")), Vec::new()).await
+impl queue::Queue for Problems {
+    const SPEC: Spec = QUEUE;
+    async fn view(v: &Visit, q: &HashMap<String, String>, errors: Vec<String>) -> PageResult {
+        problems_view(v, q, errors).await
+    }
+    /// Assesses a ticked problem.
+    async fn act(v: &Visit, _name: &str, number: &str) -> Result<(), AppError> {
+        problems::act(&v.state.core, &v.ctx, number, Action::Assess, None).await?;
+        Ok(())
+    }
 }
 
 /// The known errors: the problem queue's known-error queue.
 pub async fn known_errors_page(v: Visit) -> PageResult {
     let q = HashMap::from([("queue".to_owned(), "known_errors".to_owned())]);
     problems_view(&v, &q, Vec::new()).await
-}
-
-/// Saves the current view of the queue under a name.
-pub async fn problem_view_save(v: Visit, form: FormData) -> PageResult {
-    let again = async |q, errors| problems_view(&v, &q, errors).await;
-    queue::save_view(&v, &QUEUE, &form, again).await
-}
-
-pub async fn problem_view_delete(v: Visit, id: Path<String>) -> PageResult {
-    queue::delete_view(&v, &QUEUE, id).await
-}
-
-/// Assesses the problems ticked in the queue; failures are listed by number.
-pub async fn problems_bulk(v: Visit, form: FormData) -> PageResult {
-    let vr = &v;
-    let act = |n: String| async move {
-        let a = Action::Assess;
-        problems::act(&vr.state.core, &vr.ctx, &n, a, None)
-            .await
-            .map(|_| ())
-    };
-    let again = async |q, errors| problems_view(&v, &q, errors).await;
-    queue::bulk(&v, &QUEUE, &form, act, again).await
 }
 
 // ----- a new problem -----

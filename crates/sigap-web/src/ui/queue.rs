@@ -6,7 +6,7 @@
 use super::task::{TaskView, task_view};
 use super::views::notice;
 use super::*;
-use axum::extract::Path;
+use axum::extract::{Path, RawQuery};
 use sigap_core::listing::Listed;
 use sigap_core::model::Task;
 use sigap_domain::task::{MatrixPreset, StateModel};
@@ -341,42 +341,54 @@ pub(crate) async fn page<S: StateModel, R: std::ops::Deref<Target = Task<S>>>(
     ))
 }
 
+/// A process's queue: its spec, its page for a view's parameters (with messages to show),
+/// and a bulk action on one ticked task. The handlers below serve every process's queue.
+pub(crate) trait Queue: Send + Sync + 'static {
+    const SPEC: Spec;
+    fn view(
+        v: &Visit,
+        q: &HashMap<String, String>,
+        errors: Vec<String>,
+    ) -> impl Future<Output = PageResult> + Send;
+    /// Does the bulk action `name` on the task `number`.
+    fn act(
+        v: &Visit,
+        name: &str,
+        number: &str,
+    ) -> impl Future<Output = Result<(), AppError>> + Send;
+}
+
+/// The queue's page.
+pub(crate) async fn show<Q: Queue>(v: Visit, RawQuery(raw): RawQuery) -> PageResult {
+    Q::view(&v, &params(raw.as_deref().unwrap_or("")), Vec::new()).await
+}
+
 /// Saves the current view of a queue under a name; back to it, or the queue again with the
 /// reason.
-pub(crate) async fn save_view(
-    v: &Visit,
-    spec: &Spec,
-    form: &FormData,
-    again: impl AsyncFnOnce(HashMap<String, String>, Vec<String>) -> PageResult,
-) -> PageResult {
+pub(crate) async fn save<Q: Queue>(v: Visit, form: FormData) -> PageResult {
     let (name, view) = (form.text("name"), form.text("view"));
-    match sigap_core::filters::save(&v.state.core, &v.ctx, spec.name, &name, &view).await {
+    match sigap_core::filters::save(&v.state.core, &v.ctx, Q::SPEC.name, &name, &view).await {
         Ok(f) => Ok(see_other(
-            &format!("/{}?{}", spec.name, f.query),
+            &format!("/{}?{}", Q::SPEC.name, f.query),
             Some("saved"),
         )),
-        Err(e) => again(params(&view), messages(tr(&v.state, &v.viewer), &e)).await,
+        Err(e) => Q::view(&v, &params(&view), messages(tr(&v.state, &v.viewer), &e)).await,
     }
 }
 
 /// Deletes one of the viewer's saved views of a queue.
-pub(crate) async fn delete_view(v: &Visit, spec: &Spec, Path(id): Path<String>) -> PageResult {
+pub(crate) async fn delete<Q: Queue>(v: Visit, Path(id): Path<String>) -> PageResult {
     sigap_core::filters::delete(&v.state.core, &v.ctx, &id).await?;
-    Ok(see_other(&format!("/{}", spec.name), Some("deleted")))
+    Ok(see_other(&format!("/{}", Q::SPEC.name), Some("deleted")))
 }
 
-/// Does `act` on every task ticked in a queue (at most 200); back to the view, or the queue
-/// again with each failure by number.
-pub(crate) async fn bulk<F: Future<Output = Result<(), AppError>>>(
-    v: &Visit,
-    spec: &Spec,
-    form: &FormData,
-    act: impl Fn(String) -> F,
-    again: impl AsyncFnOnce(HashMap<String, String>, Vec<String>) -> PageResult,
-) -> PageResult {
+/// Does the chosen action on every task ticked in a queue (at most 200); back to the view,
+/// or the queue again with each failure by number.
+pub(crate) async fn bulk<Q: Queue>(v: Visit, form: FormData) -> PageResult {
+    let (spec, action) = (&Q::SPEC, form.text("action"));
     let mut failures = Vec::new();
-    for n in form.all(spec.noun).into_iter().take(200) {
-        if let Err(e) = act(n.clone()).await {
+    for n in form.all(spec.noun).iter().take(200) {
+        if let Err(e) = Q::act(&v, &action, n).await {
             for m in messages(tr(&v.state, &v.viewer), &e) {
                 failures.push(format!("{n}: {m}"));
             }
@@ -384,10 +396,8 @@ pub(crate) async fn bulk<F: Future<Output = Result<(), AppError>>>(
     }
     let q = params(&form.text("view"));
     if failures.is_empty() {
-        return Ok(see_other(
-            &format!("/{}?{}", spec.name, view_query(spec, &q)),
-            Some("saved"),
-        ));
+        let to = format!("/{}?{}", spec.name, view_query(spec, &q));
+        return Ok(see_other(&to, Some("saved")));
     }
-    again(q, failures).await
+    Q::view(&v, &q, failures).await
 }

@@ -10,6 +10,7 @@
 pub mod attachments;
 pub mod config;
 pub mod journal;
+pub mod links;
 
 use super::decode;
 use super::groups::{GroupRef, PersonRef};
