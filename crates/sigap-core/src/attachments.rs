@@ -9,7 +9,7 @@ use crate::principal::Ctx;
 use crate::task::{self, Process};
 use serde_json::json;
 use sigap_domain::parse_line;
-use sigap_domain::task::{JournalKind, StateModel};
+use sigap_domain::task::StateModel;
 use sigap_store::StoreError;
 
 /// The largest file a task takes.
@@ -86,17 +86,7 @@ pub async fn attach<P: Process>(
             )
             .await?;
             let changes = json!({"attachment": [null, filename]});
-            sigap_store::task::journal::add_entry(
-                tx,
-                i.id,
-                JournalKind::Change,
-                actor.id,
-                &actor.name,
-                "",
-                Some(&changes),
-                now,
-            )
-            .await?;
+            task::change_entry(tx, &actor, i.id, &changes, now).await?;
             audit::record(
                 tx,
                 &actor,

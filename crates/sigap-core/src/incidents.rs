@@ -274,14 +274,10 @@ impl Process for IncidentExt {
             Action::Start => {
                 crate::task::transition(before.state, IncidentState::InProgress)?;
                 if before.state != IncidentState::New {
-                    return Err(AppError::Conflict {
-                        code: "invalid_transition",
-                        message: format!(
-                            "work starts on new incidents; this one is {}",
-                            before.state
-                        ),
-                        field: Some("state".into()),
-                    });
+                    return Err(wrong_state(&format!(
+                        "work starts on new incidents; this one is {}",
+                        before.state
+                    )));
                 }
                 f.state = IncidentState::InProgress;
             }
@@ -344,11 +340,7 @@ impl Process for IncidentExt {
             Action::Resume => {
                 if before.state != IncidentState::OnHold {
                     crate::task::transition(before.state, IncidentState::InProgress)?;
-                    return Err(AppError::Conflict {
-                        code: "invalid_transition",
-                        message: "only incidents on hold resume".into(),
-                        field: Some("state".into()),
-                    });
+                    return Err(wrong_state("only incidents on hold resume"));
                 }
                 f.state = IncidentState::InProgress;
                 f.ext.hold_reason = None;
@@ -380,28 +372,20 @@ impl Process for IncidentExt {
             }
             Action::Accept => {
                 if before.state != IncidentState::Resolved {
-                    return Err(AppError::Conflict {
-                        code: "invalid_transition",
-                        message: format!(
-                            "only a resolved incident can be accepted; this one is {}",
-                            before.state
-                        ),
-                        field: Some("state".into()),
-                    });
+                    return Err(wrong_state(&format!(
+                        "only a resolved incident can be accepted; this one is {}",
+                        before.state
+                    )));
                 }
                 f.state = IncidentState::Closed;
                 f.closed_at = Some(now);
             }
             Action::Reject { comment } => {
                 if before.state != IncidentState::Resolved {
-                    return Err(AppError::Conflict {
-                        code: "invalid_transition",
-                        message: format!(
-                            "only a resolved incident can be rejected; this one is {}",
-                            before.state
-                        ),
-                        field: Some("state".into()),
-                    });
+                    return Err(wrong_state(&format!(
+                        "only a resolved incident can be rejected; this one is {}",
+                        before.state
+                    )));
                 }
                 let c = parse_line(comment, 32_000).map_err(|e| {
                     AppError::Validation(vec![FieldError::from_invalid("comment", e)])
@@ -797,6 +781,15 @@ pub(crate) async fn resolve_with(
     f.resolved_at = Some(now);
     let step = Step::note(JournalKind::WorkNote, note);
     crate::task::save(tx, actor, now, i, &f, step, None).await
+}
+
+/// A move the state model allows but this action does not (a 409 on the state).
+fn wrong_state(message: &str) -> AppError {
+    AppError::Conflict {
+        code: "invalid_transition",
+        message: message.to_owned(),
+        field: Some("state".into()),
+    }
 }
 
 fn is_staff_actor(actor: &Actor, i: &Incident) -> bool {

@@ -538,17 +538,7 @@ pub async fn record_change<P: Process>(
         m.retain(|_, v| !v.get(1).is_none_or(blank));
     }
     if changes.as_object().is_some_and(|m| !m.is_empty()) {
-        journal::add_entry(
-            tx,
-            after.id,
-            JournalKind::Change,
-            actor.id,
-            &actor.name,
-            "",
-            Some(&changes),
-            now,
-        )
-        .await?;
+        change_entry(tx, actor, after.id, &changes, now).await?;
     }
     audit::record_diff(
         tx,
@@ -562,6 +552,19 @@ pub async fn record_change<P: Process>(
     )
     .await?;
     repo::reindex(tx, after.id).await?;
+    Ok(())
+}
+
+/// Writes field changes (`{ field: [before, after] }`) into a task's journal by the actor.
+pub async fn change_entry(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    task: TaskId,
+    changes: &Value,
+    now: Timestamp,
+) -> AppResult<()> {
+    let (kind, who) = (JournalKind::Change, actor.id);
+    journal::add_entry(tx, task, kind, who, &actor.name, "", Some(changes), now).await?;
     Ok(())
 }
 
@@ -983,8 +986,8 @@ pub async fn list<P: Process>(
         .store
         .read(async move |tx| {
             let mut filter = filter.clone();
-            let one = |k: &Option<String>| Some(key(k.clone()));
-            match key(query.queue.clone()).as_deref() {
+            let queue = key(query.queue.clone());
+            match queue.as_deref() {
                 None => {}
                 Some("mine") => filter.assigned_to = Some(me.ok_or(AppError::Forbidden)?),
                 Some("my_groups") => {
@@ -1007,18 +1010,19 @@ pub async fn list<P: Process>(
                     ));
                 }
             }
-            if key(query.queue.clone()).is_some() && filter.states.is_empty() {
+            if queue.is_some() && filter.states.is_empty() {
                 filter.states = open().collect();
             }
-            if let Some(g) = one(&query.assignment_group).filter(|k| k.is_some()) {
-                filter.assignment_group =
-                    refs::group(tx, "assignment_group", &Some(g), None).await?;
+            if let Some(g) = key(query.assignment_group.clone()) {
+                let g = Some(Some(g));
+                filter.assignment_group = refs::group(tx, "assignment_group", &g, None).await?;
             }
-            if let Some(a) = one(&query.assigned_to).filter(|k| k.is_some()) {
-                filter.assigned_to = refs::person(tx, "assigned_to", &Some(a), None).await?;
+            if let Some(a) = key(query.assigned_to.clone()) {
+                let a = Some(Some(a));
+                filter.assigned_to = refs::person(tx, "assigned_to", &a, None).await?;
             }
-            if let Some(c) = one(&query.caller).filter(|k| k.is_some()) {
-                filter.caller = refs::person(tx, "caller", &Some(c), None).await?;
+            if let Some(c) = key(query.caller.clone()) {
+                filter.caller = refs::person(tx, "caller", &Some(Some(c)), None).await?;
             }
             if let Some(k) = key(query.service.clone()) {
                 let s = crate::portfolio::resolve(tx, &k)
