@@ -632,7 +632,7 @@ async function main() {
   await agent.locator('#edit-problem textarea[name="root_cause"]').fill('The relay limits messages to 10 MB.');
   await submit(agent, agent.locator('#edit-problem button.primary'));
   await agent.locator('details:has(form#publish-workaround) > summary').click();
-  await agent.locator('form#publish-workaround input[value="callers"]').check();
+  await agent.locator('form#publish-workaround input[name="to_callers"][value="true"]').check();
   await submit(agent, agent.locator('form#publish-workaround button[type="submit"]'));
   check((await agent.locator('#problem-workaround').innerText()).includes('published'), 'the work-around is not shown as published');
   await shot(agent, 'problem-workaround-published');

@@ -164,11 +164,7 @@ impl Process for IncidentExt {
     }
 
     fn apply(input: &IncidentInput, f: &mut IncidentFields, errs: &mut Errors) {
-        if let Some(w) = &input.workaround {
-            if let Some(w) = errs.take("workaround", parse_text(w, 32_000)) {
-                f.ext.workaround = w;
-            }
-        }
+        crate::task::set_text(errs, "workaround", &input.workaround, &mut f.ext.workaround);
         if let Some(m) = input.major {
             f.ext.major = m;
         }
@@ -355,14 +351,8 @@ impl Process for IncidentExt {
                         format!("must be one of: {}", RESOLUTION_CODES.join(", ")),
                     ));
                 }
-                match parse_text(notes.trim(), 32_000) {
-                    Ok(n) if !n.is_empty() => f.ext.resolution_notes = n,
-                    Ok(_) => errs.push(FieldError::new(
-                        "resolution_notes",
-                        "required",
-                        "is required",
-                    )),
-                    Err(e) => errs.push(FieldError::from_invalid("resolution_notes", e)),
+                if let Some(n) = errs.take("resolution_notes", crate::task::nonempty(notes)) {
+                    f.ext.resolution_notes = n;
                 }
                 errs.finish()?;
                 f.state = IncidentState::Resolved;
@@ -419,11 +409,7 @@ impl Process for IncidentExt {
                 } else {
                     "work_note"
                 };
-                let b = parse_text(body.trim(), 32_000)
-                    .map_err(|e| AppError::Validation(vec![FieldError::from_invalid(field, e)]))?;
-                if b.is_empty() {
-                    return Err(AppError::field(field, "required", "is required"));
-                }
+                let b = crate::task::required(field, body)?;
                 if before.state.is_final()
                     && kind == JournalKind::Comment
                     && !is_staff_actor(actor, before)

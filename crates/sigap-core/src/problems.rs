@@ -5,21 +5,26 @@
 
 use crate::Core;
 use crate::audit::Actor;
-use crate::error::{AppError, AppResult, Errors, FieldError};
+use crate::breakdown::{Breakdown, Dimension};
+use crate::error::{AppError, AppResult, Errors};
+use crate::links;
 use crate::listing::{ListParams, Listed, parse_bool};
 use crate::principal::Ctx;
-use crate::task::{self as core_task, Change, Process, Step, TaskInput, TaskQuery};
+use crate::task::{
+    self as core_task, Args, Change, Process, Step, TaskInput, TaskQuery, needs, nonempty,
+    required, set_text,
+};
 use jiff::Timestamp;
 use serde_json::{Map, Value, json};
 use sigap_domain::process::incident::{HoldReason, IncidentState};
 use sigap_domain::process::problem::{ProblemResolution, ProblemState};
 use sigap_domain::task::{JournalKind, StateModel};
-use sigap_domain::{InvalidValue, TaskId, parse_line, parse_text};
+use sigap_domain::{TaskId, parse_line};
 use sigap_store::Tx;
 use sigap_store::incidents::{Incident, IncidentExt};
-use sigap_store::problems::{self as repo, Problem, ProblemExt, ProblemFields, Trend, TrendBy};
+use sigap_store::problems::{self as repo, Problem, ProblemExt, ProblemFields};
+use sigap_store::task::TaskFields;
 use sigap_store::task::journal::JournalEntry;
-use sigap_store::task::{TaskFields, TaskFilter, TaskSort};
 
 /// What a problem is given on creation or update.
 #[derive(Debug, Clone, Default)]
@@ -75,6 +80,39 @@ pub enum Action {
     },
 }
 
+impl Action {
+    /// The action `name` with its details; an unknown name is not found.
+    pub fn parse(name: &str, a: &Args) -> AppResult<Action> {
+        Ok(match name {
+            "assess" => Action::Assess,
+            "analyze" => Action::Analyze,
+            "start_fix" => Action::StartFix,
+            "resolve" => Action::Resolve {
+                code: a.required("resolution_code")?,
+                notes: a.required("resolution_notes")?,
+                resolve_incidents: a.flag("resolve_incidents", false),
+            },
+            "reanalyze" => Action::Reanalyze {
+                reason: a.required("reason")?,
+            },
+            "close" => Action::Close,
+            "cancel" => Action::Cancel {
+                reason: a.required("reason")?,
+            },
+            "work_note" => Action::WorkNote {
+                body: a.required("body")?,
+            },
+            "known_error" => Action::KnownError {
+                on: a.flag("on", true),
+            },
+            "publish_workaround" => Action::PublishWorkaround {
+                to_callers: a.flag("to_callers", false),
+            },
+            _ => return Err(AppError::NotFound),
+        })
+    }
+}
+
 /// A problem with its journal and its incidents.
 #[derive(Debug, Clone)]
 pub struct ProblemDetail {
@@ -82,35 +120,6 @@ pub struct ProblemDetail {
     pub journal: Vec<JournalEntry>,
     pub incidents: Vec<Incident>,
     pub open_incidents: i64,
-}
-
-fn text(errs: &mut Errors, field: &str, v: &Option<String>, into: &mut String) {
-    if let Some(t) = v
-        .as_ref()
-        .and_then(|t| errs.take(field, parse_text(t, 32_000)))
-    {
-        *into = t;
-    }
-}
-
-/// A text an action needs.
-fn nonempty(text: &str) -> Result<String, InvalidValue> {
-    let t = parse_text(text.trim(), 32_000)?;
-    if t.is_empty() {
-        return Err(InvalidValue::new("required", "is required"));
-    }
-    Ok(t)
-}
-
-fn required(field: &str, text: &str) -> AppResult<String> {
-    nonempty(text).map_err(|e| AppError::Validation(vec![FieldError::from_invalid(field, e)]))
-}
-
-fn needs(field: &str, value: &str, message: &str) -> AppResult<()> {
-    if value.trim().is_empty() {
-        return Err(AppError::field(field, "required", message.to_owned()));
-    }
-    Ok(())
 }
 
 impl Process for ProblemExt {
@@ -141,10 +150,10 @@ impl Process for ProblemExt {
     }
 
     fn apply(input: &ProblemInput, f: &mut ProblemFields, errs: &mut Errors) {
-        text(errs, "symptoms", &input.symptoms, &mut f.ext.symptoms);
-        text(errs, "root_cause", &input.root_cause, &mut f.ext.root_cause);
-        text(errs, "workaround", &input.workaround, &mut f.ext.workaround);
-        text(errs, "fix", &input.fix, &mut f.ext.fix);
+        set_text(errs, "symptoms", &input.symptoms, &mut f.ext.symptoms);
+        set_text(errs, "root_cause", &input.root_cause, &mut f.ext.root_cause);
+        set_text(errs, "workaround", &input.workaround, &mut f.ext.workaround);
+        set_text(errs, "fix", &input.fix, &mut f.ext.fix);
         match &input.cause_code {
             None => {}
             Some(Some(c)) if !c.trim().is_empty() => {
@@ -160,9 +169,13 @@ impl Process for ProblemExt {
         _ctx: &Ctx,
         input: &ProblemInput,
         f: &mut ProblemFields,
-        _before: Option<&Problem>,
+        before: Option<&Problem>,
         computed: sigap_domain::task::Priority,
     ) -> AppResult<()> {
+        if before.is_some() && !input.incidents.is_empty() {
+            let message = "link incidents with POST /api/v1/problems/{key}/incidents";
+            return Err(AppError::field("incidents", "not_allowed", message));
+        }
         f.priority = computed;
         if f.ext.known_error {
             needs(
@@ -316,8 +329,8 @@ async fn give_workaround(
     core_task::save(tx, actor, now, i, &f, Step::note(kind, note), None).await
 }
 
-/// Links incidents to a problem in the caller's transaction: each link in the incident's
-/// journal, and a work-around already published given to it.
+/// Links incidents to a problem in the caller's transaction; a work-around already
+/// published reaches those newly linked.
 async fn link_in(
     tx: &mut Tx<'_>,
     actor: &Actor,
@@ -325,15 +338,7 @@ async fn link_in(
     p: &Problem,
     list: Vec<Incident>,
 ) -> AppResult<()> {
-    for i in list {
-        if !repo::INCIDENTS
-            .link(tx, p.id, i.id, &actor.name, now)
-            .await?
-        {
-            continue;
-        }
-        let note = format!("→ {} {}", p.number, p.short_description);
-        core_task::add_note(tx, actor, i.id, JournalKind::WorkNote, &note, now).await?;
+    for i in links::link_in(tx, actor, now, repo::INCIDENTS, p, list).await? {
         if p.ext.workaround_published_at.is_some() && i.state.is_open() {
             give_workaround(tx, actor, now, p, &i, JournalKind::WorkNote).await?;
         }
@@ -393,19 +398,11 @@ pub async fn create(core: &Core, ctx: &Ctx, input: ProblemInput) -> AppResult<Pr
     core_task::create(core, ctx, input, f).await
 }
 
-pub async fn get(core: &Core, ctx: &Ctx, key: &str) -> AppResult<Problem> {
-    core_task::get(core, ctx, key).await
-}
-
 /// A problem with its journal, its incidents and how many of them are open.
 pub async fn detail(core: &Core, ctx: &Ctx, key: &str) -> AppResult<ProblemDetail> {
-    let p = get(core, ctx, key).await?;
+    let p: Problem = core_task::get(core, ctx, key).await?;
     let journal = core_task::journal_of(core, ctx, p.id).await?;
-    let id = p.id;
-    let incidents: Vec<Incident> = core
-        .store
-        .read(async move |tx| repo::INCIDENTS.children(tx, id).await)
-        .await?;
+    let incidents: Vec<Incident> = links::children(core, repo::INCIDENTS, p.id).await?;
     let open = incidents.iter().filter(|i| i.state.is_open()).count() as i64;
     Ok(ProblemDetail {
         problem: p,
@@ -415,42 +412,6 @@ pub async fn detail(core: &Core, ctx: &Ctx, key: &str) -> AppResult<ProblemDetai
     })
 }
 
-/// The SLA clocks of a problem, read now (agents).
-pub async fn clocks(core: &Core, ctx: &Ctx, key: &str) -> AppResult<Vec<crate::sla::ClockView>> {
-    let p = get(core, ctx, key).await?;
-    crate::sla::clocks_of_task(core, p.id).await
-}
-
-/// Changes fields, recomputing the priority in the same write.
-pub async fn update(
-    core: &Core,
-    ctx: &Ctx,
-    key: &str,
-    input: ProblemInput,
-    if_match: Option<i64>,
-) -> AppResult<Problem> {
-    if !input.incidents.is_empty() {
-        return Err(AppError::field(
-            "incidents",
-            "not_allowed",
-            "link incidents with POST /api/v1/problems/{key}/incidents",
-        ));
-    }
-    core_task::update(core, ctx, key, input, if_match).await
-}
-
-/// Does one of the named actions; a move the state model does not allow is a conflict that
-/// names the allowed ones.
-pub async fn act(
-    core: &Core,
-    ctx: &Ctx,
-    key: &str,
-    action: Action,
-    if_match: Option<i64>,
-) -> AppResult<Problem> {
-    core_task::act(core, ctx, key, action, if_match).await
-}
-
 /// Links incidents to a problem (agents); an incident linked to another problem moves.
 pub async fn link(
     core: &Core,
@@ -458,49 +419,18 @@ pub async fn link(
     key: &str,
     keys: Vec<String>,
 ) -> AppResult<ProblemDetail> {
-    if keys.is_empty() || keys.len() > 500 {
-        return Err(AppError::field(
-            "incidents",
-            "out_of_range",
-            "give 1 to 500 incidents",
-        ));
-    }
-    write_link(core, ctx, key, async move |tx, actor, now, p| {
-        let list = core_task::find_all(tx, "incidents", &keys).await?;
+    links::change(core, ctx, key, async move |tx, actor, now, p| {
+        let list = links::to_link(tx, "incidents", &keys).await?;
         link_in(tx, actor, now, p, list).await
     })
-    .await
+    .await?;
+    detail(core, ctx, key).await
 }
 
 /// Unlinks an incident from a problem (agents).
 pub async fn unlink(core: &Core, ctx: &Ctx, key: &str, incident: &str) -> AppResult<ProblemDetail> {
-    let incident = incident.to_owned();
-    write_link(core, ctx, key, async move |tx, actor, now, p| {
-        let i = core_task::find::<IncidentExt>(tx, &incident).await?;
-        if !repo::INCIDENTS.unlink(tx, p.id, i.id).await? {
-            return Err(AppError::NotFound);
-        }
-        let note = format!("↛ {}", p.number);
-        core_task::add_note(tx, actor, i.id, JournalKind::WorkNote, &note, now).await
-    })
-    .await
-}
-
-/// Changes a problem's links (agents), then reads it again.
-async fn write_link<F>(core: &Core, ctx: &Ctx, key: &str, change: F) -> AppResult<ProblemDetail>
-where
-    F: AsyncFn(&mut Tx<'_>, &Actor, Timestamp, &Problem) -> AppResult<()> + Send + Sync + 'static,
-{
-    if !ctx.principal.can_write() {
-        return Err(AppError::Forbidden);
-    }
-    let p = get(core, ctx, key).await?;
-    core_task::not_final(p.state)?;
-    let (actor, now, p2) = (Actor::of(ctx), core.now(), p.clone());
-    core.store
-        .write(async move |tx| change(tx, &actor, now, &p2).await)
-        .await?;
-    detail(core, ctx, &p.number).await
+    links::unlink::<ProblemExt, IncidentExt>(core, ctx, key, repo::INCIDENTS, incident).await?;
+    detail(core, ctx, key).await
 }
 
 /// The problem an incident is linked to, as (number, statement), if any.
@@ -509,14 +439,7 @@ pub async fn of_incident(
     ctx: &Ctx,
     incident: TaskId,
 ) -> AppResult<Option<(String, String)>> {
-    if !core_task::is_staff(ctx) {
-        return Ok(None);
-    }
-    let of = core
-        .store
-        .read(async move |tx| repo::INCIDENTS.parent_of(tx, incident).await)
-        .await?;
-    Ok(of.map(|(_, number, statement)| (number, statement)))
+    links::parent_of(core, ctx, repo::INCIDENTS, incident).await
 }
 
 /// A page of problems (agents), newest first; `known_error` narrows to known errors or to
@@ -540,43 +463,38 @@ pub async fn list(
     .await
 }
 
-/// The known errors that may explain an incident: on its service or its CI, newest first.
-pub async fn known_errors_for(
-    core: &Core,
-    ctx: &Ctx,
-    incident: &Incident,
-) -> AppResult<Vec<Problem>> {
-    let service = incident.service.as_ref().map(|s| s.id);
-    let ci = incident.ci.as_ref().map(|c| c.id);
-    if !core_task::is_staff(ctx) || (service.is_none() && ci.is_none()) {
+/// The known errors that may explain an incident: those not closed or canceled on its
+/// service, then on its CI, newest first.
+pub async fn known_errors_for(core: &Core, ctx: &Ctx, i: &Incident) -> AppResult<Vec<Problem>> {
+    if !core_task::is_staff(ctx) {
         return Ok(Vec::new());
     }
-    core.store
-        .read(async move |tx| {
-            let mut out: Vec<Problem> = Vec::new();
-            for (service, ci) in [(service, None), (None, ci)] {
-                if service.is_none() && ci.is_none() {
-                    continue;
-                }
-                let filter = TaskFilter {
-                    service,
-                    ci,
-                    ext: vec![repo::known_error(true)],
-                    ..TaskFilter::default()
-                };
-                let sort = [(TaskSort::OpenedAt, true)];
-                for p in sigap_store::task::list::<ProblemExt>(tx, &filter, &sort, None, 20)
-                    .await?
-                    .items
-                {
-                    if !p.state.is_final() && !out.iter().any(|x| x.id == p.id) {
-                        out.push(p);
-                    }
-                }
+    let on = [
+        i.service.as_ref().map(|s| (Some(s.id.to_string()), None)),
+        i.ci.as_ref().map(|c| (None, Some(c.id.to_string()))),
+    ];
+    let (mut out, params) = (
+        Vec::<Problem>::new(),
+        ListParams {
+            limit: Some(20),
+            ..ListParams::default()
+        },
+    );
+    for (service, ci) in on.into_iter().flatten() {
+        let state = Some("open,resolved".to_owned());
+        let query = TaskQuery {
+            state,
+            service,
+            ci,
+            ..TaskQuery::default()
+        };
+        for p in list(core, ctx, query, Some("true"), &params).await?.items {
+            if !out.iter().any(|x| x.id == p.id) {
+                out.push(p);
             }
-            Ok::<_, AppError>(out)
-        })
-        .await
+        }
+    }
+    Ok(out)
 }
 
 /// Applies a known error to an incident: the incident is linked to the problem and gets its
@@ -590,7 +508,7 @@ pub async fn apply_known_error(
     if !ctx.principal.can_write() {
         return Err(AppError::Forbidden);
     }
-    let p = get(core, ctx, problem).await?;
+    let p: Problem = core_task::get(core, ctx, problem).await?;
     if !p.ext.known_error {
         return Err(AppError::field(
             "problem",
@@ -614,42 +532,14 @@ pub async fn apply_known_error(
         .await
 }
 
-/// The trends for proactive problem management: the services, CIs or categories with the
-/// most incidents opened in `[from, to)` that no problem explains (agents).
-pub async fn trends(
-    core: &Core,
-    ctx: &Ctx,
-    by: TrendBy,
-    from: Timestamp,
-    to: Timestamp,
-) -> AppResult<Vec<Trend>> {
-    ctx.principal.require(sigap_domain::Role::Agent)?;
-    if to <= from {
-        return Err(AppError::field(
-            "to",
-            "before_start",
-            "the period ends before it starts",
-        ));
+/// The trends for proactive problem management: the incidents opened in `[from, to)` that
+/// no problem explains, counted by service, CI or category.
+pub fn trends(by: Dimension, from: Timestamp, to: Timestamp) -> Breakdown {
+    Breakdown {
+        kind: sigap_domain::task::TaskKind::Incident,
+        by,
+        from,
+        to,
+        unlinked: Some(repo::INCIDENTS),
     }
-    Ok(core
-        .store
-        .read(async move |tx| repo::trends(tx, by, from, to, 50).await)
-        .await?)
-}
-
-/// The incidents behind one line of the trends, by number (to open a problem for them).
-pub async fn trend_incidents(
-    core: &Core,
-    ctx: &Ctx,
-    by: TrendBy,
-    key: &str,
-    from: Timestamp,
-    to: Timestamp,
-) -> AppResult<Vec<String>> {
-    ctx.principal.require(sigap_domain::Role::Agent)?;
-    let key = key.to_owned();
-    Ok(core
-        .store
-        .read(async move |tx| repo::trend_incidents(tx, by, &key, from, to, 500).await)
-        .await?)
 }

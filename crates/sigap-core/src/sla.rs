@@ -1648,10 +1648,14 @@ async fn views_in(
     Ok(out)
 }
 
-/// The clocks of an incident the reader may see, read now.
-pub async fn clocks_of(core: &Core, ctx: &Ctx, key: &str) -> AppResult<Vec<ClockView>> {
-    let i = crate::incidents::get(core, ctx, key).await?;
-    clocks_of_task(core, i.id).await
+/// The clocks of a task the reader may see, read now.
+pub async fn clocks_of<P: crate::task::Process>(
+    core: &Core,
+    ctx: &Ctx,
+    key: &str,
+) -> AppResult<Vec<ClockView>> {
+    let t = crate::task::get::<P>(core, ctx, key).await?;
+    clocks_of_task(core, t.id).await
 }
 
 /// The clocks of a task, read now (the caller has checked the reader may see it).

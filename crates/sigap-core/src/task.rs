@@ -685,6 +685,107 @@ pub struct TaskInput {
     pub location: RefChange,
 }
 
+impl TaskInput {
+    /// A new task about the same as `t` (a problem from an incident, say): its short
+    /// description, description, impact, urgency, service, CI and category.
+    pub fn like<S>(t: &Task<S>) -> TaskInput {
+        TaskInput {
+            short_description: Some(t.short_description.clone()),
+            description: Some(t.description.clone()),
+            impact: Some(t.impact.get()),
+            urgency: Some(t.urgency.get()),
+            service: t.service.as_ref().map(|s| Some(s.id.to_string())),
+            ci: t.ci.as_ref().map(|c| Some(c.id.to_string())),
+            category: t.category.clone().map(Some),
+            ..TaskInput::default()
+        }
+    }
+}
+
+/// The details of a named action as texts by name: the fields of an API body or a form.
+#[derive(Debug, Clone, Default)]
+pub struct Args(pub Vec<(String, String)>);
+
+impl Args {
+    /// The fields of a JSON object (true and false as texts; null as absent).
+    pub fn json(v: &impl serde::Serialize) -> Args {
+        let fields = match serde_json::to_value(v) {
+            Ok(Value::Object(m)) => m,
+            _ => Map::new(),
+        };
+        let text = |v: Value| match v {
+            Value::Null => None,
+            Value::String(s) => Some(s),
+            other => Some(other.to_string()),
+        };
+        Args(
+            fields
+                .into_iter()
+                .filter_map(|(k, v)| Some((k, text(v)?)))
+                .collect(),
+        )
+    }
+
+    /// The text of `name`, empty when absent.
+    pub fn text(&self, name: &str) -> String {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    }
+
+    /// The text of `name`, refused as required when absent or blank.
+    pub fn required(&self, name: &str) -> AppResult<String> {
+        let t = self.text(name);
+        if t.trim().is_empty() {
+            return Err(AppError::field(name, "required", "is required"));
+        }
+        Ok(t)
+    }
+
+    /// Whether `name` is `true`; `default` when absent.
+    pub fn flag(&self, name: &str, default: bool) -> bool {
+        match self.0.iter().find(|(k, _)| k == name) {
+            Some((_, v)) => v == "true",
+            None => default,
+        }
+    }
+}
+
+/// A long text of an input, checked, into `into` (left as it is when not given).
+pub fn set_text(errs: &mut Errors, field: &str, v: &Option<String>, into: &mut String) {
+    if let Some(t) = v
+        .as_ref()
+        .and_then(|t| errs.take(field, parse_text(t, 32_000)))
+    {
+        *into = t;
+    }
+}
+
+/// A text a step needs: trimmed, checked and not empty.
+pub fn nonempty(text: &str) -> Result<String, sigap_domain::InvalidValue> {
+    let t = parse_text(text.trim(), 32_000)?;
+    if t.is_empty() {
+        return Err(sigap_domain::InvalidValue::new("required", "is required"));
+    }
+    Ok(t)
+}
+
+/// `nonempty` as the error of `field`.
+pub fn required(field: &str, text: &str) -> AppResult<String> {
+    nonempty(text)
+        .map_err(|e| AppError::Validation(vec![crate::FieldError::from_invalid(field, e)]))
+}
+
+/// A field a step needs filled, refused with `message` when empty.
+pub fn needs(field: &str, value: &str, message: &str) -> AppResult<()> {
+    if value.trim().is_empty() {
+        return Err(AppError::field(field, "required", message.to_owned()));
+    }
+    Ok(())
+}
+
 fn opt_text(
     errs: &mut Errors,
     field: &str,

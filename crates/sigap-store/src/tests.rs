@@ -1118,14 +1118,16 @@ async fn problems_and_incidents_share_the_task_core(db: TestDb) -> R {
             assert!(problems::INCIDENTS.unlink(tx, pid, i2).await?);
             let of = problems::INCIDENTS.parent_of(tx, i0).await?;
             assert_eq!(of.map(|p| p.1), Some("PRB0000001".to_owned()));
-            let trends = problems::trends(
-                tx,
-                problems::TrendBy::Category,
-                t0(),
-                t0() + SignedDuration::from_hours(1),
-                10,
-            )
-            .await?;
+            let unexplained = task::breakdown::Breakdown {
+                kind: sigap_domain::task::TaskKind::Incident,
+                by: task::breakdown::Dimension::Category,
+                from: t0(),
+                to: t0() + SignedDuration::from_hours(1),
+                unlinked: Some(problems::INCIDENTS),
+            };
+            let lines = unexplained.buckets(tx, 10).await?;
+            let numbers = unexplained.numbers(tx, "network", 10).await?;
+            let trends = (lines, numbers);
             Ok::<_, StoreError>((wrong_kind, linked, counts, trends))
         })
         .await?;
@@ -1135,11 +1137,13 @@ async fn problems_and_incidents_share_the_task_core(db: TestDb) -> R {
     // The closed one was unlinked: it and the printing one have no problem.
     assert_eq!(
         trends
+            .0
             .iter()
-            .map(|t| (t.name.as_str(), t.incidents))
+            .map(|t| (t.name.as_str(), t.count))
             .collect::<Vec<_>>(),
         vec![("network", 1), ("printing", 1)]
     );
+    assert_eq!(trends.1, vec!["INC0000003".to_owned()]);
     // Known errors through the common list and the problem's own condition.
     let known = store
         .write(async move |tx| {

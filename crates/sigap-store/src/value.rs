@@ -69,6 +69,37 @@ impl<'a, T: Into<P<'a>>> From<Option<T>> for P<'a> {
     }
 }
 
+/// A field's value as a parameter, borrowed: what an extension's fields are written with
+/// (`extension!`).
+pub trait Param {
+    fn param(&self) -> P<'_>;
+}
+impl Param for String {
+    fn param(&self) -> P<'_> {
+        P::Text(self)
+    }
+}
+impl Param for bool {
+    fn param(&self) -> P<'_> {
+        P::Bool(*self)
+    }
+}
+impl Param for i64 {
+    fn param(&self) -> P<'_> {
+        P::I64(*self)
+    }
+}
+impl Param for Timestamp {
+    fn param(&self) -> P<'_> {
+        P::Ts(*self)
+    }
+}
+impl<T: Param> Param for Option<T> {
+    fn param(&self) -> P<'_> {
+        self.as_ref().map_or(P::Null, Param::param)
+    }
+}
+
 macro_rules! id_params {
     ($($t:ty),*) => {$(
         impl From<$t> for P<'_> {

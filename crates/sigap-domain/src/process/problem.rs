@@ -34,15 +34,6 @@ code_enum!(
     }
 );
 
-code_enum!(
-    /// What the trends of incidents no problem explains are grouped by.
-    TrendBy {
-        Service = "service",
-        Ci = "ci",
-        Category = "category",
-    }
-);
-
 #[cfg(test)]
 mod tests {
     use super::*;

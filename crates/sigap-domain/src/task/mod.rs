@@ -27,6 +27,15 @@ code_enum!(
     }
 );
 
+code_enum!(
+    /// What tasks are counted by in a breakdown (trends, reports).
+    Dimension {
+        Service = "service",
+        Ci = "ci",
+        Category = "category",
+    }
+);
+
 impl TaskKind {
     /// The number prefix: INC0000001, PRB0000001…
     pub fn prefix(self) -> &'static str {

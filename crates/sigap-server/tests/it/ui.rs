@@ -1207,9 +1207,12 @@ async fn problem_pages_take_incidents_from_workaround_to_fix(app: TestApp) -> an
         async move { submit(app, agent, &format!("{p}/act"), &fields).await }
     };
     assert_eq!(
-        act(vec![("action", "publish_workaround"), ("to", "callers")])
-            .await?
-            .0,
+        act(vec![
+            ("action", "publish_workaround"),
+            ("to_callers", "true")
+        ])
+        .await?
+        .0,
         303
     );
     assert!(

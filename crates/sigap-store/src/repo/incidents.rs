@@ -3,71 +3,39 @@
 //! (resolved ones waiting to close), and bulk loading for the generator.
 
 use super::list::{Page, Val};
-use super::task::{
-    self, ExtCondition, Extension, Record, RecordFields, Statements, TaskFilter, TaskSort,
-};
+use super::task::{self, ExtCondition, Record, RecordFields, TaskFilter, TaskSort};
 use crate::error::StoreResult;
 use crate::tx::{Dialect, Tx};
-use crate::value::{P, Row};
+use crate::value::{Col, P};
 use jiff::Timestamp;
 use sigap_domain::TaskId;
 use sigap_domain::process::incident::{HoldReason, IncidentState};
 use sigap_domain::task::TaskKind;
-use std::sync::LazyLock;
 
-/// An incident's own fields.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct IncidentExt {
-    pub hold_reason: Option<HoldReason>,
-    pub workaround: String,
-    pub resolution_code: Option<String>,
-    pub resolution_notes: String,
-    pub major: bool,
-    pub priority_override_reason: Option<String>,
+task::extension!(
+    /// An incident's own fields.
+    IncidentExt: IncidentState, TaskKind::Incident, "incident" {
+        hold_reason: Option<HoldReason>,
+        workaround: String,
+        resolution_code: Option<String>,
+        resolution_notes: String,
+        major: bool,
+        priority_override_reason: Option<String>,
+    }
+);
+
+impl Col for HoldReason {
+    fn from_sqlite(v: rusqlite::types::ValueRef<'_>, i: usize) -> StoreResult<Self> {
+        super::decode(i, String::from_sqlite(v, i)?, HoldReason::parse)
+    }
+    fn from_pg(row: &tokio_postgres::Row, i: usize) -> StoreResult<Self> {
+        super::decode(i, String::from_pg(row, i)?, HoldReason::parse)
+    }
 }
 
-impl Extension for IncidentExt {
-    type State = IncidentState;
-    const KIND: TaskKind = TaskKind::Incident;
-    const TABLE: &'static str = "incident";
-    const COLUMNS: &'static [&'static str] = &[
-        "hold_reason",
-        "workaround",
-        "resolution_code",
-        "resolution_notes",
-        "major",
-        "priority_override_reason",
-    ];
-
-    fn decode(row: &Row, at: usize) -> StoreResult<Self> {
-        let hold: Option<String> = row.get(at)?;
-        Ok(Self {
-            hold_reason: match hold {
-                Some(h) => Some(super::decode(at, h, HoldReason::parse)?),
-                None => None,
-            },
-            workaround: row.get(at + 1)?,
-            resolution_code: row.get(at + 2)?,
-            resolution_notes: row.get(at + 3)?,
-            major: row.get(at + 4)?,
-            priority_override_reason: row.get(at + 5)?,
-        })
-    }
-
-    fn statements() -> &'static Statements {
-        static S: LazyLock<Statements> = LazyLock::new(Statements::of::<IncidentExt>);
-        &S
-    }
-
-    fn params(&self) -> Vec<P<'_>> {
-        vec![
-            self.hold_reason.map(|h| h.code()).into(),
-            self.workaround.as_str().into(),
-            self.resolution_code.as_deref().into(),
-            self.resolution_notes.as_str().into(),
-            self.major.into(),
-            self.priority_override_reason.as_deref().into(),
-        ]
+impl crate::value::Param for HoldReason {
+    fn param(&self) -> P<'_> {
+        P::Text(self.code())
     }
 }
 

@@ -3,7 +3,7 @@
 
 use super::dto::{Page, Time, nullable, ts};
 use super::params::{IncidentStates, codes_enum, list_query};
-use super::task::{JournalOut, TaskOut};
+use super::task::JournalOut;
 use crate::AppState;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
@@ -18,35 +18,19 @@ use sigap_domain::task::{Level, MatrixPreset, MatrixRow, Priority, PriorityMatri
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct IncidentOut {
+super::task::task_out!(
     /// What every task has; `state` is new, in_progress, on_hold, resolved, closed or
     /// canceled, and the priority comes from the matrix unless overridden with a reason.
-    #[serde(flatten)]
-    pub task: TaskOut,
-    pub priority_override_reason: Option<String>,
-    /// awaiting_caller, awaiting_vendor, awaiting_problem or awaiting_change.
-    pub hold_reason: Option<String>,
-    pub workaround: String,
-    pub resolution_code: Option<String>,
-    pub resolution_notes: String,
-    pub major: bool,
-}
-
-impl From<Incident> for IncidentOut {
-    fn from(r: Incident) -> Self {
-        let x = r.ext;
-        Self {
-            task: r.task.into(),
-            priority_override_reason: x.priority_override_reason,
-            hold_reason: x.hold_reason.map(|h| h.code().to_owned()),
-            workaround: x.workaround,
-            resolution_code: x.resolution_code,
-            resolution_notes: x.resolution_notes,
-            major: x.major,
-        }
+    IncidentOut from Incident {
+        priority_override_reason: Option<String>,
+        /// awaiting_caller, awaiting_vendor, awaiting_problem or awaiting_change.
+        hold_reason: Option<String>,
+        workaround: String,
+        resolution_code: Option<String>,
+        resolution_notes: String,
+        major: bool,
     }
-}
+);
 
 /// An incident with the journal its reader may see.
 #[derive(Debug, Serialize, ToSchema)]
@@ -248,7 +232,7 @@ codes_enum!(
 );
 
 super::task::task_endpoints!(
-    core = incidents, tag = "incidents", input = IncidentIn, out = IncidentOut,
+    core = incidents, process = sigap_core::model::IncidentExt, tag = "incidents", input = IncidentIn, out = IncidentOut,
     detail = IncidentDetailOut, action_in = ActionIn, action = action,
     /// Logs an incident; the priority comes from the matrix.
     create create_incident = "/api/v1/incidents";
@@ -263,6 +247,8 @@ super::task::task_endpoints!(
     /// on their own incidents. A move the state model does not allow answers 409 and names
     /// the allowed states.
     act incident_action = "/api/v1/incidents/{key}/{action}";
+    /// The SLA clocks of an incident, read now, with their timelines.
+    slas incident_clocks = "/api/v1/incidents/{key}/slas";
 );
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

@@ -115,7 +115,7 @@ fn sla_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_agreement, patch_agreement))
         .routes(routes!(add_target))
         .routes(routes!(patch_target, delete_target))
-        .routes(routes!(incident_clocks))
+        .routes(routes!(incidents::incident_clocks))
         .routes(routes!(breaching))
         .routes(routes!(compliance))
 }

@@ -55,6 +55,7 @@ choices!(
     sigap_domain::cmdb::CiStatus,
     sigap_domain::process::incident::IncidentState,
     sigap_domain::process::problem::ProblemState,
+    sigap_domain::task::Dimension,
 );
 
 /// A closed set of codes of the API's own (a queue, a report's breakdown): its [`Choice`]
@@ -168,6 +169,8 @@ macro_rules! code_param {
         pub struct $name(pub $t);
 
         impl $name {
+            // Not every parameter is read back as its code.
+            #[allow(dead_code)]
             pub fn code(self) -> &'static str {
                 Choice::code(self.0)
             }
@@ -206,6 +209,52 @@ code_param! {
     AppStatusCode(sigap_domain::portfolio::AppStatus);
     /// A configuration item state.
     CiStatusCode(sigap_domain::cmdb::CiStatus);
+    /// What a breakdown counts tasks by.
+    DimensionCode(sigap_domain::task::Dimension);
+}
+
+/// A breakdown's grouping and period (whole days, UTC), as query parameters.
+#[derive(Debug, Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct BreakdownQuery {
+    /// service (default), ci or category.
+    #[param(inline)]
+    pub by: Option<DimensionCode>,
+    /// The period's first day (default 30 days ago).
+    #[param(value_type = Option<String>, format = Date)]
+    pub from: Option<jiff::civil::Date>,
+    /// The day after the period (default tomorrow).
+    #[param(value_type = Option<String>, format = Date)]
+    pub to: Option<jiff::civil::Date>,
+}
+
+impl BreakdownQuery {
+    /// What to count by, and the period's start and end.
+    pub fn read(
+        &self,
+        now: jiff::Timestamp,
+    ) -> Result<
+        (
+            sigap_domain::task::Dimension,
+            jiff::Timestamp,
+            jiff::Timestamp,
+        ),
+        AppError,
+    > {
+        let day = |field: &str, d: Option<jiff::civil::Date>, default: jiff::Timestamp| match d {
+            None => Ok(default),
+            Some(d) => jiff::tz::TimeZone::UTC
+                .to_timestamp(d.at(0, 0, 0, 0))
+                .map_err(|_| AppError::field(field, "out_of_range", "is out of range")),
+        };
+        let hours = |h| jiff::SignedDuration::from_hours(h);
+        let from = day("from", self.from, now - hours(24 * 30))?;
+        let to = day("to", self.to, now + hours(24))?;
+        let by = self
+            .by
+            .map_or(sigap_domain::task::Dimension::Service, |b| b.0);
+        Ok((by, from, to))
+    }
 }
 
 /// A query parameter taking codes of a domain enum separated by commas (a list's `state`

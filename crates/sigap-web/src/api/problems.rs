@@ -2,59 +2,39 @@
 //! of their state model, work-arounds published to the incidents, known errors, and the
 //! trends of incidents no problem explains. Agents only.
 
-use super::dto::{Page, nullable, ts};
+use super::dto::{Page, nullable};
 use super::incidents::IncidentOut;
-use super::params::{ProblemStates, codes_enum, list_query};
-use super::task::{JournalOut, TaskOut};
+use super::params::{BreakdownQuery, ProblemStates, list_query};
+use super::task::JournalOut;
 use crate::AppState;
 use crate::error::{ApiError, ApiResult, Problem as ProblemJson};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use axum::Json;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
+use sigap_core::breakdown;
 use sigap_core::model::Problem;
 use sigap_core::problems::{self, Action};
-use sigap_core::task::TaskQuery;
-use sigap_core::{AppError, FieldError};
+use sigap_core::task::{Args, TaskQuery};
 use utoipa::ToSchema;
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ProblemOut {
-    #[serde(flatten)]
-    pub task: TaskOut,
-    pub symptoms: String,
-    pub root_cause: String,
-    pub cause_code: Option<String>,
-    pub workaround: String,
-    /// When the work-around was last published to the linked incidents.
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub workaround_published_at: Option<super::dto::Time>,
-    pub fix: String,
-    pub known_error: bool,
-    pub major: bool,
-    /// fix_applied, risk_accepted or duplicate.
-    pub resolution_code: Option<String>,
-    pub resolution_notes: String,
-}
-
-impl From<Problem> for ProblemOut {
-    fn from(p: Problem) -> Self {
-        let x = p.ext;
-        Self {
-            task: p.task.into(),
-            symptoms: x.symptoms,
-            root_cause: x.root_cause,
-            cause_code: x.cause_code,
-            workaround: x.workaround,
-            workaround_published_at: x.workaround_published_at.map(ts),
-            fix: x.fix,
-            known_error: x.known_error,
-            major: x.major,
-            resolution_code: x.resolution_code,
-            resolution_notes: x.resolution_notes,
-        }
+super::task::task_out!(
+    ProblemOut from Problem {
+        symptoms: String,
+        root_cause: String,
+        cause_code: Option<String>,
+        workaround: String,
+        /// When the work-around was last published to the linked incidents.
+        #[schema(value_type = Option<String>, format = DateTime)]
+        workaround_published_at: Option<super::dto::Time>,
+        fix: String,
+        known_error: bool,
+        major: bool,
+        /// fix_applied, risk_accepted or duplicate.
+        resolution_code: Option<String>,
+        resolution_notes: String,
     }
-}
+);
 
 /// A problem with its journal and its incidents.
 #[derive(Debug, Serialize, ToSchema)]
@@ -120,7 +100,7 @@ impl From<ProblemIn> for problems::ProblemInput {
 }
 
 /// The details an action takes.
-#[derive(Debug, Deserialize, ToSchema, Default)]
+#[derive(Debug, Deserialize, Serialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct ProblemActionIn {
     /// reanalyze, cancel: why.
@@ -143,34 +123,7 @@ pub struct ProblemActionIn {
 }
 
 fn action(name: &str, body: ProblemActionIn) -> Result<Action, ApiError> {
-    let req = super::task::required;
-    Ok(match name {
-        "assess" => Action::Assess,
-        "analyze" => Action::Analyze,
-        "start_fix" => Action::StartFix,
-        "resolve" => Action::Resolve {
-            code: req(body.resolution_code, "resolution_code")?,
-            notes: req(body.resolution_notes, "resolution_notes")?,
-            resolve_incidents: body.resolve_incidents,
-        },
-        "reanalyze" => Action::Reanalyze {
-            reason: req(body.reason, "reason")?,
-        },
-        "close" => Action::Close,
-        "cancel" => Action::Cancel {
-            reason: req(body.reason, "reason")?,
-        },
-        "work_note" => Action::WorkNote {
-            body: req(body.body, "body")?,
-        },
-        "known_error" => Action::KnownError {
-            on: body.on.unwrap_or(true),
-        },
-        "publish_workaround" => Action::PublishWorkaround {
-            to_callers: body.to_callers,
-        },
-        _ => return Err(ApiError::RouteNotFound),
-    })
+    Ok(Action::parse(name, &Args::json(&body))?)
 }
 
 list_query!(
@@ -234,7 +187,7 @@ pub async fn known_errors(
 }
 
 super::task::task_endpoints!(
-    core = problems, tag = "problems", input = ProblemIn, out = ProblemOut,
+    core = problems, process = sigap_core::model::ProblemExt, tag = "problems", input = ProblemIn, out = ProblemOut,
     detail = ProblemDetailOut, action_in = ProblemActionIn, action = action,
     /// Opens a problem (agents), linked to the `incidents` given.
     create create_problem = "/api/v1/problems";
@@ -247,6 +200,9 @@ super::task::task_endpoints!(
     /// cancel, work_note, known_error or publish_workaround. A move the state model does not
     /// allow answers 409 and names the allowed states.
     act problem_action = "/api/v1/problems/{key}/{action}";
+    /// The SLA clocks of a problem (agreements whose targets start on `kind` `problem`),
+    /// read now, with their timelines.
+    slas problem_clocks = "/api/v1/problems/{key}/slas";
 );
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -318,29 +274,6 @@ pub async fn incident_known_errors(
     Ok(Json(list.into_iter().map(ProblemOut::from).collect()))
 }
 
-codes_enum!(
-    /// What the trends are grouped by.
-    TrendBy {
-        Service = "service",
-        Ci = "ci",
-        Category = "category",
-    }
-);
-
-#[derive(Debug, Deserialize, Default, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct TrendQuery {
-    /// service (default), ci or category.
-    #[param(inline)]
-    pub by: Option<TrendBy>,
-    /// The period's first day (default 30 days ago).
-    #[param(value_type = Option<String>, format = Date)]
-    pub from: Option<jiff::civil::Date>,
-    /// The day after the period (default tomorrow).
-    #[param(value_type = Option<String>, format = Date)]
-    pub to: Option<jiff::civil::Date>,
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TrendOut {
     /// The service's or CI's id, or the category's code.
@@ -354,57 +287,20 @@ pub struct TrendOut {
 
 /// Proactive problem management: the services, CIs or categories with the most incidents
 /// opened in the period that have no problem linked, most first.
-#[utoipa::path(get, path = "/api/v1/problem_trends", tag = "problems", params(TrendQuery),
+#[utoipa::path(get, path = "/api/v1/problem_trends", tag = "problems", params(BreakdownQuery),
     responses((status = 200, body = Vec<TrendOut>), (status = 422, body = ProblemJson, content_type = "application/problem+json")))]
 pub async fn trends(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    ApiQuery(q): ApiQuery<TrendQuery>,
+    ApiQuery(q): ApiQuery<BreakdownQuery>,
 ) -> ApiResult<Json<Vec<TrendOut>>> {
-    let now = s.core.now();
-    let day = |field: &str, d: Option<jiff::civil::Date>, default: jiff::Timestamp| match d {
-        None => Ok(default),
-        Some(d) => jiff::tz::TimeZone::UTC
-            .to_timestamp(d.at(0, 0, 0, 0))
-            .map_err(|_| AppError::field(field, "out_of_range", "is out of range")),
-    };
-    let from = day(
-        "from",
-        q.from,
-        now - jiff::SignedDuration::from_hours(24 * 30),
-    )?;
-    let to = day("to", q.to, now + jiff::SignedDuration::from_hours(24))?;
-    let by = q.by.unwrap_or(TrendBy::Service).code();
-    let by = sigap_domain::process::problem::TrendBy::parse(by).map_err(|e| {
-        ApiError::App(AppError::Validation(vec![FieldError::from_invalid(
-            "by", e,
-        )]))
-    })?;
-    let rows = problems::trends(&s.core, &ctx, by, from, to).await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        let numbers = problems::trend_incidents(&s.core, &ctx, by, &r.key, from, to).await?;
-        out.push(TrendOut {
-            key: r.key,
-            name: r.name,
-            incidents: r.incidents,
-            numbers,
-        });
-    }
-    Ok(Json(out))
-}
-
-/// The SLA clocks of a problem (agreements whose targets start on `kind` `problem`), read
-/// now, with their timelines.
-#[utoipa::path(get, path = "/api/v1/problems/{key}/slas", tag = "problems", params(("key" = String, Path)),
-    responses((status = 200, body = Vec<super::sla::ClockOut>), (status = 404, body = ProblemJson, content_type = "application/problem+json")))]
-pub async fn problem_clocks(
-    State(s): State<AppState>,
-    Caller(ctx): Caller,
-    ApiPath(key): ApiPath<String>,
-) -> ApiResult<Json<Vec<super::sla::ClockOut>>> {
-    let all = problems::clocks(&s.core, &ctx, &key).await?;
-    Ok(Json(
-        all.into_iter().map(super::sla::ClockOut::from).collect(),
-    ))
+    let (by, from, to) = q.read(s.core.now())?;
+    let lines = breakdown::lines(&s.core, &ctx, problems::trends(by, from, to), true).await?;
+    let out = lines.into_iter().map(|(b, numbers)| TrendOut {
+        key: b.key,
+        name: b.name,
+        incidents: b.count,
+        numbers,
+    });
+    Ok(Json(out.collect()))
 }

@@ -687,18 +687,6 @@ impl From<ClockView> for ClockOut {
     }
 }
 
-/// The SLA clocks of an incident, read now, with their timelines.
-#[utoipa::path(get, path = "/api/v1/incidents/{key}/slas", tag = "sla", params(("key" = String, Path)),
-    responses((status = 200, body = Vec<ClockOut>), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn incident_clocks(
-    State(s): State<AppState>,
-    Caller(ctx): Caller,
-    ApiPath(key): ApiPath<String>,
-) -> ApiResult<Json<Vec<ClockOut>>> {
-    let all = sla::clocks_of(&s.core, &ctx, &key).await?;
-    Ok(Json(all.into_iter().map(ClockOut::from).collect()))
-}
-
 /// A condition: a list of alternatives, each `{field: [values]}` with every field matching;
 /// `[]` never matches, `[{}]` always does.
 fn condition_schema() -> utoipa::openapi::Array {

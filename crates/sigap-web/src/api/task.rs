@@ -135,6 +135,54 @@ impl From<JournalEntry> for JournalOut {
     }
 }
 
+/// A process's own field as the API shows it (times as RFC 3339 texts, codes as texts).
+pub(crate) trait IntoOut<T> {
+    fn into_out(self) -> T;
+}
+impl<T> IntoOut<T> for T {
+    fn into_out(self) -> T {
+        self
+    }
+}
+impl IntoOut<Option<Time>> for Option<jiff::Timestamp> {
+    fn into_out(self) -> Option<Time> {
+        self.map(ts)
+    }
+}
+impl IntoOut<Option<String>> for Option<sigap_domain::process::incident::HoldReason> {
+    fn into_out(self) -> Option<String> {
+        self.map(|h| h.code().to_owned())
+    }
+}
+
+/// Declares a process's record as the API shows it: what every task has (flattened) and
+/// the process's own fields, each taken from the extension's field of the same name.
+macro_rules! task_out {
+    (
+        $(#[$m:meta])*
+        $name:ident from $record:ty { $($(#[$fm:meta])* $field:ident: $ty:ty,)* }
+    ) => {
+        $(#[$m])*
+        #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+        pub struct $name {
+            #[serde(flatten)]
+            pub task: crate::api::task::TaskOut,
+            $($(#[$fm])* pub $field: $ty,)*
+        }
+
+        impl From<$record> for $name {
+            fn from(r: $record) -> Self {
+                use crate::api::task::IntoOut;
+                Self {
+                    task: r.task.into(),
+                    $($field: r.ext.$field.into_out(),)*
+                }
+            }
+        }
+    };
+}
+pub(crate) use task_out;
+
 /// Declares a process's input: the fields every task takes (what `TaskInput` holds) and the
 /// process's own, with `task()` taking the common ones out. Unknown fields are refused.
 macro_rules! task_in {
@@ -221,12 +269,13 @@ pub(crate) use task_in;
 /// process's action.
 macro_rules! task_endpoints {
     (
-        core = $core:ident, tag = $tag:literal, input = $input:ty, out = $out:ty,
-        detail = $detail:ty, action_in = $action_in:ty, action = $action:path,
+        core = $core:ident, process = $process:ty, tag = $tag:literal, input = $input:ty,
+        out = $out:ty, detail = $detail:ty, action_in = $action_in:ty, action = $action:path,
         $(#[$cm:meta])* create $create:ident = $list:literal;
         $(#[$gm:meta])* get $get:ident = $one:literal;
         $(#[$pm:meta])* patch $patch:ident;
         $(#[$am:meta])* act $act:ident = $acts:literal;
+        $(#[$sm:meta])* slas $slas:ident = $slas_path:literal;
     ) => {
         $(#[$cm])*
         #[utoipa::path(post, path = $list, tag = $tag, request_body = $input,
@@ -267,7 +316,7 @@ macro_rules! task_endpoints {
             crate::extract::IfMatch(v): crate::extract::IfMatch,
             crate::extract::ApiJson(body): crate::extract::ApiJson<$input>,
         ) -> crate::error::ApiResult<axum::response::Response> {
-            let r = $core::update(&s.core, &ctx, &key, body.into(), v).await?;
+            let r = sigap_core::task::update::<$process>(&s.core, &ctx, &key, body.into(), v).await?;
             let version = r.version;
             Ok(crate::api::handlers::with_etag(axum::http::StatusCode::OK, version, <$out>::from(r), None))
         }
@@ -284,9 +333,21 @@ macro_rules! task_endpoints {
             crate::extract::ApiJson(body): crate::extract::ApiJson<$action_in>,
         ) -> crate::error::ApiResult<axum::response::Response> {
             let a = $action(&name, body)?;
-            let r = $core::act(&s.core, &ctx, &key, a, v).await?;
+            let r = sigap_core::task::act::<$process>(&s.core, &ctx, &key, a, v).await?;
             let version = r.version;
             Ok(crate::api::handlers::with_etag(axum::http::StatusCode::OK, version, <$out>::from(r), None))
+        }
+
+        $(#[$sm])*
+        #[utoipa::path(get, path = $slas_path, tag = $tag, params(("key" = String, Path)),
+            responses((status = 200, body = Vec<crate::api::sla::ClockOut>), (status = 404, body = crate::error::Problem, content_type = "application/problem+json")))]
+        pub async fn $slas(
+            axum::extract::State(s): axum::extract::State<crate::AppState>,
+            crate::extract::Caller(ctx): crate::extract::Caller,
+            crate::extract::ApiPath(key): crate::extract::ApiPath<String>,
+        ) -> crate::error::ApiResult<axum::Json<Vec<crate::api::sla::ClockOut>>> {
+            let all = sigap_core::sla::clocks_of::<$process>(&s.core, &ctx, &key).await?;
+            Ok(axum::Json(all.into_iter().map(crate::api::sla::ClockOut::from).collect()))
         }
     };
 }

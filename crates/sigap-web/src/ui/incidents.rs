@@ -305,9 +305,13 @@ async fn incident_view(
     .map(|p| p.items)
     .unwrap_or_default();
     let all_categories = incidents::categories(&state.core).await.unwrap_or_default();
-    let clocks = sigap_core::sla::clocks_of(&state.core, ctx, &d.incident.number)
-        .await
-        .unwrap_or_default();
+    let clocks = sigap_core::sla::clocks_of::<sigap_core::model::IncidentExt>(
+        &state.core,
+        ctx,
+        &d.incident.number,
+    )
+    .await
+    .unwrap_or_default();
     let mut chrome = Chrome::new(state, viewer, "incidents", "incident-title");
     chrome.title = format!("{} {}", d.incident.number, d.incident.short_description);
     notice(&mut chrome, q);
@@ -711,12 +715,16 @@ async fn portal_incident_view(
     // The portal shows comments only, also to agents who look at it.
     let mut d2 = d.clone();
     d2.journal.retain(|j| j.kind == JournalKind::Comment);
-    let clocks = sigap_core::sla::clocks_of(&state.core, ctx, &d.incident.number)
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|c| c.kind == sigap_domain::sla::AgreementKind::Sla)
-        .collect();
+    let clocks = sigap_core::sla::clocks_of::<sigap_core::model::IncidentExt>(
+        &state.core,
+        ctx,
+        &d.incident.number,
+    )
+    .await
+    .unwrap_or_default()
+    .into_iter()
+    .filter(|c| c.kind == sigap_domain::sla::AgreementKind::Sla)
+    .collect();
     let page = PortalIncidentPage {
         clocks: super::sla::cards(tt, viewer, clocks),
         attachments,

@@ -4,56 +4,39 @@
 
 use super::incidents::{categories, labels};
 use super::queue::{self, Cell, Spec};
-use super::task::{JournalLine, after, journal, or_refused, state_label, task_view};
-use super::views::{notice, refusal, when};
+use super::task::{JournalLine, TaskLine, after, choices, journal, or_refused, task_view};
+use super::views::{Period, notice, refusal, when};
 use super::*;
 use axum::extract::{Path, Query, RawQuery};
+use sigap_core::breakdown::{self, Bucket, Dimension};
 use sigap_core::listing::ListParams;
-use sigap_core::model::{Incident, Problem};
+use sigap_core::model::{Incident, Problem, ProblemExt};
 use sigap_core::problems::{self, Action, ProblemInput};
-use sigap_core::task::TaskInput;
-use sigap_domain::process::problem::{ProblemResolution, ProblemState, TrendBy};
+use sigap_core::task::{self, Args, TaskInput};
+use sigap_domain::process::problem::{ProblemResolution, ProblemState};
 use sigap_domain::task::{MatrixPreset, StateModel};
 use std::collections::HashMap;
 
 super::task::task_view_type!(
-    /// A problem as its page and the lists show it.
+    /// A problem as its page shows it: the task, its own fields, when its work-around was
+    /// last published (empty if never) and its resolution's label.
     ProblemView {
-        symptoms: String,
-        root_cause: String,
-        cause_code: String,
-        workaround: String,
-        /// When the work-around was last published, empty if never.
+        x: ProblemExt,
         published: String,
-        fix: String,
-        known_error: bool,
-        major: bool,
-        resolution_code: String,
-        resolution_notes: String,
+        resolution: String,
     }
 );
 
 fn view(tt: Tr<'_>, viewer: &Viewer, labels: MatrixPreset, p: &Problem) -> ProblemView {
-    let x = &p.ext;
+    let (x, at) = (p.ext.clone(), p.ext.workaround_published_at);
+    let resolution = x.resolution_code.as_ref();
     ProblemView {
         t: task_view(tt, viewer, labels, &p.task),
-        symptoms: x.symptoms.clone(),
-        root_cause: x.root_cause.clone(),
-        cause_code: x.cause_code.clone().unwrap_or_default(),
-        workaround: x.workaround.clone(),
-        published: x
-            .workaround_published_at
-            .map(|t| when(t, viewer))
-            .unwrap_or_default(),
-        fix: x.fix.clone(),
-        known_error: x.known_error,
-        major: x.major,
-        resolution_code: x
-            .resolution_code
-            .as_ref()
+        published: at.map(|t| when(t, viewer)).unwrap_or_default(),
+        resolution: resolution
             .map(|c| tt.get(&format!("problem-resolution-{c}")))
             .unwrap_or_default(),
-        resolution_notes: x.resolution_notes.clone(),
+        x,
     }
 }
 
@@ -124,7 +107,7 @@ impl queue::Queue for Problems {
     }
     /// Assesses a ticked problem.
     async fn act(v: &Visit, _name: &str, number: &str) -> Result<(), AppError> {
-        problems::act(&v.state.core, &v.ctx, number, Action::Assess, None).await?;
+        task::act::<ProblemExt>(&v.state.core, &v.ctx, number, Action::Assess, None).await?;
         Ok(())
     }
 }
@@ -223,13 +206,6 @@ pub async fn problem_create(v: Visit, form: FormData) -> PageResult {
 
 // ----- one problem -----
 
-/// A linked incident as the problem page lists it.
-pub struct LinkedIncident {
-    pub number: String,
-    pub short_description: String,
-    pub state: String,
-}
-
 #[derive(Template)]
 #[template(path = "problem.html")]
 pub struct ProblemPage<'a> {
@@ -242,7 +218,7 @@ pub struct ProblemPage<'a> {
     pub can_cancel: bool,
     pub finished: bool,
     pub resolutions: Vec<(String, String)>,
-    pub incidents: Vec<LinkedIncident>,
+    pub incidents: Vec<TaskLine>,
     pub open_incidents: i64,
     pub journal: Vec<JournalLine>,
     pub categories: Vec<(String, String)>,
@@ -274,23 +250,18 @@ async fn problem_view(
     .filter(|(a, to)| next.contains(to) && (*a != "analyze" || analysing))
     .map(|(a, _)| (a.to_owned(), tt.get(&format!("problem-action-{a}"))))
     .collect();
-    let resolution = |r: &ProblemResolution| {
-        let label = tt.get(&format!("problem-resolution-{}", r.code()));
-        (r.code().to_owned(), label)
-    };
-    let linked = |i: &Incident| LinkedIncident {
-        number: i.number.clone(),
-        short_description: i.short_description.clone(),
-        state: state_label(tt, i.state),
-    };
     let page = ProblemPage {
         moves,
         can_resolve: next.contains(&ProblemState::Resolved),
         can_reanalyze: next.contains(&ProblemState::RootCauseAnalysis) && !analysing,
         can_cancel: next.contains(&ProblemState::Canceled),
         finished: p.state.is_final(),
-        resolutions: ProblemResolution::ALL.iter().map(resolution).collect(),
-        incidents: d.incidents.iter().map(linked).collect(),
+        resolutions: choices(
+            tt,
+            "problem-resolution",
+            ProblemResolution::ALL.iter().map(|r| r.code()),
+        ),
+        incidents: d.incidents.iter().map(|i| TaskLine::of(tt, i)).collect(),
         open_incidents: d.open_incidents,
         journal: journal(tt, &v.viewer, &d.journal),
         categories: categories(&v.state).await,
@@ -328,38 +299,18 @@ pub async fn problem_update(v: Visit, Path(key): Path<String>, form: FormData) -
         major: form.get("major_sent").map(|_| form.get("major").is_some()),
         incidents: Vec::new(),
     };
-    let result = problems::update(&v.state.core, &v.ctx, &key, input, form.version()).await;
+    let result =
+        task::update::<ProblemExt>(&v.state.core, &v.ctx, &key, input, form.version()).await;
     done(&v, &key, result, "saved").await
 }
 
 /// An action from a form: `action` names it, the other fields carry its details.
 pub async fn problem_act(v: Visit, Path(key): Path<String>, form: FormData) -> PageResult {
-    let text = |n: &str| form.text(n);
-    let action = match form.text("action").as_str() {
-        "assess" => Action::Assess,
-        "analyze" => Action::Analyze,
-        "start_fix" => Action::StartFix,
-        "resolve" => Action::Resolve {
-            code: text("resolution_code"),
-            notes: text("resolution_notes"),
-            resolve_incidents: form.get("resolve_incidents").is_some(),
-        },
-        "reanalyze" => Action::Reanalyze {
-            reason: text("reason"),
-        },
-        "close" => Action::Close,
-        "cancel" => Action::Cancel {
-            reason: text("reason"),
-        },
-        "known_error" => Action::KnownError {
-            on: text("on") == "true",
-        },
-        "publish_workaround" => Action::PublishWorkaround {
-            to_callers: text("to") == "callers",
-        },
-        _ => Action::WorkNote { body: text("body") },
+    let name = form.opt("action").unwrap_or_else(|| "work_note".into());
+    let result = match Action::parse(&name, &Args(form.0.clone())) {
+        Ok(action) => task::act::<ProblemExt>(&v.state.core, &v.ctx, &key, action, None).await,
+        Err(e) => Err(e),
     };
-    let result = problems::act(&v.state.core, &v.ctx, &key, action, None).await;
     done(&v, &key, result, "saved").await
 }
 
@@ -390,69 +341,32 @@ pub struct TrendsPage<'a> {
     pub to: String,
     pub by: String,
     pub bys: Vec<(String, String)>,
-    pub rows: Vec<sigap_core::model::Trend>,
+    pub rows: Vec<Bucket>,
 }
 
-/// The trends' grouping and period in the viewer's time zone: `from` and `to` are days
-/// (`to` included), the last 30 days by default. Returns the texts to show again and the
-/// period's instants.
-fn period(
-    viewer: &Viewer,
-    q: &HashMap<String, String>,
-) -> (
-    TrendBy,
-    String,
-    String,
-    Result<(jiff::Timestamp, jiff::Timestamp), AppError>,
-) {
-    let by = q.get("by").and_then(|b| TrendBy::parse(b).ok());
-    let tz = viewer
-        .principal
-        .as_ref()
-        .and_then(|p| jiff::tz::TimeZone::get(&p.time_zone).ok())
-        .unwrap_or(jiff::tz::TimeZone::UTC);
-    let today = jiff::Timestamp::now().to_zoned_datetime(tz.clone()).date();
-    let day = |k: &str, default: jiff::civil::Date| match q.get(k).map(|v| v.trim()) {
-        None | Some("") => Ok(default),
-        Some(v) => v
-            .parse::<jiff::civil::Date>()
-            .map_err(|_| AppError::field(k, "invalid", "must be a date (YYYY-MM-DD)")),
-    };
-    let from = day("from", today.saturating_sub(jiff::Span::new().days(30)));
-    let to = day("to", today);
-    let text = |d: &Result<jiff::civil::Date, AppError>, k: &str| match d {
-        Ok(d) => d.to_string(),
-        Err(_) => q.get(k).cloned().unwrap_or_default(),
-    };
-    let (from_text, to_text) = (text(&from, "from"), text(&to, "to"));
-    let at = |d: jiff::civil::Date| {
-        d.to_zoned_datetime(tz.clone())
-            .map(|z| z.timestamp())
-            .map_err(|e| AppError::Internal(e.to_string()))
-    };
-    let bounds =
-        from.and_then(|f| Ok((at(f)?, at(to?.saturating_add(jiff::Span::new().days(1)))?)));
-    (by.unwrap_or(TrendBy::Service), from_text, to_text, bounds)
+/// The trends asked for: their grouping and period.
+fn trends_of(v: &Visit, q: &HashMap<String, String>) -> (Dimension, Period) {
+    let by = q.get("by").and_then(|b| Dimension::parse(b).ok());
+    (by.unwrap_or(Dimension::Service), Period::of(&v.viewer, q))
 }
 
 pub async fn trends_page(v: Visit, Query(q): Query<HashMap<String, String>>) -> PageResult {
-    let (by, from, to, bounds) = period(&v.viewer, &q);
+    let (by, Period { from, to, bounds }) = trends_of(&v, &q);
     let mut chrome = v.chrome("problems", "trends-title");
     let rows = match bounds {
-        Ok((f, t)) => problems::trends(&v.state.core, &v.ctx, by, f, t).await,
+        Ok((f, t)) => {
+            breakdown::lines(&v.state.core, &v.ctx, problems::trends(by, f, t), false).await
+        }
         Err(e) => Err(e),
     };
     let rows = or_refused(&mut chrome, rows)?;
     let tt = chrome.t;
-    let bys = TrendBy::ALL.iter().map(|b| b.code());
     let page = TrendsPage {
         from,
         to,
-        bys: bys
-            .map(|b| (b.to_owned(), tt.get(&format!("trends-by-{b}"))))
-            .collect(),
+        bys: choices(tt, "trends-by", Dimension::ALL.iter().map(|b| b.code())),
         by: by.code().to_owned(),
-        rows,
+        rows: rows.into_iter().map(|(b, _)| b).collect(),
         chrome,
     };
     Ok(render(StatusCode::OK, &page))
@@ -460,11 +374,11 @@ pub async fn trends_page(v: Visit, Query(q): Query<HashMap<String, String>>) -> 
 
 /// Opens a problem linked to the incidents of one line of the trends.
 pub async fn trend_problem(v: Visit, form: FormData) -> PageResult {
-    let q: HashMap<String, String> = form.0.iter().cloned().collect();
-    let (by, _, _, bounds) = period(&v.viewer, &q);
-    let (f, t) = bounds?;
+    let (by, period) = trends_of(&v, &form.0.iter().cloned().collect());
+    let (f, t) = period.bounds?;
     let key = form.text("key");
-    let incidents = problems::trend_incidents(&v.state.core, &v.ctx, by, &key, f, t).await?;
+    let trends = problems::trends(by, f, t);
+    let incidents = breakdown::numbers(&v.state.core, &v.ctx, trends, &key).await?;
     let tt = tr(&v.state, &v.viewer);
     let mut task = TaskInput {
         short_description: Some(tt.arg("trends-statement", "name", &form.text("name"))),
@@ -472,9 +386,9 @@ pub async fn trend_problem(v: Visit, form: FormData) -> PageResult {
     };
     let on = Some(Some(key));
     match by {
-        TrendBy::Service => task.service = on,
-        TrendBy::Ci => task.ci = on,
-        TrendBy::Category => task.category = on,
+        Dimension::Service => task.service = on,
+        Dimension::Ci => task.ci = on,
+        Dimension::Category => task.category = on,
     }
     let input = ProblemInput {
         task,
@@ -517,18 +431,10 @@ pub(crate) async fn of_incident(v: &Visit, i: &Incident) -> IncidentProblems {
 /// urgency; linked to it.
 pub async fn incident_problem(v: Visit, Path(key): Path<String>, form: FormData) -> PageResult {
     let i = sigap_core::incidents::get(&v.state.core, &v.ctx, &key).await?;
-    let statement = form.opt("short_description");
+    let mut task = TaskInput::like(&i.task);
+    task.short_description = form.opt("short_description").or(task.short_description);
     let input = ProblemInput {
-        task: TaskInput {
-            short_description: Some(statement.unwrap_or_else(|| i.short_description.clone())),
-            description: Some(i.description.clone()),
-            impact: Some(i.impact.get()),
-            urgency: Some(i.urgency.get()),
-            service: i.service.as_ref().map(|s| Some(s.id.to_string())),
-            ci: i.ci.as_ref().map(|c| Some(c.id.to_string())),
-            category: i.category.clone().map(Some),
-            ..Default::default()
-        },
+        task,
         incidents: vec![i.number.clone()],
         ..Default::default()
     };

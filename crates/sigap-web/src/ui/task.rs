@@ -120,6 +120,37 @@ pub(crate) fn state_label<S: StateModel>(tt: Tr<'_>, s: S) -> String {
     tt.get(&format!("{}-state-{}", S::NOUN, s.code()))
 }
 
+/// Codes with their labels (`{prefix}-{code}` in the locale files), for a choice.
+pub(crate) fn choices<'a>(
+    tt: Tr<'_>,
+    prefix: &str,
+    codes: impl IntoIterator<Item = &'a str>,
+) -> Vec<(String, String)> {
+    let label = |c: &str| tt.get(&format!("{prefix}-{c}"));
+    codes
+        .into_iter()
+        .map(|c| (c.to_owned(), label(c)))
+        .collect()
+}
+
+/// A task in a list of linked ones: its number, short description and state.
+pub struct TaskLine {
+    pub number: String,
+    pub short_description: String,
+    pub state: String,
+}
+
+impl TaskLine {
+    pub(crate) fn of<S: StateModel>(tt: Tr<'_>, t: &Task<S>) -> TaskLine {
+        let (number, text) = (t.number.clone(), t.short_description.clone());
+        TaskLine {
+            number,
+            short_description: text,
+            state: state_label(tt, t.state),
+        }
+    }
+}
+
 pub(crate) fn task_view<S: StateModel>(
     tt: Tr<'_>,
     viewer: &Viewer,

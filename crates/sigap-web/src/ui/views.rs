@@ -61,6 +61,50 @@ pub fn when(t: Timestamp, viewer: &Viewer) -> String {
     }
 }
 
+/// A period of whole days a page asks for, in the viewer's time zone: `from` and `to` (`to`
+/// included), the last 30 days when not given. The texts are shown again as given.
+pub struct Period {
+    pub from: String,
+    pub to: String,
+    /// Its start and the end (the midnight after `to`), or why it is no period.
+    pub bounds: Result<(Timestamp, Timestamp), AppError>,
+}
+
+impl Period {
+    pub fn of(viewer: &Viewer, q: &HashMap<String, String>) -> Period {
+        let tz = viewer
+            .principal
+            .as_ref()
+            .and_then(|p| jiff::tz::TimeZone::get(&p.time_zone).ok())
+            .unwrap_or(jiff::tz::TimeZone::UTC);
+        let today = Timestamp::now().to_zoned_datetime(tz.clone()).date();
+        let day = |k: &str, default: jiff::civil::Date| match q.get(k).map(|v| v.trim()) {
+            None | Some("") => Ok(default),
+            Some(v) => v
+                .parse::<jiff::civil::Date>()
+                .map_err(|_| AppError::field(k, "invalid", "must be a date (YYYY-MM-DD)")),
+        };
+        let from = day("from", today.saturating_sub(jiff::Span::new().days(30)));
+        let to = day("to", today);
+        let text = |d: &Result<jiff::civil::Date, AppError>, k: &str| match d {
+            Ok(d) => d.to_string(),
+            Err(_) => q.get(k).cloned().unwrap_or_default(),
+        };
+        let (from_text, to_text) = (text(&from, "from"), text(&to, "to"));
+        let at = |d: jiff::civil::Date| {
+            d.to_zoned_datetime(tz.clone())
+                .map(|z| z.timestamp())
+                .map_err(|e| AppError::Internal(e.to_string()))
+        };
+        let next = |d: jiff::civil::Date| d.saturating_add(jiff::Span::new().days(1));
+        Period {
+            from: from_text,
+            to: to_text,
+            bounds: from.and_then(|f| Ok((at(f)?, at(next(to?))?))),
+        }
+    }
+}
+
 fn role_options(t: Tr<'_>, held: &[Role]) -> Vec<(String, String, bool)> {
     Role::ALL
         .iter()

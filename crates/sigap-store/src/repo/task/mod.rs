@@ -8,6 +8,7 @@
 //! `repo::problems`).
 
 pub mod attachments;
+pub mod breakdown;
 pub mod config;
 pub mod journal;
 pub mod links;
@@ -154,6 +155,52 @@ impl<S: Copy> Task<S> {
         self.location.as_ref().map(|l| l.id)
     }
 }
+
+/// Declares a process's extension: its own fields as a struct, each a column of the same
+/// name in `table` (read with `Col`, written with `Param`), in the order written here.
+macro_rules! extension {
+    (
+        $(#[$m:meta])*
+        $name:ident: $state:ty, $kind:expr, $table:literal {
+            $($(#[$fm:meta])* $field:ident: $ty:ty,)*
+        }
+    ) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, PartialEq, Eq, Default)]
+        pub struct $name {
+            $($(#[$fm])* pub $field: $ty,)*
+        }
+
+        impl $crate::repo::task::Extension for $name {
+            type State = $state;
+            const KIND: sigap_domain::task::TaskKind = $kind;
+            const TABLE: &'static str = $table;
+            const COLUMNS: &'static [&'static str] = &[$(stringify!($field)),*];
+
+            fn decode(row: &$crate::value::Row, at: usize) -> $crate::error::StoreResult<Self> {
+                let mut i = at;
+                let mut next = || {
+                    i += 1;
+                    i - 1
+                };
+                Ok(Self {
+                    $($field: row.get(next())?,)*
+                })
+            }
+
+            fn statements() -> &'static $crate::repo::task::Statements {
+                static S: std::sync::LazyLock<$crate::repo::task::Statements> =
+                    std::sync::LazyLock::new($crate::repo::task::Statements::of::<$name>);
+                &S
+            }
+
+            fn params(&self) -> Vec<$crate::value::P<'_>> {
+                vec![$($crate::value::Param::param(&self.$field)),*]
+            }
+        }
+    };
+}
+pub(crate) use extension;
 
 /// A process's own fields, kept in its extension table (`task_id` its key).
 pub trait Extension: Clone + Send + Sync + 'static {
