@@ -2,6 +2,7 @@
 //! No I/O lives here; every other crate depends on this one.
 
 pub mod calendar;
+pub mod catalog;
 pub mod clock;
 pub mod cmdb;
 pub mod ids;
