@@ -3,3 +3,4 @@
 
 pub mod incident;
 pub mod problem;
+pub mod request;
