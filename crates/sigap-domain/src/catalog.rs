@@ -427,6 +427,141 @@ impl fmt::Display for Answers {
     }
 }
 
+// ----- the item around its form -----
+
+/// A price in the smallest unit of the currency (cents, sen), never negative: read from a
+/// decimal text with at most two places (`12.50`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Price(i64);
+
+impl Price {
+    pub fn parse(text: &str) -> Result<Price, InvalidValue> {
+        let bad = || {
+            InvalidValue::new(
+                "invalid_price",
+                "must be an amount like 12.50, not negative",
+            )
+        };
+        let t = text.trim();
+        let (whole, cents) = t.split_once('.').unwrap_or((t, ""));
+        let digits =
+            |s: &str| !s.is_empty() && s.len() <= 12 && s.bytes().all(|b| b.is_ascii_digit());
+        if !digits(whole)
+            || t.ends_with('.')
+            || cents.len() > 2
+            || !(cents.is_empty() || digits(cents))
+        {
+            return Err(bad());
+        }
+        let whole: i64 = whole.parse().map_err(|_| bad())?;
+        let cents: i64 = format!("{cents:0<2}").parse().map_err(|_| bad())?;
+        Ok(Price(whole * 100 + cents))
+    }
+
+    pub fn from_cents(cents: i64) -> Result<Price, InvalidValue> {
+        if cents < 0 {
+            return Err(InvalidValue::new("invalid_price", "must not be negative"));
+        }
+        Ok(Price(cents))
+    }
+
+    pub fn cents(self) -> i64 {
+        self.0
+    }
+}
+
+impl fmt::Display for Price {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{:02}", self.0 / 100, self.0 % 100)
+    }
+}
+
+/// One step of an item's fulfilment plan: the group that does it, what to do, and its
+/// order (steps of the same order run side by side; the next order starts when they are
+/// done).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlannedTask {
+    pub order: i64,
+    pub group: crate::ids::GroupId,
+    pub short_description: String,
+    #[serde(default)]
+    pub description: String,
+}
+
+/// The most steps a plan has.
+pub const MAX_PLANNED: usize = 20;
+
+/// An item's fulfilment plan, in order; an empty plan fulfils the item once it is approved.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[serde(transparent)]
+pub struct Plan(Vec<PlannedTask>);
+
+impl Plan {
+    pub fn new(tasks: Vec<PlannedTask>) -> Result<Plan, Vec<VariableError>> {
+        if tasks.len() > MAX_PLANNED {
+            let e = InvalidValue::new("too_many", format!("at most {MAX_PLANNED} tasks"));
+            return Err(vec![("plan".into(), e)]);
+        }
+        let mut errs: Vec<VariableError> = Vec::new();
+        let mut tasks = tasks;
+        tasks.sort_by_key(|t| t.order);
+        for (i, t) in tasks.iter_mut().enumerate() {
+            if !(0..=1_000).contains(&t.order) {
+                let e = InvalidValue::new("out_of_range", "must be 0 to 1000");
+                errs.push((format!("plan.{i}.order"), e));
+            }
+            match parse_line(&t.short_description, 160) {
+                Ok(d) => t.short_description = d,
+                Err(e) => errs.push((format!("plan.{i}.short_description"), e)),
+            }
+            if let Err(e) = parse_text(&t.description, MAX_TEXT) {
+                errs.push((format!("plan.{i}.description"), e));
+            }
+        }
+        if errs.is_empty() {
+            Ok(Plan(tasks))
+        } else {
+            Err(errs)
+        }
+    }
+
+    pub fn tasks(&self) -> &[PlannedTask] {
+        &self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for Plan {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Plan::new(Vec::<PlannedTask>::deserialize(d)?).map_err(|errs| {
+            let text: Vec<String> = errs.iter().map(|(f, e)| format!("{f}: {e}")).collect();
+            serde::de::Error::custom(text.join("; "))
+        })
+    }
+}
+
+/// Who may order an item: everyone when both lists are empty, else the members of one of
+/// the organizations or groups.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Audience {
+    #[serde(default)]
+    pub organizations: Vec<crate::ids::OrgId>,
+    #[serde(default)]
+    pub groups: Vec<crate::ids::GroupId>,
+}
+
+impl Audience {
+    pub fn allows(
+        &self,
+        organization: Option<crate::ids::OrgId>,
+        groups: &[crate::ids::GroupId],
+    ) -> bool {
+        (self.organizations.is_empty() && self.groups.is_empty())
+            || organization.is_some_and(|o| self.organizations.contains(&o))
+            || groups.iter().any(|g| self.groups.contains(g))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -648,6 +783,54 @@ mod tests {
             .err()
             .ok_or("a choice without options")?;
         assert!(err.to_string().contains("variables.0.options"), "{err}");
+        Ok(())
+    }
+
+    #[test]
+    fn prices_plans_and_audiences() -> R {
+        assert_eq!(Price::parse("12.5").map(Price::cents), Ok(1250));
+        assert_eq!(
+            Price::parse(" 7 ").map(|p| p.to_string()),
+            Ok("7.00".to_owned())
+        );
+        for bad in ["-1", "1.234", "abc", "", "1e3", "1.", "99999999999999"] {
+            assert_eq!(
+                Price::parse(bad).map_err(|e| e.code),
+                Err("invalid_price"),
+                "{bad}"
+            );
+        }
+        assert!(Price::from_cents(-5).is_err());
+        let desk = crate::ids::GroupId::new();
+        let step = |order, text: &str| PlannedTask {
+            order,
+            group: desk,
+            short_description: text.into(),
+            description: String::new(),
+        };
+        let plan = Plan::new(vec![
+            step(20, "Hand over"),
+            step(10, "Order"),
+            step(10, "Image"),
+        ])
+        .map_err(|e| format!("{e:?}"))?;
+        let texts: Vec<&str> = plan
+            .tasks()
+            .iter()
+            .map(|t| t.short_description.as_str())
+            .collect();
+        assert_eq!(texts, ["Order", "Image", "Hand over"]);
+        let errs = Plan::new(vec![step(-1, " ")]).err().ok_or("a bad plan")?;
+        let got: Vec<&str> = errs.iter().map(|(f, _)| f.as_str()).collect();
+        assert_eq!(got, ["plan.0.order", "plan.0.short_description"]);
+        let org = crate::ids::OrgId::new();
+        assert!(Audience::default().allows(None, &[]));
+        let some = Audience {
+            organizations: vec![org],
+            groups: vec![desk],
+        };
+        assert!(some.allows(Some(org), &[]) && some.allows(None, &[desk]));
+        assert!(!some.allows(Some(crate::ids::OrgId::new()), &[]));
         Ok(())
     }
 }
