@@ -865,27 +865,8 @@ async fn notify(
     Ok(())
 }
 
-/// The columns an incident export may have, in order.
-pub const EXPORT_COLUMNS: &[&str] = &[
-    "number",
-    "short_description",
-    "caller",
-    "priority",
-    "state",
-    "assignment_group",
-    "assigned_to",
-    "updated",
-    "opened",
-    "category",
-    "service",
-    "configuration_item",
-    "location",
-    "reopen_count",
-];
-
-/// The incidents of a queue view as CSV: its filters, its sort and its columns (comma
-/// separated, from `EXPORT_COLUMNS`; the queue's time-left column `sla` is left out; none:
-/// all), streamed with no cap (or up to `limit`).
+/// The incidents of a queue view as CSV: its filters, its sort and its columns (see
+/// `task::export`), streamed with no cap (or up to `limit`).
 pub async fn export(
     core: &Core,
     ctx: &Ctx,
@@ -894,85 +875,12 @@ pub async fn export(
     cols: Option<&str>,
     limit: Option<u64>,
 ) -> AppResult<crate::export::CsvStream> {
-    let cols: Vec<&'static str> = match cols.map(str::trim).filter(|c| !c.is_empty()) {
-        None => EXPORT_COLUMNS.to_vec(),
-        Some(c) => {
-            let asked: Vec<&str> = c
-                .split(',')
-                .map(str::trim)
-                .filter(|c| !c.is_empty() && *c != "sla")
-                .collect();
-            if let Some(bad) = asked.iter().find(|c| !EXPORT_COLUMNS.contains(c)) {
-                return Err(AppError::field(
-                    "cols",
-                    "unknown_column",
-                    format!("{bad:?} is not a column; use {}", EXPORT_COLUMNS.join(", ")),
-                ));
-            }
-            EXPORT_COLUMNS
-                .iter()
-                .copied()
-                .filter(|c| asked.contains(c))
-                .collect()
-        }
-    };
-    let header = cols.iter().map(|c| (*c).to_owned()).collect();
     let (core, ctx) = (core.clone(), ctx.clone());
-    crate::export::stream("incidents", header, limit, move |cursor| {
-        let (core, ctx, query, cols) = (core.clone(), ctx.clone(), query.clone(), cols.clone());
-        let params = ListParams {
-            sort: sort.clone(),
-            limit: Some(crate::listing::MAX_LIMIT),
-            cursor,
-        };
-        async move {
-            let page = list(&core, &ctx, query, &params).await?;
-            let rows = page
-                .items
-                .iter()
-                .map(|i| cols.iter().map(|c| export_cell(i, c)).collect())
-                .collect();
-            Ok((rows, page.next_cursor))
-        }
+    crate::task::export("incidents", cols, sort, limit, move |params| {
+        let (core, ctx, query) = (core.clone(), ctx.clone(), query.clone());
+        async move { list(&core, &ctx, query, &params).await }
     })
     .await
-}
-
-/// One cell of an incident's line in an export: references by login or name, times in
-/// RFC 3339.
-fn export_cell(i: &Incident, column: &str) -> String {
-    fn name<T>(r: &Option<sigap_store::task::NamedRef<T>>) -> String {
-        r.as_ref().map(|x| x.name.clone()).unwrap_or_default()
-    }
-    match column {
-        "number" => i.number.clone(),
-        "short_description" => i.short_description.clone(),
-        "caller" => i
-            .caller
-            .as_ref()
-            .map(|p| p.login.clone())
-            .unwrap_or_default(),
-        "priority" => i.priority.get().to_string(),
-        "state" => i.state.code().into(),
-        "assignment_group" => i
-            .assignment_group
-            .as_ref()
-            .map(|g| g.name.clone())
-            .unwrap_or_default(),
-        "assigned_to" => i
-            .assigned_to
-            .as_ref()
-            .map(|p| p.login.clone())
-            .unwrap_or_default(),
-        "updated" => i.updated_at.to_string(),
-        "opened" => i.opened_at.to_string(),
-        "category" => i.category.clone().unwrap_or_default(),
-        "service" => name(&i.service),
-        "configuration_item" => name(&i.ci),
-        "location" => name(&i.location),
-        "reopen_count" => i.reopen_count.to_string(),
-        _ => String::new(),
-    }
 }
 
 pub async fn list(

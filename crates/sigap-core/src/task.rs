@@ -1010,6 +1010,114 @@ pub async fn matrix_in(tx: &mut Tx<'_>) -> AppResult<PriorityMatrix> {
     Ok(PriorityMatrix::new(rows).unwrap_or_else(|_| PriorityMatrix::preset(MatrixPreset::Itil)))
 }
 
+// ----- export -----
+
+/// The columns a task export may have, in order.
+pub const EXPORT_COLUMNS: &[&str] = &[
+    "number",
+    "short_description",
+    "caller",
+    "priority",
+    "state",
+    "assignment_group",
+    "assigned_to",
+    "updated",
+    "opened",
+    "category",
+    "service",
+    "configuration_item",
+    "location",
+    "reopen_count",
+];
+
+/// A list's tasks as CSV, every page `list` gives for a page request: the columns asked
+/// (comma separated, from `EXPORT_COLUMNS`; a queue's time-left column `sla` is left out;
+/// none: all), streamed with no cap (or up to `limit`).
+pub async fn export<E, F, Fut>(
+    name: &'static str,
+    cols: Option<&str>,
+    sort: Option<String>,
+    limit: Option<u64>,
+    list: F,
+) -> AppResult<crate::export::CsvStream>
+where
+    E: Extension,
+    F: Fn(crate::listing::ListParams) -> Fut + Send + Sync + 'static,
+    Fut:
+        std::future::Future<Output = AppResult<crate::listing::Listed<Record<E>>>> + Send + 'static,
+{
+    let cols: Vec<&'static str> = match cols.map(str::trim).filter(|c| !c.is_empty()) {
+        None => EXPORT_COLUMNS.to_vec(),
+        Some(c) => {
+            let asked: Vec<&str> = c
+                .split(',')
+                .map(str::trim)
+                .filter(|c| !c.is_empty() && *c != "sla")
+                .collect();
+            if let Some(bad) = asked.iter().find(|c| !EXPORT_COLUMNS.contains(c)) {
+                let message = format!("{bad:?} is not a column; use {}", EXPORT_COLUMNS.join(", "));
+                return Err(AppError::field("cols", "unknown_column", message));
+            }
+            EXPORT_COLUMNS
+                .iter()
+                .copied()
+                .filter(|c| asked.contains(c))
+                .collect()
+        }
+    };
+    let header = cols.iter().map(|c| (*c).to_owned()).collect();
+    let list = std::sync::Arc::new(list);
+    crate::export::stream(name, header, limit, move |cursor| {
+        let (list, cols, sort) = (list.clone(), cols.clone(), sort.clone());
+        async move {
+            let params = crate::listing::ListParams {
+                sort,
+                limit: Some(crate::listing::MAX_LIMIT),
+                cursor,
+            };
+            let page = list(params).await?;
+            let rows = page
+                .items
+                .iter()
+                .map(|t| cols.iter().map(|c| export_cell(t, c)).collect())
+                .collect();
+            Ok((rows, page.next_cursor))
+        }
+    })
+    .await
+}
+
+/// One cell of a task's line in an export: references by login or name, times in RFC 3339.
+fn export_cell<S: StateModel>(t: &Task<S>, column: &str) -> String {
+    fn name<T>(r: &Option<sigap_store::task::NamedRef<T>>) -> String {
+        r.as_ref().map(|x| x.name.clone()).unwrap_or_default()
+    }
+    let login = |p: &Option<sigap_store::groups::PersonRef>| {
+        p.as_ref().map(|p| p.login.clone()).unwrap_or_default()
+    };
+    match column {
+        "number" => t.number.clone(),
+        "short_description" => t.short_description.clone(),
+        "caller" => login(&t.caller),
+        "priority" => t.priority.get().to_string(),
+        "state" => t.state.code().into(),
+        "assignment_group" => t
+            .assignment_group
+            .as_ref()
+            .map(|g| g.name.clone())
+            .unwrap_or_default(),
+        "assigned_to" => login(&t.assigned_to),
+        "updated" => t.updated_at.to_string(),
+        "opened" => t.opened_at.to_string(),
+        "category" => t.category.clone().unwrap_or_default(),
+        "service" => name(&t.service),
+        "configuration_item" => name(&t.ci),
+        "location" => name(&t.location),
+        "reopen_count" => t.reopen_count.to_string(),
+        _ => String::new(),
+    }
+}
+
 // ----- lists -----
 
 /// What every task list may be narrowed to; texts as a query string gives them, keys as

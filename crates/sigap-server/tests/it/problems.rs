@@ -161,6 +161,29 @@ async fn problems_take_incidents_from_workaround_to_fix(app: TestApp) -> anyhow:
     );
     let found = get(&app, "/known_errors?q=relay", &agent).await?;
     assert_eq!(found["items"][0]["number"], n.as_str(), "{found}");
+    // The queue's CSV export, with the known-error queue and chosen columns; a column the
+    // export does not have is refused.
+    let csv = app
+        .http
+        .get(app.api("/problems/export?queue=known_errors&cols=number,state&sort=number"))
+        .bearer_auth(&agent)
+        .send()
+        .await?;
+    assert_eq!(csv.status(), StatusCode::OK);
+    let text = csv.text().await?;
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.first(), Some(&"number,state"), "{text}");
+    assert!(
+        lines.len() == 2 && lines[1].starts_with(&format!("{n},")),
+        "{text}"
+    );
+    let bad = app
+        .http
+        .get(app.api("/problems/export?cols=number,moon"))
+        .bearer_auth(&agent)
+        .send()
+        .await?;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let c = incident(&app, &agent, "Cannot send the monthly report", "Mail").await?;
     let beside = get(&app, &format!("/incidents/{c}/known_errors"), &agent).await?;
     assert_eq!(beside[0]["number"], n.as_str(), "{beside}");

@@ -175,31 +175,66 @@ pub async fn export(
     Ok(csv_response(file))
 }
 
-#[derive(Debug, Deserialize, Default, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct IncidentExportQuery {
-    /// mine, my_groups, unassigned, on_hold or major.
-    pub queue: Option<String>,
-    pub state: Option<String>,
-    pub priority: Option<String>,
-    /// Group id or name.
-    pub group: Option<String>,
-    /// Person id or login.
-    pub assignee: Option<String>,
-    /// Location id or name.
-    pub location: Option<String>,
-    pub major: Option<String>,
-    pub q: Option<String>,
-    /// Sort, as the list takes it (default `priority,opened_at`).
-    pub sort: Option<String>,
-    /// Columns, comma-separated (default: all of number, short_description, caller,
-    /// priority, state, assignment_group, assigned_to, updated, opened, category, service,
-    /// configuration_item, location, reopen_count).
-    pub cols: Option<String>,
-    /// At most this many rows; when rows are left out the response has `X-Truncated: true`.
-    /// Without it, every row.
-    pub limit: Option<String>,
+/// Declares the query of a process's CSV export: the filters of its queue page (the
+/// view a queue page links with) and the process's own, its sort, columns and limit.
+macro_rules! export_query {
+    ($(#[$m:meta])* $name:ident { $($(#[$fm:meta])* $field:ident: $ty:ty,)* }) => {
+        $(#[$m])*
+        #[derive(Debug, serde::Deserialize, Default, utoipa::IntoParams)]
+        #[into_params(parameter_in = Query)]
+        pub struct $name {
+            /// The queue: open (default of the page), all, mine, my_groups, unassigned, or
+            /// one of the process's own.
+            pub queue: Option<String>,
+            pub state: Option<String>,
+            pub priority: Option<String>,
+            /// Group id or name.
+            pub group: Option<String>,
+            /// Person id or login.
+            pub assignee: Option<String>,
+            /// Location id or name.
+            pub location: Option<String>,
+            pub q: Option<String>,
+            /// Sort, as the list takes it.
+            pub sort: Option<String>,
+            /// Columns, comma-separated (default: all of number, short_description, caller,
+            /// priority, state, assignment_group, assigned_to, updated, opened, category,
+            /// service, configuration_item, location, reopen_count).
+            pub cols: Option<String>,
+            /// At most this many rows; when rows are left out the response has
+            /// `X-Truncated: true`. Without it, every row.
+            pub limit: Option<String>,
+            $($(#[$fm])* pub $field: $ty,)*
+        }
+
+        impl $name {
+            /// The common filters as the list takes them: the queue `open` as the open
+            /// states (unless states are given), `all` as none.
+            pub(crate) fn task(&mut self) -> sigap_core::task::TaskQuery {
+                let queue = self.queue.take();
+                let open = queue.as_deref() == Some("open") && self.state.is_none();
+                sigap_core::task::TaskQuery {
+                    state: if open { Some("open".into()) } else { self.state.take() },
+                    queue: queue.filter(|v| !["open", "all", ""].contains(&v.as_str())),
+                    assignment_group: self.group.take(),
+                    assigned_to: self.assignee.take(),
+                    location: self.location.take(),
+                    priority: self.priority.take(),
+                    q: self.q.take(),
+                    ..Default::default()
+                }
+            }
+        }
+    };
 }
+pub(crate) use export_query;
+
+export_query!(
+    /// The incidents' export: the queue page's filters and `major`.
+    IncidentExportQuery {
+        major: Option<String>,
+    }
+);
 
 /// Exports the incidents of a queue view as CSV: the same filters, sort and columns as the
 /// list (the queue page links here with its view). Streamed, every row unless `limit` is
@@ -211,26 +246,11 @@ pub struct IncidentExportQuery {
 pub async fn export_incidents(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    ApiQuery(q): ApiQuery<IncidentExportQuery>,
+    ApiQuery(mut q): ApiQuery<IncidentExportQuery>,
 ) -> ApiResult<Response> {
     let limit = sigap_core::export::parse_limit(q.limit.as_deref())?;
-    let queue = q
-        .queue
-        .clone()
-        .filter(|v| !["open", "all", ""].contains(&v.as_str()));
     let query = sigap_core::incidents::IncidentQuery {
-        task: sigap_core::task::TaskQuery {
-            state: q.state.clone().or_else(|| {
-                (q.queue.as_deref() == Some("open")).then(|| "new,in_progress,on_hold".into())
-            }),
-            queue,
-            assignment_group: q.group,
-            assigned_to: q.assignee,
-            location: q.location,
-            priority: q.priority,
-            q: q.q,
-            ..Default::default()
-        },
+        task: q.task(),
         major: q.major,
     };
     let file =

@@ -130,6 +130,7 @@ fn problem_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(unlink_incident))
         .routes(routes!(apply_known_error))
         .routes(routes!(known_errors))
+        .routes(routes!(export_problems))
         .routes(routes!(incident_known_errors))
         .routes(routes!(trends))
         .routes(routes!(problem_clocks))

@@ -173,6 +173,41 @@ pub async fn list_problems(
     }))
 }
 
+super::csv::export_query!(
+    /// The problems' export: the queue page's filters, `known_error` (`true`) and the
+    /// queue `known_errors`.
+    ProblemExportQuery {
+        known_error: Option<String>,
+    }
+);
+
+/// Exports the problems of a queue view as CSV, streamed, every row unless `limit` is given.
+#[utoipa::path(get, path = "/api/v1/problems/export", tag = "problems", params(ProblemExportQuery),
+    responses((status = 200, content_type = "text/csv", body = String,
+            headers(("X-Truncated" = String, description = "`true` when `limit` left rows out"))),
+        (status = 422, body = ProblemJson, content_type = "application/problem+json")))]
+pub async fn export_problems(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiQuery(mut q): ApiQuery<ProblemExportQuery>,
+) -> ApiResult<axum::response::Response> {
+    let limit = sigap_core::export::parse_limit(q.limit.as_deref())?;
+    // The known errors are a queue of open problems, as on the page.
+    let known = q.queue.as_deref() == Some("known_errors");
+    if known {
+        q.queue = Some("open".into());
+    }
+    let query = q.task();
+    let known = if known {
+        Some("true".into())
+    } else {
+        q.known_error
+    };
+    let (sort, cols) = (q.sort, q.cols);
+    let file = problems::export(&s.core, &ctx, query, known, sort, cols.as_deref(), limit).await?;
+    Ok(super::csv::csv_response(file))
+}
+
 /// The known-error database: problems marked known error with their work-around,
 /// searchable with `q` and narrowed to a `service` or `configuration_item`.
 #[utoipa::path(get, path = "/api/v1/known_errors", tag = "problems", params(ProblemListQuery),

@@ -73,7 +73,7 @@ const QUEUE: Spec = Spec {
     shown: 8,
     flag: Some(("known_error", "field-known-error")),
     bulk: &[("assess", "problem-action-assess")],
-    export: None,
+    export: Some("/api/v1/problems/export"),
 };
 
 async fn problems_view(v: &Visit, q: &HashMap<String, String>, errors: Vec<String>) -> PageResult {
