@@ -463,29 +463,6 @@ pub async fn list(
     .await
 }
 
-/// The problems of a list view as CSV (see `task::export`).
-pub async fn export(
-    core: &Core,
-    ctx: &Ctx,
-    query: TaskQuery,
-    known_error: Option<String>,
-    sort: Option<String>,
-    cols: Option<&str>,
-    limit: Option<u64>,
-) -> AppResult<crate::export::CsvStream> {
-    let (core, ctx) = (core.clone(), ctx.clone());
-    core_task::export("problems", cols, sort, limit, move |params| {
-        let (core, ctx, query, known) = (
-            core.clone(),
-            ctx.clone(),
-            query.clone(),
-            known_error.clone(),
-        );
-        async move { list(&core, &ctx, query, known.as_deref(), &params).await }
-    })
-    .await
-}
-
 /// The known errors that may explain an incident: those not closed or canceled on its
 /// service, then on its CI, newest first.
 pub async fn known_errors_for(core: &Core, ctx: &Ctx, i: &Incident) -> AppResult<Vec<Problem>> {

@@ -203,9 +203,12 @@ pub async fn export_problems(
     } else {
         q.known_error
     };
-    let (sort, cols) = (q.sort, q.cols);
-    let file = problems::export(&s.core, &ctx, query, known, sort, cols.as_deref(), limit).await?;
-    Ok(super::csv::csv_response(file))
+    let core = s.core.clone();
+    let file = sigap_core::task::export("problems", q.cols.as_deref(), q.sort, limit, move |p| {
+        let (core, ctx, query, known) = (core.clone(), ctx.clone(), query.clone(), known.clone());
+        async move { problems::list(&core, &ctx, query, known.as_deref(), &p).await }
+    });
+    Ok(super::csv::csv_response(file.await?))
 }
 
 /// The known-error database: problems marked known error with their work-around,

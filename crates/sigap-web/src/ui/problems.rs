@@ -390,6 +390,11 @@ pub async fn trend_problem(v: Visit, form: FormData) -> PageResult {
         Dimension::Ci => task.ci = on,
         Dimension::Category => task.category = on,
     }
+    open_problem(&v, task, incidents).await
+}
+
+/// Opens a problem about `task`, linked to `incidents`, and shows it.
+async fn open_problem(v: &Visit, task: TaskInput, incidents: Vec<String>) -> PageResult {
     let input = ProblemInput {
         task,
         incidents,
@@ -433,16 +438,7 @@ pub async fn incident_problem(v: Visit, Path(key): Path<String>, form: FormData)
     let i = sigap_core::incidents::get(&v.state.core, &v.ctx, &key).await?;
     let mut task = TaskInput::like(&i.task);
     task.short_description = form.opt("short_description").or(task.short_description);
-    let input = ProblemInput {
-        task,
-        incidents: vec![i.number.clone()],
-        ..Default::default()
-    };
-    let p = problems::create(&v.state.core, &v.ctx, input).await?;
-    Ok(see_other(
-        &format!("/problems/{}", p.number),
-        Some("created"),
-    ))
+    open_problem(&v, task, vec![i.number.clone()]).await
 }
 
 /// Applies a known error to an incident: linked, with its work-around.
