@@ -23,8 +23,8 @@ use sigap_domain::{TaskId, parse_line};
 use sigap_store::Tx;
 use sigap_store::incidents::{Incident, IncidentExt};
 use sigap_store::problems::{self as repo, Problem, ProblemExt, ProblemFields};
-use sigap_store::task::TaskFields;
 use sigap_store::task::journal::JournalEntry;
+use sigap_store::task::{TaskFields, TaskFilter, TaskSort};
 
 /// What a problem is given on creation or update.
 #[derive(Debug, Clone, Default)]
@@ -464,37 +464,47 @@ pub async fn list(
 }
 
 /// The known errors that may explain an incident: those not closed or canceled on its
-/// service, then on its CI, newest first.
+/// service, then on its CI, newest first (one read for both).
 pub async fn known_errors_for(core: &Core, ctx: &Ctx, i: &Incident) -> AppResult<Vec<Problem>> {
     if !core_task::is_staff(ctx) {
         return Ok(Vec::new());
     }
     let on = [
-        i.service.as_ref().map(|s| (Some(s.id.to_string()), None)),
-        i.ci.as_ref().map(|c| (None, Some(c.id.to_string()))),
+        i.service.as_ref().map(|s| (Some(s.id), None)),
+        i.ci.as_ref().map(|c| (None, Some(c.id))),
     ];
-    let (mut out, params) = (
-        Vec::<Problem>::new(),
-        ListParams {
-            limit: Some(20),
-            ..ListParams::default()
-        },
-    );
-    for (service, ci) in on.into_iter().flatten() {
-        let state = Some("open,resolved".to_owned());
-        let query = TaskQuery {
-            state,
-            service,
-            ci,
-            ..TaskQuery::default()
-        };
-        for p in list(core, ctx, query, Some("true"), &params).await?.items {
-            if !out.iter().any(|x| x.id == p.id) {
-                out.push(p);
+    let filter = TaskFilter {
+        visibility: core_task::visibility(ctx)?,
+        states: ProblemState::ALL
+            .iter()
+            .copied()
+            .filter(|s| !s.is_final())
+            .collect(),
+        ext: vec![repo::known_error(true)],
+        ..TaskFilter::default()
+    };
+    core.store
+        .read(async move |tx| {
+            let mut out: Vec<Problem> = Vec::new();
+            for (service, ci) in on.into_iter().flatten() {
+                let f = TaskFilter {
+                    service,
+                    ci,
+                    ..filter.clone()
+                };
+                let sort = [(TaskSort::OpenedAt, true)];
+                for p in sigap_store::task::list(tx, &f, &sort, None, 20)
+                    .await?
+                    .items
+                {
+                    if !out.iter().any(|x| x.id == p.id) {
+                        out.push(p);
+                    }
+                }
             }
-        }
-    }
-    Ok(out)
+            Ok::<_, AppError>(out)
+        })
+        .await
 }
 
 /// Applies a known error to an incident: the incident is linked to the problem and gets its

@@ -726,30 +726,21 @@ impl Args {
         )
     }
 
-    /// The text of `name`, empty when absent.
-    pub fn text(&self, name: &str) -> String {
+    fn get(&self, name: &str) -> Option<&str> {
         self.0
             .iter()
             .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
+            .map(|(_, v)| v.as_str())
     }
 
-    /// The text of `name`, refused as required when absent or blank.
+    /// The text of `name`, checked, refused as required when absent or blank.
     pub fn required(&self, name: &str) -> AppResult<String> {
-        let t = self.text(name);
-        if t.trim().is_empty() {
-            return Err(AppError::field(name, "required", "is required"));
-        }
-        Ok(t)
+        required(name, self.get(name).unwrap_or_default())
     }
 
     /// Whether `name` is `true`; `default` when absent.
     pub fn flag(&self, name: &str, default: bool) -> bool {
-        match self.0.iter().find(|(k, _)| k == name) {
-            Some((_, v)) => v == "true",
-            None => default,
-        }
+        self.get(name).map_or(default, |v| v == "true")
     }
 }
 

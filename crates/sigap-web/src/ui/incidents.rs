@@ -2,7 +2,7 @@
 //! journal and quick actions) and the self-service portal (report, follow, answer).
 
 use super::queue::{self, Spec};
-use super::task::{JournalLine, journal};
+use super::task::{JournalLine, choices, journal};
 use super::views::{notice, refusal};
 use super::*;
 use crate::AppState;
@@ -326,14 +326,12 @@ async fn incident_view(
         can_cancel: d.incident.state.next().contains(&IncidentState::Canceled),
         open: d.incident.state.is_open(),
         finished: d.incident.state.is_final(),
-        hold_reasons: HoldReason::ALL
-            .iter()
-            .map(|h| (h.code().to_owned(), tt.get(&format!("hold-{}", h.code()))))
-            .collect(),
-        resolution_codes: incidents::RESOLUTION_CODES
-            .iter()
-            .map(|c| ((*c).to_owned(), tt.get(&format!("resolution-{c}"))))
-            .collect(),
+        hold_reasons: choices(tt, "hold", HoldReason::ALL.iter().map(|h| h.code())),
+        resolution_codes: choices(
+            tt,
+            "resolution",
+            incidents::RESOLUTION_CODES.iter().copied(),
+        ),
         journal: journal(tt, viewer, &d.journal),
         children: children
             .iter()

@@ -997,10 +997,7 @@ async fn ci_view(
         version: d.ci.version,
         attributes,
         relationships,
-        kinds: RelKind::ALL
-            .iter()
-            .map(|k| (k.code().to_owned(), tt.get(&format!("rel-{}", k.code()))))
-            .collect(),
+        kinds: super::task::choices(tt, "rel", RelKind::ALL.iter().map(|k| k.code())),
         services: d
             .services
             .iter()

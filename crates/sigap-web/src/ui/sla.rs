@@ -931,10 +931,11 @@ pub async fn report_page(
         &ReportPage {
             from: q.get("from").cloned().unwrap_or_else(|| day(month_ago)),
             to: q.get("to").cloned().unwrap_or_else(|| day(now)),
-            bys: ["agreement", "service", "priority", "group", "month"]
-                .iter()
-                .map(|b| ((*b).to_owned(), tt.get(&format!("report-by-{b}"))))
-                .collect(),
+            bys: super::task::choices(
+                tt,
+                "report-by",
+                ["agreement", "service", "priority", "group", "month"],
+            ),
             by_label: tt.get(&format!("report-by-{by}")),
             by,
             rows,

@@ -119,17 +119,11 @@ fn role_options(t: Tr<'_>, held: &[Role]) -> Vec<(String, String, bool)> {
 }
 
 fn locale_options(t: Tr<'_>) -> Vec<(String, String)> {
-    Locale::ALL
-        .iter()
-        .map(|l| (l.code().to_owned(), t.get(&format!("lang-{}", l.code()))))
-        .collect()
+    super::task::choices(t, "lang", Locale::ALL.iter().map(|l| l.code()))
 }
 
 fn kind_options(t: Tr<'_>) -> Vec<(String, String)> {
-    OrgKind::ALL
-        .iter()
-        .map(|k| (k.code().to_owned(), t.get(&format!("kind-{}", k.code()))))
-        .collect()
+    super::task::choices(t, "kind", OrgKind::ALL.iter().map(|k| k.code()))
 }
 
 fn type_options(t: Tr<'_>) -> Vec<(String, String)> {
@@ -555,10 +549,7 @@ async fn profile_view(
             version: me.version,
         },
         locales: locale_options(t),
-        scopes: TokenScope::ALL
-            .iter()
-            .map(|s| (s.code().to_owned(), t.get(&format!("scope-{}", s.code()))))
-            .collect(),
+        scopes: super::task::choices(t, "scope", TokenScope::ALL.iter().map(|s| s.code())),
         tokens,
         token_once,
         chrome,
