@@ -394,6 +394,7 @@ pub async fn import(
                                     organization: get("organization").map(|o| Some(o.to_owned())),
                                     roles,
                                     password: None,
+                                    manager: get("manager").map(|m| Some(m.to_owned())),
                                 },
                             });
                         }

@@ -192,6 +192,7 @@ pub async fn bootstrap(
                 active: true,
                 organization_id: Some(org_id),
                 roles: vec![Role::Admin],
+                manager_id: None,
             };
             let p = people::insert(tx, PersonId::new(), &fields, Some(&hash), now).await?;
             audit::record_diff(

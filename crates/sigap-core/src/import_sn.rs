@@ -509,6 +509,7 @@ async fn references(
                         active: true,
                         organization_id: None,
                         roles: vec![*role],
+                        manager_id: None,
                     },
                     None,
                     now,

@@ -1,10 +1,12 @@
 //! Use cases, one module per process: authorization, validation, audit and background work.
 //! A handler in `sigap-web` parses input, calls one function here and maps the result.
 
+pub mod approvals;
 pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod breakdown;
+pub mod catalog;
 pub mod cmdb;
 pub mod cmdb_csv;
 pub mod csv_io;
@@ -28,6 +30,7 @@ mod principal;
 pub mod problems;
 pub mod projects;
 mod refs;
+pub mod requests;
 pub mod secrets;
 pub mod seed;
 pub mod sla;
@@ -53,6 +56,9 @@ pub mod model {
     pub use sigap_store::portfolio::{Offering, Service, StageMove};
     pub use sigap_store::problems::{Problem, ProblemExt};
     pub use sigap_store::projects::{Application, Project, ServiceRef};
+    pub use sigap_store::requests::{
+        CatalogTask, CatalogTaskExt, Request, RequestExt, RequestItem, RequestItemExt,
+    };
     pub use sigap_store::sla::{ClockEvent, HolidayRow, ReportLine, Target};
     pub use sigap_store::task::attachments::Attachment;
     pub use sigap_store::task::config::{AssignmentRule, Category};

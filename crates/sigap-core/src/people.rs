@@ -26,6 +26,8 @@ pub struct PersonInput {
     pub organization: Option<Option<String>>,
     pub roles: Option<Vec<String>>,
     pub password: Option<String>,
+    /// The person's manager (id or login), who approves what asks for their manager.
+    pub manager: Option<Option<String>>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -57,6 +59,10 @@ pub fn audit_map(p: &Person) -> Map<String, Value> {
         json!(p.organization.as_ref().map(|o| o.name.clone())),
     );
     m.insert(
+        "manager".into(),
+        json!(p.manager.as_ref().map(|m| m.name.clone())),
+    );
+    m.insert(
         "roles".into(),
         json!(p.roles.iter().map(|r| r.code()).collect::<Vec<_>>()),
     );
@@ -73,6 +79,7 @@ fn fields_of(p: &Person) -> PersonFields {
         active: p.active,
         organization_id: p.organization.as_ref().map(|o| o.id),
         roles: p.roles.clone(),
+        manager_id: p.manager.as_ref().map(|m| m.id),
     }
 }
 
@@ -158,6 +165,36 @@ pub(crate) async fn resolve(tx: &mut Tx<'_>, key: &str) -> sigap_store::StoreRes
         .ok_or(sigap_store::StoreError::NotFound)
 }
 
+/// The manager an input names (`Some(None)` clears it), or `current`; a person is not their
+/// own manager.
+async fn manager_of(
+    tx: &mut Tx<'_>,
+    given: &Option<Option<String>>,
+    person: PersonId,
+    current: Option<PersonId>,
+) -> AppResult<Option<PersonId>> {
+    let key = match given {
+        None => return Ok(current),
+        Some(k) => k.as_deref().map(str::trim).filter(|k| !k.is_empty()),
+    };
+    let Some(key) = key else { return Ok(None) };
+    let m = match resolve(tx, key).await {
+        Ok(m) => m,
+        Err(sigap_store::StoreError::NotFound) => {
+            return Err(AppError::field("manager", "not_found", "no such person"));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if m.id == person {
+        return Err(AppError::field(
+            "manager",
+            "invalid",
+            "a person is not their own manager",
+        ));
+    }
+    Ok(Some(m.id))
+}
+
 fn visible(ctx: &Ctx, p: &Person) -> bool {
     ctx.principal
         .sees_org(p.organization.as_ref().map(|o| o.id))
@@ -183,6 +220,7 @@ pub async fn create(core: &Core, ctx: &Ctx, input: PersonInput) -> AppResult<Per
         active: true,
         organization_id: None,
         roles: vec![Role::Requester],
+        manager_id: None,
     };
     let mut parsed = parse_input(&input, base)?;
     if input.roles.is_none() {
@@ -219,7 +257,9 @@ pub async fn create(core: &Core, ctx: &Ctx, input: PersonInput) -> AppResult<Per
             } else if scope.is_some() {
                 fields.organization_id = scope;
             }
-            let p = repo::insert(tx, PersonId::new(), &fields, hash.as_deref(), now).await?;
+            let id = PersonId::new();
+            fields.manager_id = manager_of(tx, &input.manager, id, None).await?;
+            let p = repo::insert(tx, id, &fields, hash.as_deref(), now).await?;
             audit::record_diff(
                 tx,
                 &actor,
@@ -297,6 +337,8 @@ pub async fn update(
                 Some(None) if ctx2.principal.scope().is_none() => fields.organization_id = None,
                 _ => {}
             }
+            fields.manager_id =
+                manager_of(tx, &input.manager, before.id, fields.manager_id).await?;
             let was_admin = before.active && before.roles.contains(&Role::Admin);
             let stays_admin = fields.active && fields.roles.contains(&Role::Admin);
             if was_admin && !stays_admin && repo::count_active_admins(tx).await? <= 1 {

@@ -1264,16 +1264,30 @@ async fn clock_calendar(
     if let Some(c) = cache.get(&key) {
         return Ok(c.clone());
     }
-    let cal = match calendar {
+    let cal = business_calendar(tx, calendar, Some(zone)).await?;
+    cache.insert(key, cal.clone());
+    Ok(cal)
+}
+
+/// A calendar's business hours and holidays (none: every hour), in `zone` or its own.
+pub(crate) async fn business_calendar(
+    tx: &mut Tx<'_>,
+    calendar: Option<CalendarId>,
+    zone: Option<&str>,
+) -> AppResult<BusinessCalendar> {
+    Ok(match calendar {
         None => BusinessCalendar::always(),
         Some(id) => {
             let c = repo::calendar(tx, id).await?;
             let h = repo::holidays(tx, id).await?;
-            domain_calendar(&c, &h, Some(zone))
+            domain_calendar(&c, &h, zone)
         }
-    };
-    cache.insert(key, cal.clone());
-    Ok(cal)
+    })
+}
+
+/// A calendar's id by id or name.
+pub(crate) async fn calendar_id(tx: &mut Tx<'_>, key: &str) -> AppResult<CalendarId> {
+    Ok(find_calendar(tx, key).await?.id)
 }
 
 /// The time zone a new clock measures in, by the agreement's source.

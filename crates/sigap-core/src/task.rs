@@ -234,19 +234,32 @@ pub async fn create<P: Process>(
                 f.assignment_group_id = rule_group(tx, &f.task).await?;
             }
             P::prepare(tx, &ctx, &input, &mut f, None, computed).await?;
-            let number = repo::next_number(tx, P::KIND.prefix()).await?;
-            let mut r = repo::insert(tx, TaskId::new(), &number, &f, now).await?;
-            if location.is_some() {
-                repo::set_location(tx, r.id, location).await?;
-                r = repo::get(tx, r.id).await?;
-            }
-            record_change(tx, &actor, now, None, &r, "create").await?;
-            P::notify(tx, &actor, now, None, &r, None).await?;
-            crate::sla::on_task_change(tx, &r, false, now).await?;
+            let r = open_in(tx, &actor, now, &f, location).await?;
             P::after(tx, &actor, now, Change::Create(&input), None, &r).await?;
             Ok(r)
         })
         .await
+}
+
+/// Writes a new task of P from its fields in the caller's transaction: a number, the
+/// record, its location, the record of the change, notifications and SLA clocks.
+pub async fn open_in<P: Process>(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    now: Timestamp,
+    f: &RecordFields<P>,
+    location: Option<sigap_domain::LocationId>,
+) -> AppResult<Record<P>> {
+    let number = repo::next_number(tx, P::KIND.prefix()).await?;
+    let mut r = repo::insert(tx, TaskId::new(), &number, f, now).await?;
+    if location.is_some() {
+        repo::set_location(tx, r.id, location).await?;
+        r = repo::get(tx, r.id).await?;
+    }
+    record_change(tx, actor, now, None, &r, "create").await?;
+    P::notify(tx, actor, now, None, &r, None).await?;
+    crate::sla::on_task_change(tx, &r, false, now).await?;
+    Ok(r)
 }
 
 /// Changes a task's fields (the desk), recomputing its priority in the same write.

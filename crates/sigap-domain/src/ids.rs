@@ -142,3 +142,19 @@ id_type!(
     /// A location: a site, building or office where people and things are.
     LocationId
 );
+id_type!(
+    /// A category of the service catalogue.
+    CatalogCategoryId
+);
+id_type!(
+    /// An item of the service catalogue.
+    CatalogItemId
+);
+id_type!(
+    /// One approver's approval of a task.
+    ApprovalId
+);
+id_type!(
+    /// An approver's delegation while away.
+    DelegationId
+);

@@ -72,6 +72,7 @@ fn fields(login: &str, name: &str) -> PersonFields {
         active: true,
         organization_id: None,
         roles: vec![Role::Agent],
+        manager_id: None,
     }
 }
 

@@ -105,6 +105,9 @@ macro_rules! id_params {
         impl From<$t> for P<'_> {
             fn from(v: $t) -> Self { P::Uuid(v.as_uuid()) }
         }
+        impl Param for $t {
+            fn param(&self) -> P<'_> { P::Uuid(self.as_uuid()) }
+        }
     )*};
 }
 id_params!(
@@ -132,7 +135,11 @@ id_params!(
     sigap_domain::TargetId,
     sigap_domain::ClockId,
     sigap_domain::ClockEventId,
-    sigap_domain::LocationId
+    sigap_domain::LocationId,
+    sigap_domain::CatalogCategoryId,
+    sigap_domain::CatalogItemId,
+    sigap_domain::ApprovalId,
+    sigap_domain::DelegationId
 );
 
 fn ts_to_micros(ts: Timestamp) -> i64 {
@@ -480,7 +487,11 @@ id_cols!(
     sigap_domain::TargetId,
     sigap_domain::ClockId,
     sigap_domain::ClockEventId,
-    sigap_domain::LocationId
+    sigap_domain::LocationId,
+    sigap_domain::CatalogCategoryId,
+    sigap_domain::CatalogItemId,
+    sigap_domain::ApprovalId,
+    sigap_domain::DelegationId
 );
 
 /// A calendar date, kept as ISO text (`YYYY-MM-DD`) in both engines.

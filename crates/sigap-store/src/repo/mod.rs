@@ -1,7 +1,9 @@
 //! Repositories: one module per kind of record. Each function takes a `Tx` so that callers in
 //! `sigap-core` can compose several in one transaction; none of them exposes SQL.
 
+pub mod approvals;
 pub mod audit;
+pub mod catalog;
 pub mod cmdb;
 pub mod filters;
 pub mod groups;
@@ -16,6 +18,7 @@ pub mod people;
 pub mod portfolio;
 pub mod problems;
 pub mod projects;
+pub mod requests;
 pub mod sessions;
 pub mod sla;
 pub mod task;

@@ -28,6 +28,8 @@ pub struct Person {
     pub active: bool,
     pub organization: Option<OrgRef>,
     pub roles: Vec<Role>,
+    /// Who approves what they request, where an approval asks their manager.
+    pub manager: Option<super::groups::PersonRef>,
     pub has_password: bool,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
@@ -45,11 +47,14 @@ pub struct PersonFields {
     pub active: bool,
     pub organization_id: Option<OrgId>,
     pub roles: Vec<Role>,
+    pub manager_id: Option<PersonId>,
 }
 
 pub(crate) const COLUMNS: &str = "p.id, p.login, p.name, p.email, p.locale, p.time_zone, p.active, \
-    o.id, o.name, o.kind, p.password_hash IS NOT NULL, p.created_at, p.updated_at, p.version, p.roles";
-pub(crate) const FROM: &str = "FROM person p LEFT JOIN organization o ON o.id = p.organization_id";
+    o.id, o.name, o.kind, p.password_hash IS NOT NULL, p.created_at, p.updated_at, p.version, p.roles, \
+    pm.id, pm.login, pm.name";
+pub(crate) const FROM: &str = "FROM person p LEFT JOIN organization o ON o.id = p.organization_id \
+    LEFT JOIN person pm ON pm.id = p.manager_id";
 
 fn from_row(row: &Row) -> StoreResult<Person> {
     from_row_at(row, 0)
@@ -76,6 +81,17 @@ pub(crate) fn from_row_at(row: &Row, at: usize) -> StoreResult<Person> {
         active: row.get(at + 6)?,
         organization,
         roles: decode_roles(row.get(at + 14)?)?,
+        manager: {
+            let id: Option<PersonId> = row.get(at + 15)?;
+            match id {
+                Some(id) => Some(super::groups::PersonRef {
+                    id,
+                    login: row.get(at + 16)?,
+                    name: row.get(at + 17)?,
+                }),
+                None => None,
+            }
+        },
         has_password: row.get(at + 10)?,
         created_at: row.get(at + 11)?,
         updated_at: row.get(at + 12)?,
@@ -137,8 +153,8 @@ pub async fn insert(
 ) -> StoreResult<Person> {
     tx.execute(
         "INSERT INTO person (id, login, name, name_key, email, locale, time_zone, active, \
-         organization_id, password_hash, search_text, created_at, updated_at, version) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, 1)",
+         organization_id, password_hash, search_text, created_at, updated_at, version, manager_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, 1, $13)",
         &[
             id.into(),
             f.login.as_str().into(),
@@ -152,6 +168,7 @@ pub async fn insert(
             password_hash.into(),
             search_text(f).as_str().into(),
             now.into(),
+            f.manager_id.into(),
         ],
     )
     .await?;
@@ -171,7 +188,7 @@ pub async fn update(
         .execute(
             "UPDATE person SET login = $2, name = $3, name_key = $4, email = $5, locale = $6, \
              time_zone = $7, active = $8, organization_id = $9, search_text = $10, updated_at = $11, \
-             version = version + 1 WHERE id = $1 AND version = $12",
+             manager_id = $13, version = version + 1 WHERE id = $1 AND version = $12",
             &[
                 id.into(),
                 f.login.as_str().into(),
@@ -185,6 +202,7 @@ pub async fn update(
                 search_text(f).as_str().into(),
                 now.into(),
                 expected_version.into(),
+                f.manager_id.into(),
             ],
         )
         .await?;

@@ -78,6 +78,8 @@ pub struct PersonOut {
     pub organization: Option<Ref>,
     /// Granted roles: requester, agent, manager, admin, approver, cab_member, portfolio_manager.
     pub roles: Vec<String>,
+    /// Who approves what this person requests where an approval asks their manager.
+    pub manager: Option<Ref>,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Time,
     #[schema(value_type = String, format = DateTime)]
@@ -100,6 +102,10 @@ impl From<Person> for PersonOut {
                 display: o.name,
             }),
             roles: p.roles.iter().map(|r| r.code().to_owned()).collect(),
+            manager: p.manager.map(|m| Ref {
+                id: m.id.as_uuid(),
+                display: m.name,
+            }),
             created_at: ts(p.created_at),
             updated_at: ts(p.updated_at),
             version: p.version,
@@ -126,6 +132,10 @@ pub struct PersonIn {
     pub roles: Option<Vec<String>>,
     /// Initial password (create only), at least 10 characters.
     pub password: Option<String>,
+    /// The person's manager: id or login; `null` for none.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub manager: Option<Option<String>>,
 }
 
 impl From<PersonIn> for sigap_core::people::PersonInput {
@@ -140,6 +150,7 @@ impl From<PersonIn> for sigap_core::people::PersonInput {
             organization: p.organization,
             roles: p.roles,
             password: p.password,
+            manager: p.manager,
         }
     }
 }

@@ -788,6 +788,7 @@ fn person_input(form: &FormData, creating: bool) -> people::PersonInput {
         organization: Some(form.opt("organization")),
         roles: Some(form.all("roles")),
         password: if creating { form.opt("password") } else { None },
+        manager: Some(form.opt("manager")),
     }
 }
 
@@ -816,6 +817,8 @@ pub struct PersonView {
     pub locale: String,
     pub time_zone: String,
     pub organization_id: String,
+    /// The manager's login.
+    pub manager: String,
     pub active: bool,
     pub created: String,
     pub updated: String,
@@ -865,6 +868,7 @@ async fn person_view(
             locale: p.locale.code().into(),
             time_zone: p.time_zone,
             organization_id: p.organization.map(|o| o.id.to_string()).unwrap_or_default(),
+            manager: p.manager.map(|m| m.login).unwrap_or_default(),
             active: p.active,
             created: when(p.created_at, viewer),
             updated: when(p.updated_at, viewer),

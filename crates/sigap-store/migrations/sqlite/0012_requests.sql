@@ -1,0 +1,115 @@
+-- Request fulfilment (issue 17): the service catalogue (categories, items on service
+-- offerings with their form, approval rule and fulfilment plan), requests, requested items
+-- and catalogue tasks on the task core, approvals (one mechanism for every process) with
+-- delegation, and each person's manager. Keep in step with ../postgres/0012_requests.sql.
+
+ALTER TABLE person ADD COLUMN manager_id TEXT REFERENCES person (id);
+CREATE INDEX person_manager ON person (manager_id) WHERE manager_id IS NOT NULL;
+
+CREATE TABLE catalog_category (
+    id           TEXT PRIMARY KEY,
+    name         TEXT NOT NULL,
+    name_key     TEXT NOT NULL UNIQUE,
+    -- Nested one level: a category with a parent has no children.
+    parent_id    TEXT REFERENCES catalog_category (id),
+    description  TEXT NOT NULL DEFAULT '',
+    ord          INTEGER NOT NULL DEFAULT 0,
+    active       INTEGER NOT NULL DEFAULT 1,
+    created_at   INTEGER NOT NULL,
+    updated_at   INTEGER NOT NULL,
+    version      INTEGER NOT NULL DEFAULT 1
+);
+
+CREATE TABLE catalog_item (
+    id                 TEXT PRIMARY KEY,
+    name               TEXT NOT NULL,
+    name_key           TEXT NOT NULL UNIQUE,
+    category_id        TEXT REFERENCES catalog_category (id),
+    offering_id        TEXT NOT NULL REFERENCES service_offering (id),
+    kind               TEXT NOT NULL,
+    short_description  TEXT NOT NULL DEFAULT '',
+    description        TEXT NOT NULL DEFAULT '',
+    -- In the currency's smallest unit; the recurring price is per month.
+    price              INTEGER NOT NULL DEFAULT 0,
+    recurring_price    INTEGER NOT NULL DEFAULT 0,
+    -- Expected delivery in business hours of the calendar (none: 24 × 7).
+    delivery_hours     INTEGER,
+    calendar_id        TEXT REFERENCES calendar (id),
+    -- JSON: who may order it, the variables, the approval stages, the fulfilment plan.
+    audience           TEXT NOT NULL DEFAULT '{}',
+    form               TEXT NOT NULL DEFAULT '[]',
+    approval           TEXT NOT NULL DEFAULT '[]',
+    plan               TEXT NOT NULL DEFAULT '[]',
+    picture_type       TEXT,
+    picture            BLOB,
+    active             INTEGER NOT NULL DEFAULT 1,
+    created_at         INTEGER NOT NULL,
+    updated_at         INTEGER NOT NULL,
+    version            INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX catalog_item_category ON catalog_item (category_id, name_key);
+CREATE INDEX catalog_item_offering ON catalog_item (offering_id);
+
+-- A request (an order); its items are its child tasks.
+CREATE TABLE request (
+    task_id  TEXT PRIMARY KEY REFERENCES task (id) ON DELETE CASCADE,
+    price    INTEGER NOT NULL DEFAULT 0,
+    due_at   INTEGER
+);
+
+-- A requested item: the catalogue item, the form and answers as ordered, its approval.
+CREATE TABLE request_item (
+    task_id          TEXT PRIMARY KEY REFERENCES task (id) ON DELETE CASCADE,
+    item_id          TEXT NOT NULL REFERENCES catalog_item (id),
+    item_kind        TEXT NOT NULL,
+    quantity         INTEGER NOT NULL DEFAULT 1,
+    price            INTEGER NOT NULL DEFAULT 0,
+    recurring_price  INTEGER NOT NULL DEFAULT 0,
+    form             TEXT NOT NULL DEFAULT '[]',
+    answers          TEXT NOT NULL DEFAULT '[]',
+    approval_rule    TEXT NOT NULL DEFAULT '[]',
+    -- not_required, requested, approved or rejected; the stage being asked.
+    approval         TEXT NOT NULL,
+    stage            INTEGER NOT NULL DEFAULT 0,
+    delivery_hours   INTEGER,
+    due_at           INTEGER,
+    plan             TEXT NOT NULL DEFAULT '[]'
+);
+CREATE INDEX request_item_item ON request_item (item_id, task_id);
+
+-- A catalogue task: one step of an item's plan; the same order runs in parallel.
+CREATE TABLE catalog_task (
+    task_id  TEXT PRIMARY KEY REFERENCES task (id) ON DELETE CASCADE,
+    ord      INTEGER NOT NULL
+);
+
+-- One approver's approval of a task, by stage.
+CREATE TABLE approval (
+    id             TEXT PRIMARY KEY,
+    task_id        TEXT NOT NULL REFERENCES task (id) ON DELETE CASCADE,
+    stage          INTEGER NOT NULL,
+    approver_id    TEXT NOT NULL REFERENCES person (id),
+    -- The group the approver was asked for, when the stage is a group's.
+    group_id       TEXT REFERENCES support_group (id),
+    state          TEXT NOT NULL,
+    asked_at       INTEGER NOT NULL,
+    decided_at     INTEGER,
+    decided_by_id  TEXT REFERENCES person (id),
+    comment        TEXT NOT NULL DEFAULT '',
+    reminded_at    INTEGER
+);
+CREATE INDEX approval_task ON approval (task_id, stage);
+CREATE INDEX approval_approver ON approval (approver_id, state, asked_at);
+CREATE INDEX approval_waiting ON approval (asked_at) WHERE state = 'requested';
+
+-- An approver away: `to_id` decides for `from_id` in the period.
+CREATE TABLE approval_delegation (
+    id          TEXT PRIMARY KEY,
+    from_id     TEXT NOT NULL REFERENCES person (id),
+    to_id       TEXT NOT NULL REFERENCES person (id),
+    starts      INTEGER NOT NULL,
+    ends        INTEGER NOT NULL,
+    created_at  INTEGER NOT NULL
+);
+CREATE INDEX approval_delegation_from ON approval_delegation (from_id, ends);
+CREATE INDEX approval_delegation_to ON approval_delegation (to_id, ends);
