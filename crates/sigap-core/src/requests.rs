@@ -457,6 +457,9 @@ async fn move_item(
     f: RequestItemFields,
     note: String,
 ) -> AppResult<RequestItem> {
+    if f.task.state != item.state {
+        core_task::transition(item.state, f.task.state)?;
+    }
     let step = Step::note(JournalKind::WorkNote, note);
     core_task::save(tx, actor, now, item, &f, step, None).await
 }
@@ -557,13 +560,15 @@ async fn fulfil(
     } else {
         "approved".into()
     };
-    f.task.state = if plan.tasks().is_empty() {
-        RequestItemState::Approved
-    } else {
-        RequestItemState::Fulfilment
-    };
+    f.task.state = RequestItemState::Approved;
     let note = format!("{} → {}", item.number, f.task.state);
-    let item = move_item(tx, actor, now, item, f, note).await?;
+    let mut item = move_item(tx, actor, now, item, f, note).await?;
+    if !plan.tasks().is_empty() {
+        let mut f = item.fields();
+        f.task.state = RequestItemState::Fulfilment;
+        let note = format!("{} → {}", item.number, f.task.state);
+        item = move_item(tx, actor, now, &item, f, note).await?;
+    }
     for step in plan.tasks() {
         let mut t = TaskFields::new(CatalogTaskState::Pending, item.priority, actor.id);
         t.short_description = step.short_description.clone();
@@ -684,17 +689,11 @@ async fn approval_outcome(
         Outcome::Rejected => {
             let mut f = item.fields();
             f.ext.approval = "rejected".into();
-            let item = move_item(tx, actor, now, item, f, "approval rejected".into()).await?;
-            end_item(
-                tx,
-                actor,
-                now,
-                &item,
-                RequestItemState::Rejected,
-                format!("{} → rejected", item.number),
-            )
-            .await
-            .map(|_| ())
+            f.task.state = RequestItemState::Rejected;
+            f.closed_at = Some(now);
+            let note = format!("{} → {}", item.number, f.task.state);
+            let after = move_item(tx, actor, now, item, f, note).await?;
+            ended(tx, actor, now, &after).await
         }
     }
 }

@@ -492,7 +492,8 @@ pub struct PlannedTask {
 /// The most steps a plan has.
 pub const MAX_PLANNED: usize = 20;
 
-/// An item's fulfilment plan, in order; an empty plan fulfils the item once it is approved.
+/// An item's fulfilment plan, in order. An item with an empty plan waits, approved, for the
+/// desk to complete it.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 #[serde(transparent)]
 pub struct Plan(Vec<PlannedTask>);

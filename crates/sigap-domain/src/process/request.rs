@@ -42,7 +42,7 @@ state_model!(
     /// The state of a catalogue task. Pending until the tasks of the orders before it are
     /// done; skipped when its item ends without it.
     CatalogTaskState: "catalogue task",
-    open = [Pending, Open, InProgress],
+    open = [Open, InProgress],
     {
         Pending = "pending" => [Open, Skipped],
         Open = "open" => [InProgress, ClosedComplete, ClosedIncomplete, Skipped],

@@ -16,5 +16,6 @@ mod nodes;
 mod ops;
 mod portfolio;
 mod problems;
+mod requests;
 mod sla;
 mod ui;

@@ -416,7 +416,7 @@ pub async fn items(
             ));
         }
     }
-    let keys = super::list::sort_keys(&[((), true)], |_| "i.name_key", "i.id");
+    let keys = super::list::sort_keys(&[((), false)], |_| "i.name_key", "i.id");
     q.page(&keys, after, limit)?;
     let items = q
         .run(tx)

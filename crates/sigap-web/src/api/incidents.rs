@@ -232,10 +232,8 @@ codes_enum!(
 );
 
 super::task::task_endpoints!(
-    core = incidents, process = sigap_core::model::IncidentExt, tag = "incidents", input = IncidentIn, out = IncidentOut,
-    detail = IncidentDetailOut, action_in = ActionIn, action = action,
-    /// Logs an incident; the priority comes from the matrix.
-    create create_incident = "/api/v1/incidents";
+    process = sigap_core::model::IncidentExt, tag = "incidents", input = IncidentIn, out = IncidentOut,
+    detail = IncidentDetailOut, read = incidents::detail, action_in = ActionIn, action = action,
     /// An incident by number or id, with its journal (callers see comments only). 404 when it
     /// is not yours to see, whether or not it exists.
     get get_incident = "/api/v1/incidents/{key}";
@@ -249,6 +247,8 @@ super::task::task_endpoints!(
     act incident_action = "/api/v1/incidents/{key}/{action}";
     /// The SLA clocks of an incident, read now, with their timelines.
     slas incident_clocks = "/api/v1/incidents/{key}/slas";
+    /// Logs an incident; the priority comes from the matrix.
+    create create_incident = "/api/v1/incidents" with incidents::create;
 );
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

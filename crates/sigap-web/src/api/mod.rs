@@ -1,6 +1,8 @@
 //! The JSON API under `/api/v1`, registered through utoipa so that the OpenAPI document is
 //! generated from the same routes.
 
+mod approvals;
+mod catalog;
 mod cmdb;
 mod csv;
 pub mod dto;
@@ -12,6 +14,7 @@ mod notifications;
 mod params;
 mod portfolio;
 mod problems;
+mod requests;
 mod responses;
 mod sla;
 mod task;
@@ -45,6 +48,9 @@ use utoipa_axum::routes;
         (name = "cmdb", description = "Configuration items, classes, relationships, impact analysis, CSV import and export"),
         (name = "incidents", description = "Incident management: log, classify, assign, hold, resolve, close"),
         (name = "problems", description = "Problem management: root cause, linked incidents, work-arounds, known errors, trends"),
+        (name = "catalog", description = "The service catalogue: categories and items with their order forms, approval rules, fulfilment plans and pictures"),
+        (name = "requests", description = "Request fulfilment: orders, requests, requested items and catalogue tasks"),
+        (name = "approvals", description = "Approvals asked of you, your decisions, and delegation while you are away"),
         (name = "import", description = "CSV import and export of people, organizations, incidents and configuration items, with a column mapping; the ServiceNow importer is `sigap import servicenow-incidents`"),
         (name = "sla", description = "Service level management: calendars, agreements (SLA, OLA, UC), targets, clocks, compliance"),
         (name = "audit", description = "Who changed what, when")
@@ -97,6 +103,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .merge(cmdb_routes())
         .merge(incident_routes())
         .merge(problem_routes())
+        .merge(request_routes())
         .merge(sla_routes())
         .routes(routes!(csv::import))
         .routes(routes!(csv::export))
@@ -118,6 +125,36 @@ fn sla_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(incidents::incident_clocks))
         .routes(routes!(breaching))
         .routes(routes!(compliance))
+}
+
+fn request_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(catalog::list_categories, catalog::create_category))
+        .routes(routes!(catalog::get_category, catalog::patch_category))
+        .routes(routes!(catalog::list_items, catalog::create_item))
+        .routes(routes!(catalog::get_item, catalog::patch_item))
+        .routes(routes!(
+            catalog::get_picture,
+            catalog::put_picture,
+            catalog::delete_picture
+        ))
+        .routes(routes!(requests::list_requests, requests::order))
+        .routes(routes!(requests::get_request, requests::patch_request))
+        .routes(routes!(requests::request_action))
+        .routes(routes!(requests::request_clocks))
+        .routes(routes!(requests::list_items))
+        .routes(routes!(requests::get_item, requests::patch_item))
+        .routes(routes!(requests::item_action))
+        .routes(routes!(requests::item_clocks))
+        .routes(routes!(requests::list_tasks))
+        .routes(routes!(requests::get_task, requests::patch_task))
+        .routes(routes!(requests::task_action_route))
+        .routes(routes!(requests::task_clocks))
+        .routes(routes!(approvals::my_approvals))
+        .routes(routes!(approvals::get_approval))
+        .routes(routes!(approvals::decide))
+        .routes(routes!(approvals::my_delegations, approvals::delegate))
+        .routes(routes!(approvals::undelegate))
 }
 
 fn problem_routes() -> OpenApiRouter<AppState> {

@@ -225,10 +225,8 @@ pub async fn known_errors(
 }
 
 super::task::task_endpoints!(
-    core = problems, process = sigap_core::model::ProblemExt, tag = "problems", input = ProblemIn, out = ProblemOut,
-    detail = ProblemDetailOut, action_in = ProblemActionIn, action = action,
-    /// Opens a problem (agents), linked to the `incidents` given.
-    create create_problem = "/api/v1/problems";
+    process = sigap_core::model::ProblemExt, tag = "problems", input = ProblemIn, out = ProblemOut,
+    detail = ProblemDetailOut, read = problems::detail, action_in = ProblemActionIn, action = action,
     /// A problem by number or id, with its incidents and journal.
     get get_problem = "/api/v1/problems/{key}";
     /// Changes a problem's fields; impact or urgency re-computes the priority.
@@ -241,6 +239,8 @@ super::task::task_endpoints!(
     /// The SLA clocks of a problem (agreements whose targets start on `kind` `problem`),
     /// read now, with their timelines.
     slas problem_clocks = "/api/v1/problems/{key}/slas";
+    /// Opens a problem (agents), linked to the `incidents` given.
+    create create_problem = "/api/v1/problems" with problems::create;
 );
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -263,20 +263,21 @@ macro_rules! task_in {
 }
 pub(crate) use task_in;
 
-/// The endpoints every process has, over its use-case module `$core` (`create`, `detail`,
-/// `update`, `act`): create (201 with its location), get with its detail, patch and the
-/// named actions, each with its ETag. `$action` turns an action's name and body into the
+/// The endpoints every process has: create (201 with its location; a process whose tasks
+/// are made otherwise has none), get with its detail (`read`), patch and the named actions,
+/// each with its ETag, and the SLA clocks. `$action` turns an action's name and body into the
 /// process's action.
 macro_rules! task_endpoints {
     (
-        core = $core:ident, process = $process:ty, tag = $tag:literal, input = $input:ty,
-        out = $out:ty, detail = $detail:ty, action_in = $action_in:ty, action = $action:path,
-        $(#[$cm:meta])* create $create:ident = $list:literal;
+        process = $process:ty, tag = $tag:literal, input = $input:ty,
+        out = $out:ty, detail = $detail:ty, read = $read:path, action_in = $action_in:ty, action = $action:path,
         $(#[$gm:meta])* get $get:ident = $one:literal;
         $(#[$pm:meta])* patch $patch:ident;
         $(#[$am:meta])* act $act:ident = $acts:literal;
         $(#[$sm:meta])* slas $slas:ident = $slas_path:literal;
+        $($(#[$cm:meta])* create $create:ident = $list:literal with $createf:path;)?
     ) => {
+        $(
         $(#[$cm])*
         #[utoipa::path(post, path = $list, tag = $tag, request_body = $input,
             responses((status = 201, body = $out), (status = 422, body = crate::error::Problem, content_type = "application/problem+json")))]
@@ -285,11 +286,13 @@ macro_rules! task_endpoints {
             crate::extract::Caller(ctx): crate::extract::Caller,
             crate::extract::ApiJson(body): crate::extract::ApiJson<$input>,
         ) -> crate::error::ApiResult<axum::response::Response> {
-            let r = $core::create(&s.core, &ctx, body.into()).await?;
+            let r = $createf(&s.core, &ctx, body.into()).await?;
             let location = format!("{}/{}", $list, r.number);
             let (status, version) = (axum::http::StatusCode::CREATED, r.version);
             Ok(crate::api::handlers::with_etag(status, version, <$out>::from(r), Some(location)))
         }
+
+        )?
 
         $(#[$gm])*
         #[utoipa::path(get, path = $one, tag = $tag, params(("key" = String, Path)),
@@ -299,7 +302,7 @@ macro_rules! task_endpoints {
             crate::extract::Caller(ctx): crate::extract::Caller,
             crate::extract::ApiPath(key): crate::extract::ApiPath<String>,
         ) -> crate::error::ApiResult<axum::response::Response> {
-            let d = $core::detail(&s.core, &ctx, &key).await?;
+            let d = $read(&s.core, &ctx, &key).await?;
             let out = <$detail>::from(d);
             let version = out.version();
             Ok(crate::api::handlers::with_etag(axum::http::StatusCode::OK, version, out, None))

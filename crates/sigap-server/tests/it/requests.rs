@@ -1,0 +1,624 @@
+//! Request fulfilment over HTTP: the catalogue on an offering in the catalogue, an order of
+//! two items (one asking the requester's manager, one needing no approval), the rejection
+//! that ends one item only, the plan's tasks run by order (two side by side, then one), the
+//! request closing when both items have; the order form's checks, one error per bad value;
+//! random actions over requests, items, tasks and approvals that never break the rules.
+
+use crate::incidents::{Rng, group_with};
+use crate::portfolio::{get, post, send};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use sigap_testkit::{TestApp, both};
+
+both!(
+    an_order_is_approved_rejected_and_fulfilled,
+    order_forms_refuse_each_bad_value,
+    random_fulfilment_actions_keep_the_rules,
+);
+
+/// A service in the catalogue with an offering; returns the offering's id.
+pub(crate) async fn catalogue_offering(app: &TestApp, name: &str) -> anyhow::Result<String> {
+    let (_, pm) = app
+        .person(
+            &format!("pm.{}", name.to_lowercase()),
+            &["agent", "portfolio_manager"],
+            None,
+        )
+        .await?;
+    let svc = post(app, "/services", &pm, json!({"name": name})).await?;
+    let id = svc["id"].as_str().unwrap_or_default().to_owned();
+    for stage in [
+        "analyse",
+        "approve",
+        "charter",
+        "design",
+        "transition",
+        "operational",
+    ] {
+        let (s, v) = send(
+            &app.http,
+            Method::POST,
+            &app.api(&format!("/services/{id}/stage")),
+            &pm,
+            Some(json!({"stage": stage, "reason": "ready"})),
+        )
+        .await?;
+        anyhow::ensure!(s == StatusCode::OK, "{stage}: {s} {v}");
+    }
+    let o = post(
+        app,
+        &format!("/services/{id}/offerings"),
+        &pm,
+        json!({"name": "Standard", "availability_hours": "24x7"}),
+    )
+    .await?;
+    Ok(o["id"].as_str().unwrap_or_default().to_owned())
+}
+
+/// The people and items of the tests: eko (a requester) whose manager is mira; agents in
+/// Accounts and Laptops; a laptop asking the manager, and a mail account needing no
+/// approval whose plan is two tasks side by side, then one.
+struct Setup {
+    eko: String,
+    mira: String,
+    agent: String,
+}
+
+async fn setup(app: &TestApp) -> anyhow::Result<Setup> {
+    let offering = catalogue_offering(app, "Workplace").await?;
+    let (_, mira) = app.person("mira", &["requester"], None).await?;
+    let (_, eko) = app.person("eko", &["requester"], None).await?;
+    let admin = &app.admin_token;
+    let (s, v) = send(
+        &app.http,
+        Method::PATCH,
+        &app.api("/people/eko"),
+        admin,
+        Some(json!({"manager": "mira"})),
+    )
+    .await?;
+    anyhow::ensure!(
+        s == StatusCode::OK && v["manager"]["display"] == "Test mira",
+        "{v}"
+    );
+    let (_, agent) = app.person("fajar", &["agent"], None).await?;
+    group_with(app, "Accounts", &["fajar"]).await?;
+    group_with(app, "Laptops", &["fajar"]).await?;
+    post(
+        app,
+        "/catalog/categories",
+        admin,
+        json!({"name": "Hardware"}),
+    )
+    .await?;
+    post(
+        app,
+        "/catalog/items",
+        admin,
+        json!({
+            "name": "Laptop", "category": "Hardware", "service_offering": offering,
+            "short_description": "A standard laptop", "price": "1250.00", "delivery_hours": 16,
+            "variables": [{"name": "reason", "kind": "text", "label_en": "Reason",
+                           "label_id": "Alasan", "required": true}],
+            "approval": [{"approvers": "manager"}],
+            "plan": [{"order": 10, "group": "Laptops", "short_description": "Hand over the laptop"}]
+        }),
+    )
+    .await?;
+    post(
+        app,
+        "/catalog/items",
+        admin,
+        json!({
+            "name": "Mail account", "service_offering": offering,
+            "variables": [{"name": "size", "kind": "choice", "label_en": "Mailbox size",
+                           "label_id": "Ukuran kotak surat", "options": ["5 GB", "50 GB"],
+                           "default": "5 GB"}],
+            "plan": [
+                {"order": 10, "group": "Accounts", "short_description": "Create the account"},
+                {"order": 10, "group": "Laptops", "short_description": "Set up the mail client"},
+                {"order": 20, "group": "Accounts", "short_description": "Send the credentials"}
+            ]
+        }),
+    )
+    .await?;
+    Ok(Setup { eko, mira, agent })
+}
+
+async fn act(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+    body: Value,
+) -> anyhow::Result<(StatusCode, Value)> {
+    send(&app.http, Method::POST, &app.api(path), token, Some(body)).await
+}
+
+fn states(list: &Value) -> Vec<String> {
+    list.as_array()
+        .map(|l| {
+            l.iter()
+                .map(|t| t["state"].as_str().unwrap_or_default().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn an_order_is_approved_rejected_and_fulfilled(app: TestApp) -> anyhow::Result<()> {
+    let Setup { eko, mira, agent } = setup(&app).await?;
+    // The catalogue as eko sees it, with when a laptop would arrive.
+    let items = get(&app, "/catalog/items", &eko).await?;
+    let names: Vec<&str> = items["items"]
+        .as_array()
+        .map(|l| l.iter().filter_map(|i| i["name"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(names, ["Laptop", "Mail account"]);
+    let laptop = get(&app, "/catalog/items/Laptop", &eko).await?;
+    assert!(laptop["expected_delivery"].is_string(), "{laptop}");
+    assert_eq!(laptop["price"], 125000);
+
+    let made = post(
+        &app,
+        "/requests",
+        &eko,
+        json!({"items": [
+            {"item": "Laptop", "variables": {"reason": "Mine broke"}},
+            {"item": "Mail account"}
+        ]}),
+    )
+    .await?;
+    assert_eq!(made["number"], "REQ0000001", "{made}");
+    assert_eq!(
+        made["state"], "in_progress",
+        "the mail account is in fulfilment"
+    );
+    assert_eq!(made["price"], 125000);
+    let (laptop_item, mail_item) = (
+        made["items"][0]["number"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        made["items"][1]["number"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+    );
+    assert_eq!(
+        (laptop_item.as_str(), made["items"][0]["state"].as_str()),
+        ("RITM0000001", Some("waiting_for_approval"))
+    );
+    assert_eq!(made["items"][1]["state"], "fulfilment");
+    assert_eq!(made["items"][1]["approval"], "not_required");
+
+    // The approval is asked of eko's manager, and of nobody else.
+    let mine = get(&app, "/approvals", &mira).await?;
+    assert_eq!(mine.as_array().map(Vec::len), Some(1), "{mine}");
+    assert_eq!(mine[0]["task_number"], laptop_item.as_str());
+    assert_eq!(get(&app, "/approvals", &eko).await?, json!([]));
+    let approval = mine[0]["id"].as_str().unwrap_or_default().to_owned();
+    let seen = get(&app, &format!("/approvals/{approval}"), &mira).await?;
+    assert_eq!(seen["answers"][0]["value"], "Mine broke", "{seen}");
+    assert_eq!(seen["item"]["caller"]["display"], "Test eko");
+    // eko may not decide it.
+    let (s, _) = act(
+        &app,
+        &eko,
+        &format!("/approvals/{approval}/approve"),
+        json!({}),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    // A rejection needs a reason.
+    let (s, v) = act(
+        &app,
+        &mira,
+        &format!("/approvals/{approval}/reject"),
+        json!({}),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+
+    // The mail account's tasks: two side by side, the third waits.
+    let d = get(&app, &format!("/requested_items/{mail_item}"), &agent).await?;
+    assert_eq!(states(&d["tasks"]), ["open", "open", "pending"], "{d}");
+    assert_eq!(
+        d["answers"][0]["value"], "5 GB",
+        "the default is the answer"
+    );
+
+    // The manager rejects the laptop: that item only ends.
+    let (s, v) = act(
+        &app,
+        &mira,
+        &format!("/approvals/{approval}/reject"),
+        json!({"comment": "Not this year"}),
+    )
+    .await?;
+    assert_eq!(
+        (s, v["state"].as_str()),
+        (StatusCode::OK, Some("rejected")),
+        "{v}"
+    );
+    let l = get(&app, &format!("/requested_items/{laptop_item}"), &eko).await?;
+    assert_eq!(
+        (l["state"].as_str(), l["approval"].as_str()),
+        (Some("rejected"), Some("rejected"))
+    );
+    assert_eq!(l["tasks"], json!([]), "no work was started for it");
+    let r = get(&app, "/requests/REQ0000001", &eko).await?;
+    assert_eq!(r["state"], "in_progress");
+    // Deciding again is a conflict.
+    let (s, _) = act(
+        &app,
+        &mira,
+        &format!("/approvals/{approval}/approve"),
+        json!({}),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::CONFLICT);
+
+    // The fulfilment groups work the tasks in order.
+    let tasks: Vec<String> = d["tasks"]
+        .as_array()
+        .map(|l| {
+            l.iter()
+                .filter_map(|t| t["number"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(tasks.len(), 3);
+    let queue = get(&app, "/catalog_tasks?queue=my_groups", &agent).await?;
+    assert_eq!(queue["items"].as_array().map(Vec::len), Some(2), "{queue}");
+    let (s, v) = act(
+        &app,
+        &agent,
+        &format!("/catalog_tasks/{}/close", tasks[2]),
+        json!({"notes": "x"}),
+    )
+    .await?;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::CONFLICT, Some("invalid_transition")),
+        "{v}"
+    );
+    let (s, v) = act(
+        &app,
+        &agent,
+        &format!("/catalog_tasks/{}/start", tasks[0]),
+        json!({}),
+    )
+    .await?;
+    assert_eq!(
+        (s, v["state"].as_str()),
+        (StatusCode::OK, Some("in_progress")),
+        "{v}"
+    );
+    let (s, _) = act(
+        &app,
+        &agent,
+        &format!("/catalog_tasks/{}/close", tasks[0]),
+        json!({"notes": "Account made"}),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::OK);
+    let d = get(&app, &format!("/requested_items/{mail_item}"), &agent).await?;
+    assert_eq!(states(&d["tasks"]), ["closed_complete", "open", "pending"]);
+    let (s, _) = act(
+        &app,
+        &agent,
+        &format!("/catalog_tasks/{}/close", tasks[1]),
+        json!({"notes": "Client set up"}),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::OK);
+    let d = get(&app, &format!("/requested_items/{mail_item}"), &agent).await?;
+    assert_eq!(
+        states(&d["tasks"]),
+        ["closed_complete", "closed_complete", "open"]
+    );
+    assert_eq!(d["state"], "fulfilment");
+    let (s, _) = act(
+        &app,
+        &agent,
+        &format!("/catalog_tasks/{}/close", tasks[2]),
+        json!({"notes": "Sent"}),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::OK);
+
+    // Both items are done: the request closes, incomplete (one was rejected).
+    let m = get(&app, &format!("/requested_items/{mail_item}"), &eko).await?;
+    assert_eq!(m["state"], "complete");
+    let r = get(&app, "/requests/REQ0000001", &eko).await?;
+    assert_eq!(r["state"], "closed_incomplete", "{r}");
+    assert!(r["closed_at"].is_string());
+    let states_of_items = states(&r["items"]);
+    assert_eq!(states_of_items, ["rejected", "complete"]);
+    // eko heard of it.
+    let notes = get(&app, "/me/notifications", &eko).await?;
+    let kinds: Vec<&str> = notes
+        .as_array()
+        .map(|l| l.iter().filter_map(|n| n["kind"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(kinds.contains(&"request_item_rejected"), "{kinds:?}");
+    assert!(kinds.contains(&"request_closed_incomplete"), "{kinds:?}");
+    Ok(())
+}
+
+async fn order_forms_refuse_each_bad_value(app: TestApp) -> anyhow::Result<()> {
+    let offering = catalogue_offering(&app, "Facilities").await?;
+    let (_, eko) = app.person("eko", &["requester"], None).await?;
+    let admin = &app.admin_token;
+    post(
+        &app,
+        "/catalog/items",
+        admin,
+        json!({
+            "name": "Desk move", "service_offering": offering,
+            "variables": [
+                {"name": "count", "kind": "number", "label_en": "Desks", "label_id": "Meja", "min": 1, "max": 10},
+                {"name": "day", "kind": "date", "label_en": "Day", "label_id": "Hari"},
+                {"name": "color", "kind": "choice", "label_en": "Colour", "label_id": "Warna", "options": ["red", "blue"]},
+                {"name": "helper", "kind": "person", "label_en": "Helper", "label_id": "Pembantu"},
+                {"name": "note", "kind": "text", "label_en": "Note", "label_id": "Catatan"}
+            ]
+        }),
+    )
+    .await?;
+    let bad = json!({"items": [{"item": "Desk move", "variables": {
+        "count": "three", "day": "02/12/2026", "color": "green", "helper": "nobody",
+        "note": "x".repeat(1_000_000)
+    }}]});
+    let (s, v) = send(
+        &app.http,
+        Method::POST,
+        &app.api("/requests"),
+        &eko,
+        Some(bad),
+    )
+    .await?;
+    assert_eq!(
+        s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        v.to_string().chars().take(400).collect::<String>()
+    );
+    let mut fields: Vec<&str> = v["errors"]
+        .as_array()
+        .map(|l| l.iter().filter_map(|e| e["field"].as_str()).collect())
+        .unwrap_or_default();
+    fields.sort_unstable();
+    assert_eq!(
+        fields,
+        [
+            "items.0.variables.color",
+            "items.0.variables.count",
+            "items.0.variables.day",
+            "items.0.variables.note",
+        ],
+        "{v}"
+    );
+    // The person is looked up once the values have their types.
+    let wrong_person =
+        json!({"items": [{"item": "Desk move", "variables": {"count": 2, "helper": "nobody"}}]});
+    let (s, v) = send(
+        &app.http,
+        Method::POST,
+        &app.api("/requests"),
+        &eko,
+        Some(wrong_person),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["errors"][0]["field"], "items.0.variables.helper", "{v}");
+    // Wrong JSON types, an unknown variable, a hostile text, an unknown item.
+    for (body, field) in [
+        (
+            json!({"items": [{"item": "Desk move", "variables": {"count": [1]}}]}),
+            "items.0.variables.count",
+        ),
+        (
+            json!({"items": [{"item": "Desk move", "variables": {"colour": "red"}}]}),
+            "items.0.variables.colour",
+        ),
+        (
+            json!({"items": [{"item": "Desk move", "variables": {"note": "a\u{0}b"}}]}),
+            "items.0.variables.note",
+        ),
+        (json!({"items": [{"item": "Nothing"}]}), "items.0.item"),
+        (
+            json!({"items": [{"item": "Desk move", "quantity": 0}]}),
+            "items.0.quantity",
+        ),
+        (json!({"items": []}), "items"),
+    ] {
+        let (s, v) = send(
+            &app.http,
+            Method::POST,
+            &app.api("/requests"),
+            &eko,
+            Some(body.clone()),
+        )
+        .await?;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {v}");
+        assert_eq!(v["errors"][0]["field"], field, "{body}: {v}");
+    }
+    let (s, v) = send(
+        &app.http,
+        Method::POST,
+        &app.api("/requests"),
+        &eko,
+        Some(json!({"items": "all"})),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    // Nothing was made.
+    let list = get(&app, "/requests", &eko).await?;
+    assert_eq!(list["items"], json!([]));
+    // A good order takes the first number.
+    let ok = post(
+        &app,
+        "/requests",
+        &eko,
+        json!({"items": [{"item": "Desk move", "variables": {"count": 2, "day": "2026-12-24", "color": "blue", "helper": "eko"}}]}),
+    )
+    .await?;
+    assert_eq!(ok["number"], "REQ0000001");
+    assert_eq!(
+        ok["items"][0]["state"], "approved",
+        "no approval, no plan: the desk completes it"
+    );
+    Ok(())
+}
+
+/// What one requested item looks like from outside.
+fn check_item(item: &Value) -> Result<(), String> {
+    let state = item["state"].as_str().unwrap_or_default();
+    let approval = item["approval"].as_str().unwrap_or_default();
+    let approvals = item["approvals"].as_array().cloned().unwrap_or_default();
+    let tasks = item["tasks"].as_array().cloned().unwrap_or_default();
+    let fulfilled = matches!(state, "approved" | "fulfilment" | "complete");
+    if fulfilled && !matches!(approval, "approved" | "not_required") {
+        return Err(format!("{state} without its approval ({approval})"));
+    }
+    if fulfilled && approval == "approved" && !approvals.iter().any(|a| a["state"] == "approved") {
+        return Err(format!("{state} with no approval given"));
+    }
+    if !tasks.is_empty() && !fulfilled && state != "canceled" {
+        return Err(format!("tasks on an item {state}"));
+    }
+    let working = |t: &&Value| matches!(t["state"].as_str(), Some("open" | "in_progress"));
+    if state != "fulfilment" && tasks.iter().any(|t| working(&t)) {
+        return Err(format!("a task at work on an item {state}"));
+    }
+    let ended = matches!(state, "complete" | "rejected" | "canceled");
+    if ended && approvals.iter().any(|a| a["state"] == "requested") {
+        return Err(format!("an approval still asked on an item {state}"));
+    }
+    if ended && tasks.iter().any(|t| t["state"] == "pending") {
+        return Err(format!("a task pending on an item {state}"));
+    }
+    Ok(())
+}
+
+async fn random_fulfilment_actions_keep_the_rules(app: TestApp) -> anyhow::Result<()> {
+    let Setup { eko, mira, agent } = setup(&app).await?;
+    for seed in 1..=4u64 {
+        let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+        let made = post(
+            &app,
+            "/requests",
+            &eko,
+            json!({"items": [
+                {"item": "Laptop", "variables": {"reason": format!("seed {seed}")}},
+                {"item": "Mail account"}
+            ]}),
+        )
+        .await?;
+        let req = made["number"].as_str().unwrap_or_default().to_owned();
+        let items: Vec<String> = made["items"]
+            .as_array()
+            .map(|l| {
+                l.iter()
+                    .filter_map(|i| i["number"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        for step in 0..25 {
+            let item = &items[rng.below(items.len())];
+            let d = get(&app, &format!("/requested_items/{item}"), &agent).await?;
+            let tasks: Vec<String> = d["tasks"]
+                .as_array()
+                .map(|l| {
+                    l.iter()
+                        .filter_map(|t| t["number"].as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let what = rng.below(8);
+            let (s, v) = match what {
+                0 | 1 => {
+                    let pending = get(&app, "/approvals", &mira).await?;
+                    match pending.as_array().and_then(|l| l.first()) {
+                        Some(a) => {
+                            let id = a["id"].as_str().unwrap_or_default();
+                            let decision = if what == 0 { "approve" } else { "reject" };
+                            act(
+                                &app,
+                                &mira,
+                                &format!("/approvals/{id}/{decision}"),
+                                json!({"comment": "ok"}),
+                            )
+                            .await?
+                        }
+                        None => continue,
+                    }
+                }
+                2 => {
+                    act(
+                        &app,
+                        &eko,
+                        &format!("/requested_items/{item}/cancel"),
+                        json!({"reason": "No longer"}),
+                    )
+                    .await?
+                }
+                3 if step > 15 => {
+                    act(
+                        &app,
+                        &eko,
+                        &format!("/requests/{req}/cancel"),
+                        json!({"reason": "All off"}),
+                    )
+                    .await?
+                }
+                3 => {
+                    act(
+                        &app,
+                        &eko,
+                        &format!("/requests/{req}/comment"),
+                        json!({"body": "When?"}),
+                    )
+                    .await?
+                }
+                _ if tasks.is_empty() => continue,
+                n => {
+                    let task = &tasks[rng.below(tasks.len())];
+                    let (name, body) = match n {
+                        4 => ("start", json!({})),
+                        5 | 6 => ("close", json!({"notes": "Done"})),
+                        _ => ("skip", json!({"reason": "Not needed"})),
+                    };
+                    act(&app, &agent, &format!("/catalog_tasks/{task}/{name}"), body).await?
+                }
+            };
+            assert!(
+                s == StatusCode::OK || s == StatusCode::CONFLICT,
+                "seed {seed} step {step}: {s} {v}"
+            );
+            // The rules, after every step.
+            let r = get(&app, &format!("/requests/{req}"), &eko).await?;
+            let mut item_states = Vec::new();
+            for i in &items {
+                let d = get(&app, &format!("/requested_items/{i}"), &agent).await?;
+                if let Err(e) = check_item(&d) {
+                    panic!("seed {seed} step {step}: {i}: {e}: {d}");
+                }
+                item_states.push(d["state"].as_str().unwrap_or_default().to_owned());
+            }
+            let closed = matches!(
+                r["state"].as_str(),
+                Some("closed_complete" | "closed_incomplete" | "canceled")
+            );
+            let all_ended = item_states
+                .iter()
+                .all(|s| matches!(s.as_str(), "complete" | "rejected" | "canceled"));
+            assert_eq!(
+                closed, all_ended,
+                "seed {seed} step {step}: {} with items {item_states:?}",
+                r["state"]
+            );
+        }
+    }
+    Ok(())
+}
