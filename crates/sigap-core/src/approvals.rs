@@ -256,14 +256,13 @@ async fn settled(
 pub async fn mine(core: &Core, ctx: &Ctx) -> AppResult<Vec<Approval>> {
     let me = ctx.principal.person_id.ok_or(AppError::Forbidden)?;
     let now = core.now();
-    Ok(core
-        .store
+    core.store
         .read(async move |tx| {
             let mut who = vec![me];
             who.extend(delegations_to(tx, me, now).await?.iter().map(|d| d.from));
             Ok::<_, AppError>(repo::waiting_on(tx, &who, 500).await?)
         })
-        .await?)
+        .await
 }
 
 /// The approvals the caller decided lately, newest first.

@@ -840,6 +840,16 @@ fn describe(form: &Form, answers: &Answers, found: &[(String, String, String)]) 
 /// Places an order: a request with a requested item per line, each asked of its approvers
 /// or, when it needs none, fulfilled at once. Nothing is written when a line is wrong.
 pub async fn order(core: &Core, ctx: &Ctx, order: Order) -> AppResult<Ordered> {
+    let (me, comment) = order_checks(ctx, &order)?;
+    let (actor, now, ctx) = (Actor::of(ctx), core.now(), ctx.clone());
+    core.store
+        .write(async move |tx| order_in(tx, &actor, now, &ctx, me, &order, &comment).await)
+        .await
+}
+
+/// What an order is checked for before anything is read: a writer who is a person, 1 to
+/// 20 lines, a comment that is text.
+fn order_checks(ctx: &Ctx, order: &Order) -> AppResult<(PersonId, String)> {
     if !ctx.principal.can_write() {
         return Err(AppError::Forbidden);
     }
@@ -853,89 +863,94 @@ pub async fn order(core: &Core, ctx: &Ctx, order: Order) -> AppResult<Ordered> {
             .map_err(|e| AppError::field("comment", e.code, e.message))?,
         None => String::new(),
     };
-    let (actor, now, ctx) = (Actor::of(ctx), core.now(), ctx.clone());
-    core.store
-        .write(async move |tx| {
-            let for_whom = match order.requested_for.as_deref().map(str::trim) {
-                None | Some("") => me,
-                Some(key) => on_behalf(tx, &ctx, key).await?,
-            };
-            let lines = check_lines(tx, &order, for_whom).await?;
-            let names: Vec<&str> = lines.iter().map(|l| l.0.item.name.as_str()).collect();
-            let title = match names.as_slice() {
-                [one] => (*one).to_owned(),
-                many => format!("{} items: {}", many.len(), many.join(", ")),
-            };
-            let organization = sigap_store::people::get(tx, for_whom).await?.organization;
-            let org = organization.as_ref().map(|o| o.id);
-            let mut t = ordered(RequestState::Open, me, for_whom, org);
-            t.short_description = sigap_domain::parse_line(&title, 160)
-                .unwrap_or_else(|_| title.chars().take(150).collect());
-            t.description = comment.clone();
-            let mut due: Option<Timestamp> = None;
-            let mut price = 0i64;
-            let mut planned = Vec::new();
-            for (ci, quantity, answers, text) in &lines {
-                let hours = ci.item.delivery_hours;
-                let item_due = match hours {
-                    Some(h) => {
-                        catalog::due_in(tx, ci.item.calendar.as_ref().map(|c| c.id), now, h).await?
-                    }
-                    None => None,
-                };
-                due = due.max(item_due);
-                price = price.saturating_add(ci.item.price.saturating_mul(*quantity));
-                planned.push((ci, *quantity, answers, text, item_due));
-            }
-            let request = core_task::open_in(
-                tx,
-                &actor,
-                now,
-                &RequestFields {
-                    task: t,
-                    ext: RequestExt { price, due_at: due },
-                },
-                None,
-            )
-            .await?;
-            let mut items = Vec::new();
-            for (ci, quantity, answers, text, item_due) in planned {
-                let mut f = ordered(RequestItemState::WaitingForApproval, me, for_whom, org);
-                f.short_description = ci.item.name.clone();
-                f.description = text.clone();
-                f.service_id = Some(ci.item.service.id);
-                f.offering_id = Some(ci.item.offering.id);
-                f.parent_id = Some(request.id);
-                f.assignment_group_id = ci.plan.tasks().first().map(|s| s.group);
-                let needs = !ci.rule.stages().is_empty();
-                let fields = RequestItemFields {
-                    task: f,
-                    ext: RequestItemExt {
-                        item_id: ci.item.id,
-                        item_kind: ci.kind.code().into(),
-                        quantity,
-                        price: ci.item.price.saturating_mul(quantity),
-                        recurring_price: ci.item.recurring_price.saturating_mul(quantity),
-                        form: serde_json::to_string(&ci.form).unwrap_or_default(),
-                        answers: serde_json::to_string(answers).unwrap_or_default(),
-                        approval_rule: serde_json::to_string(&ci.rule).unwrap_or_default(),
-                        approval: if needs { "requested" } else { "not_required" }.into(),
-                        stage: 0,
-                        delivery_hours: ci.item.delivery_hours,
-                        due_at: item_due,
-                        plan: serde_json::to_string(&ci.plan).unwrap_or_default(),
-                    },
-                };
-                let item = core_task::open_in(tx, &actor, now, &fields, None).await?;
-                let (outcome, _) =
-                    approvals::ask_from(tx, now, &subject(&item), &ci.rule, 0).await?;
-                approval_outcome(tx, &actor, now, &item, outcome).await?;
-                items.push(sigap_store::task::get(tx, item.id).await?);
-            }
-            let request = sigap_store::task::get(tx, request.id).await?;
-            Ok(Ordered { request, items })
-        })
-        .await
+    Ok((me, comment))
+}
+
+/// Places an order in the caller's transaction.
+async fn order_in(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    now: Timestamp,
+    ctx: &Ctx,
+    me: PersonId,
+    order: &Order,
+    comment: &str,
+) -> AppResult<Ordered> {
+    let for_whom = match order.requested_for.as_deref().map(str::trim) {
+        None | Some("") => me,
+        Some(key) => on_behalf(tx, ctx, key).await?,
+    };
+    let lines = check_lines(tx, order, for_whom).await?;
+    let names: Vec<&str> = lines.iter().map(|l| l.0.item.name.as_str()).collect();
+    let title = match names.as_slice() {
+        [one] => (*one).to_owned(),
+        many => format!("{} items: {}", many.len(), many.join(", ")),
+    };
+    let organization = sigap_store::people::get(tx, for_whom).await?.organization;
+    let org = organization.as_ref().map(|o| o.id);
+    let mut t = ordered(RequestState::Open, me, for_whom, org);
+    t.short_description =
+        sigap_domain::parse_line(&title, 160).unwrap_or_else(|_| title.chars().take(150).collect());
+    t.description = comment.to_owned();
+    let mut due: Option<Timestamp> = None;
+    let mut price = 0i64;
+    let mut planned = Vec::new();
+    for (ci, quantity, answers, text) in &lines {
+        let hours = ci.item.delivery_hours;
+        let item_due = match hours {
+            Some(h) => catalog::due_in(tx, ci.item.calendar.as_ref().map(|c| c.id), now, h).await?,
+            None => None,
+        };
+        due = due.max(item_due);
+        price = price.saturating_add(ci.item.price.saturating_mul(*quantity));
+        planned.push((ci, *quantity, answers, text, item_due));
+    }
+    let request = core_task::open_in(
+        tx,
+        actor,
+        now,
+        &RequestFields {
+            task: t,
+            ext: RequestExt { price, due_at: due },
+        },
+        None,
+    )
+    .await?;
+    let mut items = Vec::new();
+    for (ci, quantity, answers, text, item_due) in planned {
+        let mut f = ordered(RequestItemState::WaitingForApproval, me, for_whom, org);
+        f.short_description = ci.item.name.clone();
+        f.description = text.clone();
+        f.service_id = Some(ci.item.service.id);
+        f.offering_id = Some(ci.item.offering.id);
+        f.parent_id = Some(request.id);
+        f.assignment_group_id = ci.plan.tasks().first().map(|s| s.group);
+        let needs = !ci.rule.stages().is_empty();
+        let fields = RequestItemFields {
+            task: f,
+            ext: RequestItemExt {
+                item_id: ci.item.id,
+                item_kind: ci.kind.code().into(),
+                quantity,
+                price: ci.item.price.saturating_mul(quantity),
+                recurring_price: ci.item.recurring_price.saturating_mul(quantity),
+                form: serde_json::to_string(&ci.form).unwrap_or_default(),
+                answers: serde_json::to_string(answers).unwrap_or_default(),
+                approval_rule: serde_json::to_string(&ci.rule).unwrap_or_default(),
+                approval: if needs { "requested" } else { "not_required" }.into(),
+                stage: 0,
+                delivery_hours: ci.item.delivery_hours,
+                due_at: item_due,
+                plan: serde_json::to_string(&ci.plan).unwrap_or_default(),
+            },
+        };
+        let item = core_task::open_in(tx, actor, now, &fields, None).await?;
+        let (outcome, _) = approvals::ask_from(tx, now, &subject(&item), &ci.rule, 0).await?;
+        approval_outcome(tx, actor, now, &item, outcome).await?;
+        items.push(sigap_store::task::get(tx, item.id).await?);
+    }
+    let request = sigap_store::task::get(tx, request.id).await?;
+    Ok(Ordered { request, items })
 }
 
 /// The common fields of what an order makes: by `me`, for `for_whom`, from the portal.
@@ -1125,4 +1140,88 @@ pub fn price_text(cents: i64) -> String {
     Price::from_cents(cents)
         .map(|p| p.to_string())
         .unwrap_or_default()
+}
+
+// ----- the cart -----
+
+/// A line of the caller's cart.
+pub use sigap_store::catalog::CartLine;
+
+/// Adds an item to the caller's cart, its answers checked as an order checks them (errors
+/// keyed `items.0.…`); at most 20 lines.
+pub async fn add_to_cart(core: &Core, ctx: &Ctx, line: OrderLine) -> AppResult<()> {
+    let order = Order {
+        items: vec![line],
+        ..Order::default()
+    };
+    let (me, _) = order_checks(ctx, &order)?;
+    let now = core.now();
+    core.store
+        .write(async move |tx| {
+            if sigap_store::catalog::cart(tx, me).await?.len() >= MAX_LINES {
+                let message = format!("a cart holds at most {MAX_LINES} items");
+                return Err(AppError::field("items", "too_many", message));
+            }
+            let lines = check_lines(tx, &order, me).await?;
+            let line = &order.items[0];
+            let variables = serde_json::to_string(&line.variables).unwrap_or_default();
+            let (item, quantity) = (lines[0].0.item.id, lines[0].1);
+            sigap_store::catalog::add_to_cart(tx, me, item, quantity, &variables, now).await?;
+            Ok(())
+        })
+        .await
+}
+
+/// The caller's cart.
+pub async fn cart(core: &Core, ctx: &Ctx) -> AppResult<Vec<CartLine>> {
+    let me = ctx.principal.person_id.ok_or(AppError::Forbidden)?;
+    Ok(core
+        .store
+        .read(async move |tx| sigap_store::catalog::cart(tx, me).await)
+        .await?)
+}
+
+/// Takes a line out of the caller's cart.
+pub async fn remove_from_cart(core: &Core, ctx: &Ctx, line: &str) -> AppResult<()> {
+    let me = ctx.principal.person_id.ok_or(AppError::Forbidden)?;
+    let id = sigap_domain::CartLineId::parse(line.trim()).ok_or(AppError::NotFound)?;
+    let n = core
+        .store
+        .write(async move |tx| sigap_store::catalog::remove_from_cart(tx, me, Some(id)).await)
+        .await?;
+    if n == 0 {
+        return Err(AppError::NotFound);
+    }
+    Ok(())
+}
+
+/// Orders the caller's cart, for them or someone else; the cart is empty afterwards.
+pub async fn order_cart(
+    core: &Core,
+    ctx: &Ctx,
+    requested_for: Option<String>,
+    comment: Option<String>,
+) -> AppResult<Ordered> {
+    let me = ctx.principal.person_id.ok_or(AppError::Forbidden)?;
+    let (actor, now, ctx) = (Actor::of(ctx), core.now(), ctx.clone());
+    core.store
+        .write(async move |tx| {
+            let mut order = Order {
+                requested_for: requested_for.clone(),
+                comment: comment.clone(),
+                items: Vec::new(),
+            };
+            for l in sigap_store::catalog::cart(tx, me).await? {
+                order.items.push(OrderLine {
+                    item: l.item_id.to_string(),
+                    quantity: Some(l.quantity),
+                    variables: serde_json::from_str(&l.variables).unwrap_or_default(),
+                });
+            }
+            let (me, comment) = order_checks(&ctx, &order)?;
+            let made = order_in(tx, &actor, now, &ctx, me, &order, &comment).await?;
+            sigap_store::catalog::remove_from_cart(tx, me, None).await?;
+            Ok(made)
+        })
+        .await
 }

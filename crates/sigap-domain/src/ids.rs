@@ -158,3 +158,7 @@ id_type!(
     /// An approver's delegation while away.
     DelegationId
 );
+id_type!(
+    /// A line of a person's cart.
+    CartLineId
+);

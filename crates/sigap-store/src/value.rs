@@ -139,7 +139,8 @@ id_params!(
     sigap_domain::CatalogCategoryId,
     sigap_domain::CatalogItemId,
     sigap_domain::ApprovalId,
-    sigap_domain::DelegationId
+    sigap_domain::DelegationId,
+    sigap_domain::CartLineId
 );
 
 fn ts_to_micros(ts: Timestamp) -> i64 {
@@ -491,7 +492,8 @@ id_cols!(
     sigap_domain::CatalogCategoryId,
     sigap_domain::CatalogItemId,
     sigap_domain::ApprovalId,
-    sigap_domain::DelegationId
+    sigap_domain::DelegationId,
+    sigap_domain::CartLineId
 );
 
 /// A calendar date, kept as ISO text (`YYYY-MM-DD`) in both engines.

@@ -601,9 +601,8 @@ async fn random_fulfilment_actions_keep_the_rules(app: TestApp) -> anyhow::Resul
             let mut item_states = Vec::new();
             for i in &items {
                 let d = get(&app, &format!("/requested_items/{i}"), &agent).await?;
-                if let Err(e) = check_item(&d) {
-                    panic!("seed {seed} step {step}: {i}: {e}: {d}");
-                }
+                let checked = check_item(&d).map_err(|e| format!("{i}: {e}: {d}"));
+                assert_eq!(checked, Ok(()), "seed {seed} step {step}");
                 item_states.push(d["state"].as_str().unwrap_or_default().to_owned());
             }
             let closed = matches!(

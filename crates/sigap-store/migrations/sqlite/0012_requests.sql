@@ -113,3 +113,14 @@ CREATE TABLE approval_delegation (
 );
 CREATE INDEX approval_delegation_from ON approval_delegation (from_id, ends);
 CREATE INDEX approval_delegation_to ON approval_delegation (to_id, ends);
+
+-- A person's cart: items chosen with their answers, ordered together.
+CREATE TABLE cart_line (
+    id          TEXT PRIMARY KEY,
+    person_id   TEXT NOT NULL REFERENCES person (id) ON DELETE CASCADE,
+    item_id     TEXT NOT NULL REFERENCES catalog_item (id) ON DELETE CASCADE,
+    quantity    INTEGER NOT NULL DEFAULT 1,
+    variables   TEXT NOT NULL DEFAULT '{}',
+    added_at    INTEGER NOT NULL
+);
+CREATE INDEX cart_line_person ON cart_line (person_id, added_at);

@@ -9,7 +9,9 @@ use crate::error::StoreResult;
 use crate::tx::Tx;
 use crate::value::Row;
 use jiff::Timestamp;
-use sigap_domain::{CalendarId, CatalogCategoryId, CatalogItemId, OfferingId, ServiceId};
+use sigap_domain::{
+    CalendarId, CartLineId, CatalogCategoryId, CatalogItemId, OfferingId, PersonId, ServiceId,
+};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Category {
@@ -427,4 +429,86 @@ pub async fn items(
     Ok(into_page(items, limit, |i| {
         vec![Val::Text(name_key(&i.name)), Val::Uuid(i.id.as_uuid())]
     }))
+}
+
+/// A line of a person's cart: an item, how many, and the answers as given (JSON).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CartLine {
+    pub id: CartLineId,
+    pub item_id: CatalogItemId,
+    pub item_name: String,
+    pub price: i64,
+    pub quantity: i64,
+    pub variables: String,
+}
+
+pub async fn add_to_cart(
+    tx: &mut Tx<'_>,
+    person: PersonId,
+    item: CatalogItemId,
+    quantity: i64,
+    variables: &str,
+    now: Timestamp,
+) -> StoreResult<CartLineId> {
+    let id = CartLineId::new();
+    tx.execute(
+        "INSERT INTO cart_line (id, person_id, item_id, quantity, variables, added_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+        &[
+            id.into(),
+            person.into(),
+            item.into(),
+            quantity.into(),
+            variables.into(),
+            now.into(),
+        ],
+    )
+    .await?;
+    Ok(id)
+}
+
+/// A person's cart, in the order the lines were added.
+pub async fn cart(tx: &mut Tx<'_>, person: PersonId) -> StoreResult<Vec<CartLine>> {
+    tx.query(
+        "SELECT l.id, l.item_id, i.name, i.price, l.quantity, l.variables FROM cart_line l \
+         JOIN catalog_item i ON i.id = l.item_id WHERE l.person_id = $1 ORDER BY l.added_at, l.id",
+        &[person.into()],
+    )
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(CartLine {
+            id: r.get(0)?,
+            item_id: r.get(1)?,
+            item_name: r.get(2)?,
+            price: r.get(3)?,
+            quantity: r.get(4)?,
+            variables: r.get(5)?,
+        })
+    })
+    .collect()
+}
+
+/// Removes one line (`Some`) or every line of a person's cart; how many went.
+pub async fn remove_from_cart(
+    tx: &mut Tx<'_>,
+    person: PersonId,
+    line: Option<CartLineId>,
+) -> StoreResult<u64> {
+    match line {
+        Some(id) => {
+            tx.execute(
+                "DELETE FROM cart_line WHERE person_id = $1 AND id = $2",
+                &[person.into(), id.into()],
+            )
+            .await
+        }
+        None => {
+            tx.execute(
+                "DELETE FROM cart_line WHERE person_id = $1",
+                &[person.into()],
+            )
+            .await
+        }
+    }
 }

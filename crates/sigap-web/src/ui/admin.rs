@@ -56,6 +56,11 @@ const HUB: &[(&str, &[Entry])] = &[
                 "admin-hint-categories",
             ),
             ("/admin/assignment-rules", "rules-title", "admin-hint-rules"),
+            (
+                "/admin/catalog",
+                "admin-catalog-title",
+                "admin-hint-catalog",
+            ),
         ],
     ),
     (

@@ -92,6 +92,7 @@ const QUEUE: Spec = Spec {
         ("create_problem", "bulk-create-problem"),
     ],
     export: Some("/api/v1/incidents/export"),
+    creates: true,
 };
 
 impl queue::Queue for Incidents {
@@ -1087,7 +1088,7 @@ pub async fn incident_attach(
 }
 
 /// The first file of an upload form: its name, media type and content.
-async fn read_upload(
+pub(crate) async fn read_upload(
     upload: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<(String, String, Vec<u8>), AppError> {
     let too_large = || {

@@ -1,11 +1,13 @@
 //! The HTML interface: server-rendered pages that work without JavaScript.
 
 mod admin;
+mod catalog_admin;
 mod incidents;
 mod locations;
 mod portfolio;
 mod problems;
 mod queue;
+mod requests;
 mod sla;
 mod task;
 mod views;
@@ -24,10 +26,12 @@ use sigap_domain::{Locale, Role};
 use std::sync::Arc;
 
 pub use admin::*;
+pub use catalog_admin::*;
 pub use incidents::*;
 pub use locations::*;
 pub use portfolio::*;
 pub use problems::*;
+pub use requests::*;
 pub use sla::*;
 pub use views::*;
 
@@ -112,6 +116,68 @@ pub fn router(state: AppState) -> Router {
                 sigap_core::incidents::MAX_ATTACHMENT + 64 * 1024,
             )),
         )
+        .route("/admin/catalog", get(admin_catalog_page))
+        .route("/admin/catalog/categories", post(admin_category_create))
+        .route(
+            "/admin/catalog/categories/{id}",
+            post(admin_category_update),
+        )
+        .route("/admin/catalog/items", post(admin_item_create))
+        .route(
+            "/admin/catalog/items/{key}",
+            get(admin_item_page).post(admin_item_update),
+        )
+        .route(
+            "/admin/catalog/items/{key}/preview",
+            get(admin_item_preview),
+        )
+        .route(
+            "/admin/catalog/items/{key}/picture",
+            post(admin_item_picture).layer(axum::extract::DefaultBodyLimit::max(3 * 1024 * 1024)),
+        )
+        .route("/catalog", get(catalog_page))
+        .route("/catalog/items/{key}", get(catalog_item_page))
+        .route("/catalog/items/{key}/cart", post(catalog_add))
+        .route("/catalog/items/{key}/order", post(catalog_order))
+        .route("/catalog/cart", get(cart_page))
+        .route("/catalog/cart/order", post(cart_order))
+        .route("/catalog/cart/{line}/remove", post(cart_remove))
+        .route("/portal/requests", get(my_requests_page))
+        .route("/portal/requests/{key}", get(portal_request_page))
+        .route("/portal/requested_items/{key}", get(portal_item_page))
+        .route("/requests/{key}", get(request_page))
+        .route("/requests/{key}/act", post(request_act))
+        .route("/requested_items", get(queue::show::<RequestedItems>))
+        .route("/requested_items/bulk", post(queue::bulk::<RequestedItems>))
+        .route(
+            "/requested_items/views",
+            post(queue::save::<RequestedItems>),
+        )
+        .route(
+            "/requested_items/views/{id}/delete",
+            post(queue::delete::<RequestedItems>),
+        )
+        .route("/requested_items/{key}", get(item_page))
+        .route("/requested_items/{key}/act", post(item_act))
+        .route("/catalog_tasks", get(queue::show::<CatalogTasks>))
+        .route("/catalog_tasks/bulk", post(queue::bulk::<CatalogTasks>))
+        .route("/catalog_tasks/views", post(queue::save::<CatalogTasks>))
+        .route(
+            "/catalog_tasks/views/{id}/delete",
+            post(queue::delete::<CatalogTasks>),
+        )
+        .route(
+            "/catalog_tasks/{key}",
+            get(catalog_task_page).post(catalog_task_update),
+        )
+        .route("/catalog_tasks/{key}/act", post(catalog_task_act))
+        .route("/approvals", get(approvals_page))
+        .route("/approvals/delegations", post(delegation_add))
+        .route(
+            "/approvals/delegations/{id}/remove",
+            post(delegation_remove),
+        )
+        .route("/approvals/{id}", post(approval_decide))
         .route("/sla", get(sla_page))
         .route(
             "/sla/agreements",

@@ -74,6 +74,7 @@ const QUEUE: Spec = Spec {
     flag: Some(("known_error", "field-known-error")),
     bulk: &[("assess", "problem-action-assess")],
     export: Some("/api/v1/problems/export"),
+    creates: true,
 };
 
 async fn problems_view(v: &Visit, q: &HashMap<String, String>, errors: Vec<String>) -> PageResult {

@@ -31,6 +31,8 @@ pub(crate) struct Spec {
     pub bulk: &'static [(&'static str, &'static str)],
     /// The CSV export of the list, if it has one.
     pub export: Option<&'static str>,
+    /// Whether tasks are made from the queue (`/{name}/new`); others come from elsewhere.
+    pub creates: bool,
 }
 
 /// One cell of a queue: its text, and a link, a priority badge or a time-left badge.
@@ -283,7 +285,11 @@ pub(crate) async fn page<S: StateModel, R: std::ops::Deref<Target = Task<S>>>(
         &QueuePage {
             name: spec.name,
             noun: spec.noun,
-            new_label: tt.get(&format!("{}-new", spec.name)),
+            new_label: if spec.creates {
+                tt.get(&format!("{}-new", spec.name))
+            } else {
+                String::new()
+            },
             search_hint: tt.get(&format!("hint-{}-search", spec.noun)),
             empty_label: tt.get(&format!("{}-empty", spec.name)),
             export: spec.export,

@@ -115,9 +115,10 @@ pub struct TaskView {
     pub version: i64,
 }
 
-/// A task's state in the viewer's language: `incident-state-on_hold`.
+/// A task's state in the viewer's language: `incident-state-on_hold`,
+/// `requested_item-state-approved`.
 pub(crate) fn state_label<S: StateModel>(tt: Tr<'_>, s: S) -> String {
-    tt.get(&format!("{}-state-{}", S::NOUN, s.code()))
+    tt.get(&format!("{}-state-{}", S::NOUN.replace(' ', "_"), s.code()))
 }
 
 /// Codes with their labels (`{prefix}-{code}` in the locale files), for a choice.

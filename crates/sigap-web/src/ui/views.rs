@@ -26,6 +26,10 @@ pub(crate) const NOTICES: &[&str] = &[
     "profile-password-changed",
     "profile-token-revoked",
     "signed-out",
+    "added",
+    "ordered",
+    "approved",
+    "rejected",
 ];
 
 pub(crate) fn notice(chrome: &mut Chrome<'_>, q: &HashMap<String, String>) {
