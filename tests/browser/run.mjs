@@ -678,6 +678,101 @@ async function main() {
   }
   await visit(agent, `${origin}/problems/trends`);
   await shot(agent, 'problem-trends');
+
+  // ----- request fulfilment: the administrator builds an item, the end user orders it, the
+  // manager approves it from My approvals, the fulfilment group works its tasks in order -----
+  await api('POST', '/people', { login: 'mira', name: 'Mira Lestari', roles: ['requester'], password: 'mira-password-123' });
+  await api('PATCH', '/people/budi', { manager: 'mira' });
+  await api('POST', '/groups', { name: 'Fulfilment', type: 'technical' });
+  await api('POST', '/groups/Fulfilment/members', { person: 'agnes' });
+  await visit(page, `${origin}/admin/catalog`);
+  await page.locator('form#new-category input[name="name"]').fill('Accounts and access');
+  await clickAndLoad(page.locator('form#new-category button[type="submit"]'));
+  const newItem = page.locator('#new-item form');
+  await newItem.locator('input[name="name"]').fill('Shared mailbox');
+  await newItem.locator('select[name="offering"]').selectOption({ label: 'E-mail · Mailbox 50 GB' });
+  await newItem.locator('select[name="category"]').selectOption({ label: 'Accounts and access' });
+  await newItem.locator('input[name="short_description"]').fill('A mailbox a team shares');
+  await clickAndLoad(newItem.locator('button[type="submit"]'));
+  check(/^\/admin\/catalog\/items\/[^/]+$/.test(path()), `creating an item ended on ${page.url()}`);
+  const builder = page.locator('form#item-builder');
+  await builder.locator('input[name="delivery_hours"]').fill('16');
+  await builder.locator('input[name="var.0.name"]').fill('address');
+  await builder.locator('input[name="var.0.label_en"]').fill('Address of the mailbox');
+  await builder.locator('input[name="var.0.label_id"]').fill('Alamat kotak surat');
+  await builder.locator('input[name="var.0.required"]').check();
+  await builder.locator('input[name="var.1.name"]').fill('size');
+  await builder.locator('select[name="var.1.kind"]').selectOption('choice');
+  await builder.locator('input[name="var.1.label_en"]').fill('Size');
+  await builder.locator('input[name="var.1.label_id"]').fill('Ukuran');
+  await builder.locator('textarea[name="var.1.options"]').fill('5 GB\n50 GB');
+  await builder.locator('select[name="stage.0.approvers"]').selectOption('manager');
+  const steps = [[10, 'Create the mailbox'], [10, 'Add it to the address book'], [20, 'Tell the team']];
+  for (const [i, [order, text]] of steps.entries()) {
+    if (i >= 2) await builder.locator(`input[name="step.${i}.order"]`).waitFor();
+    await builder.locator(`input[name="step.${i}.order"]`).fill(String(order));
+    await builder.locator(`select[name="step.${i}.group"]`).selectOption('Fulfilment');
+    await builder.locator(`input[name="step.${i}.short_description"]`).fill(text);
+    if (i === 1) {
+      // The builder offers two blank steps at a time: save, then fill the third.
+      await clickAndLoad(builder.locator('button.primary'));
+    }
+  }
+  await clickAndLoad(builder.locator('button.primary'));
+  const preview = await page.locator('#preview').innerText();
+  check(preview.includes('Address of the mailbox') && preview.includes('Size'), 'the preview does not show the form');
+  await page.screenshot({ path: join(shotDir, `${String(++n).padStart(2, '0')}-catalog-item-builder.png`), fullPage: true });
+  console.log(`  ok ${n}-catalog-item-builder`);
+
+  // The end user orders it from the catalogue.
+  await visit(user, `${origin}/catalog`);
+  await submit(user, user.locator('#catalog-items a', { hasText: 'Shared mailbox' }));
+  check((await user.locator('#expected-delivery').count()) === 1, 'the item page does not say when it would arrive');
+  await user.locator('input[name="v.address"]').fill('team-finance@example.com');
+  await user.locator('select[name="v.size"]').selectOption('50 GB');
+  await shot(user, 'catalog-order-form');
+  await submit(user, user.locator('form#order-form button.primary'));
+  const request = (await user.locator('h1 .number').innerText()).trim();
+  check(/^REQ\d{7}$/.test(request), `ordering ended on "${request}", not a request`);
+  const ritm = (await user.locator('#request-items a').first().innerText()).trim();
+  await submit(user, user.locator('#request-items a').first());
+  check((await user.locator('#item-state').innerText()).trim() === 'Waiting for approval', 'the item is not waiting for approval');
+  await shot(user, 'portal-requested-item');
+
+  // The manager approves it from My approvals.
+  const manager = await personPage('mira', 'mira-password-123');
+  await visit(manager, `${origin}/approvals`);
+  const waiting = manager.locator(`#approval-${ritm}`);
+  check((await waiting.innerText()).includes('team-finance@example.com'), 'the approver does not see the answers');
+  await shot(manager, 'my-approvals');
+  await waiting.locator('textarea[name="comment"]').fill('Fine for the finance team.');
+  await submit(manager, waiting.locator('button[value="approve"]'));
+  check((await manager.locator('#no-approvals').count()) === 1, 'the approval is still waiting');
+  await manager.context().close();
+
+  // The fulfilment group works its tasks: two side by side, then the third.
+  for (const round of [2, 1]) {
+    await visit(agent, `${origin}/catalog_tasks?queue=my_groups`);
+    const rows = agent.locator('#catalog_task-list tbody tr');
+    check((await rows.count()) === round, `the fulfilment queue shows ${await rows.count()} tasks, expected ${round}`);
+    if (round === 2) await shot(agent, 'catalog-task-queue');
+    for (let i = 0; i < round; i++) {
+      await visit(agent, `${origin}/catalog_tasks?queue=my_groups`);
+      await submit(agent, agent.locator('#catalog_task-list tbody tr td:nth-child(2) a').first());
+      await submit(agent, agent.locator('#task-actions button[value="start"]'));
+      await agent.locator('form#close-task textarea[name="notes"]').fill('Done.');
+      await submit(agent, agent.locator('form#close-task button[type="submit"]'));
+    }
+  }
+  await shot(agent, 'catalog-task-closed');
+
+  // The end user sees it complete.
+  await visit(user, `${origin}/portal/requests/${request}`);
+  const reqState = (await user.locator('#request-state').innerText()).trim();
+  check(reqState === 'Closed complete', `the request is "${reqState}" after its tasks were done`);
+  await visit(user, `${origin}/portal/requested_items/${ritm}`);
+  check((await user.locator('#item-state').innerText()).trim() === 'Complete', 'the item is not complete');
+  await shot(user, 'portal-request-complete');
   await user.context().close();
   await agent.context().close();
 

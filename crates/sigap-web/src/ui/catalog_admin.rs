@@ -491,14 +491,10 @@ fn list(text: &str) -> Vec<String> {
 /// A number typed into a box, as JSON: a number when it reads as one, else the text (for
 /// the use case to refuse with its reason), nothing when blank.
 fn typed_number(text: &str) -> Value {
-    let t = text.trim();
-    if t.is_empty() {
+    if text.trim().is_empty() {
         return Value::Null;
     }
-    match t.parse::<f64>().ok().and_then(serde_json::Number::from_f64) {
-        Some(n) => Value::Number(n),
-        None => Value::String(t.to_owned()),
-    }
+    super::requests::number_value(text)
 }
 
 /// The builder's rows as the catalogue's input: variables, stages and steps whose first

@@ -123,23 +123,26 @@ pub(crate) fn answers_of(form: &Form, data: &FormData) -> Map<String, Value> {
                 Value::Array(data.all(&field).into_iter().map(Value::String).collect())
             }
             VariableKind::YesNo => Value::Bool(data.get(&field).is_some_and(|x| x == "true")),
-            VariableKind::Number => {
-                let t = data.text(&field);
-                match t
-                    .trim()
-                    .parse::<f64>()
-                    .ok()
-                    .and_then(serde_json::Number::from_f64)
-                {
-                    Some(n) => Value::Number(n),
-                    None => Value::String(t),
-                }
-            }
+            VariableKind::Number => number_value(&data.text(&field)),
             _ => Value::String(data.text(&field)),
         };
         out.insert(v.name.clone(), value);
     }
     out
+}
+
+/// A number typed into a box as JSON: whole numbers as integers, others as decimals, and
+/// what does not read as a number as the text typed (for the use case to refuse with its
+/// reason).
+pub(crate) fn number_value(text: &str) -> Value {
+    let t = text.trim();
+    if let Ok(i) = t.parse::<i64>() {
+        return Value::from(i);
+    }
+    match t.parse::<f64>().ok().and_then(serde_json::Number::from_f64) {
+        Some(n) => Value::Number(n),
+        None => Value::String(text.to_owned()),
+    }
 }
 
 /// A refused order's errors: those of a variable by its name, the others as messages.
