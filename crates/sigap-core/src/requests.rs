@@ -288,6 +288,12 @@ impl Process for RequestItemExt {
         s.set("approval", vec![self.approval.clone()]);
     }
 
+    fn delivery_secs(&self) -> Option<i64> {
+        self.delivery_hours
+            .filter(|h| *h > 0)
+            .map(|h| h.saturating_mul(3600))
+    }
+
     fn task_input(input: &TaskInput) -> &TaskInput {
         input
     }

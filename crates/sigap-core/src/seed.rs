@@ -854,3 +854,365 @@ async fn generate_clocks(core: &Core, ctx: &Ctx, due: usize, seed: u64) -> AppRe
         due_time_secs,
     })
 }
+
+// ----- the service catalogue and its requests -----
+
+/// What `seed_requests` made: the sizes, and a requester and their manager to sign in as.
+#[derive(Debug, Clone)]
+pub struct SeededRequests {
+    pub items: usize,
+    pub requests: usize,
+    pub waiting: usize,
+    pub requester: String,
+    pub manager: String,
+}
+
+/// What the seeded items are called (each with its number).
+const ITEM_NAMES: &[&str] = &[
+    "Laptop",
+    "Monitor",
+    "Desk phone",
+    "Headset",
+    "Shared mailbox",
+    "VPN access",
+    "Printer access",
+    "Software licence",
+    "Standing desk",
+    "Access badge",
+];
+
+/// A catalogue of `items` items in fifty categories on one service in the catalogue, ten
+/// managers and two hundred requesters, and `count` requests of one item each over two
+/// years: nine in ten closed complete, the others waiting for their manager's approval.
+pub async fn seed_requests(
+    core: &Core,
+    items: usize,
+    count: usize,
+    seed: u64,
+) -> AppResult<SeededRequests> {
+    bulk(core, generate_requests(core, items, count, seed)).await
+}
+
+async fn generate_requests(
+    core: &Core,
+    items: usize,
+    count: usize,
+    seed: u64,
+) -> AppResult<SeededRequests> {
+    use sigap_domain::approval::{Rule, Stage as ApprovalStage};
+    use sigap_domain::catalog::{Form, Plan, PlannedTask, Variable, VariableKind};
+    use sigap_domain::process::request::{RequestItemState, RequestState};
+    use sigap_domain::task::{ContactType, Priority};
+    use sigap_domain::{
+        CatalogCategoryId, CatalogItemId, GroupId, GroupType, Locale, PersonId, TaskId,
+    };
+    use sigap_store::catalog::{CategoryFields, ItemFields};
+    use sigap_store::requests::{RequestExt, RequestFields, RequestItemExt, RequestItemFields};
+    use sigap_store::task::TaskFields;
+    let (tag, now) = (seed, core.now());
+    let mut rng = Rng::new(seed);
+    let var =
+        |name: &str, kind: VariableKind, label: &str, options: &[&str], required: bool| Variable {
+            name: name.into(),
+            kind,
+            label_en: label.into(),
+            label_id: format!("{label} (id)"),
+            help_en: String::new(),
+            help_id: String::new(),
+            required,
+            default: None,
+            order: 0,
+            min: None,
+            max: None,
+            options: options.iter().map(|o| (*o).to_owned()).collect(),
+            ci_class: None,
+            show_when: None,
+        };
+    let form = Form::new(vec![
+        var("reason", VariableKind::Text, "Reason", &[], true),
+        var(
+            "model",
+            VariableKind::Choice,
+            "Model",
+            &["Standard", "Large"],
+            false,
+        ),
+        var("count", VariableKind::Number, "How many", &[], false),
+        var("urgent", VariableKind::YesNo, "Urgent", &[], false),
+    ])
+    .map_err(|e| AppError::Internal(format!("seed form: {e:?}")))?;
+    let form = serde_json::to_string(&form).unwrap_or_default();
+    let item_form = form.clone();
+    // People, a fulfilment group, a service in the catalogue with an offering, categories,
+    // and the items.
+    let (requesters, item_ids, first) = core
+        .store
+        .write(async move |tx| {
+            let person =
+                async |tx: &mut sigap_store::Tx<'_>, login: String, manager: Option<PersonId>| {
+                    sigap_store::people::insert(
+                        tx,
+                        PersonId::new(),
+                        &sigap_store::people::PersonFields {
+                            name: format!("Seed {login}"),
+                            login,
+                            email: None,
+                            locale: Locale::Id,
+                            time_zone: "Asia/Jakarta".into(),
+                            active: true,
+                            organization_id: None,
+                            roles: vec![Role::Requester],
+                            manager_id: manager,
+                        },
+                        None,
+                        now,
+                    )
+                    .await
+                    .map(|p| p.id)
+                };
+            let mut managers = Vec::new();
+            for m in 0..10 {
+                managers.push(person(tx, format!("manager{tag}-{m}"), None).await?);
+            }
+            let mut requesters = Vec::new();
+            for c in 0..200 {
+                let login = format!("requester{tag}-{c}");
+                requesters.push((
+                    person(tx, login, Some(managers[c % 10])).await?,
+                    managers[c % 10],
+                ));
+            }
+            let group = sigap_store::groups::insert(
+                tx,
+                GroupId::new(),
+                &sigap_store::groups::GroupFields {
+                    name: format!("Seed fulfilment {tag}"),
+                    group_type: GroupType::Technical,
+                    description: String::new(),
+                    email: None,
+                    manager_id: None,
+                    active: true,
+                },
+                now,
+            )
+            .await?;
+            let service = portfolio::insert(
+                tx,
+                ServiceId::new(),
+                &ServiceFields {
+                    name: format!("Seed workplace {tag}"),
+                    description: String::new(),
+                    value_outcomes: String::new(),
+                    criticality: Criticality::parse(3)
+                        .map_err(|e| AppError::Internal(e.message))?,
+                    owner_id: None,
+                    sponsor_id: None,
+                    requester_id: None,
+                    design_group_id: None,
+                    planned_cost: None,
+                    actual_cost: None,
+                    review_date: None,
+                    design: json!({}),
+                },
+                Stage::Operational,
+                now,
+            )
+            .await?;
+            let offering = portfolio::insert_offering(
+                tx,
+                OfferingId::new(),
+                service.id,
+                &OfferingFields {
+                    name: "Standard".into(),
+                    description: String::new(),
+                    availability_hours: "24x7".into(),
+                    active: true,
+                },
+                now,
+            )
+            .await?;
+            let mut categories = Vec::new();
+            for t in 0..10 {
+                let top = CatalogCategoryId::new();
+                let f =
+                    |name: String, parent: Option<CatalogCategoryId>, order: i64| CategoryFields {
+                        name,
+                        parent_id: parent,
+                        description: String::new(),
+                        order,
+                        active: true,
+                    };
+                sigap_store::catalog::insert_category(
+                    tx,
+                    top,
+                    &f(format!("Seed area {tag}-{t}"), None, t),
+                    now,
+                )
+                .await?;
+                for s in 0..4 {
+                    let id = CatalogCategoryId::new();
+                    let name = format!("Seed shelf {tag}-{t}-{s}");
+                    sigap_store::catalog::insert_category(tx, id, &f(name, Some(top), s), now)
+                        .await?;
+                    categories.push(id);
+                }
+            }
+            let plan = Plan::new(vec![
+                PlannedTask {
+                    order: 10,
+                    group: group.id,
+                    short_description: "Prepare".into(),
+                    description: String::new(),
+                },
+                PlannedTask {
+                    order: 20,
+                    group: group.id,
+                    short_description: "Deliver".into(),
+                    description: String::new(),
+                },
+            ])
+            .map_err(|e| AppError::Internal(format!("seed plan: {e:?}")))?;
+            let manager_rule = Rule::new(vec![ApprovalStage::Manager])
+                .map_err(|e| AppError::Internal(e.message))?;
+            let mut item_ids = Vec::new();
+            for i in 0..items {
+                let base = ITEM_NAMES[i % ITEM_NAMES.len()];
+                let asks = i % 2 == 0;
+                let rule = if asks {
+                    manager_rule.clone()
+                } else {
+                    Rule::none()
+                };
+                let id = CatalogItemId::new();
+                let f = ItemFields {
+                    name: format!("{base} {tag}-{i}"),
+                    category_id: Some(categories[i % categories.len()]),
+                    offering_id: offering.id,
+                    kind: "ordinary".into(),
+                    short_description: format!("A {} for work", base.to_lowercase()),
+                    description: String::new(),
+                    price: 100_000 * (1 + (i % 50) as i64),
+                    recurring_price: 0,
+                    delivery_hours: Some(8 + (i % 5) as i64 * 8),
+                    calendar_id: None,
+                    audience: "{}".into(),
+                    form: item_form.clone(),
+                    approval: serde_json::to_string(&rule).unwrap_or_default(),
+                    plan: serde_json::to_string(&plan).unwrap_or_default(),
+                    active: true,
+                };
+                sigap_store::catalog::insert_item(tx, id, &f, now).await?;
+                item_ids.push((id, f.name, asks, rule, f.price, service.id, offering.id));
+            }
+            let first = (format!("requester{tag}-0"), format!("manager{tag}-0"));
+            Ok::<_, AppError>((requesters, item_ids, first))
+        })
+        .await?;
+    // The requests, in large transactions.
+    const BATCH: usize = 5_000;
+    let mut made = 0;
+    let mut waiting = 0;
+    let answers = r#"[["reason","Seeded"],["model","Standard"]]"#;
+    while made < count {
+        let n = BATCH.min(count - made);
+        let mut rows = Vec::with_capacity(n);
+        for k in 0..n {
+            let (who, manager) = requesters[rng.below(requesters.len())];
+            let item = &item_ids[rng.below(item_ids.len())];
+            let open = item.2 && rng.below(10) == 0;
+            let age = jiff::SignedDuration::from_secs(((count - made - k) as i64) * 630);
+            let at = now.checked_sub(age).unwrap_or(now);
+            rows.push((who, manager, item.clone(), open, at));
+            waiting += usize::from(open);
+        }
+        let rows = std::sync::Arc::new(rows);
+        let (answers, form) = (answers.to_owned(), form.clone());
+        core.store
+            .write(async move |tx| {
+                let req0 = sigap_store::task::reserve_numbers(tx, "REQ", rows.len() as i64).await?;
+                let item0 =
+                    sigap_store::task::reserve_numbers(tx, "RITM", rows.len() as i64).await?;
+                for (k, (who, manager, item, open, at)) in rows.iter().enumerate() {
+                    let (item_id, name, _asks, rule, price, service, offering) = item;
+                    let mut t = TaskFields::new(
+                        if *open {
+                            RequestState::Open
+                        } else {
+                            RequestState::ClosedComplete
+                        },
+                        Priority::LOWEST,
+                        Some(*who),
+                    );
+                    t.short_description = name.clone();
+                    t.contact_type = ContactType::SelfService;
+                    t.closed_at = (!open).then_some(*at);
+                    t.service_id = Some(*service);
+                    t.offering_id = Some(*offering);
+                    let request_id = TaskId::new();
+                    let number = format!("REQ{:07}", req0 + k as i64);
+                    let request = RequestFields {
+                        task: t.clone(),
+                        ext: RequestExt {
+                            price: *price,
+                            due_at: None,
+                        },
+                    };
+                    sigap_store::task::insert(tx, request_id, &number, &request, *at).await?;
+                    sigap_store::task::reindex(tx, request_id).await?;
+                    let state = if *open {
+                        RequestItemState::WaitingForApproval
+                    } else {
+                        RequestItemState::Complete
+                    };
+                    let mut f = TaskFields::new(state, Priority::LOWEST, Some(*who));
+                    f.short_description = name.clone();
+                    f.contact_type = ContactType::SelfService;
+                    f.closed_at = t.closed_at;
+                    f.resolved_at = t.closed_at;
+                    f.service_id = Some(*service);
+                    f.offering_id = Some(*offering);
+                    f.parent_id = Some(request_id);
+                    let id = TaskId::new();
+                    let approval = match (open, rule.stages().is_empty()) {
+                        (true, _) => "requested",
+                        (false, true) => "not_required",
+                        (false, false) => "approved",
+                    };
+                    let fields = RequestItemFields {
+                        task: f,
+                        ext: RequestItemExt {
+                            item_id: *item_id,
+                            item_kind: "ordinary".into(),
+                            quantity: 1,
+                            price: *price,
+                            recurring_price: 0,
+                            form: form.clone(),
+                            answers: answers.clone(),
+                            approval_rule: serde_json::to_string(rule).unwrap_or_default(),
+                            approval: approval.into(),
+                            stage: 0,
+                            delivery_hours: None,
+                            due_at: None,
+                            plan: "[]".into(),
+                        },
+                    };
+                    let number = format!("RITM{:07}", item0 + k as i64);
+                    sigap_store::task::insert(tx, id, &number, &fields, *at).await?;
+                    sigap_store::task::reindex(tx, id).await?;
+                    if *open {
+                        sigap_store::approvals::ask(tx, id, 0, *manager, None, *at).await?;
+                    }
+                }
+                Ok::<_, AppError>(())
+            })
+            .await?;
+        made += n;
+    }
+    Ok(SeededRequests {
+        items,
+        requests: count,
+        waiting,
+        requester: first.0,
+        manager: first.1,
+    })
+}

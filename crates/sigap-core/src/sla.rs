@@ -916,6 +916,8 @@ pub struct TargetInput {
     pub thresholds: Option<Vec<i64>>,
     pub escalate_group: crate::refs::RefChange,
     pub notify_owner: Option<bool>,
+    /// Measure against the task's own delivery time (a requested item's) where it has one.
+    pub delivery_time: Option<bool>,
 }
 
 fn cond_json(c: &Condition) -> String {
@@ -1041,6 +1043,9 @@ async fn apply_target(
     if let Some(n) = input.notify_owner {
         t.notify_owner = n;
     }
+    if let Some(d) = input.delivery_time {
+        t.delivery_time = d;
+    }
     if t.name.is_empty() {
         return Err(AppError::field("name", "required", "is required"));
     }
@@ -1090,6 +1095,7 @@ pub async fn add_target(
                 thresholds: json!(DEFAULT_THRESHOLDS).to_string(),
                 escalate_group_id: None,
                 notify_owner: false,
+                delivery_time: false,
                 version: 1,
             };
             let t = apply_target(tx, a.kind, &input, blank, true).await?;
@@ -1409,6 +1415,11 @@ pub async fn on_task_change<P: Process>(
     };
     let today = jiff::tz::TimeZone::UTC.to_datetime(now).date();
     let snap = snapshot(i, responded);
+    // A target measured against the task's own delivery time takes it where there is one.
+    let secs = |t: &Target| match (t.delivery_time, i.ext.delivery_secs()) {
+        (true, Some(s)) => s,
+        _ => t.duration_secs,
+    };
     let clocks = repo::clocks_of(tx, i.id).await?;
     let mut cache = HashMap::new();
     for a in &setup.agreements {
@@ -1428,7 +1439,7 @@ pub async fn on_task_change<P: Process>(
                 .iter()
                 .filter(|t| t.agreement_id == a.id && t.metric == metric)
                 .filter(|t| parse_cond(&t.applies_when).matches(&snap))
-                .min_by_key(|t| t.duration_secs);
+                .min_by_key(|t| secs(t));
             match (live, chosen) {
                 (Some(c), None) => {
                     let mut c = c.clone();
@@ -1464,12 +1475,12 @@ pub async fn on_task_change<P: Process>(
                             c.id,
                             now,
                             "retargeted",
-                            &format!("{} ({} min)", t.name, t.duration_secs / 60),
+                            &format!("{} ({} min)", t.name, secs(t) / 60),
                         )
                         .await?;
                         c.target_id = Some(t.id);
                         c.target_name = t.name.clone();
-                        c.duration_secs = t.duration_secs;
+                        c.duration_secs = secs(t);
                     }
                     let paused = c.stage == Stage::Paused.code();
                     let live = if paused { Live::Paused } else { Live::Running };
@@ -1496,7 +1507,7 @@ pub async fn on_task_change<P: Process>(
                         }
                         refresh(tx, &mut cache, &mut c, a, Some(t), now).await?;
                         if step == Step::Reset {
-                            start_clock(tx, &mut cache, a, t, i, now, "reset").await?;
+                            start_clock(tx, &mut cache, a, t, secs(t), i, now, "reset").await?;
                         }
                     } else {
                         refresh(tx, &mut cache, &mut c, a, Some(t), now).await?;
@@ -1511,7 +1522,7 @@ pub async fn on_task_change<P: Process>(
                     let cond = effective(a, t);
                     if rules::decide(&cond, &snap, None, may_start) == Some(Step::Start) {
                         let why = reason(Step::Start, &cond, &snap);
-                        start_clock(tx, &mut cache, a, t, i, now, &why).await?;
+                        start_clock(tx, &mut cache, a, t, secs(t), i, now, &why).await?;
                     }
                 }
                 _ => {}
@@ -1539,11 +1550,13 @@ fn reason(step: Step, c: &Conditions, _s: &Snapshot) -> String {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn start_clock<S>(
     tx: &mut Tx<'_>,
     cache: &mut HashMap<(Option<CalendarId>, String), BusinessCalendar>,
     a: &Agreement,
     t: &Target,
+    duration_secs: i64,
     i: &Task<S>,
     now: Timestamp,
     why: &str,
@@ -1556,7 +1569,7 @@ async fn start_clock<S>(
         metric: t.metric,
         target_id: Some(t.id),
         target_name: t.name.clone(),
-        duration_secs: t.duration_secs,
+        duration_secs,
         time_zone: zone,
         stage: Stage::InProgress.code().into(),
         started_at: now,

@@ -43,6 +43,11 @@ pub trait Process: Extension + PartialEq {
     /// Sets the process's own fields that SLA conditions may look at (`hold_reason`,
     /// `major`).
     fn conditions(&self, s: &mut sigap_domain::sla::Snapshot);
+    /// The task's own time to deliver, in seconds, for targets measured against it (a
+    /// requested item's delivery time); none by default.
+    fn delivery_secs(&self) -> Option<i64> {
+        None
+    }
     /// The common fields of an input.
     fn task_input(input: &Self::Input) -> &TaskInput;
     /// Applies the process's own plain fields of an input.

@@ -168,6 +168,18 @@ enum SeedCommand {
         #[arg(long)]
         sample_file: Option<std::path::PathBuf>,
     },
+    /// A service catalogue (items in fifty categories on one service, half asking the
+    /// requester's manager) and requests of one item each, nine in ten closed.
+    Requests {
+        /// Catalogue items to create.
+        #[arg(long, default_value_t = 1_000)]
+        items: usize,
+        /// Requests to create.
+        #[arg(long, default_value_t = 10_000)]
+        count: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// A running SLA clock for every task without one (24x7, 8 hours); also measures due
     /// times on a business calendar with holidays.
     Clocks {
@@ -419,6 +431,28 @@ async fn run() -> anyhow::Result<std::process::ExitCode> {
                 std::fs::write(&path, done.sample.join("\n") + "\n")
                     .with_context(|| format!("cannot write {}", path.display()))?;
             }
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+        Command::Seed {
+            command: Some(SeedCommand::Requests { items, count, seed }),
+            ..
+        } => {
+            let app = App::build(settings, Deps::default()).await?;
+            app.bootstrap(std::env::var("SIGAP_ADMIN_PASSWORD").ok())
+                .await?;
+            let started = std::time::Instant::now();
+            let done = sigap_core::seed::seed_requests(&app.core, items, count, seed)
+                .await
+                .map_err(app_error)?;
+            println!(
+                "created {} catalogue items and {} requests ({} waiting for approval) in {:.1} s; requester {}; manager {}",
+                done.items,
+                done.requests,
+                done.waiting,
+                started.elapsed().as_secs_f64(),
+                done.requester,
+                done.manager
+            );
             Ok(std::process::ExitCode::SUCCESS)
         }
         Command::Seed {

@@ -970,3 +970,4 @@ variable-kind-attachment = Attachment
 request-item-approvals = Approvals
 request-send = Send
 field-parent-incident = Parent incident
+field-delivery-time = Requested items: measure against the item's delivery time

@@ -955,3 +955,4 @@ variable-kind-attachment = Lampiran
 request-item-approvals = Persetujuan
 request-send = Kirim
 field-parent-incident = Insiden induk
+field-delivery-time = Item yang diminta: ukur terhadap waktu pengiriman item

@@ -14,6 +14,7 @@ both!(
     an_order_is_approved_rejected_and_fulfilled,
     order_forms_refuse_each_bad_value,
     random_fulfilment_actions_keep_the_rules,
+    agreements_measure_items_by_their_delivery_time,
 );
 
 /// A service in the catalogue with an offering; returns the offering's id.
@@ -619,5 +620,93 @@ async fn random_fulfilment_actions_keep_the_rules(app: TestApp) -> anyhow::Resul
             );
         }
     }
+    Ok(())
+}
+
+async fn agreements_measure_items_by_their_delivery_time(app: TestApp) -> anyhow::Result<()> {
+    let Setup { eko, mira, agent } = setup(&app).await?;
+    let (_, manager) = app.person("mona", &["manager"], None).await?;
+    let a = post(
+        &app,
+        "/agreements",
+        &manager,
+        json!({"name": "Workplace requests", "kind": "sla", "valid_from": "2020-01-01"}),
+    )
+    .await?;
+    let id = a["id"].as_str().unwrap_or_default().to_owned();
+    let t = post(
+        &app,
+        &format!("/agreements/{id}/targets"),
+        &manager,
+        json!({"name": "Deliver", "metric": "resolution", "duration_minutes": 7 * 24 * 60,
+               "delivery_time": true, "applies_when": [{"kind": ["request_item"]}],
+               "start": [{"kind": ["request_item"]}], "pause": [],
+               "stop": [{"state": ["complete"]}], "cancel": [{"state": ["rejected", "canceled"]}]}),
+    )
+    .await?;
+    assert_eq!(t["delivery_time"], true, "{t}");
+    post(
+        &app,
+        &format!("/agreements/{id}/targets"),
+        &manager,
+        json!({"name": "Task in 4 h", "metric": "resolution", "duration_minutes": 240,
+               "applies_when": [{"kind": ["fulfilment_task"]}],
+               "start": [{"kind": ["fulfilment_task"]}], "pause": [],
+               "stop": [{"state": ["closed_complete", "closed_incomplete", "skipped"]}], "cancel": []}),
+    )
+    .await?;
+    let made = post(
+        &app,
+        "/requests",
+        &eko,
+        json!({"items": [{"item": "Laptop", "variables": {"reason": "New hire"}}, {"item": "Mail account"}]}),
+    )
+    .await?;
+    let laptop = made["items"][0]["number"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let mail = made["items"][1]["number"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    // The laptop's delivery time (16 business hours) is its target; the mail account has
+    // none, so the agreement's week applies.
+    let clocks = get(&app, &format!("/requested_items/{laptop}/slas"), &agent).await?;
+    assert_eq!(
+        (
+            clocks[0]["target"].as_str(),
+            clocks[0]["target_minutes"].as_i64()
+        ),
+        (Some("Deliver"), Some(16 * 60)),
+        "{clocks}"
+    );
+    let clocks = get(&app, &format!("/requested_items/{mail}/slas"), &agent).await?;
+    assert_eq!(
+        clocks[0]["target_minutes"].as_i64(),
+        Some(7 * 24 * 60),
+        "{clocks}"
+    );
+    // Catalogue tasks have their own clocks.
+    let d = get(&app, &format!("/requested_items/{mail}"), &agent).await?;
+    let task = d["tasks"][0]["number"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let clocks = get(&app, &format!("/catalog_tasks/{task}/slas"), &agent).await?;
+    assert_eq!(clocks[0]["target_minutes"].as_i64(), Some(240), "{clocks}");
+    // A rejection cancels the laptop's clock.
+    let pending = get(&app, "/approvals", &mira).await?;
+    let approval = pending[0]["id"].as_str().unwrap_or_default().to_owned();
+    let (s, v) = act(
+        &app,
+        &mira,
+        &format!("/approvals/{approval}/reject"),
+        json!({"comment": "No"}),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let clocks = get(&app, &format!("/requested_items/{laptop}/slas"), &agent).await?;
+    assert_eq!(clocks[0]["stage"], "cancelled", "{clocks}");
     Ok(())
 }

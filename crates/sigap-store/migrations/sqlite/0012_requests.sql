@@ -124,3 +124,7 @@ CREATE TABLE cart_line (
     added_at    INTEGER NOT NULL
 );
 CREATE INDEX cart_line_person ON cart_line (person_id, added_at);
+
+-- A target that measures a requested item against the delivery time of its catalogue item
+-- (its duration stays for tasks that have none).
+ALTER TABLE sla_target ADD COLUMN delivery_time INTEGER NOT NULL DEFAULT 0;

@@ -464,12 +464,14 @@ pub struct Target {
     pub thresholds: String,
     pub escalate_group_id: Option<GroupId>,
     pub notify_owner: bool,
+    /// Measured against the task's own delivery time (a requested item's), when it has one.
+    pub delivery_time: bool,
     pub version: i64,
 }
 
 const TARGET_COLUMNS: &str = "id, agreement_id, name, metric, duration_secs, applies_when, \
     start_cond, pause_cond, resume_cond, stop_cond, cancel_cond, reset_cond, when_start_fails, \
-    thresholds, escalate_group_id, notify_owner, version";
+    thresholds, escalate_group_id, notify_owner, version, delivery_time";
 
 fn target_row(r: &Row) -> StoreResult<Target> {
     Ok(Target {
@@ -490,6 +492,7 @@ fn target_row(r: &Row) -> StoreResult<Target> {
         escalate_group_id: r.get(14)?,
         notify_owner: r.get(15)?,
         version: r.get(16)?,
+        delivery_time: r.get(17)?,
     })
 }
 
@@ -520,8 +523,8 @@ pub async fn save_target(tx: &mut Tx<'_>, t: &Target) -> StoreResult<Target> {
     tx.execute(
         "INSERT INTO sla_target (id, agreement_id, name, metric, duration_secs, applies_when, \
          start_cond, pause_cond, resume_cond, stop_cond, cancel_cond, reset_cond, when_start_fails, \
-         thresholds, escalate_group_id, notify_owner, version) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 1) \
+         thresholds, escalate_group_id, notify_owner, version, delivery_time) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 1, $17) \
          ON CONFLICT (id) DO UPDATE SET name = excluded.name, metric = excluded.metric, \
          duration_secs = excluded.duration_secs, applies_when = excluded.applies_when, \
          start_cond = excluded.start_cond, pause_cond = excluded.pause_cond, \
@@ -529,7 +532,7 @@ pub async fn save_target(tx: &mut Tx<'_>, t: &Target) -> StoreResult<Target> {
          cancel_cond = excluded.cancel_cond, reset_cond = excluded.reset_cond, \
          when_start_fails = excluded.when_start_fails, thresholds = excluded.thresholds, \
          escalate_group_id = excluded.escalate_group_id, notify_owner = excluded.notify_owner, \
-         version = sla_target.version + 1",
+         delivery_time = excluded.delivery_time, version = sla_target.version + 1",
         &[
             t.id.into(),
             t.agreement_id.into(),
@@ -547,6 +550,7 @@ pub async fn save_target(tx: &mut Tx<'_>, t: &Target) -> StoreResult<Target> {
             (&t.thresholds).into(),
             t.escalate_group_id.into(),
             t.notify_owner.into(),
+            t.delivery_time.into(),
         ],
     )
     .await?;

@@ -298,6 +298,9 @@ pub struct TargetOut {
     pub thresholds: Vec<i64>,
     pub escalate_group: Option<Uuid>,
     pub notify_owner: bool,
+    /// Requested items are measured against their catalogue item's delivery time (the
+    /// duration stays for tasks without one).
+    pub delivery_time: bool,
     pub version: i64,
 }
 
@@ -321,6 +324,7 @@ impl From<Target> for TargetOut {
             when_start_fails: c.when_start_fails.code().into(),
             escalate_group: t.escalate_group_id.map(|g| g.as_uuid()),
             notify_owner: t.notify_owner,
+            delivery_time: t.delivery_time,
             version: t.version,
         }
     }
@@ -475,6 +479,8 @@ pub struct TargetIn {
     pub escalate_group: Option<Option<String>>,
     /// At the last threshold the service owner is told.
     pub notify_owner: Option<bool>,
+    /// Measure requested items against their catalogue item's delivery time.
+    pub delivery_time: Option<bool>,
 }
 
 impl From<TargetIn> for sla::TargetInput {
@@ -494,6 +500,7 @@ impl From<TargetIn> for sla::TargetInput {
             thresholds: t.thresholds,
             escalate_group: t.escalate_group,
             notify_owner: t.notify_owner,
+            delivery_time: t.delivery_time,
         }
     }
 }

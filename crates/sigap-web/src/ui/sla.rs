@@ -530,6 +530,7 @@ pub async fn target_add(
             thresholds,
             escalate_group: form.opt("escalate_group").map(Some),
             notify_owner: Some(form.get("notify_owner").is_some()),
+            delivery_time: Some(form.get("delivery_time").is_some()),
             ..Default::default()
         };
         sla::add_target(&state.core, &ctx, &key, input).await
