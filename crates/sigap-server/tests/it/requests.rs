@@ -15,6 +15,7 @@ both!(
     order_forms_refuse_each_bad_value,
     random_fulfilment_actions_keep_the_rules,
     agreements_measure_items_by_their_delivery_time,
+    stages_delegates_and_reminders,
 );
 
 /// A service in the catalogue with an offering; returns the offering's id.
@@ -708,5 +709,109 @@ async fn agreements_measure_items_by_their_delivery_time(app: TestApp) -> anyhow
     assert_eq!(s, StatusCode::OK, "{v}");
     let clocks = get(&app, &format!("/requested_items/{laptop}/slas"), &agent).await?;
     assert_eq!(clocks[0]["stage"], "cancelled", "{clocks}");
+    Ok(())
+}
+
+async fn stages_delegates_and_reminders(app: TestApp) -> anyhow::Result<()> {
+    let Setup { eko, mira, agent } = setup(&app).await?;
+    let (_, nina) = app.person("nina", &["requester"], None).await?;
+    let (_, oki) = app.person("oki", &["agent"], None).await?;
+    crate::incidents::group_with(&app, "Security", &["oki", "fajar"]).await?;
+    let offering = get(&app, "/catalog/items/Laptop", &eko).await?["service_offering"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    // Two stages: the manager, then every member of Security.
+    post(
+        &app,
+        "/catalog/items",
+        &app.admin_token,
+        json!({"name": "Firewall opening", "service_offering": offering,
+               "approval": [{"approvers": "manager"}, {"approvers": "group", "group": "Security", "need": "all"}]}),
+    )
+    .await?;
+    // mira is away: nina decides for her from now until tomorrow.
+    let now = sigap_domain::Clock::now(&app.clock);
+    let (s, v) = send(
+        &app.http,
+        Method::POST,
+        &app.api("/approval_delegations"),
+        &mira,
+        Some(
+            json!({"to": "nina", "starts": (now - jiff::SignedDuration::from_hours(1)).to_string(),
+                    "ends": (now + jiff::SignedDuration::from_hours(24)).to_string()}),
+        ),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let made = post(
+        &app,
+        "/requests",
+        &eko,
+        json!({"items": [{"item": "Firewall opening"}]}),
+    )
+    .await?;
+    let item = made["items"][0]["number"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let waiting = get(&app, "/approvals", &nina).await?;
+    assert_eq!(waiting[0]["approver"]["display"], "Test mira", "{waiting}");
+    let id = waiting[0]["id"].as_str().unwrap_or_default().to_owned();
+    let (s, v) = act(
+        &app,
+        &nina,
+        &format!("/approvals/{id}/approve"),
+        json!({"comment": "For Mira"}),
+    )
+    .await?;
+    assert_eq!(
+        (s, v["decided_by"]["display"].as_str()),
+        (StatusCode::OK, Some("Test nina")),
+        "{v}"
+    );
+    // The second stage asks both members of Security; one approval is not enough.
+    let d = get(&app, &format!("/requested_items/{item}"), &agent).await?;
+    assert_eq!(
+        (d["state"].as_str(), d["stage"].as_i64()),
+        (Some("waiting_for_approval"), Some(1)),
+        "{d}"
+    );
+    let first = get(&app, "/approvals", &oki).await?;
+    let id = first[0]["id"].as_str().unwrap_or_default().to_owned();
+    act(&app, &oki, &format!("/approvals/{id}/approve"), json!({})).await?;
+    let d = get(&app, &format!("/requested_items/{item}"), &agent).await?;
+    assert_eq!(
+        d["state"], "waiting_for_approval",
+        "all of Security must approve: {d}"
+    );
+    // A day later fajar, who has not decided, is reminded; those who decided are not.
+    app.clock.advance(jiff::SignedDuration::from_hours(25));
+    let reminded = sigap_core::approvals::remind(&app.core)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    assert_eq!(reminded, 1);
+    let notes = get(&app, "/me/notifications", &agent).await?;
+    let kinds: Vec<&str> = notes
+        .as_array()
+        .map(|l| l.iter().filter_map(|n| n["kind"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(kinds.contains(&"approval_reminder"), "{kinds:?}");
+    let again = sigap_core::approvals::remind(&app.core)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    assert_eq!(again, 0, "not again within the day");
+    let pending = get(&app, "/approvals", &agent).await?;
+    let id = pending[0]["id"].as_str().unwrap_or_default().to_owned();
+    act(&app, &agent, &format!("/approvals/{id}/approve"), json!({})).await?;
+    let d = get(&app, &format!("/requested_items/{item}"), &agent).await?;
+    assert_eq!(
+        (d["state"].as_str(), d["approval"].as_str()),
+        (Some("approved"), Some("approved")),
+        "{d}"
+    );
+    // The delegation has ended: nina no longer sees mira's approvals.
+    let list = get(&app, "/approval_delegations", &mira).await?;
+    assert_eq!(list, json!([]), "{list}");
     Ok(())
 }
