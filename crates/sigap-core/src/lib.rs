@@ -63,7 +63,7 @@ pub mod model {
     pub use sigap_store::task::attachments::Attachment;
     pub use sigap_store::task::config::{AssignmentRule, Category};
     pub use sigap_store::task::journal::JournalEntry;
-    pub use sigap_store::task::{NamedRef, Task};
+    pub use sigap_store::task::{NamedRef, Record, Task};
     pub use sigap_store::tokens::ApiToken;
 }
 

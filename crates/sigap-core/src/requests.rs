@@ -141,6 +141,30 @@ fn may_act_on<S>(ctx: &Ctx, t: &sigap_store::task::Task<S>, action: &Action) -> 
     }
 }
 
+/// The actions a request and its items share: cancel (to `canceled`, the reason a comment
+/// the requester sees), comment and work note.
+fn shared_act<S: StateModel>(
+    actor: &Actor,
+    now: Timestamp,
+    before: &sigap_store::task::Task<S>,
+    f: &mut TaskFields<S>,
+    action: &Action,
+    canceled: S,
+) -> AppResult<Step> {
+    match action {
+        Action::Cancel { reason } => {
+            let reason = required("reason", reason)?;
+            core_task::transition(before.state, canceled)?;
+            f.state = canceled;
+            f.closed_at = Some(now);
+            Ok(Step::note(JournalKind::Comment, reason))
+        }
+        Action::Comment { body } => comment_step(actor, before, body),
+        Action::WorkNote { body } => Ok(Step::note(JournalKind::WorkNote, required("body", body)?)),
+        Action::Complete { .. } => Err(AppError::NotFound),
+    }
+}
+
 /// A comment from the desk to the requester answers the response targets.
 fn comment_step<S>(actor: &Actor, t: &sigap_store::task::Task<S>, body: &str) -> AppResult<Step> {
     let body = required("body", body)?;
@@ -207,22 +231,19 @@ impl Process for RequestExt {
         action: &Action,
     ) -> AppResult<Step> {
         match action {
-            Action::Cancel { reason } => {
-                let reason = required("reason", reason)?;
-                core_task::transition(before.state, RequestState::Canceled)?;
-                f.task.state = RequestState::Canceled;
-                f.closed_at = Some(now);
-                Ok(Step::note(JournalKind::Comment, reason))
-            }
-            Action::Comment { body } => comment_step(actor, before, body),
-            Action::WorkNote { body } => {
-                Ok(Step::note(JournalKind::WorkNote, required("body", body)?))
-            }
             Action::Complete { .. } => Err(AppError::Conflict {
                 code: "invalid_action",
                 message: "a request closes when its items have".into(),
                 field: None,
             }),
+            other => shared_act(
+                actor,
+                now,
+                before,
+                &mut f.task,
+                other,
+                RequestState::Canceled,
+            ),
         }
     }
 
@@ -314,17 +335,6 @@ impl Process for RequestItemExt {
     ) -> AppResult<Step> {
         use RequestItemState as I;
         match action {
-            Action::Cancel { reason } => {
-                let reason = required("reason", reason)?;
-                core_task::transition(before.state, I::Canceled)?;
-                f.task.state = I::Canceled;
-                f.closed_at = Some(now);
-                Ok(Step::note(JournalKind::Comment, reason))
-            }
-            Action::Comment { body } => comment_step(actor, before, body),
-            Action::WorkNote { body } => {
-                Ok(Step::note(JournalKind::WorkNote, required("body", body)?))
-            }
             Action::Complete { notes } => {
                 let notes = required("notes", notes)?;
                 core_task::transition(before.state, I::Complete)?;
@@ -333,6 +343,7 @@ impl Process for RequestItemExt {
                 f.closed_at = Some(now);
                 Ok(Step::note(JournalKind::Comment, notes))
             }
+            other => shared_act(actor, now, before, &mut f.task, other, I::Canceled),
         }
     }
 
@@ -758,9 +769,8 @@ async fn check_lines(
                 None => errs.push(FieldError::new(f, "not_found", "no such record")),
             }
         }
-        for (name, id, display) in &found {
+        for (name, id, _) in &found {
             answers.resolve(name, id.clone());
-            let _ = display;
         }
         let text = describe(&ci.form, &answers, &found);
         out.push((ci, quantity, answers, text));

@@ -16,6 +16,7 @@ both!(
     random_fulfilment_actions_keep_the_rules,
     agreements_measure_items_by_their_delivery_time,
     stages_delegates_and_reminders,
+    the_cart_orders_several_items_at_once,
 );
 
 /// A service in the catalogue with an offering; returns the offering's id.
@@ -813,5 +814,80 @@ async fn stages_delegates_and_reminders(app: TestApp) -> anyhow::Result<()> {
     // The delegation has ended: nina no longer sees mira's approvals.
     let list = get(&app, "/approval_delegations", &mira).await?;
     assert_eq!(list, json!([]), "{list}");
+    Ok(())
+}
+
+async fn the_cart_orders_several_items_at_once(app: TestApp) -> anyhow::Result<()> {
+    let Setup { eko, .. } = setup(&app).await?;
+    // A bad answer keeps the item out of the cart, with its own error.
+    let (s, v) = send(
+        &app.http,
+        Method::POST,
+        &app.api("/me/cart"),
+        &eko,
+        Some(json!({"item": "Mail account", "variables": {"size": "1 TB"}})),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["errors"][0]["field"], "items.0.variables.size", "{v}");
+    post(
+        &app,
+        "/me/cart",
+        &eko,
+        json!({"item": "Laptop", "variables": {"reason": "Broken"}}),
+    )
+    .await?;
+    let cart = post(
+        &app,
+        "/me/cart",
+        &eko,
+        json!({"item": "Mail account", "quantity": 2}),
+    )
+    .await?;
+    assert_eq!(cart.as_array().map(Vec::len), Some(2), "{cart}");
+    assert_eq!(cart[0]["price"], 125000);
+    // Someone of no organization orders for nobody else.
+    let (s, v) = send(
+        &app.http,
+        Method::POST,
+        &app.api("/me/cart/order"),
+        &eko,
+        Some(json!({"requested_for": "mira"})),
+    )
+    .await?;
+    assert_eq!(
+        (s, v["errors"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("requested_for")),
+        "{v}"
+    );
+    assert_eq!(
+        get(&app, "/me/cart", &eko).await?.as_array().map(Vec::len),
+        Some(2),
+        "the cart stays"
+    );
+    let made = post(
+        &app,
+        "/me/cart/order",
+        &eko,
+        json!({"comment": "Both, please"}),
+    )
+    .await?;
+    assert_eq!(made["items"].as_array().map(Vec::len), Some(2), "{made}");
+    assert_eq!(made["items"][1]["quantity"], 2);
+    assert_eq!(made["description"], "Both, please");
+    assert_eq!(get(&app, "/me/cart", &eko).await?, json!([]));
+    let (s, _) = send(
+        &app.http,
+        Method::POST,
+        &app.api("/me/cart/order"),
+        &eko,
+        Some(json!({})),
+    )
+    .await?;
+    assert_eq!(
+        s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "an empty cart orders nothing"
+    );
     Ok(())
 }

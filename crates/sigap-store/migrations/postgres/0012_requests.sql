@@ -3,6 +3,10 @@
 -- and catalogue tasks on the task core, approvals (one mechanism for every process) with
 -- delegation, and each person's manager. Keep in step with ../sqlite/0012_requests.sql.
 
+-- A person's own tasks are those they are the caller of or opened (a requester's orders for
+-- someone else): the opener's index beside the caller's.
+CREATE INDEX task_opened_by ON task (opened_by_id, opened_at, id);
+
 ALTER TABLE person ADD COLUMN manager_id UUID REFERENCES person (id);
 CREATE INDEX person_manager ON person (manager_id) WHERE manager_id IS NOT NULL;
 

@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct CategoryOut {
+pub struct CatalogCategoryOut {
     pub id: Uuid,
     pub name: String,
     /// The top category this one is under.
@@ -27,7 +27,7 @@ pub struct CategoryOut {
     pub version: i64,
 }
 
-impl From<catalog::CategoryRecord> for CategoryOut {
+impl From<catalog::CategoryRecord> for CatalogCategoryOut {
     fn from(c: catalog::CategoryRecord) -> Self {
         Self {
             id: c.id.as_uuid(),
@@ -47,7 +47,7 @@ impl From<catalog::CategoryRecord> for CategoryOut {
 /// Fields of a category; `name` is required on create.
 #[derive(Debug, Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
-pub struct CategoryIn {
+pub struct CatalogCategoryIn {
     pub name: Option<String>,
     /// A top category (id or name); `null` for none. Categories nest one level.
     #[serde(default, deserialize_with = "nullable")]
@@ -58,8 +58,8 @@ pub struct CategoryIn {
     pub active: Option<bool>,
 }
 
-impl From<CategoryIn> for CategoryInput {
-    fn from(c: CategoryIn) -> Self {
+impl From<CatalogCategoryIn> for CategoryInput {
+    fn from(c: CatalogCategoryIn) -> Self {
         Self {
             name: c.name,
             parent: c.parent,
@@ -72,27 +72,27 @@ impl From<CategoryIn> for CategoryInput {
 
 /// The catalogue's categories, top ones each followed by theirs.
 #[utoipa::path(get, path = "/api/v1/catalog/categories", tag = "catalog",
-    responses((status = 200, body = Vec<CategoryOut>)))]
+    responses((status = 200, body = Vec<CatalogCategoryOut>)))]
 pub async fn list_categories(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-) -> ApiResult<axum::Json<Vec<CategoryOut>>> {
+) -> ApiResult<axum::Json<Vec<CatalogCategoryOut>>> {
     let list = catalog::categories(&s.core, &ctx).await?;
     Ok(axum::Json(list.into_iter().map(Into::into).collect()))
 }
 
 /// Creates a category (administrators).
-#[utoipa::path(post, path = "/api/v1/catalog/categories", tag = "catalog", request_body = CategoryIn,
-    responses((status = 201, body = CategoryOut), (status = 422, body = ProblemJson, content_type = "application/problem+json")))]
+#[utoipa::path(post, path = "/api/v1/catalog/categories", tag = "catalog", request_body = CatalogCategoryIn,
+    responses((status = 201, body = CatalogCategoryOut), (status = 422, body = ProblemJson, content_type = "application/problem+json")))]
 pub async fn create_category(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    ApiJson(body): ApiJson<CategoryIn>,
+    ApiJson(body): ApiJson<CatalogCategoryIn>,
 ) -> ApiResult<Response> {
     let c = catalog::save_category(&s.core, &ctx, None, body.into(), None).await?;
     let location = format!("/api/v1/catalog/categories/{}", c.id);
     let version = c.version;
-    let out = CategoryOut::from(c);
+    let out = CatalogCategoryOut::from(c);
     Ok(super::handlers::with_etag(
         StatusCode::CREATED,
         version,
@@ -103,7 +103,7 @@ pub async fn create_category(
 
 /// A category by id or name.
 #[utoipa::path(get, path = "/api/v1/catalog/categories/{key}", tag = "catalog", params(("key" = String, Path)),
-    responses((status = 200, body = CategoryOut), (status = 404, body = ProblemJson, content_type = "application/problem+json")))]
+    responses((status = 200, body = CatalogCategoryOut), (status = 404, body = ProblemJson, content_type = "application/problem+json")))]
 pub async fn get_category(
     State(s): State<AppState>,
     Caller(ctx): Caller,
@@ -114,28 +114,28 @@ pub async fn get_category(
     Ok(super::handlers::with_etag(
         StatusCode::OK,
         version,
-        CategoryOut::from(c),
+        CatalogCategoryOut::from(c),
         None,
     ))
 }
 
 /// Changes a category (administrators).
-#[utoipa::path(patch, path = "/api/v1/catalog/categories/{key}", tag = "catalog", request_body = CategoryIn,
+#[utoipa::path(patch, path = "/api/v1/catalog/categories/{key}", tag = "catalog", request_body = CatalogCategoryIn,
     params(("key" = String, Path), ("If-Match" = Option<String>, Header)),
-    responses((status = 200, body = CategoryOut), (status = 412, body = ProblemJson, content_type = "application/problem+json")))]
+    responses((status = 200, body = CatalogCategoryOut), (status = 412, body = ProblemJson, content_type = "application/problem+json")))]
 pub async fn patch_category(
     State(s): State<AppState>,
     Caller(ctx): Caller,
     ApiPath(key): ApiPath<String>,
     IfMatch(v): IfMatch,
-    ApiJson(body): ApiJson<CategoryIn>,
+    ApiJson(body): ApiJson<CatalogCategoryIn>,
 ) -> ApiResult<Response> {
     let c = catalog::save_category(&s.core, &ctx, Some(&key), body.into(), v).await?;
     let version = c.version;
     Ok(super::handlers::with_etag(
         StatusCode::OK,
         version,
-        CategoryOut::from(c),
+        CatalogCategoryOut::from(c),
         None,
     ))
 }

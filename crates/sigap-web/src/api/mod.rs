@@ -139,6 +139,9 @@ fn request_routes() -> OpenApiRouter<AppState> {
             catalog::delete_picture
         ))
         .routes(routes!(requests::list_requests, requests::order))
+        .routes(routes!(requests::my_cart, requests::add_to_cart))
+        .routes(routes!(requests::remove_from_cart))
+        .routes(routes!(requests::order_cart))
         .routes(routes!(requests::get_request, requests::patch_request))
         .routes(routes!(requests::request_action))
         .routes(routes!(requests::request_clocks))

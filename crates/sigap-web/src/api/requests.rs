@@ -386,3 +386,107 @@ super::task::task_endpoints!(
     /// The SLA clocks of a catalogue task.
     slas task_clocks = "/api/v1/catalog_tasks/{key}/slas";
 );
+
+/// A line of your cart.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CartLineOut {
+    pub id: uuid::Uuid,
+    pub item: super::dto::Ref,
+    pub quantity: i64,
+    /// The item's price times the quantity, in the smallest unit.
+    pub price: i64,
+    /// The answers as given; they are checked again when the cart is ordered.
+    #[schema(value_type = Object)]
+    pub variables: serde_json::Value,
+}
+
+impl From<requests::CartLine> for CartLineOut {
+    fn from(l: requests::CartLine) -> Self {
+        Self {
+            id: l.id.as_uuid(),
+            item: super::dto::Ref {
+                id: l.item_id.as_uuid(),
+                display: l.item_name,
+            },
+            quantity: l.quantity,
+            price: l.price.saturating_mul(l.quantity),
+            variables: serde_json::from_str(&l.variables).unwrap_or_default(),
+        }
+    }
+}
+
+async fn cart_out(s: &AppState, ctx: &sigap_core::Ctx) -> ApiResult<Vec<CartLineOut>> {
+    let lines = requests::cart(&s.core, ctx).await?;
+    Ok(lines.into_iter().map(Into::into).collect())
+}
+
+/// Your cart: the items you chose with their answers, to order together.
+#[utoipa::path(get, path = "/api/v1/me/cart", tag = "requests",
+    responses((status = 200, body = Vec<CartLineOut>)))]
+pub async fn my_cart(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+) -> ApiResult<Json<Vec<CartLineOut>>> {
+    Ok(Json(cart_out(&s, &ctx).await?))
+}
+
+/// Puts an item with its answers in your cart (at most 20 lines); the answers are checked
+/// as an order checks them (errors as `items.0.…`).
+#[utoipa::path(post, path = "/api/v1/me/cart", tag = "requests", request_body = OrderLineIn,
+    responses((status = 201, body = Vec<CartLineOut>), (status = 422, body = ProblemJson, content_type = "application/problem+json")))]
+pub async fn add_to_cart(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiJson(l): ApiJson<OrderLineIn>,
+) -> ApiResult<(StatusCode, Json<Vec<CartLineOut>>)> {
+    let line = OrderLine {
+        item: l.item,
+        quantity: l.quantity,
+        variables: l.variables,
+    };
+    requests::add_to_cart(&s.core, &ctx, line).await?;
+    Ok((StatusCode::CREATED, Json(cart_out(&s, &ctx).await?)))
+}
+
+/// Takes a line out of your cart.
+#[utoipa::path(delete, path = "/api/v1/me/cart/{line}", tag = "requests", params(("line" = String, Path)),
+    responses((status = 204), (status = 404, body = ProblemJson, content_type = "application/problem+json")))]
+pub async fn remove_from_cart(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    crate::extract::ApiPath(line): crate::extract::ApiPath<String>,
+) -> ApiResult<StatusCode> {
+    requests::remove_from_cart(&s.core, &ctx, &line).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Ordering your cart: for whom and a note.
+#[derive(Debug, Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct CartOrderIn {
+    pub requested_for: Option<String>,
+    pub comment: Option<String>,
+}
+
+/// Orders everything in your cart as one request; the cart is empty afterwards.
+#[utoipa::path(post, path = "/api/v1/me/cart/order", tag = "requests", request_body = CartOrderIn,
+    responses((status = 201, body = OrderedOut), (status = 422, body = ProblemJson, content_type = "application/problem+json")))]
+pub async fn order_cart(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiJson(body): ApiJson<CartOrderIn>,
+) -> ApiResult<Response> {
+    let made = requests::order_cart(&s.core, &ctx, body.requested_for, body.comment).await?;
+    let location = format!("/api/v1/requests/{}", made.request.number);
+    let version = made.request.version;
+    let out = OrderedOut {
+        request: made.request.into(),
+        items: made.items.into_iter().map(Into::into).collect(),
+    };
+    Ok(super::handlers::with_etag(
+        StatusCode::CREATED,
+        version,
+        out,
+        Some(location),
+    ))
+}

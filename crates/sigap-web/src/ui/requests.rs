@@ -560,24 +560,31 @@ async fn request_view(
     Ok(render(status, &page))
 }
 
-pub async fn portal_request_page(
-    v: Visit,
-    Path(key): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
-) -> PageResult {
-    request_view(&v, &key, "/portal", &q, None).await
-}
-
+/// The requester's page of a request (`/portal/requests/…`) or the desk's.
 pub async fn request_page(
     v: Visit,
     Path(key): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> PageResult {
-    request_view(&v, &key, "", &q, None).await
+    request_view(&v, &key, base_of(&v.viewer.path), &q, None).await
 }
 
-/// An action on a request from a form (cancel, comment, work note).
-pub async fn request_act(v: Visit, Path(key): Path<String>, form: FormData) -> PageResult {
+/// Where a page of request fulfilment is: the requester's pages are under `/portal`.
+fn base_of(path: &str) -> &'static str {
+    if path.starts_with("/portal") {
+        "/portal"
+    } else {
+        ""
+    }
+}
+
+/// A request's or an item's action from a form: `action` names it (a comment by default),
+/// the other fields carry its details; `portal` says the form was on the requester's page.
+async fn act_from_form<P: sigap_core::task::Process<Action = Action>>(
+    v: &Visit,
+    key: &str,
+    form: &FormData,
+) -> (&'static str, Result<sigap_core::model::Record<P>, AppError>) {
     let base = if form.get("portal").is_some() {
         "/portal"
     } else {
@@ -585,9 +592,15 @@ pub async fn request_act(v: Visit, Path(key): Path<String>, form: FormData) -> P
     };
     let name = form.opt("action").unwrap_or_else(|| "comment".into());
     let result = match Action::parse(&name, &Args(form.0.clone())) {
-        Ok(a) => task::act::<RequestExt>(&v.state.core, &v.ctx, &key, a, None).await,
+        Ok(a) => task::act::<P>(&v.state.core, &v.ctx, key, a, None).await,
         Err(e) => Err(e),
     };
+    (base, result)
+}
+
+/// An action on a request from a form (cancel, comment, work note).
+pub async fn request_act(v: Visit, Path(key): Path<String>, form: FormData) -> PageResult {
+    let (base, result) = act_from_form::<RequestExt>(&v, &key, &form).await;
     let to = format!("{base}/requests/{}", encode(&key));
     after(result, &to, "saved", async |e| {
         request_view(&v, &key, base, &HashMap::new(), Some(e)).await
@@ -745,34 +758,18 @@ async fn item_page_view(
     Ok(render(status, &page))
 }
 
-pub async fn portal_item_page(
-    v: Visit,
-    Path(key): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
-) -> PageResult {
-    item_page_view(&v, &key, "/portal", &q, None).await
-}
-
+/// The requester's page of a requested item (`/portal/requested_items/…`) or the desk's.
 pub async fn item_page(
     v: Visit,
     Path(key): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> PageResult {
-    item_page_view(&v, &key, "", &q, None).await
+    item_page_view(&v, &key, base_of(&v.viewer.path), &q, None).await
 }
 
 /// An action on a requested item from a form (cancel, comment, work note, complete).
 pub async fn item_act(v: Visit, Path(key): Path<String>, form: FormData) -> PageResult {
-    let base = if form.get("portal").is_some() {
-        "/portal"
-    } else {
-        ""
-    };
-    let name = form.opt("action").unwrap_or_else(|| "comment".into());
-    let result = match Action::parse(&name, &Args(form.0.clone())) {
-        Ok(a) => task::act::<RequestItemExt>(&v.state.core, &v.ctx, &key, a, None).await,
-        Err(e) => Err(e),
-    };
+    let (base, result) = act_from_form::<RequestItemExt>(&v, &key, &form).await;
     let to = format!("{base}/requested_items/{}", encode(&key));
     after(result, &to, "saved", async |e| {
         item_page_view(&v, &key, base, &HashMap::new(), Some(e)).await
