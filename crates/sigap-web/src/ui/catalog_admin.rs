@@ -2,7 +2,7 @@
 //! item's builder (its fields, audience, approval stages, fulfilment plan and order form,
 //! with its picture) beside a preview of the form as the portal shows it.
 
-use super::requests::{VarField, var_fields};
+use super::catalog::{VarField, var_fields};
 use super::views::{notice, refusal};
 use super::*;
 use axum::extract::{Path, Query};
@@ -494,7 +494,7 @@ fn typed_number(text: &str) -> Value {
     if text.trim().is_empty() {
         return Value::Null;
     }
-    super::requests::number_value(text)
+    super::catalog::number_value(text)
 }
 
 /// The builder's rows as the catalogue's input: variables, stages and steps whose first
@@ -620,7 +620,7 @@ pub async fn admin_item_update(v: Visit, Path(key): Path<String>, form: FormData
 /// The order form as the portal shows it, with nothing that orders.
 pub async fn admin_item_preview(v: Visit, Path(key): Path<String>) -> PageResult {
     v.ctx.principal.require(sigap_domain::Role::Admin)?;
-    super::requests::preview(&v, &key).await
+    super::catalog::preview(&v, &key).await
 }
 
 /// Uploads an item's picture.

@@ -1,6 +1,8 @@
 //! The HTML interface: server-rendered pages that work without JavaScript.
 
 mod admin;
+mod approvals;
+mod catalog;
 mod catalog_admin;
 mod incidents;
 mod locations;
@@ -26,6 +28,8 @@ use sigap_domain::{Locale, Role};
 use std::sync::Arc;
 
 pub use admin::*;
+pub use approvals::*;
+pub use catalog::*;
 pub use catalog_admin::*;
 pub use incidents::*;
 pub use locations::*;
