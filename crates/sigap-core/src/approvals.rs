@@ -352,8 +352,14 @@ pub async fn delegate(
                 }
                 Err(e) => return Err(e.into()),
             };
-            let d = Delegation::new(me, to, starts, ends)
-                .map_err(|e| AppError::field("to", e.code, e.message))?;
+            let d = Delegation::new(me, to, starts, ends).map_err(|e| {
+                let field = if e.code == "before_start" {
+                    "ends"
+                } else {
+                    "to"
+                };
+                AppError::field(field, e.code, e.message)
+            })?;
             if d.ends <= now {
                 return Err(AppError::field("ends", "in_past", "the period has ended"));
             }

@@ -745,6 +745,40 @@ async fn stages_delegates_and_reminders(app: TestApp) -> anyhow::Result<()> {
     )
     .await?;
     assert_eq!(s, StatusCode::CREATED, "{v}");
+    // A period that ends before it starts, oneself, nobody and a time that is none are each
+    // refused by field.
+    for (body, field) in [
+        (
+            json!({"to": "nina", "starts": "2027-01-10T00:00:00Z", "ends": "2027-01-09T00:00:00Z"}),
+            "ends",
+        ),
+        (
+            json!({"to": "mira", "starts": "2027-01-10T00:00:00Z", "ends": "2027-01-11T00:00:00Z"}),
+            "to",
+        ),
+        (
+            json!({"to": "nobody", "starts": "2027-01-10T00:00:00Z", "ends": "2027-01-11T00:00:00Z"}),
+            "to",
+        ),
+        (
+            json!({"to": "nina", "starts": "tomorrow", "ends": "2027-01-11T00:00:00Z"}),
+            "starts",
+        ),
+    ] {
+        let (s, v) = send(
+            &app.http,
+            Method::POST,
+            &app.api("/approval_delegations"),
+            &mira,
+            Some(body),
+        )
+        .await?;
+        assert_eq!(
+            (s, v["errors"][0]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
+            "{v}"
+        );
+    }
     let made = post(
         &app,
         "/requests",

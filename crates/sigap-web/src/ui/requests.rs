@@ -307,7 +307,11 @@ async fn item_page_view(
             .unwrap_or_default(),
         approval: tt.get(&format!("approval-{}", i.ext.approval)),
         quantity: i.ext.quantity,
-        price: requests::price_text(i.ext.price),
+        price: if i.ext.price > 0 {
+            requests::price_text(i.ext.price)
+        } else {
+            String::new()
+        },
         due: i.ext.due_at.map(|t| when(t, &v.viewer)).unwrap_or_default(),
         answers: answer_lines(tt, &d),
         approvals: d
