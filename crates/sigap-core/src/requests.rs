@@ -33,6 +33,7 @@ use sigap_store::requests::{
 };
 use sigap_store::task::journal::JournalEntry;
 use sigap_store::task::{Record, TaskFields};
+use std::collections::BTreeMap;
 
 /// The most lines an order has, and the most of one item a line orders.
 pub const MAX_LINES: usize = 20;
@@ -724,13 +725,23 @@ pub struct Ordered {
     pub items: Vec<RequestItem>,
 }
 
+/// An order's line, checked: its item, how many, the answers (records by id), the names of
+/// the records they name, and the answers as the description shows them.
+struct Checked {
+    item: CatalogItem,
+    quantity: i64,
+    answers: Answers,
+    shown: BTreeMap<String, String>,
+    text: String,
+}
+
 /// Checks an order's lines against their items, every error keyed by its line
 /// (`items.<i>.…`), and finds the records its answers name.
 async fn check_lines(
     tx: &mut Tx<'_>,
     order: &Order,
     for_whom: PersonId,
-) -> AppResult<Vec<(CatalogItem, i64, Answers, String)>> {
+) -> AppResult<Vec<Checked>> {
     let mut errs = Errors::new();
     let mut out = Vec::new();
     for (i, line) in order.items.iter().enumerate() {
@@ -761,19 +772,24 @@ async fn check_lines(
             .references(&ci.form)
             .map(|(n, k, v)| (n.to_owned(), k, v.to_owned()))
             .collect();
-        let mut found: Vec<(String, String, String)> = Vec::new();
+        let mut shown = BTreeMap::new();
         for (name, kind, key) in refs {
             let f = field(&format!("variables.{name}"));
             match find_reference(tx, &ci.form, &name, kind, &key).await? {
-                Some((id, display)) => found.push((name, id, display)),
+                Some((id, display)) => {
+                    answers.resolve(&name, id);
+                    shown.insert(name, display);
+                }
                 None => errs.push(FieldError::new(f, "not_found", "no such record")),
             }
         }
-        for (name, id, _) in &found {
-            answers.resolve(name, id.clone());
-        }
-        let text = describe(&ci.form, &answers, &found);
-        out.push((ci, quantity, answers, text));
+        out.push(Checked {
+            text: describe(&ci.form, &answers, &shown),
+            item: ci,
+            quantity,
+            answers,
+            shown,
+        });
     }
     errs.finish()?;
     Ok(out)
@@ -822,33 +838,38 @@ async fn find_reference(
     }
 }
 
-/// The answers as the desk and approvers read them: one line per variable, its label and
-/// answer (records by their names).
-fn describe(form: &Form, answers: &Answers, found: &[(String, String, String)]) -> String {
+/// An answer as people read it: a text as it is, yes or no, choices joined by commas.
+fn answer_text(a: &Value) -> String {
+    match a {
+        Value::String(s) => s.clone(),
+        Value::Bool(true) => "yes".into(),
+        Value::Bool(false) => "no".into(),
+        Value::Array(items) => items
+            .iter()
+            .map(|i| {
+                i.as_str()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| i.to_string())
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        other => other.to_string(),
+    }
+}
+
+/// The answers as the desk reads them in the item's description: one line per variable,
+/// its label and answer (records by the names in `shown`).
+fn describe(form: &Form, answers: &Answers, shown: &BTreeMap<String, String>) -> String {
     let mut lines = Vec::new();
     for v in form.variables() {
         let Some(a) = answers.get(&v.name) else {
             continue;
         };
-        let shown = match found.iter().find(|(n, _, _)| *n == v.name) {
-            Some((_, _, display)) => display.clone(),
-            None => match a {
-                Value::String(s) => s.clone(),
-                Value::Bool(true) => "yes".into(),
-                Value::Bool(false) => "no".into(),
-                Value::Array(items) => items
-                    .iter()
-                    .map(|i| {
-                        i.as_str()
-                            .map(str::to_owned)
-                            .unwrap_or_else(|| i.to_string())
-                    })
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                other => other.to_string(),
-            },
-        };
-        lines.push(format!("{}: {shown}", v.label_en));
+        let text = shown
+            .get(&v.name)
+            .cloned()
+            .unwrap_or_else(|| answer_text(a));
+        lines.push(format!("{}: {text}", v.label_en));
     }
     lines.join("\n")
 }
@@ -897,7 +918,7 @@ async fn order_in(
         Some(key) => on_behalf(tx, ctx, key).await?,
     };
     let lines = check_lines(tx, order, for_whom).await?;
-    let names: Vec<&str> = lines.iter().map(|l| l.0.item.name.as_str()).collect();
+    let names: Vec<&str> = lines.iter().map(|l| l.item.item.name.as_str()).collect();
     let title = match names.as_slice() {
         [one] => (*one).to_owned(),
         many => format!("{} items: {}", many.len(), many.join(", ")),
@@ -911,15 +932,15 @@ async fn order_in(
     let mut due: Option<Timestamp> = None;
     let mut price = 0i64;
     let mut planned = Vec::new();
-    for (ci, quantity, answers, text) in &lines {
-        let hours = ci.item.delivery_hours;
-        let item_due = match hours {
+    for line in &lines {
+        let ci = &line.item;
+        let item_due = match ci.item.delivery_hours {
             Some(h) => catalog::due_in(tx, ci.item.calendar.as_ref().map(|c| c.id), now, h).await?,
             None => None,
         };
         due = due.max(item_due);
-        price = price.saturating_add(ci.item.price.saturating_mul(*quantity));
-        planned.push((ci, *quantity, answers, text, item_due));
+        price = price.saturating_add(ci.item.price.saturating_mul(line.quantity));
+        planned.push((line, item_due));
     }
     let request = core_task::open_in(
         tx,
@@ -933,10 +954,11 @@ async fn order_in(
     )
     .await?;
     let mut items = Vec::new();
-    for (ci, quantity, answers, text, item_due) in planned {
+    for (line, item_due) in planned {
+        let (ci, quantity) = (&line.item, line.quantity);
         let mut f = ordered(RequestItemState::WaitingForApproval, me, for_whom, org);
         f.short_description = ci.item.name.clone();
-        f.description = text.clone();
+        f.description = line.text.clone();
         f.service_id = Some(ci.item.service.id);
         f.offering_id = Some(ci.item.offering.id);
         f.parent_id = Some(request.id);
@@ -951,7 +973,8 @@ async fn order_in(
                 price: ci.item.price.saturating_mul(quantity),
                 recurring_price: ci.item.recurring_price.saturating_mul(quantity),
                 form: serde_json::to_string(&ci.form).unwrap_or_default(),
-                answers: serde_json::to_string(answers).unwrap_or_default(),
+                answers: serde_json::to_string(&line.answers).unwrap_or_default(),
+                shown: serde_json::to_string(&line.shown).unwrap_or_default(),
                 approval_rule: serde_json::to_string(&ci.rule).unwrap_or_default(),
                 approval: if needs { "requested" } else { "not_required" }.into(),
                 stage: 0,
@@ -1041,9 +1064,24 @@ pub struct ItemDetail {
     pub item: RequestItem,
     pub form: Form,
     pub answers: Answers,
+    /// The names of the records the answers name, by variable.
+    pub shown: BTreeMap<String, String>,
     pub approvals: Vec<Approval>,
     pub tasks: Vec<CatalogTask>,
     pub journal: Vec<JournalEntry>,
+}
+
+impl ItemDetail {
+    /// The answer to a variable as people read it (a record by its name), if it was asked.
+    pub fn answer(&self, name: &str) -> Option<String> {
+        let a = self.answers.get(name)?;
+        Some(
+            self.shown
+                .get(name)
+                .cloned()
+                .unwrap_or_else(|| answer_text(a)),
+        )
+    }
 }
 
 fn detail_of(
@@ -1057,6 +1095,7 @@ fn detail_of(
     Ok(ItemDetail {
         form: serde_json::from_str(&item.ext.form).map_err(bad)?,
         answers: serde_json::from_str(&item.ext.answers).map_err(bad)?,
+        shown: serde_json::from_str(&item.ext.shown).map_err(bad)?,
         item,
         approvals,
         tasks,
@@ -1181,7 +1220,7 @@ pub async fn add_to_cart(core: &Core, ctx: &Ctx, line: OrderLine) -> AppResult<(
             let lines = check_lines(tx, &order, me).await?;
             let line = &order.items[0];
             let variables = serde_json::to_string(&line.variables).unwrap_or_default();
-            let (item, quantity) = (lines[0].0.item.id, lines[0].1);
+            let (item, quantity) = (lines[0].item.item.id, lines[0].quantity);
             sigap_store::catalog::add_to_cart(tx, me, item, quantity, &variables, now).await?;
             Ok(())
         })

@@ -1188,6 +1188,7 @@ async fn generate_requests(
                             recurring_price: 0,
                             form: form.clone(),
                             answers: answers.clone(),
+                            shown: "{}".into(),
                             approval_rule: serde_json::to_string(rule).unwrap_or_default(),
                             approval: approval.into(),
                             stage: 0,

@@ -471,6 +471,21 @@ async fn order_forms_refuse_each_bad_value(app: TestApp) -> anyhow::Result<()> {
         ok["items"][0]["state"], "approved",
         "no approval, no plan: the desk completes it"
     );
+    // A person is kept by id and shown by name.
+    let number = ok["items"][0]["number"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let d = get(&app, &format!("/requested_items/{number}"), &eko).await?;
+    let helper = d["answers"]
+        .as_array()
+        .and_then(|l| l.iter().find(|a| a["name"] == "helper").cloned())
+        .unwrap_or_default();
+    assert_eq!(helper["display"], "Test eko", "{d}");
+    assert!(
+        sigap_domain::PersonId::parse(helper["value"].as_str().unwrap_or_default()).is_some(),
+        "{helper}"
+    );
     Ok(())
 }
 

@@ -71,6 +71,8 @@ CREATE TABLE request_item (
     recurring_price  BIGINT NOT NULL DEFAULT 0,
     form             TEXT NOT NULL DEFAULT '[]',
     answers          TEXT NOT NULL DEFAULT '[]',
+    -- The names of the records the answers name (people, CIs), by variable.
+    shown            TEXT NOT NULL DEFAULT '{}',
     approval_rule    TEXT NOT NULL DEFAULT '[]',
     -- not_required, requested, approved or rejected; the stage being asked.
     approval         TEXT NOT NULL,

@@ -35,6 +35,8 @@ task::extension!(
         form: String,
         /// The answers (JSON).
         answers: String,
+        /// The names of the records the answers name, by variable (JSON).
+        shown: String,
         /// The item's approval stages when ordered (JSON).
         approval_rule: String,
         /// not_required, requested, approved or rejected.

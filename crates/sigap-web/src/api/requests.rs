@@ -88,6 +88,8 @@ pub struct AnswerOut {
     /// As checked: a text, number, yes/no, list, or a record's id.
     #[schema(value_type = Object)]
     pub value: serde_json::Value,
+    /// As people read it: a record by its name, yes or no, choices joined by commas.
+    pub display: String,
 }
 
 /// A requested item with its answers, approvals, tasks and journal.
@@ -115,6 +117,7 @@ pub(crate) fn answers_out(d: &requests::ItemDetail) -> Vec<AnswerOut> {
         .filter_map(|v| {
             Some(AnswerOut {
                 value: d.answers.get(&v.name)?.clone(),
+                display: d.answer(&v.name)?,
                 name: v.name.clone(),
                 label_en: v.label_en.clone(),
                 label_id: v.label_id.clone(),

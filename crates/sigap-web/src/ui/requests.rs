@@ -211,8 +211,7 @@ pub(crate) fn approval_line(tt: Tr<'_>, viewer: &Viewer, a: &ApprovalRecord) -> 
     }
 }
 
-/// An answer as the pages show it: its label and value (people and CIs by the description
-/// the order wrote).
+/// An answer as the pages show it: its label and value (people and CIs by name).
 pub struct AnswerLine {
     pub label: String,
     pub value: String,
@@ -220,29 +219,16 @@ pub struct AnswerLine {
 
 pub(crate) fn answer_lines(tt: Tr<'_>, d: &ItemDetail) -> Vec<AnswerLine> {
     let id = tt.locale == sigap_domain::Locale::Id;
-    // The order described each answer as "Label: shown" in English, one per line.
-    let shown: HashMap<&str, &str> = d
-        .item
-        .description
-        .lines()
-        .filter_map(|l| l.split_once(": "))
-        .collect();
     d.form
         .variables()
         .iter()
         .filter_map(|v| {
-            let a = d.answers.get(&v.name)?;
-            let value = match shown.get(v.label_en.as_str()) {
-                Some(s) => (*s).to_owned(),
-                None => a
-                    .as_str()
-                    .map(str::to_owned)
-                    .unwrap_or_else(|| a.to_string()),
-            };
-            let value = match value.as_str() {
-                "yes" => tt.get("answer-yes"),
-                "no" => tt.get("answer-no"),
-                _ => value,
+            let value = match d.answer(&v.name)?.as_str() {
+                "yes" if v.kind == sigap_domain::catalog::VariableKind::YesNo => {
+                    tt.get("answer-yes")
+                }
+                "no" if v.kind == sigap_domain::catalog::VariableKind::YesNo => tt.get("answer-no"),
+                other => other.to_owned(),
             };
             let label = if id {
                 v.label_id.clone()
