@@ -108,4 +108,34 @@
         }, function () { box.hidden = true; });
     });
   }
+
+  // An order form's variable asked only when an earlier one has a given answer
+  // (data-when, data-equals) is hidden, and not sent, while it does not.
+  function answersOf(form, name) {
+    var out = [];
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (el.name !== name || el.disabled) return;
+      if (el.type === "checkbox" || el.type === "radio") {
+        if (el.checked) out.push(el.value);
+      } else {
+        out.push(el.value);
+      }
+    });
+    return out;
+  }
+  function applyConditions(form) {
+    form.querySelectorAll(".var[data-when]").forEach(function (box) {
+      var shown = answersOf(form, box.getAttribute("data-when"))
+        .indexOf(box.getAttribute("data-equals")) !== -1;
+      box.hidden = !shown;
+      box.querySelectorAll("input, select, textarea").forEach(function (el) {
+        el.disabled = !shown;
+      });
+    });
+  }
+  document.querySelectorAll("form").forEach(function (form) {
+    if (!form.querySelector(".var[data-when]")) return;
+    form.addEventListener("change", function () { applyConditions(form); });
+    applyConditions(form);
+  });
 })();

@@ -27,8 +27,11 @@ pub struct VarField {
     pub options: Vec<String>,
     pub min: String,
     pub max: String,
-    /// When it applies: "shown when <label> is <value>".
+    /// When it applies: "shown when <label> is <value>", and the field and answer that make
+    /// it apply (for the page's script, which hides it otherwise).
     pub condition: String,
+    pub when_field: String,
+    pub when_equals: String,
     pub error: String,
 }
 
@@ -97,6 +100,16 @@ pub(crate) fn var_fields(
                 min: number_text(v.min),
                 max: number_text(v.max),
                 condition: condition.unwrap_or_default(),
+                when_field: v
+                    .show_when
+                    .as_ref()
+                    .map(|w| format!("v.{}", w.variable))
+                    .unwrap_or_default(),
+                when_equals: v
+                    .show_when
+                    .as_ref()
+                    .map(|w| w.equals.clone())
+                    .unwrap_or_default(),
                 error: errors.get(&v.name).cloned().unwrap_or_default(),
                 field,
             }
