@@ -14,7 +14,7 @@ use sigap_domain::approval::{
     ApprovalState, Delegation, Outcome, Rule, Stage, may_decide, stage_outcome,
 };
 use sigap_domain::task::TaskKind;
-use sigap_domain::{ApprovalId, DelegationId, PersonId, TaskId};
+use sigap_domain::{ApprovalId, DelegationId, GroupId, PersonId, TaskId};
 use sigap_store::Tx;
 use sigap_store::approvals::{self as repo, Approval};
 use sigap_store::notifications::{self, NewNotification};
@@ -35,6 +35,8 @@ pub struct Subject<'a> {
     pub title: &'a str,
     /// Whose manager a manager stage asks.
     pub requested_for: Option<PersonId>,
+    /// Whose manager a group manager stage asks: the task's assignment group.
+    pub group: Option<GroupId>,
 }
 
 /// Asks the stages of `rule` from `from` on until one has approvers to wait for: returns
@@ -54,6 +56,13 @@ pub async fn ask_from(
         Stage::Manager => {
             let manager = match subject.requested_for {
                 Some(p) => sigap_store::people::get(tx, p).await?.manager,
+                None => None,
+            };
+            (manager.map(|m| m.id).into_iter().collect(), None)
+        }
+        Stage::GroupManager => {
+            let manager = match subject.group {
+                Some(g) => sigap_store::groups::get(tx, g).await?.manager,
                 None => None,
             };
             (manager.map(|m| m.id).into_iter().collect(), None)
@@ -225,6 +234,7 @@ async fn stage_need(
 ) -> AppResult<sigap_domain::approval::Need> {
     let rule = match sigap_store::task::kind(tx, task).await? {
         Some(TaskKind::RequestItem) => crate::requests::rule_of(tx, task).await?,
+        Some(TaskKind::Change) => crate::changes::rule_of(tx, task).await?,
         _ => Rule::none(),
     };
     Ok(rule
@@ -246,6 +256,9 @@ async fn settled(
     match sigap_store::task::kind(tx, task).await? {
         Some(TaskKind::RequestItem) => {
             crate::requests::stage_settled(tx, actor, now, task, stage, outcome).await
+        }
+        Some(TaskKind::Change) => {
+            crate::changes::stage_settled(tx, actor, now, task, stage, outcome).await
         }
         _ => Ok(()),
     }

@@ -283,14 +283,16 @@ fn field_errors(errs: Vec<(String, sigap_domain::InvalidValue)>) -> AppError {
     )
 }
 
-async fn read_plan(tx: &mut Tx<'_>, v: &Value) -> AppResult<Plan> {
-    let steps: Vec<StepInput> = read_json("plan", v)?;
+/// A fulfilment plan from its JSON (`[{order, group, short_description, description}]`),
+/// its groups found by id or name; errors name `name.<i>.<field>`.
+pub(crate) async fn read_plan(tx: &mut Tx<'_>, name: &str, v: &Value) -> AppResult<Plan> {
+    let steps: Vec<StepInput> = read_json(name, v)?;
     let mut tasks = Vec::new();
     for (i, s) in steps.into_iter().enumerate() {
         let group: GroupId = match crate::groups::resolve(tx, &s.group).await {
             Ok(g) => g.id,
             Err(StoreError::NotFound) => {
-                let field = format!("plan.{i}.group");
+                let field = format!("{name}.{i}.group");
                 return Err(AppError::field(&field, "not_found", "no such group"));
             }
             Err(e) => return Err(e.into()),
@@ -305,11 +307,13 @@ async fn read_plan(tx: &mut Tx<'_>, v: &Value) -> AppResult<Plan> {
     Plan::new(tasks).map_err(field_errors)
 }
 
-async fn read_rule(tx: &mut Tx<'_>, v: &Value) -> AppResult<Rule> {
-    let stages: Vec<StageInput> = read_json("approval", v)?;
+/// An approval rule from its JSON (`[{approvers, people, group, need}]`), its people and
+/// groups found by id or name; errors name `name.<i>.<field>`.
+pub(crate) async fn read_rule(tx: &mut Tx<'_>, name: &str, v: &Value) -> AppResult<Rule> {
+    let stages: Vec<StageInput> = read_json(name, v)?;
     let mut out = Vec::new();
     for (i, s) in stages.into_iter().enumerate() {
-        let field = |f: &str| format!("approval.{i}.{f}");
+        let field = |f: &str| format!("{name}.{i}.{f}");
         let need = match s.need.as_deref() {
             None => Need::Any,
             Some(n) => {
@@ -318,13 +322,14 @@ async fn read_rule(tx: &mut Tx<'_>, v: &Value) -> AppResult<Rule> {
         };
         out.push(match s.approvers.as_str() {
             "manager" => Stage::Manager,
+            "group_manager" => Stage::GroupManager,
             "people" => {
                 let mut people: Vec<PersonId> = Vec::new();
                 for (j, key) in s.people.iter().enumerate() {
                     match crate::people::resolve(tx, key).await {
                         Ok(p) => people.push(p.id),
                         Err(StoreError::NotFound) => {
-                            let f = format!("approval.{i}.people.{j}");
+                            let f = format!("{name}.{i}.people.{j}");
                             return Err(AppError::field(&f, "not_found", "no such person"));
                         }
                         Err(e) => return Err(e.into()),
@@ -350,12 +355,12 @@ async fn read_rule(tx: &mut Tx<'_>, v: &Value) -> AppResult<Rule> {
                 return Err(AppError::field(
                     &field("approvers"),
                     "invalid_choice",
-                    format!("{other:?}: manager, people or group"),
+                    format!("{other:?}: manager, group_manager, people or group"),
                 ));
             }
         });
     }
-    Rule::new(out).map_err(|e| AppError::field("approval", e.code, e.message))
+    Rule::new(out).map_err(|e| AppError::field(name, e.code, e.message))
 }
 
 async fn read_audience(tx: &mut Tx<'_>, v: &Value) -> AppResult<Audience> {
@@ -414,6 +419,14 @@ async fn find_item(tx: &mut Tx<'_>, key: &str) -> AppResult<Option<Item>> {
         };
     }
     Ok(repo::item_by_name(tx, key).await?)
+}
+
+/// A catalogue item's id by id or name (not found: `NotFound`).
+pub(crate) async fn item_id_in(tx: &mut Tx<'_>, key: &str) -> AppResult<CatalogItemId> {
+    find_item(tx, key)
+        .await?
+        .map(|i| i.id)
+        .ok_or(AppError::NotFound)
 }
 
 /// Applies the plain fields of an item input.
@@ -567,10 +580,10 @@ pub async fn save_item(
                 }
             }
             if let Some(v) = &input.approval {
-                f.approval = json_of(&read_rule(tx, v).await?);
+                f.approval = json_of(&read_rule(tx, "approval", v).await?);
             }
             if let Some(v) = &input.plan {
-                f.plan = json_of(&read_plan(tx, v).await?);
+                f.plan = json_of(&read_plan(tx, "plan", v).await?);
             }
             if let Some(v) = &input.audience {
                 f.audience = json_of(&read_audience(tx, v).await?);

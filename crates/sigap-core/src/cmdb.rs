@@ -904,10 +904,21 @@ pub async fn impact(core: &Core, ctx: &Ctx, key: &str) -> AppResult<Impact> {
 /// Impact analysis inside a transaction (also used by the benchmark and tests).
 pub async fn impact_in(tx: &mut Tx<'_>, id: CiId, limit: usize) -> AppResult<Impact> {
     let start = repo::get_ci(tx, id).await?;
-    let mut w = Walk::new(id, limit);
+    impact_from(tx, &[id], start.as_ref(), limit).await
+}
+
+/// Impact analysis of several CIs at once (a change's), `ci` naming the walk's origin: the
+/// CIs reached are those at depth one and more.
+pub async fn impact_from(
+    tx: &mut Tx<'_>,
+    starts: &[CiId],
+    ci: CiRef,
+    limit: usize,
+) -> AppResult<Impact> {
+    let mut w = Walk::from_many(starts, ci.id, limit);
     walk(tx, &mut w, Direction::Upstream).await?;
-    let names = Names::of(tx, &w, &[id]).await?;
-    let cis = names.reached(&w, &[id]);
+    let names = Names::of(tx, &w, starts).await?;
+    let cis = names.reached(&w, starts);
     let depth: HashMap<CiId, u32> = cis.iter().map(|r| (r.ci.id, r.depth)).collect();
     let all: Vec<CiId> = cis.iter().map(|r| r.ci.id).collect();
 
@@ -999,7 +1010,7 @@ pub async fn impact_in(tx: &mut Tx<'_>, id: CiId, limit: usize) -> AppResult<Imp
     let mut customers: Vec<_> = customers.into_values().collect();
     customers.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(Impact {
-        ci: start.as_ref(),
+        ci,
         cis: cis.into_iter().filter(|r| r.depth > 0).collect(),
         services,
         offerings,

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod breakdown;
 pub mod catalog;
+pub mod changes;
 pub mod cmdb;
 pub mod cmdb_csv;
 pub mod csv_io;
@@ -45,6 +46,10 @@ pub use refs::RefChange;
 /// layer shows them and reaches storage only through the use cases.
 pub mod model {
     pub use sigap_store::audit::AuditRow;
+    pub use sigap_store::changes::{
+        Blackout, CalendarFilter, Change, ChangeExt, ChangeTask, ChangeTaskExt, Decision,
+        Maintenance, Meeting, Template,
+    };
     pub use sigap_store::cmdb::{Ci, CiClass, CiRef, Relationship};
     pub use sigap_store::filters::SavedFilter;
     pub use sigap_store::groups::{Group, GroupRef, PersonRef};

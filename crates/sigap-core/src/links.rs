@@ -40,11 +40,28 @@ pub async fn change<P: Process, F>(core: &Core, ctx: &Ctx, key: &str, change: F)
 where
     F: AsyncFn(&mut Tx<'_>, &Actor, Timestamp, &Record<P>) -> AppResult<()> + Send + Sync + 'static,
 {
+    change_any(core, ctx, key, false, change).await
+}
+
+/// `change`, on a finished task too when `finished_too` (what a closed change caused is
+/// found after it closed).
+pub async fn change_any<P: Process, F>(
+    core: &Core,
+    ctx: &Ctx,
+    key: &str,
+    finished_too: bool,
+    change: F,
+) -> AppResult<()>
+where
+    F: AsyncFn(&mut Tx<'_>, &Actor, Timestamp, &Record<P>) -> AppResult<()> + Send + Sync + 'static,
+{
     if !ctx.principal.can_write() {
         return Err(AppError::Forbidden);
     }
     let p = task::get::<P>(core, ctx, key).await?;
-    task::not_final(p.state)?;
+    if !finished_too {
+        task::not_final(p.state)?;
+    }
     let (actor, now) = (Actor::of(ctx), core.now());
     core.store
         .write(async move |tx| change(tx, &actor, now, &p).await)

@@ -756,6 +756,12 @@ impl Args {
         required(name, self.get(name).unwrap_or_default())
     }
 
+    /// The text of `name`, checked; empty when absent.
+    pub fn optional(&self, name: &str) -> AppResult<String> {
+        sigap_domain::parse_text(self.get(name).unwrap_or_default(), 20_000)
+            .map_err(|e| AppError::field(name, e.code, e.message))
+    }
+
     /// Whether `name` is `true`; `default` when absent.
     pub fn flag(&self, name: &str, default: bool) -> bool {
         self.get(name).map_or(default, |v| v == "true")

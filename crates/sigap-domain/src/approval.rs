@@ -34,6 +34,8 @@ code_enum!(
 pub enum Stage {
     /// The manager of the person the task is for.
     Manager,
+    /// The manager of the task's assignment group.
+    GroupManager,
     /// Named people.
     People { people: Vec<PersonId>, need: Need },
     /// The members of a group when the stage is asked.
@@ -44,7 +46,7 @@ impl Stage {
     /// How many must approve (one manager is `any`).
     pub fn need(&self) -> Need {
         match self {
-            Stage::Manager => Need::Any,
+            Stage::Manager | Stage::GroupManager => Need::Any,
             Stage::People { need, .. } | Stage::Group { need, .. } => *need,
         }
     }

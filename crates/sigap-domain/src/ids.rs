@@ -162,3 +162,15 @@ id_type!(
     /// A line of a person's cart.
     CartLineId
 );
+id_type!(
+    /// A standard change template.
+    ChangeTemplateId
+);
+id_type!(
+    /// A CAB meeting.
+    CabMeetingId
+);
+id_type!(
+    /// A blackout window: a period changes avoid, everywhere or on one service.
+    BlackoutId
+);

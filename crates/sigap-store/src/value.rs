@@ -140,7 +140,10 @@ id_params!(
     sigap_domain::CatalogItemId,
     sigap_domain::ApprovalId,
     sigap_domain::DelegationId,
-    sigap_domain::CartLineId
+    sigap_domain::CartLineId,
+    sigap_domain::ChangeTemplateId,
+    sigap_domain::CabMeetingId,
+    sigap_domain::BlackoutId
 );
 
 fn ts_to_micros(ts: Timestamp) -> i64 {
@@ -493,7 +496,10 @@ id_cols!(
     sigap_domain::CatalogItemId,
     sigap_domain::ApprovalId,
     sigap_domain::DelegationId,
-    sigap_domain::CartLineId
+    sigap_domain::CartLineId,
+    sigap_domain::ChangeTemplateId,
+    sigap_domain::CabMeetingId,
+    sigap_domain::BlackoutId
 );
 
 /// A calendar date, kept as ISO text (`YYYY-MM-DD`) in both engines.

@@ -925,6 +925,7 @@ admin-catalog-picture-file = Image (PNG, JPEG, GIF or WebP, at most 2 MB)
 admin-catalog-round-the-clock = Round the clock
 action-upload = Upload
 approvers-manager = The requester's manager
+approvers-group_manager = The assignment group's manager
 approvers-people = Named people
 approvers-group = A group
 need-any = Any one of them

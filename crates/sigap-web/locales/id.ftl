@@ -910,6 +910,7 @@ admin-catalog-picture-file = Gambar (PNG, JPEG, GIF atau WebP, paling besar 2 MB
 admin-catalog-round-the-clock = Sepanjang waktu
 action-upload = Unggah
 approvers-manager = Atasan pemohon
+approvers-group_manager = Manajer grup penugasan
 approvers-people = Orang tertentu
 approvers-group = Sebuah grup
 need-any = Salah satu dari mereka

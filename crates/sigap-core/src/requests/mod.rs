@@ -403,35 +403,7 @@ impl Process for CatalogTaskExt {
         f: &mut CatalogTaskFields,
         action: &TaskAction,
     ) -> AppResult<Step> {
-        use CatalogTaskState as T;
-        let mut moves = |to: T| -> AppResult<()> {
-            core_task::transition(before.state, to)?;
-            f.task.state = to;
-            if to.is_final() {
-                f.closed_at = Some(now);
-            }
-            Ok(())
-        };
-        let (kind, text) = match action {
-            TaskAction::Start => {
-                moves(T::InProgress)?;
-                return Ok(Step::default());
-            }
-            TaskAction::Close { notes } => {
-                moves(T::ClosedComplete)?;
-                (JournalKind::WorkNote, notes)
-            }
-            TaskAction::CloseIncomplete { reason } => {
-                moves(T::ClosedIncomplete)?;
-                (JournalKind::WorkNote, reason)
-            }
-            TaskAction::Skip { reason } => {
-                moves(T::Skipped)?;
-                (JournalKind::WorkNote, reason)
-            }
-            TaskAction::WorkNote { body } => (JournalKind::WorkNote, body),
-        };
-        Ok(Step::note(kind, required("notes", text)?))
+        plan_task_step(now, before.state, &mut f.task, action)
     }
 
     /// A task done moves its item on: the next order opens, or the item ends.
@@ -450,6 +422,45 @@ impl Process for CatalogTaskExt {
         }
         Ok(())
     }
+}
+
+/// A step of a task of a plan: a catalogue task, or a change task (they share their states
+/// and actions).
+pub(crate) fn plan_task_step(
+    now: Timestamp,
+    state: CatalogTaskState,
+    f: &mut TaskFields<CatalogTaskState>,
+    action: &TaskAction,
+) -> AppResult<Step> {
+    use CatalogTaskState as T;
+    let mut moves = |to: T| -> AppResult<()> {
+        core_task::transition(state, to)?;
+        f.state = to;
+        if to.is_final() {
+            f.closed_at = Some(now);
+        }
+        Ok(())
+    };
+    let (kind, text) = match action {
+        TaskAction::Start => {
+            moves(T::InProgress)?;
+            return Ok(Step::default());
+        }
+        TaskAction::Close { notes } => {
+            moves(T::ClosedComplete)?;
+            (JournalKind::WorkNote, notes)
+        }
+        TaskAction::CloseIncomplete { reason } => {
+            moves(T::ClosedIncomplete)?;
+            (JournalKind::WorkNote, reason)
+        }
+        TaskAction::Skip { reason } => {
+            moves(T::Skipped)?;
+            (JournalKind::WorkNote, reason)
+        }
+        TaskAction::WorkNote { body } => (JournalKind::WorkNote, body),
+    };
+    Ok(Step::note(kind, required("notes", text)?))
 }
 
 // ----- the flow between the three -----
@@ -607,6 +618,8 @@ async fn fulfil(
     if let Some(parent) = &item.parent {
         settle(tx, actor, now, parent.id).await?;
     }
+    // An item that orders a standard change makes it now.
+    crate::changes::from_order(tx, actor, now, &item).await?;
     Ok(item)
 }
 
@@ -691,6 +704,7 @@ fn subject(item: &RequestItem) -> Subject<'_> {
         number: &item.number,
         title: &item.short_description,
         requested_for: item.caller.as_ref().map(|c| c.id),
+        group: item.assignment_group.as_ref().map(|g| g.id),
     }
 }
 

@@ -39,9 +39,10 @@ state_model!(
 );
 
 state_model!(
-    /// The state of a catalogue task. Pending until the tasks of the orders before it are
-    /// done; skipped when its item ends without it.
-    CatalogTaskState: "catalogue task",
+    /// The state of a task of a plan: a catalogue task of a requested item, or a change
+    /// task of a change. Pending until the tasks of the orders before it are done (and its
+    /// change is being implemented); skipped when its item or change ends without it.
+    CatalogTaskState: "task",
     open = [Open, InProgress],
     {
         Pending = "pending" => [Open, Skipped],

@@ -4,6 +4,7 @@
 pub mod approvals;
 pub mod audit;
 pub mod catalog;
+pub mod changes;
 pub mod cmdb;
 pub mod filters;
 pub mod groups;

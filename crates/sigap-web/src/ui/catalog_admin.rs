@@ -355,6 +355,12 @@ async fn builder_view(
             _ => String::new(),
         };
         stages.push(match s {
+            Stage::GroupManager => StageRow {
+                approvers: "group_manager".into(),
+                people: String::new(),
+                group: String::new(),
+                need: "any".into(),
+            },
             Stage::Manager => StageRow {
                 approvers: "manager".into(),
                 people: String::new(),
@@ -546,7 +552,7 @@ fn builder_input(form: &FormData) -> ItemInput {
         let need = f(format!("stage.{i}.need"));
         match approvers.as_str() {
             "" => {}
-            "manager" => stages.push(json!({"approvers": "manager"})),
+            "manager" | "group_manager" => stages.push(json!({"approvers": approvers})),
             "people" => stages.push(json!({
                 "approvers": "people",
                 "people": list(&f(format!("stage.{i}.people"))),
