@@ -62,8 +62,9 @@ pub struct ChangeInput {
     pub implementation_plan: Option<String>,
     pub backout_plan: Option<String>,
     pub test_plan: Option<String>,
-    pub planned_start: Option<Option<Timestamp>>,
-    pub planned_end: Option<Option<Timestamp>>,
+    /// RFC 3339; `Some(None)` clears it.
+    pub planned_start: Option<Option<String>>,
+    pub planned_end: Option<Option<String>>,
     /// The risk questions' answers (question → answer).
     pub risk_answers: Option<BTreeMap<String, String>>,
     /// Why a standard change re-planned while scheduled may keep its conflicts.
@@ -155,6 +156,23 @@ impl Action {
     ];
 }
 
+/// A time of an input: unchanged (`None`), cleared or set; a text that is not RFC 3339 is
+/// the field's error.
+fn time(errs: &mut Errors, field: &str, v: &Option<Option<String>>) -> Option<Option<Timestamp>> {
+    match v {
+        None => None,
+        Some(None) => Some(None),
+        Some(Some(t)) if t.trim().is_empty() => Some(None),
+        Some(Some(t)) => match t.trim().parse::<Timestamp>() {
+            Ok(at) => Some(Some(at)),
+            Err(_) => {
+                errs.push(FieldError::new(field, "invalid_time", "an RFC 3339 time"));
+                None
+            }
+        },
+    }
+}
+
 fn conflict(code: &'static str, message: impl Into<String>) -> AppError {
     AppError::Conflict {
         code,
@@ -224,10 +242,10 @@ impl Process for ChangeExt {
         for (field, v, into) in plans {
             set_text(errs, field, v, into);
         }
-        if let Some(s) = input.planned_start {
+        if let Some(s) = time(errs, "planned_start", &input.planned_start) {
             x.planned_start = s;
         }
-        if let Some(e) = input.planned_end {
+        if let Some(e) = time(errs, "planned_end", &input.planned_end) {
             x.planned_end = e;
         }
         if let (Some(s), Some(e)) = (x.planned_start, x.planned_end) {

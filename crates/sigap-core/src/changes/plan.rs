@@ -363,6 +363,62 @@ pub async fn impact(core: &Core, ctx: &Ctx, key: &str) -> AppResult<ChangeImpact
 
 pub use sigap_store::changes::{Blackout, CalendarFilter};
 
+/// The calendar's filters from their keys: a service, CI or group by id or name, a risk
+/// level by code.
+pub async fn calendar_filter(
+    core: &Core,
+    ctx: &Ctx,
+    service: Option<&str>,
+    ci: Option<&str>,
+    group: Option<&str>,
+    risk: Option<&str>,
+) -> AppResult<CalendarFilter> {
+    ctx.principal.require(Role::Agent)?;
+    let key = |v: Option<&str>| {
+        v.map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    };
+    let (service, ci, group) = (key(service), key(ci), key(group));
+    let risk = match key(risk) {
+        Some(r) => {
+            Some(RiskLevel::parse(&r).map_err(|e| AppError::field("risk", e.code, e.message))?)
+        }
+        None => None,
+    };
+    core.store
+        .read(async move |tx| {
+            let service = match &service {
+                Some(k) => Some(
+                    crate::refs::services(tx, "service", std::slice::from_ref(k))
+                        .await?
+                        .into_iter()
+                        .next()
+                        .ok_or_else(|| {
+                            AppError::field("service", "not_found", "no such service")
+                        })?,
+                ),
+                None => None,
+            };
+            let ci = match &ci {
+                Some(k) => Some(crate::task::resolve_ci(tx, k).await.map_err(|_| {
+                    AppError::field("configuration_item", "not_found", "no such CI")
+                })?),
+                None => None,
+            };
+            let group =
+                crate::refs::group(tx, "assignment_group", &group.clone().map(Some), None).await?;
+            Ok::<_, AppError>(CalendarFilter {
+                service,
+                ci,
+                group,
+                risk,
+                scheduled_only: false,
+            })
+        })
+        .await
+}
+
 /// A change on the calendar, and whether it is in conflict.
 #[derive(Debug, Clone)]
 pub struct CalendarEntry {

@@ -3,6 +3,7 @@
 
 mod approvals;
 mod catalog;
+mod changes;
 mod cmdb;
 mod csv;
 pub mod dto;
@@ -48,6 +49,7 @@ use utoipa_axum::routes;
         (name = "cmdb", description = "Configuration items, classes, relationships, impact analysis, CSV import and export"),
         (name = "incidents", description = "Incident management: log, classify, assign, hold, resolve, close"),
         (name = "problems", description = "Problem management: root cause, linked incidents, work-arounds, known errors, trends"),
+        (name = "changes", description = "Change management: standard, normal and emergency changes, risk, approvals and the CAB, the change calendar with its conflicts and iCalendar feed, templates, blackout and maintenance windows"),
         (name = "catalog", description = "The service catalogue: categories and items with their order forms, approval rules, fulfilment plans and pictures"),
         (name = "requests", description = "Request fulfilment: orders, requests, requested items and catalogue tasks"),
         (name = "approvals", description = "Approvals asked of you, your decisions, and delegation while you are away"),
@@ -103,6 +105,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .merge(cmdb_routes())
         .merge(incident_routes())
         .merge(problem_routes())
+        .merge(change_routes())
         .merge(request_routes())
         .merge(sla_routes())
         .routes(routes!(csv::import))
@@ -158,6 +161,39 @@ fn request_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(approvals::decide))
         .routes(routes!(approvals::my_delegations, approvals::delegate))
         .routes(routes!(approvals::undelegate))
+}
+
+fn change_routes() -> OpenApiRouter<AppState> {
+    use changes::*;
+    OpenApiRouter::new()
+        .routes(routes!(list_changes, create_change))
+        .routes(routes!(calendar))
+        .routes(routes!(calendar_feed))
+        .routes(routes!(get_change, patch_change))
+        .routes(routes!(change_action))
+        .routes(routes!(change_clocks))
+        .routes(routes!(change_conflicts))
+        .routes(routes!(change_impact))
+        .routes(routes!(add_change_task))
+        .routes(routes!(link))
+        .routes(routes!(unlink))
+        .routes(routes!(incident_changes))
+        .routes(routes!(set_caused_by))
+        .routes(routes!(list_change_tasks))
+        .routes(routes!(get_change_task, patch_change_task))
+        .routes(routes!(change_task_action))
+        .routes(routes!(change_task_clocks))
+        .routes(routes!(get_model, put_model))
+        .routes(routes!(list_templates, create_template))
+        .routes(routes!(get_template, put_template))
+        .routes(routes!(template_action))
+        .routes(routes!(list_blackouts, add_blackout))
+        .routes(routes!(remove_blackout))
+        .routes(routes!(list_maintenance))
+        .routes(routes!(put_maintenance))
+        .routes(routes!(list_meetings, create_meeting))
+        .routes(routes!(get_meeting, put_meeting))
+        .routes(routes!(record_decision))
 }
 
 fn problem_routes() -> OpenApiRouter<AppState> {

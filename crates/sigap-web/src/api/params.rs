@@ -55,6 +55,7 @@ choices!(
     sigap_domain::cmdb::CiStatus,
     sigap_domain::process::incident::IncidentState,
     sigap_domain::process::problem::ProblemState,
+    sigap_domain::process::change::ChangeState,
     sigap_domain::task::Dimension,
 );
 
@@ -298,6 +299,8 @@ code_list! {
     IncidentStates(sigap_domain::process::incident::IncidentState);
     /// Problem states separated by commas.
     ProblemStates(sigap_domain::process::problem::ProblemState);
+    /// Change states separated by commas.
+    ChangeStates(sigap_domain::process::change::ChangeState);
 }
 
 /// The schema of one of `codes`, with its description (a parameter given its schema by a

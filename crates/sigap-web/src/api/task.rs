@@ -149,11 +149,28 @@ impl IntoOut<Option<Time>> for Option<jiff::Timestamp> {
         self.map(ts)
     }
 }
-impl IntoOut<Option<String>> for Option<sigap_domain::process::incident::HoldReason> {
-    fn into_out(self) -> Option<String> {
-        self.map(|h| h.code().to_owned())
-    }
+/// Coded values travel as their codes.
+macro_rules! code_out {
+    ($($t:ty),*) => {$(
+        impl IntoOut<String> for $t {
+            fn into_out(self) -> String {
+                self.code().to_owned()
+            }
+        }
+        impl IntoOut<Option<String>> for Option<$t> {
+            fn into_out(self) -> Option<String> {
+                self.map(|h| h.code().to_owned())
+            }
+        }
+    )*};
 }
+code_out!(
+    sigap_domain::process::incident::HoldReason,
+    sigap_domain::process::change::ChangeType,
+    sigap_domain::process::change::ChangeApproval,
+    sigap_domain::process::change::ChangeOutcome,
+    sigap_domain::process::change::RiskLevel
+);
 
 /// Declares a process's record as the API shows it: what every task has (flattened) and
 /// the process's own fields, each taken from the extension's field of the same name.
