@@ -4,6 +4,8 @@
 mod api;
 mod audit;
 mod auth;
+mod changes;
+mod changes_ui;
 mod cli;
 mod cmdb;
 mod csv_io;

@@ -1,0 +1,1 @@
+//! Change management over HTTP.
