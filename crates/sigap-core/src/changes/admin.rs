@@ -740,12 +740,13 @@ pub async fn from_order(
     f.ext.implementation_plan = c.implementation_plan.clone().unwrap_or_default();
     f.ext.backout_plan = c.backout_plan.clone().unwrap_or_default();
     f.ext.test_plan = c.test_plan.clone().unwrap_or_default();
-    let answers: Value = serde_json::from_str(&item.ext.answers).unwrap_or(Value::Null);
+    let answers: sigap_domain::catalog::Answers =
+        serde_json::from_str(&item.ext.answers).unwrap_or_default();
     let at = |name: &str| {
         answers
             .get(name)
             .and_then(Value::as_str)
-            .and_then(|s| s.parse::<Timestamp>().ok())
+            .and_then(|s| s.trim().parse::<Timestamp>().ok())
     };
     if let (Some(s), Some(e)) = (at("planned_start"), at("planned_end")) {
         if s < e {

@@ -259,3 +259,26 @@ pub async fn of_problem(
 pub async fn task(core: &Core, ctx: &Ctx, key: &str) -> AppResult<ChangeTask> {
     core_task::get(core, ctx, key).await
 }
+
+/// An approval asked of the caller (or decided by them) on a change, with the change and
+/// all its approvals: an approver sees what they decide, desk or not.
+pub async fn for_approver(
+    core: &Core,
+    ctx: &Ctx,
+    approval: &str,
+) -> AppResult<(Approval, Change, Vec<Approval>)> {
+    let a = crate::approvals::get(core, ctx, approval).await?;
+    let task = a.task_id;
+    let (c, all) = core
+        .store
+        .read(async move |tx| {
+            let c: Change = match sigap_store::task::get(tx, task).await {
+                Ok(c) => c,
+                Err(sigap_store::StoreError::NotFound) => return Err(AppError::NotFound),
+                Err(e) => return Err(e.into()),
+            };
+            Ok((c, crate::approvals::of_task(tx, task).await?))
+        })
+        .await?;
+    Ok((a, c, all))
+}

@@ -81,13 +81,17 @@ pub async fn my_approvals(
 pub struct ApprovalDetailOut {
     #[serde(flatten)]
     pub approval: ApprovalOut,
-    pub item: super::requests::RequestItemOut,
+    /// The requested item it decides, with the answers as ordered.
+    pub item: Option<super::requests::RequestItemOut>,
     pub answers: Vec<super::requests::AnswerOut>,
-    /// Every approval of the item, by stage.
+    /// The change it decides.
+    pub change: Option<super::changes::ChangeOut>,
+    /// Every approval of the task, by stage.
     pub approvals: Vec<ApprovalOut>,
 }
 
-/// One approval (its approver, their delegate, who decided it, and the desk).
+/// One approval (its approver, their delegate, who decided it, and the desk), with the
+/// requested item or change it decides.
 #[utoipa::path(get, path = "/api/v1/approvals/{id}", tag = "approvals", params(("id" = String, Path)),
     responses((status = 200, body = ApprovalDetailOut), (status = 404, body = ProblemJson, content_type = "application/problem+json")))]
 pub async fn get_approval(
@@ -95,13 +99,26 @@ pub async fn get_approval(
     Caller(ctx): Caller,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<ApprovalDetailOut>> {
-    let (a, d) = sigap_core::requests::for_approver(&s.core, &ctx, &id).await?;
-    Ok(Json(ApprovalDetailOut {
-        approval: a.into(),
-        answers: super::requests::answers_out(&d),
-        approvals: d.approvals.into_iter().map(Into::into).collect(),
-        item: d.item.into(),
-    }))
+    match sigap_core::requests::for_approver(&s.core, &ctx, &id).await {
+        Ok((a, d)) => Ok(Json(ApprovalDetailOut {
+            approval: a.into(),
+            answers: super::requests::answers_out(&d),
+            approvals: d.approvals.into_iter().map(Into::into).collect(),
+            item: Some(d.item.into()),
+            change: None,
+        })),
+        Err(sigap_core::AppError::NotFound) => {
+            let (a, c, all) = sigap_core::changes::for_approver(&s.core, &ctx, &id).await?;
+            Ok(Json(ApprovalDetailOut {
+                approval: a.into(),
+                answers: Vec::new(),
+                approvals: all.into_iter().map(Into::into).collect(),
+                item: None,
+                change: Some(c.into()),
+            }))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[derive(Debug, Deserialize, ToSchema, Default)]
