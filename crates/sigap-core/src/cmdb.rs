@@ -1045,6 +1045,17 @@ pub async fn dependencies(core: &Core, ctx: &Ctx, service_key: &str) -> AppResul
         .await
 }
 
+/// The CIs that depend on some CIs, transitively, nearest first, at most `limit` of them:
+/// the plain walk of an impact analysis, without names (a change's reach).
+pub async fn reach_in(tx: &mut Tx<'_>, starts: &[CiId], limit: usize) -> AppResult<Vec<CiId>> {
+    let Some(anchor) = starts.first().copied() else {
+        return Ok(Vec::new());
+    };
+    let mut w = Walk::from_many(starts, anchor, limit);
+    walk(tx, &mut w, Direction::Upstream).await?;
+    Ok(w.reached().to_vec())
+}
+
 /// The plain walk of `dir` from a CI, for tests and the benchmark: the reached CIs with
 /// their depths.
 pub async fn walk_in(

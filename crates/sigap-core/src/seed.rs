@@ -1217,3 +1217,145 @@ async fn generate_requests(
         manager: first.1,
     })
 }
+
+/// What `seed_changes` made.
+#[derive(Debug, Clone)]
+pub struct SeededChanges {
+    pub scheduled: usize,
+    pub pending: usize,
+    /// Rows kept for the conflict check (the changes' CIs and what they reach).
+    pub reach_rows: usize,
+}
+
+/// Changes on the CIs of a seeded CMDB (administrators' tool; run `seed cmdb` first):
+/// `scheduled` normal changes, authorized and scheduled in windows of one to eight hours over
+/// the year from a month ago, and `pending` ones authorized but not yet scheduled (the
+/// benchmark schedules them). Each affects one random CI; its reach is kept as scheduling
+/// keeps it.
+pub async fn seed_changes(
+    core: &Core,
+    scheduled: usize,
+    pending: usize,
+    seed: u64,
+) -> AppResult<SeededChanges> {
+    bulk(core, generate_changes(core, scheduled, pending, seed)).await
+}
+
+async fn generate_changes(
+    core: &Core,
+    scheduled: usize,
+    pending: usize,
+    seed: u64,
+) -> AppResult<SeededChanges> {
+    use sigap_domain::process::change::{ChangeApproval, ChangeState, ChangeType, RiskLevel};
+    use sigap_domain::task::{ContactType, Priority};
+    use sigap_domain::{GroupId, GroupType, TaskId};
+    use sigap_store::changes::{ChangeExt, ChangeFields};
+    use sigap_store::task::TaskFields;
+    let (tag, now) = (seed, core.now());
+    let mut rng = Rng::new(seed);
+    let (cis, group) = core
+        .store
+        .write(async move |tx| {
+            let cis = repo::all_ci_ids(tx, 1_000_000).await?;
+            let group = sigap_store::groups::insert(
+                tx,
+                GroupId::new(),
+                &sigap_store::groups::GroupFields {
+                    name: format!("Seed change {tag}"),
+                    group_type: GroupType::Technical,
+                    description: String::new(),
+                    email: None,
+                    manager_id: None,
+                    active: true,
+                },
+                now,
+            )
+            .await?;
+            Ok::<_, AppError>((cis, group.id))
+        })
+        .await?;
+    if cis.is_empty() {
+        return Err(AppError::Conflict {
+            code: "no_cmdb",
+            message: "there are no CIs: run `sigap seed cmdb` first".into(),
+            field: None,
+        });
+    }
+    const BATCH: usize = 500;
+    let total = scheduled + pending;
+    let (mut made, mut rows) = (0, 0);
+    while made < total {
+        let n = BATCH.min(total - made);
+        let mut batch = Vec::with_capacity(n);
+        for k in 0..n {
+            let ci = cis[rng.below(cis.len())];
+            let hours = rng.below(365 * 24) as i64 - 30 * 24;
+            let start = now
+                .checked_add(jiff::SignedDuration::from_hours(hours))
+                .unwrap_or(now);
+            let len = 1 + rng.below(8) as i64;
+            let end = start
+                .checked_add(jiff::SignedDuration::from_hours(len))
+                .unwrap_or(start);
+            batch.push((ci, start, end, made + k >= scheduled));
+        }
+        let batch = std::sync::Arc::new(batch);
+        rows += core
+            .store
+            .write(async move |tx| {
+                let first =
+                    sigap_store::task::reserve_numbers(tx, "CHG", batch.len() as i64).await?;
+                let mut rows = 0;
+                for (k, (ci, start, end, waiting)) in batch.iter().enumerate() {
+                    let state = if *waiting {
+                        ChangeState::Authorize
+                    } else {
+                        ChangeState::Scheduled
+                    };
+                    let mut t = TaskFields::new(state, Priority::LOWEST, None);
+                    t.short_description = format!("Seeded change {tag}-{}", first + k as i64);
+                    t.contact_type = ContactType::Api;
+                    t.assignment_group_id = Some(group);
+                    t.ci_id = Some(*ci);
+                    let f = ChangeFields {
+                        task: t,
+                        ext: ChangeExt {
+                            change_type: ChangeType::Normal,
+                            implementation_plan: "Seeded".into(),
+                            backout_plan: "Seeded".into(),
+                            test_plan: "Seeded".into(),
+                            planned_start: Some(*start),
+                            planned_end: Some(*end),
+                            risk: Some(RiskLevel::Low),
+                            risk_score: Some(0),
+                            risk_answers: "{}".into(),
+                            impact_risk: Some(RiskLevel::Low),
+                            approval: ChangeApproval::Approved,
+                            approval_rule: "[]".into(),
+                            ..ChangeExt::default()
+                        },
+                    };
+                    let id = TaskId::new();
+                    let number = format!("CHG{:07}", first + k as i64);
+                    let opened = start
+                        .checked_sub(jiff::SignedDuration::from_hours(24 * 14))
+                        .unwrap_or(*start);
+                    sigap_store::task::insert(tx, id, &number, &f, opened.min(now)).await?;
+                    sigap_store::task::reindex(tx, id).await?;
+                    let reached =
+                        crate::cmdb::reach_in(tx, &[*ci], crate::changes::REACH_LIMIT).await?;
+                    sigap_store::changes::set_cis(tx, id, &[*ci], &reached).await?;
+                    rows += 1 + reached.len();
+                }
+                Ok::<_, AppError>(rows)
+            })
+            .await?;
+        made += n;
+    }
+    Ok(SeededChanges {
+        scheduled,
+        pending,
+        reach_rows: rows,
+    })
+}

@@ -180,6 +180,18 @@ enum SeedCommand {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Changes on the CIs of a seeded CMDB (run `seed cmdb` first): normal changes authorized
+    /// and scheduled over the year from a month ago, and some authorized but not scheduled.
+    Changes {
+        /// Scheduled changes to create.
+        #[arg(long, default_value_t = 10_000)]
+        count: usize,
+        /// Authorized changes waiting to be scheduled.
+        #[arg(long, default_value_t = 1_000)]
+        pending: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// A running SLA clock for every task without one (24x7, 8 hours); also measures due
     /// times on a business calendar with holidays.
     Clocks {
@@ -452,6 +464,31 @@ async fn run() -> anyhow::Result<std::process::ExitCode> {
                 started.elapsed().as_secs_f64(),
                 done.requester,
                 done.manager
+            );
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+        Command::Seed {
+            command:
+                Some(SeedCommand::Changes {
+                    count,
+                    pending,
+                    seed,
+                }),
+            ..
+        } => {
+            let app = App::build(settings, Deps::default()).await?;
+            app.bootstrap(std::env::var("SIGAP_ADMIN_PASSWORD").ok())
+                .await?;
+            let started = std::time::Instant::now();
+            let done = sigap_core::seed::seed_changes(&app.core, count, pending, seed)
+                .await
+                .map_err(app_error)?;
+            println!(
+                "created {} scheduled changes and {} waiting to be scheduled ({} CI rows for the conflict check) in {:.1} s",
+                done.scheduled,
+                done.pending,
+                done.reach_rows,
+                started.elapsed().as_secs_f64()
             );
             Ok(std::process::ExitCode::SUCCESS)
         }

@@ -15,11 +15,18 @@ use sigap_store::Tx;
 use sigap_store::changes::{self as repo, Change, ChangeFields};
 use sigap_store::cmdb::CiRef;
 
+/// The most CIs a change's reach keeps for the conflict check, nearest first: on a dense
+/// CMDB the transitive reach of a hub is most of it, and a conflict with everything tells
+/// nothing.
+pub const REACH_LIMIT: usize = 1_000;
+
 /// What a change's CIs reach when they fail (or stop for the change).
 #[derive(Debug, Clone, Default)]
 pub struct ChangeImpact {
-    /// Every CI reached, the affected ones aside.
+    /// The CIs reached, the affected ones aside, nearest first (at most `REACH_LIMIT`).
     pub reached: Vec<CiId>,
+    /// How many the impact analysis reached in all.
+    pub reached_count: usize,
     /// The services reached, with their criticality (1 the most critical).
     pub services: Vec<(ServiceId, String, u8)>,
     pub offerings: Vec<(OfferingId, String)>,
@@ -85,7 +92,8 @@ pub(crate) async fn impact_of(
     if let Some(first) = direct.first() {
         let anchor = sigap_store::cmdb::get_ci(tx, *first).await?.as_ref();
         let i = crate::cmdb::impact_from(tx, direct, anchor, crate::cmdb::WALK_LIMIT).await?;
-        out.reached = i.cis.iter().map(|r| r.ci.id).collect();
+        out.reached_count = i.cis.len();
+        out.reached = i.cis.iter().map(|r| r.ci.id).take(REACH_LIMIT).collect();
         services = i.services.iter().map(|s| (s.id, s.name.clone())).collect();
         out.offerings = i.offerings.iter().map(|o| (o.id, o.name.clone())).collect();
         out.customers = i.customers.iter().map(|c| c.name.clone()).collect();
@@ -319,8 +327,8 @@ pub(crate) async fn check_schedule(
         ]));
     }
     let direct = repo::ci_ids(tx, change, true).await?;
-    let impact = impact_of(tx, &direct, None).await?;
-    repo::set_cis(tx, change, &direct, &impact.reached).await?;
+    let reached = crate::cmdb::reach_in(tx, &direct, REACH_LIMIT).await?;
+    repo::set_cis(tx, change, &direct, &reached).await?;
     let conflicts = conflicts_in(tx, change, f).await?;
     if !conflicts.is_empty() && reason.trim().is_empty() {
         let lines: Vec<String> = conflicts.iter().map(Conflict::summary).collect();

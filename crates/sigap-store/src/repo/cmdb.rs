@@ -857,3 +857,12 @@ pub async fn bulk_insert_rels(
     }
     Ok(n)
 }
+
+/// The ids of the CIs, at most `limit` (for generated data).
+pub async fn all_ci_ids(tx: &mut Tx<'_>, limit: i64) -> StoreResult<Vec<CiId>> {
+    tx.query("SELECT id FROM ci ORDER BY id LIMIT $1", &[limit.into()])
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}

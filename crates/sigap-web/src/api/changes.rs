@@ -155,7 +155,7 @@ impl From<changes::ChangeImpact> for ImpactOut {
                 })
                 .collect(),
             customers: i.customers,
-            reached_cis: i.reached.len() as i64,
+            reached_cis: i.reached_count as i64,
             risk_floor: i.risk_floor.code().into(),
             truncated: i.truncated,
         }
