@@ -333,9 +333,9 @@ impl Process for ChangeExt {
         plan::assess(tx, input, f).await?;
         if let Some(b) = before {
             plan::set_reach(tx, b.id, &direct, &impact.reached).await?;
-            if b.state == ChangeState::Scheduled && f.ext.planned_start != b.ext.planned_start
-                || b.state == ChangeState::Scheduled && f.ext.planned_end != b.ext.planned_end
-            {
+            let replanned = (f.ext.planned_start, f.ext.planned_end)
+                != (b.ext.planned_start, b.ext.planned_end);
+            if b.state == ChangeState::Scheduled && replanned {
                 // A standard change re-planned while scheduled is checked again.
                 plan::check_schedule(tx, b.id, f, &f.ext.conflict_reason.clone()).await?;
             }

@@ -85,18 +85,24 @@ code_enum!(
     }
 );
 
+// `code_enum!` takes no attribute on a variant, so the default is written out.
+#[allow(clippy::derivable_impls)]
 impl Default for ChangeType {
     fn default() -> Self {
         ChangeType::Normal
     }
 }
 
+// `code_enum!` takes no attribute on a variant, so the default is written out.
+#[allow(clippy::derivable_impls)]
 impl Default for ChangeApproval {
     fn default() -> Self {
         ChangeApproval::NotRequested
     }
 }
 
+// `code_enum!` takes no attribute on a variant, so the default is written out.
+#[allow(clippy::derivable_impls)]
 impl Default for RiskLevel {
     fn default() -> Self {
         RiskLevel::Low

@@ -808,13 +808,11 @@ pub async fn decisions_on(
     tx: &mut Tx<'_>,
     change: TaskId,
 ) -> StoreResult<Vec<(Decision, String, Timestamp)>> {
-    let sql = format!(
-        "SELECT d.meeting_id, t.id, t.short_description, t.number, d.decision, d.comment, \
+    let sql = "SELECT d.meeting_id, t.id, t.short_description, t.number, d.decision, d.comment, \
          p.id, p.login, p.name, d.recorded_at, m.title, m.starts_at FROM cab_decision d \
          JOIN task t ON t.id = d.change_id LEFT JOIN person p ON p.id = d.recorded_by \
-         JOIN cab_meeting m ON m.id = d.meeting_id WHERE d.change_id = $1 ORDER BY m.starts_at"
-    );
-    tx.query(&sql, &[change.into()])
+         JOIN cab_meeting m ON m.id = d.meeting_id WHERE d.change_id = $1 ORDER BY m.starts_at";
+    tx.query(sql, &[change.into()])
         .await?
         .iter()
         .map(|r| Ok((decision_row(r)?, r.get(10)?, r.get(11)?)))
