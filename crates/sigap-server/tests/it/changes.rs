@@ -928,7 +928,11 @@ async fn cab_meetings_hold_an_agenda_and_decisions(app: TestApp) -> anyhow::Resu
     )
     .await?;
     assert_eq!(st, StatusCode::CREATED, "{m}");
-    assert_eq!(numbers(&m["agenda"], "number"), std::slice::from_ref(&n), "{m}");
+    assert_eq!(
+        numbers(&m["agenda"], "number"),
+        std::slice::from_ref(&n),
+        "{m}"
+    );
     assert_eq!(m["attendees"].as_array().map(Vec::len), Some(3));
     let id = text(&m["id"]);
     let (st, v) = send(
@@ -1052,7 +1056,10 @@ async fn incidents_wait_for_and_are_caused_by_changes(app: TestApp) -> anyhow::R
     )
     .await?;
     let d = get(&app, &format!("/changes/{n}"), &s.andi).await?;
-    assert_eq!(numbers(&d["caused_incidents"], "number"), std::slice::from_ref(&broke));
+    assert_eq!(
+        numbers(&d["caused_incidents"], "number"),
+        std::slice::from_ref(&broke)
+    );
     assert_eq!(
         numbers(&d["incidents_during"], "number"),
         std::slice::from_ref(&broke),
