@@ -71,7 +71,7 @@ super::task::task_out!(
 
 /// One conflict of a change's window.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ConflictOut {
+pub struct ChangeConflictOut {
     /// same_ci, impact, blackout or maintenance.
     pub kind: String,
     /// The other change.
@@ -87,7 +87,7 @@ pub struct ConflictOut {
     pub summary: String,
 }
 
-impl From<changes::Conflict> for ConflictOut {
+impl From<changes::Conflict> for ChangeConflictOut {
     fn from(c: changes::Conflict) -> Self {
         Self {
             summary: c.summary(),
@@ -113,9 +113,9 @@ impl From<changes::Conflict> for ConflictOut {
 
 /// What a change's CIs reach.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ImpactOut {
+pub struct ChangeImpactOut {
     /// Services reached, with their criticality (1 the most critical).
-    pub services: Vec<ServiceImpactOut>,
+    pub services: Vec<ChangeServiceImpactOut>,
     pub offerings: Vec<Ref>,
     /// Customers with agreements on the services reached.
     pub customers: Vec<String>,
@@ -128,19 +128,19 @@ pub struct ImpactOut {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ServiceImpactOut {
+pub struct ChangeServiceImpactOut {
     pub id: Uuid,
     pub display: String,
     pub criticality: u8,
 }
 
-impl From<changes::ChangeImpact> for ImpactOut {
+impl From<changes::ChangeImpact> for ChangeImpactOut {
     fn from(i: changes::ChangeImpact) -> Self {
         Self {
             services: i
                 .services
                 .into_iter()
-                .map(|(id, display, criticality)| ServiceImpactOut {
+                .map(|(id, display, criticality)| ChangeServiceImpactOut {
                     id: id.as_uuid(),
                     display,
                     criticality,
@@ -164,7 +164,7 @@ impl From<changes::ChangeImpact> for ImpactOut {
 
 /// A CAB decision on a change.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct DecisionOut {
+pub struct CabDecisionOut {
     pub meeting: Uuid,
     pub meeting_title: Option<String>,
     pub change: Ref,
@@ -177,7 +177,7 @@ pub struct DecisionOut {
     pub recorded_at: Time,
 }
 
-impl DecisionOut {
+impl CabDecisionOut {
     fn of(d: sigap_core::model::Decision, title: Option<String>) -> Self {
         Self {
             meeting: d.meeting.as_uuid(),
@@ -204,8 +204,8 @@ pub struct ChangeDetailOut {
     pub template: Option<String>,
     /// The CIs it affects (its configuration item among them).
     pub cis: Vec<Ref>,
-    pub impact: ImpactOut,
-    pub conflicts: Vec<ConflictOut>,
+    pub impact: ChangeImpactOut,
+    pub conflicts: Vec<ChangeConflictOut>,
     /// The risk questions' answers (question → answer).
     #[schema(value_type = Object)]
     pub risk_answers: BTreeMap<String, String>,
@@ -219,7 +219,7 @@ pub struct ChangeDetailOut {
     pub caused_incidents: Vec<IncidentOut>,
     /// Incidents opened on its CIs while it was being implemented.
     pub incidents_during: Vec<IncidentOut>,
-    pub cab_decisions: Vec<DecisionOut>,
+    pub cab_decisions: Vec<CabDecisionOut>,
     pub journal: Vec<JournalOut>,
 }
 
@@ -256,7 +256,7 @@ impl From<changes::ChangeDetail> for ChangeDetailOut {
             cab_decisions: d
                 .decisions
                 .into_iter()
-                .map(|(x, title, _)| DecisionOut::of(x, Some(title)))
+                .map(|(x, title, _)| CabDecisionOut::of(x, Some(title)))
                 .collect(),
             journal: d.journal.into_iter().map(Into::into).collect(),
         }
@@ -418,24 +418,24 @@ super::task::task_endpoints!(
 /// The conflicts of a change's window now: changes on the same CIs or on CIs their impact
 /// reaches, blackout windows, and its offering's maintenance window.
 #[utoipa::path(get, path = "/api/v1/changes/{key}/conflicts", tag = "changes", params(("key" = String, Path)),
-    responses((status = 200, body = Vec<ConflictOut>), (status = 404, body = ProblemJson, content_type = "application/problem+json")))]
+    responses((status = 200, body = Vec<ChangeConflictOut>), (status = 404, body = ProblemJson, content_type = "application/problem+json")))]
 pub async fn change_conflicts(
     State(s): State<AppState>,
     Caller(ctx): Caller,
     ApiPath(key): ApiPath<String>,
-) -> ApiResult<Json<Vec<ConflictOut>>> {
+) -> ApiResult<Json<Vec<ChangeConflictOut>>> {
     let list = changes::conflicts(&s.core, &ctx, &key).await?;
     Ok(Json(list.into_iter().map(Into::into).collect()))
 }
 
 /// What a change's CIs reach: services with their criticality, offerings and customers.
 #[utoipa::path(get, path = "/api/v1/changes/{key}/impact", tag = "changes", params(("key" = String, Path)),
-    responses((status = 200, body = ImpactOut), (status = 404, body = ProblemJson, content_type = "application/problem+json")))]
+    responses((status = 200, body = ChangeImpactOut), (status = 404, body = ProblemJson, content_type = "application/problem+json")))]
 pub async fn change_impact(
     State(s): State<AppState>,
     Caller(ctx): Caller,
     ApiPath(key): ApiPath<String>,
-) -> ApiResult<Json<ImpactOut>> {
+) -> ApiResult<Json<ChangeImpactOut>> {
     Ok(Json(changes::impact(&s.core, &ctx, &key).await?.into()))
 }
 
@@ -477,7 +477,7 @@ pub async fn add_change_task(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct LinkIn {
+pub struct ChangeLinkIn {
     /// problems (it fixes), incidents (waiting for it) or caused_incidents (it caused).
     pub kind: String,
     /// Numbers or ids; one linked to another change this way moves.
@@ -496,14 +496,14 @@ fn link_kind(kind: &str) -> Result<LinkKind, ApiError> {
 
 /// Links problems (it fixes) or incidents (waiting for it, or caused by it) to a change.
 /// Incidents waiting for a change on hold resume when it closes.
-#[utoipa::path(post, path = "/api/v1/changes/{key}/links", tag = "changes", request_body = LinkIn,
+#[utoipa::path(post, path = "/api/v1/changes/{key}/links", tag = "changes", request_body = ChangeLinkIn,
     params(("key" = String, Path)),
     responses((status = 200, body = ChangeDetailOut), (status = 422, body = ProblemJson, content_type = "application/problem+json")))]
 pub async fn link(
     State(s): State<AppState>,
     Caller(ctx): Caller,
     ApiPath(key): ApiPath<String>,
-    ApiJson(body): ApiJson<LinkIn>,
+    ApiJson(body): ApiJson<ChangeLinkIn>,
 ) -> ApiResult<Json<ChangeDetailOut>> {
     let kind = link_kind(&body.kind)?;
     Ok(Json(
@@ -750,7 +750,7 @@ impl CalendarQuery {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct CalendarEntryOut {
+pub struct ChangeCalendarEntryOut {
     #[serde(flatten)]
     pub change: ChangeOut,
     /// It conflicts with another change, or falls in a blackout window.
@@ -758,7 +758,7 @@ pub struct CalendarEntryOut {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct BlackoutOut {
+pub struct ChangeBlackoutOut {
     pub id: Uuid,
     pub name: String,
     /// The service it holds for; none: everywhere.
@@ -770,7 +770,7 @@ pub struct BlackoutOut {
     pub reason: String,
 }
 
-impl From<sigap_core::model::Blackout> for BlackoutOut {
+impl From<sigap_core::model::Blackout> for ChangeBlackoutOut {
     fn from(b: sigap_core::model::Blackout) -> Self {
         Self {
             id: b.id.as_uuid(),
@@ -787,9 +787,9 @@ impl From<sigap_core::model::Blackout> for BlackoutOut {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct CalendarOut {
-    pub changes: Vec<CalendarEntryOut>,
-    pub blackouts: Vec<BlackoutOut>,
+pub struct ChangeCalendarOut {
+    pub changes: Vec<ChangeCalendarEntryOut>,
+    pub blackouts: Vec<ChangeBlackoutOut>,
     /// More changes than one view shows (2,000) fall in the period.
     pub truncated: bool,
 }
@@ -797,20 +797,20 @@ pub struct CalendarOut {
 /// The change calendar: changes with a planned window in the period (not canceled), the
 /// conflicts among them flagged, and the blackout windows.
 #[utoipa::path(get, path = "/api/v1/changes/calendar", tag = "changes", params(CalendarQuery),
-    responses((status = 200, body = CalendarOut), (status = 422, body = ProblemJson, content_type = "application/problem+json")))]
+    responses((status = 200, body = ChangeCalendarOut), (status = 422, body = ProblemJson, content_type = "application/problem+json")))]
 pub async fn calendar(
     State(s): State<AppState>,
     Caller(ctx): Caller,
     ApiQuery(q): ApiQuery<CalendarQuery>,
-) -> ApiResult<Json<CalendarOut>> {
+) -> ApiResult<Json<ChangeCalendarOut>> {
     let (from, to) = q.period(s.core.now())?;
     let filter = q.filter(&s.core, &ctx).await?;
     let cal = changes::calendar(&s.core, &ctx, from, to, filter).await?;
-    Ok(Json(CalendarOut {
+    Ok(Json(ChangeCalendarOut {
         changes: cal
             .entries
             .into_iter()
-            .map(|e| CalendarEntryOut {
+            .map(|e| ChangeCalendarEntryOut {
                 change: e.change.into(),
                 in_conflict: e.in_conflict,
             })
@@ -953,7 +953,7 @@ pub async fn put_model(
 
 /// A standard change template.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct TemplateOut {
+pub struct ChangeTemplateOut {
     pub id: Uuid,
     pub name: String,
     /// draft, proposed, approved, rejected or retired; only approved ones make changes.
@@ -974,7 +974,7 @@ pub struct TemplateOut {
     pub version: i64,
 }
 
-impl From<changes::TemplateDetail> for TemplateOut {
+impl From<changes::TemplateDetail> for ChangeTemplateOut {
     fn from(d: changes::TemplateDetail) -> Self {
         let t = d.template;
         Self {
@@ -998,7 +998,7 @@ impl From<changes::TemplateDetail> for TemplateOut {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct TemplateIn {
+pub struct ChangeTemplateIn {
     pub name: String,
     /// short_description, description, category, assignment_group, service, offering,
     /// configuration_item, cis, reason, implementation_plan, backout_plan, test_plan, risk,
@@ -1014,8 +1014,8 @@ pub struct TemplateIn {
     pub item: Option<String>,
 }
 
-impl From<TemplateIn> for changes::TemplateInput {
-    fn from(t: TemplateIn) -> Self {
+impl From<ChangeTemplateIn> for changes::TemplateInput {
+    fn from(t: ChangeTemplateIn) -> Self {
         let or_empty = |v: serde_json::Value, e: serde_json::Value| if v.is_null() { e } else { v };
         Self {
             name: t.name,
@@ -1028,49 +1028,49 @@ impl From<TemplateIn> for changes::TemplateInput {
 
 /// Standard change templates.
 #[utoipa::path(get, path = "/api/v1/change_templates", tag = "changes",
-    responses((status = 200, body = Vec<TemplateOut>)))]
+    responses((status = 200, body = Vec<ChangeTemplateOut>)))]
 pub async fn list_templates(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-) -> ApiResult<Json<Vec<TemplateOut>>> {
+) -> ApiResult<Json<Vec<ChangeTemplateOut>>> {
     let list = changes::templates(&s.core, &ctx).await?;
     Ok(Json(list.into_iter().map(Into::into).collect()))
 }
 
 /// Writes a template, as a draft to be proposed and approved.
-#[utoipa::path(post, path = "/api/v1/change_templates", tag = "changes", request_body = TemplateIn,
-    responses((status = 201, body = TemplateOut), (status = 422, body = ProblemJson, content_type = "application/problem+json")))]
+#[utoipa::path(post, path = "/api/v1/change_templates", tag = "changes", request_body = ChangeTemplateIn,
+    responses((status = 201, body = ChangeTemplateOut), (status = 422, body = ProblemJson, content_type = "application/problem+json")))]
 pub async fn create_template(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    ApiJson(body): ApiJson<TemplateIn>,
-) -> ApiResult<(StatusCode, Json<TemplateOut>)> {
+    ApiJson(body): ApiJson<ChangeTemplateIn>,
+) -> ApiResult<(StatusCode, Json<ChangeTemplateOut>)> {
     let t = changes::create_template(&s.core, &ctx, body.into()).await?;
     Ok((StatusCode::CREATED, Json(t.into())))
 }
 
 /// A template by id or name.
 #[utoipa::path(get, path = "/api/v1/change_templates/{key}", tag = "changes", params(("key" = String, Path)),
-    responses((status = 200, body = TemplateOut), (status = 404, body = ProblemJson, content_type = "application/problem+json")))]
+    responses((status = 200, body = ChangeTemplateOut), (status = 404, body = ProblemJson, content_type = "application/problem+json")))]
 pub async fn get_template(
     State(s): State<AppState>,
     Caller(ctx): Caller,
     ApiPath(key): ApiPath<String>,
-) -> ApiResult<Json<TemplateOut>> {
+) -> ApiResult<Json<ChangeTemplateOut>> {
     Ok(Json(changes::template(&s.core, &ctx, &key).await?.into()))
 }
 
 /// Rewrites a template; it goes back to draft.
-#[utoipa::path(put, path = "/api/v1/change_templates/{key}", tag = "changes", request_body = TemplateIn,
+#[utoipa::path(put, path = "/api/v1/change_templates/{key}", tag = "changes", request_body = ChangeTemplateIn,
     params(("key" = String, Path), ("If-Match" = Option<String>, Header)),
-    responses((status = 200, body = TemplateOut), (status = 422, body = ProblemJson, content_type = "application/problem+json")))]
+    responses((status = 200, body = ChangeTemplateOut), (status = 422, body = ProblemJson, content_type = "application/problem+json")))]
 pub async fn put_template(
     State(s): State<AppState>,
     Caller(ctx): Caller,
     ApiPath(key): ApiPath<String>,
     IfMatch(v): IfMatch,
-    ApiJson(body): ApiJson<TemplateIn>,
-) -> ApiResult<Json<TemplateOut>> {
+    ApiJson(body): ApiJson<ChangeTemplateIn>,
+) -> ApiResult<Json<ChangeTemplateOut>> {
     Ok(Json(
         changes::update_template(&s.core, &ctx, &key, body.into(), v)
             .await?
@@ -1080,7 +1080,7 @@ pub async fn put_template(
 
 #[derive(Debug, Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
-pub struct TemplateActionIn {
+pub struct ChangeTemplateActionIn {
     /// reject: why (required); approve: an optional note.
     #[serde(default)]
     pub note: String,
@@ -1088,15 +1088,15 @@ pub struct TemplateActionIn {
 
 /// A template's next step: propose, approve or reject (a manager other than who proposed
 /// it), retire.
-#[utoipa::path(post, path = "/api/v1/change_templates/{key}/{action}", tag = "changes", request_body = TemplateActionIn,
+#[utoipa::path(post, path = "/api/v1/change_templates/{key}/{action}", tag = "changes", request_body = ChangeTemplateActionIn,
     params(("key" = String, Path), ("action" = String, Path)),
-    responses((status = 200, body = TemplateOut), (status = 409, body = ProblemJson, content_type = "application/problem+json")))]
+    responses((status = 200, body = ChangeTemplateOut), (status = 409, body = ProblemJson, content_type = "application/problem+json")))]
 pub async fn template_action(
     State(s): State<AppState>,
     Caller(ctx): Caller,
     ApiPath((key, name)): ApiPath<(String, String)>,
-    ApiJson(body): ApiJson<TemplateActionIn>,
-) -> ApiResult<Json<TemplateOut>> {
+    ApiJson(body): ApiJson<ChangeTemplateActionIn>,
+) -> ApiResult<Json<ChangeTemplateOut>> {
     Ok(Json(
         changes::decide_template(&s.core, &ctx, &key, &name, &body.note)
             .await?
@@ -1106,7 +1106,7 @@ pub async fn template_action(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct BlackoutIn {
+pub struct ChangeBlackoutIn {
     pub name: String,
     /// Service id or name; none: everywhere.
     pub service: Option<String>,
@@ -1125,24 +1125,24 @@ fn instant(field: &str, text: &str) -> Result<jiff::Timestamp, AppError> {
 
 /// Blackout windows not yet over (and those of the last 30 days).
 #[utoipa::path(get, path = "/api/v1/change_blackouts", tag = "changes",
-    responses((status = 200, body = Vec<BlackoutOut>)))]
+    responses((status = 200, body = Vec<ChangeBlackoutOut>)))]
 pub async fn list_blackouts(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-) -> ApiResult<Json<Vec<BlackoutOut>>> {
+) -> ApiResult<Json<Vec<ChangeBlackoutOut>>> {
     let list = changes::blackouts(&s.core, &ctx).await?;
     Ok(Json(list.into_iter().map(Into::into).collect()))
 }
 
 /// Adds a blackout window, everywhere or on one service (managers): a change inside it is in
 /// conflict.
-#[utoipa::path(post, path = "/api/v1/change_blackouts", tag = "changes", request_body = BlackoutIn,
-    responses((status = 201, body = BlackoutOut), (status = 422, body = ProblemJson, content_type = "application/problem+json")))]
+#[utoipa::path(post, path = "/api/v1/change_blackouts", tag = "changes", request_body = ChangeBlackoutIn,
+    responses((status = 201, body = ChangeBlackoutOut), (status = 422, body = ProblemJson, content_type = "application/problem+json")))]
 pub async fn add_blackout(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    ApiJson(body): ApiJson<BlackoutIn>,
-) -> ApiResult<(StatusCode, Json<BlackoutOut>)> {
+    ApiJson(body): ApiJson<ChangeBlackoutIn>,
+) -> ApiResult<(StatusCode, Json<ChangeBlackoutOut>)> {
     let (starts, ends) = (
         instant("starts_at", &body.starts_at)?,
         instant("ends_at", &body.ends_at)?,
@@ -1173,14 +1173,14 @@ pub async fn remove_blackout(
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct MaintenanceOut {
+pub struct MaintenanceWindowOut {
     pub offering: Ref,
     pub service: Ref,
     /// The calendar whose business hours are the window.
     pub calendar: Ref,
 }
 
-impl From<sigap_core::model::Maintenance> for MaintenanceOut {
+impl From<sigap_core::model::Maintenance> for MaintenanceWindowOut {
     fn from(m: sigap_core::model::Maintenance) -> Self {
         let r = |id: Uuid, display: String| Ref { id, display };
         Self {
@@ -1194,38 +1194,38 @@ impl From<sigap_core::model::Maintenance> for MaintenanceOut {
 /// The offerings' maintenance windows: a change on an offering outside its window is in
 /// conflict.
 #[utoipa::path(get, path = "/api/v1/maintenance_windows", tag = "changes",
-    responses((status = 200, body = Vec<MaintenanceOut>)))]
+    responses((status = 200, body = Vec<MaintenanceWindowOut>)))]
 pub async fn list_maintenance(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-) -> ApiResult<Json<Vec<MaintenanceOut>>> {
+) -> ApiResult<Json<Vec<MaintenanceWindowOut>>> {
     let list = changes::maintenance_windows(&s.core, &ctx).await?;
     Ok(Json(list.into_iter().map(Into::into).collect()))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct MaintenanceIn {
+pub struct MaintenanceWindowIn {
     /// A calendar (id or name) whose business hours are the window; `null` clears it.
     pub calendar: Option<String>,
 }
 
 /// Sets an offering's maintenance window (managers).
-#[utoipa::path(put, path = "/api/v1/offerings/{id}/maintenance_window", tag = "changes", request_body = MaintenanceIn,
+#[utoipa::path(put, path = "/api/v1/offerings/{id}/maintenance_window", tag = "changes", request_body = MaintenanceWindowIn,
     params(("id" = String, Path)),
-    responses((status = 200, body = Option<MaintenanceOut>), (status = 422, body = ProblemJson, content_type = "application/problem+json")))]
+    responses((status = 200, body = Option<MaintenanceWindowOut>), (status = 422, body = ProblemJson, content_type = "application/problem+json")))]
 pub async fn put_maintenance(
     State(s): State<AppState>,
     Caller(ctx): Caller,
     ApiPath(id): ApiPath<String>,
-    ApiJson(body): ApiJson<MaintenanceIn>,
-) -> ApiResult<Json<Option<MaintenanceOut>>> {
+    ApiJson(body): ApiJson<MaintenanceWindowIn>,
+) -> ApiResult<Json<Option<MaintenanceWindowOut>>> {
     let m = changes::set_maintenance(&s.core, &ctx, &id, body.calendar.as_deref()).await?;
     Ok(Json(m.map(Into::into)))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct MeetingOut {
+pub struct CabMeetingOut {
     pub id: Uuid,
     pub title: String,
     #[schema(value_type = String, format = DateTime)]
@@ -1241,7 +1241,7 @@ pub struct MeetingOut {
     pub version: i64,
 }
 
-impl From<sigap_core::model::Meeting> for MeetingOut {
+impl From<sigap_core::model::Meeting> for CabMeetingOut {
     fn from(m: sigap_core::model::Meeting) -> Self {
         Self {
             id: m.id.as_uuid(),
@@ -1257,15 +1257,15 @@ impl From<sigap_core::model::Meeting> for MeetingOut {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct MeetingDetailOut {
+pub struct CabMeetingDetailOut {
     #[serde(flatten)]
-    pub meeting: MeetingOut,
+    pub meeting: CabMeetingOut,
     pub attendees: Vec<Ref>,
     pub agenda: Vec<ChangeOut>,
-    pub decisions: Vec<DecisionOut>,
+    pub decisions: Vec<CabDecisionOut>,
 }
 
-impl From<changes::MeetingDetail> for MeetingDetailOut {
+impl From<changes::MeetingDetail> for CabMeetingDetailOut {
     fn from(d: changes::MeetingDetail) -> Self {
         Self {
             meeting: d.meeting.into(),
@@ -1281,7 +1281,7 @@ impl From<changes::MeetingDetail> for MeetingDetailOut {
             decisions: d
                 .decisions
                 .into_iter()
-                .map(|x| DecisionOut::of(x, None))
+                .map(|x| CabDecisionOut::of(x, None))
                 .collect(),
         }
     }
@@ -1289,7 +1289,7 @@ impl From<changes::MeetingDetail> for MeetingDetailOut {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct MeetingIn {
+pub struct CabMeetingIn {
     pub title: String,
     /// RFC 3339.
     pub starts_at: String,
@@ -1304,7 +1304,7 @@ pub struct MeetingIn {
     pub attendees: Vec<String>,
 }
 
-impl MeetingIn {
+impl CabMeetingIn {
     fn read(self) -> Result<changes::MeetingInput, AppError> {
         let opt = |f: &str, v: &Option<String>| v.as_deref().map(|t| instant(f, t)).transpose();
         Ok(changes::MeetingInput {
@@ -1321,49 +1321,49 @@ impl MeetingIn {
 
 /// CAB meetings from 30 days ago on.
 #[utoipa::path(get, path = "/api/v1/cab_meetings", tag = "changes",
-    responses((status = 200, body = Vec<MeetingOut>)))]
+    responses((status = 200, body = Vec<CabMeetingOut>)))]
 pub async fn list_meetings(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-) -> ApiResult<Json<Vec<MeetingOut>>> {
+) -> ApiResult<Json<Vec<CabMeetingOut>>> {
     let list = changes::meetings(&s.core, &ctx).await?;
     Ok(Json(list.into_iter().map(Into::into).collect()))
 }
 
 /// Plans a CAB meeting (managers).
-#[utoipa::path(post, path = "/api/v1/cab_meetings", tag = "changes", request_body = MeetingIn,
-    responses((status = 201, body = MeetingDetailOut), (status = 422, body = ProblemJson, content_type = "application/problem+json")))]
+#[utoipa::path(post, path = "/api/v1/cab_meetings", tag = "changes", request_body = CabMeetingIn,
+    responses((status = 201, body = CabMeetingDetailOut), (status = 422, body = ProblemJson, content_type = "application/problem+json")))]
 pub async fn create_meeting(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    ApiJson(body): ApiJson<MeetingIn>,
-) -> ApiResult<(StatusCode, Json<MeetingDetailOut>)> {
+    ApiJson(body): ApiJson<CabMeetingIn>,
+) -> ApiResult<(StatusCode, Json<CabMeetingDetailOut>)> {
     let m = changes::create_meeting(&s.core, &ctx, body.read()?).await?;
     Ok((StatusCode::CREATED, Json(m.into())))
 }
 
 /// A CAB meeting with its attendees, agenda and decisions.
 #[utoipa::path(get, path = "/api/v1/cab_meetings/{id}", tag = "changes", params(("id" = String, Path)),
-    responses((status = 200, body = MeetingDetailOut), (status = 404, body = ProblemJson, content_type = "application/problem+json")))]
+    responses((status = 200, body = CabMeetingDetailOut), (status = 404, body = ProblemJson, content_type = "application/problem+json")))]
 pub async fn get_meeting(
     State(s): State<AppState>,
     Caller(ctx): Caller,
     ApiPath(id): ApiPath<String>,
-) -> ApiResult<Json<MeetingDetailOut>> {
+) -> ApiResult<Json<CabMeetingDetailOut>> {
     Ok(Json(changes::meeting(&s.core, &ctx, &id).await?.into()))
 }
 
 /// Rewrites a CAB meeting (managers).
-#[utoipa::path(put, path = "/api/v1/cab_meetings/{id}", tag = "changes", request_body = MeetingIn,
+#[utoipa::path(put, path = "/api/v1/cab_meetings/{id}", tag = "changes", request_body = CabMeetingIn,
     params(("id" = String, Path), ("If-Match" = Option<String>, Header)),
-    responses((status = 200, body = MeetingDetailOut), (status = 422, body = ProblemJson, content_type = "application/problem+json")))]
+    responses((status = 200, body = CabMeetingDetailOut), (status = 422, body = ProblemJson, content_type = "application/problem+json")))]
 pub async fn put_meeting(
     State(s): State<AppState>,
     Caller(ctx): Caller,
     ApiPath(id): ApiPath<String>,
     IfMatch(v): IfMatch,
-    ApiJson(body): ApiJson<MeetingIn>,
-) -> ApiResult<Json<MeetingDetailOut>> {
+    ApiJson(body): ApiJson<CabMeetingIn>,
+) -> ApiResult<Json<CabMeetingDetailOut>> {
     Ok(Json(
         changes::update_meeting(&s.core, &ctx, &id, body.read()?, v)
             .await?
@@ -1373,7 +1373,7 @@ pub async fn put_meeting(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct DecisionIn {
+pub struct CabDecisionIn {
     /// The change (number or id).
     pub change: String,
     /// approved, rejected or deferred.
@@ -1385,15 +1385,15 @@ pub struct DecisionIn {
 
 /// Records the CAB's decision on a change (managers). When the recorder has an approval of
 /// the change waiting on them, their approval is decided too.
-#[utoipa::path(post, path = "/api/v1/cab_meetings/{id}/decisions", tag = "changes", request_body = DecisionIn,
+#[utoipa::path(post, path = "/api/v1/cab_meetings/{id}/decisions", tag = "changes", request_body = CabDecisionIn,
     params(("id" = String, Path)),
-    responses((status = 200, body = MeetingDetailOut), (status = 422, body = ProblemJson, content_type = "application/problem+json")))]
+    responses((status = 200, body = CabMeetingDetailOut), (status = 422, body = ProblemJson, content_type = "application/problem+json")))]
 pub async fn record_decision(
     State(s): State<AppState>,
     Caller(ctx): Caller,
     ApiPath(id): ApiPath<String>,
-    ApiJson(body): ApiJson<DecisionIn>,
-) -> ApiResult<Json<MeetingDetailOut>> {
+    ApiJson(body): ApiJson<CabDecisionIn>,
+) -> ApiResult<Json<CabMeetingDetailOut>> {
     let m = changes::record_decision(
         &s.core,
         &ctx,
