@@ -308,3 +308,77 @@ fn split() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
     responses::ErrorResponses.modify(&mut api);
     (router, api)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    /// utoipa keys the document's schemas by the type's bare name: two types of one name
+    /// (an `ImpactOut` of the CMDB and of changes) would silently become one. The API's
+    /// modules are read, and every type that derives `ToSchema` or is declared by a macro
+    /// that derives it must have a name of its own.
+    #[test]
+    fn schema_names_are_unique() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/api");
+        let mut seen: BTreeMap<String, String> = BTreeMap::new();
+        let mut clashes = Vec::new();
+        let entries = std::fs::read_dir(dir);
+        assert!(entries.is_ok(), "cannot read {dir}");
+        for entry in entries.into_iter().flatten().flatten() {
+            let path = entry.path();
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            let file = path.file_name().map(|f| f.to_string_lossy().into_owned());
+            let file = file.unwrap_or_default();
+            let mut derives = false;
+            let mut names = Vec::new();
+            let mut macro_next = false;
+            for line in text.lines() {
+                let l = line.trim();
+                if l.starts_with("#[derive(") && l.contains("ToSchema") {
+                    derives = true;
+                    continue;
+                }
+                if derives && (l.starts_with("pub struct ") || l.starts_with("pub enum ")) {
+                    let rest = l
+                        .trim_start_matches("pub struct ")
+                        .trim_start_matches("pub enum ");
+                    names.push(
+                        rest.split(|c: char| !c.is_alphanumeric() && c != '_')
+                            .next()
+                            .unwrap_or("")
+                            .to_owned(),
+                    );
+                    derives = false;
+                } else if !l.starts_with("#[") && !l.starts_with("///") {
+                    derives = false;
+                }
+                if l.ends_with("task_out!(") || l.ends_with("task_in!(") {
+                    macro_next = true;
+                    continue;
+                }
+                if macro_next && !l.starts_with("///") && !l.starts_with("#[") {
+                    names.push(
+                        l.split(|c: char| !c.is_alphanumeric() && c != '_')
+                            .next()
+                            .unwrap_or("")
+                            .to_owned(),
+                    );
+                    macro_next = false;
+                }
+            }
+            for n in names.into_iter().filter(|n| !n.is_empty()) {
+                if let Some(other) = seen.insert(n.clone(), file.clone()) {
+                    clashes.push(format!("{n} in {other} and {file}"));
+                }
+            }
+        }
+        assert!(
+            seen.len() > 100,
+            "the scan found only {} schemas",
+            seen.len()
+        );
+        assert!(clashes.is_empty(), "schemas of one name: {clashes:?}");
+    }
+}
