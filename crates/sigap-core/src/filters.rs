@@ -31,6 +31,40 @@ pub const LISTS: &[(&str, &[&str])] = &[
             "cols",
         ],
     ),
+    (
+        "changes",
+        &[
+            "queue",
+            "q",
+            "state",
+            "priority",
+            "group",
+            "assignee",
+            "location",
+            "change_type",
+            "risk",
+            "sort",
+            "cols",
+        ],
+    ),
+    (
+        "change_tasks",
+        &[
+            "queue", "q", "state", "priority", "group", "assignee", "location", "sort", "cols",
+        ],
+    ),
+    (
+        "requested_items",
+        &[
+            "queue", "q", "state", "priority", "group", "assignee", "location", "sort", "cols",
+        ],
+    ),
+    (
+        "catalog_tasks",
+        &[
+            "queue", "q", "state", "priority", "group", "assignee", "location", "sort", "cols",
+        ],
+    ),
 ];
 
 /// How many views one person keeps per list.

@@ -25,6 +25,8 @@ pub struct WaitingApproval {
     pub on_behalf_of: String,
     pub answers: Vec<AnswerLine>,
     pub price: String,
+    /// The page of what it decides, when the viewer may see it (a change's).
+    pub href: String,
 }
 
 #[derive(Template)]
@@ -51,6 +53,8 @@ async fn approvals_view(
     for a in approvals::mine(&v.state.core, &v.ctx).await? {
         let id = a.id.to_string();
         let Ok((_, d)) = requests::for_approver(&v.state.core, &v.ctx, &id).await else {
+            // Not a requested item's: a change's.
+            waiting.push(super::changes::waiting_approval(v, tt, &a, id).await);
             continue;
         };
         let person = |p: &Option<sigap_core::model::PersonRef>| {
@@ -69,6 +73,7 @@ async fn approvals_view(
             },
             answers: answer_lines(tt, &d),
             price: requests::price_text(d.item.ext.price),
+            href: String::new(),
             id,
         });
     }

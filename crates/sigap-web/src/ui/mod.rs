@@ -2,8 +2,12 @@
 
 mod admin;
 mod approvals;
+mod cab;
 mod catalog;
 mod catalog_admin;
+mod change_admin;
+mod change_calendar;
+mod changes;
 mod incidents;
 mod locations;
 mod portfolio;
@@ -175,6 +179,87 @@ pub fn router(state: AppState) -> Router {
             get(catalog_task_page).post(catalog_task_update),
         )
         .route("/catalog_tasks/{key}/act", post(catalog_task_act))
+        .route(
+            "/changes",
+            get(queue::show::<changes::Changes>).post(changes::change_create),
+        )
+        .route("/changes/bulk", post(queue::bulk::<changes::Changes>))
+        .route("/changes/views", post(queue::save::<changes::Changes>))
+        .route(
+            "/changes/views/{id}/delete",
+            post(queue::delete::<changes::Changes>),
+        )
+        .route("/changes/new", get(changes::change_new))
+        .route(
+            "/changes/calendar",
+            get(change_calendar::change_calendar_page),
+        )
+        .route(
+            "/changes/{key}",
+            get(changes::change_page).post(changes::change_update),
+        )
+        .route("/changes/{key}/act", post(changes::change_act))
+        .route("/changes/{key}/risk", post(changes::change_risk))
+        .route("/changes/{key}/tasks", post(changes::change_task_add))
+        .route("/changes/{key}/links", post(changes::change_link))
+        .route(
+            "/changes/{key}/links/{kind}/{task}/remove",
+            post(changes::change_unlink),
+        )
+        .route("/change_tasks", get(queue::show::<changes::ChangeTasks>))
+        .route(
+            "/change_tasks/bulk",
+            post(queue::bulk::<changes::ChangeTasks>),
+        )
+        .route(
+            "/change_tasks/views",
+            post(queue::save::<changes::ChangeTasks>),
+        )
+        .route(
+            "/change_tasks/views/{id}/delete",
+            post(queue::delete::<changes::ChangeTasks>),
+        )
+        .route(
+            "/change_tasks/{key}",
+            get(changes::change_task_page).post(changes::change_task_update),
+        )
+        .route("/change_tasks/{key}/act", post(changes::change_task_act))
+        .route("/cab", get(cab::cab_page).post(cab::cab_create))
+        .route("/cab/new", get(cab::cab_new))
+        .route(
+            "/cab/{id}",
+            get(cab::cab_meeting_page).post(cab::cab_meeting_update),
+        )
+        .route("/cab/{id}/decisions", post(cab::cab_decision))
+        .route("/admin/changes", get(change_admin::change_admin_page))
+        .route(
+            "/admin/changes/templates",
+            post(change_admin::change_template_create),
+        )
+        .route(
+            "/admin/changes/templates/{id}",
+            get(change_admin::change_template_page).post(change_admin::change_template_update),
+        )
+        .route(
+            "/admin/changes/templates/{id}/{action}",
+            post(change_admin::change_template_decide),
+        )
+        .route(
+            "/admin/changes/blackouts",
+            get(change_admin::change_blackouts_page).post(change_admin::change_blackout_add),
+        )
+        .route(
+            "/admin/changes/blackouts/{id}/remove",
+            post(change_admin::change_blackout_remove),
+        )
+        .route(
+            "/admin/changes/maintenance",
+            get(change_admin::change_maintenance_page),
+        )
+        .route(
+            "/admin/changes/maintenance/{offering}",
+            post(change_admin::change_maintenance_set),
+        )
         .route("/approvals", get(approvals_page))
         .route("/approvals/delegations", post(delegation_add))
         .route(
