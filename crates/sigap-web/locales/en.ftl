@@ -1224,3 +1224,9 @@ task-state-in_progress = In progress
 task-state-closed_complete = Closed complete
 task-state-closed_incomplete = Closed incomplete
 task-state-skipped = Skipped
+
+# change management: an incident's changes
+incident-changes-title = Changes
+field-caused-by-change = Caused by change
+field-awaiting-change = Waiting for change
+incident-set-caused-by = Record the change

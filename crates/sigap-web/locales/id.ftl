@@ -1197,3 +1197,9 @@ task-state-in_progress = Sedang dikerjakan
 task-state-closed_complete = Ditutup selesai
 task-state-closed_incomplete = Ditutup tidak selesai
 task-state-skipped = Dilewati
+
+# change management: an incident's changes
+incident-changes-title = Perubahan
+field-caused-by-change = Disebabkan oleh perubahan
+field-awaiting-change = Menunggu perubahan
+incident-set-caused-by = Catat perubahannya

@@ -14,6 +14,7 @@ both!(
     the_calendar_shows_changes_on_their_days_with_their_conflicts,
     the_cab_records_a_decision_through_its_form,
     a_standard_change_comes_from_a_template_approved_in_the_settings,
+    an_incident_shows_the_change_that_caused_it,
 );
 
 /// A page's HTML, with its status.
@@ -863,5 +864,52 @@ async fn a_standard_change_comes_from_a_template_approved_in_the_settings(
     // The risk questionnaires are shown as they are.
     let (_, html) = page(&app, &agent, "/admin/changes").await?;
     assert!(html.contains("Who would an outage during the change affect?"));
+    Ok(())
+}
+
+async fn an_incident_shows_the_change_that_caused_it(app: TestApp) -> anyhow::Result<()> {
+    let (_, token) = app.person("ani", &["agent"], None).await?;
+    let agent = app.browser("ani", "ani-password-1").await?;
+    let c = post(
+        &app,
+        "/changes",
+        &token,
+        json!({"short_description": "Move the mail relay"}),
+    )
+    .await?;
+    let change = c["number"].as_str().unwrap_or_default().to_owned();
+    let i = post(
+        &app,
+        "/incidents",
+        &token,
+        json!({"short_description": "Mail bounces"}),
+    )
+    .await?;
+    let incident = i["number"].as_str().unwrap_or_default().to_owned();
+    let (status, html) = page(&app, &agent, &format!("/incidents/{incident}")).await?;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("id=\"caused-by-form\""),
+        "the incident offers no caused-by form"
+    );
+    let path = format!("/incidents/{incident}/caused-by");
+    let (status, _, _) = submit(&app, &agent, &path, &[("change", "CHG9999999")]).await?;
+    assert_eq!(status, 422, "an unknown change is refused");
+    let (status, location, _) = submit(&app, &agent, &path, &[("change", &change)]).await?;
+    assert_eq!(
+        (status, location.as_str()),
+        (303, format!("/incidents/{incident}?notice=linked").as_str())
+    );
+    let (_, html) = page(&app, &agent, &format!("/incidents/{incident}")).await?;
+    let shown = html
+        .split("id=\"caused-by-change\"")
+        .nth(1)
+        .unwrap_or_default();
+    assert!(
+        shown.starts_with(&format!("><a href=\"/changes/{change}\">")),
+        "{shown:.200}"
+    );
+    let tied = get(&app, &format!("/incidents/{incident}/changes"), &token).await?;
+    assert_eq!(tied["caused_by_change"][0], change.as_str());
     Ok(())
 }

@@ -1298,3 +1298,39 @@ pub(crate) async fn waiting_approval(
         id,
     }
 }
+
+/// The changes an incident is tied to, for its page: the one that caused it and the one it
+/// waits for, as (number, short description).
+pub(crate) async fn of_incident(
+    v: &Visit,
+    i: &sigap_core::model::Incident,
+) -> changes::IncidentChanges {
+    changes::of_incident(&v.state.core, &v.ctx, i.id)
+        .await
+        .unwrap_or_default()
+}
+
+/// Records the change that caused an incident (its *caused by change*), from the incident's
+/// page.
+pub async fn incident_caused_by(v: Visit, Path(key): Path<String>, form: FormData) -> PageResult {
+    let i = sigap_core::incidents::get(&v.state.core, &v.ctx, &key).await?;
+    let change = form.text("change");
+    changes::link(
+        &v.state.core,
+        &v.ctx,
+        &change,
+        LinkKind::Caused,
+        vec![i.number.clone()],
+    )
+    .await
+    .map_err(|e| match e {
+        sigap_core::AppError::NotFound => {
+            sigap_core::AppError::field("change", "not_found", "no such change")
+        }
+        other => other,
+    })?;
+    Ok(see_other(
+        &format!("/incidents/{}", encode(&i.number)),
+        Some("linked"),
+    ))
+}

@@ -250,6 +250,8 @@ pub struct IncidentPage<'a> {
     pub location_names: Vec<String>,
     /// Its problem and the known errors beside it.
     pub problems: super::problems::IncidentProblems,
+    /// The change that caused it and the change it waits for.
+    pub changes: sigap_core::changes::IncidentChanges,
 }
 
 /// The names of the active locations the viewer may choose (the first 200 by name).
@@ -367,6 +369,7 @@ async fn incident_view(
         clocks: super::sla::cards(tt, viewer, clocks),
         location_names: location_names(state, ctx).await,
         problems: super::problems::of_incident(v, &d.incident).await,
+        changes: super::changes::of_incident(v, &d.incident).await,
         chrome,
     };
     Ok(render(status, &page))

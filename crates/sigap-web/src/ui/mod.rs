@@ -99,6 +99,10 @@ pub fn router(state: AppState) -> Router {
         .route("/incidents/{key}/problem", post(incident_problem))
         .route("/incidents/{key}/known-error", post(incident_known_error))
         .route(
+            "/incidents/{key}/caused-by",
+            post(changes::incident_caused_by),
+        )
+        .route(
             "/problems",
             get(queue::show::<Problems>).post(problem_create),
         )
