@@ -776,6 +776,159 @@ async function main() {
   await user.context().close();
   await agent.context().close();
 
+  // ----- change management: a normal change raised on a CI, its risk questions answered, the
+  // CAB approves it, it is scheduled despite a second change on the same CI (seen on the
+  // calendar), implemented, reviewed and closed -----
+  // The implementer works in Jakarta time: the window is typed and shown in his zone.
+  const changeZone = 'Asia/Jakarta';
+  await api('POST', '/people', { login: 'rudi', name: 'Rudi Hartono', roles: ['agent'], password: 'rudi-password-123', time_zone: changeZone });
+  await api('POST', '/people', { login: 'dewi', name: 'Dewi Kusuma', roles: ['agent'], password: 'dewi-password-123' });
+  await api('POST', '/groups', { name: 'Server Team', type: 'technical' });
+  await api('POST', '/groups/Server%20Team/members', { person: 'rudi' });
+  await api('PATCH', '/groups/Server%20Team', { manager: 'mira' });
+  await api('POST', '/groups', { name: 'CAB', type: 'technical' });
+  await api('POST', '/groups/CAB/members', { person: 'dewi' });
+  // A CI no service depends on: the risk comes from the answers alone.
+  const ledger = await api('POST', '/configuration_items', { class: 'server', name: 'srv-ledger' });
+  // The window: three days from now, 10:00–12:00 in the implementer's zone.
+  const changeDay = new Intl.DateTimeFormat('en-CA', { timeZone: changeZone, year: 'numeric', month: '2-digit', day: '2-digit' })
+    .format(new Date(Date.now() + 3 * 24 * 3_600_000));
+  check(/^\d{4}-\d{2}-\d{2}$/.test(changeDay), `the change day came out as "${changeDay}"`);
+  const implementer = await personPage('rudi', 'rudi-password-123');
+  const changeState = async () => (await implementer.locator('#change-state').innerText()).trim();
+  const changeAct = async (action) => submit(implementer, implementer.locator(`#change-actions button[name="action"][value="${action}"]`));
+
+  // The implementer raises it from the change queue.
+  await visit(implementer, `${origin}/changes`);
+  await submit(implementer, implementer.locator('a.button.primary[href="/changes/new"]'));
+  check(new URL(implementer.url()).pathname === '/changes/new', `the new-change link ended on ${implementer.url()}`);
+  const draft = implementer.locator('form#new-change');
+  await draft.locator('input[name="change_type"][value="normal"]').check();
+  await draft.locator('#f-short_description').fill('Upgrade the ledger server firmware');
+  await draft.locator('#f-description').fill('The vendor fixed a disk controller fault in firmware 2.4.');
+  await draft.locator('#f-assignment_group').selectOption('Server Team');
+  await draft.locator('#f-ci').fill('server/srv-ledger');
+  await draft.locator('#f-planned_start').fill(`${changeDay}T10:00`);
+  await draft.locator('#f-planned_end').fill(`${changeDay}T12:00`);
+  await draft.locator('#f-reason').fill('The controller drops disks under load.');
+  await draft.locator('#f-implementation_plan').fill('Fail the ledger over to the standby, flash firmware 2.4, reboot.');
+  await draft.locator('#f-backout_plan').fill('Flash firmware 2.3 back from the saved image.');
+  await draft.locator('#f-test_plan').fill('Run the disk soak test for 30 minutes.');
+  await shot(implementer, 'change-new-form');
+  await submit(implementer, draft.locator('button.primary'));
+  const change = (await implementer.locator('h1 .number').innerText()).trim();
+  check(/^CHG\d{7}$/.test(change), `creating a change ended on "${change}", not a change number`);
+  check((await changeState()) === 'New', `the new change is "${await changeState()}"`);
+  check((await implementer.locator('#change-type').innerText()).trim() === 'Normal', 'the change is not a normal change');
+  const shownWindow = (await implementer.locator('#change-window').innerText()).trim();
+  check(shownWindow.startsWith(`${changeDay} 10:00`) && shownWindow.includes('12:00'), `the window reads "${shownWindow}"`);
+  check((await implementer.locator('#change-cis a', { hasText: 'srv-ledger' }).count()) === 1, 'the change does not list its CI');
+  const saved = await api('GET', `/changes/${change}`);
+  check(Date.parse(saved.planned_start) === Date.parse(`${changeDay}T03:00:00Z`), `10:00 in ${changeZone} was stored as ${saved.planned_start}`);
+
+  // Assessed, and the risk questions answered: 4 + 1 + 2 + 1 + 1 = 9, high.
+  await changeAct('assess');
+  check((await changeState()) === 'Assess', `after assessing the change is "${await changeState()}"`);
+  const answers = { users_affected: 'everyone', done_before: 'once', backout: 'hours', outage: 'window', tested: 'partly' };
+  for (const [question, answer] of Object.entries(answers)) {
+    await implementer.locator(`form#risk-form input[name="risk.${question}"][value="${answer}"]`).check();
+  }
+  await submit(implementer, implementer.locator('form#risk-form button[type="submit"]'));
+  const riskBadge = (await implementer.locator('#change-risk-badge').innerText()).trim();
+  check(riskBadge === 'Risk: High', `after answering the risk questions the badge reads "${riskBadge}"`);
+  check((await implementer.locator('#change-risk-level').innerText()).includes('score 9'), 'the risk score is not 9');
+  check((await changeState()) === 'Assess', `answering the risk moved the change to "${await changeState()}"`);
+  const notAsked = (await implementer.locator('#change-approvals').innerText()).trim();
+  check(notAsked.endsWith('Not asked yet'), `before asking, the approvals card reads "${notAsked}"`);
+  await shot(implementer, 'change-risk-answered');
+
+  // Put to its approvers: a high risk asks every member of the CAB.
+  await changeAct('request_approval');
+  check((await changeState()) === 'Authorize', `after asking for approval the change is "${await changeState()}"`);
+  check((await implementer.locator('#change-approval').innerText()).trim() === 'Waiting', 'the approval is not waiting');
+  const asked = await implementer.locator('#change-approvals').innerText();
+  check(asked.includes('Dewi Kusuma') && asked.includes('CAB'), `the approvals read "${asked}"`);
+
+  // A second change on the same CI, overlapping by an hour, made through the API.
+  const hour = 3_600_000;
+  const other = await api('POST', '/changes', {
+    short_description: 'Replace the ledger server power supply',
+    assignment_group: 'Server Team',
+    cis: [ledger.id],
+    planned_start: new Date(Date.parse(saved.planned_start) + hour).toISOString(),
+    planned_end: new Date(Date.parse(saved.planned_end) + hour).toISOString(),
+    implementation_plan: 'Swap the redundant power supply unit.',
+    backout_plan: 'Put the old unit back.',
+    test_plan: 'Check both supplies report OK.',
+  });
+  const otherChange = other.number;
+  check(/^CHG\d{7}$/.test(otherChange) && otherChange !== change, `the second change is "${otherChange}"`);
+  await api('POST', `/changes/${otherChange}/assess`, {});
+  await reload(implementer);
+  check(await implementer.locator('#change-conflict-badge').isVisible(), 'the change is not marked in conflict');
+  const conflictLines = implementer.locator('#change-conflicts li.conflict-same_ci', { hasText: otherChange });
+  check((await conflictLines.count()) === 1, `the conflicts do not name ${otherChange} on the same CI`);
+
+  // The CAB member approves it on My approvals.
+  const cabMember = await personPage('dewi', 'dewi-password-123');
+  await visit(cabMember, `${origin}/approvals`);
+  const waitingChange = cabMember.locator(`#approval-${change}`);
+  const facts = await waitingChange.innerText();
+  check(facts.includes('Upgrade the ledger server firmware') && facts.includes('High'), `the approval shows "${facts}"`);
+  await waitingChange.locator('textarea[name="comment"]').fill('Approved by the CAB; keep the standby ready.');
+  await shot(cabMember, 'change-cab-approval');
+  await submit(cabMember, waitingChange.locator('button[value="approve"]'));
+  check((await cabMember.locator('#no-approvals').count()) === 1, 'the change approval is still waiting');
+  await cabMember.context().close();
+
+  // Scheduled: the conflict needs its reason.
+  await reload(implementer);
+  check((await implementer.locator('#change-approval').innerText()).trim() === 'Approved', 'the change is not approved');
+  check((await changeState()) === 'Authorize', `after the approval the change is "${await changeState()}"`);
+  const schedule = implementer.locator('form#schedule');
+  check(await schedule.locator('#s-conflict_reason').isVisible(), 'scheduling a change in conflict asks no reason');
+  await schedule.locator('#s-conflict_reason').fill(`Done together with ${otherChange}: same engineer, same visit.`);
+  await submit(implementer, schedule.locator('button[type="submit"]'));
+  check((await changeState()) === 'Scheduled', `after scheduling the change is "${await changeState()}"`);
+  check((await implementer.locator('#change-actions').innerText()).includes(`Done together with ${otherChange}`), 'the conflict reason is not shown');
+
+  // The calendar shows both, marked in conflict: the month, then the week of the window.
+  for (const view of ['month', 'week']) {
+    await visit(implementer, `${origin}/changes/calendar?view=${view}&date=${changeDay}`);
+    const day = implementer.locator(`#change-calendar td[data-date="${changeDay}"]`);
+    for (const n of [change, otherChange]) {
+      const entry = day.locator(`li.entry[data-number="${n}"]`);
+      check((await entry.count()) === 1, `the ${view} view does not show ${n} on ${changeDay}`);
+      check((await entry.getAttribute('data-conflict')) === 'true', `the ${view} view does not mark ${n} in conflict`);
+    }
+    const summary = (await implementer.locator('#calendar-summary').innerText()).trim();
+    check(summary.includes('2 in conflict'), `the ${view} view's summary reads "${summary}"`);
+  }
+  const markText = await implementer.locator(`li.entry[data-number="${change}"] .conflict-mark`).innerText();
+  check(markText.includes('In conflict'), `the week view marks the change with "${markText}"`);
+  await shot(implementer, 'change-calendar-conflict');
+
+  // Implemented, reviewed with its outcome, and closed with the review notes.
+  await submit(implementer, implementer.locator(`#change-calendar li.entry[data-number="${change}"] a`));
+  check(new URL(implementer.url()).pathname === `/changes/${change}`, `the calendar link ended on ${implementer.url()}`);
+  await changeAct('implement');
+  check((await changeState()) === 'Implement', `after starting the implementation the change is "${await changeState()}"`);
+  const review = implementer.locator('form#review');
+  await review.locator('select[name="outcome"]').selectOption('successful_with_issues');
+  await review.locator('textarea[name="notes"]').fill('Firmware 2.4 in; the standby took 5 minutes longer than planned.');
+  await submit(implementer, review.locator('button[type="submit"]'));
+  check((await changeState()) === 'Review', `after finishing the change is "${await changeState()}"`);
+  check((await implementer.locator('#change-outcome').innerText()).trim() === 'Successful with issues', 'the outcome is not shown');
+  const close = implementer.locator('form#close');
+  await close.locator('textarea[name="review_notes"]').fill('Worked. Next time warm up the standby an hour before.');
+  await submit(implementer, close.locator('button[type="submit"]'));
+  check((await changeState()) === 'Closed', `after closing the change is "${await changeState()}"`);
+  check((await implementer.locator('#change-actions').innerText()).includes('warm up the standby'), 'the review notes are not shown');
+  const closed = await api('GET', `/changes/${change}`);
+  check(closed.state === 'closed' && closed.outcome === 'successful_with_issues', `the API reads ${closed.state}, ${closed.outcome}`);
+  await shot(implementer, 'change-closed');
+  await implementer.context().close();
+
   await step('logout', async () => {
     await clickAndLoad(await reveal('form.logout button[type="submit"]'));
     check(path() === '/login', `logging out ended on ${page.url()}, expected /login`);

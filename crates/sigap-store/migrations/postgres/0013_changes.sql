@@ -71,7 +71,9 @@ CREATE TABLE change_ci (
     direct     BOOLEAN NOT NULL,
     PRIMARY KEY (change_id, ci_id)
 );
-CREATE INDEX change_ci_ci ON change_ci (ci_id, change_id);
+-- The conflict check joins a change's CIs to the other changes' on the same CI, at least one
+-- side affecting it: a CI many changes reach is sought only for the changes affecting it.
+CREATE INDEX change_ci_ci ON change_ci (ci_id, direct, change_id);
 
 -- A change type's risk questionnaire and its approval rules by risk (JSON); a type without
 -- a row uses the built-in ones.

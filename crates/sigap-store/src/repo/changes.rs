@@ -208,20 +208,28 @@ pub async fn clashes(
     end: Timestamp,
     limit: i64,
 ) -> StoreResult<Vec<Clash>> {
-    let rows = tx
-        .query(
+    // Two halves, each served by an index: the CIs it affects against every change on them,
+    // and the CIs it reaches against the changes affecting them.
+    let half = |mine: &str, theirs: &str| {
+        format!(
             "SELECT t.id, t.short_description, t.number, t.state, x.planned_start, x.planned_end, \
              k.id, k.name, c.code, o.direct, m.direct \
              FROM change_ci m \
-             JOIN change_ci o ON o.ci_id = m.ci_id AND o.change_id <> m.change_id AND (m.direct OR o.direct) \
+             JOIN change_ci o ON o.ci_id = m.ci_id {theirs} AND o.change_id <> m.change_id \
              JOIN change_request x ON x.task_id = o.change_id \
              JOIN task t ON t.id = o.change_id \
              JOIN ci k ON k.id = o.ci_id JOIN ci_class c ON c.id = k.class_id \
-             WHERE m.change_id = $1 AND x.planned_start < $3 AND x.planned_end > $2 \
-             AND t.state NOT IN ('closed', 'canceled') \
-             ORDER BY x.planned_start, t.number, k.name LIMIT $4",
-            &[change.into(), start.into(), end.into(), limit.into()],
+             WHERE m.change_id = $1 AND {mine} AND x.planned_start < $3 AND x.planned_end > $2 \
+             AND t.state NOT IN ('closed', 'canceled')"
         )
+    };
+    let sql = format!(
+        "SELECT * FROM ({} UNION ALL {}) u ORDER BY 5, 3, 8 LIMIT $4",
+        half("m.direct = TRUE", ""),
+        half("m.direct = FALSE", "AND o.direct = TRUE"),
+    );
+    let rows = tx
+        .query(&sql, &[change.into(), start.into(), end.into(), limit.into()])
         .await?;
     rows.iter()
         .map(|r| {
@@ -249,15 +257,22 @@ pub async fn clashes(
 /// Of the changes given, those in conflict with another change not closed or canceled.
 pub async fn in_conflict(tx: &mut Tx<'_>, changes: &[TaskId]) -> StoreResult<Vec<TaskId>> {
     let dialect = tx.dialect();
+    let half = |mine: &str, theirs: &str| {
+        format!(
+            "SELECT m.change_id FROM change_ci m \
+             JOIN change_ci o ON o.ci_id = m.ci_id {theirs} AND o.change_id <> m.change_id \
+             JOIN change_request xm ON xm.task_id = m.change_id \
+             JOIN change_request xo ON xo.task_id = o.change_id \
+             JOIN task t ON t.id = o.change_id \
+             WHERE {} AND {mine} AND xo.planned_start < xm.planned_end \
+             AND xo.planned_end > xm.planned_start AND t.state NOT IN ('closed', 'canceled')",
+            in_json(dialect, "m.change_id", "$1")
+        )
+    };
     let sql = format!(
-        "SELECT DISTINCT m.change_id FROM change_ci m \
-         JOIN change_ci o ON o.ci_id = m.ci_id AND o.change_id <> m.change_id AND (m.direct OR o.direct) \
-         JOIN change_request xm ON xm.task_id = m.change_id \
-         JOIN change_request xo ON xo.task_id = o.change_id \
-         JOIN task t ON t.id = o.change_id \
-         WHERE {} AND xo.planned_start < xm.planned_end AND xo.planned_end > xm.planned_start \
-         AND t.state NOT IN ('closed', 'canceled')",
-        in_json(dialect, "m.change_id", "$1")
+        "{} UNION {}",
+        half("m.direct = TRUE", ""),
+        half("m.direct = FALSE", "AND o.direct = TRUE")
     );
     let mut out = Vec::new();
     for chunk in changes.chunks(500) {
