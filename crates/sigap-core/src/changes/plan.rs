@@ -472,7 +472,13 @@ pub async fn calendar(
                 .filter(|c| !c.state.is_final())
                 .map(|c| c.id)
                 .collect();
-            let flagged = repo::in_conflict(tx, &open).await?;
+            // The feed marks no conflicts: it lists months of changes, and a calendar program
+            // shows none of it.
+            let flagged = if filter.scheduled_only {
+                Vec::new()
+            } else {
+                repo::in_conflict(tx, &open).await?
+            };
             let blackouts = repo::blackouts(tx, from, to, None).await?;
             let entries = list
                 .into_iter()
@@ -542,12 +548,7 @@ pub async fn ics(
             ics_text(&format!("{} {}", c.number, c.short_description))
         ));
         let risk = c.ext.risk.map(|r| r.code()).unwrap_or("-");
-        let desc = format!(
-            "{} change, {}; risk {risk}{}",
-            c.ext.change_type,
-            c.state,
-            if e.in_conflict { "; in conflict" } else { "" }
-        );
+        let desc = format!("{} change, {}; risk {risk}", c.ext.change_type, c.state);
         line(&format!("DESCRIPTION:{}", ics_text(&desc)));
         line(&format!("URL:{base}/changes/{}", c.number));
         line(&format!("SEQUENCE:{}", c.version));
