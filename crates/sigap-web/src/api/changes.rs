@@ -703,7 +703,17 @@ pub struct CalendarQuery {
     pub assignment_group: Option<String>,
     /// low, moderate, high or very_high.
     pub risk: Option<String>,
-    /// The feed only: a personal API token (calendar programs send no header).
+}
+
+/// The feed's period and token.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FeedQuery {
+    /// RFC 3339 or a date (default: 30 days ago).
+    pub from: Option<String>,
+    /// RFC 3339 or a date, inclusive (default: 210 days after `from`).
+    pub to: Option<String>,
+    /// A personal API token (calendar programs send no header).
     #[param(pattern = r"^[A-Za-z0-9_.-]*$")]
     pub token: Option<String>,
 }
@@ -823,14 +833,14 @@ pub async fn calendar(
 /// The scheduled changes as an iCalendar feed (RFC 5545) to subscribe to: by default from
 /// 30 days ago to 180 days on. Authenticated by a personal API token in `token` (or the
 /// usual header or session).
-#[utoipa::path(get, path = "/api/v1/changes/calendar.ics", tag = "changes", params(CalendarQuery),
+#[utoipa::path(get, path = "/api/v1/changes/calendar.ics", tag = "changes", params(FeedQuery),
     responses((status = 200, content_type = "text/calendar", body = String),
         (status = 401, body = ProblemJson, content_type = "application/problem+json")))]
 pub async fn calendar_feed(
     State(s): State<AppState>,
     caller: Option<axum::Extension<std::sync::Arc<sigap_core::Principal>>>,
     headers: HeaderMap,
-    ApiQuery(q): ApiQuery<CalendarQuery>,
+    ApiQuery(q): ApiQuery<FeedQuery>,
 ) -> ApiResult<Response> {
     let request_id = headers
         .get("x-request-id")
