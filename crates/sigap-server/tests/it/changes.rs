@@ -23,6 +23,7 @@ both!(
     the_calendar_feed_is_icalendar,
     bad_input_changes_nothing,
     random_actions_never_leave_the_model,
+    a_change_outside_its_maintenance_window_is_in_conflict,
 );
 
 /// The people, groups and CIs of the tests: andi implements in Web (maya is its manager);
@@ -1459,5 +1460,88 @@ async fn random_actions_never_leave_the_model(app: TestApp) -> anyhow::Result<()
             }
         }
     }
+    Ok(())
+}
+
+async fn a_change_outside_its_maintenance_window_is_in_conflict(
+    app: TestApp,
+) -> anyhow::Result<()> {
+    let s = setup(&app).await?;
+    let oid = crate::requests::catalogue_offering(&app, "Payroll").await?;
+    // A calendar with no hours at all: every window is outside it.
+    let (st, cal) = send(
+        &app.http,
+        Method::POST,
+        &app.api("/calendars"),
+        &app.admin_token,
+        Some(json!({"name": "Never", "time_zone": "UTC", "hours": [[], [], [], [], [], [], []]})),
+    )
+    .await?;
+    assert_eq!(st, StatusCode::CREATED, "{cal}");
+    let path = app.api(&format!("/offerings/{oid}/maintenance_window"));
+    let (st, v) = send(
+        &app.http,
+        Method::PUT,
+        &path,
+        &s.andi,
+        Some(json!({"calendar": "Never"})),
+    )
+    .await?;
+    assert_eq!(
+        st,
+        StatusCode::FORBIDDEN,
+        "managers set maintenance windows: {v}"
+    );
+    let (st, v) = send(
+        &app.http,
+        Method::PUT,
+        &path,
+        &s.maya,
+        Some(json!({"calendar": "No such"})),
+    )
+    .await?;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    let (st, v) = send(
+        &app.http,
+        Method::PUT,
+        &path,
+        &s.maya,
+        Some(json!({"calendar": "Never"})),
+    )
+    .await?;
+    assert_eq!(
+        (st, &v["calendar"]["display"]),
+        (StatusCode::OK, &json!("Never")),
+        "{v}"
+    );
+    let w = window(&app, 24, 1);
+    let n = normal(&app, &s, "Payroll upgrade", &["printer-01"], &w).await?;
+    patch(&app, &s.andi, &n, json!({"service_offering": oid})).await?;
+    let kinds = async || -> anyhow::Result<Vec<String>> {
+        let list = get(&app, &format!("/changes/{n}/conflicts"), &s.andi).await?;
+        Ok(list
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|c| text(&c["kind"]))
+            .collect())
+    };
+    assert_eq!(kinds().await?, ["maintenance"]);
+    let (st, _) = send(
+        &app.http,
+        Method::PUT,
+        &path,
+        &s.maya,
+        Some(json!({"calendar": null})),
+    )
+    .await?;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(
+        kinds().await?,
+        Vec::<String>::new(),
+        "no window, no conflict"
+    );
+    let list = get(&app, "/maintenance_windows", &s.andi).await?;
+    assert_eq!(list.as_array().map(Vec::len), Some(0));
     Ok(())
 }
