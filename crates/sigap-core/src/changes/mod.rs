@@ -432,9 +432,14 @@ impl Process for ChangeExt {
                 if before.state != S::Scheduled {
                     moves(S::Scheduled)?;
                 }
-                f.ext.conflict_reason = conflict_reason.clone();
                 let reason = conflict_reason.clone();
                 let conflicts = plan::check_schedule(tx, before.id, f, &reason).await?;
+                // The reason is kept when it was needed.
+                f.ext.conflict_reason = if conflicts.is_empty() {
+                    String::new()
+                } else {
+                    reason.clone()
+                };
                 if !conflicts.is_empty() {
                     let note = format!(
                         "{}: {reason}",

@@ -328,7 +328,13 @@ pub(crate) async fn check_schedule(
     }
     let direct = repo::ci_ids(tx, change, true).await?;
     let reached = crate::cmdb::reach_in(tx, &direct, REACH_LIMIT).await?;
-    repo::set_cis(tx, change, &direct, &reached).await?;
+    // Rewritten only when the CMDB moved since it was kept.
+    let mut all: Vec<CiId> = direct.iter().chain(&reached).copied().collect();
+    all.sort();
+    all.dedup();
+    if all != repo::ci_ids(tx, change, false).await? {
+        repo::set_cis(tx, change, &direct, &reached).await?;
+    }
     let conflicts = conflicts_in(tx, change, f).await?;
     if !conflicts.is_empty() && reason.trim().is_empty() {
         let lines: Vec<String> = conflicts.iter().map(Conflict::summary).collect();
