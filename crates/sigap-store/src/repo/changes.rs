@@ -229,7 +229,10 @@ pub async fn clashes(
         half("m.direct = FALSE", "AND o.direct = TRUE"),
     );
     let rows = tx
-        .query(&sql, &[change.into(), start.into(), end.into(), limit.into()])
+        .query(
+            &sql,
+            &[change.into(), start.into(), end.into(), limit.into()],
+        )
         .await?;
     rows.iter()
         .map(|r| {
