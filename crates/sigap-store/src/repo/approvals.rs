@@ -31,7 +31,8 @@ const SELECT: &str = "SELECT a.id, a.task_id, t.number, t.short_description, a.s
     FROM approval a JOIN task t ON t.id = a.task_id JOIN person p ON p.id = a.approver_id \
     LEFT JOIN support_group g ON g.id = a.group_id LEFT JOIN person d ON d.id = a.decided_by_id";
 
-fn person_at(row: &Row, at: usize) -> StoreResult<Option<PersonRef>> {
+/// A person (id, login, name) from three columns from `at` on; none when the id is null.
+pub(crate) fn person_at(row: &Row, at: usize) -> StoreResult<Option<PersonRef>> {
     let id: Option<PersonId> = row.get(at)?;
     id.map(|id| {
         Ok(PersonRef {

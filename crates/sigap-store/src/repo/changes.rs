@@ -3,6 +3,7 @@
 //! templates, the risk questionnaire and approval rules per type, CAB meetings, blackout
 //! windows, offerings' maintenance windows, and the links to problems and incidents.
 
+use super::approvals::person_at;
 use super::cmdb::CiRef;
 use super::groups::PersonRef;
 use super::list::Val;
@@ -421,18 +422,6 @@ const TEMPLATE: &str = "SELECT t.id, t.name, t.state, t.fields, t.tasks, p.id, p
     d.id, d.login, d.name, t.decided_at, t.decision_note, i.id, i.name, t.created_at, t.updated_at, t.version \
     FROM change_template t LEFT JOIN person p ON p.id = t.proposed_by \
     LEFT JOIN person d ON d.id = t.decided_by LEFT JOIN catalog_item i ON i.id = t.item_id";
-
-fn person_at(row: &Row, at: usize) -> StoreResult<Option<PersonRef>> {
-    let id: Option<PersonId> = row.get(at)?;
-    id.map(|id| {
-        Ok(PersonRef {
-            id,
-            login: row.get(at + 1)?,
-            name: row.get(at + 2)?,
-        })
-    })
-    .transpose()
-}
 
 fn template_row(row: &Row) -> StoreResult<Template> {
     Ok(Template {
