@@ -77,9 +77,13 @@ pub async fn ask_from(
     if people.is_empty() {
         return Ok((Outcome::Rejected, from));
     }
+    // Asked from the first stage, the task starts a new round: earlier decisions no
+    // longer count.
+    let last = repo::last_round(tx, subject.task).await?;
+    let round = if from == 0 { last + 1 } else { last.max(1) };
     let link = format!("{PAGE}?task={}", subject.number);
     for p in people {
-        repo::ask(tx, subject.task, from as i64, p, group, now).await?;
+        repo::ask(tx, subject.task, (round, from as i64), p, group, now).await?;
         notify(
             tx,
             p,
@@ -212,7 +216,7 @@ pub async fn decide(
             let stage: Vec<Approval> = repo::of_task(tx, a.task_id)
                 .await?
                 .into_iter()
-                .filter(|x| x.stage == a.stage)
+                .filter(|x| x.round == a.round && x.stage == a.stage)
                 .collect();
             let need = stage_need(tx, a.task_id, a.stage).await?;
             let states: Vec<ApprovalState> = stage.iter().map(|x| x.state).collect();
@@ -259,6 +263,9 @@ async fn settled(
         }
         Some(TaskKind::Change) => {
             crate::changes::stage_settled(tx, actor, now, task, stage, outcome).await
+        }
+        Some(TaskKind::Article) => {
+            crate::knowledge::review_settled(tx, actor, now, task, outcome).await
         }
         _ => Ok(()),
     }

@@ -115,8 +115,10 @@ pub async fn list<P: Process>(
         .await?)
 }
 
-/// One attachment with its content, if its task is visible.
-pub async fn download<P: Process>(
+/// One attachment with its content, if its task is visible: an incident's to whoever
+/// sees the incident, an article's to whoever may read the article (its images are shown
+/// to the portal's readers).
+pub async fn download_any(
     core: &Core,
     ctx: &Ctx,
     id: &str,
@@ -131,6 +133,18 @@ pub async fn download<P: Process>(
         Err(StoreError::NotFound) => return Err(AppError::NotFound),
         Err(e) => return Err(e.into()),
     };
-    task::get::<P>(core, ctx, &a.task_id.to_string()).await?;
+    let task = a.task_id;
+    let kind = core
+        .store
+        .read(async move |tx| sigap_store::task::kind(tx, task).await)
+        .await?;
+    match kind {
+        Some(sigap_domain::task::TaskKind::Article) => {
+            crate::knowledge::may_read(core, ctx, task).await?;
+        }
+        _ => {
+            task::get::<sigap_store::incidents::IncidentExt>(core, ctx, &task.to_string()).await?;
+        }
+    }
     Ok((a, content))
 }

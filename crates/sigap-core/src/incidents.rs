@@ -60,6 +60,8 @@ pub enum Action {
     Resolve {
         code: String,
         notes: String,
+        /// The knowledge article it was resolved with (number or id), if any.
+        article: Option<String>,
     },
     /// The caller accepts the resolution (→ closed).
     Accept,
@@ -341,7 +343,11 @@ impl Process for IncidentExt {
                 f.state = IncidentState::InProgress;
                 f.ext.hold_reason = None;
             }
-            Action::Resolve { code, notes } => {
+            Action::Resolve {
+                code,
+                notes,
+                article,
+            } => {
                 crate::task::transition(before.state, IncidentState::Resolved)?;
                 let mut errs = Errors::new();
                 if !RESOLUTION_CODES.contains(&code.trim()) {
@@ -359,6 +365,14 @@ impl Process for IncidentExt {
                 f.ext.resolution_code = Some(code.trim().to_owned());
                 f.ext.hold_reason = None;
                 f.resolved_at = Some(now);
+                if let Some(key) = article.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
+                    let number =
+                        crate::knowledge::resolved_with(tx, actor, now, before.id, key).await?;
+                    note = Some((
+                        JournalKind::WorkNote,
+                        format!("resolved with knowledge article {number}"),
+                    ));
+                }
             }
             Action::Accept => {
                 if before.state != IncidentState::Resolved {
@@ -1306,11 +1320,11 @@ pub async fn attachments(
     crate::attachments::list::<IncidentExt>(core, ctx, key).await
 }
 
-/// One attachment with its content, if its incident is visible.
+/// One attachment with its content, if its incident (or article) is visible.
 pub async fn download(
     core: &Core,
     ctx: &Ctx,
     id: &str,
 ) -> AppResult<(sigap_store::task::attachments::Attachment, Vec<u8>)> {
-    crate::attachments::download::<IncidentExt>(core, ctx, id).await
+    crate::attachments::download_any(core, ctx, id).await
 }

@@ -62,6 +62,14 @@ impl Registry {
                     .map_err(|e| e.to_string())
             })
         });
+        r.register(crate::knowledge::REVIEW_JOB, |core, _job| {
+            Box::pin(async move {
+                crate::knowledge::remind_reviews(&core)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            })
+        });
         r.register(crate::portfolio::REVIEW_JOB, |core, _job| {
             Box::pin(async move {
                 crate::portfolio::remind_reviews(&core)
@@ -235,6 +243,7 @@ impl Worker {
                 if leader && due {
                     enqueue(tx, MAINTENANCE, &json!({}), now, now).await?;
                     enqueue(tx, crate::portfolio::REVIEW_JOB, &json!({}), now, now).await?;
+                    enqueue(tx, crate::knowledge::REVIEW_JOB, &json!({}), now, now).await?;
                     enqueue(tx, crate::approvals::REMIND_JOB, &json!({}), now, now).await?;
                     enqueue(tx, crate::incidents::AUTOCLOSE_JOB, &json!({}), now, now).await?;
                 }

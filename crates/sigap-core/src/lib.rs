@@ -20,9 +20,11 @@ pub mod idempotency;
 pub mod import_sn;
 pub mod incidents;
 pub mod jobs;
+pub mod knowledge;
 pub mod links;
 pub mod listing;
 pub mod locations;
+pub mod markdown;
 pub mod notifications;
 pub mod orgs;
 pub mod people;
@@ -54,6 +56,10 @@ pub mod model {
     pub use sigap_store::filters::SavedFilter;
     pub use sigap_store::groups::{Group, GroupRef, PersonRef};
     pub use sigap_store::incidents::{Incident, IncidentExt};
+    pub use sigap_store::knowledge::{
+        Article, ArticleExt, Category as KbCategory, Feedback as ArticleFeedback,
+        Hit as ArticleHit, KnowledgeBase, Linked as ArticleLinked, Version as ArticleVersion,
+    };
     pub use sigap_store::locations::Location;
     pub use sigap_store::notifications::Notification;
     pub use sigap_store::orgs::Organization;

@@ -285,6 +285,10 @@ impl Process for ProblemExt {
         before: Option<&Problem>,
         p: &Problem,
     ) -> AppResult<()> {
+        // Its known-error article follows what changed.
+        if before.is_some() {
+            crate::knowledge::problem_changed(tx, actor, now, p).await?;
+        }
         match change {
             Change::Create(input) => {
                 let list = core_task::find_all(tx, "incidents", &input.incidents).await?;

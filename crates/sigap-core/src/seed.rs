@@ -1201,7 +1201,7 @@ async fn generate_requests(
                     sigap_store::task::insert(tx, id, &number, &fields, *at).await?;
                     sigap_store::task::reindex(tx, id).await?;
                     if *open {
-                        sigap_store::approvals::ask(tx, id, 0, *manager, None, *at).await?;
+                        sigap_store::approvals::ask(tx, id, (1, 0), *manager, None, *at).await?;
                     }
                 }
                 Ok::<_, AppError>(())

@@ -174,3 +174,19 @@ id_type!(
     /// A blackout window: a period changes avoid, everywhere or on one service.
     BlackoutId
 );
+id_type!(
+    /// A knowledge base: a collection of articles with its owners.
+    KnowledgeBaseId
+);
+id_type!(
+    /// A category in a knowledge base's tree.
+    KbCategoryId
+);
+id_type!(
+    /// One version of a knowledge article.
+    ArticleVersionId
+);
+id_type!(
+    /// A reader's feedback on a knowledge article.
+    FeedbackId
+);

@@ -143,7 +143,11 @@ id_params!(
     sigap_domain::CartLineId,
     sigap_domain::ChangeTemplateId,
     sigap_domain::CabMeetingId,
-    sigap_domain::BlackoutId
+    sigap_domain::BlackoutId,
+    sigap_domain::KnowledgeBaseId,
+    sigap_domain::KbCategoryId,
+    sigap_domain::ArticleVersionId,
+    sigap_domain::FeedbackId
 );
 
 fn ts_to_micros(ts: Timestamp) -> i64 {
@@ -499,7 +503,11 @@ id_cols!(
     sigap_domain::CartLineId,
     sigap_domain::ChangeTemplateId,
     sigap_domain::CabMeetingId,
-    sigap_domain::BlackoutId
+    sigap_domain::BlackoutId,
+    sigap_domain::KnowledgeBaseId,
+    sigap_domain::KbCategoryId,
+    sigap_domain::ArticleVersionId,
+    sigap_domain::FeedbackId
 );
 
 /// A calendar date, kept as ISO text (`YYYY-MM-DD`) in both engines.

@@ -24,6 +24,7 @@ code_enum!(
         Request = "request",
         RequestItem = "request_item",
         FulfilmentTask = "fulfilment_task",
+        Article = "article",
     }
 );
 
@@ -48,6 +49,7 @@ impl TaskKind {
             TaskKind::Request => "REQ",
             TaskKind::RequestItem => "RITM",
             TaskKind::FulfilmentTask => "SCTASK",
+            TaskKind::Article => "KB",
         }
     }
 }

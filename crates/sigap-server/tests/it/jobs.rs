@@ -145,9 +145,9 @@ async fn leader_enqueues_periodic_work_once(app: TestApp) -> anyhow::Result<()> 
     assert!(!b.lead(&mut lb).await?, "one leader at a time");
     assert_eq!(
         b.run_once().await?,
-        5,
-        "any node runs the periodic jobs (maintenance, service reviews, approval reminders, \
-         incident auto-close, SLA sweep)"
+        6,
+        "any node runs the periodic jobs (maintenance, service reviews, article reviews, \
+         approval reminders, incident auto-close, SLA sweep)"
     );
     assert!(a.lead(&mut la).await?, "the leader renews its lease");
     assert_eq!(
@@ -156,7 +156,7 @@ async fn leader_enqueues_periodic_work_once(app: TestApp) -> anyhow::Result<()> 
         "only the SLA sweep comes with every renewal; the rest is not due again yet"
     );
     let counts = sigap_core::jobs::counts(&app.core).await?;
-    assert_eq!((counts.done, counts.failed), (6, 0));
+    assert_eq!((counts.done, counts.failed), (7, 0));
     Ok(())
 }
 

@@ -13,6 +13,7 @@ mod helpers;
 mod import;
 mod incidents;
 mod jobs;
+mod knowledge;
 mod locations;
 mod nodes;
 mod ops;

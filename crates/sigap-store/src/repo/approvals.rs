@@ -24,10 +24,12 @@ pub struct Approval {
     pub decided_by: Option<PersonRef>,
     pub comment: String,
     pub reminded_at: Option<Timestamp>,
+    /// The round of asking: each time the task is asked again from its first stage.
+    pub round: i64,
 }
 
 const SELECT: &str = "SELECT a.id, a.task_id, t.number, t.short_description, a.stage, p.id, p.login, p.name, \
-    g.id, g.name, a.state, a.asked_at, a.decided_at, d.id, d.login, d.name, a.comment, a.reminded_at \
+    g.id, g.name, a.state, a.asked_at, a.decided_at, d.id, d.login, d.name, a.comment, a.reminded_at, a.round \
     FROM approval a JOIN task t ON t.id = a.task_id JOIN person p ON p.id = a.approver_id \
     LEFT JOIN support_group g ON g.id = a.group_id LEFT JOIN person d ON d.id = a.decided_by_id";
 
@@ -63,22 +65,34 @@ fn from_row(row: &Row) -> StoreResult<Approval> {
         decided_by: person_at(row, 13)?,
         comment: row.get(16)?,
         reminded_at: row.get(17)?,
+        round: row.get(18)?,
     })
 }
 
-/// Asks one approver, at one stage of a task.
+/// The latest round of a task's approvals (0 when it was never asked).
+pub async fn last_round(tx: &mut Tx<'_>, task: TaskId) -> StoreResult<i64> {
+    let row = tx
+        .query_one(
+            "SELECT COALESCE(MAX(round), 0) FROM approval WHERE task_id = $1",
+            &[task.into()],
+        )
+        .await?;
+    row.get(0)
+}
+
+/// Asks one approver, at one stage of a round of a task.
 pub async fn ask(
     tx: &mut Tx<'_>,
     task: TaskId,
-    stage: i64,
+    (round, stage): (i64, i64),
     approver: PersonId,
     group: Option<GroupId>,
     now: Timestamp,
 ) -> StoreResult<ApprovalId> {
     let id = ApprovalId::new();
     tx.execute(
-        "INSERT INTO approval (id, task_id, stage, approver_id, group_id, state, asked_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO approval (id, task_id, stage, approver_id, group_id, state, asked_at, round) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         &[
             id.into(),
             task.into(),
@@ -87,6 +101,7 @@ pub async fn ask(
             group.into(),
             ApprovalState::Requested.code().into(),
             now.into(),
+            round.into(),
         ],
     )
     .await?;
@@ -100,7 +115,7 @@ pub async fn get(tx: &mut Tx<'_>, id: ApprovalId) -> StoreResult<Approval> {
 
 /// A task's approvals, by stage and in the order asked.
 pub async fn of_task(tx: &mut Tx<'_>, task: TaskId) -> StoreResult<Vec<Approval>> {
-    let sql = format!("{SELECT} WHERE a.task_id = $1 ORDER BY a.stage, a.asked_at, a.id");
+    let sql = format!("{SELECT} WHERE a.task_id = $1 ORDER BY a.round, a.stage, a.asked_at, a.id");
     tx.query(&sql, &[task.into()])
         .await?
         .iter()

@@ -8,10 +8,10 @@ use super::cmdb::CiRef;
 use super::groups::PersonRef;
 use super::list::Val;
 use super::task::{self, ExtCondition, NamedRef, Record, RecordFields};
-use super::{decode, id_array, in_json};
+use super::{id_array, in_json};
 use crate::error::{StoreError, StoreResult};
 use crate::tx::Tx;
-use crate::value::{Col, P, Param, Row};
+use crate::value::{P, Row};
 use jiff::Timestamp;
 use sigap_domain::process::change::{
     ChangeApproval, ChangeOutcome, ChangeState, ChangeType, RiskLevel,
@@ -23,24 +23,7 @@ use sigap_domain::{
     OfferingId, PersonId, ServiceId, TaskId,
 };
 
-macro_rules! code_col {
-    ($($t:ty),*) => {$(
-        impl Col for $t {
-            fn from_sqlite(v: rusqlite::types::ValueRef<'_>, i: usize) -> StoreResult<Self> {
-                decode(i, String::from_sqlite(v, i)?, <$t>::parse)
-            }
-            fn from_pg(row: &tokio_postgres::Row, i: usize) -> StoreResult<Self> {
-                decode(i, String::from_pg(row, i)?, <$t>::parse)
-            }
-        }
-        impl Param for $t {
-            fn param(&self) -> P<'_> {
-                P::Text(self.code())
-            }
-        }
-    )*};
-}
-code_col!(ChangeType, ChangeApproval, ChangeOutcome, RiskLevel);
+super::code_col!(ChangeType, ChangeApproval, ChangeOutcome, RiskLevel);
 
 task::extension!(
     /// A change's own fields.

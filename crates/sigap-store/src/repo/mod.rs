@@ -11,6 +11,7 @@ pub mod groups;
 pub mod idempotency;
 pub mod incidents;
 pub mod jobs;
+pub mod knowledge;
 pub mod list;
 pub mod locations;
 pub mod notifications;
@@ -113,3 +114,23 @@ pub(crate) async fn versioned<T>(
 pub fn name_key(name: &str) -> String {
     name.trim().to_lowercase()
 }
+
+/// Reads and writes a domain code (a `code_enum`) as its text code.
+macro_rules! code_col {
+    ($($t:ty),*) => {$(
+        impl $crate::value::Col for $t {
+            fn from_sqlite(v: rusqlite::types::ValueRef<'_>, i: usize) -> $crate::error::StoreResult<Self> {
+                $crate::repo::decode(i, <String as $crate::value::Col>::from_sqlite(v, i)?, <$t>::parse)
+            }
+            fn from_pg(row: &tokio_postgres::Row, i: usize) -> $crate::error::StoreResult<Self> {
+                $crate::repo::decode(i, <String as $crate::value::Col>::from_pg(row, i)?, <$t>::parse)
+            }
+        }
+        impl $crate::value::Param for $t {
+            fn param(&self) -> $crate::value::P<'_> {
+                $crate::value::P::Text(self.code())
+            }
+        }
+    )*};
+}
+pub(crate) use code_col;

@@ -100,6 +100,8 @@ pub struct ActionIn {
     pub resolution_code: Option<String>,
     /// resolve: what was done.
     pub resolution_notes: Option<String>,
+    /// resolve: the knowledge article (number or id) it was resolved with.
+    pub article: Option<String>,
     /// comment, work_note: the text.
     pub body: Option<String>,
     /// escalate: the group (id or name) to hand the incident to.
@@ -119,6 +121,7 @@ fn action(name: &str, body: ActionIn) -> Result<Action, ApiError> {
         "resolve" => Action::Resolve {
             code: req(body.resolution_code, "resolution_code")?,
             notes: req(body.resolution_notes, "resolution_notes")?,
+            article: body.article,
         },
         "accept" => Action::Accept,
         "reject" => Action::Reject {
@@ -695,6 +698,7 @@ pub async fn bulk(
                     comment: d.and_then(|d| d.comment.clone()),
                     resolution_code: d.and_then(|d| d.resolution_code.clone()),
                     resolution_notes: d.and_then(|d| d.resolution_notes.clone()),
+                    article: d.and_then(|d| d.article.clone()),
                     body: d.and_then(|d| d.body.clone()),
                     group: d.and_then(|d| d.group.clone()),
                 };

@@ -10,6 +10,7 @@ pub mod dto;
 mod filters;
 mod handlers;
 mod incidents;
+mod knowledge;
 mod locations;
 mod notifications;
 mod params;
@@ -49,6 +50,7 @@ use utoipa_axum::routes;
         (name = "cmdb", description = "Configuration items, classes, relationships, impact analysis, CSV import and export"),
         (name = "incidents", description = "Incident management: log, classify, assign, hold, resolve, close"),
         (name = "problems", description = "Problem management: root cause, linked incidents, work-arounds, known errors, trends"),
+        (name = "knowledge", description = "Knowledge management: articles with review and versions, safe Markdown, ranked search, suggestions that deflect tickets, feedback, knowledge bases and categories"),
         (name = "changes", description = "Change management: standard, normal and emergency changes, risk, approvals and the CAB, the change calendar with its conflicts and iCalendar feed, templates, blackout and maintenance windows"),
         (name = "catalog", description = "The service catalogue: categories and items with their order forms, approval rules, fulfilment plans and pictures"),
         (name = "requests", description = "Request fulfilment: orders, requests, requested items and catalogue tasks"),
@@ -106,6 +108,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .merge(incident_routes())
         .merge(problem_routes())
         .merge(change_routes())
+        .merge(knowledge_routes())
         .merge(request_routes())
         .merge(sla_routes())
         .routes(routes!(csv::import))
@@ -210,6 +213,31 @@ fn problem_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(incident_known_errors))
         .routes(routes!(trends))
         .routes(routes!(problem_clocks))
+}
+
+fn knowledge_routes() -> OpenApiRouter<AppState> {
+    use knowledge::*;
+    OpenApiRouter::new()
+        .routes(routes!(list_articles, create_article))
+        .routes(routes!(get_article, patch_article))
+        .routes(routes!(article_action))
+        .routes(routes!(article_versions))
+        .routes(routes!(article_diff))
+        .routes(routes!(article_view))
+        .routes(routes!(article_feedback))
+        .routes(routes!(article_solved))
+        .routes(routes!(article_attach, article_attachments))
+        .routes(routes!(search))
+        .routes(routes!(suggest))
+        .routes(routes!(preview))
+        .routes(routes!(attention))
+        .routes(routes!(address))
+        .routes(routes!(list_bases, create_base))
+        .routes(routes!(get_base, patch_base))
+        .routes(routes!(create_category))
+        .routes(routes!(incident_articles, attach_to_incident))
+        .routes(routes!(detach_from_incident))
+        .routes(routes!(known_error_article))
 }
 
 fn incident_routes() -> OpenApiRouter<AppState> {

@@ -56,6 +56,7 @@ choices!(
     sigap_domain::process::incident::IncidentState,
     sigap_domain::process::problem::ProblemState,
     sigap_domain::process::change::ChangeState,
+    sigap_domain::process::article::ArticleState,
     sigap_domain::task::Dimension,
 );
 
@@ -301,6 +302,8 @@ code_list! {
     ProblemStates(sigap_domain::process::problem::ProblemState);
     /// Change states separated by commas.
     ChangeStates(sigap_domain::process::change::ChangeState);
+    /// Article states separated by commas.
+    ArticleStates(sigap_domain::process::article::ArticleState);
 }
 
 /// The schema of one of `codes`, with its description (a parameter given its schema by a

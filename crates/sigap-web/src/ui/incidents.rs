@@ -518,6 +518,7 @@ pub async fn incident_act(v: Visit, Path(key): Path<String>, form: FormData) -> 
         "resolve" => Action::Resolve {
             code: text("resolution_code"),
             notes: text("resolution_notes"),
+            article: Some(text("article")).filter(|a| !a.trim().is_empty()),
         },
         "accept" => Action::Accept,
         "reject" => Action::Reject {
