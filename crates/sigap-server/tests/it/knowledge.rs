@@ -127,7 +127,7 @@ async fn an_article_is_reviewed_published_and_edited_in_versions(
     let number = text(&a["number"]);
     assert!(number.starts_with("KB") && number.len() == 9, "{number}");
     assert_eq!(a["state"], "draft");
-    assert_eq!(a["knowledge_base"]["id"].is_string(), true);
+    assert!(a["knowledge_base"]["id"].is_string());
     assert_eq!(a["owner_group"]["display"], "KB Team", "the base's group");
     assert_eq!(a["head_version"], 1);
     // A draft is not for readers.
@@ -1165,6 +1165,6 @@ async fn bad_input_changes_nothing(app: TestApp) -> anyhow::Result<()> {
         json!({"title": "In a category", "body": "x", "category": "Network / VPN"}),
     )
     .await?;
-    assert_eq!(a["category"]["id"].is_string(), true);
+    assert!(a["category"]["id"].is_string());
     Ok(())
 }
