@@ -929,6 +929,90 @@ async function main() {
   await shot(implementer, 'change-closed');
   await implementer.context().close();
 
+  // ----- knowledge: an agent writes an article with a table and a code block (the preview
+  // follows as she types), a reviewer publishes it from My approvals, and an end user who
+  // starts typing an incident in the portal sees it and marks "this solved my problem": no
+  // incident is opened and the deflection is counted -----
+  await api('POST', '/people', { login: 'kiki', name: 'Kiki Amalia', roles: ['agent'], password: 'kiki-password-123' });
+  await api('POST', '/people', { login: 'lina', name: 'Lina Marpaung', roles: ['agent'], password: 'lina-password-123' });
+  await api('POST', '/people', { login: 'tono', name: 'Tono Wirawan', roles: ['requester'], password: 'tono-password-123' });
+  await api('POST', '/groups', { name: 'Knowledge Team', type: 'service_desk' });
+  await api('POST', '/groups/Knowledge%20Team/members', { person: 'kiki' });
+  await api('POST', '/groups/Knowledge%20Team/members', { person: 'lina' });
+  await api('POST', '/knowledge_bases', { name: 'IT help', description: 'Answers to what the desk is asked most', owner_group: 'Knowledge Team' });
+  const writer = await personPage('kiki', 'kiki-password-123');
+  await visit(writer, `${origin}/knowledge/new`);
+  const articleForm = writer.locator('form#new-article');
+  await articleForm.locator('#kb-title').fill('VPN keeps disconnecting on home Wi-Fi');
+  await articleForm.locator('#kb-summary').fill('Switch the VPN client to TCP, then reconnect.');
+  await articleForm.locator('#kb-base').selectOption('IT help');
+  const articleBody = [
+    '## Symptoms',
+    '',
+    'The VPN drops every few minutes on home Wi-Fi; the office network is fine.',
+    '',
+    '| Client | Setting | Value |',
+    '|---|---|---|',
+    '| Windows | Protocol | TCP |',
+    '| macOS | Protocol | TCP |',
+    '',
+    '## Fix',
+    '',
+    '```sh',
+    'vpncli set protocol tcp && vpncli reconnect',
+    '```',
+    '',
+    '<script>alert("not run")</script>',
+  ].join('\n');
+  await articleForm.locator('#kb-body').fill(articleBody);
+  // The live preview: the server's sanitized rendering, shortly after typing stops.
+  await writer.locator('#kb-preview table td', { hasText: 'Windows' }).waitFor();
+  check((await writer.locator('#kb-preview pre code.language-sh').count()) === 1, 'the preview shows no code block');
+  check((await writer.locator('#kb-preview script').count()) === 0, 'the preview runs a script');
+  await shot(writer, 'knowledge-write-preview');
+  await submit(writer, articleForm.locator('button.primary'));
+  const article = (await writer.locator('h1 .number').innerText()).trim();
+  check(/^KB\d{7}$/.test(article), `writing an article ended on "${article}", not an article number`);
+  check((await writer.locator('#article-state').innerText()).trim() === 'Draft', 'the new article is not a draft');
+  await submit(writer, writer.locator('form#submit-review button[type="submit"]'));
+  check((await writer.locator('#article-state').innerText()).trim() === 'In review', `after sending it to review the article is "${await writer.locator('#article-state').innerText()}"`);
+  await writer.context().close();
+
+  // The reviewer publishes it.
+  const reviewer = await personPage('lina', 'lina-password-123');
+  await visit(reviewer, `${origin}/approvals`);
+  const waitingArticle = reviewer.locator(`#approval-${article}`);
+  check((await waitingArticle.innerText()).includes('VPN keeps disconnecting'), 'the review does not show the article');
+  await waitingArticle.locator('textarea[name="comment"]').fill('Clear and tested; publish.');
+  await shot(reviewer, 'knowledge-review');
+  await submit(reviewer, waitingArticle.locator('button[value="approve"]'));
+  await visit(reviewer, `${origin}/knowledge/${article}`);
+  check((await reviewer.locator('#article-state').innerText()).trim() === 'Published', 'the approved article is not published');
+  const rendered = reviewer.locator('#article-body');
+  check((await rendered.locator('table th', { hasText: 'Setting' }).count()) === 1, 'the published article shows no table');
+  check((await rendered.locator('pre code').innerText()).includes('vpncli set protocol tcp'), 'the published article shows no code block');
+  check((await rendered.locator('script').count()) === 0, 'the article runs a script');
+  await shot(reviewer, 'knowledge-published');
+  await reviewer.context().close();
+
+  // The end user starts describing the problem; the article is suggested; it solves it.
+  const reader = await personPage('tono', 'tono-password-123');
+  await visit(reader, `${origin}/portal`);
+  const what = reader.locator('form#report-incident input[name="short_description"]');
+  await what.pressSequentially('my vpn keeps disconn', { delay: 40 });
+  const suggestion = reader.locator('#kb-suggest-list li', { hasText: 'VPN keeps disconnecting' });
+  await suggestion.waitFor();
+  await shot(reader, 'knowledge-suggested');
+  await submit(reader, suggestion.locator('button'));
+  check(new URL(reader.url()).pathname === `/portal/knowledge/${article}`, `"this solved my problem" ended on ${reader.url()}`);
+  check(await reader.locator('#kb-solved').isVisible(), 'no word that the problem is solved without an incident');
+  await shot(reader, 'knowledge-solved');
+  const read = await api('GET', `/articles/${article}`);
+  check(read.stats.deflections === 1, `the deflection was not counted (${JSON.stringify(read.stats)})`);
+  const theirs = await api('GET', '/incidents?q=vpn');
+  check(theirs.items.every((i) => i.caller?.display !== 'Tono Wirawan'), 'an incident was opened for the end user');
+  await reader.context().close();
+
   await step('logout', async () => {
     await clickAndLoad(await reveal('form.logout button[type="submit"]'));
     check(path() === '/login', `logging out ended on ${page.url()}, expected /login`);

@@ -60,6 +60,22 @@ pub const LISTS: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "knowledge",
+        &[
+            "queue",
+            "q",
+            "state",
+            "priority",
+            "group",
+            "assignee",
+            "location",
+            "knowledge_base",
+            "language",
+            "sort",
+            "cols",
+        ],
+    ),
+    (
         "catalog_tasks",
         &[
             "queue", "q", "state", "priority", "group", "assignee", "location", "sort", "cols",

@@ -61,6 +61,8 @@
   function start() {
     addCopyButtons();
     watchKnownIncidents();
+    livePreview();
+    suggestArticles();
   }
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", start);
@@ -106,6 +108,121 @@
           });
           box.hidden = items.length === 0;
         }, function () { box.hidden = true; });
+    });
+  }
+
+  // The article editor: the pane beside the Markdown body shows it rendered by the server
+  // (its sanitized HTML, never the text typed), a moment after typing stops. Without this
+  // the form's "Preview" button renders it.
+  function livePreview() {
+    if (!window.fetch) return;
+    document.querySelectorAll("textarea[data-preview-api]").forEach(function (area) {
+      var pane = document.getElementById(area.getAttribute("data-preview"));
+      if (!pane) return;
+      var api = area.getAttribute("data-preview-api");
+      var timer = null;
+      var asked = 0;
+      area.addEventListener("input", function () {
+        window.clearTimeout(timer);
+        timer = window.setTimeout(function () {
+          var mine = ++asked;
+          fetch(api, {
+            method: "POST",
+            credentials: "same-origin",
+            headers: { "Content-Type": "application/json", "Accept": "application/json" },
+            body: JSON.stringify({ body: area.value })
+          })
+            .then(function (r) { return r.ok ? r.json() : null; })
+            .then(function (out) {
+              // An older answer arriving late is dropped.
+              if (mine !== asked || !out || typeof out.html !== "string") return;
+              pane.innerHTML = out.html;
+            }, function () { /* The pane keeps the last preview. */ });
+        }, 300);
+      });
+    });
+  }
+
+  // The portal's report form: while the short description is typed, articles that may
+  // solve the problem are listed under it, each with "this solved my problem" (a real form
+  // post that records the deflection; no incident is opened). The list is built with
+  // textContent only: nothing from the answer is read as markup.
+  function suggestArticles() {
+    var box = document.getElementById("kb-suggest");
+    var form = document.getElementById("report-incident");
+    var list = document.getElementById("kb-suggest-list");
+    var holder = document.getElementById("kb-solved-forms");
+    if (!box || !form || !list || !holder || !window.fetch) return;
+    var input = form.querySelector("input[name=short_description]");
+    if (!input) return;
+    var api = box.getAttribute("data-suggest-api");
+    var solvedLabel = box.getAttribute("data-solved-label") || "";
+    var title = document.getElementById("kb-suggest-title");
+    var timer = null;
+    var asked = 0;
+    var shownFor = null;
+
+    function show(items, typed) {
+      list.textContent = "";
+      holder.textContent = "";
+      items.forEach(function (k, n) {
+        if (!k || typeof k.number !== "string") return;
+        var page = "/portal/knowledge/" + encodeURIComponent(k.number);
+        var li = document.createElement("li");
+        var link = document.createElement("a");
+        link.href = page;
+        link.textContent = typeof k.title === "string" ? k.title : k.number;
+        li.appendChild(link);
+        if (typeof k.summary === "string" && k.summary) {
+          var summary = document.createElement("span");
+          summary.className = "muted kb-summary";
+          summary.textContent = k.summary;
+          li.appendChild(summary);
+        }
+        // The form lives outside the report form (forms do not nest); its button, in the
+        // list, belongs to it through the form attribute.
+        var solved = document.createElement("form");
+        solved.method = "post";
+        solved.action = page + "/solved";
+        solved.id = "kb-solved-" + n;
+        var q = document.createElement("input");
+        q.type = "hidden";
+        q.name = "q";
+        q.value = typed;
+        solved.appendChild(q);
+        holder.appendChild(solved);
+        var button = document.createElement("button");
+        button.type = "submit";
+        button.setAttribute("form", solved.id);
+        button.formNoValidate = true;
+        button.textContent = solvedLabel;
+        li.appendChild(button);
+        list.appendChild(li);
+      });
+      if (title) title.hidden = list.children.length === 0;
+      shownFor = typed;
+    }
+
+    input.addEventListener("input", function () {
+      window.clearTimeout(timer);
+      var typed = input.value.trim();
+      var mine = ++asked;
+      if (typed.length < 3) {
+        if (shownFor !== null) show([], typed);
+        return;
+      }
+      timer = window.setTimeout(function () {
+        fetch(api + "?q=" + encodeURIComponent(typed), {
+          credentials: "same-origin",
+          headers: { "Accept": "application/json" }
+        })
+          .then(function (r) { return r.ok ? r.json() : { items: [] }; })
+          .then(function (out) {
+            // Only the answer to the latest text is shown.
+            if (mine !== asked) return;
+            show(out && Array.isArray(out.items) ? out.items : [], typed);
+          }, function () { /* No suggestions: the form works as before. */ });
+      }, 250);
     });
   }
 

@@ -14,6 +14,7 @@ mod import;
 mod incidents;
 mod jobs;
 mod knowledge;
+mod knowledge_ui;
 mod locations;
 mod nodes;
 mod ops;

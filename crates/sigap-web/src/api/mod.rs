@@ -11,6 +11,7 @@ mod filters;
 mod handlers;
 mod incidents;
 mod knowledge;
+mod knowledge_desk;
 mod locations;
 mod notifications;
 mod params;
@@ -230,14 +231,23 @@ fn knowledge_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(search))
         .routes(routes!(suggest))
         .routes(routes!(preview))
-        .routes(routes!(attention))
-        .routes(routes!(address))
-        .routes(routes!(list_bases, create_base))
-        .routes(routes!(get_base, patch_base))
-        .routes(routes!(create_category))
-        .routes(routes!(incident_articles, attach_to_incident))
-        .routes(routes!(detach_from_incident))
-        .routes(routes!(known_error_article))
+        .routes(routes!(knowledge_desk::attention))
+        .routes(routes!(knowledge_desk::address))
+        .routes(routes!(
+            knowledge_desk::list_bases,
+            knowledge_desk::create_base
+        ))
+        .routes(routes!(
+            knowledge_desk::get_base,
+            knowledge_desk::patch_base
+        ))
+        .routes(routes!(knowledge_desk::create_category))
+        .routes(routes!(
+            knowledge_desk::incident_articles,
+            knowledge_desk::attach_to_incident
+        ))
+        .routes(routes!(knowledge_desk::detach_from_incident))
+        .routes(routes!(knowledge_desk::known_error_article))
 }
 
 fn incident_routes() -> OpenApiRouter<AppState> {

@@ -61,6 +61,7 @@ const HUB: &[(&str, &[Entry])] = &[
                 "admin-catalog-title",
                 "admin-hint-catalog",
             ),
+            ("/admin/knowledge", "kb-admin-title", "admin-hint-knowledge"),
         ],
     ),
     (

@@ -53,8 +53,13 @@ async fn approvals_view(
     for a in approvals::mine(&v.state.core, &v.ctx).await? {
         let id = a.id.to_string();
         let Ok((_, d)) = requests::for_approver(&v.state.core, &v.ctx, &id).await else {
-            // Not a requested item's: a change's.
-            waiting.push(super::changes::waiting_approval(v, tt, &a, id).await);
+            // Not a requested item's: an article's review, or a change's.
+            let w = if a.task_number.starts_with("KB") {
+                super::knowledge_tasks::waiting_approval(v, tt, &a, id).await
+            } else {
+                super::changes::waiting_approval(v, tt, &a, id).await
+            };
+            waiting.push(w);
             continue;
         };
         let person = |p: &Option<sigap_core::model::PersonRef>| {

@@ -252,6 +252,8 @@ pub struct IncidentPage<'a> {
     pub problems: super::problems::IncidentProblems,
     /// The change that caused it and the change it waits for.
     pub changes: sigap_core::changes::IncidentChanges,
+    /// Articles suggested for it, attached to it and it may be resolved with.
+    pub knowledge: super::knowledge_tasks::IncidentKnowledge,
 }
 
 /// The names of the active locations the viewer may choose (the first 200 by name).
@@ -370,6 +372,7 @@ async fn incident_view(
         location_names: location_names(state, ctx).await,
         problems: super::problems::of_incident(v, &d.incident).await,
         changes: super::changes::of_incident(v, &d.incident).await,
+        knowledge: super::knowledge_tasks::of_incident(v, &d.incident).await,
         chrome,
     };
     Ok(render(status, &page))
@@ -547,7 +550,12 @@ pub async fn incident_act(v: Visit, Path(key): Path<String>, form: FormData) -> 
 
 /// Back to the incident (the desk's page, or the portal's for its caller) with a notice, or
 /// that page again with the reasons.
-async fn done<T>(v: &Visit, key: &str, result: Result<T, AppError>, notice: &str) -> PageResult {
+pub(super) async fn done<T>(
+    v: &Visit,
+    key: &str,
+    result: Result<T, AppError>,
+    notice: &str,
+) -> PageResult {
     let staff = v.ctx.principal.has(sigap_domain::Role::Agent);
     let to = if staff {
         format!("/incidents/{}", encode(key))

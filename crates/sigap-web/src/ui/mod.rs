@@ -9,6 +9,11 @@ mod change_admin;
 mod change_calendar;
 mod changes;
 mod incidents;
+mod knowledge;
+mod knowledge_admin;
+mod knowledge_portal;
+mod knowledge_tasks;
+mod knowledge_versions;
 mod locations;
 mod portfolio;
 mod problems;
@@ -263,6 +268,75 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/admin/changes/maintenance/{offering}",
             post(change_admin::change_maintenance_set),
+        )
+        .route(
+            "/knowledge",
+            get(queue::show::<knowledge::Articles>).post(knowledge::article_create),
+        )
+        .route("/knowledge/bulk", post(queue::bulk::<knowledge::Articles>))
+        .route("/knowledge/views", post(queue::save::<knowledge::Articles>))
+        .route(
+            "/knowledge/views/{id}/delete",
+            post(queue::delete::<knowledge::Articles>),
+        )
+        .route("/knowledge/new", get(knowledge::article_new))
+        .route("/knowledge/attention", get(knowledge::attention_page))
+        .route(
+            "/knowledge/attention/{id}",
+            post(knowledge::attention_address),
+        )
+        .route(
+            "/knowledge/{key}",
+            get(knowledge::article_page).post(knowledge::article_update),
+        )
+        .route("/knowledge/{key}/act", post(knowledge::article_act))
+        .route(
+            "/knowledge/{key}/versions",
+            get(knowledge_versions::versions_page),
+        )
+        .route(
+            "/incidents/{key}/articles",
+            post(knowledge_tasks::incident_article_attach),
+        )
+        .route(
+            "/incidents/{key}/articles/{article}/remove",
+            post(knowledge_tasks::incident_article_remove),
+        )
+        .route(
+            "/problems/{key}/known-error-article",
+            post(knowledge_tasks::problem_known_error_article),
+        )
+        .route(
+            "/admin/knowledge",
+            get(knowledge_admin::knowledge_admin_page),
+        )
+        .route(
+            "/admin/knowledge/bases",
+            post(knowledge_admin::knowledge_base_create),
+        )
+        .route(
+            "/admin/knowledge/bases/{id}",
+            post(knowledge_admin::knowledge_base_update),
+        )
+        .route(
+            "/admin/knowledge/bases/{id}/categories",
+            post(knowledge_admin::knowledge_category_create),
+        )
+        .route(
+            "/portal/knowledge",
+            get(knowledge_portal::portal_knowledge_page),
+        )
+        .route(
+            "/portal/knowledge/{key}",
+            get(knowledge_portal::portal_article_page),
+        )
+        .route(
+            "/portal/knowledge/{key}/feedback",
+            post(knowledge_portal::portal_feedback),
+        )
+        .route(
+            "/portal/knowledge/{key}/solved",
+            post(knowledge_portal::portal_solved),
         )
         .route("/approvals", get(approvals_page))
         .route("/approvals/delegations", post(delegation_add))
@@ -566,6 +640,13 @@ pub fn messages(t: Tr<'_>, e: &AppError) -> Vec<String> {
             "invalid_transition" | "same_stage" => t.arg("error-transition", "detail", message),
             "service_not_in_catalogue" => t.get("error-not-in-catalogue"),
             "builtin" => t.get("error-builtin"),
+            "in_review" => t.get("error-kb-in-review"),
+            "not_draft" => t.get("error-kb-not-draft"),
+            "not_in_review" => t.get("error-kb-not-in-review"),
+            "not_published" => t.get("error-kb-not-published"),
+            "no_reviewers" => t.get("error-kb-no-reviewers"),
+            "already_addressed" => t.get("error-kb-already-addressed"),
+            "not_in_queue" => t.get("error-kb-not-in-queue"),
             _ => t.arg("error-conflict", "detail", message),
         }],
         AppError::PreconditionFailed => vec![t.get("error-stale")],

@@ -223,6 +223,8 @@ pub struct ProblemPage<'a> {
     pub open_incidents: i64,
     pub journal: Vec<JournalLine>,
     pub categories: Vec<(String, String)>,
+    /// Its known error's article, or the bases to publish it in.
+    pub knowledge: super::knowledge_tasks::ProblemKnowledge,
 }
 
 async fn problem_view(
@@ -266,6 +268,7 @@ async fn problem_view(
         open_incidents: d.open_incidents,
         journal: journal(tt, &v.viewer, &d.journal),
         categories: categories(&v.state).await,
+        knowledge: super::knowledge_tasks::of_problem(v, p).await,
         p: view(tt, &v.viewer, labels(&v.state).await, p),
         chrome,
     };
@@ -281,7 +284,12 @@ pub async fn problem_page(
 }
 
 /// Back to the problem with a notice, or its page again with the reasons.
-async fn done<T>(v: &Visit, key: &str, result: Result<T, AppError>, notice: &str) -> PageResult {
+pub(crate) async fn done<T>(
+    v: &Visit,
+    key: &str,
+    result: Result<T, AppError>,
+    notice: &str,
+) -> PageResult {
     let to = format!("/problems/{}", encode(key));
     after(result, &to, notice, async |e| {
         problem_view(v, key, &HashMap::new(), Some(e)).await

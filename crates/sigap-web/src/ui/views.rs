@@ -30,6 +30,9 @@ pub(crate) const NOTICES: &[&str] = &[
     "ordered",
     "approved",
     "rejected",
+    "kb-thanks",
+    "kb-addressed",
+    "kb-known-error-published",
 ];
 
 pub(crate) fn notice(chrome: &mut Chrome<'_>, q: &HashMap<String, String>) {
