@@ -689,6 +689,28 @@ mod tests {
             assert!(layer_of(s) >= layer_of(t));
         }
     }
+
+    #[test]
+    fn articles_are_repeatable_help_text_with_distinct_rare_words() {
+        let words: std::collections::BTreeSet<String> = (0..RARE_WORDS).map(rare_word).collect();
+        assert_eq!(words.len(), RARE_WORDS);
+        let (a, b) = (
+            article_text(&mut Rng::new(3)),
+            article_text(&mut Rng::new(3)),
+        );
+        assert_eq!(a, b);
+        let (title, summary, body) = a;
+        let lower = title.to_lowercase();
+        assert!(
+            SYSTEMS.iter().any(|s| lower.contains(&s.to_lowercase())),
+            "{title}"
+        );
+        assert!(
+            summary.ends_with('.') && body.contains("## Steps\n\n1. "),
+            "{body}"
+        );
+        assert!(!body.contains('{'), "every slot is filled: {body}");
+    }
 }
 
 // ----- SLA clocks -----
@@ -1357,5 +1379,445 @@ async fn generate_changes(
         scheduled,
         pending,
         reach_rows: rows,
+    })
+}
+
+// ----- knowledge articles -----
+
+/// What `seed_articles` made, for the benchmark to aim at.
+#[derive(Debug, Clone)]
+pub struct SeededArticles {
+    pub count: usize,
+    pub knowledge_base: String,
+    /// The first and last numbers written.
+    pub first: String,
+    pub last: String,
+    /// A generated word found in a handful of articles, and two words found in many.
+    pub rare_word: String,
+    pub common_words: &'static str,
+}
+
+const SYSTEMS: &[&str] = &[
+    "VPN",
+    "Outlook",
+    "printer",
+    "Wi-Fi",
+    "SAP",
+    "Teams",
+    "laptop",
+    "password",
+    "MFA",
+    "SharePoint",
+    "OneDrive",
+    "Excel",
+    "Zoom",
+    "Chrome",
+    "Windows",
+    "docking station",
+    "monitor",
+    "headset",
+    "shared drive",
+    "payroll portal",
+    "Citrix",
+    "Jira",
+    "webcam",
+    "mobile phone",
+    "email",
+    "Salesforce",
+    "badge reader",
+    "scanner",
+    "keyboard",
+    "calendar",
+];
+const PROBLEMS: &[&str] = &[
+    "keeps disconnecting",
+    "is very slow",
+    "will not start",
+    "crashes on launch",
+    "shows a certificate error",
+    "cannot connect to the server",
+    "freezes every few minutes",
+    "does not sync",
+    "keeps asking for the password",
+    "prints blank pages",
+    "shows a blank screen",
+    "stops responding",
+    "loses the connection",
+    "rejects the login",
+    "is locked out",
+    "shows an access denied error",
+    "cannot find the network",
+    "drops calls",
+    "runs out of storage",
+    "displays the wrong time",
+    "has no sound",
+    "will not update",
+    "logs out by itself",
+    "opens in safe mode",
+    "is missing from the menu",
+    "shows an expired license",
+    "cannot send messages",
+    "does not detect the device",
+    "reports a disk error",
+    "uses too much memory",
+];
+const VERBS: &[&str] = &[
+    "reset",
+    "configure",
+    "install",
+    "update",
+    "reinstall",
+    "enable",
+    "disable",
+    "remove",
+    "clear",
+    "restore",
+    "share",
+    "export",
+    "import",
+    "map",
+    "connect",
+    "set up",
+    "renew",
+    "unlock",
+    "recover",
+    "sync",
+    "back up",
+    "change",
+    "check",
+    "repair",
+    "move",
+    "archive",
+    "rename",
+    "register",
+    "troubleshoot",
+    "find",
+];
+const OBJECTS: &[&str] = &[
+    "the cache",
+    "your profile",
+    "a shared mailbox",
+    "the driver",
+    "the certificate",
+    "your password",
+    "a network drive",
+    "the calendar",
+    "notifications",
+    "the default printer",
+    "offline files",
+    "the email signature",
+    "a second screen",
+    "the proxy settings",
+    "two-factor sign-in",
+    "the recovery key",
+    "the license",
+    "your contacts",
+    "the browser extension",
+    "a meeting room",
+    "the automatic reply",
+    "the firmware",
+    "folder permissions",
+    "the display language",
+    "the home folder",
+    "the security token",
+    "the keyboard layout",
+    "the audio device",
+    "the VPN profile",
+    "a distribution list",
+];
+const EVENTS: &[&str] = &[
+    "the Windows update",
+    "a password change",
+    "the office move",
+    "waking from sleep",
+    "the mailbox migration",
+    "a restart",
+    "the new badge was issued",
+    "connecting to hotel Wi-Fi",
+    "installing the new client",
+    "the certificate renewal",
+    "switching networks",
+    "the firmware upgrade",
+    "a name change",
+    "returning from leave",
+    "the laptop refresh",
+    "the weekend maintenance",
+    "the antivirus update",
+    "joining the domain",
+    "the phone was replaced",
+    "a power cut",
+];
+/// Sentence frames: `{s}` the article's system, `{s2}` any system, `{o}`, `{v}`, `{p}`, `{e}`
+/// its object, verb, problem and event, `{n}` a small number, `{w}` a rarer word. With the
+/// openers they make a few hundred templates.
+const FRAMES: &[&str] = &[
+    "open {s} and choose Settings, then {v} {o}.",
+    "if {s} still {p}, restart the computer and try again.",
+    "sign out of {s}, wait one minute and sign in again.",
+    "make sure {o} is up to date before you continue.",
+    "several users reported that {s} {p} after {e}.",
+    "this usually happens when {o} is out of date or damaged.",
+    "do not share your password with anyone, including the service desk.",
+    "the service desk can {v} {o} for you if you do not have administrator rights.",
+    "check that the cable is connected and the status light is green.",
+    "close every other application that uses {s2} before you start.",
+    "write down the error code shown by {s} and add it to your ticket.",
+    "on a company laptop, connect to the VPN first so that the policy can be applied.",
+    "the change takes effect after about {n} minutes.",
+    "if you work from home, check that your router is on and the internet connection works.",
+    "select the {s} icon in the taskbar and look for a warning sign.",
+    "you may need to {v} {o} again after {e}.",
+    "go to the self-service portal and search for {s2} to find related requests.",
+    "a restart of {s2} fixes the problem in most cases.",
+    "keep the device plugged in while {o} is being updated.",
+    "when the problem affects the whole team, report it as a major incident.",
+    "press Ctrl+Alt+Delete and choose Change a password to set a new one.",
+    "your new password must have at least {n} characters and may not repeat an old one.",
+    "approve the sign-in request on your phone when {s} asks for it.",
+    "remove the old entry from the list and add it again.",
+    "the {w} setting controls how {s} handles {o}.",
+    "administrators can see the {w} log under Advanced options.",
+    "the same fix was confirmed on {s2} as well.",
+    "take a screenshot of the message and attach it to the incident.",
+    "try the web version of {s} to see whether the problem is on your device.",
+    "clear the browser history and the saved cookies, then reload the page.",
+    "wait until the synchronisation icon stops turning before you close {s}.",
+    "the problem does not occur on the guest network or with {w} disabled.",
+    "ask your manager to approve the access request in the portal.",
+    "data kept on the {w} server is backed up every night.",
+    "if nothing helps, open an incident and the second line team will contact you.",
+    "{s} {p} when {o} was changed by another tool such as {s2}.",
+];
+const OPENERS: &[&str] = &[
+    "",
+    "",
+    "",
+    "first, ",
+    "next, ",
+    "then ",
+    "if that fails, ",
+    "afterwards, ",
+    "in most cases ",
+    "note: ",
+    "tip: ",
+    "important: ",
+];
+
+/// A generated word of rank `rank` (0 is the most frequent): two syllables, none alike.
+fn rare_word(rank: usize) -> String {
+    const C: &[u8] = b"bcdfghklmnprstvz";
+    const V: &[u8] = b"aeiou";
+    const END: &[&str] = &["", "n", "r", "l", "s", "x"];
+    let n = C.len() * V.len() * END.len();
+    let code = (rank * 7919 + 12_345) % (n * n);
+    let mut w = String::new();
+    for s in [code / n, code % n] {
+        w.push(char::from(C[s % C.len()]));
+        w.push(char::from(V[s / C.len() % V.len()]));
+        w.push_str(END[s / (C.len() * V.len())]);
+    }
+    w
+}
+
+/// The rarer words: 5,000, picked with a Zipf-like (log-uniform) distribution of ranks.
+const RARE_WORDS: usize = 5_000;
+
+fn zipf_word(rng: &mut Rng) -> String {
+    let u = (rng.next() >> 11) as f64 / (1u64 << 53) as f64;
+    rare_word(((RARE_WORDS as f64).powf(u) as usize).clamp(1, RARE_WORDS) - 1)
+}
+
+/// What an article is about.
+struct Topic {
+    system: &'static str,
+    problem: &'static str,
+    verb: &'static str,
+    object: &'static str,
+    event: &'static str,
+}
+
+fn fill(template: &str, t: &Topic, rng: &mut Rng) -> String {
+    let mut out = String::with_capacity(template.len() + 40);
+    for (i, part) in template.split('{').enumerate() {
+        let Some((key, rest)) = part.split_once('}').filter(|_| i > 0) else {
+            out.push_str(part);
+            continue;
+        };
+        match key {
+            "s" => out.push_str(t.system),
+            "s2" => out.push_str(SYSTEMS[rng.below(SYSTEMS.len())]),
+            "o" => out.push_str(t.object),
+            "v" => out.push_str(t.verb),
+            "p" => out.push_str(t.problem),
+            "e" => out.push_str(t.event),
+            "n" => out.push_str(&(2 + rng.below(14)).to_string()),
+            _ => out.push_str(&zipf_word(rng)),
+        }
+        out.push_str(rest);
+    }
+    capitalized(&out)
+}
+
+fn capitalized(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+/// Title, summary and body (Markdown) of a generated help article.
+fn article_text(rng: &mut Rng) -> (String, String, String) {
+    let t = Topic {
+        system: SYSTEMS[rng.below(SYSTEMS.len())],
+        problem: PROBLEMS[rng.below(PROBLEMS.len())],
+        verb: VERBS[rng.below(VERBS.len())],
+        object: OBJECTS[rng.below(OBJECTS.len())],
+        event: EVENTS[rng.below(EVENTS.len())],
+    };
+    let title = match rng.below(4) {
+        0 => "how to {v} {o} on {s}",
+        1 => "{s} {p} after {e}",
+        2 => "{s} {p}",
+        _ => "cannot {v} {o} in {s}",
+    };
+    let summary = match rng.below(3) {
+        0 => "what to do when {s} {p}.",
+        1 => "steps to {v} {o} on {s}, for staff and contractors.",
+        _ => "why {s} {p} after {e}, and how to fix it.",
+    };
+    let sentence = |rng: &mut Rng| {
+        let opener = OPENERS[rng.below(OPENERS.len())];
+        fill(
+            &format!("{opener}{}", FRAMES[rng.below(FRAMES.len())]),
+            &t,
+            rng,
+        )
+    };
+    let intro: Vec<String> = (0..2 + rng.below(3)).map(|_| sentence(rng)).collect();
+    let steps: Vec<String> = (0..2 + rng.below(6))
+        .map(|i| format!("{}. {}", i + 1, sentence(rng)))
+        .collect();
+    let closing: Vec<String> = (0..1 + rng.below(4)).map(|_| sentence(rng)).collect();
+    let related: Vec<String> = (0..1 + rng.below(4)).map(|_| zipf_word(rng)).collect();
+    let body = format!(
+        "{}\n\n## Steps\n\n{}\n\n{}\n\nRelated terms: {}.\n",
+        intro.join(" "),
+        steps.join("\n"),
+        closing.join(" "),
+        related.join(", ")
+    );
+    (fill(title, &t, rng), fill(summary, &t, rng), body)
+}
+
+/// Published help articles in a knowledge base "Seed KB {seed}" (made when missing), for
+/// the knowledge benchmark: generated IT-help titles and bodies over thirty systems, with
+/// rarer generated words so that common words match many articles and rare ones few. One
+/// in ten is in Indonesian (by its language; the words stay English), one in twenty for
+/// agents only.
+pub async fn seed_articles(core: &Core, count: usize, seed: u64) -> AppResult<SeededArticles> {
+    bulk(core, generate_articles(core, count, seed)).await
+}
+
+async fn generate_articles(core: &Core, count: usize, seed: u64) -> AppResult<SeededArticles> {
+    use sigap_domain::process::article::{ArticleState, Audience, VersionState};
+    use sigap_domain::task::{ContactType, Priority};
+    use sigap_domain::{Locale, TaskId};
+    use sigap_store::knowledge::{self as kb, ArticleExt, ArticleFields, BaseFields, Content};
+    use sigap_store::task::TaskFields;
+    let (now, name) = (core.now(), format!("Seed KB {seed}"));
+    let mut rng = Rng::new(seed);
+    let base = name.clone();
+    let kb_id = core
+        .store
+        .write(async move |tx| {
+            Ok::<_, AppError>(match kb::base_by_name(tx, &base).await? {
+                Some(b) => b.id,
+                None => {
+                    let f = BaseFields {
+                        name: base.clone(),
+                        description: "Generated help articles".into(),
+                        owner_group_id: None,
+                        reviewer_group_id: None,
+                        active: true,
+                    };
+                    kb::insert_base(tx, &f, now).await?
+                }
+            })
+        })
+        .await?;
+    const BATCH: usize = 2_000;
+    let (mut made, mut numbers) = (0, (i64::MAX, 0));
+    while made < count {
+        let n = BATCH.min(count - made);
+        let batch: Vec<_> = (0..n)
+            .map(|_| {
+                let (title, summary, body) = article_text(&mut rng);
+                let plain = crate::markdown::plain_text(&body);
+                let language = if rng.below(10) == 0 {
+                    Locale::Id
+                } else {
+                    Locale::En
+                };
+                let audience = if rng.below(20) == 0 {
+                    Audience::Agents
+                } else {
+                    Audience::Everyone
+                };
+                (title, summary, body, plain, language, audience)
+            })
+            .collect();
+        let batch = std::sync::Arc::new(batch);
+        let first = core
+            .store
+            .write(async move |tx| {
+                let first =
+                    sigap_store::task::reserve_numbers(tx, "KB", batch.len() as i64).await?;
+                for (k, (title, summary, body, plain, language, audience)) in
+                    batch.iter().enumerate()
+                {
+                    let mut task = TaskFields::new(ArticleState::Published, Priority::LOWEST, None);
+                    task.short_description = title.clone();
+                    task.description = body.clone();
+                    task.contact_type = ContactType::Api;
+                    let f = ArticleFields {
+                        task,
+                        ext: ArticleExt {
+                            kb_id,
+                            summary: summary.clone(),
+                            language: *language,
+                            audience: *audience,
+                            head_version: 1,
+                            published_version: Some(1),
+                            published_at: Some(now),
+                            ..ArticleExt::default()
+                        },
+                    };
+                    let id = TaskId::new();
+                    let number = format!("KB{:07}", first + k as i64);
+                    sigap_store::task::insert(tx, id, &number, &f, now).await?;
+                    let c = Content {
+                        title,
+                        summary,
+                        body,
+                    };
+                    kb::insert_version(tx, id, 1, c, (None, "seed"), now).await?;
+                    kb::set_version_state(tx, id, 1, VersionState::Published, now).await?;
+                    kb::create_stats(tx, id).await?;
+                    kb::index(tx, id, *language, Content { body: plain, ..c }).await?;
+                    sigap_store::task::reindex(tx, id).await?;
+                }
+                Ok::<_, AppError>(first)
+            })
+            .await?;
+        numbers = (numbers.0.min(first), first + n as i64 - 1);
+        made += n;
+    }
+    Ok(SeededArticles {
+        count,
+        knowledge_base: name,
+        first: format!("KB{:07}", numbers.0.min(numbers.1)),
+        last: format!("KB{:07}", numbers.1),
+        rare_word: rare_word(3_000),
+        common_words: "printer password",
     })
 }
