@@ -45,6 +45,7 @@ both!(
     migrations_apply_once_and_schemas_match,
     the_location_migration_keeps_agreements_and_their_references,
     clocks_that_reached_their_target_are_judged_again,
+    the_suggestion_migration_carries_published_articles_over,
     problems_and_incidents_share_the_task_core,
     people_round_trip_with_conflicts_and_versions,
     lists_page_with_cursors,
@@ -200,7 +201,7 @@ async fn clocks_that_reached_their_target_are_judged_again(db: TestDb) -> R {
             Ok::<_, StoreError>(())
         })
         .await?;
-    assert_eq!(store.migrate().await?, vec![10, 11, 12, 13, 14]);
+    assert_eq!(store.migrate().await?, vec![10, 11, 12, 13, 14, 15]);
     let judged = store
         .read(async move |tx| {
             let mut out = Vec::new();
@@ -233,6 +234,63 @@ async fn clocks_that_reached_their_target_are_judged_again(db: TestDb) -> R {
 /// Migration 6 widens a check of `agreement`, which SQLite does by building the table anew
 /// with foreign keys off: the rows and what refers to them stay, and references are enforced
 /// again afterwards.
+/// Migration 15 makes the typing index (kb_suggest) and, on SQLite, the search table again
+/// with an index of word starts: the articles published before it are found in both after.
+async fn the_suggestion_migration_carries_published_articles_over(db: TestDb) -> R {
+    let store = Store::open(&db.location, 2).await?;
+    store.migrate_to(14).await?;
+    let article = TaskId::new();
+    store
+        .write(async move |tx| {
+            tx.execute(
+                "INSERT INTO task (id, number, kind, short_description, state, impact, urgency, priority, \
+                 contact_type, opened_at, updated_at, search_key) \
+                 VALUES ($1, 'KB0000001', 'article', 'Printer jams on tray two', 'published', 3, 3, 5, \
+                 'self_service', $2, $2, 7)",
+                &[article.into(), t0().into()],
+            )
+            .await?;
+            let sql = match tx.dialect() {
+                Dialect::Sqlite => {
+                    "INSERT INTO kb_search (rowid, article_id, language, title, summary, body) \
+                     VALUES (7, $1, 'en', 'Printer jams on tray two', 'Paper feed', 'Open the tray and pull the sheet.')"
+                }
+                Dialect::Postgres => {
+                    "INSERT INTO kb_search (article_id, language, title, summary, body) \
+                     VALUES ($1, 'en', 'Printer jams on tray two', 'Paper feed', 'Open the tray and pull the sheet.')"
+                }
+            };
+            tx.execute(sql, &[article.into()]).await
+        })
+        .await?;
+    assert_eq!(store.migrate().await?, vec![15]);
+    let found = store
+        .read(async move |tx| {
+            let (suggest, search) = match tx.dialect() {
+                Dialect::Sqlite => (
+                    "SELECT article_id FROM kb_suggest WHERE kb_suggest MATCH '\"jam\"* \"pap\"*'",
+                    "SELECT article_id FROM kb_search WHERE kb_search MATCH '\"sheet\" \"pri\"*'",
+                ),
+                Dialect::Postgres => (
+                    "SELECT article_id FROM kb_suggest WHERE kb_document(language, title, summary, ''::text) \
+                     @@ to_tsquery('english', 'jam:* & pap:*')",
+                    "SELECT article_id FROM kb_search WHERE kb_document(language, title, summary, body) \
+                     @@ to_tsquery('english', 'sheet & pri:*')",
+                ),
+            };
+            let mut ids = Vec::new();
+            for sql in [suggest, search] {
+                for row in tx.query(sql, &[]).await? {
+                    ids.push(row.get::<TaskId>(0)?);
+                }
+            }
+            Ok::<_, StoreError>(ids)
+        })
+        .await?;
+    assert_eq!(found, vec![article, article]);
+    Ok(())
+}
+
 async fn the_location_migration_keeps_agreements_and_their_references(db: TestDb) -> R {
     let store = Store::open(&db.location, 2).await?;
     store.migrate_to(5).await?;
@@ -258,7 +316,7 @@ async fn the_location_migration_keeps_agreements_and_their_references(db: TestDb
                 .await
         })
         .await?;
-    assert_eq!(store.migrate().await?, vec![6, 7, 8, 9, 10, 11, 12, 13, 14]);
+    assert_eq!(store.migrate().await?, vec![6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
     let kept = store
         .read(async move |tx| {
             tx.query_one(
@@ -1021,7 +1079,7 @@ async fn uuids_kept_as_text_become_bytes_and_keep_their_references() -> R {
     assert!(texts.iter().all(|t| t.ends_with(": text")), "{texts:?}");
     assert_eq!(texts.len(), UUID_COLUMNS.len());
 
-    assert_eq!(store.migrate().await?, vec![8, 9, 10, 11, 12, 13, 14]);
+    assert_eq!(store.migrate().await?, vec![8, 9, 10, 11, 12, 13, 14, 15]);
     let blobs = uuid_types(&raw)?;
     assert!(blobs.iter().all(|t| t.ends_with(": blob")), "{blobs:?}");
     drop(raw);

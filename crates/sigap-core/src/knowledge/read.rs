@@ -228,7 +228,15 @@ pub async fn search(core: &Core, ctx: &Ctx, input: SearchInput) -> AppResult<Vec
                         .id,
                 ),
             };
-            let words = words(&input.q);
+            let mut words = words(&input.q);
+            // Typing: a last word of one or two letters is left out until it grows (it would
+            // start too many words to say anything); alone, it finds nothing yet.
+            if input.prefix && words.last().is_some_and(|w| w.chars().count() < TYPED_MIN) {
+                words.pop();
+                if words.is_empty() {
+                    return Ok(Vec::new());
+                }
+            }
             let s = repo::Search {
                 words: &words,
                 prefix: input.prefix,
@@ -254,8 +262,12 @@ pub async fn search(core: &Core, ctx: &Ctx, input: SearchInput) -> AppResult<Vec
         .await
 }
 
+/// The shortest unfinished word looked for while typing.
+const TYPED_MIN: usize = 3;
+
 /// Articles for what a reader is typing (an incident's short description): the first
-/// few, the last word taken as the start of a word. Nothing for fewer than 3 letters.
+/// few, the last word taken as the start of a word once it has 3 letters (titles and
+/// summaries first, then bodies). Nothing for fewer than 3 letters.
 pub async fn suggest(core: &Core, ctx: &Ctx, text: &str, limit: i64) -> AppResult<Vec<Hit>> {
     if text.trim().chars().count() < 3 {
         return Ok(Vec::new());

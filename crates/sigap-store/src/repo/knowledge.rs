@@ -921,11 +921,22 @@ pub async fn index(
                 &params,
             )
             .await?;
+            tx.execute(
+                "INSERT INTO kb_suggest (rowid, article_id, language, title, summary) \
+                 SELECT t.search_key, $1, $2, $3, $4 FROM task t WHERE t.id = $1",
+                &params[..4],
+            )
+            .await?;
         }
         Dialect::Postgres => {
             tx.execute(
                 "INSERT INTO kb_search (article_id, language, title, summary, body) VALUES ($1, $2, $3, $4, $5)",
                 &params,
+            )
+            .await?;
+            tx.execute(
+                "INSERT INTO kb_suggest (article_id, language, title, summary) VALUES ($1, $2, $3, $4)",
+                &params[..4],
             )
             .await?;
         }
@@ -935,14 +946,16 @@ pub async fn index(
 
 /// Takes an article out of the search (nothing of it is published).
 pub async fn unindex(tx: &mut Tx<'_>, article: TaskId) -> StoreResult<()> {
-    let sql = match tx.dialect() {
-        // By its key, which the full-text table is searched by.
-        Dialect::Sqlite => {
-            "DELETE FROM kb_search WHERE rowid = (SELECT search_key FROM task WHERE id = $1)"
-        }
-        Dialect::Postgres => "DELETE FROM kb_search WHERE article_id = $1",
-    };
-    tx.execute(sql, &[article.into()]).await?;
+    for table in ["kb_search", "kb_suggest"] {
+        let sql = match tx.dialect() {
+            // By its key, which the full-text tables are searched by.
+            Dialect::Sqlite => format!(
+                "DELETE FROM {table} WHERE rowid = (SELECT search_key FROM task WHERE id = $1)"
+            ),
+            Dialect::Postgres => format!("DELETE FROM {table} WHERE article_id = $1"),
+        };
+        tx.execute(&sql, &[article.into()]).await?;
+    }
     Ok(())
 }
 
@@ -991,14 +1004,14 @@ fn filters<'a>(s: &Search<'a>, sql: &mut String, params: &mut Vec<P<'a>>) {
     }
 }
 
-/// Published articles matching every word, best first: title matches weigh more than
-/// summary matches, which weigh more than body matches.
-pub async fn search(tx: &mut Tx<'_>, s: &Search<'_>) -> StoreResult<Vec<Hit>> {
-    if s.words.is_empty() {
-        return Ok(Vec::new());
-    }
-    let last = s.words.len() - 1;
-    let dialect = tx.dialect();
+/// The newest matches a search while typing ranks: ranking every article a common word or
+/// a short prefix matches would take too long at each keystroke.
+pub const TYPING_CANDIDATES: i64 = 200;
+
+/// The full-text query of the words: every one (or any one) must match, the last perhaps
+/// as the start of a word.
+fn text_query(s: &Search<'_>, dialect: Dialect) -> String {
+    let last = s.words.len().saturating_sub(1);
     let words: Vec<String> = s
         .words
         .iter()
@@ -1010,36 +1023,16 @@ pub async fn search(tx: &mut Tx<'_>, s: &Search<'_>) -> StoreResult<Vec<Hit>> {
             (Dialect::Postgres, false) => w.clone(),
         })
         .collect();
-    let query = match (dialect, s.any) {
+    match (dialect, s.any) {
         (Dialect::Sqlite, false) => words.join(" "),
         (Dialect::Sqlite, true) => words.join(" OR "),
         (Dialect::Postgres, false) => words.join(" & "),
         (Dialect::Postgres, true) => words.join(" | "),
-    };
-    let mut params: Vec<P<'_>> = vec![query.as_str().into()];
-    let mut sql = match dialect {
-        Dialect::Sqlite => String::from(
-            "SELECT t.id, t.number, t.short_description, a.summary, bm25(kb_search, 0.0, 0.0, 10.0, 4.0, 1.0) AS score \
-             FROM kb_search s JOIN task t ON t.search_key = s.rowid JOIN kb_article a ON a.task_id = t.id \
-             WHERE kb_search MATCH $1",
-        ),
-        Dialect::Postgres => String::from(
-            "SELECT t.id, t.number, t.short_description, a.summary, \
-             -ts_rank(kb_document(s.language, s.title, s.summary, s.body), q.q) AS score \
-             FROM (SELECT to_tsquery('english'::regconfig, $1::text) || to_tsquery('indonesian'::regconfig, $1::text) AS q) q, \
-             kb_search s JOIN kb_article a ON a.task_id = s.article_id JOIN task t ON t.id = a.task_id \
-             WHERE kb_document(s.language, s.title, s.summary, s.body) @@ q.q",
-        ),
-    };
-    filters(s, &mut sql, &mut params);
-    params.push(s.limit.into());
-    sql.push_str(&format!(
-        " ORDER BY score, t.number LIMIT ${}",
-        params.len()
-    ));
-    tx.query(&sql, &params)
-        .await?
-        .iter()
+    }
+}
+
+fn hits(rows: &[Row]) -> StoreResult<Vec<Hit>> {
+    rows.iter()
         .map(|r| {
             Ok(Hit {
                 id: r.get(0)?,
@@ -1050,6 +1043,137 @@ pub async fn search(tx: &mut Tx<'_>, s: &Search<'_>) -> StoreResult<Vec<Hit>> {
             })
         })
         .collect()
+}
+
+/// Published articles matching every word (or any, `s.any`), best first: title matches
+/// weigh more than summary matches, which weigh more than body matches.
+///
+/// While typing (`s.prefix`) the words are looked for in the titles and summaries first,
+/// in their own small index (kb_suggest), ranked among the newest `TYPING_CANDIDATES`
+/// matches; when that finds fewer than `s.limit`, articles with the words in their body too
+/// follow, newest first (when every word must match).
+pub async fn search(tx: &mut Tx<'_>, s: &Search<'_>) -> StoreResult<Vec<Hit>> {
+    if s.words.is_empty() {
+        return Ok(Vec::new());
+    }
+    let query = text_query(s, tx.dialect());
+    if !s.prefix {
+        return ranked(tx, s, "kb_search", &query, None).await;
+    }
+    let mut found = ranked(tx, s, "kb_suggest", &query, Some(TYPING_CANDIDATES)).await?;
+    if (found.len() as i64) < s.limit && !s.any {
+        for h in newest(tx, s, &query, s.limit + found.len() as i64).await? {
+            if (found.len() as i64) < s.limit && !found.iter().any(|f| f.id == h.id) {
+                found.push(h);
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// Matches of `query` in `table` (kb_search, or kb_suggest: titles and summaries alone),
+/// best first by BM25 (SQLite) or ts_rank (PostgreSQL) with the columns' weights; with
+/// `newest`, only that many of the newest matches are ranked (SQLite).
+///
+/// SQLite ranks in the full-text table alone and reads the tasks of the best few only
+/// (reading the task of every match costs more than ranking it); when the reader may see
+/// fewer than `s.limit` of those, it reads them all.
+async fn ranked(
+    tx: &mut Tx<'_>,
+    s: &Search<'_>,
+    table: &str,
+    query: &str,
+    newest: Option<i64>,
+) -> StoreResult<Vec<Hit>> {
+    let sqlite = tx.dialect() == Dialect::Sqlite;
+    let (weights, body) = if table == "kb_search" {
+        ("0.0, 0.0, 10.0, 4.0, 1.0", "s.body")
+    } else {
+        ("0.0, 0.0, 10.0, 4.0", "''::text")
+    };
+    let cuts: &[Option<i64>] = if sqlite {
+        &[Some(4 * s.limit + 16), None]
+    } else {
+        &[None]
+    };
+    let mut found = Vec::new();
+    for cut in cuts {
+        let mut params: Vec<P<'_>> = vec![query.into()];
+        let mut sql = if sqlite {
+            let mut matches = format!(
+                "SELECT rowid AS k, bm25({table}, {weights}) AS score FROM {table} \
+                 WHERE {table} MATCH $1"
+            );
+            if let Some(n) = newest {
+                params.push(n.into());
+                let n = params.len();
+                matches.push_str(&format!(" ORDER BY rowid DESC LIMIT ${n}"));
+            }
+            if let Some(n) = cut {
+                params.push((*n).into());
+                matches = format!(
+                    "SELECT k, score FROM ({matches}) ORDER BY score LIMIT ${}",
+                    params.len()
+                );
+            }
+            format!(
+                "SELECT t.id, t.number, t.short_description, a.summary, c.score AS score \
+                 FROM ({matches}) c JOIN task t ON t.search_key = c.k \
+                 JOIN kb_article a ON a.task_id = t.id WHERE 1 = 1"
+            )
+        } else {
+            format!(
+                "SELECT t.id, t.number, t.short_description, a.summary, \
+                 -ts_rank(kb_document(s.language, s.title, s.summary, {body}), q.q) AS score \
+                 FROM (SELECT to_tsquery('english'::regconfig, $1::text) \
+                 || to_tsquery('indonesian'::regconfig, $1::text) AS q) q, \
+                 {table} s JOIN kb_article a ON a.task_id = s.article_id \
+                 JOIN task t ON t.id = a.task_id \
+                 WHERE kb_document(s.language, s.title, s.summary, {body}) @@ q.q"
+            )
+        };
+        filters(s, &mut sql, &mut params);
+        params.push(s.limit.into());
+        sql.push_str(&format!(
+            " ORDER BY score, t.number LIMIT ${}",
+            params.len()
+        ));
+        found = hits(&tx.query(&sql, &params).await?)?;
+        if found.len() as i64 >= s.limit {
+            break;
+        }
+    }
+    Ok(found)
+}
+
+/// Matches of `query` in titles, summaries and bodies, newest first.
+async fn newest(tx: &mut Tx<'_>, s: &Search<'_>, query: &str, limit: i64) -> StoreResult<Vec<Hit>> {
+    let mut params: Vec<P<'_>> = vec![query.into()];
+    let (mut sql, order) = match tx.dialect() {
+        Dialect::Sqlite => (
+            String::from(
+                "SELECT t.id, t.number, t.short_description, a.summary \
+                 FROM kb_search s JOIN task t ON t.search_key = s.rowid \
+                 JOIN kb_article a ON a.task_id = t.id WHERE kb_search MATCH $1",
+            ),
+            "s.rowid",
+        ),
+        Dialect::Postgres => (
+            String::from(
+                "SELECT t.id, t.number, t.short_description, a.summary \
+                 FROM (SELECT to_tsquery('english'::regconfig, $1::text) \
+                 || to_tsquery('indonesian'::regconfig, $1::text) AS q) q, \
+                 kb_search s JOIN kb_article a ON a.task_id = s.article_id \
+                 JOIN task t ON t.id = a.task_id \
+                 WHERE kb_document(s.language, s.title, s.summary, s.body) @@ q.q",
+            ),
+            "t.search_key",
+        ),
+    };
+    filters(s, &mut sql, &mut params);
+    params.push(limit.into());
+    sql.push_str(&format!(" ORDER BY {order} DESC LIMIT ${}", params.len()));
+    hits(&tx.query(&sql, &params).await?)
 }
 
 /// Published articles a reader may see, most viewed first (browsing a base or category).
