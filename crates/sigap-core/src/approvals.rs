@@ -17,7 +17,7 @@ use sigap_domain::task::TaskKind;
 use sigap_domain::{ApprovalId, DelegationId, GroupId, PersonId, TaskId};
 use sigap_store::Tx;
 use sigap_store::approvals::{self as repo, Approval};
-use sigap_store::notifications::{self, NewNotification};
+use sigap_store::notifications::NewNotification;
 
 pub use sigap_store::approvals::{Approval as ApprovalRecord, Delegation as DelegationRecord};
 
@@ -121,7 +121,7 @@ async fn notify(
     now: Timestamp,
 ) -> AppResult<()> {
     let subject = format!("{number} {title}");
-    notifications::insert(
+    crate::notifications::send(
         tx,
         &NewNotification {
             person_id: who,
@@ -129,6 +129,7 @@ async fn notify(
             subject: &subject,
             body: "",
             link,
+            task_id: None,
         },
         now,
     )

@@ -157,6 +157,10 @@ impl Errors {
     pub fn push(&mut self, e: FieldError) {
         self.0.push(e);
     }
+    /// Whether a field was refused already.
+    pub fn has(&self, field: &str) -> bool {
+        self.0.iter().any(|e| e.field == field)
+    }
     pub fn finish(self) -> AppResult<()> {
         if self.0.is_empty() {
             Ok(())

@@ -233,7 +233,11 @@ impl Process for IncidentExt {
         if before.is_none() {
             if !is_staff(ctx) {
                 f.ext.major = false;
-                f.contact_type = ContactType::SelfService;
+                // An end user reports through the portal, or by mail.
+                f.contact_type = match ctx.principal.method {
+                    crate::AuthMethod::Mail => ContactType::Email,
+                    _ => ContactType::SelfService,
+                };
             }
             if f.assigned_to_id.is_some() {
                 f.task.state = IncidentState::InProgress;
@@ -505,7 +509,7 @@ impl Process for IncidentExt {
             let subject = format!("{} {}", before.number, before.short_description);
             let link = format!("/incidents/{}", before.number);
             let body = note.as_ref().map(|n| n.1.clone()).unwrap_or_default();
-            sigap_store::notifications::insert(
+            crate::notifications::send(
                 tx,
                 &sigap_store::notifications::NewNotification {
                     person_id: m,
@@ -513,6 +517,7 @@ impl Process for IncidentExt {
                     subject: &subject,
                     body: &body,
                     link: &link,
+                    task_id: Some(before.id),
                 },
                 now,
             )

@@ -6,7 +6,8 @@ use crate::error::AppResult;
 use crate::{AppError, Core};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
-use sigap_store::jobs::{self as repo, Job};
+pub use sigap_store::jobs::Job;
+use sigap_store::jobs::{self as repo};
 use sigap_store::{Tx, idempotency, sessions, throttle};
 use std::collections::HashMap;
 use std::future::Future;
@@ -239,6 +240,8 @@ impl Worker {
                 // SLA thresholds are looked at every time the leader renews its lease.
                 if leader {
                     enqueue(tx, crate::sla::SWEEP_JOB, &json!({}), now, now).await?;
+                    // The mailboxes are polled, and mail a crash left is processed.
+                    enqueue(tx, crate::mail::POLL_JOB, &json!({}), now, now).await?;
                 }
                 if leader && due {
                     enqueue(tx, MAINTENANCE, &json!({}), now, now).await?;

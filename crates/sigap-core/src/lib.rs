@@ -16,6 +16,7 @@ pub mod export;
 pub mod filters;
 pub mod groups;
 pub mod home;
+pub mod i18n;
 pub mod idempotency;
 pub mod import_sn;
 pub mod incidents;
@@ -24,6 +25,7 @@ pub mod knowledge;
 pub mod links;
 pub mod listing;
 pub mod locations;
+pub mod mail;
 pub mod markdown;
 pub mod notifications;
 pub mod orgs;
@@ -97,6 +99,10 @@ pub struct CoreSettings {
     /// Argon2 memory cost in KiB (19 MiB is OWASP's minimum for Argon2id).
     pub argon2_memory_kib: u32,
     pub argon2_iterations: u32,
+    /// The host name in the Message-IDs and loop header of the mail Sigap sends.
+    pub mail_host: String,
+    /// Where people reach Sigap: the links in its mail.
+    pub public_url: String,
 }
 
 impl Default for CoreSettings {
@@ -109,6 +115,8 @@ impl Default for CoreSettings {
             login_lockout: SignedDuration::from_mins(15),
             argon2_memory_kib: 19 * 1024,
             argon2_iterations: 2,
+            mail_host: "sigap.invalid".into(),
+            public_url: "http://localhost:8080".into(),
         }
     }
 }

@@ -30,3 +30,32 @@ pub async fn mark_read(core: &Core, ctx: &Ctx, id: &str) -> AppResult<()> {
         Err(AppError::NotFound)
     }
 }
+
+/// The job that mails one notification.
+pub const MAIL_JOB: &str = "mail_notification";
+
+/// Writes a notification in the caller's transaction and, when outbound mail is on and its
+/// person gets this kind of notification by mail, the job that mails it: the mail exists
+/// exactly when the change it tells of does.
+pub async fn send(
+    tx: &mut sigap_store::Tx<'_>,
+    n: &sigap_store::notifications::NewNotification<'_>,
+    now: jiff::Timestamp,
+) -> AppResult<NotificationId> {
+    let id = repo::insert(tx, n, now).await?;
+    if sigap_store::mail::outbound(tx).await?.enabled
+        && sigap_store::mail::recipient(tx, n.person_id, n.kind)
+            .await?
+            .is_some()
+    {
+        crate::jobs::enqueue(
+            tx,
+            MAIL_JOB,
+            &serde_json::json!({ "notification": id.to_string() }),
+            now,
+            now,
+        )
+        .await?;
+    }
+    Ok(id)
+}

@@ -15,7 +15,7 @@ use sigap_domain::{
     Criticality, OfferingId, PortfolioStatus, Role, ServiceId, Stage, parse_line, parse_text,
 };
 use sigap_store::groups::PersonRef;
-use sigap_store::notifications::{self, NewNotification};
+use sigap_store::notifications::NewNotification;
 use sigap_store::portfolio::{
     self as repo, CustomerRef, Offering, OfferingFields, OfferingFilter, OfferingSort, Service,
     ServiceFields, ServiceFilter, ServiceSort, StageMove,
@@ -1058,7 +1058,7 @@ pub async fn remind_reviews(core: &Core) -> AppResult<usize> {
                 if let Some(owner) = &s.owner {
                     let link = format!("/services/{}", s.id);
                     let date_text = date.to_string();
-                    notifications::insert(
+                    crate::notifications::send(
                         tx,
                         &NewNotification {
                             person_id: owner.id,
@@ -1066,6 +1066,7 @@ pub async fn remind_reviews(core: &Core) -> AppResult<usize> {
                             subject: &s.name,
                             body: &date_text,
                             link: &link,
+                            task_id: None,
                         },
                         now,
                     )

@@ -14,6 +14,8 @@ pub enum AuthMethod {
     Token { id: TokenId, scope: TokenScope },
     /// The program itself (command line, start-up, jobs).
     System,
+    /// A mail from the person's address (only what a mail may do: report, reply).
+    Mail,
 }
 
 #[derive(Debug, Clone)]

@@ -1916,7 +1916,7 @@ async fn notify_crossing<P: Process>(
     mark: i64,
     now: Timestamp,
 ) -> AppResult<usize> {
-    use sigap_store::notifications::{NewNotification, insert};
+    use sigap_store::notifications::NewNotification;
     let mut who = Vec::new();
     if let Some(p) = &i.assigned_to {
         who.push(p.id);
@@ -1945,7 +1945,7 @@ async fn notify_crossing<P: Process>(
     let body = format!("{mark}%");
     let link = format!("{}/{}", P::PATH, i.number);
     for p in &who {
-        insert(
+        crate::notifications::send(
             tx,
             &NewNotification {
                 person_id: *p,
@@ -1953,6 +1953,7 @@ async fn notify_crossing<P: Process>(
                 subject: &subject,
                 body: &body,
                 link: &link,
+                task_id: Some(i.id),
             },
             now,
         )
@@ -1987,7 +1988,7 @@ async fn escalate<P: Process>(
         if let Some(s) = &i.service {
             if let Some(owner) = sigap_store::portfolio::get(tx, s.id).await?.owner {
                 let subject = format!("{} {}", i.number, i.short_description);
-                sigap_store::notifications::insert(
+                crate::notifications::send(
                     tx,
                     &sigap_store::notifications::NewNotification {
                         person_id: owner.id,
@@ -1995,6 +1996,7 @@ async fn escalate<P: Process>(
                         subject: &subject,
                         body: &format!("{mark}%"),
                         link: &format!("{}/{}", P::PATH, i.number),
+                        task_id: Some(i.id),
                     },
                     now,
                 )

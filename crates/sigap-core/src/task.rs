@@ -207,15 +207,29 @@ pub async fn create<P: Process>(
     core: &crate::Core,
     ctx: &Ctx,
     input: P::Input,
-    mut f: RecordFields<P>,
+    f: RecordFields<P>,
 ) -> AppResult<Record<P>> {
+    let f = checked(ctx, &input, f)?;
+    let (actor, now, ctx) = (Actor::of(ctx), core.now(), ctx.clone());
+    core.store
+        .write(async move |tx| create_in(tx, &ctx, &actor, now, &input, f.clone()).await)
+        .await
+}
+
+/// The fields of a new task of P: the defaults `f` with the input applied, if the caller may
+/// create it and the input holds.
+pub fn checked<P: Process>(
+    ctx: &Ctx,
+    input: &P::Input,
+    mut f: RecordFields<P>,
+) -> AppResult<RecordFields<P>> {
     if !ctx.principal.can_write() {
         return Err(AppError::Forbidden);
     }
     if P::DESK_ONLY {
         ctx.principal.require(Role::Agent)?;
     }
-    let t = P::task_input(&input);
+    let t = P::task_input(input);
     if t.short_description.is_none() {
         return Err(AppError::field(
             "short_description",
@@ -225,25 +239,33 @@ pub async fn create<P: Process>(
     }
     let mut errs = Errors::new();
     apply_plain(t, &mut f.task, &mut errs);
-    P::apply(&input, &mut f, &mut errs);
+    P::apply(input, &mut f, &mut errs);
     errs.finish()?;
-    let (actor, now, ctx) = (Actor::of(ctx), core.now(), ctx.clone());
-    core.store
-        .write(async move |tx| {
-            let mut f = f.clone();
-            let t = P::task_input(&input);
-            let computed = resolve_refs(tx, &ctx, t, &mut f.task, None).await?;
-            let scope = ctx.principal.scope();
-            let location = refs::location(tx, "location", &t.location, None, scope).await?;
-            if f.assignment_group_id.is_none() {
-                f.assignment_group_id = rule_group(tx, &f.task).await?;
-            }
-            P::prepare(tx, &ctx, &input, &mut f, None, computed).await?;
-            let r = open_in(tx, &actor, now, &f, location).await?;
-            P::after(tx, &actor, now, Change::Create(&input), None, &r).await?;
-            Ok(r)
-        })
-        .await
+    Ok(f)
+}
+
+/// Creates a task of P in the caller's transaction, from fields the input was already
+/// applied to (`create` checks and applies it): the references, the assignment rules, the
+/// process's own preparation, the task, and the process's `after` hook.
+pub async fn create_in<P: Process>(
+    tx: &mut Tx<'_>,
+    ctx: &Ctx,
+    actor: &Actor,
+    now: Timestamp,
+    input: &P::Input,
+    mut f: RecordFields<P>,
+) -> AppResult<Record<P>> {
+    let t = P::task_input(input);
+    let computed = resolve_refs(tx, ctx, t, &mut f.task, None).await?;
+    let scope = ctx.principal.scope();
+    let location = refs::location(tx, "location", &t.location, None, scope).await?;
+    if f.assignment_group_id.is_none() {
+        f.assignment_group_id = rule_group(tx, &f.task).await?;
+    }
+    P::prepare(tx, ctx, input, &mut f, None, computed).await?;
+    let r = open_in(tx, actor, now, &f, location).await?;
+    P::after(tx, actor, now, Change::Create(input), None, &r).await?;
+    Ok(r)
 }
 
 /// Writes a new task of P from its fields in the caller's transaction: a number, the
@@ -336,16 +358,27 @@ pub async fn act<P: Process>(
     P::may_act(ctx, &current, &action)?;
     let (actor, now) = (Actor::of(ctx), core.now());
     core.store
-        .write(async move |tx| {
-            let before: Record<P> = repo::get(tx, current.id).await?;
-            crate::check_version(if_match, before.version)?;
-            let mut f = before.fields();
-            let step = P::act(tx, &actor, now, &before, &mut f, &action).await?;
-            let after = save(tx, &actor, now, &before, &f, step, if_match).await?;
-            P::after(tx, &actor, now, Change::Act(&action), Some(&before), &after).await?;
-            Ok(after)
-        })
+        .write(async move |tx| act_in(tx, &actor, now, current.id, &action, if_match).await)
         .await
+}
+
+/// Does one of a process's named actions on a task in the caller's transaction (the caller
+/// checked that the actor may: `may_act`).
+pub async fn act_in<P: Process>(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    now: Timestamp,
+    id: TaskId,
+    action: &P::Action,
+    if_match: Option<i64>,
+) -> AppResult<Record<P>> {
+    let before: Record<P> = repo::get(tx, id).await?;
+    crate::check_version(if_match, before.version)?;
+    let mut f = before.fields();
+    let step = P::act(tx, actor, now, &before, &mut f, action).await?;
+    let after = save(tx, actor, now, &before, &f, step, if_match).await?;
+    P::after(tx, actor, now, Change::Act(action), Some(&before), &after).await?;
+    Ok(after)
 }
 
 /// Writes a change of a task in the caller's transaction: the step's note in its journal,
@@ -603,6 +636,7 @@ fn blank(v: &Value) -> bool {
 /// (`incident_assigned`), rendered through the locale files when shown.
 pub struct Notifier {
     actor: Option<PersonId>,
+    task_id: TaskId,
     subject: String,
     now: Timestamp,
     entity: &'static str,
@@ -614,6 +648,7 @@ impl Notifier {
     pub fn new<P: Process>(actor: &Actor, task: &Record<P>, now: Timestamp) -> Self {
         Self {
             actor: actor.id,
+            task_id: task.id,
             subject: format!("{} {}", task.number, task.short_description),
             now,
             entity: P::ENTITY,
@@ -636,7 +671,7 @@ impl Notifier {
         if Some(who) == self.actor || self.sent.iter().any(|(p, k)| *p == who && *k == kind) {
             return Ok(());
         }
-        sigap_store::notifications::insert(
+        crate::notifications::send(
             tx,
             &sigap_store::notifications::NewNotification {
                 person_id: who,
@@ -644,6 +679,7 @@ impl Notifier {
                 subject: &self.subject,
                 body,
                 link,
+                task_id: Some(self.task_id),
             },
             self.now,
         )

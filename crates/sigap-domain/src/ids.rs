@@ -190,3 +190,11 @@ id_type!(
     /// A reader's feedback on a knowledge article.
     FeedbackId
 );
+id_type!(
+    /// A mailbox Sigap takes mail in from (IMAP, or an MTA piping to `sigap mail receive`).
+    MailboxId
+);
+id_type!(
+    /// A mail message Sigap took in or sent, kept raw.
+    MailMessageId
+);

@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod clock;
 pub mod cmdb;
 pub mod ids;
+pub mod mail;
 pub mod portfolio;
 pub mod process;
 pub mod sla;

@@ -32,6 +32,10 @@ pub struct Settings {
     pub provider_name: String,
     /// Whether this node claims background jobs.
     pub worker: bool,
+    /// The host name in the Message-IDs of the mail Sigap sends (default: public_url's).
+    pub mail_host: Option<String>,
+    /// A PEM file of CA certificates trusted for SMTP and IMAP besides the system's.
+    pub mail_ca_file: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -51,6 +55,8 @@ impl Default for Settings {
             session_idle_minutes: 12 * 60,
             provider_name: "IT Service Provider".into(),
             worker: true,
+            mail_host: None,
+            mail_ca_file: None,
         }
     }
 }
@@ -165,6 +171,12 @@ impl Settings {
         if let Some(v) = env_value("SIGAP_WORKER", env)? {
             s.worker = v;
         }
+        if let Some(v) = env("SIGAP_MAIL_HOST").filter(|v| !v.is_empty()) {
+            s.mail_host = Some(v);
+        }
+        if let Some(v) = env("SIGAP_MAIL_CA_FILE").filter(|v| !v.is_empty()) {
+            s.mail_ca_file = Some(PathBuf::from(v));
+        }
         if let Some(v) = &flags.listen {
             s.listen = v.clone();
         }
@@ -206,7 +218,38 @@ impl Settings {
                 bail!("public_url must start with http:// or https://");
             }
         }
+        if let Some(h) = &self.mail_host {
+            let ok = !h.is_empty()
+                && h.len() <= 253
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
+            if !ok {
+                bail!("mail_host must be a host name (letters, digits, dots and hyphens)");
+            }
+        }
         Ok(())
+    }
+
+    /// The host in Sigap's Message-IDs: `mail_host`, else public_url's host, else the
+    /// machine's own name.
+    pub fn mail_host(&self) -> String {
+        if let Some(h) = &self.mail_host {
+            return h.clone();
+        }
+        let from_url = self.public_url.as_deref().and_then(|u| {
+            let rest = u.split_once("://")?.1;
+            let host = rest.split(['/', ':']).next()?;
+            (!host.is_empty()).then(|| host.to_owned())
+        });
+        from_url.unwrap_or_else(|| "sigap.localhost".to_owned())
+    }
+
+    /// Where people reach Sigap (links in mail): public_url, else the listen address.
+    pub fn base_url(&self) -> String {
+        match &self.public_url {
+            Some(u) => u.trim_end_matches('/').to_owned(),
+            None => format!("http://{}", self.listen),
+        }
     }
 
     /// Where the data lives: `database_url`, else `sigap.db` in the data directory.
@@ -265,6 +308,13 @@ provider_name = "IT Service Provider"
 
 # Whether this node runs background jobs (any number of nodes may). (SIGAP_WORKER)
 worker = true
+
+# Mail: the host name in the Message-IDs of the mail Sigap sends (default: public_url's
+# host), and a PEM file of further CA certificates to trust for SMTP and IMAP (a private
+# CA). Mailboxes and the outbound server are set on the administration pages.
+#                                                     (SIGAP_MAIL_HOST, SIGAP_MAIL_CA_FILE)
+# mail_host = "sigap.example.com"
+# mail_ca_file = "/etc/ssl/private-ca.pem"
 
 # The first start creates the administrator "admin" with a random password printed once,
 # or with SIGAP_ADMIN_PASSWORD when that is set (environment only).

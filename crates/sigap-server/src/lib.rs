@@ -60,19 +60,31 @@ impl App {
         }
         let mut core_settings = deps.core;
         core_settings.session_idle = SignedDuration::from_mins(settings.session_idle_minutes);
+        core_settings.mail_host = settings.mail_host();
+        core_settings.public_url = settings.base_url();
         let core = Core::new(store, deps.clock, core_settings);
+        // Administrators' mail templates are checked by rendering them, as mail is.
+        let renderer = Arc::new(
+            sigap_mail::render::Renderer::new()
+                .map_err(|e| anyhow::anyhow!("loading the mail texts: {e}"))?,
+        );
         let web = WebConfig {
             public_url: settings.public_url.clone(),
             body_limit: settings.body_limit_bytes,
             import_limit: settings.import_limit_bytes,
+            template_check: Some(sigap_web::TemplateCheck::new(move |subject, body| {
+                renderer.check(subject, body)
+            })),
         };
         let state = AppState::new(core.clone(), web)
             .map_err(|e| anyhow::anyhow!("loading the interface texts: {e}"))?;
+        let mut registry = deps.registry;
+        sigap_mail::register(&mut registry, mailer(&settings)?);
         Ok(Self {
             settings,
             core,
             state,
-            registry: deps.registry,
+            registry,
             poll: deps.poll,
         })
     }
@@ -125,6 +137,14 @@ impl App {
         }
         served.context("serving HTTP")
     }
+}
+
+/// What sends mail, trusting the configured CA file besides the system's.
+pub fn mailer(settings: &Settings) -> anyhow::Result<sigap_mail::Mailer> {
+    sigap_mail::Mailer::new(sigap_mail::smtp::TlsTrust {
+        ca_file: settings.mail_ca_file.clone(),
+    })
+    .map_err(|e| anyhow::anyhow!("loading the mail texts: {e}"))
 }
 
 /// Serves Prometheus metrics at `/metrics` on its own address.

@@ -73,6 +73,11 @@ enum Command {
         #[command(subcommand)]
         command: SlaCommand,
     },
+    /// The e-mail channel.
+    Mail {
+        #[command(subcommand)]
+        command: MailCommand,
+    },
     /// Print the OpenAPI document of the REST API.
     Openapi,
     /// Print the version.
@@ -87,6 +92,22 @@ struct ServeArgs {
     /// Address for Prometheus metrics (/metrics).
     #[arg(long)]
     metrics_listen: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum MailCommand {
+    /// Take in one message from standard input (for an MTA to pipe mail to). Exits 0 once
+    /// the message is kept (as a task, a reply, or in the quarantine), and 75 (EX_TEMPFAIL)
+    /// when it could not be kept, so that the MTA keeps it and tries again.
+    Receive {
+        /// The mailbox: its address, name or id.
+        #[arg(long)]
+        mailbox: String,
+    },
+    /// Poll every mailbox that has an IMAP server once, and process what a crash left.
+    Poll,
+    /// Check the configured servers: the outbound SMTP server and each mailbox's IMAP server.
+    Test,
 }
 
 #[derive(Subcommand)]
@@ -346,6 +367,161 @@ fn app_error(e: sigap_core::AppError) -> anyhow::Error {
     }
 }
 
+/// `EX_TEMPFAIL` (sysexits.h): the MTA keeps the message and tries again.
+const EX_TEMPFAIL: u8 = 75;
+/// The most `sigap mail receive` reads; a larger message is kept cut (and quarantined).
+const RECEIVE_LIMIT: u64 = 64 * 1024 * 1024;
+
+async fn mail(settings: Settings, command: MailCommand) -> anyhow::Result<std::process::ExitCode> {
+    match command {
+        MailCommand::Receive { mailbox } => Ok(receive(settings, &mailbox).await),
+        MailCommand::Poll => {
+            let app = App::build(settings, Deps::default()).await?;
+            let trust = sigap_mail::smtp::TlsTrust {
+                ca_file: app.settings.mail_ca_file.clone(),
+            };
+            let boxes = sigap_core::mail::admin::polled_mailboxes(&app.core)
+                .await
+                .map_err(app_error)?;
+            let mut failed = false;
+            for m in boxes {
+                // Poll after poll (each takes at most a few hundred) until none is left.
+                let (mut taken, mut left, mut error) = (0, 0, None);
+                loop {
+                    match sigap_mail::imap::poll(&app.core, &m, &trust).await {
+                        Ok(p) => {
+                            taken += p.taken;
+                            left = p.left;
+                            if p.taken == 0 || p.left > 0 {
+                                break;
+                            }
+                        }
+                        Err(e) => {
+                            failed = true;
+                            println!("{}: {e}", m.name);
+                            error = Some(e);
+                            break;
+                        }
+                    }
+                }
+                sigap_core::mail::admin::polled(&app.core, m.id, error)
+                    .await
+                    .map_err(app_error)?;
+                println!("{}: {taken} taken, {left} left", m.name);
+            }
+            let swept = sigap_mail::intake::sweep(&app.core)
+                .await
+                .map_err(app_error)?;
+            if swept > 0 {
+                println!("{swept} kept messages processed");
+            }
+            Ok(if failed {
+                std::process::ExitCode::FAILURE
+            } else {
+                std::process::ExitCode::SUCCESS
+            })
+        }
+        MailCommand::Test => {
+            let app = App::build(settings, Deps::default()).await?;
+            let mailer = sigap_server::mailer(&app.settings)?;
+            let mut failed = false;
+            let o = sigap_core::mail::admin::outbound_settings(&app.core)
+                .await
+                .map_err(app_error)?;
+            if o.host.is_empty() {
+                println!("outbound: not set up");
+            } else {
+                match mailer.smtp.test(&o).await {
+                    Ok(()) => println!("outbound {}:{} ({}): OK", o.host, o.port, o.security),
+                    Err(e) => {
+                        failed = true;
+                        println!("outbound {}:{} ({}): {e}", o.host, o.port, o.security);
+                    }
+                }
+            }
+            let boxes = sigap_core::mail::admin::polled_mailboxes(&app.core)
+                .await
+                .map_err(app_error)?;
+            for m in boxes {
+                let host = m.imap.host.clone().unwrap_or_default();
+                match sigap_mail::imap::connect(&m, mailer.smtp.trust()).await {
+                    Ok(mut session) => {
+                        let selected = session.select(&m.imap.folder).await;
+                        let _ = session.logout().await;
+                        match selected {
+                            Ok(mb) => println!(
+                                "mailbox {} ({host}, {}): OK, {} messages",
+                                m.name, m.imap.folder, mb.exists
+                            ),
+                            Err(e) => {
+                                failed = true;
+                                println!(
+                                    "mailbox {} ({host}): folder {}: {e}",
+                                    m.name, m.imap.folder
+                                );
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        failed = true;
+                        println!("mailbox {} ({host}): {e}", m.name);
+                    }
+                }
+            }
+            Ok(if failed {
+                std::process::ExitCode::FAILURE
+            } else {
+                std::process::ExitCode::SUCCESS
+            })
+        }
+    }
+}
+
+/// `sigap mail receive`: every failure to keep the message is a temporary one for the MTA.
+async fn receive(settings: Settings, mailbox: &str) -> std::process::ExitCode {
+    use std::io::Read as _;
+    let tempfail = |what: &str| {
+        eprintln!("sigap mail receive: {what}; the message was not taken (try again later)");
+        std::process::ExitCode::from(EX_TEMPFAIL)
+    };
+    let mut raw = Vec::new();
+    if let Err(e) = std::io::stdin().take(RECEIVE_LIMIT).read_to_end(&mut raw) {
+        return tempfail(&format!("reading the message: {e}"));
+    }
+    let app = match App::build(settings, Deps::default()).await {
+        Ok(a) => a,
+        Err(e) => return tempfail(&format!("{e:#}")),
+    };
+    let mb = match sigap_core::mail::admin::mailbox_for(&app.core, mailbox).await {
+        Ok(m) => m,
+        Err(sigap_core::AppError::NotFound) => {
+            return tempfail(&format!("no mailbox {mailbox:?}"));
+        }
+        Err(e) => return tempfail(&e.to_string()),
+    };
+    match sigap_mail::intake::receive(
+        &app.core,
+        &mb,
+        &raw,
+        sigap_core::mail::inbound::Source::Pipe,
+    )
+    .await
+    {
+        Ok(r) => {
+            let said = match &r {
+                sigap_mail::intake::Received::Done(id, h) => format!("{id}: {h:?}"),
+                sigap_mail::intake::Received::Kept(id) => format!("{id}: kept, to be processed"),
+                sigap_mail::intake::Received::Again(id, state) => {
+                    format!("{id}: taken in before ({state})")
+                }
+            };
+            println!("{said}");
+            std::process::ExitCode::SUCCESS
+        }
+        Err(e) => tempfail(&e.to_string()),
+    }
+}
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     match run().await {
@@ -423,6 +599,7 @@ async fn run() -> anyhow::Result<std::process::ExitCode> {
             }
         }
         Command::Admin { command } => admin(settings, command).await,
+        Command::Mail { command } => mail(settings, command).await,
         Command::Seed {
             command:
                 Some(SeedCommand::Incidents {

@@ -147,7 +147,9 @@ id_params!(
     sigap_domain::KnowledgeBaseId,
     sigap_domain::KbCategoryId,
     sigap_domain::ArticleVersionId,
-    sigap_domain::FeedbackId
+    sigap_domain::FeedbackId,
+    sigap_domain::MailboxId,
+    sigap_domain::MailMessageId
 );
 
 fn ts_to_micros(ts: Timestamp) -> i64 {
@@ -507,7 +509,9 @@ id_cols!(
     sigap_domain::KnowledgeBaseId,
     sigap_domain::KbCategoryId,
     sigap_domain::ArticleVersionId,
-    sigap_domain::FeedbackId
+    sigap_domain::FeedbackId,
+    sigap_domain::MailboxId,
+    sigap_domain::MailMessageId
 );
 
 /// A calendar date, kept as ISO text (`YYYY-MM-DD`) in both engines.

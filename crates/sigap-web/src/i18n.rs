@@ -1,77 +1,20 @@
 //! Interface language: Fluent files embedded at compile time, one per language.
 
-use fluent_bundle::concurrent::FluentBundle;
-use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
+use fluent_bundle::{FluentArgs, FluentValue};
+pub use sigap_core::i18n::I18n;
 use sigap_domain::Locale;
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 const SOURCES: [(Locale, &str); 2] = [
     (Locale::En, include_str!("../locales/en.ftl")),
     (Locale::Id, include_str!("../locales/id.ftl")),
 ];
 
-pub struct I18n {
-    bundles: HashMap<Locale, FluentBundle<FluentResource>>,
-}
-
-impl std::fmt::Debug for I18n {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("I18n")
-            .field("languages", &self.bundles.len())
-            .finish()
-    }
-}
-
-impl I18n {
-    /// Parses the embedded files; an error names the broken file and message.
-    pub fn load() -> Result<Self, String> {
-        let mut bundles = HashMap::new();
-        for (locale, source) in SOURCES {
-            let resource = FluentResource::try_new(source.to_owned())
-                .map_err(|(_, errs)| format!("locale {}: {errs:?}", locale.code()))?;
-            let lang = locale
-                .code()
-                .parse()
-                .map_err(|e| format!("locale {}: {e}", locale.code()))?;
-            let mut bundle = FluentBundle::new_concurrent(vec![lang]);
-            bundle.set_use_isolating(false);
-            bundle
-                .add_resource(resource)
-                .map_err(|errs| format!("locale {}: {errs:?}", locale.code()))?;
-            bundles.insert(locale, bundle);
-        }
-        Ok(Self { bundles })
-    }
-
-    /// The message `id` in `locale`, falling back to English and then to the id itself.
-    pub fn text(&self, locale: Locale, id: &str, args: Option<&FluentArgs<'_>>) -> String {
-        for l in [locale, Locale::En] {
-            if let Some(bundle) = self.bundles.get(&l) {
-                if let Some(pattern) = bundle.get_message(id).and_then(|m| m.value()) {
-                    let mut errors = Vec::new();
-                    return bundle
-                        .format_pattern(pattern, args, &mut errors)
-                        .into_owned();
-                }
-            }
-        }
-        id.to_owned()
-    }
-
-    /// Every message id of a language, for the completeness test.
-    pub fn ids(&self, locale: Locale) -> Vec<String> {
-        let source = SOURCES
-            .iter()
-            .find(|(l, _)| *l == locale)
-            .map(|(_, s)| *s)
-            .unwrap_or("");
-        source
-            .lines()
-            .filter(|l| !l.starts_with([' ', '#', '\t', '.']) && l.contains(" ="))
-            .filter_map(|l| l.split(" =").next().map(str::to_owned))
-            .collect()
-    }
+/// The pages' texts with the notifications' (shared with the mail).
+pub fn load() -> Result<I18n, String> {
+    let mut all: Vec<(Locale, &'static str)> = SOURCES.to_vec();
+    all.extend(sigap_core::i18n::NOTIFICATIONS);
+    I18n::load(&all)
 }
 
 /// A translator bound to one language, handed to templates as `t`.
@@ -181,7 +124,7 @@ mod tests {
 
     #[test]
     fn both_languages_have_the_same_messages() -> Result<(), String> {
-        let i18n = I18n::load()?;
+        let i18n = load()?;
         let mut en = i18n.ids(Locale::En);
         let mut id = i18n.ids(Locale::Id);
         en.sort();
@@ -200,7 +143,7 @@ mod tests {
     /// by the test above, in Indonesian).
     #[test]
     fn every_message_used_exists() -> Result<(), String> {
-        let i18n = I18n::load()?;
+        let i18n = load()?;
         let known = i18n.ids(Locale::En);
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut files = Vec::new();

@@ -32,6 +32,32 @@ pub struct WebConfig {
     pub body_limit: usize,
     /// Largest accepted CSV import, in bytes.
     pub import_limit: usize,
+    /// Checks an administrators' mail template before it is kept; none accepts any (the
+    /// server gives the mail renderer's check: this crate does not know `sigap-mail`).
+    pub template_check: Option<TemplateCheck>,
+}
+
+/// What checks a mail template: its subject and body, refused with the fields that do not
+/// render.
+pub type TemplateCheckFn =
+    dyn Fn(&str, &str) -> Result<(), Vec<sigap_core::FieldError>> + Send + Sync;
+
+/// A mail template check, shared by every request.
+#[derive(Clone)]
+pub struct TemplateCheck(pub Arc<TemplateCheckFn>);
+
+impl TemplateCheck {
+    pub fn new(
+        check: impl Fn(&str, &str) -> Result<(), Vec<sigap_core::FieldError>> + Send + Sync + 'static,
+    ) -> Self {
+        Self(Arc::new(check))
+    }
+}
+
+impl std::fmt::Debug for TemplateCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TemplateCheck")
+    }
 }
 
 impl Default for WebConfig {
@@ -40,11 +66,24 @@ impl Default for WebConfig {
             public_url: None,
             body_limit: 1024 * 1024,
             import_limit: 64 * 1024 * 1024,
+            template_check: None,
         }
     }
 }
 
 impl WebConfig {
+    /// Checks a mail template's subject and body (any is accepted when no check was given).
+    pub fn check_template(
+        &self,
+        subject: &str,
+        body: &str,
+    ) -> Result<(), Vec<sigap_core::FieldError>> {
+        match &self.template_check {
+            Some(check) => (check.0)(subject, body),
+            None => Ok(()),
+        }
+    }
+
     pub fn secure_cookies(&self) -> bool {
         self.public_url
             .as_deref()
@@ -71,7 +110,7 @@ impl AppState {
         Ok(Self(Arc::new(Shared {
             core,
             config: Arc::new(config),
-            i18n: Arc::new(I18n::load()?),
+            i18n: Arc::new(i18n::load()?),
         })))
     }
 }

@@ -18,7 +18,7 @@ use sigap_store::Tx;
 use sigap_store::knowledge::{
     self as repo, Article, BaseFields, Category, Feedback, KnowledgeBase,
 };
-use sigap_store::notifications::{self, NewNotification};
+use sigap_store::notifications::NewNotification;
 use sigap_store::problems::Problem;
 
 /// The periodic job that reminds owner groups of the articles due for review.
@@ -222,7 +222,7 @@ pub(crate) async fn tell_owners(
     let link = format!("/knowledge/{}", a.number);
     let members = sigap_store::groups::members(tx, g.id).await?;
     for m in &members {
-        notifications::insert(
+        crate::notifications::send(
             tx,
             &NewNotification {
                 person_id: m.id,
@@ -230,6 +230,7 @@ pub(crate) async fn tell_owners(
                 subject: &subject,
                 body: "",
                 link: &link,
+                task_id: Some(a.id),
             },
             now,
         )

@@ -167,8 +167,53 @@ pub async fn order(core: &Core, ctx: &Ctx, order: Order) -> AppResult<Ordered> {
     let (me, comment) = order_checks(ctx, &order)?;
     let (actor, now, ctx) = (Actor::of(ctx), core.now(), ctx.clone());
     core.store
-        .write(async move |tx| order_in(tx, &actor, now, &ctx, me, &order, &comment).await)
+        .write(async move |tx| {
+            order_in(
+                tx,
+                &actor,
+                now,
+                &ctx,
+                me,
+                &order,
+                &comment,
+                ContactType::SelfService,
+            )
+            .await
+        })
         .await
+}
+
+/// Orders a mailbox's item by mail in the caller's transaction, for the sender (`ctx`),
+/// with the mail as the order's note.
+pub(crate) async fn order_by_mail(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    now: Timestamp,
+    ctx: &Ctx,
+    item: sigap_domain::CatalogItemId,
+    comment: &str,
+) -> AppResult<Ordered> {
+    let order = Order {
+        requested_for: None,
+        items: vec![OrderLine {
+            item: item.to_string(),
+            quantity: None,
+            variables: Map::new(),
+        }],
+        comment: Some(comment.to_owned()),
+    };
+    let (me, comment) = order_checks(ctx, &order)?;
+    order_in(
+        tx,
+        actor,
+        now,
+        ctx,
+        me,
+        &order,
+        &comment,
+        ContactType::Email,
+    )
+    .await
 }
 
 /// What an order is checked for before anything is read: a writer who is a person, 1 to
@@ -191,6 +236,7 @@ fn order_checks(ctx: &Ctx, order: &Order) -> AppResult<(PersonId, String)> {
 }
 
 /// Places an order in the caller's transaction.
+#[allow(clippy::too_many_arguments)]
 async fn order_in(
     tx: &mut Tx<'_>,
     actor: &Actor,
@@ -199,6 +245,7 @@ async fn order_in(
     me: PersonId,
     order: &Order,
     comment: &str,
+    contact: ContactType,
 ) -> AppResult<Ordered> {
     let for_whom = match order.requested_for.as_deref().map(str::trim) {
         None | Some("") => me,
@@ -212,7 +259,7 @@ async fn order_in(
     };
     let organization = sigap_store::people::get(tx, for_whom).await?.organization;
     let org = organization.as_ref().map(|o| o.id);
-    let mut t = ordered(RequestState::Open, me, for_whom, org);
+    let mut t = ordered(RequestState::Open, me, for_whom, org, contact);
     t.short_description =
         sigap_domain::parse_line(&title, 160).unwrap_or_else(|_| title.chars().take(150).collect());
     t.description = comment.to_owned();
@@ -243,7 +290,13 @@ async fn order_in(
     let mut items = Vec::new();
     for (line, item_due) in planned {
         let (ci, quantity) = (&line.item, line.quantity);
-        let mut f = ordered(RequestItemState::WaitingForApproval, me, for_whom, org);
+        let mut f = ordered(
+            RequestItemState::WaitingForApproval,
+            me,
+            for_whom,
+            org,
+            contact,
+        );
         f.short_description = ci.item.name.clone();
         f.description = line.text.clone();
         f.service_id = Some(ci.item.service.id);
@@ -279,16 +332,18 @@ async fn order_in(
     Ok(Ordered { request, items })
 }
 
-/// The common fields of what an order makes: by `me`, for `for_whom`, from the portal.
+/// The common fields of what an order makes: by `me`, for `for_whom`, from the portal (or
+/// by mail).
 fn ordered<S>(
     state: S,
     me: PersonId,
     for_whom: PersonId,
     org: Option<sigap_domain::OrgId>,
+    contact: ContactType,
 ) -> TaskFields<S> {
     let mut t = TaskFields::new(state, Priority::LOWEST, Some(me));
     t.caller_id = Some(for_whom);
-    t.contact_type = ContactType::SelfService;
+    t.contact_type = contact;
     t.organization_id = org;
     t
 }
@@ -396,7 +451,17 @@ pub async fn order_cart(
                 });
             }
             let (me, comment) = order_checks(&ctx, &order)?;
-            let made = order_in(tx, &actor, now, &ctx, me, &order, &comment).await?;
+            let made = order_in(
+                tx,
+                &actor,
+                now,
+                &ctx,
+                me,
+                &order,
+                &comment,
+                ContactType::SelfService,
+            )
+            .await?;
             sigap_store::catalog::remove_from_cart(tx, me, None).await?;
             Ok(made)
         })

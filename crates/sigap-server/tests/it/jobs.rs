@@ -138,25 +138,32 @@ async fn failing_jobs_retry_with_backoff_then_stop(app: TestApp) -> anyhow::Resu
 }
 
 async fn leader_enqueues_periodic_work_once(app: TestApp) -> anyhow::Result<()> {
-    let a = Worker::new(app.core.clone(), Registry::standard());
-    let b = Worker::new(second_node(&app).await?, Registry::standard());
+    let with_mail = || -> anyhow::Result<Registry> {
+        let mut r = Registry::standard();
+        let mailer = sigap_mail::Mailer::new(Default::default()).map_err(anyhow::Error::msg)?;
+        sigap_mail::register(&mut r, mailer);
+        Ok(r)
+    };
+    let a = Worker::new(app.core.clone(), with_mail()?);
+    let b = Worker::new(second_node(&app).await?, with_mail()?);
     let (mut la, mut lb) = (None, None);
     assert!(a.lead(&mut la).await?);
     assert!(!b.lead(&mut lb).await?, "one leader at a time");
     assert_eq!(
         b.run_once().await?,
-        6,
+        7,
         "any node runs the periodic jobs (maintenance, service reviews, article reviews, \
-         approval reminders, incident auto-close, SLA sweep)"
+         approval reminders, incident auto-close, SLA sweep, mail polling)"
     );
     assert!(a.lead(&mut la).await?, "the leader renews its lease");
     assert_eq!(
         a.run_once().await?,
-        1,
-        "only the SLA sweep comes with every renewal; the rest is not due again yet"
+        2,
+        "only the SLA sweep and the mail polling come with every renewal; the rest is not \
+         due again yet"
     );
     let counts = sigap_core::jobs::counts(&app.core).await?;
-    assert_eq!((counts.done, counts.failed), (7, 0));
+    assert_eq!((counts.done, counts.failed), (9, 0));
     Ok(())
 }
 

@@ -14,6 +14,7 @@ pub mod jobs;
 pub mod knowledge;
 pub mod list;
 pub mod locations;
+pub mod mail;
 pub mod notifications;
 pub mod orgs;
 pub mod people;

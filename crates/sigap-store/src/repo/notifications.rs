@@ -5,7 +5,7 @@ use crate::error::StoreResult;
 use crate::tx::Tx;
 use crate::value::Row;
 use jiff::Timestamp;
-use sigap_domain::{NotificationId, PersonId};
+use sigap_domain::{NotificationId, PersonId, TaskId};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notification {
@@ -26,6 +26,8 @@ pub struct NewNotification<'a> {
     pub subject: &'a str,
     pub body: &'a str,
     pub link: &'a str,
+    /// The task it is about, if any (its mail's subject and thread).
+    pub task_id: Option<TaskId>,
 }
 
 const COLUMNS: &str = "id, person_id, kind, subject, body, link, created_at, read_at";
@@ -50,8 +52,8 @@ pub async fn insert(
 ) -> StoreResult<NotificationId> {
     let id = NotificationId::new();
     tx.execute(
-        "INSERT INTO notification (id, person_id, kind, subject, body, link, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO notification (id, person_id, kind, subject, body, link, created_at, task_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         &[
             id.into(),
             n.person_id.into(),
@@ -60,6 +62,7 @@ pub async fn insert(
             n.body.into(),
             n.link.into(),
             now.into(),
+            n.task_id.into(),
         ],
     )
     .await?;

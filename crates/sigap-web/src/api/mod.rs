@@ -13,6 +13,7 @@ mod incidents;
 mod knowledge;
 mod knowledge_desk;
 mod locations;
+mod mail;
 mod notifications;
 mod params;
 mod portfolio;
@@ -57,6 +58,7 @@ use utoipa_axum::routes;
         (name = "requests", description = "Request fulfilment: orders, requests, requested items and catalogue tasks"),
         (name = "approvals", description = "Approvals asked of you, your decisions, and delegation while you are away"),
         (name = "import", description = "CSV import and export of people, organizations, incidents and configuration items, with a column mapping; the ServiceNow importer is `sigap import servicenow-incidents`"),
+        (name = "mail", description = "The e-mail channel: mailboxes mail comes in through, the outbound server, the mail templates in each language, the messages taken in and sent, and the quarantine"),
         (name = "sla", description = "Service level management: calendars, agreements (SLA, OLA, UC), targets, clocks, compliance"),
         (name = "audit", description = "Who changed what, when")
     )
@@ -112,9 +114,28 @@ fn routes() -> OpenApiRouter<AppState> {
         .merge(knowledge_routes())
         .merge(request_routes())
         .merge(sla_routes())
+        .merge(mail_routes())
         .routes(routes!(csv::import))
         .routes(routes!(csv::export))
         .routes(routes!(csv::export_incidents))
+}
+
+fn mail_routes() -> OpenApiRouter<AppState> {
+    use mail::*;
+    OpenApiRouter::new()
+        .routes(routes!(list_mailboxes, create_mailbox))
+        .routes(routes!(get_mailbox, patch_mailbox, delete_mailbox))
+        .routes(routes!(get_outbound, put_outbound))
+        .routes(routes!(list_templates))
+        .routes(routes!(put_template, delete_template))
+        .routes(routes!(list_messages))
+        .routes(routes!(get_message))
+        .routes(routes!(raw_message))
+        .routes(routes!(retry_message))
+        .routes(routes!(discard_message))
+        .routes(routes!(counts))
+        .routes(routes!(incident_mail))
+        .routes(routes!(my_mail_preferences, put_mail_preferences))
 }
 
 fn sla_routes() -> OpenApiRouter<AppState> {

@@ -65,6 +65,31 @@ const HUB: &[(&str, &[Entry])] = &[
         ],
     ),
     (
+        "admin-group-mail",
+        &[
+            (
+                "/admin/mail/mailboxes",
+                "mail-mailboxes-title",
+                "admin-hint-mailboxes",
+            ),
+            (
+                "/admin/mail/outbound",
+                "mail-outbound-title",
+                "admin-hint-outbound",
+            ),
+            (
+                "/admin/mail/templates",
+                "mail-templates-title",
+                "admin-hint-mail-templates",
+            ),
+            (
+                "/admin/mail/quarantine",
+                "mail-quarantine-title",
+                "admin-hint-quarantine",
+            ),
+        ],
+    ),
+    (
         "admin-group-levels",
         &[
             ("/sla/calendars", "calendars-title", "admin-hint-calendars"),

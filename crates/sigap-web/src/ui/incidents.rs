@@ -254,6 +254,8 @@ pub struct IncidentPage<'a> {
     pub changes: sigap_core::changes::IncidentChanges,
     /// Articles suggested for it, attached to it and it may be resolved with.
     pub knowledge: super::knowledge_tasks::IncidentKnowledge,
+    /// The mail that came in and went out about it.
+    pub mail: super::mail_tasks::TaskMail,
 }
 
 /// The names of the active locations the viewer may choose (the first 200 by name).
@@ -373,6 +375,7 @@ async fn incident_view(
         problems: super::problems::of_incident(v, &d.incident).await,
         changes: super::changes::of_incident(v, &d.incident).await,
         knowledge: super::knowledge_tasks::of_incident(v, &d.incident).await,
+        mail: super::mail_tasks::of_incident(v, &d.incident).await,
         chrome,
     };
     Ok(render(status, &page))

@@ -15,6 +15,11 @@ mod knowledge_portal;
 mod knowledge_tasks;
 mod knowledge_versions;
 mod locations;
+mod mail_admin;
+mod mail_preferences;
+mod mail_quarantine;
+mod mail_tasks;
+mod mail_templates;
 mod portfolio;
 mod problems;
 mod queue;
@@ -80,6 +85,57 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/admin/locations/{id}",
             get(location_page).post(location_update),
+        )
+        .route("/profile/mail", post(mail_preferences::preferences_submit))
+        .route(
+            "/admin/mail",
+            get(async || Redirect::to("/admin/mail/mailboxes")),
+        )
+        .route(
+            "/admin/mail/mailboxes",
+            get(mail_admin::mailboxes_page).post(mail_admin::mailbox_create),
+        )
+        .route("/admin/mail/mailboxes/new", get(mail_admin::mailbox_new))
+        .route(
+            "/admin/mail/mailboxes/{id}",
+            get(mail_admin::mailbox_page).post(mail_admin::mailbox_update),
+        )
+        .route(
+            "/admin/mail/mailboxes/{id}/delete",
+            post(mail_admin::mailbox_delete),
+        )
+        .route(
+            "/admin/mail/outbound",
+            get(mail_admin::outbound_page).post(mail_admin::outbound_submit),
+        )
+        .route("/admin/mail/templates", get(mail_templates::templates_page))
+        .route(
+            "/admin/mail/templates/{kind}/{locale}",
+            get(mail_templates::template_page).post(mail_templates::template_submit),
+        )
+        .route(
+            "/admin/mail/templates/{kind}/{locale}/reset",
+            post(mail_templates::template_reset),
+        )
+        .route(
+            "/admin/mail/quarantine",
+            get(mail_quarantine::quarantine_page),
+        )
+        .route(
+            "/admin/mail/messages/{id}",
+            get(mail_quarantine::message_page),
+        )
+        .route(
+            "/admin/mail/messages/{id}/raw",
+            get(mail_quarantine::message_raw),
+        )
+        .route(
+            "/admin/mail/messages/{id}/retry",
+            post(mail_quarantine::message_retry),
+        )
+        .route(
+            "/admin/mail/messages/{id}/discard",
+            post(mail_quarantine::message_discard),
         )
         .route("/notifications/{id}/read", post(notification_read))
         .route(
@@ -647,6 +703,7 @@ pub fn messages(t: Tr<'_>, e: &AppError) -> Vec<String> {
             "no_reviewers" => t.get("error-kb-no-reviewers"),
             "already_addressed" => t.get("error-kb-already-addressed"),
             "not_in_queue" => t.get("error-kb-not-in-queue"),
+            "not_quarantined" => t.get("error-mail-not-quarantined"),
             _ => t.arg("error-conflict", "detail", message),
         }],
         AppError::PreconditionFailed => vec![t.get("error-stale")],

@@ -33,6 +33,10 @@ pub(crate) const NOTICES: &[&str] = &[
     "kb-thanks",
     "kb-addressed",
     "kb-known-error-published",
+    "mail-retried",
+    "mail-discarded",
+    "mail-template-reset",
+    "mail-preferences-saved",
 ];
 
 pub(crate) fn notice(chrome: &mut Chrome<'_>, q: &HashMap<String, String>) {
@@ -485,6 +489,8 @@ pub struct ProfilePage<'a> {
     pub scopes: Vec<(String, String)>,
     pub tokens: Vec<TokenRow>,
     pub token_once: Option<String>,
+    /// What the person gets by mail, per kind of notification.
+    pub mail: Vec<super::mail_preferences::PrefGroup>,
 }
 
 /// The profile page: `422` with the reasons when a form on it was refused, `201` with a
@@ -559,6 +565,7 @@ async fn profile_view(
         scopes: super::task::choices(t, "scope", TokenScope::ALL.iter().map(|s| s.code())),
         tokens,
         token_once,
+        mail: super::mail_preferences::groups(state, ctx, t).await,
         chrome,
     };
     let mut resp = render(status, &page);

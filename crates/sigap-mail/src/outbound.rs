@@ -1,0 +1,259 @@
+//! The mail Sigap sends, as jobs: a notification's mail, and the automatic replies to mail
+//! taken in. Each is rendered in its recipient's language, sent, and kept with its
+//! Message-ID so that replies thread back.
+
+use crate::compose::{self, Outgoing};
+use crate::render::{Facts, Renderer};
+use crate::smtp::{SendError, Smtp};
+use sigap_core::jobs::Job;
+use sigap_core::mail::Outbound;
+use sigap_core::mail::{Reply, Sent};
+use sigap_core::{AppError, Core};
+use sigap_domain::{Locale, NotificationId};
+use std::sync::Arc;
+
+/// What sending needs: the renderer and the SMTP transport.
+#[derive(Debug, Clone)]
+pub struct Mailer {
+    pub renderer: Arc<Renderer>,
+    pub smtp: Smtp,
+}
+
+/// How a job ended: `Err` is tried again later.
+type JobResult = Result<(), String>;
+
+fn absolute(core: &Core, link: &str) -> String {
+    if link.starts_with("http://") || link.starts_with("https://") {
+        return link.to_owned();
+    }
+    format!("{}{}", core.settings.public_url.trim_end_matches('/'), link)
+}
+
+/// References for a reply in a thread: oldest first, at most 20.
+fn references(thread_newest_first: &[String], also: Option<&String>) -> Vec<String> {
+    let mut refs: Vec<String> = thread_newest_first.iter().rev().cloned().collect();
+    if let Some(a) = also {
+        if !refs.contains(a) {
+            refs.push(a.clone());
+        }
+    }
+    let skip = refs.len().saturating_sub(20);
+    refs.into_iter().skip(skip).collect()
+}
+
+async fn template(core: &Core, kind: &str, locale: Locale) -> Option<(String, String)> {
+    match sigap_core::mail::admin::template_for(core, kind, locale.code()).await {
+        Ok(t) => t.map(|t| (t.subject, t.body)),
+        Err(e) => {
+            tracing::warn!(kind, error = %e, "mail template not read; the built-in one is used");
+            None
+        }
+    }
+}
+
+/// A message ready to go, with what is kept of it.
+struct Ready {
+    to: String,
+    raw: Vec<u8>,
+    sent: Sent,
+}
+
+impl Mailer {
+    /// Sends, and keeps what was sent. A refusal for good is kept as failed and not tried
+    /// again; anything else that fails is tried again, and kept as failed at the last try.
+    async fn deliver(&self, core: &Core, o: &Outbound, r: Ready, job: &Job) -> JobResult {
+        let outcome = self.smtp.send(o, &r.to, &r.raw).await;
+        let failed = match &outcome {
+            Ok(()) => None,
+            Err(SendError::Off) => return Ok(()),
+            Err(SendError::Permanent(e)) | Err(SendError::Settings(e)) => Some(e.clone()),
+            Err(SendError::Transient(e)) if job.attempts >= job.max_attempts => Some(e.clone()),
+            Err(SendError::Transient(e)) => return Err(e.clone()),
+        };
+        let sent = Sent {
+            failed: failed.clone(),
+            raw: r.raw,
+            ..r.sent
+        };
+        sigap_core::mail::record_sent(core, sent)
+            .await
+            .map_err(|e| e.to_string())?;
+        match failed {
+            None => {
+                metrics::counter!("sigap_mail_sent_total").increment(1);
+                Ok(())
+            }
+            Some(e) => {
+                metrics::counter!("sigap_mail_failed_total").increment(1);
+                tracing::warn!(job = %job.id, error = %e, "mail not sent");
+                Ok(())
+            }
+        }
+    }
+
+    fn outgoing(core: &Core, o: &Outbound, to: &str, to_name: Option<String>) -> Outgoing {
+        Outgoing {
+            from_address: o.from_address.clone(),
+            from_name: o.from_name.clone(),
+            to_address: to.to_owned(),
+            to_name,
+            subject: String::new(),
+            message_id: compose::message_id(&core.settings.mail_host),
+            in_reply_to: None,
+            references: Vec::new(),
+            date: core.now(),
+            loop_value: core.settings.mail_host.clone(),
+            text: String::new(),
+            html: String::new(),
+        }
+    }
+
+    /// The job of a notification's mail.
+    pub async fn notification(&self, core: &Core, job: &Job) -> JobResult {
+        let id = job
+            .payload
+            .get("notification")
+            .and_then(|v| v.as_str())
+            .and_then(NotificationId::parse)
+            .ok_or("the job names no notification")?;
+        let o = sigap_core::mail::admin::outbound_settings(core)
+            .await
+            .map_err(|e| e.to_string())?;
+        if !o.enabled {
+            return Ok(());
+        }
+        let Some(out) = sigap_core::mail::notification_out(core, id)
+            .await
+            .map_err(|e| e.to_string())?
+        else {
+            return Ok(());
+        };
+        let n = &out.notification;
+        let locale = Locale::parse(&out.recipient.locale).unwrap_or(Locale::En);
+        let facts = Facts {
+            kind: "notification".into(),
+            notification_kind: Some(n.kind.clone()),
+            locale,
+            recipient_name: out.recipient.name.clone(),
+            number: n.task_number.clone(),
+            title: n.task_title.clone().unwrap_or_else(|| n.subject.clone()),
+            body: n.body.clone(),
+            link: (!n.link.is_empty()).then(|| absolute(core, &n.link)),
+            preferences_link: Some(absolute(core, "/profile")),
+        };
+        let tpl = template(core, "notification", locale).await;
+        let words = self
+            .renderer
+            .render(tpl.as_ref().map(|(s, b)| (s.as_str(), b.as_str())), &facts);
+        let mut m = Self::outgoing(
+            core,
+            &o,
+            &out.recipient.email,
+            Some(out.recipient.name.clone()),
+        );
+        m.subject = words.subject.clone();
+        m.text = words.text;
+        m.html = words.html;
+        m.in_reply_to = out.thread.first().cloned();
+        m.references = references(&out.thread, None);
+        let raw = compose::compose(&m);
+        let ready = Ready {
+            to: out.recipient.email.clone(),
+            raw,
+            sent: Sent {
+                message_id: m.message_id.clone(),
+                raw: Vec::new(),
+                sender: o.from_address.clone(),
+                recipient: out.recipient.email.clone(),
+                subject: words.subject,
+                task: n.task_id,
+                person: Some(out.recipient.person_id),
+                notification: Some(n.id),
+                mailbox: None,
+                failed: None,
+            },
+        };
+        self.deliver(core, &o, ready, job).await
+    }
+
+    /// The job of an automatic reply to a mail taken in.
+    pub async fn reply(&self, core: &Core, job: &Job) -> JobResult {
+        let reply: Reply = serde_json::from_value(job.payload.clone())
+            .map_err(|e| format!("the job's reply: {e}"))?;
+        let o = sigap_core::mail::admin::outbound_settings(core)
+            .await
+            .map_err(|e| e.to_string())?;
+        if !o.enabled {
+            return Ok(());
+        }
+        let task = match reply.task {
+            Some(t) => sigap_core::mail::task_for_mail(core, t)
+                .await
+                .map_err(|e| e.to_string())?,
+            None => None,
+        };
+        let original = sigap_domain::mail::strip_reply_prefixes(&reply.subject).trim();
+        let (number, title, thread) = match task {
+            Some((n, t, th)) => (Some(n), t, th),
+            None => (None, original.to_owned(), Vec::new()),
+        };
+        let facts = Facts {
+            kind: reply.kind.code().into(),
+            notification_kind: None,
+            locale: reply.locale,
+            recipient_name: reply.to.clone(),
+            number: number.clone(),
+            title,
+            body: String::new(),
+            link: None,
+            preferences_link: None,
+        };
+        let tpl = template(core, reply.kind.code(), reply.locale).await;
+        let words = self
+            .renderer
+            .render(tpl.as_ref().map(|(s, b)| (s.as_str(), b.as_str())), &facts);
+        let mut m = Self::outgoing(core, &o, &reply.to, None);
+        m.subject = words.subject.clone();
+        m.text = words.text;
+        m.html = words.html;
+        m.in_reply_to = reply.in_reply_to.clone();
+        m.references = references(&thread, reply.in_reply_to.as_ref());
+        let raw = compose::compose(&m);
+        let ready = Ready {
+            to: reply.to.clone(),
+            raw,
+            sent: Sent {
+                message_id: m.message_id.clone(),
+                raw: Vec::new(),
+                sender: o.from_address.clone(),
+                recipient: reply.to.clone(),
+                subject: words.subject,
+                task: reply.task,
+                person: reply.person,
+                notification: None,
+                mailbox: reply.mailbox,
+                failed: None,
+            },
+        };
+        self.deliver(core, &o, ready, job).await
+    }
+}
+
+/// An error as a job reports it.
+pub fn job_error(e: AppError) -> String {
+    e.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_keep_the_oldest_first_and_at_most_twenty() {
+        let thread: Vec<String> = (0..30).rev().map(|i| format!("m{i}@x")).collect();
+        let refs = references(&thread, Some(&"new@x".to_owned()));
+        assert_eq!(refs.len(), 20);
+        assert_eq!(refs.last().map(String::as_str), Some("new@x"));
+        assert_eq!(refs.first().map(String::as_str), Some("m11@x"));
+    }
+}
