@@ -247,10 +247,7 @@ pub async fn process(
         .read(async move |tx| Ok::<_, AppError>(repo::get_message(tx, id).await?))
         .await?;
     if m.state != "received" {
-        return Ok(match m.state.as_str() {
-            "quarantined" => Handled::Quarantined(m.reason.unwrap_or_default()),
-            _ => Handled::Ignored(m.reason.unwrap_or_else(|| "processed".into())),
-        });
+        return Ok(came_to(m));
     }
     let Some(mailbox_id) = m.mailbox_id else {
         return quarantine(core, id, "no_mailbox", "its mailbox was deleted").await;
@@ -275,6 +272,8 @@ pub async fn process(
                 mail: &inbound,
                 now,
                 host: &settings.mail_host,
+                sender: None,
+                task: None,
             };
             let handled = run.handle().await?;
             Ok::<_, AppError>(Some(handled))
@@ -287,10 +286,7 @@ pub async fn process(
                 .store
                 .read(async move |tx| Ok::<_, AppError>(repo::get_message(tx, id).await?))
                 .await?;
-            Ok(match m.state.as_str() {
-                "quarantined" => Handled::Quarantined(m.reason.unwrap_or_default()),
-                _ => Handled::Ignored(m.reason.unwrap_or_else(|| "processed".into())),
-            })
+            Ok(came_to(m))
         }
         Ok(Some(h)) => {
             metrics::counter!("sigap_mail_processed_total", "state" => h.state()).increment(1);
@@ -301,6 +297,14 @@ pub async fn process(
             tracing::warn!(message = %id, error = %e, "mail could not be processed");
             quarantine(core, id, "failed", &describe(&e)).await
         }
+    }
+}
+
+/// What a message processed before came to, as far as its record says.
+fn came_to(m: repo::MailMessage) -> Handled {
+    match m.state.as_str() {
+        "quarantined" => Handled::Quarantined(m.reason.unwrap_or_default()),
+        _ => Handled::Ignored(m.reason.unwrap_or_else(|| "processed".into())),
     }
 }
 
@@ -348,12 +352,16 @@ struct Run<'r, 't> {
     mail: &'r Inbound,
     now: Timestamp,
     host: &'r str,
+    /// The sender's person, once known.
+    sender: Option<PersonId>,
+    /// The task the message made or answered.
+    task: Option<TaskId>,
 }
 
 impl Run<'_, '_> {
     async fn handle(&mut self) -> AppResult<Handled> {
         let handled = self.decide().await?;
-        let (task_id, person_id) = self.outcome_refs(&handled).await?;
+        let (task_id, person_id) = self.outcome_refs().await?;
         let (reason, detail): (Option<String>, String) = match &handled {
             Handled::Refused(r) => (Some((*r).to_owned()), String::new()),
             Handled::Ignored(r) => (Some(r.clone()), String::new()),
@@ -372,15 +380,14 @@ impl Run<'_, '_> {
         Ok(handled)
     }
 
-    async fn outcome_refs(&mut self, h: &Handled) -> AppResult<(Option<TaskId>, Option<PersonId>)> {
-        let number = match h {
-            Handled::Opened(n) | Handled::Commented(n) | Handled::Reopened(n) => n,
-            _ => return Ok((None, self.sender_id().await?)),
+    /// The message's task and person: what processing found, else the person of its
+    /// address (machine-made mail from a known address).
+    async fn outcome_refs(&mut self) -> AppResult<(Option<TaskId>, Option<PersonId>)> {
+        let person = match self.sender {
+            Some(p) => Some(p),
+            None => self.sender_id().await?,
         };
-        let task = repo::task_by_number(self.tx, number)
-            .await?
-            .map(|(id, _)| id);
-        Ok((task, self.sender_id().await?))
+        Ok((self.task, person))
     }
 
     async fn sender_id(&mut self) -> AppResult<Option<PersonId>> {
@@ -420,6 +427,7 @@ impl Run<'_, '_> {
                 return Ok(Handled::Refused("unknown_sender"));
             }
         };
+        self.sender = Some(sender.id);
         if let Some((task, kind)) = self.thread().await? {
             if let Some(h) = self.answer(&sender, task, kind).await? {
                 return Ok(h);
@@ -578,6 +586,7 @@ impl Run<'_, '_> {
         }
         let actor = Actor::of(&ctx);
         task::act_in::<P>(self.tx, &actor, self.now, task, &action, None).await?;
+        self.task = Some(task);
         self.attach(task, sender).await?;
         Ok(Some(if reopening {
             Handled::Reopened(r.number.clone())
@@ -646,13 +655,11 @@ impl Run<'_, '_> {
             description = format!("Follows {old} (closed).\n\n{description}");
         }
         let description: String = description.chars().take(30_000).collect();
-        let number = match self.mailbox.kind.as_str() {
+        let (task, number) = match self.mailbox.kind.as_str() {
             "request" => self.open_request(&ctx, &short, &description).await?,
             _ => self.open_incident(&ctx, &short, &description).await?,
         };
-        let (task, _) = repo::task_by_number(self.tx, &number)
-            .await?
-            .ok_or(AppError::NotFound)?;
+        self.task = Some(task);
         self.attach(task, sender).await?;
         if self.mailbox.acknowledge {
             let to = self.reply_address(sender);
@@ -667,7 +674,7 @@ impl Run<'_, '_> {
         ctx: &Ctx,
         short: &str,
         description: &str,
-    ) -> AppResult<String> {
+    ) -> AppResult<(TaskId, String)> {
         let input = IncidentInput {
             task: TaskInput {
                 short_description: Some(short.to_owned()),
@@ -693,7 +700,7 @@ impl Run<'_, '_> {
         }
         let actor = Actor::of(ctx);
         let r = task::create_in::<IncidentExt>(self.tx, ctx, &actor, self.now, &input, f).await?;
-        Ok(r.number.clone())
+        Ok((r.id, r.number.clone()))
     }
 
     async fn open_request(
@@ -701,7 +708,7 @@ impl Run<'_, '_> {
         ctx: &Ctx,
         short: &str,
         description: &str,
-    ) -> AppResult<String> {
+    ) -> AppResult<(TaskId, String)> {
         let Some(item) = self.mailbox.catalog_item_id else {
             return Err(AppError::Conflict {
                 code: "no_item",
@@ -714,7 +721,7 @@ impl Run<'_, '_> {
         let actor = Actor::of(ctx);
         let ordered =
             crate::requests::order_by_mail(self.tx, &actor, self.now, ctx, item, &comment).await?;
-        Ok(ordered.request.number.clone())
+        Ok((ordered.request.id, ordered.request.number.clone()))
     }
 
     /// The message's attachments on the task, as the sender's.
