@@ -25,6 +25,7 @@ pub const RESOLUTION_CODES: &[&str] = &[
     "not_reproducible",
     "too_costly",
     "resolved_by_caller",
+    "cleared_by_monitoring",
 ];
 
 /// Days after which a resolved incident closes by itself, unless set otherwise.
@@ -554,6 +555,8 @@ impl Process for IncidentExt {
             && was.is_some_and(|s| s != IncidentState::Resolved)
         {
             resolve_children(tx, actor, now, after).await?;
+            // Its alerts are taken care of.
+            sigap_store::events::acknowledge_for_incident(tx, after.id, actor.id, now).await?;
         }
         Ok(())
     }

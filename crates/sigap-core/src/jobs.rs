@@ -4,6 +4,7 @@
 
 use crate::error::AppResult;
 use crate::{AppError, Core};
+use futures_util::StreamExt;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 pub use sigap_store::jobs::Job;
@@ -42,6 +43,14 @@ impl Registry {
         r.register(crate::incidents::AUTOCLOSE_JOB, |core, _job| {
             Box::pin(async move {
                 crate::incidents::autoclose(&core)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            })
+        });
+        r.register(crate::events::SWEEP_JOB, |core, _job| {
+            Box::pin(async move {
+                crate::events::sweep(&core)
                     .await
                     .map(|_| ())
                     .map_err(|e| e.to_string())
@@ -136,7 +145,10 @@ pub struct Worker {
     pub registry: Registry,
     pub id: String,
     pub lease: SignedDuration,
+    /// Jobs claimed at once.
     pub batch: i64,
+    /// Jobs run at once.
+    pub concurrency: usize,
 }
 
 impl Worker {
@@ -146,7 +158,8 @@ impl Worker {
             registry,
             id: format!("node-{}", uuid::Uuid::now_v7().simple()),
             lease: SignedDuration::from_secs(300),
-            batch: 10,
+            batch: 32,
+            concurrency: 8,
         }
     }
 
@@ -168,15 +181,32 @@ impl Worker {
                 Ok::<_, AppError>(repo::claim(tx, &id, now, until, batch).await?)
             })
             .await?;
-        let mut n = 0;
-        for job in jobs {
-            if stop.is_some_and(|s| *s.borrow()) {
-                break;
+        // Up to `concurrency` jobs at once: a job mostly waits (on a mail server, the
+        // database), so one node keeps several going.
+        let mut queued = jobs.into_iter();
+        let mut running = futures_util::stream::FuturesUnordered::new();
+        let (mut n, mut failed) = (0, None);
+        loop {
+            while running.len() < self.concurrency.max(1) {
+                if stop.is_some_and(|s| *s.borrow()) {
+                    break;
+                }
+                let Some(job) = queued.next() else { break };
+                running.push(self.run_job(job));
+                n += 1;
             }
-            self.run_job(job).await?;
-            n += 1;
+            match running.next().await {
+                Some(Ok(())) => {}
+                Some(Err(e)) => {
+                    failed.get_or_insert(e);
+                }
+                None => break,
+            }
         }
-        Ok(n)
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(n),
+        }
     }
 
     async fn run_job(&self, job: Job) -> AppResult<()> {
@@ -242,6 +272,8 @@ impl Worker {
                     enqueue(tx, crate::sla::SWEEP_JOB, &json!({}), now, now).await?;
                     // The mailboxes are polled, and mail a crash left is processed.
                     enqueue(tx, crate::mail::POLL_JOB, &json!({}), now, now).await?;
+                    // Flapping alerts that settled; old events pruned.
+                    enqueue(tx, crate::events::SWEEP_JOB, &json!({}), now, now).await?;
                 }
                 if leader && due {
                     enqueue(tx, MAINTENANCE, &json!({}), now, now).await?;
@@ -301,6 +333,30 @@ impl Worker {
             })
             .await;
     }
+}
+
+/// Takes or renews the lease `name` for `holder` until `secs` seconds from now: whether
+/// `holder` holds it. A lease lets one node of many do a piece of long-running work (the
+/// leader's schedule, the mail connections kept open); another takes over once it lapses.
+pub async fn hold_lease(core: &Core, name: &str, holder: &str, secs: i64) -> AppResult<bool> {
+    let now = core.now();
+    let until = now
+        .saturating_add(SignedDuration::from_secs(secs))
+        .unwrap_or(now);
+    let (name, holder) = (name.to_owned(), holder.to_owned());
+    core.store
+        .write(async move |tx| {
+            Ok::<_, AppError>(repo::acquire_leader(tx, &name, &holder, now, until).await?)
+        })
+        .await
+}
+
+/// Gives up the lease `name` if `holder` holds it.
+pub async fn drop_lease(core: &Core, name: &str, holder: &str) -> AppResult<()> {
+    let (name, holder) = (name.to_owned(), holder.to_owned());
+    core.store
+        .write(async move |tx| Ok::<_, AppError>(repo::release_leader(tx, &name, &holder).await?))
+        .await
 }
 
 /// Queue figures for the home page and metrics.

@@ -12,6 +12,7 @@ pub mod cmdb;
 pub mod cmdb_csv;
 pub mod csv_io;
 mod error;
+pub mod events;
 pub mod export;
 pub mod filters;
 pub mod groups;

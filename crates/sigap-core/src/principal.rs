@@ -16,6 +16,8 @@ pub enum AuthMethod {
     System,
     /// A mail from the person's address (only what a mail may do: report, reply).
     Mail,
+    /// A monitoring tool by its secret (it may only send events).
+    Integration { id: sigap_domain::IntegrationId },
 }
 
 #[derive(Debug, Clone)]

@@ -198,3 +198,19 @@ id_type!(
     /// A mail message Sigap took in or sent, kept raw.
     MailMessageId
 );
+id_type!(
+    /// An alert: the events of one key while what they report goes on.
+    AlertId
+);
+id_type!(
+    /// An event as a monitoring tool sent it.
+    EventId
+);
+id_type!(
+    /// A monitoring tool that sends events, with its own secret.
+    IntegrationId
+);
+id_type!(
+    /// A window in which a CI's alerts are held back.
+    MaintenanceWindowId
+);

@@ -6,6 +6,7 @@ pub mod calendar;
 pub mod catalog;
 pub mod clock;
 pub mod cmdb;
+pub mod event;
 pub mod ids;
 pub mod mail;
 pub mod portfolio;

@@ -65,7 +65,9 @@ pub fn register(registry: &mut Registry, mailer: Mailer) {
     registry.register(sigap_core::mail::POLL_JOB, move |core, _job| {
         let trust = trust.clone();
         Box::pin(async move {
-            imap::poll_due(&core, &trust).await;
+            if let Err(e) = imap::poll_due(&core, &trust, false).await {
+                tracing::warn!(error = %e, "mailboxes not polled");
+            }
             intake::sweep(&core)
                 .await
                 .map(|_| ())

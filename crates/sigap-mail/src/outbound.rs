@@ -51,6 +51,21 @@ async fn template(core: &Core, kind: &str, locale: Locale) -> Option<(String, St
     }
 }
 
+/// A letter to write: its template and facts, its reader, its thread, and what it is kept
+/// against.
+struct Letter {
+    template: &'static str,
+    facts: Facts,
+    to: String,
+    to_name: Option<String>,
+    in_reply_to: Option<String>,
+    references: Vec<String>,
+    task: Option<sigap_domain::TaskId>,
+    person: Option<sigap_domain::PersonId>,
+    notification: Option<NotificationId>,
+    mailbox: Option<sigap_domain::MailboxId>,
+}
+
 /// A message ready to go, with what is kept of it.
 struct Ready {
     to: String,
@@ -91,23 +106,6 @@ impl Mailer {
         }
     }
 
-    fn outgoing(core: &Core, o: &Outbound, to: &str, to_name: Option<String>) -> Outgoing {
-        Outgoing {
-            from_address: o.from_address.clone(),
-            from_name: o.from_name.clone(),
-            to_address: to.to_owned(),
-            to_name,
-            subject: String::new(),
-            message_id: compose::message_id(&core.settings.mail_host),
-            in_reply_to: None,
-            references: Vec::new(),
-            date: core.now(),
-            loop_value: core.settings.mail_host.clone(),
-            text: String::new(),
-            html: String::new(),
-        }
-    }
-
     /// The job of a notification's mail.
     pub async fn notification(&self, core: &Core, job: &Job) -> JobResult {
         let id = job
@@ -141,39 +139,19 @@ impl Mailer {
             link: (!n.link.is_empty()).then(|| absolute(core, &n.link)),
             preferences_link: Some(absolute(core, "/profile")),
         };
-        let tpl = template(core, "notification", locale).await;
-        let words = self
-            .renderer
-            .render(tpl.as_ref().map(|(s, b)| (s.as_str(), b.as_str())), &facts);
-        let mut m = Self::outgoing(
-            core,
-            &o,
-            &out.recipient.email,
-            Some(out.recipient.name.clone()),
-        );
-        m.subject = words.subject.clone();
-        m.text = words.text;
-        m.html = words.html;
-        m.in_reply_to = out.thread.first().cloned();
-        m.references = references(&out.thread, None);
-        let raw = compose::compose(&m);
-        let ready = Ready {
+        let letter = Letter {
+            template: "notification",
+            facts,
             to: out.recipient.email.clone(),
-            raw,
-            sent: Sent {
-                message_id: m.message_id.clone(),
-                raw: Vec::new(),
-                sender: o.from_address.clone(),
-                recipient: out.recipient.email.clone(),
-                subject: words.subject,
-                task: n.task_id,
-                person: Some(out.recipient.person_id),
-                notification: Some(n.id),
-                mailbox: None,
-                failed: None,
-            },
+            to_name: Some(out.recipient.name.clone()),
+            in_reply_to: out.thread.first().cloned(),
+            references: references(&out.thread, None),
+            task: n.task_id,
+            person: Some(out.recipient.person_id),
+            notification: Some(n.id),
+            mailbox: None,
         };
-        self.deliver(core, &o, ready, job).await
+        self.send(core, &o, letter, job).await
     }
 
     /// The job of an automatic reply to a mail taken in.
@@ -208,34 +186,60 @@ impl Mailer {
             link: None,
             preferences_link: None,
         };
-        let tpl = template(core, reply.kind.code(), reply.locale).await;
-        let words = self
-            .renderer
-            .render(tpl.as_ref().map(|(s, b)| (s.as_str(), b.as_str())), &facts);
-        let mut m = Self::outgoing(core, &o, &reply.to, None);
-        m.subject = words.subject.clone();
-        m.text = words.text;
-        m.html = words.html;
-        m.in_reply_to = reply.in_reply_to.clone();
-        m.references = references(&thread, reply.in_reply_to.as_ref());
-        let raw = compose::compose(&m);
-        let ready = Ready {
+        let letter = Letter {
+            template: reply.kind.code(),
+            facts,
             to: reply.to.clone(),
-            raw,
+            to_name: None,
+            in_reply_to: reply.in_reply_to.clone(),
+            references: references(&thread, reply.in_reply_to.as_ref()),
+            task: reply.task,
+            person: reply.person,
+            notification: None,
+            mailbox: reply.mailbox,
+        };
+        self.send(core, &o, letter, job).await
+    }
+
+    /// Writes a letter from its template (an administrator's, else the built-in one) in its
+    /// reader's language, sends it, and keeps what was sent.
+    async fn send(&self, core: &Core, o: &Outbound, l: Letter, job: &Job) -> JobResult {
+        let tpl = template(core, l.template, l.facts.locale).await;
+        let words = self.renderer.render(
+            tpl.as_ref().map(|(s, b)| (s.as_str(), b.as_str())),
+            &l.facts,
+        );
+        let m = Outgoing {
+            from_address: o.from_address.clone(),
+            from_name: o.from_name.clone(),
+            to_address: l.to.clone(),
+            to_name: l.to_name,
+            subject: words.subject.clone(),
+            message_id: compose::message_id(&core.settings.mail_host),
+            in_reply_to: l.in_reply_to,
+            references: l.references,
+            date: core.now(),
+            loop_value: core.settings.mail_host.clone(),
+            text: words.text,
+            html: words.html,
+        };
+        let ready = Ready {
+            raw: compose::compose(&m),
             sent: Sent {
-                message_id: m.message_id.clone(),
+                message_id: m.message_id,
                 raw: Vec::new(),
                 sender: o.from_address.clone(),
-                recipient: reply.to.clone(),
+                recipient: l.to.clone(),
                 subject: words.subject,
-                task: reply.task,
-                person: reply.person,
-                notification: None,
-                mailbox: reply.mailbox,
+                task: l.task,
+                person: l.person,
+                notification: l.notification,
+                mailbox: l.mailbox,
                 failed: None,
             },
+            to: l.to,
         };
-        self.deliver(core, &o, ready, job).await
+        self.deliver(core, o, ready, job).await
     }
 }
 

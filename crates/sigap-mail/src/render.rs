@@ -15,25 +15,7 @@ const SOURCES: [(Locale, &str); 2] = [
     (Locale::Id, include_str!("../locales/mail.id.ftl")),
 ];
 
-/// The built-in subject: the task's number in brackets (replies thread by it), then what
-/// the mail is about.
-pub const BUILT_IN_SUBJECT: &str = "{% if number %}[{{ number }}] {% endif %}{{ subject_text }}";
-
-/// The built-in text.
-pub const BUILT_IN_BODY: &str = "{{ marker }}
-
-{{ greeting }}
-
-{{ headline }}
-{% if body %}
-{{ body }}
-{% endif %}{% if link %}
-{{ open_text }}: {{ link }}
-{% endif %}
--- 
-{{ footer }}
-{% if preferences %}{{ preferences }}
-{% endif %}";
+pub use sigap_core::mail::{BUILT_IN_BODY, BUILT_IN_SUBJECT};
 
 /// How much work one rendering may do (a mail's template needs a few hundred).
 const FUEL: u64 = 50_000;

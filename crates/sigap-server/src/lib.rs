@@ -50,19 +50,7 @@ pub struct App {
 impl App {
     /// Opens and migrates the database and builds the application.
     pub async fn build(settings: Settings, deps: Deps) -> anyhow::Result<Self> {
-        let location = settings.database()?;
-        let store = Store::open(&location, settings.pool_size)
-            .await
-            .with_context(|| format!("cannot open the database {location:?}"))?;
-        let applied = store.migrate().await.context("migrating the database")?;
-        if !applied.is_empty() {
-            tracing::info!(versions = ?applied, "database migrated");
-        }
-        let mut core_settings = deps.core;
-        core_settings.session_idle = SignedDuration::from_mins(settings.session_idle_minutes);
-        core_settings.mail_host = settings.mail_host();
-        core_settings.public_url = settings.base_url();
-        let core = Core::new(store, deps.clock, core_settings);
+        let core = open_core(&settings, &deps, settings.pool_size).await?;
         // Administrators' mail templates are checked by rendering them, as mail is.
         let renderer = Arc::new(
             sigap_mail::render::Renderer::new()
@@ -113,11 +101,19 @@ impl App {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
-        let worker = if self.settings.worker {
+        let (worker, idle) = if self.settings.worker {
             let w = Worker::new(self.core.clone(), self.registry.clone());
-            Some(tokio::spawn(w.run(stop_rx.clone(), self.poll)))
+            // The node holding the mail IDLE lease keeps the mailboxes' connections open.
+            let trust = sigap_mail::smtp::TlsTrust {
+                ca_file: self.settings.mail_ca_file.clone(),
+            };
+            let idle = sigap_mail::imap::idle::watch(self.core.clone(), trust, stop_rx.clone());
+            (
+                Some(tokio::spawn(w.run(stop_rx.clone(), self.poll))),
+                Some(tokio::spawn(idle)),
+            )
         } else {
-            None
+            (None, None)
         };
         let app = sigap_web::app(self.state.clone());
         let served = axum::serve(
@@ -132,11 +128,29 @@ impl App {
         })
         .await;
         let _ = stop_tx.send(true);
-        if let Some(w) = worker {
-            let _ = w.await;
+        for task in worker.into_iter().chain(idle) {
+            let _ = task.await;
         }
         served.context("serving HTTP")
     }
+}
+
+/// The database, migrated, and the use cases on it: what a command that serves nothing
+/// needs (`App::build` adds the web and the jobs). `pool_size` connections at most.
+pub async fn open_core(settings: &Settings, deps: &Deps, pool_size: usize) -> anyhow::Result<Core> {
+    let location = settings.database()?;
+    let store = Store::open(&location, pool_size)
+        .await
+        .with_context(|| format!("cannot open the database {location:?}"))?;
+    let applied = store.migrate().await.context("migrating the database")?;
+    if !applied.is_empty() {
+        tracing::info!(versions = ?applied, "database migrated");
+    }
+    let mut core_settings = deps.core.clone();
+    core_settings.session_idle = SignedDuration::from_mins(settings.session_idle_minutes);
+    core_settings.mail_host = settings.mail_host();
+    core_settings.public_url = settings.base_url();
+    Ok(Core::new(store, deps.clock.clone(), core_settings))
 }
 
 /// What sends mail, trusting the configured CA file besides the system's.

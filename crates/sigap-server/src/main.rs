@@ -380,34 +380,18 @@ async fn mail(settings: Settings, command: MailCommand) -> anyhow::Result<std::p
             let trust = sigap_mail::smtp::TlsTrust {
                 ca_file: app.settings.mail_ca_file.clone(),
             };
-            let boxes = sigap_core::mail::admin::polled_mailboxes(&app.core)
+            let mut failed = false;
+            let polled = sigap_mail::imap::poll_due(&app.core, &trust, true)
                 .await
                 .map_err(app_error)?;
-            let mut failed = false;
-            for m in boxes {
-                // Poll after poll (each takes at most a few hundred) until none is left.
-                let (mut taken, mut left, mut error) = (0, 0, None);
-                loop {
-                    match sigap_mail::imap::poll(&app.core, &m, &trust).await {
-                        Ok(p) => {
-                            taken += p.taken;
-                            left = p.left;
-                            if p.taken == 0 || p.left > 0 {
-                                break;
-                            }
-                        }
-                        Err(e) => {
-                            failed = true;
-                            println!("{}: {e}", m.name);
-                            error = Some(e);
-                            break;
-                        }
+            for (name, result) in polled {
+                match result {
+                    Ok(p) => println!("{name}: {} taken, {} left", p.taken, p.left),
+                    Err(e) => {
+                        failed = true;
+                        println!("{name}: {e}");
                     }
                 }
-                sigap_core::mail::admin::polled(&app.core, m.id, error)
-                    .await
-                    .map_err(app_error)?;
-                println!("{}: {taken} taken, {left} left", m.name);
             }
             let swept = sigap_mail::intake::sweep(&app.core)
                 .await
@@ -488,24 +472,20 @@ async fn receive(settings: Settings, mailbox: &str) -> std::process::ExitCode {
     if let Err(e) = std::io::stdin().take(RECEIVE_LIMIT).read_to_end(&mut raw) {
         return tempfail(&format!("reading the message: {e}"));
     }
-    let app = match App::build(settings, Deps::default()).await {
-        Ok(a) => a,
+    // One message, one process: the database and the use cases, nothing of the web.
+    let core = match sigap_server::open_core(&settings, &Deps::default(), 2).await {
+        Ok(c) => c,
         Err(e) => return tempfail(&format!("{e:#}")),
     };
-    let mb = match sigap_core::mail::admin::mailbox_for(&app.core, mailbox).await {
+    let mb = match sigap_core::mail::admin::mailbox_for(&core, mailbox).await {
         Ok(m) => m,
         Err(sigap_core::AppError::NotFound) => {
             return tempfail(&format!("no mailbox {mailbox:?}"));
         }
         Err(e) => return tempfail(&e.to_string()),
     };
-    match sigap_mail::intake::receive(
-        &app.core,
-        &mb,
-        &raw,
-        sigap_core::mail::inbound::Source::Pipe,
-    )
-    .await
+    match sigap_mail::intake::receive(&core, &mb, &raw, sigap_core::mail::inbound::Source::Pipe)
+        .await
     {
         Ok(r) => {
             let said = match &r {

@@ -23,8 +23,19 @@ macro_rules! migrations {
 }
 
 // File names are `NNNN_name.sql`, with the same versions in both folders (a test checks).
-pub(crate) const SQLITE: &[Migration] = migrations!("sqlite": (1, "0001", "init"), (2, "0002", "portfolio_cmdb"), (3, "0003", "incidents"), (4, "0004", "saved_filters"), (5, "0005", "slm"), (6, "0006", "locations"), (7, "0007", "unassigned_queue"), (8, "0008", "binary_uuids"), (9, "0009", "resolved_index"), (10, "0010", "sla_due_instant"), (11, "0011", "problems"), (12, "0012", "requests"), (13, "0013", "changes"), (14, "0014", "knowledge"), (15, "0015", "knowledge_suggest"), (16, "0016", "mail"));
-pub(crate) const POSTGRES: &[Migration] = migrations!("postgres": (1, "0001", "init"), (2, "0002", "portfolio_cmdb"), (3, "0003", "incidents"), (4, "0004", "saved_filters"), (5, "0005", "slm"), (6, "0006", "locations"), (7, "0007", "unassigned_queue"), (8, "0008", "binary_uuids"), (9, "0009", "resolved_index"), (10, "0010", "sla_due_instant"), (11, "0011", "problems"), (12, "0012", "requests"), (13, "0013", "changes"), (14, "0014", "knowledge"), (15, "0015", "knowledge_suggest"), (16, "0016", "mail"));
+pub(crate) const SQLITE: &[Migration] = migrations!("sqlite": (1, "0001", "init"), (2, "0002", "portfolio_cmdb"), (3, "0003", "incidents"), (4, "0004", "saved_filters"), (5, "0005", "slm"), (6, "0006", "locations"), (7, "0007", "unassigned_queue"), (8, "0008", "binary_uuids"), (9, "0009", "resolved_index"), (10, "0010", "sla_due_instant"), (11, "0011", "problems"), (12, "0012", "requests"), (13, "0013", "changes"), (14, "0014", "knowledge"), (15, "0015", "knowledge_suggest"), (16, "0016", "mail"), (17, "0017", "events"));
+pub(crate) const POSTGRES: &[Migration] = migrations!("postgres": (1, "0001", "init"), (2, "0002", "portfolio_cmdb"), (3, "0003", "incidents"), (4, "0004", "saved_filters"), (5, "0005", "slm"), (6, "0006", "locations"), (7, "0007", "unassigned_queue"), (8, "0008", "binary_uuids"), (9, "0009", "resolved_index"), (10, "0010", "sla_due_instant"), (11, "0011", "problems"), (12, "0012", "requests"), (13, "0013", "changes"), (14, "0014", "knowledge"), (15, "0015", "knowledge_suggest"), (16, "0016", "mail"), (17, "0017", "events"));
+
+/// The versions from `first` to this program's newest (what migrating a database at
+/// `first - 1` applies).
+#[cfg(test)]
+pub(crate) fn from_version(first: i64) -> Vec<i64> {
+    SQLITE
+        .iter()
+        .map(|m| m.version)
+        .filter(|v| *v >= first)
+        .collect()
+}
 
 /// How the database's schema compares with this program's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

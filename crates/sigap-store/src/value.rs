@@ -149,7 +149,11 @@ id_params!(
     sigap_domain::ArticleVersionId,
     sigap_domain::FeedbackId,
     sigap_domain::MailboxId,
-    sigap_domain::MailMessageId
+    sigap_domain::MailMessageId,
+    sigap_domain::AlertId,
+    sigap_domain::EventId,
+    sigap_domain::IntegrationId,
+    sigap_domain::MaintenanceWindowId
 );
 
 fn ts_to_micros(ts: Timestamp) -> i64 {
@@ -511,7 +515,11 @@ id_cols!(
     sigap_domain::ArticleVersionId,
     sigap_domain::FeedbackId,
     sigap_domain::MailboxId,
-    sigap_domain::MailMessageId
+    sigap_domain::MailMessageId,
+    sigap_domain::AlertId,
+    sigap_domain::EventId,
+    sigap_domain::IntegrationId,
+    sigap_domain::MaintenanceWindowId
 );
 
 /// A calendar date, kept as ISO text (`YYYY-MM-DD`) in both engines.

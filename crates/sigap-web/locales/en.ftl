@@ -422,6 +422,7 @@ resolution-solved_workaround = Solved (work-around)
 resolution-not_reproducible = Not solved (not reproducible)
 resolution-too_costly = Not solved (too costly)
 resolution-resolved_by_caller = Resolved by the caller
+resolution-cleared_by_monitoring = Cleared by monitoring
 contact-phone = Phone
 contact-email = E-mail
 contact-self_service = Self-service

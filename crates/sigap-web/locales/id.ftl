@@ -411,6 +411,7 @@ resolution-solved_workaround = Selesai (solusi sementara)
 resolution-not_reproducible = Tidak selesai (tidak dapat direproduksi)
 resolution-too_costly = Tidak selesai (terlalu mahal)
 resolution-resolved_by_caller = Diselesaikan oleh pelapor
+resolution-cleared_by_monitoring = Pulih menurut pemantauan
 contact-phone = Telepon
 contact-email = E-mail
 contact-self_service = Swalayan

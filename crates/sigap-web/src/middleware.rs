@@ -330,7 +330,12 @@ where
         else {
             return ApiError::App(AppError::Unauthenticated).into_response();
         };
-        let found = auth::token_principal(&state.core, token).await;
+        // A monitoring tool signs in with its integration's secret; a person with a token.
+        let found = if token.starts_with(sigap_core::events::SECRET_PREFIX) {
+            sigap_core::events::integration_principal(&state.core, token).await
+        } else {
+            auth::token_principal(&state.core, token).await
+        };
         match found {
             Ok(p) => {
                 if !is_safe(req.method()) && !p.can_write() {

@@ -178,3 +178,24 @@ pub async fn record_sent(core: &crate::Core, s: Sent) -> AppResult<()> {
         })
         .await
 }
+
+/// The built-in subject: the task's number in brackets (replies thread by it), then what
+/// the mail is about.
+pub const BUILT_IN_SUBJECT: &str = "{% if number %}[{{ number }}] {% endif %}{{ subject_text }}";
+
+/// The built-in text (the mail crate renders it; the administrators' template page shows
+/// it as the starting point).
+pub const BUILT_IN_BODY: &str = "{{ marker }}
+
+{{ greeting }}
+
+{{ headline }}
+{% if body %}
+{{ body }}
+{% endif %}{% if link %}
+{{ open_text }}: {{ link }}
+{% endif %}
+-- 
+{{ footer }}
+{% if preferences %}{{ preferences }}
+{% endif %}";

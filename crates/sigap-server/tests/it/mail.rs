@@ -3,7 +3,8 @@
 //! held by the day's limit, the same message twice is one; and against real servers
 //! (Dovecot for IMAP, Postfix for SMTP, started by scripts/mail-servers): polling, the
 //! replies and notifications Sigap sends (language and headers), bounces that stop mail to
-//! an address, and a `kill -9` while polling that loses and doubles nothing.
+//! an address, IDLE taking mail as it arrives, and a `kill -9` while polling that loses and
+//! doubles nothing.
 
 use futures_util::StreamExt;
 use sigap_core::mail::admin::{self, MailboxInput, OutboundInput};
@@ -25,6 +26,8 @@ both!(
     mail_receive_keeps_or_asks_the_mta_to_retry,
     imap_and_smtp_round_trip,
     kill_9_while_polling_loses_and_doubles_nothing,
+    idle_takes_mail_as_it_arrives,
+    a_request_mailbox_orders_its_item,
 );
 
 fn err(e: impl std::fmt::Debug) -> anyhow::Error {
@@ -1149,5 +1152,177 @@ async fn kill_9_while_polling_loses_and_doubles_nothing(app: TestApp) -> anyhow:
     );
     let numbers = incident_numbers(&app).await?;
     assert_eq!(numbers.len(), N, "one incident per message");
+    Ok(())
+}
+
+/// Waits until there are `n` incidents (at most `secs` seconds).
+async fn wait_incidents(app: &TestApp, n: usize, secs: u64) -> anyhow::Result<Vec<String>> {
+    let start = std::time::Instant::now();
+    loop {
+        let numbers = incident_numbers(app).await?;
+        if numbers.len() >= n {
+            return Ok(numbers);
+        }
+        anyhow::ensure!(
+            start.elapsed() < Duration::from_secs(secs),
+            "{} incidents after {secs} s, not {n}",
+            numbers.len()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn idle_takes_mail_as_it_arrives(app: TestApp) -> anyhow::Result<()> {
+    let Some(s) = servers()? else { return Ok(()) };
+    let desk_address = s.address("desk");
+    // Polled once an hour: only IDLE takes the second mail within seconds.
+    mailbox(&app, &desk_address, |i| {
+        *i = MailboxInput {
+            poll_secs: Some(3600),
+            ..s.imap_input(&desk_address)
+        }
+    })
+    .await?;
+    let budi_address = s.address("budi");
+    let send = |subject: &str| {
+        mail(
+            &headers(
+                &budi_address,
+                &desk_address,
+                subject,
+                &format!("{}@client.sigap.test", unique()),
+            ),
+            "Details inside.",
+        )
+    };
+    // Mail waiting before the watcher starts is taken when it connects.
+    s.deliver(&budi_address, &desk_address, &send("VPN drops"))
+        .await?;
+    s.wait_inbox(&desk_address, 1).await?;
+
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let timing = sigap_mail::imap::idle::Timing {
+        check: Duration::from_millis(200),
+        retry: Duration::from_millis(500),
+        reissue: Duration::from_secs(600),
+    };
+    let watcher = tokio::spawn(sigap_mail::imap::idle::watch_with(
+        app.core.clone(),
+        s.trust.clone(),
+        stopped,
+        timing,
+    ));
+    wait_incidents(&app, 1, 30).await?;
+    // Give the connection a moment to enter IDLE, then mail arrives: taken within seconds.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    s.deliver(&budi_address, &desk_address, &send("Printer jams"))
+        .await?;
+    s.deliver(&budi_address, &desk_address, &send("Screen flickers"))
+        .await?;
+    let numbers = wait_incidents(&app, 3, 15).await?;
+    assert_eq!(numbers.len(), 3, "{numbers:?}");
+    let m = admin::mailbox_for(&app.core, &desk_address)
+        .await
+        .map_err(err)?;
+    assert!(m.last_polled_at.is_some());
+    assert_eq!(m.last_error, None);
+
+    // The watcher stops when told, and gives up its lease for another node.
+    stop.send(true).map_err(err)?;
+    tokio::time::timeout(Duration::from_secs(10), watcher)
+        .await
+        .map_err(err)?
+        .map_err(err)?;
+    let other = sigap_core::jobs::hold_lease(&app.core, sigap_mail::imap::idle::LEASE, "other", 60)
+        .await
+        .map_err(err)?;
+    assert!(other, "the lease was given up");
+    // Each message made one incident.
+    assert_eq!(incident_numbers(&app).await?.len(), 3);
+    Ok(())
+}
+
+async fn a_request_mailbox_orders_its_item(app: TestApp) -> anyhow::Result<()> {
+    use crate::portfolio::{get, post};
+    let offering = crate::requests::catalogue_offering(&app, "Workplace").await?;
+    let (_, agent) = app.person("fajar", &["agent"], None).await?;
+    crate::incidents::group_with(&app, "Accounts", &["fajar"]).await?;
+    let admin = app.admin_token.clone();
+    let item = post(
+        &app,
+        "/catalog/items",
+        &admin,
+        serde_json::json!({
+            "name": "Shared folder access", "service_offering": offering,
+            "plan": [{"order": 10, "group": "Accounts", "short_description": "Grant the access"}]
+        }),
+    )
+    .await?;
+    let item_id = item["id"].as_str().unwrap_or_default().to_owned();
+    let desk = mailbox(&app, "access@example.com", |i| {
+        i.kind = Some("request".into());
+        i.catalog_item = Some(Some(item_id.clone()));
+    })
+    .await?;
+    app.person("budi", &["requester"], None).await?;
+
+    // A new mail: a request for the mailbox's item, by e-mail, the mail its comment.
+    let r = take(
+        &app,
+        &desk,
+        &mail(
+            &headers(
+                "budi@example.com",
+                "access@example.com",
+                "Access to the finance folder",
+                "order-1@mail.example.com",
+            ),
+            "I need to read the finance folder for the audit.",
+        ),
+    )
+    .await?;
+    let Handled::Opened(number) = handled(&r)?.clone() else {
+        anyhow::bail!("not opened: {r:?}");
+    };
+    assert!(number.starts_with("REQ"), "{number}");
+    let req = get(&app, &format!("/requests/{number}"), &agent).await?;
+    assert_eq!(req["contact_type"], "email", "{req}");
+    assert_eq!(req["caller"]["display"], "Test budi", "{req}");
+    let items = req["items"].as_array().cloned().unwrap_or_default();
+    assert_eq!(items.len(), 1, "{req}");
+    assert_eq!(
+        items[0]["short_description"], "Shared folder access",
+        "{req}"
+    );
+    assert_eq!(items[0]["contact_type"], "email", "{req}");
+    let journal = req["journal"].to_string();
+    assert!(
+        journal.contains("finance folder for the audit"),
+        "{journal}"
+    );
+
+    // A reply by its number: a comment on the request.
+    let r = take(
+        &app,
+        &desk,
+        &mail(
+            &headers(
+                "budi@example.com",
+                "access@example.com",
+                &format!("Re: [{number}] Access to the finance folder"),
+                "order-2@mail.example.com",
+            ),
+            "Read access is enough.\n\n> quoted",
+        ),
+    )
+    .await?;
+    assert_eq!(handled(&r)?, &Handled::Commented(number.clone()));
+    let req = get(&app, &format!("/requests/{number}"), &agent).await?;
+    let journal = req["journal"].to_string();
+    assert!(journal.contains("Read access is enough."), "{journal}");
+    assert!(!journal.contains("quoted"), "{journal}");
+    // Nothing else was opened.
+    let list = get(&app, "/requests", &agent).await?;
+    assert_eq!(list["items"].as_array().map(Vec::len), Some(1), "{list}");
     Ok(())
 }

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod catalog;
 pub mod changes;
 pub mod cmdb;
+pub mod events;
 pub mod filters;
 pub mod groups;
 pub mod idempotency;

@@ -95,8 +95,8 @@ pub struct ActionIn {
     pub reason: Option<String>,
     /// hold (required when awaiting the caller), reject (required): a comment for the caller.
     pub comment: Option<String>,
-    /// resolve: solved_permanently, solved_workaround, not_reproducible, too_costly or
-    /// resolved_by_caller.
+    /// resolve: solved_permanently, solved_workaround, not_reproducible, too_costly,
+    /// resolved_by_caller or cleared_by_monitoring.
     pub resolution_code: Option<String>,
     /// resolve: what was done.
     pub resolution_notes: Option<String>,

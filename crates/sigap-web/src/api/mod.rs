@@ -7,6 +7,7 @@ mod changes;
 mod cmdb;
 mod csv;
 pub mod dto;
+mod events;
 mod filters;
 mod handlers;
 mod incidents;
@@ -58,6 +59,7 @@ use utoipa_axum::routes;
         (name = "requests", description = "Request fulfilment: orders, requests, requested items and catalogue tasks"),
         (name = "approvals", description = "Approvals asked of you, your decisions, and delegation while you are away"),
         (name = "import", description = "CSV import and export of people, organizations, incidents and configuration items, with a column mapping; the ServiceNow importer is `sigap import servicenow-incidents`"),
+        (name = "events", description = "Event management: events from monitoring (the generic endpoint, Alertmanager's and Grafana's webhooks), the alerts they fold into, the policy that opens and resolves incidents, and the integrations that send with a secret of their own"),
         (name = "mail", description = "The e-mail channel: mailboxes mail comes in through, the outbound server, the mail templates in each language, the messages taken in and sent, and the quarantine"),
         (name = "sla", description = "Service level management: calendars, agreements (SLA, OLA, UC), targets, clocks, compliance"),
         (name = "audit", description = "Who changed what, when")
@@ -115,9 +117,25 @@ fn routes() -> OpenApiRouter<AppState> {
         .merge(request_routes())
         .merge(sla_routes())
         .merge(mail_routes())
+        .merge(event_routes())
         .routes(routes!(csv::import))
         .routes(routes!(csv::export))
         .routes(routes!(csv::export_incidents))
+}
+
+fn event_routes() -> OpenApiRouter<AppState> {
+    use events::*;
+    OpenApiRouter::new()
+        .routes(routes!(post_events))
+        .routes(routes!(alertmanager))
+        .routes(routes!(grafana))
+        .routes(routes!(get_policy, patch_policy))
+        .routes(routes!(list_alerts))
+        .routes(routes!(get_alert))
+        .routes(routes!(alert_action))
+        .routes(routes!(incident_alerts))
+        .routes(routes!(list_integrations, create_integration))
+        .routes(routes!(patch_integration, delete_integration))
 }
 
 fn mail_routes() -> OpenApiRouter<AppState> {

@@ -9,27 +9,8 @@ use super::*;
 use axum::extract::{Path, Query};
 use sigap_core::FieldError;
 use sigap_core::mail::admin::{self as mail, TEMPLATE_KINDS};
+use sigap_core::mail::{BUILT_IN_BODY, BUILT_IN_SUBJECT};
 use std::collections::HashMap;
-
-/// The built-in subject, as `sigap-mail` renders it when no template of the
-/// administrators' is set (kept the same; the UI tests compare them).
-pub const BUILT_IN_SUBJECT: &str = "{% if number %}[{{ number }}] {% endif %}{{ subject_text }}";
-
-/// The built-in text, as `sigap-mail` renders it (kept the same; the UI tests compare them).
-pub const BUILT_IN_BODY: &str = "{{ marker }}
-
-{{ greeting }}
-
-{{ headline }}
-{% if body %}
-{{ body }}
-{% endif %}{% if link %}
-{{ open_text }}: {{ link }}
-{% endif %}
--- 
-{{ footer }}
-{% if preferences %}{{ preferences }}
-{% endif %}";
 
 /// The variables a template sees, each explained by `mail-var-<name>`.
 const VARIABLES: &[&str] = &[

@@ -17,10 +17,10 @@ use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName, pem::PemObject
 use tokio_rustls::rustls::{ClientConfig, RootCertStore};
 
 /// At most this many messages are taken from a mailbox in one poll.
-const PER_POLL: usize = 500;
+pub(crate) const PER_POLL: usize = 500;
 /// Messages fetched in one command.
 const CHUNK: usize = 25;
-const TIMEOUT: Duration = Duration::from_secs(60);
+pub(crate) const TIMEOUT: Duration = Duration::from_secs(60);
 
 type Session = async_imap::Session<TlsStream<TcpStream>>;
 
@@ -78,6 +78,8 @@ where
         Err(_) => Err("greeting: no answer".into()),
     }
 }
+
+pub mod idle;
 
 /// Connects and signs in to a mailbox's server.
 pub async fn connect(m: &Mailbox, trust: &TlsTrust) -> Result<Session, String> {
@@ -217,37 +219,58 @@ async fn mark(session: &mut Session, uids: &[u32], delete: bool) -> Result<(), S
     Ok(())
 }
 
-/// Polls every active mailbox that has an IMAP server and is due; records each poll.
-pub async fn poll_due(core: &Core, trust: &TlsTrust) {
-    let boxes = match sigap_core::mail::admin::polled_mailboxes(core).await {
-        Ok(b) => b,
-        Err(e) => {
-            tracing::warn!(error = %e, "mailboxes not read");
-            return;
+/// Polls a mailbox poll after poll (each takes at most `PER_POLL`) until none is left, a
+/// message could not be kept, or `rounds` polls were made.
+pub async fn drain(
+    core: &Core,
+    m: &Mailbox,
+    trust: &TlsTrust,
+    rounds: usize,
+) -> Result<Polled, String> {
+    let mut total = Polled::default();
+    for _ in 0..rounds {
+        let p = poll(core, m, trust).await?;
+        total.taken += p.taken;
+        total.left = p.left;
+        if p.taken < PER_POLL || p.left > 0 {
+            break;
         }
-    };
+    }
+    Ok(total)
+}
+
+/// Polls the active mailboxes that have an IMAP server: those due (by their interval), or
+/// all of them with `all`; records each poll. The mailboxes' names with what came of them.
+pub async fn poll_due(
+    core: &Core,
+    trust: &TlsTrust,
+    all: bool,
+) -> sigap_core::AppResult<Vec<(String, Result<Polled, String>)>> {
+    let boxes = sigap_core::mail::admin::polled_mailboxes(core).await?;
     let now = core.now();
+    let mut out = Vec::new();
     for m in boxes {
-        let due = m.last_polled_at.is_none_or(|t| {
-            now.duration_since(t) >= jiff::SignedDuration::from_secs(m.imap.poll_secs.max(10) - 5)
-        });
+        let due = all
+            || m.last_polled_at.is_none_or(|t| {
+                now.duration_since(t)
+                    >= jiff::SignedDuration::from_secs(m.imap.poll_secs.max(10) - 5)
+            });
         if !due {
             continue;
         }
-        let error = match poll(core, &m, trust).await {
-            Ok(p) => {
-                if p.taken > 0 {
-                    tracing::info!(mailbox = %m.name, taken = p.taken, left = p.left, "mail polled");
-                }
-                None
+        // A job polls a few thousand at most; a command until the mailbox is empty.
+        let rounds = if all { usize::MAX } else { 10 };
+        let result = drain(core, &m, trust, rounds).await;
+        match &result {
+            Ok(p) if p.taken > 0 => {
+                tracing::info!(mailbox = %m.name, taken = p.taken, left = p.left, "mail polled");
             }
-            Err(e) => {
-                tracing::warn!(mailbox = %m.name, error = %e, "polling failed");
-                Some(e)
-            }
-        };
-        if let Err(e) = sigap_core::mail::admin::polled(core, m.id, error).await {
-            tracing::warn!(mailbox = %m.name, error = %e, "poll not recorded");
+            Ok(_) => {}
+            Err(e) => tracing::warn!(mailbox = %m.name, error = %e, "polling failed"),
         }
+        let error = result.as_ref().err().cloned();
+        sigap_core::mail::admin::polled(core, m.id, error).await?;
+        out.push((m.name, result));
     }
+    Ok(out)
 }

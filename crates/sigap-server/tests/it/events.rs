@@ -1,0 +1,777 @@
+//! Event management over HTTP: events folded into alerts by key, the same event sent again
+//! making nothing, each bad event refused with its reasons while the rest are kept, an
+//! alert opening its incident and clearing it, flapping held until it settles (fake clock),
+//! integrations signing in with their secret; and a real Prometheus Alertmanager (Debian's
+//! prometheus-alertmanager) whose group becomes one alert per fingerprint and one incident,
+//! whose re-sends make nothing, and whose resolution closes and resolves; and the Zabbix
+//! media type's script (run by Node.js with Zabbix's objects stood in) sending to Sigap.
+
+use crate::portfolio::{get, send};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use sigap_testkit::{TestApp, both};
+use std::time::Duration;
+
+both!(
+    events_fold_into_alerts_and_resends_make_nothing,
+    bad_events_are_refused_one_by_one,
+    an_alert_opens_its_incident_and_clearing_resolves_it,
+    flapping_holds_the_incident_until_it_settles,
+    integrations_sign_in_with_their_secret_and_only_send,
+    a_real_alertmanager_group_becomes_one_incident,
+    the_zabbix_media_type_sends_problems_and_recoveries,
+);
+
+async fn post_events(
+    app: &TestApp,
+    token: &str,
+    body: Value,
+) -> anyhow::Result<(StatusCode, Value)> {
+    send(
+        &app.http,
+        Method::POST,
+        &app.api("/events"),
+        token,
+        Some(body),
+    )
+    .await
+}
+
+async fn accepted(app: &TestApp, token: &str, body: Value) -> anyhow::Result<Value> {
+    let (s, v) = post_events(app, token, body).await?;
+    anyhow::ensure!(s == StatusCode::OK, "{s} {v}");
+    Ok(v)
+}
+
+fn ev(node: &str, severity: &str, message: &str) -> Value {
+    json!({"source": "nagios", "node": node, "type": "disk", "resource": "/var",
+           "severity": severity, "message": message})
+}
+
+async fn alerts(app: &TestApp, query: &str) -> anyhow::Result<Vec<Value>> {
+    let v = get(app, &format!("/alerts{query}"), &app.admin_token).await?;
+    Ok(v["items"].as_array().cloned().unwrap_or_default())
+}
+
+async fn events_fold_into_alerts_and_resends_make_nothing(app: TestApp) -> anyhow::Result<()> {
+    let t = app.admin_token.clone();
+    let at = "2026-12-04T09:00:00Z";
+    let mut first = ev("db01", "warning", "Disk 80% full");
+    first["time"] = json!(at);
+    let v = accepted(&app, &t, first.clone()).await?;
+    assert_eq!(v["accepted"], 1, "{v}");
+    assert_eq!(v["results"][0]["outcome"], "opened", "{v}");
+    let number = v["results"][0]["alert"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(number.starts_with("ALT"), "{number}");
+
+    // The same key later, worse: the same alert, counted, its severity now.
+    let mut second = ev("db01", "minor", "Disk 90% full");
+    second["time"] = json!("2026-12-04T09:05:00Z");
+    let v = accepted(&app, &t, json!({"events": [second.clone()]})).await?;
+    assert_eq!(v["results"][0]["alert"], number.as_str());
+    assert_eq!(v["results"][0]["outcome"], "updated");
+
+    // Sent again (a batch of both, as a sender retrying does): nothing new.
+    let v = accepted(&app, &t, json!([first, second])).await?;
+    assert_eq!(
+        (v["accepted"].clone(), v["duplicates"].clone()),
+        (json!(0), json!(2)),
+        "{v}"
+    );
+    assert_eq!(v["results"][1]["status"], "duplicate");
+    assert_eq!(v["results"][1]["alert"], number.as_str());
+
+    let d = get(&app, &format!("/alerts/{number}"), &t).await?;
+    assert_eq!(d["event_count"], 2, "{d}");
+    assert_eq!(d["severity"], "minor");
+    assert_eq!(d["worst"], "minor");
+    assert_eq!(d["message"], "Disk 90% full");
+    assert_eq!(d["state"], "open");
+    assert_eq!(d["events"].as_array().map(Vec::len), Some(2));
+    assert_eq!(d["key"], "nagios | db01 | disk | /var | ");
+    // Warnings and minors open no incident (the threshold is major).
+    assert_eq!(d["incident"], Value::Null);
+
+    // Another node is another alert; a message key of the sender's own folds by it.
+    let v = accepted(
+        &app,
+        &t,
+        json!([ev("db02", "warning", "Disk 80% full"),
+               {"source": "nagios", "node": "web01", "severity": "info", "message": "a",
+                "message_key": "web-1"},
+               {"source": "nagios", "node": "web02", "severity": "info", "message": "b",
+                "message_key": "web-1"}]),
+    )
+    .await?;
+    assert_eq!(v["results"][1]["alert"], v["results"][2]["alert"], "{v}");
+    assert_eq!(alerts(&app, "").await?.len(), 3);
+    // The console filters by severity and node.
+    assert_eq!(alerts(&app, "?severity=minor").await?.len(), 1);
+    assert_eq!(alerts(&app, "?node=db02").await?.len(), 1);
+    let (s, v) = send(
+        &app.http,
+        Method::GET,
+        &app.api("/alerts?state=gone"),
+        &t,
+        None,
+    )
+    .await?;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    // Pages by cursor.
+    let page = get(&app, "/alerts?limit=2", &t).await?;
+    let cursor = page["next_cursor"].as_str().unwrap_or_default().to_owned();
+    let rest = get(&app, &format!("/alerts?limit=2&cursor={cursor}"), &t).await?;
+    assert_eq!(rest["items"].as_array().map(Vec::len), Some(1), "{rest}");
+    Ok(())
+}
+
+async fn bad_events_are_refused_one_by_one(app: TestApp) -> anyhow::Result<()> {
+    let t = app.admin_token.clone();
+    let (s, v) = post_events(
+        &app,
+        &t,
+        json!([
+            ev("db01", "major", "good"),
+            {"node": "db01", "severity": "major"},
+            {"source": "s", "node": "db01", "severity": "catastrophic"},
+            {"source": 5, "node": ["x"], "severity": "major", "additional": "no"},
+            {"source": "s", "node": "n", "severity": "info", "time": "soon", "colour": "red"},
+            "not an event",
+            ev("db02", "info", "also good"),
+        ]),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(
+        (v["accepted"].clone(), v["rejected"].clone()),
+        (json!(2), json!(5)),
+        "{v}"
+    );
+    let fields = |i: usize| -> Vec<(String, String)> {
+        v["results"][i]["errors"]
+            .as_array()
+            .map(|l| {
+                l.iter()
+                    .map(|e| {
+                        (
+                            e["field"].as_str().unwrap_or_default().to_owned(),
+                            e["code"].as_str().unwrap_or_default().to_owned(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert_eq!(v["results"][0]["status"], "accepted");
+    assert_eq!(fields(1), vec![("source".into(), "required".into())]);
+    assert_eq!(
+        fields(2),
+        vec![("severity".into(), "invalid_choice".into())]
+    );
+    let f3 = fields(3);
+    for want in ["source", "node", "additional"] {
+        assert!(
+            f3.iter().any(|(f, c)| f == want && c == "invalid_type"),
+            "{f3:?}"
+        );
+    }
+    let f4 = fields(4);
+    assert!(
+        f4.contains(&("time".into(), "invalid_format".into())),
+        "{f4:?}"
+    );
+    assert!(
+        f4.contains(&("colour".into(), "unknown_field".into())),
+        "{f4:?}"
+    );
+    assert_eq!(fields(5), vec![(String::new(), "invalid_type".into())]);
+    assert_eq!(v["results"][6]["status"], "accepted");
+    assert_eq!(
+        alerts(&app, "").await?.len(),
+        2,
+        "the valid events were kept"
+    );
+
+    // A batch over 1,000 is refused whole; so is what is not JSON, or not events.
+    let many: Vec<Value> = (0..1001)
+        .map(|i| ev(&format!("n{i}"), "info", "x"))
+        .collect();
+    let (s, v) = post_events(&app, &t, json!(many)).await?;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    let resp = app
+        .http
+        .post(app.api("/events"))
+        .header("authorization", format!("Bearer {t}"))
+        .header("content-type", "application/json")
+        .body("{\"source\": ")
+        .send()
+        .await?;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let (s, _) = post_events(&app, &t, json!(7)).await?;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, _) = post_events(&app, &t, json!({"events": "x"})).await?;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(alerts(&app, "").await?.len(), 2, "nothing more was kept");
+
+    // Requesters send no events.
+    let (_, requester) = app.person("rina", &["requester"], None).await?;
+    let (s, _) = post_events(&app, &requester, ev("db09", "major", "x")).await?;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    Ok(())
+}
+
+async fn an_alert_opens_its_incident_and_clearing_resolves_it(app: TestApp) -> anyhow::Result<()> {
+    let t = app.admin_token.clone();
+    let v = accepted(&app, &t, ev("db01", "critical", "Database down")).await?;
+    let number = v["results"][0]["alert"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let a = get(&app, &format!("/alerts/{number}"), &t).await?;
+    let incident = a["incident"]["display"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(incident.starts_with("INC"), "{a}");
+    let i = get(&app, &format!("/incidents/{incident}"), &t).await?;
+    assert_eq!(i["short_description"], "Database down");
+    assert_eq!(i["contact_type"], "monitoring");
+    assert_eq!(i["urgency"], 1, "critical is urgent");
+    assert_eq!(i["impact"], 2, "no service known: medium");
+    let linked = get(&app, &format!("/incidents/{incident}/alerts"), &t).await?;
+    assert_eq!(linked.as_array().map(Vec::len), Some(1));
+
+    // The clear closes the alert and resolves the incident.
+    let mut clear = ev("db01", "clear", "");
+    clear["time"] = json!(jiff::Timestamp::now().to_string());
+    let v = accepted(&app, &t, clear).await?;
+    assert_eq!(v["results"][0]["outcome"], "cleared", "{v}");
+    let a = get(&app, &format!("/alerts/{number}"), &t).await?;
+    assert_eq!(a["state"], "closed");
+    let i = get(&app, &format!("/incidents/{incident}"), &t).await?;
+    assert_eq!(i["state"], "resolved", "{i}");
+    assert_eq!(i["resolution_code"], "cleared_by_monitoring");
+    // A clear with nothing going on closes nothing.
+    let mut again = ev("db07", "clear", "");
+    again["message_key"] = json!("nothing-here");
+    let v = accepted(&app, &t, again).await?;
+    assert_eq!(v["results"][0]["outcome"], "nothing_to_clear");
+
+    // Resolving an incident by hand acknowledges its alerts.
+    let v = accepted(&app, &t, ev("app01", "major", "App slow")).await?;
+    let number = v["results"][0]["alert"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let a = get(&app, &format!("/alerts/{number}"), &t).await?;
+    let incident = a["incident"]["display"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let (s, v) = send(
+        &app.http,
+        Method::POST,
+        &app.api(&format!("/incidents/{incident}/resolve")),
+        &t,
+        Some(json!({"resolution_code": "solved_permanently", "resolution_notes": "restarted"})),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let a = get(&app, &format!("/alerts/{number}"), &t).await?;
+    assert_eq!(a["state"], "acknowledged", "{a}");
+
+    // An agent opens an incident for a warning by hand, and closes an alert.
+    let v = accepted(&app, &t, ev("app02", "warning", "Queue growing")).await?;
+    let number = v["results"][0]["alert"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let (s, a) = send(
+        &app.http,
+        Method::POST,
+        &app.api(&format!("/alerts/{number}/open_incident")),
+        &t,
+        None,
+    )
+    .await?;
+    assert_eq!(s, StatusCode::OK, "{a}");
+    assert!(
+        a["incident"]["display"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("INC"))
+    );
+    let (s, _) = send(
+        &app.http,
+        Method::POST,
+        &app.api(&format!("/alerts/{number}/open_incident")),
+        &t,
+        None,
+    )
+    .await?;
+    assert_eq!(s, StatusCode::CONFLICT, "it has one");
+    let (s, a) = send(
+        &app.http,
+        Method::POST,
+        &app.api(&format!("/alerts/{number}/close")),
+        &t,
+        None,
+    )
+    .await?;
+    assert_eq!((s, a["state"].clone()), (StatusCode::OK, json!("closed")));
+    let (s, _) = send(
+        &app.http,
+        Method::POST,
+        &app.api(&format!("/alerts/{number}/explode")),
+        &t,
+        None,
+    )
+    .await?;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    Ok(())
+}
+
+async fn flapping_holds_the_incident_until_it_settles(app: TestApp) -> anyhow::Result<()> {
+    let t = app.admin_token.clone();
+    let step = |app: &TestApp| app.clock.advance(jiff::SignedDuration::from_secs(30));
+    // On, off, on, off: four changes in two minutes (the window is ten, four make it flap).
+    let v = accepted(&app, &t, ev("sw01", "warning", "Port 7 down")).await?;
+    let number = v["results"][0]["alert"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    for severity in ["clear", "warning", "clear", "major"] {
+        step(&app);
+        accepted(&app, &t, ev("sw01", severity, "Port 7 down")).await?;
+    }
+    let a = get(&app, &format!("/alerts/{number}"), &t).await?;
+    assert_eq!(a["state"], "flapping", "{a}");
+    assert_eq!(
+        a["incident"],
+        Value::Null,
+        "a flapping alert opens no incident"
+    );
+    // Still flapping after ten quiet minutes (it settles after fifteen).
+    app.clock.advance(jiff::SignedDuration::from_mins(10));
+    sigap_core::events::sweep(&app.core)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let a = get(&app, &format!("/alerts/{number}"), &t).await?;
+    assert_eq!(a["state"], "flapping");
+    app.clock.advance(jiff::SignedDuration::from_mins(6));
+    let settled = sigap_core::events::sweep(&app.core)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    assert_eq!(settled, 1);
+    let a = get(&app, &format!("/alerts/{number}"), &t).await?;
+    assert_eq!(a["state"], "open", "{a}");
+    assert!(
+        a["incident"]["display"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("INC")),
+        "settled on a major: its incident opens now: {a}"
+    );
+    Ok(())
+}
+
+async fn integrations_sign_in_with_their_secret_and_only_send(app: TestApp) -> anyhow::Result<()> {
+    let t = app.admin_token.clone();
+    let (s, made) = send(
+        &app.http,
+        Method::POST,
+        &app.api("/event_integrations"),
+        &t,
+        Some(json!({"name": "Zabbix", "kind": "zabbix"})),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::CREATED, "{made}");
+    let secret = made["secret"].as_str().unwrap_or_default().to_owned();
+    assert!(secret.starts_with("sigev_"), "{made}");
+    let id = made["id"].as_str().unwrap_or_default().to_owned();
+    let v = accepted(&app, &secret, ev("db01", "info", "hello")).await?;
+    assert_eq!(v["accepted"], 1);
+    let list = get(&app, "/event_integrations", &t).await?;
+    assert_eq!(list[0]["name"], "Zabbix");
+    assert!(list[0]["secret"].is_null(), "the secret is shown once");
+    assert!(list[0]["last_event_at"].is_string(), "{list}");
+    // The secret sends events and nothing else.
+    let (s, _) = send(
+        &app.http,
+        Method::GET,
+        &app.api("/incidents"),
+        &secret,
+        None,
+    )
+    .await?;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = send(&app.http, Method::GET, &app.api("/alerts"), &secret, None).await?;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = post_events(&app, "sigev_wrong", ev("db01", "info", "x")).await?;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    // The same name twice is refused; a new secret ends the old one; off is off.
+    let (s, _) = send(
+        &app.http,
+        Method::POST,
+        &app.api("/event_integrations"),
+        &t,
+        Some(json!({"name": "Zabbix"})),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, changed) = send(
+        &app.http,
+        Method::PATCH,
+        &app.api(&format!("/event_integrations/{id}")),
+        &t,
+        Some(json!({"new_secret": true})),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::OK, "{changed}");
+    let fresh = changed["secret"].as_str().unwrap_or_default().to_owned();
+    let (s, _) = post_events(&app, &secret, ev("db01", "info", "x")).await?;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    accepted(&app, &fresh, ev("db01", "info", "again")).await?;
+    let (s, _) = send(
+        &app.http,
+        Method::PATCH,
+        &app.api(&format!("/event_integrations/{id}")),
+        &t,
+        Some(json!({"active": false})),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = post_events(&app, &fresh, ev("db01", "info", "y")).await?;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let (s, _) = send(
+        &app.http,
+        Method::DELETE,
+        &app.api(&format!("/event_integrations/{id}")),
+        &t,
+        None,
+    )
+    .await?;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    Ok(())
+}
+
+/// Debian's Alertmanager, if installed. CI requires it (SIGAP_REQUIRE_ALERTMANAGER=1).
+fn alertmanager_binary() -> anyhow::Result<Option<std::path::PathBuf>> {
+    let path = std::path::PathBuf::from(
+        std::env::var("SIGAP_ALERTMANAGER")
+            .unwrap_or_else(|_| "/usr/bin/prometheus-alertmanager".into()),
+    );
+    if path.exists() {
+        return Ok(Some(path));
+    }
+    anyhow::ensure!(
+        std::env::var("SIGAP_REQUIRE_ALERTMANAGER").ok().as_deref() != Some("1"),
+        "SIGAP_REQUIRE_ALERTMANAGER=1 but {} is missing (apt-get install prometheus-alertmanager)",
+        path.display()
+    );
+    eprintln!("prometheus-alertmanager not installed: skipped");
+    Ok(None)
+}
+
+/// A running Alertmanager, stopped when dropped.
+struct Alertmanager {
+    child: std::process::Child,
+    url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Alertmanager {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+async fn start_alertmanager(
+    bin: &std::path::Path,
+    sigap: &str,
+    secret: &str,
+) -> anyhow::Result<Alertmanager> {
+    let dir = tempfile::tempdir()?;
+    let config = format!(
+        "route:\n  receiver: sigap\n  group_by: ['alertname']\n  group_wait: 1s\n  \
+         group_interval: 1s\n  repeat_interval: 2s\nreceivers:\n  - name: sigap\n    \
+         webhook_configs:\n      - url: '{sigap}/api/v1/integrations/alertmanager'\n        \
+         send_resolved: true\n        http_config:\n          authorization:\n            \
+         credentials: '{secret}'\n"
+    );
+    let file = dir.path().join("alertmanager.yml");
+    std::fs::write(&file, config)?;
+    let port = free_port()?;
+    let child = std::process::Command::new(bin)
+        .arg(format!("--config.file={}", file.display()))
+        .arg(format!(
+            "--storage.path={}",
+            dir.path().join("data").display()
+        ))
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .arg("--cluster.listen-address=")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(dir.path().join("log"))?)
+        .spawn()?;
+    let am = Alertmanager {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+        _dir: dir,
+    };
+    let http = sigap_testkit::client(false)?;
+    for _ in 0..100 {
+        if let Ok(r) = http.get(format!("{}/-/ready", am.url)).send().await {
+            if r.status().is_success() {
+                return Ok(am);
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    anyhow::bail!("Alertmanager did not start")
+}
+
+async fn a_real_alertmanager_group_becomes_one_incident(app: TestApp) -> anyhow::Result<()> {
+    let Some(bin) = alertmanager_binary()? else {
+        return Ok(());
+    };
+    let t = app.admin_token.clone();
+    let (s, made) = send(
+        &app.http,
+        Method::POST,
+        &app.api("/event_integrations"),
+        &t,
+        Some(json!({"name": "Alertmanager", "kind": "alertmanager"})),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::CREATED, "{made}");
+    let secret = made["secret"].as_str().unwrap_or_default().to_owned();
+    let am = start_alertmanager(&bin, &app.url, &secret).await?;
+    let http = sigap_testkit::client(false)?;
+    let fire = |instance: &str, ends: Option<String>| {
+        let mut a = json!({
+            "labels": {"alertname": "DiskFull", "instance": format!("{instance}:9100"),
+                       "job": "node", "severity": "critical"},
+            "annotations": {"summary": format!("Disk full on {instance}")},
+            "generatorURL": "http://prometheus.example/graph"
+        });
+        if let Some(e) = ends {
+            a["endsAt"] = json!(e);
+        }
+        a
+    };
+    let post = |body: Value| {
+        let http = http.clone();
+        let url = format!("{}/api/v2/alerts", am.url);
+        async move {
+            let r = http.post(url).json(&body).send().await?;
+            anyhow::ensure!(r.status().is_success(), "Alertmanager: {}", r.status());
+            Ok::<_, anyhow::Error>(())
+        }
+    };
+    post(json!([fire("db01", None), fire("db02", None)])).await?;
+
+    // The group: one alert per fingerprint, one incident for both.
+    let wait = |what: &'static str, check: fn(&[Value]) -> bool| {
+        let app = &app;
+        async move {
+            for _ in 0..150 {
+                let list = alerts(app, "?state=open,acknowledged,flapping,closed").await?;
+                if check(&list) {
+                    return Ok(list);
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            anyhow::bail!("{what}: not within 15 s")
+        }
+    };
+    let list = wait("two alerts with an incident", |l| {
+        l.len() == 2 && l.iter().all(|a| a["incident"]["display"].is_string())
+    })
+    .await?;
+    let incidents: std::collections::BTreeSet<String> = list
+        .iter()
+        .filter_map(|a| a["incident"]["display"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(incidents.len(), 1, "one incident for the group: {list:?}");
+    let incident = incidents.into_iter().next().unwrap_or_default();
+    assert!(list.iter().all(|a| a["source"] == "alertmanager"));
+    let nodes: std::collections::BTreeSet<&str> =
+        list.iter().filter_map(|a| a["node"].as_str()).collect();
+    assert_eq!(nodes, ["db01", "db02"].into_iter().collect());
+
+    // Re-sends (every 2 s here) make nothing new.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let again = alerts(&app, "?state=open,acknowledged,flapping,closed").await?;
+    assert_eq!(again.len(), 2);
+    assert!(again.iter().all(|a| a["event_count"] == 1), "{again:?}");
+    let d = get(
+        &app,
+        &format!("/alerts/{}", list[0]["number"].as_str().unwrap_or_default()),
+        &t,
+    )
+    .await?;
+    assert_eq!(d["events"].as_array().map(Vec::len), Some(1), "{d}");
+
+    // Resolved: the alerts close, the incident resolves.
+    let now = jiff::Timestamp::now().to_string();
+    post(json!([
+        fire("db01", Some(now.clone())),
+        fire("db02", Some(now))
+    ]))
+    .await?;
+    wait("both alerts closed", |l| {
+        l.len() == 2 && l.iter().all(|a| a["state"] == "closed")
+    })
+    .await?;
+    let i = get(&app, &format!("/incidents/{incident}"), &t).await?;
+    assert_eq!(i["state"], "resolved", "{i}");
+    assert_eq!(i["resolution_code"], "cleared_by_monitoring");
+    drop(am);
+    Ok(())
+}
+
+/// The script of the Zabbix media type shipped in the repository.
+fn zabbix_script() -> anyhow::Result<String> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../integrations/zabbix/sigap_media_type.yaml"
+    );
+    let yaml = std::fs::read_to_string(path)?;
+    let mut lines = yaml.lines().skip_while(|l| l.trim() != "script: |");
+    lines.next();
+    let script: Vec<&str> = lines
+        .take_while(|l| l.is_empty() || l.starts_with("        "))
+        .map(|l| l.strip_prefix("        ").unwrap_or(""))
+        .collect();
+    anyhow::ensure!(script.len() > 20, "no script in {path}");
+    Ok(script.join("\n"))
+}
+
+/// Runs the media type's script as Zabbix would, with `HttpRequest` and `Zabbix` stood in:
+/// what it returned and the request it made (url, headers, body), if any.
+fn run_zabbix_script(script: &str, params: &Value) -> anyhow::Result<Value> {
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("script.js");
+    std::fs::write(&file, script)?;
+    let runner = r#"
+        const fs = require('fs');
+        const script = fs.readFileSync(process.argv[1], 'utf8');
+        let sent = null;
+        class HttpRequest {
+            constructor() { this.headers = []; }
+            addHeader(h) { this.headers.push(h); }
+            post(url, body) { sent = { url, headers: this.headers, body }; return '{"accepted":1,"rejected":0}'; }
+            getStatus() { return 200; }
+        }
+        const Zabbix = { log() {} };
+        const result = new Function('value', 'HttpRequest', 'Zabbix', script)(process.argv[2], HttpRequest, Zabbix);
+        console.log(JSON.stringify({ result, sent }));
+    "#;
+    let out = std::process::Command::new("node")
+        .arg("-e")
+        .arg(runner)
+        .arg(&file)
+        .arg(params.to_string())
+        .output()?;
+    anyhow::ensure!(
+        out.status.success(),
+        "node: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(serde_json::from_slice(&out.stdout)?)
+}
+
+async fn the_zabbix_media_type_sends_problems_and_recoveries(app: TestApp) -> anyhow::Result<()> {
+    let has_node = std::process::Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_node {
+        anyhow::ensure!(
+            std::env::var("SIGAP_REQUIRE_BROWSER").ok().as_deref() != Some("1"),
+            "node is required (SIGAP_REQUIRE_BROWSER=1)"
+        );
+        eprintln!("node not installed: skipped");
+        return Ok(());
+    }
+    let t = app.admin_token.clone();
+    let (s, made) = send(
+        &app.http,
+        Method::POST,
+        &app.api("/event_integrations"),
+        &t,
+        Some(json!({"name": "Zabbix", "kind": "zabbix"})),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::CREATED, "{made}");
+    let secret = made["secret"].as_str().unwrap_or_default().to_owned();
+    let script = zabbix_script()?;
+    let params = |value: &str, update: &str| {
+        json!({
+            "URL": app.api("/events"), "Secret": secret, "event_id": "4711", "event_source": "0",
+            "event_value": value, "event_update_status": update, "event_nseverity": "4",
+            "host": "db01", "item_key": "vfs.fs.size[/var,pused]",
+            "trigger_name": "Disk /var is almost full", "subject": "Disk /var is almost full",
+            "message": "Problem started at 09:00:00\nHost: db01",
+        })
+    };
+    // Sends what the script sent, as Zabbix would.
+    let deliver = |ran: Value| {
+        let app = &app;
+        async move {
+            let sent = &ran["sent"];
+            let mut req = app.http.post(sent["url"].as_str().unwrap_or_default());
+            for h in sent["headers"].as_array().cloned().unwrap_or_default() {
+                if let Some((k, v)) = h.as_str().and_then(|h| h.split_once(": ")) {
+                    req = req.header(k, v);
+                }
+            }
+            let resp = req
+                .body(sent["body"].as_str().unwrap_or_default().to_owned())
+                .send()
+                .await?;
+            anyhow::ensure!(resp.status() == StatusCode::OK, "{}", resp.status());
+            Ok::<Value, anyhow::Error>(resp.json().await?)
+        }
+    };
+
+    let problem = run_zabbix_script(&script, &params("1", "0"))?;
+    assert_eq!(problem["result"], "OK");
+    let v = deliver(problem).await?;
+    assert_eq!(v["results"][0]["outcome"], "opened", "{v}");
+    let number = v["results"][0]["alert"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let a = get(&app, &format!("/alerts/{number}"), &t).await?;
+    assert_eq!(
+        (a["node"].clone(), a["severity"].clone()),
+        (json!("db01"), json!("major"))
+    );
+    assert_eq!(a["key"], "zabbix:4711");
+    assert!(
+        a["incident"]["display"].is_string(),
+        "a high problem opens an incident: {a}"
+    );
+
+    // An acknowledgement sends nothing; the recovery clears the alert.
+    let update = run_zabbix_script(&script, &params("1", "1"))?;
+    assert_eq!(
+        (update["result"].clone(), update["sent"].clone()),
+        (json!("OK"), Value::Null)
+    );
+    let recovery = run_zabbix_script(&script, &params("0", "0"))?;
+    let v = deliver(recovery).await?;
+    assert_eq!(v["results"][0]["outcome"], "cleared", "{v}");
+    let a = get(&app, &format!("/alerts/{number}"), &t).await?;
+    assert_eq!(a["state"], "closed");
+    Ok(())
+}

@@ -1,0 +1,772 @@
+//! Event management's tables: the integrations that send events, the events as received,
+//! the alerts they fold into, and maintenance windows.
+
+use crate::error::StoreResult;
+use crate::tx::Tx;
+use crate::value::{P, Row};
+use jiff::Timestamp;
+use sigap_domain::{AlertId, CiId, EventId, IntegrationId, MaintenanceWindowId, PersonId, TaskId};
+
+// ----- alerts -----
+
+/// An alert as stored, with the names of what it refers to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alert {
+    pub id: AlertId,
+    pub number: String,
+    pub source: String,
+    pub key: String,
+    pub state: String,
+    pub severity: String,
+    pub worst: String,
+    pub node: String,
+    pub resource: String,
+    pub kind: String,
+    pub metric: String,
+    pub message: String,
+    pub description: String,
+    pub ci_id: Option<CiId>,
+    pub ci_name: Option<String>,
+    pub incident_id: Option<TaskId>,
+    pub incident_number: Option<String>,
+    pub group_key: Option<String>,
+    pub parent_id: Option<AlertId>,
+    pub parent_number: Option<String>,
+    pub event_count: i64,
+    pub first_at: Timestamp,
+    pub last_at: Timestamp,
+    pub flap_count: i64,
+    pub flap_since: Option<Timestamp>,
+    pub state_changed_at: Timestamp,
+    pub maintenance: Option<String>,
+    pub acknowledged_by: Option<PersonId>,
+    pub acknowledged_at: Option<Timestamp>,
+    pub closed_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub version: i64,
+}
+
+const ALERT_COLUMNS: &str = "a.id, a.number, a.source, a.key, a.state, a.severity, a.worst, a.node, \
+    a.resource, a.kind, a.metric, a.message, a.description, a.ci_id, c.name, a.incident_id, t.number, \
+    a.group_key, a.parent_id, p.number, a.event_count, a.first_at, a.last_at, a.flap_count, a.flap_since, \
+    a.state_changed_at, a.maintenance, a.acknowledged_by, a.acknowledged_at, a.closed_at, a.created_at, \
+    a.updated_at, a.version";
+const ALERT_FROM: &str = "alert a LEFT JOIN ci c ON c.id = a.ci_id \
+    LEFT JOIN task t ON t.id = a.incident_id LEFT JOIN alert p ON p.id = a.parent_id";
+
+fn alert_row(r: &Row) -> StoreResult<Alert> {
+    Ok(Alert {
+        id: r.get(0)?,
+        number: r.get(1)?,
+        source: r.get(2)?,
+        key: r.get(3)?,
+        state: r.get(4)?,
+        severity: r.get(5)?,
+        worst: r.get(6)?,
+        node: r.get(7)?,
+        resource: r.get(8)?,
+        kind: r.get(9)?,
+        metric: r.get(10)?,
+        message: r.get(11)?,
+        description: r.get(12)?,
+        ci_id: r.get(13)?,
+        ci_name: r.get(14)?,
+        incident_id: r.get(15)?,
+        incident_number: r.get(16)?,
+        group_key: r.get(17)?,
+        parent_id: r.get(18)?,
+        parent_number: r.get(19)?,
+        event_count: r.get(20)?,
+        first_at: r.get(21)?,
+        last_at: r.get(22)?,
+        flap_count: r.get(23)?,
+        flap_since: r.get(24)?,
+        state_changed_at: r.get(25)?,
+        maintenance: r.get(26)?,
+        acknowledged_by: r.get(27)?,
+        acknowledged_at: r.get(28)?,
+        closed_at: r.get(29)?,
+        created_at: r.get(30)?,
+        updated_at: r.get(31)?,
+        version: r.get(32)?,
+    })
+}
+
+async fn alert_where(tx: &mut Tx<'_>, cond: &str, params: &[P<'_>]) -> StoreResult<Vec<Alert>> {
+    let sql = format!("SELECT {ALERT_COLUMNS} FROM {ALERT_FROM} WHERE {cond}");
+    tx.query(&sql, params)
+        .await?
+        .iter()
+        .map(alert_row)
+        .collect()
+}
+
+/// The alert of a key that is not closed, if any.
+pub async fn active_alert(tx: &mut Tx<'_>, source: &str, key: &str) -> StoreResult<Option<Alert>> {
+    Ok(alert_where(
+        tx,
+        "a.source = $1 AND a.key = $2 AND a.state <> 'closed'",
+        &[source.into(), key.into()],
+    )
+    .await?
+    .into_iter()
+    .next())
+}
+
+/// The newest closed alert of a key, if any.
+pub async fn last_closed_alert(
+    tx: &mut Tx<'_>,
+    source: &str,
+    key: &str,
+) -> StoreResult<Option<Alert>> {
+    Ok(alert_where(
+        tx,
+        "a.source = $1 AND a.key = $2 AND a.state = 'closed' ORDER BY a.last_at DESC LIMIT 1",
+        &[source.into(), key.into()],
+    )
+    .await?
+    .into_iter()
+    .next())
+}
+
+pub async fn alert(tx: &mut Tx<'_>, id: AlertId) -> StoreResult<Alert> {
+    alert_where(tx, "a.id = $1", &[id.into()])
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(crate::StoreError::NotFound)
+}
+
+pub async fn alert_by_number(tx: &mut Tx<'_>, number: &str) -> StoreResult<Alert> {
+    alert_where(tx, "a.number = $1", &[number.into()])
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(crate::StoreError::NotFound)
+}
+
+/// The alerts of an incident.
+pub async fn alerts_of_incident(tx: &mut Tx<'_>, incident: TaskId) -> StoreResult<Vec<Alert>> {
+    alert_where(
+        tx,
+        "a.incident_id = $1 ORDER BY a.first_at, a.id",
+        &[incident.into()],
+    )
+    .await
+}
+
+/// The alerts correlated under a primary alert.
+pub async fn secondaries(tx: &mut Tx<'_>, primary: AlertId) -> StoreResult<Vec<Alert>> {
+    alert_where(
+        tx,
+        "a.parent_id = $1 ORDER BY a.first_at, a.id",
+        &[primary.into()],
+    )
+    .await
+}
+
+/// An alert of the group that is not closed and has an incident: the group's primary.
+pub async fn group_primary(tx: &mut Tx<'_>, group_key: &str) -> StoreResult<Option<Alert>> {
+    Ok(alert_where(
+        tx,
+        "a.group_key = $1 AND a.state <> 'closed' AND a.incident_id IS NOT NULL \
+         ORDER BY a.first_at, a.id LIMIT 1",
+        &[group_key.into()],
+    )
+    .await?
+    .into_iter()
+    .next())
+}
+
+/// The flapping alerts.
+pub async fn flapping(tx: &mut Tx<'_>, limit: i64) -> StoreResult<Vec<Alert>> {
+    alert_where(
+        tx,
+        "a.state = 'flapping' ORDER BY a.state_changed_at LIMIT $1",
+        &[limit.into()],
+    )
+    .await
+}
+
+/// Writes a new alert.
+pub async fn insert_alert(tx: &mut Tx<'_>, a: &Alert) -> StoreResult<()> {
+    tx.execute(
+        "INSERT INTO alert (id, number, source, key, state, severity, worst, node, resource, kind, \
+         metric, message, description, ci_id, incident_id, group_key, parent_id, event_count, \
+         first_at, last_at, flap_count, flap_since, state_changed_at, maintenance, acknowledged_by, \
+         acknowledged_at, closed_at, created_at, updated_at, version) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
+         $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, 1)",
+        &[
+            a.id.into(),
+            a.number.as_str().into(),
+            a.source.as_str().into(),
+            a.key.as_str().into(),
+            a.state.as_str().into(),
+            a.severity.as_str().into(),
+            a.worst.as_str().into(),
+            a.node.as_str().into(),
+            a.resource.as_str().into(),
+            a.kind.as_str().into(),
+            a.metric.as_str().into(),
+            a.message.as_str().into(),
+            a.description.as_str().into(),
+            a.ci_id.into(),
+            a.incident_id.into(),
+            a.group_key.as_deref().into(),
+            a.parent_id.into(),
+            a.event_count.into(),
+            a.first_at.into(),
+            a.last_at.into(),
+            a.flap_count.into(),
+            a.flap_since.into(),
+            a.state_changed_at.into(),
+            a.maintenance.as_deref().into(),
+            a.acknowledged_by.into(),
+            a.acknowledged_at.into(),
+            a.closed_at.into(),
+            a.created_at.into(),
+            a.updated_at.into(),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Writes an alert's changing fields over the stored ones at `a.version`; whether it was
+/// still at that version.
+pub async fn update_alert(tx: &mut Tx<'_>, a: &Alert) -> StoreResult<bool> {
+    let n = tx
+        .execute(
+            "UPDATE alert SET state = $2, severity = $3, worst = $4, message = $5, description = $6, \
+             ci_id = $7, incident_id = $8, group_key = $9, parent_id = $10, event_count = $11, \
+             last_at = $12, flap_count = $13, flap_since = $14, state_changed_at = $15, \
+             maintenance = $16, acknowledged_by = $17, acknowledged_at = $18, closed_at = $19, \
+             updated_at = $20, version = version + 1 WHERE id = $1 AND version = $21",
+            &[
+                a.id.into(),
+                a.state.as_str().into(),
+                a.severity.as_str().into(),
+                a.worst.as_str().into(),
+                a.message.as_str().into(),
+                a.description.as_str().into(),
+                a.ci_id.into(),
+                a.incident_id.into(),
+                a.group_key.as_deref().into(),
+                a.parent_id.into(),
+                a.event_count.into(),
+                a.last_at.into(),
+                a.flap_count.into(),
+                a.flap_since.into(),
+                a.state_changed_at.into(),
+                a.maintenance.as_deref().into(),
+                a.acknowledged_by.into(),
+                a.acknowledged_at.into(),
+                a.closed_at.into(),
+                a.updated_at.into(),
+                a.version.into(),
+            ],
+        )
+        .await?;
+    Ok(n == 1)
+}
+
+/// Acknowledges an incident's open alerts (the incident was resolved); how many.
+pub async fn acknowledge_for_incident(
+    tx: &mut Tx<'_>,
+    incident: TaskId,
+    by: Option<PersonId>,
+    now: Timestamp,
+) -> StoreResult<u64> {
+    tx.execute(
+        "UPDATE alert SET state = 'acknowledged', acknowledged_by = $2, acknowledged_at = $3, \
+         state_changed_at = $3, updated_at = $3, version = version + 1 \
+         WHERE incident_id = $1 AND state = 'open'",
+        &[incident.into(), by.into(), now.into()],
+    )
+    .await
+}
+
+/// Which alerts to list.
+#[derive(Debug, Clone, Default)]
+pub struct AlertFilter {
+    pub states: Vec<String>,
+    pub severities: Vec<String>,
+    pub source: Option<String>,
+    pub node: Option<String>,
+    pub ci_id: Option<CiId>,
+    pub incident_id: Option<TaskId>,
+    /// Only primaries (no correlated secondaries).
+    pub primaries: bool,
+    /// Newest first (by the last event), before this (last at, id).
+    pub before: Option<(Timestamp, AlertId)>,
+}
+
+/// Alerts, those with the newest events first, at most `limit`.
+pub async fn alerts(tx: &mut Tx<'_>, f: &AlertFilter, limit: i64) -> StoreResult<Vec<Alert>> {
+    let mut sql = format!("SELECT {ALERT_COLUMNS} FROM {ALERT_FROM} WHERE 1 = 1");
+    let mut params: Vec<P<'_>> = Vec::new();
+    for (col, values) in [("a.state", &f.states), ("a.severity", &f.severities)] {
+        if values.is_empty() {
+            continue;
+        }
+        let mut marks = Vec::new();
+        for v in values {
+            params.push(v.as_str().into());
+            marks.push(format!("${}", params.len()));
+        }
+        sql.push_str(&format!(" AND {col} IN ({})", marks.join(", ")));
+    }
+    if let Some(s) = &f.source {
+        params.push(s.as_str().into());
+        sql.push_str(&format!(" AND a.source = ${}", params.len()));
+    }
+    if let Some(n) = &f.node {
+        params.push(n.as_str().into());
+        sql.push_str(&format!(" AND a.node = ${}", params.len()));
+    }
+    if let Some(c) = f.ci_id {
+        params.push(c.into());
+        sql.push_str(&format!(" AND a.ci_id = ${}", params.len()));
+    }
+    if let Some(t) = f.incident_id {
+        params.push(t.into());
+        sql.push_str(&format!(" AND a.incident_id = ${}", params.len()));
+    }
+    if f.primaries {
+        sql.push_str(" AND a.parent_id IS NULL");
+    }
+    if let Some((at, id)) = f.before {
+        params.push(at.into());
+        params.push(id.into());
+        sql.push_str(&format!(
+            " AND (a.last_at < ${} OR (a.last_at = ${} AND a.id < ${}))",
+            params.len() - 1,
+            params.len() - 1,
+            params.len()
+        ));
+    }
+    params.push(limit.into());
+    sql.push_str(&format!(
+        " ORDER BY a.last_at DESC, a.id DESC LIMIT ${}",
+        params.len()
+    ));
+    tx.query(&sql, &params)
+        .await?
+        .iter()
+        .map(alert_row)
+        .collect()
+}
+
+/// Alerts by state, for the console and the metrics.
+pub async fn alert_counts(tx: &mut Tx<'_>) -> StoreResult<Vec<(String, String, i64)>> {
+    tx.query(
+        "SELECT state, severity, COUNT(*) FROM alert WHERE state <> 'closed' \
+         GROUP BY state, severity ORDER BY state, severity",
+        &[],
+    )
+    .await?
+    .iter()
+    .map(|r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+    .collect()
+}
+
+// ----- events -----
+
+/// An event as kept.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventRow {
+    pub id: EventId,
+    pub digest: String,
+    pub alert_id: Option<AlertId>,
+    pub integration_id: Option<IntegrationId>,
+    pub received_at: Timestamp,
+    pub time: Timestamp,
+    pub source: String,
+    pub node: String,
+    pub resource: String,
+    pub kind: String,
+    pub metric: String,
+    pub severity: String,
+    pub message: String,
+    pub description: String,
+    pub message_key: Option<String>,
+    pub additional: serde_json::Value,
+    pub outcome: String,
+}
+
+const EVENT_COLUMNS: &str = "id, digest, alert_id, integration_id, received_at, time, source, node, \
+    resource, kind, metric, severity, message, description, message_key, additional, outcome";
+
+fn event_row(r: &Row) -> StoreResult<EventRow> {
+    Ok(EventRow {
+        id: r.get(0)?,
+        digest: r.get(1)?,
+        alert_id: r.get(2)?,
+        integration_id: r.get(3)?,
+        received_at: r.get(4)?,
+        time: r.get(5)?,
+        source: r.get(6)?,
+        node: r.get(7)?,
+        resource: r.get(8)?,
+        kind: r.get(9)?,
+        metric: r.get(10)?,
+        severity: r.get(11)?,
+        message: r.get(12)?,
+        description: r.get(13)?,
+        message_key: r.get(14)?,
+        additional: r.get(15)?,
+        outcome: r.get(16)?,
+    })
+}
+
+/// Keeps an event unless one of its digest is kept already: whether it was new. (On
+/// PostgreSQL a second transaction keeping the same digest waits for the first.)
+pub async fn insert_event(tx: &mut Tx<'_>, e: &EventRow) -> StoreResult<bool> {
+    let row = tx
+        .query_opt(
+            "INSERT INTO event (id, digest, alert_id, integration_id, received_at, time, source, node, \
+             resource, kind, metric, severity, message, description, message_key, additional, outcome) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
+             ON CONFLICT (digest) DO NOTHING RETURNING id",
+            &[
+                e.id.into(),
+                e.digest.as_str().into(),
+                e.alert_id.into(),
+                e.integration_id.into(),
+                e.received_at.into(),
+                e.time.into(),
+                e.source.as_str().into(),
+                e.node.as_str().into(),
+                e.resource.as_str().into(),
+                e.kind.as_str().into(),
+                e.metric.as_str().into(),
+                e.severity.as_str().into(),
+                e.message.as_str().into(),
+                e.description.as_str().into(),
+                e.message_key.as_deref().into(),
+                (&e.additional).into(),
+                e.outcome.as_str().into(),
+            ],
+        )
+        .await?;
+    Ok(row.is_some())
+}
+
+/// The alert a kept event of this digest went to, if the digest is kept.
+pub async fn event_by_digest(tx: &mut Tx<'_>, digest: &str) -> StoreResult<Option<EventRow>> {
+    tx.query_opt(
+        &format!("SELECT {EVENT_COLUMNS} FROM event WHERE digest = $1"),
+        &[digest.into()],
+    )
+    .await?
+    .map(|r| event_row(&r))
+    .transpose()
+}
+
+/// An alert's events, newest first, at most `limit`.
+pub async fn events_of(tx: &mut Tx<'_>, alert: AlertId, limit: i64) -> StoreResult<Vec<EventRow>> {
+    tx.query(
+        &format!(
+            "SELECT {EVENT_COLUMNS} FROM event WHERE alert_id = $1 ORDER BY time DESC, id DESC LIMIT $2"
+        ),
+        &[alert.into(), limit.into()],
+    )
+    .await?
+    .iter()
+    .map(event_row)
+    .collect()
+}
+
+/// The newest events received, at most `limit`.
+pub async fn recent_events(tx: &mut Tx<'_>, limit: i64) -> StoreResult<Vec<EventRow>> {
+    tx.query(
+        &format!("SELECT {EVENT_COLUMNS} FROM event ORDER BY received_at DESC, id DESC LIMIT $1"),
+        &[limit.into()],
+    )
+    .await?
+    .iter()
+    .map(event_row)
+    .collect()
+}
+
+/// Deletes the events received before `before` whose alert is closed or that have none
+/// (old history); how many.
+pub async fn prune_events(tx: &mut Tx<'_>, before: Timestamp) -> StoreResult<u64> {
+    tx.execute(
+        "DELETE FROM event WHERE received_at < $1 AND (alert_id IS NULL OR alert_id IN \
+         (SELECT id FROM alert WHERE state = 'closed'))",
+        &[before.into()],
+    )
+    .await
+}
+
+// ----- what events refer to -----
+
+/// A CI by its name (the node an event names), retired ones aside.
+pub async fn ci_by_name(tx: &mut Tx<'_>, name: &str) -> StoreResult<Option<CiId>> {
+    tx.query_opt(
+        "SELECT id FROM ci WHERE name_key = $1 AND status <> 'retired' ORDER BY id LIMIT 1",
+        &[name.trim().to_lowercase().as_str().into()],
+    )
+    .await?
+    .map(|r| r.get(0))
+    .transpose()
+}
+
+/// The criticality of the most critical service a CI serves directly, if any.
+pub async fn ci_criticality(
+    tx: &mut Tx<'_>,
+    ci: CiId,
+) -> StoreResult<Option<sigap_domain::Criticality>> {
+    let row = tx
+        .query_one(
+            "SELECT MIN(s.criticality) FROM service_ci x JOIN service s ON s.id = x.service_id \
+             WHERE x.ci_id = $1",
+            &[ci.into()],
+        )
+        .await?;
+    let c: Option<i64> = row.get(0)?;
+    Ok(c.and_then(|c| sigap_domain::Criticality::parse(c).ok()))
+}
+
+/// Why alerts of a CI or node are held back at `now`, if they are: a maintenance window
+/// set by hand, or a scheduled change on the CI whose window is on.
+pub async fn maintenance_reason(
+    tx: &mut Tx<'_>,
+    ci: Option<CiId>,
+    node: &str,
+    now: Timestamp,
+) -> StoreResult<Option<String>> {
+    let node = node.trim().to_lowercase();
+    let row = tx
+        .query_opt(
+            "SELECT reason FROM alert_maintenance WHERE starts_at <= $3 AND ends_at > $3 \
+             AND ((ci_id IS NOT NULL AND ci_id = $1) OR (node IS NOT NULL AND node = $2)) \
+             ORDER BY starts_at LIMIT 1",
+            &[ci.into(), node.as_str().into(), now.into()],
+        )
+        .await?;
+    if let Some(r) = row {
+        return Ok(Some(r.get(0)?));
+    }
+    let Some(ci) = ci else { return Ok(None) };
+    let row = tx
+        .query_opt(
+            "SELECT t.number FROM change_ci x JOIN task t ON t.id = x.change_id \
+             JOIN change_request c ON c.task_id = t.id \
+             WHERE x.ci_id = $1 AND t.state IN ('scheduled', 'implement') \
+             AND c.planned_start <= $2 AND c.planned_end > $2 ORDER BY c.planned_start LIMIT 1",
+            &[ci.into(), now.into()],
+        )
+        .await?;
+    row.map(|r| r.get::<String>(0).map(|n| format!("change {n}")))
+        .transpose()
+}
+
+// ----- integrations -----
+
+/// A monitoring tool that sends events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Integration {
+    pub id: IntegrationId,
+    pub name: String,
+    pub kind: String,
+    pub active: bool,
+    pub last_event_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub version: i64,
+}
+
+const INTEGRATION_COLUMNS: &str =
+    "id, name, kind, active, last_event_at, created_at, updated_at, version";
+
+fn integration_row(r: &Row) -> StoreResult<Integration> {
+    Ok(Integration {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        kind: r.get(2)?,
+        active: r.get(3)?,
+        last_event_at: r.get(4)?,
+        created_at: r.get(5)?,
+        updated_at: r.get(6)?,
+        version: r.get(7)?,
+    })
+}
+
+pub async fn insert_integration(
+    tx: &mut Tx<'_>,
+    i: &Integration,
+    secret_hash: &str,
+) -> StoreResult<()> {
+    tx.execute(
+        "INSERT INTO event_integration (id, name, kind, secret_hash, active, created_at, updated_at, version) \
+         VALUES ($1, $2, $3, $4, $5, $6, $6, 1)",
+        &[
+            i.id.into(),
+            i.name.as_str().into(),
+            i.kind.as_str().into(),
+            secret_hash.into(),
+            i.active.into(),
+            i.created_at.into(),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn integrations(tx: &mut Tx<'_>) -> StoreResult<Vec<Integration>> {
+    tx.query(
+        &format!("SELECT {INTEGRATION_COLUMNS} FROM event_integration ORDER BY name"),
+        &[],
+    )
+    .await?
+    .iter()
+    .map(integration_row)
+    .collect()
+}
+
+pub async fn integration(tx: &mut Tx<'_>, id: IntegrationId) -> StoreResult<Integration> {
+    tx.query_one(
+        &format!("SELECT {INTEGRATION_COLUMNS} FROM event_integration WHERE id = $1"),
+        &[id.into()],
+    )
+    .await
+    .and_then(|r| integration_row(&r))
+}
+
+/// The active integration a secret belongs to.
+pub async fn integration_by_secret(
+    tx: &mut Tx<'_>,
+    secret_hash: &str,
+) -> StoreResult<Option<Integration>> {
+    tx.query_opt(
+        &format!(
+            "SELECT {INTEGRATION_COLUMNS} FROM event_integration WHERE secret_hash = $1 AND active"
+        ),
+        &[secret_hash.into()],
+    )
+    .await?
+    .map(|r| integration_row(&r))
+    .transpose()
+}
+
+/// Changes an integration's name and whether it is active, and its secret when given.
+pub async fn update_integration(
+    tx: &mut Tx<'_>,
+    i: &Integration,
+    secret_hash: Option<&str>,
+) -> StoreResult<bool> {
+    let n = tx
+        .execute(
+            "UPDATE event_integration SET name = $2, active = $3, secret_hash = COALESCE($4, secret_hash), \
+             updated_at = $5, version = version + 1 WHERE id = $1 AND version = $6",
+            &[
+                i.id.into(),
+                i.name.as_str().into(),
+                i.active.into(),
+                secret_hash.into(),
+                i.updated_at.into(),
+                i.version.into(),
+            ],
+        )
+        .await?;
+    Ok(n == 1)
+}
+
+pub async fn delete_integration(tx: &mut Tx<'_>, id: IntegrationId) -> StoreResult<bool> {
+    Ok(tx
+        .execute("DELETE FROM event_integration WHERE id = $1", &[id.into()])
+        .await?
+        > 0)
+}
+
+/// Records when an integration last sent.
+pub async fn touch_integration(
+    tx: &mut Tx<'_>,
+    id: IntegrationId,
+    now: Timestamp,
+) -> StoreResult<()> {
+    tx.execute(
+        "UPDATE event_integration SET last_event_at = $2 WHERE id = $1",
+        &[id.into(), now.into()],
+    )
+    .await?;
+    Ok(())
+}
+
+// ----- maintenance windows -----
+
+/// A maintenance window set by hand.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MaintenanceWindow {
+    pub id: MaintenanceWindowId,
+    pub ci_id: Option<CiId>,
+    pub ci_name: Option<String>,
+    pub node: Option<String>,
+    pub starts_at: Timestamp,
+    pub ends_at: Timestamp,
+    pub reason: String,
+    pub created_by: Option<PersonId>,
+    pub created_at: Timestamp,
+}
+
+const WINDOW_COLUMNS: &str = "w.id, w.ci_id, c.name, w.node, w.starts_at, w.ends_at, w.reason, \
+    w.created_by, w.created_at";
+
+fn window_row(r: &Row) -> StoreResult<MaintenanceWindow> {
+    Ok(MaintenanceWindow {
+        id: r.get(0)?,
+        ci_id: r.get(1)?,
+        ci_name: r.get(2)?,
+        node: r.get(3)?,
+        starts_at: r.get(4)?,
+        ends_at: r.get(5)?,
+        reason: r.get(6)?,
+        created_by: r.get(7)?,
+        created_at: r.get(8)?,
+    })
+}
+
+pub async fn insert_window(tx: &mut Tx<'_>, w: &MaintenanceWindow) -> StoreResult<()> {
+    tx.execute(
+        "INSERT INTO alert_maintenance (id, ci_id, node, starts_at, ends_at, reason, created_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        &[
+            w.id.into(),
+            w.ci_id.into(),
+            w.node.as_deref().into(),
+            w.starts_at.into(),
+            w.ends_at.into(),
+            w.reason.as_str().into(),
+            w.created_by.into(),
+            w.created_at.into(),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The windows that have not ended by `now`, soonest first.
+pub async fn windows(tx: &mut Tx<'_>, now: Timestamp) -> StoreResult<Vec<MaintenanceWindow>> {
+    tx.query(
+        &format!(
+            "SELECT {WINDOW_COLUMNS} FROM alert_maintenance w LEFT JOIN ci c ON c.id = w.ci_id \
+             WHERE w.ends_at > $1 ORDER BY w.starts_at, w.id"
+        ),
+        &[now.into()],
+    )
+    .await?
+    .iter()
+    .map(window_row)
+    .collect()
+}
+
+pub async fn delete_window(tx: &mut Tx<'_>, id: MaintenanceWindowId) -> StoreResult<bool> {
+    Ok(tx
+        .execute("DELETE FROM alert_maintenance WHERE id = $1", &[id.into()])
+        .await?
+        > 0)
+}
