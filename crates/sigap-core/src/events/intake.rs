@@ -145,14 +145,18 @@ struct Batch {
 async fn take_in(tx: &mut Tx<'_>, b: &Batch) -> AppResult<Vec<(usize, Taken)>> {
     let policy = policy_in(tx).await?;
     let mut out = Vec::with_capacity(b.events.len());
-    let mut touched = Vec::new();
+    // The alerts the batch touched, and whether it opened them.
+    let mut touched: Vec<(AlertId, bool)> = Vec::new();
     for (i, e) in &b.events {
         let t = take_one(tx, &policy, b, e, &mut touched).await?;
         out.push((*i, t));
     }
     // Incidents opened and resolved once the batch's alerts are written, so that a group's
     // alerts find their primary.
-    for id in touched {
+    for (id, opened) in touched {
+        if opened {
+            correlate(tx, &policy, id, b.now).await?;
+        }
         settle(tx, &policy, id, b.now).await?;
     }
     if let Some(id) = b.integration {
@@ -192,7 +196,7 @@ async fn take_one(
     policy: &Policy,
     b: &Batch,
     e: &Event,
-    touched: &mut Vec<AlertId>,
+    touched: &mut Vec<(AlertId, bool)>,
 ) -> AppResult<Taken> {
     let key = e.key();
     let now = b.now;
@@ -284,7 +288,7 @@ async fn take_one(
                 fired(tx, &mut a, e, now).await?;
             }
             write_alert(tx, &a).await?;
-            touched.push(a.id);
+            touched.push((a.id, false));
             Ok(if cleared {
                 Taken::Cleared { alert: a.number }
             } else {
@@ -321,7 +325,7 @@ async fn take_one(
             }
             fired(tx, &mut a, e, now).await?;
             write_alert(tx, &a).await?;
-            touched.push(a.id);
+            touched.push((a.id, false));
             Ok(Taken::Alert {
                 alert: a.number,
                 opened: false,
@@ -367,7 +371,7 @@ async fn take_one(
             };
             a.maintenance = repo::maintenance_reason(tx, a.ci_id, &a.node, now).await?;
             repo::insert_alert(tx, &a).await?;
-            touched.push(a.id);
+            touched.push((a.id, true));
             Ok(Taken::Alert {
                 alert: a.number,
                 opened: true,
@@ -413,6 +417,38 @@ fn system() -> (Ctx, Actor) {
     (ctx, actor)
 }
 
+/// A new alert on a CI related in the CMDB to a CI with an alert that began within the
+/// correlation window is correlated under that alert (or under its primary: two levels
+/// only), and shares its incident. Alerts a sender grouped are correlated by their group.
+async fn correlate(tx: &mut Tx<'_>, policy: &Policy, id: AlertId, now: Timestamp) -> AppResult<()> {
+    if policy.correlate_secs <= 0 {
+        return Ok(());
+    }
+    let mut a = repo::alert(tx, id).await?;
+    let Some(ci) = a.ci_id else { return Ok(()) };
+    if a.parent_id.is_some() || a.group_key.is_some() || a.state != AlertState::Open.code() {
+        return Ok(());
+    }
+    let since = now
+        .checked_sub(SignedDuration::from_secs(policy.correlate_secs))
+        .unwrap_or(now);
+    let Some(related) = repo::related_alert(tx, ci, a.id, since).await? else {
+        return Ok(());
+    };
+    let primary = match related.parent_id {
+        Some(p) => repo::alert(tx, p).await?,
+        None => related,
+    };
+    if primary.id == a.id {
+        return Ok(());
+    }
+    a.parent_id = Some(primary.id);
+    a.incident_id = primary.incident_id;
+    a.updated_at = now;
+    write_alert(tx, &a).await?;
+    Ok(())
+}
+
 /// After a batch: an open alert that should have an incident gets one (its group's, or a
 /// new one); an incident whose alerts all closed resolves.
 pub(crate) async fn settle(
@@ -438,7 +474,20 @@ pub(crate) async fn settle(
                 a.incident_id = p.incident_id;
                 a.parent_id = Some(p.id);
             }
-            None => a.incident_id = Some(open_incident_for(tx, &a, severity, now).await?),
+            None => {
+                let incident = open_incident_for(tx, &a, severity, now).await?;
+                a.incident_id = Some(incident);
+                // Correlated under a primary that has none: the incident is the primary's
+                // too.
+                if let Some(p) = a.parent_id {
+                    let mut p = repo::alert(tx, p).await?;
+                    if p.incident_id.is_none() {
+                        p.incident_id = Some(incident);
+                        p.updated_at = now;
+                        write_alert(tx, &p).await?;
+                    }
+                }
+            }
         }
         a.updated_at = now;
         write_alert(tx, &a).await?;

@@ -209,14 +209,17 @@ pub async fn update_integration(
     })
 }
 
+/// Removes an integration; one that is not there is removed already.
 pub async fn delete_integration(core: &Core, ctx: &Ctx, id: &str) -> AppResult<()> {
     admins(ctx)?;
-    let id = IntegrationId::parse(id.trim()).ok_or(AppError::NotFound)?;
+    let Some(id) = IntegrationId::parse(id.trim()) else {
+        return Ok(());
+    };
     let (actor, now) = (Actor::of(ctx), core.now());
     core.store
         .write(async move |tx| {
             if !repo::delete_integration(tx, id).await? {
-                return Err(AppError::NotFound);
+                return Ok(());
             }
             audit::record(
                 tx,

@@ -43,6 +43,9 @@ pub struct Policy {
     pub flap: FlapPolicy,
     /// When all the alerts of an incident have cleared, the incident resolves.
     pub resolve_on_clear: bool,
+    /// A new alert on a CI related in the CMDB to one with an alert that began this long
+    /// ago or less is correlated under it (seconds; 0: never).
+    pub correlate_secs: i64,
     /// Events of closed alerts are kept this many days.
     pub retention_days: i64,
 }
@@ -55,6 +58,7 @@ impl Default for Policy {
             reopen_secs: 600,
             flap: FlapPolicy::default(),
             resolve_on_clear: true,
+            correlate_secs: 300,
             retention_days: 30,
         }
     }
@@ -70,6 +74,7 @@ impl Policy {
             "flap_window_secs": self.flap.window.as_secs(),
             "flap_quiet_secs": self.flap.quiet.as_secs(),
             "resolve_on_clear": self.resolve_on_clear,
+            "correlate_secs": self.correlate_secs,
             "retention_days": self.retention_days,
         })
     }
@@ -93,6 +98,7 @@ impl Policy {
                 quiet: SignedDuration::from_secs(int("flap_quiet_secs", d.flap.quiet.as_secs())),
             },
             resolve_on_clear: flag("resolve_on_clear", d.resolve_on_clear),
+            correlate_secs: int("correlate_secs", d.correlate_secs),
             retention_days: int("retention_days", d.retention_days),
         }
     }
@@ -120,6 +126,7 @@ pub struct PolicyInput {
     pub flap_window_secs: Option<i64>,
     pub flap_quiet_secs: Option<i64>,
     pub resolve_on_clear: Option<bool>,
+    pub correlate_secs: Option<i64>,
     pub retention_days: Option<i64>,
 }
 
@@ -158,6 +165,7 @@ pub async fn set_policy(core: &Core, ctx: &Ctx, input: PolicyInput) -> AppResult
         86_400,
     );
     range(&mut errs, "retention_days", input.retention_days, 1, 3_650);
+    range(&mut errs, "correlate_secs", input.correlate_secs, 0, 86_400);
     let threshold = match input.incident_threshold.as_deref().map(Severity::parse) {
         None => None,
         Some(Ok(Severity::Clear)) => {
@@ -200,6 +208,9 @@ pub async fn set_policy(core: &Core, ctx: &Ctx, input: PolicyInput) -> AppResult
             }
             if let Some(v) = input.resolve_on_clear {
                 p.resolve_on_clear = v;
+            }
+            if let Some(v) = input.correlate_secs {
+                p.correlate_secs = v;
             }
             if let Some(v) = input.retention_days {
                 p.retention_days = v;

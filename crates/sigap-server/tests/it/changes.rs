@@ -29,16 +29,16 @@ both!(
 /// The people, groups and CIs of the tests: andi implements in Web (maya is its manager);
 /// budi and citra are the CAB, dewi the emergency CAB; srv-01 and srv-02 connect to
 /// core-switch, app-01 runs on srv-01, printer-01 stands alone.
-struct Setup {
-    andi: String,
-    maya: String,
-    budi: String,
-    citra: String,
-    dewi: String,
-    ci: BTreeMap<String, String>,
+pub(crate) struct Setup {
+    pub(crate) andi: String,
+    pub(crate) maya: String,
+    pub(crate) budi: String,
+    pub(crate) citra: String,
+    pub(crate) dewi: String,
+    pub(crate) ci: BTreeMap<String, String>,
 }
 
-async fn setup(app: &TestApp) -> anyhow::Result<Setup> {
+pub(crate) async fn setup(app: &TestApp) -> anyhow::Result<Setup> {
     let (_, andi) = app.person("andi", &["agent"], None).await?;
     let (_, maya) = app.person("maya", &["agent", "manager"], None).await?;
     let (_, budi) = app.person("budi", &["agent", "manager"], None).await?;
@@ -115,7 +115,7 @@ fn high() -> Value {
 }
 
 /// A window `hours` from now on the app's clock, `len` hours long, as RFC 3339.
-fn window(app: &TestApp, hours: i64, len: i64) -> (String, String) {
+pub(crate) fn window(app: &TestApp, hours: i64, len: i64) -> (String, String) {
     use sigap_domain::Clock;
     let now = app.clock.now();
     let at = |h: i64| {
@@ -137,7 +137,7 @@ async fn act(
     send(&app.http, Method::POST, &path, token, Some(body)).await
 }
 
-async fn ok(
+pub(crate) async fn ok(
     app: &TestApp,
     token: &str,
     key: &str,
@@ -175,7 +175,7 @@ async fn normal(
 }
 
 /// A normal change brought to authorize with its low risk approved by Web's manager.
-async fn authorized(
+pub(crate) async fn authorized(
     app: &TestApp,
     s: &Setup,
     title: &str,

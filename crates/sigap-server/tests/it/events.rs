@@ -20,6 +20,7 @@ both!(
     integrations_sign_in_with_their_secret_and_only_send,
     a_real_alertmanager_group_becomes_one_incident,
     the_zabbix_media_type_sends_problems_and_recoveries,
+    scheduled_changes_hold_alerts_back_and_related_cis_correlate,
 );
 
 async fn post_events(
@@ -773,5 +774,99 @@ async fn the_zabbix_media_type_sends_problems_and_recoveries(app: TestApp) -> an
     assert_eq!(v["results"][0]["outcome"], "cleared", "{v}");
     let a = get(&app, &format!("/alerts/{number}"), &t).await?;
     assert_eq!(a["state"], "closed");
+    Ok(())
+}
+
+async fn scheduled_changes_hold_alerts_back_and_related_cis_correlate(
+    app: TestApp,
+) -> anyhow::Result<()> {
+    use crate::changes::{authorized, ok, setup, window};
+    let t = app.admin_token.clone();
+    // srv-01 and srv-02 connect to core-switch, app-01 runs on srv-01; printer-01 is alone.
+    let s = setup(&app).await?;
+    let w = window(&app, 1, 2);
+    let change = authorized(&app, &s, "Replace srv-02's disks", &["srv-02"], &w).await?;
+    ok(&app, &s.andi, &change, "schedule", json!({})).await?;
+
+    // Before the window: an alert on srv-02 opens its incident as any.
+    let v = accepted(&app, &t, ev("srv-02", "critical", "srv-02 unreachable")).await?;
+    let before = v["results"][0]["alert"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let a = get(&app, &format!("/alerts/{before}"), &t).await?;
+    assert_eq!(a["maintenance"], Value::Null);
+    assert!(a["incident"]["display"].is_string(), "{a}");
+    assert_eq!(a["ci"]["display"], "srv-02", "bound to the CI by name");
+    let mut clear = ev("srv-02", "clear", "");
+    clear["time"] = json!(jiff::Timestamp::now().to_string());
+    accepted(&app, &t, clear).await?;
+
+    // In the window the change is scheduled for: held back, saying why, no incident.
+    app.clock.advance(jiff::SignedDuration::from_mins(90));
+    let mut during = ev("srv-02", "critical", "srv-02 unreachable again");
+    during["type"] = json!("ping");
+    let v = accepted(&app, &t, during).await?;
+    let held = v["results"][0]["alert"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert_ne!(held, before, "a new alert: the old one closed long ago");
+    let a = get(&app, &format!("/alerts/{held}"), &t).await?;
+    assert_eq!(a["maintenance"], format!("change {change}"), "{a}");
+    assert_eq!(a["incident"], Value::Null, "held back: no incident");
+    // Another CI is not in maintenance.
+    let v = accepted(&app, &t, ev("printer-01", "major", "Paper jam")).await?;
+    let printer = v["results"][0]["alert"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let a = get(&app, &format!("/alerts/{printer}"), &t).await?;
+    assert_eq!(a["maintenance"], Value::Null);
+    let printer_incident = a["incident"]["display"].clone();
+    assert!(printer_incident.is_string());
+
+    // Correlation: the switch goes down, then a server on it within five minutes: the
+    // server's alert is correlated under the switch's and shares its incident.
+    let v = accepted(&app, &t, ev("core-switch", "critical", "Switch down")).await?;
+    let switch = v["results"][0]["alert"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let sw = get(&app, &format!("/alerts/{switch}"), &t).await?;
+    let incident = sw["incident"]["display"].clone();
+    assert!(incident.is_string(), "{sw}");
+    app.clock.advance(jiff::SignedDuration::from_mins(2));
+    let v = accepted(&app, &t, ev("srv-01", "critical", "srv-01 unreachable")).await?;
+    let server = v["results"][0]["alert"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let a = get(&app, &format!("/alerts/{server}"), &t).await?;
+    assert_eq!(a["parent"]["display"], switch.as_str(), "{a}");
+    assert_eq!(a["incident"]["display"], incident, "{a}");
+    // Two levels only: the application on srv-01 goes under the switch's alert too.
+    let v = accepted(&app, &t, ev("app-01", "major", "App errors")).await?;
+    let app_alert = v["results"][0]["alert"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let a = get(&app, &format!("/alerts/{app_alert}"), &t).await?;
+    assert_eq!(a["parent"]["display"], switch.as_str(), "{a}");
+    let sw = get(&app, &format!("/alerts/{switch}"), &t).await?;
+    assert_eq!(sw["secondaries"].as_array().map(Vec::len), Some(2), "{sw}");
+    // The printer, related to nothing, kept its own incident; the console lists primaries.
+    assert_ne!(printer_incident, incident);
+    let primaries = alerts(&app, "?primaries=true").await?;
+    assert!(primaries.iter().all(|p| p["parent"].is_null()));
+    // Later than the window, a related CI's alert is its own.
+    app.clock.advance(jiff::SignedDuration::from_mins(10));
+    let v = accepted(&app, &t, ev("srv-02", "warning", "Fan speed")).await?;
+    let late = v["results"][0]["alert"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let a = get(&app, &format!("/alerts/{late}"), &t).await?;
+    assert_eq!(a["parent"], Value::Null, "{a}");
     Ok(())
 }

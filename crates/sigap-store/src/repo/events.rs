@@ -179,6 +179,27 @@ pub async fn group_primary(tx: &mut Tx<'_>, group_key: &str) -> StoreResult<Opti
     .next())
 }
 
+/// The alert going on and not held back, first since `since`, on a CI related to `ci` in
+/// the CMDB (either way), other than `not`: the oldest such.
+pub async fn related_alert(
+    tx: &mut Tx<'_>,
+    ci: CiId,
+    not: AlertId,
+    since: Timestamp,
+) -> StoreResult<Option<Alert>> {
+    Ok(alert_where(
+        tx,
+        "a.state <> 'closed' AND a.maintenance IS NULL AND a.id <> $2 AND a.first_at >= $3 \
+         AND a.ci_id IN (SELECT target_id FROM ci_relationship WHERE source_id = $1 \
+          UNION SELECT source_id FROM ci_relationship WHERE target_id = $1) \
+         ORDER BY a.first_at, a.id LIMIT 1",
+        &[ci.into(), not.into(), since.into()],
+    )
+    .await?
+    .into_iter()
+    .next())
+}
+
 /// The flapping alerts.
 pub async fn flapping(tx: &mut Tx<'_>, limit: i64) -> StoreResult<Vec<Alert>> {
     alert_where(

@@ -52,6 +52,54 @@ impl Drop for IntakePlace {
 
 // ----- events in -----
 
+/// The body of `POST /api/v1/events`: an event, or a list of values each checked as an event
+/// on its own (what is not an event is refused in the answer, the rest kept), or
+/// `{"events": [...]}`.
+pub struct EventsBody;
+
+impl utoipa::PartialSchema for EventsBody {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{
+            ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, SchemaType, Type,
+        };
+        let any = ObjectBuilder::new().schema_type(SchemaType::AnyValue);
+        let event = Schema::Object(
+            ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .description(Some(
+                    "An event: source, node, severity required; resource, type, metric, \
+                     message, description, time (RFC 3339), message_key, additional (an object)",
+                ))
+                .build(),
+        );
+        // At most 1,000 (more are refused with a 422).
+        let list = Schema::Array(ArrayBuilder::new().items(any).build());
+        utoipa::openapi::RefOr::T(Schema::OneOf(
+            OneOfBuilder::new().item(event).item(list).build(),
+        ))
+    }
+}
+
+impl utoipa::ToSchema for EventsBody {}
+
+/// Alertmanager's (and Grafana's) webhook payload, version 4: what Sigap reads of it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct WebhookIn {
+    pub version: Option<String>,
+    #[serde(rename = "groupKey")]
+    #[schema(rename = "groupKey")]
+    pub group_key: Option<String>,
+    pub status: Option<String>,
+    /// The alerts of the notification (at most 1,000): `status`, `labels`, `annotations`,
+    /// `startsAt`, `endsAt`, `generatorURL`, `fingerprint`.
+    #[schema(value_type = Vec<Object>)]
+    pub alerts: Vec<serde_json::Map<String, Value>>,
+    #[serde(rename = "externalURL")]
+    #[schema(rename = "externalURL")]
+    pub external_url: Option<String>,
+}
+
 /// What a request of events came to: how many were accepted, sent before, refused, and for
 /// each (by its place in the request) its alert or its errors.
 #[derive(Debug, Serialize, ToSchema)]
@@ -119,10 +167,7 @@ fn events_of(body: Value) -> Result<Vec<Value>, ApiError> {
 /// event, which alert each went to or why it was refused. The same event sent again is
 /// the one event (`duplicate`). Agents, or a monitoring tool with its integration's secret.
 /// When the node is busy: 429 with `Retry-After`; nothing of the request was kept.
-#[utoipa::path(post, path = "/api/v1/events", tag = "events", request_body(content = Object,
-    description = "An event (`source`, `node`, `severity` required; `resource`, `type`, `metric`, \
-    `message`, `description`, `time`, `message_key`, `additional`), a list of events, or \
-    `{\"events\": [...]}`"),
+#[utoipa::path(post, path = "/api/v1/events", tag = "events", request_body = EventsBody,
     responses((status = 200, body = IntakeOut),
               (status = 422, body = ProblemJson, content_type = "application/problem+json"),
               (status = 429, body = ProblemJson, content_type = "application/problem+json")))]
@@ -143,6 +188,8 @@ async fn webhook(
     body: &[u8],
     source: &str,
 ) -> ApiResult<Json<IntakeOut>> {
+    // The fields Sigap reads must have their types; the rest is the sender's.
+    parse_json::<WebhookIn>(body)?;
     let body = body_json(body)?;
     let n = sigap_domain::event::alertmanager::notification(&body, source)
         .map_err(|e| ApiError::InvalidBody(vec![FieldError::new("alerts", "invalid_type", e.0)]))?;
@@ -156,7 +203,7 @@ async fn webhook(
 /// group share an incident. Re-sends make nothing new. Configure a `webhook_config` with
 /// this URL and `authorization: {credentials: <the integration's secret>}`.
 #[utoipa::path(post, path = "/api/v1/integrations/alertmanager", tag = "events",
-    request_body(content = Object, description = "Alertmanager's webhook payload (version 4)"),
+    request_body = WebhookIn,
     responses((status = 200, body = IntakeOut),
               (status = 422, body = ProblemJson, content_type = "application/problem+json"),
               (status = 429, body = ProblemJson, content_type = "application/problem+json")))]
@@ -171,7 +218,7 @@ pub async fn alertmanager(
 /// Grafana's webhook contact point (Alertmanager's shape with Grafana's fields): as the
 /// Alertmanager webhook.
 #[utoipa::path(post, path = "/api/v1/integrations/grafana", tag = "events",
-    request_body(content = Object, description = "Grafana's webhook payload"),
+    request_body = WebhookIn,
     responses((status = 200, body = IntakeOut),
               (status = 422, body = ProblemJson, content_type = "application/problem+json"),
               (status = 429, body = ProblemJson, content_type = "application/problem+json")))]
@@ -462,6 +509,9 @@ pub struct PolicyOut {
     pub flap_quiet_secs: Option<i64>,
     /// When all alerts of an incident clear, it resolves.
     pub resolve_on_clear: Option<bool>,
+    /// A new alert on a CI related in the CMDB to one with an alert begun this long ago or
+    /// less (seconds) is correlated under it; 0 never.
+    pub correlate_secs: Option<i64>,
     /// Events of closed alerts are kept this many days.
     pub retention_days: Option<i64>,
 }
@@ -476,6 +526,7 @@ impl From<Policy> for PolicyOut {
             flap_window_secs: Some(p.flap.window.as_secs()),
             flap_quiet_secs: Some(p.flap.quiet.as_secs()),
             resolve_on_clear: Some(p.resolve_on_clear),
+            correlate_secs: Some(p.correlate_secs),
             retention_days: Some(p.retention_days),
         }
     }
@@ -509,6 +560,7 @@ pub async fn patch_policy(
         flap_window_secs: b.flap_window_secs,
         flap_quiet_secs: b.flap_quiet_secs,
         resolve_on_clear: b.resolve_on_clear,
+        correlate_secs: b.correlate_secs,
         retention_days: b.retention_days,
     };
     Ok(Json(events::set_policy(&s.core, &ctx, input).await?.into()))
@@ -545,13 +597,23 @@ fn integration_out(i: Integration, secret: Option<String>) -> IntegrationOut {
     }
 }
 
-/// A new integration, or a change of one.
+/// A new integration.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IntegrationNew {
+    #[schema(min_length = 1, max_length = 100)]
+    pub name: String,
+    /// generic (the default), alertmanager, grafana or zabbix.
+    #[schema(pattern = "^(generic|alertmanager|grafana|zabbix)$")]
+    pub kind: Option<String>,
+}
+
+/// A change of an integration.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IntegrationIn {
+    #[schema(min_length = 1, max_length = 100)]
     pub name: Option<String>,
-    /// generic, alertmanager, grafana or zabbix (when made).
-    pub kind: Option<String>,
     pub active: Option<bool>,
     /// Makes a new secret (the old one stops working).
     #[serde(default)]
@@ -572,22 +634,23 @@ pub async fn list_integrations(
 }
 
 /// Makes an integration; the answer carries its secret, once (administrators).
-#[utoipa::path(post, path = "/api/v1/event_integrations", tag = "events", request_body = IntegrationIn,
-    responses((status = 201, body = IntegrationOut),
+#[utoipa::path(post, path = "/api/v1/event_integrations", tag = "events", request_body = IntegrationNew,
+    responses((status = 201, body = IntegrationOut, headers(("Location" = String), ("ETag" = String))),
               (status = 422, body = ProblemJson, content_type = "application/problem+json")))]
 pub async fn create_integration(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    ApiJson(b): ApiJson<IntegrationIn>,
-) -> ApiResult<(StatusCode, Json<IntegrationOut>)> {
-    let name = b
-        .name
-        .ok_or_else(|| ApiError::App(AppError::field("name", "required", "is required")))?;
+    ApiJson(b): ApiJson<IntegrationNew>,
+) -> ApiResult<Response> {
     let kind = b.kind.unwrap_or_else(|| "generic".into());
-    let made = events::create_integration(&s.core, &ctx, &name, &kind).await?;
-    Ok((
+    let made = events::create_integration(&s.core, &ctx, &b.name, &kind).await?;
+    let location = format!("/api/v1/event_integrations/{}", made.integration.id);
+    let version = made.integration.version;
+    Ok(with_etag(
         StatusCode::CREATED,
-        Json(integration_out(made.integration, made.secret)),
+        version,
+        integration_out(made.integration, made.secret),
+        Some(location),
     ))
 }
 
@@ -605,13 +668,6 @@ pub async fn patch_integration(
     IfMatch(v): IfMatch,
     ApiJson(b): ApiJson<IntegrationIn>,
 ) -> ApiResult<Json<IntegrationOut>> {
-    if b.kind.is_some() {
-        return Err(ApiError::App(AppError::field(
-            "kind",
-            "read_only",
-            "an integration's kind is set when it is made",
-        )));
-    }
     let change = IntegrationChange {
         name: b.name,
         active: b.active,
@@ -621,10 +677,11 @@ pub async fn patch_integration(
     Ok(Json(integration_out(made.integration, made.secret)))
 }
 
-/// Removes an integration; its events stay (administrators).
+/// Removes an integration; its events stay (administrators). Removing one that is not
+/// there (any more) is done as well.
 #[utoipa::path(delete, path = "/api/v1/event_integrations/{id}", tag = "events",
     params(("id" = String, Path)),
-    responses((status = 204), (status = 404, body = ProblemJson, content_type = "application/problem+json")))]
+    responses((status = 204)))]
 pub async fn delete_integration(
     State(s): State<AppState>,
     Caller(ctx): Caller,
