@@ -1,15 +1,27 @@
-//! Sending over SMTP (TLS or STARTTLS, with authentication) through one pooled connection
-//! set, made again when the administrators change the outbound server.
+//! Sending over SMTP (implicit TLS or STARTTLS, with authentication) through a pool of
+//! connections kept open between mails, started afresh when the administrators change the
+//! outbound server.
+//!
+//! The connections are Sigap's own TCP streams with Nagle's algorithm off (`TCP_NODELAY`),
+//! on which lettre speaks SMTP: lettre writes a message's end (`.`) apart from its text, and
+//! with Nagle on, that last small write waits for the server's delayed acknowledgement of
+//! the one before (some 40 ms a mail).
 
+use lettre::Address;
 use lettre::address::Envelope;
-use lettre::transport::smtp::PoolConfig;
-use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
-use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::transport::smtp::client::{
+    AsyncSmtpConnection, AsyncTokioStream, Certificate, TlsParameters,
+};
+use lettre::transport::smtp::extension::ClientId;
 use sigap_core::mail::Outbound;
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
 use tokio::sync::Mutex;
 
 /// Why a mail was not sent.
@@ -48,13 +60,58 @@ impl TlsTrust {
     }
 }
 
-type Transport = AsyncSmtpTransport<Tokio1Executor>;
+/// Connections kept open at most.
+const POOL: usize = 8;
+const TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The outbound transport, made from the settings at a version.
+/// An implicit-TLS stream, for lettre to speak SMTP on.
+#[derive(Debug)]
+struct Tls(tokio_rustls::client::TlsStream<TcpStream>);
+
+impl AsyncRead for Tls {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.0).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Tls {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.0).poll_write(cx, buf)
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.0).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.0).poll_shutdown(cx)
+    }
+}
+
+impl AsyncTokioStream for Tls {
+    fn peer_addr(&self) -> std::io::Result<std::net::SocketAddr> {
+        self.0.get_ref().0.peer_addr()
+    }
+}
+
+/// Idle connections, for the settings at a version.
+#[derive(Default)]
+struct Pool {
+    version: i64,
+    idle: Vec<AsyncSmtpConnection>,
+}
+
+/// Sends mail with the outbound settings, keeping connections open between mails.
 #[derive(Clone, Default)]
 pub struct Smtp {
     trust: TlsTrust,
-    current: Arc<Mutex<Option<(i64, Transport)>>>,
+    pool: Arc<Mutex<Pool>>,
 }
 
 impl std::fmt::Debug for Smtp {
@@ -63,42 +120,89 @@ impl std::fmt::Debug for Smtp {
     }
 }
 
-/// A transport for the settings.
-pub fn transport(o: &Outbound, trust: &TlsTrust) -> Result<Transport, SendError> {
+fn transient(what: &str, e: impl std::fmt::Display) -> SendError {
+    SendError::Transient(format!("{what}: {e}"))
+}
+
+/// Opens a connection with the settings: TCP without Nagle, TLS (implicit, or by STARTTLS,
+/// which the server must offer), EHLO, and authentication when a user is set.
+pub async fn connect(o: &Outbound, trust: &TlsTrust) -> Result<AsyncSmtpConnection, SendError> {
     if o.host.is_empty() {
         return Err(SendError::Off);
     }
     let port = u16::try_from(o.port).map_err(|_| SendError::Settings("port".into()))?;
-    let tls = || -> Result<TlsParameters, SendError> {
-        let mut b = TlsParameters::builder(o.host.clone());
-        if let Some(pem) = trust.extra_pem().map_err(SendError::Settings)? {
-            let cert = Certificate::from_pem(&pem)
-                .map_err(|e| SendError::Settings(format!("the CA file: {e}")))?;
-            b = b.add_root_certificate(cert);
+    let hello = ClientId::default();
+    let tcp = tokio::time::timeout(TIMEOUT, TcpStream::connect((o.host.as_str(), port)))
+        .await
+        .map_err(|_| transient("connecting", "no answer"))?
+        .map_err(|e| transient("connecting", e))?;
+    tcp.set_nodelay(true)
+        .map_err(|e| transient("connecting", e))?;
+    let mut conn = match o.security.as_str() {
+        "tls" => {
+            let config = crate::imap::tls_config(trust).map_err(SendError::Settings)?;
+            let name = tokio_rustls::rustls::pki_types::ServerName::try_from(o.host.clone())
+                .map_err(|e| SendError::Settings(format!("server name {}: {e}", o.host)))?;
+            let tls = tokio::time::timeout(
+                TIMEOUT,
+                tokio_rustls::TlsConnector::from(Arc::new(config)).connect(name, tcp),
+            )
+            .await
+            .map_err(|_| transient("TLS", "no answer"))?
+            .map_err(|e| transient("TLS", e))?;
+            AsyncSmtpConnection::connect_with_transport(Box::new(Tls(tls)), &hello)
+                .await
+                .map_err(|e| transient("greeting", e))?
         }
-        b.build_rustls()
-            .map_err(|e| SendError::Settings(format!("TLS: {e}")))
-    };
-    let mut b = Transport::builder_dangerous(o.host.clone())
-        .port(port)
-        .timeout(Some(Duration::from_secs(30)))
-        .pool_config(PoolConfig::new().max_size(8));
-    b = match o.security.as_str() {
-        "tls" => b.tls(Tls::Wrapper(tls()?)),
-        "starttls" => b.tls(Tls::Required(tls()?)),
-        _ => b.tls(Tls::None),
+        "starttls" => {
+            let mut c = AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &hello)
+                .await
+                .map_err(|e| transient("greeting", e))?;
+            if !c.can_starttls() {
+                return Err(SendError::Settings(
+                    "the server does not offer STARTTLS".into(),
+                ));
+            }
+            c.starttls(tls_parameters(o, trust)?, &hello)
+                .await
+                .map_err(|e| transient("STARTTLS", e))?;
+            c
+        }
+        _ => AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &hello)
+            .await
+            .map_err(|e| transient("greeting", e))?,
     };
     if !o.username.is_empty() {
-        b = b.credentials(Credentials::new(o.username.clone(), o.password.clone()));
+        let credentials = Credentials::new(o.username.clone(), o.password.clone());
+        conn.auth(&[Mechanism::Plain, Mechanism::Login], &credentials)
+            .await
+            .map_err(|e| {
+                if e.is_permanent() {
+                    SendError::Settings(format!("signing in as {}: {e}", o.username))
+                } else {
+                    transient("signing in", e)
+                }
+            })?;
     }
-    Ok(b.build())
+    Ok(conn)
+}
+
+fn tls_parameters(o: &Outbound, trust: &TlsTrust) -> Result<TlsParameters, SendError> {
+    let mut b = TlsParameters::builder(o.host.clone());
+    if let Some(pem) = trust.extra_pem().map_err(SendError::Settings)? {
+        let cert = Certificate::from_pem(&pem)
+            .map_err(|e| SendError::Settings(format!("the CA file: {e}")))?;
+        b = b.add_root_certificate(cert);
+    }
+    b.build_rustls()
+        .map_err(|e| SendError::Settings(format!("TLS: {e}")))
 }
 
 impl Smtp {
     pub fn new(trust: TlsTrust) -> Self {
         Self {
             trust,
-            current: Arc::default(),
+            pool: Arc::default(),
         }
     }
 
@@ -106,24 +210,29 @@ impl Smtp {
         &self.trust
     }
 
-    async fn transport(&self, o: &Outbound) -> Result<Transport, SendError> {
-        if !o.enabled {
-            return Err(SendError::Off);
+    /// An idle connection for the settings' version, if one is kept.
+    async fn idle(&self, o: &Outbound) -> Option<AsyncSmtpConnection> {
+        let mut p = self.pool.lock().await;
+        if p.version != o.version {
+            p.idle.clear();
+            p.version = o.version;
         }
-        let mut current = self.current.lock().await;
-        if let Some((v, t)) = current.as_ref() {
-            if *v == o.version {
-                return Ok(t.clone());
-            }
+        p.idle.pop()
+    }
+
+    /// Keeps a connection that sent well for the next mail.
+    async fn keep(&self, o: &Outbound, conn: AsyncSmtpConnection) {
+        let mut p = self.pool.lock().await;
+        if p.version == o.version && p.idle.len() < POOL && !conn.has_broken() {
+            p.idle.push(conn);
         }
-        let t = transport(o, &self.trust)?;
-        *current = Some((o.version, t.clone()));
-        Ok(t)
     }
 
     /// Sends a message's bytes from the settings' address to `to`.
     pub async fn send(&self, o: &Outbound, to: &str, raw: &[u8]) -> Result<(), SendError> {
-        let t = self.transport(o).await?;
+        if !o.enabled || o.host.is_empty() {
+            return Err(SendError::Off);
+        }
         let from: Address = o
             .from_address
             .parse()
@@ -133,20 +242,41 @@ impl Smtp {
             .map_err(|e| SendError::Permanent(format!("the address {to}: {e}")))?;
         let envelope = Envelope::new(Some(from), vec![to])
             .map_err(|e| SendError::Permanent(format!("envelope: {e}")))?;
-        match t.send_raw(&envelope, raw).await {
-            Ok(_) => Ok(()),
-            Err(e) if e.is_permanent() => Err(SendError::Permanent(e.to_string())),
-            Err(e) => Err(SendError::Transient(e.to_string())),
+        // A kept connection the server has closed meanwhile fails: then once more on a new
+        // one.
+        if let Some(mut conn) = self.idle(o).await {
+            match tokio::time::timeout(TIMEOUT, conn.send(&envelope, raw)).await {
+                Ok(Ok(_)) => {
+                    self.keep(o, conn).await;
+                    return Ok(());
+                }
+                Ok(Err(e)) if e.is_permanent() => {
+                    // The connection is fine; the mail is refused for good.
+                    self.keep(o, conn).await;
+                    return Err(SendError::Permanent(e.to_string()));
+                }
+                _ => {}
+            }
+        }
+        let mut conn = connect(o, &self.trust).await?;
+        match tokio::time::timeout(TIMEOUT, conn.send(&envelope, raw)).await {
+            Ok(Ok(_)) => {
+                self.keep(o, conn).await;
+                Ok(())
+            }
+            Ok(Err(e)) if e.is_permanent() => {
+                self.keep(o, conn).await;
+                Err(SendError::Permanent(e.to_string()))
+            }
+            Ok(Err(e)) => Err(SendError::Transient(e.to_string())),
+            Err(_) => Err(transient("sending", "no answer")),
         }
     }
 
     /// Checks the settings: connects, and authenticates when a user is set.
     pub async fn test(&self, o: &Outbound) -> Result<(), SendError> {
-        let t = transport(o, &self.trust)?;
-        match t.test_connection().await {
-            Ok(true) => Ok(()),
-            Ok(false) => Err(SendError::Transient("the server did not answer".into())),
-            Err(e) => Err(SendError::Transient(e.to_string())),
-        }
+        let mut conn = connect(o, &self.trust).await?;
+        let _ = conn.quit().await;
+        Ok(())
     }
 }

@@ -131,6 +131,20 @@ impl Store {
         match &self.db {
             Db::Sqlite(s) => {
                 s.on_writer(move |conn| {
+                    // Up to date (every start but the first after an upgrade): one read, no
+                    // lock taken; two processes starting at once do not wait for each other.
+                    if let Ok(mut q) = conn.prepare("SELECT version FROM schema_migrations") {
+                        let done: Result<Vec<i64>, _> =
+                            q.query_map([], |r| r.get(0)).and_then(Iterator::collect);
+                        if let Ok(done) = done {
+                            let pending = SQLITE
+                                .iter()
+                                .any(|m| m.version <= last && !done.contains(&m.version));
+                            if !pending {
+                                return Ok(Vec::new());
+                            }
+                        }
+                    }
                     conn.execute_batch(BOOKKEEPING)
                         .map_err(StoreError::from_sqlite)?;
                     let mut applied = Vec::new();
@@ -158,6 +172,19 @@ impl Store {
             }
             Db::Postgres(p) => {
                 let mut client = p.client().await?;
+                // Up to date: one read, no lock taken.
+                if let Ok(rows) = client
+                    .query("SELECT version FROM schema_migrations", &[])
+                    .await
+                {
+                    let done: Vec<i64> = rows.iter().filter_map(|r| r.try_get(0).ok()).collect();
+                    let pending = POSTGRES
+                        .iter()
+                        .any(|m| m.version <= last && !done.contains(&m.version));
+                    if !pending {
+                        return Ok(Vec::new());
+                    }
+                }
                 // Two nodes creating the bookkeeping tables at once may collide; the second try wins.
                 if client.batch_execute(BOOKKEEPING).await.is_err() {
                     client
