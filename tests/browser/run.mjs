@@ -1195,6 +1195,30 @@ async function main() {
     await page.locator('#mail-preferences').scrollIntoViewIfNeeded();
   });
 
+  // ----- event management: the alert console -----
+  await step('alerts-console', async () => {
+    await api('POST', '/events', [
+      { source: 'nagios', node: 'db01', type: 'ping', severity: 'critical', message: 'Database host down' },
+      { source: 'nagios', node: 'web01', type: 'http', severity: 'warning', message: 'Slow pages' },
+    ]);
+    await visit(page, `${origin}/alerts`);
+    check((await page.locator('#alerts tbody tr').count()) >= 2, 'the console does not list the two alerts');
+    check((await page.locator('nav.main-nav a[href="/alerts"]').getAttribute('aria-current')) === 'page', 'the console is not the current page in the menu');
+    // The list refreshes itself: an alert sent now appears without a page load.
+    await api('POST', '/events', { source: 'nagios', node: 'app01', type: 'queue', severity: 'major', message: 'Queue stuck' });
+    await page.locator('#alerts td', { hasText: 'Queue stuck' }).waitFor({ timeout: 30_000 });
+    await checkAccessibility(page);
+  });
+
+  await step('alert-acknowledged', async () => {
+    await clickAndLoad(page.locator('#alerts tbody tr', { hasText: 'Slow pages' }).locator('a').first());
+    check(/^\/alerts\/ALT\d{7}$/.test(path()), `the alert's link ended on ${page.url()}`);
+    check(await page.locator('#alert-events').isVisible(), 'the alert page shows no events');
+    await clickAndLoad(page.locator('#alert-acknowledge'));
+    check((await page.locator('#alert-state').getAttribute('data-state')) === 'acknowledged', 'the alert was not acknowledged');
+    check(await page.locator('p.alert-ok').isVisible(), 'no notice that the alert was acknowledged');
+  });
+
   await step('logout', async () => {
     await clickAndLoad(await reveal('form.logout button[type="submit"]'));
     check(path() === '/login', `logging out ended on ${page.url()}, expected /login`);

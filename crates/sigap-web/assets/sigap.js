@@ -255,4 +255,20 @@
     form.addEventListener("change", function () { applyConditions(form); });
     applyConditions(form);
   });
+
+  // A list that refreshes itself (the alert console): every data-refresh-secs seconds, while
+  // the page is visible, the fragment at data-refresh replaces the list.
+  if (window.fetch) {
+    document.querySelectorAll("[data-refresh]").forEach(function (box) {
+      var url = box.getAttribute("data-refresh");
+      var secs = parseInt(box.getAttribute("data-refresh-secs"), 10) || 15;
+      window.setInterval(function () {
+        if (document.hidden) return;
+        fetch(url, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+          .then(function (r) { return r.ok ? r.text() : null; })
+          .then(function (html) { if (html !== null) box.innerHTML = html; })
+          .catch(function () {});
+      }, secs * 1000);
+    });
+  }
 })();

@@ -21,6 +21,7 @@ both!(
     a_real_alertmanager_group_becomes_one_incident,
     the_zabbix_media_type_sends_problems_and_recoveries,
     scheduled_changes_hold_alerts_back_and_related_cis_correlate,
+    the_console_lists_refreshes_and_works_alerts_in_both_languages,
 );
 
 async fn post_events(
@@ -868,5 +869,116 @@ async fn scheduled_changes_hold_alerts_back_and_related_cis_correlate(
         .to_owned();
     let a = get(&app, &format!("/alerts/{late}"), &t).await?;
     assert_eq!(a["parent"], Value::Null, "{a}");
+    Ok(())
+}
+
+async fn the_console_lists_refreshes_and_works_alerts_in_both_languages(
+    app: TestApp,
+) -> anyhow::Result<()> {
+    use crate::ui::submit;
+    let t = app.admin_token.clone();
+    let v = accepted(
+        &app,
+        &t,
+        json!([
+            ev("db01", "critical", "Database <down>"),
+            ev("web01", "warning", "Slow pages")
+        ]),
+    )
+    .await?;
+    let critical = v["results"][0]["alert"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let warning = v["results"][1]["alert"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let (_, requester) = app.person("rina", &["requester"], None).await?;
+    let _ = requester;
+    let agent = app.browser("admin", sigap_testkit::ADMIN_PASSWORD).await?;
+    let get_page = |path: String| {
+        let agent = agent.clone();
+        let url = app.page(&path);
+        async move {
+            let resp = agent.get(url).send().await?;
+            let status = resp.status().as_u16();
+            Ok::<_, anyhow::Error>((status, resp.text().await?))
+        }
+    };
+    for (lang, words) in [
+        ("en", ["Alerts", "Critical", "Acknowledge"]),
+        ("id", ["Peringatan", "Kritis", "Akui"]),
+    ] {
+        let resp = agent
+            .post(app.page("/language"))
+            .header("origin", &app.url)
+            .form(&[("lang", lang), ("back", "/")])
+            .send()
+            .await?;
+        assert_eq!(resp.status(), 303);
+        let (status, html) = get_page("/alerts".into()).await?;
+        assert_eq!(status, 200, "{html}");
+        assert!(
+            html.contains(words[0]) && html.contains(words[1]),
+            "{lang}: {html}"
+        );
+        assert!(
+            html.contains("data-refresh=\"/alerts?"),
+            "the list refreshes itself"
+        );
+        assert!(html.contains(&format!("id=\"alert-{critical}\"")));
+        assert!(
+            html.contains("Database &lt;down&gt;") || html.contains("Database &#60;down&#62;"),
+            "escaped: {}",
+            html.split("Database")
+                .nth(1)
+                .unwrap_or_default()
+                .chars()
+                .take(40)
+                .collect::<String>()
+        );
+        assert!(!html.contains("Database <down>"));
+        let (status, html) = get_page(format!("/alerts/{critical}")).await?;
+        assert_eq!(status, 200, "{html}");
+        assert!(html.contains(words[2]), "{lang}: {html}");
+        assert!(html.contains("id=\"alert-events\""));
+    }
+    // The fragment alone: the list, not the page.
+    let (status, html) = get_page("/alerts?severity=warning&fragment=1".into()).await?;
+    assert_eq!(status, 200);
+    assert!(!html.contains("<html"), "{html}");
+    assert!(html.contains(&format!("id=\"alert-{warning}\"")));
+    assert!(
+        !html.contains(&format!("id=\"alert-{critical}\"")),
+        "filtered"
+    );
+
+    // Acknowledge and close from the alert's page.
+    let (status, location, _) =
+        submit(&app, &agent, &format!("/alerts/{warning}/acknowledge"), &[]).await?;
+    assert_eq!(
+        (status, location.starts_with(&format!("/alerts/{warning}"))),
+        (303, true)
+    );
+    let (_, html) = get_page(format!("/alerts/{warning}")).await?;
+    assert!(html.contains("data-state=\"acknowledged\""), "{html}");
+    submit(&app, &agent, &format!("/alerts/{warning}/close"), &[]).await?;
+    let (_, html) = get_page(format!("/alerts/{warning}")).await?;
+    assert!(html.contains("data-state=\"closed\""));
+    // Closed twice: refused, the page says why.
+    let (status, _, _) = submit(&app, &agent, &format!("/alerts/{warning}/close"), &[]).await?;
+    assert_eq!(status, 409);
+    // Requesters do not see the console.
+    let rina = app.browser("rina", "rina-password-1").await?;
+    let status = rina
+        .get(app.page("/alerts"))
+        .send()
+        .await?
+        .status()
+        .as_u16();
+    assert_eq!(status, 403);
+    let (status, _) = get_page("/alerts/ALT9999999".into()).await?;
+    assert_eq!(status, 404);
     Ok(())
 }

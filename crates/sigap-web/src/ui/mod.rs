@@ -1,6 +1,7 @@
 //! The HTML interface: server-rendered pages that work without JavaScript.
 
 mod admin;
+mod alerts;
 mod approvals;
 mod cab;
 mod catalog;
@@ -57,6 +58,9 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(home))
         .route("/login", get(login_page).post(login_submit))
+        .route("/alerts", get(alerts::alerts_page))
+        .route("/alerts/{number}", get(alerts::alert_page))
+        .route("/alerts/{number}/{action}", post(alerts::alert_act))
         .route("/logout", post(logout))
         .route("/language", post(language))
         .route("/profile", get(profile_page).post(profile_submit))
