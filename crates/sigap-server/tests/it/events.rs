@@ -22,6 +22,7 @@ both!(
     the_zabbix_media_type_sends_problems_and_recoveries,
     scheduled_changes_hold_alerts_back_and_related_cis_correlate,
     the_console_lists_refreshes_and_works_alerts_in_both_languages,
+    an_accepted_event_survives_kill_9,
 );
 
 async fn post_events(
@@ -980,5 +981,117 @@ async fn the_console_lists_refreshes_and_works_alerts_in_both_languages(
     assert_eq!(status, 403);
     let (status, _) = get_page("/alerts/ALT9999999".into()).await?;
     assert_eq!(status, 404);
+    Ok(())
+}
+
+/// Every node of an alert, paging through the console's list (closed ones too).
+async fn alert_nodes(app: &TestApp) -> anyhow::Result<std::collections::BTreeSet<String>> {
+    let mut out = std::collections::BTreeSet::new();
+    let mut cursor = String::new();
+    loop {
+        let v = get(
+            app,
+            &format!("/alerts?state=open,acknowledged,flapping,closed&limit=500{cursor}"),
+            &app.admin_token,
+        )
+        .await?;
+        for a in v["items"].as_array().into_iter().flatten() {
+            out.insert(a["node"].as_str().unwrap_or_default().to_owned());
+        }
+        match v["next_cursor"].as_str() {
+            Some(c) => cursor = format!("&cursor={c}"),
+            None => return Ok(out),
+        }
+    }
+}
+
+async fn an_accepted_event_survives_kill_9(app: TestApp) -> anyhow::Result<()> {
+    // A second node on the same database, killed with SIGKILL while two clients load it.
+    let port = free_port()?;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sigap"))
+        .args(["serve", "--database-url", &app.db.url])
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .env("SIGAP_WORKER", "false")
+        .env("SIGAP_LOG", "error")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()?;
+    let node_url = format!("http://127.0.0.1:{port}");
+    let http = sigap_testkit::client(false)?;
+    let mut up = false;
+    for _ in 0..200 {
+        if let Ok(r) = http.get(format!("{node_url}/healthz")).send().await {
+            if r.status().is_success() {
+                up = true;
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    anyhow::ensure!(up, "the second node did not start");
+    let acknowledged = std::sync::Arc::new(tokio::sync::Mutex::new(Vec::<String>::new()));
+    let sent = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut clients = Vec::new();
+    for c in 0..2 {
+        let (http, url, token) = (http.clone(), node_url.clone(), app.admin_token.clone());
+        let (acknowledged, sent) = (acknowledged.clone(), sent.clone());
+        clients.push(tokio::spawn(async move {
+            for b in 0..10_000 {
+                let nodes: Vec<String> = (0..50).map(|i| format!("k{c}-{b}-{i}")).collect();
+                let body: Vec<Value> = nodes
+                    .iter()
+                    .map(|n| json!({"source": "kill", "node": n, "severity": "info", "message": "x"}))
+                    .collect();
+                sent.fetch_add(nodes.len(), std::sync::atomic::Ordering::SeqCst);
+                let resp = http
+                    .post(format!("{url}/api/v1/events"))
+                    .header("authorization", format!("Bearer {token}"))
+                    .json(&body)
+                    .send()
+                    .await;
+                // The node is gone: what it answered before is what counts.
+                let Ok(resp) = resp else { return };
+                if resp.status() != StatusCode::OK {
+                    continue;
+                }
+                let Ok(v) = resp.json::<Value>().await else { return };
+                if v["accepted"] == 50 {
+                    acknowledged.lock().await.extend(nodes);
+                }
+            }
+        }));
+    }
+    // Kill it in the middle of the load.
+    for _ in 0..300 {
+        if acknowledged.lock().await.len() >= 500 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    child.kill()?;
+    child.wait()?;
+    for c in clients {
+        c.await?;
+    }
+    let acknowledged = acknowledged.lock().await.clone();
+    anyhow::ensure!(
+        acknowledged.len() >= 500,
+        "too little was sent before the kill"
+    );
+    let sent = sent.load(std::sync::atomic::Ordering::SeqCst);
+    anyhow::ensure!(
+        sent > acknowledged.len(),
+        "the load finished before the kill"
+    );
+    // Every event the killed node said it accepted is kept; nothing beyond what was sent.
+    let kept = alert_nodes(&app).await?;
+    let missing: Vec<&String> = acknowledged.iter().filter(|n| !kept.contains(*n)).collect();
+    assert!(
+        missing.is_empty(),
+        "{} accepted events lost: {:?}",
+        missing.len(),
+        &missing[..missing.len().min(5)]
+    );
+    assert!(kept.len() <= sent, "{} kept of {sent} sent", kept.len());
     Ok(())
 }
