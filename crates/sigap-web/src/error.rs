@@ -270,6 +270,11 @@ impl IntoResponse for ApiError {
                     resp.headers_mut().insert(header::RETRY_AFTER, v);
                 }
             }
+            // Busy: the same request may be sent again in a moment.
+            ApiError::App(AppError::Unavailable(_) | AppError::Contention) => {
+                resp.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
             _ => {}
         }
         resp

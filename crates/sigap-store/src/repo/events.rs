@@ -102,16 +102,20 @@ async fn alert_where(tx: &mut Tx<'_>, cond: &str, params: &[P<'_>]) -> StoreResu
         .collect()
 }
 
-/// The alert of a key that is not closed, if any.
+/// The alert of a key that is not closed, if any, locked for the caller's transaction on
+/// PostgreSQL: two batches on the same alerts take turns instead of colliding (SQLite has
+/// one writer).
 pub async fn active_alert(tx: &mut Tx<'_>, source: &str, key: &str) -> StoreResult<Option<Alert>> {
-    Ok(alert_where(
-        tx,
-        "a.source = $1 AND a.key = $2 AND a.state <> 'closed'",
-        &[source.into(), key.into()],
-    )
-    .await?
-    .into_iter()
-    .next())
+    let cond = match tx.dialect() {
+        crate::tx::Dialect::Postgres => {
+            "a.source = $1 AND a.key = $2 AND a.state <> 'closed' FOR UPDATE OF a"
+        }
+        crate::tx::Dialect::Sqlite => "a.source = $1 AND a.key = $2 AND a.state <> 'closed'",
+    };
+    Ok(alert_where(tx, cond, &[source.into(), key.into()])
+        .await?
+        .into_iter()
+        .next())
 }
 
 /// The newest closed alert of a key, if any.
