@@ -305,7 +305,8 @@ pub async fn recent_events(core: &Core, ctx: &Ctx, limit: i64) -> AppResult<Vec<
 /// events of long-closed alerts. The leader runs it periodically.
 pub async fn sweep(core: &Core) -> AppResult<usize> {
     let now = core.now();
-    core.store
+    let settled = core
+        .store
         .write(async move |tx| {
             let policy = policy_in(tx).await?;
             let mut n = 0;
@@ -337,5 +338,19 @@ pub async fn sweep(core: &Core) -> AppResult<usize> {
             repo::prune_events(tx, before).await?;
             Ok::<_, AppError>(n)
         })
-        .await
+        .await?;
+    // The alerts going on, by state, for /metrics (as of the last sweep).
+    let counts = core
+        .store
+        .read(async |tx| Ok::<_, AppError>(repo::alert_counts(tx).await?))
+        .await?;
+    for state in ["open", "acknowledged", "flapping"] {
+        let n: i64 = counts
+            .iter()
+            .filter(|(s, _, _)| s == state)
+            .map(|(_, _, n)| n)
+            .sum();
+        metrics::gauge!("sigap_alerts_going_on", "state" => state).set(n as f64);
+    }
+    Ok(settled)
 }
