@@ -244,26 +244,30 @@ impl Smtp {
             .map_err(|e| SendError::Permanent(format!("envelope: {e}")))?;
         // A kept connection the server has closed meanwhile fails: then once more on a new
         // one.
-        if let Some(mut conn) = self.idle(o).await {
-            match tokio::time::timeout(TIMEOUT, conn.send(&envelope, raw)).await {
-                Ok(Ok(_)) => {
-                    self.keep(o, conn).await;
-                    return Ok(());
-                }
-                Ok(Err(e)) if e.is_permanent() => {
-                    // The connection is fine; the mail is refused for good.
-                    self.keep(o, conn).await;
-                    return Err(SendError::Permanent(e.to_string()));
-                }
-                _ => {}
+        if let Some(conn) = self.idle(o).await {
+            match self.send_on(o, conn, &envelope, raw).await {
+                Err(SendError::Transient(_)) => {}
+                done => return done,
             }
         }
-        let mut conn = connect(o, &self.trust).await?;
-        match tokio::time::timeout(TIMEOUT, conn.send(&envelope, raw)).await {
+        let conn = connect(o, &self.trust).await?;
+        self.send_on(o, conn, &envelope, raw).await
+    }
+
+    /// Sends on one connection, and keeps it for the next mail unless it failed.
+    async fn send_on(
+        &self,
+        o: &Outbound,
+        mut conn: AsyncSmtpConnection,
+        envelope: &Envelope,
+        raw: &[u8],
+    ) -> Result<(), SendError> {
+        match tokio::time::timeout(TIMEOUT, conn.send(envelope, raw)).await {
             Ok(Ok(_)) => {
                 self.keep(o, conn).await;
                 Ok(())
             }
+            // The connection is fine; the mail is refused for good.
             Ok(Err(e)) if e.is_permanent() => {
                 self.keep(o, conn).await;
                 Err(SendError::Permanent(e.to_string()))

@@ -533,7 +533,7 @@ pub async fn prune_events(tx: &mut Tx<'_>, before: Timestamp) -> StoreResult<u64
 pub async fn ci_by_name(tx: &mut Tx<'_>, name: &str) -> StoreResult<Option<CiId>> {
     tx.query_opt(
         "SELECT id FROM ci WHERE name_key = $1 AND status <> 'retired' ORDER BY id LIMIT 1",
-        &[name.trim().to_lowercase().as_str().into()],
+        &[super::name_key(name).as_str().into()],
     )
     .await?
     .map(|r| r.get(0))
@@ -564,7 +564,7 @@ pub async fn maintenance_reason(
     node: &str,
     now: Timestamp,
 ) -> StoreResult<Option<String>> {
-    let node = node.trim().to_lowercase();
+    let node = super::name_key(node);
     let row = tx
         .query_opt(
             "SELECT reason FROM alert_maintenance WHERE starts_at <= $3 AND ends_at > $3 \

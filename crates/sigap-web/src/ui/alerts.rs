@@ -15,12 +15,6 @@ const REFRESH_SECS: u32 = 15;
 const STATES: &[&str] = &["open", "acknowledged", "flapping", "closed"];
 const SEVERITIES: &[&str] = &["critical", "major", "minor", "warning", "info", "clear"];
 
-fn coded(t: Tr<'_>, prefix: &str, code: &str) -> String {
-    let id = format!("{prefix}-{code}");
-    let text = t.get(&id);
-    if text == id { code.to_owned() } else { text }
-}
-
 /// An alert as a line of the console.
 pub struct AlertLine {
     pub number: String,

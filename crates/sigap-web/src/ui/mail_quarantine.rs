@@ -31,12 +31,6 @@ pub(crate) fn reason_label(t: Tr<'_>, reason: &str) -> String {
     coded(t, "mail-reason", reason)
 }
 
-fn coded(t: Tr<'_>, prefix: &str, code: &str) -> String {
-    let id = format!("{prefix}-{}", code.replace('_', "-"));
-    let text = t.get(&id);
-    if text == id { code.to_owned() } else { text }
-}
-
 /// A size in bytes, as people read it.
 pub(crate) fn size_label(t: Tr<'_>, bytes: i64) -> String {
     if bytes < 1024 {

@@ -60,6 +60,14 @@ pub(crate) fn refusal(chrome: &mut Chrome<'_>, refused: Option<AppError>) -> Sta
     }
 }
 
+/// A code's label, `{prefix}-{code}` in the locale files (underscores as hyphens); an
+/// unknown code as it is.
+pub(crate) fn coded(t: Tr<'_>, prefix: &str, code: &str) -> String {
+    let id = format!("{prefix}-{}", code.replace('_', "-"));
+    let text = t.get(&id);
+    if text == id { code.to_owned() } else { text }
+}
+
 /// A time in the viewer's time zone.
 pub fn when(t: Timestamp, viewer: &Viewer) -> String {
     let tz = viewer
