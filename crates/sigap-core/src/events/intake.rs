@@ -15,11 +15,12 @@ use sha2::{Digest, Sha256};
 use sigap_domain::event::{AlertState, Event, EventError, Flaps, MAX_BATCH, Severity};
 use sigap_domain::process::incident::IncidentState;
 use sigap_domain::task::{ContactType, Priority, StateModel};
-use sigap_domain::{AlertId, EventId, IntegrationId, Role, TaskId};
+use sigap_domain::{AlertId, CiId, EventId, IntegrationId, Role, TaskId};
 use sigap_store::Tx;
 use sigap_store::events::{self as repo, Alert, EventRow};
 use sigap_store::incidents::IncidentExt;
 use sigap_store::task::{RecordFields, TaskFields};
+use std::collections::{HashMap, HashSet};
 
 /// What became of one event of a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,14 +99,23 @@ pub async fn take(
     let mut valid = Vec::new();
     for (i, v) in events.iter().enumerate() {
         match Event::parse(v, now) {
-            Ok(e) => {
-                valid.push((i, e));
+            Ok(event) => {
+                // Keyed and digested here, not in the write (one writer on SQLite).
+                let key = event.key();
+                valid.push(Prepared {
+                    index: i,
+                    digest: digest(&event, &key),
+                    key,
+                    id: EventId::new(),
+                    event,
+                });
                 results.push(None);
             }
             Err(errs) => results.push(Some(Taken::Refused(errs))),
         }
     }
     metrics::counter!("sigap_events_received_total").increment(events.len() as u64);
+    drop(events);
     if !valid.is_empty() {
         let batch = Batch {
             events: valid,
@@ -134,35 +144,281 @@ pub async fn take(
     })
 }
 
+/// A valid event of a request, with its key, digest and id.
+struct Prepared {
+    index: usize,
+    event: Event,
+    key: String,
+    digest: String,
+    id: EventId,
+}
+
 /// The valid events of a request, owned (the write may run again).
 struct Batch {
-    events: Vec<(usize, Event)>,
+    events: Vec<Prepared>,
     integration: Option<IntegrationId>,
     group: Option<String>,
     now: Timestamp,
 }
 
+/// An alert the batch reads or writes, as it stands after the events so far.
+struct Slot {
+    alert: Alert,
+    /// Opened by this batch (to be inserted).
+    new: bool,
+    /// An event of the batch folded into it (to be written).
+    touched: bool,
+    /// A firing event folded into it: whether maintenance holds it back is looked at now.
+    fired: bool,
+    /// Reopened by this batch: its incident, if resolved meanwhile, is no longer its own.
+    reopened: bool,
+}
+
+/// What became of one event, before the alerts are numbered.
+enum Fate {
+    Opened(usize),
+    Updated(usize),
+    Cleared(usize),
+    Nothing,
+    /// Kept before, with its alert's number.
+    Known(Option<String>),
+    /// The same as an earlier event of the batch (its place in the batch's fates).
+    SameAs(usize),
+}
+
+/// The alerts of a batch's keys: each key's latest alert (going on, or the last closed).
+struct Alerts {
+    slots: Vec<Slot>,
+    by_key: HashMap<(String, String), usize>,
+}
+
+impl Alerts {
+    fn add(&mut self, alert: Alert, new: bool) -> usize {
+        let at = self.slots.len();
+        self.by_key
+            .insert((alert.source.clone(), alert.key.clone()), at);
+        self.slots.push(Slot {
+            alert,
+            new,
+            touched: new,
+            fired: new,
+            reopened: false,
+        });
+        at
+    }
+}
+
+/// Takes a batch in, set by set: the digests kept before, the alerts of its keys, and the
+/// new alerts' CIs each read at once; the events folded into their alerts in memory, in
+/// the order sent; then the alerts and events written at once. Only alerts that may open
+/// or resolve an incident are looked at again.
 async fn take_in(tx: &mut Tx<'_>, b: &Batch) -> AppResult<Vec<(usize, Taken)>> {
     let policy = policy_in(tx).await?;
-    let mut out = Vec::with_capacity(b.events.len());
-    // The alerts the batch touched, and whether it opened them.
-    let mut touched: Vec<(AlertId, bool)> = Vec::new();
-    for (i, e) in &b.events {
-        let t = take_one(tx, &policy, b, e, &mut touched).await?;
-        out.push((*i, t));
+    let digests: Vec<&str> = b.events.iter().map(|p| p.digest.as_str()).collect();
+    let known: HashMap<String, Option<String>> = repo::known_digests(tx, &digests)
+        .await?
+        .into_iter()
+        .collect();
+    let mut keys: Vec<(&str, &str)> = Vec::new();
+    let mut seen_keys = HashSet::new();
+    for p in &b.events {
+        if !known.contains_key(&p.digest) && seen_keys.insert((&p.event.source, &p.key)) {
+            keys.push((&p.event.source, &p.key));
+        }
     }
+    let mut alerts = Alerts {
+        slots: Vec::new(),
+        by_key: HashMap::with_capacity(keys.len()),
+    };
+    for a in repo::active_alerts(tx, &keys).await? {
+        alerts.add(a, false);
+    }
+    let closed: Vec<(&str, &str)> = keys
+        .iter()
+        .filter(|(s, k)| {
+            !alerts
+                .by_key
+                .contains_key(&((*s).to_owned(), (*k).to_owned()))
+        })
+        .copied()
+        .collect();
+    for a in repo::last_closed_alerts(tx, &closed).await? {
+        alerts.add(a, false);
+    }
+
+    // The events, in the order sent.
+    let mut fates: Vec<Fate> = Vec::with_capacity(b.events.len());
+    let mut rows: Vec<EventRow> = Vec::with_capacity(b.events.len());
+    let mut first_of: HashMap<&str, usize> = HashMap::with_capacity(b.events.len());
+    for p in &b.events {
+        if let Some(number) = known.get(&p.digest) {
+            fates.push(Fate::Known(number.clone()));
+            continue;
+        }
+        if let Some(&first) = first_of.get(p.digest.as_str()) {
+            fates.push(Fate::SameAs(first));
+            continue;
+        }
+        first_of.insert(&p.digest, fates.len());
+        let (fate, outcome) = fold(&mut alerts, &policy, b, p);
+        let alert_id = match fate {
+            Fate::Opened(s) | Fate::Updated(s) | Fate::Cleared(s) => {
+                alerts.slots.get(s).map(|s| s.alert.id)
+            }
+            _ => None,
+        };
+        rows.push(event_row(p, alert_id, b, outcome));
+        fates.push(fate);
+    }
+
+    // The new alerts' numbers and CIs; what holds back the alerts that fired.
+    let new: Vec<usize> = (0..alerts.slots.len())
+        .filter(|&s| alerts.slots[s].new)
+        .collect();
+    if !new.is_empty() {
+        let first = sigap_store::task::reserve_numbers(tx, "ALT", new.len() as i64).await?;
+        let mut nodes: Vec<&str> = Vec::new();
+        for (n, &s) in new.iter().enumerate() {
+            alerts.slots[s].alert.number = format!("ALT{:07}", first + n as i64);
+        }
+        let mut seen_nodes = HashSet::new();
+        for &s in &new {
+            let node = alerts.slots[s].alert.node.as_str();
+            if seen_nodes.insert(node) {
+                nodes.push(node);
+            }
+        }
+        let cis: HashMap<String, CiId> =
+            repo::cis_by_names(tx, &nodes).await?.into_iter().collect();
+        for &s in &new {
+            let a = &mut alerts.slots[s].alert;
+            a.ci_id = cis.get(&sigap_store::name_key(&a.node)).copied();
+        }
+    }
+    if alerts.slots.iter().any(|s| s.fired) {
+        let maintenance = repo::Maintenance::at(tx, b.now).await?;
+        for s in alerts.slots.iter_mut().filter(|s| s.fired) {
+            s.alert.maintenance = maintenance.reason(s.alert.ci_id, &s.alert.node);
+        }
+    }
+    for s in alerts.slots.iter_mut().filter(|s| s.reopened) {
+        if let Some(inc) = s.alert.incident_id {
+            if !incident_active(tx, inc).await? {
+                s.alert.incident_id = None;
+                s.alert.parent_id = None;
+            }
+        }
+    }
+
+    // Written at once: a count short means another transaction wrote meanwhile, and the
+    // whole batch runs again.
+    let opened: Vec<&Alert> = alerts
+        .slots
+        .iter()
+        .filter(|s| s.new)
+        .map(|s| &s.alert)
+        .collect();
+    if repo::insert_alerts(tx, &opened).await? != opened.len() as u64 {
+        return Err(AppError::Contention);
+    }
+    let changed: Vec<&Alert> = alerts
+        .slots
+        .iter()
+        .filter(|s| s.touched && !s.new)
+        .map(|s| &s.alert)
+        .collect();
+    if repo::update_alerts(tx, &changed).await? != changed.len() as u64 {
+        return Err(AppError::Contention);
+    }
+    if repo::insert_events(tx, &rows).await? != rows.len() as u64 {
+        return Err(AppError::Contention);
+    }
+
     // Incidents opened and resolved once the batch's alerts are written, so that a group's
     // alerts find their primary.
-    for (id, opened) in touched {
-        if opened {
-            correlate(tx, &policy, id, b.now).await?;
+    for s in alerts.slots.iter().filter(|s| s.touched) {
+        if s.new {
+            correlate(tx, &policy, s.alert.id, b.now).await?;
         }
-        settle(tx, &policy, id, b.now).await?;
+        if s.new || may_settle(&s.alert, &policy) {
+            settle(tx, &policy, s.alert.id, b.now).await?;
+        }
     }
     if let Some(id) = b.integration {
         repo::touch_integration(tx, id, b.now).await?;
     }
+
+    let number = |s: usize| {
+        alerts
+            .slots
+            .get(s)
+            .map(|s| s.alert.number.clone())
+            .unwrap_or_default()
+    };
+    let mut out: Vec<(usize, Taken)> = Vec::with_capacity(fates.len());
+    for (p, fate) in b.events.iter().zip(&fates) {
+        let taken = match fate {
+            Fate::Opened(s) => Taken::Alert {
+                alert: number(*s),
+                opened: true,
+            },
+            Fate::Updated(s) => Taken::Alert {
+                alert: number(*s),
+                opened: false,
+            },
+            Fate::Cleared(s) => Taken::Cleared { alert: number(*s) },
+            Fate::Nothing => Taken::NothingToClear,
+            Fate::Known(alert) => Taken::Duplicate {
+                alert: alert.clone(),
+            },
+            Fate::SameAs(first) => Taken::Duplicate {
+                alert: match fates.get(*first) {
+                    Some(Fate::Opened(s) | Fate::Updated(s) | Fate::Cleared(s)) => Some(number(*s)),
+                    _ => None,
+                },
+            },
+        };
+        out.push((p.index, taken));
+    }
     Ok(out)
+}
+
+/// Whether `settle` may act on an alert as it stands: an open alert that should have an
+/// incident and has none, or a closed one whose incident may resolve.
+fn may_settle(a: &Alert, policy: &Policy) -> bool {
+    let severity = Severity::parse(&a.severity).unwrap_or(Severity::Info);
+    (a.state == AlertState::Open.code()
+        && a.incident_id.is_none()
+        && a.maintenance.is_none()
+        && policy.open_incidents
+        && severity.at_least(policy.incident_threshold))
+        || (a.state == AlertState::Closed.code()
+            && policy.resolve_on_clear
+            && a.incident_id.is_some())
+}
+
+/// An event as kept.
+fn event_row(p: &Prepared, alert_id: Option<AlertId>, b: &Batch, outcome: &str) -> EventRow {
+    let e = &p.event;
+    EventRow {
+        id: p.id,
+        digest: p.digest.clone(),
+        alert_id,
+        integration_id: b.integration,
+        received_at: b.now,
+        time: e.time,
+        source: e.source.clone(),
+        node: e.node.clone(),
+        resource: e.resource.clone(),
+        kind: e.kind.clone(),
+        metric: e.metric.clone(),
+        severity: e.severity.code().to_owned(),
+        message: e.message.clone(),
+        description: e.description.clone(),
+        message_key: e.message_key.clone(),
+        additional: Value::Object(e.additional.clone()),
+        outcome: outcome.to_owned(),
+    }
 }
 
 /// What makes the same event sent twice the one event.
@@ -182,124 +438,68 @@ fn digest(e: &Event, key: &str) -> String {
     hex::encode(h.finalize())
 }
 
-/// Where a firing event goes: the alert going on, one closed a moment ago, or a new one.
-enum Target {
-    Active(Alert),
-    Reopen(Alert),
-    New(AlertId),
-    /// A clear with nothing going on.
-    Nothing,
-}
-
-async fn take_one(
-    tx: &mut Tx<'_>,
-    policy: &Policy,
-    b: &Batch,
-    e: &Event,
-    touched: &mut Vec<(AlertId, bool)>,
-) -> AppResult<Taken> {
-    let key = e.key();
+/// Folds one event into its key's alert, in memory: the alert going on, one closed a
+/// moment ago (reopened), or a new one. Its fate, and the outcome kept with it.
+fn fold(alerts: &mut Alerts, policy: &Policy, b: &Batch, p: &Prepared) -> (Fate, &'static str) {
+    let e = &p.event;
     let now = b.now;
-    let target = match repo::active_alert(tx, &e.source, &key).await? {
-        Some(a) => Target::Active(a),
-        None if e.severity == Severity::Clear => Target::Nothing,
-        None => match repo::last_closed_alert(tx, &e.source, &key).await? {
-            Some(a)
-                if now.duration_since(a.last_at)
-                    <= SignedDuration::from_secs(policy.reopen_secs) =>
-            {
-                Target::Reopen(a)
-            }
-            _ => Target::New(AlertId::new()),
-        },
-    };
-    let alert_id = match &target {
-        Target::Active(a) | Target::Reopen(a) => Some(a.id),
-        Target::New(id) => Some(*id),
-        Target::Nothing => None,
-    };
-    let row = EventRow {
-        id: EventId::new(),
-        digest: digest(e, &key),
-        alert_id,
-        integration_id: b.integration,
-        received_at: now,
-        time: e.time,
-        source: e.source.clone(),
-        node: e.node.clone(),
-        resource: e.resource.clone(),
-        kind: e.kind.clone(),
-        metric: e.metric.clone(),
-        severity: e.severity.code().to_owned(),
-        message: e.message.clone(),
-        description: e.description.clone(),
-        message_key: e.message_key.clone(),
-        additional: Value::Object(e.additional.clone()),
-        outcome: match (&target, e.severity) {
-            (Target::Nothing, _) => "no_alert",
-            (_, Severity::Clear) => "cleared",
-            _ => "alert",
-        }
-        .to_owned(),
-    };
-    if !repo::insert_event(tx, &row).await? {
-        let before = repo::event_by_digest(tx, &row.digest).await?;
-        let alert = match before.and_then(|r| r.alert_id) {
-            Some(id) => Some(repo::alert(tx, id).await?.number),
-            None => None,
-        };
-        return Ok(Taken::Duplicate { alert });
-    }
+    let current = alerts
+        .by_key
+        .get(&(e.source.clone(), p.key.clone()))
+        .copied();
+    let closed = AlertState::Closed.code();
     let flaps = |a: &Alert| {
         a.flap_since.map(|since| Flaps {
             count: a.flap_count,
             since,
         })
     };
-    match target {
-        Target::Nothing => Ok(Taken::NothingToClear),
-        Target::Active(mut a) => {
+    let cleared = e.severity == Severity::Clear;
+    match current {
+        Some(s) if alerts.slots[s].alert.state != closed => {
+            let slot = &mut alerts.slots[s];
+            slot.touched = true;
+            let a = &mut slot.alert;
             a.event_count = a.event_count.saturating_add(1);
             a.last_at = a.last_at.max(e.time);
             a.updated_at = now;
             let was_clear = a.severity == Severity::Clear.code();
             a.severity = e.severity.code().to_owned();
-            let cleared = e.severity == Severity::Clear;
             if cleared {
                 // A change of state: it closes, unless that makes it flap.
-                let f = policy.flap.changed(flaps(&a), now);
+                let f = policy.flap.changed(flaps(a), now);
                 (a.flap_count, a.flap_since) = (f.count, Some(f.since));
                 a.state_changed_at = now;
                 if a.state != AlertState::Flapping.code() {
                     if policy.flap.flapping(f) {
                         a.state = AlertState::Flapping.code().to_owned();
                     } else {
-                        a.state = AlertState::Closed.code().to_owned();
+                        a.state = closed.to_owned();
                         a.closed_at = Some(now);
                     }
                 }
+                (Fate::Cleared(s), "cleared")
             } else {
                 // A flapping alert that was off goes on again: one more change.
                 if a.state == AlertState::Flapping.code() && was_clear {
-                    let f = policy.flap.changed(flaps(&a), now);
+                    let f = policy.flap.changed(flaps(a), now);
                     (a.flap_count, a.flap_since) = (f.count, Some(f.since));
                     a.state_changed_at = now;
                 }
-                fired(tx, &mut a, e, now).await?;
+                fired(slot, e);
+                (Fate::Updated(s), "alert")
             }
-            write_alert(tx, &a).await?;
-            touched.push((a.id, false));
-            Ok(if cleared {
-                Taken::Cleared { alert: a.number }
-            } else {
-                Taken::Alert {
-                    alert: a.number,
-                    opened: false,
-                }
-            })
         }
-        Target::Reopen(mut a) => {
-            let f = policy.flap.changed(flaps(&a), now);
+        _ if cleared => (Fate::Nothing, "no_alert"),
+        Some(s)
+            if now.duration_since(alerts.slots[s].alert.last_at)
+                <= SignedDuration::from_secs(policy.reopen_secs) =>
+        {
+            let slot = &mut alerts.slots[s];
+            slot.touched = true;
+            slot.reopened = true;
+            let a = &mut slot.alert;
+            let f = policy.flap.changed(flaps(a), now);
             (a.flap_count, a.flap_since) = (f.count, Some(f.since));
             a.state = if policy.flap.flapping(f) {
                 AlertState::Flapping
@@ -316,29 +516,16 @@ async fn take_one(
             a.last_at = a.last_at.max(e.time);
             a.updated_at = now;
             a.severity = e.severity.code().to_owned();
-            // Its incident, if resolved meanwhile, stays resolved: a new one may open.
-            if let Some(inc) = a.incident_id {
-                if !incident_active(tx, inc).await? {
-                    a.incident_id = None;
-                    a.parent_id = None;
-                }
-            }
-            fired(tx, &mut a, e, now).await?;
-            write_alert(tx, &a).await?;
-            touched.push((a.id, false));
-            Ok(Taken::Alert {
-                alert: a.number,
-                opened: false,
-            })
+            fired(slot, e);
+            (Fate::Updated(s), "alert")
         }
-        Target::New(id) => {
-            let number = sigap_store::task::next_number(tx, "ALT").await?;
-            let ci = repo::ci_by_name(tx, &e.node).await?;
-            let mut a = Alert {
-                id,
-                number,
+        _ => {
+            let a = Alert {
+                id: AlertId::new(),
+                // Numbered, and bound to its CI, once the batch is folded.
+                number: String::new(),
                 source: e.source.clone(),
-                key,
+                key: p.key.clone(),
                 state: AlertState::Open.code().to_owned(),
                 severity: e.severity.code().to_owned(),
                 worst: e.severity.code().to_owned(),
@@ -348,7 +535,7 @@ async fn take_one(
                 metric: e.metric.clone(),
                 message: e.title(),
                 description: e.description.clone(),
-                ci_id: ci,
+                ci_id: None,
                 ci_name: None,
                 incident_id: None,
                 incident_number: None,
@@ -369,20 +556,15 @@ async fn take_one(
                 updated_at: now,
                 version: 1,
             };
-            a.maintenance = repo::maintenance_reason(tx, a.ci_id, &a.node, now).await?;
-            repo::insert_alert(tx, &a).await?;
-            touched.push((a.id, true));
-            Ok(Taken::Alert {
-                alert: a.number,
-                opened: true,
-            })
+            (Fate::Opened(alerts.add(a, true)), "alert")
         }
     }
 }
 
-/// A firing event on an alert going on: its words, its worst severity, and whether it is
-/// held back by maintenance now.
-async fn fired(tx: &mut Tx<'_>, a: &mut Alert, e: &Event, now: Timestamp) -> AppResult<()> {
+/// A firing event on an alert going on: its words and its worst severity (whether it is
+/// held back by maintenance is looked at once the batch is folded).
+fn fired(slot: &mut Slot, e: &Event) {
+    let a = &mut slot.alert;
     if !e.message.is_empty() {
         a.message = e.message.clone();
     }
@@ -393,8 +575,7 @@ async fn fired(tx: &mut Tx<'_>, a: &mut Alert, e: &Event, now: Timestamp) -> App
     if e.severity.at_least(worst) {
         a.worst = e.severity.code().to_owned();
     }
-    a.maintenance = repo::maintenance_reason(tx, a.ci_id, &a.node, now).await?;
-    Ok(())
+    slot.fired = true;
 }
 
 pub(super) async fn write_alert(tx: &mut Tx<'_>, a: &Alert) -> AppResult<()> {

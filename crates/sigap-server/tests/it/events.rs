@@ -23,6 +23,7 @@ both!(
     scheduled_changes_hold_alerts_back_and_related_cis_correlate,
     the_console_lists_refreshes_and_works_alerts_in_both_languages,
     an_accepted_event_survives_kill_9,
+    a_batch_folds_in_the_order_sent_and_a_thousand_go_at_once,
 );
 
 async fn post_events(
@@ -1093,5 +1094,92 @@ async fn an_accepted_event_survives_kill_9(app: TestApp) -> anyhow::Result<()> {
         &missing[..missing.len().min(5)]
     );
     assert!(kept.len() <= sent, "{} kept of {sent} sent", kept.len());
+    Ok(())
+}
+
+/// A batch is folded in the order sent, as if its events came one by one: a key that fires,
+/// clears and fires again in one batch reopens its alert; the same event twice in a batch is
+/// one event; a thousand events on a thousand alerts go in one request, and the same
+/// thousand again make nothing, with each duplicate naming its alert.
+async fn a_batch_folds_in_the_order_sent_and_a_thousand_go_at_once(
+    app: TestApp,
+) -> anyhow::Result<()> {
+    let t = app.admin_token.clone();
+    let at = |m: u32| format!("2026-12-04T09:{m:02}:00Z");
+    // No times given: each is the time received, the same for the whole batch (and near
+    // enough for the alert that clears to reopen).
+    let fire = ev("app01", "warning", "queue long");
+    let clear = ev("app01", "clear", "queue short");
+    let again = ev("app01", "minor", "queue long again");
+    let lone_clear = ev("app02", "clear", "nothing was wrong");
+    let v = accepted(
+        &app,
+        &t,
+        json!([fire.clone(), clear, fire, again, lone_clear]),
+    )
+    .await?;
+    let r = &v["results"];
+    assert_eq!(r[0]["outcome"], "opened", "{v}");
+    assert_eq!(r[1]["outcome"], "cleared", "{v}");
+    // The same event as the first, within the batch: one event, of the first's alert.
+    assert_eq!(r[2]["status"], "duplicate", "{v}");
+    assert_eq!(r[2]["alert"], r[0]["alert"], "{v}");
+    // Firing again a moment after it cleared: the alert reopens, it is not a new one.
+    assert_eq!(r[3]["outcome"], "updated", "{v}");
+    assert_eq!(r[3]["alert"], r[0]["alert"], "{v}");
+    assert_eq!(r[4]["outcome"], "nothing_to_clear", "{v}");
+    assert_eq!(
+        (v["accepted"].clone(), v["duplicates"].clone()),
+        (json!(4), json!(1))
+    );
+    let number = r[0]["alert"].as_str().unwrap_or_default().to_owned();
+    let d = get(&app, &format!("/alerts/{number}"), &t).await?;
+    assert_eq!(d["state"], "open", "{d}");
+    assert_eq!(d["event_count"], 3, "{d}");
+    assert_eq!(d["severity"], "minor", "{d}");
+    assert_eq!(d["message"], "queue long again", "{d}");
+
+    // A thousand events on a thousand alerts, then the same thousand again.
+    let batch: Vec<Value> = (0..1000)
+        .map(|i| {
+            json!({"source": "bench", "node": format!("node-{i:04}"), "type": "cpu",
+                   "severity": "warning", "message": "CPU above 90%", "time": at(10)})
+        })
+        .collect();
+    let v = accepted(&app, &t, Value::Array(batch.clone())).await?;
+    assert_eq!(v["accepted"], 1000, "{}", v["accepted"]);
+    let numbers: std::collections::HashSet<&str> = v["results"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|r| r["alert"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(numbers.len(), 1000);
+    let again = accepted(&app, &t, Value::Array(batch.clone())).await?;
+    assert_eq!(again["duplicates"], 1000, "{}", again["duplicates"]);
+    assert_eq!(again["results"][999]["alert"], v["results"][999]["alert"]);
+    // A second later, every alert fires again: a thousand updates, no new alert.
+    let later: Vec<Value> = batch
+        .into_iter()
+        .map(|mut e| {
+            e["time"] = json!(at(11));
+            e
+        })
+        .collect();
+    let v = accepted(&app, &t, Value::Array(later)).await?;
+    assert_eq!(v["accepted"], 1000);
+    let updated = v["results"]
+        .as_array()
+        .map(|a| a.iter().filter(|r| r["outcome"] == "updated").count())
+        .unwrap_or_default();
+    assert_eq!(updated, 1000);
+    let d = get(
+        &app,
+        &format!(
+            "/alerts/{}",
+            v["results"][500]["alert"].as_str().unwrap_or_default()
+        ),
+        &t,
+    )
+    .await?;
+    assert_eq!(d["event_count"], 2, "{d}");
     Ok(())
 }

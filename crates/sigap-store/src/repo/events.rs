@@ -102,38 +102,6 @@ async fn alert_where(tx: &mut Tx<'_>, cond: &str, params: &[P<'_>]) -> StoreResu
         .collect()
 }
 
-/// The alert of a key that is not closed, if any, locked for the caller's transaction on
-/// PostgreSQL: two batches on the same alerts take turns instead of colliding (SQLite has
-/// one writer).
-pub async fn active_alert(tx: &mut Tx<'_>, source: &str, key: &str) -> StoreResult<Option<Alert>> {
-    let cond = match tx.dialect() {
-        crate::tx::Dialect::Postgres => {
-            "a.source = $1 AND a.key = $2 AND a.state <> 'closed' FOR UPDATE OF a"
-        }
-        crate::tx::Dialect::Sqlite => "a.source = $1 AND a.key = $2 AND a.state <> 'closed'",
-    };
-    Ok(alert_where(tx, cond, &[source.into(), key.into()])
-        .await?
-        .into_iter()
-        .next())
-}
-
-/// The newest closed alert of a key, if any.
-pub async fn last_closed_alert(
-    tx: &mut Tx<'_>,
-    source: &str,
-    key: &str,
-) -> StoreResult<Option<Alert>> {
-    Ok(alert_where(
-        tx,
-        "a.source = $1 AND a.key = $2 AND a.state = 'closed' ORDER BY a.last_at DESC LIMIT 1",
-        &[source.into(), key.into()],
-    )
-    .await?
-    .into_iter()
-    .next())
-}
-
 pub async fn alert(tx: &mut Tx<'_>, id: AlertId) -> StoreResult<Alert> {
     alert_where(tx, "a.id = $1", &[id.into()])
         .await?
@@ -212,51 +180,6 @@ pub async fn flapping(tx: &mut Tx<'_>, limit: i64) -> StoreResult<Vec<Alert>> {
         &[limit.into()],
     )
     .await
-}
-
-/// Writes a new alert.
-pub async fn insert_alert(tx: &mut Tx<'_>, a: &Alert) -> StoreResult<()> {
-    tx.execute(
-        "INSERT INTO alert (id, number, source, key, state, severity, worst, node, resource, kind, \
-         metric, message, description, ci_id, incident_id, group_key, parent_id, event_count, \
-         first_at, last_at, flap_count, flap_since, state_changed_at, maintenance, acknowledged_by, \
-         acknowledged_at, closed_at, created_at, updated_at, version) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
-         $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, 1)",
-        &[
-            a.id.into(),
-            a.number.as_str().into(),
-            a.source.as_str().into(),
-            a.key.as_str().into(),
-            a.state.as_str().into(),
-            a.severity.as_str().into(),
-            a.worst.as_str().into(),
-            a.node.as_str().into(),
-            a.resource.as_str().into(),
-            a.kind.as_str().into(),
-            a.metric.as_str().into(),
-            a.message.as_str().into(),
-            a.description.as_str().into(),
-            a.ci_id.into(),
-            a.incident_id.into(),
-            a.group_key.as_deref().into(),
-            a.parent_id.into(),
-            a.event_count.into(),
-            a.first_at.into(),
-            a.last_at.into(),
-            a.flap_count.into(),
-            a.flap_since.into(),
-            a.state_changed_at.into(),
-            a.maintenance.as_deref().into(),
-            a.acknowledged_by.into(),
-            a.acknowledged_at.into(),
-            a.closed_at.into(),
-            a.created_at.into(),
-            a.updated_at.into(),
-        ],
-    )
-    .await?;
-    Ok(())
 }
 
 /// Writes an alert's changing fields over the stored ones at `a.version`; whether it was
@@ -446,50 +369,6 @@ fn event_row(r: &Row) -> StoreResult<EventRow> {
     })
 }
 
-/// Keeps an event unless one of its digest is kept already: whether it was new. (On
-/// PostgreSQL a second transaction keeping the same digest waits for the first.)
-pub async fn insert_event(tx: &mut Tx<'_>, e: &EventRow) -> StoreResult<bool> {
-    let row = tx
-        .query_opt(
-            "INSERT INTO event (id, digest, alert_id, integration_id, received_at, time, source, node, \
-             resource, kind, metric, severity, message, description, message_key, additional, outcome) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
-             ON CONFLICT (digest) DO NOTHING RETURNING id",
-            &[
-                e.id.into(),
-                e.digest.as_str().into(),
-                e.alert_id.into(),
-                e.integration_id.into(),
-                e.received_at.into(),
-                e.time.into(),
-                e.source.as_str().into(),
-                e.node.as_str().into(),
-                e.resource.as_str().into(),
-                e.kind.as_str().into(),
-                e.metric.as_str().into(),
-                e.severity.as_str().into(),
-                e.message.as_str().into(),
-                e.description.as_str().into(),
-                e.message_key.as_deref().into(),
-                (&e.additional).into(),
-                e.outcome.as_str().into(),
-            ],
-        )
-        .await?;
-    Ok(row.is_some())
-}
-
-/// The alert a kept event of this digest went to, if the digest is kept.
-pub async fn event_by_digest(tx: &mut Tx<'_>, digest: &str) -> StoreResult<Option<EventRow>> {
-    tx.query_opt(
-        &format!("SELECT {EVENT_COLUMNS} FROM event WHERE digest = $1"),
-        &[digest.into()],
-    )
-    .await?
-    .map(|r| event_row(&r))
-    .transpose()
-}
-
 /// An alert's events, newest first, at most `limit`.
 pub async fn events_of(tx: &mut Tx<'_>, alert: AlertId, limit: i64) -> StoreResult<Vec<EventRow>> {
     tx.query(
@@ -529,17 +408,6 @@ pub async fn prune_events(tx: &mut Tx<'_>, before: Timestamp) -> StoreResult<u64
 
 // ----- what events refer to -----
 
-/// A CI by its name (the node an event names), retired ones aside.
-pub async fn ci_by_name(tx: &mut Tx<'_>, name: &str) -> StoreResult<Option<CiId>> {
-    tx.query_opt(
-        "SELECT id FROM ci WHERE name_key = $1 AND status <> 'retired' ORDER BY id LIMIT 1",
-        &[super::name_key(name).as_str().into()],
-    )
-    .await?
-    .map(|r| r.get(0))
-    .transpose()
-}
-
 /// The criticality of the most critical service a CI serves directly, if any.
 pub async fn ci_criticality(
     tx: &mut Tx<'_>,
@@ -564,30 +432,7 @@ pub async fn maintenance_reason(
     node: &str,
     now: Timestamp,
 ) -> StoreResult<Option<String>> {
-    let node = super::name_key(node);
-    let row = tx
-        .query_opt(
-            "SELECT reason FROM alert_maintenance WHERE starts_at <= $3 AND ends_at > $3 \
-             AND ((ci_id IS NOT NULL AND ci_id = $1) OR (node IS NOT NULL AND node = $2)) \
-             ORDER BY starts_at LIMIT 1",
-            &[ci.into(), node.as_str().into(), now.into()],
-        )
-        .await?;
-    if let Some(r) = row {
-        return Ok(Some(r.get(0)?));
-    }
-    let Some(ci) = ci else { return Ok(None) };
-    let row = tx
-        .query_opt(
-            "SELECT t.number FROM change_ci x JOIN task t ON t.id = x.change_id \
-             JOIN change_request c ON c.task_id = t.id \
-             WHERE x.ci_id = $1 AND t.state IN ('scheduled', 'implement') \
-             AND c.planned_start <= $2 AND c.planned_end > $2 ORDER BY c.planned_start LIMIT 1",
-            &[ci.into(), now.into()],
-        )
-        .await?;
-    row.map(|r| r.get::<String>(0).map(|n| format!("change {n}")))
-        .transpose()
+    Ok(Maintenance::at(tx, now).await?.reason(ci, node))
 }
 
 // ----- integrations -----
@@ -794,4 +639,304 @@ pub async fn delete_window(tx: &mut Tx<'_>, id: MaintenanceWindowId) -> StoreRes
         .execute("DELETE FROM alert_maintenance WHERE id = $1", &[id.into()])
         .await?
         > 0)
+}
+
+// ----- a batch of events at once -----
+
+/// The alerts of the batch as bare rows (no names of what they refer to: intake needs none).
+const ALERT_BARE_COLUMNS: &str = "a.id, a.number, a.source, a.key, a.state, a.severity, a.worst, a.node, \
+    a.resource, a.kind, a.metric, a.message, a.description, a.ci_id, CAST(NULL AS TEXT), a.incident_id, \
+    CAST(NULL AS TEXT), a.group_key, a.parent_id, CAST(NULL AS TEXT), a.event_count, a.first_at, a.last_at, \
+    a.flap_count, a.flap_since, a.state_changed_at, a.maintenance, a.acknowledged_by, a.acknowledged_at, \
+    a.closed_at, a.created_at, a.updated_at, a.version";
+
+/// `(source, key)` pairs as one JSON parameter: an array of two-element arrays.
+fn key_list(keys: &[(&str, &str)]) -> serde_json::Value {
+    serde_json::Value::Array(
+        keys.iter()
+            .map(|(s, k)| serde_json::json!([s, k]))
+            .collect(),
+    )
+}
+
+/// The rows of a JSON array parameter `$1` as `j`, with `{s}` and `{k}` the first and second
+/// element of each (an array of pairs), in each dialect.
+fn pairs_from(tx: &Tx<'_>) -> (&'static str, &'static str, &'static str) {
+    match tx.dialect() {
+        crate::tx::Dialect::Sqlite => ("json_each($1) j", "j.value ->> 0", "j.value ->> 1"),
+        crate::tx::Dialect::Postgres => ("jsonb_array_elements($1::jsonb) j", "j ->> 0", "j ->> 1"),
+    }
+}
+
+/// The texts of a JSON array parameter `$1` as `j`, and the text of each, in each dialect.
+fn texts_from(tx: &Tx<'_>) -> (&'static str, &'static str) {
+    match tx.dialect() {
+        crate::tx::Dialect::Sqlite => ("json_each($1) j", "j.value"),
+        crate::tx::Dialect::Postgres => ("jsonb_array_elements_text($1::jsonb) j(v)", "j.v"),
+    }
+}
+
+/// The alerts going on (not closed) of these keys, locked for the caller's transaction on
+/// PostgreSQL, in the order of their ids: two batches on the same alerts take turns
+/// instead of colliding (SQLite has one writer).
+pub async fn active_alerts(tx: &mut Tx<'_>, keys: &[(&str, &str)]) -> StoreResult<Vec<Alert>> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (from, s, k) = pairs_from(tx);
+    let lock = match tx.dialect() {
+        crate::tx::Dialect::Postgres => " ORDER BY a.id FOR UPDATE OF a",
+        crate::tx::Dialect::Sqlite => "",
+    };
+    let sql = format!(
+        "SELECT {ALERT_BARE_COLUMNS} FROM {from} JOIN alert a ON a.source = {s} AND a.key = {k} \
+         WHERE a.state <> 'closed'{lock}"
+    );
+    let list = key_list(keys);
+    tx.query(&sql, &[(&list).into()])
+        .await?
+        .iter()
+        .map(alert_row)
+        .collect()
+}
+
+/// The newest closed alert of each of these keys that has one.
+pub async fn last_closed_alerts(tx: &mut Tx<'_>, keys: &[(&str, &str)]) -> StoreResult<Vec<Alert>> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (from, s, k) = pairs_from(tx);
+    let sql = format!(
+        "SELECT {ALERT_BARE_COLUMNS} FROM {from} JOIN alert a ON a.id = \
+         (SELECT x.id FROM alert x WHERE x.source = {s} AND x.key = {k} AND x.state = 'closed' \
+          ORDER BY x.last_at DESC LIMIT 1)"
+    );
+    let list = key_list(keys);
+    tx.query(&sql, &[(&list).into()])
+        .await?
+        .iter()
+        .map(alert_row)
+        .collect()
+}
+
+/// Of these digests, those kept already, each with the number of its event's alert (if it
+/// had one).
+pub async fn known_digests(
+    tx: &mut Tx<'_>,
+    digests: &[&str],
+) -> StoreResult<Vec<(String, Option<String>)>> {
+    if digests.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (from, v) = texts_from(tx);
+    let sql = format!(
+        "SELECT e.digest, a.number FROM {from} JOIN event e ON e.digest = {v} \
+         LEFT JOIN alert a ON a.id = e.alert_id"
+    );
+    let list = serde_json::Value::from(digests.to_vec());
+    tx.query(&sql, &[(&list).into()])
+        .await?
+        .iter()
+        .map(|r| Ok((r.get(0)?, r.get(1)?)))
+        .collect()
+}
+
+/// The CI each of these node names is (by name, retired ones aside), for those that are one.
+pub async fn cis_by_names(tx: &mut Tx<'_>, names: &[&str]) -> StoreResult<Vec<(String, CiId)>> {
+    if names.is_empty() {
+        return Ok(Vec::new());
+    }
+    let keys: Vec<String> = names.iter().map(|n| super::name_key(n)).collect();
+    let (from, v) = texts_from(tx);
+    let sql = format!(
+        "SELECT {v}, (SELECT c.id FROM ci c WHERE c.name_key = {v} AND c.status <> 'retired' \
+         ORDER BY c.id LIMIT 1) FROM {from}"
+    );
+    let list = serde_json::Value::from(keys);
+    let mut out = Vec::new();
+    for r in tx.query(&sql, &[(&list).into()]).await? {
+        if let Some(id) = r.get::<Option<CiId>>(1)? {
+            out.push((r.get(0)?, id));
+        }
+    }
+    Ok(out)
+}
+
+const EVENT_INSERT: &str = "INSERT INTO event (id, digest, alert_id, integration_id, received_at, \
+    time, source, node, resource, kind, metric, severity, message, description, message_key, \
+    additional, outcome) VALUES ";
+
+fn event_params<'a>(e: &'a EventRow, out: &mut Vec<P<'a>>) {
+    out.extend::<[P<'a>; _]>([
+        e.id.into(),
+        e.digest.as_str().into(),
+        e.alert_id.into(),
+        e.integration_id.into(),
+        e.received_at.into(),
+        e.time.into(),
+        e.source.as_str().into(),
+        e.node.as_str().into(),
+        e.resource.as_str().into(),
+        e.kind.as_str().into(),
+        e.metric.as_str().into(),
+        e.severity.as_str().into(),
+        e.message.as_str().into(),
+        e.description.as_str().into(),
+        e.message_key.as_deref().into(),
+        (&e.additional).into(),
+        e.outcome.as_str().into(),
+    ]);
+}
+
+/// Keeps events, each unless one of its digest is kept already: how many were kept. (On
+/// PostgreSQL a second transaction keeping the same digest waits for the first.)
+pub async fn insert_events(tx: &mut Tx<'_>, rows: &[EventRow]) -> StoreResult<u64> {
+    super::rows_returning(
+        tx,
+        EVENT_INSERT,
+        " ON CONFLICT (digest) DO NOTHING RETURNING id",
+        rows,
+        17,
+        event_params,
+    )
+    .await
+}
+
+const ALERT_INSERT: &str = "INSERT INTO alert (id, number, source, key, state, severity, worst, node, \
+    resource, kind, metric, message, description, ci_id, incident_id, group_key, parent_id, \
+    event_count, first_at, last_at, flap_count, flap_since, state_changed_at, maintenance, \
+    acknowledged_by, acknowledged_at, closed_at, created_at, updated_at, version) VALUES ";
+
+fn alert_params<'a>(a: &'a Alert, out: &mut Vec<P<'a>>) {
+    out.extend::<[P<'a>; _]>([
+        a.id.into(),
+        a.number.as_str().into(),
+        a.source.as_str().into(),
+        a.key.as_str().into(),
+        a.state.as_str().into(),
+        a.severity.as_str().into(),
+        a.worst.as_str().into(),
+        a.node.as_str().into(),
+        a.resource.as_str().into(),
+        a.kind.as_str().into(),
+        a.metric.as_str().into(),
+        a.message.as_str().into(),
+        a.description.as_str().into(),
+        a.ci_id.into(),
+        a.incident_id.into(),
+        a.group_key.as_deref().into(),
+        a.parent_id.into(),
+        a.event_count.into(),
+        a.first_at.into(),
+        a.last_at.into(),
+        a.flap_count.into(),
+        a.flap_since.into(),
+        a.state_changed_at.into(),
+        a.maintenance.as_deref().into(),
+        a.acknowledged_by.into(),
+        a.acknowledged_at.into(),
+        a.closed_at.into(),
+        a.created_at.into(),
+        a.updated_at.into(),
+        a.version.into(),
+    ]);
+}
+
+/// Writes new alerts, each unless it collides with one written meanwhile (an alert of its
+/// key going on, on PostgreSQL): how many were written.
+pub async fn insert_alerts(tx: &mut Tx<'_>, alerts: &[&Alert]) -> StoreResult<u64> {
+    super::rows_returning(
+        tx,
+        ALERT_INSERT,
+        " ON CONFLICT DO NOTHING RETURNING id",
+        alerts,
+        30,
+        |a, out| alert_params(a, out),
+    )
+    .await
+}
+
+/// Writes alerts' changing fields over the stored ones, each only if still at its
+/// `version`: how many were.
+pub async fn update_alerts(tx: &mut Tx<'_>, alerts: &[&Alert]) -> StoreResult<u64> {
+    // A row of every column for each, whose id is taken: an update of many rows in one
+    // statement that both engines write alike.
+    super::rows_returning(
+        tx,
+        ALERT_INSERT,
+        " ON CONFLICT (id) DO UPDATE SET state = excluded.state, severity = excluded.severity, \
+         worst = excluded.worst, message = excluded.message, description = excluded.description, \
+         ci_id = excluded.ci_id, incident_id = excluded.incident_id, group_key = excluded.group_key, \
+         parent_id = excluded.parent_id, event_count = excluded.event_count, \
+         last_at = excluded.last_at, flap_count = excluded.flap_count, \
+         flap_since = excluded.flap_since, state_changed_at = excluded.state_changed_at, \
+         maintenance = excluded.maintenance, acknowledged_by = excluded.acknowledged_by, \
+         acknowledged_at = excluded.acknowledged_at, closed_at = excluded.closed_at, \
+         updated_at = excluded.updated_at, version = alert.version + 1 \
+         WHERE alert.version = excluded.version RETURNING id",
+        alerts,
+        30,
+        |a, out| alert_params(a, out),
+    )
+    .await
+}
+
+/// What holds alerts back at one moment: the maintenance windows on, and the scheduled
+/// changes whose window is on, each with the CIs it names.
+#[derive(Debug, Clone, Default)]
+pub struct Maintenance {
+    /// Windows set by hand, earliest first: a CI, a node (its name key), why.
+    windows: Vec<(Option<CiId>, Option<String>, String)>,
+    /// Changes, earliest first: a CI of the change, its number.
+    changes: Vec<(CiId, String)>,
+}
+
+impl Maintenance {
+    /// What holds alerts back at `now`.
+    pub async fn at(tx: &mut Tx<'_>, now: Timestamp) -> StoreResult<Self> {
+        let windows = tx
+            .query(
+                "SELECT ci_id, node, reason FROM alert_maintenance \
+                 WHERE starts_at <= $1 AND ends_at > $1 ORDER BY starts_at, id",
+                &[now.into()],
+            )
+            .await?
+            .iter()
+            .map(|r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .collect::<StoreResult<_>>()?;
+        let changes = tx
+            .query(
+                "SELECT x.ci_id, t.number FROM change_ci x JOIN task t ON t.id = x.change_id \
+                 JOIN change_request c ON c.task_id = t.id \
+                 WHERE t.state IN ('scheduled', 'implement') \
+                 AND c.planned_start <= $1 AND c.planned_end > $1 ORDER BY c.planned_start, t.id",
+                &[now.into()],
+            )
+            .await?
+            .iter()
+            .map(|r| Ok((r.get(0)?, r.get(1)?)))
+            .collect::<StoreResult<_>>()?;
+        Ok(Self { windows, changes })
+    }
+
+    /// Why alerts of a CI or node are held back, if they are: a window set by hand on either,
+    /// or else a scheduled change on the CI.
+    pub fn reason(&self, ci: Option<CiId>, node: &str) -> Option<String> {
+        let node = super::name_key(node);
+        let window = self.windows.iter().find(|(c, n, _)| {
+            (ci.is_some() && *c == ci) || n.as_deref().is_some_and(|n| n == node)
+        });
+        if let Some((_, _, why)) = window {
+            return Some(why.clone());
+        }
+        let ci = ci?;
+        self.changes
+            .iter()
+            .find(|(c, _)| *c == ci)
+            .map(|(_, number)| format!("change {number}"))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.windows.is_empty() && self.changes.is_empty()
+    }
 }
