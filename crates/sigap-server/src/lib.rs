@@ -142,6 +142,22 @@ pub async fn open_core(settings: &Settings, deps: &Deps, pool_size: usize) -> an
     let store = Store::open(&location, pool_size)
         .await
         .with_context(|| format!("cannot open the database {location:?}"))?;
+    core_on(store, settings, deps).await
+}
+
+/// As `open_core`, for a command that runs once and exits (`sigap mail receive`, a process
+/// each message): the database on one connection (`Store::open_solo`), which SQLite uses on
+/// the calling thread.
+pub async fn open_core_solo(settings: &Settings, deps: &Deps) -> anyhow::Result<Core> {
+    let location = settings.database()?;
+    let store = Store::open_solo(&location)
+        .await
+        .with_context(|| format!("cannot open the database {location:?}"))?;
+    core_on(store, settings, deps).await
+}
+
+/// The use cases on `store`, migrated first.
+async fn core_on(store: Store, settings: &Settings, deps: &Deps) -> anyhow::Result<Core> {
     let applied = store.migrate().await.context("migrating the database")?;
     if !applied.is_empty() {
         tracing::info!(versions = ?applied, "database migrated");

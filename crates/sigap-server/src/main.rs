@@ -472,8 +472,9 @@ async fn receive(settings: Settings, mailbox: &str) -> std::process::ExitCode {
     if let Err(e) = std::io::stdin().take(RECEIVE_LIMIT).read_to_end(&mut raw) {
         return tempfail(&format!("reading the message: {e}"));
     }
-    // One message, one process: the database and the use cases, nothing of the web.
-    let core = match sigap_server::open_core(&settings, &Deps::default(), 2).await {
+    // One message, one process: the database on one connection and the use cases, nothing
+    // of the web.
+    let core = match sigap_server::open_core_solo(&settings, &Deps::default()).await {
         Ok(c) => c,
         Err(e) => return tempfail(&format!("{e:#}")),
     };
@@ -502,9 +503,36 @@ async fn receive(settings: Settings, mailbox: &str) -> std::process::ExitCode {
     }
 }
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
-    match run().await {
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    // `sigap mail receive` runs once per message and does one thing at a time: a runtime on
+    // this thread, without worker threads to start (and for the store's one connection to
+    // be used on). Everything else, `serve` first, gets a thread per core.
+    let receive = matches!(
+        cli.command,
+        Command::Mail {
+            command: MailCommand::Receive { .. }
+        }
+    );
+    let runtime = if receive {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+    }
+    .enable_all()
+    .build();
+    let runtime = match runtime {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return if receive {
+                std::process::ExitCode::from(EX_TEMPFAIL)
+            } else {
+                std::process::ExitCode::FAILURE
+            };
+        }
+    };
+    match runtime.block_on(run(cli)) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -513,8 +541,7 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
-async fn run() -> anyhow::Result<std::process::ExitCode> {
-    let cli = Cli::parse();
+async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     let mut flags = Flags {
         data_dir: cli.data_dir.clone(),
         database_url: cli.database_url.clone(),

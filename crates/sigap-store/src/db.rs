@@ -74,6 +74,19 @@ impl Store {
         Ok(Self { db })
     }
 
+    /// Opens the database for a one-shot command (`sigap mail receive`, a process each
+    /// message): SQLite on one connection for reads and writes, used on the calling thread
+    /// with no thread of its own (each connection parses the whole schema when first used);
+    /// PostgreSQL with a pool of one connection. Writes are not committed together with
+    /// others; everything else behaves as with `open`.
+    pub async fn open_solo(location: &DatabaseLocation) -> StoreResult<Self> {
+        let db = match location {
+            DatabaseLocation::Sqlite(path) => Db::Sqlite(SqliteDb::open_solo(path)?),
+            DatabaseLocation::Postgres(url) => Db::Postgres(PgDb::connect(url, 1)?),
+        };
+        Ok(Self { db })
+    }
+
     pub fn dialect(&self) -> Dialect {
         match self.db {
             Db::Sqlite(_) => Dialect::Sqlite,
@@ -132,8 +145,9 @@ impl Store {
     }
 
     /// Runs `f` for reading. SQLite runs it right here on a pooled read-only connection (no
-    /// thread hop); PostgreSQL on a pooled connection without a transaction. Keep read bodies
-    /// short: on SQLite they occupy the calling thread.
+    /// thread hop; opened solo, on the one connection, read-only meanwhile); PostgreSQL on a
+    /// pooled connection without a transaction. Keep read bodies short: on SQLite they occupy
+    /// the calling thread.
     pub async fn read<T, E, F>(&self, f: F) -> Result<T, E>
     where
         F: AsyncFnOnce(&mut Tx<'_>) -> Result<T, E> + Send + 'static,

@@ -2,6 +2,11 @@
 //! is sent to it as a closure. Reads run on the calling thread on a pooled read-only
 //! connection: a point read takes microseconds, less than waking another thread would
 //! (measured: two hops per request cost more than the HTTP stack itself).
+//!
+//! A one-shot command (`sigap mail receive`, a process per message) opens the database
+//! *solo* instead: one connection, for reads and writes alike, used on the calling thread
+//! under a lock, and no thread of its own. Each connection parses the whole schema before its
+//! first statement, which cost such a process a quarter of its time with two connections.
 
 use crate::error::StoreError;
 use crossbeam_channel::{Receiver, Sender, unbounded};
@@ -38,12 +43,23 @@ const MAX_GROUP: usize = 64;
 
 #[derive(Clone)]
 pub struct SqliteDb {
-    writer: Sender<Work>,
-    readers: Arc<Mutex<Vec<Connection>>>,
-    max_idle_readers: usize,
+    conns: Conns,
     path: Arc<Path>,
     /// How a bulk load in progress writes (none when no bulk load runs).
     bulk: Arc<Mutex<Option<Bulk>>>,
+}
+
+/// The connections of a database.
+#[derive(Clone)]
+enum Conns {
+    /// A writer thread with the write connection, and idle read-only connections (a server).
+    Pooled {
+        writer: Sender<Work>,
+        readers: Arc<Mutex<Vec<Connection>>>,
+        max_idle_readers: usize,
+    },
+    /// One connection for reads and writes, used on the calling thread (a one-shot command).
+    Solo(Arc<Mutex<Connection>>),
 }
 
 /// How a bulk load writes.
@@ -221,25 +237,93 @@ fn commit_group(conn: &mut Connection, first: TxJob, jobs: &Receiver<Work>) -> O
     held
 }
 
+/// Creates the directory of a database file if it is missing.
+fn create_parent(path: &Path) -> Result<(), StoreError> {
+    if let Some(parent) = path.parent() {
+        if !parent.as_os_str().is_empty() {
+            std::fs::create_dir_all(parent).map_err(|e| {
+                StoreError::Pool(format!("cannot create {}: {e}", parent.display()))
+            })?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs `f` in a transaction of its own on `conn`: committed when it succeeds, rolled back
+/// when it fails (the solo connection's writes; the writer thread's are `commit_group`'s).
+fn solo_transaction<T, E, F>(conn: &mut Connection, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut Connection) -> Result<T, E>,
+    E: From<StoreError>,
+{
+    conn.execute_batch("BEGIN IMMEDIATE")
+        .map_err(|e| E::from(StoreError::from_sqlite(e)))?;
+    let outcome = f(conn);
+    if conn.is_autocommit() {
+        // The failure took the transaction with it (an I/O error, a full disk).
+        return outcome.and(Err(E::from(StoreError::Pool(
+            "the transaction was rolled back".into(),
+        ))));
+    }
+    match outcome {
+        Ok(value) => match conn.execute_batch("COMMIT") {
+            Ok(()) => Ok(value),
+            Err(e) => {
+                if !conn.is_autocommit() {
+                    let _ = conn.execute_batch("ROLLBACK");
+                }
+                Err(E::from(StoreError::Pool(format!("the commit failed: {e}"))))
+            }
+        },
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(e)
+        }
+    }
+}
+
 impl SqliteDb {
     /// Opens (creating if needed) the database file, starts the writer thread and keeps up to
     /// `readers` idle read connections.
     pub fn open(path: &Path, readers: usize) -> Result<Self, StoreError> {
-        if let Some(parent) = path.parent() {
-            if !parent.as_os_str().is_empty() {
-                std::fs::create_dir_all(parent).map_err(|e| {
-                    StoreError::Pool(format!("cannot create {}: {e}", parent.display()))
-                })?;
-            }
-        }
+        create_parent(path)?;
         let (wtx, wrx) = unbounded::<Work>();
         spawn_writer(open(path, false)?, wrx)?;
         Ok(Self {
-            writer: wtx,
-            readers: Arc::new(Mutex::new(vec![open(path, true)?])),
-            max_idle_readers: readers.max(1),
+            conns: Conns::Pooled {
+                writer: wtx,
+                readers: Arc::new(Mutex::new(vec![open(path, true)?])),
+                max_idle_readers: readers.max(1),
+            },
             path: Arc::from(path),
             bulk: Arc::default(),
+        })
+    }
+
+    /// Opens (creating if needed) the database file on one connection, for reads and writes,
+    /// used on the calling thread: for a one-shot command, whose reads and writes take turns
+    /// anyway. Each write is a transaction of its own (nothing to commit together with), and
+    /// a read runs on the same connection, seeing every committed write.
+    pub fn open_solo(path: &Path) -> Result<Self, StoreError> {
+        create_parent(path)?;
+        Ok(Self {
+            conns: Conns::Solo(Arc::new(Mutex::new(open(path, false)?))),
+            path: Arc::from(path),
+            bulk: Arc::default(),
+        })
+    }
+
+    /// The solo connection, locked. A lock poisoned by a body that panicked is taken over,
+    /// and what that body may have left behind undone: its transaction, a reader's flag.
+    fn lock_solo(conn: &Mutex<Connection>) -> std::sync::MutexGuard<'_, Connection> {
+        conn.lock().unwrap_or_else(|poisoned| {
+            conn.clear_poison();
+            let conn = poisoned.into_inner();
+            if !conn.is_autocommit() {
+                let _ = conn.execute_batch("ROLLBACK");
+            }
+            let _ = conn.execute_batch("PRAGMA query_only = OFF");
+            conn
         })
     }
 
@@ -322,10 +406,9 @@ impl SqliteDb {
     }
 
     fn drop_idle_readers(&self) {
-        self.readers
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clear();
+        if let Conns::Pooled { readers, .. } = &self.conns {
+            readers.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        }
     }
 
     fn bulk_state(&self) -> std::sync::MutexGuard<'_, Option<Bulk>> {
@@ -358,20 +441,34 @@ impl SqliteDb {
         &self.path
     }
 
-    /// Work waiting for the writer thread.
+    /// Work waiting for the writer thread (none when solo).
     #[cfg(test)]
     pub(crate) fn queued(&self) -> usize {
-        self.writer.len()
+        match &self.conns {
+            Conns::Pooled { writer, .. } => writer.len(),
+            Conns::Solo(_) => 0,
+        }
     }
 
-    /// Runs `f` on the writer thread, outside any transaction.
+    /// Whether the database was opened on one connection (`open_solo`).
+    #[cfg(test)]
+    pub(crate) fn is_solo(&self) -> bool {
+        matches!(self.conns, Conns::Solo(_))
+    }
+
+    /// Runs `f` on the writer thread (solo: here, on the one connection), outside any
+    /// transaction.
     pub(crate) async fn on_writer<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
         T: Send + 'static,
     {
+        let writer = match &self.conns {
+            Conns::Pooled { writer, .. } => writer,
+            Conns::Solo(conn) => return f(&mut Self::lock_solo(conn)),
+        };
         let (tx, rx) = tokio::sync::oneshot::channel();
-        self.writer
+        writer
             .send(Work::Raw(Box::new(move |conn| {
                 let _ = tx.send(f(conn));
             })))
@@ -381,13 +478,18 @@ impl SqliteDb {
 
     /// Runs `f` on the writer thread inside a write transaction, which may be shared with
     /// other bodies (group commit): `f`'s changes are undone alone when it fails, and its
-    /// value is returned once the transaction is committed.
+    /// value is returned once the transaction is committed. Solo: here, in a transaction of
+    /// its own on the one connection.
     pub(crate) async fn in_transaction<T, E, F>(&self, f: F) -> Result<T, E>
     where
         F: FnOnce(&mut Connection) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
     {
+        let writer = match &self.conns {
+            Conns::Pooled { writer, .. } => writer,
+            Conns::Solo(conn) => return solo_transaction(&mut Self::lock_solo(conn), f),
+        };
         let (tx, rx) = tokio::sync::oneshot::channel::<Result<T, E>>();
         let job: TxJob = Box::new(move |conn| match conn {
             Err(e) => (false, Box::new(move |_| drop(tx.send(Err(E::from(e)))))),
@@ -401,25 +503,44 @@ impl SqliteDb {
                 Err(e) => (false, Box::new(move |_| drop(tx.send(Err(e))))),
             },
         });
-        self.writer
+        writer
             .send(Work::Tx(job))
             .map_err(|_| E::from(StoreError::Closed))?;
         rx.await.map_err(|_| E::from(StoreError::Closed))?
     }
 
-    /// Runs `f` here, on a pooled read-only connection (opened when none is idle).
+    /// Runs `f` here, on a pooled read-only connection (opened when none is idle). Solo: on
+    /// the one connection, made read-only while `f` runs, as a pooled reader is.
     pub(crate) fn with_reader<T>(
         &self,
         f: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let idle = self.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let (readers, max_idle_readers) = match &self.conns {
+            Conns::Pooled {
+                readers,
+                max_idle_readers,
+                ..
+            } => (readers, *max_idle_readers),
+            Conns::Solo(conn) => {
+                let mut conn = Self::lock_solo(conn);
+                // A flag pragma takes effect when prepared: run afresh each time, not cached.
+                conn.execute_batch("PRAGMA query_only = ON")
+                    .map_err(StoreError::from_sqlite)?;
+                let result = f(&mut conn);
+                let writable = conn
+                    .execute_batch("PRAGMA query_only = OFF")
+                    .map_err(StoreError::from_sqlite);
+                return result.and_then(|value| writable.map(|()| value));
+            }
+        };
+        let idle = readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
         let mut conn = match idle {
             Some(c) => c,
             None => open(&self.path, true)?,
         };
         let result = f(&mut conn);
-        let mut pool = self.readers.lock().unwrap_or_else(|p| p.into_inner());
-        if pool.len() < self.max_idle_readers {
+        let mut pool = readers.lock().unwrap_or_else(|p| p.into_inner());
+        if pool.len() < max_idle_readers {
             pool.push(conn);
         }
         result

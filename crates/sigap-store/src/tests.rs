@@ -57,6 +57,7 @@ both!(
     tokens_and_sessions,
     hostile_text_is_stored_verbatim,
     writes_committed_together_keep_their_own_outcomes,
+    a_solo_store_reads_its_writes_and_undoes_failed_ones,
 );
 
 fn t0() -> Timestamp {
@@ -925,6 +926,70 @@ async fn writes_committed_together_keep_their_own_outcomes(db: TestDb) -> R {
         }
         assert_eq!(logins(&store).await?, expected);
     }
+    Ok(())
+}
+
+/// A store opened for a one-shot command (SQLite: one connection, used on the calling
+/// thread; PostgreSQL: a pool of one) migrates the database, reads what it committed, leaves
+/// nothing of a write that failed, and shares the database with a store opened as a server
+/// opens it.
+async fn a_solo_store_reads_its_writes_and_undoes_failed_ones(db: TestDb) -> R {
+    let store = Store::open_solo(&db.location).await?;
+    if let crate::db::Db::Sqlite(s) = &store.db {
+        assert!(s.is_solo());
+    }
+    assert!(!store.migrate().await?.is_empty());
+    assert!(store.schema_status().await?.is_current());
+    add_person(&store, "first", "Written solo").await?;
+    assert_eq!(logins(&store).await?, ["first".to_owned()].into());
+
+    // A body that fails after writing leaves nothing, and the next write goes through.
+    let failed = store
+        .write(async |tx| {
+            let undone = fields("second", "Undone");
+            people::insert(tx, PersonId::new(), &undone, None, t0()).await?;
+            let taken = fields("first", "Duplicate");
+            people::insert(tx, PersonId::new(), &taken, None, t0()).await
+        })
+        .await;
+    assert!(
+        matches!(failed, Err(StoreError::Conflict { ref target }) if target == "person.login"),
+        "{failed:?}"
+    );
+    assert_eq!(logins(&store).await?, ["first".to_owned()].into());
+    add_person(&store, "third", "After the failure").await?;
+
+    if store.dialect() == Dialect::Sqlite {
+        assert_eq!(journal_mode(&store).await?, "wal");
+        // A body that takes its transaction down with it hears so, and left nothing.
+        let lost = store
+            .write(async |tx| {
+                let gone = fields("lost", "Rolled back");
+                let p = people::insert(tx, PersonId::new(), &gone, None, t0()).await?;
+                tx.execute("ROLLBACK", &[]).await?;
+                Ok::<_, StoreError>(p)
+            })
+            .await;
+        assert!(matches!(lost, Err(StoreError::Pool(_))), "{lost:?}");
+        // A read cannot write, as on a pooled reader; the connection writes again after it.
+        let wrote = store
+            .read(async |tx| tx.execute("DELETE FROM person", &[]).await)
+            .await;
+        assert!(wrote.is_err(), "{wrote:?}");
+        add_person(&store, "fourth", "After the read").await?;
+    }
+    let mut expected: BTreeSet<String> = ["first".to_owned(), "third".to_owned()].into();
+    if store.dialect() == Dialect::Sqlite {
+        expected.insert("fourth".to_owned());
+    }
+    assert_eq!(logins(&store).await?, expected);
+
+    // A server's store on the same database sees the solo store's writes, and the other way.
+    let server = db.store().await?;
+    assert_eq!(logins(&server).await?, expected);
+    add_person(&server, "fifth", "From the server").await?;
+    expected.insert("fifth".to_owned());
+    assert_eq!(logins(&store).await?, expected);
     Ok(())
 }
 
