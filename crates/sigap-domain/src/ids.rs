@@ -214,3 +214,7 @@ id_type!(
     /// A window in which a CI's alerts are held back.
     MaintenanceWindowId
 );
+id_type!(
+    /// An event rule: ignore, transform, bind or incident.
+    EventRuleId
+);

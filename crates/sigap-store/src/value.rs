@@ -153,7 +153,8 @@ id_params!(
     sigap_domain::AlertId,
     sigap_domain::EventId,
     sigap_domain::IntegrationId,
-    sigap_domain::MaintenanceWindowId
+    sigap_domain::MaintenanceWindowId,
+    sigap_domain::EventRuleId
 );
 
 fn ts_to_micros(ts: Timestamp) -> i64 {
@@ -519,7 +520,8 @@ id_cols!(
     sigap_domain::AlertId,
     sigap_domain::EventId,
     sigap_domain::IntegrationId,
-    sigap_domain::MaintenanceWindowId
+    sigap_domain::MaintenanceWindowId,
+    sigap_domain::EventRuleId
 );
 
 /// A calendar date, kept as ISO text (`YYYY-MM-DD`) in both engines.

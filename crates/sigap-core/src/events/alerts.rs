@@ -253,7 +253,8 @@ pub async fn act(
             write_alert(tx, &a).await?;
             if action == AlertAction::Close {
                 let policy = policy_in(tx).await?;
-                super::intake::settle(tx, &policy, a.id, now).await?;
+                let rules = super::rules::active_in(tx).await?;
+                super::intake::settle(tx, &policy, &rules, a.id, now).await?;
             }
             audit::record(
                 tx,
@@ -309,6 +310,7 @@ pub async fn sweep(core: &Core) -> AppResult<usize> {
         .store
         .write(async move |tx| {
             let policy = policy_in(tx).await?;
+            let rules = super::rules::active_in(tx).await?;
             let mut n = 0;
             for mut a in repo::flapping(tx, 500).await? {
                 if !policy.flap.settled(a.state_changed_at, now) {
@@ -330,7 +332,7 @@ pub async fn sweep(core: &Core) -> AppResult<usize> {
                 a.state_changed_at = now;
                 a.updated_at = now;
                 write_alert(tx, &a).await?;
-                super::intake::settle(tx, &policy, a.id, now).await?;
+                super::intake::settle(tx, &policy, &rules, a.id, now).await?;
                 n += 1;
             }
             let keep = jiff::SignedDuration::from_hours(policy.retention_days.saturating_mul(24));

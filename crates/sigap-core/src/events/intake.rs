@@ -2,6 +2,7 @@
 //! others kept), the valid ones of a request kept in one transaction, each folded into its
 //! alert, and the alert's incident opened or resolved.
 
+use super::rules::Ruleset;
 use super::{Policy, policy_in};
 use crate::Core;
 use crate::audit::Actor;
@@ -12,10 +13,11 @@ use crate::task::{self, TaskInput};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+use sigap_domain::event::rules::{self, CiAttribute, Screened};
 use sigap_domain::event::{AlertState, Event, EventError, Flaps, MAX_BATCH, Severity};
 use sigap_domain::process::incident::IncidentState;
 use sigap_domain::task::{ContactType, Priority, StateModel};
-use sigap_domain::{AlertId, CiId, EventId, IntegrationId, Role, TaskId};
+use sigap_domain::{AlertId, CiId, EventId, IntegrationId, Role, ServiceId, TaskId};
 use sigap_store::Tx;
 use sigap_store::events::{self as repo, Alert, EventRow};
 use sigap_store::incidents::IncidentExt;
@@ -33,6 +35,8 @@ pub enum Taken {
     NothingToClear,
     /// Sent before: the one event (its alert, if it had one).
     Duplicate { alert: Option<String> },
+    /// Kept, and dropped by an ignore rule (its name): it opens nothing.
+    Dropped { rule: String },
     /// Refused, with every field in error.
     Refused(Vec<EventError>),
 }
@@ -95,12 +99,31 @@ pub async fn take(
         ));
     }
     let now = core.now();
+    let ruleset = super::rules::active(core).await?;
+    let mut hits: HashMap<usize, i64> = HashMap::new();
     let mut results: Vec<Option<Taken>> = Vec::with_capacity(events.len());
     let mut valid = Vec::new();
     for (i, v) in events.iter().enumerate() {
         match Event::parse(v, now) {
-            Ok(event) => {
-                // Keyed and digested here, not in the write (one writer on SQLite).
+            Ok(mut event) => {
+                // Screened, keyed and digested here, not in the write (one writer on SQLite).
+                let screened = rules::screen(&ruleset.rules, &mut event);
+                let dropped = super::rules::dropped_by(&screened);
+                match &screened {
+                    Screened::Dropped(at) => *hits.entry(*at).or_default() += 1,
+                    Screened::Kept(changed) => {
+                        for at in changed {
+                            *hits.entry(*at).or_default() += 1;
+                        }
+                    }
+                }
+                let bind = match dropped {
+                    Some(_) => None,
+                    None => rules::binding(&ruleset.rules, &event).map(|(at, attr, value)| {
+                        *hits.entry(at).or_default() += 1;
+                        (attr.clone(), value)
+                    }),
+                };
                 let key = event.key();
                 valid.push(Prepared {
                     index: i,
@@ -108,6 +131,8 @@ pub async fn take(
                     key,
                     id: EventId::new(),
                     event,
+                    dropped,
+                    bind,
                 });
                 results.push(None);
             }
@@ -122,6 +147,8 @@ pub async fn take(
             integration,
             group,
             now,
+            rules: ruleset,
+            hits: hits.into_iter().collect(),
         };
         let taken = core
             .store
@@ -129,8 +156,14 @@ pub async fn take(
             .await?;
         for (i, t) in taken {
             if let Some(slot) = results.get_mut(i) {
-                if matches!(t, Taken::Duplicate { .. }) {
-                    metrics::counter!("sigap_events_deduplicated_total").increment(1);
+                match t {
+                    Taken::Duplicate { .. } => {
+                        metrics::counter!("sigap_events_deduplicated_total").increment(1);
+                    }
+                    Taken::Dropped { .. } => {
+                        metrics::counter!("sigap_events_dropped_total").increment(1);
+                    }
+                    _ => {}
                 }
                 *slot = Some(t);
             }
@@ -151,6 +184,10 @@ struct Prepared {
     key: String,
     digest: String,
     id: EventId,
+    /// Dropped by the ignore rule at this place.
+    dropped: Option<usize>,
+    /// Bound by a bind rule: to the CI with this attribute of this value (none: no CI).
+    bind: Option<(CiAttribute, Option<String>)>,
 }
 
 /// The valid events of a request, owned (the write may run again).
@@ -159,6 +196,9 @@ struct Batch {
     integration: Option<IntegrationId>,
     group: Option<String>,
     now: Timestamp,
+    rules: Ruleset,
+    /// What the ignore, transform and bind rules matched: (place, how many).
+    hits: Vec<(usize, i64)>,
 }
 
 /// An alert the batch reads or writes, as it stands after the events so far.
@@ -172,6 +212,8 @@ struct Slot {
     fired: bool,
     /// Reopened by this batch: its incident, if resolved meanwhile, is no longer its own.
     reopened: bool,
+    /// Opened by an event a bind rule bound (new alerts only).
+    bind: Option<(CiAttribute, Option<String>)>,
 }
 
 /// What became of one event, before the alerts are numbered.
@@ -180,6 +222,8 @@ enum Fate {
     Updated(usize),
     Cleared(usize),
     Nothing,
+    /// Dropped by the rule at this place.
+    Dropped(usize),
     /// Kept before, with its alert's number.
     Known(Option<String>),
     /// The same as an earlier event of the batch (its place in the batch's fates).
@@ -203,6 +247,7 @@ impl Alerts {
             touched: new,
             fired: new,
             reopened: false,
+            bind: None,
         });
         at
     }
@@ -260,7 +305,10 @@ async fn take_in(tx: &mut Tx<'_>, b: &Batch) -> AppResult<Vec<(usize, Taken)>> {
             continue;
         }
         first_of.insert(&p.digest, fates.len());
-        let (fate, outcome) = fold(&mut alerts, &policy, b, p);
+        let (fate, outcome) = match p.dropped {
+            Some(at) => (Fate::Dropped(at), "dropped"),
+            None => fold(&mut alerts, &policy, b, p),
+        };
         let alert_id = match fate {
             Fate::Opened(s) | Fate::Updated(s) | Fate::Cleared(s) => {
                 alerts.slots.get(s).map(|s| s.alert.id)
@@ -281,18 +329,25 @@ async fn take_in(tx: &mut Tx<'_>, b: &Batch) -> AppResult<Vec<(usize, Taken)>> {
         for (n, &s) in new.iter().enumerate() {
             alerts.slots[s].alert.number = format!("ALT{:07}", first + n as i64);
         }
+        // Bound by a rule, or else by the node's name.
         let mut seen_nodes = HashSet::new();
         for &s in &new {
-            let node = alerts.slots[s].alert.node.as_str();
-            if seen_nodes.insert(node) {
-                nodes.push(node);
+            let slot = &alerts.slots[s];
+            if slot.bind.is_none() && seen_nodes.insert(slot.alert.node.as_str()) {
+                nodes.push(slot.alert.node.as_str());
             }
         }
         let cis: HashMap<String, CiId> =
             repo::cis_by_names(tx, &nodes).await?.into_iter().collect();
         for &s in &new {
-            let a = &mut alerts.slots[s].alert;
-            a.ci_id = cis.get(&sigap_store::name_key(&a.node)).copied();
+            let slot = &mut alerts.slots[s];
+            slot.alert.ci_id = match &slot.bind {
+                None => cis.get(&sigap_store::name_key(&slot.alert.node)).copied(),
+                Some((_, None)) => None,
+                Some((attr, Some(value))) => {
+                    sigap_store::event_rules::ci_by(tx, attr, value).await?
+                }
+            };
         }
     }
     if alerts.slots.iter().any(|s| s.fired) {
@@ -340,13 +395,14 @@ async fn take_in(tx: &mut Tx<'_>, b: &Batch) -> AppResult<Vec<(usize, Taken)>> {
         if s.new {
             correlate(tx, &policy, s.alert.id, b.now).await?;
         }
-        if s.new || may_settle(&s.alert, &policy) {
-            settle(tx, &policy, s.alert.id, b.now).await?;
+        if s.new || may_settle(&s.alert, &policy, &b.rules) {
+            settle(tx, &policy, &b.rules, s.alert.id, b.now).await?;
         }
     }
     if let Some(id) = b.integration {
         repo::touch_integration(tx, id, b.now).await?;
     }
+    super::rules::count_hits(tx, &b.rules, &b.hits, b.now).await?;
 
     let number = |s: usize| {
         alerts
@@ -368,6 +424,9 @@ async fn take_in(tx: &mut Tx<'_>, b: &Batch) -> AppResult<Vec<(usize, Taken)>> {
             },
             Fate::Cleared(s) => Taken::Cleared { alert: number(*s) },
             Fate::Nothing => Taken::NothingToClear,
+            Fate::Dropped(at) => Taken::Dropped {
+                rule: b.rules.names.get(*at).cloned().unwrap_or_default(),
+            },
             Fate::Known(alert) => Taken::Duplicate {
                 alert: alert.clone(),
             },
@@ -383,15 +442,33 @@ async fn take_in(tx: &mut Tx<'_>, b: &Batch) -> AppResult<Vec<(usize, Taken)>> {
     Ok(out)
 }
 
+/// What the rules and the policy say of an alert opening an incident: whether it may (by
+/// the first incident rule that matches it, else the policy's threshold), and whether only
+/// when it affects a service.
+fn wants_incident(a: &Alert, policy: &Policy, rules: &Ruleset) -> (bool, bool) {
+    let severity = Severity::parse(&a.severity).unwrap_or(Severity::Info);
+    let (open, threshold, only_with_service) =
+        match rules::incident_decision(&rules.rules, super::rules::alert_field(a)) {
+            Some((_, d)) => (
+                d.open,
+                d.threshold.unwrap_or(policy.incident_threshold),
+                d.only_with_service,
+            ),
+            None => (true, policy.incident_threshold, false),
+        };
+    (
+        policy.open_incidents && open && severity.at_least(threshold),
+        only_with_service,
+    )
+}
+
 /// Whether `settle` may act on an alert as it stands: an open alert that should have an
 /// incident and has none, or a closed one whose incident may resolve.
-fn may_settle(a: &Alert, policy: &Policy) -> bool {
-    let severity = Severity::parse(&a.severity).unwrap_or(Severity::Info);
+fn may_settle(a: &Alert, policy: &Policy, rules: &Ruleset) -> bool {
     (a.state == AlertState::Open.code()
         && a.incident_id.is_none()
         && a.maintenance.is_none()
-        && policy.open_incidents
-        && severity.at_least(policy.incident_threshold))
+        && wants_incident(a, policy, rules).0)
         || (a.state == AlertState::Closed.code()
             && policy.resolve_on_clear
             && a.incident_id.is_some())
@@ -556,7 +633,11 @@ fn fold(alerts: &mut Alerts, policy: &Policy, b: &Batch, p: &Prepared) -> (Fate,
                 updated_at: now,
                 version: 1,
             };
-            (Fate::Opened(alerts.add(a, true)), "alert")
+            let at = alerts.add(a, true);
+            if let Some(slot) = alerts.slots.get_mut(at) {
+                slot.bind = p.bind.clone();
+            }
+            (Fate::Opened(at), "alert")
         }
     }
 }
@@ -635,16 +716,17 @@ async fn correlate(tx: &mut Tx<'_>, policy: &Policy, id: AlertId, now: Timestamp
 pub(crate) async fn settle(
     tx: &mut Tx<'_>,
     policy: &Policy,
+    rules: &Ruleset,
     id: AlertId,
     now: Timestamp,
 ) -> AppResult<()> {
     let mut a = repo::alert(tx, id).await?;
     let severity = Severity::parse(&a.severity).unwrap_or(Severity::Info);
+    let (wanted, only_with_service) = wants_incident(&a, policy, rules);
     if a.state == AlertState::Open.code()
         && a.incident_id.is_none()
         && a.maintenance.is_none()
-        && policy.open_incidents
-        && severity.at_least(policy.incident_threshold)
+        && wanted
     {
         let primary = match &a.group_key {
             Some(g) => repo::group_primary(tx, g).await?.filter(|p| p.id != a.id),
@@ -654,6 +736,10 @@ pub(crate) async fn settle(
             Some(p) => {
                 a.incident_id = p.incident_id;
                 a.parent_id = Some(p.id);
+            }
+            // Only when impact analysis finds a service its CI affects, and it finds none.
+            None if only_with_service && affected_services(tx, a.ci_id).await?.is_empty() => {
+                return Ok(());
             }
             None => {
                 let incident = open_incident_for(tx, &a, severity, now).await?;
@@ -680,8 +766,20 @@ pub(crate) async fn settle(
     Ok(())
 }
 
+/// The services a CI affects, by impact analysis (the CMDB walked upstream from it).
+async fn affected_services(tx: &mut Tx<'_>, ci: Option<CiId>) -> AppResult<Vec<ServiceId>> {
+    let Some(ci) = ci else { return Ok(Vec::new()) };
+    let impact = crate::cmdb::impact_in(tx, ci, crate::cmdb::WALK_LIMIT).await?;
+    Ok(impact
+        .services
+        .iter()
+        .filter(|s| s.active)
+        .map(|s| s.id)
+        .collect())
+}
+
 /// Opens the incident of an alert: its words, its CI, urgency by severity and impact by
-/// the criticality of the CI's service.
+/// the criticality of the most critical service it affects (by impact analysis).
 pub(super) async fn open_incident_for(
     tx: &mut Tx<'_>,
     a: &Alert,
@@ -689,10 +787,8 @@ pub(super) async fn open_incident_for(
     now: Timestamp,
 ) -> AppResult<TaskId> {
     let (ctx, actor) = system();
-    let criticality = match a.ci_id {
-        Some(ci) => sigap_store::events::ci_criticality(tx, ci).await?,
-        None => None,
-    };
+    let services = affected_services(tx, a.ci_id).await?;
+    let criticality = repo::most_critical(tx, &services).await?;
     let short: String = a.message.chars().take(160).collect();
     let mut description = format!(
         "{} alert {} from {} on {}",
@@ -782,6 +878,10 @@ pub fn results_json(intake: &Intake) -> Vec<Value> {
             Taken::Duplicate { alert } => {
                 json!({"index": i, "status": "duplicate", "alert": alert})
             }
+            Taken::Dropped { rule } => json!({
+                "index": i, "status": "accepted", "alert": null, "outcome": "dropped",
+                "rule": rule
+            }),
             Taken::Refused(errs) => json!({
                 "index": i, "status": "rejected",
                 "errors": errs.iter().map(|e| json!({

@@ -10,6 +10,7 @@
 mod alerts;
 mod intake;
 mod integrations;
+pub mod rules;
 
 pub use alerts::*;
 pub use intake::*;

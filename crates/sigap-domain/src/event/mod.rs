@@ -3,6 +3,7 @@
 //! and a service's criticality become an incident's urgency and impact. Nothing here does I/O.
 
 pub mod alertmanager;
+pub mod rules;
 
 use crate::portfolio::Criticality;
 use crate::task::Level;

@@ -24,6 +24,7 @@ both!(
     the_console_lists_refreshes_and_works_alerts_in_both_languages,
     an_accepted_event_survives_kill_9,
     a_batch_folds_in_the_order_sent_and_a_thousand_go_at_once,
+    rules_drop_transform_bind_and_decide_incidents,
 );
 
 async fn post_events(
@@ -1181,5 +1182,316 @@ async fn a_batch_folds_in_the_order_sent_and_a_thousand_go_at_once(
     )
     .await?;
     assert_eq!(d["event_count"], 2, "{d}");
+    Ok(())
+}
+
+async fn rule(app: &TestApp, token: &str, body: Value) -> anyhow::Result<Value> {
+    let (s, v) = send(
+        &app.http,
+        Method::POST,
+        &app.api("/event_rules"),
+        token,
+        Some(body),
+    )
+    .await?;
+    anyhow::ensure!(s == StatusCode::CREATED, "{s} {v}");
+    Ok(v)
+}
+
+/// The rules, in their order: an ignore rule drops what it matches (kept, as dropped, opening
+/// nothing); a transform rule sets fields from templates; a bind rule binds the alert to the
+/// CI whose serial is the event's (no CI, and none made, when none is); an incident rule
+/// opens incidents below the policy's threshold for what it matches, and only when impact
+/// analysis finds a service; the incident's impact is that of the most critical service
+/// affected through the CMDB. Bad rules are refused field by field, agents may not write
+/// them, and a rule is tried on the recent events before it is saved.
+async fn rules_drop_transform_bind_and_decide_incidents(app: TestApp) -> anyhow::Result<()> {
+    use crate::changes::setup;
+    let t = app.admin_token.clone();
+    // srv-01 and srv-02 connect to core-switch; app-01 runs on srv-01 and delivers Shop.
+    let s = setup(&app).await?;
+    let svc = crate::portfolio::post(
+        &app,
+        "/services",
+        &s.andi,
+        json!({"name": "Shop", "criticality": 1}),
+    )
+    .await?;
+    let sid = svc["id"].as_str().unwrap_or_default().to_owned();
+    crate::portfolio::post(
+        &app,
+        &format!("/services/{sid}/configuration_items"),
+        &s.andi,
+        json!({"configuration_item": s.ci["app-01"]}),
+    )
+    .await?;
+    let ci_id = s.ci["printer-01"].clone();
+    let (st, v) = send(
+        &app.http,
+        Method::PATCH,
+        &app.api(&format!("/configuration_items/{ci_id}")),
+        &s.andi,
+        Some(json!({"serial": "SN-777"})),
+    )
+    .await?;
+    anyhow::ensure!(st == StatusCode::OK, "{st} {v}");
+
+    let dropper = rule(
+        &app,
+        &t,
+        json!({"name": "Test hosts", "kind": "ignore",
+               "conditions": [{"field": "node", "op": "starts_with", "value": "test-"}]}),
+    )
+    .await?;
+    rule(
+        &app,
+        &t,
+        json!({"name": "Production by host", "kind": "transform",
+               "conditions": [{"field": "additional.env", "op": "equals", "value": "prod"}],
+               "set": {"node": "{additional.host}", "message": "[prod] {message}"}}),
+    )
+    .await?;
+    rule(
+        &app,
+        &t,
+        json!({"name": "Printers by serial", "kind": "bind",
+               "conditions": [{"field": "source", "op": "equals", "value": "printmon"}],
+               "ci_attribute": "serial", "from": "additional.serial"}),
+    )
+    .await?;
+    rule(
+        &app,
+        &t,
+        json!({"name": "Servers from minor, with a service", "kind": "incident",
+               "conditions": [{"field": "node", "op": "matches", "value": "^srv-\\d+$"}],
+               "threshold": "minor", "only_with_service": true}),
+    )
+    .await?;
+    let list = get(&app, "/event_rules", &t).await?;
+    let positions: Vec<i64> = list
+        .as_array()
+        .map(|a| a.iter().filter_map(|r| r["position"].as_i64()).collect())
+        .unwrap_or_default();
+    assert_eq!(positions, [10, 20, 30, 40], "{list}");
+
+    let v = accepted(
+        &app,
+        &t,
+        json!([
+            {"source": "nagios", "node": "test-07", "severity": "critical", "message": "x"},
+            {"source": "nagios", "node": "10.0.0.9", "severity": "minor", "message": "slow",
+             "additional": {"env": "prod", "host": "srv-01"}},
+            {"source": "nagios", "node": "srv-02", "severity": "minor", "message": "slow too"},
+            {"source": "printmon", "node": "PRN-A", "severity": "major", "message": "jam",
+             "additional": {"serial": "SN-777"}},
+            {"source": "printmon", "node": "printer-01", "severity": "major", "message": "toner",
+             "additional": {"serial": "SN-000"}}
+        ]),
+    )
+    .await?;
+    let r = &v["results"];
+    assert_eq!(
+        (
+            r[0]["outcome"].clone(),
+            r[0]["rule"].clone(),
+            r[0]["alert"].clone()
+        ),
+        (json!("dropped"), json!("Test hosts"), Value::Null),
+        "{v}"
+    );
+    assert_eq!(v["accepted"], 5, "a dropped event is kept: {v}");
+    // Transformed: on srv-01, which affects Shop: a minor opens an incident, of high impact.
+    let a = get(
+        &app,
+        &format!("/alerts/{}", r[1]["alert"].as_str().unwrap_or_default()),
+        &t,
+    )
+    .await?;
+    assert_eq!(
+        (a["node"].clone(), a["message"].clone()),
+        (json!("srv-01"), json!("[prod] slow")),
+        "{a}"
+    );
+    assert_eq!(a["ci"]["display"], "srv-01", "{a}");
+    let inc = a["incident"]["display"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    anyhow::ensure!(
+        !inc.is_empty(),
+        "a minor on a server with a service opens one: {a}"
+    );
+    let i = get(&app, &format!("/incidents/{inc}"), &t).await?;
+    assert_eq!(
+        (i["impact"].clone(), i["urgency"].clone()),
+        (json!(1), json!(2)),
+        "{i}"
+    );
+    // srv-02 affects no service: the rule's only_with_service holds the minor back.
+    let a = get(
+        &app,
+        &format!("/alerts/{}", r[2]["alert"].as_str().unwrap_or_default()),
+        &t,
+    )
+    .await?;
+    assert_eq!(a["incident"], Value::Null, "{a}");
+    // Bound by serial to printer-01, whatever its node says; no match: no CI, none made.
+    let a = get(
+        &app,
+        &format!("/alerts/{}", r[3]["alert"].as_str().unwrap_or_default()),
+        &t,
+    )
+    .await?;
+    assert_eq!(a["ci"]["display"], "printer-01", "{a}");
+    let a = get(
+        &app,
+        &format!("/alerts/{}", r[4]["alert"].as_str().unwrap_or_default()),
+        &t,
+    )
+    .await?;
+    assert_eq!(a["ci"], Value::Null, "{a}");
+    let cis = get(&app, "/configuration_items?limit=100", &t).await?;
+    assert_eq!(cis["items"].as_array().map(Vec::len), Some(5), "{cis}");
+    let d = get(
+        &app,
+        &format!(
+            "/event_rules/{}",
+            dropper["id"].as_str().unwrap_or_default()
+        ),
+        &t,
+    )
+    .await?;
+    assert_eq!(d["hits"], 1, "{d}");
+
+    // Tried on the recent events before saving: what it would match and do.
+    let (st, tried) = send(
+        &app.http,
+        Method::POST,
+        &app.api("/event_rules/try?limit=50"),
+        &t,
+        Some(json!({"kind": "transform",
+                    "conditions": [{"field": "source", "op": "equals", "value": "printmon"}],
+                    "set": {"severity": "warning"}})),
+    )
+    .await?;
+    assert_eq!(st, StatusCode::OK, "{tried}");
+    assert_eq!(
+        (tried["tried"].clone(), tried["matched"].clone()),
+        (json!(5), json!(2)),
+        "{tried}"
+    );
+    let set = tried["results"]
+        .as_array()
+        .and_then(|a| a.iter().find(|r| r["matched"] == true))
+        .map(|r| r["detail"].clone())
+        .unwrap_or_default();
+    assert_eq!(set, json!({"severity": "warning"}), "{tried}");
+
+    // Bad rules: each field named, nothing written.
+    let (st, bad) = send(
+        &app.http,
+        Method::POST,
+        &app.api("/event_rules"),
+        &t,
+        Some(json!({"name": "Bad", "kind": "transform",
+                    "conditions": [{"field": "colour", "op": "equals", "value": "x"},
+                                   {"field": "node", "op": "matches", "value": "(["}],
+                    "set": {"node": "{nope}"}})),
+    )
+    .await?;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    let fields: Vec<&str> = bad["errors"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|e| e["field"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        fields,
+        ["conditions[0].field", "conditions[1].value", "set.node"],
+        "{bad}"
+    );
+    for body in [
+        json!({"name": "No kind"}),
+        json!({"name": "Bad kind", "kind": "explode"}),
+        json!({"name": "Test hosts", "kind": "ignore"}),
+        json!({"name": "x".repeat(101), "kind": "ignore"}),
+        json!({"name": "Wrong type", "kind": "ignore", "position": "first"}),
+    ] {
+        let (st, v) = send(
+            &app.http,
+            Method::POST,
+            &app.api("/event_rules"),
+            &t,
+            Some(body),
+        )
+        .await?;
+        assert!(
+            st == StatusCode::UNPROCESSABLE_ENTITY || st == StatusCode::BAD_REQUEST,
+            "{st} {v}"
+        );
+    }
+    let (st, _) = send(
+        &app.http,
+        Method::POST,
+        &app.api("/event_rules"),
+        &s.andi,
+        Some(json!({"name": "Agent's", "kind": "ignore"})),
+    )
+    .await?;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    assert_eq!(
+        get(&app, "/event_rules", &t)
+            .await?
+            .as_array()
+            .map(Vec::len),
+        Some(4)
+    );
+
+    // A change: turned off, the dropped node goes through; a stale version is refused.
+    let id = dropper["id"].as_str().unwrap_or_default().to_owned();
+    let (st, v) = send(
+        &app.http,
+        Method::PATCH,
+        &app.api(&format!("/event_rules/{id}")),
+        &t,
+        Some(json!({"active": false, "version": 1})),
+    )
+    .await?;
+    assert_eq!(
+        (st, v["active"].clone(), v["version"].clone()),
+        (StatusCode::OK, json!(false), json!(2)),
+        "{v}"
+    );
+    let (st, _) = send(
+        &app.http,
+        Method::PATCH,
+        &app.api(&format!("/event_rules/{id}")),
+        &t,
+        Some(json!({"active": true, "version": 1})),
+    )
+    .await?;
+    assert_eq!(st, StatusCode::PRECONDITION_FAILED);
+    let v = accepted(
+        &app,
+        &t,
+        json!({"source": "nagios", "node": "test-07", "severity": "warning", "message": "y"}),
+    )
+    .await?;
+    assert_eq!(v["results"][0]["outcome"], "opened", "{v}");
+    let (st, _) = send(
+        &app.http,
+        Method::DELETE,
+        &app.api(&format!("/event_rules/{id}")),
+        &t,
+        None,
+    )
+    .await?;
+    assert_eq!(st, StatusCode::NO_CONTENT);
+    assert_eq!(
+        get(&app, "/event_rules", &t)
+            .await?
+            .as_array()
+            .map(Vec::len),
+        Some(3)
+    );
     Ok(())
 }

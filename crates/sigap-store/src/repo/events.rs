@@ -408,18 +408,20 @@ pub async fn prune_events(tx: &mut Tx<'_>, before: Timestamp) -> StoreResult<u64
 
 // ----- what events refer to -----
 
-/// The criticality of the most critical service a CI serves directly, if any.
-pub async fn ci_criticality(
+/// The criticality of the most critical of these services that is active, if any.
+pub async fn most_critical(
     tx: &mut Tx<'_>,
-    ci: CiId,
+    services: &[sigap_domain::ServiceId],
 ) -> StoreResult<Option<sigap_domain::Criticality>> {
-    let row = tx
-        .query_one(
-            "SELECT MIN(s.criticality) FROM service_ci x JOIN service s ON s.id = x.service_id \
-             WHERE x.ci_id = $1",
-            &[ci.into()],
-        )
-        .await?;
+    if services.is_empty() {
+        return Ok(None);
+    }
+    let list = serde_json::Value::from(services.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+    let sql = format!(
+        "SELECT MIN(s.criticality) FROM service s WHERE {} AND s.status <> 'retired'",
+        super::in_json(tx.dialect(), "s.id", "$1")
+    );
+    let row = tx.query_one(&sql, &[(&list).into()]).await?;
     let c: Option<i64> = row.get(0)?;
     Ok(c.and_then(|c| sigap_domain::Criticality::parse(c).ok()))
 }

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod catalog;
 pub mod changes;
 pub mod cmdb;
+pub mod event_rules;
 pub mod events;
 pub mod filters;
 pub mod groups;
@@ -65,7 +66,6 @@ pub(crate) fn values_rows<'a, T>(
     }
 }
 
-/// One row of `values_rows`: `($base+1, …, $base+n` and then `tail`.
 /// Runs `head` (an `INSERT … VALUES `) with a row of `n` parameters for each of `rows`, and
 /// then `tail`, which ends in `RETURNING`: how many rows came back. On SQLite a statement a
 /// row, prepared once (a call there costs no round trip); on PostgreSQL the rows in chunks
@@ -113,6 +113,7 @@ pub(crate) async fn rows_returning<'a, T>(
     Ok(count)
 }
 
+/// One row of `values_rows`: `($base+1, …, $base+n` and then `tail`.
 fn values_row(sql: &mut String, base: usize, n: usize, tail: &str) {
     use std::fmt::Write as _;
     sql.push('(');
