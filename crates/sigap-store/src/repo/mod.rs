@@ -67,10 +67,11 @@ pub(crate) fn values_rows<'a, T>(
 }
 
 /// Runs `head` (an `INSERT … VALUES `) with a row of `n` parameters for each of `rows`, and
-/// then `tail`, which ends in `RETURNING`: how many rows came back. On SQLite a statement a
-/// row, prepared once (a call there costs no round trip); on PostgreSQL the rows in chunks
-/// of powers of two (at most 512), so that a thousand rows take a few round trips and a few
-/// statement texts serve every number of rows.
+/// then `tail`, which ends in `RETURNING`: how many rows came back. The rows go in chunks of
+/// powers of two (at most 512), so that a few statement texts serve every number of rows:
+/// on PostgreSQL a thousand rows take a few round trips; on SQLite a few statements, each
+/// copying a page it changes into the statement journal once (a statement a row copied the
+/// same pages for every row, which cost more than the rows).
 pub(crate) async fn rows_returning<'a, T>(
     tx: &mut crate::tx::Tx<'_>,
     head: &str,
@@ -80,35 +81,18 @@ pub(crate) async fn rows_returning<'a, T>(
     mut fill: impl FnMut(&'a T, &mut Vec<crate::value::P<'a>>),
 ) -> crate::error::StoreResult<u64> {
     let mut count = 0u64;
-    match tx.dialect() {
-        crate::tx::Dialect::Sqlite => {
-            let mut sql = head.to_owned();
-            values_row(&mut sql, 0, n, ")");
-            sql.push_str(tail);
-            let mut params = Vec::with_capacity(n);
-            for r in rows {
-                params.clear();
-                fill(r, &mut params);
-                count += tx.query(&sql, &params).await?.len() as u64;
-            }
-        }
-        crate::tx::Dialect::Postgres => {
-            let mut rest = rows;
-            while !rest.is_empty() {
-                let most = rest.len().min(512);
-                // The largest power of two not above `most`.
-                let size = 1usize << (usize::BITS - 1 - most.leading_zeros());
-                let (chunk, after) = rest.split_at(size);
-                let mut sql = head.to_owned();
-                let mut params = Vec::with_capacity(size * n);
-                values_rows(&mut sql, &mut params, chunk, n, ")", |_, r, out| {
-                    fill(r, out)
-                });
-                sql.push_str(tail);
-                count += tx.query(&sql, &params).await?.len() as u64;
-                rest = after;
-            }
-        }
+    let mut rest = rows;
+    while !rest.is_empty() {
+        let most = rest.len().min(512);
+        // The largest power of two not above `most`.
+        let size = 1usize << (usize::BITS - 1 - most.leading_zeros());
+        let (chunk, after) = rest.split_at(size);
+        let mut sql = head.to_owned();
+        let mut params = Vec::with_capacity(size * n);
+        values_rows(&mut sql, &mut params, chunk, n, ")", |_, r, out| fill(r, out));
+        sql.push_str(tail);
+        count += tx.query(&sql, &params).await?.len() as u64;
+        rest = after;
     }
     Ok(count)
 }
