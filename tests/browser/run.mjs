@@ -1219,6 +1219,42 @@ async function main() {
     check(await page.locator('p.alert-ok').isVisible(), 'no notice that the alert was acknowledged');
   });
 
+  // ----- event management: maintenance windows set by hand -----
+  await step('alert-maintenance-window', async () => {
+    await visit(page, `${origin}/alerts`);
+    await clickAndLoad(page.locator('#alerts-maintenance-link'));
+    check(path() === '/alerts/maintenance', `the console's link ended on ${page.url()}`);
+    check(await page.locator('#no-windows').isVisible(), 'windows are listed before any was set');
+    // The form offers now and an hour later; a node and a reason make it a window going on.
+    await page.locator('#w-node').fill('db01');
+    await page.locator('#w-reason').fill('Replacing the disks');
+    await clickAndLoad(page.locator('#window-add'));
+    check(path() === '/alerts/maintenance', `setting a window ended on ${page.url()}`);
+    check((await page.locator('p.alert-ok').innerText()).includes('maintenance window is set'), 'no notice of the new window');
+    const row = page.locator('#window-list tbody tr', { hasText: 'Replacing the disks' });
+    check((await row.count()) === 1, 'the new window is not listed');
+    check((await row.getAttribute('data-state')) === 'in_progress', 'the new window is not going on');
+    check((await row.innerText()).includes('db01'), 'the window does not name its node');
+    // An alert on the node now is held back, saying why.
+    await api('POST', '/events', { source: 'nagios', node: 'db01', type: 'disk', severity: 'critical', message: 'Disk failed' });
+    await visit(page, `${origin}/alerts`);
+    await clickAndLoad(page.locator('#alerts tbody tr', { hasText: 'Disk failed' }).locator('a').first());
+    check((await page.locator('#alert-maintenance').innerText()).includes('Replacing the disks'), 'the alert does not say it is held back');
+    // One to come, set through the API; the one going on ended from the page.
+    const soon = new Date(Date.now() + 2 * 3600_000);
+    const later = new Date(Date.now() + 4 * 3600_000);
+    await api('POST', '/event_maintenance_windows', { node: 'web01', starts_at: soon.toISOString(), ends_at: later.toISOString(), reason: 'Web server upgrade' });
+    await visit(page, `${origin}/alerts/maintenance`);
+    page.once('dialog', (d) => d.accept());
+    await clickAndLoad(page.locator('#window-list tbody tr', { hasText: 'Replacing the disks' }).locator('button'));
+    check((await page.locator('p.alert-ok').innerText()).includes('has ended'), 'no notice that the window ended');
+    check((await page.locator('#window-list tbody tr', { hasText: 'Replacing the disks' }).count()) === 0, 'the ended window is still listed as going on');
+    const upcoming = page.locator('#window-list tbody tr', { hasText: 'Web server upgrade' });
+    check((await upcoming.getAttribute('data-state')) === 'upcoming', 'the window to come is not listed as such');
+    await visit(page, `${origin}/alerts/maintenance?ended=1`);
+    check((await page.locator('#window-list tbody tr[data-state="ended"]').count()) === 1, 'the ended window is not among those ended');
+  });
+
   await step('logout', async () => {
     await clickAndLoad(await reveal('form.logout button[type="submit"]'));
     check(path() === '/login', `logging out ended on ${page.url()}, expected /login`);

@@ -11,11 +11,13 @@ mod alerts;
 mod intake;
 mod integrations;
 pub mod rules;
+mod windows;
 
 pub use alerts::*;
 pub use intake::*;
 pub use integrations::*;
 pub use sigap_store::events::{Alert, EventRow, Integration, MaintenanceWindow};
+pub use windows::*;
 
 use crate::error::{AppError, AppResult, Errors, FieldError};
 use crate::principal::Ctx;

@@ -9,6 +9,7 @@ mod changes_ui;
 mod cli;
 mod cmdb;
 mod csv_io;
+mod event_windows;
 mod events;
 mod helpers;
 mod import;

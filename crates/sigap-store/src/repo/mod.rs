@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod changes;
 pub mod cmdb;
 pub mod event_rules;
+pub mod event_windows;
 pub mod events;
 pub mod filters;
 pub mod groups;

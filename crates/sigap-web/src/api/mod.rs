@@ -8,6 +8,7 @@ mod cmdb;
 mod csv;
 pub mod dto;
 mod event_rules;
+mod event_windows;
 mod events;
 mod filters;
 mod handlers;
@@ -60,7 +61,7 @@ use utoipa_axum::routes;
         (name = "requests", description = "Request fulfilment: orders, requests, requested items and catalogue tasks"),
         (name = "approvals", description = "Approvals asked of you, your decisions, and delegation while you are away"),
         (name = "import", description = "CSV import and export of people, organizations, incidents and configuration items, with a column mapping; the ServiceNow importer is `sigap import servicenow-incidents`"),
-        (name = "events", description = "Event management: events from monitoring (the generic endpoint, Alertmanager's and Grafana's webhooks), the alerts they fold into, the policy that opens and resolves incidents, the rules that drop, transform and bind events and decide incidents, and the integrations that send with a secret of their own"),
+        (name = "events", description = "Event management: events from monitoring (the generic endpoint, Alertmanager's and Grafana's webhooks), the alerts they fold into, the policy that opens and resolves incidents, the rules that drop, transform and bind events and decide incidents, the integrations that send with a secret of their own, and the maintenance windows that hold alerts back"),
         (name = "mail", description = "The e-mail channel: mailboxes mail comes in through, the outbound server, the mail templates in each language, the messages taken in and sent, and the quarantine"),
         (name = "sla", description = "Service level management: calendars, agreements (SLA, OLA, UC), targets, clocks, compliance"),
         (name = "audit", description = "Who changed what, when")
@@ -144,6 +145,15 @@ fn event_routes() -> OpenApiRouter<AppState> {
             event_rules::delete_rule
         ))
         .routes(routes!(event_rules::try_rule))
+        .routes(routes!(
+            event_windows::list_windows,
+            event_windows::create_window
+        ))
+        .routes(routes!(
+            event_windows::get_window,
+            event_windows::delete_window
+        ))
+        .routes(routes!(event_windows::end_window))
 }
 
 fn mail_routes() -> OpenApiRouter<AppState> {

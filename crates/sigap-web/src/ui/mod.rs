@@ -1,6 +1,7 @@
 //! The HTML interface: server-rendered pages that work without JavaScript.
 
 mod admin;
+mod alert_maintenance;
 mod alerts;
 mod approvals;
 mod cab;
@@ -59,6 +60,18 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(home))
         .route("/login", get(login_page).post(login_submit))
         .route("/alerts", get(alerts::alerts_page))
+        .route(
+            "/alerts/maintenance",
+            get(alert_maintenance::windows_page).post(alert_maintenance::window_add),
+        )
+        .route(
+            "/alerts/maintenance/{id}/end",
+            post(alert_maintenance::window_end),
+        )
+        .route(
+            "/alerts/maintenance/{id}/remove",
+            post(alert_maintenance::window_remove),
+        )
         .route("/alerts/{number}", get(alerts::alert_page))
         .route("/alerts/{number}/{action}", post(alerts::alert_act))
         .route("/logout", post(logout))
