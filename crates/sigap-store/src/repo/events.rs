@@ -685,15 +685,20 @@ pub async fn active_alerts(tx: &mut Tx<'_>, keys: &[(&str, &str)]) -> StoreResul
     if keys.is_empty() {
         return Ok(Vec::new());
     }
-    let (from, s, k) = pairs_from(tx);
-    let lock = match tx.dialect() {
-        crate::tx::Dialect::Postgres => " ORDER BY a.id FOR UPDATE OF a",
-        crate::tx::Dialect::Sqlite => "",
+    let sql = match tx.dialect() {
+        crate::tx::Dialect::Sqlite => format!(
+            "SELECT {ALERT_BARE_COLUMNS} FROM json_each($1) j JOIN alert a \
+             ON a.source = j.value ->> 0 AND a.key = j.value ->> 1 WHERE a.state <> 'closed'"
+        ),
+        // A lookup by the index for each key (the planner, misled by a young table's
+        // statistics, would scan all alerts for a join), each locked as it is found: in the
+        // keys' sorted order, so that two batches lock in the same order.
+        crate::tx::Dialect::Postgres => format!(
+            "SELECT a.* FROM (SELECT j ->> 0 AS s, j ->> 1 AS k FROM jsonb_array_elements($1::jsonb) j \
+             ORDER BY 1, 2) j, LATERAL (SELECT {ALERT_BARE_COLUMNS} FROM alert a \
+             WHERE a.source = j.s AND a.key = j.k AND a.state <> 'closed' LIMIT 1 FOR UPDATE) a"
+        ),
     };
-    let sql = format!(
-        "SELECT {ALERT_BARE_COLUMNS} FROM {from} JOIN alert a ON a.source = {s} AND a.key = {k} \
-         WHERE a.state <> 'closed'{lock}"
-    );
     let list = key_list(keys);
     tx.query(&sql, &[(&list).into()])
         .await?
@@ -730,13 +735,20 @@ pub async fn known_digests(
     if digests.is_empty() {
         return Ok(Vec::new());
     }
-    let (from, v) = texts_from(tx);
-    let sql = format!(
-        "SELECT e.digest, a.number FROM {from} JOIN event e ON e.digest = {v} \
-         LEFT JOIN alert a ON a.id = e.alert_id"
-    );
+    let sql = match tx.dialect() {
+        crate::tx::Dialect::Sqlite => {
+            "SELECT e.digest, a.number FROM json_each($1) j JOIN event e ON e.digest = j.value \
+             LEFT JOIN alert a ON a.id = e.alert_id"
+        }
+        // A lookup by the index for each digest (see `active_alerts`).
+        crate::tx::Dialect::Postgres => {
+            "SELECT x.digest, x.number FROM jsonb_array_elements_text($1::jsonb) j(v), \
+             LATERAL (SELECT e.digest, a.number FROM event e LEFT JOIN alert a ON a.id = e.alert_id \
+             WHERE e.digest = j.v LIMIT 1) x"
+        }
+    };
     let list = serde_json::Value::from(digests.to_vec());
-    tx.query(&sql, &[(&list).into()])
+    tx.query(sql, &[(&list).into()])
         .await?
         .iter()
         .map(|r| Ok((r.get(0)?, r.get(1)?)))
