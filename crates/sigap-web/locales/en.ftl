@@ -1694,3 +1694,79 @@ alert-window-ended = The maintenance window has ended.
 alert-window-removed = The maintenance window is removed.
 err-ambiguous = { $field }: more than one matches; give its id or class/name.
 err-window_too_long = { $field }: a window is at most 366 days long.
+
+## Event rules
+alert-rules-title = Event rules
+alert-rules-help = Rules apply to every event in their order: ignore rules drop what they match, transform rules change its fields, bind rules find its configuration item, and incident rules decide which alerts open incidents.
+alert-rules-none = No event rules.
+alert-rules-new = New rule
+alert-rule-new-title = New event rule
+alert-rule-position = Position
+alert-rule-name = Name
+alert-rule-kind = Kind
+alert-rule-kind-ignore = Ignore
+alert-rule-kind-transform = Transform
+alert-rule-kind-bind = Bind to a configuration item
+alert-rule-kind-incident = Incident
+alert-rule-active = Active
+alert-rule-inactive = Off
+alert-rule-description = Description
+alert-rule-hits = Matched
+alert-rule-last-hit = Last matched
+alert-rule-hits-count = { $hits ->
+    [one] Matched once.
+   *[other] Matched { $hits } times.
+}
+alert-rule-conditions = Conditions
+alert-rule-conditions-help = All must hold; with none, the rule matches every event. A field is source, node, resource, type, metric, severity, message, description, message_key or additional. followed by a name. Text is compared without regard to case; "matches" takes a regular expression.
+alert-rule-field = Field
+alert-rule-op = Comparison
+alert-rule-value = Value
+alert-rule-condition-field = Field of condition { $n }
+alert-rule-condition-op = Comparison of condition { $n }
+alert-rule-condition-value = Value of condition { $n }
+alert-rule-op-equals = equals
+alert-rule-op-not-equals = does not equal
+alert-rule-op-contains = contains
+alert-rule-op-starts-with = starts with
+alert-rule-op-ends-with = ends with
+alert-rule-op-matches = matches
+alert-rule-op-at-least = is at least (severity)
+alert-rule-set = Fields to set (transform rules)
+alert-rule-set-help = The new text may name a field of the event in curly brackets, as in {"{"}node{"}"} or {"{"}additional.host{"}"}.
+alert-rule-set-to = New text
+alert-rule-set-field = Field to set { $n }
+alert-rule-set-value = New text of field { $n }
+alert-rule-bind = Configuration item (bind rules)
+alert-rule-ci-attribute = The item's name, serial or attributes.name
+alert-rule-from = Equal to the event's field
+alert-rule-incident = Incident (incident rules)
+alert-rule-open-incident = Open an incident
+alert-rule-threshold = From the severity
+alert-rule-threshold-policy = The policy's threshold
+alert-rule-only-with-service = Only when impact analysis finds a service affected
+alert-rule-save = Save the rule
+alert-rule-try = Try on recent events
+alert-rule-trial = On the recent events
+alert-rule-tried = { $tried ->
+    [one] One recent event tried:
+   *[other] { $tried } recent events tried:
+}
+alert-rule-tried-matched = { $matched ->
+    [0] none matches.
+    [one] one matches.
+   *[other] { $matched } match.
+}
+alert-rule-try-none = No events have come in yet.
+alert-rule-no-match = Does not match
+alert-rule-outcome = What it would do
+alert-rule-outcome-dropped = Dropped
+alert-rule-outcome-set = Fields set
+alert-rule-outcome-bound = Bound to
+alert-rule-outcome-no-ci = No configuration item
+alert-rule-outcome-opens = Opens an incident
+alert-rule-outcome-opens-none = Opens no incident
+alert-rule-delete = Delete the rule
+alert-rule-delete-confirm = Delete this rule? Events already taken in keep what it did.
+alert-rule-saved = The rule is saved.
+alert-rule-deleted = The rule is deleted.

@@ -1657,3 +1657,78 @@ alert-window-ended = Jendela pemeliharaan telah diakhiri.
 alert-window-removed = Jendela pemeliharaan telah dihapus.
 err-ambiguous = { $field }: lebih dari satu yang cocok; berikan id atau kelas/namanya.
 err-window_too_long = { $field }: jendela paling lama 366 hari.
+
+## Event rules
+alert-rules-title = Aturan event
+alert-rules-help = Aturan berlaku untuk setiap event menurut urutannya: aturan abaikan membuang yang cocok, aturan ubah mengganti kolomnya, aturan ikat mencari item konfigurasinya, dan aturan insiden menentukan alert mana yang membuka insiden.
+alert-rules-none = Belum ada aturan event.
+alert-rules-new = Aturan baru
+alert-rule-new-title = Aturan event baru
+alert-rule-position = Urutan
+alert-rule-name = Nama
+alert-rule-kind = Jenis
+alert-rule-kind-ignore = Abaikan
+alert-rule-kind-transform = Ubah
+alert-rule-kind-bind = Ikat ke item konfigurasi
+alert-rule-kind-incident = Insiden
+alert-rule-active = Aktif
+alert-rule-inactive = Mati
+alert-rule-description = Keterangan
+alert-rule-hits = Cocok
+alert-rule-last-hit = Terakhir cocok
+alert-rule-hits-count = { $hits ->
+    [one] Cocok sekali.
+   *[other] Cocok { $hits } kali.
+}
+alert-rule-conditions = Syarat
+alert-rule-conditions-help = Semua harus terpenuhi; tanpa syarat, aturan cocok dengan setiap event. Kolom adalah source, node, resource, type, metric, severity, message, description, message_key, atau additional. diikuti sebuah nama. Teks dibandingkan tanpa membedakan huruf besar dan kecil; "cocok pola" memakai ekspresi reguler.
+alert-rule-field = Kolom
+alert-rule-op = Perbandingan
+alert-rule-value = Nilai
+alert-rule-condition-field = Kolom syarat { $n }
+alert-rule-condition-op = Perbandingan syarat { $n }
+alert-rule-condition-value = Nilai syarat { $n }
+alert-rule-op-equals = sama dengan
+alert-rule-op-not-equals = tidak sama dengan
+alert-rule-op-contains = memuat
+alert-rule-op-starts-with = diawali
+alert-rule-op-ends-with = diakhiri
+alert-rule-op-matches = cocok pola
+alert-rule-op-at-least = paling sedikit (tingkat keparahan)
+alert-rule-set = Kolom yang diubah (aturan ubah)
+alert-rule-set-help = Teks baru boleh menyebut kolom event dalam kurung kurawal, misalnya {"{"}node{"}"} atau {"{"}additional.host{"}"}.
+alert-rule-set-to = Teks baru
+alert-rule-set-field = Kolom yang diubah { $n }
+alert-rule-set-value = Teks baru kolom { $n }
+alert-rule-bind = Item konfigurasi (aturan ikat)
+alert-rule-ci-attribute = Nama, nomor seri, atau attributes.nama item
+alert-rule-from = Sama dengan kolom event
+alert-rule-incident = Insiden (aturan insiden)
+alert-rule-open-incident = Buka insiden
+alert-rule-threshold = Mulai tingkat keparahan
+alert-rule-threshold-policy = Ambang kebijakan
+alert-rule-only-with-service = Hanya bila analisis dampak menemukan layanan yang terdampak
+alert-rule-save = Simpan aturan
+alert-rule-try = Coba pada event terbaru
+alert-rule-trial = Pada event terbaru
+alert-rule-tried = { $tried ->
+    [one] Satu event terbaru dicoba:
+   *[other] { $tried } event terbaru dicoba:
+}
+alert-rule-tried-matched = { $matched ->
+    [0] tidak ada yang cocok.
+   *[other] { $matched } cocok.
+}
+alert-rule-try-none = Belum ada event yang masuk.
+alert-rule-no-match = Tidak cocok
+alert-rule-outcome = Yang akan dilakukan
+alert-rule-outcome-dropped = Dibuang
+alert-rule-outcome-set = Kolom diubah
+alert-rule-outcome-bound = Diikat ke
+alert-rule-outcome-no-ci = Tanpa item konfigurasi
+alert-rule-outcome-opens = Membuka insiden
+alert-rule-outcome-opens-none = Tidak membuka insiden
+alert-rule-delete = Hapus aturan
+alert-rule-delete-confirm = Hapus aturan ini? Event yang sudah masuk tetap seperti yang dibuat aturan ini.
+alert-rule-saved = Aturan disimpan.
+alert-rule-deleted = Aturan dihapus.

@@ -482,11 +482,17 @@ impl Rule {
                 .build()
             {
                 Ok(r) => regex = Some(r),
-                Err(e) => errs.push(err(
-                    &format!("{at}.value"),
-                    "invalid_regex",
-                    format!("is not a regular expression: {e}"),
-                )),
+                Err(e) => {
+                    // The parser's last line says what is wrong, without its drawing.
+                    let text = e.to_string();
+                    let why = text.lines().last().unwrap_or_default();
+                    let why = why.strip_prefix("error: ").unwrap_or(why);
+                    errs.push(err(
+                        &format!("{at}.value"),
+                        "invalid_regex",
+                        format!("is not a regular expression ({why})"),
+                    ));
+                }
             },
             Op::AtLeast if field != Field::Severity => errs.push(err(
                 &format!("{at}.op"),

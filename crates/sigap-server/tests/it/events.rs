@@ -25,6 +25,7 @@ both!(
     an_accepted_event_survives_kill_9,
     a_batch_folds_in_the_order_sent_and_a_thousand_go_at_once,
     rules_drop_transform_bind_and_decide_incidents,
+    the_rule_editor_tries_saves_and_refuses_in_both_languages,
 );
 
 async fn post_events(
@@ -1492,6 +1493,130 @@ async fn rules_drop_transform_bind_and_decide_incidents(app: TestApp) -> anyhow:
             .as_array()
             .map(Vec::len),
         Some(3)
+    );
+    Ok(())
+}
+
+/// The rule editor: a rule tried on the recent events shows what it would do, saved it is
+/// listed with what it matched; a bad one is shown again with its errors, and nothing is
+/// saved; the pages speak English and Bahasa Indonesia.
+async fn the_rule_editor_tries_saves_and_refuses_in_both_languages(
+    app: TestApp,
+) -> anyhow::Result<()> {
+    use crate::ui::submit;
+    let t = app.admin_token.clone();
+    accepted(
+        &app,
+        &t,
+        json!([ev("test-01", "minor", "noise"), ev("db01", "major", "real")]),
+    )
+    .await?;
+    let admin = app.browser("admin", sigap_testkit::ADMIN_PASSWORD).await?;
+    let page = |path: &str| {
+        let admin = admin.clone();
+        let url = app.page(path);
+        async move {
+            let resp = admin.get(url).send().await?;
+            let status = resp.status().as_u16();
+            Ok::<_, anyhow::Error>((status, resp.text().await?))
+        }
+    };
+    let (status, html) = page("/alerts/rules").await?;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("No event rules."), "{html}");
+    let (status, html) = page("/alerts/rules/new").await?;
+    assert_eq!(status, 200, "{html}");
+    let form = [
+        ("name", "Test hosts"),
+        ("kind", "ignore"),
+        ("position", ""),
+        ("active", "1"),
+        ("description", ""),
+        ("cond_field_0", "node"),
+        ("cond_op_0", "starts_with"),
+        ("cond_value_0", "TEST-"),
+        ("cond_field_1", ""),
+        ("cond_op_1", "equals"),
+        ("cond_value_1", ""),
+    ];
+    let mut tried = form.to_vec();
+    tried.push(("do", "try"));
+    let (status, _, html) = submit(&app, &admin, "/alerts/rules/new", &tried).await?;
+    assert_eq!(status, 200, "{html}");
+    assert!(
+        html.contains("2 recent events tried: one matches."),
+        "{html}"
+    );
+    assert!(html.contains("Dropped"), "{html}");
+    assert_eq!(
+        get(&app, "/event_rules", &t)
+            .await?
+            .as_array()
+            .map(Vec::len),
+        Some(0)
+    );
+    // A bad expression: shown again with the reason, nothing saved.
+    let mut bad = form.to_vec();
+    bad[6] = ("cond_op_0", "matches");
+    bad[7] = ("cond_value_0", "([");
+    bad.push(("do", "save"));
+    let (status, _, html) = submit(&app, &admin, "/alerts/rules/new", &bad).await?;
+    assert_eq!(status, 422, "{html}");
+    assert!(
+        html.contains("not a regular expression (unclosed character class)"),
+        "{html}"
+    );
+    assert!(html.contains("value=\"([\""), "kept as typed: {html}");
+    assert_eq!(
+        get(&app, "/event_rules", &t)
+            .await?
+            .as_array()
+            .map(Vec::len),
+        Some(0)
+    );
+    let mut save = form.to_vec();
+    save.push(("do", "save"));
+    let (status, location, _) = submit(&app, &admin, "/alerts/rules/new", &save).await?;
+    assert_eq!(
+        (status, location.as_str()),
+        (303, "/alerts/rules?notice=alert-rule-saved")
+    );
+    accepted(&app, &t, ev("test-02", "minor", "more noise")).await?;
+    let (_, html) = page("/alerts/rules").await?;
+    assert!(
+        html.contains("Test hosts") && html.contains("node starts_with TEST-"),
+        "{html}"
+    );
+    let rules = get(&app, "/event_rules", &t).await?;
+    assert_eq!(rules[0]["hits"], 1, "{rules}");
+    let id = rules[0]["id"].as_str().unwrap_or_default().to_owned();
+    let (status, html) = page(&format!("/alerts/rules/{id}")).await?;
+    assert_eq!(status, 200);
+    assert!(html.contains("Matched once."), "{html}");
+    let resp = admin
+        .post(app.page("/language"))
+        .header("origin", &app.url)
+        .form(&[("lang", "id"), ("back", "/")])
+        .send()
+        .await?;
+    assert_eq!(resp.status(), 303);
+    let (_, html) = page("/alerts/rules").await?;
+    assert!(
+        html.contains("Aturan event") && html.contains("Abaikan"),
+        "{html}"
+    );
+    let (status, location, _) =
+        submit(&app, &admin, &format!("/alerts/rules/{id}/delete"), &[]).await?;
+    assert_eq!(
+        (status, location.as_str()),
+        (303, "/alerts/rules?notice=alert-rule-deleted")
+    );
+    assert_eq!(
+        get(&app, "/event_rules", &t)
+            .await?
+            .as_array()
+            .map(Vec::len),
+        Some(0)
     );
     Ok(())
 }

@@ -90,7 +90,9 @@ pub(crate) async fn rows_returning<'a, T>(
         let (chunk, after) = rest.split_at(size);
         let mut sql = head.to_owned();
         let mut params = Vec::with_capacity(size * n);
-        values_rows(&mut sql, &mut params, chunk, n, ")", |_, r, out| fill(r, out));
+        values_rows(&mut sql, &mut params, chunk, n, ")", |_, r, out| {
+            fill(r, out)
+        });
         sql.push_str(tail);
         count += tx.query(&sql, &params).await?.len() as u64;
         rest = after;

@@ -10,6 +10,7 @@ mod catalog_admin;
 mod change_admin;
 mod change_calendar;
 mod changes;
+mod event_rules;
 mod incidents;
 mod knowledge;
 mod knowledge_admin;
@@ -72,6 +73,16 @@ pub fn router(state: AppState) -> Router {
             "/alerts/maintenance/{id}/remove",
             post(alert_maintenance::window_remove),
         )
+        .route("/alerts/rules", get(event_rules::rules_page))
+        .route(
+            "/alerts/rules/new",
+            get(event_rules::rule_new).post(event_rules::rule_create),
+        )
+        .route(
+            "/alerts/rules/{id}",
+            get(event_rules::rule_page).post(event_rules::rule_update),
+        )
+        .route("/alerts/rules/{id}/delete", post(event_rules::rule_delete))
         .route("/alerts/{number}", get(alerts::alert_page))
         .route("/alerts/{number}/{action}", post(alerts::alert_act))
         .route("/logout", post(logout))
