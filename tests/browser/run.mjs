@@ -1255,6 +1255,31 @@ async function main() {
     check((await page.locator('#window-list tbody tr[data-state="ended"]').count()) === 1, 'the ended window is not among those ended');
   });
 
+  await step('alert-rules', async () => {
+    await visit(page, `${origin}/alerts`);
+    await clickAndLoad(page.locator('#alerts-rules-link'));
+    check(path() === '/alerts/rules', `the console's rules link ended on ${page.url()}`);
+    await clickAndLoad(page.locator('#rule-new'));
+    await page.locator('#r-name').fill('Ignore test hosts');
+    await page.locator('#r-kind').selectOption('ignore');
+    await page.locator('#cond-field-0').fill('node');
+    await page.locator('#cond-op-0').selectOption('starts_with');
+    await page.locator('#cond-value-0').fill('db');
+    // Tried on the recent events first: the alert on db01 above matches.
+    await clickAndLoad(page.locator('#rule-try'));
+    check((await page.locator('#rule-trial-list tbody tr[data-matched="true"]').count()) >= 1, 'the trial matched no recent event');
+    check((await page.locator('#r-name').inputValue()) === 'Ignore test hosts', 'the trial lost the form');
+    await clickAndLoad(page.locator('#rule-save'));
+    check(path() === '/alerts/rules', `saving the rule ended on ${page.url()}`);
+    const row = page.locator('#rule-list tbody tr', { hasText: 'Ignore test hosts' });
+    check((await row.count()) === 1, 'the new rule is not listed');
+    await clickAndLoad(row.locator('a').first());
+    page.once('dialog', (d) => d.accept());
+    await clickAndLoad(page.locator('#rule-delete'));
+    check(path() === '/alerts/rules', `deleting the rule ended on ${page.url()}`);
+    check(await page.locator('#no-rules').isVisible(), 'the deleted rule is still listed');
+  });
+
   await step('logout', async () => {
     await clickAndLoad(await reveal('form.logout button[type="submit"]'));
     check(path() === '/login', `logging out ended on ${page.url()}, expected /login`);
