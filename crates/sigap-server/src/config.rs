@@ -28,6 +28,8 @@ pub struct Settings {
     pub body_limit_bytes: usize,
     /// Largest accepted CSV import, in bytes.
     pub import_limit_bytes: usize,
+    /// Requests of events one node takes in at once; more are answered 429.
+    pub event_intake_at_once: usize,
     pub session_idle_minutes: i64,
     pub provider_name: String,
     /// Whether this node claims background jobs.
@@ -52,6 +54,7 @@ impl Default for Settings {
             pool_size: 16,
             body_limit_bytes: 1024 * 1024,
             import_limit_bytes: 64 * 1024 * 1024,
+            event_intake_at_once: 8,
             session_idle_minutes: 12 * 60,
             provider_name: "IT Service Provider".into(),
             worker: true,
@@ -162,6 +165,9 @@ impl Settings {
         if let Some(v) = env_value("SIGAP_IMPORT_LIMIT_BYTES", env)? {
             s.import_limit_bytes = v;
         }
+        if let Some(v) = env_value("SIGAP_EVENT_INTAKE_AT_ONCE", env)? {
+            s.event_intake_at_once = v;
+        }
         if let Some(v) = env_value("SIGAP_SESSION_IDLE_MINUTES", env)? {
             s.session_idle_minutes = v;
         }
@@ -209,6 +215,9 @@ impl Settings {
         }
         if self.import_limit_bytes < 1024 {
             bail!("import_limit_bytes must be at least 1024");
+        }
+        if self.event_intake_at_once == 0 {
+            bail!("event_intake_at_once must be at least 1");
         }
         if self.session_idle_minutes < 1 {
             bail!("session_idle_minutes must be at least 1");
@@ -300,6 +309,11 @@ body_limit_bytes = 1048576
 # Largest accepted CSV import (CMDB) in bytes.                    (SIGAP_IMPORT_LIMIT_BYTES)
 import_limit_bytes = 67108864
 
+# Requests of events (POST /api/v1/events and the monitoring webhooks) one node takes in
+# at once; more are answered 429 with Retry-After: 1 and nothing of them is kept.
+#                                                                 (SIGAP_EVENT_INTAKE_AT_ONCE)
+event_intake_at_once = 8
+
 # A browser session ends after this many idle minutes.            (SIGAP_SESSION_IDLE_MINUTES)
 session_idle_minutes = 720
 
@@ -365,6 +379,15 @@ mod tests {
             .map(|e| e.to_string())
             .unwrap_or_default();
         assert!(err.contains("SIGAP_POOL_SIZE"), "{err}");
+        let lookup = |k: &str| (k == "SIGAP_EVENT_INTAKE_AT_ONCE").then(|| "0".to_owned());
+        let err = Settings::load_with(None, &Flags::default(), &lookup)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("event_intake_at_once"), "{err}");
+        let lookup = |k: &str| (k == "SIGAP_EVENT_INTAKE_AT_ONCE").then(|| "3".to_owned());
+        let s = Settings::load_with(None, &Flags::default(), &lookup)?;
+        assert_eq!(s.event_intake_at_once, 3);
         let dir = tempfile::tempdir()?;
         let file = dir.path().join("s.toml");
         std::fs::write(&file, "lisen = \"x\"\n")?;

@@ -60,6 +60,7 @@ impl App {
             public_url: settings.public_url.clone(),
             body_limit: settings.body_limit_bytes,
             import_limit: settings.import_limit_bytes,
+            event_intake_at_once: settings.event_intake_at_once,
             template_check: Some(sigap_web::TemplateCheck::new(move |subject, body| {
                 renderer.check(subject, body)
             })),

@@ -7,12 +7,14 @@ mod error;
 mod extract;
 pub mod graph;
 mod i18n;
+mod intake;
 mod middleware;
 mod ops;
 pub mod ui;
 
 pub use error::{ApiError, Problem};
 pub use i18n::I18n;
+pub use intake::IntakeGate;
 pub use middleware::enable_metrics;
 
 use axum::Router;
@@ -32,6 +34,9 @@ pub struct WebConfig {
     pub body_limit: usize,
     /// Largest accepted CSV import, in bytes.
     pub import_limit: usize,
+    /// Requests of events (the events endpoint and the webhooks) taken in at once; more are
+    /// answered 429 with `Retry-After`.
+    pub event_intake_at_once: usize,
     /// Checks an administrators' mail template before it is kept; none accepts any (the
     /// server gives the mail renderer's check: this crate does not know `sigap-mail`).
     pub template_check: Option<TemplateCheck>,
@@ -66,6 +71,7 @@ impl Default for WebConfig {
             public_url: None,
             body_limit: 1024 * 1024,
             import_limit: 64 * 1024 * 1024,
+            event_intake_at_once: 8,
             template_check: None,
         }
     }
@@ -103,12 +109,15 @@ pub struct Shared {
     pub core: Core,
     pub config: Arc<WebConfig>,
     pub i18n: Arc<I18n>,
+    /// The requests of events being taken in.
+    pub intake: IntakeGate,
 }
 
 impl AppState {
     pub fn new(core: Core, config: WebConfig) -> Result<Self, String> {
         Ok(Self(Arc::new(Shared {
             core,
+            intake: IntakeGate::new(config.event_intake_at_once),
             config: Arc::new(config),
             i18n: Arc::new(i18n::load()?),
         })))

@@ -2,7 +2,9 @@
 //! of it back (the alert says why and opens no incident), one ended or to come does not;
 //! bad input is refused with 422 and changes nothing; only managers of the provider set,
 //! end and remove windows; the page beside the console lists, sets and ends them in both
-//! languages.
+//! languages. And overload: with one request of events taken in at once, concurrent batches
+//! beyond it are answered 429 with `Retry-After`, and exactly the events of the accepted ones
+//! are kept.
 
 use crate::helpers::{bearer, problem, snapshot};
 use crate::portfolio::{get, post, send};
@@ -10,7 +12,7 @@ use crate::ui::submit;
 use jiff::{SignedDuration, Timestamp};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use sigap_testkit::{TestApp, both};
+use sigap_testkit::{Backend, TestApp, both};
 
 both!(
     a_window_on_a_ci_or_node_holds_its_alerts_back,
@@ -628,5 +630,121 @@ async fn the_page_lists_sets_and_ends_windows_in_both_languages(
     assert!(html.contains("id=\"no-windows\""), "{html}");
     let (_, html) = page(&admin, "/alerts/maintenance?ended=1").await?;
     assert!(html.contains("data-state=\"ended\""), "{html}");
+    Ok(())
+}
+
+// ----- overload -----
+
+mod overload {
+    use sigap_testkit::Backend;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() -> anyhow::Result<()> {
+        super::turned_away_batches_keep_nothing(Backend::Sqlite).await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() -> anyhow::Result<()> {
+        match sigap_testkit::postgres_url().map_err(anyhow::Error::msg)? {
+            None => {
+                eprintln!("PostgreSQL not configured (SIGAP_TEST_DATABASE_URL): skipped");
+                Ok(())
+            }
+            Some(_) => super::turned_away_batches_keep_nothing(Backend::Postgres).await,
+        }
+    }
+}
+
+/// One request of events taken in at once: of twenty batches of 1,000 sent together, those
+/// beyond it are answered 429 with `Retry-After`, the rest 200; exactly the events the 200s
+/// accepted are kept, none of a 429.
+async fn turned_away_batches_keep_nothing(backend: Backend) -> anyhow::Result<()> {
+    const REQUESTS: usize = 20;
+    const EVENTS: usize = 1_000;
+    let app = TestApp::spawn_with(backend, |s| s.event_intake_at_once = 1).await?;
+    let mut tasks = Vec::new();
+    for r in 0..REQUESTS {
+        let events: Vec<Value> = (0..EVENTS)
+            .map(|i| {
+                json!({"source": "load", "node": format!("node-{r:02}"), "type": "check",
+                       "severity": "info", "message": format!("event {i}")})
+            })
+            .collect();
+        let body = serde_json::to_vec(&events)?;
+        let (http, url) = (app.http.clone(), app.api("/events"));
+        let auth = bearer(&app.admin_token);
+        tasks.push(tokio::spawn(async move {
+            let resp = http
+                .post(url)
+                .header("authorization", auth)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await?;
+            let status = resp.status();
+            let retry_after = resp
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            let v: Value = resp.json().await?;
+            Ok::<_, anyhow::Error>((r, status, retry_after, v))
+        }));
+    }
+    let mut accepted = 0u64;
+    let mut kept_nodes = Vec::new();
+    let mut turned_away = 0;
+    for task in tasks {
+        let (r, status, retry_after, v) = task.await??;
+        match status {
+            StatusCode::OK => {
+                assert_eq!(v["accepted"], EVENTS, "{r}: {}", v["rejected"]);
+                accepted += v["accepted"].as_u64().unwrap_or(0);
+                kept_nodes.push(format!("node-{r:02}"));
+            }
+            StatusCode::TOO_MANY_REQUESTS => {
+                turned_away += 1;
+                assert_eq!(retry_after.as_deref(), Some("1"), "{r}: {v}");
+                assert_eq!(v["code"], "rate_limited", "{v}");
+            }
+            other => anyhow::bail!("request {r}: {other} {v}"),
+        }
+    }
+    assert!(turned_away > 0, "no request was turned away");
+    assert!(!kept_nodes.is_empty(), "no request was taken in");
+    // What is kept: one alert per accepted batch, counting its events, and nothing else.
+    let list = get(
+        &app,
+        "/alerts?source=load&state=open,acknowledged,flapping,closed&limit=500",
+        &app.admin_token,
+    )
+    .await?;
+    let alerts = list["items"].as_array().cloned().unwrap_or_default();
+    let mut nodes: Vec<String> = alerts.iter().map(|a| text(&a["node"])).collect();
+    nodes.sort();
+    kept_nodes.sort();
+    assert_eq!(nodes, kept_nodes);
+    let stored: u64 = alerts
+        .iter()
+        .map(|a| a["event_count"].as_u64().unwrap_or(0))
+        .sum();
+    assert_eq!(
+        stored, accepted,
+        "the events kept are those the 200s accepted"
+    );
+    // The place is given back: a batch now is taken in.
+    let (s, v) = send(
+        &app.http,
+        Method::POST,
+        &app.api("/events"),
+        &app.admin_token,
+        Some(json!({"source": "load", "node": "after", "severity": "info"})),
+    )
+    .await?;
+    assert_eq!(
+        (s, v["accepted"].clone()),
+        (StatusCode::OK, json!(1)),
+        "{v}"
+    );
     Ok(())
 }

@@ -19,36 +19,8 @@ use sigap_core::events::{
     IntegrationChange, Policy, PolicyInput,
 };
 use sigap_core::{AppError, FieldError};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use utoipa::ToSchema;
 use uuid::Uuid;
-
-/// Requests of events taken in at once by one node; more are asked to come back.
-const INTAKE_AT_ONCE: usize = 8;
-static IN_INTAKE: AtomicUsize = AtomicUsize::new(0);
-
-/// A place among the requests taken in at once, given back when dropped.
-struct IntakePlace;
-
-impl IntakePlace {
-    fn take() -> Result<Self, ApiError> {
-        let before = IN_INTAKE.fetch_add(1, Ordering::AcqRel);
-        if before >= INTAKE_AT_ONCE {
-            IN_INTAKE.fetch_sub(1, Ordering::AcqRel);
-            metrics::counter!("sigap_events_turned_away_total").increment(1);
-            return Err(ApiError::App(AppError::RateLimited {
-                retry_after_secs: 1,
-            }));
-        }
-        Ok(IntakePlace)
-    }
-}
-
-impl Drop for IntakePlace {
-    fn drop(&mut self) {
-        IN_INTAKE.fetch_sub(1, Ordering::AcqRel);
-    }
-}
 
 // ----- events in -----
 
@@ -166,7 +138,8 @@ fn events_of(body: Value) -> Result<Vec<Value>, ApiError> {
 /// its own: the valid ones are kept (in one transaction) and the answer says, event by
 /// event, which alert each went to or why it was refused. The same event sent again is
 /// the one event (`duplicate`). Agents, or a monitoring tool with its integration's secret.
-/// When the node is busy: 429 with `Retry-After`; nothing of the request was kept.
+/// When the node takes in as many requests at once as it may (the server's
+/// `event_intake_at_once`): 429 with `Retry-After`; nothing of the request was kept.
 #[utoipa::path(post, path = "/api/v1/events", tag = "events", request_body = EventsBody,
     responses((status = 200, body = IntakeOut),
               (status = 422, body = ProblemJson, content_type = "application/problem+json"),
@@ -177,7 +150,7 @@ pub async fn post_events(
     body: Bytes,
 ) -> ApiResult<Json<IntakeOut>> {
     let list = events_of(body_json(&body)?)?;
-    let _place = IntakePlace::take()?;
+    let _place = s.intake.take()?;
     let intake = events::take(&s.core, &ctx, list, None).await?;
     Ok(Json(intake.into()))
 }
@@ -193,7 +166,7 @@ async fn webhook(
     let body = body_json(body)?;
     let n = sigap_domain::event::alertmanager::notification(&body, source)
         .map_err(|e| ApiError::InvalidBody(vec![FieldError::new("alerts", "invalid_type", e.0)]))?;
-    let _place = IntakePlace::take()?;
+    let _place = s.intake.take()?;
     let intake = events::take(&s.core, ctx, n.events, n.group_key).await?;
     Ok(Json(intake.into()))
 }
