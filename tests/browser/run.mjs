@@ -1253,6 +1253,11 @@ async function main() {
     check((await upcoming.getAttribute('data-state')) === 'upcoming', 'the window to come is not listed as such');
     await visit(page, `${origin}/alerts/maintenance?ended=1`);
     check((await page.locator('#window-list tbody tr[data-state="ended"]').count()) === 1, 'the ended window is not among those ended');
+    // On a phone the list scrolls within itself; the page does not scroll sideways.
+    await page.setViewportSize({ width: 390, height: 844 });
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    await page.setViewportSize({ width: 1280, height: 800 });
+    check(width <= 390 + 1, `the maintenance windows page scrolls sideways on a 390 px phone (scrollWidth ${width})`);
   });
 
   await step('alert-rules', async () => {
