@@ -38,6 +38,33 @@ enum Work {
 /// How long a statement waits for another process's lock before it fails.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How a solo connection waits for another process's lock, for `BUSY_TIMEOUT` in all: a
+/// tenth of a millisecond at a time for the first 10 ms, longer naps after. SQLite's own
+/// handler sleeps 1 ms, then 2, 5, 10…, while another `sigap mail receive` holds the write
+/// lock for a millisecond or two: two of them at once slept well past each other's commits
+/// (measured under strace: 4.4 ms a message asleep, 2.2 with these naps).
+fn napping() -> impl FnMut(i32) -> bool + Send + 'static {
+    let mut since = std::time::Instant::now();
+    move |count| {
+        if count == 0 {
+            since = std::time::Instant::now();
+        }
+        let waited = since.elapsed();
+        if waited >= BUSY_TIMEOUT {
+            return false;
+        }
+        let nap = if waited < Duration::from_millis(10) {
+            Duration::from_micros(100)
+        } else if waited < Duration::from_millis(200) {
+            Duration::from_millis(1)
+        } else {
+            Duration::from_millis(10)
+        };
+        std::thread::sleep(nap);
+        true
+    }
+}
+
 /// The most transaction bodies committed together.
 const MAX_GROUP: usize = 64;
 
@@ -306,8 +333,11 @@ impl SqliteDb {
     /// a read runs on the same connection, seeing every committed write.
     pub fn open_solo(path: &Path) -> Result<Self, StoreError> {
         create_parent(path)?;
+        let mut conn = open(path, false)?;
+        conn.busy_handler(Some(napping()))
+            .map_err(StoreError::from_sqlite)?;
         Ok(Self {
-            conns: Conns::Solo(Arc::new(Mutex::new(open(path, false)?))),
+            conns: Conns::Solo(Arc::new(Mutex::new(conn))),
             path: Arc::from(path),
             bulk: Arc::default(),
         })

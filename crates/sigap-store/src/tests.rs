@@ -976,7 +976,20 @@ async fn a_solo_store_reads_its_writes_and_undoes_failed_ones(db: TestDb) -> R {
             .read(async |tx| tx.execute("DELETE FROM person", &[]).await)
             .await;
         assert!(wrote.is_err(), "{wrote:?}");
-        add_person(&store, "fourth", "After the read").await?;
+        // Another process's write lock, held a moment: the write waits for it.
+        let crate::DatabaseLocation::Sqlite(path) = &db.location else {
+            anyhow::bail!("not SQLite");
+        };
+        let other = rusqlite::Connection::open(path)?;
+        other.execute_batch("BEGIN IMMEDIATE")?;
+        let holder = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            other.execute_batch("COMMIT")
+        });
+        add_person(&store, "fourth", "After the read and the lock").await?;
+        holder
+            .join()
+            .map_err(|_| anyhow::anyhow!("the lock holder panicked"))??;
     }
     let mut expected: BTreeSet<String> = ["first".to_owned(), "third".to_owned()].into();
     if store.dialect() == Dialect::Sqlite {
