@@ -21,7 +21,7 @@ use uuid::Uuid;
 /// One condition: the field, how it is compared, and with what.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ConditionIo {
+pub struct EventConditionIo {
     /// source, node, resource, type, metric, severity, message, description, message_key or
     /// additional.<name>.
     #[schema(max_length = 120)]
@@ -39,7 +39,7 @@ pub struct ConditionIo {
 /// `open_incident`, `threshold` and `only_with_service`.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RuleIn {
+pub struct EventRuleIn {
     #[schema(min_length = 1, max_length = 100)]
     pub name: Option<String>,
     /// ignore, transform, bind or incident.
@@ -52,7 +52,7 @@ pub struct RuleIn {
     #[schema(max_length = 2000)]
     pub description: Option<String>,
     /// All must hold; none: every event.
-    pub conditions: Option<Vec<ConditionIo>>,
+    pub conditions: Option<Vec<EventConditionIo>>,
     /// Transform: field to the text it is set to, with `{field}` placeholders.
     pub set: Option<BTreeMap<String, String>>,
     /// Bind: name, serial or attributes.<name> of the CI.
@@ -70,7 +70,7 @@ pub struct RuleIn {
     pub version: Option<i64>,
 }
 
-impl RuleIn {
+impl EventRuleIn {
     /// The request as the core reads it: the fields given, nothing else.
     fn to_value(&self) -> Value {
         let mut o = serde_json::Map::new();
@@ -122,14 +122,14 @@ impl RuleIn {
 
 /// A rule.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct RuleOut {
+pub struct EventRuleOut {
     pub id: Uuid,
     pub name: String,
     pub kind: String,
     pub position: i64,
     pub active: bool,
     pub description: String,
-    pub conditions: Vec<ConditionIo>,
+    pub conditions: Vec<EventConditionIo>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub set: Option<BTreeMap<String, String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -153,11 +153,11 @@ pub struct RuleOut {
     pub version: i64,
 }
 
-impl From<EventRule> for RuleOut {
+impl From<EventRule> for EventRuleOut {
     fn from(r: EventRule) -> Self {
         let d = &r.definition;
         let text = |k: &str| d.get(k).and_then(Value::as_str).map(str::to_owned);
-        RuleOut {
+        EventRuleOut {
             id: r.id.as_uuid(),
             conditions: d
                 .get("conditions")
@@ -187,23 +187,23 @@ impl From<EventRule> for RuleOut {
 
 /// The rules, in the order they apply (agents).
 #[utoipa::path(get, path = "/api/v1/event_rules", tag = "events",
-    responses((status = 200, body = Vec<RuleOut>)))]
+    responses((status = 200, body = Vec<EventRuleOut>)))]
 pub async fn list_rules(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-) -> ApiResult<Json<Vec<RuleOut>>> {
+) -> ApiResult<Json<Vec<EventRuleOut>>> {
     let list = core_rules::list(&s.core, &ctx).await?;
     Ok(Json(list.into_iter().map(Into::into).collect()))
 }
 
 /// Writes a rule (administrators).
-#[utoipa::path(post, path = "/api/v1/event_rules", tag = "events", request_body = RuleIn,
-    responses((status = 201, body = RuleOut, headers(("Location" = String), ("ETag" = String))),
+#[utoipa::path(post, path = "/api/v1/event_rules", tag = "events", request_body = EventRuleIn,
+    responses((status = 201, body = EventRuleOut, headers(("Location" = String), ("ETag" = String))),
               (status = 422, body = ProblemJson, content_type = "application/problem+json")))]
 pub async fn create_rule(
     State(s): State<AppState>,
     Caller(ctx): Caller,
-    ApiJson(b): ApiJson<RuleIn>,
+    ApiJson(b): ApiJson<EventRuleIn>,
 ) -> ApiResult<Response> {
     let r = core_rules::create(&s.core, &ctx, &b.to_value()).await?;
     let location = format!("/api/v1/event_rules/{}", r.id);
@@ -211,7 +211,7 @@ pub async fn create_rule(
     Ok(with_etag(
         StatusCode::CREATED,
         version,
-        RuleOut::from(r),
+        EventRuleOut::from(r),
         Some(location),
     ))
 }
@@ -219,7 +219,7 @@ pub async fn create_rule(
 /// A rule (agents).
 #[utoipa::path(get, path = "/api/v1/event_rules/{id}", tag = "events",
     params(("id" = String, Path)),
-    responses((status = 200, body = RuleOut, headers(("ETag" = String))),
+    responses((status = 200, body = EventRuleOut, headers(("ETag" = String))),
               (status = 404, body = ProblemJson, content_type = "application/problem+json")))]
 pub async fn get_rule(
     State(s): State<AppState>,
@@ -228,13 +228,18 @@ pub async fn get_rule(
 ) -> ApiResult<Response> {
     let r = core_rules::get(&s.core, &ctx, &id).await?;
     let version = r.version;
-    Ok(with_etag(StatusCode::OK, version, RuleOut::from(r), None))
+    Ok(with_etag(
+        StatusCode::OK,
+        version,
+        EventRuleOut::from(r),
+        None,
+    ))
 }
 
 /// Changes a rule: the fields given; the definition is checked again whole (administrators).
-#[utoipa::path(patch, path = "/api/v1/event_rules/{id}", tag = "events", request_body = RuleIn,
+#[utoipa::path(patch, path = "/api/v1/event_rules/{id}", tag = "events", request_body = EventRuleIn,
     params(("id" = String, Path), ("If-Match" = Option<String>, Header)),
-    responses((status = 200, body = RuleOut, headers(("ETag" = String))),
+    responses((status = 200, body = EventRuleOut, headers(("ETag" = String))),
               (status = 404, body = ProblemJson, content_type = "application/problem+json"),
               (status = 412, body = ProblemJson, content_type = "application/problem+json"),
               (status = 422, body = ProblemJson, content_type = "application/problem+json")))]
@@ -243,11 +248,16 @@ pub async fn patch_rule(
     Caller(ctx): Caller,
     ApiPath(id): ApiPath<String>,
     IfMatch(v): IfMatch,
-    ApiJson(b): ApiJson<RuleIn>,
+    ApiJson(b): ApiJson<EventRuleIn>,
 ) -> ApiResult<Response> {
     let r = core_rules::update(&s.core, &ctx, &id, &b.to_value(), v).await?;
     let version = r.version;
-    Ok(with_etag(StatusCode::OK, version, RuleOut::from(r), None))
+    Ok(with_etag(
+        StatusCode::OK,
+        version,
+        EventRuleOut::from(r),
+        None,
+    ))
 }
 
 /// Removes a rule; removing one that is not there is done as well (administrators).
@@ -274,7 +284,7 @@ pub struct TryQuery {
 
 /// What a rule would do to one recent event.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct TriedOut {
+pub struct RuleTriedOut {
     pub event: Uuid,
     #[schema(value_type = String, format = DateTime)]
     pub time: Time,
@@ -292,15 +302,15 @@ pub struct TriedOut {
 
 /// The answer of a trial: the recent events, newest first, and how many it matched.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct TrialOut {
+pub struct RuleTrialOut {
     pub tried: usize,
     pub matched: usize,
-    pub results: Vec<TriedOut>,
+    pub results: Vec<RuleTriedOut>,
 }
 
-impl From<Tried> for TriedOut {
+impl From<Tried> for RuleTriedOut {
     fn from(t: Tried) -> Self {
-        TriedOut {
+        RuleTriedOut {
             event: t.event.id.as_uuid(),
             time: ts(t.event.time),
             source: t.event.source,
@@ -316,23 +326,23 @@ impl From<Tried> for TriedOut {
 
 /// Tries a rule, not saved, on the most recent events: what it would match and do
 /// (agents). The name may be left out.
-#[utoipa::path(post, path = "/api/v1/event_rules/try", tag = "events", request_body = RuleIn,
+#[utoipa::path(post, path = "/api/v1/event_rules/try", tag = "events", request_body = EventRuleIn,
     params(TryQuery),
-    responses((status = 200, body = TrialOut),
+    responses((status = 200, body = RuleTrialOut),
               (status = 422, body = ProblemJson, content_type = "application/problem+json")))]
 pub async fn try_rule(
     State(s): State<AppState>,
     Caller(ctx): Caller,
     ApiQuery(q): ApiQuery<TryQuery>,
-    ApiJson(b): ApiJson<RuleIn>,
-) -> ApiResult<Json<TrialOut>> {
+    ApiJson(b): ApiJson<EventRuleIn>,
+) -> ApiResult<Json<RuleTrialOut>> {
     let tried = core_rules::try_rule(&s.core, &ctx, &b.to_value(), q.limit.unwrap_or(100)).await?;
     Ok(Json(trial_out(tried)))
 }
 
-pub fn trial_out(tried: Vec<Tried>) -> TrialOut {
+pub fn trial_out(tried: Vec<Tried>) -> RuleTrialOut {
     let matched = tried.iter().filter(|t| t.matched).count();
-    TrialOut {
+    RuleTrialOut {
         tried: tried.len(),
         matched,
         results: tried.into_iter().map(Into::into).collect(),
