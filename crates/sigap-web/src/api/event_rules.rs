@@ -61,8 +61,8 @@ pub struct EventRuleIn {
     pub from: Option<String>,
     /// Incident: whether the alerts it matches open an incident (default true).
     pub open_incident: Option<bool>,
-    /// Incident: from which severity (the policy's when not given).
-    #[schema(pattern = "^(critical|major|minor|warning|info)$")]
+    /// Incident: from which severity, critical, major, minor, warning or info (the policy's
+    /// when not given).
     pub threshold: Option<String>,
     /// Incident: only when impact analysis finds a service the alert's CI affects.
     pub only_with_service: Option<bool>,
@@ -276,9 +276,9 @@ pub async fn delete_rule(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct TryQuery {
-    /// How many of the most recent events (default 100).
+    /// How many of the most recent events, 1 to 1,000 (default 100; others are taken as
+    /// the nearest).
     #[serde(default, deserialize_with = "crate::api::params::int")]
-    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
 }
 
@@ -295,8 +295,8 @@ pub struct RuleTriedOut {
     pub matched: bool,
     /// When matched: dropped, set, bound, no_ci, opens or opens_none.
     pub outcome: String,
-    /// The fields set, the CI bound, or the incident's threshold.
-    #[schema(value_type = Object)]
+    /// The fields set, the CI bound, or the incident's threshold (null when there is none).
+    #[schema(value_type = Option<Object>)]
     pub detail: Value,
 }
 
