@@ -19,7 +19,8 @@ pub const INTEGRATION_KINDS: &[&str] = &["generic", "alertmanager", "grafana", "
 /// What an integration's secret starts with (a token of a person's starts otherwise).
 pub const SECRET_PREFIX: &str = "sigev_";
 
-fn admins(ctx: &Ctx) -> AppResult<()> {
+/// Administrators who may write (not a read-only token): who manages event management.
+pub(super) fn admins(ctx: &Ctx) -> AppResult<()> {
     ctx.principal.require(Role::Admin)?;
     if ctx.principal.can_write() {
         Ok(())

@@ -2,6 +2,7 @@
 //! intake applies the active ones. A rule can be tried on the recent events before it is
 //! saved: what it would have matched, and what it would have done.
 
+use super::integrations::admins;
 use crate::Core;
 use crate::audit::{self, Actor};
 use crate::error::{AppError, AppResult, FieldError};
@@ -64,15 +65,6 @@ pub(crate) async fn active_in(tx: &mut Tx<'_>) -> AppResult<Ruleset> {
 
 pub async fn active(core: &Core) -> AppResult<Ruleset> {
     core.store.read(async |tx| active_in(tx).await).await
-}
-
-fn admins(ctx: &Ctx) -> AppResult<()> {
-    ctx.principal.require(Role::Admin)?;
-    if ctx.principal.can_write() {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden)
-    }
 }
 
 fn invalid(errs: Vec<EventError>) -> AppError {
@@ -468,21 +460,11 @@ pub async fn try_rule(core: &Core, ctx: &Ctx, body: &Value, limit: i64) -> AppRe
 /// The fields a transform changed: name to the new value.
 fn changes(before: &Event, after: &Event) -> Value {
     let mut o = Map::new();
-    for f in [
-        "source",
-        "node",
-        "resource",
-        "type",
-        "metric",
-        "severity",
-        "message",
-        "description",
-        "message_key",
-    ] {
+    for f in rules::Field::NAMES {
         if let Ok(field) = rules::Field::parse(f) {
             let (a, b) = (before.field(&field), after.field(&field));
             if a != b {
-                o.insert(f.to_owned(), json!(b));
+                o.insert((*f).to_owned(), json!(b));
             }
         }
     }

@@ -66,6 +66,7 @@ pub enum Field {
 }
 
 impl Field {
+    /// The names of the fields every event has (and `additional.<name>` besides).
     pub const NAMES: &'static [&'static str] = &[
         "source",
         "node",
@@ -76,7 +77,6 @@ impl Field {
         "message",
         "description",
         "message_key",
-        "additional.…",
     ];
 
     pub fn parse(text: &str) -> Result<Self, InvalidValue> {

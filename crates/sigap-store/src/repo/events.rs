@@ -185,39 +185,7 @@ pub async fn flapping(tx: &mut Tx<'_>, limit: i64) -> StoreResult<Vec<Alert>> {
 /// Writes an alert's changing fields over the stored ones at `a.version`; whether it was
 /// still at that version.
 pub async fn update_alert(tx: &mut Tx<'_>, a: &Alert) -> StoreResult<bool> {
-    let n = tx
-        .execute(
-            "UPDATE alert SET state = $2, severity = $3, worst = $4, message = $5, description = $6, \
-             ci_id = $7, incident_id = $8, group_key = $9, parent_id = $10, event_count = $11, \
-             last_at = $12, flap_count = $13, flap_since = $14, state_changed_at = $15, \
-             maintenance = $16, acknowledged_by = $17, acknowledged_at = $18, closed_at = $19, \
-             updated_at = $20, version = version + 1 WHERE id = $1 AND version = $21",
-            &[
-                a.id.into(),
-                a.state.as_str().into(),
-                a.severity.as_str().into(),
-                a.worst.as_str().into(),
-                a.message.as_str().into(),
-                a.description.as_str().into(),
-                a.ci_id.into(),
-                a.incident_id.into(),
-                a.group_key.as_deref().into(),
-                a.parent_id.into(),
-                a.event_count.into(),
-                a.last_at.into(),
-                a.flap_count.into(),
-                a.flap_since.into(),
-                a.state_changed_at.into(),
-                a.maintenance.as_deref().into(),
-                a.acknowledged_by.into(),
-                a.acknowledged_at.into(),
-                a.closed_at.into(),
-                a.updated_at.into(),
-                a.version.into(),
-            ],
-        )
-        .await?;
-    Ok(n == 1)
+    Ok(update_alerts(tx, &[a]).await? == 1)
 }
 
 /// Acknowledges an incident's open alerts (the incident was resolved); how many.
@@ -426,17 +394,6 @@ pub async fn most_critical(
     Ok(c.and_then(|c| sigap_domain::Criticality::parse(c).ok()))
 }
 
-/// Why alerts of a CI or node are held back at `now`, if they are: a maintenance window
-/// set by hand, or a scheduled change on the CI whose window is on.
-pub async fn maintenance_reason(
-    tx: &mut Tx<'_>,
-    ci: Option<CiId>,
-    node: &str,
-    now: Timestamp,
-) -> StoreResult<Option<String>> {
-    Ok(Maintenance::at(tx, now).await?.reason(ci, node))
-}
-
 // ----- integrations -----
 
 /// A monitoring tool that sends events.
@@ -585,23 +542,6 @@ pub struct MaintenanceWindow {
     pub created_at: Timestamp,
 }
 
-const WINDOW_COLUMNS: &str = "w.id, w.ci_id, c.name, w.node, w.starts_at, w.ends_at, w.reason, \
-    w.created_by, w.created_at";
-
-fn window_row(r: &Row) -> StoreResult<MaintenanceWindow> {
-    Ok(MaintenanceWindow {
-        id: r.get(0)?,
-        ci_id: r.get(1)?,
-        ci_name: r.get(2)?,
-        node: r.get(3)?,
-        starts_at: r.get(4)?,
-        ends_at: r.get(5)?,
-        reason: r.get(6)?,
-        created_by: r.get(7)?,
-        created_at: r.get(8)?,
-    })
-}
-
 pub async fn insert_window(tx: &mut Tx<'_>, w: &MaintenanceWindow) -> StoreResult<()> {
     tx.execute(
         "INSERT INTO alert_maintenance (id, ci_id, node, starts_at, ends_at, reason, created_by, created_at) \
@@ -619,21 +559,6 @@ pub async fn insert_window(tx: &mut Tx<'_>, w: &MaintenanceWindow) -> StoreResul
     )
     .await?;
     Ok(())
-}
-
-/// The windows that have not ended by `now`, soonest first.
-pub async fn windows(tx: &mut Tx<'_>, now: Timestamp) -> StoreResult<Vec<MaintenanceWindow>> {
-    tx.query(
-        &format!(
-            "SELECT {WINDOW_COLUMNS} FROM alert_maintenance w LEFT JOIN ci c ON c.id = w.ci_id \
-             WHERE w.ends_at > $1 ORDER BY w.starts_at, w.id"
-        ),
-        &[now.into()],
-    )
-    .await?
-    .iter()
-    .map(window_row)
-    .collect()
 }
 
 pub async fn delete_window(tx: &mut Tx<'_>, id: MaintenanceWindowId) -> StoreResult<bool> {
@@ -948,9 +873,5 @@ impl Maintenance {
             .iter()
             .find(|(c, _)| *c == ci)
             .map(|(_, number)| format!("change {number}"))
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.windows.is_empty() && self.changes.is_empty()
     }
 }

@@ -27,17 +27,6 @@ const OPS: &[&str] = &[
     "matches",
     "at_least",
 ];
-const FIELDS: &[&str] = &[
-    "source",
-    "node",
-    "resource",
-    "type",
-    "metric",
-    "severity",
-    "message",
-    "description",
-    "message_key",
-];
 const THRESHOLDS: &[&str] = &["critical", "major", "minor", "warning", "info"];
 
 /// A rule as a line of the list.
@@ -397,7 +386,7 @@ async fn show(
             .iter()
             .map(|s| ((*s).to_owned(), coded(t, "alert-severity", s)))
             .collect(),
-        fields: FIELDS,
+        fields: sigap_domain::event::rules::Field::NAMES,
         hits,
         tried,
         tried_summary,
