@@ -327,10 +327,11 @@ pub async fn update(
                 Err(e) => return Err(e.into()),
             };
             let expected = body.get("version").and_then(Value::as_i64).or(version);
+            // A body that is wrong is said so first, whatever version it was sent against.
+            let (mut r, _) = read(&body, Some(&stored))?;
             if expected.is_some_and(|v| v != stored.version) {
                 return Err(AppError::PreconditionFailed);
             }
-            let (mut r, _) = read(&body, Some(&stored))?;
             r.updated_at = now;
             if !repo::update(tx, &r).await.map_err(name_taken)? {
                 return Err(AppError::PreconditionFailed);

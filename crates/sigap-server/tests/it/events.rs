@@ -1471,6 +1471,20 @@ async fn rules_drop_transform_bind_and_decide_incidents(app: TestApp) -> anyhow:
     )
     .await?;
     assert_eq!(st, StatusCode::PRECONDITION_FAILED);
+    // A wrong body is said so before its version is weighed.
+    let (st, v) = send(
+        &app.http,
+        Method::PATCH,
+        &app.api(&format!("/event_rules/{id}")),
+        &t,
+        Some(json!({"position": -1, "version": 1})),
+    )
+    .await?;
+    assert_eq!(
+        (st, v["errors"][0]["field"].clone()),
+        (StatusCode::UNPROCESSABLE_ENTITY, json!("position")),
+        "{v}"
+    );
     let v = accepted(
         &app,
         &t,
