@@ -74,6 +74,69 @@ pub struct SqliteDb {
     path: Arc<Path>,
     /// How a bulk load in progress writes (none when no bulk load runs).
     bulk: Arc<Mutex<Option<Bulk>>>,
+    /// The thread that copies the log into the file (a server; none when solo).
+    copier: Option<LogCopier>,
+}
+
+/// How often at most the log copier copies, while commits keep coming.
+const COPY_EVERY: Duration = Duration::from_millis(50);
+
+/// A server's thread that copies committed pages from the log into the database file (a
+/// passive checkpoint), nudged by the writer after its commits, at most every `COPY_EVERY`.
+/// The writer itself does not (`wal_autocheckpoint = 0`): copying, and waiting for the disk
+/// to take the copy, stopped it every thousand pages, a fifth of its time under a steady
+/// load of events. The copier holds a connection of its own, which it lets go while a bulk
+/// load runs (leaving WAL mode needs the database to itself).
+#[derive(Clone)]
+struct LogCopier {
+    conn: Arc<Mutex<Option<Connection>>>,
+    paused: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl LogCopier {
+    /// Starts the thread; it ends when the writer, and with it `nudges`' sender, is gone.
+    fn start(path: &Path, nudges: Receiver<()>) -> Result<Self, StoreError> {
+        let copier = Self {
+            conn: Arc::default(),
+            paused: Arc::default(),
+        };
+        let (me, path) = (copier.clone(), path.to_path_buf());
+        std::thread::Builder::new()
+            .name("sqlite-log-copier".into())
+            .spawn(move || {
+                while nudges.recv().is_ok() {
+                    // Commits that come meanwhile are copied together.
+                    std::thread::sleep(COPY_EVERY);
+                    let mut conn = me.lock();
+                    if me.paused.load(std::sync::atomic::Ordering::Acquire) {
+                        continue;
+                    }
+                    if conn.is_none() {
+                        *conn = Connection::open(&path).ok();
+                    }
+                    if let Some(c) = conn.as_ref() {
+                        // Waits for nobody: what it cannot copy yet, the next round copies.
+                        let _ = c.execute_batch("PRAGMA wal_checkpoint(PASSIVE)");
+                    }
+                }
+            })
+            .map_err(|e| StoreError::Pool(format!("cannot start a database thread: {e}")))?;
+        Ok(copier)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Connection>> {
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Stops copying and closes its connection (for a bulk load), or goes on again.
+    fn pause(&self, paused: bool) {
+        let mut conn = self.lock();
+        self.paused
+            .store(paused, std::sync::atomic::Ordering::Release);
+        if paused {
+            *conn = None;
+        }
+    }
 }
 
 /// The connections of a database.
@@ -163,7 +226,11 @@ fn open(path: &Path, read_only: bool) -> Result<Connection, StoreError> {
     Ok(conn)
 }
 
-fn spawn_writer(mut conn: Connection, jobs: Receiver<Work>) -> Result<(), StoreError> {
+fn spawn_writer(
+    mut conn: Connection,
+    jobs: Receiver<Work>,
+    nudge: Sender<()>,
+) -> Result<(), StoreError> {
     std::thread::Builder::new()
         .name("sqlite-writer".into())
         .spawn(move || {
@@ -178,7 +245,11 @@ fn spawn_writer(mut conn: Connection, jobs: Receiver<Work>) -> Result<(), StoreE
                 };
                 match work {
                     Work::Raw(job) => job(&mut conn),
-                    Work::Tx(first) => held = commit_group(&mut conn, first, &jobs),
+                    Work::Tx(first) => {
+                        held = commit_group(&mut conn, first, &jobs);
+                        // Full: a nudge is waiting already.
+                        let _ = nudge.try_send(());
+                    }
                 }
             }
         })
@@ -315,7 +386,13 @@ impl SqliteDb {
     pub fn open(path: &Path, readers: usize) -> Result<Self, StoreError> {
         create_parent(path)?;
         let (wtx, wrx) = unbounded::<Work>();
-        spawn_writer(open(path, false)?, wrx)?;
+        let writer = open(path, false)?;
+        writer
+            .execute_batch("PRAGMA wal_autocheckpoint = 0;")
+            .map_err(StoreError::from_sqlite)?;
+        let (nudge, nudges) = crossbeam_channel::bounded(1);
+        let copier = LogCopier::start(path, nudges)?;
+        spawn_writer(writer, wrx, nudge)?;
         Ok(Self {
             conns: Conns::Pooled {
                 writer: wtx,
@@ -324,6 +401,7 @@ impl SqliteDb {
             },
             path: Arc::from(path),
             bulk: Arc::default(),
+            copier: Some(copier),
         })
     }
 
@@ -340,6 +418,7 @@ impl SqliteDb {
             conns: Conns::Solo(Arc::new(Mutex::new(conn))),
             path: Arc::from(path),
             bulk: Arc::default(),
+            copier: None,
         })
     }
 
@@ -366,8 +445,12 @@ impl SqliteDb {
         if self.bulk_state().is_some() {
             return Ok(());
         }
-        // An idle reader keeps the log open, which would keep the database in WAL mode.
+        // An idle reader keeps the log open, which would keep the database in WAL mode; so
+        // does the log copier's connection.
         self.drop_idle_readers();
+        if let Some(c) = &self.copier {
+            c.pause(true);
+        }
         let journal = self
             .on_writer(|conn| {
                 conn.execute_batch(
@@ -390,7 +473,16 @@ impl SqliteDb {
                 }
                 Ok(journal)
             })
-            .await?;
+            .await;
+        let journal = match journal {
+            Ok(j) => j,
+            Err(e) => {
+                if let Some(c) = &self.copier {
+                    c.pause(false);
+                }
+                return Err(e);
+            }
+        };
         let bulk = if journal {
             Bulk::Journal
         } else {
@@ -405,8 +497,14 @@ impl SqliteDb {
         let Some(bulk) = self.bulk_state().take() else {
             return Ok(());
         };
-        const NORMAL: &str = "PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 1000; \
-             PRAGMA cache_size = -65536; PRAGMA foreign_keys = ON;";
+        const NORMAL: &str = "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536; \
+             PRAGMA foreign_keys = ON;";
+        // The log copier copies a server's log (`LogCopier`); a solo writer copies its own.
+        let autocheckpoint = match self.copier {
+            Some(_) => "PRAGMA wal_autocheckpoint = 0;",
+            None => "PRAGMA wal_autocheckpoint = 1000;",
+        };
+        let copier = self.copier.clone();
         self.on_writer(move |conn| {
             let back = match bulk {
                 Bulk::Journal => conn
@@ -424,8 +522,13 @@ impl SqliteDb {
                         .map_err(StoreError::from_sqlite)
                 }
             };
+            if let Some(c) = copier {
+                c.pause(false);
+            }
             // Synchronous commits and checked references come back even if the mode did not.
             conn.execute_batch(NORMAL)
+                .map_err(StoreError::from_sqlite)?;
+            conn.execute_batch(autocheckpoint)
                 .map_err(StoreError::from_sqlite)?;
             back
         })

@@ -204,6 +204,8 @@ struct Batch {
 /// An alert the batch reads or writes, as it stands after the events so far.
 struct Slot {
     alert: Alert,
+    /// As it was read (none for a new one): what changed decides how it is written.
+    before: Option<Alert>,
     /// Opened by this batch (to be inserted).
     new: bool,
     /// An event of the batch folded into it (to be written).
@@ -242,6 +244,7 @@ impl Alerts {
         self.by_key
             .insert((alert.source.clone(), alert.key.clone()), at);
         self.slots.push(Slot {
+            before: (!new).then(|| alert.clone()),
             alert,
             new,
             touched: new,
@@ -309,13 +312,17 @@ async fn take_in(tx: &mut Tx<'_>, b: &Batch) -> AppResult<Vec<(usize, Taken)>> {
             Some(at) => (Fate::Dropped(at), "dropped"),
             None => fold(&mut alerts, &policy, b, p),
         };
-        let alert_id = match fate {
+        // The event joins its alert's chain of events.
+        let (alert_id, previous) = match fate {
             Fate::Opened(s) | Fate::Updated(s) | Fate::Cleared(s) => {
-                alerts.slots.get(s).map(|s| s.alert.id)
+                match alerts.slots.get_mut(s) {
+                    Some(s) => (Some(s.alert.id), s.alert.last_event_id.replace(p.id)),
+                    None => (None, None),
+                }
             }
-            _ => None,
+            _ => (None, None),
         };
-        rows.push(event_row(p, alert_id, b, outcome));
+        rows.push(event_row(p, alert_id, previous, b, outcome));
         fates.push(fate);
     }
 
@@ -376,12 +383,21 @@ async fn take_in(tx: &mut Tx<'_>, b: &Batch) -> AppResult<Vec<(usize, Taken)>> {
     if repo::insert_alerts(tx, &opened).await? != opened.len() as u64 {
         return Err(AppError::Contention);
     }
-    let changed: Vec<&Alert> = alerts
+    // Most alerts of a batch only had events folded in: written narrowly.
+    let (folded, changed): (Vec<&Slot>, Vec<&Slot>) = alerts
         .slots
         .iter()
         .filter(|s| s.touched && !s.new)
-        .map(|s| &s.alert)
-        .collect();
+        .partition(|s| {
+            s.before
+                .as_ref()
+                .is_some_and(|b| s.alert.only_folded_since(b))
+        });
+    let folded: Vec<&Alert> = folded.into_iter().map(|s| &s.alert).collect();
+    if repo::update_folded(tx, &folded).await? != folded.len() as u64 {
+        return Err(AppError::Contention);
+    }
+    let changed: Vec<&Alert> = changed.into_iter().map(|s| &s.alert).collect();
     if repo::update_alerts(tx, &changed).await? != changed.len() as u64 {
         return Err(AppError::Contention);
     }
@@ -475,7 +491,13 @@ fn may_settle(a: &Alert, policy: &Policy, rules: &Ruleset) -> bool {
 }
 
 /// An event as kept.
-fn event_row(p: &Prepared, alert_id: Option<AlertId>, b: &Batch, outcome: &str) -> EventRow {
+fn event_row(
+    p: &Prepared,
+    alert_id: Option<AlertId>,
+    previous_id: Option<EventId>,
+    b: &Batch,
+    outcome: &str,
+) -> EventRow {
     let e = &p.event;
     EventRow {
         id: p.id,
@@ -495,6 +517,7 @@ fn event_row(p: &Prepared, alert_id: Option<AlertId>, b: &Batch, outcome: &str) 
         message_key: e.message_key.clone(),
         additional: Value::Object(e.additional.clone()),
         outcome: outcome.to_owned(),
+        previous_id,
     }
 }
 
@@ -638,6 +661,7 @@ fn fold(alerts: &mut Alerts, policy: &Policy, b: &Batch, p: &Prepared) -> (Fate,
                 created_at: now,
                 updated_at: now,
                 version: 1,
+                last_event_id: None,
             };
             let at = alerts.add(a, true);
             if let Some(slot) = alerts.slots.get_mut(at) {

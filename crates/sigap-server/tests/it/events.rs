@@ -1140,6 +1140,17 @@ async fn a_batch_folds_in_the_order_sent_and_a_thousand_go_at_once(
     assert_eq!(d["event_count"], 3, "{d}");
     assert_eq!(d["severity"], "minor", "{d}");
     assert_eq!(d["message"], "queue long again", "{d}");
+    // Its events, newest first: each names the one before it of its alert (not the lone
+    // clear's, which has no alert).
+    let messages: Vec<&str> = d["events"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|e| e["message"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        messages,
+        ["queue long again", "queue short", "queue long"],
+        "{d}"
+    );
 
     // A thousand events on a thousand alerts, then the same thousand again.
     let batch: Vec<Value> = (0..1000)
@@ -1183,6 +1194,15 @@ async fn a_batch_folds_in_the_order_sent_and_a_thousand_go_at_once(
     )
     .await?;
     assert_eq!(d["event_count"], 2, "{d}");
+    let times: Vec<&str> = d["events"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|e| e["time"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        times,
+        ["2026-12-04T09:11:00Z", "2026-12-04T09:10:00Z"],
+        "{d}"
+    );
     Ok(())
 }
 

@@ -45,13 +45,15 @@ pub struct Alert {
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub version: i64,
+    /// Its newest event, from which its events are found backwards (`EventRow::previous_id`).
+    pub last_event_id: Option<EventId>,
 }
 
 const ALERT_COLUMNS: &str = "a.id, a.number, a.source, a.key, a.state, a.severity, a.worst, a.node, \
     a.resource, a.kind, a.metric, a.message, a.description, a.ci_id, c.name, a.incident_id, t.number, \
     a.group_key, a.parent_id, p.number, a.event_count, a.first_at, a.last_at, a.flap_count, a.flap_since, \
     a.state_changed_at, a.maintenance, a.acknowledged_by, a.acknowledged_at, a.closed_at, a.created_at, \
-    a.updated_at, a.version";
+    a.updated_at, a.version, a.last_event_id";
 const ALERT_FROM: &str = "alert a LEFT JOIN ci c ON c.id = a.ci_id \
     LEFT JOIN task t ON t.id = a.incident_id LEFT JOIN alert p ON p.id = a.parent_id";
 
@@ -90,6 +92,7 @@ fn alert_row(r: &Row) -> StoreResult<Alert> {
         created_at: r.get(30)?,
         updated_at: r.get(31)?,
         version: r.get(32)?,
+        last_event_id: r.get(33)?,
     })
 }
 
@@ -310,10 +313,12 @@ pub struct EventRow {
     pub message_key: Option<String>,
     pub additional: serde_json::Value,
     pub outcome: String,
+    /// The event before it of the same alert (none for an alert's first).
+    pub previous_id: Option<EventId>,
 }
 
 const EVENT_COLUMNS: &str = "id, digest, alert_id, integration_id, received_at, time, source, node, \
-    resource, kind, metric, severity, message, description, message_key, additional, outcome";
+    resource, kind, metric, severity, message, description, message_key, additional, outcome, previous_id";
 
 fn event_row(r: &Row) -> StoreResult<EventRow> {
     Ok(EventRow {
@@ -334,14 +339,28 @@ fn event_row(r: &Row) -> StoreResult<EventRow> {
         message_key: r.get(14)?,
         additional: r.get(15)?,
         outcome: r.get(16)?,
+        previous_id: r.get(17)?,
     })
 }
 
-/// An alert's events, newest first, at most `limit`.
+/// An alert's latest events (at most `limit`, by when they came), newest first: from its
+/// last event backwards, each event naming the one before it.
 pub async fn events_of(tx: &mut Tx<'_>, alert: AlertId, limit: i64) -> StoreResult<Vec<EventRow>> {
+    let columns = EVENT_COLUMNS
+        .split(", ")
+        .map(|c| format!("e.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
     tx.query(
         &format!(
-            "SELECT {EVENT_COLUMNS} FROM event WHERE alert_id = $1 ORDER BY time DESC, id DESC LIMIT $2"
+            "WITH RECURSIVE chain (id, n) AS ( \
+               SELECT last_event_id, CAST(1 AS BIGINT) FROM alert \
+               WHERE id = $1 AND last_event_id IS NOT NULL \
+               UNION ALL \
+               SELECT e.previous_id, c.n + 1 FROM chain c JOIN event e ON e.id = c.id \
+               WHERE e.previous_id IS NOT NULL AND c.n < $2) \
+             SELECT {columns} FROM chain c JOIN event e ON e.id = c.id \
+             ORDER BY e.time DESC, e.id DESC"
         ),
         &[alert.into(), limit.into()],
     )
@@ -575,7 +594,7 @@ const ALERT_BARE_COLUMNS: &str = "a.id, a.number, a.source, a.key, a.state, a.se
     a.resource, a.kind, a.metric, a.message, a.description, a.ci_id, CAST(NULL AS TEXT), a.incident_id, \
     CAST(NULL AS TEXT), a.group_key, a.parent_id, CAST(NULL AS TEXT), a.event_count, a.first_at, a.last_at, \
     a.flap_count, a.flap_since, a.state_changed_at, a.maintenance, a.acknowledged_by, a.acknowledged_at, \
-    a.closed_at, a.created_at, a.updated_at, a.version";
+    a.closed_at, a.created_at, a.updated_at, a.version, a.last_event_id";
 
 /// `(source, key)` pairs as one JSON parameter: an array of two-element arrays.
 fn key_list(keys: &[(&str, &str)]) -> serde_json::Value {
@@ -703,7 +722,7 @@ pub async fn cis_by_names(tx: &mut Tx<'_>, names: &[&str]) -> StoreResult<Vec<(S
 
 const EVENT_INSERT: &str = "INSERT INTO event (id, digest, alert_id, integration_id, received_at, \
     time, source, node, resource, kind, metric, severity, message, description, message_key, \
-    additional, outcome) VALUES ";
+    additional, outcome, previous_id) VALUES ";
 
 fn event_params<'a>(e: &'a EventRow, out: &mut Vec<P<'a>>) {
     out.extend::<[P<'a>; _]>([
@@ -724,6 +743,7 @@ fn event_params<'a>(e: &'a EventRow, out: &mut Vec<P<'a>>) {
         e.message_key.as_deref().into(),
         (&e.additional).into(),
         e.outcome.as_str().into(),
+        e.previous_id.into(),
     ]);
 }
 
@@ -735,7 +755,7 @@ pub async fn insert_events(tx: &mut Tx<'_>, rows: &[EventRow]) -> StoreResult<u6
         EVENT_INSERT,
         " ON CONFLICT (digest) DO NOTHING RETURNING id",
         rows,
-        17,
+        18,
         event_params,
     )
     .await
@@ -744,7 +764,7 @@ pub async fn insert_events(tx: &mut Tx<'_>, rows: &[EventRow]) -> StoreResult<u6
 const ALERT_INSERT: &str = "INSERT INTO alert (id, number, source, key, state, severity, worst, node, \
     resource, kind, metric, message, description, ci_id, incident_id, group_key, parent_id, \
     event_count, first_at, last_at, flap_count, flap_since, state_changed_at, maintenance, \
-    acknowledged_by, acknowledged_at, closed_at, created_at, updated_at, version) VALUES ";
+    acknowledged_by, acknowledged_at, closed_at, created_at, updated_at, version, last_event_id) VALUES ";
 
 fn alert_params<'a>(a: &'a Alert, out: &mut Vec<P<'a>>) {
     out.extend::<[P<'a>; _]>([
@@ -778,6 +798,7 @@ fn alert_params<'a>(a: &'a Alert, out: &mut Vec<P<'a>>) {
         a.created_at.into(),
         a.updated_at.into(),
         a.version.into(),
+        a.last_event_id.into(),
     ]);
 }
 
@@ -789,7 +810,7 @@ pub async fn insert_alerts(tx: &mut Tx<'_>, alerts: &[&Alert]) -> StoreResult<u6
         ALERT_INSERT,
         " ON CONFLICT DO NOTHING RETURNING id",
         alerts,
-        30,
+        31,
         |a, out| alert_params(a, out),
     )
     .await
@@ -811,13 +832,123 @@ pub async fn update_alerts(tx: &mut Tx<'_>, alerts: &[&Alert]) -> StoreResult<u6
          flap_since = excluded.flap_since, state_changed_at = excluded.state_changed_at, \
          maintenance = excluded.maintenance, acknowledged_by = excluded.acknowledged_by, \
          acknowledged_at = excluded.acknowledged_at, closed_at = excluded.closed_at, \
-         updated_at = excluded.updated_at, version = alert.version + 1 \
+         updated_at = excluded.updated_at, last_event_id = excluded.last_event_id, \
+         version = alert.version + 1 \
          WHERE alert.version = excluded.version RETURNING id",
         alerts,
-        30,
+        31,
         |a, out| alert_params(a, out),
     )
     .await
+}
+
+/// Writes what folding events into alerts changes and nothing else (`Alert::only_folded_since`):
+/// severity, words, count, last event. Each only if still at its `version`: how many were.
+/// Narrower than `update_alerts`, which rewrites the entries of every index on a column it
+/// sets, whether or not the value changed (and on SQLite tries an insert first).
+pub async fn update_folded(tx: &mut Tx<'_>, alerts: &[&Alert]) -> StoreResult<u64> {
+    super::rows_from_values(
+        tx,
+        "UPDATE alert SET severity = v.column2, worst = v.column3, message = v.column4, \
+         description = v.column5, event_count = v.column6, last_at = v.column7, \
+         updated_at = v.column8, last_event_id = v.column9, version = alert.version + 1 \
+         FROM (VALUES ",
+        ") AS v WHERE alert.id = v.column1 AND alert.version = v.column10 RETURNING alert.id",
+        alerts,
+        &[
+            "uuid",
+            "text",
+            "text",
+            "text",
+            "text",
+            "bigint",
+            "timestamptz",
+            "timestamptz",
+            "uuid",
+            "bigint",
+        ],
+        |a, out| {
+            out.extend::<[P<'_>; _]>([
+                a.id.into(),
+                a.severity.as_str().into(),
+                a.worst.as_str().into(),
+                a.message.as_str().into(),
+                a.description.as_str().into(),
+                a.event_count.into(),
+                a.last_at.into(),
+                a.updated_at.into(),
+                a.last_event_id.into(),
+                a.version.into(),
+            ])
+        },
+    )
+    .await
+}
+
+impl Alert {
+    /// Whether, of what was stored (`before`), only what `update_folded` writes changed.
+    pub fn only_folded_since(&self, before: &Alert) -> bool {
+        // Every field named (no `..`): a field added to alerts must be placed here.
+        let Alert {
+            id,
+            number,
+            source,
+            key,
+            state,
+            severity: _,
+            worst: _,
+            node,
+            resource,
+            kind,
+            metric,
+            message: _,
+            description: _,
+            ci_id,
+            ci_name: _,
+            incident_id,
+            incident_number: _,
+            group_key,
+            parent_id,
+            parent_number: _,
+            event_count: _,
+            first_at,
+            last_at: _,
+            flap_count,
+            flap_since,
+            state_changed_at,
+            maintenance,
+            acknowledged_by,
+            acknowledged_at,
+            closed_at,
+            created_at,
+            updated_at: _,
+            version,
+            last_event_id: _,
+        } = self;
+        *id == before.id
+            && *number == before.number
+            && *source == before.source
+            && *key == before.key
+            && *state == before.state
+            && *node == before.node
+            && *resource == before.resource
+            && *kind == before.kind
+            && *metric == before.metric
+            && *ci_id == before.ci_id
+            && *incident_id == before.incident_id
+            && *group_key == before.group_key
+            && *parent_id == before.parent_id
+            && *first_at == before.first_at
+            && *flap_count == before.flap_count
+            && *flap_since == before.flap_since
+            && *state_changed_at == before.state_changed_at
+            && *maintenance == before.maintenance
+            && *acknowledged_by == before.acknowledged_by
+            && *acknowledged_at == before.acknowledged_at
+            && *closed_at == before.closed_at
+            && *created_at == before.created_at
+            && *version == before.version
+    }
 }
 
 /// What holds alerts back at one moment: the maintenance windows on, and the scheduled

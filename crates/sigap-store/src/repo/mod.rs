@@ -79,8 +79,40 @@ pub(crate) async fn rows_returning<'a, T>(
     tail: &str,
     rows: &'a [T],
     n: usize,
+    fill: impl FnMut(&'a T, &mut Vec<crate::value::P<'a>>),
+) -> crate::error::StoreResult<u64> {
+    chunks_returning(tx, head, tail, rows, n, &[], fill).await
+}
+
+/// As `rows_returning`, for a `VALUES` list read as a table (`UPDATE … FROM (VALUES …) AS v
+/// WHERE …`, its columns `v.column1`, `v.column2`… in both engines): a row of parameters for
+/// each of `rows`, one per type of `types`, cast to it on PostgreSQL (which cannot tell a
+/// parameter's type there otherwise; SQLite needs no cast).
+pub(crate) async fn rows_from_values<'a, T>(
+    tx: &mut crate::tx::Tx<'_>,
+    head: &str,
+    tail: &str,
+    rows: &'a [T],
+    types: &[&str],
+    fill: impl FnMut(&'a T, &mut Vec<crate::value::P<'a>>),
+) -> crate::error::StoreResult<u64> {
+    let casts = match tx.dialect() {
+        crate::tx::Dialect::Postgres => types,
+        crate::tx::Dialect::Sqlite => &[],
+    };
+    chunks_returning(tx, head, tail, rows, types.len(), casts, fill).await
+}
+
+async fn chunks_returning<'a, T>(
+    tx: &mut crate::tx::Tx<'_>,
+    head: &str,
+    tail: &str,
+    rows: &'a [T],
+    n: usize,
+    casts: &[&str],
     mut fill: impl FnMut(&'a T, &mut Vec<crate::value::P<'a>>),
 ) -> crate::error::StoreResult<u64> {
+    use std::fmt::Write as _;
     let mut count = 0u64;
     let mut rest = rows;
     while !rest.is_empty() {
@@ -88,11 +120,23 @@ pub(crate) async fn rows_returning<'a, T>(
         // The largest power of two not above `most`.
         let size = 1usize << (usize::BITS - 1 - most.leading_zeros());
         let (chunk, after) = rest.split_at(size);
-        let mut sql = head.to_owned();
+        let mut sql = String::with_capacity(head.len() + tail.len() + size * n * 8);
+        sql.push_str(head);
         let mut params = Vec::with_capacity(size * n);
-        values_rows(&mut sql, &mut params, chunk, n, ")", |_, r, out| {
-            fill(r, out)
-        });
+        for (i, r) in chunk.iter().enumerate() {
+            sql.push_str(if i == 0 { "(" } else { ", (" });
+            for k in 0..n {
+                if k > 0 {
+                    sql.push_str(", ");
+                }
+                let _ = write!(sql, "${}", params.len() + k + 1);
+                if let Some(t) = casts.get(k) {
+                    let _ = write!(sql, "::{t}");
+                }
+            }
+            sql.push(')');
+            fill(r, &mut params);
+        }
         sql.push_str(tail);
         count += tx.query(&sql, &params).await?.len() as u64;
         rest = after;
