@@ -198,6 +198,11 @@ fn open(path: &Path, read_only: bool) -> Result<Connection, StoreError> {
         // must not switch it back while a bulk load runs in a rollback journal).
         conn.execute_batch("PRAGMA journal_mode = WAL;")
             .map_err(StoreError::from_sqlite)?;
+        // The log starts again from its beginning once it has all been copied; under a
+        // steady load that is seldom at once (`LogCopier`), and the file, left at its
+        // largest, is cut back to 64 MiB then.
+        conn.execute_batch("PRAGMA journal_size_limit = 67108864;")
+            .map_err(StoreError::from_sqlite)?;
     }
     conn.execute_batch(
         "PRAGMA synchronous = NORMAL;
