@@ -36,6 +36,7 @@ mod principal;
 pub mod problems;
 pub mod projects;
 mod refs;
+pub mod reports;
 pub mod requests;
 pub mod secrets;
 pub mod seed;

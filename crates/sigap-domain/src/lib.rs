@@ -11,6 +11,7 @@ pub mod ids;
 pub mod mail;
 pub mod portfolio;
 pub mod process;
+pub mod report;
 pub mod sla;
 pub mod task;
 pub mod values;

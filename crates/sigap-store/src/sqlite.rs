@@ -228,7 +228,67 @@ fn open(path: &Path, read_only: bool) -> Result<Connection, StoreError> {
     )
     .map_err(StoreError::from_sqlite)?;
     conn.set_prepared_statement_cache_capacity(256);
+    conn.create_aggregate_function(
+        "sigap_percentile",
+        2,
+        rusqlite::functions::FunctionFlags::SQLITE_UTF8
+            | rusqlite::functions::FunctionFlags::SQLITE_DETERMINISTIC,
+        Percentile,
+    )
+    .map_err(StoreError::from_sqlite)?;
+    conn.create_scalar_function(
+        "sigap_bucket",
+        2,
+        rusqlite::functions::FunctionFlags::SQLITE_UTF8
+            | rusqlite::functions::FunctionFlags::SQLITE_DETERMINISTIC,
+        bucket,
+    )
+    .map_err(StoreError::from_sqlite)?;
     Ok(conn)
+}
+
+/// `sigap_bucket(x, starts)`: the place of the last of `starts` (a JSON array of ascending
+/// integers) that is not after `x`, from 0; null when `x` is null or before them all. The
+/// starts are read once per statement (SQLite keeps them beside a bound parameter).
+fn bucket(ctx: &mut rusqlite::functions::Context<'_>) -> rusqlite::Result<Option<i64>> {
+    let Some(x) = ctx.get::<Option<i64>>(0)? else {
+        return Ok(None);
+    };
+    let starts = ctx.get_or_create_aux(1, |v| -> Result<Vec<i64>, serde_json::Error> {
+        serde_json::from_slice(v.as_bytes().unwrap_or(b"[]"))
+    })?;
+    let after = starts.partition_point(|s| *s <= x);
+    Ok(after.checked_sub(1).map(|p| p as i64))
+}
+
+/// `sigap_percentile(x, p)`: the `p`-th percentile (0 to 1) of the group's non-null `x`,
+/// between the two nearest values (PostgreSQL's `percentile_cont`, which reports use there).
+struct Percentile;
+
+impl rusqlite::functions::Aggregate<(Vec<f64>, f64), Option<f64>> for Percentile {
+    fn init(&self, _: &mut rusqlite::functions::Context<'_>) -> rusqlite::Result<(Vec<f64>, f64)> {
+        Ok((Vec::new(), 0.5))
+    }
+
+    fn step(
+        &self,
+        ctx: &mut rusqlite::functions::Context<'_>,
+        acc: &mut (Vec<f64>, f64),
+    ) -> rusqlite::Result<()> {
+        if let Some(x) = ctx.get::<Option<f64>>(0)? {
+            acc.0.push(x);
+        }
+        acc.1 = ctx.get::<f64>(1)?;
+        Ok(())
+    }
+
+    fn finalize(
+        &self,
+        _: &mut rusqlite::functions::Context<'_>,
+        acc: Option<(Vec<f64>, f64)>,
+    ) -> rusqlite::Result<Option<f64>> {
+        Ok(acc.and_then(|(mut values, p)| sigap_domain::report::percentile(&mut values, p)))
+    }
 }
 
 fn spawn_writer(

@@ -47,6 +47,7 @@ both!(
     clocks_that_reached_their_target_are_judged_again,
     the_suggestion_migration_carries_published_articles_over,
     problems_and_incidents_share_the_task_core,
+    reports_group_measure_and_narrow_as_the_rows_say,
     people_round_trip_with_conflicts_and_versions,
     lists_page_with_cursors,
     audit_chain_detects_tampering,
@@ -1335,4 +1336,194 @@ async fn problems_and_incidents_share_the_task_core(db: TestDb) -> R {
         "the problem is not in the incident list"
     );
     Ok(())
+}
+
+/// A report's lines against the same numbers worked out here from the rows themselves:
+/// counts by local day (across the start of summer time in Amsterdam) and priority, the
+/// median, 90th percentile and average time to resolve by category, and only one
+/// organization's tasks for a viewer who sees only those.
+async fn reports_group_measure_and_narrow_as_the_rows_say(db: TestDb) -> R {
+    use crate::repo::reports::{Group, Key};
+    use sigap_domain::process::incident::IncidentState;
+    use sigap_domain::report::{self, Aggregate, Bucket, TaskField, TaskNumber, TaskTime};
+    use std::collections::BTreeMap;
+    let store = Store::open(&db.location, 2).await?;
+    store.migrate().await?;
+    let tz = jiff::tz::TimeZone::get("Europe/Amsterdam")?;
+    let at = |s: &str| -> Timestamp { s.parse().unwrap_or_else(|_| unreachable!()) };
+    // (opened, hours to resolve, priority, category, organization a or b)
+    let rows: Vec<(Timestamp, Option<i64>, i64, &str, bool)> = vec![
+        (at("2026-03-27T23:30:00Z"), Some(2), 1, "network", true), // 28 March, local
+        (at("2026-03-28T21:00:00Z"), Some(5), 2, "network", false), // 28 March
+        (at("2026-03-28T23:30:00Z"), None, 2, "printing", true),   // 29 March (summer time begins)
+        (at("2026-03-29T21:30:00Z"), Some(1), 1, "printing", true), // 29 March, 23:30 local
+        (at("2026-03-29T22:30:00Z"), Some(9), 3, "network", false), // 30 March, 00:30 local
+        (at("2026-03-30T10:00:00Z"), Some(4), 2, "network", true), // 30 March
+        (at("2026-03-30T12:00:00Z"), Some(7), 2, "network", true), // 30 March
+        (at("2026-03-31T10:00:00Z"), Some(3), 1, "network", true), // outside the period
+    ];
+    let data = rows.clone();
+    let (org_a, org_b) = (OrgId::new(), OrgId::new());
+    store
+        .write(async move |tx| {
+            for (id, name) in [(org_a, "Alpha"), (org_b, "Beta")] {
+                let f = orgs::OrgFields {
+                    name: name.into(),
+                    kind: OrgKind::Customer,
+                    description: String::new(),
+                    active: true,
+                };
+                orgs::insert(tx, id, &f, t0()).await?;
+            }
+            for (i, &(opened, hours, priority, category, a)) in data.iter().enumerate() {
+                let state = match hours {
+                    Some(_) => IncidentState::Resolved,
+                    None => IncidentState::InProgress,
+                };
+                let mut task = task_fields(&format!("Incident {i}"), state, category);
+                task.priority = sigap_domain::task::Priority::parse(priority)
+                    .unwrap_or_else(|_| unreachable!());
+                task.organization_id = Some(if a { org_a } else { org_b });
+                task.resolved_at = hours.map(|h| opened + SignedDuration::from_hours(h));
+                let f = incidents::IncidentFields {
+                    task,
+                    ext: incidents::IncidentExt::default(),
+                };
+                let number = task::next_number(tx, "INC").await?;
+                task::insert(tx, TaskId::new(), &number, &f, opened).await?;
+            }
+            Ok::<_, StoreError>(())
+        })
+        .await?;
+    let (from, to) = (at("2026-03-27T23:00:00Z"), at("2026-03-30T22:00:00Z"));
+    let days = report::slots(Bucket::Day, from, to, &tz)?;
+    let in_period: Vec<_> = rows.iter().filter(|r| r.0 >= from && r.0 < to).collect();
+
+    // Counts by local day and priority.
+    let mut expected: BTreeMap<(String, String), i64> = BTreeMap::new();
+    for r in &in_period {
+        let day = r.0.to_zoned_datetime(tz.clone()).date().to_string();
+        *expected.entry((day, r.2.to_string())).or_default() += 1;
+    }
+    let groups = vec![
+        Group::Time(TaskTime::Opened, days.clone()),
+        Group::Field(TaskField::Priority),
+    ];
+    let filter = task::TaskFilter::<IncidentState>::default();
+    let period = (TaskTime::Opened, from, to);
+    let lines = report_lines(
+        &store,
+        filter.clone(),
+        period,
+        groups,
+        Aggregate::Count,
+        None,
+    )
+    .await?;
+    let got: BTreeMap<(String, String), i64> = lines
+        .iter()
+        .map(|l| {
+            let k = |n: usize| l.keys[n].key.clone().unwrap_or_default();
+            ((k(0), k(1)), l.count)
+        })
+        .collect();
+    assert_eq!(got, expected);
+    assert_eq!(
+        got.keys().map(|k| k.0.as_str()).collect::<BTreeSet<_>>(),
+        ["2026-03-28", "2026-03-29", "2026-03-30"].into()
+    );
+
+    // Time to resolve by category: the median, the 90th percentile and the average.
+    let by_category = vec![Group::Field(TaskField::Category)];
+    for measure in [Aggregate::Median, Aggregate::P90, Aggregate::Average] {
+        let mut seconds: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+        for r in &in_period {
+            let v = seconds.entry(r.3.to_owned()).or_default();
+            if let Some(h) = r.1 {
+                v.push((h * 3600) as f64);
+            }
+        }
+        let expected: BTreeMap<String, Option<f64>> = seconds
+            .into_iter()
+            .map(|(c, mut v)| {
+                let value = match measure.percentile() {
+                    Some(p) => report::percentile(&mut v, p),
+                    None => (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64),
+                };
+                (c, value)
+            })
+            .collect();
+        let number = Some(TaskNumber::TimeToResolve);
+        let lines = report_lines(
+            &store,
+            filter.clone(),
+            period,
+            by_category.clone(),
+            measure,
+            number,
+        )
+        .await?;
+        let got: BTreeMap<String, Option<f64>> = lines
+            .iter()
+            .map(|l| (l.keys[0].key.clone().unwrap_or_default(), l.value))
+            .collect();
+        assert_eq!(got.len(), expected.len(), "{measure}: {got:?}");
+        for (c, v) in &expected {
+            let g = got.get(c).copied().flatten();
+            assert!(
+                match (g, v) {
+                    (Some(g), Some(v)) => (g - v).abs() < 1e-6,
+                    (None, None) => true,
+                    _ => false,
+                },
+                "{measure} of {c}: {g:?}, expected {v:?}"
+            );
+        }
+    }
+
+    // A viewer of organization Alpha sees its tasks only, grouped by organization.
+    let alpha = task::TaskFilter::<IncidentState> {
+        visibility: task::Visibility::Organization(org_a),
+        ..Default::default()
+    };
+    let by_org = vec![Group::Field(TaskField::Organization)];
+    let lines = report_lines(&store, alpha, period, by_org, Aggregate::Count, None).await?;
+    let alpha_count = in_period.iter().filter(|r| r.4).count() as i64;
+    assert_eq!(
+        lines
+            .iter()
+            .map(|l| (l.keys[0].clone(), l.count))
+            .collect::<Vec<_>>(),
+        vec![(
+            Key {
+                key: Some(org_a.to_string()),
+                name: Some("Alpha".into())
+            },
+            alpha_count
+        )]
+    );
+    Ok(())
+}
+
+/// The lines of a report over incidents.
+async fn report_lines(
+    store: &Store,
+    filter: task::TaskFilter<sigap_domain::process::incident::IncidentState>,
+    period: (sigap_domain::report::TaskTime, Timestamp, Timestamp),
+    groups: Vec<crate::repo::reports::Group>,
+    measure: sigap_domain::report::Aggregate,
+    number: Option<sigap_domain::report::TaskNumber>,
+) -> anyhow::Result<Vec<crate::repo::reports::Line>> {
+    Ok(store
+        .read(async move |tx| {
+            let r = crate::repo::reports::TaskReport {
+                filter: &filter,
+                period,
+                groups: &groups,
+                measure,
+                number,
+            };
+            crate::repo::reports::run::<incidents::IncidentExt>(tx, &r).await
+        })
+        .await?)
 }

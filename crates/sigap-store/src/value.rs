@@ -157,7 +157,7 @@ id_params!(
     sigap_domain::EventRuleId
 );
 
-fn ts_to_micros(ts: Timestamp) -> i64 {
+pub(crate) fn ts_to_micros(ts: Timestamp) -> i64 {
     ts.as_microsecond()
 }
 
@@ -334,6 +334,19 @@ impl Col for i64 {
         match v {
             ValueRef::Integer(n) => Ok(n),
             other => Err(decode_err(i, "integer", other)),
+        }
+    }
+    fn from_pg(row: &tokio_postgres::Row, i: usize) -> Result<Self, StoreError> {
+        pg_get(row, i)
+    }
+}
+
+impl Col for f64 {
+    fn from_sqlite(v: ValueRef<'_>, i: usize) -> Result<Self, StoreError> {
+        match v {
+            ValueRef::Real(x) => Ok(x),
+            ValueRef::Integer(n) => Ok(n as f64),
+            other => Err(decode_err(i, "number", other)),
         }
     }
     fn from_pg(row: &tokio_postgres::Row, i: usize) -> Result<Self, StoreError> {

@@ -25,6 +25,7 @@ mod nodes;
 mod ops;
 mod portfolio;
 mod problems;
+mod reports;
 mod requests;
 mod sla;
 mod ui;

@@ -169,6 +169,29 @@ impl Select {
         Ok(())
     }
 
+    /// Ends an aggregate query: the conditions, `GROUP BY by`, `ORDER BY order` (each key's
+    /// missing values last, on both engines) and `LIMIT limit`.
+    pub fn group(&mut self, by: &[String], order: &[String], limit: i64) {
+        if !self.conditions.is_empty() {
+            self.sql.push_str(" WHERE ");
+            self.sql.push_str(&self.conditions.join(" AND "));
+        }
+        if !by.is_empty() {
+            self.sql.push_str(" GROUP BY ");
+            self.sql.push_str(&by.join(", "));
+        }
+        if !order.is_empty() {
+            let keys: Vec<String> = order
+                .iter()
+                .map(|k| format!("CASE WHEN {k} IS NULL THEN 1 ELSE 0 END, {k}"))
+                .collect();
+            self.sql.push_str(" ORDER BY ");
+            self.sql.push_str(&keys.join(", "));
+        }
+        let ph = self.bind(Val::I64(limit));
+        self.sql.push_str(&format!(" LIMIT {ph}"));
+    }
+
     /// Makes the page chosen so far (its head selecting the key of each row) the first
     /// source of a larger statement: `head` is what it selects, `from` its sources with
     /// `{}` where the chosen page goes. The joined rows come in no particular order: the

@@ -24,6 +24,7 @@ pub mod people;
 pub mod portfolio;
 pub mod problems;
 pub mod projects;
+pub mod reports;
 pub mod requests;
 pub mod sessions;
 pub mod sla;

@@ -21,6 +21,7 @@ mod notifications;
 mod params;
 mod portfolio;
 mod problems;
+mod reports;
 mod requests;
 mod responses;
 mod sla;
@@ -64,6 +65,7 @@ use utoipa_axum::routes;
         (name = "events", description = "Event management: events from monitoring (the generic endpoint, Alertmanager's and Grafana's webhooks), the alerts they fold into, the policy that opens and resolves incidents, the rules that drop, transform and bind events and decide incidents, the integrations that send with a secret of their own, and the maintenance windows that hold alerts back"),
         (name = "mail", description = "The e-mail channel: mailboxes mail comes in through, the outbound server, the mail templates in each language, the messages taken in and sent, and the quarantine"),
         (name = "sla", description = "Service level management: calendars, agreements (SLA, OLA, UC), targets, clocks, compliance"),
+        (name = "reports", description = "Service reporting: tasks counted and measured in groups, for scripts and BI tools"),
         (name = "audit", description = "Who changed what, when")
     )
 )]
@@ -120,6 +122,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .merge(sla_routes())
         .merge(mail_routes())
         .merge(event_routes())
+        .routes(routes!(reports::aggregate))
         .routes(routes!(csv::import))
         .routes(routes!(csv::export))
         .routes(routes!(csv::export_incidents))

@@ -58,6 +58,10 @@ choices!(
     sigap_domain::process::change::ChangeState,
     sigap_domain::process::article::ArticleState,
     sigap_domain::task::Dimension,
+    sigap_domain::report::Aggregate,
+    sigap_domain::report::TaskNumber,
+    sigap_domain::report::TaskTime,
+    sigap_domain::report::GroupBy,
 );
 
 /// A closed set of codes of the API's own (a queue, a report's breakdown): its [`Choice`]
@@ -195,6 +199,12 @@ macro_rules! code_param {
 }
 
 code_param! {
+    /// What a report measures of each group.
+    AggregateCode(sigap_domain::report::Aggregate);
+    /// A number of a task.
+    TaskNumberCode(sigap_domain::report::TaskNumber);
+    /// A moment of a task.
+    TaskTimeCode(sigap_domain::report::TaskTime);
     /// A role code.
     RoleCode(sigap_domain::Role);
     /// An organization kind.
@@ -270,6 +280,8 @@ macro_rules! code_list {
 
         impl $name {
             /// The codes joined by commas, as the use case reads them.
+            // Not every list is read back as text.
+            #[allow(dead_code)]
             pub fn joined(&self) -> String {
                 self.0
                     .iter()
@@ -296,6 +308,8 @@ macro_rules! code_list {
 }
 
 code_list! {
+    /// A report's groupings separated by commas.
+    GroupByList(sigap_domain::report::GroupBy);
     /// Incident states separated by commas.
     IncidentStates(sigap_domain::process::incident::IncidentState);
     /// Problem states separated by commas.

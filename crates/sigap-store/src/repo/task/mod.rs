@@ -677,57 +677,26 @@ impl<S> Default for TaskFilter<S> {
 /// How many of the newest matches of a full-text search SQLite considers.
 pub const SEARCH_CANDIDATES: i64 = 5_000;
 
-/// A page of E's tasks.
-pub async fn list<E: Extension>(
-    tx: &mut Tx<'_>,
-    filter: &TaskFilter<E::State>,
-    sort: &[(TaskSort, bool)],
-    after: Option<&[Val]>,
-    limit: i64,
-) -> StoreResult<Page<Record<E>>> {
-    let text = filter.q.as_deref().map(str::trim).filter(|t| !t.is_empty());
-    // The page is chosen on the task (and extension) rows alone and only the rows kept are
-    // joined to their people, groups and the rest: joining every candidate of a search or a
-    // queue before sorting them cost more than the choice itself.
-    let ext = if filter.ext.is_empty() {
-        String::new()
-    } else {
-        format!(" JOIN {} x ON x.task_id = t.id", E::TABLE)
-    };
-    // SQLite finds a page's rows by their rowid, a single descent where the id would take
-    // two (its index, then the table).
-    let key = match tx.dialect() {
-        Dialect::Sqlite => "t.rowid",
-        Dialect::Postgres => "t.id",
-    };
-    let mut q = Select::new(&format!("SELECT {key} AS k FROM task t{ext}"));
-    if let (Some(text), Dialect::Sqlite) = (text, tx.dialect()) {
-        match fts5_query(text) {
-            // Drive the query from the newest matches (SQLite would otherwise walk the
-            // sort index and test every row against the matches).
-            Some(m) => {
-                let ph = q.bind(Val::Text(m));
-                q.set_head(format!(
-                    "SELECT {key} AS k FROM (SELECT rowid AS k FROM task_search WHERE task_search MATCH {ph} \
-                     ORDER BY rowid DESC LIMIT {SEARCH_CANDIDATES}) s CROSS JOIN task t ON t.search_key = s.k{ext}"
-                ));
-            }
-            None => {
-                q.condition("1 = 0".into());
-            }
-        }
-    }
+/// Narrows `q` (over `task t`) to the tasks of `kind` that `filter` lets through: the
+/// conditions of a queue and the viewer's visibility, shared by lists and reports. (The
+/// text search is the list's own.)
+pub(crate) fn narrow<S: StateModel>(
+    q: &mut Select,
+    filter: &TaskFilter<S>,
+    kind: TaskKind,
+    dialect: Dialect,
+) {
     // The kind is written out (a code of our own) so the partial queue indexes apply. A
     // person's own tasks are found by the caller's and the opener's indexes: SQLite, which
     // keeps no statistics here, would otherwise walk every task of the kind (`+` keeps the
     // kind's indexes out of its choice).
     let own = matches!(filter.visibility, Visibility::Own(_));
-    let kind = if own && tx.dialect() == Dialect::Sqlite {
+    let column = if own && dialect == Dialect::Sqlite {
         "+t.kind"
     } else {
         "t.kind"
     };
-    q.condition(format!("{kind} = '{}'", E::KIND.code()));
+    q.condition(format!("{column} = '{}'", kind.code()));
     match &filter.visibility {
         Visibility::All => {}
         Visibility::Organization(org) => {
@@ -787,6 +756,49 @@ pub async fn list<E: Extension>(
     if let Some(l) = filter.location {
         q.filter("t.location_id = {}", Val::Uuid(l.as_uuid()));
     }
+}
+
+/// A page of E's tasks.
+pub async fn list<E: Extension>(
+    tx: &mut Tx<'_>,
+    filter: &TaskFilter<E::State>,
+    sort: &[(TaskSort, bool)],
+    after: Option<&[Val]>,
+    limit: i64,
+) -> StoreResult<Page<Record<E>>> {
+    let text = filter.q.as_deref().map(str::trim).filter(|t| !t.is_empty());
+    // The page is chosen on the task (and extension) rows alone and only the rows kept are
+    // joined to their people, groups and the rest: joining every candidate of a search or a
+    // queue before sorting them cost more than the choice itself.
+    let ext = if filter.ext.is_empty() {
+        String::new()
+    } else {
+        format!(" JOIN {} x ON x.task_id = t.id", E::TABLE)
+    };
+    // SQLite finds a page's rows by their rowid, a single descent where the id would take
+    // two (its index, then the table).
+    let key = match tx.dialect() {
+        Dialect::Sqlite => "t.rowid",
+        Dialect::Postgres => "t.id",
+    };
+    let mut q = Select::new(&format!("SELECT {key} AS k FROM task t{ext}"));
+    if let (Some(text), Dialect::Sqlite) = (text, tx.dialect()) {
+        match fts5_query(text) {
+            // Drive the query from the newest matches (SQLite would otherwise walk the
+            // sort index and test every row against the matches).
+            Some(m) => {
+                let ph = q.bind(Val::Text(m));
+                q.set_head(format!(
+                    "SELECT {key} AS k FROM (SELECT rowid AS k FROM task_search WHERE task_search MATCH {ph} \
+                     ORDER BY rowid DESC LIMIT {SEARCH_CANDIDATES}) s CROSS JOIN task t ON t.search_key = s.k{ext}"
+                ));
+            }
+            None => {
+                q.condition("1 = 0".into());
+            }
+        }
+    }
+    narrow(&mut q, filter, E::KIND, tx.dialect());
     if let (Some(text), Dialect::Postgres) = (text, tx.dialect()) {
         let ph = q.bind(Val::Text(text.to_owned()));
         q.condition(format!(

@@ -1,0 +1,262 @@
+//! Reports over a process's tasks, computed by the database on either engine: the tasks a
+//! queue's filter and the viewer's visibility let through, over a period of one of their
+//! moments, grouped by up to two fields or time buckets, with one measure of each group.
+
+use super::list::{Select, Val};
+use super::task::{Extension, TaskFilter, narrow};
+use crate::error::StoreResult;
+use crate::tx::{Dialect, Tx};
+use jiff::Timestamp;
+use sigap_domain::report::{Aggregate, Slot, TaskField, TaskNumber, TaskTime};
+
+/// What a report groups tasks by.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Group {
+    /// A reference or choice field.
+    Field(TaskField),
+    /// The bucket one of the task's moments falls in (from `report::slots`).
+    Time(TaskTime, Vec<Slot>),
+}
+
+/// A report over the tasks of `E`'s process.
+#[derive(Debug, Clone)]
+pub struct TaskReport<'a, S> {
+    /// The queue's conditions and the viewer's visibility.
+    pub filter: &'a TaskFilter<S>,
+    /// The tasks whose moment falls in `[from, to)`.
+    pub period: (TaskTime, Timestamp, Timestamp),
+    /// At most two.
+    pub groups: &'a [Group],
+    pub measure: Aggregate,
+    /// What the measure is of (none for a count).
+    pub number: Option<TaskNumber>,
+}
+
+/// One group's key: an id, a code or a number as text, or a bucket's label (none: tasks
+/// without one), and its name where it has one (a group's, a service's…).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Key {
+    pub key: Option<String>,
+    pub name: Option<String>,
+}
+
+/// One line of a report: its key for each group, how many tasks it counts, and the measure.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Line {
+    pub keys: Vec<Key>,
+    pub count: i64,
+    /// The measure (the count again for a count); none when no task of the line has the number.
+    pub value: Option<f64>,
+}
+
+/// The most lines a report returns.
+pub const MAX_LINES: i64 = 10_000;
+
+/// A task's column for a moment.
+fn time_column(t: TaskTime) -> &'static str {
+    match t {
+        TaskTime::Opened => "t.opened_at",
+        TaskTime::Resolved => "t.resolved_at",
+        TaskTime::Closed => "t.closed_at",
+    }
+}
+
+/// A field's key and name as SQL, with the join its name needs (`n` tells joins apart).
+fn field_sql(f: TaskField, n: usize) -> (String, String, String) {
+    let referenced = |column: &str, table: &str| {
+        (
+            format!("t.{column}"),
+            format!("r{n}.name"),
+            format!(" LEFT JOIN {table} r{n} ON r{n}.id = t.{column}"),
+        )
+    };
+    let plain = |expr: &str| (expr.to_owned(), "NULL".to_owned(), String::new());
+    match f {
+        TaskField::State => plain("t.state"),
+        TaskField::Priority => plain("CAST(t.priority AS TEXT)"),
+        TaskField::Impact => plain("CAST(t.impact AS TEXT)"),
+        TaskField::Urgency => plain("CAST(t.urgency AS TEXT)"),
+        TaskField::Category => plain("t.category"),
+        TaskField::ContactType => plain("t.contact_type"),
+        TaskField::AssignmentGroup => referenced("assignment_group_id", "support_group"),
+        TaskField::AssignedTo => referenced("assigned_to_id", "person"),
+        TaskField::Service => referenced("service_id", "service"),
+        TaskField::Ci => referenced("ci_id", "ci"),
+        TaskField::Organization => referenced("organization_id", "organization"),
+        TaskField::Location => referenced("location_id", "location"),
+    }
+}
+
+/// Whether a field's key is a UUID (a reference).
+fn is_reference(f: TaskField) -> bool {
+    matches!(
+        f,
+        TaskField::AssignmentGroup
+            | TaskField::AssignedTo
+            | TaskField::Service
+            | TaskField::Ci
+            | TaskField::Organization
+            | TaskField::Location
+    )
+}
+
+/// A task's number as SQL: a duration in seconds, or a count; none where it has none yet.
+fn number_sql(n: TaskNumber, dialect: Dialect) -> String {
+    let seconds = |end: &str| match dialect {
+        Dialect::Sqlite => format!("(t.{end} - t.opened_at) / 1000000.0"),
+        Dialect::Postgres => {
+            format!("CAST(EXTRACT(EPOCH FROM (t.{end} - t.opened_at)) AS DOUBLE PRECISION)")
+        }
+    };
+    match n {
+        TaskNumber::TimeToResolve => seconds("resolved_at"),
+        TaskNumber::TimeToClose => seconds("closed_at"),
+        TaskNumber::Reassignments => "CAST(t.reassignment_count AS DOUBLE PRECISION)".into(),
+        TaskNumber::Reopens => "CAST(t.reopen_count AS DOUBLE PRECISION)".into(),
+    }
+}
+
+/// The measure as SQL (its value a double, or null).
+fn measure_sql(m: Aggregate, number: Option<TaskNumber>, dialect: Dialect) -> String {
+    let Some(n) = number.filter(|_| m != Aggregate::Count) else {
+        return "CAST(COUNT(*) AS DOUBLE PRECISION)".into();
+    };
+    let x = number_sql(n, dialect);
+    match (m, m.percentile(), dialect) {
+        (_, Some(p), Dialect::Sqlite) => format!("sigap_percentile({x}, {p})"),
+        (_, Some(p), Dialect::Postgres) => {
+            format!("percentile_cont({p}) WITHIN GROUP (ORDER BY {x})")
+        }
+        (Aggregate::Sum, ..) => format!("SUM({x})"),
+        (Aggregate::Average, ..) => format!("AVG({x})"),
+        (Aggregate::Min, ..) => format!("MIN({x})"),
+        (Aggregate::Max, ..) => format!("MAX({x})"),
+        (Aggregate::Count | Aggregate::Median | Aggregate::P90, ..) => {
+            "CAST(COUNT(*) AS DOUBLE PRECISION)".into()
+        }
+    }
+}
+
+/// Runs a report: its lines, in the order of their keys (buckets in time order), at most
+/// `MAX_LINES`.
+pub async fn run<E: Extension>(
+    tx: &mut Tx<'_>,
+    r: &TaskReport<'_, E::State>,
+) -> StoreResult<Vec<Line>> {
+    let dialect = tx.dialect();
+    let mut q = Select::default();
+    let mut joins = String::new();
+    let mut selected = Vec::new();
+    // The places in the select list (from 1) grouped by: each grouping's key, and its name
+    // where it has one.
+    let mut grouped: Vec<usize> = Vec::new();
+    for (n, g) in r.groups.iter().enumerate() {
+        match g {
+            Group::Field(f) => {
+                let (key, name, join) = field_sql(*f, n);
+                joins.push_str(&join);
+                selected.push(format!("{key}, {name}"));
+                grouped.push(selected.len() * 2 - 1);
+                if name != "NULL" {
+                    grouped.push(selected.len() * 2);
+                }
+            }
+            Group::Time(t, slots) => {
+                // The bucket a task's moment falls in, by a binary search over the buckets'
+                // starts (a join with a table of buckets compared every task with every
+                // bucket): its place in `slots`.
+                let Some(last) = slots.last() else {
+                    return Ok(Vec::new());
+                };
+                let column = time_column(*t);
+                let expr = match dialect {
+                    Dialect::Sqlite => {
+                        let starts: Vec<i64> = slots
+                            .iter()
+                            .map(|s| crate::value::ts_to_micros(s.start))
+                            .collect();
+                        let ph = q.bind(Val::Text(serde_json::Value::from(starts).to_string()));
+                        format!("sigap_bucket({column}, {ph})")
+                    }
+                    Dialect::Postgres => {
+                        let starts: Vec<String> =
+                            slots.iter().map(|s| s.start.to_string()).collect();
+                        let ph = q.bind(Val::Text(serde_json::Value::from(starts).to_string()));
+                        format!(
+                            "CAST(width_bucket({column}, ARRAY(SELECT j.v::timestamptz FROM \
+                             jsonb_array_elements_text(CAST({ph}::text AS jsonb)) WITH ORDINALITY AS j(v, i) \
+                             ORDER BY j.i)) - 1 AS BIGINT)"
+                        )
+                    }
+                };
+                // Past the last bucket's end: none (the period ends there or before).
+                q.filter(&format!("{column} < {{}}"), Val::Ts(last.end));
+                selected.push(format!("{expr}, NULL"));
+                grouped.push(selected.len() * 2 - 1);
+            }
+        }
+    }
+    let ext = if r.filter.ext.is_empty() {
+        String::new()
+    } else {
+        format!(" JOIN {} x ON x.task_id = t.id", E::TABLE)
+    };
+    let measure = measure_sql(r.measure, r.number, dialect);
+    selected.push(format!("COUNT(*), {measure}"));
+    q.set_head(format!(
+        "SELECT {} FROM task t{ext}{joins}",
+        selected.join(", ")
+    ));
+    narrow(&mut q, r.filter, E::KIND, dialect);
+    let (moment, from, to) = r.period;
+    let column = time_column(moment);
+    q.filter(&format!("{column} >= {{}}"), Val::Ts(from));
+    q.filter(&format!("{column} < {{}}"), Val::Ts(to));
+    let by: Vec<String> = grouped.iter().map(usize::to_string).collect();
+    q.group(&by, &[], MAX_LINES);
+    let rows = q.run(tx).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let mut keys = Vec::with_capacity(r.groups.len());
+        for (n, g) in r.groups.iter().enumerate() {
+            let at = 2 * n;
+            keys.push(match g {
+                Group::Field(f) if is_reference(*f) => Key {
+                    key: row.get::<Option<uuid::Uuid>>(at)?.map(|u| u.to_string()),
+                    name: row.get(at + 1)?,
+                },
+                Group::Field(_) => Key {
+                    key: row.get(at)?,
+                    name: None,
+                },
+                Group::Time(_, slots) => {
+                    let place: i64 = row.get(at)?;
+                    Key {
+                        key: usize::try_from(place)
+                            .ok()
+                            .and_then(|p| slots.get(p))
+                            .map(|s| s.label.clone()),
+                        name: None,
+                    }
+                }
+            });
+        }
+        let at = 2 * r.groups.len();
+        out.push(Line {
+            keys,
+            count: row.get(at)?,
+            value: row.get(at + 1)?,
+        });
+    }
+    // In the order of the keys, missing ones last (buckets' labels sort as their times).
+    out.sort_by(|a, b| {
+        let key = |l: &Line| {
+            l.keys
+                .iter()
+                .map(|k| (k.key.is_none(), k.key.clone()))
+                .collect::<Vec<_>>()
+        };
+        key(a).cmp(&key(b))
+    });
+    Ok(out)
+}
