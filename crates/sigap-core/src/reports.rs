@@ -27,6 +27,9 @@ pub const SOURCES: &[TaskKind] = &[
     TaskKind::FulfilmentTask,
 ];
 
+/// 0001-01-01T00:00:00Z, the earliest time a report looks at.
+const EARLIEST: Timestamp = Timestamp::constant(-62_135_596_800, 0);
+
 /// The most groupings of a report.
 pub const MAX_GROUPS: usize = 2;
 
@@ -135,6 +138,27 @@ async fn run<E: Extension>(core: &Core, ctx: &Ctx, a: Aggregation) -> AppResult<
     }
     let (Some(tz), true) = (tz, errs.is_empty()) else {
         return Err(AppError::Validation(errs));
+    };
+    // No task is older than the year 1 (nor can PostgreSQL hold an earlier time): a period
+    // wholly before it counts nothing, one that begins before it begins there.
+    if a.to <= EARLIEST {
+        // As the database answers an empty period: no groups, or one line of nothing.
+        let lines = match a.group_by.is_empty() {
+            true => vec![Line {
+                keys: Vec::new(),
+                count: 0,
+                value: (a.measure == Aggregate::Count).then_some(0.0),
+            }],
+            false => Vec::new(),
+        };
+        return Ok(Aggregated {
+            time_zone: tz.iana_name().unwrap_or("UTC").to_owned(),
+            lines,
+        });
+    }
+    let a = Aggregation {
+        from: a.from.max(EARLIEST),
+        ..a
     };
     let mut groups = Vec::with_capacity(a.group_by.len());
     for g in &a.group_by {

@@ -218,6 +218,27 @@ async fn bad_aggregations_are_refused_with_the_parameter_named(app: TestApp) -> 
             .map_err(|e| anyhow::anyhow!("{query}: {e}"))?;
         assert_eq!(body["errors"][0]["field"], field, "{query}: {body}");
     }
+    // The earliest time there is, with the period's default length before it: nothing to
+    // count, and no error.
+    let v = get(&app, "/aggregate/incident?to=-009999-01-03T00:00:00Z", &t).await?;
+    assert_eq!(
+        v["lines"],
+        json!([{"keys": [], "count": 0, "value": 0.0}]),
+        "{v}"
+    );
+    let v = get(&app, "/aggregate/incident?to=2000-01-01T00:00:00Z", &t).await?;
+    assert_eq!(
+        v["lines"],
+        json!([{"keys": [], "count": 0, "value": 0.0}]),
+        "{v}"
+    );
+    let v = get(
+        &app,
+        "/aggregate/incident?group_by=opened_at:quarter&from=9999-01-01T00:00:00Z&to=9999-06-01T00:00:00Z",
+        &t,
+    )
+    .await?;
+    assert_eq!(v["lines"], json!([]), "{v}");
     let (s, _) = send(
         &app.http,
         Method::GET,

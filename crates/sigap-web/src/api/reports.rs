@@ -142,8 +142,10 @@ pub async fn aggregate(
 ) -> ApiResult<Json<AggregateOut>> {
     let source = Source::from_code(&source).ok_or(ApiError::App(sigap_core::AppError::NotFound))?;
     let to = instant("to", q.to.as_deref())?.unwrap_or_else(|| s.core.now());
-    let from = instant("from", q.from.as_deref())?
-        .unwrap_or_else(|| to - jiff::SignedDuration::from_hours(24 * 30));
+    let from = instant("from", q.from.as_deref())?.unwrap_or_else(|| {
+        to.checked_sub(jiff::SignedDuration::from_hours(24 * 30))
+            .unwrap_or(jiff::Timestamp::MIN)
+    });
     let group_by = q.group_by.map(|g| g.0).unwrap_or_default();
     let measure = q
         .measure
