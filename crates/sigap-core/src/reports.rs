@@ -16,17 +16,6 @@ use sigap_store::{changes, incidents, problems, requests};
 
 pub use sigap_store::reports::{Key, Line};
 
-/// The task kinds a report can be over.
-pub const SOURCES: &[TaskKind] = &[
-    TaskKind::Incident,
-    TaskKind::Problem,
-    TaskKind::Change,
-    TaskKind::ChangeTask,
-    TaskKind::Request,
-    TaskKind::RequestItem,
-    TaskKind::FulfilmentTask,
-];
-
 /// 0001-01-01T00:00:00Z, the earliest time a report looks at.
 const EARLIEST: Timestamp = Timestamp::constant(-62_135_596_800, 0);
 

@@ -121,14 +121,33 @@ pub enum Dimension {
 
 impl GroupBy {
     pub fn dimension(self) -> Dimension {
-        let code = self.code();
-        match code.split_once(':') {
-            Some((time, bucket)) => match (TaskTime::parse(time), Bucket::parse(bucket)) {
-                (Ok(t), Ok(b)) => Dimension::Time(t, b),
-                // Every code with a colon is a moment and a bucket (tested).
-                _ => Dimension::Field(TaskField::State),
-            },
-            None => Dimension::Field(TaskField::parse(code).unwrap_or(TaskField::State)),
+        use {Bucket::*, Dimension::Time, TaskTime::*};
+        let field = Dimension::Field;
+        match self {
+            GroupBy::State => field(TaskField::State),
+            GroupBy::Priority => field(TaskField::Priority),
+            GroupBy::Impact => field(TaskField::Impact),
+            GroupBy::Urgency => field(TaskField::Urgency),
+            GroupBy::AssignmentGroup => field(TaskField::AssignmentGroup),
+            GroupBy::AssignedTo => field(TaskField::AssignedTo),
+            GroupBy::Service => field(TaskField::Service),
+            GroupBy::Ci => field(TaskField::Ci),
+            GroupBy::Category => field(TaskField::Category),
+            GroupBy::ContactType => field(TaskField::ContactType),
+            GroupBy::Organization => field(TaskField::Organization),
+            GroupBy::Location => field(TaskField::Location),
+            GroupBy::OpenedDay => Time(Opened, Day),
+            GroupBy::OpenedWeek => Time(Opened, Week),
+            GroupBy::OpenedMonth => Time(Opened, Month),
+            GroupBy::OpenedQuarter => Time(Opened, Quarter),
+            GroupBy::ResolvedDay => Time(Resolved, Day),
+            GroupBy::ResolvedWeek => Time(Resolved, Week),
+            GroupBy::ResolvedMonth => Time(Resolved, Month),
+            GroupBy::ResolvedQuarter => Time(Resolved, Quarter),
+            GroupBy::ClosedDay => Time(Closed, Day),
+            GroupBy::ClosedWeek => Time(Closed, Week),
+            GroupBy::ClosedMonth => Time(Closed, Month),
+            GroupBy::ClosedQuarter => Time(Closed, Quarter),
         }
     }
 }
@@ -244,12 +263,6 @@ pub fn percentile(values: &mut [f64], p: f64) -> Option<f64> {
     let (low, high) = (at.floor() as usize, at.ceil() as usize);
     let (a, b) = (values[low], values[high]);
     Some(a + (b - a) * (at - low as f64))
-}
-
-impl fmt::Display for Slot {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.label)
-    }
 }
 
 #[cfg(test)]

@@ -346,11 +346,6 @@ fn event_row(r: &Row) -> StoreResult<EventRow> {
 /// An alert's latest events (at most `limit`, by when they came), newest first: from its
 /// last event backwards, each event naming the one before it.
 pub async fn events_of(tx: &mut Tx<'_>, alert: AlertId, limit: i64) -> StoreResult<Vec<EventRow>> {
-    let columns = EVENT_COLUMNS
-        .split(", ")
-        .map(|c| format!("e.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
     tx.query(
         &format!(
             "WITH RECURSIVE chain (id, n) AS ( \
@@ -359,8 +354,8 @@ pub async fn events_of(tx: &mut Tx<'_>, alert: AlertId, limit: i64) -> StoreResu
                UNION ALL \
                SELECT e.previous_id, c.n + 1 FROM chain c JOIN event e ON e.id = c.id \
                WHERE e.previous_id IS NOT NULL AND c.n < $2) \
-             SELECT {columns} FROM chain c JOIN event e ON e.id = c.id \
-             ORDER BY e.time DESC, e.id DESC"
+             SELECT {EVENT_COLUMNS} FROM event WHERE id IN (SELECT id FROM chain) \
+             ORDER BY time DESC, id DESC"
         ),
         &[alert.into(), limit.into()],
     )

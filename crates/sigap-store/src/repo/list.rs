@@ -158,10 +158,7 @@ impl Select {
             self.conditions
                 .push(format!("({})", alternatives.join(" OR ")));
         }
-        if !self.conditions.is_empty() {
-            self.sql.push_str(" WHERE ");
-            self.sql.push_str(&self.conditions.join(" AND "));
-        }
+        self.push_where();
         self.sql.push_str(" ORDER BY ");
         self.sql.push_str(&order_by(keys));
         let ph = self.bind(Val::I64(limit.saturating_add(1)));
@@ -169,24 +166,20 @@ impl Select {
         Ok(())
     }
 
-    /// Ends an aggregate query: the conditions, `GROUP BY by`, `ORDER BY order` (each key's
-    /// missing values last, on both engines) and `LIMIT limit`.
-    pub fn group(&mut self, by: &[String], order: &[String], limit: i64) {
+    /// Appends the conditions as the `WHERE` clause.
+    fn push_where(&mut self) {
         if !self.conditions.is_empty() {
             self.sql.push_str(" WHERE ");
             self.sql.push_str(&self.conditions.join(" AND "));
         }
+    }
+
+    /// Ends an aggregate query: the conditions, `GROUP BY by` and `LIMIT limit`.
+    pub fn group(&mut self, by: &[String], limit: i64) {
+        self.push_where();
         if !by.is_empty() {
             self.sql.push_str(" GROUP BY ");
             self.sql.push_str(&by.join(", "));
-        }
-        if !order.is_empty() {
-            let keys: Vec<String> = order
-                .iter()
-                .map(|k| format!("CASE WHEN {k} IS NULL THEN 1 ELSE 0 END, {k}"))
-                .collect();
-            self.sql.push_str(" ORDER BY ");
-            self.sql.push_str(&keys.join(", "));
         }
         let ph = self.bind(Val::I64(limit));
         self.sql.push_str(&format!(" LIMIT {ph}"));

@@ -63,7 +63,7 @@ pub(crate) fn values_rows<'a, T>(
         if i > 0 {
             sql.push_str(", ");
         }
-        values_row(sql, params.len(), n, tail);
+        values_row(sql, params.len(), n, &[], tail);
         fill(i, r, params);
     }
 }
@@ -113,7 +113,6 @@ async fn chunks_returning<'a, T>(
     casts: &[&str],
     mut fill: impl FnMut(&'a T, &mut Vec<crate::value::P<'a>>),
 ) -> crate::error::StoreResult<u64> {
-    use std::fmt::Write as _;
     let mut count = 0u64;
     let mut rest = rows;
     while !rest.is_empty() {
@@ -125,17 +124,10 @@ async fn chunks_returning<'a, T>(
         sql.push_str(head);
         let mut params = Vec::with_capacity(size * n);
         for (i, r) in chunk.iter().enumerate() {
-            sql.push_str(if i == 0 { "(" } else { ", (" });
-            for k in 0..n {
-                if k > 0 {
-                    sql.push_str(", ");
-                }
-                let _ = write!(sql, "${}", params.len() + k + 1);
-                if let Some(t) = casts.get(k) {
-                    let _ = write!(sql, "::{t}");
-                }
+            if i > 0 {
+                sql.push_str(", ");
             }
-            sql.push(')');
+            values_row(&mut sql, params.len(), n, casts, ")");
             fill(r, &mut params);
         }
         sql.push_str(tail);
@@ -145,8 +137,9 @@ async fn chunks_returning<'a, T>(
     Ok(count)
 }
 
-/// One row of `values_rows`: `($base+1, …, $base+n` and then `tail`.
-fn values_row(sql: &mut String, base: usize, n: usize, tail: &str) {
+/// One row of `values_rows`: `($base+1, …, $base+n` (each placeholder cast to its type of
+/// `casts`, where it has one) and then `tail`.
+fn values_row(sql: &mut String, base: usize, n: usize, casts: &[&str], tail: &str) {
     use std::fmt::Write as _;
     sql.push('(');
     for k in 1..=n {
@@ -154,6 +147,9 @@ fn values_row(sql: &mut String, base: usize, n: usize, tail: &str) {
             sql.push_str(", ");
         }
         let _ = write!(sql, "${}", base + k);
+        if let Some(t) = casts.get(k - 1) {
+            let _ = write!(sql, "::{t}");
+        }
     }
     sql.push_str(tail);
 }

@@ -61,16 +61,19 @@ fn time_column(t: TaskTime) -> &'static str {
     }
 }
 
-/// A field's key and name as SQL, with the join its name needs (`n` tells joins apart).
-fn field_sql(f: TaskField, n: usize) -> (String, String, String) {
+/// A field's key as SQL and, for a reference (a UUID key), its name and the join the name
+/// needs (`n` tells joins apart).
+fn field_sql(f: TaskField, n: usize) -> (String, Option<(String, String)>) {
     let referenced = |column: &str, table: &str| {
         (
             format!("t.{column}"),
-            format!("r{n}.name"),
-            format!(" LEFT JOIN {table} r{n} ON r{n}.id = t.{column}"),
+            Some((
+                format!("r{n}.name"),
+                format!(" LEFT JOIN {table} r{n} ON r{n}.id = t.{column}"),
+            )),
         )
     };
-    let plain = |expr: &str| (expr.to_owned(), "NULL".to_owned(), String::new());
+    let plain = |expr: &str| (expr.to_owned(), None);
     match f {
         TaskField::State => plain("t.state"),
         TaskField::Priority => plain("CAST(t.priority AS TEXT)"),
@@ -85,19 +88,6 @@ fn field_sql(f: TaskField, n: usize) -> (String, String, String) {
         TaskField::Organization => referenced("organization_id", "organization"),
         TaskField::Location => referenced("location_id", "location"),
     }
-}
-
-/// Whether a field's key is a UUID (a reference).
-fn is_reference(f: TaskField) -> bool {
-    matches!(
-        f,
-        TaskField::AssignmentGroup
-            | TaskField::AssignedTo
-            | TaskField::Service
-            | TaskField::Ci
-            | TaskField::Organization
-            | TaskField::Location
-    )
 }
 
 /// A task's number as SQL: a duration in seconds, or a count; none where it has none yet.
@@ -150,15 +140,23 @@ pub async fn run<E: Extension>(
     // The places in the select list (from 1) grouped by: each grouping's key, and its name
     // where it has one.
     let mut grouped: Vec<usize> = Vec::new();
+    // Whether each grouping's key is a reference (read as a UUID).
+    let mut references = Vec::with_capacity(r.groups.len());
     for (n, g) in r.groups.iter().enumerate() {
         match g {
             Group::Field(f) => {
-                let (key, name, join) = field_sql(*f, n);
-                joins.push_str(&join);
-                selected.push(format!("{key}, {name}"));
-                grouped.push(selected.len() * 2 - 1);
-                if name != "NULL" {
-                    grouped.push(selected.len() * 2);
+                let (key, named) = field_sql(*f, n);
+                references.push(named.is_some());
+                match named {
+                    Some((name, join)) => {
+                        joins.push_str(&join);
+                        selected.push(format!("{key}, {name}"));
+                        grouped.extend([selected.len() * 2 - 1, selected.len() * 2]);
+                    }
+                    None => {
+                        selected.push(format!("{key}, NULL"));
+                        grouped.push(selected.len() * 2 - 1);
+                    }
                 }
             }
             Group::Time(t, slots) => {
@@ -193,6 +191,7 @@ pub async fn run<E: Extension>(
                 q.filter(&format!("{column} < {{}}"), Val::Ts(last.end));
                 selected.push(format!("{expr}, NULL"));
                 grouped.push(selected.len() * 2 - 1);
+                references.push(false);
             }
         }
     }
@@ -213,7 +212,7 @@ pub async fn run<E: Extension>(
     q.filter(&format!("{column} >= {{}}"), Val::Ts(from));
     q.filter(&format!("{column} < {{}}"), Val::Ts(to));
     let by: Vec<String> = grouped.iter().map(usize::to_string).collect();
-    q.group(&by, &[], MAX_LINES);
+    q.group(&by, MAX_LINES);
     let rows = q.run(tx).await?;
     let mut out = Vec::with_capacity(rows.len());
     for row in &rows {
@@ -221,7 +220,7 @@ pub async fn run<E: Extension>(
         for (n, g) in r.groups.iter().enumerate() {
             let at = 2 * n;
             keys.push(match g {
-                Group::Field(f) if is_reference(*f) => Key {
+                Group::Field(_) if references[n] => Key {
                     key: row.get::<Option<uuid::Uuid>>(at)?.map(|u| u.to_string()),
                     name: row.get(at + 1)?,
                 },

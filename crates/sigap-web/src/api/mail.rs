@@ -728,16 +728,9 @@ impl MailMessageQuery {
                 query_error("mailbox", "invalid_value", "must be a mailbox id (a UUID)")
             })?),
         };
-        let before = match self.before.as_deref() {
-            None => None,
-            Some(t) => {
-                let at = t.parse::<jiff::Timestamp>().map_err(|_| {
-                    query_error("before", "invalid_value", "must be an RFC 3339 time")
-                })?;
-                // Strictly before: no id is below the nil one.
-                Some((at, MailMessageId::from_uuid(Uuid::nil())))
-            }
-        };
+        // Strictly before: no id is below the nil one.
+        let before = super::params::instant("before", self.before.as_deref())?
+            .map(|at| (at, MailMessageId::from_uuid(Uuid::nil())));
         let after = match self.cursor.as_deref().filter(|c| !c.is_empty()) {
             None => None,
             Some(c) => Some(read_cursor(c).ok_or_else(|| {

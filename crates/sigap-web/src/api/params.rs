@@ -139,6 +139,20 @@ pub fn int<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
         .map_err(|_| D::Error::custom("is out of range"))
 }
 
+/// A query parameter that is an RFC 3339 time (declared `format = DateTime`), if given.
+pub fn instant(field: &str, text: Option<&str>) -> Result<Option<jiff::Timestamp>, ApiError> {
+    text.map(|t| {
+        t.parse::<jiff::Timestamp>().map_err(|_| {
+            ApiError::InvalidQuery(vec![sigap_core::FieldError::new(
+                field,
+                "invalid_value",
+                "must be an RFC 3339 time",
+            )])
+        })
+    })
+    .transpose()
+}
+
 /// Reads one code of `T`, exactly.
 pub fn read_code<'de, D: Deserializer<'de>, T: Choice>(d: D) -> Result<T, D::Error> {
     let text = String::deserialize(d)?;

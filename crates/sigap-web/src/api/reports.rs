@@ -2,14 +2,15 @@
 //! averaged, their minimum, maximum, median or 90th percentile, grouped by up to two fields
 //! or time buckets in a time zone, over the tasks the caller may see.
 
-use super::params::{AggregateCode, Choice, GroupByList, TaskNumberCode, TaskTimeCode, codes_enum};
+use super::params::{
+    AggregateCode, Choice, GroupByList, TaskNumberCode, TaskTimeCode, codes_enum, instant,
+};
 use crate::AppState;
 use crate::error::{ApiError, ApiResult, Problem as ProblemJson};
 use crate::extract::{ApiPath, ApiQuery, Caller};
 use axum::Json;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
-use sigap_core::FieldError;
 use sigap_core::reports::{self, Aggregation};
 use sigap_domain::task::TaskKind;
 use utoipa::ToSchema;
@@ -112,18 +113,6 @@ pub struct AggregateOut {
     pub time_zone: String,
     /// In the order of their keys, buckets in time order; at most 10,000.
     pub lines: Vec<LineOut>,
-}
-
-fn query_error(field: &str, message: &str) -> ApiError {
-    ApiError::InvalidQuery(vec![FieldError::new(field, "invalid_value", message)])
-}
-
-fn instant(field: &str, text: Option<&str>) -> Result<Option<jiff::Timestamp>, ApiError> {
-    text.map(|t| {
-        t.parse::<jiff::Timestamp>()
-            .map_err(|_| query_error(field, "must be an RFC 3339 time"))
-    })
-    .transpose()
 }
 
 /// Tasks of one kind aggregated: counted, or a number of theirs summed, averaged, its
