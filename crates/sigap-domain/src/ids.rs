@@ -218,3 +218,7 @@ id_type!(
     /// An event rule: ignore, transform, bind or incident.
     EventRuleId
 );
+id_type!(
+    /// A saved report.
+    ReportId
+);

@@ -2,7 +2,9 @@
 //! period in the viewer's time zone (a day is a local day, 23 or 25 hours long across a
 //! change of daylight saving time).
 
+use crate::task::TaskKind;
 use crate::values::{InvalidValue, code_enum};
+use serde_json::{Map, Value, json};
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan, ZonedDateTime};
@@ -251,6 +253,408 @@ fn label(bucket: Bucket, date: Date) -> String {
         Bucket::Quarter => format!("{:04}-Q{}", date.year(), (date.month() - 1) / 3 + 1),
     }
 }
+
+code_enum!(
+    /// How a saved report is shown: a table, a pivot (the second grouping across), a chart
+    /// (bars, bars stacked by the second grouping, lines or areas over time, a pie or a
+    /// donut), a single score with its trend against the period before, or a heat map.
+    Display {
+        Table = "table",
+        Pivot = "pivot",
+        Bar = "bar",
+        StackedBar = "stacked_bar",
+        Line = "line",
+        Area = "area",
+        Pie = "pie",
+        Donut = "donut",
+        Score = "score",
+        HeatMap = "heat_map",
+    }
+);
+
+code_enum!(
+    /// The period a saved report looks at, as of when it is run: whole local days, weeks
+    /// (from Monday), months, quarters or years in the viewer's time zone, or dates given.
+    Window {
+        Last7Days = "last_7_days",
+        Last30Days = "last_30_days",
+        Last90Days = "last_90_days",
+        Last12Months = "last_12_months",
+        ThisWeek = "this_week",
+        LastWeek = "last_week",
+        ThisMonth = "this_month",
+        LastMonth = "last_month",
+        ThisQuarter = "this_quarter",
+        LastQuarter = "last_quarter",
+        ThisYear = "this_year",
+        LastYear = "last_year",
+        Custom = "custom",
+    }
+);
+
+impl Window {
+    /// The local dates `[start, end)` of the window that holds `today`, or of the one
+    /// `back` windows before it (the period a score's trend compares with); none for
+    /// `Custom`.
+    pub fn dates(self, today: Date, back: i64) -> Option<Result<(Date, Date), jiff::Error>> {
+        use Window::*;
+        let (first, unit) = match self {
+            Last7Days | Last30Days | Last90Days => {
+                let n = match self {
+                    Last7Days => 7,
+                    Last30Days => 30,
+                    _ => 90,
+                };
+                let end = today.checked_add((1 - back * n).days());
+                return Some(end.and_then(|end| Ok((end.checked_sub(n.days())?, end))));
+            }
+            Last12Months => {
+                let end = today
+                    .first_of_month()
+                    .checked_add((1 - back * 12).months());
+                return Some(end.and_then(|end| Ok((end.checked_sub(12.months())?, end))));
+            }
+            ThisWeek => (start_of(Bucket::Week, today), 1.week()),
+            LastWeek => (start_of(Bucket::Week, today).checked_sub(1.week()).ok()?, 1.week()),
+            ThisMonth => (today.first_of_month(), 1.month()),
+            LastMonth => (today.first_of_month().checked_sub(1.month()).ok()?, 1.month()),
+            ThisQuarter => (start_of(Bucket::Quarter, today), 3.months()),
+            LastQuarter => (
+                start_of(Bucket::Quarter, today).checked_sub(3.months()).ok()?,
+                3.months(),
+            ),
+            ThisYear => (Date::new(today.year(), 1, 1).ok()?, 1.year()),
+            LastYear => (Date::new(today.year() - 1, 1, 1).ok()?, 1.year()),
+            Custom => return None,
+        };
+        let start = (0..back).try_fold(first, |d, _| d.checked_sub(unit));
+        Some(start.and_then(|s| Ok((s, s.checked_add(unit)?))))
+    }
+
+    /// The instants `[from, to)` of the window as of `now` in `tz` (`back` windows before,
+    /// as `dates` says); none for `Custom`.
+    pub fn bounds(
+        self,
+        now: Timestamp,
+        tz: &TimeZone,
+        back: i64,
+    ) -> Option<Result<(Timestamp, Timestamp), InvalidValue>> {
+        let today = tz.to_datetime(now).date();
+        let out_of_range = |_| InvalidValue::new("out_of_range", "the period is out of range");
+        self.dates(today, back).map(|d| {
+            let (a, b) = d.map_err(out_of_range)?;
+            Ok((
+                local_start(a, tz).map_err(out_of_range)?,
+                local_start(b, tz).map_err(out_of_range)?,
+            ))
+        })
+    }
+}
+
+/// The kinds of task a report can be over.
+pub const SOURCES: &[TaskKind] = &[
+    TaskKind::Incident,
+    TaskKind::Problem,
+    TaskKind::Change,
+    TaskKind::ChangeTask,
+    TaskKind::Request,
+    TaskKind::RequestItem,
+    TaskKind::FulfilmentTask,
+];
+
+/// The most states a report's filter names.
+pub const MAX_STATES: usize = 20;
+
+/// A saved report's definition: the tasks it is over (a source, a filter, a period), what it
+/// groups them by and measures, and how it is shown. Read whole from JSON by `parse`, which
+/// says every fault with its field; written back by `to_json`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Definition {
+    pub source: TaskKind,
+    /// At most two, not the same twice.
+    pub group_by: Vec<GroupBy>,
+    pub measure: Aggregate,
+    /// What the measure is of: some unless it counts.
+    pub of: Option<TaskNumber>,
+    /// The moment the period is of.
+    pub time: TaskTime,
+    pub window: Window,
+    /// The period of a `Custom` window, `from` before `to`.
+    pub custom: Option<(Timestamp, Timestamp)>,
+    /// The time zone of its buckets and window; none: the viewer's.
+    pub time_zone: Option<String>,
+    /// State codes of the source's process (checked against it where the report is run).
+    pub states: Vec<String>,
+    pub priority: Option<i64>,
+    pub category: Option<String>,
+    pub display: Display,
+    /// A target line for the measure (a KPI's).
+    pub target: Option<f64>,
+}
+
+/// A fault of a definition: the field and what is wrong with it.
+pub type Fault = (String, InvalidValue);
+
+impl Definition {
+    /// A definition from its JSON object: `source` is required; by default it counts the
+    /// tasks opened in the last 30 days, in one line, shown as a table.
+    pub fn parse(v: &Value) -> Result<Definition, Vec<Fault>> {
+        const FIELDS: &[&str] = &[
+            "source",
+            "group_by",
+            "measure",
+            "of",
+            "time",
+            "period",
+            "from",
+            "to",
+            "time_zone",
+            "state",
+            "priority",
+            "category",
+            "display",
+            "target",
+        ];
+        let mut errs: Vec<Fault> = Vec::new();
+        let fault = |f: &str, code: &'static str, m: String| (f.to_owned(), InvalidValue::new(code, m));
+        let Some(o) = v.as_object() else {
+            return Err(vec![fault("definition", "invalid_type", "a report's definition is a JSON object".into())]);
+        };
+        for k in o.keys() {
+            if !FIELDS.contains(&k.as_str()) {
+                errs.push(fault(k, "unknown_field", format!("is not a field of a report; the fields are {}", FIELDS.join(", "))));
+            }
+        }
+        let text = |k: &str, errs: &mut Vec<Fault>| -> Option<String> {
+            match o.get(k) {
+                None | Some(Value::Null) => None,
+                Some(Value::String(s)) if s.trim().is_empty() => None,
+                Some(Value::String(s)) => Some(s.trim().to_owned()),
+                Some(_) => {
+                    errs.push(fault(k, "invalid_type", "must be a text".into()));
+                    None
+                }
+            }
+        };
+        fn code<T>(
+            k: &str,
+            t: Option<String>,
+            parse: fn(&str) -> Result<T, InvalidValue>,
+            errs: &mut Vec<Fault>,
+        ) -> Option<T> {
+            let t = t?;
+            parse(&t).map_err(|e| errs.push((k.to_owned(), e))).ok()
+        }
+        let source = match text("source", &mut errs) {
+            None => {
+                errs.push(fault("source", "required", "is required".into()));
+                None
+            }
+            Some(t) => match TaskKind::parse(&t) {
+                Ok(k) if SOURCES.contains(&k) => Some(k),
+                _ => {
+                    let codes: Vec<&str> = SOURCES.iter().map(|s| s.code()).collect();
+                    errs.push(fault("source", "invalid_choice", format!("must be one of: {}", codes.join(", "))));
+                    None
+                }
+            },
+        };
+        let mut group_by = Vec::new();
+        match o.get("group_by") {
+            None | Some(Value::Null) => {}
+            Some(Value::Array(list)) if list.len() > 2 => {
+                errs.push(fault("group_by", "too_many", "at most 2 groupings".into()))
+            }
+            Some(Value::Array(list)) => {
+                for (i, g) in list.iter().enumerate() {
+                    match g.as_str().map(GroupBy::parse) {
+                        Some(Ok(g)) if group_by.contains(&g) => errs.push(fault(
+                            "group_by",
+                            "repeated",
+                            "the two groupings are the same".into(),
+                        )),
+                        Some(Ok(g)) => group_by.push(g),
+                        Some(Err(e)) => errs.push((format!("group_by[{i}]"), e)),
+                        None => errs.push(fault(&format!("group_by[{i}]"), "invalid_type", "must be a text".into())),
+                    }
+                }
+            }
+            Some(_) => errs.push(fault("group_by", "invalid_type", "must be a list".into())),
+        }
+        let measure = code("measure", text("measure", &mut errs), Aggregate::parse, &mut errs)
+            .unwrap_or(Aggregate::Count);
+        let of = code("of", text("of", &mut errs), TaskNumber::parse, &mut errs);
+        if measure != Aggregate::Count && of.is_none() && !errs.iter().any(|e| e.0 == "of") {
+            errs.push(fault("of", "required", "is required to measure anything but a count".into()));
+        }
+        let time = code("time", text("time", &mut errs), TaskTime::parse, &mut errs)
+            .unwrap_or(TaskTime::Opened);
+        let window = code("period", text("period", &mut errs), Window::parse, &mut errs)
+            .unwrap_or(Window::Last30Days);
+        let instant = |k: &str, errs: &mut Vec<Fault>| -> Option<Timestamp> {
+            let t = text(k, errs)?;
+            match t.parse::<Timestamp>() {
+                Ok(ts) if ts >= EARLIEST => Some(ts),
+                Ok(_) => {
+                    errs.push(fault(k, "out_of_range", "must be in the year 1 or later".into()));
+                    None
+                }
+                Err(_) => {
+                    errs.push(fault(k, "invalid_value", "must be a time in RFC 3339, such as 2026-01-31T00:00:00Z".into()));
+                    None
+                }
+            }
+        };
+        let (from, to) = (instant("from", &mut errs), instant("to", &mut errs));
+        let custom = match (window, from, to) {
+            (Window::Custom, Some(f), Some(t)) if f < t => Some((f, t)),
+            (Window::Custom, Some(_), Some(_)) => {
+                errs.push(fault("to", "before_start", "the period ends before it starts".into()));
+                None
+            }
+            (Window::Custom, ..) => {
+                if !errs.iter().any(|e| e.0 == "from" || e.0 == "to") {
+                    errs.push(fault("from", "required", "a custom period needs from and to".into()));
+                }
+                None
+            }
+            _ => None,
+        };
+        let time_zone = text("time_zone", &mut errs);
+        if let Some(z) = &time_zone
+            && TimeZone::get(z).is_err()
+        {
+            errs.push(fault("time_zone", "invalid_value", "must be a time zone of the IANA database, such as Europe/Amsterdam".into()));
+        }
+        let mut states = Vec::new();
+        match o.get("state") {
+            None | Some(Value::Null) => {}
+            Some(Value::Array(list)) if list.len() > MAX_STATES => {
+                errs.push(fault("state", "too_many", format!("at most {MAX_STATES} states")))
+            }
+            Some(Value::Array(list)) => {
+                for (i, s) in list.iter().enumerate() {
+                    match s.as_str().map(str::trim) {
+                        Some(s) if !s.is_empty() && s.len() <= 40 => {
+                            if !states.iter().any(|x| x == s) {
+                                states.push(s.to_owned());
+                            }
+                        }
+                        _ => errs.push(fault(&format!("state[{i}]"), "invalid_value", "must be a state's code".into())),
+                    }
+                }
+            }
+            Some(_) => errs.push(fault("state", "invalid_type", "must be a list of state codes".into())),
+        }
+        let priority = match o.get("priority") {
+            None | Some(Value::Null) => None,
+            Some(p) => match p.as_i64() {
+                Some(p) if (1..=5).contains(&p) => Some(p),
+                _ => {
+                    errs.push(fault("priority", "out_of_range", "must be a priority from 1 to 5".into()));
+                    None
+                }
+            },
+        };
+        let category = text("category", &mut errs);
+        if category.as_ref().is_some_and(|c| c.chars().count() > 100) {
+            errs.push(fault("category", "too_long", "at most 100 characters".into()));
+        }
+        let display = code("display", text("display", &mut errs), Display::parse, &mut errs)
+            .unwrap_or(Display::Table);
+        let target = match o.get("target") {
+            None | Some(Value::Null) => None,
+            Some(t) => match t.as_f64() {
+                Some(t) if t.is_finite() && t.abs() < 1e15 => Some(t),
+                _ => {
+                    errs.push(fault("target", "invalid_value", "must be a number".into()));
+                    None
+                }
+            },
+        };
+        if let Some(e) = fits(display, &group_by) {
+            errs.push(("display".to_owned(), e));
+        }
+        match (source, errs.is_empty()) {
+            (Some(source), true) => Ok(Definition {
+                source,
+                group_by,
+                measure,
+                of: of.filter(|_| measure != Aggregate::Count),
+                time,
+                window,
+                custom,
+                time_zone,
+                states,
+                priority,
+                category,
+                display,
+                target,
+            }),
+            _ => Err(errs),
+        }
+    }
+
+    /// The definition as JSON, as `parse` reads it.
+    pub fn to_json(&self) -> Value {
+        let mut o = Map::new();
+        o.insert("source".into(), json!(self.source.code()));
+        o.insert(
+            "group_by".into(),
+            json!(self.group_by.iter().map(|g| g.code()).collect::<Vec<_>>()),
+        );
+        o.insert("measure".into(), json!(self.measure.code()));
+        o.insert("of".into(), json!(self.of.map(TaskNumber::code)));
+        o.insert("time".into(), json!(self.time.code()));
+        o.insert("period".into(), json!(self.window.code()));
+        o.insert("from".into(), json!(self.custom.map(|c| c.0.to_string())));
+        o.insert("to".into(), json!(self.custom.map(|c| c.1.to_string())));
+        o.insert("time_zone".into(), json!(self.time_zone));
+        o.insert("state".into(), json!(self.states));
+        o.insert("priority".into(), json!(self.priority));
+        o.insert("category".into(), json!(self.category));
+        o.insert("display".into(), json!(self.display.code()));
+        o.insert("target".into(), json!(self.target));
+        Value::Object(o)
+    }
+}
+
+/// Why a display cannot show the groupings given, if it cannot.
+pub fn fits(display: Display, group_by: &[GroupBy]) -> Option<InvalidValue> {
+    let over_time = group_by
+        .first()
+        .is_some_and(|g| matches!(g.dimension(), Dimension::Time(..)));
+    let why = match display {
+        Display::Table => return None,
+        Display::Bar if group_by.is_empty() => "a bar chart needs a grouping",
+        Display::Pie | Display::Donut if group_by.len() != 1 => {
+            "a pie or a donut shows exactly one grouping"
+        }
+        Display::StackedBar | Display::Pivot | Display::HeatMap if group_by.len() != 2 => {
+            "a stacked bar, a pivot or a heat map needs two groupings"
+        }
+        Display::Line | Display::Area if !over_time => {
+            "a line or an area chart needs a time bucket as its first grouping"
+        }
+        Display::Score if !group_by.is_empty() => "a score is one number, without groupings",
+        _ => return None,
+    };
+    Some(InvalidValue::new("unfit_display", why))
+}
+
+/// 0001-01-01T00:00:00Z, the earliest time a report looks at (PostgreSQL holds nothing
+/// earlier).
+pub const EARLIEST: Timestamp = Timestamp::constant(-62_135_596_800, 0);
+
+code_enum!(
+    /// Who a saved report is shared with, beside its owner.
+    Audience {
+        Private = "private",
+        Groups = "groups",
+        Roles = "roles",
+        Everyone = "everyone",
+    }
+);
 
 /// The `p`-th percentile of `values` (0 to 1), between the two nearest values as their
 /// distance says (PostgreSQL's `percentile_cont`); none of no values. Sorts `values`.

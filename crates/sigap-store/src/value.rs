@@ -154,7 +154,8 @@ id_params!(
     sigap_domain::EventId,
     sigap_domain::IntegrationId,
     sigap_domain::MaintenanceWindowId,
-    sigap_domain::EventRuleId
+    sigap_domain::EventRuleId,
+    sigap_domain::ReportId
 );
 
 pub(crate) fn ts_to_micros(ts: Timestamp) -> i64 {
@@ -534,7 +535,8 @@ id_cols!(
     sigap_domain::EventId,
     sigap_domain::IntegrationId,
     sigap_domain::MaintenanceWindowId,
-    sigap_domain::EventRuleId
+    sigap_domain::EventRuleId,
+    sigap_domain::ReportId
 );
 
 /// A calendar date, kept as ISO text (`YYYY-MM-DD`) in both engines.

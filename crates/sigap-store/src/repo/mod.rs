@@ -26,6 +26,7 @@ pub mod problems;
 pub mod projects;
 pub mod reports;
 pub mod requests;
+pub mod saved_reports;
 pub mod sessions;
 pub mod sla;
 pub mod task;

@@ -3,7 +3,7 @@
 //! moments, grouped by up to two fields or time buckets, with one measure of each group.
 
 use super::list::{Select, Val};
-use super::task::{Extension, TaskFilter, narrow};
+use super::task::{Extension, Record, TaskFilter, TaskSort, key_column, narrow, page_of};
 use crate::error::StoreResult;
 use crate::tx::{Dialect, Tx};
 use jiff::Timestamp;
@@ -258,4 +258,80 @@ pub async fn run<E: Extension>(
         key(a).cmp(&key(b))
     });
     Ok(out)
+}
+
+/// The tasks behind one line of a report: those the report counts whose key for each
+/// grouping is the line's (`keys`, in the groupings' order; none: without one), newest
+/// first, at most `limit`. A key that cannot be (an id that is no id, a bucket not in the
+/// period) has no tasks.
+pub async fn records<E: Extension>(
+    tx: &mut Tx<'_>,
+    r: &TaskReport<'_, E::State>,
+    keys: &[Option<String>],
+    limit: i64,
+) -> StoreResult<Vec<Record<E>>> {
+    let dialect = tx.dialect();
+    let ext = if r.filter.ext.is_empty() {
+        String::new()
+    } else {
+        format!(" JOIN {} x ON x.task_id = t.id", E::TABLE)
+    };
+    let mut q = Select::new(&format!(
+        "SELECT {} AS k FROM task t{ext}",
+        key_column(dialect)
+    ));
+    narrow(&mut q, r.filter, E::KIND, dialect);
+    let (moment, from, to) = r.period;
+    let column = time_column(moment);
+    q.filter(&format!("{column} >= {{}}"), Val::Ts(from));
+    q.filter(&format!("{column} < {{}}"), Val::Ts(to));
+    for (n, g) in r.groups.iter().enumerate() {
+        let key = keys.get(n).cloned().flatten();
+        match g {
+            Group::Field(f) => {
+                let (expr, named) = field_sql(*f, n);
+                match (key, named.is_some()) {
+                    (None, _) => {
+                        q.condition(format!("{expr} IS NULL"));
+                    }
+                    (Some(k), true) => match uuid::Uuid::parse_str(&k) {
+                        Ok(id) => {
+                            q.filter(&format!("{expr} = {{}}"), Val::Uuid(id));
+                        }
+                        Err(_) => {
+                            q.condition("1 = 0".into());
+                        }
+                    },
+                    (Some(k), false) => {
+                        q.filter(&format!("{expr} = {{}}"), Val::Text(k));
+                    }
+                }
+            }
+            Group::Time(t, slots) => {
+                let column = time_column(*t);
+                let (Some(first), Some(last)) = (slots.first(), slots.last()) else {
+                    return Ok(Vec::new());
+                };
+                // As the report counts them: up to the last bucket's end; before the first
+                // bucket, a line without a key.
+                q.filter(&format!("{column} < {{}}"), Val::Ts(last.end));
+                match key {
+                    None => {
+                        q.filter(&format!("{column} < {{}}"), Val::Ts(first.start));
+                    }
+                    Some(k) => match slots.iter().find(|s| s.label == k) {
+                        Some(s) => {
+                            q.filter(&format!("{column} >= {{}}"), Val::Ts(s.start));
+                            q.filter(&format!("{column} < {{}}"), Val::Ts(s.end));
+                        }
+                        None => {
+                            q.condition("1 = 0".into());
+                        }
+                    },
+                }
+            }
+        }
+    }
+    let page = page_of::<E>(tx, q, &[(TaskSort::OpenedAt, true)], None, limit).await?;
+    Ok(page.items)
 }

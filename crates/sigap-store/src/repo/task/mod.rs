@@ -758,6 +758,15 @@ pub(crate) fn narrow<S: StateModel>(
     }
 }
 
+/// The column a page of tasks is chosen by: SQLite finds a page's rows by their rowid, a
+/// single descent where the id would take two (its index, then the table).
+pub(crate) fn key_column(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Sqlite => "t.rowid",
+        Dialect::Postgres => "t.id",
+    }
+}
+
 /// A page of E's tasks.
 pub async fn list<E: Extension>(
     tx: &mut Tx<'_>,
@@ -775,12 +784,7 @@ pub async fn list<E: Extension>(
     } else {
         format!(" JOIN {} x ON x.task_id = t.id", E::TABLE)
     };
-    // SQLite finds a page's rows by their rowid, a single descent where the id would take
-    // two (its index, then the table).
-    let key = match tx.dialect() {
-        Dialect::Sqlite => "t.rowid",
-        Dialect::Postgres => "t.id",
-    };
+    let key = key_column(tx.dialect());
     let mut q = Select::new(&format!("SELECT {key} AS k FROM task t{ext}"));
     if let (Some(text), Dialect::Sqlite) = (text, tx.dialect()) {
         match fts5_query(text) {
@@ -805,6 +809,19 @@ pub async fn list<E: Extension>(
             "t.id IN (SELECT task_id FROM task_search WHERE document @@ plainto_tsquery('simple'::regconfig, {ph}::text))"
         ));
     }
+    page_of::<E>(tx, q, sort, after, limit).await
+}
+
+/// The page of E's tasks that `q` (`SELECT <key> AS k FROM task t …` with its conditions,
+/// the key `t.rowid` on SQLite and `t.id` on PostgreSQL, as `key_column` says) chooses in
+/// the order of `sort`, read whole.
+pub(crate) async fn page_of<E: Extension>(
+    tx: &mut Tx<'_>,
+    mut q: Select,
+    sort: &[(TaskSort, bool)],
+    after: Option<&[Val]>,
+    limit: i64,
+) -> StoreResult<Page<Record<E>>> {
     let keys = sort_keys(sort);
     q.page(&keys, after, limit)?;
     q.join_page(
