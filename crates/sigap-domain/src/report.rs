@@ -4,11 +4,11 @@
 
 use crate::task::TaskKind;
 use crate::values::{InvalidValue, code_enum};
-use serde_json::{Map, Value, json};
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan, ZonedDateTime};
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
 use std::fmt;
 
 code_enum!(
@@ -58,6 +58,13 @@ code_enum!(
         Reopens = "reopen_count",
     }
 );
+
+impl TaskNumber {
+    /// Whether it is a duration in seconds (shown in hours to people).
+    pub fn is_duration(self) -> bool {
+        matches!(self, TaskNumber::TimeToResolve | TaskNumber::TimeToClose)
+    }
+}
 
 code_enum!(
     /// What a report measures of the tasks of a group.
@@ -309,18 +316,24 @@ impl Window {
                 return Some(end.and_then(|end| Ok((end.checked_sub(n.days())?, end))));
             }
             Last12Months => {
-                let end = today
-                    .first_of_month()
-                    .checked_add((1 - back * 12).months());
+                let end = today.first_of_month().checked_add((1 - back * 12).months());
                 return Some(end.and_then(|end| Ok((end.checked_sub(12.months())?, end))));
             }
             ThisWeek => (start_of(Bucket::Week, today), 1.week()),
-            LastWeek => (start_of(Bucket::Week, today).checked_sub(1.week()).ok()?, 1.week()),
+            LastWeek => (
+                start_of(Bucket::Week, today).checked_sub(1.week()).ok()?,
+                1.week(),
+            ),
             ThisMonth => (today.first_of_month(), 1.month()),
-            LastMonth => (today.first_of_month().checked_sub(1.month()).ok()?, 1.month()),
+            LastMonth => (
+                today.first_of_month().checked_sub(1.month()).ok()?,
+                1.month(),
+            ),
             ThisQuarter => (start_of(Bucket::Quarter, today), 3.months()),
             LastQuarter => (
-                start_of(Bucket::Quarter, today).checked_sub(3.months()).ok()?,
+                start_of(Bucket::Quarter, today)
+                    .checked_sub(3.months())
+                    .ok()?,
                 3.months(),
             ),
             ThisYear => (Date::new(today.year(), 1, 1).ok()?, 1.year()),
@@ -416,13 +429,25 @@ impl Definition {
             "target",
         ];
         let mut errs: Vec<Fault> = Vec::new();
-        let fault = |f: &str, code: &'static str, m: String| (f.to_owned(), InvalidValue::new(code, m));
+        let fault =
+            |f: &str, code: &'static str, m: String| (f.to_owned(), InvalidValue::new(code, m));
         let Some(o) = v.as_object() else {
-            return Err(vec![fault("definition", "invalid_type", "a report's definition is a JSON object".into())]);
+            return Err(vec![fault(
+                "definition",
+                "invalid_type",
+                "a report's definition is a JSON object".into(),
+            )]);
         };
         for k in o.keys() {
             if !FIELDS.contains(&k.as_str()) {
-                errs.push(fault(k, "unknown_field", format!("is not a field of a report; the fields are {}", FIELDS.join(", "))));
+                errs.push(fault(
+                    k,
+                    "unknown_field",
+                    format!(
+                        "is not a field of a report; the fields are {}",
+                        FIELDS.join(", ")
+                    ),
+                ));
             }
         }
         let text = |k: &str, errs: &mut Vec<Fault>| -> Option<String> {
@@ -454,7 +479,11 @@ impl Definition {
                 Ok(k) if SOURCES.contains(&k) => Some(k),
                 _ => {
                     let codes: Vec<&str> = SOURCES.iter().map(|s| s.code()).collect();
-                    errs.push(fault("source", "invalid_choice", format!("must be one of: {}", codes.join(", "))));
+                    errs.push(fault(
+                        "source",
+                        "invalid_choice",
+                        format!("must be one of: {}", codes.join(", ")),
+                    ));
                     None
                 }
             },
@@ -475,32 +504,58 @@ impl Definition {
                         )),
                         Some(Ok(g)) => group_by.push(g),
                         Some(Err(e)) => errs.push((format!("group_by[{i}]"), e)),
-                        None => errs.push(fault(&format!("group_by[{i}]"), "invalid_type", "must be a text".into())),
+                        None => errs.push(fault(
+                            &format!("group_by[{i}]"),
+                            "invalid_type",
+                            "must be a text".into(),
+                        )),
                     }
                 }
             }
             Some(_) => errs.push(fault("group_by", "invalid_type", "must be a list".into())),
         }
-        let measure = code("measure", text("measure", &mut errs), Aggregate::parse, &mut errs)
-            .unwrap_or(Aggregate::Count);
+        let measure = code(
+            "measure",
+            text("measure", &mut errs),
+            Aggregate::parse,
+            &mut errs,
+        )
+        .unwrap_or(Aggregate::Count);
         let of = code("of", text("of", &mut errs), TaskNumber::parse, &mut errs);
         if measure != Aggregate::Count && of.is_none() && !errs.iter().any(|e| e.0 == "of") {
-            errs.push(fault("of", "required", "is required to measure anything but a count".into()));
+            errs.push(fault(
+                "of",
+                "required",
+                "is required to measure anything but a count".into(),
+            ));
         }
         let time = code("time", text("time", &mut errs), TaskTime::parse, &mut errs)
             .unwrap_or(TaskTime::Opened);
-        let window = code("period", text("period", &mut errs), Window::parse, &mut errs)
-            .unwrap_or(Window::Last30Days);
+        let window = code(
+            "period",
+            text("period", &mut errs),
+            Window::parse,
+            &mut errs,
+        )
+        .unwrap_or(Window::Last30Days);
         let instant = |k: &str, errs: &mut Vec<Fault>| -> Option<Timestamp> {
             let t = text(k, errs)?;
             match t.parse::<Timestamp>() {
                 Ok(ts) if ts >= EARLIEST => Some(ts),
                 Ok(_) => {
-                    errs.push(fault(k, "out_of_range", "must be in the year 1 or later".into()));
+                    errs.push(fault(
+                        k,
+                        "out_of_range",
+                        "must be in the year 1 or later".into(),
+                    ));
                     None
                 }
                 Err(_) => {
-                    errs.push(fault(k, "invalid_value", "must be a time in RFC 3339, such as 2026-01-31T00:00:00Z".into()));
+                    errs.push(fault(
+                        k,
+                        "invalid_value",
+                        "must be a time in RFC 3339, such as 2026-01-31T00:00:00Z".into(),
+                    ));
                     None
                 }
             }
@@ -509,12 +564,20 @@ impl Definition {
         let custom = match (window, from, to) {
             (Window::Custom, Some(f), Some(t)) if f < t => Some((f, t)),
             (Window::Custom, Some(_), Some(_)) => {
-                errs.push(fault("to", "before_start", "the period ends before it starts".into()));
+                errs.push(fault(
+                    "to",
+                    "before_start",
+                    "the period ends before it starts".into(),
+                ));
                 None
             }
             (Window::Custom, ..) => {
                 if !errs.iter().any(|e| e.0 == "from" || e.0 == "to") {
-                    errs.push(fault("from", "required", "a custom period needs from and to".into()));
+                    errs.push(fault(
+                        "from",
+                        "required",
+                        "a custom period needs from and to".into(),
+                    ));
                 }
                 None
             }
@@ -524,14 +587,20 @@ impl Definition {
         if let Some(z) = &time_zone
             && TimeZone::get(z).is_err()
         {
-            errs.push(fault("time_zone", "invalid_value", "must be a time zone of the IANA database, such as Europe/Amsterdam".into()));
+            errs.push(fault(
+                "time_zone",
+                "invalid_value",
+                "must be a time zone of the IANA database, such as Europe/Amsterdam".into(),
+            ));
         }
         let mut states = Vec::new();
         match o.get("state") {
             None | Some(Value::Null) => {}
-            Some(Value::Array(list)) if list.len() > MAX_STATES => {
-                errs.push(fault("state", "too_many", format!("at most {MAX_STATES} states")))
-            }
+            Some(Value::Array(list)) if list.len() > MAX_STATES => errs.push(fault(
+                "state",
+                "too_many",
+                format!("at most {MAX_STATES} states"),
+            )),
             Some(Value::Array(list)) => {
                 for (i, s) in list.iter().enumerate() {
                     match s.as_str().map(str::trim) {
@@ -540,28 +609,49 @@ impl Definition {
                                 states.push(s.to_owned());
                             }
                         }
-                        _ => errs.push(fault(&format!("state[{i}]"), "invalid_value", "must be a state's code".into())),
+                        _ => errs.push(fault(
+                            &format!("state[{i}]"),
+                            "invalid_value",
+                            "must be a state's code".into(),
+                        )),
                     }
                 }
             }
-            Some(_) => errs.push(fault("state", "invalid_type", "must be a list of state codes".into())),
+            Some(_) => errs.push(fault(
+                "state",
+                "invalid_type",
+                "must be a list of state codes".into(),
+            )),
         }
         let priority = match o.get("priority") {
             None | Some(Value::Null) => None,
             Some(p) => match p.as_i64() {
                 Some(p) if (1..=5).contains(&p) => Some(p),
                 _ => {
-                    errs.push(fault("priority", "out_of_range", "must be a priority from 1 to 5".into()));
+                    errs.push(fault(
+                        "priority",
+                        "out_of_range",
+                        "must be a priority from 1 to 5".into(),
+                    ));
                     None
                 }
             },
         };
         let category = text("category", &mut errs);
         if category.as_ref().is_some_and(|c| c.chars().count() > 100) {
-            errs.push(fault("category", "too_long", "at most 100 characters".into()));
+            errs.push(fault(
+                "category",
+                "too_long",
+                "at most 100 characters".into(),
+            ));
         }
-        let display = code("display", text("display", &mut errs), Display::parse, &mut errs)
-            .unwrap_or(Display::Table);
+        let display = code(
+            "display",
+            text("display", &mut errs),
+            Display::parse,
+            &mut errs,
+        )
+        .unwrap_or(Display::Table);
         let target = match o.get("target") {
             None | Some(Value::Null) => None,
             Some(t) => match t.as_f64() {

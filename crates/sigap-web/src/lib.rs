@@ -10,6 +10,7 @@ mod i18n;
 mod intake;
 mod middleware;
 mod ops;
+mod report_words;
 pub mod ui;
 
 pub use error::{ApiError, Problem};

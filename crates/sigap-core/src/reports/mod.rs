@@ -10,10 +10,12 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use sigap_domain::report::{self, Aggregate, Bucket, Dimension, GroupBy, TaskNumber, TaskTime};
 
+pub mod chart;
 pub mod saved;
+pub mod table;
+use crate::task::Process;
 use sigap_domain::task::{StateModel, TaskKind};
 use sigap_store::reports::{self as repo, Group, TaskReport};
-use crate::task::Process;
 use sigap_store::task::{Extension, TaskFilter};
 use sigap_store::{changes, incidents, problems, requests};
 
@@ -101,9 +103,7 @@ pub async fn behind(
         TaskKind::ChangeTask => drill::<changes::ChangeTaskExt>(core, ctx, a, keys).await,
         TaskKind::Request => drill::<requests::RequestExt>(core, ctx, a, keys).await,
         TaskKind::RequestItem => drill::<requests::RequestItemExt>(core, ctx, a, keys).await,
-        TaskKind::FulfilmentTask => {
-            drill::<requests::CatalogTaskExt>(core, ctx, a, keys).await
-        }
+        TaskKind::FulfilmentTask => drill::<requests::CatalogTaskExt>(core, ctx, a, keys).await,
         TaskKind::ProblemTask | TaskKind::Article => Err(AppError::NotFound),
     }
 }

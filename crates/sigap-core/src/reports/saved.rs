@@ -136,9 +136,7 @@ pub async fn get(core: &Core, ctx: &Ctx, id: &str) -> AppResult<Report> {
         .read(async move |tx| {
             let r = repo::get(tx, id).await?;
             let mine = match &r {
-                Some(r) if r.audience == "groups" => {
-                    sigap_store::groups::of_person(tx, me).await?
-                }
+                Some(r) if r.audience == "groups" => sigap_store::groups::of_person(tx, me).await?,
                 _ => Vec::new(),
             };
             Ok::<_, AppError>((r, mine.into_iter().map(|g| g.id).collect::<Vec<_>>()))
@@ -354,7 +352,10 @@ fn check_states(d: &Definition) -> Result<(), FieldError> {
         use sigap_domain::task::StateModel;
         for (i, s) in states.iter().enumerate() {
             if let Err(e) = E::State::parse_code(s) {
-                return Err(FieldError::from_invalid(format!("definition.state[{i}]"), e));
+                return Err(FieldError::from_invalid(
+                    format!("definition.state[{i}]"),
+                    e,
+                ));
             }
         }
         Ok(())
@@ -473,8 +474,16 @@ pub async fn create(core: &Core, ctx: &Ctx, body: &Value) -> AppResult<Report> {
                 },
             )
             .await?;
-            audit::record(tx, &actor, now, "report", &id.to_string(), "create", audit_of(&w))
-                .await?;
+            audit::record(
+                tx,
+                &actor,
+                now,
+                "report",
+                &id.to_string(),
+                "create",
+                audit_of(&w),
+            )
+            .await?;
             Ok::<_, AppError>(())
         })
         .await?;
@@ -495,12 +504,13 @@ pub async fn update(
         return Err(AppError::Forbidden);
     }
     let w = read(body, Some(&before))?;
-    let expected = match body.get("version") {
-        None | Some(Value::Null) => version,
-        Some(v) => Some(v.as_i64().ok_or_else(|| {
-            AppError::field("version", "invalid_type", "must be a whole number")
-        })?),
-    };
+    let expected =
+        match body.get("version") {
+            None | Some(Value::Null) => version,
+            Some(v) => Some(v.as_i64().ok_or_else(|| {
+                AppError::field("version", "invalid_type", "must be a whole number")
+            })?),
+        };
     if expected.is_some_and(|v| v != before.version) {
         return Err(AppError::PreconditionFailed);
     }
@@ -530,8 +540,16 @@ pub async fn update(
             if !done {
                 return Err(AppError::PreconditionFailed);
             }
-            audit::record(tx, &actor, now, "report", &id.to_string(), "update", audit_of(&w))
-                .await?;
+            audit::record(
+                tx,
+                &actor,
+                now,
+                "report",
+                &id.to_string(),
+                "update",
+                audit_of(&w),
+            )
+            .await?;
             Ok::<_, AppError>(())
         })
         .await?;
@@ -577,13 +595,17 @@ pub fn aggregation(d: &Definition, ctx: &Ctx, now: Timestamp, back: i64) -> AppR
         .unwrap_or_else(|| ctx.principal.time_zone.clone());
     let tz = TimeZone::get(&zone).unwrap_or(TimeZone::UTC);
     let (from, to) = match (d.window.bounds(now, &tz, back), d.custom) {
-        (Some(b), _) => b.map_err(|e| AppError::Validation(vec![FieldError::from_invalid("period", e)]))?,
+        (Some(b), _) => {
+            b.map_err(|e| AppError::Validation(vec![FieldError::from_invalid("period", e)]))?
+        }
         (None, Some((from, to))) => {
             let length = to.duration_since(from);
             let shift = |t: Timestamp| {
-                (0..back).try_fold(t, |t, _| t.checked_sub(length)).map_err(|_| {
-                    AppError::field("period", "out_of_range", "the period is out of range")
-                })
+                (0..back)
+                    .try_fold(t, |t, _| t.checked_sub(length))
+                    .map_err(|_| {
+                        AppError::field("period", "out_of_range", "the period is out of range")
+                    })
             };
             (shift(from)?, shift(to)?)
         }
@@ -647,4 +669,16 @@ pub async fn records(
     let a = aggregation(&report.definition, ctx, core.now(), 0)?;
     let tasks = behind(core, ctx, a, keys).await?;
     Ok((report, tasks))
+}
+
+/// The groups the reader is a member of, by name: those an agent may share a report with.
+pub async fn my_groups(core: &Core, ctx: &Ctx) -> AppResult<Vec<(GroupId, String)>> {
+    let Some(me) = ctx.principal.person_id else {
+        return Ok(Vec::new());
+    };
+    let groups = core
+        .store
+        .read(async move |tx| sigap_store::groups::of_person(tx, me).await)
+        .await?;
+    Ok(groups.into_iter().map(|g| (g.id, g.name)).collect())
 }

@@ -13,6 +13,8 @@ use std::collections::BTreeMap;
 both!(
     aggregates_count_and_measure_what_the_caller_may_see,
     bad_aggregations_are_refused_with_the_parameter_named,
+    saved_reports_are_shared_run_for_their_reader_drilled_and_exported,
+    bad_saved_reports_are_refused_and_change_nothing,
 );
 
 /// The lines of an aggregation as (keys joined by `|`) → (count, value).
@@ -257,5 +259,505 @@ async fn bad_aggregations_are_refused_with_the_parameter_named(app: TestApp) -> 
     )
     .await?;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
+    Ok(())
+}
+
+/// Makes `n` incidents of a caller, each set to an impact and urgency by an agent: their
+/// numbers and priorities.
+async fn incidents(
+    app: &TestApp,
+    made: &[(&str, i64)],
+    agent: &str,
+) -> anyhow::Result<Vec<(String, i64)>> {
+    let mut out = Vec::new();
+    for (caller, level) in made {
+        let i = post(
+            app,
+            "/incidents",
+            caller,
+            json!({"short_description": "Printer jam"}),
+        )
+        .await?;
+        let number = i["number"].as_str().unwrap_or_default().to_owned();
+        let (s, v) = send(
+            &app.http,
+            Method::PATCH,
+            &app.api(&format!("/incidents/{number}")),
+            agent,
+            Some(json!({"impact": level, "urgency": level})),
+        )
+        .await?;
+        anyhow::ensure!(s == StatusCode::OK, "{v}");
+        out.push((number, v["priority"].as_i64().unwrap_or(0)));
+    }
+    Ok(out)
+}
+
+async fn saved_reports_are_shared_run_for_their_reader_drilled_and_exported(
+    app: TestApp,
+) -> anyhow::Result<()> {
+    app.organization("PT Alfa", "customer").await?;
+    app.organization("PT Beta", "customer").await?;
+    let (_, alfa) = app.person("ani", &["requester"], Some("PT Alfa")).await?;
+    let (_, beta) = app.person("bayu", &["requester"], Some("PT Beta")).await?;
+    let (_, alfa_agent) = app.person("ali", &["agent"], Some("PT Alfa")).await?;
+    let (_, agnes) = app.person("agnes", &["agent"], None).await?;
+    let (_, gita) = app.person("gita", &["agent"], None).await?;
+    let (_, budi) = app.person("budi", &["agent"], None).await?;
+    let (_, mona) = app.person("mona", &["manager"], None).await?;
+    let desk = post(
+        &app,
+        "/groups",
+        &app.admin_token,
+        json!({"name": "Service Desk", "type": "service_desk"}),
+    )
+    .await?;
+    let desk_id = desk["id"].as_str().unwrap_or_default().to_owned();
+    for who in ["agnes", "gita"] {
+        post(
+            &app,
+            &format!("/groups/{desk_id}/members"),
+            &app.admin_token,
+            json!({"person": who}),
+        )
+        .await?;
+    }
+    let made = incidents(
+        &app,
+        &[(&alfa, 1), (&alfa, 2), (&alfa, 3), (&beta, 1), (&beta, 3)],
+        &agnes,
+    )
+    .await?;
+
+    // A private report: its owner's alone.
+    let mine = post(
+        &app,
+        "/reports",
+        &agnes,
+        json!({"name": "By priority", "definition": {"source": "incident",
+               "group_by": ["priority"], "display": "bar", "period": "last_7_days"}}),
+    )
+    .await?;
+    let id = mine["id"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(mine["audience"], "private", "{mine}");
+    assert_eq!(mine["editable"], true, "{mine}");
+    assert_eq!(mine["definition"]["measure"], "count", "{mine}");
+    for who in [&gita, &budi] {
+        let (s, _) = send(
+            &app.http,
+            Method::GET,
+            &app.api(&format!("/reports/{id}")),
+            who,
+            None,
+        )
+        .await?;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+    }
+    // An agent shares with their own groups, not with roles.
+    let (s, v) = send(
+        &app.http,
+        Method::PATCH,
+        &app.api(&format!("/reports/{id}")),
+        &agnes,
+        Some(json!({"audience": "roles", "roles": ["agent"]})),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["errors"][0]["field"], "audience", "{v}");
+    let (s, v) = send(
+        &app.http,
+        Method::PATCH,
+        &app.api(&format!("/reports/{id}")),
+        &agnes,
+        Some(json!({"audience": "groups", "groups": [desk_id], "version": 1})),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["groups"][0]["name"], "Service Desk", "{v}");
+    assert_eq!(v["version"], 2, "{v}");
+    let seen = get(&app, "/reports", &gita).await?;
+    assert_eq!(seen.as_array().map(Vec::len), Some(1), "{seen}");
+    assert_eq!(seen[0]["editable"], false, "{seen}");
+    let seen = get(&app, "/reports", &budi).await?;
+    assert_eq!(seen, json!([]));
+    // A member of the group may open it, not change or remove it.
+    let (s, _) = send(
+        &app.http,
+        Method::DELETE,
+        &app.api(&format!("/reports/{id}")),
+        &gita,
+        None,
+    )
+    .await?;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    // A stale version is refused.
+    let (s, _) = send(
+        &app.http,
+        Method::PATCH,
+        &app.api(&format!("/reports/{id}")),
+        &agnes,
+        Some(json!({"name": "Stale", "version": 1})),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::PRECONDITION_FAILED);
+
+    // The rows are the reader's: every incident for the provider's agents, PT Alfa's for
+    // PT Alfa's agent — counted here from what was made.
+    let mut expected: BTreeMap<String, (i64, Option<f64>)> = BTreeMap::new();
+    for (_, p) in &made {
+        let e = expected.entry(p.to_string()).or_insert((0, Some(0.0)));
+        e.0 += 1;
+        e.1 = Some(e.0 as f64);
+    }
+    let data = get(&app, &format!("/reports/{id}/data"), &gita).await?;
+    assert_eq!(lines(&data), expected, "{data}");
+    assert_eq!(data["report"]["name"], "By priority");
+
+    // A manager shares a weekly stacked bar with everyone, in Amsterdam's time.
+    let weekly = post(
+        &app,
+        "/reports",
+        &mona,
+        json!({"name": "Incidents by week and priority", "audience": "everyone",
+               "definition": {"source": "incident", "group_by": ["opened_at:week", "priority"],
+               "display": "stacked_bar", "period": "last_30_days",
+               "time_zone": "Europe/Amsterdam"}}),
+    )
+    .await?;
+    let wid = weekly["id"].as_str().unwrap_or_default().to_owned();
+    let all = get(&app, &format!("/reports/{wid}/data"), &budi).await?;
+    let total: i64 = lines(&all).values().map(|l| l.0).sum();
+    assert_eq!(total, 5, "{all}");
+    assert_eq!(all["time_zone"], "Europe/Amsterdam");
+    let alfa_only = get(&app, &format!("/reports/{wid}/data"), &alfa_agent).await?;
+    let total: i64 = lines(&alfa_only).values().map(|l| l.0).sum();
+    assert_eq!(total, 3, "{alfa_only}");
+    // The agent of PT Alfa cannot open the private report, and sees no other organization's
+    // tasks behind a line either.
+    let (s, _) = send(
+        &app.http,
+        Method::GET,
+        &app.api(&format!("/reports/{id}/data")),
+        &alfa_agent,
+        None,
+    )
+    .await?;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    // Behind one line: the incidents of its week and priority, newest first.
+    let line = &all["lines"][0];
+    let week = line["keys"][0]["key"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let priority = line["keys"][1]["key"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let behind = get(
+        &app,
+        &format!("/reports/{wid}/records?keys={week},{priority}"),
+        &budi,
+    )
+    .await?;
+    let mut got: Vec<String> = behind
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|t| t["number"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    got.sort();
+    let mut want: Vec<String> = made
+        .iter()
+        .filter(|(_, p)| p.to_string() == priority)
+        .map(|(n, _)| n.clone())
+        .collect();
+    want.sort();
+    assert_eq!(got, want, "{behind}");
+    assert_eq!(line["count"].as_i64(), Some(want.len() as i64));
+    assert!(
+        behind[0]["path"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("/incidents/INC"))
+    );
+    let behind = get(
+        &app,
+        &format!("/reports/{wid}/records?keys={week},{priority}"),
+        &alfa_agent,
+    )
+    .await?;
+    let alfa_numbers: Vec<&str> = made.iter().take(3).map(|(n, _)| n.as_str()).collect();
+    assert!(
+        behind.as_array().is_some_and(|a| a
+            .iter()
+            .all(|t| alfa_numbers.contains(&t["number"].as_str().unwrap_or("")))),
+        "{behind}"
+    );
+    // A key that is no bucket of the period has no tasks; the wrong number of keys is refused.
+    let none = get(
+        &app,
+        &format!("/reports/{wid}/records?keys=1999-W01,{priority}"),
+        &budi,
+    )
+    .await?;
+    assert_eq!(none, json!([]));
+    let (s, v) = send(
+        &app.http,
+        Method::GET,
+        &app.api(&format!("/reports/{wid}/records?keys=1")),
+        &budi,
+        None,
+    )
+    .await?;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+
+    // Exports: CSV with the reader's words, JSON as the data, XLSX read by a real reader.
+    let csv = app
+        .http
+        .get(app.api(&format!("/reports/{id}/export?format=csv")))
+        .bearer_auth(&agnes)
+        .send()
+        .await?;
+    assert_eq!(csv.status(), StatusCode::OK);
+    assert!(
+        csv.headers()
+            .get("content-disposition")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("sigap-by-priority.csv"))
+    );
+    let text = csv.text().await?;
+    let mut rows = text.lines();
+    assert_eq!(rows.next(), Some("Priority,Count"));
+    assert_eq!(rows.count(), expected.len(), "{text}");
+    let xlsx = app
+        .http
+        .get(app.api(&format!("/reports/{wid}/export?format=xlsx")))
+        .bearer_auth(&budi)
+        .send()
+        .await?;
+    assert_eq!(xlsx.status(), StatusCode::OK);
+    let bytes = xlsx.bytes().await?;
+    assert!(bytes.starts_with(b"PK"), "not a zip");
+    let sheet = read_xlsx(&bytes)?;
+    if let Some(sheet) = sheet {
+        assert_eq!(
+            sheet[0],
+            vec!["Opened (week)", "Priority", "Count"],
+            "{sheet:?}"
+        );
+        let counted: i64 = sheet[1..]
+            .iter()
+            .filter_map(|r| r.get(2).and_then(|c| c.parse::<f64>().ok()))
+            .map(|c| c as i64)
+            .sum();
+        assert_eq!(counted, 5, "{sheet:?}");
+    }
+
+    // The pages: the chart links every bar to its tasks; the table says the same numbers.
+    let browser = app.browser("budi", "budi-password-1").await?;
+    let page = browser
+        .get(app.page(&format!("/reports/{wid}")))
+        .send()
+        .await?;
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await?;
+    assert!(html.contains("<svg"), "no chart");
+    assert!(
+        html.contains(&format!("/reports/{wid}/records?keys={week}%2C{priority}")),
+        "no drill link"
+    );
+    assert!(html.contains("id=\"report-table\""));
+    let page = browser
+        .get(app.page(&format!("/reports/{wid}/records?keys={week},{priority}")))
+        .send()
+        .await?;
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await?;
+    for n in &want {
+        assert!(html.contains(n.as_str()), "{n} missing");
+    }
+    let page = browser
+        .get(app.page("/reports"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    assert!(
+        page.contains("Incidents by week and priority") && page.contains("By priority") == false
+    );
+
+    // The owner removes their report; then it is gone for everyone.
+    let (s, _) = send(
+        &app.http,
+        Method::DELETE,
+        &app.api(&format!("/reports/{id}")),
+        &agnes,
+        None,
+    )
+    .await?;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, _) = send(
+        &app.http,
+        Method::GET,
+        &app.api(&format!("/reports/{id}")),
+        &gita,
+        None,
+    )
+    .await?;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    Ok(())
+}
+
+/// The first sheet of an XLSX as text rows, read by Python's openpyxl; none where it is not
+/// installed (unless SIGAP_REQUIRE_OPENPYXL=1, which fails instead).
+fn read_xlsx(bytes: &[u8]) -> anyhow::Result<Option<Vec<Vec<String>>>> {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("report.xlsx");
+    std::fs::write(&path, bytes)?;
+    let script = "import sys, json, openpyxl\n\
+        wb = openpyxl.load_workbook(sys.argv[1])\n\
+        ws = wb.worksheets[0]\n\
+        print(json.dumps([[('' if c is None else str(c)) for c in r] for r in ws.iter_rows(values_only=True)]))\n";
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(&path)
+        .output();
+    match out {
+        Ok(o) if o.status.success() => Ok(Some(serde_json::from_slice(&o.stdout)?)),
+        Ok(o)
+            if String::from_utf8_lossy(&o.stderr).contains("No module named 'openpyxl'")
+                && std::env::var("SIGAP_REQUIRE_OPENPYXL").as_deref() != Ok("1") =>
+        {
+            eprintln!("openpyxl is not installed: the XLSX is not read back");
+            Ok(None)
+        }
+        Ok(o) => anyhow::bail!("openpyxl: {}", String::from_utf8_lossy(&o.stderr)),
+        Err(e) => anyhow::bail!("python3: {e}"),
+    }
+}
+
+async fn bad_saved_reports_are_refused_and_change_nothing(app: TestApp) -> anyhow::Result<()> {
+    let (_, agent) = app.person("agnes", &["agent"], None).await?;
+    let (_, requester) = app.person("rudi", &["requester"], None).await?;
+    let ok = json!({"source": "incident"});
+    for (body, field) in [
+        (json!({"definition": ok}), "name"),
+        (json!({"name": "x"}), "definition"),
+        (
+            json!({"name": "x", "definition": {"source": "article"}}),
+            "definition.source",
+        ),
+        (
+            json!({"name": "x", "definition": {"source": "incident", "group_by": ["priority", "state", "ci"]}}),
+            "definition.group_by",
+        ),
+        (
+            json!({"name": "x", "definition": {"source": "incident", "group_by": ["priority", "priority"]}}),
+            "definition.group_by",
+        ),
+        (
+            json!({"name": "x", "definition": {"source": "incident", "group_by": ["priority", "state"], "display": "pie"}}),
+            "definition.display",
+        ),
+        (
+            json!({"name": "x", "definition": {"source": "incident", "group_by": ["priority"], "display": "line"}}),
+            "definition.display",
+        ),
+        (
+            json!({"name": "x", "definition": {"source": "incident", "measure": "median"}}),
+            "definition.of",
+        ),
+        (
+            json!({"name": "x", "definition": {"source": "incident", "period": "custom"}}),
+            "definition.from",
+        ),
+        (
+            json!({"name": "x", "definition": {"source": "incident", "period": "custom", "from": "2026-02-01T00:00:00Z", "to": "2026-01-01T00:00:00Z"}}),
+            "definition.to",
+        ),
+        (
+            json!({"name": "x", "definition": {"source": "incident", "time_zone": "Mars/Base"}}),
+            "definition.time_zone",
+        ),
+        (
+            json!({"name": "x", "definition": {"source": "incident", "state": ["sleeping"]}}),
+            "definition.state[0]",
+        ),
+        (
+            json!({"name": "x", "definition": {"source": "incident", "priority": 9}}),
+            "definition.priority",
+        ),
+        (
+            json!({"name": "x", "audience": "groups", "definition": ok}),
+            "groups",
+        ),
+        (
+            json!({"name": "x", "audience": "groups", "groups": ["nope"], "definition": ok}),
+            "groups[0]",
+        ),
+        (
+            json!({"name": "x", "audience": "groups", "groups": [uuid::Uuid::now_v7().to_string()], "definition": ok}),
+            "groups[0]",
+        ),
+        (
+            json!({"name": "x", "audience": "everyone", "definition": ok}),
+            "audience",
+        ),
+        (
+            json!({"name": "<script>".repeat(30), "definition": ok}),
+            "name",
+        ),
+    ] {
+        let (s, v) = send(
+            &app.http,
+            Method::POST,
+            &app.api("/reports"),
+            &agent,
+            Some(body.clone()),
+        )
+        .await?;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {v}");
+        assert_eq!(v["errors"][0]["field"], field, "{body}: {v}");
+    }
+    // Unknown fields, wrong types and broken JSON are refused by the API's reader.
+    for raw in [
+        r#"{"name": "x", "definition": {"source": "incident", "colour": "red"}}"#,
+        r#"{"name": 5, "definition": {"source": "incident"}}"#,
+        r#"{"name": "x", "definition": {"source": "incident"}"#,
+    ] {
+        let resp = app
+            .http
+            .post(app.api("/reports"))
+            .bearer_auth(&agent)
+            .header("content-type", "application/json")
+            .body(raw)
+            .send()
+            .await?;
+        assert!(resp.status().is_client_error(), "{raw}: {}", resp.status());
+    }
+    // A requester builds no reports.
+    let (s, _) = send(
+        &app.http,
+        Method::POST,
+        &app.api("/reports"),
+        &requester,
+        Some(json!({"name": "x", "definition": ok})),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert_eq!(get(&app, "/reports", &agent).await?, json!([]));
+    // Ids that are no ids are not found.
+    for path in [
+        "/reports/nope",
+        "/reports/nope/data",
+        "/reports/nope/records",
+        "/reports/nope/export",
+    ] {
+        let (s, _) = send(&app.http, Method::GET, &app.api(path), &agent, None).await?;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{path}");
+    }
     Ok(())
 }

@@ -93,7 +93,8 @@ async fn with_shares(
             continue;
         };
         if let Some(g) = row.get::<Option<GroupId>>(1)? {
-            r.groups.push((g, row.get::<Option<String>>(2)?.unwrap_or_default()));
+            r.groups
+                .push((g, row.get::<Option<String>>(2)?.unwrap_or_default()));
         }
         if let Some(role) = row.get::<Option<String>>(3)? {
             r.roles.push(role);
@@ -166,8 +167,11 @@ pub async fn count_owned(tx: &mut Tx<'_>, person: PersonId) -> StoreResult<i64> 
 }
 
 async fn write_shares(tx: &mut Tx<'_>, r: &ReportWrite<'_>) -> StoreResult<()> {
-    tx.execute("DELETE FROM report_share WHERE report_id = $1", &[r.id.into()])
-        .await?;
+    tx.execute(
+        "DELETE FROM report_share WHERE report_id = $1",
+        &[r.id.into()],
+    )
+    .await?;
     let groups: &[GroupId] = match r.audience {
         "groups" => r.groups,
         _ => &[],
@@ -237,8 +241,11 @@ pub async fn update(tx: &mut Tx<'_>, r: &ReportWrite<'_>, version: i64) -> Store
 
 /// Removes a report; whether it was there.
 pub async fn delete(tx: &mut Tx<'_>, id: ReportId) -> StoreResult<bool> {
-    tx.execute("DELETE FROM report_share WHERE report_id = $1", &[id.into()])
-        .await?;
+    tx.execute(
+        "DELETE FROM report_share WHERE report_id = $1",
+        &[id.into()],
+    )
+    .await?;
     Ok(tx
         .execute("DELETE FROM report WHERE id = $1", &[id.into()])
         .await?

@@ -21,7 +21,7 @@ mod notifications;
 mod params;
 mod portfolio;
 mod problems;
-mod reports;
+pub(crate) mod reports;
 mod requests;
 mod responses;
 mod sla;
@@ -123,6 +123,15 @@ fn routes() -> OpenApiRouter<AppState> {
         .merge(mail_routes())
         .merge(event_routes())
         .routes(routes!(reports::aggregate))
+        .routes(routes!(reports::list_reports, reports::create_report))
+        .routes(routes!(
+            reports::get_report,
+            reports::patch_report,
+            reports::delete_report
+        ))
+        .routes(routes!(reports::report_data))
+        .routes(routes!(reports::report_records))
+        .routes(routes!(reports::export_report))
         .routes(routes!(csv::import))
         .routes(routes!(csv::export))
         .routes(routes!(csv::export_incidents))

@@ -2,15 +2,20 @@
 //! averaged, their minimum, maximum, median or 90th percentile, grouped by up to two fields
 //! or time buckets in a time zone, over the tasks the caller may see.
 
+use super::handlers::with_etag;
 use super::params::{
     AggregateCode, Choice, GroupByList, TaskNumberCode, TaskTimeCode, codes_enum, instant,
 };
 use crate::AppState;
 use crate::error::{ApiError, ApiResult, Problem as ProblemJson};
-use crate::extract::{ApiPath, ApiQuery, Caller};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller, IfMatch};
 use axum::Json;
 use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
+use sigap_core::reports::saved::{self, Report};
+use sigap_core::reports::table;
 use sigap_core::reports::{self, Aggregation};
 use sigap_domain::task::TaskKind;
 use utoipa::ToSchema;
@@ -196,4 +201,492 @@ pub async fn aggregate(
             })
             .collect(),
     }))
+}
+
+// ----- saved reports -----
+
+/// A report's definition: the tasks it is over, what it groups them by and measures, and
+/// how it is shown. Only `source` is required.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DefinitionIo {
+    /// incident, problem, change, change_task, request, request_item or fulfilment_task.
+    #[schema(
+        pattern = "^(incident|problem|change|change_task|request|request_item|fulfilment_task)$"
+    )]
+    pub source: Option<String>,
+    /// Up to two groupings, as the aggregate endpoint names them (`priority`,
+    /// `opened_at:week`…).
+    #[schema(max_items = 2)]
+    pub group_by: Option<Vec<String>>,
+    /// count (the default), sum, average, min, max, median or p90.
+    pub measure: Option<String>,
+    /// What the measure is of (required unless it counts).
+    pub of: Option<String>,
+    /// The moment the period is of: opened_at (the default), resolved_at or closed_at.
+    pub time: Option<String>,
+    /// The period as of when the report is run, in its time zone: last_7_days,
+    /// last_30_days (the default), last_90_days, last_12_months, this_week, last_week,
+    /// this_month, last_month, this_quarter, last_quarter, this_year, last_year, or custom
+    /// (with `from` and `to`).
+    pub period: Option<String>,
+    #[schema(format = DateTime)]
+    pub from: Option<String>,
+    #[schema(format = DateTime)]
+    pub to: Option<String>,
+    /// The time zone of the period and the buckets (none: the reader's own).
+    pub time_zone: Option<String>,
+    /// Only tasks in these states (the source's codes).
+    #[schema(max_items = 20)]
+    pub state: Option<Vec<String>>,
+    #[schema(minimum = 1, maximum = 5)]
+    pub priority: Option<i64>,
+    pub category: Option<String>,
+    /// table (the default), pivot, bar, stacked_bar, line, area, pie, donut, score or
+    /// heat_map; a chart needs the groupings it draws.
+    pub display: Option<String>,
+    /// A target line for the measure.
+    pub target: Option<f64>,
+}
+
+/// A saved report as written: every field may be left out of a change.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReportIn {
+    #[schema(min_length = 1, max_length = 100)]
+    pub name: Option<String>,
+    #[schema(max_length = 2000)]
+    pub description: Option<String>,
+    /// private (the default), groups, roles or everyone. Sharing with roles or everyone is
+    /// for managers; an agent shares with their own groups.
+    #[schema(pattern = "^(private|groups|roles|everyone)$")]
+    pub audience: Option<String>,
+    /// The groups' ids (audience `groups`).
+    #[schema(max_items = 20)]
+    pub groups: Option<Vec<String>>,
+    /// The role codes (audience `roles`).
+    #[schema(max_items = 20)]
+    pub roles: Option<Vec<String>>,
+    pub definition: Option<DefinitionIo>,
+    /// The version changed (instead of `If-Match`).
+    pub version: Option<i64>,
+}
+
+impl ReportIn {
+    fn to_value(&self) -> serde_json::Value {
+        let mut o = serde_json::Map::new();
+        let mut put = |k: &str, v: serde_json::Value| {
+            o.insert(k.to_owned(), v);
+        };
+        if let Some(v) = &self.name {
+            put("name", v.clone().into());
+        }
+        if let Some(v) = &self.description {
+            put("description", v.clone().into());
+        }
+        if let Some(v) = &self.audience {
+            put("audience", v.clone().into());
+        }
+        if let Some(v) = &self.groups {
+            put("groups", v.clone().into());
+        }
+        if let Some(v) = &self.roles {
+            put("roles", v.clone().into());
+        }
+        if let Some(d) = &self.definition {
+            // Fields left out are left out (not null), so the definition's defaults apply.
+            let mut v = serde_json::to_value(d).unwrap_or_default();
+            if let Some(m) = v.as_object_mut() {
+                m.retain(|_, v| !v.is_null());
+            }
+            put("definition", v);
+        }
+        if let Some(v) = self.version {
+            put("version", v.into());
+        }
+        serde_json::Value::Object(o)
+    }
+}
+
+/// A group a report is shared with.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SharedGroupOut {
+    pub id: uuid::Uuid,
+    pub name: String,
+}
+
+/// A saved report.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportOut {
+    pub id: uuid::Uuid,
+    pub name: String,
+    pub description: String,
+    /// Its owner's id and name; null for a built-in report.
+    pub owner: Option<SharedGroupOut>,
+    #[schema(value_type = Object)]
+    pub definition: serde_json::Value,
+    pub audience: String,
+    pub groups: Vec<SharedGroupOut>,
+    pub roles: Vec<String>,
+    /// Whether the caller may change or remove it.
+    pub editable: bool,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    #[schema(format = DateTime)]
+    pub updated_at: String,
+    pub version: i64,
+}
+
+impl From<Report> for ReportOut {
+    fn from(r: Report) -> Self {
+        ReportOut {
+            id: r.id.as_uuid(),
+            name: r.name,
+            description: r.description,
+            owner: r.owner.map(|(id, name)| SharedGroupOut {
+                id: id.as_uuid(),
+                name,
+            }),
+            definition: r.definition.to_json(),
+            audience: r.audience.code().to_owned(),
+            groups: r
+                .groups
+                .into_iter()
+                .map(|(id, name)| SharedGroupOut {
+                    id: id.as_uuid(),
+                    name,
+                })
+                .collect(),
+            roles: r.roles.iter().map(|r| r.code().to_owned()).collect(),
+            editable: r.editable,
+            created_at: r.created_at.to_string(),
+            updated_at: r.updated_at.to_string(),
+            version: r.version,
+        }
+    }
+}
+
+/// The reports the caller may open, by name: their own, and those shared with them.
+#[utoipa::path(get, path = "/api/v1/reports", tag = "reports",
+    responses((status = 200, body = Vec<ReportOut>)))]
+pub async fn list_reports(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+) -> ApiResult<Json<Vec<ReportOut>>> {
+    let list = saved::list(&s.core, &ctx).await?;
+    Ok(Json(list.into_iter().map(Into::into).collect()))
+}
+
+/// Saves a report of the caller's (agents).
+#[utoipa::path(post, path = "/api/v1/reports", tag = "reports", request_body = ReportIn,
+    responses((status = 201, body = ReportOut, headers(("Location" = String), ("ETag" = String))),
+              (status = 403, body = ProblemJson, content_type = "application/problem+json"),
+              (status = 422, body = ProblemJson, content_type = "application/problem+json")))]
+pub async fn create_report(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiJson(b): ApiJson<ReportIn>,
+) -> ApiResult<Response> {
+    let r = saved::create(&s.core, &ctx, &b.to_value()).await?;
+    let location = format!("/api/v1/reports/{}", r.id);
+    let version = r.version;
+    Ok(with_etag(
+        StatusCode::CREATED,
+        version,
+        ReportOut::from(r),
+        Some(location),
+    ))
+}
+
+/// A report the caller may open.
+#[utoipa::path(get, path = "/api/v1/reports/{id}", tag = "reports",
+    params(("id" = String, Path)),
+    responses((status = 200, body = ReportOut, headers(("ETag" = String))),
+              (status = 404, body = ProblemJson, content_type = "application/problem+json")))]
+pub async fn get_report(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Response> {
+    let r = saved::get(&s.core, &ctx, &id).await?;
+    let version = r.version;
+    Ok(with_etag(StatusCode::OK, version, ReportOut::from(r), None))
+}
+
+/// Changes a report: the fields given; a definition is given whole (its owner or an
+/// administrator).
+#[utoipa::path(patch, path = "/api/v1/reports/{id}", tag = "reports", request_body = ReportIn,
+    params(("id" = String, Path), ("If-Match" = Option<String>, Header)),
+    responses((status = 200, body = ReportOut, headers(("ETag" = String))),
+              (status = 403, body = ProblemJson, content_type = "application/problem+json"),
+              (status = 404, body = ProblemJson, content_type = "application/problem+json"),
+              (status = 412, body = ProblemJson, content_type = "application/problem+json"),
+              (status = 422, body = ProblemJson, content_type = "application/problem+json")))]
+pub async fn patch_report(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiPath(id): ApiPath<String>,
+    IfMatch(v): IfMatch,
+    ApiJson(b): ApiJson<ReportIn>,
+) -> ApiResult<Response> {
+    let r = saved::update(&s.core, &ctx, &id, &b.to_value(), v).await?;
+    let version = r.version;
+    Ok(with_etag(StatusCode::OK, version, ReportOut::from(r), None))
+}
+
+/// Removes a report (its owner or an administrator); one that is not there is removed.
+#[utoipa::path(delete, path = "/api/v1/reports/{id}", tag = "reports",
+    params(("id" = String, Path)),
+    responses((status = 204),
+              (status = 403, body = ProblemJson, content_type = "application/problem+json")))]
+pub async fn delete_report(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<StatusCode> {
+    saved::delete(&s.core, &ctx, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A period and its lines.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PeriodLinesOut {
+    #[schema(format = DateTime)]
+    pub from: String,
+    #[schema(format = DateTime)]
+    pub to: String,
+    pub lines: Vec<LineOut>,
+}
+
+/// A report's rows as of now, over the tasks the caller may see.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportDataOut {
+    pub report: ReportOut,
+    #[schema(format = DateTime)]
+    pub from: String,
+    #[schema(format = DateTime)]
+    pub to: String,
+    pub time_zone: String,
+    /// As the aggregate endpoint gives them; durations in seconds.
+    pub lines: Vec<LineOut>,
+    /// A score's period before, to compare with.
+    pub previous: Option<PeriodLinesOut>,
+}
+
+fn lines_out(lines: Vec<sigap_core::reports::Line>) -> Vec<LineOut> {
+    lines
+        .into_iter()
+        .map(|l| LineOut {
+            keys: l
+                .keys
+                .into_iter()
+                .map(|k| KeyOut {
+                    key: k.key,
+                    name: k.name,
+                })
+                .collect(),
+            count: l.count,
+            value: l.value,
+        })
+        .collect()
+}
+
+/// A report's rows as of now, for BI tools: its lines over the tasks the caller may see (a
+/// customer's agent: their organization's), in the report's period and time zone (the
+/// caller's where it names none).
+#[utoipa::path(get, path = "/api/v1/reports/{id}/data", tag = "reports",
+    params(("id" = String, Path)),
+    responses((status = 200, body = ReportDataOut),
+              (status = 404, body = ProblemJson, content_type = "application/problem+json")))]
+pub async fn report_data(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Json<ReportDataOut>> {
+    let d = saved::data(&s.core, &ctx, &id).await?;
+    Ok(Json(ReportDataOut {
+        report: d.report.into(),
+        from: d.from.to_string(),
+        to: d.to.to_string(),
+        time_zone: d.time_zone,
+        lines: lines_out(d.lines),
+        previous: d.previous.map(|(from, to, lines)| PeriodLinesOut {
+            from: from.to_string(),
+            to: to.to_string(),
+            lines: lines_out(lines),
+        }),
+    }))
+}
+
+/// Which line's tasks: a key for each of the report's groupings, in their order (an empty
+/// one: the tasks without a value).
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct BehindQuery {
+    /// The line's keys, separated by commas, in the order of the groupings.
+    pub keys: Option<String>,
+}
+
+/// A task behind a line.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BehindOut {
+    pub id: uuid::Uuid,
+    pub number: String,
+    pub short_description: String,
+    pub state: String,
+    pub priority: i64,
+    pub assignment_group: Option<String>,
+    pub assigned_to: Option<String>,
+    #[schema(format = DateTime)]
+    pub opened_at: String,
+    #[schema(format = DateTime)]
+    pub resolved_at: Option<String>,
+    /// The task's page.
+    pub path: String,
+}
+
+/// The keys of `?keys=`: as many as the text has, an empty one none.
+pub fn parse_keys(text: Option<&str>) -> Vec<Option<String>> {
+    match text {
+        None => Vec::new(),
+        Some(t) => t
+            .split(',')
+            .map(|k| Some(k.trim().to_owned()).filter(|k| !k.is_empty()))
+            .collect(),
+    }
+}
+
+/// The tasks behind one line of a report (newest first, at most 500).
+#[utoipa::path(get, path = "/api/v1/reports/{id}/records", tag = "reports",
+    params(("id" = String, Path), BehindQuery),
+    responses((status = 200, body = Vec<BehindOut>),
+              (status = 404, body = ProblemJson, content_type = "application/problem+json"),
+              (status = 422, body = ProblemJson, content_type = "application/problem+json")))]
+pub async fn report_records(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<BehindQuery>,
+) -> ApiResult<Json<Vec<BehindOut>>> {
+    let (_, tasks) = saved::records(&s.core, &ctx, &id, parse_keys(q.keys.as_deref())).await?;
+    Ok(Json(
+        tasks
+            .into_iter()
+            .map(|t| BehindOut {
+                id: t.id.as_uuid(),
+                number: t.number,
+                short_description: t.short_description,
+                state: t.state,
+                priority: t.priority,
+                assignment_group: t.assignment_group,
+                assigned_to: t.assigned_to,
+                opened_at: t.opened_at.to_string(),
+                resolved_at: t.resolved_at.map(|t| t.to_string()),
+                path: t.path,
+            })
+            .collect(),
+    ))
+}
+
+codes_enum!(
+    /// A report's file.
+    FileFormat {
+        Csv = "csv",
+        Xlsx = "xlsx",
+        Json = "json",
+    }
+);
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportQuery {
+    /// csv (the default), xlsx or json.
+    #[param(inline)]
+    pub format: Option<FileFormat>,
+}
+
+/// A report as a file in the reader's language: CSV, XLSX (with its chart where one fits)
+/// or JSON (the data, as `/data` gives it).
+pub async fn report_file(
+    s: &AppState,
+    ctx: &sigap_core::Ctx,
+    id: &str,
+    format: FileFormat,
+) -> ApiResult<Response> {
+    let d = saved::data(&s.core, ctx, id).await?;
+    let tr = crate::i18n::Tr {
+        i18n: &s.i18n,
+        locale: ctx.principal.locale,
+    };
+    let words = crate::report_words::ReportWords(tr);
+    let table = table::table(&d.report.name, &d, &words);
+    let stem: String = d
+        .report
+        .name
+        .chars()
+        .map(|c| if c.is_alphanumeric() { c } else { '-' })
+        .collect::<String>()
+        .trim_matches('-')
+        .to_lowercase();
+    let (bytes, ctype, ext) = match format {
+        FileFormat::Csv => (table::csv(&table)?, "text/csv; charset=utf-8", "csv"),
+        FileFormat::Xlsx => (
+            table::xlsx(&table, d.report.definition.display)?,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "xlsx",
+        ),
+        FileFormat::Json => {
+            let out = ReportDataOut {
+                report: d.report.into(),
+                from: d.from.to_string(),
+                to: d.to.to_string(),
+                time_zone: d.time_zone,
+                lines: lines_out(d.lines),
+                previous: d.previous.map(|(from, to, lines)| PeriodLinesOut {
+                    from: from.to_string(),
+                    to: to.to_string(),
+                    lines: lines_out(lines),
+                }),
+            };
+            (
+                serde_json::to_vec(&out)
+                    .map_err(|e| ApiError::App(sigap_core::AppError::Internal(e.to_string())))?,
+                "application/json",
+                "json",
+            )
+        }
+    };
+    let encoded: String = format!("sigap-{stem}.{ext}")
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    let mut resp = bytes.into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename*=UTF-8''{encoded}")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(resp)
+}
+
+/// A report exported as a file: CSV, XLSX (its rows, and its chart where one fits) or JSON.
+/// Column titles are in the caller's language; durations in hours.
+#[utoipa::path(get, path = "/api/v1/reports/{id}/export", tag = "reports",
+    params(("id" = String, Path), ExportQuery),
+    responses((status = 200, description = "The file",
+               headers(("Content-Disposition" = String))),
+              (status = 404, body = ProblemJson, content_type = "application/problem+json")))]
+pub async fn export_report(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<ExportQuery>,
+) -> ApiResult<Response> {
+    report_file(&s, &ctx, &id, q.format.unwrap_or(FileFormat::Csv)).await
 }

@@ -26,6 +26,7 @@ mod mail_templates;
 mod portfolio;
 mod problems;
 mod queue;
+mod reports;
 mod requests;
 mod sla;
 mod task;
@@ -429,6 +430,19 @@ pub fn router(state: AppState) -> Router {
             post(delegation_remove),
         )
         .route("/approvals/{id}", post(approval_decide))
+        .route("/reports", get(reports::reports_page))
+        .route(
+            "/reports/new",
+            get(reports::report_new).post(reports::report_create),
+        )
+        .route(
+            "/reports/{id}",
+            get(reports::report_page).post(reports::report_update),
+        )
+        .route("/reports/{id}/edit", get(reports::report_edit))
+        .route("/reports/{id}/delete", post(reports::report_delete))
+        .route("/reports/{id}/records", get(reports::report_records))
+        .route("/reports/{id}/export", get(reports::report_export))
         .route("/sla", get(sla_page))
         .route(
             "/sla/agreements",

@@ -1,0 +1,190 @@
+//! A report's numbers as a table for people — the words of its columns and keys in the
+//! reader's language, durations in hours — and that table as a CSV or an XLSX file (with
+//! the chart in the workbook where one fits).
+
+use super::Line;
+use super::saved::ReportData;
+use crate::error::{AppError, AppResult};
+use rust_xlsxwriter::{Chart, ChartType, Format, Workbook};
+use sigap_domain::report::{Aggregate, Display, GroupBy, TaskNumber};
+use sigap_domain::task::TaskKind;
+
+/// The words a table is written in, from the reader's language.
+pub trait Words {
+    /// A grouping's column: "Priority", "Opened (week)".
+    fn group(&self, g: GroupBy) -> String;
+    /// A key of a grouping as a person reads it: a state's or a priority's name, a group's
+    /// name, a bucket; `none` when the tasks have no value.
+    fn key(&self, source: TaskKind, g: GroupBy, key: Option<&str>, name: Option<&str>) -> String;
+    /// The count's column.
+    fn count(&self) -> String;
+    /// The measure's column: "Median of time to resolve (hours)".
+    fn measure(&self, m: Aggregate, of: TaskNumber) -> String;
+}
+
+/// One row: the keys' words, the count, and the measure (in hours for a duration).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableRow {
+    pub keys: Vec<String>,
+    /// The keys as the API gives them (for drilling in).
+    pub raw: Vec<Option<String>>,
+    pub count: i64,
+    pub value: Option<f64>,
+}
+
+/// A report as a table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table {
+    pub title: String,
+    pub headers: Vec<String>,
+    /// Whether the rows have a measure beside the count.
+    pub measured: bool,
+    pub rows: Vec<TableRow>,
+}
+
+/// The value a person reads: a duration in hours (to the hundredth), other numbers as they
+/// are.
+pub fn shown(value: Option<f64>, of: Option<TaskNumber>) -> Option<f64> {
+    let v = value?;
+    Some(match of {
+        Some(n) if n.is_duration() => (v / 36.0).round() / 100.0,
+        _ => (v * 100.0).round() / 100.0,
+    })
+}
+
+/// The table of a report's lines.
+pub fn table(title: &str, d: &ReportData, words: &dyn Words) -> Table {
+    lines_table(title, &d.report.definition, &d.lines, words)
+}
+
+/// The table of lines of a definition.
+pub fn lines_table(
+    title: &str,
+    def: &sigap_domain::report::Definition,
+    lines: &[Line],
+    words: &dyn Words,
+) -> Table {
+    let mut headers: Vec<String> = def.group_by.iter().map(|g| words.group(*g)).collect();
+    headers.push(words.count());
+    let measured = def.measure != Aggregate::Count && def.of.is_some();
+    if let (true, Some(of)) = (measured, def.of) {
+        headers.push(words.measure(def.measure, of));
+    }
+    let rows = lines
+        .iter()
+        .map(|l| TableRow {
+            keys: def
+                .group_by
+                .iter()
+                .zip(&l.keys)
+                .map(|(g, k)| words.key(def.source, *g, k.key.as_deref(), k.name.as_deref()))
+                .collect(),
+            raw: l.keys.iter().map(|k| k.key.clone()).collect(),
+            count: l.count,
+            value: if measured {
+                shown(l.value, def.of)
+            } else {
+                None
+            },
+        })
+        .collect();
+    Table {
+        title: title.to_owned(),
+        headers,
+        measured,
+        rows,
+    }
+}
+
+/// The table as CSV (UTF-8, a header line, one line per row).
+pub fn csv(t: &Table) -> AppResult<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let fail = |e: csv::Error| AppError::Internal(format!("writing a CSV: {e}"));
+    w.write_record(&t.headers).map_err(fail)?;
+    for r in &t.rows {
+        let mut line = r.keys.clone();
+        line.push(r.count.to_string());
+        if t.measured {
+            line.push(r.value.map(|v| v.to_string()).unwrap_or_default());
+        }
+        w.write_record(&line).map_err(fail)?;
+    }
+    w.into_inner()
+        .map_err(|e| AppError::Internal(format!("writing a CSV: {e}")))
+}
+
+/// The most characters of an Excel sheet's name.
+const SHEET_NAME: usize = 31;
+
+/// The table as an XLSX workbook: the rows on the first sheet from its first line (the
+/// header), and for a chart of one grouping the chart beside them.
+pub fn xlsx(t: &Table, display: Display) -> AppResult<Vec<u8>> {
+    let fail = |e: rust_xlsxwriter::XlsxError| AppError::Internal(format!("writing an XLSX: {e}"));
+    let mut book = Workbook::new();
+    let bold = Format::new().set_bold();
+    let sheet = book.add_worksheet();
+    // Excel refuses some characters in a sheet's name; the title is in the file's name.
+    let name: String = t
+        .title
+        .chars()
+        .filter(|c| !matches!(c, '[' | ']' | ':' | '*' | '?' | '/' | '\\'))
+        .take(SHEET_NAME)
+        .collect::<String>()
+        .trim_matches('\'')
+        .trim()
+        .to_owned();
+    if !name.is_empty() {
+        sheet.set_name(&name).map_err(fail)?;
+    }
+    for (c, h) in t.headers.iter().enumerate() {
+        sheet
+            .write_string_with_format(0, col(c)?, h, &bold)
+            .map_err(fail)?;
+    }
+    for (i, r) in t.rows.iter().enumerate() {
+        let row = u32::try_from(i + 1).map_err(|_| AppError::Internal("too many rows".into()))?;
+        for (c, k) in r.keys.iter().enumerate() {
+            sheet.write_string(row, col(c)?, k).map_err(fail)?;
+        }
+        let at = r.keys.len();
+        sheet
+            .write_number(row, col(at)?, r.count as f64)
+            .map_err(fail)?;
+        if let (true, Some(v)) = (t.measured, r.value) {
+            sheet.write_number(row, col(at + 1)?, v).map_err(fail)?;
+        }
+    }
+    sheet.set_column_width(0, 24).map_err(fail)?;
+    let groups = t.headers.len() - 1 - usize::from(t.measured);
+    let kind = match display {
+        Display::Bar | Display::StackedBar => Some(ChartType::Column),
+        Display::Line => Some(ChartType::Line),
+        Display::Area => Some(ChartType::Area),
+        Display::Pie => Some(ChartType::Pie),
+        Display::Donut => Some(ChartType::Doughnut),
+        _ => None,
+    };
+    if let (Some(kind), 1, false) = (kind, groups, t.rows.is_empty()) {
+        let last =
+            u32::try_from(t.rows.len()).map_err(|_| AppError::Internal("too many rows".into()))?;
+        let value_col = col(if t.measured { 2 } else { 1 })?;
+        let sheet_name = sheet.name();
+        let mut chart = Chart::new(kind);
+        chart
+            .add_series()
+            .set_categories((sheet_name.as_str(), 1, 0, last, 0))
+            .set_values((sheet_name.as_str(), 1, value_col, last, value_col))
+            .set_name(
+                t.headers
+                    .get(usize::from(value_col))
+                    .map_or("", String::as_str),
+            );
+        chart.title().set_name(&t.title);
+        sheet.insert_chart(1, value_col + 2, &chart).map_err(fail)?;
+    }
+    book.save_to_buffer().map_err(fail)
+}
+
+fn col(c: usize) -> AppResult<u16> {
+    u16::try_from(c).map_err(|_| AppError::Internal("too many columns".into()))
+}
