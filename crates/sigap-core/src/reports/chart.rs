@@ -396,8 +396,9 @@ fn lines(c: &ChartInput<'_>) -> Figure {
     // Areas stack, one series over the one before.
     if area {
         for s in 1..values.len() {
-            for i in 0..cats.len() {
-                values[s][i] += values[s - 1][i];
+            let below = values[s - 1].clone();
+            for (v, b) in values[s].iter_mut().zip(below) {
+                *v += b;
             }
         }
     }

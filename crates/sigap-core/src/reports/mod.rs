@@ -11,6 +11,7 @@ use jiff::tz::TimeZone;
 use sigap_domain::report::{self, Aggregate, Bucket, Dimension, GroupBy, TaskNumber, TaskTime};
 
 pub mod chart;
+pub mod pdf;
 pub mod saved;
 pub mod table;
 use crate::task::Process;

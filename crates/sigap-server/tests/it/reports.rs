@@ -555,6 +555,31 @@ async fn saved_reports_are_shared_run_for_their_reader_drilled_and_exported(
         assert_eq!(counted, 5, "{sheet:?}");
     }
 
+    // The PDF holds the chart and the table: pdftotext (poppler) reads the table back.
+    let pdf = app
+        .http
+        .get(app.api(&format!("/reports/{id}/export?format=pdf")))
+        .bearer_auth(&agnes)
+        .send()
+        .await?;
+    assert_eq!(pdf.status(), StatusCode::OK);
+    let bytes = pdf.bytes().await?;
+    assert!(bytes.starts_with(b"%PDF-"), "not a PDF");
+    if let Some(text) = read_pdf(&bytes)? {
+        assert!(text.contains("By priority"), "{text}");
+        assert!(
+            text.contains("Priority") && text.contains("Count"),
+            "{text}"
+        );
+        for (_, n) in &expected {
+            assert!(text.contains(&n.0.to_string()), "{text}");
+        }
+        assert!(
+            text.contains("1 — Critical") || text.contains("2 — High"),
+            "{text}"
+        );
+    }
+
     // The pages: the chart links every bar to its tasks; the table says the same numbers.
     let browser = app.browser("budi", "budi-password-1").await?;
     let page = browser
@@ -636,6 +661,30 @@ fn read_xlsx(bytes: &[u8]) -> anyhow::Result<Option<Vec<Vec<String>>>> {
         }
         Ok(o) => anyhow::bail!("openpyxl: {}", String::from_utf8_lossy(&o.stderr)),
         Err(e) => anyhow::bail!("python3: {e}"),
+    }
+}
+
+/// The text of a PDF as Debian's pdftotext (poppler-utils) reads it; none where it is not
+/// installed (unless SIGAP_REQUIRE_PDFTOTEXT=1, which fails instead).
+fn read_pdf(bytes: &[u8]) -> anyhow::Result<Option<String>> {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("report.pdf");
+    std::fs::write(&path, bytes)?;
+    match std::process::Command::new("pdftotext")
+        .arg("-layout")
+        .arg(&path)
+        .arg("-")
+        .output()
+    {
+        Ok(o) if o.status.success() => Ok(Some(String::from_utf8_lossy(&o.stdout).into_owned())),
+        Ok(o) => anyhow::bail!("pdftotext: {}", String::from_utf8_lossy(&o.stderr)),
+        Err(e) if std::env::var("SIGAP_REQUIRE_PDFTOTEXT").as_deref() == Ok("1") => {
+            anyhow::bail!("pdftotext: {e}")
+        }
+        Err(_) => {
+            eprintln!("pdftotext is not installed: the PDF is not read back");
+            Ok(None)
+        }
     }
 }
 

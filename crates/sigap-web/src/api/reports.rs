@@ -593,6 +593,7 @@ codes_enum!(
     FileFormat {
         Csv = "csv",
         Xlsx = "xlsx",
+        Pdf = "pdf",
         Json = "json",
     }
 );
@@ -600,13 +601,13 @@ codes_enum!(
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ExportQuery {
-    /// csv (the default), xlsx or json.
+    /// csv (the default), xlsx, pdf or json.
     #[param(inline)]
     pub format: Option<FileFormat>,
 }
 
-/// A report as a file in the reader's language: CSV, XLSX (with its chart where one fits)
-/// or JSON (the data, as `/data` gives it).
+/// A report as a file in the reader's language: CSV, XLSX (with its chart where one fits),
+/// PDF (its chart and table) or JSON (the data, as `/data` gives it).
 pub async fn report_file(
     s: &AppState,
     ctx: &sigap_core::Ctx,
@@ -635,6 +636,23 @@ pub async fn report_file(
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             "xlsx",
         ),
+        FileFormat::Pdf => {
+            let none = |_: &[Option<String>]| None;
+            let figure =
+                sigap_core::reports::chart::figure(&sigap_core::reports::chart::ChartInput {
+                    table: &table,
+                    display: d.report.definition.display,
+                    href: &none,
+                    target: d.report.definition.target,
+                    previous: None,
+                });
+            let subtitle = format!("{} – {} ({})", d.from, d.to, d.time_zone);
+            (
+                sigap_core::reports::pdf::pdf(&table, &subtitle, figure.as_ref()),
+                "application/pdf",
+                "pdf",
+            )
+        }
         FileFormat::Json => {
             let out = ReportDataOut {
                 report: d.report.into(),
@@ -675,7 +693,8 @@ pub async fn report_file(
     Ok(resp)
 }
 
-/// A report exported as a file: CSV, XLSX (its rows, and its chart where one fits) or JSON.
+/// A report exported as a file: CSV, XLSX (its rows, and its chart where one fits), PDF (its
+/// chart and table) or JSON.
 /// Column titles are in the caller's language; durations in hours.
 #[utoipa::path(get, path = "/api/v1/reports/{id}/export", tag = "reports",
     params(("id" = String, Path), ExportQuery),

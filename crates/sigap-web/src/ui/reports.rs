@@ -513,10 +513,15 @@ pub async fn report_page(
         rows,
         pivot,
         editable: d.report.editable,
-        formats: [FileFormat::Csv, FileFormat::Xlsx, FileFormat::Json]
-            .into_iter()
-            .map(|f| (f.code(), t.get(&format!("report-export-{}", f.code()))))
-            .collect(),
+        formats: [
+            FileFormat::Csv,
+            FileFormat::Xlsx,
+            FileFormat::Pdf,
+            FileFormat::Json,
+        ]
+        .into_iter()
+        .map(|f| (f.code(), t.get(&format!("report-export-{}", f.code()))))
+        .collect(),
         chrome,
     };
     Ok(render(StatusCode::OK, &page))
@@ -610,6 +615,7 @@ pub async fn report_export(
     let format = match q.get("format").map(String::as_str) {
         Some("xlsx") => FileFormat::Xlsx,
         Some("json") => FileFormat::Json,
+        Some("pdf") => FileFormat::Pdf,
         _ => FileFormat::Csv,
     };
     report_file(&v.state, &v.ctx, &id, format)
