@@ -264,7 +264,8 @@ fn label(bucket: Bucket, date: Date) -> String {
 code_enum!(
     /// How a saved report is shown: a table, a pivot (the second grouping across), a chart
     /// (bars, bars stacked by the second grouping, lines or areas over time, a pie or a
-    /// donut), a single score with its trend against the period before, or a heat map.
+    /// donut), a single score with its trend against the period before, a heat map, or the
+    /// list of its newest tasks.
     Display {
         Table = "table",
         Pivot = "pivot",
@@ -276,6 +277,17 @@ code_enum!(
         Donut = "donut",
         Score = "score",
         HeatMap = "heat_map",
+        List = "list",
+    }
+);
+
+code_enum!(
+    /// A queue of the reader's, as the lists have them: tasks assigned to the reader, to
+    /// their groups, or to nobody (open ones, unless the report names states).
+    Queue {
+        Mine = "mine",
+        MyGroups = "my_groups",
+        Unassigned = "unassigned",
     }
 );
 
@@ -400,6 +412,8 @@ pub struct Definition {
     pub states: Vec<String>,
     pub priority: Option<i64>,
     pub category: Option<String>,
+    /// The reader's queue: their own tasks, their groups', or nobody's.
+    pub queue: Option<Queue>,
     pub display: Display,
     /// A target line for the measure (a KPI's).
     pub target: Option<f64>,
@@ -425,6 +439,7 @@ impl Definition {
             "state",
             "priority",
             "category",
+            "queue",
             "display",
             "target",
         ];
@@ -645,6 +660,7 @@ impl Definition {
                 "at most 100 characters".into(),
             ));
         }
+        let queue = code("queue", text("queue", &mut errs), Queue::parse, &mut errs);
         let display = code(
             "display",
             text("display", &mut errs),
@@ -678,6 +694,7 @@ impl Definition {
                 states,
                 priority,
                 category,
+                queue,
                 display,
                 target,
             }),
@@ -703,6 +720,7 @@ impl Definition {
         o.insert("state".into(), json!(self.states));
         o.insert("priority".into(), json!(self.priority));
         o.insert("category".into(), json!(self.category));
+        o.insert("queue".into(), json!(self.queue.map(Queue::code)));
         o.insert("display".into(), json!(self.display.code()));
         o.insert("target".into(), json!(self.target));
         Value::Object(o)
@@ -727,6 +745,7 @@ pub fn fits(display: Display, group_by: &[GroupBy]) -> Option<InvalidValue> {
             "a line or an area chart needs a time bucket as its first grouping"
         }
         Display::Score if !group_by.is_empty() => "a score is one number, without groupings",
+        Display::List if !group_by.is_empty() => "a list shows tasks, without groupings",
         _ => return None,
     };
     Some(InvalidValue::new("unfit_display", why))

@@ -184,7 +184,7 @@ const TOP: f64 = 16.0;
 pub fn figure(c: &ChartInput<'_>) -> Option<Figure> {
     let t = c.table;
     match c.display {
-        Display::Table | Display::Pivot => None,
+        Display::Table | Display::Pivot | Display::List => None,
         Display::Score => Some(score(c)),
         _ if t.rows.is_empty() => None,
         Display::Bar | Display::StackedBar => Some(bars(c)),

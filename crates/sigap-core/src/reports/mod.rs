@@ -8,7 +8,9 @@ use crate::error::{AppError, AppResult, FieldError};
 use crate::principal::Ctx;
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
-use sigap_domain::report::{self, Aggregate, Bucket, Dimension, GroupBy, TaskNumber, TaskTime};
+use sigap_domain::report::{
+    self, Aggregate, Bucket, Dimension, GroupBy, Queue, TaskNumber, TaskTime,
+};
 
 pub mod chart;
 pub mod pdf;
@@ -46,6 +48,8 @@ pub struct Aggregation {
     /// 1 (the highest) to 5.
     pub priority: Option<i64>,
     pub category: Option<String>,
+    /// The reader's queue (open tasks unless states are given).
+    pub queue: Option<Queue>,
 }
 
 /// A report's answer: its lines, and the time zone its buckets are in.
@@ -118,9 +122,22 @@ struct Ready<S> {
     number: Option<TaskNumber>,
     /// None: the period is wholly before the year 1, where nothing is.
     period: Option<(TaskTime, Timestamp, Timestamp)>,
+    /// The reader's groups' tasks only (filled in where the report runs).
+    my_groups: Option<sigap_domain::PersonId>,
 }
 
-impl<S> Ready<S> {
+impl<S: Clone> Ready<S> {
+    /// Narrows the filter to the reader's groups where the report asks for them: false
+    /// when the reader is in no group (the report counts nothing).
+    async fn place(&mut self, tx: &mut sigap_store::Tx<'_>) -> AppResult<bool> {
+        if let Some(me) = self.my_groups {
+            let groups = sigap_store::groups::of_person(tx, me).await?;
+            self.filter.groups = groups.iter().map(|g| g.id).collect();
+            return Ok(!self.filter.groups.is_empty());
+        }
+        Ok(true)
+    }
+
     fn zone(&self) -> String {
         self.tz.iana_name().unwrap_or("UTC").to_owned()
     }
@@ -190,7 +207,7 @@ fn ready<E: Extension>(ctx: &Ctx, a: Aggregation) -> AppResult<Ready<E::State>> 
             format!("{p} is not a priority from 1 to 5"),
         ));
     }
-    let mut states = Vec::new();
+    let mut states: Vec<E::State> = Vec::new();
     for s in &a.states {
         match E::State::parse_code(s) {
             Ok(state) => states.push(state),
@@ -200,13 +217,31 @@ fn ready<E: Extension>(ctx: &Ctx, a: Aggregation) -> AppResult<Ready<E::State>> 
     let (Some(tz), true) = (tz, errs.is_empty()) else {
         return Err(AppError::Validation(errs));
     };
-    let filter = TaskFilter::<E::State> {
+    let mut states = states;
+    if a.queue.is_some() && states.is_empty() {
+        states = E::State::all()
+            .iter()
+            .copied()
+            .filter(|s| !s.is_final())
+            .collect();
+    }
+    let mut filter = TaskFilter::<E::State> {
         visibility,
         states,
         priority: a.priority,
         category: a.category.filter(|c| !c.trim().is_empty()),
         ..Default::default()
     };
+    let mut my_groups = false;
+    match a.queue {
+        None => {}
+        Some(Queue::Mine) => filter.assigned_to = Some(ctx.principal.person()?),
+        Some(Queue::MyGroups) => {
+            ctx.principal.person()?;
+            my_groups = true;
+        }
+        Some(Queue::Unassigned) => filter.unassigned = true,
+    }
     let (measure, number) = match a.measure {
         Aggregate::Count => (Aggregate::Count, None),
         m => (m, a.of),
@@ -221,6 +256,7 @@ fn ready<E: Extension>(ctx: &Ctx, a: Aggregation) -> AppResult<Ready<E::State>> 
             measure,
             number,
             period: None,
+            my_groups: None,
         });
     }
     let from = a.from.max(EARLIEST);
@@ -238,33 +274,47 @@ fn ready<E: Extension>(ctx: &Ctx, a: Aggregation) -> AppResult<Ready<E::State>> 
         measure,
         number,
         period: Some((a.time, from, a.to)),
+        my_groups: if my_groups {
+            ctx.principal.person_id
+        } else {
+            None
+        },
     })
+}
+
+/// As the database answers over no tasks: no groups, or one line of nothing.
+fn nothing(grouped: bool, measure: Aggregate) -> Vec<Line> {
+    match grouped {
+        false => vec![Line {
+            keys: Vec::new(),
+            count: 0,
+            value: (measure == Aggregate::Count).then_some(0.0),
+        }],
+        true => Vec::new(),
+    }
 }
 
 async fn run<E: Extension>(core: &Core, ctx: &Ctx, a: Aggregation) -> AppResult<Aggregated> {
     let grouped = !a.group_by.is_empty();
     let r = ready::<E>(ctx, a)?;
     if r.period.is_none() {
-        // As the database answers an empty period: no groups, or one line of nothing.
-        let lines = match grouped {
-            false => vec![Line {
-                keys: Vec::new(),
-                count: 0,
-                value: (r.measure == Aggregate::Count).then_some(0.0),
-            }],
-            true => Vec::new(),
-        };
         return Ok(Aggregated {
             time_zone: r.zone(),
-            lines,
+            lines: nothing(grouped, r.measure),
         });
     }
     let time_zone = r.zone();
     let lines = core
         .store
-        .read(async move |tx| match r.report() {
-            Some(report) => repo::run::<E>(tx, &report).await,
-            None => Ok(Vec::new()),
+        .read(async move |tx| {
+            let mut r = r;
+            if !r.place(tx).await? {
+                return Ok(nothing(grouped, r.measure));
+            }
+            match r.report() {
+                Some(report) => Ok(repo::run::<E>(tx, &report).await?),
+                None => Ok::<_, AppError>(Vec::new()),
+            }
         })
         .await?;
     Ok(Aggregated { time_zone, lines })
@@ -286,9 +336,15 @@ async fn drill<E: Process>(
     let r = ready::<E>(ctx, a)?;
     let records = core
         .store
-        .read(async move |tx| match r.report() {
-            Some(report) => repo::records::<E>(tx, &report, &keys, MAX_BEHIND).await,
-            None => Ok(Vec::new()),
+        .read(async move |tx| {
+            let mut r = r;
+            if !r.place(tx).await? {
+                return Ok(Vec::new());
+            }
+            match r.report() {
+                Some(report) => Ok(repo::records::<E>(tx, &report, &keys, MAX_BEHIND).await?),
+                None => Ok::<_, AppError>(Vec::new()),
+            }
         })
         .await?;
     Ok(records

@@ -52,6 +52,8 @@ pub struct ReportData {
     pub lines: Vec<super::Line>,
     /// A score's period before, and its lines.
     pub previous: Option<(Timestamp, Timestamp, Vec<super::Line>)>,
+    /// A list's tasks, newest first.
+    pub tasks: Vec<Behind>,
 }
 
 /// Whether a stored report may be opened by the reader, whose groups are `mine`.
@@ -629,6 +631,7 @@ pub fn aggregation(d: &Definition, ctx: &Ctx, now: Timestamp, back: i64) -> AppR
         states: d.states.clone(),
         priority: d.priority,
         category: d.category.clone(),
+        queue: d.queue,
     })
 }
 
@@ -639,6 +642,10 @@ pub async fn data(core: &Core, ctx: &Ctx, id: &str) -> AppResult<ReportData> {
     let now = core.now();
     let a = aggregation(&report.definition, ctx, now, 0)?;
     let (from, to) = (a.from, a.to);
+    let tasks = match report.definition.display {
+        Display::List => behind(core, ctx, a.clone(), Vec::new()).await?,
+        _ => Vec::new(),
+    };
     let Aggregated { time_zone, lines } = aggregate(core, ctx, a).await?;
     let previous = match report.definition.display {
         Display::Score => {
@@ -655,6 +662,7 @@ pub async fn data(core: &Core, ctx: &Ctx, id: &str) -> AppResult<ReportData> {
         time_zone,
         lines,
         previous,
+        tasks,
     })
 }
 

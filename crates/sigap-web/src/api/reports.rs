@@ -81,6 +81,30 @@ pub struct AggregateQuery {
     pub priority: Option<i64>,
     /// Only tasks of this category (its code).
     pub category: Option<String>,
+    /// The caller's queue: `mine`, `my_groups` or `unassigned` (open tasks unless `state`
+    /// names others).
+    #[param(inline)]
+    pub queue: Option<QueueCode>,
+}
+
+codes_enum!(
+    /// A queue of the caller's.
+    QueueCode {
+        Mine = "mine",
+        MyGroups = "my_groups",
+        Unassigned = "unassigned",
+    }
+);
+
+impl QueueCode {
+    fn queue(self) -> sigap_domain::report::Queue {
+        use sigap_domain::report::Queue;
+        match self {
+            QueueCode::Mine => Queue::Mine,
+            QueueCode::MyGroups => Queue::MyGroups,
+            QueueCode::Unassigned => Queue::Unassigned,
+        }
+    }
 }
 
 /// One group's key and its name.
@@ -116,6 +140,8 @@ pub struct AggregateOut {
     pub to: String,
     /// The time zone the buckets are in.
     pub time_zone: String,
+    /// The caller's queue counted, if one was asked.
+    pub queue: Option<String>,
     /// In the order of their keys, buckets in time order; at most 10,000.
     pub lines: Vec<LineOut>,
 }
@@ -170,6 +196,7 @@ pub async fn aggregate(
         states,
         priority: q.priority,
         category: q.category.clone(),
+        queue: q.queue.map(QueueCode::queue),
     };
     let of = a.of;
     let out = reports::aggregate(&s.core, &ctx, a).await?;
@@ -184,6 +211,7 @@ pub async fn aggregate(
         from: from.to_string(),
         to: to.to_string(),
         time_zone: out.time_zone,
+        queue: q.queue.map(|c| c.code().to_owned()),
         lines: out
             .lines
             .into_iter()
@@ -242,8 +270,12 @@ pub struct DefinitionIo {
     #[schema(minimum = 1, maximum = 5)]
     pub priority: Option<i64>,
     pub category: Option<String>,
-    /// table (the default), pivot, bar, stacked_bar, line, area, pie, donut, score or
-    /// heat_map; a chart needs the groupings it draws.
+    /// The reader's queue: mine, my_groups or unassigned (open tasks unless `state` names
+    /// others).
+    #[schema(pattern = "^(mine|my_groups|unassigned)$")]
+    pub queue: Option<String>,
+    /// table (the default), pivot, bar, stacked_bar, line, area, pie, donut, score,
+    /// heat_map or list (its newest tasks); a chart needs the groupings it draws.
     pub display: Option<String>,
     /// A target line for the measure.
     pub target: Option<f64>,

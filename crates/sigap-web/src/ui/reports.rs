@@ -15,7 +15,7 @@ use sigap_core::reports::saved::{self, Report};
 use sigap_core::reports::table::{self, Table};
 use sigap_domain::Role;
 use sigap_domain::report::{
-    Aggregate, Audience, Display, GroupBy, SOURCES, TaskNumber, TaskTime, Window,
+    Aggregate, Audience, Display, GroupBy, Queue, SOURCES, TaskNumber, TaskTime, Window,
 };
 use std::collections::HashMap;
 
@@ -85,6 +85,7 @@ pub struct ReportForm {
     pub states: String,
     pub priority: String,
     pub category: String,
+    pub queue: String,
     pub display: String,
     pub target: String,
     pub audience: String,
@@ -117,6 +118,7 @@ fn form_of(r: &Report) -> ReportForm {
         states: d.states.join(", "),
         priority: d.priority.map(|p| p.to_string()).unwrap_or_default(),
         category: d.category.clone().unwrap_or_default(),
+        queue: d.queue.map(|q| q.code().to_owned()).unwrap_or_default(),
         display: d.display.code().to_owned(),
         target: d.target.map(chart::number).unwrap_or_default(),
         audience: r.audience.code().to_owned(),
@@ -143,6 +145,7 @@ fn form_from(f: &FormData) -> ReportForm {
         states: f.text("states"),
         priority: f.text("priority"),
         category: f.text("category"),
+        queue: f.text("queue"),
         display: f.text("display"),
         target: f.text("target"),
         audience: f.text("audience"),
@@ -188,6 +191,7 @@ fn body_of(f: &ReportForm) -> Value {
             },
         ),
         ("category", text(&f.category)),
+        ("queue", text(&f.queue)),
         ("display", text(&f.display)),
         (
             "target",
@@ -249,6 +253,7 @@ pub struct ReportFormPage<'a> {
     pub periods: Vec<(String, String)>,
     pub displays: Vec<(String, String)>,
     pub audiences: Vec<(String, String)>,
+    pub queues: Vec<(String, String)>,
     pub my_groups: Vec<(String, String)>,
     pub roles: Vec<(String, String)>,
 }
@@ -282,6 +287,7 @@ async fn show_form(v: &Visit, id: &str, f: ReportForm, refused: Option<AppError>
         "states",
         "priority",
         "category",
+        "queue",
         "display",
         "target",
         "audience",
@@ -311,6 +317,7 @@ async fn show_form(v: &Visit, id: &str, f: ReportForm, refused: Option<AppError>
         periods: choices(t, "report-period", Window::ALL.iter().map(|w| w.code())),
         displays: choices(t, "report-display", Display::ALL.iter().map(|d| d.code())),
         audiences: choices(t, "report-audience", Audience::ALL.iter().map(|a| a.code())),
+        queues: choices(t, "report-queue", Queue::ALL.iter().map(|q| q.code())),
         my_groups: mine,
         roles: choices(t, "role", Role::ALL.iter().map(|r| r.code())),
         chrome,
@@ -433,6 +440,9 @@ pub struct ReportPage<'a> {
     pub measured: bool,
     pub rows: Vec<RowView>,
     pub pivot: Option<Pivot>,
+    /// A list's tasks.
+    pub tasks: Vec<BehindView>,
+    pub is_list: bool,
     pub editable: bool,
     pub formats: Vec<(&'static str, String)>,
 }
@@ -512,6 +522,8 @@ pub async fn report_page(
         measured: table.measured,
         rows,
         pivot,
+        tasks: behind_views(t, d.report.definition.source, d.tasks.clone(), &v.viewer),
+        is_list: d.report.definition.display == Display::List,
         editable: d.report.editable,
         formats: [
             FileFormat::Csv,
@@ -536,6 +548,33 @@ pub struct BehindView {
     pub priority: i64,
     pub group: String,
     pub opened: String,
+}
+
+/// Tasks as a list shows them, their states in the reader's words.
+pub(crate) fn behind_views(
+    t: crate::i18n::Tr<'_>,
+    source: sigap_domain::task::TaskKind,
+    tasks: Vec<sigap_core::reports::Behind>,
+    viewer: &Viewer,
+) -> Vec<BehindView> {
+    use sigap_domain::task::TaskKind;
+    let prefix = match source {
+        TaskKind::ChangeTask | TaskKind::FulfilmentTask => "task",
+        TaskKind::RequestItem => "requested_item",
+        other => other.code(),
+    };
+    tasks
+        .into_iter()
+        .map(|b| BehindView {
+            state: t.get(&format!("{prefix}-state-{}", b.state)),
+            number: b.number,
+            path: b.path,
+            short_description: b.short_description,
+            priority: b.priority,
+            group: b.assignment_group.unwrap_or_default(),
+            opened: when(b.opened_at, viewer),
+        })
+        .collect()
 }
 
 #[derive(Template)]
@@ -575,25 +614,7 @@ pub async fn report_records(
         })
         .collect::<Vec<_>>()
         .join(" · ");
-    let prefix = match d.source {
-        sigap_domain::task::TaskKind::ChangeTask | sigap_domain::task::TaskKind::FulfilmentTask => {
-            "task"
-        }
-        sigap_domain::task::TaskKind::RequestItem => "requested_item",
-        other => other.code(),
-    };
-    let tasks = tasks
-        .into_iter()
-        .map(|b| BehindView {
-            state: t.get(&format!("{prefix}-state-{}", b.state)),
-            number: b.number,
-            path: b.path,
-            short_description: b.short_description,
-            priority: b.priority,
-            group: b.assignment_group.unwrap_or_default(),
-            opened: when(b.opened_at, &v.viewer),
-        })
-        .collect();
+    let tasks = behind_views(t, d.source, tasks, &v.viewer);
     chrome.title = format!("{} — {}", report.name, t.get("report-records-title"));
     let page = RecordsPage {
         id: report.id.to_string(),
