@@ -32,3 +32,4 @@ notification-catalog_task_assigned = { $subject } is assigned to you.
 notification-catalog_task_queued = { $subject } is waiting in your group's queue.
 notification-kb_review_due = { $subject }: its review date is near.
 notification-kb_feedback_attention = { $subject }: a reader flagged it or rated it low.
+notification-report_delivery = { $subject }: your scheduled report is attached ({ $body }).

@@ -32,3 +32,4 @@ notification-catalog_task_assigned = { $subject } ditugaskan kepada Anda.
 notification-catalog_task_queued = { $subject } menunggu di antrean grup Anda.
 notification-kb_review_due = { $subject }: tanggal tinjauannya sudah dekat.
 notification-kb_feedback_attention = { $subject }: seorang pembaca melaporkannya atau memberinya nilai rendah.
+notification-report_delivery = { $subject }: laporan terjadwal Anda terlampir ({ $body }).

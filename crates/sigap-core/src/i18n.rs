@@ -13,6 +13,13 @@ pub const NOTIFICATIONS: [(Locale, &str); 2] = [
     (Locale::Id, include_str!("../locales/notifications.id.ftl")),
 ];
 
+/// The words of reports: states, priorities, contact types, groupings and measures
+/// (`reports::table::I18nWords`).
+pub const REPORTS: [(Locale, &str); 2] = [
+    (Locale::En, include_str!("../locales/reports.en.ftl")),
+    (Locale::Id, include_str!("../locales/reports.id.ftl")),
+];
+
 /// Loaded texts, by language.
 pub struct I18n {
     bundles: HashMap<Locale, FluentBundle<FluentResource>>,

@@ -80,6 +80,28 @@ impl Registry {
                     .map_err(|e| e.to_string())
             })
         });
+        r.register(crate::reports::schedules::DELIVER_JOB, |core, _job| {
+            Box::pin(async move {
+                crate::reports::schedules::deliver_due(&core)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            })
+        });
+        r.register(crate::reports::schedules::MAIL_JOB, |core, job| {
+            Box::pin(async move {
+                let id = job
+                    .payload
+                    .get("schedule")
+                    .and_then(|v| v.as_str())
+                    .and_then(sigap_domain::ScheduleId::parse)
+                    .ok_or("the job names no schedule")?;
+                crate::reports::schedules::fan_out(&core, id)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            })
+        });
         r.register(crate::portfolio::REVIEW_JOB, |core, _job| {
             Box::pin(async move {
                 crate::portfolio::remind_reviews(&core)
@@ -274,6 +296,15 @@ impl Worker {
                     enqueue(tx, crate::mail::POLL_JOB, &json!({}), now, now).await?;
                     // Flapping alerts that settled; old events pruned.
                     enqueue(tx, crate::events::SWEEP_JOB, &json!({}), now, now).await?;
+                    // Scheduled reports that are due.
+                    enqueue(
+                        tx,
+                        crate::reports::schedules::DELIVER_JOB,
+                        &json!({}),
+                        now,
+                        now,
+                    )
+                    .await?;
                 }
                 if leader && due {
                     enqueue(tx, MAINTENANCE, &json!({}), now, now).await?;

@@ -222,3 +222,11 @@ id_type!(
     /// A saved report.
     ReportId
 );
+id_type!(
+    /// A dashboard.
+    DashboardId
+);
+id_type!(
+    /// A report's scheduled delivery.
+    ScheduleId
+);

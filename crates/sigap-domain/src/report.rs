@@ -307,6 +307,7 @@ code_enum!(
         LastQuarter = "last_quarter",
         ThisYear = "this_year",
         LastYear = "last_year",
+        AllTime = "all_time",
         Custom = "custom",
     }
 );
@@ -350,7 +351,7 @@ impl Window {
             ),
             ThisYear => (Date::new(today.year(), 1, 1).ok()?, 1.year()),
             LastYear => (Date::new(today.year() - 1, 1, 1).ok()?, 1.year()),
-            Custom => return None,
+            AllTime | Custom => return None,
         };
         let start = (0..back).try_fold(first, |d, _| d.checked_sub(unit));
         Some(start.and_then(|s| Ok((s, s.checked_add(unit)?))))
@@ -366,6 +367,14 @@ impl Window {
     ) -> Option<Result<(Timestamp, Timestamp), InvalidValue>> {
         let today = tz.to_datetime(now).date();
         let out_of_range = |_| InvalidValue::new("out_of_range", "the period is out of range");
+        if self == Window::AllTime {
+            // Everything up to the end of today (the same whatever `back` is).
+            let end = today
+                .checked_add(1.day())
+                .and_then(|d| local_start(d, tz))
+                .map_err(out_of_range);
+            return Some(end.map(|end| (EARLIEST, end)));
+        }
         self.dates(today, back).map(|d| {
             let (a, b) = d.map_err(out_of_range)?;
             Ok((
@@ -765,6 +774,263 @@ code_enum!(
     }
 );
 
+code_enum!(
+    /// A panel of Sigap's own on a dashboard: the clocks that run out soon, the major
+    /// incidents going on, the SLA compliance of the last 30 days.
+    Panel {
+        BreachingSoon = "breaching_soon",
+        MajorIncidents = "major_incidents",
+        SlaCompliance = "sla_compliance",
+    }
+);
+
+/// What a dashboard's tile shows: a saved report, or a panel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TileKind {
+    Report(crate::ReportId),
+    Panel(Panel),
+}
+
+/// A tile of a dashboard: what it shows, and whether it spans the dashboard's width.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tile {
+    pub kind: TileKind,
+    pub wide: bool,
+}
+
+/// The most tiles of a dashboard.
+pub const MAX_TILES: usize = 24;
+
+impl Tile {
+    /// Tiles from their JSON list: each `{"report": id}` or `{"panel": code}`, with
+    /// `"wide": true` to span the width. Every fault, with its place.
+    pub fn parse_all(v: &Value) -> Result<Vec<Tile>, Vec<Fault>> {
+        let fault = |f: String, code: &'static str, m: &str| (f, InvalidValue::new(code, m));
+        let list = match v {
+            Value::Null => return Ok(Vec::new()),
+            Value::Array(a) if a.len() > MAX_TILES => {
+                return Err(vec![fault(
+                    "tiles".into(),
+                    "too_many",
+                    &format!("at most {MAX_TILES} tiles"),
+                )]);
+            }
+            Value::Array(a) => a,
+            _ => {
+                return Err(vec![fault(
+                    "tiles".into(),
+                    "invalid_type",
+                    "must be a list",
+                )]);
+            }
+        };
+        let mut out = Vec::new();
+        let mut errs = Vec::new();
+        for (i, t) in list.iter().enumerate() {
+            let at = format!("tiles[{i}]");
+            let Some(o) = t.as_object() else {
+                errs.push(fault(at, "invalid_type", "a tile is a JSON object"));
+                continue;
+            };
+            if let Some(k) = o
+                .keys()
+                .find(|k| !matches!(k.as_str(), "report" | "panel" | "wide"))
+            {
+                errs.push(fault(
+                    format!("{at}.{k}"),
+                    "unknown_field",
+                    "is not a field of a tile; the fields are report, panel, wide",
+                ));
+                continue;
+            }
+            let wide = match o.get("wide") {
+                None | Some(Value::Null) => false,
+                Some(Value::Bool(b)) => *b,
+                Some(_) => {
+                    errs.push(fault(
+                        format!("{at}.wide"),
+                        "invalid_type",
+                        "must be true or false",
+                    ));
+                    continue;
+                }
+            };
+            let kind = match (
+                o.get("report").and_then(Value::as_str),
+                o.get("panel").and_then(Value::as_str),
+            ) {
+                (Some(r), None) => match crate::ReportId::parse(r.trim()) {
+                    Some(id) => TileKind::Report(id),
+                    None => {
+                        errs.push(fault(
+                            format!("{at}.report"),
+                            "invalid_value",
+                            "must be a report's id",
+                        ));
+                        continue;
+                    }
+                },
+                (None, Some(p)) => match Panel::parse(p) {
+                    Ok(p) => TileKind::Panel(p),
+                    Err(e) => {
+                        errs.push((format!("{at}.panel"), e));
+                        continue;
+                    }
+                },
+                _ => {
+                    errs.push(fault(
+                        at,
+                        "invalid_value",
+                        "a tile names a report or a panel",
+                    ));
+                    continue;
+                }
+            };
+            out.push(Tile { kind, wide });
+        }
+        match errs.is_empty() {
+            true => Ok(out),
+            false => Err(errs),
+        }
+    }
+
+    /// Tiles as JSON, as `parse_all` reads them.
+    pub fn to_json(tiles: &[Tile]) -> Value {
+        Value::Array(
+            tiles
+                .iter()
+                .map(|t| match t.kind {
+                    TileKind::Report(id) => json!({"report": id.to_string(), "wide": t.wide}),
+                    TileKind::Panel(p) => json!({"panel": p.code(), "wide": t.wide}),
+                })
+                .collect(),
+        )
+    }
+}
+
+code_enum!(
+    /// How often a scheduled report is sent: every day, every working day (Monday to
+    /// Friday), once a week on a weekday, or once a month on a day.
+    Every {
+        Daily = "daily",
+        Weekdays = "weekdays",
+        Weekly = "weekly",
+        Monthly = "monthly",
+    }
+);
+
+/// When a scheduled report is sent: how often, on which weekday (1 = Monday … 7 = Sunday)
+/// or day of the month (1 to 28, which every month has), at which hour, in which time zone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cadence {
+    pub every: Every,
+    pub weekday: Option<i8>,
+    pub day: Option<i8>,
+    pub hour: i8,
+    pub time_zone: String,
+}
+
+impl Cadence {
+    /// A cadence from its fields; every fault, with its field.
+    pub fn new(
+        every: Every,
+        weekday: Option<i64>,
+        day: Option<i64>,
+        hour: i64,
+        time_zone: &str,
+    ) -> Result<Cadence, Vec<Fault>> {
+        let mut errs: Vec<Fault> = Vec::new();
+        let mut fault = |f: &str, code: &'static str, m: &str| {
+            errs.push((f.to_owned(), InvalidValue::new(code, m)))
+        };
+        let weekday = match (every, weekday) {
+            (Every::Weekly, Some(w)) if (1..=7).contains(&w) => Some(w as i8),
+            (Every::Weekly, Some(_)) => {
+                fault(
+                    "weekday",
+                    "out_of_range",
+                    "must be 1 (Monday) to 7 (Sunday)",
+                );
+                None
+            }
+            (Every::Weekly, None) => {
+                fault("weekday", "required", "a weekly report names its weekday");
+                None
+            }
+            _ => None,
+        };
+        let day = match (every, day) {
+            (Every::Monthly, Some(d)) if (1..=28).contains(&d) => Some(d as i8),
+            (Every::Monthly, Some(_)) => {
+                fault("day", "out_of_range", "must be a day from 1 to 28");
+                None
+            }
+            (Every::Monthly, None) => {
+                fault("day", "required", "a monthly report names its day");
+                None
+            }
+            _ => None,
+        };
+        if !(0..=23).contains(&hour) {
+            fault("hour", "out_of_range", "must be an hour from 0 to 23");
+        }
+        let zone = time_zone.trim();
+        if TimeZone::get(zone).is_err() {
+            fault(
+                "time_zone",
+                "invalid_value",
+                "must be a time zone of the IANA database, such as Asia/Jakarta",
+            );
+        }
+        match errs.is_empty() {
+            true => Ok(Cadence {
+                every,
+                weekday,
+                day,
+                hour: hour as i8,
+                time_zone: zone.to_owned(),
+            }),
+            false => Err(errs),
+        }
+    }
+
+    fn due_on(&self, date: Date) -> bool {
+        let weekday = date.weekday().to_monday_one_offset();
+        match self.every {
+            Every::Daily => true,
+            Every::Weekdays => weekday <= 5,
+            Every::Weekly => Some(weekday) == self.weekday,
+            Every::Monthly => Some(date.day()) == self.day,
+        }
+    }
+
+    /// The first time it is due strictly after `after` (the hour in its time zone; where
+    /// the clocks skip that hour, the moment after the gap).
+    pub fn next_after(&self, after: Timestamp) -> Result<Timestamp, InvalidValue> {
+        let out_of_range = |_| InvalidValue::new("out_of_range", "the time is out of range");
+        let tz = TimeZone::get(&self.time_zone).map_err(out_of_range)?;
+        let mut date = tz.to_datetime(after).date();
+        // A month holds every cadence's day; two leave room for the clocks.
+        for _ in 0..70 {
+            if self.due_on(date) {
+                let at = date
+                    .at(self.hour, 0, 0, 0)
+                    .to_zoned_datetime(tz.clone())
+                    .map_err(out_of_range)?
+                    .timestamp();
+                if at > after {
+                    return Ok(at);
+                }
+            }
+            date = date.checked_add(1.day()).map_err(out_of_range)?;
+        }
+        Err(InvalidValue::new(
+            "out_of_range",
+            "the time is out of range",
+        ))
+    }
+}
+
 /// The `p`-th percentile of `values` (0 to 1), between the two nearest values as their
 /// distance says (PostgreSQL's `percentile_cont`); none of no values. Sorts `values`.
 pub fn percentile(values: &mut [f64], p: f64) -> Option<f64> {
@@ -888,6 +1154,55 @@ mod tests {
         .err()
         .ok_or("too many days")?;
         assert_eq!(e.code, "too_many_buckets");
+        Ok(())
+    }
+
+    #[test]
+    fn cadences_fall_on_their_local_hour_across_a_clock_change() -> R {
+        let weekly = Cadence::new(Every::Weekly, Some(1), None, 8, "Europe/Amsterdam")
+            .map_err(|e| format!("{e:?}"))?;
+        // Thursday 26 March 2026 → Monday 30 March, 08:00 summer time (06:00 UTC).
+        assert_eq!(
+            weekly.next_after(ts("2026-03-26T12:00:00Z"))?,
+            ts("2026-03-30T06:00:00Z")
+        );
+        // Monday 23 March 08:00 winter time is 07:00 UTC; just after it, the next week's.
+        assert_eq!(
+            weekly.next_after(ts("2026-03-23T07:00:00Z"))?,
+            ts("2026-03-30T06:00:00Z")
+        );
+        let workdays = Cadence::new(Every::Weekdays, None, None, 7, "Asia/Jakarta")
+            .map_err(|e| format!("{e:?}"))?;
+        // Friday 27 March 2026 after 07:00 in Jakarta → Monday 30 March 07:00 (00:00 UTC).
+        assert_eq!(
+            workdays.next_after(ts("2026-03-27T01:00:00Z"))?,
+            ts("2026-03-30T00:00:00Z")
+        );
+        let monthly = Cadence::new(Every::Monthly, None, Some(28), 23, "UTC")
+            .map_err(|e| format!("{e:?}"))?;
+        assert_eq!(
+            monthly.next_after(ts("2026-02-28T23:00:00Z"))?,
+            ts("2026-03-28T23:00:00Z")
+        );
+        // 02:30 does not happen on 29 March in Amsterdam: the run is just after the gap.
+        let daily = Cadence::new(Every::Daily, None, None, 2, "Europe/Amsterdam")
+            .map_err(|e| format!("{e:?}"))?;
+        assert_eq!(
+            daily.next_after(ts("2026-03-28T12:00:00Z"))?,
+            ts("2026-03-29T01:00:00Z")
+        );
+        for (every, weekday, day, hour, zone, field) in [
+            (Every::Weekly, None, None, 8, "UTC", "weekday"),
+            (Every::Weekly, Some(8), None, 8, "UTC", "weekday"),
+            (Every::Monthly, None, Some(31), 8, "UTC", "day"),
+            (Every::Daily, None, None, 24, "UTC", "hour"),
+            (Every::Daily, None, None, 8, "Mars/Base", "time_zone"),
+        ] {
+            let e = Cadence::new(every, weekday, day, hour, zone)
+                .err()
+                .unwrap_or_default();
+            assert_eq!(e.first().map(|e| e.0.as_str()), Some(field));
+        }
         Ok(())
     }
 

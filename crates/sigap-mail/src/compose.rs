@@ -25,6 +25,40 @@ pub struct Outgoing {
     pub loop_value: String,
     pub text: String,
     pub html: String,
+    /// Files sent with the message (a scheduled report's).
+    pub attachments: Vec<Attachment>,
+}
+
+/// A file attached to a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    pub filename: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+/// A file name as a MIME parameter: plain ASCII quoted, anything else in RFC 2231's
+/// `filename*=UTF-8''…` form.
+fn filename_param(name: &str) -> String {
+    let clean: String = name.chars().filter(|c| !c.is_control()).collect();
+    if clean
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-._ ".contains(&b))
+    {
+        format!("filename=\"{clean}\"")
+    } else {
+        let encoded: String = clean
+            .bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect();
+        format!("filename*=UTF-8''{encoded}")
+    }
 }
 
 /// A new Message-ID on `host`.
@@ -134,6 +168,14 @@ pub fn compose(m: &Outgoing) -> Vec<u8> {
     h.push_str("X-Auto-Response-Suppress: All\r\n");
     let _ = write!(h, "{}: {}\r\n", crate::LOOP_HEADER, one_line(&m.loop_value));
     h.push_str("MIME-Version: 1.0\r\n");
+    // With files: a multipart/mixed around the text and HTML, then each file.
+    let mixed = format!("=_sigap_mixed_{}", uuid::Uuid::now_v7().simple());
+    if !m.attachments.is_empty() {
+        let _ = write!(
+            h,
+            "Content-Type: multipart/mixed; boundary=\"{mixed}\"\r\n\r\n--{mixed}\r\n"
+        );
+    }
     let _ = write!(
         h,
         "Content-Type: multipart/alternative; boundary=\"{boundary}\"\r\n\r\n"
@@ -149,6 +191,19 @@ pub fn compose(m: &Outgoing) -> Vec<u8> {
     );
     h.push_str(&base64_lines(m.html.as_bytes()));
     let _ = write!(h, "\r\n--{boundary}--\r\n");
+    if !m.attachments.is_empty() {
+        for a in &m.attachments {
+            let _ = write!(
+                h,
+                "\r\n--{mixed}\r\nContent-Type: {}\r\nContent-Transfer-Encoding: base64\r\n\
+                 Content-Disposition: attachment; {}\r\n\r\n",
+                one_line(&a.content_type),
+                filename_param(&a.filename)
+            );
+            h.push_str(&base64_lines(&a.bytes));
+        }
+        let _ = write!(h, "\r\n--{mixed}--\r\n");
+    }
     h.into_bytes()
 }
 
@@ -170,6 +225,7 @@ mod tests {
             loop_value: "sigap.example.com".into(),
             text: "Halo Budi,\nbaris dua".into(),
             html: "<p>Halo Budi</p>".into(),
+            attachments: Vec::new(),
         }
     }
 

@@ -43,6 +43,14 @@ pub fn register(registry: &mut Registry, mailer: Mailer) {
         Box::pin(async move { m.notification(&core, &job).await })
     });
     let m = mailer.clone();
+    registry.register(
+        sigap_core::reports::schedules::SEND_JOB,
+        move |core, job| {
+            let m = m.clone();
+            Box::pin(async move { m.report(&core, &job).await })
+        },
+    );
+    let m = mailer.clone();
     registry.register(sigap_core::mail::REPLY_JOB, move |core, job| {
         let m = m.clone();
         Box::pin(async move { m.reply(&core, &job).await })

@@ -8,6 +8,7 @@ use crate::smtp::{SendError, Smtp};
 use sigap_core::jobs::Job;
 use sigap_core::mail::Outbound;
 use sigap_core::mail::{Reply, Sent};
+use sigap_core::reports::{dashboards, schedules, table};
 use sigap_core::{AppError, Core};
 use sigap_domain::{Locale, NotificationId};
 use std::sync::Arc;
@@ -64,6 +65,7 @@ struct Letter {
     person: Option<sigap_domain::PersonId>,
     notification: Option<NotificationId>,
     mailbox: Option<sigap_domain::MailboxId>,
+    attachments: Vec<compose::Attachment>,
 }
 
 /// A message ready to go, with what is kept of it.
@@ -150,6 +152,89 @@ impl Mailer {
             person: Some(out.recipient.person_id),
             notification: Some(n.id),
             mailbox: None,
+            attachments: Vec::new(),
+        };
+        self.send(core, &o, letter, job).await
+    }
+
+    /// The job of a scheduled report's mail to one recipient: the report as its owner sees
+    /// it now, attached as a file in the recipient's language (not sent when it is empty and
+    /// the schedule says so, or when the report or its owner is gone).
+    pub async fn report(&self, core: &Core, job: &Job) -> JobResult {
+        let p = &job.payload;
+        let text = |k: &str| p.get(k).and_then(|v| v.as_str()).map(str::to_owned);
+        let id = text("schedule")
+            .as_deref()
+            .and_then(sigap_domain::ScheduleId::parse)
+            .ok_or("the job names no schedule")?;
+        let to = text("to").ok_or("the job names no recipient")?;
+        let o = sigap_core::mail::admin::outbound_settings(core)
+            .await
+            .map_err(|e| e.to_string())?;
+        if !o.enabled {
+            return Ok(());
+        }
+        let Some(d) = schedules::delivery(core, id)
+            .await
+            .map_err(|e| e.to_string())?
+        else {
+            return Ok(());
+        };
+        if d.skip_empty && d.is_empty() {
+            return Ok(());
+        }
+        let locale = text("locale")
+            .and_then(|l| Locale::parse(&l).ok())
+            .unwrap_or(d.owner.locale);
+        let words = table::I18nWords {
+            i18n: self.renderer.i18n(),
+            locale,
+        };
+        let report_id = d.data.report.id.to_string();
+        let title = match dashboards::builtin_key(&report_id) {
+            Some(key) => self
+                .renderer
+                .i18n()
+                .text(locale, &format!("builtin-{key}"), None),
+            None => d.data.report.name.clone(),
+        };
+        let Some(file) =
+            table::file(&title, &d.data, &words, &d.format).map_err(|e| e.to_string())?
+        else {
+            return Err(format!("unknown report format {:?}", d.format));
+        };
+        let zone = jiff::tz::TimeZone::get(&d.data.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
+        let day = |t: jiff::Timestamp| zone.to_datetime(t).date().to_string();
+        let period = format!("{} – {}", day(d.data.from), day(d.data.to));
+        let facts = Facts {
+            kind: "notification".into(),
+            notification_kind: Some("report_delivery".into()),
+            locale,
+            recipient_name: text("name").unwrap_or_else(|| to.clone()),
+            number: None,
+            title,
+            body: period,
+            link: Some(absolute(core, &format!("/reports/{report_id}"))),
+            preferences_link: None,
+        };
+        let letter = Letter {
+            template: "notification",
+            facts,
+            to: to.clone(),
+            to_name: text("name").filter(|n| *n != to),
+            in_reply_to: None,
+            references: Vec::new(),
+            task: None,
+            person: text("person")
+                .as_deref()
+                .and_then(sigap_domain::PersonId::parse),
+            notification: None,
+            mailbox: None,
+            attachments: vec![compose::Attachment {
+                filename: file.filename,
+                content_type: file.content_type.to_owned(),
+                bytes: file.bytes,
+            }],
         };
         self.send(core, &o, letter, job).await
     }
@@ -197,6 +282,7 @@ impl Mailer {
             person: reply.person,
             notification: None,
             mailbox: reply.mailbox,
+            attachments: Vec::new(),
         };
         self.send(core, &o, letter, job).await
     }
@@ -222,6 +308,7 @@ impl Mailer {
             loop_value: core.settings.mail_host.clone(),
             text: words.text,
             html: words.html,
+            attachments: l.attachments,
         };
         let ready = Ready {
             raw: compose::compose(&m),

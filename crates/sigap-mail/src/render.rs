@@ -74,6 +74,7 @@ impl Renderer {
     pub fn new() -> Result<Self, String> {
         let mut all: Vec<(Locale, &'static str)> = SOURCES.to_vec();
         all.extend(NOTIFICATIONS);
+        all.extend(sigap_core::i18n::REPORTS);
         Ok(Self {
             i18n: I18n::load(&all)?,
         })
@@ -85,6 +86,11 @@ impl Renderer {
             a.set(*k, (*v).to_owned());
         }
         self.i18n.text(locale, id, Some(&a))
+    }
+
+    /// The loaded texts (the mail's, the notifications' and the reports').
+    pub fn i18n(&self) -> &I18n {
+        &self.i18n
     }
 
     /// The variables a template sees.

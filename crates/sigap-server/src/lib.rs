@@ -79,7 +79,7 @@ impl App {
     }
 
     /// Creates the administrator on the very first start (returns a generated password to
-    /// show) and the built-in CI classes that are missing.
+    /// show), and the built-in CI classes, reports and dashboards that are missing.
     pub async fn bootstrap(
         &self,
         admin_password: Option<String>,
@@ -91,6 +91,9 @@ impl App {
         sigap_core::cmdb::ensure_builtin_classes(&self.core)
             .await
             .map_err(|e| anyhow::anyhow!("creating the built-in CI classes: {e:?}"))?;
+        sigap_core::reports::dashboards::ensure_builtin(&self.core)
+            .await
+            .map_err(|e| anyhow::anyhow!("creating the built-in reports and dashboards: {e:?}"))?;
         Ok(password)
     }
 

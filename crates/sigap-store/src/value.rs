@@ -155,7 +155,9 @@ id_params!(
     sigap_domain::IntegrationId,
     sigap_domain::MaintenanceWindowId,
     sigap_domain::EventRuleId,
-    sigap_domain::ReportId
+    sigap_domain::ReportId,
+    sigap_domain::DashboardId,
+    sigap_domain::ScheduleId
 );
 
 pub(crate) fn ts_to_micros(ts: Timestamp) -> i64 {
@@ -536,7 +538,9 @@ id_cols!(
     sigap_domain::IntegrationId,
     sigap_domain::MaintenanceWindowId,
     sigap_domain::EventRuleId,
-    sigap_domain::ReportId
+    sigap_domain::ReportId,
+    sigap_domain::DashboardId,
+    sigap_domain::ScheduleId
 );
 
 /// A calendar date, kept as ISO text (`YYYY-MM-DD`) in both engines.

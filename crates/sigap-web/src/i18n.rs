@@ -14,6 +14,7 @@ const SOURCES: [(Locale, &str); 2] = [
 pub fn load() -> Result<I18n, String> {
     let mut all: Vec<(Locale, &'static str)> = SOURCES.to_vec();
     all.extend(sigap_core::i18n::NOTIFICATIONS);
+    all.extend(sigap_core::i18n::REPORTS);
     I18n::load(&all)
 }
 

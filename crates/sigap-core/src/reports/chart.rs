@@ -101,6 +101,8 @@ pub struct ChartInput<'a> {
     pub target: Option<f64>,
     /// A score's value in the period before, and the words "previous period".
     pub previous: Option<(Option<f64>, String)>,
+    /// How wide the chart is drawn (`PAGE_WIDTH`, `TILE_WIDTH`).
+    pub width: f64,
 }
 
 fn esc(text: &str) -> String {
@@ -175,7 +177,10 @@ fn keys_of(t: &Table, at: usize) -> Vec<(String, Option<String>)> {
     out
 }
 
-const W: f64 = 720.0;
+/// The width of a chart on a report's page.
+pub const PAGE_WIDTH: f64 = 720.0;
+/// The width of a chart on a dashboard's tile.
+pub const TILE_WIDTH: f64 = 420.0;
 const LEFT: f64 = 64.0;
 const RIGHT: f64 = 16.0;
 const TOP: f64 = 16.0;
@@ -266,13 +271,13 @@ fn category_labels(
 }
 
 /// Legend entries from `y`, one line each: a swatch and the series' word.
-fn legend(shapes: &mut Vec<Shape>, series: &[(String, Option<String>)], y: f64) -> f64 {
+fn legend(shapes: &mut Vec<Shape>, series: &[(String, Option<String>)], y: f64, w: f64) -> f64 {
     let mut x = LEFT;
     let mut y = y;
     for (i, (word, _)) in series.iter().enumerate() {
         let label = clip(word, 22);
         let width = 24.0 + label.chars().count() as f64 * 7.0;
-        if x + width > W - RIGHT {
+        if x + width > w - RIGHT {
             x = LEFT;
             y += 18.0;
         }
@@ -321,7 +326,7 @@ fn bars(c: &ChartInput<'_>) -> Figure {
     let (top, step) = axis(max);
     let plot_h = 240.0;
     let (y0, y1) = (TOP, TOP + plot_h);
-    let x1 = W - RIGHT;
+    let x1 = c.width - RIGHT;
     let slot = (x1 - LEFT) / cats.len().max(1) as f64;
     let bar = (slot * 0.7).max(1.0);
     let mut shapes = Vec::new();
@@ -357,10 +362,10 @@ fn bars(c: &ChartInput<'_>) -> Figure {
     category_labels(&mut shapes, &cats, &x, y1);
     let mut height = y1 + if cats.len() > 8 { 90.0 } else { 30.0 };
     if stacked {
-        height = legend(&mut shapes, &series, height + 6.0) + 6.0;
+        height = legend(&mut shapes, &series, height + 6.0, c.width) + 6.0;
     }
     Figure {
-        width: W,
+        width: c.width,
         height,
         title: c.table.title.clone(),
         shapes,
@@ -410,7 +415,7 @@ fn lines(c: &ChartInput<'_>) -> Figure {
     let (top, step) = axis(max);
     let plot_h = 240.0;
     let (y0, y1) = (TOP, TOP + plot_h);
-    let x1 = W - RIGHT;
+    let x1 = c.width - RIGHT;
     let span = (x1 - LEFT - 20.0) / (cats.len().max(2) - 1) as f64;
     let x = |i: usize| LEFT + 10.0 + span * i as f64;
     let y = |v: f64| y1 - v / top * plot_h;
@@ -464,10 +469,10 @@ fn lines(c: &ChartInput<'_>) -> Figure {
     category_labels(&mut shapes, &cats, &x, y1);
     let mut height = y1 + if cats.len() > 8 { 90.0 } else { 30.0 };
     if two {
-        height = legend(&mut shapes, &series, height + 6.0) + 6.0;
+        height = legend(&mut shapes, &series, height + 6.0, c.width) + 6.0;
     }
     Figure {
-        width: W,
+        width: c.width,
         height,
         title: t.title.clone(),
         shapes,
@@ -542,7 +547,7 @@ fn pie(c: &ChartInput<'_>) -> Figure {
         y += 18.0;
     }
     Figure {
-        width: W,
+        width: c.width,
         height: 300.0_f64.max(y + 10.0),
         title: t.title.clone(),
         shapes,
@@ -609,7 +614,7 @@ fn heat(c: &ChartInput<'_>) -> Figure {
     let cols = keys_of(t, 1);
     let max = t.rows.iter().map(|r| plotted(t, r)).fold(0.0, f64::max);
     let label_w = 150.0;
-    let cell_w = ((W - RIGHT - label_w) / cols.len().max(1) as f64).clamp(8.0, 80.0);
+    let cell_w = ((c.width - RIGHT - label_w) / cols.len().max(1) as f64).clamp(8.0, 80.0);
     let cell_h = 22.0;
     let mut shapes = Vec::new();
     let head = 70.0;
@@ -662,7 +667,7 @@ fn heat(c: &ChartInput<'_>) -> Figure {
         });
     }
     Figure {
-        width: W,
+        width: c.width,
         height: head + cell_h * rows.len() as f64 + 10.0,
         title: t.title.clone(),
         shapes,
@@ -901,6 +906,7 @@ mod tests {
             href: &href,
             target: None,
             previous: None,
+            width: PAGE_WIDTH,
         });
         let svg = f.map(|f| f.svg()).unwrap_or_default();
         assert!(svg.contains("<title>Incidents &lt;by&gt; week</title>"));
@@ -930,6 +936,7 @@ mod tests {
             href: &href,
             target: None,
             previous: None,
+            width: PAGE_WIDTH,
         })
         .map(|f| f.shapes)
         .unwrap_or_default()
@@ -948,6 +955,7 @@ mod tests {
             href: &href,
             target: None,
             previous: None,
+            width: PAGE_WIDTH,
         })
         .map(|f| f.svg())
         .unwrap_or_default();

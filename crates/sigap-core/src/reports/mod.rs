@@ -13,8 +13,10 @@ use sigap_domain::report::{
 };
 
 pub mod chart;
+pub mod dashboards;
 pub mod pdf;
 pub mod saved;
+pub mod schedules;
 pub mod table;
 use crate::task::Process;
 use sigap_domain::task::{StateModel, TaskKind};
@@ -326,6 +328,11 @@ async fn drill<E: Process>(
     a: Aggregation,
     keys: Vec<Option<String>>,
 ) -> AppResult<Vec<Behind>> {
+    // `?keys=` of a report without groupings: no keys.
+    let keys = match (a.group_by.is_empty(), keys.as_slice()) {
+        (true, [None]) => Vec::new(),
+        _ => keys,
+    };
     if keys.len() != a.group_by.len() {
         return Err(AppError::field(
             "key",

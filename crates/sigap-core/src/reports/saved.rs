@@ -161,43 +161,57 @@ const FIELDS: &[&str] = &[
     "version",
 ];
 
-/// A report as read from a request body, over the stored one for a change.
-struct Written {
-    name: String,
-    description: String,
-    definition: Definition,
-    audience: Audience,
-    groups: Vec<GroupId>,
-    roles: Vec<Role>,
+/// What every shared thing (a report, a dashboard) has: a name, a description, and who it is
+/// shared with.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Common {
+    pub name: String,
+    pub description: String,
+    pub audience: Audience,
+    pub groups: Vec<GroupId>,
+    pub roles: Vec<Role>,
 }
 
-/// Reads a body (every fault, with its field); `before` fills in what a change leaves out.
-fn read(body: &Value, before: Option<&Report>) -> AppResult<Written> {
-    let mut errs = Vec::new();
-    let empty = Map::new();
+/// A body as an object (none: an empty one), refusing what is not one or has fields not in
+/// `fields`.
+pub(crate) fn object<'a>(
+    body: &'a Value,
+    fields: &[&str],
+    what: &str,
+    errs: &mut Vec<FieldError>,
+) -> AppResult<std::borrow::Cow<'a, Map<String, Value>>> {
     let o = match body {
-        Value::Object(o) => o,
-        Value::Null => &empty,
+        Value::Object(o) => std::borrow::Cow::Borrowed(o),
+        Value::Null => std::borrow::Cow::Owned(Map::new()),
         _ => {
             return Err(AppError::field(
                 "body",
                 "invalid_type",
-                "a report is a JSON object",
+                format!("a {what} is a JSON object"),
             ));
         }
     };
     for k in o.keys() {
-        if !FIELDS.contains(&k.as_str()) {
+        if !fields.contains(&k.as_str()) {
             errs.push(FieldError::new(
                 k.clone(),
                 "unknown_field",
                 format!(
-                    "is not a field of a report; the fields are {}",
-                    FIELDS.join(", ")
+                    "is not a field of a {what}; the fields are {}",
+                    fields.join(", ")
                 ),
             ));
         }
     }
+    Ok(o)
+}
+
+/// Reads the common fields of a body; `before` fills in what a change leaves out.
+pub(crate) fn read_common(
+    o: &Map<String, Value>,
+    before: Option<&Common>,
+    errs: &mut Vec<FieldError>,
+) -> Common {
     let text = |k: &str, errs: &mut Vec<FieldError>| match o.get(k) {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s.clone()),
@@ -206,7 +220,7 @@ fn read(body: &Value, before: Option<&Report>) -> AppResult<Written> {
             None
         }
     };
-    let name = match (text("name", &mut errs), before) {
+    let name = match (text("name", errs), before) {
         (Some(n), _) => parse_line(&n, 100)
             .map_err(|e| errs.push(FieldError::from_invalid("name", e)))
             .unwrap_or_default(),
@@ -218,32 +232,14 @@ fn read(body: &Value, before: Option<&Report>) -> AppResult<Written> {
             String::new()
         }
     };
-    let description = match (text("description", &mut errs), before) {
+    let description = match (text("description", errs), before) {
         (Some(d), _) => parse_text(d.trim(), 2000)
             .map_err(|e| errs.push(FieldError::from_invalid("description", e)))
             .unwrap_or_default(),
         (None, Some(b)) => b.description.clone(),
         (None, None) => String::new(),
     };
-    let definition = match (o.get("definition"), before) {
-        (Some(d), _) if !d.is_null() => match Definition::parse(d) {
-            Ok(d) => Some(d),
-            Err(faults) => {
-                errs.extend(
-                    faults
-                        .into_iter()
-                        .map(|(f, e)| FieldError::from_invalid(format!("definition.{f}"), e)),
-                );
-                None
-            }
-        },
-        (_, Some(b)) => Some(b.definition.clone()),
-        (_, None) => {
-            errs.push(FieldError::new("definition", "required", "is required"));
-            None
-        }
-    };
-    let audience = match (text("audience", &mut errs), before) {
+    let audience = match (text("audience", errs), before) {
         (Some(a), _) => Audience::parse(&a)
             .map_err(|e| errs.push(FieldError::from_invalid("audience", e)))
             .unwrap_or(Audience::Private),
@@ -281,7 +277,7 @@ fn read(body: &Value, before: Option<&Report>) -> AppResult<Written> {
             }
         }
     };
-    let groups = match (list("groups", &mut errs), before) {
+    let groups = match (list("groups", errs), before) {
         (Some(g), _) => {
             let mut ids = Vec::new();
             for (i, g) in g.iter().enumerate() {
@@ -297,10 +293,10 @@ fn read(body: &Value, before: Option<&Report>) -> AppResult<Written> {
             }
             ids
         }
-        (None, Some(b)) => b.groups.iter().map(|g| g.0).collect(),
+        (None, Some(b)) => b.groups.clone(),
         (None, None) => Vec::new(),
     };
-    let roles = match (list("roles", &mut errs), before) {
+    let roles = match (list("roles", errs), before) {
         (Some(r), _) => {
             let mut out = Vec::new();
             for (i, r) in r.iter().enumerate() {
@@ -330,20 +326,78 @@ fn read(body: &Value, before: Option<&Report>) -> AppResult<Written> {
             _ => {}
         }
     }
+    if errs.is_empty() {
+        match audience {
+            Audience::Groups if groups.is_empty() => errs.push(FieldError::new(
+                "groups",
+                "required",
+                "what is shared with groups names at least one",
+            )),
+            Audience::Roles if roles.is_empty() => errs.push(FieldError::new(
+                "roles",
+                "required",
+                "what is shared with roles names at least one",
+            )),
+            _ => {}
+        }
+    }
+    Common {
+        name,
+        description,
+        audience,
+        groups,
+        roles,
+    }
+}
+
+/// A report as read from a request body, over the stored one for a change.
+struct Written {
+    common: Common,
+    definition: Definition,
+}
+
+impl Report {
+    fn common(&self) -> Common {
+        Common {
+            name: self.name.clone(),
+            description: self.description.clone(),
+            audience: self.audience,
+            groups: self.groups.iter().map(|g| g.0).collect(),
+            roles: self.roles.clone(),
+        }
+    }
+}
+
+/// Reads a body (every fault, with its field); `before` fills in what a change leaves out.
+fn read(body: &Value, before: Option<&Report>) -> AppResult<Written> {
+    let mut errs = Vec::new();
+    let o = object(body, FIELDS, "report", &mut errs)?;
+    let common = read_common(&o, before.map(Report::common).as_ref(), &mut errs);
+    let definition = match (o.get("definition"), before) {
+        (Some(d), _) if !d.is_null() => match Definition::parse(d) {
+            Ok(d) => Some(d),
+            Err(faults) => {
+                errs.extend(
+                    faults
+                        .into_iter()
+                        .map(|(f, e)| FieldError::from_invalid(format!("definition.{f}"), e)),
+                );
+                None
+            }
+        },
+        (_, Some(b)) => Some(b.definition.clone()),
+        (_, None) => {
+            errs.push(FieldError::new("definition", "required", "is required"));
+            None
+        }
+    };
     if let Some(d) = &definition
         && let Err(e) = check_states(d)
     {
         errs.push(e);
     }
     match (definition, errs.is_empty()) {
-        (Some(definition), true) => Ok(Written {
-            name,
-            description,
-            definition,
-            audience,
-            groups,
-            roles,
-        }),
+        (Some(definition), true) => Ok(Written { common, definition }),
         _ => Err(AppError::Validation(errs)),
     }
 }
@@ -381,14 +435,14 @@ fn check_states(d: &Definition) -> Result<(), FieldError> {
 
 /// Whether the writer may share as `w` asks: with their own groups (any group, for a
 /// manager), with roles or everyone only as a manager. The groups must be there.
-async fn check_sharing(core: &Core, ctx: &Ctx, w: &Written) -> AppResult<()> {
+pub(crate) async fn check_sharing(core: &Core, ctx: &Ctx, w: &Common) -> AppResult<()> {
     let manager = ctx.principal.has(Role::Manager);
     match w.audience {
         Audience::Private => Ok(()),
         Audience::Roles | Audience::Everyone if !manager => Err(AppError::field(
             "audience",
             "forbidden",
-            "only a manager shares a report with roles or with everyone",
+            "only a manager shares with roles or with everyone",
         )),
         Audience::Roles | Audience::Everyone => Ok(()),
         Audience::Groups => {
@@ -424,7 +478,7 @@ async fn check_sharing(core: &Core, ctx: &Ctx, w: &Written) -> AppResult<()> {
                 return Err(AppError::field(
                     "groups",
                     "forbidden",
-                    "an agent shares a report with their own groups only",
+                    "an agent shares with their own groups only",
                 ));
             }
             Ok(())
@@ -433,11 +487,12 @@ async fn check_sharing(core: &Core, ctx: &Ctx, w: &Written) -> AppResult<()> {
 }
 
 fn audit_of(w: &Written) -> Value {
+    let c = &w.common;
     json!({
-        "name": w.name,
-        "audience": w.audience.code(),
-        "groups": w.groups.iter().map(|g| g.to_string()).collect::<Vec<_>>(),
-        "roles": w.roles.iter().map(|r| r.code()).collect::<Vec<_>>(),
+        "name": c.name,
+        "audience": c.audience.code(),
+        "groups": c.groups.iter().map(|g| g.to_string()).collect::<Vec<_>>(),
+        "roles": c.roles.iter().map(|r| r.code()).collect::<Vec<_>>(),
         "definition": w.definition.to_json(),
     })
 }
@@ -447,7 +502,7 @@ pub async fn create(core: &Core, ctx: &Ctx, body: &Value) -> AppResult<Report> {
     ctx.principal.require(Role::Agent)?;
     let me = ctx.principal.person()?;
     let w = read(body, None)?;
-    check_sharing(core, ctx, &w).await?;
+    check_sharing(core, ctx, &w.common).await?;
     let (actor, now) = (Actor::of(ctx), core.now());
     let id = ReportId::new();
     core.store
@@ -460,17 +515,17 @@ pub async fn create(core: &Core, ctx: &Ctx, body: &Value) -> AppResult<Report> {
                 ));
             }
             let definition = w.definition.to_json();
-            let roles: Vec<String> = w.roles.iter().map(|r| r.code().to_owned()).collect();
+            let roles: Vec<String> = w.common.roles.iter().map(|r| r.code().to_owned()).collect();
             repo::insert(
                 tx,
                 &ReportWrite {
                     id,
-                    name: &w.name,
-                    description: &w.description,
+                    name: &w.common.name,
+                    description: &w.common.description,
                     owner_id: Some(me),
                     definition: &definition,
-                    audience: w.audience.code(),
-                    groups: &w.groups,
+                    audience: w.common.audience.code(),
+                    groups: &w.common.groups,
                     roles: &roles,
                     now,
                 },
@@ -516,23 +571,23 @@ pub async fn update(
     if expected.is_some_and(|v| v != before.version) {
         return Err(AppError::PreconditionFailed);
     }
-    check_sharing(core, ctx, &w).await?;
+    check_sharing(core, ctx, &w.common).await?;
     let (actor, now) = (Actor::of(ctx), core.now());
     let (id, stored_version, owner) = (before.id, before.version, before.owner.map(|o| o.0));
     core.store
         .write(async move |tx| {
             let definition = w.definition.to_json();
-            let roles: Vec<String> = w.roles.iter().map(|r| r.code().to_owned()).collect();
+            let roles: Vec<String> = w.common.roles.iter().map(|r| r.code().to_owned()).collect();
             let done = repo::update(
                 tx,
                 &ReportWrite {
                     id,
-                    name: &w.name,
-                    description: &w.description,
+                    name: &w.common.name,
+                    description: &w.common.description,
                     owner_id: owner,
                     definition: &definition,
-                    audience: w.audience.code(),
-                    groups: &w.groups,
+                    audience: w.common.audience.code(),
+                    groups: &w.common.groups,
                     roles: &roles,
                     now,
                 },

@@ -22,6 +22,78 @@ pub trait Words {
     fn measure(&self, m: Aggregate, of: TaskNumber) -> String;
 }
 
+/// A report's words from loaded texts (with `i18n::REPORTS`) in one language.
+pub struct I18nWords<'a> {
+    pub i18n: &'a crate::i18n::I18n,
+    pub locale: sigap_domain::Locale,
+}
+
+/// The start of a process's state messages (`incident-state-new`).
+fn state_prefix(source: TaskKind) -> &'static str {
+    match source {
+        TaskKind::Incident => "incident",
+        TaskKind::Problem | TaskKind::ProblemTask => "problem",
+        TaskKind::Change => "change",
+        TaskKind::ChangeTask | TaskKind::FulfilmentTask => "task",
+        TaskKind::Request => "request",
+        TaskKind::RequestItem => "requested_item",
+        TaskKind::Article => "article",
+    }
+}
+
+/// The message of a task's state: `incident-state-new`.
+pub fn state_id(source: TaskKind, code: &str) -> String {
+    format!("{}-state-{code}", state_prefix(source))
+}
+
+/// A grouping's message id: `report-group-opened_at-week`.
+pub fn group_id(g: GroupBy) -> String {
+    format!("report-group-{}", g.code().replace(':', "-"))
+}
+
+impl Words for I18nWords<'_> {
+    fn group(&self, g: GroupBy) -> String {
+        self.i18n.text(self.locale, &group_id(g), None)
+    }
+
+    fn key(&self, source: TaskKind, g: GroupBy, key: Option<&str>, name: Option<&str>) -> String {
+        let Some(key) = key else {
+            return self.i18n.text(self.locale, "report-none", None);
+        };
+        if let Some(name) = name {
+            return name.to_owned();
+        }
+        let id = match g {
+            GroupBy::State => state_id(source, key),
+            GroupBy::Priority => format!("priority-{key}"),
+            GroupBy::Impact | GroupBy::Urgency => format!("report-level-{key}"),
+            GroupBy::ContactType => format!("contact-{key}"),
+            _ => return key.to_owned(),
+        };
+        match self.i18n.has(self.locale, &id) {
+            true => self.i18n.text(self.locale, &id, None),
+            false => key.to_owned(),
+        }
+    }
+
+    fn count(&self) -> String {
+        self.i18n.text(self.locale, "report-count", None)
+    }
+
+    fn measure(&self, m: Aggregate, of: TaskNumber) -> String {
+        let what = self
+            .i18n
+            .text(self.locale, &format!("report-of-{}", of.code()), None);
+        let mut args = fluent_bundle::FluentArgs::new();
+        args.set("what", what);
+        self.i18n.text(
+            self.locale,
+            &format!("report-measure-{}", m.code()),
+            Some(&args),
+        )
+    }
+}
+
 /// One row: the keys' words, the count, and the measure (in hours for a duration).
 #[derive(Debug, Clone, PartialEq)]
 pub struct TableRow {
@@ -187,4 +259,68 @@ pub fn xlsx(t: &Table, display: Display) -> AppResult<Vec<u8>> {
 
 fn col(c: usize) -> AppResult<u16> {
     u16::try_from(c).map_err(|_| AppError::Internal("too many columns".into()))
+}
+
+/// A report's file: its bytes, content type and name (`sigap-<name>.<ext>`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct File {
+    pub bytes: Vec<u8>,
+    pub content_type: &'static str,
+    pub filename: String,
+}
+
+/// The file name of a report: `sigap-` and its name in lower case, letters and digits.
+pub fn filename(name: &str, ext: &str) -> String {
+    let stem: String = name
+        .chars()
+        .map(|c| if c.is_alphanumeric() { c } else { '-' })
+        .collect::<String>()
+        .split('-')
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("-")
+        .to_lowercase();
+    format!("sigap-{stem}.{ext}")
+}
+
+/// A report as a file for people: `csv`, `xlsx` (its chart in the workbook where one fits)
+/// or `pdf` (its chart and table), in the words given; none for another format.
+pub fn file(
+    title: &str,
+    d: &ReportData,
+    words: &dyn Words,
+    format: &str,
+) -> AppResult<Option<File>> {
+    let t = table(title, d, words);
+    let display = d.report.definition.display;
+    Ok(Some(match format {
+        "csv" => File {
+            bytes: csv(&t)?,
+            content_type: "text/csv; charset=utf-8",
+            filename: filename(title, "csv"),
+        },
+        "xlsx" => File {
+            bytes: xlsx(&t, display)?,
+            content_type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            filename: filename(title, "xlsx"),
+        },
+        "pdf" => {
+            let none = |_: &[Option<String>]| None;
+            let figure = super::chart::figure(&super::chart::ChartInput {
+                table: &t,
+                display,
+                href: &none,
+                target: d.report.definition.target,
+                previous: None,
+                width: super::chart::PAGE_WIDTH,
+            });
+            let subtitle = format!("{} – {} ({})", d.from, d.to, d.time_zone);
+            File {
+                bytes: super::pdf::pdf(&t, &subtitle, figure.as_ref()),
+                content_type: "application/pdf",
+                filename: filename(title, "pdf"),
+            }
+        }
+        _ => return Ok(None),
+    }))
 }

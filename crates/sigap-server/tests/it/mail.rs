@@ -28,6 +28,7 @@ both!(
     kill_9_while_polling_loses_and_doubles_nothing,
     idle_takes_mail_as_it_arrives,
     a_request_mailbox_orders_its_item,
+    a_scheduled_report_arrives_once_with_two_nodes,
 );
 
 fn err(e: impl std::fmt::Debug) -> anyhow::Error {
@@ -1324,5 +1325,125 @@ async fn a_request_mailbox_orders_its_item(app: TestApp) -> anyhow::Result<()> {
     // Nothing else was opened.
     let list = get(&app, "/requests", &agent).await?;
     assert_eq!(list["items"].as_array().map(Vec::len), Some(1), "{list}");
+    Ok(())
+}
+
+/// A report scheduled weekly as XLSX arrives once, with its file, though two nodes' workers
+/// sweep the due deliveries at the same time; the next week's is not sent early.
+async fn a_scheduled_report_arrives_once_with_two_nodes(app: TestApp) -> anyhow::Result<()> {
+    let Some(s) = servers()? else { return Ok(()) };
+    let desk_address = s.address("desk");
+    admin::set_outbound(&app.core, &admin_ctx(), s.outbound(&desk_address), None)
+        .await
+        .map_err(err)?;
+    let mona_address = s.address("mona");
+    let (mona, token) = app.person("mona", &["manager"], None).await?;
+    sigap_core::people::update(
+        &app.core,
+        &admin_ctx(),
+        &mona.id.to_string(),
+        sigap_core::people::PersonInput {
+            email: Some(Some(mona_address.clone())),
+            ..Default::default()
+        },
+        None,
+    )
+    .await
+    .map_err(err)?;
+    let client = reqwest::Client::new();
+    let call = |method: reqwest::Method, path: String, body: serde_json::Value| {
+        client
+            .request(method, app.api(&path))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+    };
+    let i = call(
+        reqwest::Method::POST,
+        "/incidents".into(),
+        serde_json::json!({"short_description": "Printer jam"}),
+    )
+    .await?;
+    anyhow::ensure!(i.status() == 201, "{}", i.text().await?);
+    let r = call(
+        reqwest::Method::POST,
+        "/reports".into(),
+        serde_json::json!({"name": "Weekly incidents", "definition":
+            {"source": "incident", "group_by": ["priority"], "display": "bar", "period": "last_7_days"}}),
+    )
+    .await?;
+    anyhow::ensure!(r.status() == 201, "{}", r.text().await?);
+    let report: serde_json::Value = r.json().await?;
+    let id = report["id"].as_str().unwrap_or_default().to_owned();
+    let sch = call(
+        reqwest::Method::POST,
+        format!("/reports/{id}/schedules"),
+        serde_json::json!({"every": "weekly", "weekday": 1, "hour": 7, "time_zone": "UTC", "format": "xlsx"}),
+    )
+    .await?;
+    anyhow::ensure!(sch.status() == 201, "{}", sch.text().await?);
+    let sch: serde_json::Value = sch.json().await?;
+    assert_eq!(
+        sch["people"],
+        serde_json::json!([mona.id.to_string()]),
+        "to its owner"
+    );
+
+    // Nothing is due yet.
+    assert_eq!(
+        sigap_core::reports::schedules::deliver_due(&app.core)
+            .await
+            .map_err(err)?,
+        0
+    );
+    // A week on, two nodes sweep at once: one of them queues the mail.
+    app.clock.advance(jiff::SignedDuration::from_hours(24 * 7));
+    let (a, b) = tokio::join!(
+        sigap_core::reports::schedules::deliver_due(&app.core),
+        sigap_core::reports::schedules::deliver_due(&app.core),
+    );
+    assert_eq!(a.map_err(err)? + b.map_err(err)?, 1, "claimed once");
+    let (x, y) = tokio::join!(run_jobs(&app, &s.trust), run_jobs(&app, &s.trust));
+    x?;
+    y?;
+    let got = s.wait_inbox(&mona_address, 1).await?;
+    let (mail, raw) = &got[0];
+    assert!(
+        mail.subject.contains("Weekly incidents"),
+        "{}",
+        mail.subject
+    );
+    let xlsx = mail
+        .attachments
+        .iter()
+        .find(|p| p.filename == "sigap-weekly-incidents.xlsx")
+        .ok_or_else(|| anyhow::anyhow!("no XLSX attached: {}", String::from_utf8_lossy(raw)))?;
+    assert!(xlsx.bytes.starts_with(b"PK"));
+    // Sweeping again sends nothing more; the schedule waits for next week.
+    assert_eq!(
+        sigap_core::reports::schedules::deliver_due(&app.core)
+            .await
+            .map_err(err)?,
+        0
+    );
+    run_jobs(&app, &s.trust).await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(s.inbox(&mona_address).await?.len(), 1, "once");
+    let after: serde_json::Value = call(
+        reqwest::Method::GET,
+        format!(
+            "/report_schedules/{}",
+            sch["id"].as_str().unwrap_or_default()
+        ),
+        serde_json::Value::Null,
+    )
+    .await?
+    .json()
+    .await?;
+    assert!(after["last_run_at"].is_string(), "{after}");
+    assert!(
+        after["next_run_at"].as_str() > sch["next_run_at"].as_str(),
+        "{after}"
+    );
     Ok(())
 }

@@ -15,6 +15,7 @@ both!(
     bad_aggregations_are_refused_with_the_parameter_named,
     saved_reports_are_shared_run_for_their_reader_drilled_and_exported,
     bad_saved_reports_are_refused_and_change_nothing,
+    dashboards_hold_reports_and_each_role_has_a_home,
 );
 
 /// The lines of an aggregation as (keys joined by `|`) → (count, value).
@@ -262,6 +263,18 @@ async fn bad_aggregations_are_refused_with_the_parameter_named(app: TestApp) -> 
     Ok(())
 }
 
+/// The reports of a list that someone owns (not the built-in ones).
+fn owned(list: Value) -> Vec<Value> {
+    list.as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|r| !r["owner"].is_null())
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Makes `n` incidents of a caller, each set to an impact and urgency by an agent: their
 /// numbers and priorities.
 async fn incidents(
@@ -375,11 +388,11 @@ async fn saved_reports_are_shared_run_for_their_reader_drilled_and_exported(
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["groups"][0]["name"], "Service Desk", "{v}");
     assert_eq!(v["version"], 2, "{v}");
-    let seen = get(&app, "/reports", &gita).await?;
-    assert_eq!(seen.as_array().map(Vec::len), Some(1), "{seen}");
-    assert_eq!(seen[0]["editable"], false, "{seen}");
-    let seen = get(&app, "/reports", &budi).await?;
-    assert_eq!(seen, json!([]));
+    let seen = owned(get(&app, "/reports", &gita).await?);
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert_eq!(seen[0]["editable"], false, "{seen:?}");
+    let seen = owned(get(&app, "/reports", &budi).await?);
+    assert!(seen.is_empty(), "{seen:?}");
     // A member of the group may open it, not change or remove it.
     let (s, _) = send(
         &app.http,
@@ -797,7 +810,7 @@ async fn bad_saved_reports_are_refused_and_change_nothing(app: TestApp) -> anyho
     )
     .await?;
     assert_eq!(s, StatusCode::FORBIDDEN);
-    assert_eq!(get(&app, "/reports", &agent).await?, json!([]));
+    assert!(owned(get(&app, "/reports", &agent).await?).is_empty());
     // Ids that are no ids are not found.
     for path in [
         "/reports/nope",
@@ -808,5 +821,300 @@ async fn bad_saved_reports_are_refused_and_change_nothing(app: TestApp) -> anyho
         let (s, _) = send(&app.http, Method::GET, &app.api(path), &agent, None).await?;
         assert_eq!(s, StatusCode::NOT_FOUND, "{path}");
     }
+    Ok(())
+}
+
+async fn dashboards_hold_reports_and_each_role_has_a_home(app: TestApp) -> anyhow::Result<()> {
+    app.organization("PT Alfa", "customer").await?;
+    let (_, rudi) = app.person("rudi", &["requester"], Some("PT Alfa")).await?;
+    let (_, agnes) = app.person("agnes", &["agent"], None).await?;
+    let (_, budi) = app.person("budi", &["agent"], None).await?;
+    let (_, mona) = app.person("mona", &["manager"], None).await?;
+    let (_, ali) = app.person("ali", &["agent"], Some("PT Alfa")).await?;
+    let desk = post(
+        &app,
+        "/groups",
+        &app.admin_token,
+        json!({"name": "Service Desk", "type": "service_desk"}),
+    )
+    .await?;
+    let desk_id = desk["id"].as_str().unwrap_or_default().to_owned();
+    post(
+        &app,
+        &format!("/groups/{desk_id}/members"),
+        &app.admin_token,
+        json!({"person": "agnes"}),
+    )
+    .await?;
+    // Rudi's two incidents: one assigned to Agnes and major, one left in the desk's queue.
+    let mine = post(
+        &app,
+        "/incidents",
+        &rudi,
+        json!({"short_description": "VPN drops"}),
+    )
+    .await?;
+    let mine = mine["number"].as_str().unwrap_or_default().to_owned();
+    let (s, v) = send(
+        &app.http,
+        Method::PATCH,
+        &app.api(&format!("/incidents/{mine}")),
+        &agnes,
+        Some(json!({"assignment_group": "Service Desk", "assigned_to": "agnes", "major": true, "impact": 1, "urgency": 1})),
+    )
+    .await?;
+    anyhow::ensure!(s == StatusCode::OK, "{v}");
+    let queued = post(
+        &app,
+        "/incidents",
+        &rudi,
+        json!({"short_description": "Printer jam"}),
+    )
+    .await?;
+    let queued = queued["number"].as_str().unwrap_or_default().to_owned();
+    let (s, v) = send(
+        &app.http,
+        Method::PATCH,
+        &app.api(&format!("/incidents/{queued}")),
+        &agnes,
+        Some(json!({"assignment_group": "Service Desk"})),
+    )
+    .await?;
+    anyhow::ensure!(s == StatusCode::OK, "{v}");
+
+    // Each role's home is a built-in dashboard.
+    for (who, role) in [
+        (&agnes, "agent"),
+        (&mona, "manager"),
+        (&rudi, "requester"),
+        (&app.admin_token, "manager"),
+    ] {
+        let home = get(&app, "/dashboards/home", who).await?;
+        assert_eq!(home["home_role"], role, "{home}");
+        assert_eq!(home["owner"], Value::Null, "{home}");
+        assert_eq!(home["editable"], who == &app.admin_token, "{home}");
+    }
+    // The agent's own queue: "my open incidents" is the report of the reader's queue.
+    let agent_home = get(&app, "/dashboards/home", &agnes).await?;
+    let first = agent_home["tiles"][0]["report"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let mine_data = get(&app, &format!("/reports/{first}/data"), &agnes).await?;
+    assert_eq!(
+        lines(&mine_data),
+        BTreeMap::from([(String::new(), (1, Some(1.0)))]),
+        "{mine_data}"
+    );
+    let budi_data = get(&app, &format!("/reports/{first}/data"), &budi).await?;
+    assert_eq!(
+        lines(&budi_data),
+        BTreeMap::from([(String::new(), (0, Some(0.0)))]),
+        "{budi_data}"
+    );
+    let behind = get(&app, &format!("/reports/{first}/records?keys="), &agnes).await?;
+    assert_eq!(behind[0]["number"], mine.as_str(), "{behind}");
+    // The groups' queue counts the desk's two, by priority; Budi is in no group.
+    let second = agent_home["tiles"][1]["report"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let queue = get(&app, &format!("/reports/{second}/data"), &agnes).await?;
+    let total: i64 = lines(&queue).values().map(|l| l.0).sum();
+    assert_eq!(total, 2, "{queue}");
+    assert_eq!(
+        get(&app, &format!("/reports/{second}/data"), &budi).await?["lines"],
+        json!([])
+    );
+    // A requester's home lists their own open incidents.
+    let requester_home = get(&app, "/dashboards/home", &rudi).await?;
+    let theirs = requester_home["tiles"][0]["report"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let data = get(&app, &format!("/reports/{theirs}/data"), &rudi).await?;
+    assert_eq!(
+        lines(&data),
+        BTreeMap::from([(String::new(), (2, Some(2.0)))]),
+        "{data}"
+    );
+    // The built-in home dashboards cannot be removed, nor changed but by an administrator.
+    let hid = agent_home["id"].as_str().unwrap_or_default().to_owned();
+    let (s, _) = send(
+        &app.http,
+        Method::PATCH,
+        &app.api(&format!("/dashboards/{hid}")),
+        &agnes,
+        Some(json!({"name": "Mine now"})),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = send(
+        &app.http,
+        Method::DELETE,
+        &app.api(&format!("/dashboards/{hid}")),
+        &app.admin_token,
+        None,
+    )
+    .await?;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+
+    // Mona's own dashboard: a report of hers and a panel, shared with everyone.
+    let report = post(
+        &app,
+        "/reports",
+        &mona,
+        json!({"name": "By priority", "audience": "everyone",
+               "definition": {"source": "incident", "group_by": ["priority"], "display": "bar"}}),
+    )
+    .await?;
+    let rid = report["id"].as_str().unwrap_or_default().to_owned();
+    let board = post(
+        &app,
+        "/dashboards",
+        &mona,
+        json!({"name": "Desk at a glance", "audience": "everyone",
+               "tiles": [{"report": rid, "wide": true}, {"panel": "major_incidents"}]}),
+    )
+    .await?;
+    let bid = board["id"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(
+        board["tiles"],
+        json!([{"report": rid, "wide": true}, {"panel": "major_incidents", "wide": false}])
+    );
+    // A tile naming a report the writer may not open is refused.
+    let private = post(
+        &app,
+        "/reports",
+        &agnes,
+        json!({"name": "Mine", "definition": {"source": "incident"}}),
+    )
+    .await?;
+    let pid = private["id"].as_str().unwrap_or_default().to_owned();
+    let (s, v) = send(
+        &app.http,
+        Method::PATCH,
+        &app.api(&format!("/dashboards/{bid}")),
+        &mona,
+        Some(json!({"tiles": [{"report": pid}]})),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["errors"][0]["field"], "tiles[0].report", "{v}");
+    for (body, field) in [
+        (
+            json!({"name": "x", "tiles": [{"panel": "weather"}]}),
+            "tiles[0].panel",
+        ),
+        (
+            json!({"name": "x", "tiles": [{"report": "nope"}]}),
+            "tiles[0].report",
+        ),
+        (json!({"name": "x", "tiles": [{}]}), "tiles[0]"),
+        (
+            json!({"name": "x", "tiles": [{"report": rid, "panel": "major_incidents"}]}),
+            "tiles[0]",
+        ),
+        (
+            json!({"name": "x", "tiles": vec![json!({"panel": "major_incidents"}); 25]}),
+            "tiles",
+        ),
+    ] {
+        let (s, v) = send(
+            &app.http,
+            Method::POST,
+            &app.api("/dashboards"),
+            &mona,
+            Some(body.clone()),
+        )
+        .await?;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {v}");
+        assert_eq!(v["errors"][0]["field"], field, "{body}: {v}");
+    }
+
+    // The pages: the dashboard's tiles, and each reader's home with theirs. The customer's
+    // agent sees their organization's numbers on the same shared dashboard.
+    let browser = app.browser("mona", "mona-password-1").await?;
+    let html = browser
+        .get(app.page(&format!("/dashboards/{bid}")))
+        .send()
+        .await?
+        .text()
+        .await?;
+    assert!(
+        html.contains("By priority") && html.contains("Major incidents"),
+        "{html}"
+    );
+    assert!(html.contains(&mine), "the major incident is on the panel");
+    assert!(html.contains("<svg"), "the report is drawn");
+    let html = browser.get(app.page("/")).send().await?.text().await?;
+    assert!(
+        html.contains("id=\"home-dashboard\"") && html.contains("Incident backlog by priority"),
+        "manager home"
+    );
+    let agent_browser = app.browser("agnes", "agnes-password-1").await?;
+    let html = agent_browser
+        .get(app.page("/"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    assert!(
+        html.contains("My open incidents") && html.contains(&mine),
+        "agent home lists her incident"
+    );
+    let requester_browser = app.browser("rudi", "rudi-password-1").await?;
+    let html = requester_browser
+        .get(app.page("/"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    assert!(
+        html.contains(&mine) && html.contains(&queued),
+        "requester home lists theirs"
+    );
+    let alfa = get(&app, &format!("/reports/{rid}/data"), &ali).await?;
+    let total: i64 = lines(&alfa).values().map(|l| l.0).sum();
+    assert_eq!(total, 2, "{alfa}");
+
+    // A report added to a dashboard from its page; then the dashboard is removed.
+    let form = agent_browser
+        .post(app.page(&format!("/reports/{rid}/dashboard")))
+        .header("origin", &app.url)
+        .form(&[("dashboard", ""), ("new_name", "Agnes's board")])
+        .send()
+        .await?;
+    assert_eq!(form.status(), StatusCode::SEE_OTHER);
+    let boards = get(&app, "/dashboards", &agnes).await?;
+    let made = boards
+        .as_array()
+        .and_then(|a| a.iter().find(|d| d["name"] == "Agnes's board"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        made["tiles"],
+        json!([{"report": rid, "wide": false}]),
+        "{boards}"
+    );
+    let mid = made["id"].as_str().unwrap_or_default().to_owned();
+    let (s, _) = send(
+        &app.http,
+        Method::DELETE,
+        &app.api(&format!("/dashboards/{mid}")),
+        &agnes,
+        None,
+    )
+    .await?;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, _) = send(
+        &app.http,
+        Method::GET,
+        &app.api(&format!("/dashboards/{mid}")),
+        &agnes,
+        None,
+    )
+    .await?;
+    assert_eq!(s, StatusCode::NOT_FOUND);
     Ok(())
 }

@@ -25,3 +25,56 @@ CREATE TABLE report_share (
 );
 CREATE INDEX report_share_report ON report_share (report_id);
 CREATE INDEX report_share_group ON report_share (group_id) WHERE group_id IS NOT NULL;
+
+-- Dashboards: a grid of tiles (saved reports, or a panel of Sigap's own such as the clocks
+-- breaching soon), as JSON in their order. A built-in dashboard (no owner) may be a role's
+-- home page.
+CREATE TABLE dashboard (
+    id          TEXT PRIMARY KEY,
+    name        TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT '',
+    owner_id    TEXT REFERENCES person (id) ON DELETE CASCADE,
+    -- requester, agent or manager: the home page of those whose highest role it is
+    home_role   TEXT,
+    tiles       TEXT NOT NULL,
+    audience    TEXT NOT NULL DEFAULT 'private',
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL,
+    version     INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX dashboard_owner ON dashboard (owner_id, name);
+CREATE UNIQUE INDEX dashboard_home_role ON dashboard (home_role) WHERE home_role IS NOT NULL;
+
+CREATE TABLE dashboard_share (
+    dashboard_id TEXT NOT NULL REFERENCES dashboard (id) ON DELETE CASCADE,
+    group_id     TEXT REFERENCES support_group (id) ON DELETE CASCADE,
+    role         TEXT,
+    CHECK ((group_id IS NULL) <> (role IS NULL))
+);
+CREATE INDEX dashboard_share_dashboard ON dashboard_share (dashboard_id);
+
+-- Scheduled deliveries of a report by mail: when (sigap_domain::report::Cadence), to whom
+-- (people, groups, addresses, as JSON), in which file. It runs as its owner sees the
+-- report. next_run_at is moved on by the node that sends it, in the transaction that
+-- queues the mail, so a delivery goes once whatever the number of nodes.
+CREATE TABLE report_schedule (
+    id           TEXT PRIMARY KEY,
+    report_id    TEXT NOT NULL REFERENCES report (id) ON DELETE CASCADE,
+    owner_id     TEXT NOT NULL REFERENCES person (id) ON DELETE CASCADE,
+    every        TEXT NOT NULL,
+    weekday      INTEGER,
+    day          INTEGER,
+    hour         INTEGER NOT NULL,
+    time_zone    TEXT NOT NULL,
+    format       TEXT NOT NULL,
+    recipients   TEXT NOT NULL,
+    skip_empty   INTEGER NOT NULL DEFAULT 0,
+    active       INTEGER NOT NULL DEFAULT 1,
+    next_run_at  INTEGER NOT NULL,
+    last_run_at  INTEGER,
+    created_at   INTEGER NOT NULL,
+    updated_at   INTEGER NOT NULL,
+    version      INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX report_schedule_due ON report_schedule (next_run_at) WHERE active;
+CREATE INDEX report_schedule_report ON report_schedule (report_id);

@@ -63,44 +63,130 @@ fn from_row(r: &Row) -> StoreResult<SavedReport> {
     })
 }
 
+/// What is shared: a report or a dashboard, each with its table of shares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Shared {
+    Report,
+    Dashboard,
+}
+
+impl Shared {
+    /// The table of shares and its column naming what is shared.
+    fn table(self) -> (&'static str, &'static str) {
+        match self {
+            Shared::Report => ("report_share", "report_id"),
+            Shared::Dashboard => ("dashboard_share", "dashboard_id"),
+        }
+    }
+}
+
+/// One share: what is shared, and the group (with its name) or the role it is shared with.
+pub(crate) type Share = (uuid::Uuid, Option<(GroupId, String)>, Option<String>);
+
+/// The groups (with their names) and the roles each of `ids` is shared with.
+pub(crate) async fn shares_of(
+    tx: &mut Tx<'_>,
+    what: Shared,
+    ids: &[uuid::Uuid],
+) -> StoreResult<Vec<Share>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (table, column) = what.table();
+    let params: Vec<P<'_>> = ids.iter().map(|i| (*i).into()).collect();
+    let marks: Vec<String> = (1..=ids.len()).map(|n| format!("${n}")).collect();
+    let rows = tx
+        .query(
+            &format!(
+                "SELECT s.{column}, s.group_id, g.name, s.role FROM {table} s \
+                 LEFT JOIN support_group g ON g.id = s.group_id \
+                 WHERE s.{column} IN ({}) ORDER BY g.name, s.role",
+                marks.join(", ")
+            ),
+            &params,
+        )
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let group = match row.get::<Option<GroupId>>(1)? {
+            Some(g) => Some((g, row.get::<Option<String>>(2)?.unwrap_or_default())),
+            None => None,
+        };
+        out.push((row.get(0)?, group, row.get(3)?));
+    }
+    Ok(out)
+}
+
 /// Fills in the groups and roles each report is shared with.
 async fn with_shares(
     tx: &mut Tx<'_>,
     mut reports: Vec<SavedReport>,
 ) -> StoreResult<Vec<SavedReport>> {
-    let shared: Vec<usize> = (0..reports.len())
-        .filter(|&i| matches!(reports[i].audience.as_str(), "groups" | "roles"))
+    let ids: Vec<uuid::Uuid> = reports
+        .iter()
+        .filter(|r| matches!(r.audience.as_str(), "groups" | "roles"))
+        .map(|r| r.id.as_uuid())
         .collect();
-    if shared.is_empty() {
-        return Ok(reports);
-    }
-    let ids: Vec<P<'_>> = shared.iter().map(|&i| reports[i].id.into()).collect();
-    let marks: Vec<String> = (1..=ids.len()).map(|n| format!("${n}")).collect();
-    let rows = tx
-        .query(
-            &format!(
-                "SELECT s.report_id, s.group_id, g.name, s.role FROM report_share s \
-                 LEFT JOIN support_group g ON g.id = s.group_id \
-                 WHERE s.report_id IN ({}) ORDER BY g.name, s.role",
-                marks.join(", ")
-            ),
-            &ids,
-        )
-        .await?;
-    for row in &rows {
-        let id: ReportId = row.get(0)?;
-        let Some(r) = reports.iter_mut().find(|r| r.id == id) else {
+    for (id, group, role) in shares_of(tx, Shared::Report, &ids).await? {
+        let Some(r) = reports.iter_mut().find(|r| r.id.as_uuid() == id) else {
             continue;
         };
-        if let Some(g) = row.get::<Option<GroupId>>(1)? {
-            r.groups
-                .push((g, row.get::<Option<String>>(2)?.unwrap_or_default()));
-        }
-        if let Some(role) = row.get::<Option<String>>(3)? {
-            r.roles.push(role);
-        }
+        r.groups.extend(group);
+        r.roles.extend(role);
     }
     Ok(reports)
+}
+
+/// The condition (over `alias`, the shared thing's row) that a person may open it: theirs,
+/// or shared with everyone, one of their roles or one of their groups. `$1` is the person;
+/// the roles are bound from `$2` on.
+pub(crate) fn visible_condition(what: Shared, alias: &str, roles: &[&str]) -> String {
+    let (table, column) = what.table();
+    let marks: Vec<String> = (0..roles.len()).map(|n| format!("${}", n + 2)).collect();
+    let by_role = match marks.is_empty() {
+        true => String::new(),
+        false => format!(" OR s.role IN ({})", marks.join(", ")),
+    };
+    format!(
+        "({alias}.owner_id = $1 OR {alias}.audience = 'everyone' \
+         OR ({alias}.audience IN ('groups', 'roles') AND EXISTS (SELECT 1 FROM {table} s \
+         WHERE s.{column} = {alias}.id AND (s.group_id IN \
+         (SELECT m.group_id FROM group_member m WHERE m.person_id = $1){by_role}))))"
+    )
+}
+
+/// Writes who a shared thing is shared with: the groups or the roles its audience names.
+pub(crate) async fn write_shares_of(
+    tx: &mut Tx<'_>,
+    what: Shared,
+    id: uuid::Uuid,
+    audience: &str,
+    groups: &[GroupId],
+    roles: &[String],
+) -> StoreResult<()> {
+    let (table, column) = what.table();
+    tx.execute(
+        &format!("DELETE FROM {table} WHERE {column} = $1"),
+        &[id.into()],
+    )
+    .await?;
+    let groups: &[GroupId] = if audience == "groups" { groups } else { &[] };
+    let roles: &[String] = if audience == "roles" { roles } else { &[] };
+    for g in groups {
+        tx.execute(
+            &format!("INSERT INTO {table} ({column}, group_id) VALUES ($1, $2)"),
+            &[id.into(), (*g).into()],
+        )
+        .await?;
+    }
+    for role in roles {
+        tx.execute(
+            &format!("INSERT INTO {table} ({column}, role) VALUES ($1, $2)"),
+            &[id.into(), role.into()],
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// A report by its id, if it is there.
@@ -128,25 +214,12 @@ pub async fn visible(
     roles: &[&str],
 ) -> StoreResult<Vec<SavedReport>> {
     let mut params: Vec<P<'_>> = vec![person.into()];
-    let marks: Vec<String> = roles
-        .iter()
-        .map(|r| {
-            params.push((*r).into());
-            format!("${}", params.len())
-        })
-        .collect();
-    let by_role = match marks.is_empty() {
-        true => String::new(),
-        false => format!(" OR s.role IN ({})", marks.join(", ")),
-    };
+    params.extend(roles.iter().map(|r| P::from(*r)));
     let rows = tx
         .query(
             &format!(
-                "SELECT {COLUMNS} FROM {FROM} WHERE r.owner_id = $1 OR r.audience = 'everyone' \
-                 OR (r.audience IN ('groups', 'roles') AND EXISTS (SELECT 1 FROM report_share s \
-                 WHERE s.report_id = r.id AND (s.group_id IN \
-                 (SELECT m.group_id FROM group_member m WHERE m.person_id = $1){by_role}))) \
-                 ORDER BY r.name, r.id"
+                "SELECT {COLUMNS} FROM {FROM} WHERE {} ORDER BY r.name, r.id",
+                visible_condition(Shared::Report, "r", roles)
             ),
             &params,
         )
@@ -167,53 +240,40 @@ pub async fn count_owned(tx: &mut Tx<'_>, person: PersonId) -> StoreResult<i64> 
 }
 
 async fn write_shares(tx: &mut Tx<'_>, r: &ReportWrite<'_>) -> StoreResult<()> {
-    tx.execute(
-        "DELETE FROM report_share WHERE report_id = $1",
-        &[r.id.into()],
+    write_shares_of(
+        tx,
+        Shared::Report,
+        r.id.as_uuid(),
+        r.audience,
+        r.groups,
+        r.roles,
     )
-    .await?;
-    let groups: &[GroupId] = match r.audience {
-        "groups" => r.groups,
-        _ => &[],
-    };
-    let roles: &[String] = match r.audience {
-        "roles" => r.roles,
-        _ => &[],
-    };
-    for g in groups {
-        tx.execute(
-            "INSERT INTO report_share (report_id, group_id) VALUES ($1, $2)",
-            &[r.id.into(), (*g).into()],
-        )
-        .await?;
-    }
-    for role in roles {
-        tx.execute(
-            "INSERT INTO report_share (report_id, role) VALUES ($1, $2)",
-            &[r.id.into(), role.into()],
-        )
-        .await?;
-    }
-    Ok(())
+    .await
 }
 
-/// Writes a new report.
-pub async fn insert(tx: &mut Tx<'_>, r: &ReportWrite<'_>) -> StoreResult<()> {
-    tx.execute(
-        "INSERT INTO report (id, name, description, owner_id, definition, audience, \
-         created_at, updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, 1)",
-        &[
-            r.id.into(),
-            r.name.into(),
-            r.description.into(),
-            r.owner_id.into(),
-            r.definition.into(),
-            r.audience.into(),
-            r.now.into(),
-        ],
-    )
-    .await?;
-    write_shares(tx, r).await
+/// Writes a new report; false when one with its id is there already (built-in ones are
+/// written once).
+pub async fn insert(tx: &mut Tx<'_>, r: &ReportWrite<'_>) -> StoreResult<bool> {
+    let n = tx
+        .execute(
+            "INSERT INTO report (id, name, description, owner_id, definition, audience, \
+             created_at, updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, 1) \
+             ON CONFLICT (id) DO NOTHING",
+            &[
+                r.id.into(),
+                r.name.into(),
+                r.description.into(),
+                r.owner_id.into(),
+                r.definition.into(),
+                r.audience.into(),
+                r.now.into(),
+            ],
+        )
+        .await?;
+    if n == 1 {
+        write_shares(tx, r).await?;
+    }
+    Ok(n == 1)
 }
 
 /// Writes a report's fields over the stored ones at `version`; whether it was still at it.

@@ -132,6 +132,19 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(reports::report_data))
         .routes(routes!(reports::report_records))
         .routes(routes!(reports::export_report))
+        .routes(routes!(reports::list_dashboards, reports::create_dashboard))
+        .routes(routes!(reports::home_dashboard))
+        .routes(routes!(reports::list_schedules, reports::create_schedule))
+        .routes(routes!(
+            reports::get_schedule,
+            reports::patch_schedule,
+            reports::delete_schedule
+        ))
+        .routes(routes!(
+            reports::get_dashboard,
+            reports::patch_dashboard,
+            reports::delete_dashboard
+        ))
         .routes(routes!(csv::import))
         .routes(routes!(csv::export))
         .routes(routes!(csv::export_incidents))

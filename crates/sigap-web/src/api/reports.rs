@@ -14,7 +14,9 @@ use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
+use sigap_core::reports::dashboards::{self, Dashboard};
 use sigap_core::reports::saved::{self, Report};
+use sigap_core::reports::schedules::{self, ScheduleView};
 use sigap_core::reports::table;
 use sigap_core::reports::{self, Aggregation};
 use sigap_domain::task::TaskKind;
@@ -651,40 +653,8 @@ pub async fn report_file(
         i18n: &s.i18n,
         locale: ctx.principal.locale,
     };
-    let words = crate::report_words::ReportWords(tr);
-    let table = table::table(&d.report.name, &d, &words);
-    let stem: String = d
-        .report
-        .name
-        .chars()
-        .map(|c| if c.is_alphanumeric() { c } else { '-' })
-        .collect::<String>()
-        .trim_matches('-')
-        .to_lowercase();
-    let (bytes, ctype, ext) = match format {
-        FileFormat::Csv => (table::csv(&table)?, "text/csv; charset=utf-8", "csv"),
-        FileFormat::Xlsx => (
-            table::xlsx(&table, d.report.definition.display)?,
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            "xlsx",
-        ),
-        FileFormat::Pdf => {
-            let none = |_: &[Option<String>]| None;
-            let figure =
-                sigap_core::reports::chart::figure(&sigap_core::reports::chart::ChartInput {
-                    table: &table,
-                    display: d.report.definition.display,
-                    href: &none,
-                    target: d.report.definition.target,
-                    previous: None,
-                });
-            let subtitle = format!("{} – {} ({})", d.from, d.to, d.time_zone);
-            (
-                sigap_core::reports::pdf::pdf(&table, &subtitle, figure.as_ref()),
-                "application/pdf",
-                "pdf",
-            )
-        }
+    let words = crate::report_words::report_words(tr);
+    let file = match format {
         FileFormat::Json => {
             let out = ReportDataOut {
                 report: d.report.into(),
@@ -698,15 +668,19 @@ pub async fn report_file(
                     lines: lines_out(lines),
                 }),
             };
-            (
-                serde_json::to_vec(&out)
+            table::File {
+                bytes: serde_json::to_vec(&out)
                     .map_err(|e| ApiError::App(sigap_core::AppError::Internal(e.to_string())))?,
-                "application/json",
-                "json",
-            )
+                content_type: "application/json",
+                filename: table::filename(&out.report.name, "json"),
+            }
         }
+        other => table::file(&d.report.name, &d, &words, other.code())?
+            .ok_or(ApiError::App(sigap_core::AppError::NotFound))?,
     };
-    let encoded: String = format!("sigap-{stem}.{ext}")
+    let (bytes, ctype) = (file.bytes, file.content_type);
+    let encoded: String = file
+        .filename
         .bytes()
         .map(|b| {
             if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
@@ -740,4 +714,451 @@ pub async fn export_report(
     ApiQuery(q): ApiQuery<ExportQuery>,
 ) -> ApiResult<Response> {
     report_file(&s, &ctx, &id, q.format.unwrap_or(FileFormat::Csv)).await
+}
+
+// ----- dashboards -----
+
+/// A dashboard's tile: a report's id, or a panel (breaching_soon, major_incidents,
+/// sla_compliance); `wide` spans the dashboard's width.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TileIo {
+    #[schema(format = Uuid)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub report: Option<String>,
+    #[schema(pattern = "^(breaching_soon|major_incidents|sla_compliance)$")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub panel: Option<String>,
+    #[serde(default)]
+    pub wide: bool,
+}
+
+/// A dashboard as written: every field may be left out of a change.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DashboardIn {
+    #[schema(min_length = 1, max_length = 100)]
+    pub name: Option<String>,
+    #[schema(max_length = 2000)]
+    pub description: Option<String>,
+    /// private (the default), groups, roles or everyone, as for reports.
+    #[schema(pattern = "^(private|groups|roles|everyone)$")]
+    pub audience: Option<String>,
+    #[schema(max_items = 20)]
+    pub groups: Option<Vec<String>>,
+    #[schema(max_items = 20)]
+    pub roles: Option<Vec<String>>,
+    /// In their order; at most 24. Given whole.
+    #[schema(max_items = 24)]
+    pub tiles: Option<Vec<TileIo>>,
+    /// The version changed (instead of `If-Match`).
+    pub version: Option<i64>,
+}
+
+impl DashboardIn {
+    fn to_value(&self) -> serde_json::Value {
+        let mut o = serde_json::Map::new();
+        let mut put = |k: &str, v: serde_json::Value| {
+            o.insert(k.to_owned(), v);
+        };
+        if let Some(v) = &self.name {
+            put("name", v.clone().into());
+        }
+        if let Some(v) = &self.description {
+            put("description", v.clone().into());
+        }
+        if let Some(v) = &self.audience {
+            put("audience", v.clone().into());
+        }
+        if let Some(v) = &self.groups {
+            put("groups", v.clone().into());
+        }
+        if let Some(v) = &self.roles {
+            put("roles", v.clone().into());
+        }
+        if let Some(t) = &self.tiles {
+            put("tiles", serde_json::to_value(t).unwrap_or_default());
+        }
+        if let Some(v) = self.version {
+            put("version", v.into());
+        }
+        serde_json::Value::Object(o)
+    }
+}
+
+/// A dashboard.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DashboardOut {
+    pub id: uuid::Uuid,
+    pub name: String,
+    pub description: String,
+    /// Its owner's id and name; null for a built-in dashboard.
+    pub owner: Option<SharedGroupOut>,
+    /// The role whose home page it is (built-in dashboards).
+    pub home_role: Option<String>,
+    pub tiles: Vec<TileIo>,
+    pub audience: String,
+    pub groups: Vec<SharedGroupOut>,
+    pub roles: Vec<String>,
+    pub editable: bool,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    #[schema(format = DateTime)]
+    pub updated_at: String,
+    pub version: i64,
+}
+
+impl From<Dashboard> for DashboardOut {
+    fn from(d: Dashboard) -> Self {
+        use sigap_domain::report::TileKind;
+        DashboardOut {
+            id: d.id.as_uuid(),
+            name: d.name,
+            description: d.description,
+            owner: d.owner.map(|(id, name)| SharedGroupOut {
+                id: id.as_uuid(),
+                name,
+            }),
+            home_role: d.home_role.map(|r| r.code().to_owned()),
+            tiles: d
+                .tiles
+                .iter()
+                .map(|t| match t.kind {
+                    TileKind::Report(id) => TileIo {
+                        report: Some(id.to_string()),
+                        panel: None,
+                        wide: t.wide,
+                    },
+                    TileKind::Panel(p) => TileIo {
+                        report: None,
+                        panel: Some(p.code().to_owned()),
+                        wide: t.wide,
+                    },
+                })
+                .collect(),
+            audience: d.audience.code().to_owned(),
+            groups: d
+                .groups
+                .into_iter()
+                .map(|(id, name)| SharedGroupOut {
+                    id: id.as_uuid(),
+                    name,
+                })
+                .collect(),
+            roles: d.roles.iter().map(|r| r.code().to_owned()).collect(),
+            editable: d.editable,
+            created_at: d.created_at.to_string(),
+            updated_at: d.updated_at.to_string(),
+            version: d.version,
+        }
+    }
+}
+
+/// The dashboards the caller may open, by name: their own, the built-in ones of their
+/// roles, and those shared with them.
+#[utoipa::path(get, path = "/api/v1/dashboards", tag = "reports",
+    responses((status = 200, body = Vec<DashboardOut>)))]
+pub async fn list_dashboards(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+) -> ApiResult<Json<Vec<DashboardOut>>> {
+    let list = dashboards::list(&s.core, &ctx).await?;
+    Ok(Json(list.into_iter().map(Into::into).collect()))
+}
+
+/// Makes a dashboard of the caller's (agents). Its report tiles must be reports the caller
+/// may open.
+#[utoipa::path(post, path = "/api/v1/dashboards", tag = "reports", request_body = DashboardIn,
+    responses((status = 201, body = DashboardOut, headers(("Location" = String), ("ETag" = String))),
+              (status = 403, body = ProblemJson, content_type = "application/problem+json"),
+              (status = 422, body = ProblemJson, content_type = "application/problem+json")))]
+pub async fn create_dashboard(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiJson(b): ApiJson<DashboardIn>,
+) -> ApiResult<Response> {
+    let d = dashboards::create(&s.core, &ctx, &b.to_value()).await?;
+    let location = format!("/api/v1/dashboards/{}", d.id);
+    let version = d.version;
+    Ok(with_etag(
+        StatusCode::CREATED,
+        version,
+        DashboardOut::from(d),
+        Some(location),
+    ))
+}
+
+/// The caller's home dashboard: the built-in one of their role.
+#[utoipa::path(get, path = "/api/v1/dashboards/home", tag = "reports",
+    responses((status = 200, body = DashboardOut),
+              (status = 404, body = ProblemJson, content_type = "application/problem+json")))]
+pub async fn home_dashboard(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+) -> ApiResult<Json<DashboardOut>> {
+    let d = dashboards::home(&s.core, &ctx)
+        .await?
+        .ok_or(ApiError::App(sigap_core::AppError::NotFound))?;
+    Ok(Json(d.into()))
+}
+
+/// A dashboard the caller may open.
+#[utoipa::path(get, path = "/api/v1/dashboards/{id}", tag = "reports",
+    params(("id" = String, Path)),
+    responses((status = 200, body = DashboardOut, headers(("ETag" = String))),
+              (status = 404, body = ProblemJson, content_type = "application/problem+json")))]
+pub async fn get_dashboard(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Response> {
+    let d = dashboards::get(&s.core, &ctx, &id).await?;
+    let version = d.version;
+    Ok(with_etag(
+        StatusCode::OK,
+        version,
+        DashboardOut::from(d),
+        None,
+    ))
+}
+
+/// Changes a dashboard: the fields given; tiles are given whole (its owner or an
+/// administrator).
+#[utoipa::path(patch, path = "/api/v1/dashboards/{id}", tag = "reports", request_body = DashboardIn,
+    params(("id" = String, Path), ("If-Match" = Option<String>, Header)),
+    responses((status = 200, body = DashboardOut, headers(("ETag" = String))),
+              (status = 403, body = ProblemJson, content_type = "application/problem+json"),
+              (status = 404, body = ProblemJson, content_type = "application/problem+json"),
+              (status = 412, body = ProblemJson, content_type = "application/problem+json"),
+              (status = 422, body = ProblemJson, content_type = "application/problem+json")))]
+pub async fn patch_dashboard(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiPath(id): ApiPath<String>,
+    IfMatch(v): IfMatch,
+    ApiJson(b): ApiJson<DashboardIn>,
+) -> ApiResult<Response> {
+    let d = dashboards::update(&s.core, &ctx, &id, &b.to_value(), v).await?;
+    let version = d.version;
+    Ok(with_etag(
+        StatusCode::OK,
+        version,
+        DashboardOut::from(d),
+        None,
+    ))
+}
+
+/// Removes a dashboard (its owner or an administrator; a role's home page stays).
+#[utoipa::path(delete, path = "/api/v1/dashboards/{id}", tag = "reports",
+    params(("id" = String, Path)),
+    responses((status = 204),
+              (status = 403, body = ProblemJson, content_type = "application/problem+json")))]
+pub async fn delete_dashboard(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<StatusCode> {
+    dashboards::delete(&s.core, &ctx, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+// ----- scheduled deliveries -----
+
+/// A scheduled delivery as written: every field may be left out (of a new one: weekly on
+/// Mondays at 07:00 in your time zone, as XLSX, to you).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleIn {
+    /// daily, weekdays (Monday to Friday), weekly or monthly.
+    #[schema(pattern = "^(daily|weekdays|weekly|monthly)$")]
+    pub every: Option<String>,
+    /// Weekly: 1 (Monday) to 7 (Sunday).
+    #[schema(minimum = 1, maximum = 7)]
+    pub weekday: Option<i64>,
+    /// Monthly: the day, 1 to 28.
+    #[schema(minimum = 1, maximum = 28)]
+    pub day: Option<i64>,
+    /// The hour, 0 to 23, in `time_zone`.
+    #[schema(minimum = 0, maximum = 23)]
+    pub hour: Option<i64>,
+    pub time_zone: Option<String>,
+    /// csv, xlsx or pdf.
+    #[schema(pattern = "^(csv|xlsx|pdf)$")]
+    pub format: Option<String>,
+    /// People (ids or logins).
+    #[schema(max_items = 50)]
+    pub people: Option<Vec<String>>,
+    /// Groups (ids or names): their members.
+    #[schema(max_items = 50)]
+    pub groups: Option<Vec<String>>,
+    /// Mail addresses.
+    #[schema(max_items = 50)]
+    pub addresses: Option<Vec<String>>,
+    /// Not sent when the report has nothing to show.
+    pub skip_empty: Option<bool>,
+    pub active: Option<bool>,
+    /// The version changed (instead of `If-Match`).
+    pub version: Option<i64>,
+}
+
+impl ScheduleIn {
+    /// The fields given, as the core reads them.
+    fn to_value(&self) -> serde_json::Value {
+        let mut v = serde_json::to_value(self).unwrap_or_default();
+        if let Some(m) = v.as_object_mut() {
+            m.retain(|_, v| !v.is_null());
+        }
+        v
+    }
+}
+
+/// A scheduled delivery.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ScheduleOut {
+    pub id: uuid::Uuid,
+    pub report: uuid::Uuid,
+    /// Who set it up: it runs as they see the report.
+    pub owner: SharedGroupOut,
+    pub every: String,
+    pub weekday: Option<i64>,
+    pub day: Option<i64>,
+    pub hour: i64,
+    pub time_zone: String,
+    pub format: String,
+    pub people: Vec<uuid::Uuid>,
+    pub groups: Vec<uuid::Uuid>,
+    pub addresses: Vec<String>,
+    pub skip_empty: bool,
+    pub active: bool,
+    #[schema(format = DateTime)]
+    pub next_run_at: String,
+    #[schema(format = DateTime)]
+    pub last_run_at: Option<String>,
+    pub editable: bool,
+    pub version: i64,
+}
+
+impl From<ScheduleView> for ScheduleOut {
+    fn from(s: ScheduleView) -> Self {
+        ScheduleOut {
+            id: s.id.as_uuid(),
+            report: s.report_id.as_uuid(),
+            owner: SharedGroupOut {
+                id: s.owner.0.as_uuid(),
+                name: s.owner.1,
+            },
+            every: s.cadence.every.code().to_owned(),
+            weekday: s.cadence.weekday.map(i64::from),
+            day: s.cadence.day.map(i64::from),
+            hour: i64::from(s.cadence.hour),
+            time_zone: s.cadence.time_zone,
+            format: s.format,
+            people: s.people.iter().map(|p| p.as_uuid()).collect(),
+            groups: s.groups.iter().map(|g| g.as_uuid()).collect(),
+            addresses: s.addresses,
+            skip_empty: s.skip_empty,
+            active: s.active,
+            next_run_at: s.next_run_at.to_string(),
+            last_run_at: s.last_run_at.map(|t| t.to_string()),
+            editable: s.editable,
+            version: s.version,
+        }
+    }
+}
+
+/// A report's scheduled deliveries, the soonest first.
+#[utoipa::path(get, path = "/api/v1/reports/{id}/schedules", tag = "reports",
+    params(("id" = String, Path)),
+    responses((status = 200, body = Vec<ScheduleOut>),
+              (status = 404, body = ProblemJson, content_type = "application/problem+json")))]
+pub async fn list_schedules(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Json<Vec<ScheduleOut>>> {
+    let list = schedules::of_report(&s.core, &ctx, &id).await?;
+    Ok(Json(list.into_iter().map(Into::into).collect()))
+}
+
+/// Schedules a report's delivery by mail (agents); it runs as the caller sees the report.
+#[utoipa::path(post, path = "/api/v1/reports/{id}/schedules", tag = "reports", request_body = ScheduleIn,
+    params(("id" = String, Path)),
+    responses((status = 201, body = ScheduleOut, headers(("Location" = String), ("ETag" = String))),
+              (status = 403, body = ProblemJson, content_type = "application/problem+json"),
+              (status = 404, body = ProblemJson, content_type = "application/problem+json"),
+              (status = 422, body = ProblemJson, content_type = "application/problem+json")))]
+pub async fn create_schedule(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(b): ApiJson<ScheduleIn>,
+) -> ApiResult<Response> {
+    let v = schedules::create(&s.core, &ctx, &id, &b.to_value()).await?;
+    let location = format!("/api/v1/report_schedules/{}", v.id);
+    let version = v.version;
+    Ok(with_etag(
+        StatusCode::CREATED,
+        version,
+        ScheduleOut::from(v),
+        Some(location),
+    ))
+}
+
+/// A scheduled delivery of a report the caller may open.
+#[utoipa::path(get, path = "/api/v1/report_schedules/{id}", tag = "reports",
+    params(("id" = String, Path)),
+    responses((status = 200, body = ScheduleOut, headers(("ETag" = String))),
+              (status = 404, body = ProblemJson, content_type = "application/problem+json")))]
+pub async fn get_schedule(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Response> {
+    let v = schedules::get(&s.core, &ctx, &id).await?;
+    let version = v.version;
+    Ok(with_etag(
+        StatusCode::OK,
+        version,
+        ScheduleOut::from(v),
+        None,
+    ))
+}
+
+/// Changes a scheduled delivery: the fields given (its owner or an administrator).
+#[utoipa::path(patch, path = "/api/v1/report_schedules/{id}", tag = "reports", request_body = ScheduleIn,
+    params(("id" = String, Path), ("If-Match" = Option<String>, Header)),
+    responses((status = 200, body = ScheduleOut, headers(("ETag" = String))),
+              (status = 403, body = ProblemJson, content_type = "application/problem+json"),
+              (status = 404, body = ProblemJson, content_type = "application/problem+json"),
+              (status = 412, body = ProblemJson, content_type = "application/problem+json"),
+              (status = 422, body = ProblemJson, content_type = "application/problem+json")))]
+pub async fn patch_schedule(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiPath(id): ApiPath<String>,
+    IfMatch(v): IfMatch,
+    ApiJson(b): ApiJson<ScheduleIn>,
+) -> ApiResult<Response> {
+    let out = schedules::update(&s.core, &ctx, &id, &b.to_value(), v).await?;
+    let version = out.version;
+    Ok(with_etag(
+        StatusCode::OK,
+        version,
+        ScheduleOut::from(out),
+        None,
+    ))
+}
+
+/// Removes a scheduled delivery (its owner or an administrator).
+#[utoipa::path(delete, path = "/api/v1/report_schedules/{id}", tag = "reports",
+    params(("id" = String, Path)),
+    responses((status = 204),
+              (status = 403, body = ProblemJson, content_type = "application/problem+json")))]
+pub async fn delete_schedule(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<StatusCode> {
+    schedules::delete(&s.core, &ctx, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -10,6 +10,7 @@ mod catalog_admin;
 mod change_admin;
 mod change_calendar;
 mod changes;
+mod dashboards;
 mod event_rules;
 mod incidents;
 mod knowledge;
@@ -443,6 +444,29 @@ pub fn router(state: AppState) -> Router {
         .route("/reports/{id}/delete", post(reports::report_delete))
         .route("/reports/{id}/records", get(reports::report_records))
         .route("/reports/{id}/export", get(reports::report_export))
+        .route(
+            "/reports/{id}/dashboard",
+            post(dashboards::report_to_dashboard),
+        )
+        .route("/reports/{id}/schedules", post(reports::schedule_create))
+        .route(
+            "/reports/{id}/schedules/{schedule}/delete",
+            post(reports::schedule_delete),
+        )
+        .route("/dashboards", get(dashboards::dashboards_page))
+        .route(
+            "/dashboards/new",
+            get(dashboards::dashboard_new).post(dashboards::dashboard_create),
+        )
+        .route(
+            "/dashboards/{id}",
+            get(dashboards::dashboard_page).post(dashboards::dashboard_update),
+        )
+        .route("/dashboards/{id}/edit", get(dashboards::dashboard_edit))
+        .route(
+            "/dashboards/{id}/delete",
+            post(dashboards::dashboard_delete),
+        )
         .route("/sla", get(sla_page))
         .route(
             "/sla/agreements",

@@ -7,7 +7,7 @@ use super::task::choices;
 use super::views::{notice, when};
 use super::*;
 use crate::api::reports::{FileFormat, parse_keys, report_file};
-use crate::report_words::ReportWords;
+use crate::report_words::report_words;
 use axum::extract::{Path, Query};
 use serde_json::{Value, json};
 use sigap_core::reports::chart::{self, ChartInput};
@@ -15,7 +15,7 @@ use sigap_core::reports::saved::{self, Report};
 use sigap_core::reports::table::{self, Table};
 use sigap_domain::Role;
 use sigap_domain::report::{
-    Aggregate, Audience, Display, GroupBy, Queue, SOURCES, TaskNumber, TaskTime, Window,
+    Aggregate, Audience, Display, Every, GroupBy, Queue, SOURCES, TaskNumber, TaskTime, Window,
 };
 use std::collections::HashMap;
 
@@ -296,7 +296,7 @@ async fn show_form(v: &Visit, id: &str, f: ReportForm, refused: Option<AppError>
     ];
     let (status, errs) = FieldErrors::split(&mut chrome, refused.map(form_errors), &known);
     let t = chrome.t;
-    let words = ReportWords(t);
+    let words = report_words(t);
     use sigap_core::reports::table::Words;
     let page = ReportFormPage {
         id: id.to_owned(),
@@ -444,11 +444,19 @@ pub struct ReportPage<'a> {
     pub tasks: Vec<BehindView>,
     pub is_list: bool,
     pub editable: bool,
+    /// The reader's dashboards they may change: where the report can be added.
+    pub my_dashboards: Vec<(String, String)>,
+    /// Its scheduled deliveries, in words, and whether each may be removed.
+    pub schedules: Vec<(String, String, bool)>,
+    pub everies: Vec<(String, String)>,
+    pub weekdays: Vec<(String, String)>,
+    pub can_schedule: bool,
+    pub time_zone: String,
     pub formats: Vec<(&'static str, String)>,
 }
 
 /// The link to the tasks behind a line.
-fn behind_href(id: &str, keys: &[Option<String>]) -> String {
+pub(crate) fn behind_href(id: &str, keys: &[Option<String>]) -> String {
     let joined: Vec<String> = keys.iter().map(|k| k.clone().unwrap_or_default()).collect();
     let mut q = form_urlencoded::Serializer::new(String::new());
     q.append_pair("keys", &joined.join(","));
@@ -462,11 +470,19 @@ pub async fn report_page(
     Query(q): Query<HashMap<String, String>>,
 ) -> PageResult {
     let d = saved::data(&v.state.core, &v.ctx, &id).await?;
+    let my_dashboards: Vec<(String, String)> =
+        sigap_core::reports::dashboards::list(&v.state.core, &v.ctx)
+            .await?
+            .into_iter()
+            .filter(|x| x.editable && x.owner.is_some())
+            .map(|x| (x.id.to_string(), x.name))
+            .collect();
+    let schedules = sigap_core::reports::schedules::of_report(&v.state.core, &v.ctx, &id).await?;
     let mut chrome = v.chrome(SECTION, "reports-title");
-    chrome.title = d.report.name.clone();
+    chrome.title = super::dashboards::shown_name(chrome.t, &id, &d.report.name);
     notice(&mut chrome, &q);
     let t = chrome.t;
-    let words = ReportWords(t);
+    let words = report_words(t);
     let table = table::table(&d.report.name, &d, &words);
     let rid = d.report.id.to_string();
     // A key holding a comma cannot be drilled into by `?keys=` (none of ours does: ids,
@@ -492,6 +508,7 @@ pub async fn report_page(
         href: &href,
         target: d.report.definition.target,
         previous,
+        width: chart::PAGE_WIDTH,
     });
     let pivot = match d.report.definition.display {
         Display::Pivot | Display::HeatMap | Display::StackedBar => pivot(&table, &href),
@@ -525,6 +542,7 @@ pub async fn report_page(
         tasks: behind_views(t, d.report.definition.source, d.tasks.clone(), &v.viewer),
         is_list: d.report.definition.display == Display::List,
         editable: d.report.editable,
+        my_dashboards,
         formats: [
             FileFormat::Csv,
             FileFormat::Xlsx,
@@ -534,9 +552,100 @@ pub async fn report_page(
         .into_iter()
         .map(|f| (f.code(), t.get(&format!("report-export-{}", f.code()))))
         .collect(),
+        schedules: schedules
+            .iter()
+            .map(|x| {
+                (
+                    x.id.to_string(),
+                    schedule_words(t, x, &v.viewer),
+                    x.editable,
+                )
+            })
+            .collect(),
+        everies: choices(t, "schedule-every", Every::ALL.iter().map(|e| e.code())),
+        weekdays: (1..=7)
+            .map(|n| (n.to_string(), t.get(&format!("schedule-weekday-{n}"))))
+            .collect(),
+        can_schedule: v.ctx.principal.has(Role::Agent),
+        time_zone: v.ctx.principal.time_zone.clone(),
         chrome,
     };
     Ok(render(StatusCode::OK, &page))
+}
+
+/// A schedule in a line: when, how, to whom, and when next.
+fn schedule_words(
+    t: crate::i18n::Tr<'_>,
+    x: &sigap_core::reports::schedules::ScheduleView,
+    viewer: &Viewer,
+) -> String {
+    let c = &x.cadence;
+    let when_words = match c.every {
+        Every::Weekly => format!(
+            "{} ({})",
+            t.get("schedule-every-weekly"),
+            t.get(&format!("schedule-weekday-{}", c.weekday.unwrap_or(1)))
+        ),
+        Every::Monthly => format!(
+            "{} ({})",
+            t.get("schedule-every-monthly"),
+            c.day.unwrap_or(1)
+        ),
+        other => t.get(&format!("schedule-every-{}", other.code())),
+    };
+    let mut to: Vec<String> = x.addresses.clone();
+    if !x.people.is_empty() {
+        to.push(t.num("schedule-people", "count", x.people.len() as i64));
+    }
+    if !x.groups.is_empty() {
+        to.push(t.num("schedule-groups", "count", x.groups.len() as i64));
+    }
+    format!(
+        "{when_words} {:02}:00 {} · {} · {} · {}: {}",
+        c.hour,
+        c.time_zone,
+        x.format.to_uppercase(),
+        to.join(", "),
+        t.get("schedule-next"),
+        when(x.next_run_at, viewer)
+    )
+}
+
+/// Schedules a report's delivery from its page.
+pub async fn schedule_create(v: Visit, Path(id): Path<String>, form: FormData) -> PageResult {
+    let addresses: Vec<String> = form
+        .text("addresses")
+        .split([',', ';', ' ', '\n'])
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let number = |k: &str| form.get(k).and_then(|v| v.trim().parse::<i64>().ok());
+    let mut body = serde_json::json!({
+        "every": form.text("every"),
+        "hour": number("hour"),
+        "time_zone": form.text("time_zone"),
+        "format": form.text("format"),
+        "addresses": addresses,
+        "skip_empty": form.get("skip_empty").is_some(),
+    });
+    if let Some(m) = body.as_object_mut() {
+        if let Some(w) = number("weekday") {
+            m.insert("weekday".into(), w.into());
+        }
+        if let Some(d) = number("day") {
+            m.insert("day".into(), d.into());
+        }
+        m.retain(|_, v| !v.is_null() && v.as_str() != Some(""));
+    }
+    sigap_core::reports::schedules::create(&v.state.core, &v.ctx, &id, &body).await?;
+    Ok(see_other(&format!("/reports/{id}"), Some("saved")))
+}
+
+/// Removes a scheduled delivery.
+pub async fn schedule_delete(v: Visit, Path((id, schedule)): Path<(String, String)>) -> PageResult {
+    sigap_core::reports::schedules::delete(&v.state.core, &v.ctx, &schedule).await?;
+    Ok(see_other(&format!("/reports/{id}"), Some("deleted")))
 }
 
 /// A task behind a line as the page lists it.
@@ -557,16 +666,10 @@ pub(crate) fn behind_views(
     tasks: Vec<sigap_core::reports::Behind>,
     viewer: &Viewer,
 ) -> Vec<BehindView> {
-    use sigap_domain::task::TaskKind;
-    let prefix = match source {
-        TaskKind::ChangeTask | TaskKind::FulfilmentTask => "task",
-        TaskKind::RequestItem => "requested_item",
-        other => other.code(),
-    };
     tasks
         .into_iter()
         .map(|b| BehindView {
-            state: t.get(&format!("{prefix}-state-{}", b.state)),
+            state: t.get(&table::state_id(source, &b.state)),
             number: b.number,
             path: b.path,
             short_description: b.short_description,
@@ -598,7 +701,7 @@ pub async fn report_records(
     let (report, tasks) = saved::records(&v.state.core, &v.ctx, &id, keys.clone()).await?;
     let mut chrome = v.chrome(SECTION, "report-records-title");
     let t = chrome.t;
-    let words = ReportWords(t);
+    let words = report_words(t);
     use sigap_core::reports::table::Words;
     let d = &report.definition;
     let line = d

@@ -266,6 +266,9 @@ pub struct HomePage<'a> {
     pub admin: Option<AdminFigures>,
     /// Unread notifications: id, text, link.
     pub notes: Vec<(String, String, String)>,
+    /// The home dashboard of the reader's role: its id and name, and its tiles.
+    pub dashboard: Option<(String, String)>,
+    pub tiles: Vec<super::dashboards::TileView>,
 }
 
 pub async fn home(
@@ -278,9 +281,25 @@ pub async fn home(
         Err(AppError::Forbidden) => Vec::new(),
         notes => notes?,
     };
+    let home_board = sigap_core::reports::dashboards::home(&state.core, &ctx).await?;
+    let visit = Visit {
+        state: state.clone(),
+        ctx: ctx.clone(),
+        viewer: viewer.clone(),
+    };
     let mut chrome = Chrome::new(&state, &viewer, "home", "home-title");
     notice(&mut chrome, &q);
     let t = chrome.t;
+    let (dashboard, tiles) = match &home_board {
+        Some(d) => (
+            Some((
+                d.id.to_string(),
+                super::dashboards::shown_name(t, &d.id.to_string(), &d.name),
+            )),
+            super::dashboards::tile_views(&visit, t, d).await,
+        ),
+        None => (None, Vec::new()),
+    };
     let notes = notes
         .into_iter()
         .filter(|n| n.read_at.is_none())
@@ -300,6 +319,8 @@ pub async fn home(
         members: t.num("home-members", "count", g.member_count),
     };
     let page = HomePage {
+        dashboard,
+        tiles,
         welcome: t.arg("home-welcome", "name", &ctx.principal.name),
         organization: ctx.principal.organization.as_ref().map(|o| o.name.clone()),
         is_agent: ctx.principal.has(Role::Agent),
