@@ -1285,6 +1285,55 @@ async function main() {
     check(await page.locator('#no-rules').isVisible(), 'the deleted rule is still listed');
   });
 
+  // ----- service reporting: a manager builds a report, drills in, adds it to a dashboard and
+  // has it mailed weekly as XLSX -----
+  await api('POST', '/people', { login: 'mona', name: 'Mona Manager', email: 'mona@example.com', roles: ['manager'], password: 'mona-password-123' });
+  const reporter = await personPage('mona', 'mona-password-123');
+  {
+    check((await reporter.locator('#home-dashboard .dashboard-tile').count()) >= 3, "the manager's home dashboard shows no tiles");
+    await shot(reporter, 'manager-home');
+    await visit(reporter, `${origin}/reports/new`);
+    await reporter.locator('#r-name').fill('Incidents by week and priority');
+    await reporter.locator('#r-source').selectOption('incident');
+    await reporter.locator('#r-group-1').selectOption('opened_at:week');
+    await reporter.locator('#r-group-2').selectOption('priority');
+    await reporter.locator('#r-display').selectOption('stacked_bar');
+    await reporter.locator('#r-period').selectOption('last_90_days');
+    await submit(reporter, reporter.locator('#report-save'));
+    check(/\/reports\/[0-9a-f-]{36}$/.test(new URL(reporter.url()).pathname), `saving the report ended on ${reporter.url()}`);
+    const reportUrl = reporter.url().split('?')[0];
+    const bars = reporter.locator('#report-chart svg a');
+    check((await bars.count()) >= 1, 'the stacked bar chart has no bars');
+    check((await reporter.locator('#report-pivot tbody tr').count()) >= 1, 'the pivot table is empty');
+    await shot(reporter, 'report-stacked-bar');
+    // Drilling into a bar: the incidents behind it.
+    await submit(reporter, bars.first());
+    check(new URL(reporter.url()).pathname.endsWith('/records'), `the bar led to ${reporter.url()}`);
+    check((await reporter.locator('#report-records tbody tr').count()) >= 1, 'no incidents behind the bar');
+    await shot(reporter, 'report-drill');
+    // Added to a new dashboard of hers.
+    await visit(reporter, reportUrl);
+    await reporter.locator('#rd-dashboard').selectOption('');
+    await reporter.locator('#rd-new-name').fill('Weekly review');
+    await reporter.locator('#rd-wide').check();
+    await submit(reporter, reporter.locator('#report-add-dashboard'));
+    check(/\/dashboards\/[0-9a-f-]{36}$/.test(new URL(reporter.url()).pathname), `adding to a dashboard ended on ${reporter.url()}`);
+    check((await reporter.locator('.dashboard-tile svg').count()) === 1, 'the dashboard does not draw the report');
+    await shot(reporter, 'dashboard-with-report');
+    // Mailed every Monday at 07:00 as XLSX.
+    await visit(reporter, reportUrl);
+    await reporter.locator('#s-every').selectOption('weekly');
+    await reporter.locator('#s-weekday').selectOption('1');
+    await reporter.locator('#s-hour').fill('7');
+    await reporter.locator('#s-format').selectOption('xlsx');
+    await submit(reporter, reporter.locator('#schedule-save'));
+    const scheduled = reporter.locator('#schedule-list li');
+    check((await scheduled.count()) === 1, 'the schedule is not listed');
+    const words = await scheduled.first().innerText();
+    check(words.includes('Every week') && words.includes('Monday') && words.includes('XLSX'), `the schedule reads "${words}"`);
+    await shot(reporter, 'report-scheduled-weekly-xlsx');
+  }
+
   await step('logout', async () => {
     await clickAndLoad(await reveal('form.logout button[type="submit"]'));
     check(path() === '/login', `logging out ended on ${page.url()}, expected /login`);

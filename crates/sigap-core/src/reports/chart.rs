@@ -328,7 +328,7 @@ fn bars(c: &ChartInput<'_>) -> Figure {
     let (y0, y1) = (TOP, TOP + plot_h);
     let x1 = c.width - RIGHT;
     let slot = (x1 - LEFT) / cats.len().max(1) as f64;
-    let bar = (slot * 0.7).max(1.0);
+    let bar = (slot * 0.7).clamp(1.0, 80.0);
     let mut shapes = Vec::new();
     value_axis(&mut shapes, top, step, y0, y1, x1);
     let mut base = vec![0.0; cats.len()];
@@ -675,14 +675,15 @@ fn heat(c: &ChartInput<'_>) -> Figure {
 }
 
 impl Figure {
-    /// The figure as an SVG element for a page (its title first, for screen readers).
+    /// The figure as an SVG element for a page (its title first, for screen readers). A
+    /// group, not an image: its marks are links each reader can reach.
     pub fn svg(&self) -> String {
         let mut s = String::new();
         let _ = write!(
             s,
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart report-chart\" role=\"img\" \
-             viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\">\
-             <title>{title}</title>",
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart report-chart\" role=\"group\" \
+             aria-label=\"{title}\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" \
+             font-family=\"sans-serif\"><title>{title}</title>",
             w = self.width.round(),
             h = self.height.round(),
             title = esc(&self.title)
