@@ -48,6 +48,7 @@ both!(
     the_suggestion_migration_carries_published_articles_over,
     problems_and_incidents_share_the_task_core,
     reports_group_measure_and_narrow_as_the_rows_say,
+    shared_reports_are_seen_by_their_audience_and_deliveries_claimed_once,
     people_round_trip_with_conflicts_and_versions,
     lists_page_with_cursors,
     audit_chain_detects_tampering,
@@ -1526,4 +1527,171 @@ async fn report_lines(
             crate::repo::reports::run::<incidents::IncidentExt>(tx, &r).await
         })
         .await?)
+}
+
+async fn shared_reports_are_seen_by_their_audience_and_deliveries_claimed_once(db: TestDb) -> R {
+    use crate::repo::report_schedules::{self as schedules, Schedule};
+    use crate::repo::saved_reports::{self as reports, ReportWrite};
+    let store = Store::open(&db.location, 4).await?;
+    store.migrate().await?;
+    let owner = add_person(&store, "ani", "Ani").await?;
+    let member = add_person(&store, "bayu", "Bayu").await?;
+    let other = add_person(&store, "citra", "Citra").await?;
+    let group = GroupId::new();
+    let (member_id, owner_id) = (member.id, owner.id);
+    store
+        .write(async move |tx| {
+            groups::insert(
+                tx,
+                group,
+                &groups::GroupFields {
+                    name: "Desk".into(),
+                    group_type: GroupType::ServiceDesk,
+                    description: String::new(),
+                    email: None,
+                    manager_id: None,
+                    active: true,
+                },
+                t0(),
+            )
+            .await?;
+            groups::add_member(tx, group, member_id, t0()).await
+        })
+        .await?;
+    let definition = serde_json::json!({"source": "incident"});
+    // (name, audience, groups, roles)
+    let made: Vec<(&str, &str, Vec<GroupId>, Vec<String>)> = vec![
+        ("private", "private", vec![], vec![]),
+        ("to the desk", "groups", vec![group], vec![]),
+        ("to managers", "roles", vec![], vec!["manager".into()]),
+        ("to agents", "roles", vec![], vec!["agent".into()]),
+        ("to all", "everyone", vec![], vec![]),
+    ];
+    let mut ids = Vec::new();
+    for (name, audience, groups, roles) in made {
+        let id = ReportId::new();
+        ids.push(id);
+        let definition = definition.clone();
+        let inserted = store
+            .write(async move |tx| {
+                reports::insert(
+                    tx,
+                    &ReportWrite {
+                        id,
+                        name,
+                        description: "",
+                        owner_id: Some(owner_id),
+                        definition: &definition,
+                        audience,
+                        groups: &groups,
+                        roles: &roles,
+                        now: t0(),
+                    },
+                )
+                .await
+            })
+            .await?;
+        anyhow::ensure!(inserted, "{name} not written");
+    }
+    let seen = |person: PersonId, roles: &'static [&'static str]| {
+        let store = store.clone();
+        async move {
+            let list = store
+                .read(async move |tx| reports::visible(tx, Some(person), roles).await)
+                .await?;
+            Ok::<_, anyhow::Error>(list.into_iter().map(|r| r.name).collect::<Vec<_>>())
+        }
+    };
+    assert_eq!(
+        seen(owner.id, &["requester"]).await?,
+        vec![
+            "private",
+            "to agents",
+            "to all",
+            "to managers",
+            "to the desk"
+        ]
+    );
+    assert_eq!(
+        seen(member.id, &["requester", "agent"]).await?,
+        vec!["to agents", "to all", "to the desk"]
+    );
+    assert_eq!(
+        seen(other.id, &["requester", "agent", "manager"]).await?,
+        vec!["to agents", "to all", "to managers"]
+    );
+    assert_eq!(seen(other.id, &[]).await?, vec!["to all"]);
+    let desk = store
+        .read(async move |tx| reports::get(tx, ids[1]).await)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("gone"))?;
+    assert_eq!(desk.groups, vec![(group, "Desk".to_owned())]);
+
+    // A due delivery is claimed by one of two sweeps at the same time.
+    let due = t0();
+    let schedule = Schedule {
+        id: ScheduleId::new(),
+        report_id: desk.id,
+        owner_id,
+        owner_name: None,
+        every: "weekly".into(),
+        weekday: Some(1),
+        day: None,
+        hour: 7,
+        time_zone: "UTC".into(),
+        format: "xlsx".into(),
+        recipients: serde_json::json!({"people": [member_id.to_string()], "groups": [group.to_string()], "addresses": []}),
+        skip_empty: false,
+        active: true,
+        next_run_at: due,
+        last_run_at: None,
+        created_at: t0(),
+        updated_at: t0(),
+        version: 1,
+    };
+    let sid = schedule.id;
+    store
+        .write(async move |tx| schedules::insert(tx, &schedule).await)
+        .await?;
+    let listed = store
+        .read(async move |tx| schedules::due(tx, due, 10).await)
+        .await?;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].owner_name.as_deref(), Some("Ani"));
+    let next = due + SignedDuration::from_hours(24 * 7);
+    let claim = || {
+        let store = store.clone();
+        async move {
+            store
+                .write(async move |tx| schedules::claim(tx, sid, due, next, due).await)
+                .await
+        }
+    };
+    let (a, b) = tokio::join!(claim(), claim());
+    assert_eq!(u8::from(a?) + u8::from(b?), 1, "claimed once");
+    assert!(
+        store
+            .read(async move |tx| schedules::due(tx, due, 10).await)
+            .await?
+            .is_empty()
+    );
+    // Its readers: the person and the group's members, each once, with an address.
+    let readers = store
+        .read(async move |tx| schedules::readers(tx, &[member_id], &[group]).await)
+        .await?;
+    assert_eq!(
+        readers.iter().map(|r| r.email.as_str()).collect::<Vec<_>>(),
+        vec!["bayu@example.com"]
+    );
+    // Removing the report removes its schedules.
+    store
+        .write(async move |tx| reports::delete(tx, desk.id).await)
+        .await?;
+    assert!(
+        store
+            .read(async move |tx| schedules::get(tx, sid).await)
+            .await?
+            .is_none()
+    );
+    Ok(())
 }

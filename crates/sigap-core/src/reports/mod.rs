@@ -219,7 +219,6 @@ fn ready<E: Extension>(ctx: &Ctx, a: Aggregation) -> AppResult<Ready<E::State>> 
     let (Some(tz), true) = (tz, errs.is_empty()) else {
         return Err(AppError::Validation(errs));
     };
-    let mut states = states;
     if a.queue.is_some() && states.is_empty() {
         states = E::State::all()
             .iter()
