@@ -477,7 +477,14 @@ impl Definition {
         let text = |k: &str, errs: &mut Vec<Fault>| -> Option<String> {
             match o.get(k) {
                 None | Some(Value::Null) => None,
-                Some(Value::String(s)) if s.trim().is_empty() => None,
+                Some(Value::String(s)) if s.trim().is_empty() => {
+                    errs.push(fault(
+                        k,
+                        "invalid_value",
+                        "must not be empty (leave it out instead)".into(),
+                    ));
+                    None
+                }
                 Some(Value::String(s)) => Some(s.trim().to_owned()),
                 Some(_) => {
                     errs.push(fault(k, "invalid_type", "must be a text".into()));
@@ -563,7 +570,11 @@ impl Definition {
         )
         .unwrap_or(Window::Last30Days);
         let instant = |k: &str, errs: &mut Vec<Fault>| -> Option<Timestamp> {
-            let t = text(k, errs)?;
+            // An empty text is no time (unlike the other fields, where it is none).
+            let t = match o.get(k) {
+                Some(Value::String(s)) if s.trim().is_empty() => " ".to_owned(),
+                _ => text(k, errs)?,
+            };
             match t.parse::<Timestamp>() {
                 Ok(ts) if ts >= EARLIEST => Some(ts),
                 Ok(_) => {

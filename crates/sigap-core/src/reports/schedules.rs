@@ -133,7 +133,14 @@ fn read(ctx: &Ctx, body: &Value, before: Option<&ScheduleView>) -> AppResult<Ask
     let o: &Map<String, Value> = &o;
     let text = |k: &str, errs: &mut Vec<FieldError>| match o.get(k) {
         None | Some(Value::Null) => None,
-        Some(Value::String(s)) if s.trim().is_empty() => None,
+        Some(Value::String(s)) if s.trim().is_empty() => {
+            errs.push(FieldError::new(
+                k,
+                "invalid_value",
+                "must not be empty (leave it out instead)",
+            ));
+            None
+        }
         Some(Value::String(s)) => Some(s.trim().to_owned()),
         Some(_) => {
             errs.push(FieldError::new(k, "invalid_type", "must be a text"));
@@ -196,8 +203,24 @@ fn read(ctx: &Ctx, body: &Value, before: Option<&ScheduleView>) -> AppResult<Ask
             .ok(),
         None => Some(b.map_or(Every::Weekly, |b| b.every)),
     };
-    let weekday = int("weekday", &mut errs).or(b.and_then(|b| b.weekday.map(i64::from)));
-    let day = int("day", &mut errs).or(b.and_then(|b| b.day.map(i64::from)));
+    let weekday = int("weekday", &mut errs);
+    if weekday.is_some_and(|w| !(1..=7).contains(&w)) {
+        errs.push(FieldError::new(
+            "weekday",
+            "out_of_range",
+            "must be 1 (Monday) to 7 (Sunday)",
+        ));
+    }
+    let day = int("day", &mut errs);
+    if day.is_some_and(|d| !(1..=28).contains(&d)) {
+        errs.push(FieldError::new(
+            "day",
+            "out_of_range",
+            "must be a day from 1 to 28",
+        ));
+    }
+    let weekday = weekday.or(b.and_then(|b| b.weekday.map(i64::from)));
+    let day = day.or(b.and_then(|b| b.day.map(i64::from)));
     let hour = int("hour", &mut errs).unwrap_or(b.map_or(7, |b| i64::from(b.hour)));
     let zone = text("time_zone", &mut errs).unwrap_or_else(|| {
         b.map_or_else(|| ctx.principal.time_zone.clone(), |b| b.time_zone.clone())

@@ -767,6 +767,10 @@ async fn bad_saved_reports_are_refused_and_change_nothing(app: TestApp) -> anyho
             "audience",
         ),
         (
+            json!({"name": "x", "definition": {"source": "incident", "to": ""}}),
+            "definition.to",
+        ),
+        (
             json!({"name": "<script>".repeat(30), "definition": ok}),
             "name",
         ),
@@ -798,6 +802,53 @@ async fn bad_saved_reports_are_refused_and_change_nothing(app: TestApp) -> anyho
             .await?;
         assert!(resp.status().is_client_error(), "{raw}: {}", resp.status());
     }
+    // A schedule's fields out of range are refused whatever its cadence.
+    let made = post(
+        &app,
+        "/reports",
+        &agent,
+        json!({"name": "Mine", "definition": ok}),
+    )
+    .await?;
+    let rid = made["id"].as_str().unwrap_or_default().to_owned();
+    for (body, field) in [
+        (json!({"every": "daily", "weekday": 0}), "weekday"),
+        (json!({"every": "weekly", "weekday": 8}), "weekday"),
+        (json!({"every": "daily", "day": 29}), "day"),
+        (json!({"every": "hourly"}), "every"),
+        (json!({"hour": 24}), "hour"),
+        (json!({"format": "docx"}), "format"),
+        (json!({"addresses": ["not an address"]}), "addresses[0]"),
+        (json!({"people": ["nobody-at-all"]}), "people[0]"),
+        (json!({"time_zone": "Mars/Base"}), "time_zone"),
+        (json!({"colour": "red"}), "colour"),
+    ] {
+        let (s, v) = send(
+            &app.http,
+            Method::POST,
+            &app.api(&format!("/reports/{rid}/schedules")),
+            &agent,
+            Some(body.clone()),
+        )
+        .await?;
+        assert!(s.is_client_error(), "{body}: {s} {v}");
+        if s == StatusCode::UNPROCESSABLE_ENTITY {
+            assert_eq!(v["errors"][0]["field"], field, "{body}: {v}");
+        }
+    }
+    assert_eq!(
+        get(&app, &format!("/reports/{rid}/schedules"), &agent).await?,
+        json!([])
+    );
+    let (s, _) = send(
+        &app.http,
+        Method::DELETE,
+        &app.api(&format!("/reports/{rid}")),
+        &agent,
+        None,
+    )
+    .await?;
+    assert_eq!(s, StatusCode::NO_CONTENT);
     // A requester builds no reports.
     let (s, _) = send(
         &app.http,
