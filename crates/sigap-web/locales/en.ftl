@@ -1880,3 +1880,5 @@ schedule-groups = { $count ->
     [one] one group
    *[other] { $count } groups
 }
+dashboard-make-home = Make this my home page
+dashboard-role-home = Use my role's home page again

@@ -1836,3 +1836,5 @@ schedule-save = Jadwalkan
 schedule-next = berikutnya
 schedule-people = { $count } orang
 schedule-groups = { $count } grup
+dashboard-make-home = Jadikan halaman beranda saya
+dashboard-role-home = Kembali ke beranda peran saya

@@ -145,14 +145,40 @@ pub fn home_role(ctx: &Ctx) -> Role {
     }
 }
 
-/// The reader's home dashboard: the built-in one of their role, if it is there.
+/// The reader's home dashboard: the one they chose, while they may still open it, else the
+/// built-in one of their role, if it is there.
 pub async fn home(core: &Core, ctx: &Ctx) -> AppResult<Option<Dashboard>> {
+    if let Some(me) = ctx.principal.person_id {
+        let chosen = core
+            .store
+            .read(async move |tx| repo::chosen_home(tx, me).await)
+            .await?;
+        if let Some(id) = chosen {
+            match get(core, ctx, &id.to_string()).await {
+                Ok(d) => return Ok(Some(d)),
+                Err(AppError::NotFound) => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
     let role = home_role(ctx);
     let d = core
         .store
         .read(async move |tx| repo::home_of(tx, role.code()).await)
         .await?;
     d.map(|d| seen(ctx, d)).transpose()
+}
+
+/// Makes a dashboard the reader may open their home page; none: their role's again.
+pub async fn choose_home(core: &Core, ctx: &Ctx, id: Option<&str>) -> AppResult<()> {
+    let me = ctx.principal.person()?;
+    let chosen = match id {
+        Some(id) => Some(get(core, ctx, id).await?.id),
+        None => None,
+    };
+    core.store
+        .write(async move |tx| Ok::<_, AppError>(repo::choose_home(tx, me, chosen).await?))
+        .await
 }
 
 const FIELDS: &[&str] = &[

@@ -168,21 +168,22 @@ pub fn lines_table(
     }
 }
 
-/// The table as CSV (UTF-8, a header line, one line per row).
+/// The table as CSV (UTF-8, a header line, one line per row; a cell a spreadsheet would
+/// run as a formula kept as text, as every export does).
 pub fn csv(t: &Table) -> AppResult<Vec<u8>> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let fail = |e: csv::Error| AppError::Internal(format!("writing a CSV: {e}"));
-    w.write_record(&t.headers).map_err(fail)?;
-    for r in &t.rows {
-        let mut line = r.keys.clone();
-        line.push(r.count.to_string());
-        if t.measured {
-            line.push(r.value.map(|v| v.to_string()).unwrap_or_default());
-        }
-        w.write_record(&line).map_err(fail)?;
-    }
-    w.into_inner()
-        .map_err(|e| AppError::Internal(format!("writing a CSV: {e}")))
+    let rows: Vec<Vec<String>> = t
+        .rows
+        .iter()
+        .map(|r| {
+            let mut line = r.keys.clone();
+            line.push(r.count.to_string());
+            if t.measured {
+                line.push(r.value.map(|v| v.to_string()).unwrap_or_default());
+            }
+            line
+        })
+        .collect();
+    Ok(crate::export::encode(Some(&t.headers), &rows))
 }
 
 /// The most characters of an Excel sheet's name.

@@ -151,19 +151,20 @@ async fn leader_enqueues_periodic_work_once(app: TestApp) -> anyhow::Result<()> 
     assert!(!b.lead(&mut lb).await?, "one leader at a time");
     assert_eq!(
         b.run_once().await?,
-        8,
+        9,
         "any node runs the periodic jobs (maintenance, service reviews, article reviews, \
-         approval reminders, incident auto-close, SLA sweep, mail polling, event sweep)"
+         approval reminders, incident auto-close, SLA sweep, mail polling, event sweep, \
+         scheduled reports)"
     );
     assert!(a.lead(&mut la).await?, "the leader renews its lease");
     assert_eq!(
         a.run_once().await?,
-        3,
-        "only the SLA sweep, the mail polling and the event sweep come with every renewal; \
-         the rest is not due again yet"
+        4,
+        "only the SLA sweep, the mail polling, the event sweep and the scheduled reports come \
+         with every renewal; the rest is not due again yet"
     );
     let counts = sigap_core::jobs::counts(&app.core).await?;
-    assert_eq!((counts.done, counts.failed), (11, 0));
+    assert_eq!((counts.done, counts.failed), (13, 0));
     Ok(())
 }
 

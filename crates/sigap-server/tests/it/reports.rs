@@ -1031,6 +1031,39 @@ async fn dashboards_hold_reports_and_each_role_has_a_home(app: TestApp) -> anyho
         board["tiles"],
         json!([{"report": rid, "wide": true}, {"panel": "major_incidents", "wide": false}])
     );
+    // Mona makes her board her home page, then goes back to her role's.
+    let (s, v) = send(
+        &app.http,
+        Method::PUT,
+        &app.api("/dashboards/home"),
+        &mona,
+        Some(json!({"dashboard": bid})),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(
+        get(&app, "/dashboards/home", &mona).await?["id"],
+        bid.as_str()
+    );
+    let (s, _) = send(
+        &app.http,
+        Method::PUT,
+        &app.api("/dashboards/home"),
+        &budi,
+        Some(json!({"dashboard": uuid::Uuid::now_v7().to_string()})),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, v) = send(
+        &app.http,
+        Method::PUT,
+        &app.api("/dashboards/home"),
+        &mona,
+        Some(json!({"dashboard": null})),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["home_role"], "manager", "{v}");
     // A tile naming a report the writer may not open is refused.
     let private = post(
         &app,

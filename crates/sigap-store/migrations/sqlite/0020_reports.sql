@@ -78,3 +78,9 @@ CREATE TABLE report_schedule (
 );
 CREATE INDEX report_schedule_due ON report_schedule (next_run_at) WHERE active;
 CREATE INDEX report_schedule_report ON report_schedule (report_id);
+
+-- The dashboard a person chose as their home page (none: their role's).
+CREATE TABLE dashboard_home (
+    person_id    TEXT PRIMARY KEY REFERENCES person (id) ON DELETE CASCADE,
+    dashboard_id TEXT NOT NULL REFERENCES dashboard (id) ON DELETE CASCADE
+);

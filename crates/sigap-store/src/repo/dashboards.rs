@@ -215,8 +215,48 @@ pub async fn delete(tx: &mut Tx<'_>, id: DashboardId) -> StoreResult<bool> {
         &[id.into()],
     )
     .await?;
+    tx.execute(
+        "DELETE FROM dashboard_home WHERE dashboard_id = $1",
+        &[id.into()],
+    )
+    .await?;
     Ok(tx
         .execute("DELETE FROM dashboard WHERE id = $1", &[id.into()])
         .await?
         == 1)
+}
+
+/// The dashboard a person chose as their home page, if they chose one.
+pub async fn chosen_home(tx: &mut Tx<'_>, person: PersonId) -> StoreResult<Option<DashboardId>> {
+    match tx
+        .query_opt(
+            "SELECT dashboard_id FROM dashboard_home WHERE person_id = $1",
+            &[person.into()],
+        )
+        .await?
+    {
+        Some(r) => Ok(Some(r.get(0)?)),
+        None => Ok(None),
+    }
+}
+
+/// Makes a dashboard a person's home page (none: their role's again).
+pub async fn choose_home(
+    tx: &mut Tx<'_>,
+    person: PersonId,
+    dashboard: Option<DashboardId>,
+) -> StoreResult<()> {
+    tx.execute(
+        "DELETE FROM dashboard_home WHERE person_id = $1",
+        &[person.into()],
+    )
+    .await?;
+    if let Some(d) = dashboard {
+        tx.execute(
+            "INSERT INTO dashboard_home (person_id, dashboard_id) VALUES ($1, $2)",
+            &[person.into(), d.into()],
+        )
+        .await?;
+    }
+    Ok(())
 }

@@ -133,7 +133,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(reports::report_records))
         .routes(routes!(reports::export_report))
         .routes(routes!(reports::list_dashboards, reports::create_dashboard))
-        .routes(routes!(reports::home_dashboard))
+        .routes(routes!(reports::home_dashboard, reports::choose_home))
         .routes(routes!(reports::list_schedules, reports::create_schedule))
         .routes(routes!(
             reports::get_schedule,

@@ -902,6 +902,32 @@ pub async fn home_dashboard(
     Ok(Json(d.into()))
 }
 
+/// Which dashboard is the caller's home page.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HomeIn {
+    /// A dashboard the caller may open; null: their role's again.
+    #[schema(format = Uuid)]
+    pub dashboard: Option<String>,
+}
+
+/// Chooses the caller's home dashboard (null: their role's built-in one).
+#[utoipa::path(put, path = "/api/v1/dashboards/home", tag = "reports", request_body = HomeIn,
+    responses((status = 200, body = DashboardOut),
+              (status = 404, body = ProblemJson, content_type = "application/problem+json"),
+              (status = 422, body = ProblemJson, content_type = "application/problem+json")))]
+pub async fn choose_home(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    ApiJson(b): ApiJson<HomeIn>,
+) -> ApiResult<Json<DashboardOut>> {
+    dashboards::choose_home(&s.core, &ctx, b.dashboard.as_deref()).await?;
+    let d = dashboards::home(&s.core, &ctx)
+        .await?
+        .ok_or(ApiError::App(sigap_core::AppError::NotFound))?;
+    Ok(Json(d.into()))
+}
+
 /// A dashboard the caller may open.
 #[utoipa::path(get, path = "/api/v1/dashboards/{id}", tag = "reports",
     params(("id" = String, Path)),

@@ -95,7 +95,11 @@ async fn report_tile(v: &Visit, t: crate::i18n::Tr<'_>, id: &str, wide: bool) ->
         href: &href,
         target: d.report.definition.target,
         previous,
-        width: chart::TILE_WIDTH,
+        width: if wide {
+            chart::PAGE_WIDTH
+        } else {
+            chart::TILE_WIDTH
+        },
     });
     let display = d.report.definition.display;
     let (headers, rows) = match (display, &figure) {
@@ -312,6 +316,8 @@ pub struct DashboardPage<'a> {
     pub tiles: Vec<TileView>,
     pub editable: bool,
     pub deletable: bool,
+    /// Whether it is the reader's home page.
+    pub is_home: bool,
 }
 
 pub async fn dashboard_page(
@@ -325,7 +331,11 @@ pub async fn dashboard_page(
     let t = chrome.t;
     chrome.title = shown_name(t, &d.id.to_string(), &d.name);
     let tiles = tile_views(&v, t, &d).await;
+    let is_home = dashboards::home(&v.state.core, &v.ctx)
+        .await?
+        .is_some_and(|h| h.id == d.id);
     let page = DashboardPage {
+        is_home,
         id: d.id.to_string(),
         description: d.description.clone(),
         tiles,
@@ -563,6 +573,13 @@ pub async fn dashboard_delete(v: Visit, Path(id): Path<String>) -> PageResult {
     Ok(see_other("/dashboards", Some("deleted")))
 }
 
+/// Makes a dashboard the reader's home page (`role` in the form: their role's again).
+pub async fn dashboard_home(v: Visit, Path(id): Path<String>, form: FormData) -> PageResult {
+    let chosen = form.get("role").is_none().then_some(id.as_str());
+    dashboards::choose_home(&v.state.core, &v.ctx, chosen).await?;
+    Ok(see_other("/", Some("saved")))
+}
+
 /// Adds a report to a dashboard of the reader's, or to a new one named in the form.
 pub async fn report_to_dashboard(v: Visit, Path(id): Path<String>, form: FormData) -> PageResult {
     let wide = form.get("wide").is_some();
@@ -578,5 +595,5 @@ pub async fn report_to_dashboard(v: Visit, Path(id): Path<String>, form: FormDat
     } else {
         dashboards::add_report(&v.state.core, &v.ctx, &target, &id, wide).await?
     };
-    Ok(see_other(&format!("/dashboards/{}", d.id), Some("added")))
+    Ok(see_other(&format!("/dashboards/{}", d.id), Some("saved")))
 }

@@ -463,6 +463,7 @@ pub fn router(state: AppState) -> Router {
             get(dashboards::dashboard_page).post(dashboards::dashboard_update),
         )
         .route("/dashboards/{id}/edit", get(dashboards::dashboard_edit))
+        .route("/dashboards/{id}/home", post(dashboards::dashboard_home))
         .route(
             "/dashboards/{id}/delete",
             post(dashboards::dashboard_delete),
