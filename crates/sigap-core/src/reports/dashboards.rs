@@ -3,7 +3,7 @@
 //! and one of them is the home page of each role (requesters, agents, managers). A tile
 //! shows what its reader may see: a report they may not open is left out.
 
-use super::saved::{Common, check_sharing, object, read_common};
+use super::saved::{Common, check_sharing, held_roles, may_edit, may_open, object, read_common};
 use crate::Core;
 use crate::audit::{self, Actor};
 use crate::error::{AppError, AppResult, FieldError};
@@ -50,29 +50,6 @@ impl Dashboard {
     }
 }
 
-fn held_roles(ctx: &Ctx) -> Vec<&'static str> {
-    Role::ALL
-        .iter()
-        .filter(|r| ctx.principal.has(**r))
-        .map(|r| r.code())
-        .collect()
-}
-
-fn may_open(ctx: &Ctx, d: &repo::Dashboard, mine: &[GroupId]) -> bool {
-    let me = ctx.principal.person_id;
-    ctx.principal.has(Role::Admin)
-        || (me.is_some() && d.owner_id == me)
-        || match d.audience.as_str() {
-            "everyone" => true,
-            "groups" => d.groups.iter().any(|(g, _)| mine.contains(g)),
-            "roles" => d
-                .roles
-                .iter()
-                .any(|code| Role::parse(code).is_ok_and(|role| ctx.principal.has(role))),
-            _ => false,
-        }
-}
-
 fn seen(ctx: &Ctx, d: repo::Dashboard) -> AppResult<Dashboard> {
     let tiles = Tile::parse_all(&d.tiles).map_err(|e| {
         AppError::Internal(format!(
@@ -84,8 +61,7 @@ fn seen(ctx: &Ctx, d: repo::Dashboard) -> AppResult<Dashboard> {
                 .join("; ")
         ))
     })?;
-    let me = ctx.principal.person_id;
-    let editable = ctx.principal.has(Role::Admin) || (me.is_some() && d.owner_id == me);
+    let editable = may_edit(ctx, d.owner_id);
     Ok(Dashboard {
         id: d.id,
         name: d.name,
@@ -130,7 +106,9 @@ pub async fn get(core: &Core, ctx: &Ctx, id: &str) -> AppResult<Dashboard> {
         })
         .await?;
     match d {
-        Some(d) if may_open(ctx, &d, &mine) => seen(ctx, d),
+        Some(d) if may_open(ctx, d.owner_id, &d.audience, &d.groups, &d.roles, &mine) => {
+            seen(ctx, d)
+        }
         _ => Err(AppError::NotFound),
     }
 }
@@ -312,13 +290,7 @@ pub async fn update(
         return Err(AppError::Forbidden);
     }
     let (c, tiles) = read(body, Some(&before))?;
-    let expected =
-        match body.get("version") {
-            None | Some(Value::Null) => version,
-            Some(v) => Some(v.as_i64().ok_or_else(|| {
-                AppError::field("version", "invalid_type", "must be a whole number")
-            })?),
-        };
+    let expected = super::saved::expected_version(body, version)?;
     if expected.is_some_and(|v| v != before.version) {
         return Err(AppError::PreconditionFailed);
     }

@@ -17,6 +17,7 @@ pub mod dashboards;
 pub mod pdf;
 pub mod saved;
 pub mod schedules;
+pub mod svg;
 pub mod table;
 use crate::task::Process;
 use sigap_domain::task::{StateModel, TaskKind};

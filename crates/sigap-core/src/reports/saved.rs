@@ -56,27 +56,42 @@ pub struct ReportData {
     pub tasks: Vec<Behind>,
 }
 
-/// Whether a stored report may be opened by the reader, whose groups are `mine`.
-fn may_open(ctx: &Ctx, r: &SavedReport, mine: &[GroupId]) -> bool {
-    let me = ctx.principal.person_id;
-    ctx.principal.has(Role::Admin)
-        || (me.is_some() && r.owner_id == me)
-        || match r.audience.as_str() {
+/// Whether the reader, whose groups are `mine`, may open what `owner` shares with
+/// `audience` (its `groups` or `roles`): a report or a dashboard.
+pub(crate) fn may_open(
+    ctx: &Ctx,
+    owner: Option<PersonId>,
+    audience: &str,
+    groups: &[(GroupId, String)],
+    roles: &[String],
+    mine: &[GroupId],
+) -> bool {
+    may_edit(ctx, owner)
+        || match audience {
             "everyone" => true,
-            "groups" => r.groups.iter().any(|(g, _)| mine.contains(g)),
-            "roles" => r
-                .roles
+            "groups" => groups.iter().any(|(g, _)| mine.contains(g)),
+            "roles" => roles
                 .iter()
                 .any(|code| Role::parse(code).is_ok_and(|role| ctx.principal.has(role))),
             _ => false,
         }
 }
 
-/// Whether the reader may change or remove a stored report: its owner, or an
-/// administrator (the only ones who change built-in reports).
-fn may_edit(ctx: &Ctx, r: &SavedReport) -> bool {
+/// Whether the reader may change or remove what `owner` keeps (a report, a dashboard, a
+/// schedule): its owner, or an administrator (the only ones who change built-in ones).
+pub(crate) fn may_edit(ctx: &Ctx, owner: Option<PersonId>) -> bool {
     let me = ctx.principal.person_id;
-    ctx.principal.has(Role::Admin) || (me.is_some() && r.owner_id == me)
+    ctx.principal.has(Role::Admin) || (me.is_some() && owner == me)
+}
+
+/// The version a change is sent against: the body's `version`, else `If-Match`'s.
+pub(crate) fn expected_version(body: &Value, if_match: Option<i64>) -> AppResult<Option<i64>> {
+    match body.get("version") {
+        None | Some(Value::Null) => Ok(if_match),
+        Some(v) => Ok(Some(v.as_i64().ok_or_else(|| {
+            AppError::field("version", "invalid_type", "must be a whole number")
+        })?)),
+    }
 }
 
 /// A stored report as the reader sees it; one whose definition no longer reads is an
@@ -92,7 +107,7 @@ fn seen(ctx: &Ctx, r: SavedReport) -> AppResult<Report> {
                 .join("; ")
         ))
     })?;
-    let editable = may_edit(ctx, &r);
+    let editable = may_edit(ctx, r.owner_id);
     Ok(Report {
         id: r.id,
         name: r.name,
@@ -110,7 +125,7 @@ fn seen(ctx: &Ctx, r: SavedReport) -> AppResult<Report> {
 }
 
 /// The role codes the reader holds, implied ones too.
-fn held_roles(ctx: &Ctx) -> Vec<&'static str> {
+pub(crate) fn held_roles(ctx: &Ctx) -> Vec<&'static str> {
     Role::ALL
         .iter()
         .filter(|r| ctx.principal.has(**r))
@@ -145,7 +160,9 @@ pub async fn get(core: &Core, ctx: &Ctx, id: &str) -> AppResult<Report> {
         })
         .await?;
     match r {
-        Some(r) if may_open(ctx, &r, &mine) => seen(ctx, r),
+        Some(r) if may_open(ctx, r.owner_id, &r.audience, &r.groups, &r.roles, &mine) => {
+            seen(ctx, r)
+        }
         _ => Err(AppError::NotFound),
     }
 }
@@ -561,13 +578,7 @@ pub async fn update(
         return Err(AppError::Forbidden);
     }
     let w = read(body, Some(&before))?;
-    let expected =
-        match body.get("version") {
-            None | Some(Value::Null) => version,
-            Some(v) => Some(v.as_i64().ok_or_else(|| {
-                AppError::field("version", "invalid_type", "must be a whole number")
-            })?),
-        };
+    let expected = expected_version(body, version)?;
     if expected.is_some_and(|v| v != before.version) {
         return Err(AppError::PreconditionFailed);
     }

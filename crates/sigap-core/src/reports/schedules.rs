@@ -63,7 +63,6 @@ fn view(ctx: &Ctx, s: Schedule) -> AppResult<ScheduleView> {
     let every = Every::parse(&s.every).map_err(|e| AppError::Internal(e.message))?;
     let cadence = Cadence::new(every, s.weekday, s.day, s.hour, &s.time_zone)
         .map_err(|e| AppError::Internal(format!("schedule {}: {e:?}", s.id)))?;
-    let me = ctx.principal.person_id;
     Ok(ScheduleView {
         id: s.id,
         report_id: s.report_id,
@@ -87,7 +86,7 @@ fn view(ctx: &Ctx, s: Schedule) -> AppResult<ScheduleView> {
         next_run_at: s.next_run_at,
         last_run_at: s.last_run_at,
         version: s.version,
-        editable: ctx.principal.has(Role::Admin) || me == Some(s.owner_id),
+        editable: super::saved::may_edit(ctx, Some(s.owner_id)),
     })
 }
 
@@ -420,13 +419,7 @@ pub async fn update(
         return Err(AppError::Forbidden);
     }
     let a = read(ctx, body, Some(&before))?;
-    let expected =
-        match body.get("version") {
-            None | Some(Value::Null) => version,
-            Some(v) => Some(v.as_i64().ok_or_else(|| {
-                AppError::field("version", "invalid_type", "must be a whole number")
-            })?),
-        };
+    let expected = super::saved::expected_version(body, version)?;
     if expected.is_some_and(|v| v != before.version) {
         return Err(AppError::PreconditionFailed);
     }

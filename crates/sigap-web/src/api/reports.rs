@@ -284,7 +284,7 @@ pub struct DefinitionIo {
 }
 
 /// A saved report as written: every field may be left out of a change.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReportIn {
     #[schema(min_length = 1, max_length = 100)]
@@ -306,40 +306,20 @@ pub struct ReportIn {
     pub version: Option<i64>,
 }
 
-impl ReportIn {
-    fn to_value(&self) -> serde_json::Value {
-        let mut o = serde_json::Map::new();
-        let mut put = |k: &str, v: serde_json::Value| {
-            o.insert(k.to_owned(), v);
-        };
-        if let Some(v) = &self.name {
-            put("name", v.clone().into());
-        }
-        if let Some(v) = &self.description {
-            put("description", v.clone().into());
-        }
-        if let Some(v) = &self.audience {
-            put("audience", v.clone().into());
-        }
-        if let Some(v) = &self.groups {
-            put("groups", v.clone().into());
-        }
-        if let Some(v) = &self.roles {
-            put("roles", v.clone().into());
-        }
-        if let Some(d) = &self.definition {
-            // Fields left out are left out (not null), so the definition's defaults apply.
-            let mut v = serde_json::to_value(d).unwrap_or_default();
-            if let Some(m) = v.as_object_mut() {
-                m.retain(|_, v| !v.is_null());
+/// A request body as the core reads it: the fields given, those left out (or null) absent,
+/// within a report's definition too (so its defaults apply).
+fn given<T: Serialize>(body: &T) -> serde_json::Value {
+    fn drop_nulls(v: &mut serde_json::Value) {
+        if let Some(m) = v.as_object_mut() {
+            m.retain(|_, v| !v.is_null());
+            if let Some(d) = m.get_mut("definition") {
+                drop_nulls(d);
             }
-            put("definition", v);
         }
-        if let Some(v) = self.version {
-            put("version", v.into());
-        }
-        serde_json::Value::Object(o)
     }
+    let mut v = serde_json::to_value(body).unwrap_or_default();
+    drop_nulls(&mut v);
+    v
 }
 
 /// A group a report is shared with.
@@ -421,7 +401,7 @@ pub async fn create_report(
     Caller(ctx): Caller,
     ApiJson(b): ApiJson<ReportIn>,
 ) -> ApiResult<Response> {
-    let r = saved::create(&s.core, &ctx, &b.to_value()).await?;
+    let r = saved::create(&s.core, &ctx, &given(&b)).await?;
     let location = format!("/api/v1/reports/{}", r.id);
     let version = r.version;
     Ok(with_etag(
@@ -463,7 +443,7 @@ pub async fn patch_report(
     IfMatch(v): IfMatch,
     ApiJson(b): ApiJson<ReportIn>,
 ) -> ApiResult<Response> {
-    let r = saved::update(&s.core, &ctx, &id, &b.to_value(), v).await?;
+    let r = saved::update(&s.core, &ctx, &id, &given(&b), v).await?;
     let version = r.version;
     Ok(with_etag(StatusCode::OK, version, ReportOut::from(r), None))
 }
@@ -734,7 +714,7 @@ pub struct TileIo {
 }
 
 /// A dashboard as written: every field may be left out of a change.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DashboardIn {
     #[schema(min_length = 1, max_length = 100)]
@@ -753,37 +733,6 @@ pub struct DashboardIn {
     pub tiles: Option<Vec<TileIo>>,
     /// The version changed (instead of `If-Match`).
     pub version: Option<i64>,
-}
-
-impl DashboardIn {
-    fn to_value(&self) -> serde_json::Value {
-        let mut o = serde_json::Map::new();
-        let mut put = |k: &str, v: serde_json::Value| {
-            o.insert(k.to_owned(), v);
-        };
-        if let Some(v) = &self.name {
-            put("name", v.clone().into());
-        }
-        if let Some(v) = &self.description {
-            put("description", v.clone().into());
-        }
-        if let Some(v) = &self.audience {
-            put("audience", v.clone().into());
-        }
-        if let Some(v) = &self.groups {
-            put("groups", v.clone().into());
-        }
-        if let Some(v) = &self.roles {
-            put("roles", v.clone().into());
-        }
-        if let Some(t) = &self.tiles {
-            put("tiles", serde_json::to_value(t).unwrap_or_default());
-        }
-        if let Some(v) = self.version {
-            put("version", v.into());
-        }
-        serde_json::Value::Object(o)
-    }
 }
 
 /// A dashboard.
@@ -877,7 +826,7 @@ pub async fn create_dashboard(
     Caller(ctx): Caller,
     ApiJson(b): ApiJson<DashboardIn>,
 ) -> ApiResult<Response> {
-    let d = dashboards::create(&s.core, &ctx, &b.to_value()).await?;
+    let d = dashboards::create(&s.core, &ctx, &given(&b)).await?;
     let location = format!("/api/v1/dashboards/{}", d.id);
     let version = d.version;
     Ok(with_etag(
@@ -964,7 +913,7 @@ pub async fn patch_dashboard(
     IfMatch(v): IfMatch,
     ApiJson(b): ApiJson<DashboardIn>,
 ) -> ApiResult<Response> {
-    let d = dashboards::update(&s.core, &ctx, &id, &b.to_value(), v).await?;
+    let d = dashboards::update(&s.core, &ctx, &id, &given(&b), v).await?;
     let version = d.version;
     Ok(with_etag(
         StatusCode::OK,
@@ -1025,17 +974,6 @@ pub struct ScheduleIn {
     pub active: Option<bool>,
     /// The version changed (instead of `If-Match`).
     pub version: Option<i64>,
-}
-
-impl ScheduleIn {
-    /// The fields given, as the core reads them.
-    fn to_value(&self) -> serde_json::Value {
-        let mut v = serde_json::to_value(self).unwrap_or_default();
-        if let Some(m) = v.as_object_mut() {
-            m.retain(|_, v| !v.is_null());
-        }
-        v
-    }
 }
 
 /// A scheduled delivery.
@@ -1119,7 +1057,7 @@ pub async fn create_schedule(
     ApiPath(id): ApiPath<String>,
     ApiJson(b): ApiJson<ScheduleIn>,
 ) -> ApiResult<Response> {
-    let v = schedules::create(&s.core, &ctx, &id, &b.to_value()).await?;
+    let v = schedules::create(&s.core, &ctx, &id, &given(&b)).await?;
     let location = format!("/api/v1/report_schedules/{}", v.id);
     let version = v.version;
     Ok(with_etag(
@@ -1165,7 +1103,7 @@ pub async fn patch_schedule(
     IfMatch(v): IfMatch,
     ApiJson(b): ApiJson<ScheduleIn>,
 ) -> ApiResult<Response> {
-    let out = schedules::update(&s.core, &ctx, &id, &b.to_value(), v).await?;
+    let out = schedules::update(&s.core, &ctx, &id, &given(&b), v).await?;
     let version = out.version;
     Ok(with_etag(
         StatusCode::OK,

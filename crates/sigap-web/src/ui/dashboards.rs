@@ -10,7 +10,7 @@ use super::*;
 use crate::report_words::report_words;
 use axum::extract::{Path, Query};
 use serde_json::{Value, json};
-use sigap_core::reports::chart::{self, ChartInput};
+use sigap_core::reports::chart;
 use sigap_core::reports::dashboards::{self, Dashboard, builtin_key};
 use sigap_core::reports::saved;
 use sigap_core::reports::table;
@@ -70,37 +70,16 @@ async fn report_tile(v: &Visit, t: crate::i18n::Tr<'_>, id: &str, wide: bool) ->
     let title = shown_name(t, id, &d.report.name);
     let table = table::table(&title, &d, &words);
     let rid = d.report.id.to_string();
-    let href = |k: &[Option<String>]| {
-        k.iter()
-            .flatten()
-            .all(|k| !k.contains(','))
-            .then(|| super::reports::behind_href(&rid, k))
-    };
-    let previous = d.previous.as_ref().map(|(_, _, lines)| {
-        let p = table::lines_table("", &d.report.definition, lines, &words);
-        (
-            p.rows.first().map(|r| {
-                if p.measured {
-                    r.value.unwrap_or(0.0)
-                } else {
-                    r.count as f64
-                }
-            }),
-            t.get("report-previous"),
-        )
-    });
-    let figure = chart::figure(&ChartInput {
-        table: &table,
-        display: d.report.definition.display,
-        href: &href,
-        target: d.report.definition.target,
-        previous,
-        width: if wide {
+    let figure = super::reports::figure_of(
+        t,
+        &d,
+        &table,
+        if wide {
             chart::PAGE_WIDTH
         } else {
             chart::TILE_WIDTH
         },
-    });
+    );
     let display = d.report.definition.display;
     let (headers, rows) = match (display, &figure) {
         (Display::List, _) | (_, Some(_)) => (Vec::new(), Vec::new()),

@@ -455,8 +455,46 @@ pub struct ReportPage<'a> {
     pub formats: Vec<(&'static str, String)>,
 }
 
+/// The link to the tasks behind a line, where its keys can be given in `?keys=` (a key
+/// holding a comma cannot; none of ours does: ids, codes, numbers and buckets).
+pub(crate) fn drill_href(id: &str, keys: &[Option<String>]) -> Option<String> {
+    keys.iter()
+        .flatten()
+        .all(|k| !k.contains(','))
+        .then(|| behind_href(id, keys))
+}
+
+/// A report's chart as the pages draw it, `width` wide: each mark links to the tasks behind
+/// it; a score with its value the period before.
+pub(crate) fn figure_of(
+    t: crate::i18n::Tr<'_>,
+    d: &saved::ReportData,
+    table: &Table,
+    width: f64,
+) -> Option<chart::Figure> {
+    let words = report_words(t);
+    let rid = d.report.id.to_string();
+    let href = |k: &[Option<String>]| drill_href(&rid, k);
+    let previous = d.previous.as_ref().map(|(_, _, lines)| {
+        let p = table::lines_table("", &d.report.definition, lines, &words);
+        let value = p.rows.first().map(|r| match p.measured {
+            true => r.value.unwrap_or(0.0),
+            false => r.count as f64,
+        });
+        (value, t.get("report-previous"))
+    });
+    chart::figure(&ChartInput {
+        table,
+        display: d.report.definition.display,
+        href: &href,
+        target: d.report.definition.target,
+        previous,
+        width,
+    })
+}
+
 /// The link to the tasks behind a line.
-pub(crate) fn behind_href(id: &str, keys: &[Option<String>]) -> String {
+fn behind_href(id: &str, keys: &[Option<String>]) -> String {
     let joined: Vec<String> = keys.iter().map(|k| k.clone().unwrap_or_default()).collect();
     let mut q = form_urlencoded::Serializer::new(String::new());
     q.append_pair("keys", &joined.join(","));
@@ -485,31 +523,8 @@ pub async fn report_page(
     let words = report_words(t);
     let table = table::table(&d.report.name, &d, &words);
     let rid = d.report.id.to_string();
-    // A key holding a comma cannot be drilled into by `?keys=` (none of ours does: ids,
-    // codes, numbers and buckets).
-    let drillable = |k: &[Option<String>]| k.iter().flatten().all(|k| !k.contains(','));
-    let href = |k: &[Option<String>]| drillable(k).then(|| behind_href(&rid, k));
-    let previous = d.previous.as_ref().map(|(_, _, lines)| {
-        let p = table::lines_table("", &d.report.definition, lines, &words);
-        (
-            p.rows.first().map(|r| {
-                if p.measured {
-                    r.value.unwrap_or(0.0)
-                } else {
-                    r.count as f64
-                }
-            }),
-            t.get("report-previous"),
-        )
-    });
-    let figure = chart::figure(&ChartInput {
-        table: &table,
-        display: d.report.definition.display,
-        href: &href,
-        target: d.report.definition.target,
-        previous,
-        width: chart::PAGE_WIDTH,
-    });
+    let href = |k: &[Option<String>]| drill_href(&rid, k);
+    let figure = figure_of(t, &d, &table, chart::PAGE_WIDTH);
     let pivot = match d.report.definition.display {
         Display::Pivot | Display::HeatMap | Display::StackedBar => pivot(&table, &href),
         _ => None,
