@@ -230,3 +230,11 @@ id_type!(
     /// A report's scheduled delivery.
     ScheduleId
 );
+id_type!(
+    /// An initiative of the improvement register.
+    ImprovementId
+);
+id_type!(
+    /// A review note of an improvement.
+    ImprovementReviewId
+);

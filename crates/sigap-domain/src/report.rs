@@ -50,19 +50,116 @@ code_enum!(
 
 code_enum!(
     /// A number of a task that can be summed, averaged and the rest: durations in seconds
-    /// of wall-clock time, or counts.
+    /// of wall-clock time, counts, or yes-or-no flags (1 or 0; a rate is the share of
+    /// tasks whose flag is 1). Some are of one process's tasks only (`kinds`). A task
+    /// without the number (an unresolved task's time to resolve) is left out of the measure.
     TaskNumber {
         TimeToResolve = "time_to_resolve",
         TimeToClose = "time_to_close",
         Reassignments = "reassignment_count",
         Reopens = "reopen_count",
+        // How long an unresolved task has been open, at the time the report runs.
+        Age = "age",
+        // Resolved by the group it was first given to, never reassigned nor reopened.
+        FirstContactResolution = "first_contact_resolution",
+        // Reopened at least once.
+        Reopened = "reopened",
+        // Every SLA clock of the task met its target (none breached); tasks without a
+        // clock have no value.
+        SlaMet = "sla_met",
+        // How many alerts an incident was raised from or took in (incidents without one
+        // have no value).
+        Alerts = "alerts",
+        // A problem recorded as a known error.
+        KnownError = "known_error",
+        // From a problem's opening to its known error (its root cause found).
+        TimeToKnownError = "time_to_known_error",
+        // A change closed with the outcome successful (changes without an outcome have no
+        // value).
+        Successful = "successful",
+        // An emergency change.
+        Emergency = "emergency",
+        // A change recorded as the cause of one incident or more.
+        CausedIncidents = "caused_incidents",
+        // A requested item delivered by its promised time (items without a promise, or
+        // not delivered yet, have no value).
+        OnTime = "on_time",
+        // From a requested item's ordering to its promised delivery.
+        PromisedTime = "promised_time",
+        // How often an article solved a reader's problem so that no ticket was opened.
+        Deflections = "deflections",
     }
 );
 
+code_enum!(
+    /// Where an initiative of the improvement register stands.
+    ImprovementStatus {
+        Proposed = "proposed",
+        Approved = "approved",
+        InProgress = "in_progress",
+        Achieved = "achieved",
+        Abandoned = "abandoned",
+    }
+);
+
+/// What sort of number a `TaskNumber` is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NumberKind {
+    /// Seconds of wall-clock time (shown in hours).
+    Duration,
+    /// A count.
+    Count,
+    /// 1 or 0.
+    Flag,
+}
+
 impl TaskNumber {
+    pub fn kind(self) -> NumberKind {
+        use TaskNumber::*;
+        match self {
+            TimeToResolve | TimeToClose | Age | TimeToKnownError | PromisedTime => {
+                NumberKind::Duration
+            }
+            Reassignments | Reopens | Alerts | Deflections => NumberKind::Count,
+            FirstContactResolution
+            | Reopened
+            | SlaMet
+            | KnownError
+            | Successful
+            | Emergency
+            | CausedIncidents
+            | OnTime => NumberKind::Flag,
+        }
+    }
+
     /// Whether it is a duration in seconds (shown in hours to people).
     pub fn is_duration(self) -> bool {
-        matches!(self, TaskNumber::TimeToResolve | TaskNumber::TimeToClose)
+        self.kind() == NumberKind::Duration
+    }
+
+    /// The kinds of task that have it: none for every kind.
+    pub fn kinds(self) -> Option<&'static [TaskKind]> {
+        use TaskNumber::*;
+        match self {
+            Alerts => Some(&[TaskKind::Incident]),
+            KnownError | TimeToKnownError => Some(&[TaskKind::Problem]),
+            Successful | Emergency | CausedIncidents => Some(&[TaskKind::Change]),
+            OnTime | PromisedTime => Some(&[TaskKind::RequestItem]),
+            Deflections => Some(&[TaskKind::Article]),
+            TimeToResolve
+            | TimeToClose
+            | Reassignments
+            | Reopens
+            | Age
+            | FirstContactResolution
+            | Reopened
+            | SlaMet => None,
+        }
+    }
+
+    /// Whether tasks of `kind` have it.
+    pub fn of(self, kind: TaskKind) -> bool {
+        self.kinds().is_none_or(|k| k.contains(&kind))
     }
 }
 
@@ -76,6 +173,8 @@ code_enum!(
         Max = "max",
         Median = "median",
         P90 = "p90",
+        // The share of tasks whose flag is 1, in percent (of a flag only).
+        Rate = "rate",
     }
 );
 
@@ -394,6 +493,7 @@ pub const SOURCES: &[TaskKind] = &[
     TaskKind::Request,
     TaskKind::RequestItem,
     TaskKind::FulfilmentTask,
+    TaskKind::Article,
 ];
 
 /// The most states a report's filter names.
@@ -559,6 +659,11 @@ impl Definition {
                 "required",
                 "is required to measure anything but a count".into(),
             ));
+        }
+        if let (Some(source), Some(of)) = (source, of)
+            && let Some(e) = measurable(source, measure, of)
+        {
+            errs.push(("of".into(), e));
         }
         let time = code("time", text("time", &mut errs), TaskTime::parse, &mut errs)
             .unwrap_or(TaskTime::Opened);
@@ -769,6 +874,30 @@ pub fn fits(display: Display, group_by: &[GroupBy]) -> Option<InvalidValue> {
         _ => return None,
     };
     Some(InvalidValue::new("unfit_display", why))
+}
+
+/// Why `measure` cannot be of `of` over tasks of `source`, if it cannot: a number the
+/// source's tasks do not have, or a rate of what is not a flag.
+pub fn measurable(source: TaskKind, measure: Aggregate, of: TaskNumber) -> Option<InvalidValue> {
+    if measure == Aggregate::Count {
+        return None;
+    }
+    if !of.of(source) {
+        return Some(InvalidValue::new(
+            "not_of_source",
+            format!("{} is not a number of a {}", of.code(), source.code()),
+        ));
+    }
+    if measure == Aggregate::Rate && of.kind() != NumberKind::Flag {
+        return Some(InvalidValue::new(
+            "not_a_flag",
+            format!(
+                "a rate is of a yes-or-no number, and {} is not one",
+                of.code()
+            ),
+        ));
+    }
+    None
 }
 
 /// 0001-01-01T00:00:00Z, the earliest time a report looks at (PostgreSQL holds nothing

@@ -1523,6 +1523,7 @@ async fn report_lines(
                 groups: &groups,
                 measure,
                 number,
+                now: Timestamp::now(),
             };
             crate::repo::reports::run::<incidents::IncidentExt>(tx, &r).await
         })

@@ -26,6 +26,13 @@ pub enum P<'a> {
     Ts(Timestamp),
     Json(&'a serde_json::Value),
     Bytes(&'a [u8]),
+    F64(f64),
+}
+
+impl From<f64> for P<'_> {
+    fn from(v: f64) -> Self {
+        P::F64(v)
+    }
 }
 
 impl From<i64> for P<'_> {
@@ -157,7 +164,9 @@ id_params!(
     sigap_domain::EventRuleId,
     sigap_domain::ReportId,
     sigap_domain::DashboardId,
-    sigap_domain::ScheduleId
+    sigap_domain::ScheduleId,
+    sigap_domain::ImprovementId,
+    sigap_domain::ImprovementReviewId
 );
 
 pub(crate) fn ts_to_micros(ts: Timestamp) -> i64 {
@@ -183,6 +192,7 @@ impl rusqlite::ToSql for P<'_> {
             P::Ts(v) => ToSqlOutput::Owned(SqlValue::Integer(ts_to_micros(*v))),
             P::Json(v) => ToSqlOutput::Owned(SqlValue::Text(v.to_string())),
             P::Bytes(v) => ToSqlOutput::Borrowed(ValueRef::Blob(v)),
+            P::F64(v) => ToSqlOutput::Owned(SqlValue::Real(*v)),
         })
     }
 }
@@ -216,6 +226,13 @@ impl ToSql for P<'_> {
             }
             P::Json(v) => v.to_sql(ty, out),
             P::Bytes(v) => v.to_sql(ty, out),
+            P::F64(v) => {
+                if *ty == Type::FLOAT4 {
+                    (v as f32).to_sql(ty, out)
+                } else {
+                    v.to_sql(ty, out)
+                }
+            }
         }
     }
 
@@ -540,7 +557,9 @@ id_cols!(
     sigap_domain::EventRuleId,
     sigap_domain::ReportId,
     sigap_domain::DashboardId,
-    sigap_domain::ScheduleId
+    sigap_domain::ScheduleId,
+    sigap_domain::ImprovementId,
+    sigap_domain::ImprovementReviewId
 );
 
 /// A calendar date, kept as ISO text (`YYYY-MM-DD`) in both engines.

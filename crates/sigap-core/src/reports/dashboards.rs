@@ -471,7 +471,7 @@ const BUILTIN_REPORTS: &[BuiltinReport] = &[
         definition: || {
             json!({"source": "incident", "period": "last_90_days", "time": "resolved_at",
                    "group_by": ["priority"], "measure": "median", "of": "time_to_resolve",
-                   "display": "bar"})
+                   "display": "bar", "target": 8})
         },
     },
     BuiltinReport {
@@ -494,15 +494,164 @@ const BUILTIN_REPORTS: &[BuiltinReport] = &[
                    "period": "all_time", "display": "list"})
         },
     },
+    // The process KPIs (issue 22), each with its target line. A rate is the share of the
+    // tasks that have the number (the resolved ones, the changes with an outcome…).
+    BuiltinReport {
+        id: "01900000-0000-7000-8000-000000000108",
+        key: "kpi-mean-time-to-resolve",
+        name: "Mean time to resolve by priority",
+        roles: KPI_ROLES,
+        definition: || {
+            json!({"source": "incident", "period": "last_90_days", "time": "resolved_at",
+                   "group_by": ["priority"], "measure": "average", "of": "time_to_resolve",
+                   "display": "bar", "target": 24})
+        },
+    },
+    BuiltinReport {
+        id: "01900000-0000-7000-8000-000000000109",
+        key: "kpi-first-contact-resolution",
+        name: "First-contact resolution rate",
+        roles: KPI_ROLES,
+        definition: || {
+            json!({"source": "incident", "period": "last_12_months", "time": "resolved_at",
+                   "group_by": ["resolved_at:month"], "measure": "rate",
+                   "of": "first_contact_resolution", "display": "line", "target": 70})
+        },
+    },
+    BuiltinReport {
+        id: "01900000-0000-7000-8000-000000000110",
+        key: "kpi-reopen-rate",
+        name: "Reopen rate",
+        roles: KPI_ROLES,
+        definition: || {
+            json!({"source": "incident", "period": "last_12_months", "time": "resolved_at",
+                   "group_by": ["resolved_at:month"], "measure": "rate", "of": "reopened",
+                   "display": "line", "target": 5})
+        },
+    },
+    BuiltinReport {
+        id: "01900000-0000-7000-8000-000000000111",
+        key: "kpi-backlog-age",
+        name: "Age of the incident backlog by priority",
+        roles: KPI_ROLES,
+        definition: || {
+            json!({"source": "incident", "state": ["new", "in_progress", "on_hold"],
+                   "period": "all_time", "group_by": ["priority"], "measure": "average",
+                   "of": "age", "display": "bar", "target": 120})
+        },
+    },
+    BuiltinReport {
+        id: "01900000-0000-7000-8000-000000000112",
+        key: "kpi-open-known-errors",
+        name: "Open known errors",
+        roles: KPI_ROLES,
+        definition: || {
+            json!({"source": "problem",
+                   "state": ["new", "assess", "root_cause_analysis", "fix_in_progress"],
+                   "period": "all_time", "measure": "sum", "of": "known_error",
+                   "display": "score", "target": 10})
+        },
+    },
+    BuiltinReport {
+        id: "01900000-0000-7000-8000-000000000113",
+        key: "kpi-time-to-root-cause",
+        name: "Time to root cause by priority",
+        roles: KPI_ROLES,
+        definition: || {
+            json!({"source": "problem", "period": "last_12_months", "group_by": ["priority"],
+                   "measure": "average", "of": "time_to_known_error", "display": "bar",
+                   "target": 240})
+        },
+    },
+    BuiltinReport {
+        id: "01900000-0000-7000-8000-000000000114",
+        key: "kpi-change-success-rate",
+        name: "Change success rate",
+        roles: KPI_ROLES,
+        definition: || {
+            json!({"source": "change", "period": "last_12_months", "time": "closed_at",
+                   "group_by": ["closed_at:month"], "measure": "rate", "of": "successful",
+                   "display": "line", "target": 95})
+        },
+    },
+    BuiltinReport {
+        id: "01900000-0000-7000-8000-000000000115",
+        key: "kpi-emergency-changes",
+        name: "Emergency change ratio",
+        roles: KPI_ROLES,
+        definition: || {
+            json!({"source": "change", "period": "last_12_months",
+                   "group_by": ["opened_at:month"], "measure": "rate", "of": "emergency",
+                   "display": "line", "target": 10})
+        },
+    },
+    BuiltinReport {
+        id: "01900000-0000-7000-8000-000000000116",
+        key: "kpi-changes-causing-incidents",
+        name: "Changes that caused incidents",
+        roles: KPI_ROLES,
+        definition: || {
+            json!({"source": "change", "period": "last_12_months", "time": "closed_at",
+                   "group_by": ["closed_at:month"], "measure": "rate", "of": "caused_incidents",
+                   "display": "line", "target": 5})
+        },
+    },
+    BuiltinReport {
+        id: "01900000-0000-7000-8000-000000000117",
+        key: "kpi-on-time-delivery",
+        name: "Requested items delivered on time",
+        roles: KPI_ROLES,
+        definition: || {
+            json!({"source": "request_item", "period": "last_12_months", "time": "closed_at",
+                   "group_by": ["closed_at:month"], "measure": "rate", "of": "on_time",
+                   "display": "line", "target": 90})
+        },
+    },
+    BuiltinReport {
+        id: "01900000-0000-7000-8000-000000000118",
+        key: "kpi-sla-compliance",
+        name: "Incidents within their SLAs",
+        roles: KPI_ROLES,
+        definition: || {
+            json!({"source": "incident", "period": "last_12_months", "time": "resolved_at",
+                   "group_by": ["resolved_at:month"], "measure": "rate", "of": "sla_met",
+                   "display": "line", "target": 95})
+        },
+    },
+    BuiltinReport {
+        id: "01900000-0000-7000-8000-000000000119",
+        key: "kpi-deflections",
+        name: "Knowledge deflections by owner group",
+        roles: KPI_ROLES,
+        definition: || {
+            json!({"source": "article", "period": "all_time", "group_by": ["assignment_group"],
+                   "measure": "sum", "of": "deflections", "display": "bar", "target": 50})
+        },
+    },
+    BuiltinReport {
+        id: "01900000-0000-7000-8000-000000000120",
+        key: "kpi-alerts-per-incident",
+        name: "Alerts per incident raised from events",
+        roles: KPI_ROLES,
+        definition: || {
+            json!({"source": "incident", "period": "last_12_months",
+                   "group_by": ["opened_at:month"], "measure": "average", "of": "alerts",
+                   "display": "line", "target": 3})
+        },
+    },
 ];
 
+/// Who the process KPIs are shared with.
+const KPI_ROLES: &[Role] = &[Role::Agent, Role::Manager];
+
 /// A built-in dashboard: its fixed id, key, English name, the role whose home it is, and
-/// its tiles (built-in reports by key, or panels).
+/// its tiles (built-in reports by key, or panels), and who it is shared with.
 struct BuiltinDashboard {
     id: &'static str,
     key: &'static str,
     name: &'static str,
-    home: Role,
+    home: Option<Role>,
+    roles: &'static [Role],
     tiles: &'static [(&'static str, bool)],
 }
 
@@ -511,7 +660,8 @@ const BUILTIN_DASHBOARDS: &[BuiltinDashboard] = &[
         id: "01900000-0000-7000-8000-000000000201",
         key: "agent-home",
         name: "Agent home",
-        home: Role::Agent,
+        home: Some(Role::Agent),
+        roles: &[Role::Agent],
         tiles: &[
             ("my-open-incidents", true),
             ("my-groups-queue", false),
@@ -523,12 +673,15 @@ const BUILTIN_DASHBOARDS: &[BuiltinDashboard] = &[
         id: "01900000-0000-7000-8000-000000000202",
         key: "manager-home",
         name: "Manager home",
-        home: Role::Manager,
+        home: Some(Role::Manager),
+        roles: &[Role::Manager],
         tiles: &[
             ("incident-backlog", false),
             ("incidents-by-week", false),
             ("panel:sla_compliance", false),
             ("median-time-to-resolve", false),
+            ("kpi-first-contact-resolution", false),
+            ("kpi-change-success-rate", false),
             ("panel:major_incidents", true),
         ],
     },
@@ -536,8 +689,32 @@ const BUILTIN_DASHBOARDS: &[BuiltinDashboard] = &[
         id: "01900000-0000-7000-8000-000000000203",
         key: "requester-home",
         name: "My requests and incidents",
-        home: Role::Requester,
+        home: Some(Role::Requester),
+        roles: &[Role::Requester],
         tiles: &[("my-open-reports", true), ("my-open-requests", true)],
+    },
+    BuiltinDashboard {
+        id: "01900000-0000-7000-8000-000000000204",
+        key: "process-kpis",
+        name: "Process KPIs",
+        home: None,
+        roles: KPI_ROLES,
+        tiles: &[
+            ("kpi-mean-time-to-resolve", false),
+            ("median-time-to-resolve", false),
+            ("kpi-first-contact-resolution", false),
+            ("kpi-reopen-rate", false),
+            ("kpi-backlog-age", false),
+            ("kpi-sla-compliance", false),
+            ("kpi-open-known-errors", false),
+            ("kpi-time-to-root-cause", false),
+            ("kpi-change-success-rate", false),
+            ("kpi-emergency-changes", false),
+            ("kpi-changes-causing-incidents", false),
+            ("kpi-on-time-delivery", false),
+            ("kpi-deflections", false),
+            ("kpi-alerts-per-incident", false),
+        ],
     },
 ];
 
@@ -598,13 +775,13 @@ pub async fn ensure_builtin(core: &Core) -> AppResult<usize> {
                     tiles.push(Tile { kind, wide: *wide });
                 }
                 let json = Tile::to_json(&tiles);
-                let roles = vec![d.home.code().to_owned()];
+                let roles: Vec<String> = d.roles.iter().map(|r| r.code().to_owned()).collect();
                 let w = DashboardWrite {
                     id,
                     name: d.name,
                     description: "",
                     owner_id: None,
-                    home_role: Some(d.home.code()),
+                    home_role: d.home.map(|r| r.code()),
                     tiles: &json,
                     audience: "roles",
                     groups: &[],

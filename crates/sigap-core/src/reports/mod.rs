@@ -23,7 +23,7 @@ use crate::task::Process;
 use sigap_domain::task::{StateModel, TaskKind};
 use sigap_store::reports::{self as repo, Group, TaskReport};
 use sigap_store::task::{Extension, TaskFilter};
-use sigap_store::{changes, incidents, problems, requests};
+use sigap_store::{changes, incidents, knowledge, problems, requests};
 
 pub use sigap_store::reports::{Key, Line};
 
@@ -73,7 +73,8 @@ pub async fn aggregate(core: &Core, ctx: &Ctx, a: Aggregation) -> AppResult<Aggr
         TaskKind::Request => run::<requests::RequestExt>(core, ctx, a).await,
         TaskKind::RequestItem => run::<requests::RequestItemExt>(core, ctx, a).await,
         TaskKind::FulfilmentTask => run::<requests::CatalogTaskExt>(core, ctx, a).await,
-        TaskKind::ProblemTask | TaskKind::Article => Err(AppError::NotFound),
+        TaskKind::Article => run::<knowledge::ArticleExt>(core, ctx, a).await,
+        TaskKind::ProblemTask => Err(AppError::NotFound),
     }
 }
 
@@ -112,7 +113,8 @@ pub async fn behind(
         TaskKind::Request => drill::<requests::RequestExt>(core, ctx, a, keys).await,
         TaskKind::RequestItem => drill::<requests::RequestItemExt>(core, ctx, a, keys).await,
         TaskKind::FulfilmentTask => drill::<requests::CatalogTaskExt>(core, ctx, a, keys).await,
-        TaskKind::ProblemTask | TaskKind::Article => Err(AppError::NotFound),
+        TaskKind::Article => drill::<knowledge::ArticleExt>(core, ctx, a, keys).await,
+        TaskKind::ProblemTask => Err(AppError::NotFound),
     }
 }
 
@@ -127,6 +129,8 @@ struct Ready<S> {
     period: Option<(TaskTime, Timestamp, Timestamp)>,
     /// The reader's groups' tasks only (filled in where the report runs).
     my_groups: Option<sigap_domain::PersonId>,
+    /// When it runs.
+    now: Timestamp,
 }
 
 impl<S: Clone> Ready<S> {
@@ -152,12 +156,13 @@ impl<S: Clone> Ready<S> {
             groups: &self.groups,
             measure: self.measure,
             number: self.number,
+            now: self.now,
         })
     }
 }
 
 /// Checks an aggregation for the viewer: every fault, with its parameter.
-fn ready<E: Extension>(ctx: &Ctx, a: Aggregation) -> AppResult<Ready<E::State>> {
+fn ready<E: Extension>(ctx: &Ctx, a: Aggregation, now: Timestamp) -> AppResult<Ready<E::State>> {
     let visibility = crate::task::visibility(ctx)?;
     let mut errs = Vec::new();
     let zone_name = a
@@ -202,6 +207,11 @@ fn ready<E: Extension>(ctx: &Ctx, a: Aggregation) -> AppResult<Ready<E::State>> 
             "required",
             "is required to measure anything but a count",
         ));
+    }
+    if let Some(e) =
+        a.of.and_then(|of| report::measurable(E::KIND, a.measure, of))
+    {
+        errs.push(FieldError::new("of", e.code, e.message));
     }
     if let Some(p) = a.priority.filter(|p| !(1..=5).contains(p)) {
         errs.push(FieldError::new(
@@ -259,6 +269,7 @@ fn ready<E: Extension>(ctx: &Ctx, a: Aggregation) -> AppResult<Ready<E::State>> 
             number,
             period: None,
             my_groups: None,
+            now,
         });
     }
     let from = a.from.max(EARLIEST);
@@ -281,6 +292,7 @@ fn ready<E: Extension>(ctx: &Ctx, a: Aggregation) -> AppResult<Ready<E::State>> 
         } else {
             None
         },
+        now,
     })
 }
 
@@ -298,7 +310,7 @@ fn nothing(grouped: bool, measure: Aggregate) -> Vec<Line> {
 
 async fn run<E: Extension>(core: &Core, ctx: &Ctx, a: Aggregation) -> AppResult<Aggregated> {
     let grouped = !a.group_by.is_empty();
-    let r = ready::<E>(ctx, a)?;
+    let r = ready::<E>(ctx, a, core.now())?;
     if r.period.is_none() {
         return Ok(Aggregated {
             time_zone: r.zone(),
@@ -340,7 +352,7 @@ async fn drill<E: Process>(
             format!("a line of this report has {} keys", a.group_by.len()),
         ));
     }
-    let r = ready::<E>(ctx, a)?;
+    let r = ready::<E>(ctx, a, core.now())?;
     let records = core
         .store
         .read(async move |tx| {

@@ -17,6 +17,7 @@ mod incidents;
 mod jobs;
 mod knowledge;
 mod knowledge_ui;
+mod kpis;
 mod locations;
 mod mail;
 mod mail_api;

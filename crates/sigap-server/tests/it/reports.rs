@@ -19,7 +19,7 @@ both!(
 );
 
 /// The lines of an aggregation as (keys joined by `|`) → (count, value).
-fn lines(v: &Value) -> BTreeMap<String, (i64, Option<f64>)> {
+pub(crate) fn lines(v: &Value) -> BTreeMap<String, (i64, Option<f64>)> {
     v["lines"]
         .as_array()
         .map(|a| {
@@ -209,6 +209,8 @@ async fn bad_aggregations_are_refused_with_the_parameter_named(app: TestApp) -> 
         ("state=sleeping", "state"),
         ("priority=9", "priority"),
         ("priority=high", "priority"),
+        ("measure=rate&of=time_to_resolve", "of"),
+        ("measure=sum&of=known_error", "of"),
     ] {
         let resp = app
             .http
@@ -245,7 +247,7 @@ async fn bad_aggregations_are_refused_with_the_parameter_named(app: TestApp) -> 
     let (s, _) = send(
         &app.http,
         Method::GET,
-        &app.api("/aggregate/article"),
+        &app.api("/aggregate/problem_task"),
         &t,
         None,
     )

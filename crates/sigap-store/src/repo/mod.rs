@@ -13,6 +13,7 @@ pub mod events;
 pub mod filters;
 pub mod groups;
 pub mod idempotency;
+pub mod improvements;
 pub mod incidents;
 pub mod jobs;
 pub mod knowledge;

@@ -7,7 +7,7 @@ use super::task::{Extension, Record, TaskFilter, TaskSort, key_column, narrow, p
 use crate::error::StoreResult;
 use crate::tx::{Dialect, Tx};
 use jiff::Timestamp;
-use sigap_domain::report::{Aggregate, Slot, TaskField, TaskNumber, TaskTime};
+use sigap_domain::report::{Aggregate, EARLIEST, Slot, TaskField, TaskNumber, TaskTime};
 
 /// What a report groups tasks by.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,6 +30,8 @@ pub struct TaskReport<'a, S> {
     pub measure: Aggregate,
     /// What the measure is of (none for a count).
     pub number: Option<TaskNumber>,
+    /// When the report runs (what an age is counted to).
+    pub now: Timestamp,
 }
 
 /// One group's key: an id, a code or a number as text, or a bucket's label (none: tasks
@@ -90,28 +92,87 @@ fn field_sql(f: TaskField, n: usize) -> (String, Option<(String, String)>) {
     }
 }
 
-/// A task's number as SQL: a duration in seconds, or a count; none where it has none yet.
-fn number_sql(n: TaskNumber, dialect: Dialect) -> String {
-    let seconds = |end: &str| match dialect {
-        Dialect::Sqlite => format!("(t.{end} - t.opened_at) / 1000000.0"),
+/// A task's number as SQL over the task `t` and its extension `x`: a duration in seconds,
+/// a count, or a flag (1 or 0); null where the task has none (yet). `now` is the
+/// placeholder of the time the report runs (for an age). Whether it reads `x` is
+/// `reads_ext`.
+fn number_sql(n: TaskNumber, dialect: Dialect, now: &str) -> String {
+    let between = |start: &str, end: &str| match dialect {
+        Dialect::Sqlite => format!("({end} - {start}) / 1000000.0"),
         Dialect::Postgres => {
-            format!("CAST(EXTRACT(EPOCH FROM (t.{end} - t.opened_at)) AS DOUBLE PRECISION)")
+            format!("CAST(EXTRACT(EPOCH FROM ({end} - {start})) AS DOUBLE PRECISION)")
         }
     };
+    let flag = |cond: &str| format!("CAST(CASE WHEN {cond} THEN 1 ELSE 0 END AS DOUBLE PRECISION)");
+    let count = |sql: &str| format!("CAST(({sql}) AS DOUBLE PRECISION)");
     match n {
-        TaskNumber::TimeToResolve => seconds("resolved_at"),
-        TaskNumber::TimeToClose => seconds("closed_at"),
+        TaskNumber::TimeToResolve => between("t.opened_at", "t.resolved_at"),
+        TaskNumber::TimeToClose => between("t.opened_at", "t.closed_at"),
         TaskNumber::Reassignments => "CAST(t.reassignment_count AS DOUBLE PRECISION)".into(),
         TaskNumber::Reopens => "CAST(t.reopen_count AS DOUBLE PRECISION)".into(),
+        TaskNumber::Age => {
+            let now = match dialect {
+                Dialect::Sqlite => format!("CAST({now} AS INTEGER)"),
+                Dialect::Postgres => format!("CAST({now} AS TIMESTAMPTZ)"),
+            };
+            format!(
+                "CASE WHEN t.resolved_at IS NULL AND t.closed_at IS NULL THEN {} END",
+                between("t.opened_at", &now)
+            )
+        }
+        TaskNumber::FirstContactResolution => format!(
+            "CASE WHEN t.resolved_at IS NULL THEN NULL ELSE {} END",
+            flag("t.reassignment_count = 0 AND t.reopen_count = 0")
+        ),
+        TaskNumber::Reopened => flag("t.reopen_count > 0"),
+        TaskNumber::SlaMet => format!(
+            "CASE WHEN NOT EXISTS (SELECT 1 FROM sla_clock c WHERE c.task_id = t.id) THEN NULL \
+             ELSE {} END",
+            flag("NOT EXISTS (SELECT 1 FROM sla_clock c WHERE c.task_id = t.id AND c.breached)")
+        ),
+        TaskNumber::Alerts => {
+            "CAST(NULLIF((SELECT COUNT(*) FROM alert a WHERE a.incident_id = t.id), 0) AS DOUBLE PRECISION)"
+                .into()
+        }
+        TaskNumber::KnownError => flag("x.known_error"),
+        TaskNumber::TimeToKnownError => between("t.opened_at", "x.known_error_at"),
+        TaskNumber::Successful => format!(
+            "CASE WHEN x.outcome IS NULL THEN NULL ELSE {} END",
+            flag("x.outcome IN ('successful', 'successful_with_issues')")
+        ),
+        TaskNumber::Emergency => flag("x.change_type = 'emergency'"),
+        TaskNumber::CausedIncidents => {
+            flag("EXISTS (SELECT 1 FROM change_caused c WHERE c.change_id = t.id)")
+        }
+        TaskNumber::OnTime => format!(
+            "CASE WHEN x.due_at IS NULL OR t.state <> 'complete' THEN NULL ELSE {} END",
+            flag("COALESCE(t.closed_at, t.resolved_at) <= x.due_at")
+        ),
+        TaskNumber::PromisedTime => between("t.opened_at", "x.due_at"),
+        TaskNumber::Deflections => {
+            count("SELECT COUNT(*) FROM kb_deflection d WHERE d.article_id = t.id")
+        }
     }
 }
 
-/// The measure as SQL (its value a double, or null).
-fn measure_sql(m: Aggregate, number: Option<TaskNumber>, dialect: Dialect) -> String {
-    let Some(n) = number.filter(|_| m != Aggregate::Count) else {
+/// Whether a number reads the task's extension `x`.
+fn reads_ext(n: TaskNumber) -> bool {
+    matches!(
+        n,
+        TaskNumber::KnownError
+            | TaskNumber::TimeToKnownError
+            | TaskNumber::Successful
+            | TaskNumber::Emergency
+            | TaskNumber::OnTime
+            | TaskNumber::PromisedTime
+    )
+}
+
+/// The measure as SQL (its value a double, or null) of the number `x` (none: a count).
+fn measure_sql(m: Aggregate, x: Option<String>, dialect: Dialect) -> String {
+    let Some(x) = x.filter(|_| m != Aggregate::Count) else {
         return "CAST(COUNT(*) AS DOUBLE PRECISION)".into();
     };
-    let x = number_sql(n, dialect);
     match (m, m.percentile(), dialect) {
         (_, Some(p), Dialect::Sqlite) => format!("sigap_percentile({x}, {p})"),
         (_, Some(p), Dialect::Postgres) => {
@@ -119,12 +180,24 @@ fn measure_sql(m: Aggregate, number: Option<TaskNumber>, dialect: Dialect) -> St
         }
         (Aggregate::Sum, ..) => format!("SUM({x})"),
         (Aggregate::Average, ..) => format!("AVG({x})"),
+        (Aggregate::Rate, ..) => format!("AVG({x}) * 100"),
         (Aggregate::Min, ..) => format!("MIN({x})"),
         (Aggregate::Max, ..) => format!("MAX({x})"),
         (Aggregate::Count | Aggregate::Median | Aggregate::P90, ..) => {
             "CAST(COUNT(*) AS DOUBLE PRECISION)".into()
         }
     }
+}
+
+/// The conditions of a report's period: none for its start where it starts before any task
+/// (a condition that lets every task through would only steer the plan away from the
+/// queue's indexes).
+fn period(q: &mut Select, (moment, from, to): (TaskTime, Timestamp, Timestamp)) {
+    let column = time_column(moment);
+    if from > EARLIEST {
+        q.filter(&format!("{column} >= {{}}"), Val::Ts(from));
+    }
+    q.filter(&format!("{column} < {{}}"), Val::Ts(to));
 }
 
 /// Runs a report: its lines, in the order of their keys (buckets in time order), at most
@@ -195,22 +268,26 @@ pub async fn run<E: Extension>(
             }
         }
     }
-    let ext = if r.filter.ext.is_empty() {
+    let ext = if r.filter.ext.is_empty() && !r.number.is_some_and(reads_ext) {
         String::new()
     } else {
         format!(" JOIN {} x ON x.task_id = t.id", E::TABLE)
     };
-    let measure = measure_sql(r.measure, r.number, dialect);
+    let x = r.number.filter(|_| r.measure != Aggregate::Count).map(|n| {
+        let now = match n {
+            TaskNumber::Age => q.bind(Val::Ts(r.now)),
+            _ => String::new(),
+        };
+        number_sql(n, dialect, &now)
+    });
+    let measure = measure_sql(r.measure, x, dialect);
     selected.push(format!("COUNT(*), {measure}"));
     q.set_head(format!(
         "SELECT {} FROM task t{ext}{joins}",
         selected.join(", ")
     ));
     narrow(&mut q, r.filter, E::KIND, dialect);
-    let (moment, from, to) = r.period;
-    let column = time_column(moment);
-    q.filter(&format!("{column} >= {{}}"), Val::Ts(from));
-    q.filter(&format!("{column} < {{}}"), Val::Ts(to));
+    period(&mut q, r.period);
     let by: Vec<String> = grouped.iter().map(usize::to_string).collect();
     q.group(&by, MAX_LINES);
     let rows = q.run(tx).await?;
@@ -281,10 +358,7 @@ pub async fn records<E: Extension>(
         key_column(dialect)
     ));
     narrow(&mut q, r.filter, E::KIND, dialect);
-    let (moment, from, to) = r.period;
-    let column = time_column(moment);
-    q.filter(&format!("{column} >= {{}}"), Val::Ts(from));
-    q.filter(&format!("{column} < {{}}"), Val::Ts(to));
+    period(&mut q, r.period);
     for (n, g) in r.groups.iter().enumerate() {
         let key = keys.get(n).cloned().flatten();
         match g {

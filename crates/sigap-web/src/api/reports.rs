@@ -32,6 +32,7 @@ codes_enum!(
         Request = "request",
         RequestItem = "request_item",
         FulfilmentTask = "fulfilment_task",
+        Article = "article",
     }
 );
 
@@ -45,6 +46,7 @@ impl Source {
             Source::Request => TaskKind::Request,
             Source::RequestItem => TaskKind::RequestItem,
             Source::FulfilmentTask => TaskKind::FulfilmentTask,
+            Source::Article => TaskKind::Article,
         }
     }
 }
@@ -57,7 +59,8 @@ pub struct AggregateQuery {
     /// a moment cut into buckets (`opened_at:month`). None: one line for all the tasks.
     #[param(inline, style = Form, explode = false)]
     pub group_by: Option<GroupByList>,
-    /// count (the default), sum, average, min, max, median or p90.
+    /// count (the default), sum, average, min, max, median, p90, or rate (the share of
+    /// tasks whose yes-or-no number holds, in percent).
     #[param(inline)]
     pub measure: Option<AggregateCode>,
     /// What the measure is of (required unless it counts): a duration in seconds
@@ -249,7 +252,8 @@ pub struct DefinitionIo {
     /// `opened_at:week`…).
     #[schema(max_items = 2)]
     pub group_by: Option<Vec<String>>,
-    /// count (the default), sum, average, min, max, median or p90.
+    /// count (the default), sum, average, min, max, median, p90, or rate (the share of
+    /// tasks whose yes-or-no number holds, in percent).
     pub measure: Option<String>,
     /// What the measure is of (required unless it counts).
     pub of: Option<String>,
