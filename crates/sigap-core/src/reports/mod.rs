@@ -14,6 +14,7 @@ use sigap_domain::report::{
 
 pub mod chart;
 pub mod dashboards;
+pub mod improvements;
 pub mod pdf;
 pub mod saved;
 pub mod schedules;

@@ -13,7 +13,10 @@ use sigap_store::Dialect;
 use sigap_testkit::{TestApp, both};
 use std::collections::BTreeMap;
 
-both!(built_in_kpis_match_the_numbers_of_the_rows);
+both!(
+    built_in_kpis_match_the_numbers_of_the_rows,
+    the_improvement_register_follows_its_kpi_since_the_start,
+);
 
 /// The fixed ids of the built-in KPI reports, by key.
 const KPI: &[(&str, &str)] = &[
@@ -630,5 +633,267 @@ async fn built_in_kpis_match_the_numbers_of_the_rows(app: TestApp) -> anyhow::Re
     )
     .await?;
     assert_eq!(s, reqwest::StatusCode::NOT_FOUND);
+    Ok(())
+}
+
+/// The status and body of a request.
+async fn call(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> anyhow::Result<(reqwest::StatusCode, Value)> {
+    crate::portfolio::send(&app.http, method, &app.api(path), token, body).await
+}
+
+async fn the_improvement_register_follows_its_kpi_since_the_start(
+    app: TestApp,
+) -> anyhow::Result<()> {
+    use reqwest::{Method, StatusCode};
+    let (_, mona) = app.person("mona", &["agent", "manager"], None).await?;
+    let (_, ari) = app.person("ari", &["agent"], None).await?;
+    let (_, budi) = app.person("budi", &["agent"], None).await?;
+    let (_, reni) = app.person("reni", &["requester"], None).await?;
+    group_with(&app, "Desk", &["ari", "budi"]).await?;
+    for k in 0..3 {
+        post(
+            &app,
+            "/incidents",
+            &ari,
+            json!({"short_description": format!("Slow mail {k}"), "assignment_group": "Desk"}),
+        )
+        .await?;
+    }
+    let report = post(
+        &app,
+        "/reports",
+        &mona,
+        json!({"name": "Incidents opened", "audience": "everyone",
+               "definition": {"source": "incident", "period": "last_30_days", "display": "score"}}),
+    )
+    .await?;
+    let rid = text(&report["id"]);
+    let tz = jiff::tz::TimeZone::get("UTC")?;
+    let today = app.clock.now().to_zoned_datetime(tz).date();
+    let start = today.checked_sub(jiff::Span::new().days(14))?;
+
+    // Bad initiatives are refused with the field named, and nothing is recorded.
+    for (body, field) in [
+        (json!({"baseline": 1, "target": 2}), "title"),
+        (json!({"title": "x", "target": 2}), "baseline"),
+        (
+            json!({"title": "x", "baseline": "ten", "target": 2}),
+            "baseline",
+        ),
+        (
+            json!({"title": "x", "baseline": 1, "target": 2, "status": "done"}),
+            "status",
+        ),
+        (
+            json!({"title": "x", "baseline": 1, "target": 2, "started_on": "2026-13-40"}),
+            "started_on",
+        ),
+        (
+            json!({"title": "x", "baseline": 1, "target": 2, "started_on": "2026-05-01", "due_on": "2026-04-01"}),
+            "due_on",
+        ),
+        (
+            json!({"title": "x", "baseline": 1, "target": 2, "report": "01900000-0000-7000-8000-00000000ffff"}),
+            "report",
+        ),
+        (
+            json!({"title": "x", "baseline": 1, "target": 2, "owner": "nobody-here"}),
+            "owner",
+        ),
+        (
+            json!({"title": "x", "baseline": 1, "target": 2, "colour": "red"}),
+            "colour",
+        ),
+    ] {
+        let (s, v) = call(
+            &app,
+            Method::POST,
+            "/improvements",
+            &mona,
+            Some(body.clone()),
+        )
+        .await?;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {v}");
+        let named = v["errors"]
+            .as_array()
+            .is_some_and(|e| e.iter().any(|e| e["field"] == field));
+        assert!(
+            named || v["detail"].as_str().is_some_and(|d| d.contains(field)),
+            "{body}: {v}"
+        );
+    }
+    assert_eq!(get(&app, "/improvements", &mona).await?, json!([]));
+    // Only managers record initiatives; requesters do not read the register.
+    let (s, _) = call(
+        &app,
+        Method::POST,
+        "/improvements",
+        &ari,
+        Some(json!({"title": "Mine", "baseline": 1, "target": 2})),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = call(&app, Method::GET, "/improvements", &reni, None).await?;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+
+    let made = post(
+        &app,
+        "/improvements",
+        &mona,
+        json!({"title": "Fewer mail incidents", "description": "Move the mail relay",
+               "owner": "ari", "report": rid, "baseline": 10, "target": 2,
+               "started_on": start.to_string()}),
+    )
+    .await?;
+    let id = text(&made["id"]);
+    assert_eq!(made["status"], "proposed", "{made}");
+    assert_eq!(made["owner"]["name"], "Test ari", "{made}");
+    assert_eq!(made["report"]["name"], "Incidents opened", "{made}");
+
+    // The KPI's line since the start, week by week: the three incidents of this week.
+    let p = get(&app, &format!("/improvements/{id}"), &budi).await?;
+    assert_eq!(p["kpi"]["bucket"], "week", "{p}");
+    let points = p["kpi"]["points"].as_array().cloned().unwrap_or_default();
+    assert!((2..=4).contains(&points.len()), "{p}");
+    let total: f64 = points.iter().filter_map(|x| x["value"].as_f64()).sum();
+    assert_eq!(total, 3.0, "{p}");
+    assert_eq!(
+        points.last().and_then(|x| x["value"].as_f64()),
+        Some(3.0),
+        "{p}"
+    );
+    assert_eq!(
+        p["improvement"]["editable"], false,
+        "budi neither owns nor manages it"
+    );
+
+    // Its owner reviews it and moves it on; the note keeps the KPI as it stood.
+    let (s, v) = call(
+        &app,
+        Method::POST,
+        &format!("/improvements/{id}/reviews"),
+        &ari,
+        Some(json!({"note": "Relay moved; watching the numbers.", "status": "in_progress"})),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["improvement"]["status"], "in_progress");
+    assert_eq!(v["reviews"][0]["measured"], 3.0, "{v}");
+    assert_eq!(v["reviews"][0]["author"], "ari");
+    for (who, body, want) in [
+        (&budi, json!({"note": "Not mine"}), StatusCode::FORBIDDEN),
+        (
+            &ari,
+            json!({"note": "   "}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (&ari, json!({"note": 7}), StatusCode::UNPROCESSABLE_ENTITY),
+        (
+            &ari,
+            json!({"note": "x", "status": "finished"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    ] {
+        let (s, v) = call(
+            &app,
+            Method::POST,
+            &format!("/improvements/{id}/reviews"),
+            who,
+            Some(body),
+        )
+        .await?;
+        assert_eq!(s, want, "{v}");
+    }
+    let (s, v) = call(
+        &app,
+        Method::PATCH,
+        &format!("/improvements/{id}"),
+        &ari,
+        Some(json!({"target": 1.5, "version": 2})),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(
+        (v["target"].as_f64(), v["baseline"].as_f64()),
+        (Some(1.5), Some(10.0))
+    );
+    let (s, _) = call(
+        &app,
+        Method::PATCH,
+        &format!("/improvements/{id}"),
+        &ari,
+        Some(json!({"target": 1, "version": 2})),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::PRECONDITION_FAILED, "a stale version");
+    let (s, _) = call(
+        &app,
+        Method::PATCH,
+        &format!("/improvements/{id}"),
+        &budi,
+        Some(json!({"target": 1})),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let listed = get(&app, "/improvements?status=in_progress", &budi).await?;
+    assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
+    let listed = get(&app, "/improvements?status=achieved", &budi).await?;
+    assert_eq!(listed, json!([]));
+
+    // The page draws the line with its target, and the notes.
+    let browser = app.browser("mona", "mona-password-1").await?;
+    let page = browser
+        .get(app.page(&format!("/improvements/{id}")))
+        .send()
+        .await?;
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await?;
+    assert!(
+        html.contains("id=\"improvement-chart\"") && html.contains("<svg"),
+        "{html}"
+    );
+    assert!(html.contains("Relay moved; watching the numbers."));
+    let list = browser
+        .get(app.page("/improvements"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    assert!(list.contains("Fewer mail incidents"), "{list}");
+
+    // Only managers remove initiatives.
+    let (s, _) = call(
+        &app,
+        Method::DELETE,
+        &format!("/improvements/{id}"),
+        &ari,
+        None,
+    )
+    .await?;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = call(
+        &app,
+        Method::DELETE,
+        &format!("/improvements/{id}"),
+        &mona,
+        None,
+    )
+    .await?;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, _) = call(
+        &app,
+        Method::GET,
+        &format!("/improvements/{id}"),
+        &mona,
+        None,
+    )
+    .await?;
+    assert_eq!(s, StatusCode::NOT_FOUND);
     Ok(())
 }

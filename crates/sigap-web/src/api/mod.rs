@@ -12,6 +12,7 @@ mod event_windows;
 mod events;
 mod filters;
 mod handlers;
+mod improvements;
 mod incidents;
 mod knowledge;
 mod knowledge_desk;
@@ -145,6 +146,16 @@ fn routes() -> OpenApiRouter<AppState> {
             reports::patch_dashboard,
             reports::delete_dashboard
         ))
+        .routes(routes!(
+            improvements::list_improvements,
+            improvements::create_improvement
+        ))
+        .routes(routes!(
+            improvements::get_improvement,
+            improvements::patch_improvement,
+            improvements::delete_improvement
+        ))
+        .routes(routes!(improvements::review_improvement))
         .routes(routes!(csv::import))
         .routes(routes!(csv::export))
         .routes(routes!(csv::export_incidents))

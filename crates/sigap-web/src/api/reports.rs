@@ -312,7 +312,7 @@ pub struct ReportIn {
 
 /// A request body as the core reads it: the fields given, those left out (or null) absent,
 /// within a report's definition too (so its defaults apply).
-fn given<T: Serialize>(body: &T) -> serde_json::Value {
+pub(crate) fn given<T: Serialize>(body: &T) -> serde_json::Value {
     fn drop_nulls(v: &mut serde_json::Value) {
         if let Some(m) = v.as_object_mut() {
             m.retain(|_, v| !v.is_null());

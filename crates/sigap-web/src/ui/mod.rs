@@ -12,6 +12,7 @@ mod change_calendar;
 mod changes;
 mod dashboards;
 mod event_rules;
+mod improvements;
 mod incidents;
 mod knowledge;
 mod knowledge_admin;
@@ -452,6 +453,27 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/reports/{id}/schedules/{schedule}/delete",
             post(reports::schedule_delete),
+        )
+        .route("/improvements", get(improvements::improvements_page))
+        .route(
+            "/improvements/new",
+            get(improvements::improvement_new).post(improvements::improvement_create),
+        )
+        .route(
+            "/improvements/{id}",
+            get(improvements::improvement_page).post(improvements::improvement_update),
+        )
+        .route(
+            "/improvements/{id}/edit",
+            get(improvements::improvement_edit),
+        )
+        .route(
+            "/improvements/{id}/reviews",
+            post(improvements::improvement_review),
+        )
+        .route(
+            "/improvements/{id}/delete",
+            post(improvements::improvement_delete),
         )
         .route("/dashboards", get(dashboards::dashboards_page))
         .route(
