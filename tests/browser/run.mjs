@@ -1332,6 +1332,38 @@ async function main() {
     const words = await scheduled.first().innerText();
     check(words.includes('Every week') && words.includes('Monday') && words.includes('XLSX'), `the schedule reads "${words}"`);
     await shot(reporter, 'report-scheduled-weekly-xlsx');
+    // The process KPIs, each with its target line.
+    await visit(reporter, `${origin}/dashboards/01900000-0000-7000-8000-000000000204`);
+    check((await reporter.locator('.dashboard-tile').count()) >= 10, 'the process KPIs dashboard shows too few tiles');
+    await shot(reporter, 'process-kpis');
+    // An initiative of the improvement register follows its KPI since it started.
+    await visit(reporter, `${origin}/improvements/new`);
+    await reporter.locator('#i-title').fill('Resolve more at the first contact');
+    await reporter.locator('#i-report').selectOption('01900000-0000-7000-8000-000000000109');
+    await reporter.locator('#i-baseline').fill('55');
+    await reporter.locator('#i-target').fill('70');
+    await reporter.locator('#i-status').selectOption('in_progress');
+    const started = new Date(Date.now() - 21 * 24 * 3600 * 1000).toISOString().slice(0, 10);
+    await reporter.locator('#i-started-on').fill(started);
+    await submit(reporter, reporter.locator('#improvement-save'));
+    check(/\/improvements\/[0-9a-f-]{36}$/.test(new URL(reporter.url()).pathname), `saving the initiative ended on ${reporter.url()}`);
+    check((await reporter.locator('#improvement-chart svg').count()) === 1, "the initiative does not draw its KPI's line");
+    await reporter.locator('#i-note').fill('Scripts for the desk are out; first numbers next week.');
+    await submit(reporter, reporter.locator('#improvement-review'));
+    check((await reporter.locator('#improvement-reviews li').count()) === 1, 'the review note is not listed');
+    await shot(reporter, 'improvement-register');
+    // An announcement, on the requester's home page.
+    await visit(reporter, `${origin}/announcements/new`);
+    await reporter.locator('#a-title').fill('Printing is slow on floor 3');
+    await reporter.locator('#a-body').fill('A new print server arrives on Friday.');
+    await reporter.locator('#a-severity').selectOption('warning');
+    await submit(reporter, reporter.locator('#announcement-save'));
+    check(/\/announcements\/[0-9a-f-]{36}$/.test(new URL(reporter.url()).pathname), `saving the announcement ended on ${reporter.url()}`);
+    await shot(reporter, 'announcement');
+    const requester = await personPage('budi', 'budi-password-123');
+    await visit(requester, `${origin}/`);
+    check((await requester.locator('.dashboard-tile', { hasText: 'Printing is slow on floor 3' }).count()) === 1, "the announcement is not on the requester's home page");
+    await shot(requester, 'requester-home-announcement');
   }
 
   await step('logout', async () => {

@@ -1,6 +1,7 @@
 //! Use cases, one module per process: authorization, validation, audit and background work.
 //! A handler in `sigap-web` parses input, calls one function here and maps the result.
 
+pub mod announcements;
 pub mod approvals;
 pub mod attachments;
 pub mod audit;

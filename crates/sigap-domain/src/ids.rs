@@ -238,3 +238,7 @@ id_type!(
     /// A review note of an improvement.
     ImprovementReviewId
 );
+id_type!(
+    /// An announcement on people's home pages.
+    AnnouncementId
+);

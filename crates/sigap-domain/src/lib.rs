@@ -1,6 +1,7 @@
 //! Pure rules of Sigap: typed identifiers, parsed values and the clock.
 //! No I/O lives here; every other crate depends on this one.
 
+pub mod announcement;
 pub mod approval;
 pub mod calendar;
 pub mod catalog;

@@ -56,6 +56,10 @@ code_enum!(
     TaskNumber {
         TimeToResolve = "time_to_resolve",
         TimeToClose = "time_to_close",
+        // The running time within its SLA calendar (pauses left out) of the task's stopped
+        // resolution or response clock (the longest, where several agreements apply).
+        BusinessTimeToResolve = "business_time_to_resolve",
+        BusinessTimeToRespond = "business_time_to_respond",
         Reassignments = "reassignment_count",
         Reopens = "reopen_count",
         // How long an unresolved task has been open, at the time the report runs.
@@ -117,9 +121,13 @@ impl TaskNumber {
     pub fn kind(self) -> NumberKind {
         use TaskNumber::*;
         match self {
-            TimeToResolve | TimeToClose | Age | TimeToKnownError | PromisedTime => {
-                NumberKind::Duration
-            }
+            TimeToResolve
+            | TimeToClose
+            | BusinessTimeToResolve
+            | BusinessTimeToRespond
+            | Age
+            | TimeToKnownError
+            | PromisedTime => NumberKind::Duration,
             Reassignments | Reopens | Alerts | Deflections => NumberKind::Count,
             FirstContactResolution
             | Reopened
@@ -148,6 +156,8 @@ impl TaskNumber {
             Deflections => Some(&[TaskKind::Article]),
             TimeToResolve
             | TimeToClose
+            | BusinessTimeToResolve
+            | BusinessTimeToRespond
             | Reassignments
             | Reopens
             | Age
@@ -916,11 +926,13 @@ code_enum!(
 
 code_enum!(
     /// A panel of Sigap's own on a dashboard: the clocks that run out soon, the major
-    /// incidents going on, the SLA compliance of the last 30 days.
+    /// incidents going on, the SLA compliance of the last 30 days, the announcements running
+    /// for the reader.
     Panel {
         BreachingSoon = "breaching_soon",
         MajorIncidents = "major_incidents",
         SlaCompliance = "sla_compliance",
+        Announcements = "announcements",
     }
 );
 

@@ -166,7 +166,8 @@ id_params!(
     sigap_domain::DashboardId,
     sigap_domain::ScheduleId,
     sigap_domain::ImprovementId,
-    sigap_domain::ImprovementReviewId
+    sigap_domain::ImprovementReviewId,
+    sigap_domain::AnnouncementId
 );
 
 pub(crate) fn ts_to_micros(ts: Timestamp) -> i64 {
@@ -559,7 +560,8 @@ id_cols!(
     sigap_domain::DashboardId,
     sigap_domain::ScheduleId,
     sigap_domain::ImprovementId,
-    sigap_domain::ImprovementReviewId
+    sigap_domain::ImprovementReviewId,
+    sigap_domain::AnnouncementId
 );
 
 /// A calendar date, kept as ISO text (`YYYY-MM-DD`) in both engines.

@@ -236,6 +236,7 @@ fn category_labels(
     cats: &[(String, Option<String>)],
     x: &dyn Fn(usize) -> f64,
     y: f64,
+    right: f64,
 ) {
     let slanted = cats.len() > 8;
     let every = cats.len().div_ceil(40).max(1);
@@ -243,11 +244,19 @@ fn category_labels(
         if i % every != 0 {
             continue;
         }
+        // A level label that would run past the plot's right edge ends at it instead.
+        let text = clip(word, if slanted { 16 } else { 14 });
+        let half = text.chars().count() as f64 * 3.2;
+        let (at, anchor) = match slanted {
+            true => (x(i), Anchor::End),
+            false if x(i) + half > right => (right, Anchor::End),
+            false => (x(i), Anchor::Middle),
+        };
         shapes.push(Shape::Text {
-            x: x(i),
+            x: at,
             y: y + 14.0,
-            text: clip(word, if slanted { 16 } else { 14 }),
-            anchor: if slanted { Anchor::End } else { Anchor::Middle },
+            text,
+            anchor,
             size: 11.0,
             slanted,
         });
@@ -343,7 +352,7 @@ fn bars(c: &ChartInput<'_>) -> Figure {
     }
     target_line(&mut shapes, c.target, top, y0, y1, x1);
     let x = |i: usize| LEFT + slot * i as f64 + slot / 2.0;
-    category_labels(&mut shapes, &cats, &x, y1);
+    category_labels(&mut shapes, &cats, &x, y1, x1);
     let mut height = y1 + if cats.len() > 8 { 90.0 } else { 30.0 };
     if stacked {
         height = legend(&mut shapes, &series, height + 6.0, c.width) + 6.0;
@@ -450,7 +459,7 @@ fn lines(c: &ChartInput<'_>) -> Figure {
         }
     }
     target_line(&mut shapes, c.target, top, y0, y1, x1);
-    category_labels(&mut shapes, &cats, &x, y1);
+    category_labels(&mut shapes, &cats, &x, y1, x1);
     let mut height = y1 + if cats.len() > 8 { 90.0 } else { 30.0 };
     if two {
         height = legend(&mut shapes, &series, height + 6.0, c.width) + 6.0;

@@ -667,6 +667,7 @@ const BUILTIN_DASHBOARDS: &[BuiltinDashboard] = &[
             ("my-groups-queue", false),
             ("panel:breaching_soon", false),
             ("panel:major_incidents", true),
+            ("panel:announcements", true),
         ],
     },
     BuiltinDashboard {
@@ -691,7 +692,11 @@ const BUILTIN_DASHBOARDS: &[BuiltinDashboard] = &[
         name: "My requests and incidents",
         home: Some(Role::Requester),
         roles: &[Role::Requester],
-        tiles: &[("my-open-reports", true), ("my-open-requests", true)],
+        tiles: &[
+            ("panel:announcements", true),
+            ("my-open-reports", true),
+            ("my-open-requests", true),
+        ],
     },
     BuiltinDashboard {
         id: "01900000-0000-7000-8000-000000000204",

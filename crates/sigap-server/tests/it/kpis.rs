@@ -299,17 +299,25 @@ async fn built_in_kpis_match_the_numbers_of_the_rows(app: TestApp) -> anyhow::Re
             ),
         )
         .await?;
-        for breached in clocks.iter() {
+        for (j, breached) in clocks.iter().enumerate() {
+            // The business time a clock ran: half an hour more for each clock and incident.
+            let business_us = 1_800_000_000 * (k + j + 1) as i64;
             raw.run(format!(
                 "INSERT INTO sla_clock (id, task_id, agreement_id, metric, target_name, \
-                 duration_secs, time_zone, stage, started_at, ended_at, breached, updated_at) \
+                 duration_secs, time_zone, stage, started_at, ended_at, end_kind, business_us, \
+                 breached, updated_at) \
                  VALUES ({}, {}, (SELECT id FROM agreement WHERE name = 'KPI SLA'), \
-                 'resolution', 'Resolve', 28800, 'UTC', '{}', {}, {}, {}, {})",
+                 'resolution', 'Resolve', 28800, 'UTC', '{}', {}, {}, {}, {business_us}, {}, {})",
                 raw.new_id(),
                 task_id(&number),
                 if *breached { "breached" } else { "achieved" },
                 raw.at(opened),
                 raw.opt(resolved),
+                if resolved.is_some() {
+                    "'stopped'"
+                } else {
+                    "NULL"
+                },
                 raw.flag(*breached),
                 raw.at(now),
             ))
@@ -612,6 +620,40 @@ async fn built_in_kpis_match_the_numbers_of_the_rows(app: TestApp) -> anyhow::Re
         checked += 1;
     }
     assert_eq!(checked, KPI.len());
+
+    // Business time to resolve (the running time within the SLA calendar of the stopped
+    // resolution clocks, the longest of each incident), by priority over the last year.
+    let from = ago(365);
+    let to = now + hours(1);
+    let v = get(
+        &app,
+        &format!(
+            "/aggregate/incident?group_by=priority&measure=average&of=business_time_to_resolve\
+             &time=resolved_at&from={from}&to={to}"
+        ),
+        &kiki,
+    )
+    .await?;
+    let facts: Vec<Fact> = incidents
+        .iter()
+        .enumerate()
+        .filter_map(|(k, i)| {
+            let resolved = ago(i.0) + hours(i.1?);
+            let longest = (0..i.5.len())
+                .map(|j| 1800.0 * (k + j + 1) as f64)
+                .fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.max(x))));
+            Some(Fact {
+                at: resolved,
+                key: i.4.to_string(),
+                number: longest,
+            })
+        })
+        .collect();
+    assert_eq!(
+        rounded(lines(&v)),
+        rounded(expected(&facts, from, to, "average")),
+        "{v}"
+    );
 
     // The process KPIs' dashboard holds them all, and a requester cannot open it.
     let boards = get(&app, "/dashboards", &kiki).await?;

@@ -1,6 +1,7 @@
 //! The one integration-test binary: the whole application over real HTTP, on SQLite and
 //! (with SIGAP_TEST_DATABASE_URL) on PostgreSQL, a fresh database per test.
 
+mod announcements;
 mod api;
 mod audit;
 mod auth;

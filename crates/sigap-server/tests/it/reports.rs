@@ -977,9 +977,10 @@ async fn dashboards_hold_reports_and_each_role_has_a_home(app: TestApp) -> anyho
         get(&app, &format!("/reports/{second}/data"), &budi).await?["lines"],
         json!([])
     );
-    // A requester's home lists their own open incidents.
+    // A requester's home shows the announcements, then lists their own open incidents.
     let requester_home = get(&app, "/dashboards/home", &rudi).await?;
-    let theirs = requester_home["tiles"][0]["report"]
+    assert_eq!(requester_home["tiles"][0]["panel"], "announcements");
+    let theirs = requester_home["tiles"][1]["report"]
         .as_str()
         .unwrap_or_default()
         .to_owned();

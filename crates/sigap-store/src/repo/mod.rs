@@ -1,6 +1,7 @@
 //! Repositories: one module per kind of record. Each function takes a `Tx` so that callers in
 //! `sigap-core` can compose several in one transaction; none of them exposes SQL.
 
+pub mod announcements;
 pub mod approvals;
 pub mod audit;
 pub mod catalog;

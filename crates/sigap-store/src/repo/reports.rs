@@ -108,6 +108,16 @@ fn number_sql(n: TaskNumber, dialect: Dialect, now: &str) -> String {
     match n {
         TaskNumber::TimeToResolve => between("t.opened_at", "t.resolved_at"),
         TaskNumber::TimeToClose => between("t.opened_at", "t.closed_at"),
+        TaskNumber::BusinessTimeToResolve | TaskNumber::BusinessTimeToRespond => {
+            let metric = match n {
+                TaskNumber::BusinessTimeToRespond => "response",
+                _ => "resolution",
+            };
+            format!(
+                "(SELECT CAST(MAX(c.business_us) AS DOUBLE PRECISION) / 1000000.0 FROM sla_clock c \
+                 WHERE c.task_id = t.id AND c.metric = '{metric}' AND c.end_kind = 'stopped')"
+            )
+        }
         TaskNumber::Reassignments => "CAST(t.reassignment_count AS DOUBLE PRECISION)".into(),
         TaskNumber::Reopens => "CAST(t.reopen_count AS DOUBLE PRECISION)".into(),
         TaskNumber::Age => {

@@ -200,7 +200,7 @@ pub async fn list_improvements(
     Caller(ctx): Caller,
     ApiQuery(q): ApiQuery<ImprovementQuery>,
 ) -> ApiResult<Json<Vec<ImprovementOut>>> {
-    let status = match q.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    let status = match q.status.as_deref() {
         None => None,
         Some(s) => Some(ImprovementStatus::parse(s).map_err(|e| {
             sigap_core::AppError::Validation(vec![sigap_core::FieldError::from_invalid(

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`, registered through utoipa so that the OpenAPI document is
 //! generated from the same routes.
 
+mod announcements;
 mod approvals;
 mod catalog;
 mod changes;
@@ -156,6 +157,15 @@ fn routes() -> OpenApiRouter<AppState> {
             improvements::delete_improvement
         ))
         .routes(routes!(improvements::review_improvement))
+        .routes(routes!(
+            announcements::list_announcements,
+            announcements::create_announcement
+        ))
+        .routes(routes!(
+            announcements::get_announcement,
+            announcements::patch_announcement,
+            announcements::delete_announcement
+        ))
         .routes(routes!(csv::import))
         .routes(routes!(csv::export))
         .routes(routes!(csv::export_incidents))

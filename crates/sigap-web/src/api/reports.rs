@@ -710,7 +710,7 @@ pub struct TileIo {
     #[schema(format = Uuid)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub report: Option<String>,
-    #[schema(pattern = "^(breaching_soon|major_incidents|sla_compliance)$")]
+    #[schema(pattern = "^(breaching_soon|major_incidents|sla_compliance|announcements)$")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub panel: Option<String>,
     #[serde(default)]

@@ -182,6 +182,24 @@ async fn panel_tile(v: &Visit, t: crate::i18n::Tr<'_>, p: Panel, wide: bool) -> 
                     .collect(),
             )
         }),
+        Panel::Announcements => {
+            sigap_core::announcements::current(core, &v.ctx)
+                .await
+                .map(|list| {
+                    (
+                        "/announcements".to_owned(),
+                        list.into_iter()
+                            .take(TILE_LINES)
+                            .map(|a| PanelLine {
+                                text: a.title,
+                                href: format!("/announcements/{}", a.id),
+                                note: t
+                                    .get(&format!("announcement-severity-{}", a.severity.code())),
+                            })
+                            .collect(),
+                    )
+                })
+        }
         Panel::SlaCompliance => {
             let now = core.now();
             let from = now

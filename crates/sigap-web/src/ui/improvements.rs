@@ -130,9 +130,11 @@ fn line_chart(t: crate::i18n::Tr<'_>, title: &str, line: &KpiLine, target: f64) 
             t.get("improvement-kpi-value"),
         ],
         measured: true,
+        // Periods without a value (no task had the number) are left out of the line.
         rows: line
             .points
             .iter()
+            .filter(|(_, value)| value.is_some())
             .map(|(label, value)| TableRow {
                 keys: vec![label.clone()],
                 raw: vec![Some(label.clone())],

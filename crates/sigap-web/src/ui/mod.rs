@@ -3,6 +3,7 @@
 mod admin;
 mod alert_maintenance;
 mod alerts;
+mod announcements;
 mod approvals;
 mod cab;
 mod catalog;
@@ -453,6 +454,23 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/reports/{id}/schedules/{schedule}/delete",
             post(reports::schedule_delete),
+        )
+        .route("/announcements", get(announcements::announcements_page))
+        .route(
+            "/announcements/new",
+            get(announcements::announcement_new).post(announcements::announcement_create),
+        )
+        .route(
+            "/announcements/{id}",
+            get(announcements::announcement_page).post(announcements::announcement_update),
+        )
+        .route(
+            "/announcements/{id}/edit",
+            get(announcements::announcement_edit),
+        )
+        .route(
+            "/announcements/{id}/delete",
+            post(announcements::announcement_delete),
         )
         .route("/improvements", get(improvements::improvements_page))
         .route(
