@@ -253,16 +253,19 @@ async fn panel_tile(v: &Visit, t: crate::i18n::Tr<'_>, p: Panel, wide: bool) -> 
 }
 
 /// The tiles of a dashboard as its reader sees them (those they may not see left out).
+/// The tiles are read side by side (each in its own read transaction), kept in their order.
 pub(crate) async fn tile_views(v: &Visit, t: crate::i18n::Tr<'_>, d: &Dashboard) -> Vec<TileView> {
-    let mut out = Vec::with_capacity(d.tiles.len());
-    for tile in &d.tiles {
-        let view = match tile.kind {
+    let views = d.tiles.iter().map(|tile| async move {
+        match tile.kind {
             TileKind::Report(id) => report_tile(v, t, &id.to_string(), tile.wide).await,
             TileKind::Panel(p) => panel_tile(v, t, p, tile.wide).await,
-        };
-        out.extend(view);
-    }
-    out
+        }
+    });
+    futures_util::future::join_all(views)
+        .await
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 /// A dashboard in the list.
