@@ -45,7 +45,11 @@ pub type IncidentFilter = TaskFilter<IncidentState>;
 
 /// Major incidents only, or none of them.
 pub fn major(is: bool) -> ExtCondition {
-    ExtCondition::new("x.major = {}", Val::Bool(is))
+    match is {
+        // The words of the partial index `incident_major`.
+        true => ExtCondition::selective("x.major"),
+        false => ExtCondition::new("x.major = {}", Val::Bool(is)),
+    }
 }
 
 pub async fn get(tx: &mut Tx<'_>, id: TaskId) -> StoreResult<Incident> {

@@ -620,12 +620,31 @@ pub enum Visibility {
 #[derive(Debug, Clone)]
 pub struct ExtCondition {
     sql: &'static str,
-    value: Val,
+    value: Option<Val>,
+    /// Whether it lets few tasks through by an index of its own, so that SQLite should
+    /// start from it (not from the kind's indexes).
+    selective: bool,
 }
 
 impl ExtCondition {
+    /// A condition with one parameter (`{}` in `sql`).
     pub(crate) fn new(sql: &'static str, value: Val) -> Self {
-        Self { sql, value }
+        Self {
+            sql,
+            value: Some(value),
+            selective: false,
+        }
+    }
+
+    /// A condition written out whole that lets few tasks through by a partial index of the
+    /// extension whose condition it repeats word for word (so both engines see the index
+    /// applies).
+    pub(crate) fn selective(sql: &'static str) -> Self {
+        Self {
+            sql,
+            value: None,
+            selective: true,
+        }
     }
 }
 
@@ -687,10 +706,13 @@ pub(crate) fn narrow<S: StateModel>(
     dialect: Dialect,
 ) {
     // The kind is written out (a code of our own) so the partial queue indexes apply. A
-    // person's own tasks are found by the caller's and the opener's indexes: SQLite, which
-    // keeps no statistics here, would otherwise walk every task of the kind (`+` keeps the
+    // person's own tasks are found by the caller's and the opener's indexes, an assignee's
+    // by theirs, and a selective condition of the extension by its own: SQLite, which keeps
+    // no statistics here, would otherwise walk every open task of the kind (`+` keeps the
     // kind's indexes out of its choice).
-    let own = matches!(filter.visibility, Visibility::Own(_));
+    let own = matches!(filter.visibility, Visibility::Own(_))
+        || filter.assigned_to.is_some()
+        || filter.ext.iter().any(|c| c.selective);
     let column = if own && dialect == Dialect::Sqlite {
         "+t.kind"
     } else {
@@ -739,7 +761,14 @@ pub(crate) fn narrow<S: StateModel>(
         q.filter("t.priority = {}", Val::I64(p));
     }
     for c in &filter.ext {
-        q.filter(c.sql, c.value.clone());
+        match &c.value {
+            Some(v) => {
+                q.filter(c.sql, v.clone());
+            }
+            None => {
+                q.condition(c.sql.to_owned());
+            }
+        }
     }
     if let Some(s) = filter.service {
         q.filter("t.service_id = {}", Val::Uuid(s.as_uuid()));
