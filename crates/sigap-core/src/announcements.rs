@@ -7,7 +7,7 @@ use crate::Core;
 use crate::audit::{self, Actor};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::principal::Ctx;
-use crate::reports::saved::{expected_version, object};
+use crate::reports::saved::{expected_version, object, text_field};
 use jiff::Timestamp;
 use serde_json::{Map, Value, json};
 use sigap_domain::announcement::{AnnouncementAudience, AnnouncementSeverity, MAX_BODY, MAX_TITLE};
@@ -107,17 +107,6 @@ struct Written {
     ends_at: Option<Timestamp>,
 }
 
-fn text_of(o: &Map<String, Value>, k: &str, errs: &mut Vec<FieldError>) -> Option<String> {
-    match o.get(k) {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(_) => {
-            errs.push(FieldError::new(k, "invalid_type", "must be a text"));
-            None
-        }
-    }
-}
-
 /// An instant field: absent (none), null or empty (`Some(None)`), or an RFC 3339 instant.
 fn instant_of(
     o: &Map<String, Value>,
@@ -149,7 +138,7 @@ fn instant_of(
 fn read(body: &Value, before: Option<&Announcement>, now: Timestamp) -> AppResult<Written> {
     let mut errs = Vec::new();
     let o = object(body, FIELDS, "announcement", &mut errs)?;
-    let title = match (text_of(&o, "title", &mut errs), before) {
+    let title = match (text_field(&o, "title", &mut errs), before) {
         (Some(t), _) => parse_line(&t, MAX_TITLE)
             .map_err(|e| errs.push(FieldError::from_invalid("title", e)))
             .unwrap_or_default(),
@@ -161,21 +150,21 @@ fn read(body: &Value, before: Option<&Announcement>, now: Timestamp) -> AppResul
             String::new()
         }
     };
-    let body = match (text_of(&o, "body", &mut errs), before) {
+    let body = match (text_field(&o, "body", &mut errs), before) {
         (Some(b), _) => parse_text(b.trim(), MAX_BODY)
             .map_err(|e| errs.push(FieldError::from_invalid("body", e)))
             .unwrap_or_default(),
         (None, Some(b)) => b.body.clone(),
         (None, None) => String::new(),
     };
-    let severity = match (text_of(&o, "severity", &mut errs), before) {
+    let severity = match (text_field(&o, "severity", &mut errs), before) {
         (Some(s), _) => AnnouncementSeverity::parse(s.trim())
             .map_err(|e| errs.push(FieldError::from_invalid("severity", e)))
             .unwrap_or(AnnouncementSeverity::Info),
         (None, Some(b)) => b.severity,
         (None, None) => AnnouncementSeverity::Info,
     };
-    let audience = match (text_of(&o, "audience", &mut errs), before) {
+    let audience = match (text_field(&o, "audience", &mut errs), before) {
         (Some(s), _) => AnnouncementAudience::parse(s.trim())
             .map_err(|e| errs.push(FieldError::from_invalid("audience", e)))
             .unwrap_or(AnnouncementAudience::Everyone),

@@ -6,7 +6,7 @@
 //! Agents read the register; managers keep it, and an initiative's owner may review and
 //! change their own.
 
-use super::saved::{self, expected_version, object};
+use super::saved::{self, expected_version, object, text_field};
 use super::{Aggregation, aggregate, table};
 use crate::Core;
 use crate::audit::{self, Actor};
@@ -269,17 +269,6 @@ struct Written {
 }
 
 /// A text field: none when absent or null.
-fn text_of(o: &Map<String, Value>, k: &str, errs: &mut Vec<FieldError>) -> Option<String> {
-    match o.get(k) {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(_) => {
-            errs.push(FieldError::new(k, "invalid_type", "must be a text"));
-            None
-        }
-    }
-}
-
 /// A finite number field: none when absent.
 fn number_of(o: &Map<String, Value>, k: &str, errs: &mut Vec<FieldError>) -> Option<f64> {
     match o.get(k) {
@@ -333,7 +322,7 @@ fn date_of(o: &Map<String, Value>, k: &str, errs: &mut Vec<FieldError>) -> Optio
 fn read(body: &Value, before: Option<&Improvement>, today: Date) -> AppResult<Written> {
     let mut errs = Vec::new();
     let o = object(body, FIELDS, "improvement", &mut errs)?;
-    let title = match (text_of(&o, "title", &mut errs), before) {
+    let title = match (text_field(&o, "title", &mut errs), before) {
         (Some(t), _) => parse_line(&t, 200)
             .map_err(|e| errs.push(FieldError::from_invalid("title", e)))
             .unwrap_or_default(),
@@ -345,7 +334,7 @@ fn read(body: &Value, before: Option<&Improvement>, today: Date) -> AppResult<Wr
             String::new()
         }
     };
-    let description = match (text_of(&o, "description", &mut errs), before) {
+    let description = match (text_field(&o, "description", &mut errs), before) {
         (Some(d), _) => parse_text(d.trim(), 10_000)
             .map_err(|e| errs.push(FieldError::from_invalid("description", e)))
             .unwrap_or_default(),
@@ -391,7 +380,7 @@ fn read(body: &Value, before: Option<&Improvement>, today: Date) -> AppResult<Wr
     };
     let baseline = number("baseline", before.map(|b| b.baseline), &mut errs);
     let target = number("target", before.map(|b| b.target), &mut errs);
-    let status = match (text_of(&o, "status", &mut errs), before) {
+    let status = match (text_field(&o, "status", &mut errs), before) {
         (Some(s), _) => ImprovementStatus::parse(s.trim())
             .map_err(|e| errs.push(FieldError::from_invalid("status", e)))
             .unwrap_or(ImprovementStatus::Proposed),
@@ -620,7 +609,7 @@ pub async fn review(core: &Core, ctx: &Ctx, id: &str, body: &Value) -> AppResult
     }
     let mut errs = Vec::new();
     let o = object(body, &["note", "status"], "review", &mut errs)?;
-    let note = match text_of(&o, "note", &mut errs) {
+    let note = match text_field(&o, "note", &mut errs) {
         Some(n) => parse_text(n.trim(), 10_000)
             .and_then(|n| match n.is_empty() {
                 true => Err(sigap_domain::InvalidValue::new(
@@ -638,7 +627,7 @@ pub async fn review(core: &Core, ctx: &Ctx, id: &str, body: &Value) -> AppResult
             String::new()
         }
     };
-    let status = match text_of(&o, "status", &mut errs) {
+    let status = match text_field(&o, "status", &mut errs) {
         Some(s) => ImprovementStatus::parse(s.trim())
             .map_err(|e| errs.push(FieldError::from_invalid("status", e)))
             .unwrap_or(before.status),

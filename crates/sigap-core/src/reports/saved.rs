@@ -223,20 +223,29 @@ pub(crate) fn object<'a>(
     Ok(o)
 }
 
-/// Reads the common fields of a body; `before` fills in what a change leaves out.
-pub(crate) fn read_common(
+/// A text field of a body: none when absent or null; another type is a fault.
+pub(crate) fn text_field(
     o: &Map<String, Value>,
-    before: Option<&Common>,
+    k: &str,
     errs: &mut Vec<FieldError>,
-) -> Common {
-    let text = |k: &str, errs: &mut Vec<FieldError>| match o.get(k) {
+) -> Option<String> {
+    match o.get(k) {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s.clone()),
         Some(_) => {
             errs.push(FieldError::new(k, "invalid_type", "must be a text"));
             None
         }
-    };
+    }
+}
+
+/// Reads the common fields of a body; `before` fills in what a change leaves out.
+pub(crate) fn read_common(
+    o: &Map<String, Value>,
+    before: Option<&Common>,
+    errs: &mut Vec<FieldError>,
+) -> Common {
+    let text = |k: &str, errs: &mut Vec<FieldError>| text_field(o, k, errs);
     let name = match (text("name", errs), before) {
         (Some(n), _) => parse_line(&n, 100)
             .map_err(|e| errs.push(FieldError::from_invalid("name", e)))
