@@ -127,12 +127,21 @@ pub async fn get(core: &Core, ctx: &Ctx, id: &str) -> AppResult<Improvement> {
 /// An initiative with its reviews and its KPI's line as of now.
 pub async fn progress(core: &Core, ctx: &Ctx, id: &str) -> AppResult<Progress> {
     let improvement = get(core, ctx, id).await?;
+    let line = kpi_line(core, ctx, &improvement).await?;
+    with_reviews(core, improvement, line).await
+}
+
+/// An initiative with its reviews, and its KPI's line as already run.
+async fn with_reviews(
+    core: &Core,
+    improvement: Improvement,
+    line: Option<KpiLine>,
+) -> AppResult<Progress> {
     let iid = improvement.id;
     let reviews = core
         .store
         .read(async move |tx| repo::reviews(tx, iid).await)
         .await?;
-    let line = kpi_line(core, ctx, &improvement).await?;
     Ok(Progress {
         improvement,
         reviews,
@@ -636,7 +645,9 @@ pub async fn review(core: &Core, ctx: &Ctx, id: &str, body: &Value) -> AppResult
     if !errs.is_empty() {
         return Err(AppError::Validation(errs));
     }
-    let measured = kpi_line(core, ctx, &before).await?.and_then(|l| l.latest());
+    // The line is run once: its latest value goes with the note, and the line with the answer.
+    let line = kpi_line(core, ctx, &before).await?;
+    let measured = line.as_ref().and_then(KpiLine::latest);
     let (actor, now) = (Actor::of(ctx), core.now());
     let (iid, stored) = (before.id, before.version);
     let r = Review {
@@ -674,5 +685,6 @@ pub async fn review(core: &Core, ctx: &Ctx, id: &str, body: &Value) -> AppResult
             Ok::<_, AppError>(())
         })
         .await?;
-    progress(core, ctx, &iid.to_string()).await
+    let after = get(core, ctx, &iid.to_string()).await?;
+    with_reviews(core, after, line).await
 }
