@@ -22,7 +22,9 @@ code_enum!(
 );
 
 code_enum!(
-    /// A task's reference or choice field that tasks are grouped by.
+    /// A reference or choice field that a report's records are grouped by: a task's (of a
+    /// task, or of the task an SLA clock or an approval is of), or one of the other sources'
+    /// own (`Source::fields` says which source has which).
     TaskField {
         State = "state",
         Priority = "priority",
@@ -36,15 +38,41 @@ code_enum!(
         ContactType = "contact_type",
         Organization = "organization",
         Location = "location",
+        // An SLA clock's agreement.
+        Agreement = "agreement",
+        // An SLA clock's metric: response or resolution.
+        Metric = "metric",
+        // The kind of task an SLA clock or an approval is of.
+        Kind = "kind",
+        // The person asked for an approval.
+        Approver = "approver",
+        // The worst severity an alert had.
+        Severity = "severity",
+        // The monitoring tool an alert came from.
+        EventSource = "event_source",
+        // The host an alert is about.
+        Node = "node",
+        // A configuration item's class.
+        Class = "class",
+        // The group that owns a configuration item.
+        OwnerGroup = "owner_group",
     }
 );
 
 code_enum!(
-    /// A task's moment: when it was opened, resolved or closed.
+    /// A moment of a report's records: when a task was opened, resolved or closed; when an
+    /// SLA clock started and ended; when an alert was first seen and closed; when an approval
+    /// was asked and decided; when a configuration item was recorded.
     TaskTime {
         Opened = "opened_at",
         Resolved = "resolved_at",
         Closed = "closed_at",
+        Started = "started_at",
+        Ended = "ended_at",
+        FirstSeen = "first_at",
+        Asked = "asked_at",
+        Decided = "decided_at",
+        Created = "created_at",
     }
 );
 
@@ -92,6 +120,27 @@ code_enum!(
         PromisedTime = "promised_time",
         // How often an article solved a reader's problem so that no ticket was opened.
         Deflections = "deflections",
+        // An SLA clock's running time within its calendar, pauses left out.
+        BusinessTime = "business_time",
+        // From an SLA clock's start to its end (none while it runs).
+        ElapsedTime = "elapsed_time",
+        // An SLA clock that ended within its target (1) or breached it (0); none while it
+        // runs unbreached or once cancelled.
+        Met = "met",
+        // How many events an alert took in.
+        Events = "event_count",
+        // From an alert's first event to its acknowledgement.
+        TimeToAcknowledge = "time_to_acknowledge",
+        // How often an alert flapped.
+        Flaps = "flap_count",
+        // An alert that raised or joined an incident.
+        RaisedIncident = "raised_incident",
+        // From an approval's asking to its decision.
+        TimeToDecide = "time_to_decide",
+        // An approval approved (1) or rejected (0); none while undecided or not required.
+        Approved = "approved",
+        // How many incidents name a configuration item.
+        Incidents = "incidents",
     }
 );
 
@@ -127,8 +176,14 @@ impl TaskNumber {
             | BusinessTimeToRespond
             | Age
             | TimeToKnownError
-            | PromisedTime => NumberKind::Duration,
-            Reassignments | Reopens | Alerts | Deflections => NumberKind::Count,
+            | PromisedTime
+            | BusinessTime
+            | ElapsedTime
+            | TimeToAcknowledge
+            | TimeToDecide => NumberKind::Duration,
+            Reassignments | Reopens | Alerts | Deflections | Events | Flaps | Incidents => {
+                NumberKind::Count
+            }
             FirstContactResolution
             | Reopened
             | SlaMet
@@ -136,7 +191,10 @@ impl TaskNumber {
             | Successful
             | Emergency
             | CausedIncidents
-            | OnTime => NumberKind::Flag,
+            | OnTime
+            | Met
+            | RaisedIncident
+            | Approved => NumberKind::Flag,
         }
     }
 
@@ -145,17 +203,32 @@ impl TaskNumber {
         self.kind() == NumberKind::Duration
     }
 
-    /// The kinds of task that have it: none for every kind.
-    pub fn kinds(self) -> Option<&'static [TaskKind]> {
+    /// The sources whose records have it.
+    pub fn sources(self) -> &'static [Source] {
+        use Source as S;
         use TaskNumber::*;
         match self {
-            Alerts => Some(&[TaskKind::Incident]),
-            KnownError | TimeToKnownError => Some(&[TaskKind::Problem]),
-            Successful | Emergency | CausedIncidents => Some(&[TaskKind::Change]),
-            OnTime | PromisedTime => Some(&[TaskKind::RequestItem]),
-            Deflections => Some(&[TaskKind::Article]),
+            Alerts => &[S::Incident, S::Ci],
+            KnownError | TimeToKnownError => &[S::Problem],
+            Successful | Emergency | CausedIncidents => &[S::Change],
+            OnTime | PromisedTime => &[S::RequestItem],
+            Deflections => &[S::Article],
+            TimeToClose => &[
+                S::Incident,
+                S::Problem,
+                S::Change,
+                S::ChangeTask,
+                S::Request,
+                S::RequestItem,
+                S::FulfilmentTask,
+                S::Article,
+                S::Alert,
+            ],
+            BusinessTime | ElapsedTime | Met => &[S::SlaClock],
+            Events | TimeToAcknowledge | Flaps | RaisedIncident => &[S::Alert],
+            TimeToDecide | Approved => &[S::Approval],
+            Incidents => &[S::Ci],
             TimeToResolve
-            | TimeToClose
             | BusinessTimeToResolve
             | BusinessTimeToRespond
             | Reassignments
@@ -163,13 +236,13 @@ impl TaskNumber {
             | Age
             | FirstContactResolution
             | Reopened
-            | SlaMet => None,
+            | SlaMet => TASKS,
         }
     }
 
-    /// Whether tasks of `kind` have it.
-    pub fn of(self, kind: TaskKind) -> bool {
-        self.kinds().is_none_or(|k| k.contains(&kind))
+    /// Whether records of `source` have it.
+    pub fn of(self, source: Source) -> bool {
+        self.sources().contains(&source)
     }
 }
 
@@ -227,6 +300,39 @@ code_enum!(
         ClosedWeek = "closed_at:week",
         ClosedMonth = "closed_at:month",
         ClosedQuarter = "closed_at:quarter",
+        Agreement = "agreement",
+        Metric = "metric",
+        Kind = "kind",
+        Approver = "approver",
+        Severity = "severity",
+        EventSource = "event_source",
+        Node = "node",
+        Class = "class",
+        OwnerGroup = "owner_group",
+        StartedDay = "started_at:day",
+        StartedWeek = "started_at:week",
+        StartedMonth = "started_at:month",
+        StartedQuarter = "started_at:quarter",
+        EndedDay = "ended_at:day",
+        EndedWeek = "ended_at:week",
+        EndedMonth = "ended_at:month",
+        EndedQuarter = "ended_at:quarter",
+        FirstSeenDay = "first_at:day",
+        FirstSeenWeek = "first_at:week",
+        FirstSeenMonth = "first_at:month",
+        FirstSeenQuarter = "first_at:quarter",
+        AskedDay = "asked_at:day",
+        AskedWeek = "asked_at:week",
+        AskedMonth = "asked_at:month",
+        AskedQuarter = "asked_at:quarter",
+        DecidedDay = "decided_at:day",
+        DecidedWeek = "decided_at:week",
+        DecidedMonth = "decided_at:month",
+        DecidedQuarter = "decided_at:quarter",
+        CreatedDay = "created_at:day",
+        CreatedWeek = "created_at:week",
+        CreatedMonth = "created_at:month",
+        CreatedQuarter = "created_at:quarter",
     }
 );
 
@@ -266,6 +372,39 @@ impl GroupBy {
             GroupBy::ClosedWeek => Time(Closed, Week),
             GroupBy::ClosedMonth => Time(Closed, Month),
             GroupBy::ClosedQuarter => Time(Closed, Quarter),
+            GroupBy::Agreement => field(TaskField::Agreement),
+            GroupBy::Metric => field(TaskField::Metric),
+            GroupBy::Kind => field(TaskField::Kind),
+            GroupBy::Approver => field(TaskField::Approver),
+            GroupBy::Severity => field(TaskField::Severity),
+            GroupBy::EventSource => field(TaskField::EventSource),
+            GroupBy::Node => field(TaskField::Node),
+            GroupBy::Class => field(TaskField::Class),
+            GroupBy::OwnerGroup => field(TaskField::OwnerGroup),
+            GroupBy::StartedDay => Time(Started, Day),
+            GroupBy::StartedWeek => Time(Started, Week),
+            GroupBy::StartedMonth => Time(Started, Month),
+            GroupBy::StartedQuarter => Time(Started, Quarter),
+            GroupBy::EndedDay => Time(Ended, Day),
+            GroupBy::EndedWeek => Time(Ended, Week),
+            GroupBy::EndedMonth => Time(Ended, Month),
+            GroupBy::EndedQuarter => Time(Ended, Quarter),
+            GroupBy::FirstSeenDay => Time(FirstSeen, Day),
+            GroupBy::FirstSeenWeek => Time(FirstSeen, Week),
+            GroupBy::FirstSeenMonth => Time(FirstSeen, Month),
+            GroupBy::FirstSeenQuarter => Time(FirstSeen, Quarter),
+            GroupBy::AskedDay => Time(Asked, Day),
+            GroupBy::AskedWeek => Time(Asked, Week),
+            GroupBy::AskedMonth => Time(Asked, Month),
+            GroupBy::AskedQuarter => Time(Asked, Quarter),
+            GroupBy::DecidedDay => Time(Decided, Day),
+            GroupBy::DecidedWeek => Time(Decided, Week),
+            GroupBy::DecidedMonth => Time(Decided, Month),
+            GroupBy::DecidedQuarter => Time(Decided, Quarter),
+            GroupBy::CreatedDay => Time(Created, Day),
+            GroupBy::CreatedWeek => Time(Created, Week),
+            GroupBy::CreatedMonth => Time(Created, Month),
+            GroupBy::CreatedQuarter => Time(Created, Quarter),
         }
     }
 }
@@ -494,17 +633,186 @@ impl Window {
     }
 }
 
-/// The kinds of task a report can be over.
-pub const SOURCES: &[TaskKind] = &[
-    TaskKind::Incident,
-    TaskKind::Problem,
-    TaskKind::Change,
-    TaskKind::ChangeTask,
-    TaskKind::Request,
-    TaskKind::RequestItem,
-    TaskKind::FulfilmentTask,
-    TaskKind::Article,
+code_enum!(
+    /// What a report is over: the tasks of one process, or the SLA clocks (of the tasks),
+    /// the configuration items, the alerts or the approvals (of the tasks).
+    Source {
+        Incident = "incident",
+        Problem = "problem",
+        Change = "change",
+        ChangeTask = "change_task",
+        Request = "request",
+        RequestItem = "request_item",
+        FulfilmentTask = "fulfilment_task",
+        Article = "article",
+        SlaClock = "sla_clock",
+        Ci = "ci",
+        Alert = "alert",
+        Approval = "approval",
+    }
+);
+
+/// Every source a report can be over.
+pub const SOURCES: &[Source] = Source::ALL;
+
+/// The sources that are tasks.
+const TASKS: &[Source] = &[
+    Source::Incident,
+    Source::Problem,
+    Source::Change,
+    Source::ChangeTask,
+    Source::Request,
+    Source::RequestItem,
+    Source::FulfilmentTask,
+    Source::Article,
 ];
+
+impl Source {
+    /// The kind of task it is, if it is one.
+    pub fn task_kind(self) -> Option<TaskKind> {
+        Some(match self {
+            Source::Incident => TaskKind::Incident,
+            Source::Problem => TaskKind::Problem,
+            Source::Change => TaskKind::Change,
+            Source::ChangeTask => TaskKind::ChangeTask,
+            Source::Request => TaskKind::Request,
+            Source::RequestItem => TaskKind::RequestItem,
+            Source::FulfilmentTask => TaskKind::FulfilmentTask,
+            Source::Article => TaskKind::Article,
+            Source::SlaClock | Source::Ci | Source::Alert | Source::Approval => return None,
+        })
+    }
+
+    /// Whether each of its records is of one task (a task, its SLA clock, its approval):
+    /// those are filtered by the task's priority and category, and seen as the task is.
+    pub fn of_tasks(self) -> bool {
+        !matches!(self, Source::Ci | Source::Alert)
+    }
+
+    /// The fields its records are grouped by.
+    pub fn fields(self) -> &'static [TaskField] {
+        use TaskField::*;
+        match self {
+            Source::SlaClock => &[
+                State,
+                Agreement,
+                Metric,
+                Kind,
+                Priority,
+                Impact,
+                Urgency,
+                AssignmentGroup,
+                AssignedTo,
+                Service,
+                Ci,
+                Category,
+                ContactType,
+                Organization,
+                Location,
+            ],
+            Source::Approval => &[
+                State,
+                Approver,
+                Kind,
+                Priority,
+                AssignmentGroup,
+                AssignedTo,
+                Service,
+                Category,
+                Organization,
+            ],
+            Source::Alert => &[State, Severity, EventSource, Node, Ci],
+            Source::Ci => &[State, Class, OwnerGroup, Location],
+            _ => &[
+                State,
+                Priority,
+                Impact,
+                Urgency,
+                AssignmentGroup,
+                AssignedTo,
+                Service,
+                Ci,
+                Category,
+                ContactType,
+                Organization,
+                Location,
+            ],
+        }
+    }
+
+    /// The moments of its records, the first its period's by default.
+    pub fn moments(self) -> &'static [TaskTime] {
+        use TaskTime::*;
+        match self {
+            Source::SlaClock => &[Started, Ended],
+            Source::Approval => &[Asked, Decided],
+            Source::Alert => &[FirstSeen, Closed],
+            Source::Ci => &[Created],
+            _ => &[Opened, Resolved, Closed],
+        }
+    }
+
+    /// The moment its period is of unless another is named.
+    pub fn default_moment(self) -> TaskTime {
+        self.moments()[0]
+    }
+
+    /// The state codes of a source that is not a task (a task's are its process's): an SLA
+    /// clock's stage, a configuration item's status, an alert's or an approval's state.
+    pub fn states(self) -> Option<&'static [&'static str]> {
+        match self {
+            Source::SlaClock => {
+                Some(&["in_progress", "paused", "achieved", "breached", "cancelled"])
+            }
+            Source::Ci => Some(&[
+                "planned",
+                "in_build",
+                "operational",
+                "maintenance",
+                "retired",
+            ]),
+            Source::Alert => Some(&["open", "acknowledged", "flapping", "closed"]),
+            Source::Approval => Some(&[
+                "not_yet",
+                "requested",
+                "approved",
+                "rejected",
+                "not_required",
+            ]),
+            _ => None,
+        }
+    }
+}
+
+/// Why records of `source` cannot be grouped by `g`, if they cannot.
+pub fn groupable(source: Source, g: GroupBy) -> Option<InvalidValue> {
+    let fits = match g.dimension() {
+        Dimension::Field(f) => source.fields().contains(&f),
+        Dimension::Time(t, _) => source.moments().contains(&t),
+    };
+    (!fits).then(|| {
+        InvalidValue::new(
+            "not_of_source",
+            format!("{} is not a grouping of a {}", g.code(), source.code()),
+        )
+    })
+}
+
+/// Why the period of a report over `source` cannot be of `t`, if it cannot.
+pub fn timed(source: Source, t: TaskTime) -> Option<InvalidValue> {
+    (!source.moments().contains(&t)).then(|| {
+        let codes: Vec<&str> = source.moments().iter().map(|m| m.code()).collect();
+        InvalidValue::new(
+            "not_of_source",
+            format!(
+                "a {} has the moments {}, not {}",
+                source.code(),
+                codes.join(", "),
+                t.code()
+            ),
+        )
+    })
+}
 
 /// The most states a report's filter names.
 pub const MAX_STATES: usize = 20;
@@ -514,7 +822,7 @@ pub const MAX_STATES: usize = 20;
 /// says every fault with its field; written back by `to_json`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Definition {
-    pub source: TaskKind,
+    pub source: Source,
     /// At most two, not the same twice.
     pub group_by: Vec<GroupBy>,
     pub measure: Aggregate,
@@ -616,18 +924,7 @@ impl Definition {
                 errs.push(fault("source", "required", "is required".into()));
                 None
             }
-            Some(t) => match TaskKind::parse(&t) {
-                Ok(k) if SOURCES.contains(&k) => Some(k),
-                _ => {
-                    let codes: Vec<&str> = SOURCES.iter().map(|s| s.code()).collect();
-                    errs.push(fault(
-                        "source",
-                        "invalid_choice",
-                        format!("must be one of: {}", codes.join(", ")),
-                    ));
-                    None
-                }
-            },
+            Some(t) => code("source", Some(t), Source::parse, &mut errs),
         };
         let mut group_by = Vec::new();
         match o.get("group_by") {
@@ -643,7 +940,12 @@ impl Definition {
                             "repeated",
                             "the two groupings are the same".into(),
                         )),
-                        Some(Ok(g)) => group_by.push(g),
+                        Some(Ok(g)) => {
+                            if let Some(e) = source.and_then(|s| groupable(s, g)) {
+                                errs.push((format!("group_by[{i}]"), e));
+                            }
+                            group_by.push(g)
+                        }
                         Some(Err(e)) => errs.push((format!("group_by[{i}]"), e)),
                         None => errs.push(fault(
                             &format!("group_by[{i}]"),
@@ -675,7 +977,14 @@ impl Definition {
         {
             errs.push(("of".into(), e));
         }
-        let time = code("time", text("time", &mut errs), TaskTime::parse, &mut errs)
+        let time = code("time", text("time", &mut errs), TaskTime::parse, &mut errs);
+        if let (Some(source), Some(t)) = (source, time)
+            && let Some(e) = timed(source, t)
+        {
+            errs.push(("time".into(), e));
+        }
+        let time = time
+            .or(source.map(Source::default_moment))
             .unwrap_or(TaskTime::Opened);
         let window = code(
             "period",
@@ -796,6 +1105,36 @@ impl Definition {
             ));
         }
         let queue = code("queue", text("queue", &mut errs), Queue::parse, &mut errs);
+        if let Some(source) = source {
+            let not_of = |what: &str| {
+                InvalidValue::new(
+                    "not_of_source",
+                    format!("a {} has no {what}", source.code()),
+                )
+            };
+            if !source.of_tasks() && priority.is_some() {
+                errs.push(("priority".into(), not_of("priority")));
+            }
+            if !source.of_tasks() && category.is_some() {
+                errs.push(("category".into(), not_of("category")));
+            }
+            if source.task_kind().is_none() && queue.is_some() {
+                errs.push(("queue".into(), not_of("queue")));
+            }
+            if let Some(known) = source.states() {
+                for (i, st) in states.iter().enumerate() {
+                    if !known.contains(&st.as_str()) {
+                        errs.push((
+                            format!("state[{i}]"),
+                            InvalidValue::new(
+                                "invalid_choice",
+                                format!("must be one of: {}", known.join(", ")),
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
         let display = code(
             "display",
             text("display", &mut errs),
@@ -888,7 +1227,7 @@ pub fn fits(display: Display, group_by: &[GroupBy]) -> Option<InvalidValue> {
 
 /// Why `measure` cannot be of `of` over tasks of `source`, if it cannot: a number the
 /// source's tasks do not have, or a rate of what is not a flag.
-pub fn measurable(source: TaskKind, measure: Aggregate, of: TaskNumber) -> Option<InvalidValue> {
+pub fn measurable(source: Source, measure: Aggregate, of: TaskNumber) -> Option<InvalidValue> {
     if measure == Aggregate::Count {
         return None;
     }

@@ -48,6 +48,7 @@ both!(
     the_suggestion_migration_carries_published_articles_over,
     problems_and_incidents_share_the_task_core,
     reports_group_measure_and_narrow_as_the_rows_say,
+    clock_reports_cut_local_days_and_see_their_tasks_organization,
     shared_reports_are_seen_by_their_audience_and_deliveries_claimed_once,
     people_round_trip_with_conflicts_and_versions,
     lists_page_with_cursors,
@@ -1503,6 +1504,149 @@ async fn reports_group_measure_and_narrow_as_the_rows_say(db: TestDb) -> R {
             alpha_count
         )]
     );
+    Ok(())
+}
+
+async fn clock_reports_cut_local_days_and_see_their_tasks_organization(db: TestDb) -> R {
+    use crate::repo::reports::{Group, RecordReport, records_other, run_other};
+    use crate::value::P;
+    use sigap_domain::process::incident::IncidentState;
+    use sigap_domain::report::{self, Aggregate, Bucket, Source, TaskField, TaskNumber, TaskTime};
+    let store = Store::open(&db.location, 2).await?;
+    store.migrate().await?;
+    let tz = jiff::tz::TimeZone::get("Europe/Amsterdam")?;
+    let at = |s: &str| -> Timestamp { s.parse().unwrap_or_else(|_| unreachable!()) };
+    // (ended, breached, the task PT Alpha's) — around the start of summer time in Amsterdam.
+    let clocks: Vec<(Timestamp, bool, bool)> = vec![
+        (at("2026-03-28T22:30:00Z"), false, true), // 28 March, 23:30 local
+        (at("2026-03-28T23:30:00Z"), true, false), // 29 March, 00:30 local
+        (at("2026-03-29T21:30:00Z"), false, true), // 29 March, 23:30 summer time
+        (at("2026-03-29T22:30:00Z"), false, false), // 30 March, 00:30 summer time
+        (at("2026-03-30T10:00:00Z"), true, true),  // 30 March
+    ];
+    let data = clocks.clone();
+    let org_a = OrgId::new();
+    let agreement = uuid::Uuid::now_v7();
+    store
+        .write(async move |tx| {
+            let f = orgs::OrgFields {
+                name: "Alpha".into(),
+                kind: OrgKind::Customer,
+                description: String::new(),
+                active: true,
+            };
+            orgs::insert(tx, org_a, &f, t0()).await?;
+            tx.execute(
+                "INSERT INTO agreement (id, name, kind, tz_source, valid_from, created_at, \
+                 updated_at) VALUES ($1, 'Gold', 'sla', 'calendar', '2020-01-01', $2, $2)",
+                &[P::Uuid(agreement), P::Ts(t0())],
+            )
+            .await?;
+            for (i, &(ended, breached, alpha)) in data.iter().enumerate() {
+                let mut task = task_fields(&format!("Clocked {i}"), IncidentState::Resolved, "x");
+                task.organization_id = alpha.then_some(org_a);
+                let f = incidents::IncidentFields {
+                    task,
+                    ext: incidents::IncidentExt::default(),
+                };
+                let number = task::next_number(tx, "INC").await?;
+                let id = TaskId::new();
+                task::insert(tx, id, &number, &f, ended).await?;
+                tx.execute(
+                    "INSERT INTO sla_clock (id, task_id, agreement_id, metric, target_name, \
+                     duration_secs, time_zone, stage, started_at, ended_at, end_kind, \
+                     business_us, breached, updated_at) VALUES ($1, $2, $3, 'resolution', \
+                     'Resolve', 3600, 'UTC', $4, $5, $6, 'stopped', 0, $7, $6)",
+                    &[
+                        P::Uuid(uuid::Uuid::now_v7()),
+                        P::Uuid(id.as_uuid()),
+                        P::Uuid(agreement),
+                        P::Text(if breached { "breached" } else { "achieved" }),
+                        P::Ts(ended - SignedDuration::from_hours(1)),
+                        P::Ts(ended),
+                        P::Bool(breached),
+                    ],
+                )
+                .await?;
+            }
+            Ok::<_, StoreError>(())
+        })
+        .await?;
+    let (from, to) = (at("2026-03-27T23:00:00Z"), at("2026-03-30T22:00:00Z"));
+    let days = report::slots(Bucket::Day, from, to, &tz)?;
+    let groups = vec![Group::Time(TaskTime::Ended, days)];
+    let run = |organization: Option<OrgId>| {
+        let groups = groups.clone();
+        let store = &store;
+        async move {
+            store
+                .read(async move |tx| {
+                    let r = RecordReport {
+                        source: Source::SlaClock,
+                        organization,
+                        states: &[],
+                        priority: None,
+                        category: None,
+                        period: (TaskTime::Ended, from, to),
+                        groups: &groups,
+                        measure: Aggregate::Rate,
+                        number: Some(TaskNumber::Met),
+                        now: t0(),
+                    };
+                    let lines = run_other(tx, &r).await?;
+                    let behind = records_other(tx, &r, &[Some("2026-03-29".into())], 10).await?;
+                    Ok::<_, StoreError>((lines, behind))
+                })
+                .await
+        }
+    };
+    // Met rate per local day: the day of 29 March is 23 hours long.
+    let (lines, behind) = run(None).await?;
+    let got: Vec<(String, i64, Option<f64>)> = lines
+        .iter()
+        .map(|l| (l.keys[0].key.clone().unwrap_or_default(), l.count, l.value))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("2026-03-28".into(), 1, Some(100.0)),
+            ("2026-03-29".into(), 2, Some(50.0)),
+            ("2026-03-30".into(), 2, Some(50.0)),
+        ]
+    );
+    assert_eq!(
+        behind.iter().map(|o| o.state.as_str()).collect::<Vec<_>>(),
+        ["achieved", "breached"],
+        "newest first"
+    );
+    assert_eq!(behind[0].task_kind.as_deref(), Some("incident"));
+    // Alpha's agent: the clocks of Alpha's tasks only.
+    let (lines, behind) = run(Some(org_a)).await?;
+    let counts: Vec<i64> = lines.iter().map(|l| l.count).collect();
+    assert_eq!(counts, [1, 1, 1]);
+    assert_eq!(behind.len(), 1);
+    // By agreement: its name beside its id.
+    let lines = store
+        .read(async move |tx| {
+            let groups = [Group::Field(TaskField::Agreement)];
+            let r = RecordReport {
+                source: Source::SlaClock,
+                organization: None,
+                states: &["breached".into()],
+                priority: None,
+                category: None,
+                period: (TaskTime::Ended, from, to),
+                groups: &groups,
+                measure: Aggregate::Count,
+                number: None,
+                now: t0(),
+            };
+            run_other(tx, &r).await
+        })
+        .await?;
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0].keys[0].name.as_deref(), Some("Gold"));
+    assert_eq!(lines[0].count, 2);
     Ok(())
 }
 

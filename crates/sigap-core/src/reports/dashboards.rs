@@ -619,6 +619,17 @@ const BUILTIN_REPORTS: &[BuiltinReport] = &[
         },
     },
     BuiltinReport {
+        id: "01900000-0000-7000-8000-000000000121",
+        key: "kpi-sla-targets-met",
+        name: "SLA targets met by agreement",
+        roles: KPI_ROLES,
+        definition: || {
+            json!({"source": "sla_clock", "period": "last_12_months", "time": "ended_at",
+                   "group_by": ["agreement"], "measure": "rate", "of": "met",
+                   "display": "bar", "target": 95})
+        },
+    },
+    BuiltinReport {
         id: "01900000-0000-7000-8000-000000000119",
         key: "kpi-deflections",
         name: "Knowledge deflections by owner group",
@@ -711,6 +722,7 @@ const BUILTIN_DASHBOARDS: &[BuiltinDashboard] = &[
             ("kpi-reopen-rate", false),
             ("kpi-backlog-age", false),
             ("kpi-sla-compliance", false),
+            ("kpi-sla-targets-met", false),
             ("kpi-open-known-errors", false),
             ("kpi-time-to-root-cause", false),
             ("kpi-change-success-rate", false),

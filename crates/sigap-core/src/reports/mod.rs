@@ -1,7 +1,8 @@
-//! Reports over the processes' tasks: the tasks of one kind that a viewer may see, over a
-//! period of one of their moments, grouped by up to two fields or time buckets (in the
-//! viewer's time zone, or one given), with one measure of each group. The aggregate API
-//! asks here; saved reports and dashboards are built on it.
+//! Reports over the processes' tasks (the tasks of one kind that a viewer may see) and over
+//! the SLA clocks, configuration items, alerts and approvals: over a period of one of their
+//! moments, grouped by up to two fields or time buckets (in the viewer's time zone, or one
+//! given), with one measure of each group. The aggregate API asks here; saved reports and
+//! dashboards are built on it.
 
 use crate::Core;
 use crate::error::{AppError, AppResult, FieldError};
@@ -9,7 +10,7 @@ use crate::principal::Ctx;
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use sigap_domain::report::{
-    self, Aggregate, Bucket, Dimension, GroupBy, Queue, TaskNumber, TaskTime,
+    self, Aggregate, Bucket, Dimension, GroupBy, Queue, Source, TaskNumber, TaskTime,
 };
 
 pub mod chart;
@@ -21,8 +22,9 @@ pub mod schedules;
 pub mod svg;
 pub mod table;
 use crate::task::Process;
+use sigap_domain::Role;
 use sigap_domain::task::{StateModel, TaskKind};
-use sigap_store::reports::{self as repo, Group, TaskReport};
+use sigap_store::reports::{self as repo, Group, RecordReport, TaskReport};
 use sigap_store::task::{Extension, TaskFilter};
 use sigap_store::{changes, incidents, knowledge, problems, requests};
 
@@ -36,12 +38,12 @@ pub const MAX_GROUPS: usize = 2;
 /// What a report asks, as given: checked by `aggregate`.
 #[derive(Debug, Clone)]
 pub struct Aggregation {
-    pub source: TaskKind,
+    pub source: Source,
     pub group_by: Vec<GroupBy>,
     pub measure: Aggregate,
     /// What the measure is of (required unless it counts).
     pub of: Option<TaskNumber>,
-    /// The moment the period is of (opened, by default).
+    /// The moment the period is of (one of the source's).
     pub time: TaskTime,
     pub from: Timestamp,
     pub to: Timestamp,
@@ -63,10 +65,14 @@ pub struct Aggregated {
     pub lines: Vec<Line>,
 }
 
-/// Runs an aggregation over the tasks the viewer may see (a customer's agent: their
-/// organization's; a requester: their own).
+/// Runs an aggregation over the records the viewer may see: tasks (a customer's agent:
+/// their organization's; a requester: their own); SLA clocks, alerts and approvals (agents;
+/// a customer's agent: those of their organization's tasks); CIs (the provider's agents).
 pub async fn aggregate(core: &Core, ctx: &Ctx, a: Aggregation) -> AppResult<Aggregated> {
-    match a.source {
+    let Some(kind) = a.source.task_kind() else {
+        return run_other(core, ctx, a).await;
+    };
+    match kind {
         TaskKind::Incident => run::<incidents::IncidentExt>(core, ctx, a).await,
         TaskKind::Problem => run::<problems::ProblemExt>(core, ctx, a).await,
         TaskKind::Change => run::<changes::ChangeExt>(core, ctx, a).await,
@@ -79,22 +85,45 @@ pub async fn aggregate(core: &Core, ctx: &Ctx, a: Aggregation) -> AppResult<Aggr
     }
 }
 
+/// A task's page under the desk: `/incidents`, `/change_tasks`…
+pub fn task_path(kind: TaskKind) -> &'static str {
+    match kind {
+        TaskKind::Incident => incidents::IncidentExt::PATH,
+        TaskKind::Problem | TaskKind::ProblemTask => problems::ProblemExt::PATH,
+        TaskKind::Change => changes::ChangeExt::PATH,
+        TaskKind::ChangeTask => changes::ChangeTaskExt::PATH,
+        TaskKind::Request => requests::RequestExt::PATH,
+        TaskKind::RequestItem => requests::RequestItemExt::PATH,
+        TaskKind::FulfilmentTask => requests::CatalogTaskExt::PATH,
+        TaskKind::Article => knowledge::ArticleExt::PATH,
+    }
+}
+
 /// The most tasks behind one line that `behind` gives.
 pub const MAX_BEHIND: i64 = 500;
 
-/// A task behind a line of a report, as a list shows it.
+/// A record behind a line of a report, as a list shows it: a task; an SLA clock or an
+/// approval (with its task's number, description, priority and page); an alert; a CI (its
+/// name as the number, its class as the description).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Behind {
-    pub id: sigap_domain::TaskId,
+    pub id: uuid::Uuid,
     pub number: String,
     pub short_description: String,
+    /// Its state code (a clock's stage, a CI's status).
     pub state: String,
-    pub priority: i64,
+    /// A task's (or a clock's or an approval's task's).
+    pub priority: Option<i64>,
+    /// A task's assignment group, the group asked to approve, a CI's owner.
     pub assignment_group: Option<String>,
+    /// A task's assignee, a clock's target, an approval's approver, an alert's node, a
+    /// CI's location.
     pub assigned_to: Option<String>,
+    /// When it was opened (started, asked, first seen, recorded) and resolved (ended,
+    /// decided, closed).
     pub opened_at: Timestamp,
     pub resolved_at: Option<Timestamp>,
-    /// The task's page: `/incidents/INC0000001`.
+    /// Its page: `/incidents/INC0000001`.
     pub path: String,
 }
 
@@ -106,7 +135,10 @@ pub async fn behind(
     a: Aggregation,
     keys: Vec<Option<String>>,
 ) -> AppResult<Vec<Behind>> {
-    match a.source {
+    let Some(kind) = a.source.task_kind() else {
+        return drill_other(core, ctx, a, keys).await;
+    };
+    match kind {
         TaskKind::Incident => drill::<incidents::IncidentExt>(core, ctx, a, keys).await,
         TaskKind::Problem => drill::<problems::ProblemExt>(core, ctx, a, keys).await,
         TaskKind::Change => drill::<changes::ChangeExt>(core, ctx, a, keys).await,
@@ -162,9 +194,9 @@ impl<S: Clone> Ready<S> {
     }
 }
 
-/// Checks an aggregation for the viewer: every fault, with its parameter.
-fn ready<E: Extension>(ctx: &Ctx, a: Aggregation, now: Timestamp) -> AppResult<Ready<E::State>> {
-    let visibility = crate::task::visibility(ctx)?;
+/// The checks every aggregation passes, whatever its source: its time zone (or the
+/// viewer's), and every fault of its period, groupings, measure and filter.
+fn checked(ctx: &Ctx, a: &Aggregation) -> (Option<TimeZone>, Vec<FieldError>) {
     let mut errs = Vec::new();
     let zone_name = a
         .time_zone
@@ -202,6 +234,14 @@ fn ready<E: Extension>(ctx: &Ctx, a: Aggregation, now: Timestamp) -> AppResult<R
             "the two groupings are the same",
         ));
     }
+    for g in &a.group_by {
+        if let Some(e) = report::groupable(a.source, *g) {
+            errs.push(FieldError::new("group_by", e.code, e.message));
+        }
+    }
+    if let Some(e) = report::timed(a.source, a.time) {
+        errs.push(FieldError::new("time", e.code, e.message));
+    }
     if a.measure != Aggregate::Count && a.of.is_none() {
         errs.push(FieldError::new(
             "of",
@@ -210,7 +250,7 @@ fn ready<E: Extension>(ctx: &Ctx, a: Aggregation, now: Timestamp) -> AppResult<R
         ));
     }
     if let Some(e) =
-        a.of.and_then(|of| report::measurable(E::KIND, a.measure, of))
+        a.of.and_then(|of| report::measurable(a.source, a.measure, of))
     {
         errs.push(FieldError::new("of", e.code, e.message));
     }
@@ -221,6 +261,40 @@ fn ready<E: Extension>(ctx: &Ctx, a: Aggregation, now: Timestamp) -> AppResult<R
             format!("{p} is not a priority from 1 to 5"),
         ));
     }
+    let no = |field: &'static str, what: &str| {
+        FieldError::new(
+            field,
+            "not_of_source",
+            format!("a {} has no {what}", a.source.code()),
+        )
+    };
+    if !a.source.of_tasks() && a.priority.is_some() {
+        errs.push(no("priority", "priority"));
+    }
+    if !a.source.of_tasks() && a.category.as_deref().is_some_and(|c| !c.trim().is_empty()) {
+        errs.push(no("category", "category"));
+    }
+    if a.source.task_kind().is_none() && a.queue.is_some() {
+        errs.push(no("queue", "queue"));
+    }
+    if let Some(known) = a.source.states() {
+        for s in &a.states {
+            if !known.contains(&s.as_str()) {
+                errs.push(FieldError::new(
+                    "state",
+                    "invalid_choice",
+                    format!("must be one of: {}", known.join(", ")),
+                ));
+            }
+        }
+    }
+    (tz, errs)
+}
+
+/// Checks an aggregation over tasks for the viewer: every fault, with its parameter.
+fn ready<E: Extension>(ctx: &Ctx, a: Aggregation, now: Timestamp) -> AppResult<Ready<E::State>> {
+    let visibility = crate::task::visibility(ctx)?;
+    let (tz, mut errs) = checked(ctx, &a);
     let mut states: Vec<E::State> = Vec::new();
     for s in &a.states {
         match E::State::parse_code(s) {
@@ -242,7 +316,7 @@ fn ready<E: Extension>(ctx: &Ctx, a: Aggregation, now: Timestamp) -> AppResult<R
         visibility,
         states,
         priority: a.priority,
-        category: a.category.filter(|c| !c.trim().is_empty()),
+        category: a.category.clone().filter(|c| !c.trim().is_empty()),
         ..Default::default()
     };
     let mut my_groups = false;
@@ -259,35 +333,14 @@ fn ready<E: Extension>(ctx: &Ctx, a: Aggregation, now: Timestamp) -> AppResult<R
         Aggregate::Count => (Aggregate::Count, None),
         m => (m, a.of),
     };
-    // No task is older than the year 1 (nor can PostgreSQL hold an earlier time): a period
-    // wholly before it counts nothing, one that begins before it begins there.
-    if a.to <= EARLIEST {
-        return Ok(Ready {
-            tz,
-            filter,
-            groups: Vec::new(),
-            measure,
-            number,
-            period: None,
-            my_groups: None,
-            now,
-        });
-    }
-    let from = a.from.max(EARLIEST);
-    let mut groups = Vec::with_capacity(a.group_by.len());
-    for g in &a.group_by {
-        groups.push(match g.dimension() {
-            Dimension::Field(f) => Group::Field(f),
-            Dimension::Time(t, b) => Group::Time(t, slots(b, from, a.to, &tz)?),
-        });
-    }
+    let (groups, period) = shape(&a, &tz)?;
     Ok(Ready {
         tz,
         filter,
         groups,
         measure,
         number,
-        period: Some((a.time, from, a.to)),
+        period,
         my_groups: if my_groups {
             ctx.principal.person_id
         } else {
@@ -295,6 +348,169 @@ fn ready<E: Extension>(ctx: &Ctx, a: Aggregation, now: Timestamp) -> AppResult<R
         },
         now,
     })
+}
+
+/// An aggregation's groupings and period as the database runs them. No record is older than
+/// the year 1 (nor can PostgreSQL hold an earlier time): a period wholly before it has none
+/// (it counts nothing), one that begins before it begins there.
+#[allow(clippy::type_complexity)]
+fn shape(
+    a: &Aggregation,
+    tz: &TimeZone,
+) -> AppResult<(Vec<Group>, Option<(TaskTime, Timestamp, Timestamp)>)> {
+    if a.to <= EARLIEST {
+        return Ok((Vec::new(), None));
+    }
+    let from = a.from.max(EARLIEST);
+    let mut groups = Vec::with_capacity(a.group_by.len());
+    for g in &a.group_by {
+        groups.push(match g.dimension() {
+            Dimension::Field(f) => Group::Field(f),
+            Dimension::Time(t, b) => Group::Time(t, slots(b, from, a.to, tz)?),
+        });
+    }
+    Ok((groups, Some((a.time, from, a.to))))
+}
+
+/// An aggregation over SLA clocks, CIs, alerts or approvals, checked for the viewer.
+struct ReadyOther {
+    tz: TimeZone,
+    source: Source,
+    organization: Option<sigap_domain::OrgId>,
+    states: Vec<String>,
+    priority: Option<i64>,
+    category: Option<String>,
+    groups: Vec<Group>,
+    measure: Aggregate,
+    number: Option<TaskNumber>,
+    period: Option<(TaskTime, Timestamp, Timestamp)>,
+    now: Timestamp,
+}
+
+impl ReadyOther {
+    fn report(&self) -> Option<RecordReport<'_>> {
+        Some(RecordReport {
+            source: self.source,
+            organization: self.organization,
+            states: &self.states,
+            priority: self.priority,
+            category: self.category.as_deref(),
+            period: self.period?,
+            groups: &self.groups,
+            measure: self.measure,
+            number: self.number,
+            now: self.now,
+        })
+    }
+}
+
+/// Checks an aggregation over another source than tasks for the viewer: agents only (a
+/// customer's agent sees the clocks and approvals of their organization's tasks and the
+/// alerts of its incidents; the CMDB is the provider's).
+fn ready_other(ctx: &Ctx, a: Aggregation, now: Timestamp) -> AppResult<ReadyOther> {
+    ctx.principal.require(Role::Agent)?;
+    if a.source == Source::Ci {
+        ctx.principal.require_provider_agent()?;
+    }
+    let (tz, errs) = checked(ctx, &a);
+    let (Some(tz), true) = (tz, errs.is_empty()) else {
+        return Err(AppError::Validation(errs));
+    };
+    let (groups, period) = shape(&a, &tz)?;
+    let (measure, number) = match a.measure {
+        Aggregate::Count => (Aggregate::Count, None),
+        m => (m, a.of),
+    };
+    Ok(ReadyOther {
+        tz,
+        source: a.source,
+        organization: ctx.principal.scope(),
+        states: a.states,
+        priority: a.priority,
+        category: a.category.filter(|c| !c.trim().is_empty()),
+        groups,
+        measure,
+        number,
+        period,
+        now,
+    })
+}
+
+async fn run_other(core: &Core, ctx: &Ctx, a: Aggregation) -> AppResult<Aggregated> {
+    let grouped = !a.group_by.is_empty();
+    let r = ready_other(ctx, a, core.now())?;
+    let time_zone = r.tz.iana_name().unwrap_or("UTC").to_owned();
+    let lines = match r.period {
+        None => nothing(grouped, r.measure),
+        Some(_) => {
+            core.store
+                .read(async move |tx| match r.report() {
+                    Some(report) => Ok(repo::run_other(tx, &report).await?),
+                    None => Ok::<_, AppError>(Vec::new()),
+                })
+                .await?
+        }
+    };
+    Ok(Aggregated { time_zone, lines })
+}
+
+async fn drill_other(
+    core: &Core,
+    ctx: &Ctx,
+    a: Aggregation,
+    keys: Vec<Option<String>>,
+) -> AppResult<Vec<Behind>> {
+    let keys = line_keys(&a, keys)?;
+    let source = a.source;
+    let r = ready_other(ctx, a, core.now())?;
+    let records = core
+        .store
+        .read(async move |tx| match r.report() {
+            Some(report) => Ok(repo::records_other(tx, &report, &keys, MAX_BEHIND).await?),
+            None => Ok::<_, AppError>(Vec::new()),
+        })
+        .await?;
+    Ok(records
+        .into_iter()
+        .map(|r| {
+            let kind = r.task_kind.as_deref().and_then(|k| TaskKind::parse(k).ok());
+            let path = match (source, kind) {
+                (Source::Alert, _) => format!("/alerts/{}", r.number),
+                (Source::Ci, _) => format!("/cmdb/{}", r.id),
+                (_, Some(kind)) => format!("{}/{}", task_path(kind), r.number),
+                (_, None) => String::new(),
+            };
+            Behind {
+                id: r.id,
+                number: r.number,
+                short_description: r.summary,
+                state: r.state,
+                priority: r.priority,
+                assignment_group: r.group,
+                assigned_to: r.detail,
+                opened_at: r.start,
+                resolved_at: r.end,
+                path,
+            }
+        })
+        .collect())
+}
+
+/// The keys of one line of `a`, one for each grouping (`?keys=` of a report without
+/// groupings: none).
+fn line_keys(a: &Aggregation, keys: Vec<Option<String>>) -> AppResult<Vec<Option<String>>> {
+    let keys = match (a.group_by.is_empty(), keys.as_slice()) {
+        (true, [None]) => Vec::new(),
+        _ => keys,
+    };
+    if keys.len() != a.group_by.len() {
+        return Err(AppError::field(
+            "key",
+            "wrong_count",
+            format!("a line of this report has {} keys", a.group_by.len()),
+        ));
+    }
+    Ok(keys)
 }
 
 /// As the database answers over no tasks: no groups, or one line of nothing.
@@ -341,18 +557,7 @@ async fn drill<E: Process>(
     a: Aggregation,
     keys: Vec<Option<String>>,
 ) -> AppResult<Vec<Behind>> {
-    // `?keys=` of a report without groupings: no keys.
-    let keys = match (a.group_by.is_empty(), keys.as_slice()) {
-        (true, [None]) => Vec::new(),
-        _ => keys,
-    };
-    if keys.len() != a.group_by.len() {
-        return Err(AppError::field(
-            "key",
-            "wrong_count",
-            format!("a line of this report has {} keys", a.group_by.len()),
-        ));
-    }
+    let keys = line_keys(&a, keys)?;
     let r = ready::<E>(ctx, a, core.now())?;
     let records = core
         .store
@@ -373,11 +578,11 @@ async fn drill<E: Process>(
             let t = r.task;
             Behind {
                 path: format!("{}/{}", E::PATH, t.number),
-                id: t.id,
+                id: t.id.as_uuid(),
                 number: t.number,
                 short_description: t.short_description,
                 state: t.state.code().to_owned(),
-                priority: t.priority.get(),
+                priority: Some(t.priority.get()),
                 assignment_group: t.assignment_group.map(|g| g.name),
                 assigned_to: t.assigned_to.map(|p| p.name),
                 opened_at: t.opened_at,

@@ -443,7 +443,11 @@ fn check_states(d: &Definition) -> Result<(), FieldError> {
         Ok(())
     }
     use sigap_domain::task::TaskKind::*;
-    match d.source {
+    // Another source's states are checked with the definition.
+    let Some(kind) = d.source.task_kind() else {
+        return Ok(());
+    };
+    match kind {
         Incident => of::<incidents::IncidentExt>(&d.states),
         Problem => of::<problems::ProblemExt>(&d.states),
         Change => of::<changes::ChangeExt>(&d.states),
@@ -451,7 +455,8 @@ fn check_states(d: &Definition) -> Result<(), FieldError> {
         Request => of::<requests::RequestExt>(&d.states),
         RequestItem => of::<requests::RequestItemExt>(&d.states),
         FulfilmentTask => of::<requests::CatalogTaskExt>(&d.states),
-        ProblemTask | Article => Err(FieldError::new(
+        Article => of::<sigap_store::knowledge::ArticleExt>(&d.states),
+        ProblemTask => Err(FieldError::new(
             "definition.source",
             "invalid_choice",
             "cannot be reported on",

@@ -6,7 +6,7 @@ use super::Line;
 use super::saved::ReportData;
 use crate::error::{AppError, AppResult};
 use rust_xlsxwriter::{Chart, ChartType, Format, Workbook};
-use sigap_domain::report::{Aggregate, Display, GroupBy, TaskNumber};
+use sigap_domain::report::{Aggregate, Display, GroupBy, Source, TaskNumber};
 use sigap_domain::task::TaskKind;
 
 /// The words a table is written in, from the reader's language.
@@ -15,7 +15,7 @@ pub trait Words {
     fn group(&self, g: GroupBy) -> String;
     /// A key of a grouping as a person reads it: a state's or a priority's name, a group's
     /// name, a bucket; `none` when the tasks have no value.
-    fn key(&self, source: TaskKind, g: GroupBy, key: Option<&str>, name: Option<&str>) -> String;
+    fn key(&self, source: Source, g: GroupBy, key: Option<&str>, name: Option<&str>) -> String;
     /// The count's column.
     fn count(&self) -> String;
     /// The measure's column: "Median of time to resolve (hours)".
@@ -28,9 +28,17 @@ pub struct I18nWords<'a> {
     pub locale: sigap_domain::Locale,
 }
 
-/// The start of a process's state messages (`incident-state-new`).
-fn state_prefix(source: TaskKind) -> &'static str {
-    match source {
+/// The start of a source's state messages (`incident-state-new`).
+fn state_prefix(source: Source) -> &'static str {
+    let Some(kind) = source.task_kind() else {
+        return match source {
+            Source::SlaClock => "report-sla_clock",
+            Source::Ci => "report-ci",
+            Source::Alert => "report-alert",
+            _ => "report-approval",
+        };
+    };
+    match kind {
         TaskKind::Incident => "incident",
         TaskKind::Problem | TaskKind::ProblemTask => "problem",
         TaskKind::Change => "change",
@@ -41,8 +49,8 @@ fn state_prefix(source: TaskKind) -> &'static str {
     }
 }
 
-/// The message of a task's state: `incident-state-new`.
-pub fn state_id(source: TaskKind, code: &str) -> String {
+/// The message of a record's state: `incident-state-new`, `report-sla_clock-state-breached`.
+pub fn state_id(source: Source, code: &str) -> String {
     format!("{}-state-{code}", state_prefix(source))
 }
 
@@ -56,7 +64,7 @@ impl Words for I18nWords<'_> {
         self.i18n.text(self.locale, &group_id(g), None)
     }
 
-    fn key(&self, source: TaskKind, g: GroupBy, key: Option<&str>, name: Option<&str>) -> String {
+    fn key(&self, source: Source, g: GroupBy, key: Option<&str>, name: Option<&str>) -> String {
         let Some(key) = key else {
             return self.i18n.text(self.locale, "report-none", None);
         };
@@ -68,6 +76,9 @@ impl Words for I18nWords<'_> {
             GroupBy::Priority => format!("priority-{key}"),
             GroupBy::Impact | GroupBy::Urgency => format!("report-level-{key}"),
             GroupBy::ContactType => format!("contact-{key}"),
+            GroupBy::Metric => format!("report-metric-{key}"),
+            GroupBy::Severity => format!("report-severity-{key}"),
+            GroupBy::Kind => format!("report-kind-{key}"),
             _ => return key.to_owned(),
         };
         match self.i18n.has(self.locale, &id) {

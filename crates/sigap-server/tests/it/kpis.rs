@@ -43,6 +43,7 @@ const KPI: &[(&str, &str)] = &[
     ),
     ("on-time-delivery", "01900000-0000-7000-8000-000000000117"),
     ("sla-compliance", "01900000-0000-7000-8000-000000000118"),
+    ("sla-targets-met", "01900000-0000-7000-8000-000000000121"),
     ("deflections", "01900000-0000-7000-8000-000000000119"),
     (
         "alerts-per-incident",
@@ -55,24 +56,24 @@ const KPI: &[(&str, &str)] = &[
 ];
 
 /// Writes rows the way the application's two engines keep them.
-struct Raw<'a> {
-    app: &'a TestApp,
-    dialect: Dialect,
+pub(crate) struct Raw<'a> {
+    pub(crate) app: &'a TestApp,
+    pub(crate) dialect: Dialect,
 }
 
 impl Raw<'_> {
-    fn at(&self, t: Timestamp) -> String {
+    pub(crate) fn at(&self, t: Timestamp) -> String {
         match self.dialect {
             Dialect::Sqlite => t.as_microsecond().to_string(),
             Dialect::Postgres => format!("TIMESTAMPTZ '{t}'"),
         }
     }
 
-    fn opt(&self, t: Option<Timestamp>) -> String {
+    pub(crate) fn opt(&self, t: Option<Timestamp>) -> String {
         t.map_or_else(|| "NULL".into(), |t| self.at(t))
     }
 
-    fn flag(&self, b: bool) -> &'static str {
+    pub(crate) fn flag(&self, b: bool) -> &'static str {
         match (self.dialect, b) {
             (Dialect::Sqlite, true) => "1",
             (Dialect::Sqlite, false) => "0",
@@ -81,14 +82,14 @@ impl Raw<'_> {
         }
     }
 
-    fn new_id(&self) -> &'static str {
+    pub(crate) fn new_id(&self) -> &'static str {
         match self.dialect {
             Dialect::Sqlite => "randomblob(16)",
             Dialect::Postgres => "gen_random_uuid()",
         }
     }
 
-    async fn run(&self, sql: String) -> anyhow::Result<u64> {
+    pub(crate) async fn run(&self, sql: String) -> anyhow::Result<u64> {
         Ok(sigap_store::testing::execute_raw(&self.app.core.store, &sql).await?)
     }
 
@@ -163,7 +164,7 @@ impl<'a> History<'a> {
     }
 }
 
-fn task_id(number: &str) -> String {
+pub(crate) fn task_id(number: &str) -> String {
     format!("(SELECT id FROM task WHERE number = '{number}')")
 }
 
@@ -173,15 +174,15 @@ fn text(v: &Value) -> String {
 
 /// A task's row as the KPIs read it: its moment, its grouping key, and its number (none
 /// where it has none).
-struct Fact {
-    at: Timestamp,
-    key: String,
-    number: Option<f64>,
+pub(crate) struct Fact {
+    pub(crate) at: Timestamp,
+    pub(crate) key: String,
+    pub(crate) number: Option<f64>,
 }
 
 /// What a report's lines should be: for the facts in `[from, to)`, per key, how many and
 /// the measure of their numbers.
-fn expected(
+pub(crate) fn expected(
     facts: &[Fact],
     from: Timestamp,
     to: Timestamp,
@@ -223,7 +224,9 @@ fn expected(
 
 /// The values compared to a millionth (the engines' floating point differs in the last
 /// places).
-fn rounded(m: BTreeMap<String, (i64, Option<f64>)>) -> BTreeMap<String, (i64, Option<i64>)> {
+pub(crate) fn rounded(
+    m: BTreeMap<String, (i64, Option<f64>)>,
+) -> BTreeMap<String, (i64, Option<i64>)> {
     m.into_iter()
         .map(|(k, (n, v))| (k, (n, v.map(|v| (v * 1000.0).round() as i64))))
         .collect()
@@ -531,6 +534,18 @@ async fn built_in_kpis_match_the_numbers_of_the_rows(app: TestApp) -> anyhow::Re
                     })
                 })
                 .collect(),
+            // Each stopped clock of a resolved incident, when it ended, by agreement.
+            "sla-targets-met" => incidents
+                .iter()
+                .filter_map(|i| Some((ago(i.0) + hours(i.1?), i.5)))
+                .flat_map(|(ended, clocks)| {
+                    clocks.iter().map(move |breached| Fact {
+                        at: ended,
+                        key: "KPI SLA".into(),
+                        number: Some(f64::from(!*breached)),
+                    })
+                })
+                .collect(),
             "backlog-age" => incidents
                 .iter()
                 .filter(|i| i.1.is_none())
@@ -665,7 +680,7 @@ async fn built_in_kpis_match_the_numbers_of_the_rows(app: TestApp) -> anyhow::Re
         })
         .cloned()
         .unwrap_or_default();
-    assert_eq!(kpis["tiles"].as_array().map(Vec::len), Some(14), "{boards}");
+    assert_eq!(kpis["tiles"].as_array().map(Vec::len), Some(15), "{boards}");
     let (s, _) = crate::portfolio::send(
         &app.http,
         reqwest::Method::GET,

@@ -27,6 +27,7 @@ mod nodes;
 mod ops;
 mod portfolio;
 mod problems;
+mod report_sources;
 mod reports;
 mod requests;
 mod sla;

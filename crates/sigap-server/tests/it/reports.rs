@@ -709,7 +709,7 @@ async fn bad_saved_reports_are_refused_and_change_nothing(app: TestApp) -> anyho
         (json!({"definition": ok}), "name"),
         (json!({"name": "x"}), "definition"),
         (
-            json!({"name": "x", "definition": {"source": "article"}}),
+            json!({"name": "x", "definition": {"source": "problem_task"}}),
             "definition.source",
         ),
         (

@@ -185,6 +185,14 @@ impl Select {
         self.sql.push_str(&format!(" LIMIT {ph}"));
     }
 
+    /// Ends a query: the conditions, `ORDER BY order` (fixed SQL, never from input) and
+    /// `LIMIT limit`.
+    pub fn order(&mut self, order: &str, limit: i64) {
+        self.push_where();
+        let ph = self.bind(Val::I64(limit));
+        self.sql.push_str(&format!(" ORDER BY {order} LIMIT {ph}"));
+    }
+
     /// Makes the page chosen so far (its head selecting the key of each row) the first
     /// source of a larger statement: `head` is what it selects, `from` its sources with
     /// `{}` where the chosen page goes. The joined rows come in no particular order: the

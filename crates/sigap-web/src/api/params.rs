@@ -59,6 +59,7 @@ choices!(
     sigap_domain::process::article::ArticleState,
     sigap_domain::task::Dimension,
     sigap_domain::report::Aggregate,
+    sigap_domain::report::Source,
     sigap_domain::report::TaskNumber,
     sigap_domain::report::TaskTime,
     sigap_domain::report::GroupBy,
@@ -217,6 +218,8 @@ code_param! {
     AggregateCode(sigap_domain::report::Aggregate);
     /// A number of a task.
     TaskNumberCode(sigap_domain::report::TaskNumber);
+    /// What a report is over.
+    SourceCode(sigap_domain::report::Source);
     /// A moment of a task.
     TaskTimeCode(sigap_domain::report::TaskTime);
     /// A role code.

@@ -4,7 +4,7 @@
 
 use super::handlers::with_etag;
 use super::params::{
-    AggregateCode, Choice, GroupByList, TaskNumberCode, TaskTimeCode, codes_enum, instant,
+    AggregateCode, GroupByList, SourceCode, TaskNumberCode, TaskTimeCode, codes_enum, instant,
 };
 use crate::AppState;
 use crate::error::{ApiError, ApiResult, Problem as ProblemJson};
@@ -19,55 +19,31 @@ use sigap_core::reports::saved::{self, Report};
 use sigap_core::reports::schedules::{self, ScheduleView};
 use sigap_core::reports::table;
 use sigap_core::reports::{self, Aggregation};
-use sigap_domain::task::TaskKind;
+use sigap_domain::report::Source;
 use utoipa::ToSchema;
-
-codes_enum!(
-    /// The task kinds a report can be over.
-    Source {
-        Incident = "incident",
-        Problem = "problem",
-        Change = "change",
-        ChangeTask = "change_task",
-        Request = "request",
-        RequestItem = "request_item",
-        FulfilmentTask = "fulfilment_task",
-        Article = "article",
-    }
-);
-
-impl Source {
-    fn kind(self) -> TaskKind {
-        match self {
-            Source::Incident => TaskKind::Incident,
-            Source::Problem => TaskKind::Problem,
-            Source::Change => TaskKind::Change,
-            Source::ChangeTask => TaskKind::ChangeTask,
-            Source::Request => TaskKind::Request,
-            Source::RequestItem => TaskKind::RequestItem,
-            Source::FulfilmentTask => TaskKind::FulfilmentTask,
-            Source::Article => TaskKind::Article,
-        }
-    }
-}
 
 /// What to aggregate, as query parameters.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AggregateQuery {
     /// Up to two groupings, separated by commas: a field (`priority`, `assignment_group`…) or
-    /// a moment cut into buckets (`opened_at:month`). None: one line for all the tasks.
+    /// a moment cut into buckets (`opened_at:month`), of the source's. None: one line for
+    /// all the records.
     #[param(inline, style = Form, explode = false)]
     pub group_by: Option<GroupByList>,
     /// count (the default), sum, average, min, max, median, p90, or rate (the share of
     /// tasks whose yes-or-no number holds, in percent).
     #[param(inline)]
     pub measure: Option<AggregateCode>,
-    /// What the measure is of (required unless it counts): a duration in seconds
-    /// (`time_to_resolve`, `time_to_close`) or a count of the task's.
+    /// What the measure is of (required unless it counts), a number the source's records
+    /// have: a duration in seconds (`time_to_resolve`, `business_time`…), a count, or a
+    /// yes-or-no flag (1 or 0).
     #[param(inline)]
     pub of: Option<TaskNumberCode>,
-    /// The moment the period is of: opened_at (the default), resolved_at or closed_at.
+    /// The moment the period is of: for tasks opened_at (the default), resolved_at or
+    /// closed_at; for SLA clocks started_at (the default) or ended_at; for alerts first_at
+    /// (the default) or closed_at; for approvals asked_at (the default) or decided_at; for
+    /// CIs created_at.
     #[param(inline)]
     pub time: Option<TaskTimeCode>,
     /// The period's start (RFC 3339; default 30 days before `to`).
@@ -78,16 +54,19 @@ pub struct AggregateQuery {
     pub to: Option<String>,
     /// The time zone of the buckets (IANA, such as `Europe/Amsterdam`; default yours).
     pub tz: Option<String>,
-    /// Only tasks in these states (the source's state codes, separated by commas).
+    /// Only records in these states (the source's state codes, separated by commas: a
+    /// clock's stage, a CI's status).
     pub state: Option<String>,
-    /// Only tasks of this priority, 1 (the highest) to 5.
+    /// Only tasks of this priority, 1 (the highest) to 5 (of tasks, and the clocks and
+    /// approvals of tasks).
     #[serde(default, deserialize_with = "crate::api::params::int")]
     #[param(minimum = 1, maximum = 5)]
     pub priority: Option<i64>,
-    /// Only tasks of this category (its code).
+    /// Only tasks of this category (its code; of tasks, and the clocks and approvals of
+    /// tasks).
     pub category: Option<String>,
     /// The caller's queue: `mine`, `my_groups` or `unassigned` (open tasks unless `state`
-    /// names others).
+    /// names others; of tasks only).
     #[param(inline)]
     pub queue: Option<QueueCode>,
 }
@@ -151,12 +130,15 @@ pub struct AggregateOut {
     pub lines: Vec<LineOut>,
 }
 
-/// Tasks of one kind aggregated: counted, or a number of theirs summed, averaged, its
-/// minimum, maximum, median or 90th percentile, in groups. Only the tasks the caller may
-/// see are counted (a customer's agent: their organization's; a requester: their own).
+/// Records of one source aggregated: counted, or a number of theirs summed, averaged, its
+/// minimum, maximum, median or 90th percentile, in groups. Only the records the caller may
+/// see are counted: tasks (a customer's agent: their organization's; a requester: their
+/// own); SLA clocks, alerts and approvals (agents; a customer's agent: those of their
+/// organization's tasks); configuration items (the provider's agents).
 #[utoipa::path(get, path = "/api/v1/aggregate/{source}", tag = "reports",
-    params(("source" = inline(Source), Path, description = "The kind of task."), AggregateQuery),
+    params(("source" = inline(SourceCode), Path, description = "A kind of task, or sla_clock, ci, alert or approval."), AggregateQuery),
     responses((status = 200, body = AggregateOut),
+        (status = 403, body = ProblemJson, content_type = "application/problem+json"),
         (status = 404, body = ProblemJson, content_type = "application/problem+json"),
         (status = 422, body = ProblemJson, content_type = "application/problem+json")))]
 pub async fn aggregate(
@@ -165,7 +147,8 @@ pub async fn aggregate(
     ApiPath(source): ApiPath<String>,
     ApiQuery(q): ApiQuery<AggregateQuery>,
 ) -> ApiResult<Json<AggregateOut>> {
-    let source = Source::from_code(&source).ok_or(ApiError::App(sigap_core::AppError::NotFound))?;
+    let source =
+        Source::parse(&source).map_err(|_| ApiError::App(sigap_core::AppError::NotFound))?;
     let to = instant("to", q.to.as_deref())?.unwrap_or_else(|| s.core.now());
     let from = instant("from", q.from.as_deref())?.unwrap_or_else(|| {
         to.checked_sub(jiff::SignedDuration::from_hours(24 * 30))
@@ -175,9 +158,7 @@ pub async fn aggregate(
     let measure = q
         .measure
         .map_or(sigap_domain::report::Aggregate::Count, |m| m.0);
-    let time = q
-        .time
-        .map_or(sigap_domain::report::TaskTime::Opened, |t| t.0);
+    let time = q.time.map_or(source.default_moment(), |t| t.0);
     let states = q
         .state
         .as_deref()
@@ -190,7 +171,7 @@ pub async fn aggregate(
         })
         .unwrap_or_default();
     let a = Aggregation {
-        source: source.kind(),
+        source,
         group_by: group_by.clone(),
         measure,
         of: q.of.map(|o| o.0),
@@ -243,9 +224,10 @@ pub async fn aggregate(
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DefinitionIo {
-    /// incident, problem, change, change_task, request, request_item or fulfilment_task.
+    /// incident, problem, change, change_task, request, request_item, fulfilment_task,
+    /// article, sla_clock, ci, alert or approval.
     #[schema(
-        pattern = "^(incident|problem|change|change_task|request|request_item|fulfilment_task)$"
+        pattern = "^(incident|problem|change|change_task|request|request_item|fulfilment_task|article|sla_clock|ci|alert|approval)$"
     )]
     pub source: Option<String>,
     /// Up to two groupings, as the aggregate endpoint names them (`priority`,
@@ -257,7 +239,8 @@ pub struct DefinitionIo {
     pub measure: Option<String>,
     /// What the measure is of (required unless it counts).
     pub of: Option<String>,
-    /// The moment the period is of: opened_at (the default), resolved_at or closed_at.
+    /// The moment the period is of, one of the source's (as the aggregate endpoint has
+    /// them; its first by default).
     pub time: Option<String>,
     /// The period as of when the report is run, in its time zone: last_7_days,
     /// last_30_days (the default), last_90_days, last_12_months, this_week, last_week,
@@ -548,18 +531,29 @@ pub struct BehindQuery {
 /// A task behind a line.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BehindOut {
+    /// The task's id (the clock's, the approval's, the alert's, the CI's).
     pub id: uuid::Uuid,
+    /// The task's number (of a clock's or an approval's task), the alert's, the CI's name.
     pub number: String,
+    /// The task's short description, the alert's message, the CI's class.
     pub short_description: String,
+    /// The state code (a clock's stage, a CI's status).
     pub state: String,
-    pub priority: i64,
+    /// The task's priority (none for alerts and CIs).
+    pub priority: Option<i64>,
+    /// The task's assignment group, the group asked to approve, the CI's owner.
     pub assignment_group: Option<String>,
+    /// The task's assignee, the clock's target, the approver, the alert's node, the CI's
+    /// location.
     pub assigned_to: Option<String>,
+    /// When it was opened (a clock started, an approval asked, an alert first seen, a CI
+    /// recorded).
     #[schema(format = DateTime)]
     pub opened_at: String,
+    /// When it was resolved (a clock ended, an approval decided, an alert closed).
     #[schema(format = DateTime)]
     pub resolved_at: Option<String>,
-    /// The task's page.
+    /// Its page.
     pub path: String,
 }
 
@@ -591,7 +585,7 @@ pub async fn report_records(
         tasks
             .into_iter()
             .map(|t| BehindOut {
-                id: t.id.as_uuid(),
+                id: t.id,
                 number: t.number,
                 short_description: t.short_description,
                 state: t.state,

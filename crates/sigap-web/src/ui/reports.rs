@@ -330,7 +330,7 @@ pub async fn report_new(v: Visit) -> PageResult {
     let f = ReportForm {
         source: "incident".into(),
         measure: "count".into(),
-        time: "opened_at".into(),
+        time: String::new(),
         period: "last_30_days".into(),
         display: "table".into(),
         audience: "private".into(),
@@ -669,7 +669,8 @@ pub struct BehindView {
     pub path: String,
     pub short_description: String,
     pub state: String,
-    pub priority: i64,
+    /// Empty where there is none (an alert's, a CI's).
+    pub priority: String,
     pub group: String,
     pub opened: String,
 }
@@ -677,7 +678,7 @@ pub struct BehindView {
 /// Tasks as a list shows them, their states in the reader's words.
 pub(crate) fn behind_views(
     t: crate::i18n::Tr<'_>,
-    source: sigap_domain::task::TaskKind,
+    source: sigap_domain::report::Source,
     tasks: Vec<sigap_core::reports::Behind>,
     viewer: &Viewer,
 ) -> Vec<BehindView> {
@@ -688,7 +689,7 @@ pub(crate) fn behind_views(
             number: b.number,
             path: b.path,
             short_description: b.short_description,
-            priority: b.priority,
+            priority: b.priority.map(|p| p.to_string()).unwrap_or_default(),
             group: b.assignment_group.unwrap_or_default(),
             opened: when(b.opened_at, viewer),
         })
