@@ -44,6 +44,7 @@ pub mod seed;
 pub mod sla;
 pub mod task;
 pub mod tokens;
+pub mod upgrade;
 
 pub use error::{AppError, AppResult, Errors, FieldError, check_version, written};
 pub use principal::{AuthMethod, Ctx, Principal};

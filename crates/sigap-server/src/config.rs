@@ -34,6 +34,9 @@ pub struct Settings {
     pub provider_name: String,
     /// Whether this node claims background jobs.
     pub worker: bool,
+    /// Whether starting applies the pending migrations (else `sigap migrate` does, and a
+    /// node starts on the schema as it is, ready where it can serve on it).
+    pub migrate_on_start: bool,
     /// The host name in the Message-IDs of the mail Sigap sends (default: public_url's).
     pub mail_host: Option<String>,
     /// A PEM file of CA certificates trusted for SMTP and IMAP besides the system's.
@@ -58,6 +61,7 @@ impl Default for Settings {
             session_idle_minutes: 12 * 60,
             provider_name: "IT Service Provider".into(),
             worker: true,
+            migrate_on_start: true,
             mail_host: None,
             mail_ca_file: None,
         }
@@ -176,6 +180,9 @@ impl Settings {
         }
         if let Some(v) = env_value("SIGAP_WORKER", env)? {
             s.worker = v;
+        }
+        if let Some(v) = env_value("SIGAP_MIGRATE_ON_START", env)? {
+            s.migrate_on_start = v;
         }
         if let Some(v) = env("SIGAP_MAIL_HOST").filter(|v| !v.is_empty()) {
             s.mail_host = Some(v);
@@ -322,6 +329,11 @@ provider_name = "IT Service Provider"
 
 # Whether this node runs background jobs (any number of nodes may). (SIGAP_WORKER)
 worker = true
+
+# Whether starting applies the pending migrations. Off: `sigap migrate` does (run it once
+# for an upgrade of several nodes), and a node serves on the schema as it finds it where it
+# can (/readyz says).                                             (SIGAP_MIGRATE_ON_START)
+migrate_on_start = true
 
 # Mail: the host name in the Message-IDs of the mail Sigap sends (default: public_url's
 # host), and a PEM file of further CA certificates to trust for SMTP and IMAP (a private

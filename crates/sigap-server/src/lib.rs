@@ -119,6 +119,17 @@ impl App {
         } else {
             (None, None)
         };
+        let host = format!(
+            "{} {}",
+            host_name(),
+            listener
+                .local_addr()
+                .map(|a| a.to_string())
+                .unwrap_or_default()
+        );
+        let me = sigap_core::upgrade::Me::new(host, self.core.now())
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let beats = tokio::spawn(heartbeat(self.core.clone(), me, stop_rx.clone()));
         let app = sigap_web::app(self.state.clone());
         let served = axum::serve(
             listener,
@@ -132,11 +143,39 @@ impl App {
         })
         .await;
         let _ = stop_tx.send(true);
-        for task in worker.into_iter().chain(idle) {
+        for task in worker.into_iter().chain(idle).chain([beats]) {
             let _ = task.await;
         }
         served.context("serving HTTP")
     }
+}
+
+/// This machine's name, as the kernel has it.
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// Says in the database that this node serves, every `upgrade::HEARTBEAT`, until `stop`;
+/// then that it left.
+async fn heartbeat(core: Core, me: sigap_core::upgrade::Me, mut stop: watch::Receiver<bool>) {
+    loop {
+        if let Err(e) = sigap_core::upgrade::beat(&core, &me).await {
+            tracing::warn!(error = %e, "the node's heartbeat was not recorded");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(sigap_core::upgrade::HEARTBEAT) => {}
+            _ = stop.changed() => break,
+        }
+        if *stop.borrow() {
+            break;
+        }
+    }
+    let _ = sigap_core::upgrade::leave(&core, &me).await;
 }
 
 /// The database, migrated, and the use cases on it: what a command that serves nothing
@@ -160,11 +199,23 @@ pub async fn open_core_solo(settings: &Settings, deps: &Deps) -> anyhow::Result<
     core_on(store, settings, deps).await
 }
 
-/// The use cases on `store`, migrated first.
+/// The use cases on `store`, migrated first (unless `migrate_on_start` is off).
 async fn core_on(store: Store, settings: &Settings, deps: &Deps) -> anyhow::Result<Core> {
-    let applied = store.migrate().await.context("migrating the database")?;
-    if !applied.is_empty() {
-        tracing::info!(versions = ?applied, "database migrated");
+    if settings.migrate_on_start {
+        let applied = store.migrate().await.context("migrating the database")?;
+        if !applied.is_empty() {
+            tracing::info!(versions = ?applied, "database migrated");
+        }
+    } else {
+        let s = store.schema_status().await?;
+        if !s.serves() {
+            tracing::warn!(
+                schema = s.current,
+                latest = s.latest,
+                needs = s.needs,
+                "the database schema is not one this node serves on (see /readyz); run `sigap migrate`"
+            );
+        }
     }
     let mut core_settings = deps.core.clone();
     core_settings.session_idle = SignedDuration::from_mins(settings.session_idle_minutes);

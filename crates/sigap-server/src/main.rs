@@ -38,7 +38,12 @@ enum Command {
     /// Run the server: web interface, API and background jobs.
     Serve(ServeArgs),
     /// Bring the database schema up to date, then exit.
-    Migrate,
+    Migrate {
+        /// Apply nothing: say which migrations are pending and whether every node seen in
+        /// the last two minutes still serves once they are applied (exit 0), or not (1).
+        #[arg(long)]
+        check: bool,
+    },
     /// Configuration helpers.
     Config {
         #[command(subcommand)]
@@ -77,6 +82,20 @@ enum Command {
     Mail {
         #[command(subcommand)]
         command: MailCommand,
+    },
+    /// Copy the embedded database, as it is now, to FILE (a new file): one consistent
+    /// snapshot, attachments included, while Sigap goes on serving. (PostgreSQL: pg_dump or
+    /// a base backup; see docs/operations.md.)
+    Backup {
+        /// Where the copy goes; it must not exist.
+        file: std::path::PathBuf,
+    },
+    /// Bring a backup made by `sigap backup` back as the embedded database, in a data
+    /// directory that has none. The next `sigap migrate` or `sigap serve` brings its schema
+    /// up to date.
+    Restore {
+        /// The backup.
+        file: std::path::PathBuf,
     },
     /// Print the OpenAPI document of the REST API.
     Openapi,
@@ -554,6 +573,63 @@ fn main() -> std::process::ExitCode {
     }
 }
 
+/// `sigap migrate --check`: the pending migrations weighed against the running nodes, on
+/// a database opened without migrating it.
+async fn migrate_check(settings: &Settings) -> anyhow::Result<std::process::ExitCode> {
+    let location = settings.database()?;
+    let store = sigap_store::Store::open(&location, 2)
+        .await
+        .with_context(|| format!("cannot open the database {location:?}"))?;
+    let c = sigap_core::upgrade::check(&store, jiff::Timestamp::now())
+        .await
+        .map_err(app_error)?;
+    println!(
+        "schema: the database is at version {}, this program's is {}",
+        c.status.current, c.status.latest
+    );
+    if c.pending.is_empty() {
+        println!("nothing to apply");
+    } else {
+        println!("to apply:");
+        for p in &c.pending {
+            let kind = match p.needs {
+                0 => "expands the schema".to_owned(),
+                n => format!("contracts the schema: needs programs of schema {n} or later"),
+            };
+            println!("  {} {} ({kind})", p.version, p.name);
+        }
+    }
+    if c.nodes.is_empty() {
+        println!("no node seen in the last two minutes");
+    } else {
+        println!("nodes seen in the last two minutes:");
+        for (n, ok) in &c.nodes {
+            println!(
+                "  {} sigap {} (schema {}), up since {}: {}",
+                n.host,
+                n.version,
+                n.schema_latest,
+                n.started_at,
+                if *ok {
+                    "keeps serving"
+                } else {
+                    "STOPS serving: upgrade it first"
+                }
+            );
+        }
+    }
+    if c.compatible() {
+        println!("compatible: every running node keeps serving");
+        Ok(std::process::ExitCode::SUCCESS)
+    } else {
+        println!(
+            "not compatible: the migrations need programs of schema {} or later",
+            c.needs_after
+        );
+        Ok(std::process::ExitCode::from(1))
+    }
+}
+
 async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     let mut flags = Flags {
         data_dir: cli.data_dir.clone(),
@@ -588,14 +664,86 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     init_logging(&settings);
     match cli.command {
         Command::Serve(_) => serve(settings).await,
-        Command::Migrate => {
+        Command::Migrate { check: true } => migrate_check(&settings).await,
+        Command::Migrate { check: false } => {
             let app = App::build(settings, Deps::default()).await?;
+            let applied = app.core.store.migrate().await?;
+            if !applied.is_empty() {
+                println!("applied {applied:?}");
+            }
             let status = app.core.store.schema_status().await?;
             println!(
                 "schema at version {} (latest {})",
                 status.current, status.latest
             );
             Ok(std::process::ExitCode::SUCCESS)
+        }
+        Command::Backup { file } => {
+            let sigap_store::DatabaseLocation::Sqlite(db) = settings.database()? else {
+                eprintln!(
+                    "error: `sigap backup` copies the embedded SQLite database; back PostgreSQL \
+                     up with pg_dump or a base backup (docs/operations.md)"
+                );
+                return Ok(std::process::ExitCode::from(2));
+            };
+            let started = std::time::Instant::now();
+            let copied = tokio::task::spawn_blocking(move || {
+                sigap_store::backup::backup_sqlite(&db, &file).map(|c| (c, db, file))
+            })
+            .await
+            .context("the backup stopped")?;
+            match copied {
+                Ok((c, db, file)) => {
+                    println!(
+                        "backed up {} to {}: {} bytes, schema version {}, in {:.1} s",
+                        db.display(),
+                        file.display(),
+                        c.bytes,
+                        c.schema_version,
+                        started.elapsed().as_secs_f64()
+                    );
+                    Ok(std::process::ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    Ok(std::process::ExitCode::from(2))
+                }
+            }
+        }
+        Command::Restore { file } => {
+            let sigap_store::DatabaseLocation::Sqlite(db) = settings.database()? else {
+                eprintln!(
+                    "error: `sigap restore` brings back the embedded SQLite database; restore \
+                     PostgreSQL with pg_restore or psql (docs/operations.md)"
+                );
+                return Ok(std::process::ExitCode::from(2));
+            };
+            let latest = sigap_store::latest_schema(sigap_store::Dialect::Sqlite);
+            let restored = tokio::task::spawn_blocking(move || {
+                sigap_store::backup::restore_sqlite(&file, &db, latest).map(|c| (c, db, file))
+            })
+            .await
+            .context("the restore stopped")?;
+            match restored {
+                Ok((c, db, file)) => {
+                    println!(
+                        "restored {} as {}: schema version {}{}",
+                        file.display(),
+                        db.display(),
+                        c.schema_version,
+                        if c.schema_version < latest {
+                            format!("; `sigap migrate` brings it to {latest}")
+                        } else {
+                            String::new()
+                        }
+                    );
+                    Ok(std::process::ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    Ok(std::process::ExitCode::from(2))
+                }
+            }
         }
         Command::Audit {
             command: AuditCommand::Verify,

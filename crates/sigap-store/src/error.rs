@@ -32,6 +32,9 @@ pub enum StoreError {
     /// The embedded engine's threads are gone (shutting down).
     #[error("the database is shutting down")]
     Closed,
+    /// A backup or a restore could not be made (and left nothing behind).
+    #[error("{0}")]
+    Backup(String),
     /// A transaction body awaited something that is not the database.
     #[error("a transaction body must only await database calls")]
     ForeignAwait,

@@ -1,6 +1,7 @@
 //! The only crate that knows SQL. Both engines take the same SQL text with `$1…$n`
 //! placeholders; dialect-specific SQL is the exception and sits beside its twin.
 
+pub mod backup;
 mod db;
 mod error;
 mod migrate;
@@ -14,7 +15,7 @@ pub mod repo;
 
 pub use db::{DatabaseLocation, Db, Store, TxError, retry_serializable};
 pub use error::{StoreError, StoreResult};
-pub use migrate::SchemaStatus;
+pub use migrate::{Fit, Pending, SchemaStatus, latest_schema};
 pub use postgres::redact_url;
 pub use repo::*;
 pub use tx::{Dialect, Tx};

@@ -1,6 +1,14 @@
 //! Our own migration runner: versioned SQL files per dialect, embedded in the binary,
 //! each applied in a transaction and recorded in `schema_migrations`. On PostgreSQL a lock
-//! row serialises nodes that start together (no advisory locks).
+//! row serialises nodes that start together (no advisory locks), and a migration waits at
+//! most a second for the locks it needs (then lets the writers queued behind it through and
+//! tries again), so that serving nodes' writes never wait long behind it.
+//!
+//! Migrations expand the schema, so that nodes of the previous version keep serving while
+//! it moves forward (`migrations/README.md`). One that contracts it starts with
+//! `-- sigap: contract, needs N`: programs whose newest schema is below N cannot serve once
+//! it is applied. The ledger keeps that number beside the version, so a node learns it even
+//! of a migration newer than itself.
 
 use crate::db::{Db, Store};
 use crate::error::{StoreError, StoreResult};
@@ -23,8 +31,17 @@ macro_rules! migrations {
 }
 
 // File names are `NNNN_name.sql`, with the same versions in both folders (a test checks).
-pub(crate) const SQLITE: &[Migration] = migrations!("sqlite": (1, "0001", "init"), (2, "0002", "portfolio_cmdb"), (3, "0003", "incidents"), (4, "0004", "saved_filters"), (5, "0005", "slm"), (6, "0006", "locations"), (7, "0007", "unassigned_queue"), (8, "0008", "binary_uuids"), (9, "0009", "resolved_index"), (10, "0010", "sla_due_instant"), (11, "0011", "problems"), (12, "0012", "requests"), (13, "0013", "changes"), (14, "0014", "knowledge"), (15, "0015", "knowledge_suggest"), (16, "0016", "mail"), (17, "0017", "events"), (18, "0018", "event_rules"), (19, "0019", "event_chain"), (20, "0020", "reports"), (21, "0021", "improvements"), (22, "0022", "announcements"), (23, "0023", "major_index"));
-pub(crate) const POSTGRES: &[Migration] = migrations!("postgres": (1, "0001", "init"), (2, "0002", "portfolio_cmdb"), (3, "0003", "incidents"), (4, "0004", "saved_filters"), (5, "0005", "slm"), (6, "0006", "locations"), (7, "0007", "unassigned_queue"), (8, "0008", "binary_uuids"), (9, "0009", "resolved_index"), (10, "0010", "sla_due_instant"), (11, "0011", "problems"), (12, "0012", "requests"), (13, "0013", "changes"), (14, "0014", "knowledge"), (15, "0015", "knowledge_suggest"), (16, "0016", "mail"), (17, "0017", "events"), (18, "0018", "event_rules"), (19, "0019", "event_chain"), (20, "0020", "reports"), (21, "0021", "improvements"), (22, "0022", "announcements"), (23, "0023", "major_index"));
+pub(crate) const SQLITE: &[Migration] = migrations!("sqlite": (1, "0001", "init"), (2, "0002", "portfolio_cmdb"), (3, "0003", "incidents"), (4, "0004", "saved_filters"), (5, "0005", "slm"), (6, "0006", "locations"), (7, "0007", "unassigned_queue"), (8, "0008", "binary_uuids"), (9, "0009", "resolved_index"), (10, "0010", "sla_due_instant"), (11, "0011", "problems"), (12, "0012", "requests"), (13, "0013", "changes"), (14, "0014", "knowledge"), (15, "0015", "knowledge_suggest"), (16, "0016", "mail"), (17, "0017", "events"), (18, "0018", "event_rules"), (19, "0019", "event_chain"), (20, "0020", "reports"), (21, "0021", "improvements"), (22, "0022", "announcements"), (23, "0023", "major_index"), (24, "0024", "nodes"));
+pub(crate) const POSTGRES: &[Migration] = migrations!("postgres": (1, "0001", "init"), (2, "0002", "portfolio_cmdb"), (3, "0003", "incidents"), (4, "0004", "saved_filters"), (5, "0005", "slm"), (6, "0006", "locations"), (7, "0007", "unassigned_queue"), (8, "0008", "binary_uuids"), (9, "0009", "resolved_index"), (10, "0010", "sla_due_instant"), (11, "0011", "problems"), (12, "0012", "requests"), (13, "0013", "changes"), (14, "0014", "knowledge"), (15, "0015", "knowledge_suggest"), (16, "0016", "mail"), (17, "0017", "events"), (18, "0018", "event_rules"), (19, "0019", "event_chain"), (20, "0020", "reports"), (21, "0021", "improvements"), (22, "0022", "announcements"), (23, "0023", "major_index"), (24, "0024", "nodes"));
+
+/// The newest schema version this program knows, on `dialect`.
+pub fn latest_schema(dialect: Dialect) -> i64 {
+    let all = match dialect {
+        Dialect::Sqlite => SQLITE,
+        Dialect::Postgres => POSTGRES,
+    };
+    all.iter().map(|m| m.version).max().unwrap_or(0)
+}
 
 /// The versions from `first` to this program's newest (what migrating a database at
 /// `first - 1` applies).
@@ -40,20 +57,108 @@ pub(crate) fn from_version(first: i64) -> Vec<i64> {
 /// How the database's schema compares with this program's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SchemaStatus {
+    /// The newest migration applied.
     pub current: i64,
+    /// The newest this program knows.
     pub latest: i64,
+    /// The oldest program (by its newest schema) that can serve on the database: what its
+    /// contract migrations need; 0 when it was only ever expanded.
+    pub needs: i64,
+}
+
+/// Whether a program can serve on a database's schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fit {
+    /// The schema is the program's own.
+    Current,
+    /// Migrations the program needs are not applied yet.
+    Behind,
+    /// A newer program expanded the schema; this one still serves on it.
+    Ahead,
+    /// A newer program contracted the schema past what this one can serve on.
+    TooNew,
 }
 
 impl SchemaStatus {
     pub fn is_current(&self) -> bool {
         self.current == self.latest
     }
+
+    pub fn fit(&self) -> Fit {
+        if self.needs > self.latest {
+            Fit::TooNew
+        } else if self.current < self.latest {
+            Fit::Behind
+        } else if self.current > self.latest {
+            Fit::Ahead
+        } else {
+            Fit::Current
+        }
+    }
+
+    /// Whether a program of this status can serve.
+    pub fn serves(&self) -> bool {
+        matches!(self.fit(), Fit::Current | Fit::Ahead)
+    }
+}
+
+/// A migration not yet applied: its version, name and what it needs of the programs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pending {
+    pub version: i64,
+    pub name: &'static str,
+    /// 0 for an expand migration.
+    pub needs: i64,
+}
+
+/// The first line of a migration that contracts the schema, before the number it needs.
+const CONTRACT: &str = "-- sigap: contract, needs ";
+
+impl Migration {
+    /// The oldest program (by its newest schema) that serves once this is applied: 0 unless
+    /// it contracts the schema.
+    fn needs(&self) -> i64 {
+        self.sql
+            .lines()
+            .take(3)
+            .find_map(|l| l.trim().strip_prefix(CONTRACT)?.trim().parse().ok())
+            .unwrap_or(0)
+    }
 }
 
 const BOOKKEEPING: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
-    version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL);
+    version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL,
+    needs BIGINT NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS schema_lock (id BIGINT PRIMARY KEY);
 INSERT INTO schema_lock (id) VALUES (1) ON CONFLICT DO NOTHING;";
+
+/// The ledger's `needs`, which ledgers made before it lack (an expand change: older
+/// programs read only the versions).
+const LEDGER_NEEDS_PG: &str =
+    "ALTER TABLE schema_migrations ADD COLUMN IF NOT EXISTS needs BIGINT NOT NULL DEFAULT 0";
+
+/// SQLite has no `ADD COLUMN IF NOT EXISTS`.
+fn ledger_needs_sqlite(conn: &rusqlite::Connection) -> StoreResult<()> {
+    let has: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM pragma_table_info('schema_migrations') WHERE name = 'needs'",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(StoreError::from_sqlite)?;
+    if has == 0 {
+        conn.execute_batch(
+            "ALTER TABLE schema_migrations ADD COLUMN needs BIGINT NOT NULL DEFAULT 0",
+        )
+        .map_err(StoreError::from_sqlite)?;
+    }
+    Ok(())
+}
+
+/// How long a PostgreSQL migration waits for a lock before it steps back and tries again,
+/// and how often it tries.
+const LOCK_WAIT: &str = "1s";
+const LOCK_TRIES: u32 = 30;
 
 fn now_text() -> String {
     jiff::Timestamp::now().to_string()
@@ -91,8 +196,9 @@ fn sqlite_step(conn: &rusqlite::Connection, m: &Migration, check_refs: bool) -> 
             }
         }
         conn.execute(
-            "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
-            rusqlite::params![m.version, m.name, now_text()],
+            "INSERT INTO schema_migrations (version, name, applied_at, needs) \
+             VALUES (?1, ?2, ?3, ?4)",
+            rusqlite::params![m.version, m.name, now_text(), m.needs()],
         )
         .map_err(|e| e.to_string())?;
         Ok(())
@@ -111,6 +217,63 @@ fn sqlite_step(conn: &rusqlite::Connection, m: &Migration, check_refs: bool) -> 
             )))
         }
     }
+}
+
+/// Why a PostgreSQL migration was not applied.
+enum Step {
+    /// It waited `LOCK_WAIT` for a lock: nothing was changed, it may try again.
+    LockBusy,
+    Failed(StoreError),
+}
+
+/// Applies one PostgreSQL migration in its own transaction, unless it was applied before;
+/// returns whether it was applied now.
+async fn pg_step(client: &mut deadpool_postgres::Object, m: &Migration) -> Result<bool, Step> {
+    let failed = |e: tokio_postgres::Error| {
+        if e.code() == Some(&tokio_postgres::error::SqlState::LOCK_NOT_AVAILABLE) {
+            Step::LockBusy
+        } else {
+            Step::Failed(StoreError::Schema(format!(
+                "migration {} ({}) failed: {}",
+                m.version,
+                m.name,
+                StoreError::from_pg(e)
+            )))
+        }
+    };
+    let tx = client
+        .transaction()
+        .await
+        .map_err(|e| Step::Failed(StoreError::from_pg(e)))?;
+    // Another process migrating: wait for it (as long as it takes), then look again.
+    tx.query("SELECT id FROM schema_lock WHERE id = 1 FOR UPDATE", &[])
+        .await
+        .map_err(|e| Step::Failed(StoreError::from_pg(e)))?;
+    let done = tx
+        .query(
+            "SELECT 1 FROM schema_migrations WHERE version = $1",
+            &[&m.version],
+        )
+        .await
+        .map_err(|e| Step::Failed(StoreError::from_pg(e)))?;
+    if !done.is_empty() {
+        tx.commit()
+            .await
+            .map_err(|e| Step::Failed(StoreError::from_pg(e)))?;
+        return Ok(false);
+    }
+    tx.batch_execute(&format!("SET LOCAL lock_timeout = '{LOCK_WAIT}'"))
+        .await
+        .map_err(failed)?;
+    tx.batch_execute(m.sql).await.map_err(failed)?;
+    tx.execute(
+        "INSERT INTO schema_migrations (version, name, applied_at, needs) VALUES ($1, $2, $3, $4)",
+        &[&m.version, &m.name, &now_text(), &m.needs()],
+    )
+    .await
+    .map_err(|e| Step::Failed(StoreError::from_pg(e)))?;
+    tx.commit().await.map_err(failed)?;
+    Ok(true)
 }
 
 impl Store {
@@ -147,6 +310,7 @@ impl Store {
                     }
                     conn.execute_batch(BOOKKEEPING)
                         .map_err(StoreError::from_sqlite)?;
+                    ledger_needs_sqlite(conn)?;
                     let mut applied = Vec::new();
                     for m in SQLITE.iter().filter(|m| m.version <= last) {
                         // SQLite changes a table's constraints by building it anew, which
@@ -192,41 +356,70 @@ impl Store {
                         .await
                         .map_err(StoreError::from_pg)?;
                 }
-                let mut applied = Vec::new();
-                for m in POSTGRES.iter().filter(|m| m.version <= last) {
-                    let tx = client.transaction().await.map_err(StoreError::from_pg)?;
-                    tx.query("SELECT id FROM schema_lock WHERE id = 1 FOR UPDATE", &[])
-                        .await
-                        .map_err(StoreError::from_pg)?;
-                    let done = tx
-                        .query(
-                            "SELECT 1 FROM schema_migrations WHERE version = $1",
-                            &[&m.version],
-                        )
-                        .await
-                        .map_err(StoreError::from_pg)?;
-                    if !done.is_empty() {
-                        tx.commit().await.map_err(StoreError::from_pg)?;
-                        continue;
-                    }
-                    tx.batch_execute(m.sql).await.map_err(|e| {
-                        StoreError::Schema(format!(
-                            "migration {} ({}) failed: {e}",
-                            m.version, m.name
-                        ))
-                    })?;
-                    tx.execute(
-                        "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
-                        &[&m.version, &m.name, &now_text()],
-                    )
+                client
+                    .batch_execute(LEDGER_NEEDS_PG)
                     .await
                     .map_err(StoreError::from_pg)?;
-                    tx.commit().await.map_err(StoreError::from_pg)?;
-                    applied.push(m.version);
+                let mut applied = Vec::new();
+                for m in POSTGRES.iter().filter(|m| m.version <= last) {
+                    let mut tries = 0;
+                    loop {
+                        tries += 1;
+                        match pg_step(&mut client, m).await {
+                            Ok(true) => applied.push(m.version),
+                            Ok(false) => {}
+                            // A lock held by a long transaction: the writers queued behind
+                            // this migration go through, and it tries again.
+                            Err(Step::LockBusy) if tries < LOCK_TRIES => {
+                                tracing::warn!(
+                                    version = m.version,
+                                    tries,
+                                    "a migration waited a second for a lock; trying again"
+                                );
+                                tokio::time::sleep(std::time::Duration::from_millis(
+                                    200 * u64::from(tries.min(10)),
+                                ))
+                                .await;
+                                continue;
+                            }
+                            Err(Step::LockBusy) => {
+                                return Err(StoreError::Schema(format!(
+                                    "migration {} ({}) could not take its locks in {LOCK_TRIES} tries; \
+                                     a long transaction holds them",
+                                    m.version, m.name
+                                )));
+                            }
+                            Err(Step::Failed(e)) => return Err(e),
+                        }
+                        break;
+                    }
                 }
                 Ok(applied)
             }
         }
+    }
+
+    /// The migrations this program would apply now.
+    pub async fn pending(&self) -> StoreResult<Vec<Pending>> {
+        let done: Vec<i64> = self
+            .read(async |tx| {
+                match tx.query("SELECT version FROM schema_migrations", &[]).await {
+                    Ok(rows) => rows.iter().map(|r| r.get::<i64>(0)).collect(),
+                    // No ledger yet: nothing applied.
+                    Err(_) => Ok(Vec::new()),
+                }
+            })
+            .await?;
+        Ok(self
+            .migrations()
+            .iter()
+            .filter(|m| !done.contains(&m.version))
+            .map(|m| Pending {
+                version: m.version,
+                name: m.name,
+                needs: m.needs(),
+            })
+            .collect())
     }
 
     /// The newest applied version against the newest this program knows.
@@ -237,20 +430,22 @@ impl Store {
             .map(|m| m.version)
             .max()
             .unwrap_or(0);
-        let current = self
-            .read(async |tx| {
-                let row = tx
-                    .query_opt("SELECT max(version) FROM schema_migrations", &[])
-                    .await;
-                match row {
-                    Ok(Some(row)) => row.get::<Option<i64>>(0).map(|v| v.unwrap_or(0)),
-                    Ok(None) => Ok(0),
-                    // No bookkeeping table yet: nothing applied.
-                    Err(_) => Ok(0),
-                }
+        let number = async |sql: &'static str| {
+            self.read(async move |tx| match tx.query_opt(sql, &[]).await {
+                Ok(Some(row)) => row.get::<Option<i64>>(0).map(|v| v.unwrap_or(0)),
+                Ok(None) => Ok(0),
+                // No ledger yet (nothing applied), or one from before `needs`.
+                Err(_) => Ok(0),
             })
-            .await?;
-        Ok(SchemaStatus { current, latest })
+            .await
+        };
+        let current = number("SELECT max(version) FROM schema_migrations").await?;
+        let needs = number("SELECT max(needs) FROM schema_migrations").await?;
+        Ok(SchemaStatus {
+            current,
+            latest,
+            needs,
+        })
     }
 }
 

@@ -20,7 +20,8 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-/// The database answers and its schema is the one this program expects.
+/// The database answers and its schema is one this program serves on: its own, or a newer
+/// program's that only expanded it.
 async fn readyz(State(state): State<AppState>) -> Response {
     if let Err(e) = state.core.store.ping().await {
         tracing::warn!(error = %e, "readiness: database unreachable");
@@ -32,13 +33,26 @@ async fn readyz(State(state): State<AppState>) -> Response {
         );
     }
     match state.core.store.schema_status().await {
-        Ok(s) if s.is_current() => {
-            Json(serde_json::json!({"status": "ready", "schema_version": s.current}))
-                .into_response()
-        }
+        Ok(s) if s.serves() => Json(serde_json::json!({
+            "status": "ready",
+            "schema_version": s.current,
+            "schema_latest": s.latest,
+            "schema": if s.current > s.latest { "ahead" } else { "current" },
+        }))
+        .into_response(),
+        Ok(s) if s.fit() == sigap_core::upgrade::Fit::TooNew => problem_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "schema_too_new".into(),
+            format!(
+                "the database schema (version {}) needs a Sigap that knows schema {} or later, \
+                 and this one knows up to {}; upgrade this node",
+                s.current, s.needs, s.latest
+            ),
+            vec![],
+        ),
         Ok(s) => problem_response(
             StatusCode::SERVICE_UNAVAILABLE,
-            "schema_not_current".into(),
+            "schema_behind".into(),
             format!(
                 "the database schema is at version {}, this program needs {}; run `sigap migrate`",
                 s.current, s.latest

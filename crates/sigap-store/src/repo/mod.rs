@@ -21,6 +21,7 @@ pub mod knowledge;
 pub mod list;
 pub mod locations;
 pub mod mail;
+pub mod nodes;
 pub mod notifications;
 pub mod orgs;
 pub mod people;
