@@ -866,8 +866,16 @@ async fn import_batch(
     let mut new_rows = Vec::new();
     let mut new_locations: Vec<(TaskId, LocationId)> = Vec::new();
     let mut entries: Vec<NewEntry> = Vec::new();
-    let mut audits: Vec<(Actor, Timestamp, TaskId, &'static str, Value)> = Vec::new();
+    let mut audits: Vec<audit::Entry> = Vec::new();
     let mut top = 0i64;
+    // The incidents of the batch already here, in one read.
+    let numbers: Vec<String> = batch.iter().map(|i| i.number.to_uppercase()).collect();
+    let mut stored_ones: HashMap<String, sigap_store::task::Record<IncidentExt>> =
+        sigap_store::task::find_by_numbers::<IncidentExt>(tx, &numbers)
+            .await?
+            .into_iter()
+            .map(|r| (r.number.clone(), r))
+            .collect();
     for i in batch {
         top = top.max(
             i.number
@@ -881,7 +889,7 @@ async fn import_batch(
         let location = final_location(i, refs);
         let opened = i.rows.last().map_or(now, |r| r.opened_at);
         let updated = i.rows.last().map_or(now, |r| r.updated_at);
-        match repo::find_by_number(tx, &i.number).await? {
+        match stored_ones.remove(&i.number.to_uppercase()) {
             Some(stored) if same(&stored, &f, location, opened) => unchanged += 1,
             Some(stored) => {
                 // The file knows more than we do: take its final values.
@@ -983,7 +991,8 @@ async fn import_batch(
                             request_id: actor.request_id.clone(),
                         },
                         r.updated_at,
-                        id,
+                        "incident",
+                        id.to_string(),
                         if k == 0 { "create" } else { "update" },
                         diff,
                     ));
@@ -997,9 +1006,7 @@ async fn import_batch(
     repo::bulk_insert(tx, &new_rows).await?;
     sigap_store::task::set_locations(tx, &new_locations).await?;
     sigap_store::task::journal::bulk_add_entries(tx, &entries).await?;
-    for (who, at, id, action, diff) in audits {
-        audit::record(tx, &who, at, "incident", &id.to_string(), action, diff).await?;
-    }
+    audit::record_many(tx, audits).await?;
     Ok((created, changed, unchanged, n_entries, top))
 }
 

@@ -582,6 +582,27 @@ pub async fn find_by_number<E: Extension>(
     .transpose()
 }
 
+/// The tasks of E's kind among `numbers` (as stored: upper case), in one statement.
+pub async fn find_by_numbers<E: Extension>(
+    tx: &mut Tx<'_>,
+    numbers: &[String],
+) -> StoreResult<Vec<Record<E>>> {
+    if numbers.is_empty() {
+        return Ok(Vec::new());
+    }
+    let within = match tx.dialect() {
+        Dialect::Sqlite => "t.number IN (SELECT value FROM json_each($1))",
+        Dialect::Postgres => "t.number IN (SELECT jsonb_array_elements_text($1::jsonb))",
+    };
+    let sql = format!("{} WHERE {within}", E::statements().select);
+    let list = serde_json::Value::from(numbers.to_vec());
+    tx.query(&sql, &[(&list).into()])
+        .await?
+        .iter()
+        .map(from_row)
+        .collect()
+}
+
 /// The kind of a task: which process an id belongs to.
 pub async fn kind(tx: &mut Tx<'_>, id: TaskId) -> StoreResult<Option<TaskKind>> {
     match tx
