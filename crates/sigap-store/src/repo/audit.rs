@@ -106,6 +106,60 @@ fn row_hash(
     hex::encode(h.finalize())
 }
 
+/// An entry's place in the chain: its sequence number, its time as stored (to the
+/// microsecond, so hashed exactly so), the hash before it and its own.
+struct Link {
+    seq: i64,
+    at: Timestamp,
+    prev_hash: String,
+    hash: String,
+}
+
+impl Link {
+    fn of(e: &AuditEntry, seq: i64, prev_hash: String) -> Link {
+        let at = Timestamp::from_microsecond(e.at.as_microsecond()).unwrap_or(e.at);
+        let hash = row_hash(
+            seq,
+            at,
+            e.actor_id,
+            &e.actor,
+            &e.request_id,
+            &e.record_type,
+            &e.record_id,
+            e.action,
+            &e.changes,
+            &prev_hash,
+        );
+        Link {
+            seq,
+            at,
+            prev_hash,
+            hash,
+        }
+    }
+
+    /// The row's parameters, in `INSERT`'s order.
+    fn params<'a>(&'a self, e: &'a AuditEntry) -> [crate::value::P<'a>; 11] {
+        [
+            self.seq.into(),
+            self.at.into(),
+            e.actor_id.into(),
+            e.actor.as_str().into(),
+            e.request_id.as_str().into(),
+            e.record_type.as_str().into(),
+            e.record_id.as_str().into(),
+            e.action.into(),
+            (&e.changes).into(),
+            self.prev_hash.as_str().into(),
+            self.hash.as_str().into(),
+        ]
+    }
+}
+
+/// The head of an audit row's insert, before its `VALUES` rows.
+const INSERT: &str = "INSERT INTO audit_log (seq, at, actor_id, actor, request_id, \
+    record_type, record_id, action, changes, prev_hash, hash) VALUES ";
+
 /// Appends one entry; the head row serialises concurrent appenders.
 pub async fn append(tx: &mut Tx<'_>, e: &AuditEntry) -> StoreResult<i64> {
     let head = tx
@@ -114,64 +168,31 @@ pub async fn append(tx: &mut Tx<'_>, e: &AuditEntry) -> StoreResult<i64> {
             &[],
         )
         .await?;
-    let seq: i64 = head.get(0)?;
-    let prev_hash: String = head.get(1)?;
-    // Stored with microsecond precision, so hash exactly that.
-    let at = Timestamp::from_microsecond(e.at.as_microsecond()).unwrap_or(e.at);
-    let hash = row_hash(
-        seq,
-        at,
-        e.actor_id,
-        &e.actor,
-        &e.request_id,
-        &e.record_type,
-        &e.record_id,
-        e.action,
-        &e.changes,
-        &prev_hash,
-    );
-    let params: [crate::value::P<'_>; 11] = [
-        seq.into(),
-        at.into(),
-        e.actor_id.into(),
-        e.actor.as_str().into(),
-        e.request_id.as_str().into(),
-        e.record_type.as_str().into(),
-        e.record_id.as_str().into(),
-        e.action.into(),
-        (&e.changes).into(),
-        prev_hash.as_str().into(),
-        hash.as_str().into(),
-    ];
-    const INSERT: &str = "INSERT INTO audit_log (seq, at, actor_id, actor, request_id, \
-        record_type, record_id, action, changes, prev_hash, hash) \
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+    let link = Link::of(e, head.get(0)?, head.get(1)?);
+    let params = link.params(e);
+    let insert = format!("{INSERT}($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)");
     match tx.dialect() {
         // The row and the head's new hash in one statement: one round trip less a write.
         crate::tx::Dialect::Postgres => {
             tx.execute(
                 &format!(
-                    "WITH written AS ({INSERT}) UPDATE audit_head SET hash = $11 WHERE id = 1"
+                    "WITH written AS ({insert}) UPDATE audit_head SET hash = $11 WHERE id = 1"
                 ),
                 &params,
             )
             .await?;
         }
         crate::tx::Dialect::Sqlite => {
-            tx.execute(INSERT, &params).await?;
+            tx.execute(&insert, &params).await?;
             tx.execute(
                 "UPDATE audit_head SET hash = $1 WHERE id = 1",
-                &[hash.as_str().into()],
+                &[link.hash.as_str().into()],
             )
             .await?;
         }
     }
-    Ok(seq)
+    Ok(link.seq)
 }
-
-/// An entry's place in the chain: its sequence number, its time as stored, the hash before
-/// it and its own.
-type Chained = (i64, Timestamp, String, String);
 
 /// Appends entries in their order, as many `append`s would, in a few statements: the head
 /// moved once by their number, their hashes chained here, and the rows written in chunks of
@@ -194,49 +215,17 @@ pub async fn append_many(tx: &mut Tx<'_>, entries: &[AuditEntry]) -> StoreResult
         .await?;
     let last: i64 = head.get(0)?;
     let mut prev_hash: String = head.get(1)?;
-    let mut chained: Vec<Chained> = Vec::with_capacity(entries.len());
+    let mut rows: Vec<(&AuditEntry, Link)> = Vec::with_capacity(entries.len());
     for (k, e) in entries.iter().enumerate() {
-        let seq = last - n + 1 + k as i64;
-        let at = Timestamp::from_microsecond(e.at.as_microsecond()).unwrap_or(e.at);
-        let hash = row_hash(
-            seq,
-            at,
-            e.actor_id,
-            &e.actor,
-            &e.request_id,
-            &e.record_type,
-            &e.record_id,
-            e.action,
-            &e.changes,
-            &prev_hash,
-        );
-        chained.push((
-            seq,
-            at,
-            std::mem::replace(&mut prev_hash, hash.clone()),
-            hash,
-        ));
+        let link = Link::of(e, last - n + 1 + k as i64, prev_hash);
+        prev_hash = link.hash.clone();
+        rows.push((e, link));
     }
-    const INSERT: &str = "INSERT INTO audit_log (seq, at, actor_id, actor, request_id, \
-        record_type, record_id, action, changes, prev_hash, hash) VALUES ";
-    let rows: Vec<(&AuditEntry, &Chained)> = entries.iter().zip(&chained).collect();
     for chunk in rows.chunks(256) {
         let mut sql = String::from(INSERT);
         let mut params = Vec::with_capacity(chunk.len() * 11);
-        super::values_rows(&mut sql, &mut params, chunk, 11, ")", |_, (e, c), out| {
-            out.extend::<[crate::value::P<'_>; 11]>([
-                c.0.into(),
-                c.1.into(),
-                e.actor_id.into(),
-                e.actor.as_str().into(),
-                e.request_id.as_str().into(),
-                e.record_type.as_str().into(),
-                e.record_id.as_str().into(),
-                e.action.into(),
-                (&e.changes).into(),
-                c.2.as_str().into(),
-                c.3.as_str().into(),
-            ])
+        super::values_rows(&mut sql, &mut params, chunk, 11, ")", |_, (e, l), out| {
+            out.extend(l.params(e))
         });
         tx.execute(&sql, &params).await?;
     }
