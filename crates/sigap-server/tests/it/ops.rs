@@ -78,33 +78,45 @@ async fn health_readiness_and_openapi(app: TestApp) -> anyhow::Result<()> {
 }
 
 async fn graceful_shutdown_lets_requests_finish(mut app: TestApp) -> anyhow::Result<()> {
-    // A request whose body is still arriving when the shutdown begins.
-    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
-    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|item| (item, rx))
-    });
-    let request = app
-        .http
-        .post(app.api("/organizations"))
-        .header("authorization", format!("Bearer {}", app.admin_token))
-        .header("content-type", "application/json")
-        .body(reqwest::Body::wrap_stream(stream))
-        .send();
-    let in_flight = tokio::spawn(request);
-    tx.send(Ok(br#"{"name": "Late"#.to_vec())).await?;
-    // Give the server a moment to accept the connection and start reading.
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // A request whose body is still arriving when the shutdown begins: written by hand on a
+    // connection made before anything else, so nothing here waits on a guess of how long the
+    // server takes to accept it.
+    let addr = app
+        .url
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
+    let body_start = br#"{"name": "Late"#;
+    let body_end = br#" Arrival", "kind": "customer"}"#;
+    let mut conn = tokio::net::TcpStream::connect(&addr).await?;
+    let head = format!(
+        "POST /api/v1/organizations HTTP/1.1\r\nhost: {addr}\r\nauthorization: Bearer {}\r\n\
+         content-type: application/json\r\ncontent-length: {}\r\n\r\n",
+        app.admin_token,
+        body_start.len() + body_end.len()
+    );
+    conn.write_all(head.as_bytes()).await?;
+    conn.write_all(body_start).await?;
+    // A request on a later connection is answered: the server has accepted the first one
+    // (the listener takes connections in the order they came) and begun its request.
     let probe = app.page("/healthz");
+    assert_eq!(app.http.get(&probe).send().await?.status(), 200);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     let finish_body = async move {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        tx.send(Ok(br#" Arrival", "kind": "customer"}"#.to_vec()))
-            .await?;
-        drop(tx);
-        Ok::<_, anyhow::Error>(in_flight.await??)
+        conn.write_all(body_end).await?;
+        let mut answer = Vec::new();
+        conn.read_to_end(&mut answer).await?;
+        Ok::<_, anyhow::Error>(String::from_utf8_lossy(&answer).into_owned())
     };
-    let (stopped, resp) = tokio::join!(app.stop(), finish_body);
+    let (stopped, answer) = tokio::join!(app.stop(), finish_body);
     stopped?;
-    assert_eq!(resp?.status(), 201, "the request in flight finished");
+    let answer = answer?;
+    assert!(
+        answer.starts_with("HTTP/1.1 201"),
+        "the request in flight finished: {answer}"
+    );
     assert!(
         reqwest::get(probe).await.is_err(),
         "the server has stopped listening"
