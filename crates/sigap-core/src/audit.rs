@@ -46,7 +46,7 @@ pub fn diff(before: Option<&Map<String, Value>>, after: Option<&Map<String, Valu
     Value::Object(out)
 }
 
-/// Appends one entry in the caller's transaction.
+/// Appends one entry in the caller's transaction (written when it commits).
 pub async fn record(
     tx: &mut Tx<'_>,
     actor: &Actor,
@@ -55,10 +55,10 @@ pub async fn record(
     record_id: &str,
     action: &'static str,
     changes: Value,
-) -> sigap_store::StoreResult<i64> {
+) -> sigap_store::StoreResult<()> {
     repo::append(
         tx,
-        &AuditEntry {
+        AuditEntry {
             at,
             actor_id: actor.id,
             actor: actor.name.clone(),
@@ -68,8 +68,8 @@ pub async fn record(
             action,
             changes,
         },
-    )
-    .await
+    );
+    Ok(())
 }
 
 /// One entry of `record_many`: who, when, which record, what was done, the changes.
@@ -92,7 +92,8 @@ pub async fn record_many(tx: &mut Tx<'_>, entries: Vec<Entry>) -> sigap_store::S
             },
         )
         .collect();
-    repo::append_many(tx, &rows).await
+    repo::append_many(tx, rows);
+    Ok(())
 }
 
 /// Appends a change if anything changed.

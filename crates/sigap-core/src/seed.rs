@@ -537,7 +537,7 @@ async fn generate_incidents(
         let mut batch = Vec::with_capacity(n);
         for k in 0..n {
             let idx = made + k;
-            let number = format!("INC{:07}", first + idx as i64);
+            let number = format!("INC{:07}", first[idx]);
             let what = WHAT[rng.below(WHAT.len())].replace("{n}", &(1 + rng.below(40)).to_string());
             let mut description = DETAIL[rng.below(DETAIL.len())].to_owned();
             if rng.below(100_000) == 0 {
@@ -1171,7 +1171,7 @@ async fn generate_requests(
                     t.service_id = Some(*service);
                     t.offering_id = Some(*offering);
                     let request_id = TaskId::new();
-                    let number = format!("REQ{:07}", req0 + k as i64);
+                    let number = format!("REQ{:07}", req0[k]);
                     let request = RequestFields {
                         task: t.clone(),
                         ext: RequestExt {
@@ -1219,7 +1219,7 @@ async fn generate_requests(
                             plan: "[]".into(),
                         },
                     };
-                    let number = format!("RITM{:07}", item0 + k as i64);
+                    let number = format!("RITM{:07}", item0[k]);
                     sigap_store::task::insert(tx, id, &number, &fields, *at).await?;
                     sigap_store::task::reindex(tx, id).await?;
                     if *open {
@@ -1336,7 +1336,7 @@ async fn generate_changes(
                         ChangeState::Scheduled
                     };
                     let mut t = TaskFields::new(state, Priority::LOWEST, None);
-                    t.short_description = format!("Seeded change {tag}-{}", first + k as i64);
+                    t.short_description = format!("Seeded change {tag}-{}", first[k]);
                     t.contact_type = ContactType::Api;
                     t.assignment_group_id = Some(group);
                     t.ci_id = Some(*ci);
@@ -1359,7 +1359,7 @@ async fn generate_changes(
                         },
                     };
                     let id = TaskId::new();
-                    let number = format!("CHG{:07}", first + k as i64);
+                    let number = format!("CHG{:07}", first[k]);
                     let opened = start
                         .checked_sub(jiff::SignedDuration::from_hours(24 * 14))
                         .unwrap_or(*start);
@@ -1793,7 +1793,7 @@ async fn generate_articles(core: &Core, count: usize, seed: u64) -> AppResult<Se
                         },
                     };
                     let id = TaskId::new();
-                    let number = format!("KB{:07}", first + k as i64);
+                    let number = format!("KB{:07}", first[k]);
                     sigap_store::task::insert(tx, id, &number, &f, now).await?;
                     let c = Content {
                         title,
@@ -1806,10 +1806,13 @@ async fn generate_articles(core: &Core, count: usize, seed: u64) -> AppResult<Se
                     kb::index(tx, id, *language, Content { body: plain, ..c }).await?;
                     sigap_store::task::reindex(tx, id).await?;
                 }
-                Ok::<_, AppError>(first)
+                let span = (first.first().copied(), first.last().copied());
+                Ok::<_, AppError>(span)
             })
             .await?;
-        numbers = (numbers.0.min(first), first + n as i64 - 1);
+        if let (Some(low), Some(high)) = first {
+            numbers = (numbers.0.min(low), numbers.1.max(high));
+        }
         made += n;
     }
     Ok(SeededArticles {

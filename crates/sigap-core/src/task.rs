@@ -277,8 +277,7 @@ pub async fn open_in<P: Process>(
     f: &RecordFields<P>,
     location: Option<sigap_domain::LocationId>,
 ) -> AppResult<Record<P>> {
-    let number = repo::next_number(tx, P::KIND.prefix()).await?;
-    let mut r = repo::insert(tx, TaskId::new(), &number, f, now).await?;
+    let mut r = repo::insert_next(tx, TaskId::new(), f, now).await?;
     if location.is_some() {
         repo::set_location(tx, r.id, location).await?;
         r = repo::get(tx, r.id).await?;

@@ -106,9 +106,13 @@ impl Store {
         match &self.db {
             Db::Sqlite(s) => {
                 s.in_transaction(move |conn| {
-                    let mut tx = Tx::Sqlite(conn);
-                    f(&mut tx)
-                        .now_or_never()
+                    let mut tx = Tx::sqlite(conn);
+                    let body = async {
+                        let value = f(&mut tx).await?;
+                        tx.finish().await?;
+                        Ok(value)
+                    };
+                    body.now_or_never()
                         .unwrap_or_else(|| Err(E::from(StoreError::ForeignAwait)))
                 })
                 .await
@@ -122,8 +126,11 @@ impl Store {
                     let result = {
                         let tx = client.transaction().await.map_err(begin)?;
                         let body = {
-                            let mut t = Tx::Pg(&tx);
-                            f(&mut t).await
+                            let mut t = Tx::pg(&tx);
+                            match f(&mut t).await {
+                                Ok(value) => t.finish().await.map(|()| value).map_err(E::from),
+                                Err(e) => Err(e),
+                            }
                         };
                         match body {
                             Ok(value) => tx.commit().await.map(|()| value).map_err(begin),
@@ -157,16 +164,23 @@ impl Store {
         match &self.db {
             Db::Sqlite(s) => s
                 .with_reader(move |conn| {
-                    let mut tx = Tx::Sqlite(conn);
-                    Ok(f(&mut tx)
+                    let mut tx = Tx::sqlite(conn);
+                    let body = async {
+                        let value = f(&mut tx).await?;
+                        tx.read_only()?;
+                        Ok(value)
+                    };
+                    Ok(body
                         .now_or_never()
                         .unwrap_or_else(|| Err(E::from(StoreError::ForeignAwait))))
                 })
                 .map_err(E::from)?,
             Db::Postgres(p) => {
                 let client = p.client().await.map_err(E::from)?;
-                let mut t = Tx::PgClient(&client);
-                f(&mut t).await
+                let mut t = Tx::pg_client(&client);
+                let value = f(&mut t).await?;
+                t.read_only()?;
+                Ok(value)
             }
         }
     }

@@ -35,6 +35,9 @@ pub enum StoreError {
     /// A backup or a restore could not be made (and left nothing behind).
     #[error("{0}")]
     Backup(String),
+    /// A read recorded an audit entry (only a write transaction may).
+    #[error("an audit entry can only be recorded in a write transaction")]
+    AuditInRead,
     /// A transaction body awaited something that is not the database.
     #[error("a transaction body must only await database calls")]
     ForeignAwait,

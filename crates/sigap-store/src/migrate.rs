@@ -31,8 +31,8 @@ macro_rules! migrations {
 }
 
 // File names are `NNNN_name.sql`, with the same versions in both folders (a test checks).
-pub(crate) const SQLITE: &[Migration] = migrations!("sqlite": (1, "0001", "init"), (2, "0002", "portfolio_cmdb"), (3, "0003", "incidents"), (4, "0004", "saved_filters"), (5, "0005", "slm"), (6, "0006", "locations"), (7, "0007", "unassigned_queue"), (8, "0008", "binary_uuids"), (9, "0009", "resolved_index"), (10, "0010", "sla_due_instant"), (11, "0011", "problems"), (12, "0012", "requests"), (13, "0013", "changes"), (14, "0014", "knowledge"), (15, "0015", "knowledge_suggest"), (16, "0016", "mail"), (17, "0017", "events"), (18, "0018", "event_rules"), (19, "0019", "event_chain"), (20, "0020", "reports"), (21, "0021", "improvements"), (22, "0022", "announcements"), (23, "0023", "major_index"), (24, "0024", "nodes"));
-pub(crate) const POSTGRES: &[Migration] = migrations!("postgres": (1, "0001", "init"), (2, "0002", "portfolio_cmdb"), (3, "0003", "incidents"), (4, "0004", "saved_filters"), (5, "0005", "slm"), (6, "0006", "locations"), (7, "0007", "unassigned_queue"), (8, "0008", "binary_uuids"), (9, "0009", "resolved_index"), (10, "0010", "sla_due_instant"), (11, "0011", "problems"), (12, "0012", "requests"), (13, "0013", "changes"), (14, "0014", "knowledge"), (15, "0015", "knowledge_suggest"), (16, "0016", "mail"), (17, "0017", "events"), (18, "0018", "event_rules"), (19, "0019", "event_chain"), (20, "0020", "reports"), (21, "0021", "improvements"), (22, "0022", "announcements"), (23, "0023", "major_index"), (24, "0024", "nodes"));
+pub(crate) const SQLITE: &[Migration] = migrations!("sqlite": (1, "0001", "init"), (2, "0002", "portfolio_cmdb"), (3, "0003", "incidents"), (4, "0004", "saved_filters"), (5, "0005", "slm"), (6, "0006", "locations"), (7, "0007", "unassigned_queue"), (8, "0008", "binary_uuids"), (9, "0009", "resolved_index"), (10, "0010", "sla_due_instant"), (11, "0011", "problems"), (12, "0012", "requests"), (13, "0013", "changes"), (14, "0014", "knowledge"), (15, "0015", "knowledge_suggest"), (16, "0016", "mail"), (17, "0017", "events"), (18, "0018", "event_rules"), (19, "0019", "event_chain"), (20, "0020", "reports"), (21, "0021", "improvements"), (22, "0022", "announcements"), (23, "0023", "major_index"), (24, "0024", "nodes"), (25, "0025", "fewer_waits"));
+pub(crate) const POSTGRES: &[Migration] = migrations!("postgres": (1, "0001", "init"), (2, "0002", "portfolio_cmdb"), (3, "0003", "incidents"), (4, "0004", "saved_filters"), (5, "0005", "slm"), (6, "0006", "locations"), (7, "0007", "unassigned_queue"), (8, "0008", "binary_uuids"), (9, "0009", "resolved_index"), (10, "0010", "sla_due_instant"), (11, "0011", "problems"), (12, "0012", "requests"), (13, "0013", "changes"), (14, "0014", "knowledge"), (15, "0015", "knowledge_suggest"), (16, "0016", "mail"), (17, "0017", "events"), (18, "0018", "event_rules"), (19, "0019", "event_chain"), (20, "0020", "reports"), (21, "0021", "improvements"), (22, "0022", "announcements"), (23, "0023", "major_index"), (24, "0024", "nodes"), (25, "0025", "fewer_waits"));
 
 /// The newest schema version this program knows, on `dialect`.
 pub fn latest_schema(dialect: Dialect) -> i64 {
@@ -401,15 +401,7 @@ impl Store {
 
     /// The migrations this program would apply now.
     pub async fn pending(&self) -> StoreResult<Vec<Pending>> {
-        let done: Vec<i64> = self
-            .read(async |tx| {
-                match tx.query("SELECT version FROM schema_migrations", &[]).await {
-                    Ok(rows) => rows.iter().map(|r| r.get::<i64>(0)).collect(),
-                    // No ledger yet: nothing applied.
-                    Err(_) => Ok(Vec::new()),
-                }
-            })
-            .await?;
+        let done = self.applied().await?;
         Ok(self
             .migrations()
             .iter()
@@ -422,7 +414,21 @@ impl Store {
             .collect())
     }
 
-    /// The newest applied version against the newest this program knows.
+    /// The versions in the ledger.
+    async fn applied(&self) -> StoreResult<Vec<i64>> {
+        self.read(async |tx| {
+            match tx.query("SELECT version FROM schema_migrations", &[]).await {
+                Ok(rows) => rows.iter().map(|r| r.get::<i64>(0)).collect(),
+                // No ledger yet: nothing applied.
+                Err(_) => Ok(Vec::new()),
+            }
+        })
+        .await
+    }
+
+    /// The schema against the newest this program knows: the newest version applied with
+    /// every one this program knows before it (a migration missing in between counts as
+    /// not reached), and the oldest schema a program must know to serve it.
     pub async fn schema_status(&self) -> StoreResult<SchemaStatus> {
         let latest = self
             .migrations()
@@ -439,7 +445,18 @@ impl Store {
             })
             .await
         };
-        let current = number("SELECT max(version) FROM schema_migrations").await?;
+        let done = self.applied().await?;
+        let first_missing = self
+            .migrations()
+            .iter()
+            .map(|m| m.version)
+            .find(|v| !done.contains(v));
+        let current = done
+            .iter()
+            .copied()
+            .filter(|d| first_missing.is_none_or(|m| *d < m))
+            .max()
+            .unwrap_or(0);
         let needs = number("SELECT max(needs) FROM schema_migrations").await?;
         Ok(SchemaStatus {
             current,

@@ -1,4 +1,5 @@
-//! `Tx`: one connection or transaction of either engine, with the same four calls.
+//! `Tx`: one connection or transaction of either engine, with the same four calls, and the
+//! audit entries the transaction will write when it ends.
 
 use crate::error::StoreError;
 use crate::sqlite::rewrite_placeholders;
@@ -12,7 +13,15 @@ pub enum Dialect {
     Postgres,
 }
 
-pub enum Tx<'a> {
+pub struct Tx<'a> {
+    conn: Conn<'a>,
+    /// The audit entries of this transaction, in their order, chained and written by `finish`
+    /// just before it commits: the chain's head, which every writer waits for, is then held
+    /// from one statement to the commit, not from the change to the commit.
+    pub(crate) audit: Vec<crate::repo::audit::AuditEntry>,
+}
+
+enum Conn<'a> {
     Sqlite(&'a mut Connection),
     Pg(&'a deadpool_postgres::Transaction<'a>),
     PgClient(&'a deadpool_postgres::Client),
@@ -57,11 +66,48 @@ fn pg_params<'b>(params: &'b [P<'_>]) -> Vec<&'b (dyn tokio_postgres::types::ToS
         .collect()
 }
 
+impl<'a> Tx<'a> {
+    pub(crate) fn sqlite(conn: &'a mut Connection) -> Self {
+        Self::on(Conn::Sqlite(conn))
+    }
+
+    pub(crate) fn pg(tx: &'a deadpool_postgres::Transaction<'a>) -> Self {
+        Self::on(Conn::Pg(tx))
+    }
+
+    pub(crate) fn pg_client(client: &'a deadpool_postgres::Client) -> Self {
+        Self::on(Conn::PgClient(client))
+    }
+
+    fn on(conn: Conn<'a>) -> Self {
+        Self {
+            conn,
+            audit: Vec::new(),
+        }
+    }
+}
+
 impl Tx<'_> {
     pub fn dialect(&self) -> Dialect {
-        match self {
-            Tx::Sqlite(_) => Dialect::Sqlite,
-            Tx::Pg(_) | Tx::PgClient(_) => Dialect::Postgres,
+        match self.conn {
+            Conn::Sqlite(_) => Dialect::Sqlite,
+            Conn::Pg(_) | Conn::PgClient(_) => Dialect::Postgres,
+        }
+    }
+
+    /// Writes what the transaction left for its end (its audit entries); the store calls it
+    /// once the body succeeded, before committing.
+    pub(crate) async fn finish(&mut self) -> Result<(), StoreError> {
+        let entries = std::mem::take(&mut self.audit);
+        crate::repo::audit::write_chained(self, entries).await
+    }
+
+    /// Refuses a read that recorded an audit entry: there it would be lost.
+    pub(crate) fn read_only(&self) -> Result<(), StoreError> {
+        if self.audit.is_empty() {
+            Ok(())
+        } else {
+            Err(StoreError::AuditInRead)
         }
     }
 
@@ -71,9 +117,9 @@ impl Tx<'_> {
         sql: &str,
         params: &[P<'_>],
     ) -> Result<Vec<Row>, StoreError> {
-        match self {
-            Tx::Sqlite(conn) => sqlite_query(conn, sql, params),
-            Tx::Pg(tx) => {
+        match &mut self.conn {
+            Conn::Sqlite(conn) => sqlite_query(conn, sql, params),
+            Conn::Pg(tx) => {
                 let stmt = tx.prepare_cached(sql).await.map_err(StoreError::from_pg)?;
                 let rows = tx
                     .query(&stmt, &pg_params(params))
@@ -81,7 +127,7 @@ impl Tx<'_> {
                     .map_err(StoreError::from_pg)?;
                 Ok(rows.into_iter().map(Row::Pg).collect())
             }
-            Tx::PgClient(client) => {
+            Conn::PgClient(client) => {
                 let stmt = client
                     .prepare_cached(sql)
                     .await
@@ -117,15 +163,15 @@ impl Tx<'_> {
 
     /// Runs a statement and returns the number of rows it changed.
     pub(crate) async fn execute(&mut self, sql: &str, params: &[P<'_>]) -> Result<u64, StoreError> {
-        match self {
-            Tx::Sqlite(conn) => sqlite_execute(conn, sql, params),
-            Tx::Pg(tx) => {
+        match &mut self.conn {
+            Conn::Sqlite(conn) => sqlite_execute(conn, sql, params),
+            Conn::Pg(tx) => {
                 let stmt = tx.prepare_cached(sql).await.map_err(StoreError::from_pg)?;
                 tx.execute(&stmt, &pg_params(params))
                     .await
                     .map_err(StoreError::from_pg)
             }
-            Tx::PgClient(client) => {
+            Conn::PgClient(client) => {
                 let stmt = client
                     .prepare_cached(sql)
                     .await

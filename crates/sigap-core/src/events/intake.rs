@@ -334,7 +334,7 @@ async fn take_in(tx: &mut Tx<'_>, b: &Batch) -> AppResult<Vec<(usize, Taken)>> {
         let first = sigap_store::task::reserve_numbers(tx, "ALT", new.len() as i64).await?;
         let mut nodes: Vec<&str> = Vec::new();
         for (n, &s) in new.iter().enumerate() {
-            alerts.slots[s].alert.number = format!("ALT{:07}", first + n as i64);
+            alerts.slots[s].alert.number = format!("ALT{:07}", first[n]);
         }
         // Bound by a rule, or else by the node's name.
         let mut seen_nodes = HashSet::new();

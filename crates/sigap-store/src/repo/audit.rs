@@ -72,38 +72,84 @@ fn canonical_json(value: &Value, out: &mut String) {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn row_hash(
-    seq: i64,
+/// One part of the text hashed: its length in bytes, then the bytes.
+fn frame(out: &mut Vec<u8>, part: &str) {
+    out.extend_from_slice(&(part.len() as u64).to_be_bytes());
+    out.extend_from_slice(part.as_bytes());
+}
+
+/// What an entry alone decides of its hashed text (all but its number and the hash before it).
+struct Parts<'a> {
     at: Timestamp,
     actor_id: Option<PersonId>,
-    actor: &str,
-    request_id: &str,
-    record_type: &str,
-    record_id: &str,
-    action: &str,
-    changes: &Value,
-    prev_hash: &str,
-) -> String {
-    let mut changes_text = String::new();
-    canonical_json(changes, &mut changes_text);
-    let mut h = Sha256::new();
-    for part in [
-        seq.to_string().as_str(),
-        at.as_microsecond().to_string().as_str(),
-        actor_id.map(|a| a.to_string()).unwrap_or_default().as_str(),
-        actor,
-        request_id,
-        record_type,
-        record_id,
-        action,
-        changes_text.as_str(),
-        prev_hash,
-    ] {
-        h.update((part.len() as u64).to_be_bytes());
-        h.update(part.as_bytes());
+    actor: &'a str,
+    request_id: &'a str,
+    record_type: &'a str,
+    record_id: &'a str,
+    action: &'a str,
+    changes: &'a Value,
+}
+
+impl<'a> Parts<'a> {
+    fn of_entry(at: Timestamp, e: &'a AuditEntry) -> Self {
+        Parts {
+            at,
+            actor_id: e.actor_id,
+            actor: &e.actor,
+            request_id: &e.request_id,
+            record_type: &e.record_type,
+            record_id: &e.record_id,
+            action: e.action,
+            changes: &e.changes,
+        }
     }
-    hex::encode(h.finalize())
+
+    fn of_row(r: &'a AuditRow) -> Self {
+        Parts {
+            at: r.at,
+            actor_id: r.actor_id,
+            actor: &r.actor,
+            request_id: &r.request_id,
+            record_type: &r.record_type,
+            record_id: &r.record_id,
+            action: &r.action,
+            changes: &r.changes,
+        }
+    }
+
+    /// The parts framed, in the hashed order, between the number and the hash before.
+    fn framed(&self) -> Vec<u8> {
+        let mut changes_text = String::new();
+        canonical_json(self.changes, &mut changes_text);
+        let mut out = Vec::with_capacity(changes_text.len() + 256);
+        for part in [
+            self.at.as_microsecond().to_string().as_str(),
+            self.actor_id
+                .map(|a| a.to_string())
+                .unwrap_or_default()
+                .as_str(),
+            self.actor,
+            self.request_id,
+            self.record_type,
+            self.record_id,
+            self.action,
+            changes_text.as_str(),
+        ] {
+            frame(&mut out, part);
+        }
+        out
+    }
+
+    /// The entry's hash: SHA-256 of its framed sequence number, time (to the microsecond),
+    /// actor id, actor, request id, record type, record id, action, canonical changes, and
+    /// the hash before it, in that order.
+    fn hash(&self, seq: i64, prev_hash: &str) -> String {
+        let mut text = Vec::new();
+        frame(&mut text, &seq.to_string());
+        text.extend(self.framed());
+        frame(&mut text, prev_hash);
+        hex::encode(Sha256::digest(&text))
+    }
 }
 
 /// An entry's place in the chain: its sequence number, its time as stored (to the
@@ -118,18 +164,7 @@ struct Link {
 impl Link {
     fn of(e: &AuditEntry, seq: i64, prev_hash: String) -> Link {
         let at = Timestamp::from_microsecond(e.at.as_microsecond()).unwrap_or(e.at);
-        let hash = row_hash(
-            seq,
-            at,
-            e.actor_id,
-            &e.actor,
-            &e.request_id,
-            &e.record_type,
-            &e.record_id,
-            e.action,
-            &e.changes,
-            &prev_hash,
-        );
+        let hash = Parts::of_entry(at, e).hash(seq, &prev_hash);
         Link {
             seq,
             at,
@@ -160,81 +195,91 @@ impl Link {
 const INSERT: &str = "INSERT INTO audit_log (seq, at, actor_id, actor, request_id, \
     record_type, record_id, action, changes, prev_hash, hash) VALUES ";
 
-/// Appends one entry; the head row serialises concurrent appenders.
-pub async fn append(tx: &mut Tx<'_>, e: &AuditEntry) -> StoreResult<i64> {
-    let head = tx
-        .query_one(
-            "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash",
-            &[],
-        )
-        .await?;
-    let link = Link::of(e, head.get(0)?, head.get(1)?);
-    let params = link.params(e);
-    let insert = format!("{INSERT}($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)");
-    match tx.dialect() {
-        // The row and the head's new hash in one statement: one round trip less a write.
-        crate::tx::Dialect::Postgres => {
-            tx.execute(
-                &format!(
-                    "WITH written AS ({insert}) UPDATE audit_head SET hash = $11 WHERE id = 1"
-                ),
-                &params,
-            )
-            .await?;
-        }
-        crate::tx::Dialect::Sqlite => {
-            tx.execute(&insert, &params).await?;
-            tx.execute(
-                "UPDATE audit_head SET hash = $1 WHERE id = 1",
-                &[link.hash.as_str().into()],
-            )
-            .await?;
-        }
-    }
-    Ok(link.seq)
+/// Appends an entry: it is chained and written when the transaction ends (`Tx::finish`),
+/// after the transaction's earlier entries.
+pub fn append(tx: &mut Tx<'_>, e: AuditEntry) {
+    tx.audit.push(e);
 }
 
-/// Appends entries in their order, as many `append`s would, in a few statements: the head
-/// moved once by their number, their hashes chained here, and the rows written in chunks of
-/// a multi-row `VALUES` (an import writes a hundred thousand of them).
-pub async fn append_many(tx: &mut Tx<'_>, entries: &[AuditEntry]) -> StoreResult<()> {
+/// Appends entries in their order, as many `append`s would.
+pub fn append_many(tx: &mut Tx<'_>, entries: Vec<AuditEntry>) {
+    tx.audit.extend(entries);
+}
+
+/// Chains and writes a transaction's entries, in their order. The head row serialises
+/// concurrent writers until they commit: on PostgreSQL one entry (the usual case) takes one
+/// statement, the head moved and the row written together with the hash made by the
+/// database from the parts only the head knows (its number and the hash before it) and the
+/// rest framed here; more entries take a few statements, their hashes chained here and the
+/// rows written in chunks of a multi-row `VALUES` (an import writes a hundred thousand).
+pub(crate) async fn write_chained(tx: &mut Tx<'_>, entries: Vec<AuditEntry>) -> StoreResult<()> {
     let Ok(n) = i64::try_from(entries.len()) else {
         return Err(crate::StoreError::Decode {
             column: 0,
             detail: "too many audit entries at once".into(),
         });
     };
-    if n == 0 {
-        return Ok(());
+    match (n, tx.dialect()) {
+        (0, _) => Ok(()),
+        (1, crate::tx::Dialect::Postgres) => {
+            let e = &entries[0];
+            let at = Timestamp::from_microsecond(e.at.as_microsecond()).unwrap_or(e.at);
+            let middle = Parts::of_entry(at, e).framed();
+            tx.execute(
+                "WITH head AS (UPDATE audit_head SET seq = seq + 1, prev_hash = hash, \
+                 hash = encode(sha256(int8send(length((seq + 1)::text)::bigint) || convert_to((seq + 1)::text, 'UTF8') \
+                 || $1::bytea || int8send(length(hash)::bigint) || convert_to(hash, 'UTF8')), 'hex') \
+                 WHERE id = 1 RETURNING seq, prev_hash, hash) \
+                 INSERT INTO audit_log (seq, at, actor_id, actor, request_id, record_type, record_id, action, \
+                 changes, prev_hash, hash) SELECT seq, $2, $3, $4, $5, $6, $7, $8, $9, prev_hash, hash FROM head",
+                &[
+                    middle.as_slice().into(),
+                    at.into(),
+                    e.actor_id.into(),
+                    e.actor.as_str().into(),
+                    e.request_id.as_str().into(),
+                    e.record_type.as_str().into(),
+                    e.record_id.as_str().into(),
+                    e.action.into(),
+                    (&e.changes).into(),
+                ],
+            )
+            .await?;
+            Ok(())
+        }
+        _ => {
+            let head = tx
+                .query_one(
+                    "UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash",
+                    &[n.into()],
+                )
+                .await?;
+            let last: i64 = head.get(0)?;
+            let mut prev_hash: String = head.get(1)?;
+            let mut rows: Vec<(&AuditEntry, Link)> = Vec::with_capacity(entries.len());
+            let mut before_last = String::new();
+            for (k, e) in entries.iter().enumerate() {
+                let link = Link::of(e, last - n + 1 + k as i64, prev_hash);
+                before_last = link.prev_hash.clone();
+                prev_hash = link.hash.clone();
+                rows.push((e, link));
+            }
+            for chunk in rows.chunks(256) {
+                let mut sql = String::from(INSERT);
+                let mut params = Vec::with_capacity(chunk.len() * 11);
+                super::values_rows(&mut sql, &mut params, chunk, 11, ")", |_, (e, l), out| {
+                    out.extend(l.params(e))
+                });
+                tx.execute(&sql, &params).await?;
+            }
+            tx.execute(
+                "UPDATE audit_head SET hash = $1, prev_hash = $2 WHERE id = 1",
+                &[prev_hash.as_str().into(), before_last.as_str().into()],
+            )
+            .await?;
+            Ok(())
+        }
     }
-    let head = tx
-        .query_one(
-            "UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash",
-            &[n.into()],
-        )
-        .await?;
-    let last: i64 = head.get(0)?;
-    let mut prev_hash: String = head.get(1)?;
-    let mut rows: Vec<(&AuditEntry, Link)> = Vec::with_capacity(entries.len());
-    for (k, e) in entries.iter().enumerate() {
-        let link = Link::of(e, last - n + 1 + k as i64, prev_hash);
-        prev_hash = link.hash.clone();
-        rows.push((e, link));
-    }
-    for chunk in rows.chunks(256) {
-        let mut sql = String::from(INSERT);
-        let mut params = Vec::with_capacity(chunk.len() * 11);
-        super::values_rows(&mut sql, &mut params, chunk, 11, ")", |_, (e, l), out| {
-            out.extend(l.params(e))
-        });
-        tx.execute(&sql, &params).await?;
-    }
-    tx.execute(
-        "UPDATE audit_head SET hash = $1 WHERE id = 1",
-        &[prev_hash.as_str().into()],
-    )
-    .await?;
-    Ok(())
 }
 
 const COLUMNS: &str = "seq, at, actor_id, actor, request_id, record_type, record_id, action, changes, prev_hash, hash";
@@ -327,18 +372,7 @@ pub async fn verify_batch(
                 prev,
             ));
         }
-        let hash = row_hash(
-            row.seq,
-            row.at,
-            row.actor_id,
-            &row.actor,
-            &row.request_id,
-            &row.record_type,
-            &row.record_id,
-            &row.action,
-            &row.changes,
-            &row.prev_hash,
-        );
+        let hash = Parts::of_row(&row).hash(row.seq, &row.prev_hash);
         if hash != row.hash {
             return Ok((
                 checked,

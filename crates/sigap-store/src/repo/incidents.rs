@@ -163,7 +163,7 @@ fn search_document(r: &SeedIncident) -> String {
 /// writer thread nothing to format. PostgreSQL gets multi-row statements, one round trip per
 /// thousand rows.
 pub async fn bulk_insert(tx: &mut Tx<'_>, rows: &[SeedIncident]) -> StoreResult<()> {
-    let first_key = task::reserve_numbers(tx, "TASK", rows.len() as i64).await?;
+    let keys = task::reserve_numbers(tx, "TASK", rows.len() as i64).await?;
     match tx.dialect() {
         Dialect::Sqlite => {
             let task_sql = format!(
@@ -175,7 +175,7 @@ pub async fn bulk_insert(tx: &mut Tx<'_>, rows: &[SeedIncident]) -> StoreResult<
             );
             let mut params = Vec::with_capacity(BULK_TASK_PARAMS);
             for (i, r) in rows.iter().enumerate() {
-                let key = first_key.saturating_add(i as i64);
+                let key = keys[i];
                 params.clear();
                 task_params(r, key, &mut params);
                 tx.execute(&task_sql, &params).await?;
@@ -199,7 +199,7 @@ pub async fn bulk_insert(tx: &mut Tx<'_>, rows: &[SeedIncident]) -> StoreResult<
             // 25 parameters a row: 1,000 rows stay far under PostgreSQL's 65,535.
             const CHUNK: usize = 1000;
             for (c, chunk) in rows.chunks(CHUNK).enumerate() {
-                let keys = first_key.saturating_add((c * CHUNK) as i64);
+                let keys = &keys[c * CHUNK..];
                 let mut sql =
                     format!("INSERT INTO task ({BULK_TASK_COLUMNS}, kind, version) VALUES ");
                 let mut params = Vec::with_capacity(chunk.len() * BULK_TASK_PARAMS);
@@ -209,7 +209,7 @@ pub async fn bulk_insert(tx: &mut Tx<'_>, rows: &[SeedIncident]) -> StoreResult<
                     chunk,
                     BULK_TASK_PARAMS,
                     ", 'incident', 1)",
-                    |i, r, out| task_params(r, keys.saturating_add(i as i64), out),
+                    |i, r, out| task_params(r, keys[i], out),
                 );
                 tx.execute(&sql, &params).await?;
 

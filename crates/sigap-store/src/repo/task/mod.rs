@@ -232,6 +232,10 @@ pub struct Statements {
     by_number: String,
     insert_ext: String,
     update_ext: String,
+    /// PostgreSQL: a new task, its extension row and the record as read back, in one
+    /// statement; the number given as `$2`, or (`_next`) the next of the prefix `$2`.
+    create_pg: String,
+    create_next_pg: String,
 }
 
 impl Statements {
@@ -251,7 +255,22 @@ impl Statements {
             .enumerate()
             .map(|(i, c)| format!("{c} = ${}", i + 2))
             .collect();
+        // The extension's values follow the task's 27 parameters.
+        let ext_marks: Vec<String> = (28..28 + E::COLUMNS.len())
+            .map(|i| format!("${i}"))
+            .collect();
+        let create = |insert_task: String| {
+            format!(
+                "WITH t AS ({insert_task} RETURNING *), x AS (INSERT INTO {} (task_id, {}) \
+                 SELECT id, {} FROM t RETURNING *) {head} FROM t JOIN x ON x.task_id = t.id {JOINS}",
+                E::TABLE,
+                E::COLUMNS.join(", "),
+                ext_marks.join(", ")
+            )
+        };
         Self {
+            create_pg: create(insert_sql("$2", PG_SEARCH_KEY)),
+            create_next_pg: create(insert_sql(PG_NEXT_NUMBER, PG_SEARCH_KEY)),
             by_id: format!("{select} WHERE t.id = $1"),
             by_number: format!("{select} WHERE t.number = $1"),
             insert_ext: format!(
@@ -407,37 +426,74 @@ pub fn from_row<E: Extension>(row: &Row) -> StoreResult<Record<E>> {
 
 // ----- numbers -----
 
-/// Takes the next number of a kind's prefix (`INC0000001`) in the caller's transaction.
+/// The next number of a prefix (`INC0000042`). On PostgreSQL numbers come from a sequence
+/// per prefix, which holds no lock until the commit (a number of a transaction rolled back
+/// is not handed out again); on SQLite from `number_seq`, behind the one writer.
 pub async fn next_number(tx: &mut Tx<'_>, prefix: &str) -> StoreResult<String> {
-    let row = tx
-        .query_one(
-            "UPDATE number_seq SET next = next + 1 WHERE kind = $1 RETURNING next - 1",
-            &[prefix.into()],
-        )
-        .await?;
-    let n: i64 = row.get(0)?;
-    Ok(format!("{prefix}{n:07}"))
+    let n = match tx.dialect() {
+        Dialect::Sqlite => first_of(tx, prefix, 1).await?,
+        Dialect::Postgres => tx
+            .query_one(
+                "SELECT nextval(('number_' || lower($1))::regclass)",
+                &[prefix.into()],
+            )
+            .await?
+            .get(0)?,
+    };
+    Ok(number_text(prefix, n))
 }
 
-/// Reserves `n` numbers of a prefix; returns the first.
-pub async fn reserve_numbers(tx: &mut Tx<'_>, prefix: &str, n: i64) -> StoreResult<i64> {
-    let row = tx
-        .query_one(
-            "UPDATE number_seq SET next = next + $2 WHERE kind = $1 RETURNING next - $2",
-            &[prefix.into(), n.into()],
-        )
-        .await?;
-    row.get(0)
+/// A number as shown: the prefix and at least seven digits.
+fn number_text(prefix: &str, n: i64) -> String {
+    format!("{prefix}{n:07}")
+}
+
+/// The first of `n` numbers taken from `number_seq` (SQLite).
+async fn first_of(tx: &mut Tx<'_>, prefix: &str, n: i64) -> StoreResult<i64> {
+    tx.query_one(
+        "UPDATE number_seq SET next = next + $2 WHERE kind = $1 RETURNING next - $2",
+        &[prefix.into(), n.into()],
+    )
+    .await?
+    .get(0)
+}
+
+/// Reserves `n` numbers of a prefix, in ascending order (on PostgreSQL not necessarily
+/// consecutive: other writers take numbers meanwhile).
+pub async fn reserve_numbers(tx: &mut Tx<'_>, prefix: &str, n: i64) -> StoreResult<Vec<i64>> {
+    match tx.dialect() {
+        Dialect::Sqlite => {
+            let first = first_of(tx, prefix, n).await?;
+            Ok((first..first + n).collect())
+        }
+        Dialect::Postgres => {
+            let mut out = tx
+                .query(
+                    "SELECT nextval(('number_' || lower($1))::regclass) FROM generate_series(1, $2)",
+                    &[prefix.into(), n.into()],
+                )
+                .await?
+                .iter()
+                .map(|r| r.get(0))
+                .collect::<StoreResult<Vec<i64>>>()?;
+            out.sort_unstable();
+            Ok(out)
+        }
+    }
 }
 
 /// Makes the next number of a prefix at least `at_least` (after an import of numbered
 /// records).
 pub async fn bump_number(tx: &mut Tx<'_>, prefix: &str, at_least: i64) -> StoreResult<()> {
-    tx.execute(
-        "UPDATE number_seq SET next = $2 WHERE kind = $1 AND next < $2",
-        &[prefix.into(), at_least.into()],
-    )
-    .await?;
+    let sql = match tx.dialect() {
+        Dialect::Sqlite => "UPDATE number_seq SET next = $2 WHERE kind = $1 AND next < $2",
+        Dialect::Postgres => {
+            // One number is spent to read where the sequence is.
+            "SELECT CASE WHEN nextval(('number_' || lower($1))::regclass) < $2 \
+             THEN setval(('number_' || lower($1))::regclass, $2, false) END"
+        }
+    };
+    tx.query(sql, &[prefix.into(), at_least.into()]).await?;
     Ok(())
 }
 
@@ -480,19 +536,82 @@ pub async fn insert<E: Extension>(
     f: &RecordFields<E>,
     now: Timestamp,
 ) -> StoreResult<Record<E>> {
-    let search_key = reserve_numbers(tx, "TASK", 1).await?;
-    let mut params: Vec<P<'_>> = vec![id.into(), number.into()];
-    params.extend(field_params(&f.task));
-    params.extend::<[P<'_>; 3]>([now.into(), search_key.into(), E::KIND.code().into()]);
-    tx.execute(
+    insert_row(tx, id, Numbered::As(number), f, now).await
+}
+
+/// Inserts a new task of E's kind with its extension row and the next number of its prefix.
+pub async fn insert_next<E: Extension>(
+    tx: &mut Tx<'_>,
+    id: TaskId,
+    f: &RecordFields<E>,
+    now: Timestamp,
+) -> StoreResult<Record<E>> {
+    insert_row(tx, id, Numbered::Next(E::KIND.prefix()), f, now).await
+}
+
+/// A new task's number: given, or the next of a prefix.
+enum Numbered<'a> {
+    As(&'a str),
+    Next(&'a str),
+}
+
+/// The task row's insert, its number and search key written as `number` and `key` say.
+fn insert_sql(number: &str, key: &str) -> String {
+    format!(
         "INSERT INTO task (id, number, kind, short_description, description, state, impact, urgency, priority, \
          caller_id, opened_by_id, assignment_group_id, assigned_to_id, service_id, offering_id, ci_id, \
          organization_id, category, subcategory, contact_type, parent_id, opened_at, updated_at, resolved_at, \
-         closed_at, reassignment_count, reopen_count, version, search_key) VALUES ($1, $2, $27, $3, $4, $5, \
-         $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $25, $25, $21, $22, $23, $24, 1, $26)",
-        &params,
+         closed_at, reassignment_count, reopen_count, version, search_key) VALUES ($1, {number}, $27, $3, $4, $5, \
+         $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $25, $25, $21, $22, $23, $24, 1, {key})"
     )
-    .await?;
+}
+
+static INSERT_SQL: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| insert_sql("$2", "$26"));
+/// PostgreSQL: the next number of the prefix `$2`, from its sequence.
+const PG_NEXT_NUMBER: &str = "(SELECT $2 || lpad(v::text, greatest(7, length(v::text)), '0') \
+    FROM (SELECT nextval(('number_' || lower($2))::regclass) AS v) n)";
+/// PostgreSQL: the search key from its sequence (`$26` is null).
+const PG_SEARCH_KEY: &str = "COALESCE($26::bigint, nextval('number_task'))";
+
+async fn insert_row<E: Extension>(
+    tx: &mut Tx<'_>,
+    id: TaskId,
+    number: Numbered<'_>,
+    f: &RecordFields<E>,
+    now: Timestamp,
+) -> StoreResult<Record<E>> {
+    let mut params: Vec<P<'_>> = vec![id.into()];
+    let taken;
+    match tx.dialect() {
+        Dialect::Sqlite => {
+            let number = match number {
+                Numbered::As(n) => n,
+                Numbered::Next(prefix) => {
+                    taken = next_number(tx, prefix).await?;
+                    taken.as_str()
+                }
+            };
+            let search_key = first_of(tx, "TASK", 1).await?;
+            params.push(number.into());
+            params.extend(field_params(&f.task));
+            params.extend::<[P<'_>; 3]>([now.into(), search_key.into(), E::KIND.code().into()]);
+            tx.execute(&INSERT_SQL, &params).await?;
+        }
+        Dialect::Postgres => {
+            let statements = E::statements();
+            let (sql, number) = match number {
+                Numbered::As(n) => (&statements.create_pg, n),
+                Numbered::Next(prefix) => (&statements.create_next_pg, prefix),
+            };
+            params.push(number.into());
+            params.extend(field_params(&f.task));
+            // $26 (the search key) comes from its sequence in the statement: a null here.
+            params.extend::<[P<'_>; 3]>([now.into(), None::<i64>.into(), E::KIND.code().into()]);
+            params.extend(f.ext.params());
+            return from_row(&tx.query_one(sql, &params).await?);
+        }
+    }
     let mut params: Vec<P<'_>> = vec![id.into()];
     params.extend(f.ext.params());
     tx.execute(&E::statements().insert_ext, &params).await?;
@@ -944,6 +1063,19 @@ fn fts5_query(text: &str) -> Option<String> {
 /// Rewrites a task's search document: number, short description, description and the text
 /// of its journal.
 pub async fn reindex(tx: &mut Tx<'_>, id: TaskId) -> StoreResult<()> {
+    if tx.dialect() == Dialect::Postgres {
+        // The document made where the rows are: one statement.
+        tx.execute(
+            "INSERT INTO task_search (task_id, document) \
+             SELECT t.id, to_tsvector('simple'::regconfig, concat_ws(' ', t.number, t.short_description, \
+             t.description, (SELECT string_agg(j.body, ' ' ORDER BY j.created_at, j.id) FROM task_journal j \
+             WHERE j.task_id = t.id AND j.kind <> 'change'))) FROM task t WHERE t.id = $1 \
+             ON CONFLICT (task_id) DO UPDATE SET document = excluded.document",
+            &[id.into()],
+        )
+        .await?;
+        return Ok(());
+    }
     let row = tx
         .query_one(
             "SELECT number, short_description, description, search_key FROM task WHERE id = $1",
@@ -967,24 +1099,12 @@ pub async fn reindex(tx: &mut Tx<'_>, id: TaskId) -> StoreResult<()> {
         doc.push(' ');
         doc.push_str(&r.get::<String>(0)?);
     }
-    match tx.dialect() {
-        Dialect::Sqlite => {
-            tx.execute("DELETE FROM task_search WHERE rowid = $1", &[key.into()])
-                .await?;
-            tx.execute(
-                "INSERT INTO task_search (rowid, task_id, document) VALUES ($1, $2, $3)",
-                &[key.into(), id.into(), doc.as_str().into()],
-            )
-            .await?;
-        }
-        Dialect::Postgres => {
-            tx.execute(
-                "INSERT INTO task_search (task_id, document) VALUES ($1, to_tsvector('simple'::regconfig, $2::text)) \
-                 ON CONFLICT (task_id) DO UPDATE SET document = excluded.document",
-                &[id.into(), doc.as_str().into()],
-            )
-            .await?;
-        }
-    }
+    tx.execute("DELETE FROM task_search WHERE rowid = $1", &[key.into()])
+        .await?;
+    tx.execute(
+        "INSERT INTO task_search (rowid, task_id, document) VALUES ($1, $2, $3)",
+        &[key.into(), id.into(), doc.as_str().into()],
+    )
+    .await?;
     Ok(())
 }
