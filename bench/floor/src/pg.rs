@@ -143,8 +143,20 @@ struct PgRow {
 }
 
 fn pg_row(k: u64) -> PgRow {
-    let TaskRow { id, number, what, detail, state, impact, urgency, priority, caller, group, agent, opened_us } =
-        task_row(k);
+    let TaskRow {
+        id,
+        number,
+        what,
+        detail,
+        state,
+        impact,
+        urgency,
+        priority,
+        caller,
+        group,
+        agent,
+        opened_us,
+    } = task_row(k);
     let done = matches!(state, "resolved" | "closed");
     PgRow {
         id: Uuid::from_bytes(id),
@@ -192,7 +204,10 @@ fn insert_sql(rows: usize) -> [String; 3] {
         ),
         format!(
             "INSERT INTO task_search (task_id, document) VALUES {}",
-            values(2, &|p| format!("({}, to_tsvector('simple'::regconfig, {}::text))", p[0], p[1]))
+            values(2, &|p| format!(
+                "({}, to_tsvector('simple'::regconfig, {}::text))",
+                p[0], p[1]
+            ))
         ),
     ]
 }
@@ -226,7 +241,13 @@ fn insert_params(rows: &[PgRow]) -> [Vec<&(dyn ToSql + Sync)>; 3] {
 
 fn pool(url: &str, size: usize) -> Result<Pool> {
     let config: tokio_postgres::Config = url.parse()?;
-    let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+    let manager = Manager::from_config(
+        config,
+        NoTls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
     Ok(Pool::builder(manager).max_size(size.max(1)).build()?)
 }
 
@@ -305,7 +326,10 @@ async fn rows_of(pool: &Pool, sql: &str, param: &(dyn ToSql + Sync)) -> Result<u
 pub(crate) async fn run(o: Options) -> Result<()> {
     let pool = pool(&o.url, o.pool)?;
     let mut client = pool.get().await?;
-    let taken: bool = client.query_one("SELECT to_regclass('task') IS NOT NULL", &[]).await?.get(0);
+    let taken: bool = client
+        .query_one("SELECT to_regclass('task') IS NOT NULL", &[])
+        .await?
+        .get(0);
     if taken {
         return Err(format!("{}: the database already has a task table (give an empty one)", o.url).into());
     }
@@ -328,7 +352,10 @@ pub(crate) async fn run(o: Options) -> Result<()> {
     for i in 0..10 {
         tx.execute(
             "INSERT INTO support_group (id, name) VALUES ($1, $2)",
-            &[&Uuid::from_bytes(uuid_bytes(PEOPLE_MS, tag("group") + i)), &format!("Desk {i}")],
+            &[
+                &Uuid::from_bytes(uuid_bytes(PEOPLE_MS, tag("group") + i)),
+                &format!("Desk {i}"),
+            ],
         )
         .await?;
     }
@@ -353,7 +380,9 @@ pub(crate) async fn run(o: Options) -> Result<()> {
         tx.commit().await?;
     }
     let load = started.elapsed().as_secs_f64();
-    client.batch_execute("ANALYZE person, support_group, task, incident, task_search").await?;
+    client
+        .batch_execute("ANALYZE person, support_group, task, incident, task_search")
+        .await?;
     drop(client);
 
     let next = Arc::new(AtomicU64::new(o.rows));
