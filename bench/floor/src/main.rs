@@ -8,20 +8,58 @@
 //! their rows (what a search costs), each query in the same shape as Sigap's: the page chosen on the task rows,
 //! then joined to the incident fields and the names of the caller, group and assignee.
 //!
-//!   sigap-bench-floor ROWS [INSERTS] [READS]
+//! The same on PostgreSQL with `--postgres URL` (see `pg.rs`): Sigap's PostgreSQL tables,
+//! reached through a pool of `--pool N` connections (16, Sigap's default), with the one-row
+//! inserts also run from `--clients N` clients at once (16), and with each of
+//! `--pool-sizes 4,16,32` as well when given.
 //!
-//! Prints one line of `key=value`: `loaded`, `rows_per_s`, `single_insert_per_s`, and p50/p99
-//! in microseconds of `read`, `update` (a one-row transaction), `queue`, `search_rare` and
-//! `search_common`.
+//!   sigap-bench-floor ROWS [INSERTS] [READS]
+//!   sigap-bench-floor --postgres URL [--pool N] [--clients N] [--pool-sizes A,B,…] ROWS [INSERTS] [READS]
+//!
+//! Prints one line of `key=value`: `engine`, `loaded`, `rows_per_s`, `single_insert_per_s`,
+//! and p50/p99 in microseconds of `read`, `update` (a one-row transaction), `queue`,
+//! `search_rare` and `search_common`; on PostgreSQL also `clients`, `pool`,
+//! `concurrent_insert_per_s` and `concurrent_insert_per_s_pool<N>` for each further size.
+//! The PostgreSQL database given must be empty (the scripts make a fresh one and drop it).
+
+mod pg;
 
 use rusqlite::{Connection, params};
 use std::time::Instant;
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let mut args = std::env::args().skip(1);
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+fn main() -> Result<(), BoxError> {
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let mut flag = |name: &str| -> Option<String> {
+        let i = args.iter().position(|a| a == name)?;
+        let value = args.get(i + 1).cloned();
+        args.drain(i..(i + 2).min(args.len()));
+        value
+    };
+    let postgres = flag("--postgres");
+    let pool: usize = flag("--pool").map_or(Ok(16), |a| a.parse())?;
+    let clients: usize = flag("--clients").map_or(Ok(16), |a| a.parse())?;
+    let pool_sizes = flag("--pool-sizes")
+        .map(|a| a.split(',').filter(|s| !s.is_empty()).map(str::parse).collect::<Result<Vec<usize>, _>>())
+        .transpose()?
+        .unwrap_or_default();
+    if let Some(a) = args.iter().find(|a| a.starts_with("--")) {
+        return Err(format!("unknown flag {a}").into());
+    }
+    let mut args = args.into_iter();
     let rows: u64 = args.next().map_or(Ok(100_000), |a| a.parse())?;
     let inserts: u64 = args.next().map_or(Ok(5_000), |a| a.parse())?;
     let reads: u64 = args.next().map_or(Ok(5_000), |a| a.parse())?;
+    match postgres {
+        Some(url) => tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(pg::run(
+            pg::Options { url, pool, pool_sizes, clients, rows, inserts, reads },
+        )),
+        None => sqlite(rows, inserts, reads),
+    }
+}
+
+fn sqlite(rows: u64, inserts: u64, reads: u64) -> Result<(), BoxError> {
     let dir = std::env::temp_dir().join(format!("sigap-floor-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let path = dir.join("floor.sqlite");
@@ -53,18 +91,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
          CREATE VIRTUAL TABLE task_search USING fts5(task_id UNINDEXED, document,
            tokenize = 'unicode61 remove_diacritics 2');",
     )?;
-    const WHAT: [&str; 10] = [
-        "Printer jams on floor",
-        "VPN drops every hour",
-        "Cannot log in to the payroll portal",
-        "E-mail stuck in the outbox",
-        "Laptop will not boot after the update",
-        "Shared drive is read-only",
-        "Wi-Fi slow in meeting room",
-        "Password reset needed",
-        "Teams calls drop after a minute",
-        "Invoice system shows an error",
-    ];
     // The people and groups the rows refer to, by id, as in Sigap.
     conn.execute_batch("BEGIN")?;
     for (prefix, n) in [("caller", 200), ("agent", 20)] {
@@ -85,36 +111,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut seq: u64 = 0;
     let mut insert_one = |tx: &Connection, k: u64| -> rusqlite::Result<usize> {
         seq += 1;
-        // The proportions of `sigap seed`: 70 % closed, 10 % resolved, 10 % in progress,
-        // 5 % new (unassigned), 5 % on hold.
-        // Independent pseudo-random choices per row (splitmix64 of the row number), as the
-        // seed's generator makes them: no column follows another.
-        let mut h = k.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut pick = |n: u64| {
-            h = h.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = h;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            (z ^ (z >> 31)) % n
-        };
-        let state = match pick(100) {
-            0..=69 => "closed",
-            70..=79 => "resolved",
-            80..=89 => "in_progress",
-            90..=94 => "new",
-            _ => "on_hold",
-        };
-        // About forty a millisecond, as `sigap seed` makes them.
-        let id = uuid_bytes(TASKS_MS + k / 40, k);
-        let number = format!("INC{k:07}");
-        let what = format!("{} {}", WHAT[pick(10) as usize], pick(40));
-        let (impact, urgency, priority) = (pick(3) + 1, pick(3) + 1, pick(5) + 1);
-        let (caller, group, agent) = (pick(200), pick(10), pick(20));
-        let detail = if k % 100_000 == 99_999 {
-            "Started this morning. The kaleidoscope screensaver froze."
-        } else {
-            "Started this morning, affects the whole team."
-        };
+        let TaskRow { id, number, what, detail, state, impact, urgency, priority, caller, group, agent, opened_us } =
+            task_row(k);
         let n = tx
             .prepare_cached(
                 "INSERT INTO task (id, number, kind, short_description, description, state, impact,
@@ -128,13 +126,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 what,
                 detail,
                 state,
-                impact as i64,
-                urgency as i64,
-                priority as i64,
-                uuid_bytes(PEOPLE_MS, tag("caller") + caller),
-                uuid_bytes(PEOPLE_MS, tag("group") + group),
-                (state != "new").then(|| uuid_bytes(PEOPLE_MS, tag("agent") + agent)),
-                1_600_000_000_000_000i64 + k as i64,
+                impact,
+                urgency,
+                priority,
+                caller,
+                group,
+                agent,
+                opened_us,
                 seq as i64,
             ])?;
         tx.prepare_cached(
@@ -169,14 +167,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         k += 1;
     }
     let single = started.elapsed().as_secs_f64();
-    // What a row of Sigap's lists holds: the task, its incident fields and the names of the
-    // people and the group it refers to (joined after the page is chosen, as Sigap does).
-    const COLUMNS: &str = "t.id, t.number, t.short_description, t.description, t.state, t.impact, \
-        t.urgency, t.priority, t.caller_id, t.assignment_group_id, t.assigned_to_id, t.opened_at, \
-        t.updated_at, t.version, i.hold_reason, i.workaround, i.resolution_code, i.resolution_notes, \
-        i.major, c.id, c.login, c.name, g.id, g.name, a.id, a.login, a.name";
-    const JOINS: &str = "JOIN incident i ON i.task_id = t.id LEFT JOIN person c ON c.id = t.caller_id \
-        LEFT JOIN support_group g ON g.id = t.assignment_group_id LEFT JOIN person a ON a.id = t.assigned_to_id";
     let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
     let mut next = move || {
         x ^= x << 13;
@@ -255,7 +245,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let rare = measure(&mut |_| rows_of(&search_sql, &[&"kaleidoscope"]))?;
     let common = measure(&mut |_| rows_of(&search_sql, &[&"printer"]))?;
     println!(
-        "loaded={rows} rows_per_s={:.0} single_insert_per_s={:.0} read_p50_us={:.1} read_p99_us={:.1} \
+        "engine=sqlite loaded={rows} rows_per_s={:.0} single_insert_per_s={:.0} read_p50_us={:.1} read_p99_us={:.1} \
          update_p50_us={:.1} update_p99_us={:.1} queue_p50_us={:.1} queue_p99_us={:.1} queue_found={} search_rare_p50_us={:.1} search_rare_p99_us={:.1} \
          search_rare_found={} search_common_p50_us={:.1} search_common_p99_us={:.1} search_common_found={}",
         rows as f64 / load,
@@ -278,6 +268,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
+
+/// What a row of Sigap's lists holds: the task, its incident fields and the names of the
+/// people and the group it refers to (joined after the page is chosen, as Sigap does).
+pub(crate) const COLUMNS: &str = "t.id, t.number, t.short_description, t.description, t.state, t.impact, \
+    t.urgency, t.priority, t.caller_id, t.assignment_group_id, t.assigned_to_id, t.opened_at, \
+    t.updated_at, t.version, i.hold_reason, i.workaround, i.resolution_code, i.resolution_notes, \
+    i.major, c.id, c.login, c.name, g.id, g.name, a.id, a.login, a.name";
+pub(crate) const JOINS: &str = "JOIN incident i ON i.task_id = t.id LEFT JOIN person c ON c.id = t.caller_id \
+    LEFT JOIN support_group g ON g.id = t.assignment_group_id LEFT JOIN person a ON a.id = t.assigned_to_id";
 
 /// The millisecond the people and groups were made in, and the first task's.
 const PEOPLE_MS: u64 = 1_700_000_000_000;
@@ -306,4 +305,80 @@ fn uuid_bytes(ms: u64, n: u64) -> [u8; 16] {
     b[6..8].copy_from_slice(&(0x7000 | (mix(n) & 0x0fff) as u16).to_be_bytes());
     b[8..].copy_from_slice(&(0x8000_0000_0000_0000 | (mix(n ^ 0x5555) >> 2)).to_be_bytes());
     b
+}
+
+/// What the rows are about, as `sigap seed` words them.
+const WHAT: [&str; 10] = [
+    "Printer jams on floor",
+    "VPN drops every hour",
+    "Cannot log in to the payroll portal",
+    "E-mail stuck in the outbox",
+    "Laptop will not boot after the update",
+    "Shared drive is read-only",
+    "Wi-Fi slow in meeting room",
+    "Password reset needed",
+    "Teams calls drop after a minute",
+    "Invoice system shows an error",
+];
+
+/// One generated task row with its incident fields and document: the same for both engines.
+pub(crate) struct TaskRow {
+    pub id: [u8; 16],
+    pub number: String,
+    pub what: String,
+    pub detail: &'static str,
+    pub state: &'static str,
+    pub impact: i64,
+    pub urgency: i64,
+    pub priority: i64,
+    pub caller: [u8; 16],
+    pub group: [u8; 16],
+    pub agent: Option<[u8; 16]>,
+    /// Microseconds since the Unix epoch.
+    pub opened_us: i64,
+}
+
+/// The `k`th row.
+pub(crate) fn task_row(k: u64) -> TaskRow {
+    // The proportions of `sigap seed`: 70 % closed, 10 % resolved, 10 % in progress,
+    // 5 % new (unassigned), 5 % on hold.
+    // Independent pseudo-random choices per row (splitmix64 of the row number), as the
+    // seed's generator makes them: no column follows another.
+    let mut h = k.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut pick = |n: u64| {
+        h = h.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = h;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        (z ^ (z >> 31)) % n
+    };
+    let state = match pick(100) {
+        0..=69 => "closed",
+        70..=79 => "resolved",
+        80..=89 => "in_progress",
+        90..=94 => "new",
+        _ => "on_hold",
+    };
+    let what = format!("{} {}", WHAT[pick(10) as usize], pick(40));
+    let (impact, urgency, priority) = (pick(3) as i64 + 1, pick(3) as i64 + 1, pick(5) as i64 + 1);
+    let (caller, group, agent) = (pick(200), pick(10), pick(20));
+    TaskRow {
+        // About forty a millisecond, as `sigap seed` makes them.
+        id: uuid_bytes(TASKS_MS + k / 40, k),
+        number: format!("INC{k:07}"),
+        what,
+        detail: if k % 100_000 == 99_999 {
+            "Started this morning. The kaleidoscope screensaver froze."
+        } else {
+            "Started this morning, affects the whole team."
+        },
+        state,
+        impact,
+        urgency,
+        priority,
+        caller: uuid_bytes(PEOPLE_MS, tag("caller") + caller),
+        group: uuid_bytes(PEOPLE_MS, tag("group") + group),
+        agent: (state != "new").then(|| uuid_bytes(PEOPLE_MS, tag("agent") + agent)),
+        opened_us: 1_600_000_000_000_000i64 + k as i64,
+    }
 }
