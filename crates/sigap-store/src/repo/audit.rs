@@ -191,10 +191,6 @@ impl Link {
     }
 }
 
-/// The head of an audit row's insert, before its `VALUES` rows.
-const INSERT: &str = "INSERT INTO audit_log (seq, at, actor_id, actor, request_id, \
-    record_type, record_id, action, changes, prev_hash, hash) VALUES ";
-
 /// Appends an entry: it is chained and written when the transaction ends (`Tx::finish`),
 /// after the transaction's earlier entries.
 pub fn append(tx: &mut Tx<'_>, e: AuditEntry) {
@@ -264,14 +260,10 @@ pub(crate) async fn write_chained(tx: &mut Tx<'_>, entries: Vec<AuditEntry>) -> 
                 prev_hash = link.hash.clone();
                 rows.push((e, link));
             }
-            for chunk in rows.chunks(256) {
-                let mut sql = String::from(INSERT);
-                let mut params = Vec::with_capacity(chunk.len() * 11);
-                super::values_rows(&mut sql, &mut params, chunk, 11, ")", |_, (e, l), out| {
-                    out.extend(l.params(e))
-                });
-                tx.execute(&sql, &params).await?;
-            }
+            tx.insert_rows("audit_log", COLUMNS, &rows, |(e, l), out| {
+                out.extend(l.params(e))
+            })
+            .await?;
             tx.execute(
                 "UPDATE audit_head SET hash = $1, prev_hash = $2 WHERE id = 1",
                 &[prev_hash.as_str().into(), before_last.as_str().into()],

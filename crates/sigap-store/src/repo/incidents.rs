@@ -196,32 +196,32 @@ pub async fn bulk_insert(tx: &mut Tx<'_>, rows: &[SeedIncident]) -> StoreResult<
             }
         }
         Dialect::Postgres => {
-            // 25 parameters a row: 1,000 rows stay far under PostgreSQL's 65,535.
+            // The task and incident rows in binary COPYs; the search documents, made by the
+            // database, in multi-row statements of a thousand.
+            let keyed: Vec<(&SeedIncident, i64)> = rows.iter().zip(keys.iter().copied()).collect();
+            tx.insert_rows(
+                "task",
+                &format!("{BULK_TASK_COLUMNS}, kind, version"),
+                &keyed,
+                |(r, key), out| {
+                    task_params(r, *key, out);
+                    out.push("incident".into());
+                    out.push(1i64.into());
+                },
+            )
+            .await?;
+            tx.insert_rows(
+                "incident",
+                "task_id, hold_reason, resolution_code, resolution_notes, major, workaround",
+                rows,
+                |r, out| {
+                    incident_params(r, out);
+                    out.push("".into());
+                },
+            )
+            .await?;
             const CHUNK: usize = 1000;
-            for (c, chunk) in rows.chunks(CHUNK).enumerate() {
-                let keys = &keys[c * CHUNK..];
-                let mut sql =
-                    format!("INSERT INTO task ({BULK_TASK_COLUMNS}, kind, version) VALUES ");
-                let mut params = Vec::with_capacity(chunk.len() * BULK_TASK_PARAMS);
-                super::values_rows(
-                    &mut sql,
-                    &mut params,
-                    chunk,
-                    BULK_TASK_PARAMS,
-                    ", 'incident', 1)",
-                    |i, r, out| task_params(r, keys[i], out),
-                );
-                tx.execute(&sql, &params).await?;
-
-                let mut sql = String::from(
-                    "INSERT INTO incident (task_id, hold_reason, resolution_code, resolution_notes, major, workaround) VALUES ",
-                );
-                let mut params = Vec::with_capacity(chunk.len() * 5);
-                super::values_rows(&mut sql, &mut params, chunk, 5, ", '')", |_, r, out| {
-                    incident_params(r, out)
-                });
-                tx.execute(&sql, &params).await?;
-
+            for chunk in rows.chunks(CHUNK) {
                 let docs: Vec<String> = chunk.iter().map(search_document).collect();
                 let mut sql = String::from("INSERT INTO task_search (task_id, document) VALUES ");
                 let mut params: Vec<crate::value::P<'_>> = Vec::with_capacity(chunk.len() * 2);

@@ -3,7 +3,7 @@
 
 use super::super::decode;
 use crate::error::StoreResult;
-use crate::tx::{Dialect, Tx};
+use crate::tx::Tx;
 use jiff::Timestamp;
 use sigap_domain::task::JournalKind;
 use sigap_domain::{JournalId, PersonId, TaskId};
@@ -91,7 +91,7 @@ pub struct NewEntry {
     pub at: Timestamp,
 }
 
-const JOURNAL_INSERT: &str = "INSERT INTO task_journal (id, task_id, kind, author_id, author, body, changes, created_at) VALUES ";
+const JOURNAL_COLUMNS: &str = "id, task_id, kind, author_id, author, body, changes, created_at";
 
 fn entry_params<'a>(e: &'a NewEntry, out: &mut Vec<crate::value::P<'a>>) {
     out.push(JournalId::new().into());
@@ -104,29 +104,9 @@ fn entry_params<'a>(e: &'a NewEntry, out: &mut Vec<crate::value::P<'a>>) {
     out.push(e.at.into());
 }
 
-/// Inserts many journal entries: one prepared single-row statement per entry on SQLite,
-/// multi-row statements on PostgreSQL (see `bulk_insert`).
+/// Inserts many journal entries: one prepared single-row statement per entry on SQLite, one
+/// binary `COPY` on PostgreSQL (`Tx::insert_rows`).
 pub async fn bulk_add_entries(tx: &mut Tx<'_>, entries: &[NewEntry]) -> StoreResult<()> {
-    match tx.dialect() {
-        Dialect::Sqlite => {
-            let sql = format!("{JOURNAL_INSERT}($1, $2, $3, $4, $5, $6, $7, $8)");
-            let mut params = Vec::with_capacity(8);
-            for e in entries {
-                params.clear();
-                entry_params(e, &mut params);
-                tx.execute(&sql, &params).await?;
-            }
-        }
-        Dialect::Postgres => {
-            for chunk in entries.chunks(2000) {
-                let mut sql = String::from(JOURNAL_INSERT);
-                let mut params = Vec::with_capacity(chunk.len() * 8);
-                super::super::values_rows(&mut sql, &mut params, chunk, 8, ")", |_, e, out| {
-                    entry_params(e, out)
-                });
-                tx.execute(&sql, &params).await?;
-            }
-        }
-    }
-    Ok(())
+    tx.insert_rows("task_journal", JOURNAL_COLUMNS, entries, entry_params)
+        .await
 }
