@@ -47,6 +47,7 @@ both!(
     clocks_that_reached_their_target_are_judged_again,
     the_suggestion_migration_carries_published_articles_over,
     problems_and_incidents_share_the_task_core,
+    rare_and_common_words_are_searched_alike,
     reports_group_measure_and_narrow_as_the_rows_say,
     clock_reports_cut_local_days_and_see_their_tasks_organization,
     shared_reports_are_seen_by_their_audience_and_deliveries_claimed_once,
@@ -1290,6 +1291,78 @@ fn task_fields<S>(text: &str, state: S, category: &str) -> task::TaskFields<S> {
     f.short_description = text.into();
     f.category = Some(category.into());
     f
+}
+
+/// A search finds the same first page whether its word is rare or common (on PostgreSQL
+/// the two are found differently, see `task::list`): 2,100 incidents bulk-loaded, twelve
+/// say "kaleidoscope", the other 2,088 "printer"; each first page is the matching
+/// incidents of highest priority, then oldest.
+async fn rare_and_common_words_are_searched_alike(db: TestDb) -> R {
+    use sigap_domain::process::incident::IncidentState;
+    let store = db.store().await?;
+    let rows: Vec<incidents::SeedIncident> = (0..2100i64)
+        .map(|i| {
+            let word = if i % 175 == 0 {
+                "kaleidoscope"
+            } else {
+                "printer"
+            };
+            let mut f = task_fields(
+                &format!("Broken {word} {i}"),
+                IncidentState::New,
+                "hardware",
+            );
+            f.priority =
+                sigap_domain::task::Priority::parse(1 + i % 5).unwrap_or_else(|_| unreachable!());
+            let at = t0() + SignedDuration::from_secs(i);
+            incidents::SeedIncident {
+                id: TaskId::new(),
+                number: format!("INC{:07}", i + 1),
+                fields: incidents::IncidentFields {
+                    task: f,
+                    ext: incidents::IncidentExt::default(),
+                },
+                opened_at: at,
+                updated_at: at,
+            }
+        })
+        .collect();
+    let expected = |word: &str| -> Vec<String> {
+        let mut m: Vec<(i64, Timestamp, String)> = rows
+            .iter()
+            .filter(|r| r.fields.task.short_description.contains(word))
+            .map(|r| (r.fields.task.priority.get(), r.opened_at, r.number.clone()))
+            .collect();
+        m.sort();
+        m.into_iter().take(20).map(|(_, _, n)| n).collect()
+    };
+    let (rare, common) = (expected("kaleidoscope"), expected("printer"));
+    assert_eq!(rare.len(), 12);
+    store
+        .write(async move |tx| incidents::bulk_insert(tx, &rows).await)
+        .await?;
+    for (word, want) in [
+        ("kaleidoscope", rare),
+        ("printer", common),
+        ("nothing", vec![]),
+    ] {
+        let page = store
+            .read(async move |tx| {
+                let filter = task::TaskFilter {
+                    q: Some(word.into()),
+                    ..Default::default()
+                };
+                let sort = [
+                    (task::TaskSort::Priority, false),
+                    (task::TaskSort::OpenedAt, false),
+                ];
+                incidents::list(tx, &filter, &sort, None, 20).await
+            })
+            .await?;
+        let got: Vec<String> = page.items.iter().map(|i| i.number.clone()).collect();
+        assert_eq!(got, want, "{word}");
+    }
+    Ok(())
 }
 
 /// A problem and incidents on the same core: each numbered on its own, each read only as its

@@ -141,6 +141,28 @@ impl Tx<'_> {
         }
     }
 
+    /// Runs a statement planned for the values given (PostgreSQL: a statement prepared
+    /// afresh, whose first run is planned with its parameters; a cached one is planned once
+    /// for any values after a few runs). For a query whose best plan depends on a value: a
+    /// search for a rare word is found from the index of words, one for a common word by
+    /// walking the sort order. SQLite plans each statement with its values anyway.
+    pub(crate) async fn query_planned(
+        &mut self,
+        sql: &str,
+        params: &[P<'_>],
+    ) -> Result<Vec<Row>, StoreError> {
+        let rows = match &mut self.conn {
+            Conn::Sqlite(conn) => return sqlite_query(conn, sql, params),
+            Conn::Pg(tx) => tx.query(sql, &pg_params(params)).await,
+            Conn::PgClient(client) => client.query(sql, &pg_params(params)).await,
+        };
+        Ok(rows
+            .map_err(StoreError::from_pg)?
+            .into_iter()
+            .map(Row::Pg)
+            .collect())
+    }
+
     /// Runs a statement that returns at most one row.
     pub(crate) async fn query_opt(
         &mut self,

@@ -71,6 +71,8 @@ pub struct Select {
     sql: String,
     conditions: Vec<String>,
     params: Vec<Val>,
+    /// Planned for its values each time it runs (`Tx::query_planned`).
+    planned: bool,
 }
 
 impl Select {
@@ -204,7 +206,17 @@ impl Select {
 
     pub async fn run(&self, tx: &mut Tx<'_>) -> Result<Vec<Row>, StoreError> {
         let params: Vec<P<'_>> = self.params.iter().map(Val::as_p).collect();
-        tx.query(&self.sql, &params).await
+        if self.planned {
+            tx.query_planned(&self.sql, &params).await
+        } else {
+            tx.query(&self.sql, &params).await
+        }
+    }
+
+    /// Has the statement planned for its values each time it runs: for a query whose best
+    /// plan depends on them (how many tasks a searched word matches).
+    pub fn plan_for_values(&mut self) {
+        self.planned = true;
     }
 }
 

@@ -936,6 +936,9 @@ pub(crate) fn key_column(dialect: Dialect) -> &'static str {
     }
 }
 
+/// PostgreSQL: a searched word matching at most this many tasks is rare (see `list`).
+const RARE_MATCHES: i64 = 2000;
+
 /// A page of E's tasks.
 pub async fn list<E: Extension>(
     tx: &mut Tx<'_>,
@@ -973,10 +976,34 @@ pub async fn list<E: Extension>(
     }
     narrow(&mut q, filter, E::KIND, tx.dialect());
     if let (Some(text), Dialect::Postgres) = (text, tx.dialect()) {
-        let ph = q.bind(Val::Text(text.to_owned()));
-        q.condition(format!(
-            "t.id IN (SELECT task_id FROM task_search WHERE document @@ plainto_tsquery('simple'::regconfig, {ph}::text))"
-        ));
+        // A rare word's few matches are best found from the words' index and sorted; a
+        // common word's first page by walking the sort order and keeping the matching tasks.
+        // PostgreSQL's estimate of how many tasks a word matches is too rough to choose
+        // (for a word it has no statistics of, it walked a million tasks to find twelve):
+        // the matches are counted up to RARE_MATCHES first.
+        let found = tx
+            .query(
+                "SELECT task_id FROM task_search \
+                 WHERE document @@ plainto_tsquery('simple'::regconfig, $1::text) LIMIT $2",
+                &[text.into(), (RARE_MATCHES + 1).into()],
+            )
+            .await?;
+        if found.len() <= RARE_MATCHES as usize {
+            let ids = found
+                .iter()
+                .map(|r| r.get::<TaskId>(0))
+                .collect::<StoreResult<Vec<_>>>()?;
+            let ph = q.bind(Val::Text(super::id_array(&ids).to_string()));
+            q.condition(format!(
+                "t.id IN (SELECT jsonb_array_elements_text({ph}::text::jsonb)::uuid)"
+            ));
+        } else {
+            let ph = q.bind(Val::Text(text.to_owned()));
+            q.condition(format!(
+                "t.id IN (SELECT task_id FROM task_search WHERE document @@ plainto_tsquery('simple'::regconfig, {ph}::text))"
+            ));
+        }
+        q.plan_for_values();
     }
     page_of::<E>(tx, q, sort, after, limit).await
 }
