@@ -1,6 +1,7 @@
 //! `Tx`: one connection or transaction of either engine, with the same four calls.
 
 use crate::error::StoreError;
+use crate::replica::FaultCell;
 use crate::sqlite::rewrite_placeholders;
 use crate::value::{P, Row, SqliteRow};
 use rusqlite::Connection;
@@ -16,6 +17,9 @@ pub enum Tx<'a> {
     Sqlite(&'a mut Connection),
     Pg(&'a deadpool_postgres::Transaction<'a>),
     PgClient(&'a deadpool_postgres::Client),
+    /// A connection to a read replica: a failure that is the standby's, not the query's, is
+    /// noted in the cell, so that the read runs again on the primary.
+    Replica(&'a deadpool_postgres::Client, &'a FaultCell),
 }
 
 fn sqlite_query(conn: &Connection, sql: &str, params: &[P<'_>]) -> Result<Vec<Row>, StoreError> {
@@ -61,7 +65,7 @@ impl Tx<'_> {
     pub fn dialect(&self) -> Dialect {
         match self {
             Tx::Sqlite(_) => Dialect::Sqlite,
-            Tx::Pg(_) | Tx::PgClient(_) => Dialect::Postgres,
+            Tx::Pg(_) | Tx::PgClient(_) | Tx::Replica(..) => Dialect::Postgres,
         }
     }
 
@@ -90,6 +94,18 @@ impl Tx<'_> {
                     .query(&stmt, &pg_params(params))
                     .await
                     .map_err(StoreError::from_pg)?;
+                Ok(rows.into_iter().map(Row::Pg).collect())
+            }
+            Tx::Replica(client, fault) => {
+                let rows = async {
+                    let stmt = client.prepare_cached(sql).await?;
+                    client.query(&stmt, &pg_params(params)).await
+                }
+                .await
+                .map_err(|e| {
+                    fault.record(&e);
+                    StoreError::from_pg(e)
+                })?;
                 Ok(rows.into_iter().map(Row::Pg).collect())
             }
         }
@@ -135,6 +151,15 @@ impl Tx<'_> {
                     .await
                     .map_err(StoreError::from_pg)
             }
+            Tx::Replica(client, fault) => async {
+                let stmt = client.prepare_cached(sql).await?;
+                client.execute(&stmt, &pg_params(params)).await
+            }
+            .await
+            .map_err(|e| {
+                fault.record(&e);
+                StoreError::from_pg(e)
+            }),
         }
     }
 }
