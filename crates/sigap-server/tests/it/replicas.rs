@@ -5,8 +5,9 @@
 //! standby has not replayed them); and stopping the standby under a load of reads fails no
 //! request, and reads go back to it once it is started again.
 //!
-//! Runs with the PostgreSQL tests (SIGAP_TEST_DATABASE_URL). Without `pg_createcluster` it is
-//! skipped, except where PostgreSQL is required (SIGAP_REQUIRE_POSTGRES=1, CI): there it fails.
+//! Runs with the PostgreSQL tests (SIGAP_TEST_DATABASE_URL), as root. Without `pg_createcluster`
+//! or root it is skipped, except where PostgreSQL is required (SIGAP_REQUIRE_POSTGRES=1, CI):
+//! there it fails.
 
 use serde_json::{Value, json};
 use sigap_testkit::{TestApp, TestDb};
@@ -132,7 +133,8 @@ fn free_port() -> anyhow::Result<u16> {
         .port())
 }
 
-/// The newest PostgreSQL installed with Debian's cluster tools, or why there is none.
+/// The newest PostgreSQL installed with Debian's cluster tools, or why the test cannot make
+/// clusters here.
 fn postgres_version() -> Result<String, String> {
     let tools = [
         "pg_createcluster",
@@ -148,6 +150,13 @@ fn postgres_version() -> Result<String, String> {
         if !found {
             return Err(format!("{tool} is missing (apt-get install postgresql)"));
         }
+    }
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    if !root {
+        return Err("it makes PostgreSQL clusters, which takes root".to_owned());
     }
     let mut versions: Vec<u32> = std::fs::read_dir("/usr/lib/postgresql")
         .map_err(|e| format!("/usr/lib/postgresql: {e}"))?
