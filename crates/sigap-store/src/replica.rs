@@ -182,6 +182,8 @@ pub(crate) fn fault_of(e: &tokio_postgres::Error) -> Option<Fault> {
             Some(Fault::Down)
         }
         None => None,
+        // A statement timeout (or a cancel) is the query's own.
+        Some("57014") => None,
         // connection exceptions, operator intervention (shutdown), insufficient resources,
         // and on a standby a serialization failure or deadlock is a recovery conflict.
         Some(code)
@@ -827,6 +829,67 @@ mod tests {
                 check: true
             }
         );
+        Ok(())
+    }
+
+    /// Against PostgreSQL (SIGAP_TEST_DATABASE_URL): "standbys" that are none, one refusing
+    /// connections and one the primary itself. Every read is answered, both are reported down,
+    /// and a query's own error is not hidden by a rerun.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn reads_past_standbys_that_fail_are_answered_by_the_primary() -> anyhow::Result<()> {
+        use crate::testing::{Backend, TestDb, postgres_url};
+        if postgres_url().map_err(anyhow::Error::msg)?.is_none() {
+            eprintln!("PostgreSQL not configured: skipped");
+            return Ok(());
+        }
+        let db = TestDb::fresh(Backend::Postgres).await?;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let refused = format!("postgres://postgres@127.0.0.1:{port}/gone");
+        let store =
+            crate::Store::open_with_replicas(&db.location, 2, &[refused, db.url.clone()]).await?;
+        assert!(store.has_replicas());
+        let one = async || {
+            store
+                .read(async |tx| tx.query_one("SELECT 1", &[]).await.map(|_| ()))
+                .await
+        };
+        store
+            .route_reads(true, async {
+                for _ in 0..6 {
+                    one().await?;
+                }
+                Ok::<_, StoreError>(())
+            })
+            .await?;
+        let report = store.replica_status().await;
+        assert_eq!(report.len(), 2);
+        assert_eq!(report[0].state, ReplicaState::Down, "{report:?}");
+        assert!(
+            !report[0].in_use,
+            "left out after the refused read: {report:?}"
+        );
+        assert!(report[0].url.contains(&port.to_string()), "{report:?}");
+        assert_eq!(report[1].state, ReplicaState::Down, "{report:?}");
+        assert!(
+            report[1]
+                .error
+                .as_deref()
+                .is_some_and(|e| e.contains("not a standby")),
+            "{report:?}"
+        );
+        // The query's own error comes back as it is.
+        let bad = store
+            .route_reads(
+                true,
+                store.read(async |tx| tx.query_one("SELEC 1", &[]).await.map(|_| ())),
+            )
+            .await;
+        assert!(matches!(bad, Err(StoreError::Postgres(_))), "{bad:?}");
+        // Outside a request, and in one that may not use standbys, reads are the primary's.
+        one().await?;
+        store.route_reads(false, one()).await?;
         Ok(())
     }
 
