@@ -100,6 +100,11 @@ impl Drop for Cluster {
         let _ = Command::new("pg_dropcluster")
             .args(["--stop", &self.version, &self.name])
             .output();
+        // pg_dropcluster leaves the configuration directory when it holds a file it did not
+        // make (ours in conf.d).
+        if self.name.starts_with("sigap_") {
+            let _ = std::fs::remove_dir_all(self.conf_dir());
+        }
     }
 }
 
