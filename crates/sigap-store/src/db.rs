@@ -296,16 +296,14 @@ async fn wrote(r: &Replicas, client: &deadpool_postgres::Client) {
     };
     match crate::replica::current_lsn(client).await {
         Ok(lsn) => r.note(person, lsn),
-        // Unknown position: wait for the newest the primary will report.
+        // Unknown position: the person reads from the primary until it next reports one.
         Err(e) => {
             tracing::warn!(error = %e, "could not read the primary's WAL position after a write");
-            r.note(person, crate::replica::Lsn::new(u64::MAX));
+            r.note_unknown(person);
         }
     }
 }
 
-/// Runs a read body on a standby: `None` when it is to run on the primary instead (no
-/// standby fits, or the standby failed under it).
 /// A read routed to a standby: which, whether to ask it how far it has replayed first, and
 /// the position it must have replayed.
 struct OnStandby {
@@ -314,6 +312,8 @@ struct OnStandby {
     needs: crate::replica::Lsn,
 }
 
+/// Runs a read body on a standby: `None` when it is to run on the primary instead (no
+/// standby fits, or the standby failed under it).
 async fn read_standby<T, E, F>(r: &Replicas, on: OnStandby, f: F) -> Option<Result<T, E>>
 where
     F: AsyncFnOnce(&mut Tx<'_>) -> Result<T, E> + Send + 'static,

@@ -350,6 +350,10 @@ struct Marks {
     /// Positions every read must wait for: the largest of the marks dropped (once every
     /// usable standby had passed them, or to keep the map small).
     floor: Lsn,
+    /// People whose write's position could not be read (the primary did not answer after the
+    /// commit), with when: their reads go to the primary until the next position the primary
+    /// reports after that moment takes its place.
+    unknown: HashMap<Uuid, Instant>,
 }
 
 /// The standbys of one store, with the positions people's reads wait for.
@@ -391,10 +395,39 @@ impl Replicas {
         let Ok(m) = self.marks.lock() else {
             return Lsn(u64::MAX);
         };
+        if person.is_some_and(|p| m.unknown.contains_key(&p)) {
+            return Lsn(u64::MAX);
+        }
         let own = person
             .and_then(|p| m.by_person.get(&p).copied())
             .unwrap_or_default();
         own.max(m.floor)
+    }
+
+    /// Notes that `person` wrote, at a position not known.
+    pub(crate) fn note_unknown(&self, person: Uuid) {
+        if let Ok(mut m) = self.marks.lock() {
+            m.unknown.entry(person).or_insert_with(Instant::now);
+        }
+    }
+
+    /// The primary reported `head` when asked at `asked`: it is past every write noted
+    /// unknown before then.
+    fn resolve_unknown(&self, asked: Instant, head: Lsn) {
+        let mut known = Vec::new();
+        if let Ok(mut m) = self.marks.lock() {
+            m.unknown.retain(|p, at| {
+                if *at < asked {
+                    known.push(*p);
+                    false
+                } else {
+                    true
+                }
+            });
+        }
+        for p in known {
+            self.note(p, head);
+        }
     }
 
     /// Notes that `person` wrote up to `lsn`.
@@ -459,9 +492,11 @@ impl Replicas {
     /// Asks every standby (whose pause is over) where it is, brings back those that answer
     /// as standbys and leaves out those that do not; then prunes the marks.
     pub(crate) async fn refresh(&self, primary: &PgDb) {
+        let asked = Instant::now();
         if let Ok(c) = primary.client().await {
             if let Ok(lsn) = current_lsn(&c).await {
                 self.primary.fetch_max(lsn.0, Ordering::AcqRel);
+                self.resolve_unknown(asked, lsn);
             }
         }
         let now = Instant::now();
@@ -767,6 +802,16 @@ mod tests {
         assert!(m.floor >= Lsn(70), "{:?}", m.floor);
         drop(m);
         assert!(r.needs(Some(bob)) >= Lsn(70));
+        // A write whose position is not known holds the person's reads on the primary until
+        // the primary reports a position asked after it.
+        let cy = Uuid::now_v7();
+        let before = Instant::now();
+        r.note_unknown(cy);
+        assert_eq!(r.needs(Some(cy)), Lsn(u64::MAX));
+        r.resolve_unknown(before, Lsn(1_000_000));
+        assert_eq!(r.needs(Some(cy)), Lsn(u64::MAX), "asked before the write");
+        r.resolve_unknown(Instant::now() + Duration::from_millis(1), Lsn(1_000_000));
+        assert_eq!(r.needs(Some(cy)), Lsn(1_000_000));
         Ok(())
     }
 
