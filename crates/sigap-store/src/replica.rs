@@ -549,22 +549,31 @@ impl Replicas {
                         error: if in_use { None } else { error },
                     }
                 }
-                Ok(_) => ReplicaStatus {
-                    url: s.url.clone(),
-                    state: ReplicaState::Down,
-                    lag_bytes: None,
-                    replay_age_seconds: None,
-                    in_use,
-                    error: Some("not a standby (not in recovery): promoted?".into()),
-                },
-                Err(e) => ReplicaStatus {
-                    url: s.url.clone(),
-                    state: ReplicaState::Down,
-                    lag_bytes: None,
-                    replay_age_seconds: None,
-                    in_use,
-                    error: Some(e.to_string()),
-                },
+                // Found failing here: left out at once, as a read would.
+                Ok(_) => {
+                    let why = "not a standby (not in recovery): promoted?";
+                    s.failed(why);
+                    ReplicaStatus {
+                        url: s.url.clone(),
+                        state: ReplicaState::Down,
+                        lag_bytes: None,
+                        replay_age_seconds: None,
+                        in_use: false,
+                        error: Some(why.into()),
+                    }
+                }
+                Err(e) => {
+                    let why = e.to_string();
+                    s.failed(&why);
+                    ReplicaStatus {
+                        url: s.url.clone(),
+                        state: ReplicaState::Down,
+                        lag_bytes: None,
+                        replay_age_seconds: None,
+                        in_use: false,
+                        error: Some(why),
+                    }
+                }
             };
             out.push(report);
         }
