@@ -192,9 +192,11 @@ pub async fn session_principal(core: &Core, cookie_value: &str) -> AppResult<Opt
     let id_hash = secrets::sha256_hex(cookie_value);
     let now = core.now();
     let h = id_hash.clone();
+    // On the primary, with read replicas too: a session just begun, or just ended, counts at
+    // once (a small read by key; the request's own reads may go to a standby).
     let found = core
         .store
-        .read(async move |tx| {
+        .read_primary(async move |tx| {
             let Some(s) = sessions::get(tx, &h).await? else {
                 return Ok::<_, AppError>(None);
             };
@@ -234,9 +236,10 @@ pub async fn token_principal(core: &Core, presented: &str) -> AppResult<Arc<Prin
     let cached = match core.token_cache.get(id) {
         Some(hit) => hit,
         None => {
+            // On the primary, like sessions: a token just made works at once.
             let read = core
                 .store
-                .read(async move |tx| {
+                .read_primary(async move |tx| {
                     Ok::<_, AppError>(sigap_store::tokens::find_with_person(tx, id).await?)
                 })
                 .await?;

@@ -100,6 +100,7 @@ pub(crate) fn line_err(
 }
 
 /// The rows of a CSV file with the header's column names, or the file-level error.
+#[derive(Clone)]
 pub(crate) struct Sheet {
     pub(crate) header: Vec<String>,
     pub(crate) rows: Vec<(u64, Vec<String>)>,

@@ -20,6 +20,8 @@ pub struct Settings {
     pub listen: String,
     pub data_dir: PathBuf,
     pub database_url: Option<String>,
+    /// PostgreSQL hot standbys of `database_url` that take reads (none: all on the primary).
+    pub database_read_urls: Vec<String>,
     pub public_url: Option<String>,
     pub metrics_listen: Option<String>,
     pub log_format: LogFormat,
@@ -50,6 +52,7 @@ impl Default for Settings {
             listen: "127.0.0.1:8080".into(),
             data_dir: PathBuf::from("sigap-data"),
             database_url: None,
+            database_read_urls: Vec::new(),
             public_url: None,
             metrics_listen: None,
             log_format: LogFormat::Text,
@@ -76,6 +79,14 @@ impl std::fmt::Debug for Settings {
             .field(
                 "database_url",
                 &self.database_url.as_deref().map(sigap_store::redact_url),
+            )
+            .field(
+                "database_read_urls",
+                &self
+                    .database_read_urls
+                    .iter()
+                    .map(|u| sigap_store::redact_url(u))
+                    .collect::<Vec<_>>(),
             )
             .field("public_url", &self.public_url)
             .field("metrics_listen", &self.metrics_listen)
@@ -141,6 +152,14 @@ impl Settings {
         }
         if let Some(v) = env("SIGAP_DATABASE_URL").filter(|v| !v.is_empty()) {
             s.database_url = Some(v);
+        }
+        if let Some(v) = env("SIGAP_DATABASE_READ_URLS") {
+            s.database_read_urls = v
+                .split(',')
+                .map(str::trim)
+                .filter(|u| !u.is_empty())
+                .map(str::to_owned)
+                .collect();
         }
         if let Some(v) = env("SIGAP_PUBLIC_URL").filter(|v| !v.is_empty()) {
             s.public_url = Some(v);
@@ -229,6 +248,14 @@ impl Settings {
         if self.session_idle_minutes < 1 {
             bail!("session_idle_minutes must be at least 1");
         }
+        for url in &self.database_read_urls {
+            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                bail!(
+                    "database_read_urls: {} is not a postgres:// URL",
+                    sigap_store::redact_url(url)
+                );
+            }
+        }
         if let Some(url) = &self.public_url {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
                 bail!("public_url must start with http:// or https://");
@@ -295,6 +322,11 @@ data_dir = "sigap-data"
 # Database. Unset: SQLite in data_dir. Or "sqlite:///path/to/sigap.db",
 # or "postgres://user:password@host:5432/sigap" to run several nodes.  (SIGAP_DATABASE_URL, --database-url)
 # database_url = "postgres://sigap@127.0.0.1:5432/sigap"
+
+# Read replicas: PostgreSQL hot standbys of database_url (pg_basebackup -R). Reads of GET
+# requests go to them; writes, and the reads of other requests, to database_url. Ignored on
+# SQLite. See docs/operations.md.    (SIGAP_DATABASE_READ_URLS, comma-separated)
+# database_read_urls = ["postgres://sigap@replica-1:5432/sigap", "postgres://sigap@replica-2:5432/sigap"]
 
 # The address people use to reach Sigap. Browsers' unsafe requests must come from it;
 # an https address makes the session cookie Secure.              (SIGAP_PUBLIC_URL)
@@ -380,6 +412,38 @@ mod tests {
         };
         let s = Settings::load_with(Some(&file), &flags, &lookup)?;
         assert_eq!(s.listen, "0.0.0.0:3");
+        Ok(())
+    }
+
+    #[test]
+    fn read_replicas_come_from_a_list_or_commas() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let file = dir.path().join("s.toml");
+        std::fs::write(
+            &file,
+            "database_read_urls = [\"postgres://a@r1/sigap\", \"postgres://a@r2/sigap\"]\n",
+        )?;
+        let s = Settings::load_with(Some(&file), &Flags::default(), &|_| None)?;
+        assert_eq!(s.database_read_urls.len(), 2);
+        let lookup = |k: &str| {
+            (k == "SIGAP_DATABASE_READ_URLS")
+                .then(|| " postgres://a:secret@r3/sigap , postgresql://a@r4/sigap,".to_owned())
+        };
+        let s = Settings::load_with(Some(&file), &Flags::default(), &lookup)?;
+        assert_eq!(
+            s.database_read_urls,
+            vec!["postgres://a:secret@r3/sigap", "postgresql://a@r4/sigap"]
+        );
+        assert!(!format!("{s:?}").contains("secret"));
+        let lookup = |k: &str| {
+            (k == "SIGAP_DATABASE_READ_URLS").then(|| "mysql://u:secret@r/sigap".to_owned())
+        };
+        let err = Settings::load_with(None, &Flags::default(), &lookup)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("database_read_urls"), "{err}");
+        assert!(!err.contains("secret"), "{err}");
         Ok(())
     }
 

@@ -182,9 +182,28 @@ async fn heartbeat(core: Core, me: sigap_core::upgrade::Me, mut stop: watch::Rec
 /// needs (`App::build` adds the web and the jobs). `pool_size` connections at most.
 pub async fn open_core(settings: &Settings, deps: &Deps, pool_size: usize) -> anyhow::Result<Core> {
     let location = settings.database()?;
-    let store = Store::open(&location, pool_size)
+    let read_urls: &[String] = match &location {
+        sigap_store::DatabaseLocation::Postgres(_) => &settings.database_read_urls,
+        sigap_store::DatabaseLocation::Sqlite(_) => {
+            if !settings.database_read_urls.is_empty() {
+                tracing::info!(
+                    "database_read_urls is ignored: read replicas are for PostgreSQL, and the \
+                     database is the embedded SQLite one"
+                );
+            }
+            &[]
+        }
+    };
+    let store = Store::open_with_replicas(&location, pool_size, read_urls)
         .await
         .with_context(|| format!("cannot open the database {location:?}"))?;
+    if !read_urls.is_empty() {
+        let shown: Vec<String> = read_urls
+            .iter()
+            .map(|u| sigap_store::redact_url(u))
+            .collect();
+        tracing::info!(replicas = ?shown, "reads of GET requests go to the read replicas");
+    }
     core_on(store, settings, deps).await
 }
 

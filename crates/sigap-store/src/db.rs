@@ -3,10 +3,12 @@
 
 use crate::error::{StoreError, StoreResult};
 use crate::postgres::PgDb;
+use crate::replica::{Fault, FaultCell, ROUTE, ReplicaStatus, Replicas, Route, RouteScope};
 use crate::sqlite::SqliteDb;
 use crate::tx::{Dialect, Tx};
 use futures_util::FutureExt;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Clone, Debug)]
@@ -59,19 +61,77 @@ impl TxError for StoreError {
 #[derive(Clone, Debug)]
 pub struct Store {
     pub(crate) db: Db,
+    /// PostgreSQL hot standbys for reads (none: every read on the primary).
+    replicas: Option<Arc<Replicas>>,
 }
 
 const MAX_ATTEMPTS: u32 = 6;
 
 impl Store {
     pub async fn open(location: &DatabaseLocation, pool_size: usize) -> StoreResult<Self> {
-        let db = match location {
-            DatabaseLocation::Sqlite(path) => {
-                Db::Sqlite(SqliteDb::open(path, pool_size.clamp(1, 8))?)
+        Self::open_with_replicas(location, pool_size, &[]).await
+    }
+
+    /// Opens the database with read replicas: PostgreSQL hot standbys (`postgres://` URLs) of
+    /// a PostgreSQL primary, each with a pool of `pool_size` connections. SQLite has none:
+    /// the URLs are then ignored (the caller says so).
+    pub async fn open_with_replicas(
+        location: &DatabaseLocation,
+        pool_size: usize,
+        read_urls: &[String],
+    ) -> StoreResult<Self> {
+        let (db, replicas) = match location {
+            DatabaseLocation::Sqlite(path) => (
+                Db::Sqlite(SqliteDb::open(path, pool_size.clamp(1, 8))?),
+                None,
+            ),
+            DatabaseLocation::Postgres(url) => {
+                let primary = PgDb::connect(url, pool_size)?;
+                let replicas = if read_urls.is_empty() {
+                    None
+                } else {
+                    let r = Arc::new(Replicas::connect(read_urls, pool_size)?);
+                    Replicas::spawn_refresher(&r, primary.clone());
+                    Some(r)
+                };
+                (Db::Postgres(primary), replicas)
             }
-            DatabaseLocation::Postgres(url) => Db::Postgres(PgDb::connect(url, pool_size)?),
         };
-        Ok(Self { db })
+        Ok(Self { db, replicas })
+    }
+
+    /// Whether reads may go to read replicas.
+    pub fn has_replicas(&self) -> bool {
+        self.replicas.is_some()
+    }
+
+    /// Runs `fut` (the handling of one request) with its reads routed: to a standby when
+    /// `standby_ok` (a `GET` or `HEAD`) and until the request writes, else to the primary.
+    /// Without replicas it just runs `fut`.
+    pub async fn route_reads<F: Future>(&self, standby_ok: bool, fut: F) -> F::Output {
+        if self.replicas.is_some() {
+            ROUTE
+                .scope(Arc::new(RouteScope::new(standby_ok)), fut)
+                .await
+        } else {
+            fut.await
+        }
+    }
+
+    /// Names the person the current request acts for: their writes are noted, and their reads
+    /// wait until a standby has replayed them. Outside `route_reads`, nothing.
+    pub fn set_reader(&self, person: uuid::Uuid) {
+        if self.replicas.is_some() {
+            let _ = ROUTE.try_with(|s| s.set_person(person));
+        }
+    }
+
+    /// Each read replica's state, asked now (empty without replicas).
+    pub async fn replica_status(&self) -> Vec<ReplicaStatus> {
+        match (&self.replicas, &self.db) {
+            (Some(r), Db::Postgres(p)) => r.status(p).await,
+            _ => Vec::new(),
+        }
     }
 
     /// Opens the database for a one-shot command (`sigap mail receive`, a process each
@@ -84,7 +144,7 @@ impl Store {
             DatabaseLocation::Sqlite(path) => Db::Sqlite(SqliteDb::open_solo(path)?),
             DatabaseLocation::Postgres(url) => Db::Postgres(PgDb::connect(url, 1)?),
         };
-        Ok(Self { db })
+        Ok(Self { db, replicas: None })
     }
 
     pub fn dialect(&self) -> Dialect {
@@ -144,6 +204,12 @@ impl Store {
                         Err(e) if e.retryable() && attempt < MAX_ATTEMPTS => {
                             tokio::time::sleep(backoff(attempt)).await;
                         }
+                        Ok(value) => {
+                            if let Some(r) = &self.replicas {
+                                wrote(r, &client).await;
+                            }
+                            return Ok(value);
+                        }
                         other => return other,
                     }
                 }
@@ -155,7 +221,36 @@ impl Store {
     /// thread hop; opened solo, on the one connection, read-only meanwhile); PostgreSQL on a
     /// pooled connection without a transaction. Keep read bodies short: on SQLite they occupy
     /// the calling thread.
+    ///
+    /// With read replicas, inside a request whose reads may go to a standby
+    /// ([`Store::route_reads`]), the body runs on a standby that has replayed the person's
+    /// writes; if the standby fails under it, the body runs again on the primary.
     pub async fn read<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: AsyncFnOnce(&mut Tx<'_>) -> Result<T, E> + Clone + Send + 'static,
+        T: Send + 'static,
+        E: TxError,
+    {
+        if let (Some(r), Db::Postgres(_)) = (&self.replicas, &self.db) {
+            if let Ok(Some(person)) = ROUTE.try_with(|s| s.standby_reader()) {
+                if let (Route::Standby { index, check }, needs) = r.route(person) {
+                    let on = OnStandby {
+                        index,
+                        check,
+                        needs,
+                    };
+                    if let Some(answer) = read_standby(r, on, f.clone()).await {
+                        return answer;
+                    }
+                }
+            }
+        }
+        self.read_primary(f).await
+    }
+
+    /// Runs `f` for reading on the primary, replicas or not: for what must be current (a
+    /// sign-in a standby may not have yet, say).
+    pub async fn read_primary<T, E, F>(&self, f: F) -> Result<T, E>
     where
         F: AsyncFnOnce(&mut Tx<'_>) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
@@ -202,8 +297,90 @@ impl Store {
 
     /// Whether the database answers.
     pub async fn ping(&self) -> StoreResult<()> {
-        self.read(async |tx| tx.query_one("SELECT 1", &[]).await.map(|_| ()))
+        self.read_primary(async |tx| tx.query_one("SELECT 1", &[]).await.map(|_| ()))
             .await
+    }
+}
+
+/// After a write committed inside a request: the rest of the request reads from the primary,
+/// and the person's later reads wait for a standby that has replayed this position.
+async fn wrote(r: &Replicas, client: &deadpool_postgres::Client) {
+    let Ok(Some(person)) = ROUTE.try_with(|s| s.wrote()) else {
+        return;
+    };
+    match crate::replica::current_lsn(client).await {
+        Ok(lsn) => r.note(person, lsn),
+        // Unknown position: the person reads from the primary until it next reports one.
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read the primary's WAL position after a write");
+            r.note_unknown(person);
+        }
+    }
+}
+
+/// A read routed to a standby: which, whether to ask it how far it has replayed first, and
+/// the position it must have replayed.
+struct OnStandby {
+    index: usize,
+    check: bool,
+    needs: crate::replica::Lsn,
+}
+
+/// Runs a read body on a standby: `None` when it is to run on the primary instead (no
+/// standby fits, or the standby failed under it).
+async fn read_standby<T, E, F>(r: &Replicas, on: OnStandby, f: F) -> Option<Result<T, E>>
+where
+    F: AsyncFnOnce(&mut Tx<'_>) -> Result<T, E> + Send + 'static,
+    T: Send + 'static,
+    E: TxError,
+{
+    let OnStandby {
+        index,
+        check,
+        needs,
+    } = on;
+    let standby = r.standby(index)?;
+    let client = match standby.db.client().await {
+        Ok(c) => c,
+        Err(e) => {
+            standby.failed(&e.to_string());
+            return None;
+        }
+    };
+    if check {
+        match crate::replica::replay_lsn(&client).await {
+            Ok(lsn) => {
+                standby.saw(lsn);
+                if lsn < needs {
+                    return None;
+                }
+            }
+            Err(e) => {
+                if crate::replica::fault_of(&e) == Some(Fault::Down) {
+                    standby.failed(&e.to_string());
+                }
+                return None;
+            }
+        }
+    }
+    let fault = FaultCell::default();
+    let answer = {
+        let mut t = Tx::replica(&client, &fault);
+        match f(&mut t).await {
+            Ok(value) => t.read_only().map(|()| value).map_err(E::from),
+            Err(e) => Err(e),
+        }
+    };
+    if answer.is_err() && client.is_closed() {
+        fault.down();
+    }
+    match fault.get() {
+        None => Some(answer),
+        Some(Fault::ReadOnly) => None,
+        Some(Fault::Down) => {
+            standby.failed(fault.error());
+            None
+        }
     }
 }
 

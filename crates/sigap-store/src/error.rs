@@ -52,6 +52,11 @@ fn pg_detail(e: &tokio_postgres::Error) -> String {
 }
 
 impl StoreError {
+    /// A PostgreSQL error's text with the server's message and code, for a log line.
+    pub(crate) fn from_pg_ref(e: &tokio_postgres::Error) -> String {
+        pg_detail(e)
+    }
+
     pub fn is_retryable(&self) -> bool {
         matches!(self, StoreError::Serialization)
     }

@@ -6,6 +6,7 @@ mod db;
 mod error;
 mod migrate;
 mod postgres;
+mod replica;
 mod sqlite;
 pub mod testing;
 mod tx;
@@ -17,6 +18,7 @@ pub use db::{DatabaseLocation, Db, Store, TxError, retry_serializable};
 pub use error::{StoreError, StoreResult};
 pub use migrate::{Fit, Pending, SchemaStatus, latest_schema};
 pub use postgres::redact_url;
+pub use replica::{Lsn, LsnError, ReplicaState, ReplicaStatus};
 pub use repo::*;
 pub use tx::{Dialect, Tx};
 

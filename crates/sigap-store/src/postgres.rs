@@ -22,6 +22,22 @@ impl PgDb {
         let config: tokio_postgres::Config = url
             .parse()
             .map_err(|e| StoreError::Pool(format!("invalid database URL: {e}")))?;
+        Self::with_config(config, max_size)
+    }
+
+    /// A pool on a read replica: connecting gives up after two seconds (unless the URL says
+    /// otherwise), so that a standby that is gone costs a read little before it moves on.
+    pub(crate) fn connect_standby(url: &str, max_size: usize) -> Result<Self, StoreError> {
+        let mut config: tokio_postgres::Config = url
+            .parse()
+            .map_err(|e| StoreError::Pool(format!("invalid database URL: {e}")))?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(std::time::Duration::from_secs(2));
+        }
+        Self::with_config(config, max_size)
+    }
+
+    fn with_config(config: tokio_postgres::Config, max_size: usize) -> Result<Self, StoreError> {
         let manager = Manager::from_config(
             config,
             NoTls,

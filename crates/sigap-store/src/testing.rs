@@ -96,6 +96,17 @@ impl TestDb {
         }
     }
 
+    /// A database made elsewhere (by the test itself, on a server of its own), left as it is
+    /// when dropped.
+    pub fn at(url: &str) -> Result<Self, StoreError> {
+        Ok(Self {
+            location: DatabaseLocation::parse(url)?,
+            url: url.to_owned(),
+            admin: None,
+            _dir: None,
+        })
+    }
+
     /// Opens a store on this database and migrates it.
     pub async fn store(&self) -> Result<Store, StoreError> {
         let store = Store::open(&self.location, 4).await?;

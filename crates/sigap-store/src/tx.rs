@@ -2,6 +2,7 @@
 //! audit entries the transaction will write when it ends.
 
 use crate::error::StoreError;
+use crate::replica::FaultCell;
 use crate::sqlite::rewrite_placeholders;
 use crate::value::{P, Row, SqliteRow};
 use rusqlite::Connection;
@@ -25,6 +26,9 @@ enum Conn<'a> {
     Sqlite(&'a mut Connection),
     Pg(&'a deadpool_postgres::Transaction<'a>),
     PgClient(&'a deadpool_postgres::Client),
+    /// A connection to a read replica: a failure that is the standby's, not the query's, is
+    /// noted in the cell, so that the read runs again on the primary.
+    Replica(&'a deadpool_postgres::Client, &'a FaultCell),
 }
 
 fn sqlite_query(conn: &Connection, sql: &str, params: &[P<'_>]) -> Result<Vec<Row>, StoreError> {
@@ -79,6 +83,13 @@ impl<'a> Tx<'a> {
         Self::on(Conn::PgClient(client))
     }
 
+    pub(crate) fn replica(
+        client: &'a deadpool_postgres::Client,
+        fault: &'a FaultCell,
+    ) -> Self {
+        Self::on(Conn::Replica(client, fault))
+    }
+
     fn on(conn: Conn<'a>) -> Self {
         Self {
             conn,
@@ -91,7 +102,7 @@ impl Tx<'_> {
     pub fn dialect(&self) -> Dialect {
         match self.conn {
             Conn::Sqlite(_) => Dialect::Sqlite,
-            Conn::Pg(_) | Conn::PgClient(_) => Dialect::Postgres,
+            Conn::Pg(_) | Conn::PgClient(_) | Conn::Replica(..) => Dialect::Postgres,
         }
     }
 
@@ -138,6 +149,18 @@ impl Tx<'_> {
                     .map_err(StoreError::from_pg)?;
                 Ok(rows.into_iter().map(Row::Pg).collect())
             }
+            Conn::Replica(client, fault) => {
+                let rows = async {
+                    let stmt = client.prepare_cached(sql).await?;
+                    client.query(&stmt, &pg_params(params)).await
+                }
+                .await
+                .map_err(|e| {
+                    fault.record(&e);
+                    StoreError::from_pg(e)
+                })?;
+                Ok(rows.into_iter().map(Row::Pg).collect())
+            }
         }
     }
 
@@ -155,6 +178,13 @@ impl Tx<'_> {
             Conn::Sqlite(conn) => return sqlite_query(conn, sql, params),
             Conn::Pg(tx) => tx.query(sql, &pg_params(params)).await,
             Conn::PgClient(client) => client.query(sql, &pg_params(params)).await,
+            Conn::Replica(client, fault) => {
+                let rows = client.query(sql, &pg_params(params)).await;
+                if let Err(e) = &rows {
+                    fault.record(e);
+                }
+                rows
+            }
         };
         Ok(rows
             .map_err(StoreError::from_pg)?
@@ -229,7 +259,7 @@ impl Tx<'_> {
                     .map_err(StoreError::from_pg)?;
                 copy_rows(sink, &types, items, fill).await
             }
-            Conn::PgClient(client) => {
+            Conn::PgClient(client) | Conn::Replica(client, _) => {
                 let probe = client
                     .prepare_cached(&format!("SELECT {columns} FROM {table} LIMIT 0"))
                     .await
@@ -267,6 +297,15 @@ impl Tx<'_> {
                     .await
                     .map_err(StoreError::from_pg)
             }
+            Conn::Replica(client, fault) => async {
+                let stmt = client.prepare_cached(sql).await?;
+                client.execute(&stmt, &pg_params(params)).await
+            }
+            .await
+            .map_err(|e| {
+                fault.record(&e);
+                StoreError::from_pg(e)
+            }),
         }
     }
 }

@@ -105,8 +105,12 @@ impl TestApp {
         backend: Backend,
         adjust: impl FnOnce(&mut Settings),
     ) -> anyhow::Result<Self> {
+        Self::spawn_on(TestDb::fresh(backend).await?, adjust).await
+    }
+
+    /// Spawns on `db` (made by the test: `TestDb::at`) with adjusted settings.
+    pub async fn spawn_on(db: TestDb, adjust: impl FnOnce(&mut Settings)) -> anyhow::Result<Self> {
         init_logs();
-        let db = TestDb::fresh(backend).await?;
         let mut settings = Settings {
             database_url: Some(db.url.clone()),
             worker: false,

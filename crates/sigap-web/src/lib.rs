@@ -157,7 +157,16 @@ pub fn app(
         );
     let mut router = Router::new()
         .merge(api_router)
-        .merge(ui::router(state.clone()))
+        .merge(ui::router(state.clone()));
+    if state.core.store.has_replicas() {
+        // Reads of the API and the pages may go to read replicas; the operational routes
+        // (readiness) ask the primary.
+        router = router.layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::route_reads,
+        ));
+    }
+    let mut router = router
         .merge(Router::<()>::from(docs))
         .merge(ops::router(state.clone()))
         .merge(assets::router());

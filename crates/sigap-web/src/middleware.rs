@@ -295,6 +295,22 @@ fn forbidden_origin(api: bool) -> Response {
     }
 }
 
+/// Routes the reads of a request (only with read replicas): those of a `GET` or `HEAD` may
+/// go to a standby, until the request writes; every other request reads from the primary, so
+/// that what it reads and what it writes are on one server.
+pub async fn route_reads(
+    State(state): State<AppState>,
+    req: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let standby_ok = matches!(*req.method(), Method::GET | Method::HEAD);
+    state
+        .core
+        .store
+        .route_reads(standby_ok, next.run(req))
+        .await
+}
+
 /// `authenticate` for the HTML pages.
 pub async fn authenticate_ui(
     State(state): State<AppState>,
@@ -338,6 +354,9 @@ where
         };
         match found {
             Ok(p) => {
+                if let Some(person) = p.person_id {
+                    state.core.store.set_reader(person.as_uuid());
+                }
                 if !is_safe(req.method()) && !p.can_write() {
                     return problem_response(
                         StatusCode::FORBIDDEN,
@@ -358,6 +377,9 @@ where
     if let Some(value) = cookie(req.headers(), SESSION_COOKIE).map(str::to_owned) {
         match auth::session_principal(&state.core, &value).await {
             Ok(Some(p)) => {
+                if let Some(person) = p.person_id {
+                    state.core.store.set_reader(person.as_uuid());
+                }
                 req.extensions_mut().insert(Arc::new(p));
             }
             Ok(None) => {}

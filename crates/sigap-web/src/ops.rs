@@ -21,7 +21,8 @@ async fn healthz() -> &'static str {
 }
 
 /// The database answers and its schema is one this program serves on: its own, or a newer
-/// program's that only expanded it.
+/// program's that only expanded it. With read replicas, the body also says how each is
+/// (`ok`, `lagging` or `down`, and how far behind); they do not make the node unready.
 async fn readyz(State(state): State<AppState>) -> Response {
     if let Err(e) = state.core.store.ping().await {
         tracing::warn!(error = %e, "readiness: database unreachable");
@@ -33,13 +34,20 @@ async fn readyz(State(state): State<AppState>) -> Response {
         );
     }
     match state.core.store.schema_status().await {
-        Ok(s) if s.serves() => Json(serde_json::json!({
-            "status": "ready",
-            "schema_version": s.current,
-            "schema_latest": s.latest,
-            "schema": if s.current > s.latest { "ahead" } else { "current" },
-        }))
-        .into_response(),
+        Ok(s) if s.serves() => {
+            let mut body = serde_json::json!({
+                "status": "ready",
+                "schema_version": s.current,
+                "schema_latest": s.latest,
+                "schema": if s.current > s.latest { "ahead" } else { "current" },
+            });
+            // Read replicas lagging or down leave the node ready: its reads go to the primary.
+            if state.core.store.has_replicas() {
+                let replicas = state.core.store.replica_status().await;
+                body["replicas"] = serde_json::to_value(replicas).unwrap_or_default();
+            }
+            Json(body).into_response()
+        }
         Ok(s) if s.fit() == sigap_core::upgrade::Fit::TooNew => problem_response(
             StatusCode::SERVICE_UNAVAILABLE,
             "schema_too_new".into(),

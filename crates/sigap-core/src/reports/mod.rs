@@ -152,6 +152,7 @@ pub async fn behind(
 }
 
 /// An aggregation checked and made ready for the database.
+#[derive(Clone)]
 struct Ready<S> {
     tz: TimeZone,
     filter: TaskFilter<S>,
@@ -373,6 +374,7 @@ fn shape(
 }
 
 /// An aggregation over SLA clocks, CIs, alerts or approvals, checked for the viewer.
+#[derive(Clone)]
 struct ReadyOther {
     tz: TimeZone,
     source: Source,

@@ -28,6 +28,7 @@ mod nodes;
 mod ops;
 mod portfolio;
 mod problems;
+mod replicas;
 mod report_sources;
 mod reports;
 mod requests;
