@@ -83,10 +83,7 @@ impl<'a> Tx<'a> {
         Self::on(Conn::PgClient(client))
     }
 
-    pub(crate) fn replica(
-        client: &'a deadpool_postgres::Client,
-        fault: &'a FaultCell,
-    ) -> Self {
+    pub(crate) fn replica(client: &'a deadpool_postgres::Client, fault: &'a FaultCell) -> Self {
         Self::on(Conn::Replica(client, fault))
     }
 
