@@ -14,67 +14,19 @@
 //!
 //! [`Store::route_reads`]: crate::Store::route_reads
 
+mod fault;
+mod lsn;
+
+pub(crate) use fault::{Fault, FaultCell, fault_of};
+pub use lsn::{Lsn, LsnError};
+
 use crate::error::StoreError;
 use crate::postgres::{PgDb, redact_url};
 use std::collections::HashMap;
-use std::fmt;
-use std::str::FromStr;
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
-
-/// A position in PostgreSQL's write-ahead log (`pg_lsn`, written `X/Y` in hexadecimal), as
-/// one number, so positions compare as numbers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct Lsn(u64);
-
-/// Text that is not a WAL position.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("not a WAL position (expected two hexadecimal numbers as X/Y): {0:?}")]
-pub struct LsnError(String);
-
-impl Lsn {
-    pub const ZERO: Lsn = Lsn(0);
-
-    pub fn new(value: u64) -> Self {
-        Self(value)
-    }
-
-    pub fn get(self) -> u64 {
-        self.0
-    }
-
-    /// Bytes from `earlier` to here (zero when `earlier` is not earlier).
-    pub fn bytes_since(self, earlier: Lsn) -> u64 {
-        self.0.saturating_sub(earlier.0)
-    }
-}
-
-impl FromStr for Lsn {
-    type Err = LsnError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let half = |h: &str| {
-            if h.is_empty() || h.len() > 8 || !h.bytes().all(|b| b.is_ascii_hexdigit()) {
-                None
-            } else {
-                u32::from_str_radix(h, 16).ok()
-            }
-        };
-        let (hi, lo) = s.split_once('/').ok_or_else(|| LsnError(s.to_owned()))?;
-        match (half(hi), half(lo)) {
-            (Some(hi), Some(lo)) => Ok(Lsn((u64::from(hi) << 32) | u64::from(lo))),
-            _ => Err(LsnError(s.to_owned())),
-        }
-    }
-}
-
-impl fmt::Display for Lsn {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:X}/{:X}", self.0 >> 32, self.0 & 0xFFFF_FFFF)
-    }
-}
 
 /// How one request's reads may be routed: set once per request, consulted by `Store::read`
 /// and `Store::write`.
@@ -160,79 +112,6 @@ pub(crate) fn choose(needs: Lsn, standbys: &[View], start: usize) -> Route {
     match behind {
         Some(index) => Route::Standby { index, check: true },
         None => Route::Primary,
-    }
-}
-
-/// Why a standby's answer is not taken.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Fault {
-    /// The standby failed (gone, shut down, a recovery conflict): leave it out for a while.
-    Down = 1,
-    /// The read tried to write, which a standby refuses: run it on the primary.
-    ReadOnly = 2,
-}
-
-/// Whether an error from a standby is the standby's (and which), not the query's own.
-pub(crate) fn fault_of(e: &tokio_postgres::Error) -> Option<Fault> {
-    match e.code().map(|c| c.code()) {
-        // No answer from the server: I/O, a closed connection.
-        None if e.is_closed()
-            || std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>()) =>
-        {
-            Some(Fault::Down)
-        }
-        None => None,
-        // A statement timeout (or a cancel) is the query's own.
-        Some("57014") => None,
-        // connection exceptions, operator intervention (shutdown), insufficient resources,
-        // and on a standby a serialization failure or deadlock is a recovery conflict.
-        Some(code)
-            if code.starts_with("08")
-                || code.starts_with("57")
-                || code.starts_with("53")
-                || code == "40001"
-                || code == "40P01" =>
-        {
-            Some(Fault::Down)
-        }
-        // read_only_sql_transaction
-        Some("25006") => Some(Fault::ReadOnly),
-        Some(_) => None,
-    }
-}
-
-/// The fault a read met on a standby, recorded by `Tx` as the read runs.
-#[derive(Debug, Default)]
-pub struct FaultCell {
-    fault: AtomicU8,
-    /// The first error that was the standby's.
-    error: OnceLock<String>,
-}
-
-impl FaultCell {
-    pub(crate) fn record(&self, e: &tokio_postgres::Error) {
-        if let Some(f) = fault_of(e) {
-            self.fault.fetch_max(f as u8, Ordering::AcqRel);
-            let _ = self.error.set(StoreError::from_pg_ref(e));
-        }
-    }
-
-    pub(crate) fn error(&self) -> &str {
-        self.error
-            .get()
-            .map_or("the connection closed during a read", String::as_str)
-    }
-
-    pub(crate) fn get(&self) -> Option<Fault> {
-        match self.fault.load(Ordering::Acquire) {
-            1 => Some(Fault::Down),
-            2 => Some(Fault::ReadOnly),
-            _ => None,
-        }
-    }
-
-    pub(crate) fn down(&self) {
-        self.fault.fetch_max(Fault::Down as u8, Ordering::AcqRel);
     }
 }
 
@@ -666,53 +545,6 @@ async fn probe(db: &PgDb) -> Result<Probe, StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn lsns_parse_and_print() -> Result<(), LsnError> {
-        assert_eq!("0/0".parse::<Lsn>()?, Lsn::ZERO);
-        assert_eq!("0/16B3748".parse::<Lsn>()?, Lsn(0x016B_3748));
-        assert_eq!("1/0".parse::<Lsn>()?, Lsn(1 << 32));
-        assert_eq!(
-            "FFFFFFFF/FFFFFFFF".parse::<Lsn>()?,
-            Lsn(u64::MAX),
-            "the largest"
-        );
-        assert_eq!("a/b".parse::<Lsn>()?, Lsn((0xA << 32) | 0xB));
-        for s in ["0/16B3748", "1/0", "FFFFFFFF/FFFFFFFF", "0/0"] {
-            assert_eq!(s.parse::<Lsn>()?.to_string(), s);
-        }
-        for bad in [
-            "",
-            "/",
-            "0/",
-            "/0",
-            "0",
-            "0/0/0",
-            "g/0",
-            "0/x1",
-            "100000000/0",
-            "-1/0",
-            " 0/0",
-            "+1/0",
-        ] {
-            assert!(bad.parse::<Lsn>().is_err(), "{bad:?} parsed");
-        }
-        Ok(())
-    }
-
-    #[test]
-    fn lsns_compare_as_numbers() -> Result<(), LsnError> {
-        // As text "0/F0000000" sorts after "1/0"; as positions it is before.
-        let a: Lsn = "0/F0000000".parse()?;
-        let b: Lsn = "1/0".parse()?;
-        assert!(a < b);
-        assert_eq!(b.bytes_since(a), 0x1000_0000);
-        assert_eq!(a.bytes_since(b), 0);
-        let c: Lsn = "0/9".parse()?;
-        let d: Lsn = "0/10".parse()?;
-        assert!(c < d, "hex, not decimal text");
-        Ok(())
-    }
 
     fn v(usable: bool, replay: u64) -> View {
         View {
