@@ -160,6 +160,8 @@ pub struct ChainReport {
 
 /// Walks the whole chain and reports the first row that was altered or removed.
 pub async fn verify_chain(core: &Core) -> AppResult<ChainReport> {
+    // Entries still pending (PostgreSQL) are chained first, so that the walk covers them.
+    core.store.chain_audit().await?;
     let mut after = 0i64;
     let mut prev = String::new();
     let mut checked = 0i64;

@@ -11,21 +11,94 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// How long a verified token is trusted without asking the database again. A change made on
-/// this node (revocation, roles, deactivation) takes effect at once; on other nodes within this.
+/// How long a verified token or session is trusted without asking the database again. A
+/// change made on this node (revocation, sign-out, roles, deactivation) takes effect at once;
+/// on other nodes within this.
 pub const TOKEN_CACHE_TTL: Duration = Duration::from_secs(5);
-const TOKEN_CACHE_MAX: usize = 10_000;
+const CACHE_MAX: usize = 10_000;
 
-/// Recently read tokens with the principal they stand for, so that most API calls need no
-/// query to know who is calling.
+/// What a credential cache keeps of one credential: when it was read, and whose it is.
+pub trait Remembered {
+    fn read_at(&self) -> Instant;
+    fn person(&self) -> Option<PersonId>;
+}
+
+/// Credentials read recently (API tokens, session cookies) with the principal they stand
+/// for, so that most calls need no query to know who is calling. Entries older than
+/// [`TOKEN_CACHE_TTL`] are read again.
+#[derive(Debug)]
+pub struct CredentialCache<K, V> {
+    entries: Mutex<HashMap<K, Arc<V>>>,
+}
+
+impl<K, V> Default for CredentialCache<K, V> {
+    fn default() -> Self {
+        Self {
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl<K: std::hash::Hash + Eq, V: Remembered> CredentialCache<K, V> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<K, Arc<V>>> {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn get<Q>(&self, key: &Q) -> Option<Arc<V>>
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: std::hash::Hash + Eq + ?Sized,
+    {
+        self.lock()
+            .get(key)
+            .filter(|c| c.read_at().elapsed() < TOKEN_CACHE_TTL)
+            .cloned()
+    }
+
+    fn put(&self, key: K, entry: Arc<V>) {
+        let mut entries = self.lock();
+        if entries.len() >= CACHE_MAX {
+            entries.retain(|_, c| c.read_at().elapsed() < TOKEN_CACHE_TTL);
+            if entries.len() >= CACHE_MAX {
+                entries.clear();
+            }
+        }
+        entries.insert(key, entry);
+    }
+
+    /// Forgets one credential (revoked, or signed out).
+    pub fn forget<Q>(&self, key: &Q)
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: std::hash::Hash + Eq + ?Sized,
+    {
+        self.lock().remove(key);
+    }
+
+    /// Forgets every credential of a person (the person changed).
+    pub fn forget_person(&self, person: PersonId) {
+        self.lock().retain(|_, c| c.person() != Some(person));
+    }
+}
+
+/// The API tokens and sessions of this node's recent callers.
 #[derive(Debug, Default)]
-pub struct TokenCache {
-    entries: Mutex<HashMap<TokenId, Arc<Cached>>>,
+pub struct Credentials {
+    pub tokens: CredentialCache<TokenId, Cached>,
+    pub sessions: CredentialCache<String, CachedSession>,
+}
+
+impl Credentials {
+    /// Forgets a person's tokens and sessions (the person changed).
+    pub fn forget_person(&self, person: PersonId) {
+        self.tokens.forget_person(person);
+        self.sessions.forget_person(person);
+    }
 }
 
 /// A verified token; shared, so that a hit copies nothing.
 #[derive(Debug, Clone)]
-struct Cached {
+pub struct Cached {
     token: ApiToken,
     /// The stored SHA-256 of the secret, decoded; `None` if the stored text is not a hash
     /// (then no secret matches).
@@ -35,40 +108,31 @@ struct Cached {
     at: Instant,
 }
 
-impl TokenCache {
-    fn get(&self, id: TokenId) -> Option<Arc<Cached>> {
-        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        entries
-            .get(&id)
-            .filter(|c| c.at.elapsed() < TOKEN_CACHE_TTL)
-            .cloned()
+impl Remembered for Cached {
+    fn read_at(&self) -> Instant {
+        self.at
     }
-
-    fn put(&self, entry: Arc<Cached>) {
-        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        if entries.len() >= TOKEN_CACHE_MAX {
-            entries.retain(|_, c| c.at.elapsed() < TOKEN_CACHE_TTL);
-            if entries.len() >= TOKEN_CACHE_MAX {
-                entries.clear();
-            }
-        }
-        entries.insert(entry.token.id, entry);
+    fn person(&self) -> Option<PersonId> {
+        self.principal.person_id
     }
+}
 
-    /// Forgets a token (it was revoked).
-    pub fn forget_token(&self, id: TokenId) {
-        self.entries
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&id);
+/// A live session as read: its expiry and last touch, and its person as a principal.
+#[derive(Debug, Clone)]
+pub struct CachedSession {
+    expires_at: Timestamp,
+    last_seen_at: Timestamp,
+    principal: Principal,
+    active: bool,
+    at: Instant,
+}
+
+impl Remembered for CachedSession {
+    fn read_at(&self) -> Instant {
+        self.at
     }
-
-    /// Forgets every token of a person (the person changed).
-    pub fn forget_person(&self, person: PersonId) {
-        self.entries
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .retain(|_, c| c.principal.person_id != Some(person));
+    fn person(&self) -> Option<PersonId> {
+        self.principal.person_id
     }
 }
 
@@ -181,6 +245,8 @@ pub async fn sign_out(core: &Core, id_hash: &str) -> AppResult<()> {
     core.store
         .write(async move |tx| sessions::delete(tx, &h).await)
         .await?;
+    // After the commit, so that no request can cache the session again before it is gone.
+    core.credentials.sessions.forget(id_hash);
     Ok(())
 }
 
@@ -191,30 +257,49 @@ pub async fn session_principal(core: &Core, cookie_value: &str) -> AppResult<Opt
     }
     let id_hash = secrets::sha256_hex(cookie_value);
     let now = core.now();
-    let h = id_hash.clone();
-    // On the primary, with read replicas too: a session just begun, or just ended, counts at
-    // once (a small read by key; the request's own reads may go to a standby).
-    let found = core
-        .store
-        .read_primary(async move |tx| {
-            let Some(s) = sessions::get(tx, &h).await? else {
-                return Ok::<_, AppError>(None);
-            };
-            if s.expires_at <= now {
+    let cached = match core.credentials.sessions.get(id_hash.as_str()) {
+        Some(hit) => hit,
+        None => {
+            let h = id_hash.clone();
+            // On the primary, with read replicas too: a session just begun, or just ended,
+            // counts at once (a small read by key; the request's own reads may go to a
+            // standby).
+            let found = core
+                .store
+                .read_primary(async move |tx| {
+                    let Some(s) = sessions::get(tx, &h).await? else {
+                        return Ok::<_, AppError>(None);
+                    };
+                    let p = people::get(tx, s.person_id).await?;
+                    Ok(Some((s, p)))
+                })
+                .await?;
+            let Some((session, person)) = found else {
                 return Ok(None);
-            }
-            let p = people::get(tx, s.person_id).await?;
-            Ok(Some((s, p)))
-        })
-        .await?;
-    let Some((session, person)) = found else {
-        return Ok(None);
+            };
+            let entry = Arc::new(CachedSession {
+                expires_at: session.expires_at,
+                last_seen_at: session.last_seen_at,
+                principal: Principal::from_person(
+                    &person,
+                    AuthMethod::Session {
+                        id_hash: id_hash.clone(),
+                    },
+                ),
+                active: person.active,
+                at: Instant::now(),
+            });
+            core.credentials
+                .sessions
+                .put(id_hash.clone(), Arc::clone(&entry));
+            entry
+        }
     };
-    if !person.active {
+    if cached.expires_at <= now || !cached.active {
         return Ok(None);
     }
     // Slide the expiry, at most once a minute.
-    if now.duration_since(session.last_seen_at) > tokens::TOUCH_INTERVAL {
+    if now.duration_since(cached.last_seen_at) > tokens::TOUCH_INTERVAL {
         let expires = now
             .saturating_add(core.settings.session_idle)
             .unwrap_or(now);
@@ -222,18 +307,20 @@ pub async fn session_principal(core: &Core, cookie_value: &str) -> AppResult<Opt
         core.store
             .write(async move |tx| sessions::touch(tx, &h, now, expires).await)
             .await?;
+        // Remember the touch, or every cached request would write again.
+        let mut touched = CachedSession::clone(&cached);
+        touched.last_seen_at = now;
+        touched.expires_at = expires;
+        core.credentials.sessions.put(id_hash, Arc::new(touched));
     }
-    Ok(Some(Principal::from_person(
-        &person,
-        AuthMethod::Session { id_hash },
-    )))
+    Ok(Some(cached.principal.clone()))
 }
 
 /// The person behind a bearer token; `Unauthenticated` for anything but a live token.
 pub async fn token_principal(core: &Core, presented: &str) -> AppResult<Arc<Principal>> {
     let (id, secret) = secrets::parse_token(presented.trim()).ok_or(AppError::Unauthenticated)?;
     let now = core.now();
-    let cached = match core.token_cache.get(id) {
+    let cached = match core.credentials.tokens.get(&id) {
         Some(hit) => hit,
         None => {
             // On the primary, like sessions: a token just made works at once.
@@ -260,7 +347,7 @@ pub async fn token_principal(core: &Core, presented: &str) -> AppResult<Arc<Prin
                 active: person.active,
                 at: Instant::now(),
             });
-            core.token_cache.put(Arc::clone(&entry));
+            core.credentials.tokens.put(id, Arc::clone(&entry));
             entry
         }
     };
@@ -283,7 +370,7 @@ pub async fn token_principal(core: &Core, presented: &str) -> AppResult<Arc<Prin
         // Remember the touch, or every cached call would write again.
         let mut touched = Cached::clone(&cached);
         touched.token.last_used_at = Some(now);
-        core.token_cache.put(Arc::new(touched));
+        core.credentials.tokens.put(id, Arc::new(touched));
     }
     Ok(Arc::clone(&cached.principal))
 }

@@ -671,8 +671,7 @@ pub async fn get(core: &Core, ctx: &Ctx, key: &str) -> AppResult<Incident> {
 
 /// An incident with its journal: agents see work notes and changes, callers the comments.
 pub async fn detail(core: &Core, ctx: &Ctx, key: &str) -> AppResult<IncidentDetail> {
-    let i = get(core, ctx, key).await?;
-    let journal = crate::task::journal_of(core, ctx, i.id).await?;
+    let (i, journal) = crate::task::with_journal(core, ctx, key).await?;
     Ok(IncidentDetail {
         incident: i,
         journal,

@@ -316,6 +316,13 @@ impl Worker {
                 Ok::<_, AppError>(leader)
             })
             .await?;
+        if leader {
+            // Audit entries a failed chaining run or a stopped node left pending (PostgreSQL).
+            let chained = self.core.store.chain_audit().await?;
+            if chained > 0 {
+                tracing::info!(chained, "chained audit entries left pending");
+            }
+        }
         if leader && due {
             *last_maintenance = Some(now);
         }

@@ -131,7 +131,7 @@ pub struct Core {
     pub store: Store,
     clock: Arc<dyn Clock>,
     pub settings: Arc<CoreSettings>,
-    pub(crate) token_cache: Arc<auth::TokenCache>,
+    pub(crate) credentials: Arc<auth::Credentials>,
 }
 
 impl Core {
@@ -140,7 +140,7 @@ impl Core {
             store,
             clock,
             settings: Arc::new(settings),
-            token_cache: Arc::default(),
+            credentials: Arc::default(),
         }
     }
 

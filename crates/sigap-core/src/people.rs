@@ -369,7 +369,7 @@ pub async fn update(
             Ok(after)
         })
         .await?;
-    core.token_cache.forget_person(after.id);
+    core.credentials.forget_person(after.id);
     Ok(after)
 }
 
@@ -548,6 +548,6 @@ pub async fn update_profile(
             Ok(after)
         })
         .await?;
-    core.token_cache.forget_person(after.id);
+    core.credentials.forget_person(after.id);
     Ok(after)
 }

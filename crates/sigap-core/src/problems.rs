@@ -404,8 +404,7 @@ pub async fn create(core: &Core, ctx: &Ctx, input: ProblemInput) -> AppResult<Pr
 
 /// A problem with its journal, its incidents and how many of them are open.
 pub async fn detail(core: &Core, ctx: &Ctx, key: &str) -> AppResult<ProblemDetail> {
-    let p: Problem = core_task::get(core, ctx, key).await?;
-    let journal = core_task::journal_of(core, ctx, p.id).await?;
+    let (p, journal): (Problem, _) = core_task::with_journal(core, ctx, key).await?;
     let incidents: Vec<Incident> = links::children(core, repo::INCIDENTS, p.id).await?;
     let open = incidents.iter().filter(|i| i.state.is_open()).count() as i64;
     Ok(ProblemDetail {

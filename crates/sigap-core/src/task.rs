@@ -200,6 +200,31 @@ pub async fn get<P: Process>(core: &crate::Core, ctx: &Ctx, key: &str) -> AppRes
     }
 }
 
+/// A task by id or number with its journal as the reader may see it (agents the work notes
+/// and changes too, callers the comments), in one read; 404 as [`get`].
+pub async fn with_journal<P: Process>(
+    core: &crate::Core,
+    ctx: &Ctx,
+    key: &str,
+) -> AppResult<(Record<P>, Vec<JournalEntry>)> {
+    if P::DESK_ONLY {
+        ctx.principal.require(Role::Agent)?;
+    }
+    let v = visibility(ctx)?;
+    let staff = is_staff(ctx);
+    let key = key.to_owned();
+    core.store
+        .read(async move |tx| {
+            let t = find::<P>(tx, &key).await?;
+            if !visible(&v, &t) {
+                return Err(AppError::NotFound);
+            }
+            let journal = journal::entries(tx, t.id, staff).await?;
+            Ok((t, journal))
+        })
+        .await
+}
+
 /// Creates a task of P from `f` (the process's defaults) and an input: the common fields,
 /// the references, the assignment rules, the process's own preparation, a number, the
 /// record of the change, notifications, SLA clocks, and the process's `after` hook.

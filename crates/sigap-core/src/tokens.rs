@@ -119,7 +119,7 @@ pub async fn revoke(core: &Core, ctx: &Ctx, id: &str) -> AppResult<ApiToken> {
         })
         .await?;
     // After the commit, so that no reader can cache the token again before it is revoked.
-    core.token_cache.forget_token(id);
+    core.credentials.tokens.forget(&id);
     Ok(revoked)
 }
 

@@ -188,7 +188,11 @@ impl Store {
                         let body = {
                             let mut t = Tx::pg(&tx);
                             match f(&mut t).await {
-                                Ok(value) => t.finish().await.map(|()| value).map_err(E::from),
+                                Ok(value) => t
+                                    .finish()
+                                    .await
+                                    .map(|()| (value, t.audit_pending))
+                                    .map_err(E::from),
                                 Err(e) => Err(e),
                             }
                         };
@@ -204,13 +208,19 @@ impl Store {
                         Err(e) if e.retryable() && attempt < MAX_ATTEMPTS => {
                             tokio::time::sleep(backoff(attempt)).await;
                         }
-                        Ok(value) => {
+                        Ok((value, pending)) => {
+                            if pending {
+                                // Committed: a failed run leaves the entries for the next.
+                                if let Err(e) = p.chain.after_commit(&mut client).await {
+                                    tracing::warn!(error = %e, "audit entries left pending");
+                                }
+                            }
                             if let Some(r) = &self.replicas {
                                 wrote(r, &client).await;
                             }
                             return Ok(value);
                         }
-                        other => return other,
+                        Err(e) => return Err(e),
                     }
                 }
             }
@@ -292,6 +302,18 @@ impl Store {
             Db::Sqlite(s) if on => s.begin_bulk().await,
             Db::Sqlite(s) => s.end_bulk().await,
             Db::Postgres(_) => Ok(()),
+        }
+    }
+
+    /// Chains the audit entries left pending (PostgreSQL; on SQLite every entry is chained
+    /// in its transaction): those a failed run or a stopped node left. Returns how many.
+    pub async fn chain_audit(&self) -> StoreResult<usize> {
+        match &self.db {
+            Db::Sqlite(_) => Ok(0),
+            Db::Postgres(p) => {
+                let mut client = p.client().await?;
+                p.chain.run_now(&mut client).await
+            }
         }
     }
 

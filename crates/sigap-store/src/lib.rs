@@ -2,6 +2,7 @@
 //! placeholders; dialect-specific SQL is the exception and sits beside its twin.
 
 pub mod backup;
+mod chainer;
 mod db;
 mod error;
 mod migrate;

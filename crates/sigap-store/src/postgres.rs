@@ -7,6 +7,8 @@ use tokio_postgres::NoTls;
 #[derive(Clone)]
 pub struct PgDb {
     pub(crate) pool: Pool,
+    /// This node's runs chaining the audit entries writers leave pending.
+    pub(crate) chain: std::sync::Arc<crate::chainer::ChainRuns>,
 }
 
 impl std::fmt::Debug for PgDb {
@@ -49,7 +51,10 @@ impl PgDb {
             .max_size(max_size.max(1))
             .build()
             .map_err(|e| StoreError::Pool(e.to_string()))?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            chain: std::sync::Arc::default(),
+        })
     }
 
     pub(crate) async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {

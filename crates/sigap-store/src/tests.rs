@@ -54,6 +54,7 @@ both!(
     people_round_trip_with_conflicts_and_versions,
     lists_page_with_cursors,
     audit_chain_detects_tampering,
+    concurrent_writers_entries_are_chained_before_they_answer,
     numbers_are_handed_out_once_also_to_the_previous_version,
     jobs_are_claimed_once_and_leases_expire,
     leader_lease_has_one_holder,
@@ -589,6 +590,121 @@ async fn numbers_are_handed_out_once_also_to_the_previous_version(db: TestDb) ->
         matches!(refused, Err(StoreError::AuditInRead)),
         "{refused:?}"
     );
+    Ok(())
+}
+
+/// Writers side by side (on PostgreSQL they leave their entry pending and chain after the
+/// commit, many at a time): each one's entry is in the chain when its write returns, the
+/// chain verifies, nothing is left pending; a node of the previous version, which chains its
+/// entry in its transaction, takes turns with them. An entry left pending (a node stopped
+/// after its commit) is chained by `chain_audit`.
+async fn concurrent_writers_entries_are_chained_before_they_answer(db: TestDb) -> R {
+    let store = db.store().await?;
+    let mut writers = Vec::new();
+    for w in 0..8i64 {
+        let store = store.clone();
+        writers.push(tokio::spawn(async move {
+            for n in 0..25i64 {
+                let record = format!("w{w}-{n}");
+                let e = entry(&record, n);
+                store
+                    .write(async move |tx| {
+                        audit::append(tx, e.clone());
+                        Ok::<_, StoreError>(())
+                    })
+                    .await?;
+                let r = record.clone();
+                let seen = store
+                    .read(async move |tx| audit::history(tx, "person", &r, 0, 10).await)
+                    .await?;
+                anyhow::ensure!(seen.len() == 1, "{record} is chained once it answered");
+            }
+            anyhow::Ok(())
+        }));
+    }
+    if store.dialect() == Dialect::Postgres {
+        // The previous version's single entry: the head moved and the row written at once.
+        store
+            .write(async |tx| {
+                tx.execute(
+                    "WITH head AS (UPDATE audit_head SET seq = seq + 1, prev_hash = hash, hash = 'unchecked' \
+                     WHERE id = 1 RETURNING seq, prev_hash, hash) \
+                     INSERT INTO audit_log (seq, at, actor_id, actor, request_id, record_type, record_id, \
+                     action, changes, prev_hash, hash) SELECT seq, now(), NULL, 'old', 'r', 'person', 'old', \
+                     'update', '{}', prev_hash, hash FROM head",
+                    &[],
+                )
+                .await
+            })
+            .await?;
+    }
+    for w in writers {
+        w.await??;
+    }
+    let (seq, _) = store.read(async |tx| audit::head(tx).await).await?;
+    let old = i64::from(store.dialect() == Dialect::Postgres);
+    assert_eq!(seq, 200 + old, "every entry chained");
+    let pending = store
+        .read(async |tx| {
+            tx.query_one("SELECT count(*) FROM audit_pending", &[])
+                .await?
+                .get::<i64>(0)
+        })
+        .await?;
+    assert_eq!(pending, 0);
+    if store.dialect() == Dialect::Sqlite {
+        assert_eq!(verify(&store).await?, None);
+        return Ok(());
+    }
+    // The old node's row was hashed by a stand-in; the chain up to it and after it links.
+    let (rows, bad, _) = store
+        .read(async move |tx| audit::verify_batch(tx, 0, "", 1000).await)
+        .await?;
+    let old_seq = store
+        .read(async |tx| {
+            tx.query_one("SELECT seq FROM audit_log WHERE actor = 'old'", &[])
+                .await?
+                .get::<i64>(0)
+        })
+        .await?;
+    assert_eq!(
+        bad.map(|b| b.0),
+        Some(old_seq),
+        "only the stand-in's hash is off"
+    );
+    assert_eq!(rows.len() as i64, old_seq - 1);
+    let after = store
+        .read(async move |tx| {
+            tx.query(
+                "SELECT a.prev_hash = b.hash FROM audit_log a JOIN audit_log b ON b.seq = a.seq - 1 WHERE a.seq > 1",
+                &[],
+            )
+            .await?
+            .iter()
+            .map(|r| r.get::<bool>(0))
+            .collect::<Result<Vec<_>, _>>()
+        })
+        .await?;
+    assert!(
+        after.iter().all(|&linked| linked),
+        "every row links to the one before"
+    );
+
+    // An entry a stopped node left pending: chained by the sweep, in the chain's order.
+    store
+        .write(async |tx| {
+            tx.execute(
+                "INSERT INTO audit_pending (at, actor, request_id, record_type, record_id, action, changes) \
+                 VALUES (now(), 'left', 'r', 'person', 'left', 'update', '{}')",
+                &[],
+            )
+            .await
+        })
+        .await?;
+    assert_eq!(store.chain_audit().await?, 1);
+    assert_eq!(store.chain_audit().await?, 0);
+    let (seq, _) = store.read(async |tx| audit::head(tx).await).await?;
+    assert_eq!(seq, 202);
     Ok(())
 }
 

@@ -51,8 +51,7 @@ pub async fn get(core: &Core, ctx: &Ctx, key: &str) -> AppResult<Change> {
 }
 
 pub async fn detail(core: &Core, ctx: &Ctx, key: &str) -> AppResult<ChangeDetail> {
-    let c: Change = core_task::get(core, ctx, key).await?;
-    let journal = core_task::journal_of(core, ctx, c.id).await?;
+    let (c, journal): (Change, _) = core_task::with_journal(core, ctx, key).await?;
     let now = core.now();
     let change = c.clone();
     let mut d = core

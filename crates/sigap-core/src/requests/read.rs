@@ -15,8 +15,7 @@ pub struct RequestDetail {
 }
 
 pub async fn request(core: &Core, ctx: &Ctx, key: &str) -> AppResult<RequestDetail> {
-    let r: Request = core_task::get(core, ctx, key).await?;
-    let journal = core_task::journal_of(core, ctx, r.id).await?;
+    let (r, journal): (Request, _) = core_task::with_journal(core, ctx, key).await?;
     let id = r.id;
     let items = core
         .store
@@ -76,8 +75,7 @@ fn detail_of(
 }
 
 pub async fn item(core: &Core, ctx: &Ctx, key: &str) -> AppResult<ItemDetail> {
-    let item: RequestItem = core_task::get(core, ctx, key).await?;
-    let journal = core_task::journal_of(core, ctx, item.id).await?;
+    let (item, journal): (RequestItem, _) = core_task::with_journal(core, ctx, key).await?;
     let id = item.id;
     let (approvals, tasks) = core
         .store
@@ -122,8 +120,7 @@ pub struct TaskDetail {
 }
 
 pub async fn catalog_task(core: &Core, ctx: &Ctx, key: &str) -> AppResult<TaskDetail> {
-    let t: CatalogTask = core_task::get(core, ctx, key).await?;
-    let journal = core_task::journal_of(core, ctx, t.id).await?;
+    let (t, journal): (CatalogTask, _) = core_task::with_journal(core, ctx, key).await?;
     let item = match &t.parent {
         Some(p) => Some(item(core, ctx, &p.id.to_string()).await?),
         None => None,

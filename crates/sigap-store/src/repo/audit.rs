@@ -202,34 +202,19 @@ pub fn append_many(tx: &mut Tx<'_>, entries: Vec<AuditEntry>) {
     tx.audit.extend(entries);
 }
 
-/// Chains and writes a transaction's entries, in their order. The head row serialises
-/// concurrent writers until they commit: on PostgreSQL one entry (the usual case) takes one
-/// statement, the head moved and the row written together with the hash made by the
-/// database from the parts only the head knows (its number and the hash before it) and the
-/// rest framed here; more entries take a few statements, their hashes chained here and the
-/// rows written in chunks of a multi-row `VALUES` (an import writes a hundred thousand).
+/// Writes a transaction's entries, in their order. On PostgreSQL a transaction's single
+/// entry (the usual case) is left unchained in `audit_pending`, so that no writer waits for
+/// another's commit: the store chains the pending entries right after the commit, many at a
+/// time ([`chain_pending`]). More entries at once (an import's hundred thousand), and every
+/// entry on SQLite (one writer), are chained here, after the pending ones.
 pub(crate) async fn write_chained(tx: &mut Tx<'_>, entries: Vec<AuditEntry>) -> StoreResult<()> {
-    let Ok(n) = i64::try_from(entries.len()) else {
-        return Err(crate::StoreError::Decode {
-            column: 0,
-            detail: "too many audit entries at once".into(),
-        });
-    };
-    match (n, tx.dialect()) {
-        (0, _) => Ok(()),
-        (1, crate::tx::Dialect::Postgres) => {
-            let e = &entries[0];
+    match (entries.as_slice(), tx.dialect()) {
+        ([], _) => Ok(()),
+        ([e], crate::tx::Dialect::Postgres) => {
             let at = Timestamp::from_microsecond(e.at.as_microsecond()).unwrap_or(e.at);
-            let middle = Parts::of_entry(at, e).framed();
             tx.execute(
-                "WITH head AS (UPDATE audit_head SET seq = seq + 1, prev_hash = hash, \
-                 hash = encode(sha256(int8send(length((seq + 1)::text)::bigint) || convert_to((seq + 1)::text, 'UTF8') \
-                 || $1::bytea || int8send(length(hash)::bigint) || convert_to(hash, 'UTF8')), 'hex') \
-                 WHERE id = 1 RETURNING seq, prev_hash, hash) \
-                 INSERT INTO audit_log (seq, at, actor_id, actor, request_id, record_type, record_id, action, \
-                 changes, prev_hash, hash) SELECT seq, $2, $3, $4, $5, $6, $7, $8, $9, prev_hash, hash FROM head",
+                &format!("INSERT INTO audit_pending ({PENDING_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"),
                 &[
-                    middle.as_slice().into(),
                     at.into(),
                     e.actor_id.into(),
                     e.actor.as_str().into(),
@@ -241,37 +226,101 @@ pub(crate) async fn write_chained(tx: &mut Tx<'_>, entries: Vec<AuditEntry>) -> 
                 ],
             )
             .await?;
+            tx.audit_pending = true;
             Ok(())
         }
-        _ => {
-            let head = tx
-                .query_one(
-                    "UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash",
-                    &[n.into()],
-                )
-                .await?;
-            let last: i64 = head.get(0)?;
-            let mut prev_hash: String = head.get(1)?;
-            let mut rows: Vec<(&AuditEntry, Link)> = Vec::with_capacity(entries.len());
-            let mut before_last = String::new();
-            for (k, e) in entries.iter().enumerate() {
-                let link = Link::of(e, last - n + 1 + k as i64, prev_hash);
-                before_last = link.prev_hash.clone();
-                prev_hash = link.hash.clone();
-                rows.push((e, link));
-            }
-            tx.insert_rows("audit_log", COLUMNS, &rows, |(e, l), out| {
-                out.extend(l.params(e))
-            })
-            .await?;
-            tx.execute(
-                "UPDATE audit_head SET hash = $1, prev_hash = $2 WHERE id = 1",
-                &[prev_hash.as_str().into(), before_last.as_str().into()],
-            )
-            .await?;
-            Ok(())
-        }
+        _ => chain(tx, entries).await.map(|_| ()),
     }
+}
+
+/// Chains the entries left pending by committed transactions (PostgreSQL), in the order they
+/// were written; returns how many. The caller commits, or rolls back when there were none.
+pub async fn chain_pending(tx: &mut Tx<'_>) -> StoreResult<usize> {
+    chain(tx, Vec::new()).await
+}
+
+const PENDING_COLUMNS: &str =
+    "at, actor_id, actor, request_id, record_type, record_id, action, changes";
+
+/// An action as the log's check allows it.
+fn action_of(text: &str) -> StoreResult<&'static str> {
+    match text {
+        "create" => Ok("create"),
+        "update" => Ok("update"),
+        "delete" => Ok("delete"),
+        other => Err(StoreError::Decode {
+            column: 6,
+            detail: format!("unknown audit action {other:?}"),
+        }),
+    }
+}
+
+/// Takes the head (every chainer waits for it until it commits), moves the committed pending
+/// entries (PostgreSQL) and then `entries` into the chain, in that order, and moves the head
+/// past them. Returns how many entries were chained.
+async fn chain(tx: &mut Tx<'_>, entries: Vec<AuditEntry>) -> StoreResult<usize> {
+    let head = tx
+        .query_one(
+            "UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash, prev_hash",
+            &[],
+        )
+        .await?;
+    let first: i64 = head.get::<i64>(0)? + 1;
+    let mut prev_hash: String = head.get(1)?;
+    let mut before_last: String = head.get(2)?;
+    let mut all = Vec::with_capacity(entries.len());
+    if tx.dialect() == crate::tx::Dialect::Postgres {
+        let mut pending: Vec<(i64, AuditEntry)> = Vec::new();
+        for r in tx
+            .query(
+                &format!("DELETE FROM audit_pending RETURNING id, {PENDING_COLUMNS}"),
+                &[],
+            )
+            .await?
+        {
+            pending.push((
+                r.get(0)?,
+                AuditEntry {
+                    at: r.get(1)?,
+                    actor_id: r.get(2)?,
+                    actor: r.get(3)?,
+                    request_id: r.get(4)?,
+                    record_type: r.get(5)?,
+                    record_id: r.get(6)?,
+                    action: action_of(&r.get::<String>(7)?)?,
+                    changes: r.get(8)?,
+                },
+            ));
+        }
+        pending.sort_by_key(|(id, _)| *id);
+        all.extend(pending.into_iter().map(|(_, e)| e));
+    }
+    all.extend(entries);
+    if all.is_empty() {
+        return Ok(0);
+    }
+    let mut rows: Vec<(&AuditEntry, Link)> = Vec::with_capacity(all.len());
+    for (seq, e) in (first..).zip(all.iter()) {
+        let link = Link::of(e, seq, prev_hash);
+        before_last = link.prev_hash.clone();
+        prev_hash = link.hash.clone();
+        rows.push((e, link));
+    }
+    let last = first + rows.len() as i64 - 1;
+    tx.insert_rows("audit_log", COLUMNS, &rows, |(e, l), out| {
+        out.extend(l.params(e))
+    })
+    .await?;
+    tx.execute(
+        "UPDATE audit_head SET seq = $1, hash = $2, prev_hash = $3 WHERE id = 1",
+        &[
+            last.into(),
+            prev_hash.as_str().into(),
+            before_last.as_str().into(),
+        ],
+    )
+    .await?;
+    Ok(rows.len())
 }
 
 const COLUMNS: &str = "seq, at, actor_id, actor, request_id, record_type, record_id, action, changes, prev_hash, hash";
