@@ -215,12 +215,12 @@ pub async fn with_journal<P: Process>(
     let key = key.to_owned();
     core.store
         .read(async move |tx| {
-            let t = find::<P>(tx, &key).await?;
-            if !visible(&v, &t) {
-                return Err(AppError::NotFound);
+            let key = key.trim();
+            let by = TaskId::parse(key).ok_or(key);
+            match repo::find_with_journal::<P>(tx, by, staff).await? {
+                Some((t, journal)) if visible(&v, &t) => Ok((t, journal)),
+                _ => Err(AppError::NotFound),
             }
-            let journal = journal::entries(tx, t.id, staff).await?;
-            Ok((t, journal))
         })
         .await
 }
@@ -1011,12 +1011,17 @@ pub async fn resolve_refs<S>(
         Some(None) => None,
         Some(Some(k)) => Some(resolve_ci(tx, &k).await?),
     };
-    // The caller's organization is the task's.
+    // The caller's organization is the task's (the principal's own, read with it, when the
+    // caller is the one acting).
     if let Some(caller) = f.caller_id {
-        f.organization_id = sigap_store::people::get(tx, caller)
-            .await?
-            .organization
-            .map(|o| o.id);
+        f.organization_id = if ctx.principal.person_id == Some(caller) {
+            ctx.principal.organization.as_ref().map(|o| o.id)
+        } else {
+            sigap_store::people::get(tx, caller)
+                .await?
+                .organization
+                .map(|o| o.id)
+        };
     }
     if let Some(cat) = &f.category {
         let cats = config::categories(tx).await?;

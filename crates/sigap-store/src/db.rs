@@ -86,7 +86,8 @@ impl Store {
                 None,
             ),
             DatabaseLocation::Postgres(url) => {
-                let primary = PgDb::connect(url, pool_size)?;
+                let mut primary = PgDb::connect(url, pool_size)?;
+                primary.keep_config(url)?;
                 let replicas = if read_urls.is_empty() {
                     None
                 } else {
@@ -186,12 +187,12 @@ impl Store {
                     let result = {
                         let tx = client.transaction().await.map_err(begin)?;
                         let body = {
-                            let mut t = Tx::pg(&tx);
+                            let mut t = Tx::pg(&tx).keeping(p.config.as_deref());
                             match f(&mut t).await {
                                 Ok(value) => t
                                     .finish()
                                     .await
-                                    .map(|()| (value, t.audit_pending))
+                                    .map(|()| (value, t.audit_pending, t.config_changed))
                                     .map_err(E::from),
                                 Err(e) => Err(e),
                             }
@@ -208,7 +209,12 @@ impl Store {
                         Err(e) if e.retryable() && attempt < MAX_ATTEMPTS => {
                             tokio::time::sleep(backoff(attempt)).await;
                         }
-                        Ok((value, pending)) => {
+                        Ok((value, pending, config_changed)) => {
+                            if config_changed {
+                                if let Some(c) = &p.config {
+                                    c.changed();
+                                }
+                            }
                             if pending {
                                 // Committed: a failed run leaves the entries for the next.
                                 if let Err(e) = p.chain.after_commit(&mut client).await {
@@ -282,7 +288,7 @@ impl Store {
                 .map_err(E::from)?,
             Db::Postgres(p) => {
                 let client = p.client().await.map_err(E::from)?;
-                let mut t = Tx::pg_client(&client);
+                let mut t = Tx::pg_client(&client).keeping(p.config.as_deref());
                 let value = f(&mut t).await?;
                 t.read_only()?;
                 Ok(value)

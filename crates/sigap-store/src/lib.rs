@@ -3,6 +3,7 @@
 
 pub mod backup;
 mod chainer;
+mod config_cache;
 mod db;
 mod error;
 mod migrate;

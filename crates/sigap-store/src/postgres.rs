@@ -9,6 +9,8 @@ pub struct PgDb {
     pub(crate) pool: Pool,
     /// This node's runs chaining the audit entries writers leave pending.
     pub(crate) chain: std::sync::Arc<crate::chainer::ChainRuns>,
+    /// The configuration this node keeps (the primary of a long-running store only).
+    pub(crate) config: Option<std::sync::Arc<crate::config_cache::ConfigCache>>,
 }
 
 impl std::fmt::Debug for PgDb {
@@ -54,7 +56,20 @@ impl PgDb {
         Ok(Self {
             pool,
             chain: std::sync::Arc::default(),
+            config: None,
         })
+    }
+
+    /// Keeps the configuration every create reads, listening for its changes on a
+    /// connection of its own (see `config_cache`).
+    pub(crate) fn keep_config(&mut self, url: &str) -> Result<(), StoreError> {
+        let config: tokio_postgres::Config = url
+            .parse()
+            .map_err(|e| StoreError::Pool(format!("invalid database URL: {e}")))?;
+        let cache = std::sync::Arc::new(crate::config_cache::ConfigCache::default());
+        crate::config_cache::ConfigCache::spawn_listener(&cache, config);
+        self.config = Some(cache);
+        Ok(())
     }
 
     pub(crate) async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {

@@ -55,6 +55,7 @@ both!(
     lists_page_with_cursors,
     audit_chain_detects_tampering,
     concurrent_writers_entries_are_chained_before_they_answer,
+    kept_configuration_follows_changes_of_any_node,
     numbers_are_handed_out_once_also_to_the_previous_version,
     jobs_are_claimed_once_and_leases_expire,
     leader_lease_has_one_holder,
@@ -705,6 +706,91 @@ async fn concurrent_writers_entries_are_chained_before_they_answer(db: TestDb) -
     assert_eq!(store.chain_audit().await?, 0);
     let (seq, _) = store.read(async |tx| audit::head(tx).await).await?;
     assert_eq!(seq, 202);
+    Ok(())
+}
+
+/// The configuration a node keeps (PostgreSQL): a change through the node is read at once,
+/// also inside the changing transaction; a change through another node, or by hand, within
+/// moments (the notification's way).
+async fn kept_configuration_follows_changes_of_any_node(db: TestDb) -> R {
+    use sigap_domain::task::{MatrixPreset, PriorityMatrix};
+    let a = db.store().await?;
+    let b = db.store().await?;
+    let matrix = async |s: &Store| s.read(async |tx| task::config::matrix_rows(tx).await).await;
+    let itil = PriorityMatrix::preset(MatrixPreset::Itil).rows().to_vec();
+    let three = PriorityMatrix::preset(MatrixPreset::ThreeLevel)
+        .rows()
+        .to_vec();
+    let set = async |s: &Store, rows: Vec<sigap_domain::task::MatrixRow>| {
+        let want = rows.clone();
+        let read = s
+            .write(async move |tx| {
+                task::config::set_matrix_rows(tx, &rows).await?;
+                // Inside the changing transaction the change is what is read.
+                task::config::matrix_rows(tx).await
+            })
+            .await?;
+        anyhow::ensure!(read == want, "the transaction reads its own change");
+        anyhow::Ok(())
+    };
+    // Give the nodes a moment to listen: until then they keep nothing, and this test
+    // should see them keep.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    set(&a, itil.clone()).await?;
+    assert_eq!(matrix(&a).await?, itil);
+    assert_eq!(matrix(&b).await?, itil);
+    // Through node a: a reads it at once.
+    set(&a, three.clone()).await?;
+    assert_eq!(
+        matrix(&a).await?,
+        three,
+        "the changing node reads its change at once"
+    );
+    // Node b hears of it.
+    let heard = async |s: &Store, want: &Vec<sigap_domain::task::MatrixRow>| {
+        for _ in 0..100 {
+            if &matrix(s).await? == want {
+                return anyhow::Ok(true);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        Ok(false)
+    };
+    assert!(heard(&b, &three).await?, "another node hears of the change");
+    // By hand (no node's code): both hear of it.
+    a.write(async |tx| {
+        tx.execute(
+            "UPDATE priority_rule SET priority = 1 WHERE impact = 3 AND urgency = 3",
+            &[],
+        )
+        .await
+    })
+    .await?;
+    let by_hand = b
+        .read(async |tx| {
+            tx.query(
+                "SELECT priority FROM priority_rule WHERE impact = 3 AND urgency = 3",
+                &[],
+            )
+            .await
+        })
+        .await?;
+    assert_eq!(by_hand.len(), 1);
+    for s in [&a, &b] {
+        let mut ok = false;
+        for _ in 0..100 {
+            let rows = matrix(s).await?;
+            if rows
+                .iter()
+                .any(|r| r.impact.get() == 3 && r.urgency.get() == 3 && r.priority.get() == 1)
+            {
+                ok = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert!(ok, "a change by hand is heard of");
+    }
     Ok(())
 }
 

@@ -23,6 +23,11 @@ pub struct Tx<'a> {
     /// Whether `finish` left an audit entry pending (PostgreSQL), for the store to chain once
     /// the transaction has committed.
     pub(crate) audit_pending: bool,
+    /// The configuration the node keeps (PostgreSQL's primary), if any.
+    config: Option<&'a crate::config_cache::ConfigCache>,
+    /// Whether this transaction changed the kept configuration: it then reads past the
+    /// copies, and the store forgets them once it commits.
+    pub(crate) config_changed: bool,
 }
 
 enum Conn<'a> {
@@ -73,6 +78,19 @@ fn pg_params<'b>(params: &'b [P<'_>]) -> Vec<&'b (dyn tokio_postgres::types::ToS
         .collect()
 }
 
+/// Two statements sent together on one connection (tokio-postgres pipelines the requests
+/// that are awaited together).
+async fn pg_two<C: deadpool_postgres::GenericClient + Sync>(
+    c: &C,
+    a: (&str, &[P<'_>]),
+    b: (&str, &[P<'_>]),
+) -> Result<(Vec<tokio_postgres::Row>, Vec<tokio_postgres::Row>), tokio_postgres::Error> {
+    let (sa, sb) =
+        futures_util::future::try_join(c.prepare_cached(a.0), c.prepare_cached(b.0)).await?;
+    let (pa, pb) = (pg_params(a.1), pg_params(b.1));
+    futures_util::future::try_join(c.query(&sa, &pa), c.query(&sb, &pb)).await
+}
+
 /// Up to this many rows, `insert_rows` writes one multi-row `INSERT` on PostgreSQL.
 const FEW_ROWS: usize = 16;
 
@@ -98,7 +116,15 @@ impl<'a> Tx<'a> {
             conn,
             audit: Vec::new(),
             audit_pending: false,
+            config: None,
+            config_changed: false,
         }
+    }
+
+    /// With the configuration the node keeps.
+    pub(crate) fn keeping(mut self, config: Option<&'a crate::config_cache::ConfigCache>) -> Self {
+        self.config = config;
+        self
     }
 }
 
@@ -115,6 +141,41 @@ impl Tx<'_> {
     pub(crate) async fn finish(&mut self) -> Result<(), StoreError> {
         let entries = std::mem::take(&mut self.audit);
         crate::repo::audit::write_chained(self, entries).await
+    }
+
+    /// The node's copy of configuration kept under `key` (see `config_cache`) if it has one
+    /// still good; else the generation to keep what the caller reads in (`keep`).
+    pub(crate) fn kept<T: Clone + Send + Sync + 'static>(
+        &self,
+        key: &'static str,
+    ) -> Result<T, Option<u64>> {
+        let Some(cache) = self.config.filter(|_| !self.config_changed) else {
+            return Err(None);
+        };
+        let Some(g) = cache.generation() else {
+            return Err(None);
+        };
+        match cache.get::<T>(key, g) {
+            Some(hit) => Ok(T::clone(&hit)),
+            None => Err(Some(g)),
+        }
+    }
+
+    /// Keeps what was read under `key` for the generation `kept` gave.
+    pub(crate) fn keep<T: Clone + Send + Sync + 'static>(
+        &self,
+        key: &'static str,
+        generation: Option<u64>,
+        value: &T,
+    ) {
+        if let (Some(cache), Some(g)) = (self.config, generation) {
+            cache.put(key, g, std::sync::Arc::new(value.clone()));
+        }
+    }
+
+    /// Notes that this transaction changed configuration the node may keep.
+    pub(crate) fn config_changes(&mut self) {
+        self.config_changed = true;
     }
 
     /// Refuses a read that recorded an audit entry: there it would be lost.
@@ -164,6 +225,37 @@ impl Tx<'_> {
                     StoreError::from_pg(e)
                 })?;
                 Ok(rows.into_iter().map(Row::Pg).collect())
+            }
+        }
+    }
+
+    /// Runs two statements that do not depend on each other and returns both results: on
+    /// PostgreSQL sent together (one round trip, the server woken once), on SQLite one
+    /// after the other.
+    pub(crate) async fn query_two(
+        &mut self,
+        a: (&str, &[P<'_>]),
+        b: (&str, &[P<'_>]),
+    ) -> Result<(Vec<Row>, Vec<Row>), StoreError> {
+        let rows = |r: Vec<tokio_postgres::Row>| r.into_iter().map(Row::Pg).collect::<Vec<_>>();
+        match &mut self.conn {
+            Conn::Sqlite(conn) => {
+                Ok((sqlite_query(conn, a.0, a.1)?, sqlite_query(conn, b.0, b.1)?))
+            }
+            Conn::Pg(tx) => {
+                let (x, y) = pg_two(&**tx, a, b).await.map_err(StoreError::from_pg)?;
+                Ok((rows(x), rows(y)))
+            }
+            Conn::PgClient(client) => {
+                let (x, y) = pg_two(&**client, a, b).await.map_err(StoreError::from_pg)?;
+                Ok((rows(x), rows(y)))
+            }
+            Conn::Replica(client, fault) => {
+                let (x, y) = pg_two(&**client, a, b).await.map_err(|e| {
+                    fault.record(&e);
+                    StoreError::from_pg(e)
+                })?;
+                Ok((rows(x), rows(y)))
             }
         }
     }

@@ -497,15 +497,23 @@ fn target_row(r: &Row) -> StoreResult<Target> {
 }
 
 /// Every target, by agreement.
+/// Every target (kept by the node: every create reads them).
 pub async fn targets(tx: &mut Tx<'_>) -> StoreResult<Vec<Target>> {
-    tx.query(
-        &format!("SELECT {TARGET_COLUMNS} FROM sla_target ORDER BY agreement_id, metric, duration_secs, id"),
-        &[],
-    )
-    .await?
-    .iter()
-    .map(target_row)
-    .collect()
+    let generation = match tx.kept("sla_target") {
+        Ok(copy) => return Ok(copy),
+        Err(g) => g,
+    };
+    let all = tx
+        .query(
+            &format!("SELECT {TARGET_COLUMNS} FROM sla_target ORDER BY agreement_id, metric, duration_secs, id"),
+            &[],
+        )
+        .await?
+        .iter()
+        .map(target_row)
+        .collect::<StoreResult<Vec<_>>>()?;
+    tx.keep("sla_target", generation, &all);
+    Ok(all)
 }
 
 pub async fn target(tx: &mut Tx<'_>, id: TargetId) -> StoreResult<Target> {
@@ -520,6 +528,7 @@ pub async fn target(tx: &mut Tx<'_>, id: TargetId) -> StoreResult<Target> {
 
 /// Inserts a target, or replaces it when the id exists (version checked by the caller).
 pub async fn save_target(tx: &mut Tx<'_>, t: &Target) -> StoreResult<Target> {
+    tx.config_changes();
     tx.execute(
         "INSERT INTO sla_target (id, agreement_id, name, metric, duration_secs, applies_when, \
          start_cond, pause_cond, resume_cond, stop_cond, cancel_cond, reset_cond, when_start_fails, \
@@ -558,6 +567,7 @@ pub async fn save_target(tx: &mut Tx<'_>, t: &Target) -> StoreResult<Target> {
 }
 
 pub async fn delete_target(tx: &mut Tx<'_>, id: TargetId) -> StoreResult<bool> {
+    tx.config_changes();
     Ok(tx
         .execute("DELETE FROM sla_target WHERE id = $1", &[id.into()])
         .await?

@@ -7,25 +7,34 @@ use crate::tx::Tx;
 use sigap_domain::task::MatrixRow;
 use sigap_domain::{CiId, GroupId, RuleId, ServiceId};
 
+/// The priority matrix's rows (kept by the node: every create reads them).
 pub async fn matrix_rows(tx: &mut Tx<'_>) -> StoreResult<Vec<MatrixRow>> {
-    tx.query(
-        "SELECT impact, urgency, priority FROM priority_rule ORDER BY impact, urgency",
-        &[],
-    )
-    .await?
-    .iter()
-    .map(|r| {
-        let p: i64 = r.get(2)?;
-        Ok(MatrixRow {
-            impact: level(0, r.get(0)?)?,
-            urgency: level(1, r.get(1)?)?,
-            priority: priority(2, p)?,
+    let generation = match tx.kept("priority_rule") {
+        Ok(copy) => return Ok(copy),
+        Err(g) => g,
+    };
+    let rows = tx
+        .query(
+            "SELECT impact, urgency, priority FROM priority_rule ORDER BY impact, urgency",
+            &[],
+        )
+        .await?
+        .iter()
+        .map(|r| {
+            let p: i64 = r.get(2)?;
+            Ok(MatrixRow {
+                impact: level(0, r.get(0)?)?,
+                urgency: level(1, r.get(1)?)?,
+                priority: priority(2, p)?,
+            })
         })
-    })
-    .collect()
+        .collect::<StoreResult<Vec<_>>>()?;
+    tx.keep("priority_rule", generation, &rows);
+    Ok(rows)
 }
 
 pub async fn set_matrix_rows(tx: &mut Tx<'_>, rows: &[MatrixRow]) -> StoreResult<()> {
+    tx.config_changes();
     tx.execute("DELETE FROM priority_rule", &[]).await?;
     for r in rows {
         tx.execute(
@@ -102,29 +111,38 @@ pub struct AssignmentRule {
     pub active: bool,
 }
 
+/// The assignment rules in their order (kept by the node: every create reads them).
 pub async fn rules(tx: &mut Tx<'_>) -> StoreResult<Vec<AssignmentRule>> {
-    tx.query(
-        "SELECT id, sort_order, category, service_id, ci_id, group_id, active FROM assignment_rule \
-         ORDER BY sort_order, id",
-        &[],
-    )
-    .await?
-    .iter()
-    .map(|r| {
-        Ok(AssignmentRule {
-            id: r.get(0)?,
-            sort_order: r.get(1)?,
-            category: r.get(2)?,
-            service_id: r.get(3)?,
-            ci_id: r.get(4)?,
-            group_id: r.get(5)?,
-            active: r.get(6)?,
+    let generation = match tx.kept("assignment_rule") {
+        Ok(copy) => return Ok(copy),
+        Err(g) => g,
+    };
+    let rules = tx
+        .query(
+            "SELECT id, sort_order, category, service_id, ci_id, group_id, active FROM assignment_rule \
+             ORDER BY sort_order, id",
+            &[],
+        )
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(AssignmentRule {
+                id: r.get(0)?,
+                sort_order: r.get(1)?,
+                category: r.get(2)?,
+                service_id: r.get(3)?,
+                ci_id: r.get(4)?,
+                group_id: r.get(5)?,
+                active: r.get(6)?,
+            })
         })
-    })
-    .collect()
+        .collect::<StoreResult<Vec<_>>>()?;
+    tx.keep("assignment_rule", generation, &rules);
+    Ok(rules)
 }
 
 pub async fn insert_rule(tx: &mut Tx<'_>, r: &AssignmentRule) -> StoreResult<()> {
+    tx.config_changes();
     tx.execute(
         "INSERT INTO assignment_rule (id, sort_order, category, service_id, ci_id, group_id, active) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -143,6 +161,7 @@ pub async fn insert_rule(tx: &mut Tx<'_>, r: &AssignmentRule) -> StoreResult<()>
 }
 
 pub async fn delete_rule(tx: &mut Tx<'_>, id: RuleId) -> StoreResult<bool> {
+    tx.config_changes();
     Ok(tx
         .execute("DELETE FROM assignment_rule WHERE id = $1", &[id.into()])
         .await?

@@ -55,16 +55,27 @@ pub async fn entries(
     task: TaskId,
     with_work_notes: bool,
 ) -> StoreResult<Vec<JournalEntry>> {
-    let sql = if with_work_notes {
-        "SELECT id, kind, author_id, author, body, changes, created_at FROM task_journal WHERE task_id = $1 \
-         ORDER BY created_at, id"
+    let rows = tx
+        .query(&of_task("task_id = $1", with_work_notes), &[task.into()])
+        .await?;
+    from_rows(&rows)
+}
+
+/// The statement of a task's entries, oldest first, the task chosen by `which`.
+pub(crate) fn of_task(which: &str, with_work_notes: bool) -> String {
+    let comments = if with_work_notes {
+        ""
     } else {
-        "SELECT id, kind, author_id, author, body, changes, created_at FROM task_journal WHERE task_id = $1 \
-         AND kind = 'comment' ORDER BY created_at, id"
+        " AND kind = 'comment'"
     };
-    tx.query(sql, &[task.into()])
-        .await?
-        .iter()
+    format!(
+        "SELECT id, kind, author_id, author, body, changes, created_at FROM task_journal \
+         WHERE {which}{comments} ORDER BY created_at, id"
+    )
+}
+
+pub(crate) fn from_rows(rows: &[crate::value::Row]) -> StoreResult<Vec<JournalEntry>> {
+    rows.iter()
         .map(|r| {
             Ok(JournalEntry {
                 id: r.get(0)?,

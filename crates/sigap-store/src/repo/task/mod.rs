@@ -701,6 +701,36 @@ pub async fn find_by_number<E: Extension>(
     .transpose()
 }
 
+/// A task of E's kind by id (`Ok`) or number (`Err`, any case) with its journal (the work
+/// notes and changes too when `with_work_notes`), the two statements sent together.
+pub async fn find_with_journal<E: Extension>(
+    tx: &mut Tx<'_>,
+    key: Result<TaskId, &str>,
+    with_work_notes: bool,
+) -> StoreResult<Option<(Record<E>, Vec<journal::JournalEntry>)>> {
+    let number;
+    let (task_sql, which, value): (&str, &str, crate::value::P<'_>) = match key {
+        Ok(id) => (&E::statements().by_id, "task_id = $1", id.into()),
+        Err(n) => {
+            number = n.trim().to_uppercase();
+            (
+                &E::statements().by_number,
+                "task_id = (SELECT id FROM task WHERE number = $1)",
+                number.as_str().into(),
+            )
+        }
+    };
+    let journal_sql = journal::of_task(which, with_work_notes);
+    let params = [value];
+    let (task, entries) = tx
+        .query_two((task_sql, &params), (&journal_sql, &params))
+        .await?;
+    match task.first() {
+        Some(row) => Ok(Some((from_row(row)?, journal::from_rows(&entries)?))),
+        None => Ok(None),
+    }
+}
+
 /// The tasks of E's kind among `numbers` (as stored: upper case), in one statement.
 pub async fn find_by_numbers<E: Extension>(
     tx: &mut Tx<'_>,

@@ -1,0 +1,3 @@
+-- Nothing on SQLite: the configuration every create reads is read from the file each time
+-- (../postgres/0027_config_notify.sql makes PostgreSQL tell the nodes that keep it of a
+-- change). The file keeps the two engines' migrations numbered alike.
