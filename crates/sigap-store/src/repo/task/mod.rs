@@ -236,8 +236,6 @@ pub struct Statements {
     /// statement; the number given as `$2`, or (`_next`) the next of the prefix `$2`.
     create_pg: String,
     create_next_pg: String,
-    /// PostgreSQL: the records of the ids in `$1` (a JSON array), for a page chosen first.
-    by_ids_pg: String,
 }
 
 impl Statements {
@@ -274,9 +272,6 @@ impl Statements {
             create_pg: create(insert_sql("$2", PG_SEARCH_KEY)),
             create_next_pg: create(insert_sql(PG_NEXT_NUMBER, PG_SEARCH_KEY)),
             by_id: format!("{select} WHERE t.id = $1"),
-            by_ids_pg: format!(
-                "{select} WHERE t.id IN (SELECT jsonb_array_elements_text($1::text::jsonb)::uuid)"
-            ),
             by_number: format!("{select} WHERE t.number = $1"),
             insert_ext: format!(
                 "INSERT INTO {} (task_id, {}) VALUES ($1, {})",
@@ -1055,40 +1050,21 @@ pub(crate) async fn page_of<E: Extension>(
 ) -> StoreResult<Page<Record<E>>> {
     let keys = sort_keys(sort);
     q.page(&keys, after, limit)?;
-    let rows = match tx.dialect() {
-        Dialect::Sqlite => {
-            // CROSS JOIN keeps SQLite from starting anywhere but at the page.
-            q.join_page(
-                &format!("{} ", E::statements().head),
-                &E::statements().from.replacen(
-                    "FROM task t",
-                    "FROM ({}) q CROSS JOIN task t ON t.rowid = q.k",
-                    1,
-                ),
-            );
-            q.run(tx).await?
-        }
-        Dialect::Postgres => {
-            // The page's ids first, then its records by id: one statement joining the page
-            // to a dozen tables was planned afresh at every run (3–4 ms at a million
-            // tasks, PostgreSQL judging no plan good for every value), where the choice
-            // alone plans in a fraction of that and the records' statement keeps one plan.
-            let ids = q
-                .run(tx)
-                .await?
-                .iter()
-                .map(|r| r.get::<TaskId>(0))
-                .collect::<StoreResult<Vec<_>>>()?;
-            if ids.is_empty() {
-                Vec::new()
-            } else {
-                let list = super::id_array(&ids).to_string();
-                tx.query(&E::statements().by_ids_pg, &[list.as_str().into()])
-                    .await?
-            }
-        }
-    };
-    let mut items = rows
+    q.join_page(
+        &format!("{} ", E::statements().head),
+        &E::statements().from.replacen(
+            "FROM task t",
+            match tx.dialect() {
+                // CROSS JOIN keeps SQLite from starting anywhere but at the page.
+                Dialect::Sqlite => "FROM ({}) q CROSS JOIN task t ON t.rowid = q.k",
+                Dialect::Postgres => "FROM ({}) q JOIN task t ON t.id = q.k",
+            },
+            1,
+        ),
+    );
+    let mut items = q
+        .run(tx)
+        .await?
         .iter()
         .map(from_row::<E>)
         .collect::<StoreResult<Vec<_>>>()?;
