@@ -429,30 +429,8 @@ impl Replicas {
                     }
                 }
                 // Found failing here: left out at once, as a read would.
-                Ok(_) => {
-                    let why = "not a standby (not in recovery): promoted?";
-                    s.failed(why);
-                    ReplicaStatus {
-                        url: s.url.clone(),
-                        state: ReplicaState::Down,
-                        lag_bytes: None,
-                        replay_age_seconds: None,
-                        in_use: false,
-                        error: Some(why.into()),
-                    }
-                }
-                Err(e) => {
-                    let why = e.to_string();
-                    s.failed(&why);
-                    ReplicaStatus {
-                        url: s.url.clone(),
-                        state: ReplicaState::Down,
-                        lag_bytes: None,
-                        replay_age_seconds: None,
-                        in_use: false,
-                        error: Some(why),
-                    }
-                }
+                Ok(_) => down(s, "not a standby (not in recovery): promoted?".into()),
+                Err(e) => down(s, e.to_string()),
             };
             out.push(report);
         }
@@ -539,6 +517,19 @@ async fn probe(db: &PgDb) -> Result<Probe, StoreError> {
     match tokio::time::timeout(Duration::from_secs(2), ask).await {
         Ok(r) => r,
         Err(_) => Err(StoreError::Pool("no answer within 2 s".into())),
+    }
+}
+
+/// A standby found failing by the status check: left out of use, and reported down.
+fn down(s: &Standby, why: String) -> ReplicaStatus {
+    s.failed(&why);
+    ReplicaStatus {
+        url: s.url.clone(),
+        state: ReplicaState::Down,
+        lag_bytes: None,
+        replay_age_seconds: None,
+        in_use: false,
+        error: Some(why),
     }
 }
 
