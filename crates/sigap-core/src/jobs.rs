@@ -129,8 +129,11 @@ pub async fn enqueue(
     run_at: Timestamp,
     now: Timestamp,
 ) -> sigap_store::StoreResult<sigap_domain::JobId> {
-    repo::enqueue(tx, kind, payload, run_at, 5, now).await
+    repo::enqueue(tx, kind, payload, run_at, MAX_ATTEMPTS, now).await
 }
+
+/// How many times a job is tried before it is given up.
+pub const MAX_ATTEMPTS: i64 = 5;
 
 pub const MAINTENANCE: &str = "maintenance";
 

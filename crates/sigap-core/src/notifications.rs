@@ -59,3 +59,46 @@ pub async fn send(
     }
     Ok(id)
 }
+
+/// As `send`, for many notifications at once (a sweep's warnings): a few statements whatever
+/// their number.
+pub async fn send_many(
+    tx: &mut sigap_store::Tx<'_>,
+    notes: &[sigap_store::notifications::NewNotification<'_>],
+    now: jiff::Timestamp,
+) -> AppResult<()> {
+    if notes.is_empty() {
+        return Ok(());
+    }
+    let ids = repo::insert_many(tx, notes, now).await?;
+    if !sigap_store::mail::outbound(tx).await?.enabled {
+        return Ok(());
+    }
+    let mut kinds: Vec<&str> = notes.iter().map(|n| n.kind).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    let mut payloads = Vec::new();
+    for kind in kinds {
+        let mut people: Vec<_> = notes
+            .iter()
+            .filter(|n| n.kind == kind)
+            .map(|n| n.person_id)
+            .collect();
+        people.sort_unstable_by_key(|p| p.to_string());
+        people.dedup();
+        let mailed: std::collections::HashSet<_> = sigap_store::mail::mailed(tx, &people, kind)
+            .await?
+            .into_iter()
+            .collect();
+        payloads.extend(
+            notes
+                .iter()
+                .zip(&ids)
+                .filter(|(n, _)| n.kind == kind && mailed.contains(&n.person_id))
+                .map(|(_, id)| serde_json::json!({ "notification": id.to_string() })),
+        );
+    }
+    sigap_store::jobs::enqueue_many(tx, MAIL_JOB, &payloads, now, crate::jobs::MAX_ATTEMPTS, now)
+        .await?;
+    Ok(())
+}

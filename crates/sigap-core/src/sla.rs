@@ -25,7 +25,8 @@ use sigap_domain::sla::{
 };
 use sigap_domain::task::{StateModel, TaskKind};
 use sigap_domain::{
-    AgreementId, CalendarId, ClockId, HolidayId, Role, TargetId, TaskId, parse_line, parse_text,
+    AgreementId, CalendarId, ClockId, GroupId, HolidayId, PersonId, Role, TargetId, TaskId,
+    parse_line, parse_text,
 };
 use sigap_store::incidents::Incident;
 use sigap_store::sla::{
@@ -1800,6 +1801,28 @@ pub async fn sweep(core: &Core) -> AppResult<Swept> {
     }
 }
 
+/// A task a threshold was crossed on, of either kind that has clocks.
+enum Crossed {
+    Incident(Incident),
+    Problem(sigap_store::problems::Problem),
+}
+
+/// A clock of the batch and what it crossed.
+struct DueClock<'a> {
+    clock: Clock,
+    agreement: &'a Agreement,
+    target: Option<&'a Target>,
+    marks: Vec<i64>,
+    cal: BusinessCalendar,
+    events: Vec<ClockEvent>,
+    /// The thresholds reached by now and not handled yet, with when each was reached.
+    crossed: Vec<(i64, Timestamp)>,
+}
+
+/// One batch of the sweep, in a few statements whatever its size: the clocks' events, the
+/// claims of their crossings, the crossings' events, the tasks told of, their groups'
+/// managers and members, the notifications and the clocks each go in one statement (or a few
+/// chunks). Escalations, rare, go one by one; a clock whose task one changed is read again.
 async fn sweep_batch(tx: &mut Tx<'_>, now: Timestamp, limit: i64) -> AppResult<Swept> {
     let due = repo::due_checks(tx, now, limit).await?;
     let mut out = Swept {
@@ -1811,9 +1834,14 @@ async fn sweep_batch(tx: &mut Tx<'_>, now: Timestamp, limit: i64) -> AppResult<S
     }
     let agreements = repo::agreements(tx).await?;
     let targets = repo::targets(tx).await?;
+    let ids: Vec<ClockId> = due.iter().map(|c| c.id).collect();
+    let mut events: HashMap<ClockId, Vec<ClockEvent>> = HashMap::new();
+    for e in repo::events_of_clocks(tx, &ids).await? {
+        events.entry(e.clock_id).or_default().push(e);
+    }
     let mut cache = HashMap::new();
-    let actor = Actor::of(&Ctx::system("sla"));
-    for mut c in due {
+    let mut batch = Vec::with_capacity(due.len());
+    for c in due {
         let Some(a) = agreements.iter().find(|a| a.id == c.agreement_id) else {
             continue;
         };
@@ -1823,7 +1851,6 @@ async fn sweep_batch(tx: &mut Tx<'_>, now: Timestamp, limit: i64) -> AppResult<S
         let marks = t
             .map(thresholds)
             .unwrap_or_else(|| DEFAULT_THRESHOLDS.to_vec());
-        let events = repo::events(tx, c.id).await?;
         let cal = clock_calendar(
             tx,
             &mut cache,
@@ -1831,10 +1858,10 @@ async fn sweep_batch(tx: &mut Tx<'_>, now: Timestamp, limit: i64) -> AppResult<S
             &c.time_zone,
         )
         .await?;
+        let events = events.remove(&c.id).unwrap_or_default();
         let (ivs, ending) = intervals(&events);
         let target = SignedDuration::from_secs(c.duration_secs);
-        // The crossings reached by now and not handled yet, with when each was reached.
-        let crossed: Vec<(i64, Timestamp)> = marks
+        let crossed = marks
             .iter()
             .filter(|m| **m > c.thresholds_done)
             .filter_map(|m| {
@@ -1842,124 +1869,204 @@ async fn sweep_batch(tx: &mut Tx<'_>, now: Timestamp, limit: i64) -> AppResult<S
             })
             .filter(|(_, at)| *at <= now)
             .collect();
+        batch.push(DueClock {
+            clock: c,
+            agreement: a,
+            target: t,
+            marks,
+            cal,
+            events,
+            crossed,
+        });
+    }
+    // Each crossing is claimed once across nodes and sweeps; only the latest of a clock's,
+    // fresh and first claimed here, is told.
+    let claims: Vec<(ClockId, i64)> = batch
+        .iter()
+        .flat_map(|d| d.crossed.iter().map(|(m, _)| (d.clock.id, *m)))
+        .collect();
+    let claimed: std::collections::HashSet<(ClockId, i64)> = repo::claim_notices(tx, &claims, now)
+        .await?
+        .into_iter()
+        .collect();
+    let mut new_events = Vec::with_capacity(claims.len());
+    // (index in the batch, threshold) of the crossings to tell.
+    let mut sends: Vec<(usize, i64)> = Vec::new();
+    for (k, d) in batch.iter().enumerate() {
         // The clock's latest change of form: crossings before it happened after the fact.
-        let fresh_since = events
+        let fresh_since = d
+            .events
             .iter()
             .filter(|e| matches!(e.kind.as_str(), "started" | "resumed" | "retargeted"))
             .map(|e| e.at)
             .max()
-            .unwrap_or(c.started_at);
-        let last = crossed.last().map(|x| x.0);
-        for (mark, at) in &crossed {
-            let first = repo::claim_notice(tx, c.id, *mark, now).await?;
+            .unwrap_or(d.clock.started_at);
+        let last = d.crossed.last().map(|x| x.0);
+        let after = d.events.iter().map(|e| e.seq).max().unwrap_or(0) + 1;
+        for (seq, (mark, at)) in (after..).zip(&d.crossed) {
             let stale = *at < fresh_since || now.duration_since(*at) > STALE;
-            let send = first && Some(*mark) == last && !stale;
-            repo::add_event(
-                tx,
-                c.id,
-                *at,
-                "threshold",
-                &format!("{mark}%{}", if send { "" } else { " (recorded, not sent)" }),
-            )
-            .await?;
+            let send = claimed.contains(&(d.clock.id, *mark)) && Some(*mark) == last && !stale;
+            new_events.push(repo::NewClockEvent {
+                clock_id: d.clock.id,
+                at: *at,
+                seq,
+                kind: "threshold",
+                detail: format!("{mark}%{}", if send { "" } else { " (recorded, not sent)" }),
+            });
             if send {
-                let last_mark = mark == marks.last().unwrap_or(&100);
-                let done = match sigap_store::task::kind(tx, c.task_id).await? {
-                    Some(TaskKind::Problem) => {
-                        let p: sigap_store::problems::Problem =
-                            sigap_store::task::get(tx, c.task_id).await?;
-                        crossed_on(tx, &actor, &p, t.filter(|_| last_mark), a, *mark, now).await?
-                    }
-                    _ => {
-                        let i = sigap_store::incidents::get(tx, c.task_id).await?;
-                        crossed_on(tx, &actor, &i, t.filter(|_| last_mark), a, *mark, now).await?
-                    }
-                };
-                out.notified += done.0;
-                out.escalated += done.1;
+                sends.push((k, *mark));
             }
-            c.thresholds_done = c.thresholds_done.max(*mark);
         }
-        // An escalation changed the task, which may have moved this clock: start from it.
-        let done = c.thresholds_done;
-        let mut c = repo::clock(tx, c.id).await?;
-        c.thresholds_done = c.thresholds_done.max(done);
-        let events = repo::events(tx, c.id).await?;
-        derive(&mut c, &events, &cal, &marks, now);
-        repo::update_clock(tx, &c).await?;
     }
+    repo::add_events(tx, &new_events).await?;
+
+    // The tasks told of, and the people to tell.
+    let mut task_ids: Vec<TaskId> = sends.iter().map(|(k, _)| batch[*k].clock.task_id).collect();
+    task_ids.sort_unstable();
+    task_ids.dedup();
+    let mut tasks: HashMap<TaskId, Crossed> = HashMap::new();
+    for i in
+        sigap_store::task::get_many::<sigap_store::incidents::IncidentExt>(tx, &task_ids).await?
+    {
+        tasks.insert(i.id, Crossed::Incident(i));
+    }
+    let rest: Vec<TaskId> = task_ids
+        .iter()
+        .filter(|id| !tasks.contains_key(id))
+        .copied()
+        .collect();
+    for p in sigap_store::task::get_many::<sigap_store::problems::ProblemExt>(tx, &rest).await? {
+        tasks.insert(p.id, Crossed::Problem(p));
+    }
+    let mut groups: Vec<GroupId> = tasks
+        .values()
+        .filter_map(|t| match t {
+            Crossed::Incident(i) => i.assignment_group.as_ref().map(|g| g.id),
+            Crossed::Problem(p) => p.assignment_group.as_ref().map(|g| g.id),
+        })
+        .collect();
+    groups.sort_unstable();
+    groups.dedup();
+    let managers: HashMap<GroupId, PersonId> = sigap_store::groups::managers_of(tx, &groups)
+        .await?
+        .into_iter()
+        .collect();
+    let mut members: HashMap<GroupId, Vec<PersonId>> = HashMap::new();
+    for (g, p) in sigap_store::groups::members_of(tx, &groups).await? {
+        members.entry(g).or_default().push(p);
+    }
+    let mut notes: Vec<Note> = Vec::new();
+    let actor = Actor::of(&Ctx::system("sla"));
+    // Tasks an escalation changed: their clocks may have moved.
+    let mut changed: std::collections::HashSet<TaskId> = std::collections::HashSet::new();
+    for (k, mark) in &sends {
+        let d = &batch[*k];
+        let Some(task) = tasks.get(&d.clock.task_id) else {
+            continue;
+        };
+        let last = d.target.filter(|_| Some(mark) == d.marks.last());
+        let escalated = match task {
+            Crossed::Incident(i) => {
+                crossing_notes(&mut notes, i, *mark, &managers, &members);
+                match last {
+                    Some(t) => escalate(tx, &actor, i, t, d.agreement, *mark, now).await?,
+                    None => 0,
+                }
+            }
+            Crossed::Problem(p) => {
+                crossing_notes(&mut notes, p, *mark, &managers, &members);
+                match last {
+                    Some(t) => escalate(tx, &actor, p, t, d.agreement, *mark, now).await?,
+                    None => 0,
+                }
+            }
+        };
+        out.escalated += escalated;
+        if last.is_some() {
+            changed.insert(d.clock.task_id);
+        }
+    }
+    out.notified = notes.len();
+
+    // The clocks' stored fields, from their events.
+    let mut clocks = Vec::with_capacity(batch.len());
+    for d in batch {
+        let done = d
+            .crossed
+            .iter()
+            .map(|(m, _)| *m)
+            .fold(d.clock.thresholds_done, i64::max);
+        let (mut c, events) = if changed.contains(&d.clock.task_id) {
+            let c = repo::clock(tx, d.clock.id).await?;
+            let events = repo::events(tx, c.id).await?;
+            (c, events)
+        } else {
+            (d.clock, d.events)
+        };
+        c.thresholds_done = c.thresholds_done.max(done);
+        derive(&mut c, &events, &d.cal, &d.marks, now);
+        clocks.push(c);
+    }
+    repo::update_clocks(tx, &clocks).await?;
+    let new: Vec<sigap_store::notifications::NewNotification<'_>> = notes
+        .iter()
+        .map(|n| sigap_store::notifications::NewNotification {
+            person_id: n.person,
+            kind: "sla_threshold",
+            subject: &n.subject,
+            body: &n.body,
+            link: &n.link,
+            task_id: Some(n.task),
+        })
+        .collect();
+    crate::notifications::send_many(tx, &new, now).await?;
     Ok(out)
 }
 
-/// A threshold crossed on a task: its people told, and at the last threshold the target's
-/// escalation. Returns (notified, escalated).
-async fn crossed_on<P: Process>(
-    tx: &mut Tx<'_>,
-    actor: &Actor,
-    i: &Record<P>,
-    last: Option<&Target>,
-    a: &Agreement,
-    mark: i64,
-    now: Timestamp,
-) -> AppResult<(usize, usize)> {
-    let notified = notify_crossing(tx, i, mark, now).await?;
-    let escalated = match last {
-        Some(t) => escalate(tx, actor, i, t, a, mark, now).await?,
-        None => 0,
-    };
-    Ok((notified, escalated))
+/// A warning to write.
+struct Note {
+    person: PersonId,
+    subject: String,
+    body: String,
+    link: String,
+    task: TaskId,
 }
 
-async fn notify_crossing<P: Process>(
-    tx: &mut Tx<'_>,
+/// The warnings of a threshold crossed on a task: its assignee, from 75 % also its group's
+/// manager; when nobody holds it, the group's members.
+fn crossing_notes<P: Process>(
+    notes: &mut Vec<Note>,
     i: &Record<P>,
     mark: i64,
-    now: Timestamp,
-) -> AppResult<usize> {
-    use sigap_store::notifications::NewNotification;
+    managers: &HashMap<GroupId, PersonId>,
+    members: &HashMap<GroupId, Vec<PersonId>>,
+) {
+    let group = i.assignment_group.as_ref().map(|g| g.id);
     let mut who = Vec::new();
     if let Some(p) = &i.assigned_to {
         who.push(p.id);
     }
     if mark >= 75 {
-        if let Some(g) = &i.assignment_group {
-            if let Some(m) = sigap_store::groups::get(tx, g.id).await?.manager {
-                who.push(m.id);
-            }
+        if let Some(m) = group.and_then(|g| managers.get(&g)) {
+            who.push(*m);
         }
     }
     if who.is_empty() {
-        // Nobody holds it yet: the group's members hear of it.
-        if let Some(g) = &i.assignment_group {
-            who.extend(
-                sigap_store::groups::members(tx, g.id)
-                    .await?
-                    .iter()
-                    .map(|m| m.id),
-            );
+        if let Some(m) = group.and_then(|g| members.get(&g)) {
+            who.extend(m.iter().copied());
         }
     }
     who.sort_unstable_by_key(|p| p.to_string());
     who.dedup();
-    let subject = format!("{} {}", i.number, i.short_description);
-    let body = format!("{mark}%");
-    let link = format!("{}/{}", P::PATH, i.number);
-    for p in &who {
-        crate::notifications::send(
-            tx,
-            &NewNotification {
-                person_id: *p,
-                kind: "sla_threshold",
-                subject: &subject,
-                body: &body,
-                link: &link,
-                task_id: Some(i.id),
-            },
-            now,
-        )
-        .await?;
+    for person in who {
+        notes.push(Note {
+            person,
+            subject: format!("{} {}", i.number, i.short_description),
+            body: format!("{mark}%"),
+            link: format!("{}/{}", P::PATH, i.number),
+            task: i.id,
+        });
     }
-    Ok(who.len())
 }
 
 /// The target's escalation: the task goes to another group, and/or the service owner is told.

@@ -13,6 +13,7 @@ both!(
     a_clock_follows_its_incident_step_by_step,
     calendars_and_agreements_refuse_bad_input,
     two_nodes_sweeping_together_send_each_warning_once,
+    the_sweeps_warnings_are_mailed_to_those_who_take_them,
     service_level_pages_in_both_languages,
     ola_clocks_follow_their_group_and_breaches_escalate,
     a_clock_due_at_closing_time_is_breached_in_every_view,
@@ -596,6 +597,118 @@ async fn two_nodes_sweeping_together_send_each_warning_once(app: TestApp) -> any
         .unwrap_or(0);
     assert_eq!(warnings, count, "one warning per incident");
     assert_eq!(notified, count);
+    Ok(())
+}
+
+/// With outbound mail on, each warning of a sweep is queued as a mail for a person who takes
+/// warnings by mail, and not for one who turned them off; nobody holds the incidents, so the
+/// group's members are told.
+async fn the_sweeps_warnings_are_mailed_to_those_who_take_them(app: TestApp) -> anyhow::Result<()> {
+    let err = |e: sigap_core::AppError| anyhow::anyhow!("{e:?}");
+    let (_, agnes) = app.person("agnes", &["agent"], None).await?;
+    let (_, budi) = app.person("budi", &["agent"], None).await?;
+    let ctx = sigap_core::Ctx::system("test");
+    sigap_core::groups::create(
+        &app.core,
+        &ctx,
+        sigap_core::groups::GroupInput {
+            name: Some("Desk".into()),
+            group_type: Some("service_desk".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .map_err(err)?;
+    for who in ["agnes", "budi"] {
+        sigap_core::groups::set_member(&app.core, &ctx, "Desk", who, true)
+            .await
+            .map_err(err)?;
+    }
+    let (s, v) = send(
+        &app.http,
+        Method::PUT,
+        &app.api("/me/mail_preferences"),
+        &budi,
+        Some(json!({"sla_threshold": false})),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let admin = app.admin_token.clone();
+    let start = wib(23, 9, 0)?;
+    app.clock.set(start);
+    let a = post(
+        &app,
+        "/agreements",
+        &admin,
+        json!({"name": "Fast", "kind": "sla"}),
+    )
+    .await?;
+    let id = a["id"].as_str().unwrap_or_default().to_owned();
+    post(
+        &app,
+        &format!("/agreements/{id}/targets"),
+        &admin,
+        json!({"name": "1 h", "metric": "resolution", "duration_minutes": 60, "thresholds": [50]}),
+    )
+    .await?;
+    let count = 7;
+    for k in 0..count {
+        post(
+            &app,
+            "/incidents",
+            &agnes,
+            json!({"short_description": format!("Case {k}"), "assignment_group": "Desk"}),
+        )
+        .await?;
+    }
+    sigap_core::mail::admin::set_outbound(
+        &app.core,
+        &ctx,
+        sigap_core::mail::admin::OutboundInput {
+            enabled: Some(true),
+            host: Some("localhost".into()),
+            port: Some(25),
+            security: Some("none".into()),
+            from_address: Some("desk@example.com".into()),
+            ..Default::default()
+        },
+        None,
+    )
+    .await
+    .map_err(err)?;
+    let queued = async || -> anyhow::Result<i64> {
+        Ok(app
+            .core
+            .store
+            .read(async |tx| sigap_store::jobs::counts(tx).await)
+            .await?
+            .queued)
+    };
+    let before = queued().await?;
+    app.clock
+        .set(start.checked_add(jiff::SignedDuration::from_mins(31))?);
+    let swept = sigap_core::sla::sweep(&app.core).await.map_err(err)?;
+    assert_eq!(swept.checked, count, "{swept:?}");
+    assert_eq!(
+        swept.notified,
+        2 * count,
+        "both members, each incident: {swept:?}"
+    );
+    assert_eq!(
+        queued().await? - before,
+        count as i64,
+        "a mail for each of agnes's warnings, none for budi's"
+    );
+    for token in [&agnes, &budi] {
+        let inbox = get(&app, "/me/notifications", token).await?;
+        let warnings = inbox
+            .as_array()
+            .map(|a| a.iter().filter(|x| x["kind"] == "sla_threshold").count());
+        assert_eq!(warnings, Some(count), "{inbox}");
+    }
+    // Nothing more is due: the next warning would be at 100 %, which the target has not.
+    let again = sigap_core::sla::sweep(&app.core).await.map_err(err)?;
+    assert_eq!(again, sigap_core::sla::Swept::default());
     Ok(())
 }
 

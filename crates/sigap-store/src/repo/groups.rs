@@ -200,6 +200,46 @@ pub async fn members(tx: &mut Tx<'_>, id: GroupId) -> StoreResult<Vec<PersonRef>
         .collect()
 }
 
+/// The managers of groups among `groups` that have one: (group, manager).
+pub async fn managers_of(
+    tx: &mut Tx<'_>,
+    groups: &[GroupId],
+) -> StoreResult<Vec<(GroupId, PersonId)>> {
+    if groups.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = super::id_array(groups);
+    let sql = format!(
+        "SELECT g.id, g.manager_id FROM support_group g WHERE g.manager_id IS NOT NULL AND {}",
+        super::in_json(tx.dialect(), "g.id", "$1")
+    );
+    tx.query(&sql, &[(&list).into()])
+        .await?
+        .iter()
+        .map(|r| Ok((r.get(0)?, r.get(1)?)))
+        .collect()
+}
+
+/// The members of groups among `groups`: (group, person).
+pub async fn members_of(
+    tx: &mut Tx<'_>,
+    groups: &[GroupId],
+) -> StoreResult<Vec<(GroupId, PersonId)>> {
+    if groups.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = super::id_array(groups);
+    let sql = format!(
+        "SELECT gm.group_id, gm.person_id FROM group_member gm WHERE {}",
+        super::in_json(tx.dialect(), "gm.group_id", "$1")
+    );
+    tx.query(&sql, &[(&list).into()])
+        .await?
+        .iter()
+        .map(|r| Ok((r.get(0)?, r.get(1)?)))
+        .collect()
+}
+
 /// Adds a member; false when the person already was one.
 pub async fn add_member(
     tx: &mut Tx<'_>,

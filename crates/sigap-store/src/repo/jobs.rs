@@ -43,6 +43,35 @@ pub async fn enqueue(
     Ok(id)
 }
 
+/// Enqueues many jobs of one kind at once, one per payload.
+pub async fn enqueue_many(
+    tx: &mut Tx<'_>,
+    kind: &str,
+    payloads: &[Value],
+    run_at: Timestamp,
+    max_attempts: i64,
+    now: Timestamp,
+) -> StoreResult<()> {
+    tx.insert_rows(
+        "job",
+        "id, kind, payload, state, run_at, attempts, max_attempts, created_at",
+        payloads,
+        |p, out| {
+            out.extend::<[crate::value::P<'_>; _]>([
+                JobId::new().into(),
+                kind.into(),
+                p.into(),
+                "queued".into(),
+                run_at.into(),
+                0i64.into(),
+                max_attempts.into(),
+                now.into(),
+            ])
+        },
+    )
+    .await
+}
+
 const CLAIM_POSTGRES: &str = "UPDATE job SET state = 'running', locked_by = $1, locked_until = $2, \
     attempts = attempts + 1 WHERE id IN (SELECT id FROM job WHERE (state = 'queued' AND run_at <= $3) \
     OR (state = 'running' AND locked_until < $3) ORDER BY run_at LIMIT $4 FOR UPDATE SKIP LOCKED) \

@@ -817,6 +817,36 @@ pub struct Recipient {
     pub locale: String,
 }
 
+/// Who gets mail of a kind (`$2`), `$3` true and `$4` false: see `Recipient`.
+const MAILED: &str = "p.active = $3 AND p.email IS NOT NULL AND p.email <> '' \
+    AND (p.mail_failed_address IS NULL OR p.mail_failed_address <> lower(p.email)) \
+    AND NOT EXISTS (SELECT 1 FROM mail_preference f WHERE f.person_id = p.id AND f.kind = $2 \
+    AND f.enabled = $4)";
+
+/// Those of `people` who get this kind of notification by mail (see `Recipient`).
+pub async fn mailed(
+    tx: &mut Tx<'_>,
+    people: &[PersonId],
+    kind: &str,
+) -> StoreResult<Vec<PersonId>> {
+    if people.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = super::id_array(people);
+    let sql = format!(
+        "SELECT p.id FROM person p WHERE {} AND {MAILED}",
+        super::in_json(tx.dialect(), "p.id", "$1")
+    );
+    tx.query(
+        &sql,
+        &[(&list).into(), kind.into(), true.into(), false.into()],
+    )
+    .await?
+    .iter()
+    .map(|r| r.get(0))
+    .collect()
+}
+
 pub async fn recipient(
     tx: &mut Tx<'_>,
     person: PersonId,
@@ -824,11 +854,9 @@ pub async fn recipient(
 ) -> StoreResult<Option<Recipient>> {
     let row = tx
         .query_opt(
-            "SELECT p.id, p.name, p.email, p.locale FROM person p WHERE p.id = $1 AND p.active = $3 \
-             AND p.email IS NOT NULL AND p.email <> '' \
-             AND (p.mail_failed_address IS NULL OR p.mail_failed_address <> lower(p.email)) \
-             AND NOT EXISTS (SELECT 1 FROM mail_preference f WHERE f.person_id = p.id AND f.kind = $2 \
-             AND f.enabled = $4)",
+            &format!(
+                "SELECT p.id, p.name, p.email, p.locale FROM person p WHERE p.id = $1 AND {MAILED}"
+            ),
             &[person.into(), kind.into(), true.into(), false.into()],
         )
         .await?;

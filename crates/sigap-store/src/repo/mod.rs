@@ -88,6 +88,20 @@ pub(crate) async fn rows_returning<'a, T>(
     n: usize,
     fill: impl FnMut(&'a T, &mut Vec<crate::value::P<'a>>),
 ) -> crate::error::StoreResult<u64> {
+    Ok(chunks_returning(tx, head, tail, rows, n, &[], fill)
+        .await?
+        .len() as u64)
+}
+
+/// As `rows_returning`, with the rows that came back.
+pub(crate) async fn rows_returned<'a, T>(
+    tx: &mut crate::tx::Tx<'_>,
+    head: &str,
+    tail: &str,
+    rows: &'a [T],
+    n: usize,
+    fill: impl FnMut(&'a T, &mut Vec<crate::value::P<'a>>),
+) -> crate::error::StoreResult<Vec<crate::value::Row>> {
     chunks_returning(tx, head, tail, rows, n, &[], fill).await
 }
 
@@ -107,7 +121,11 @@ pub(crate) async fn rows_from_values<'a, T>(
         crate::tx::Dialect::Postgres => types,
         crate::tx::Dialect::Sqlite => &[],
     };
-    chunks_returning(tx, head, tail, rows, types.len(), casts, fill).await
+    Ok(
+        chunks_returning(tx, head, tail, rows, types.len(), casts, fill)
+            .await?
+            .len() as u64,
+    )
 }
 
 async fn chunks_returning<'a, T>(
@@ -118,8 +136,8 @@ async fn chunks_returning<'a, T>(
     n: usize,
     casts: &[&str],
     mut fill: impl FnMut(&'a T, &mut Vec<crate::value::P<'a>>),
-) -> crate::error::StoreResult<u64> {
-    let mut count = 0u64;
+) -> crate::error::StoreResult<Vec<crate::value::Row>> {
+    let mut returned = Vec::new();
     let mut rest = rows;
     while !rest.is_empty() {
         let most = rest.len().min(512);
@@ -137,10 +155,10 @@ async fn chunks_returning<'a, T>(
             fill(r, &mut params);
         }
         sql.push_str(tail);
-        count += tx.query(&sql, &params).await?.len() as u64;
+        returned.extend(tx.query(&sql, &params).await?);
         rest = after;
     }
-    Ok(count)
+    Ok(returned)
 }
 
 /// One row of `values_rows`: `($base+1, …, $base+n` (each placeholder cast to its type of

@@ -69,6 +69,35 @@ pub async fn insert(
     Ok(id)
 }
 
+/// Writes many notifications at once (a sweep's warnings): their ids, in order.
+pub async fn insert_many(
+    tx: &mut Tx<'_>,
+    notes: &[NewNotification<'_>],
+    now: Timestamp,
+) -> StoreResult<Vec<NotificationId>> {
+    let rows: Vec<(NotificationId, &NewNotification<'_>)> =
+        notes.iter().map(|n| (NotificationId::new(), n)).collect();
+    tx.insert_rows(
+        "notification",
+        "id, person_id, kind, subject, body, link, created_at, task_id",
+        &rows,
+        |(id, n), out| {
+            out.extend::<[crate::value::P<'_>; _]>([
+                (*id).into(),
+                n.person_id.into(),
+                n.kind.into(),
+                n.subject.into(),
+                n.body.into(),
+                n.link.into(),
+                now.into(),
+                n.task_id.into(),
+            ])
+        },
+    )
+    .await?;
+    Ok(rows.into_iter().map(|(id, _)| id).collect())
+}
+
 /// A person's most recent notifications, unread first.
 pub async fn of_person(
     tx: &mut Tx<'_>,

@@ -6,7 +6,7 @@ use super::task::{NamedRef, named};
 use super::{id_array, in_json, versioned};
 use crate::error::StoreResult;
 use crate::tx::{Dialect, Tx};
-use crate::value::Row;
+use crate::value::{P, Row};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use sigap_domain::sla::{AgreementKind, Metric};
@@ -730,6 +730,62 @@ pub async fn update_clock(tx: &mut Tx<'_>, c: &Clock) -> StoreResult<()> {
     versioned(n, clock(tx, c.id)).await
 }
 
+/// Writes the derived fields of many clocks (a sweep's batch), each only if nobody changed it
+/// since it was read: `VersionMismatch` when any was changed, and then the caller's
+/// transaction is to be given up as a whole.
+pub async fn update_clocks(tx: &mut Tx<'_>, clocks: &[Clock]) -> StoreResult<()> {
+    let changed = super::rows_from_values(
+        tx,
+        "UPDATE sla_clock SET target_id = v.column2, target_name = v.column3, \
+         duration_secs = v.column4, stage = v.column5, ended_at = v.column6, end_kind = v.column7, \
+         due_at = v.column8, business_us = v.column9, breached = v.column10, \
+         next_check_at = v.column11, thresholds_done = v.column12, updated_at = v.column13, \
+         version = sla_clock.version + 1 FROM (VALUES ",
+        ") AS v WHERE sla_clock.id = v.column1 AND sla_clock.version = v.column14 \
+         RETURNING sla_clock.id",
+        clocks,
+        &[
+            "uuid",
+            "uuid",
+            "text",
+            "bigint",
+            "text",
+            "timestamptz",
+            "text",
+            "timestamptz",
+            "bigint",
+            "boolean",
+            "timestamptz",
+            "bigint",
+            "timestamptz",
+            "bigint",
+        ],
+        |c, out| {
+            out.extend::<[P<'_>; _]>([
+                c.id.into(),
+                c.target_id.into(),
+                c.target_name.as_str().into(),
+                c.duration_secs.into(),
+                c.stage.as_str().into(),
+                c.ended_at.into(),
+                c.end_kind.as_deref().into(),
+                c.due_at.into(),
+                c.business_us.into(),
+                c.breached.into(),
+                c.next_check_at.into(),
+                c.thresholds_done.into(),
+                c.updated_at.into(),
+                c.version.into(),
+            ])
+        },
+    )
+    .await?;
+    if changed as usize != clocks.len() {
+        return Err(crate::error::StoreError::VersionMismatch);
+    }
+    Ok(())
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClockEvent {
     pub id: ClockEventId,
@@ -762,6 +818,36 @@ pub async fn add_event(
     )
     .await?;
     Ok(())
+}
+
+/// An event to add to a clock whose events were read: its number among them is given.
+#[derive(Debug, Clone)]
+pub struct NewClockEvent {
+    pub clock_id: ClockId,
+    pub at: Timestamp,
+    pub seq: i64,
+    pub kind: &'static str,
+    pub detail: String,
+}
+
+/// Adds many events at once (a sweep's thresholds).
+pub async fn add_events(tx: &mut Tx<'_>, events: &[NewClockEvent]) -> StoreResult<()> {
+    tx.insert_rows(
+        "sla_clock_event",
+        "id, clock_id, at, seq, kind, detail",
+        events,
+        |e, out| {
+            out.extend::<[P<'_>; _]>([
+                ClockEventId::new().into(),
+                e.clock_id.into(),
+                e.at.into(),
+                e.seq.into(),
+                e.kind.into(),
+                e.detail.as_str().into(),
+            ])
+        },
+    )
+    .await
 }
 
 fn event_row(r: &Row) -> StoreResult<ClockEvent> {
@@ -838,6 +924,27 @@ pub async fn claim_notice(
         )
         .await?
         > 0)
+}
+
+/// Records that thresholds of clocks were handled (`(clock, threshold)` pairs): the pairs
+/// this call recorded, without those another node (or an earlier sweep) already had.
+pub async fn claim_notices(
+    tx: &mut Tx<'_>,
+    claims: &[(ClockId, i64)],
+    now: Timestamp,
+) -> StoreResult<Vec<(ClockId, i64)>> {
+    super::rows_returned(
+        tx,
+        "INSERT INTO sla_notice (clock_id, threshold, sent_at) VALUES ",
+        " ON CONFLICT (clock_id, threshold) DO NOTHING RETURNING clock_id, threshold",
+        claims,
+        3,
+        |(c, t), out| out.extend::<[P<'_>; _]>([(*c).into(), (*t).into(), now.into()]),
+    )
+    .await?
+    .iter()
+    .map(|r| Ok((r.get(0)?, r.get(1)?)))
+    .collect()
 }
 
 /// Clocks of open tasks running out soonest (the "breaching soon" queue): (clock, task).

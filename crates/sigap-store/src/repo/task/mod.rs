@@ -752,6 +752,27 @@ pub async fn find_by_numbers<E: Extension>(
         .collect()
 }
 
+/// The tasks of E's kind among `ids` (other kinds' ids are left out), in one statement.
+pub async fn get_many<E: Extension>(
+    tx: &mut Tx<'_>,
+    ids: &[TaskId],
+) -> StoreResult<Vec<Record<E>>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = super::id_array(ids);
+    let sql = format!(
+        "{} WHERE {}",
+        E::statements().select,
+        super::in_json(tx.dialect(), "t.id", "$1")
+    );
+    tx.query(&sql, &[(&list).into()])
+        .await?
+        .iter()
+        .map(from_row)
+        .collect()
+}
+
 /// The kind of a task: which process an id belongs to.
 pub async fn kind(tx: &mut Tx<'_>, id: TaskId) -> StoreResult<Option<TaskKind>> {
     match tx
