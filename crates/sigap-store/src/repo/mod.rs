@@ -50,9 +50,9 @@ pub(crate) fn in_json(dialect: crate::tx::Dialect, column: &str, ph: &str) -> St
         // An array compared with `= ANY`: the index is searched for each id whatever plan
         // the statement keeps. As `IN (SELECT …)`, a cached statement's plan for any values
         // could join the whole table by hashing (over a second for a batch of tasks at 1M).
-        crate::tx::Dialect::Postgres => format!(
-            "{column} = ANY(ARRAY(SELECT jsonb_array_elements_text({ph}::jsonb)::uuid))"
-        ),
+        crate::tx::Dialect::Postgres => {
+            format!("{column} = ANY(ARRAY(SELECT jsonb_array_elements_text({ph}::jsonb)::uuid))")
+        }
     }
 }
 
