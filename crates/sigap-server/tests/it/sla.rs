@@ -512,8 +512,14 @@ async fn calendars_and_agreements_refuse_bad_input(app: TestApp) -> anyhow::Resu
     Ok(())
 }
 
-async fn two_nodes_sweeping_together_send_each_warning_once(app: TestApp) -> anyhow::Result<()> {
-    let (_, agent) = app.person("agnes", &["agent"], None).await?;
+/// A service desk group "Desk" of `members`, and from 9:00 on 23 November a 24x7 agreement
+/// "Fast" whose one-hour resolution target warns at `thresholds`: when it starts.
+async fn desk_with_fast_agreement(
+    app: &TestApp,
+    members: &[&str],
+    thresholds: &[i64],
+) -> anyhow::Result<Timestamp> {
+    let err = |e: sigap_core::AppError| anyhow::anyhow!("{e:?}");
     let ctx = sigap_core::Ctx::system("test");
     sigap_core::groups::create(
         &app.core,
@@ -525,16 +531,17 @@ async fn two_nodes_sweeping_together_send_each_warning_once(app: TestApp) -> any
         },
     )
     .await
-    .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    sigap_core::groups::set_member(&app.core, &ctx, "Desk", "agnes", true)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    .map_err(err)?;
+    for who in members {
+        sigap_core::groups::set_member(&app.core, &ctx, "Desk", who, true)
+            .await
+            .map_err(err)?;
+    }
     let admin = app.admin_token.clone();
     let start = wib(23, 9, 0)?;
     app.clock.set(start);
-    // 24x7, one hour, a warning at 75 %.
     let a = post(
-        &app,
+        app,
         "/agreements",
         &admin,
         json!({"name": "Fast", "kind": "sla"}),
@@ -542,12 +549,19 @@ async fn two_nodes_sweeping_together_send_each_warning_once(app: TestApp) -> any
     .await?;
     let id = a["id"].as_str().unwrap_or_default().to_owned();
     post(
-        &app,
+        app,
         &format!("/agreements/{id}/targets"),
         &admin,
-        json!({"name": "1 h", "metric": "resolution", "duration_minutes": 60, "thresholds": [75]}),
+        json!({"name": "1 h", "metric": "resolution", "duration_minutes": 60, "thresholds": thresholds}),
     )
     .await?;
+    Ok(start)
+}
+
+async fn two_nodes_sweeping_together_send_each_warning_once(app: TestApp) -> anyhow::Result<()> {
+    let (_, agent) = app.person("agnes", &["agent"], None).await?;
+    // A warning at 75 %.
+    let start = desk_with_fast_agreement(&app, &["agnes"], &[75]).await?;
     let count = 30;
     for k in 0..count {
         post(
@@ -607,23 +621,7 @@ async fn the_sweeps_warnings_are_mailed_to_those_who_take_them(app: TestApp) -> 
     let err = |e: sigap_core::AppError| anyhow::anyhow!("{e:?}");
     let (_, agnes) = app.person("agnes", &["agent"], None).await?;
     let (_, budi) = app.person("budi", &["agent"], None).await?;
-    let ctx = sigap_core::Ctx::system("test");
-    sigap_core::groups::create(
-        &app.core,
-        &ctx,
-        sigap_core::groups::GroupInput {
-            name: Some("Desk".into()),
-            group_type: Some("service_desk".into()),
-            ..Default::default()
-        },
-    )
-    .await
-    .map_err(err)?;
-    for who in ["agnes", "budi"] {
-        sigap_core::groups::set_member(&app.core, &ctx, "Desk", who, true)
-            .await
-            .map_err(err)?;
-    }
+    let start = desk_with_fast_agreement(&app, &["agnes", "budi"], &[50]).await?;
     let (s, v) = send(
         &app.http,
         Method::PUT,
@@ -633,24 +631,6 @@ async fn the_sweeps_warnings_are_mailed_to_those_who_take_them(app: TestApp) -> 
     )
     .await?;
     assert_eq!(s, StatusCode::OK, "{v}");
-    let admin = app.admin_token.clone();
-    let start = wib(23, 9, 0)?;
-    app.clock.set(start);
-    let a = post(
-        &app,
-        "/agreements",
-        &admin,
-        json!({"name": "Fast", "kind": "sla"}),
-    )
-    .await?;
-    let id = a["id"].as_str().unwrap_or_default().to_owned();
-    post(
-        &app,
-        &format!("/agreements/{id}/targets"),
-        &admin,
-        json!({"name": "1 h", "metric": "resolution", "duration_minutes": 60, "thresholds": [50]}),
-    )
-    .await?;
     let count = 7;
     for k in 0..count {
         post(
@@ -663,7 +643,7 @@ async fn the_sweeps_warnings_are_mailed_to_those_who_take_them(app: TestApp) -> 
     }
     sigap_core::mail::admin::set_outbound(
         &app.core,
-        &ctx,
+        &sigap_core::Ctx::system("test"),
         sigap_core::mail::admin::OutboundInput {
             enabled: Some(true),
             host: Some("localhost".into()),

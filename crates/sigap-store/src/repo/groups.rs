@@ -205,19 +205,13 @@ pub async fn managers_of(
     tx: &mut Tx<'_>,
     groups: &[GroupId],
 ) -> StoreResult<Vec<(GroupId, PersonId)>> {
-    if groups.is_empty() {
-        return Ok(Vec::new());
-    }
-    let list = super::id_array(groups);
-    let sql = format!(
-        "SELECT g.id, g.manager_id FROM support_group g WHERE g.manager_id IS NOT NULL AND {}",
-        super::in_json(tx.dialect(), "g.id", "$1")
-    );
-    tx.query(&sql, &[(&list).into()])
-        .await?
-        .iter()
-        .map(|r| Ok((r.get(0)?, r.get(1)?)))
-        .collect()
+    people_of(
+        tx,
+        "SELECT g.id, g.manager_id FROM support_group g WHERE g.manager_id IS NOT NULL AND",
+        "g.id",
+        groups,
+    )
+    .await
 }
 
 /// The members of groups among `groups`: (group, person).
@@ -225,14 +219,28 @@ pub async fn members_of(
     tx: &mut Tx<'_>,
     groups: &[GroupId],
 ) -> StoreResult<Vec<(GroupId, PersonId)>> {
+    people_of(
+        tx,
+        "SELECT gm.group_id, gm.person_id FROM group_member gm WHERE",
+        "gm.group_id",
+        groups,
+    )
+    .await
+}
+
+/// (group, person) pairs of `head` (`SELECT <group>, <person> FROM … WHERE`) for `groups`,
+/// `column` the group's.
+async fn people_of(
+    tx: &mut Tx<'_>,
+    head: &str,
+    column: &str,
+    groups: &[GroupId],
+) -> StoreResult<Vec<(GroupId, PersonId)>> {
     if groups.is_empty() {
         return Ok(Vec::new());
     }
     let list = super::id_array(groups);
-    let sql = format!(
-        "SELECT gm.group_id, gm.person_id FROM group_member gm WHERE {}",
-        super::in_json(tx.dialect(), "gm.group_id", "$1")
-    );
+    let sql = format!("{head} {}", super::in_json(tx.dialect(), column, "$1"));
     tx.query(&sql, &[(&list).into()])
         .await?
         .iter()

@@ -50,23 +50,10 @@ pub async fn insert(
     n: &NewNotification<'_>,
     now: Timestamp,
 ) -> StoreResult<NotificationId> {
-    let id = NotificationId::new();
-    tx.execute(
-        "INSERT INTO notification (id, person_id, kind, subject, body, link, created_at, task_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        &[
-            id.into(),
-            n.person_id.into(),
-            n.kind.into(),
-            n.subject.into(),
-            n.body.into(),
-            n.link.into(),
-            now.into(),
-            n.task_id.into(),
-        ],
-    )
-    .await?;
-    Ok(id)
+    insert_many(tx, std::slice::from_ref(n), now)
+        .await?
+        .pop()
+        .ok_or(crate::error::StoreError::NotFound)
 }
 
 /// Writes many notifications at once (a sweep's warnings): their ids, in order.

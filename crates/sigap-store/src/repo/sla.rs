@@ -703,30 +703,7 @@ pub async fn insert_clock(tx: &mut Tx<'_>, c: &Clock) -> StoreResult<()> {
 
 /// Writes a clock's derived fields, if nobody changed it since it was read.
 pub async fn update_clock(tx: &mut Tx<'_>, c: &Clock) -> StoreResult<()> {
-    let n = tx
-        .execute(
-            "UPDATE sla_clock SET target_id = $2, target_name = $3, duration_secs = $4, stage = $5, \
-             ended_at = $6, end_kind = $7, due_at = $8, business_us = $9, breached = $10, \
-             next_check_at = $11, thresholds_done = $12, updated_at = $13, version = version + 1 \
-             WHERE id = $1 AND version = $14",
-            &[
-                c.id.into(),
-                c.target_id.into(),
-                (&c.target_name).into(),
-                c.duration_secs.into(),
-                (&c.stage).into(),
-                c.ended_at.into(),
-                c.end_kind.as_ref().into(),
-                c.due_at.into(),
-                c.business_us.into(),
-                c.breached.into(),
-                c.next_check_at.into(),
-                c.thresholds_done.into(),
-                c.updated_at.into(),
-                c.version.into(),
-            ],
-        )
-        .await?;
+    let n = write_clocks(tx, std::slice::from_ref(c)).await?;
     versioned(n, clock(tx, c.id)).await
 }
 
@@ -734,7 +711,15 @@ pub async fn update_clock(tx: &mut Tx<'_>, c: &Clock) -> StoreResult<()> {
 /// since it was read: `VersionMismatch` when any was changed, and then the caller's
 /// transaction is to be given up as a whole.
 pub async fn update_clocks(tx: &mut Tx<'_>, clocks: &[Clock]) -> StoreResult<()> {
-    let changed = super::rows_from_values(
+    if write_clocks(tx, clocks).await? as usize != clocks.len() {
+        return Err(crate::error::StoreError::VersionMismatch);
+    }
+    Ok(())
+}
+
+/// Writes the derived fields of the clocks still at their versions: how many were.
+async fn write_clocks(tx: &mut Tx<'_>, clocks: &[Clock]) -> StoreResult<u64> {
+    super::rows_from_values(
         tx,
         "UPDATE sla_clock SET target_id = v.column2, target_name = v.column3, \
          duration_secs = v.column4, stage = v.column5, ended_at = v.column6, end_kind = v.column7, \
@@ -779,11 +764,7 @@ pub async fn update_clocks(tx: &mut Tx<'_>, clocks: &[Clock]) -> StoreResult<()>
             ])
         },
     )
-    .await?;
-    if changed as usize != clocks.len() {
-        return Err(crate::error::StoreError::VersionMismatch);
-    }
-    Ok(())
+    .await
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
