@@ -84,7 +84,7 @@ pub async fn send_many(
             .filter(|n| n.kind == kind)
             .map(|n| n.person_id)
             .collect();
-        people.sort_unstable_by_key(|p| p.to_string());
+        people.sort_unstable();
         people.dedup();
         let mailed: std::collections::HashSet<_> = sigap_store::mail::mailed(tx, &people, kind)
             .await?

@@ -2056,17 +2056,19 @@ fn crossing_notes<P: Process>(
             who.extend(m.iter().copied());
         }
     }
-    who.sort_unstable_by_key(|p| p.to_string());
+    // An id's order is its text's order.
+    who.sort_unstable();
     who.dedup();
-    for person in who {
-        notes.push(Note {
-            person,
-            subject: format!("{} {}", i.number, i.short_description),
-            body: format!("{mark}%"),
-            link: format!("{}/{}", P::PATH, i.number),
-            task: i.id,
-        });
-    }
+    let subject = format!("{} {}", i.number, i.short_description);
+    let body = format!("{mark}%");
+    let link = format!("{}/{}", P::PATH, i.number);
+    notes.extend(who.into_iter().map(|person| Note {
+        person,
+        subject: subject.clone(),
+        body: body.clone(),
+        link: link.clone(),
+        task: i.id,
+    }));
 }
 
 /// The target's escalation: the task goes to another group, and/or the service owner is told.

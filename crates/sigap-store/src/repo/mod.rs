@@ -91,9 +91,7 @@ pub(crate) async fn rows_returning<'a, T>(
     n: usize,
     fill: impl FnMut(&'a T, &mut Vec<crate::value::P<'a>>),
 ) -> crate::error::StoreResult<u64> {
-    Ok(chunks_returning(tx, head, tail, rows, n, &[], fill)
-        .await?
-        .len() as u64)
+    Ok(rows_returned(tx, head, tail, rows, n, fill).await?.len() as u64)
 }
 
 /// As `rows_returning`, with the rows that came back.
