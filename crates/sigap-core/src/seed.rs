@@ -566,6 +566,18 @@ async fn generate_incidents(
                 .checked_sub(jiff::SignedDuration::from_micros(age))
                 .unwrap_or(now);
             let done = matches!(state, IncidentState::Resolved | IncidentState::Closed);
+            // Resolved within the last four days: an older resolution would have been closed by
+            // itself (after five days by default), and the desk's first autoclose would then
+            // close a tenth of everything seeded.
+            let resolved = match state {
+                IncidentState::Closed => Some(opened),
+                IncidentState::Resolved => Some(
+                    now.checked_sub(jiff::SignedDuration::from_hours((idx % 96) as i64))
+                        .unwrap_or(now)
+                        .max(opened),
+                ),
+                _ => None,
+            };
             let (caller, caller_org) = match rng.pick(&callers) {
                 Some((p, o)) => (Some(p), o),
                 None => (None, None),
@@ -574,7 +586,7 @@ async fn generate_incidents(
                 id: TaskId::new(),
                 number: number.clone(),
                 opened_at: opened,
-                updated_at: opened,
+                updated_at: resolved.unwrap_or(opened),
                 fields: IncidentFields {
                     task: TaskFields {
                         short_description: what,
@@ -601,7 +613,7 @@ async fn generate_incidents(
                             ContactType::SelfService,
                         ][rng.below(3)],
                         parent_id: None,
-                        resolved_at: done.then_some(opened),
+                        resolved_at: resolved,
                         closed_at: (state == IncidentState::Closed).then_some(opened),
                         reassignment_count: 0,
                         reopen_count: 0,
@@ -1180,7 +1192,6 @@ async fn generate_requests(
                         },
                     };
                     sigap_store::task::insert(tx, request_id, &number, &request, *at).await?;
-                    sigap_store::task::reindex(tx, request_id).await?;
                     let state = if *open {
                         RequestItemState::WaitingForApproval
                     } else {
@@ -1221,7 +1232,6 @@ async fn generate_requests(
                     };
                     let number = format!("RITM{:07}", item0[k]);
                     sigap_store::task::insert(tx, id, &number, &fields, *at).await?;
-                    sigap_store::task::reindex(tx, id).await?;
                     if *open {
                         sigap_store::approvals::ask(tx, id, (1, 0), *manager, None, *at).await?;
                     }
@@ -1364,7 +1374,6 @@ async fn generate_changes(
                         .checked_sub(jiff::SignedDuration::from_hours(24 * 14))
                         .unwrap_or(*start);
                     sigap_store::task::insert(tx, id, &number, &f, opened.min(now)).await?;
-                    sigap_store::task::reindex(tx, id).await?;
                     let reached =
                         crate::cmdb::reach_in(tx, &[*ci], crate::changes::REACH_LIMIT).await?;
                     sigap_store::changes::set_cis(tx, id, &[*ci], &reached).await?;

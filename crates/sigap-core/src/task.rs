@@ -626,7 +626,10 @@ pub async fn record_change<P: Process>(
         Some(&a),
     )
     .await?;
-    repo::reindex(tx, after.id).await?;
+    // A new task got its search document with its insert.
+    if before.is_some() {
+        repo::reindex(tx, after.id).await?;
+    }
     Ok(())
 }
 

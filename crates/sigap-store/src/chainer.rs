@@ -10,6 +10,7 @@
 //! it by the time its writer answers. Runs of several nodes take turns on the head's row.
 
 use crate::error::StoreResult;
+use crate::pg_write::Held;
 use crate::tx::Tx;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -25,10 +26,7 @@ impl ChainRuns {
     /// Makes sure the entries the caller committed before calling are chained: by a run that
     /// began after this call, the caller's own if need be. A failed run leaves them pending
     /// for the next one (of any writer, or the periodic [`crate::Store::chain_audit`]).
-    pub(crate) async fn after_commit(
-        &self,
-        client: &mut deadpool_postgres::Client,
-    ) -> StoreResult<()> {
+    pub(crate) async fn after_commit(&self, client: &Held) -> StoreResult<()> {
         let seen = self.begun.load(Ordering::Acquire);
         let _turn = self.turn.lock().await;
         if self.ended.load(Ordering::Acquire) > seen {
@@ -40,7 +38,7 @@ impl ChainRuns {
 
     /// One run: every pending entry committed so far into the chain, in one transaction.
     /// Call it holding the turn.
-    async fn run(&self, client: &mut deadpool_postgres::Client) -> StoreResult<usize> {
+    async fn run(&self, client: &Held) -> StoreResult<usize> {
         self.begun.fetch_add(1, Ordering::AcqRel);
         let outcome = chain_once(client).await;
         self.ended.fetch_add(1, Ordering::AcqRel);
@@ -48,36 +46,28 @@ impl ChainRuns {
     }
 
     /// A run now, in turn with the node's writers: for the periodic sweep and `audit verify`.
-    pub(crate) async fn run_now(
-        &self,
-        client: &mut deadpool_postgres::Client,
-    ) -> StoreResult<usize> {
+    pub(crate) async fn run_now(&self, client: &Held) -> StoreResult<usize> {
         let _turn = self.turn.lock().await;
         self.run(client).await
     }
 }
 
-async fn chain_once(client: &mut deadpool_postgres::Client) -> StoreResult<usize> {
-    let tx = client
-        .transaction()
-        .await
-        .map_err(crate::StoreError::from_pg)?;
-    let moved = {
-        let mut t = Tx::pg(&tx);
-        crate::repo::audit::chain_pending(&mut t).await
-    };
-    match moved {
+/// A run's transaction: `BEGIN`, the head's lock and the pending entries in one round trip,
+/// the chained rows, the head and `COMMIT` in another.
+async fn chain_once(client: &Held) -> StoreResult<usize> {
+    let mut t = Tx::pg_write(client);
+    match crate::repo::audit::chain_pending(&mut t).await {
         // Nothing to chain: the head was only locked; nothing to wait for on the disk.
         Ok(0) => {
-            tx.rollback().await.map_err(crate::StoreError::from_pg)?;
+            t.rollback().await?;
             Ok(0)
         }
         Ok(n) => {
-            tx.commit().await.map_err(crate::StoreError::from_pg)?;
+            t.commit().await?;
             Ok(n)
         }
         Err(e) => {
-            let _ = tx.rollback().await;
+            let _ = t.rollback().await;
             Err(e)
         }
     }

@@ -179,28 +179,24 @@ impl Store {
                 .await
             }
             Db::Postgres(p) => {
-                let mut client = p.client().await.map_err(E::from)?;
+                // BEGIN goes with the body's first statement, COMMIT with its last writes.
+                let held = crate::pg_write::Held::new(p.client().await.map_err(E::from)?);
                 let mut attempt = 0;
-                let begin = |e| E::from(StoreError::from_pg(e));
                 loop {
                     attempt += 1;
                     let result = {
-                        let tx = client.transaction().await.map_err(begin)?;
-                        let body = {
-                            let mut t = Tx::pg(&tx).keeping(p.config.as_deref());
-                            match f(&mut t).await {
-                                Ok(value) => t
-                                    .finish()
-                                    .await
-                                    .map(|()| (value, t.audit_pending, t.config_changed))
-                                    .map_err(E::from),
-                                Err(e) => Err(e),
-                            }
+                        let mut t = Tx::pg_write(&held).keeping(p.config.as_deref());
+                        let body = match f(&mut t).await {
+                            Ok(value) => match t.finish().await {
+                                Ok(()) => t.commit().await.map(|()| value).map_err(E::from),
+                                Err(e) => Err(E::from(e)),
+                            },
+                            Err(e) => Err(e),
                         };
                         match body {
-                            Ok(value) => tx.commit().await.map(|()| value).map_err(begin),
+                            Ok(value) => Ok((value, t.audit_pending, t.config_changed)),
                             Err(e) => {
-                                let _ = tx.rollback().await;
+                                let _ = t.rollback().await;
                                 Err(e)
                             }
                         }
@@ -217,12 +213,12 @@ impl Store {
                             }
                             if pending {
                                 // Committed: a failed run leaves the entries for the next.
-                                if let Err(e) = p.chain.after_commit(&mut client).await {
+                                if let Err(e) = p.chain.after_commit(&held).await {
                                     tracing::warn!(error = %e, "audit entries left pending");
                                 }
                             }
-                            if let Some(r) = &self.replicas {
-                                wrote(r, &client).await;
+                            if let (Some(r), Ok(client)) = (&self.replicas, held.client()) {
+                                wrote(r, client).await;
                             }
                             return Ok(value);
                         }
@@ -317,8 +313,8 @@ impl Store {
         match &self.db {
             Db::Sqlite(_) => Ok(0),
             Db::Postgres(p) => {
-                let mut client = p.client().await?;
-                p.chain.run_now(&mut client).await
+                let held = crate::pg_write::Held::new(p.client().await?);
+                p.chain.run_now(&held).await
             }
         }
     }

@@ -7,6 +7,7 @@ mod config_cache;
 mod db;
 mod error;
 mod migrate;
+mod pg_write;
 mod postgres;
 mod replica;
 mod sqlite;

@@ -64,6 +64,7 @@ both!(
     tokens_and_sessions,
     hostile_text_is_stored_verbatim,
     writes_committed_together_keep_their_own_outcomes,
+    kept_writes_go_with_what_follows_them,
     a_solo_store_reads_its_writes_and_undoes_failed_ones,
 );
 
@@ -1141,6 +1142,106 @@ async fn logins(store: &Store) -> anyhow::Result<BTreeSet<String>> {
 /// Writes that wait for the writer together are committed together on SQLite; each keeps its
 /// own outcome: a body that fails after writing leaves nothing, and the others keep all of
 /// their work.
+/// Writes kept for later (`execute_later`; on PostgreSQL sent with the next statement or the
+/// commit, several as one statement): the next statement reads them, a body of kept writes
+/// alone commits them, and a failing one takes its whole transaction down. A write cancelled
+/// halfway (PostgreSQL) leaves nothing, and no connection goes back to the pool inside it.
+async fn kept_writes_go_with_what_follows_them(db: TestDb) -> R {
+    const PUT: &str = "INSERT INTO app_setting (key, value) VALUES ($1, $2)";
+    let store = db.store().await?;
+    let keys = async |store: &Store| {
+        store
+            .read(async |tx| {
+                tx.query(
+                    "SELECT key FROM app_setting WHERE key LIKE 'kept-%' ORDER BY key",
+                    &[],
+                )
+                .await?
+                .iter()
+                .map(|r| r.get::<String>(0))
+                .collect::<Result<Vec<_>, _>>()
+            })
+            .await
+    };
+    let seen = store
+        .write(async |tx| {
+            let v = serde_json::json!(1);
+            tx.execute_later(PUT, &["kept-1".into(), (&v).into()])
+                .await?;
+            tx.execute_later(PUT, &["kept-2".into(), (&v).into()])
+                .await?;
+            let n: i64 = tx
+                .query_one(
+                    "SELECT count(*) FROM app_setting WHERE key LIKE 'kept-%'",
+                    &[],
+                )
+                .await?
+                .get(0)?;
+            for k in ["kept-3", "kept-4", "kept-5", "kept-6", "kept-7"] {
+                tx.execute_later(PUT, &[k.into(), (&v).into()]).await?;
+            }
+            Ok::<_, StoreError>(n)
+        })
+        .await?;
+    assert_eq!(seen, 2, "the next statement reads the kept writes");
+    store
+        .write(async |tx| {
+            let v = serde_json::json!(2);
+            tx.execute_later(PUT, &["kept-8".into(), (&v).into()]).await
+        })
+        .await?;
+    let all: Vec<String> = (1..=8).map(|i| format!("kept-{i}")).collect();
+    assert_eq!(keys(&store).await?, all);
+
+    let failed = store
+        .write(async |tx| {
+            let v = serde_json::json!(3);
+            tx.execute(PUT, &["kept-9".into(), (&v).into()]).await?;
+            tx.execute_later(PUT, &["kept-a".into(), (&v).into()])
+                .await?;
+            // Taken: fails when it is sent, with the commit.
+            tx.execute_later(PUT, &["kept-1".into(), (&v).into()])
+                .await?;
+            tx.execute_later(PUT, &["kept-b".into(), (&v).into()]).await
+        })
+        .await;
+    assert!(
+        matches!(failed, Err(StoreError::Conflict { .. })),
+        "{failed:?}"
+    );
+    assert_eq!(
+        keys(&store).await?,
+        all,
+        "nothing of the failed write stays"
+    );
+
+    if store.dialect() == Dialect::Postgres {
+        let stuck = store.write(async |tx| {
+            let v = serde_json::json!(4);
+            tx.execute(PUT, &["kept-c".into(), (&v).into()]).await?;
+            tx.query("SELECT pg_sleep(2)", &[]).await?;
+            Ok::<_, StoreError>(())
+        });
+        let cut = tokio::time::timeout(std::time::Duration::from_millis(300), stuck).await;
+        assert!(cut.is_err(), "the write was cut off halfway");
+        // Every pooled connection writes and commits again.
+        for i in 0..8 {
+            let k = format!("kept-d{i}");
+            store
+                .write(async move |tx| {
+                    let v = serde_json::json!(5);
+                    tx.execute(PUT, &[k.as_str().into(), (&v).into()]).await
+                })
+                .await?;
+        }
+        let mut expected = all.clone();
+        expected.extend((0..8).map(|i| format!("kept-d{i}")));
+        expected.sort();
+        assert_eq!(keys(&store).await?, expected, "kept-c is not, the rest are");
+    }
+    Ok(())
+}
+
 async fn writes_committed_together_keep_their_own_outcomes(db: TestDb) -> R {
     let store = std::sync::Arc::new(db.store().await?);
     add_person(&store, "taken", "Already here").await?;

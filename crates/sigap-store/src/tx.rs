@@ -25,6 +25,8 @@ pub struct Tx<'a> {
     pub(crate) audit_pending: bool,
     /// The configuration the node keeps (PostgreSQL's primary), if any.
     config: Option<&'a crate::config_cache::ConfigCache>,
+    /// Writes kept to go with the next statement or the commit (`execute_later`).
+    later: crate::pg_write::Later,
     /// Whether this transaction changed the kept configuration: it then reads past the
     /// copies, and the store forgets them once it commits.
     pub(crate) config_changed: bool,
@@ -32,8 +34,10 @@ pub struct Tx<'a> {
 
 enum Conn<'a> {
     Sqlite(&'a mut Connection),
-    Pg(&'a deadpool_postgres::Transaction<'a>),
     PgClient(&'a deadpool_postgres::Client),
+    /// A write transaction begun with its first statement and committed by `commit` (see
+    /// `pg_write`).
+    PgWrite(&'a crate::pg_write::Held),
     /// A connection to a read replica: a failure that is the standby's, not the query's, is
     /// noted in the cell, so that the read runs again on the primary.
     Replica(&'a deadpool_postgres::Client, &'a FaultCell),
@@ -99,12 +103,12 @@ impl<'a> Tx<'a> {
         Self::on(Conn::Sqlite(conn))
     }
 
-    pub(crate) fn pg(tx: &'a deadpool_postgres::Transaction<'a>) -> Self {
-        Self::on(Conn::Pg(tx))
-    }
-
     pub(crate) fn pg_client(client: &'a deadpool_postgres::Client) -> Self {
         Self::on(Conn::PgClient(client))
+    }
+
+    pub(crate) fn pg_write(held: &'a crate::pg_write::Held) -> Self {
+        Self::on(Conn::PgWrite(held))
     }
 
     pub(crate) fn replica(client: &'a deadpool_postgres::Client, fault: &'a FaultCell) -> Self {
@@ -117,6 +121,7 @@ impl<'a> Tx<'a> {
             audit: Vec::new(),
             audit_pending: false,
             config: None,
+            later: crate::pg_write::Later::default(),
             config_changed: false,
         }
     }
@@ -132,7 +137,7 @@ impl Tx<'_> {
     pub fn dialect(&self) -> Dialect {
         match self.conn {
             Conn::Sqlite(_) => Dialect::Sqlite,
-            Conn::Pg(_) | Conn::PgClient(_) | Conn::Replica(..) => Dialect::Postgres,
+            Conn::PgClient(_) | Conn::PgWrite(_) | Conn::Replica(..) => Dialect::Postgres,
         }
     }
 
@@ -141,6 +146,79 @@ impl Tx<'_> {
     pub(crate) async fn finish(&mut self) -> Result<(), StoreError> {
         let entries = std::mem::take(&mut self.audit);
         crate::repo::audit::write_chained(self, entries).await
+    }
+
+    /// Runs a write whose outcome the caller does not need (an insert of values): in a
+    /// PostgreSQL write transaction it is kept and sent with the next statement or the
+    /// commit, in one round trip, and joined with other such writes into one statement;
+    /// elsewhere it runs now. Only for a write that reads nothing another kept write of the
+    /// same transaction writes (they may run as one statement, seeing the same snapshot).
+    /// Its error, if any, comes from the call that sends it.
+    pub(crate) async fn execute_later(
+        &mut self,
+        sql: &str,
+        params: &[P<'_>],
+    ) -> Result<(), StoreError> {
+        match self.conn {
+            Conn::PgWrite(_) => {
+                self.later.push(sql, params);
+                Ok(())
+            }
+            _ => self.execute(sql, params).await.map(|_| ()),
+        }
+    }
+
+    /// Sends what must reach the server before a statement sent other than by `query` or
+    /// `execute` (which send it in the same round trip): a write transaction's `BEGIN` and
+    /// its kept writes.
+    async fn ready(&mut self) -> Result<(), StoreError> {
+        if let Conn::PgWrite(held) = self.conn {
+            let begin = held.begin();
+            let writes = self.later.take();
+            if begin || !writes.is_empty() {
+                crate::pg_write::ahead(held.client()?, begin, writes, async { Ok(()) })
+                    .await
+                    .map_err(StoreError::from_pg)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Commits a PostgreSQL write transaction with its kept writes, in one round trip; a
+    /// body that sent nothing but kept writes sends them alone (one statement is its own
+    /// transaction). Other connections: nothing to do.
+    pub(crate) async fn commit(&mut self) -> Result<(), StoreError> {
+        let Conn::PgWrite(held) = self.conn else {
+            return Ok(());
+        };
+        let c = held.client()?;
+        let writes = self.later.take();
+        if held.is_open() {
+            crate::pg_write::ahead(c, false, writes, c.batch_execute("COMMIT"))
+                .await
+                .map_err(StoreError::from_pg)?;
+            held.closed();
+        } else if !writes.is_empty() {
+            crate::pg_write::ahead(c, false, writes, async { Ok(()) })
+                .await
+                .map_err(StoreError::from_pg)?;
+        }
+        Ok(())
+    }
+
+    /// Rolls a PostgreSQL write transaction back (kept writes are dropped unsent).
+    pub(crate) async fn rollback(&mut self) -> Result<(), StoreError> {
+        self.later = crate::pg_write::Later::default();
+        if let Conn::PgWrite(held) = self.conn {
+            if held.is_open() {
+                held.client()?
+                    .batch_execute("ROLLBACK")
+                    .await
+                    .map_err(StoreError::from_pg)?;
+                held.closed();
+            }
+        }
+        Ok(())
     }
 
     /// The node's copy of configuration kept under `key` (see `config_cache`) if it has one
@@ -195,12 +273,14 @@ impl Tx<'_> {
     ) -> Result<Vec<Row>, StoreError> {
         match &mut self.conn {
             Conn::Sqlite(conn) => sqlite_query(conn, sql, params),
-            Conn::Pg(tx) => {
-                let stmt = tx.prepare_cached(sql).await.map_err(StoreError::from_pg)?;
-                let rows = tx
-                    .query(&stmt, &pg_params(params))
-                    .await
-                    .map_err(StoreError::from_pg)?;
+            Conn::PgWrite(held) => {
+                let (c, begin) = (held.client()?, held.begin());
+                let rows = crate::pg_write::ahead(c, begin, self.later.take(), async {
+                    let stmt = c.prepare_cached(sql).await?;
+                    c.query(&stmt, &pg_params(params)).await
+                })
+                .await
+                .map_err(StoreError::from_pg)?;
                 Ok(rows.into_iter().map(Row::Pg).collect())
             }
             Conn::PgClient(client) => {
@@ -242,8 +322,11 @@ impl Tx<'_> {
             Conn::Sqlite(conn) => {
                 Ok((sqlite_query(conn, a.0, a.1)?, sqlite_query(conn, b.0, b.1)?))
             }
-            Conn::Pg(tx) => {
-                let (x, y) = pg_two(&**tx, a, b).await.map_err(StoreError::from_pg)?;
+            Conn::PgWrite(held) => {
+                let (c, begin) = (held.client()?, held.begin());
+                let (x, y) = crate::pg_write::ahead(c, begin, self.later.take(), pg_two(c, a, b))
+                    .await
+                    .map_err(StoreError::from_pg)?;
                 Ok((rows(x), rows(y)))
             }
             Conn::PgClient(client) => {
@@ -270,9 +353,10 @@ impl Tx<'_> {
         sql: &str,
         params: &[P<'_>],
     ) -> Result<Vec<Row>, StoreError> {
+        self.ready().await?;
         let rows = match &mut self.conn {
             Conn::Sqlite(conn) => return sqlite_query(conn, sql, params),
-            Conn::Pg(tx) => tx.query(sql, &pg_params(params)).await,
+            Conn::PgWrite(held) => held.client()?.query(sql, &pg_params(params)).await,
             Conn::PgClient(client) => client.query(sql, &pg_params(params)).await,
             Conn::Replica(client, fault) => {
                 let rows = client.query(sql, &pg_params(params)).await;
@@ -311,8 +395,9 @@ impl Tx<'_> {
 
     /// Inserts one row into `table`'s `columns` (a comma-separated list) per item, its values
     /// made by `fill` in the columns' order: a bulk load (an import's hundred thousand
-    /// rows). PostgreSQL takes them in one binary `COPY`; SQLite one prepared single-row
-    /// insert each (nothing to send, no statement journal).
+    /// rows). PostgreSQL takes them in one binary `COPY` (a few as one multi-row insert, sent
+    /// like `execute_later`'s); SQLite one prepared single-row insert each (nothing to send,
+    /// no statement journal).
     pub(crate) async fn insert_rows<'p, T>(
         &mut self,
         table: &str,
@@ -339,9 +424,10 @@ impl Tx<'_> {
                 })
                 .collect();
             let sql = format!("INSERT INTO {table} ({columns}) VALUES {}", rows.join(", "));
-            self.execute(&sql, &params).await?;
-            return Ok(());
+            // Sent with the next statement or the commit.
+            return self.execute_later(&sql, &params).await;
         }
+        self.ready().await?;
         match &mut self.conn {
             Conn::Sqlite(conn) => {
                 let mut row: Vec<P<'p>> = Vec::new();
@@ -359,22 +445,12 @@ impl Tx<'_> {
                 }
                 Ok(())
             }
-            Conn::Pg(tx) => {
-                let probe = tx
-                    .prepare_cached(&format!("SELECT {columns} FROM {table} LIMIT 0"))
-                    .await
-                    .map_err(StoreError::from_pg)?;
-                let types: Vec<tokio_postgres::types::Type> =
-                    probe.columns().iter().map(|c| c.type_().clone()).collect();
-                let sink = tx
-                    .copy_in(&format!(
-                        "COPY {table} ({columns}) FROM STDIN (FORMAT binary)"
-                    ))
-                    .await
-                    .map_err(StoreError::from_pg)?;
-                copy_rows(sink, &types, items, fill).await
-            }
-            Conn::PgClient(client) | Conn::Replica(client, _) => {
+            Conn::PgWrite(_) | Conn::PgClient(_) | Conn::Replica(..) => {
+                let client = match &self.conn {
+                    Conn::PgWrite(held) => held.client()?,
+                    Conn::PgClient(client) | Conn::Replica(client, _) => client,
+                    Conn::Sqlite(_) => return Err(StoreError::Closed),
+                };
                 let probe = client
                     .prepare_cached(&format!("SELECT {columns} FROM {table} LIMIT 0"))
                     .await
@@ -396,11 +472,14 @@ impl Tx<'_> {
     pub(crate) async fn execute(&mut self, sql: &str, params: &[P<'_>]) -> Result<u64, StoreError> {
         match &mut self.conn {
             Conn::Sqlite(conn) => sqlite_execute(conn, sql, params),
-            Conn::Pg(tx) => {
-                let stmt = tx.prepare_cached(sql).await.map_err(StoreError::from_pg)?;
-                tx.execute(&stmt, &pg_params(params))
-                    .await
-                    .map_err(StoreError::from_pg)
+            Conn::PgWrite(held) => {
+                let (c, begin) = (held.client()?, held.begin());
+                crate::pg_write::ahead(c, begin, self.later.take(), async {
+                    let stmt = c.prepare_cached(sql).await?;
+                    c.execute(&stmt, &pg_params(params)).await
+                })
+                .await
+                .map_err(StoreError::from_pg)
             }
             Conn::PgClient(client) => {
                 let stmt = client

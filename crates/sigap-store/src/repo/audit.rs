@@ -212,7 +212,8 @@ pub(crate) async fn write_chained(tx: &mut Tx<'_>, entries: Vec<AuditEntry>) -> 
         ([], _) => Ok(()),
         ([e], crate::tx::Dialect::Postgres) => {
             let at = Timestamp::from_microsecond(e.at.as_microsecond()).unwrap_or(e.at);
-            tx.execute(
+            // Sent with the commit (the transaction's last statement).
+            tx.execute_later(
                 &format!("INSERT INTO audit_pending ({PENDING_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"),
                 &[
                     at.into(),
@@ -259,25 +260,28 @@ fn action_of(text: &str) -> StoreResult<&'static str> {
 /// entries (PostgreSQL) and then `entries` into the chain, in that order, and moves the head
 /// past them. Returns how many entries were chained.
 async fn chain(tx: &mut Tx<'_>, entries: Vec<AuditEntry>) -> StoreResult<usize> {
-    let head = tx
-        .query_one(
-            "UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash, prev_hash",
-            &[],
-        )
-        .await?;
+    const HEAD: &str =
+        "UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash, prev_hash";
+    // PostgreSQL: the pending entries are read in the same round trip, right after the head
+    // is taken (the second statement starts once the first has the lock).
+    let (head, pending_rows) = match tx.dialect() {
+        crate::tx::Dialect::Postgres => {
+            let taking = format!("DELETE FROM audit_pending RETURNING id, {PENDING_COLUMNS}");
+            let (head, pending) = tx.query_two((HEAD, &[]), (&taking, &[])).await?;
+            (
+                head.into_iter().next().ok_or(StoreError::NotFound)?,
+                pending,
+            )
+        }
+        crate::tx::Dialect::Sqlite => (tx.query_one(HEAD, &[]).await?, Vec::new()),
+    };
     let first: i64 = head.get::<i64>(0)? + 1;
     let mut prev_hash: String = head.get(1)?;
     let mut before_last: String = head.get(2)?;
     let mut all = Vec::with_capacity(entries.len());
     if tx.dialect() == crate::tx::Dialect::Postgres {
         let mut pending: Vec<(i64, AuditEntry)> = Vec::new();
-        for r in tx
-            .query(
-                &format!("DELETE FROM audit_pending RETURNING id, {PENDING_COLUMNS}"),
-                &[],
-            )
-            .await?
-        {
+        for r in pending_rows {
             pending.push((
                 r.get(0)?,
                 AuditEntry {
@@ -311,7 +315,8 @@ async fn chain(tx: &mut Tx<'_>, entries: Vec<AuditEntry>) -> StoreResult<usize> 
         out.extend(l.params(e))
     })
     .await?;
-    tx.execute(
+    // Sent with the commit.
+    tx.execute_later(
         "UPDATE audit_head SET seq = $1, hash = $2, prev_hash = $3 WHERE id = 1",
         &[
             last.into(),

@@ -31,7 +31,8 @@ pub async fn add_entry(
     now: Timestamp,
 ) -> StoreResult<JournalId> {
     let id = JournalId::new();
-    tx.execute(
+    // Nothing here needs the row back: sent with the next statement or the commit.
+    tx.execute_later(
         "INSERT INTO task_journal (id, task_id, kind, author_id, author, body, changes, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         &[

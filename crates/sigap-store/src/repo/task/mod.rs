@@ -263,10 +263,13 @@ impl Statements {
         let ext_marks: Vec<String> = (28..28 + E::COLUMNS.len())
             .map(|i| format!("${i}"))
             .collect();
+        // The new task's search document is `reindex`'s without the journal (it has none yet).
         let create = |insert_task: String| {
             format!(
                 "WITH t AS ({insert_task} RETURNING *), x AS (INSERT INTO {} (task_id, {}) \
-                 SELECT id, {} FROM t RETURNING *)",
+                 SELECT id, {} FROM t RETURNING *), doc AS (INSERT INTO task_search (task_id, document) \
+                 SELECT id, to_tsvector('simple'::regconfig, concat_ws(' ', number, short_description, description)) \
+                 FROM t)",
                 E::TABLE,
                 E::COLUMNS.join(", "),
                 ext_marks.join(", ")
@@ -608,7 +611,7 @@ fn field_params<S: StateModel>(f: &TaskFields<S>) -> [P<'_>; 22] {
     ]
 }
 
-/// Inserts a task of E's kind with its extension row.
+/// Inserts a task of E's kind with its extension row and its search document.
 pub async fn insert<E: Extension>(
     tx: &mut Tx<'_>,
     id: TaskId,
@@ -619,7 +622,8 @@ pub async fn insert<E: Extension>(
     insert_row(tx, id, Numbered::As(number), f, now).await
 }
 
-/// Inserts a new task of E's kind with its extension row and the next number of its prefix.
+/// Inserts a new task of E's kind with its extension row, its search document and the next number
+/// of its prefix.
 pub async fn insert_next<E: Extension>(
     tx: &mut Tx<'_>,
     id: TaskId,
@@ -695,6 +699,7 @@ async fn insert_row<E: Extension>(
     let mut params: Vec<P<'_>> = vec![id.into()];
     params.extend(f.ext.params());
     tx.execute(&E::statements().insert_ext, &params).await?;
+    reindex(tx, id).await?;
     get(tx, id).await
 }
 
