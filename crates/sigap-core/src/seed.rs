@@ -1813,7 +1813,6 @@ async fn generate_articles(core: &Core, count: usize, seed: u64) -> AppResult<Se
                     kb::set_version_state(tx, id, 1, VersionState::Published, now).await?;
                     kb::create_stats(tx, id).await?;
                     kb::index(tx, id, *language, Content { body: plain, ..c }).await?;
-                    sigap_store::task::reindex(tx, id).await?;
                 }
                 let span = (first.first().copied(), first.last().copied());
                 Ok::<_, AppError>(span)

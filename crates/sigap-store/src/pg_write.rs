@@ -8,7 +8,7 @@
 //! the order they are first polled, and the server answers in that order.
 
 use crate::error::StoreError;
-use crate::value::P;
+use crate::value::{P, Val};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The pooled connection of a write transaction, and whether a transaction is open on it. If
@@ -56,50 +56,6 @@ impl Drop for Held {
     }
 }
 
-/// A parameter kept past the call that gave it.
-#[derive(Debug, Clone)]
-pub(crate) enum Owned {
-    Null,
-    I64(i64),
-    Bool(bool),
-    Text(String),
-    Uuid(uuid::Uuid),
-    Ts(jiff::Timestamp),
-    Json(serde_json::Value),
-    Bytes(Vec<u8>),
-    F64(f64),
-}
-
-impl Owned {
-    pub(crate) fn of(p: &P<'_>) -> Self {
-        match *p {
-            P::Null => Self::Null,
-            P::I64(v) => Self::I64(v),
-            P::Bool(v) => Self::Bool(v),
-            P::Text(v) => Self::Text(v.to_owned()),
-            P::Uuid(v) => Self::Uuid(v),
-            P::Ts(v) => Self::Ts(v),
-            P::Json(v) => Self::Json(v.clone()),
-            P::Bytes(v) => Self::Bytes(v.to_vec()),
-            P::F64(v) => Self::F64(v),
-        }
-    }
-
-    pub(crate) fn as_p(&self) -> P<'_> {
-        match self {
-            Self::Null => P::Null,
-            Self::I64(v) => P::I64(*v),
-            Self::Bool(v) => P::Bool(*v),
-            Self::Text(v) => P::Text(v),
-            Self::Uuid(v) => P::Uuid(*v),
-            Self::Ts(v) => P::Ts(*v),
-            Self::Json(v) => P::Json(v),
-            Self::Bytes(v) => P::Bytes(v),
-            Self::F64(v) => P::F64(*v),
-        }
-    }
-}
-
 /// At most this many kept writes go into one statement (each combination is a statement the
 /// connection prepares and keeps).
 const MERGED_AT_MOST: usize = 4;
@@ -107,23 +63,23 @@ const MERGED_AT_MOST: usize = 4;
 /// Writes kept for the next statement or the commit, in their order.
 #[derive(Debug, Default)]
 pub(crate) struct Later {
-    writes: Vec<(String, Vec<Owned>)>,
+    writes: Vec<(String, Vec<Val>)>,
 }
 
 impl Later {
     pub(crate) fn push(&mut self, sql: &str, params: &[P<'_>]) {
         self.writes
-            .push((sql.to_owned(), params.iter().map(Owned::of).collect()));
+            .push((sql.to_owned(), params.iter().map(Val::of).collect()));
     }
 
     /// The kept writes as statements to send in order: up to `MERGED_AT_MOST` at a time
     /// joined into one (`WITH w0 AS (…), w1 AS (…) …`, their parameters numbered on).
-    pub(crate) fn take(&mut self) -> Vec<(String, Vec<Owned>)> {
+    pub(crate) fn take(&mut self) -> Vec<(String, Vec<Val>)> {
         let writes = std::mem::take(&mut self.writes);
         let mut out = Vec::with_capacity(writes.len().div_ceil(MERGED_AT_MOST));
         let mut writes = writes.into_iter().peekable();
         while writes.peek().is_some() {
-            let group: Vec<(String, Vec<Owned>)> = writes.by_ref().take(MERGED_AT_MOST).collect();
+            let group: Vec<(String, Vec<Val>)> = writes.by_ref().take(MERGED_AT_MOST).collect();
             out.push(merge(group));
         }
         out
@@ -131,7 +87,7 @@ impl Later {
 }
 
 /// Writes as one statement: each but the last a data-modifying `WITH` item.
-fn merge(mut group: Vec<(String, Vec<Owned>)>) -> (String, Vec<Owned>) {
+fn merge(mut group: Vec<(String, Vec<Val>)>) -> (String, Vec<Val>) {
     if group.len() == 1 {
         if let Some(one) = group.pop() {
             return one;
@@ -199,7 +155,7 @@ pub(crate) fn renumber(sql: &str, by: usize) -> String {
 pub(crate) fn ahead<'a, T: Send + 'a>(
     c: &'a deadpool_postgres::Client,
     begin: bool,
-    writes: Vec<(String, Vec<Owned>)>,
+    writes: Vec<(String, Vec<Val>)>,
     then: impl Future<Output = Result<T, tokio_postgres::Error>> + Send + 'a,
 ) -> std::pin::Pin<Box<dyn Future<Output = Result<T, tokio_postgres::Error>> + Send + 'a>> {
     Box::pin(async move {
@@ -216,7 +172,7 @@ pub(crate) fn ahead<'a, T: Send + 'a>(
         };
         let writes =
             futures_util::future::try_join_all(prepared.iter().map(|(stmt, params)| async move {
-                let ps: Vec<P<'_>> = params.iter().map(Owned::as_p).collect();
+                let ps: Vec<P<'_>> = params.iter().map(Val::as_p).collect();
                 let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = ps
                     .iter()
                     .map(|p| p as &(dyn tokio_postgres::types::ToSql + Sync))

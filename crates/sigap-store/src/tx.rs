@@ -428,7 +428,7 @@ impl Tx<'_> {
             return self.execute_later(&sql, &params).await;
         }
         self.ready().await?;
-        match &mut self.conn {
+        let client: &deadpool_postgres::Client = match &mut self.conn {
             Conn::Sqlite(conn) => {
                 let mut row: Vec<P<'p>> = Vec::new();
                 let marks: Vec<String> = (1..=columns.split(',').count())
@@ -443,29 +443,24 @@ impl Tx<'_> {
                     fill(item, &mut row);
                     sqlite_execute(conn, &sql, &row)?;
                 }
-                Ok(())
+                return Ok(());
             }
-            Conn::PgWrite(_) | Conn::PgClient(_) | Conn::Replica(..) => {
-                let client = match &self.conn {
-                    Conn::PgWrite(held) => held.client()?,
-                    Conn::PgClient(client) | Conn::Replica(client, _) => client,
-                    Conn::Sqlite(_) => return Err(StoreError::Closed),
-                };
-                let probe = client
-                    .prepare_cached(&format!("SELECT {columns} FROM {table} LIMIT 0"))
-                    .await
-                    .map_err(StoreError::from_pg)?;
-                let types: Vec<tokio_postgres::types::Type> =
-                    probe.columns().iter().map(|c| c.type_().clone()).collect();
-                let sink = client
-                    .copy_in(&format!(
-                        "COPY {table} ({columns}) FROM STDIN (FORMAT binary)"
-                    ))
-                    .await
-                    .map_err(StoreError::from_pg)?;
-                copy_rows(sink, &types, items, fill).await
-            }
-        }
+            Conn::PgWrite(held) => held.client()?,
+            Conn::PgClient(client) | Conn::Replica(client, _) => client,
+        };
+        let probe = client
+            .prepare_cached(&format!("SELECT {columns} FROM {table} LIMIT 0"))
+            .await
+            .map_err(StoreError::from_pg)?;
+        let types: Vec<tokio_postgres::types::Type> =
+            probe.columns().iter().map(|c| c.type_().clone()).collect();
+        let sink = client
+            .copy_in(&format!(
+                "COPY {table} ({columns}) FROM STDIN (FORMAT binary)"
+            ))
+            .await
+            .map_err(StoreError::from_pg)?;
+        copy_rows(sink, &types, items, fill).await
     }
 
     /// Runs a statement and returns the number of rows it changed.

@@ -12,6 +12,52 @@ use postgres_types::{IsNull, ToSql, Type, to_sql_checked};
 use rusqlite::types::{ToSqlOutput, Value as SqlValue, ValueRef};
 use uuid::Uuid;
 
+/// An owned parameter value: for queries assembled at run time (a list's cursor, kept in
+/// its token) and for writes kept past the call that gave them (`Tx::execute_later`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "t", content = "v")]
+pub enum Val {
+    Null,
+    I64(i64),
+    Bool(bool),
+    Text(String),
+    Uuid(Uuid),
+    Ts(Timestamp),
+    Json(serde_json::Value),
+    Bytes(Vec<u8>),
+    F64(f64),
+}
+
+impl Val {
+    pub(crate) fn of(p: &P<'_>) -> Self {
+        match *p {
+            P::Null => Self::Null,
+            P::I64(v) => Self::I64(v),
+            P::Bool(v) => Self::Bool(v),
+            P::Text(v) => Self::Text(v.to_owned()),
+            P::Uuid(v) => Self::Uuid(v),
+            P::Ts(v) => Self::Ts(v),
+            P::Json(v) => Self::Json(v.clone()),
+            P::Bytes(v) => Self::Bytes(v.to_vec()),
+            P::F64(v) => Self::F64(v),
+        }
+    }
+
+    pub(crate) fn as_p(&self) -> P<'_> {
+        match self {
+            Self::Null => P::Null,
+            Self::I64(v) => P::I64(*v),
+            Self::Bool(v) => P::Bool(*v),
+            Self::Text(v) => P::Text(v),
+            Self::Uuid(v) => P::Uuid(*v),
+            Self::Ts(v) => P::Ts(*v),
+            Self::Json(v) => P::Json(v),
+            Self::Bytes(v) => P::Bytes(v),
+            Self::F64(v) => P::F64(*v),
+        }
+    }
+}
+
 /// Microseconds between the Unix epoch and PostgreSQL's epoch (2000-01-01).
 const PG_EPOCH_OFFSET_US: i64 = 946_684_800_000_000;
 

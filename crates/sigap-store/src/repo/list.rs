@@ -2,35 +2,8 @@
 
 use crate::error::StoreError;
 use crate::tx::Tx;
+pub use crate::value::Val;
 use crate::value::{P, Row};
-use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
-use uuid::Uuid;
-
-/// An owned parameter value, for queries assembled at run time.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "t", content = "v")]
-pub enum Val {
-    Null,
-    I64(i64),
-    Bool(bool),
-    Text(String),
-    Uuid(Uuid),
-    Ts(Timestamp),
-}
-
-impl Val {
-    fn as_p(&self) -> P<'_> {
-        match self {
-            Val::Null => P::Null,
-            Val::I64(v) => P::I64(*v),
-            Val::Bool(v) => P::Bool(*v),
-            Val::Text(v) => P::Text(v),
-            Val::Uuid(v) => P::Uuid(*v),
-            Val::Ts(v) => P::Ts(*v),
-        }
-    }
-}
 
 /// A sort key: a column (from a fixed list, never from input) and its direction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
